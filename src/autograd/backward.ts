@@ -1,0 +1,91 @@
+import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { Tensor, onesLike } from '../tensor/tensor.js';
+import { noGrad } from './tape.js';
+
+/**
+ * Reverse-mode differentiation from `root`. Nodes are visited in reverse
+ * topological order, so each node's gradient is complete (every fan-out branch
+ * summed) before it is passed on. Leaves that require grad accumulate into
+ * `.grad` (call optimizer.zeroGrad() between steps, as in PyTorch).
+ */
+export function backward(root: Tensor, gradient?: Tensor): void {
+  if (!root.requiresGrad) {
+    throw new ValueError('backward: this tensor does not require grad and has no gradFn; make an input require grad (requiresGrad_()) before computing it');
+  }
+  if (gradient === undefined) {
+    if (root.size !== 1) {
+      throw new ShapeError(`backward: gradient can be implicit only for a one-element output, this one has shape ${fmtShape(root.shape)}; pass the upstream gradient, e.g. y.backward(onesLike(y))`);
+    }
+    gradient = onesLike(root);
+  } else if (gradient.shape.join() !== root.shape.join()) {
+    throw new ShapeError(`backward: gradient shape ${fmtShape(gradient.shape)} does not match the output shape ${fmtShape(root.shape)}`);
+  }
+
+  // Topological order by iterative depth-first search (deep nets would overflow recursion).
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  visited.add(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.gradFn ? t.gradFn.inputs : [];
+    if (i < inputs.length) {
+      top[1]++;
+      const child = inputs[i];
+      if (child.requiresGrad && !visited.has(child)) {
+        visited.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+
+  const grads = new Map<Tensor, Tensor>();
+  grads.set(root, gradient);
+  noGrad(() => {
+    for (let k = order.length - 1; k >= 0; k--) {
+      const t = order[k];
+      const g = grads.get(t);
+      if (!g) continue;
+      grads.delete(t);
+      if (!t.gradFn) {
+        accumulateLeaf(t, g);
+        continue;
+      }
+      const inputGrads = t.gradFn.backward(g);
+      const inputs = t.gradFn.inputs;
+      for (let i = 0; i < inputs.length; i++) {
+        const input = inputs[i];
+        const gi = inputGrads[i];
+        if (!gi || !input.requiresGrad) continue;
+        if (gi.size !== input.size) {
+          throw new ShapeError(`backward of ${t.gradFn.name}: gradient for input ${i} has shape ${fmtShape(gi.shape)} but the input has ${fmtShape(input.shape)} (a bug in the op)`);
+        }
+        const prev = grads.get(input);
+        grads.set(input, prev ? addInto(prev, gi) : gi);
+      }
+    }
+  });
+}
+
+function accumulateLeaf(t: Tensor, g: Tensor): void {
+  if (t.grad === null) {
+    // Own the buffer: g may be shared with another node's data.
+    const data = t.dtype === 'float64' ? new Float64Array(g.data) : new Float32Array(g.data);
+    t.grad = new Tensor(data, t.shape);
+  } else {
+    const d = t.grad.data;
+    const s = g.data;
+    for (let i = 0; i < d.length; i++) d[i] += s[i];
+  }
+}
+
+/** a + b into a fresh tensor shaped like a (gradients of fan-out sum). */
+function addInto(a: Tensor, b: Tensor): Tensor {
+  const data = a.dtype === 'float64' || b.dtype === 'float64' ? new Float64Array(a.size) : new Float32Array(a.size);
+  for (let i = 0; i < data.length; i++) data[i] = a.data[i] + b.data[i];
+  return new Tensor(data, a.shape);
+}

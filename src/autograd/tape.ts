@@ -1,0 +1,61 @@
+import { Tensor } from '../tensor/tensor.js';
+
+let gradEnabled = true;
+
+/** True unless inside noGrad(). */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/**
+ * Runs fn with recording off: results of ops inside have no gradFn and do not
+ * require grad (inference, optimizer updates, metric computation).
+ */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Runs fn with recording on, even inside noGrad (used by gradcheck). */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** True when an op on these inputs must be recorded. */
+export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
+  if (!gradEnabled) return false;
+  for (const t of inputs) if (t && t.requiresGrad) return true;
+  return false;
+}
+
+/**
+ * Records `out` as computed by op `name` from `inputs`, when any input requires
+ * grad. `backward(gy)` returns dL/dinput for each input (null to skip one); it
+ * is only called for graphs that need it, with recording off.
+ */
+export function record(
+  out: Tensor,
+  name: string,
+  inputs: (Tensor | null | undefined)[],
+  backward: (gradOutput: Tensor) => (Tensor | null)[],
+): Tensor {
+  if (!needsGrad(...inputs)) return out;
+  const kept = inputs.map((t) => t ?? PLACEHOLDER);
+  out.requiresGrad = true;
+  out.gradFn = { name, inputs: kept, backward };
+  return out;
+}
+
+/** Stands in for an absent optional input (a missing bias) so indices line up. */
+const PLACEHOLDER = new Tensor(new Float32Array(0), [0]);

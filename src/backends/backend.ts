@@ -1,0 +1,147 @@
+/**
+ * The kernel table: the closed set of numeric routines that every backend
+ * provides. Kernels see typed arrays, shapes and attributes only, never tensors
+ * or the autograd tape; they write into output arrays that the op allocated.
+ *
+ * `Backend['kernels']` is a mapped type over `KernelName`, so a backend that
+ * lacks a kernel, or gives one the wrong signature, fails to type-check.
+ */
+import type { FloatArray } from '../tensor/tensor.js';
+
+export type { FloatArray };
+
+/** Element-wise functions of one input. `alpha` is the op's scalar (leakyRelu slope, pow exponent, clamp bounds...). */
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh'
+  | 'powScalar' | 'clamp' | 'square' | 'reciprocal' | 'sign';
+
+/** Element-wise functions of two broadcast inputs. */
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+
+export type ReduceOp = 'sum' | 'max' | 'min';
+
+export interface UnaryParams {
+  /** First scalar: leakyRelu slope, pow exponent, clamp min. */
+  alpha?: number;
+  /** Second scalar: clamp max. */
+  beta?: number;
+}
+
+/**
+ * The geometry of a 2-D convolution with every option resolved to numbers.
+ * Padding is asymmetric: bottom and right are implied by outH/outW.
+ */
+export interface Conv2dGeometry {
+  batch: number;
+  inC: number;
+  inH: number;
+  inW: number;
+  outC: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+  dilationH: number;
+  dilationW: number;
+  groups: number;
+  outH: number;
+  outW: number;
+}
+
+/** The geometry of a 2-D pooling window (max or average), one plane at a time. */
+export interface Pool2dGeometry {
+  /** batch * channels: pooling treats every plane alike. */
+  planes: number;
+  inH: number;
+  inW: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+  dilationH: number;
+  dilationW: number;
+  outH: number;
+  outW: number;
+}
+
+export interface KernelSignatures {
+  /**
+   * C = alpha * op(A) * op(B) + beta * C, row-major, where op(A) is M x K and
+   * op(B) is K x N. A is stored M x K (or K x M when transA), B K x N (or N x K
+   * when transB); offsets select a sub-array so batched callers need no copies.
+   */
+  gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, A: FloatArray, aOffset: number, B: FloatArray, bOffset: number,
+    beta: number, C: FloatArray, cOffset: number,
+  ): void;
+
+  /** out[i] = f(x[i]). */
+  unary(op: UnaryOp, x: FloatArray, out: FloatArray, params: UnaryParams): void;
+
+  /**
+   * gx[i] = gy[i] * f'(x[i]); `y` is the saved forward output (sigmoid and tanh
+   * use it: sigma' = y(1-y), tanh' = 1-y^2).
+   */
+  unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, gy: FloatArray, gx: FloatArray, params: UnaryParams): void;
+
+  /** out = a (op) b with NumPy broadcasting; shapes are already right-aligned to outShape's rank. */
+  binary(op: BinaryOp, a: FloatArray, aShape: readonly number[], b: FloatArray, bShape: readonly number[], out: FloatArray, outShape: readonly number[]): void;
+
+  /** Reduces the middle axis of x viewed as [outer, size, inner] into out [outer, inner]. */
+  reduce(op: ReduceOp, x: FloatArray, outer: number, size: number, inner: number, out: FloatArray): void;
+
+  /** Index of the max (or min) along the middle axis of [outer, size, inner]; first occurrence wins. */
+  argReduce(op: 'max' | 'min', x: FloatArray, outer: number, size: number, inner: number, out: Int32Array): void;
+
+  /** Copies x of `shape` into out with its axes reordered by `perm` (out axis i = x axis perm[i]). */
+  permute(x: FloatArray, shape: readonly number[], perm: readonly number[], out: FloatArray): void;
+
+  /** Softmax (or log-softmax) along the middle axis of [outer, size, inner], max-subtracted for stability. */
+  softmax(x: FloatArray, outer: number, size: number, inner: number, log: boolean, out: FloatArray): void;
+
+  /**
+   * Backward of softmax: gx = y * (gy - sum(gy * y)); of log-softmax:
+   * gx = gy - exp(y) * sum(gy), along the middle axis.
+   */
+  softmaxBackward(y: FloatArray, gy: FloatArray, outer: number, size: number, inner: number, log: boolean, gx: FloatArray): void;
+
+  /** y = conv2d(x, w) + bias (bias may be null), zero padding, groups; x NCHW, w [outC, inC/groups, kH, kW]. */
+  conv2dForward(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray): void;
+
+  /** gx = dL/dx given gy = dL/dy (overwrites gx). */
+  conv2dBackwardInput(gy: FloatArray, w: FloatArray, g: Conv2dGeometry, gx: FloatArray): void;
+
+  /** gw = dL/dw and, when gb is not null, gb = dL/dbias (overwrites both). */
+  conv2dBackwardFilter(x: FloatArray, gy: FloatArray, g: Conv2dGeometry, gw: FloatArray, gb: FloatArray | null): void;
+
+  /** Max pooling; padding counts as -infinity. `argmax` receives the flat in-plane index of each winner (-1 if none). */
+  maxPool2dForward(x: FloatArray, g: Pool2dGeometry, y: FloatArray, argmax: Int32Array): void;
+
+  /** Routes each gy to the input that won (accumulating where windows overlap). Overwrites gx. */
+  maxPool2dBackward(gy: FloatArray, argmax: Int32Array, g: Pool2dGeometry, gx: FloatArray): void;
+
+  /**
+   * Average pooling. The divisor of each window is its size clipped to the
+   * padded input (countIncludePad) or to the real input (not countIncludePad);
+   * windows that ceilMode adds past the padding are always clipped.
+   */
+  avgPool2dForward(x: FloatArray, g: Pool2dGeometry, countIncludePad: boolean, y: FloatArray): void;
+
+  /** Spreads gy / divisor over each window. Overwrites gx. */
+  avgPool2dBackward(gy: FloatArray, g: Pool2dGeometry, countIncludePad: boolean, gx: FloatArray): void;
+}
+
+export type KernelName = keyof KernelSignatures;
+
+export interface Backend {
+  readonly name: string;
+  /** One entry per kernel name: a missing kernel is a type error. */
+  readonly kernels: { readonly [K in KernelName]: KernelSignatures[K] };
+}

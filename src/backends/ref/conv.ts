@@ -1,0 +1,126 @@
+import type { Conv2dGeometry, FloatArray } from '../backend.js';
+import { gemm } from './gemm.js';
+
+/**
+ * Convolution by im2col + GEMM. For one image and one group, im2col lays every
+ * receptive field out as a column:
+ *   col[(c*kH + i)*kW + j, oh*outW + ow] = x[c, oh*sH - padTop + i*dH, ow*sW - padLeft + j*dW]
+ * (0 outside the image), so the convolution is one matrix product
+ *   y_g [outC/g, outH*outW] = W_g [outC/g, inC/g*kH*kW] . col.
+ * The backward passes are the two other products of the same matrices:
+ *   dcol = W_g^T . gy_g (then col2im adds each column back where it came from)
+ *   dW_g += gy_g . col^T.
+ */
+
+/** Fills `col` ([cg*kH*kW, outH*outW]) from channels c0 .. c0+cg-1 of image n. */
+export function im2col(x: FloatArray, n: number, c0: number, cg: number, g: Conv2dGeometry, col: FloatArray): void {
+  const { inC, inH, inW, kH, kW, strideH, strideW, padTop, padLeft, dilationH, dilationW, outH, outW } = g;
+  const outHW = outH * outW;
+  for (let c = 0; c < cg; c++) {
+    const plane = ((n * inC) + c0 + c) * inH * inW;
+    for (let i = 0; i < kH; i++) {
+      for (let j = 0; j < kW; j++) {
+        const row = ((c * kH + i) * kW + j) * outHW;
+        for (let oh = 0; oh < outH; oh++) {
+          const ih = oh * strideH - padTop + i * dilationH;
+          const dst = row + oh * outW;
+          if (ih < 0 || ih >= inH) {
+            col.fill(0, dst, dst + outW);
+            continue;
+          }
+          const src = plane + ih * inW;
+          for (let ow = 0; ow < outW; ow++) {
+            const iw = ow * strideW - padLeft + j * dilationW;
+            col[dst + ow] = iw >= 0 && iw < inW ? x[src + iw] : 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: adds each column entry back onto the input position it was read from. */
+export function col2im(col: FloatArray, n: number, c0: number, cg: number, g: Conv2dGeometry, gx: FloatArray): void {
+  const { inC, inH, inW, kH, kW, strideH, strideW, padTop, padLeft, dilationH, dilationW, outH, outW } = g;
+  const outHW = outH * outW;
+  for (let c = 0; c < cg; c++) {
+    const plane = ((n * inC) + c0 + c) * inH * inW;
+    for (let i = 0; i < kH; i++) {
+      for (let j = 0; j < kW; j++) {
+        const row = ((c * kH + i) * kW + j) * outHW;
+        for (let oh = 0; oh < outH; oh++) {
+          const ih = oh * strideH - padTop + i * dilationH;
+          if (ih < 0 || ih >= inH) continue;
+          const src = row + oh * outW;
+          const dst = plane + ih * inW;
+          for (let ow = 0; ow < outW; ow++) {
+            const iw = ow * strideW - padLeft + j * dilationW;
+            if (iw >= 0 && iw < inW) gx[dst + iw] += col[src + ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+function sizes(g: Conv2dGeometry) {
+  const cg = g.inC / g.groups;
+  const ocg = g.outC / g.groups;
+  const kk = cg * g.kH * g.kW;
+  const outHW = g.outH * g.outW;
+  return { cg, ocg, kk, outHW };
+}
+
+export function conv2dForward(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray): void {
+  const { cg, ocg, kk, outHW } = sizes(g);
+  const col = new (x.constructor as Float32ArrayConstructor)(kk * outHW);
+  for (let n = 0; n < g.batch; n++) {
+    for (let gi = 0; gi < g.groups; gi++) {
+      im2col(x, n, gi * cg, cg, g, col);
+      gemm(false, false, ocg, outHW, kk, 1, w, gi * ocg * kk, col, 0, 0, y, (n * g.outC + gi * ocg) * outHW);
+    }
+    if (bias) {
+      for (let oc = 0; oc < g.outC; oc++) {
+        const b = bias[oc];
+        const base = (n * g.outC + oc) * outHW;
+        for (let p = 0; p < outHW; p++) y[base + p] += b;
+      }
+    }
+  }
+}
+
+export function conv2dBackwardInput(gy: FloatArray, w: FloatArray, g: Conv2dGeometry, gx: FloatArray): void {
+  const { cg, ocg, kk, outHW } = sizes(g);
+  const dcol = new (gy.constructor as Float32ArrayConstructor)(kk * outHW);
+  gx.fill(0);
+  for (let n = 0; n < g.batch; n++) {
+    for (let gi = 0; gi < g.groups; gi++) {
+      gemm(true, false, kk, outHW, ocg, 1, w, gi * ocg * kk, gy, (n * g.outC + gi * ocg) * outHW, 0, dcol, 0);
+      col2im(dcol, n, gi * cg, cg, g, gx);
+    }
+  }
+}
+
+export function conv2dBackwardFilter(x: FloatArray, gy: FloatArray, g: Conv2dGeometry, gw: FloatArray, gb: FloatArray | null): void {
+  const { cg, ocg, kk, outHW } = sizes(g);
+  const col = new (x.constructor as Float32ArrayConstructor)(kk * outHW);
+  gw.fill(0);
+  for (let n = 0; n < g.batch; n++) {
+    for (let gi = 0; gi < g.groups; gi++) {
+      im2col(x, n, gi * cg, cg, g, col);
+      gemm(false, true, ocg, kk, outHW, 1, gy, (n * g.outC + gi * ocg) * outHW, col, 0, 1, gw, gi * ocg * kk);
+    }
+  }
+  if (gb) {
+    // dL/db[oc] = sum over n, oh, ow of gy[n, oc, oh, ow]
+    gb.fill(0);
+    for (let n = 0; n < g.batch; n++) {
+      for (let oc = 0; oc < g.outC; oc++) {
+        const base = (n * g.outC + oc) * outHW;
+        let s = 0;
+        for (let p = 0; p < outHW; p++) s += gy[base + p];
+        gb[oc] += s;
+      }
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import type { BinaryOp, FloatArray, UnaryOp, UnaryParams } from '../backend.js';
+
+/** out[i] = f(x[i]) for the element-wise functions of one input. */
+export function unary(op: UnaryOp, x: FloatArray, out: FloatArray, p: UnaryParams): void {
+  const n = x.length;
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) out[i] = -x[i]; return;
+    case 'exp': for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]); return;
+    case 'log': for (let i = 0; i < n; i++) out[i] = Math.log(x[i]); return;
+    case 'sqrt': for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]); return;
+    case 'abs': for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]); return;
+    case 'square': for (let i = 0; i < n; i++) out[i] = x[i] * x[i]; return;
+    case 'reciprocal': for (let i = 0; i < n; i++) out[i] = 1 / x[i]; return;
+    case 'sign': for (let i = 0; i < n; i++) out[i] = Math.sign(x[i]); return;
+    case 'relu': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0; return;
+    case 'leakyRelu': {
+      const s = p.alpha ?? 0.01;
+      for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : s * x[i];
+      return;
+    }
+    case 'sigmoid':
+      // Two branches so exp never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) otherwise.
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
+        else { const e = Math.exp(v); out[i] = e / (1 + e); }
+      }
+      return;
+    case 'tanh': for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]); return;
+    case 'powScalar': {
+      const e = p.alpha ?? 1;
+      for (let i = 0; i < n; i++) out[i] = Math.pow(x[i], e);
+      return;
+    }
+    case 'clamp': {
+      const lo = p.alpha ?? -Infinity;
+      const hi = p.beta ?? Infinity;
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        out[i] = v < lo ? lo : v > hi ? hi : v;
+      }
+      return;
+    }
+  }
+}
+
+/** gx[i] = gy[i] * f'(x[i]), using the saved output y where that is cheaper. */
+export function unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, gy: FloatArray, gx: FloatArray, p: UnaryParams): void {
+  const n = x.length;
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) gx[i] = -gy[i]; return;
+    case 'exp': for (let i = 0; i < n; i++) gx[i] = gy[i] * y[i]; return; // (e^x)' = e^x
+    case 'log': for (let i = 0; i < n; i++) gx[i] = gy[i] / x[i]; return; // (ln x)' = 1/x
+    case 'sqrt': for (let i = 0; i < n; i++) gx[i] = gy[i] / (2 * y[i]); return; // (sqrt x)' = 1/(2 sqrt x)
+    case 'abs': for (let i = 0; i < n; i++) gx[i] = gy[i] * Math.sign(x[i]); return; // 0 at 0, as PyTorch
+    case 'square': for (let i = 0; i < n; i++) gx[i] = 2 * x[i] * gy[i]; return;
+    case 'reciprocal': for (let i = 0; i < n; i++) gx[i] = -gy[i] * y[i] * y[i]; return; // (1/x)' = -1/x^2
+    case 'sign': gx.fill(0); return;
+    case 'relu': for (let i = 0; i < n; i++) gx[i] = x[i] > 0 ? gy[i] : 0; return; // 0 at 0, as PyTorch
+    case 'leakyRelu': {
+      const s = p.alpha ?? 0.01;
+      for (let i = 0; i < n; i++) gx[i] = x[i] > 0 ? gy[i] : s * gy[i];
+      return;
+    }
+    case 'sigmoid': for (let i = 0; i < n; i++) gx[i] = gy[i] * y[i] * (1 - y[i]); return; // s' = s(1-s)
+    case 'tanh': for (let i = 0; i < n; i++) gx[i] = gy[i] * (1 - y[i] * y[i]); return; // tanh' = 1 - tanh^2
+    case 'powScalar': {
+      const e = p.alpha ?? 1;
+      for (let i = 0; i < n; i++) gx[i] = e === 0 ? 0 : gy[i] * e * Math.pow(x[i], e - 1); // (x^e)' = e x^(e-1)
+      return;
+    }
+    case 'clamp': {
+      // Gradient passes where the input was inside [lo, hi] (boundaries included, as PyTorch).
+      const lo = p.alpha ?? -Infinity;
+      const hi = p.beta ?? Infinity;
+      for (let i = 0; i < n; i++) gx[i] = x[i] >= lo && x[i] <= hi ? gy[i] : 0;
+      return;
+    }
+  }
+}
+
+function binaryScalar(op: BinaryOp): (a: number, b: number) => number {
+  switch (op) {
+    case 'add': return (a, b) => a + b;
+    case 'sub': return (a, b) => a - b;
+    case 'mul': return (a, b) => a * b;
+    case 'div': return (a, b) => a / b;
+    case 'pow': return Math.pow;
+    case 'maximum': return (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b);
+    case 'minimum': return (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b);
+    case 'eq': return (a, b) => (a === b ? 1 : 0);
+    case 'ne': return (a, b) => (a !== b ? 1 : 0);
+    case 'lt': return (a, b) => (a < b ? 1 : 0);
+    case 'le': return (a, b) => (a <= b ? 1 : 0);
+    case 'gt': return (a, b) => (a > b ? 1 : 0);
+    case 'ge': return (a, b) => (a >= b ? 1 : 0);
+  }
+}
+
+/**
+ * Broadcasting element-wise op. Each operand is walked with its own strides,
+ * where a dimension of extent 1 gets stride 0 so the same value repeats.
+ * Common cases (same shape, scalar on either side) get straight loops.
+ */
+export function binary(op: BinaryOp, a: FloatArray, aShape: readonly number[], b: FloatArray, bShape: readonly number[], out: FloatArray, outShape: readonly number[]): void {
+  const f = binaryScalar(op);
+  const n = out.length;
+  if (a.length === n && b.length === n) {
+    if (op === 'add') for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+    else if (op === 'mul') for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+    else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
+    else for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
+    return;
+  }
+  if (b.length === 1 && a.length === n) {
+    const bv = b[0];
+    for (let i = 0; i < n; i++) out[i] = f(a[i], bv);
+    return;
+  }
+  if (a.length === 1 && b.length === n) {
+    const av = a[0];
+    for (let i = 0; i < n; i++) out[i] = f(av, b[i]);
+    return;
+  }
+  const rank = outShape.length;
+  const aStr = broadcastStrides(aShape, outShape);
+  const bStr = broadcastStrides(bShape, outShape);
+  const idx = new Array<number>(rank).fill(0);
+  const last = rank - 1;
+  const innerN = outShape[last];
+  const aIn = aStr[last];
+  const bIn = bStr[last];
+  let ai = 0;
+  let bi = 0;
+  for (let o = 0; o < n; o += innerN) {
+    for (let j = 0; j < innerN; j++) out[o + j] = f(a[ai + j * aIn], b[bi + j * bIn]);
+    // Advance the multi-index over all but the last dimension.
+    for (let d = last - 1; d >= 0; d--) {
+      idx[d]++;
+      ai += aStr[d];
+      bi += bStr[d];
+      if (idx[d] < outShape[d]) break;
+      ai -= aStr[d] * outShape[d];
+      bi -= bStr[d] * outShape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/** Strides of `shape` inside `outShape` (same rank), 0 where the operand is broadcast. */
+function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const rank = outShape.length;
+  const s = new Array<number>(rank).fill(0);
+  let acc = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    s[d] = shape[d] === 1 && outShape[d] !== 1 ? 0 : acc;
+    acc *= shape[d];
+  }
+  return s;
+}

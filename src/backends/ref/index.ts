@@ -1,0 +1,20 @@
+import type { Backend } from '../backend.js';
+import { conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv.js';
+import { binary, unary, unaryBackward } from './elementwise.js';
+import { gemm } from './gemm.js';
+import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.js';
+import { argReduce, permute, reduce, softmax, softmaxBackward } from './reduce.js';
+
+/**
+ * The reference backend: plain TypeScript, written to be read and to be the
+ * oracle for the fast backends. It works on float32 and float64 arrays alike,
+ * which is what lets gradcheck run in float64.
+ */
+export const refBackend: Backend = {
+  name: 'ref',
+  kernels: {
+    gemm, unary, unaryBackward, binary, reduce, argReduce, permute, softmax, softmaxBackward,
+    conv2dForward, conv2dBackwardInput, conv2dBackwardFilter,
+    maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward,
+  },
+};

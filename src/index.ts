@@ -1,0 +1,20 @@
+/**
+ * Stride: convolutional neural networks in TypeScript, with PyTorch semantics.
+ * This entry point is isomorphic (Node and browsers); Node-only pieces (files,
+ * the MNIST loader from disk, checkpoints on disk) are in 'stride/node'.
+ */
+import './ops/methods.js';
+
+export { Tensor, tensor, zeros, ones, full, rand, randn, arange, zerosLike, onesLike, shapeSize, type DType, type FloatArray, type NestedArray, type TensorLike } from './tensor/tensor.js';
+export { Generator, manualSeed, defaultGenerator } from './tensor/random.js';
+export { StrideError, ShapeError, ValueError, DataError } from './errors.js';
+export { backward, gradcheck, noGrad, enableGrad, isGradEnabled, type GradcheckOptions, type GradcheckReport } from './autograd/index.js';
+export * from './ops/index.js';
+export * as F from './ops/index.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export { Module, Sequential, Conv2d, Linear, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Dropout, init } from './nn/index.js';
+export { SGD, Adam, AdamW, Optimizer } from './optim/index.js';
+export { LeNet5, models, createModel, getModelSpec, type ModelSpec } from './models/index.js';
+export { getBackend, setBackend, listBackends, registerBackend, type Backend, type KernelName } from './backends/index.js';
+export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD } from './data/index.js';

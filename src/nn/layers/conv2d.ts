@@ -1,0 +1,67 @@
+import { ValueError } from '../../errors.js';
+import { conv2d, type Conv2dOptions, type Conv2dPadding } from '../../ops/conv2d.js';
+import { checkInt, checkOptions, pair } from '../../ops/util.js';
+import { Tensor, zeros } from '../../tensor/tensor.js';
+import type { Generator } from '../../tensor/random.js';
+import { fans, kaimingUniform, uniform } from '../init.js';
+import { Module } from '../module.js';
+
+export interface Conv2dLayerOptions extends Conv2dOptions {
+  /** Learn a bias per output channel (default true). */
+  bias?: boolean;
+  generator?: Generator;
+}
+
+/**
+ * A convolution layer: weight [outChannels, inChannels/groups, kH, kW] and bias
+ * [outChannels], initialized as PyTorch does (U(-1/sqrt(fanIn), 1/sqrt(fanIn))).
+ * It has outC * (inC/groups * kH * kW + 1) parameters: ten 5x5x3 filters have 760.
+ */
+export class Conv2d extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly options: Conv2dOptions;
+  weight: Tensor;
+  bias: Tensor | null;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly [number, number], options: Conv2dLayerOptions = {}) {
+    super();
+    checkOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'paddingMode', 'bias', 'generator']);
+    this.inChannels = checkInt('Conv2d', 'inChannels', inChannels, 1);
+    this.outChannels = checkInt('Conv2d', 'outChannels', outChannels, 1);
+    this.kernelSize = pair('Conv2d', 'kernelSize', kernelSize, 1);
+    const groups = checkInt('Conv2d', 'groups', options.groups ?? 1, 1);
+    if (inChannels % groups || outChannels % groups) {
+      throw new ValueError(`Conv2d: groups ${groups} must divide both inChannels ${inChannels} and outChannels ${outChannels}`);
+    }
+    const { bias = true, generator, ...convOptions } = options;
+    this.options = convOptions;
+    this.weight = new Tensor(new Float32Array(outChannels * (inChannels / groups) * this.kernelSize[0] * this.kernelSize[1]), [outChannels, inChannels / groups, ...this.kernelSize]);
+    this.weight.requiresGrad = true;
+    kaimingUniform(this.weight, { a: Math.sqrt(5), generator });
+    this.bias = null;
+    if (bias) {
+      this.bias = zeros([outChannels], { requiresGrad: true });
+      const bound = 1 / Math.sqrt(fans(this.weight).fanIn);
+      uniform(this.bias, -bound, bound, generator);
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, this.options);
+  }
+
+  override extraRepr(): string {
+    const o = this.options;
+    const parts = [`${this.inChannels}, ${this.outChannels}, kernelSize=[${this.kernelSize.join(', ')}]`];
+    const fmt = (v: number | readonly number[] | Conv2dPadding) => (typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? `[${v.join(', ')}]` : `[${v}, ${v}]`);
+    parts.push(`stride=${fmt(o.stride ?? 1)}`);
+    if (o.padding !== undefined && o.padding !== 0) parts.push(`padding=${fmt(o.padding)}`);
+    if (o.dilation !== undefined && o.dilation !== 1) parts.push(`dilation=${fmt(o.dilation)}`);
+    if ((o.groups ?? 1) !== 1) parts.push(`groups=${o.groups}`);
+    if (!this.bias) parts.push('bias=false');
+    if (o.paddingMode && o.paddingMode !== 'zeros') parts.push(`paddingMode='${o.paddingMode}'`);
+    return parts.join(', ');
+  }
+}

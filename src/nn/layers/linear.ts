@@ -1,0 +1,40 @@
+import { linear } from '../../ops/linear.js';
+import { checkInt, checkOptions } from '../../ops/util.js';
+import { Tensor, zeros } from '../../tensor/tensor.js';
+import type { Generator } from '../../tensor/random.js';
+import { kaimingUniform, uniform } from '../init.js';
+import { Module } from '../module.js';
+
+/**
+ * Fully connected layer y = x W^T + b with W [out, in], initialized as PyTorch
+ * (U(-1/sqrt(in), 1/sqrt(in)) for weight and bias). out * (in + 1) parameters.
+ */
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  weight: Tensor;
+  bias: Tensor | null;
+
+  constructor(inFeatures: number, outFeatures: number, options: { bias?: boolean; generator?: Generator } = {}) {
+    super();
+    checkOptions('Linear', options, ['bias', 'generator']);
+    this.inFeatures = checkInt('Linear', 'inFeatures', inFeatures, 1);
+    this.outFeatures = checkInt('Linear', 'outFeatures', outFeatures, 1);
+    this.weight = zeros([outFeatures, inFeatures], { requiresGrad: true });
+    kaimingUniform(this.weight, { a: Math.sqrt(5), generator: options.generator });
+    this.bias = null;
+    if (options.bias ?? true) {
+      this.bias = zeros([outFeatures], { requiresGrad: true });
+      const bound = 1 / Math.sqrt(inFeatures);
+      uniform(this.bias, -bound, bound, options.generator);
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+
+  override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * 2-D convolution (cross-correlation, as in every deep-learning library):
+ *   y[n, o, i, j] = b[o] + sum_{c, u, v} w[o, c, u, v] * x[n, g*C/G + c, i*sH - pT + u*dH, j*sW - pL + v*dW]
+ * with zeros outside the input. Output size per axis (floored, as in PyTorch):
+ *   out = floor((in + padBefore + padAfter - dilation*(k - 1) - 1) / stride) + 1.
+ * Gradients: dL/dx is the transposed convolution of dL/dy with w; dL/dw the
+ * correlation of x with dL/dy; dL/db the sum of dL/dy over n, i, j
+ * (kernels conv2dBackwardInput / conv2dBackwardFilter).
+ */
+import { record } from '../autograd/tape.js';
+import { kernelsFor } from '../backends/index.js';
+import type { Conv2dGeometry } from '../backends/backend.js';
+import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { Tensor, resultDType } from '../tensor/tensor.js';
+import { reshape } from './shape.js';
+import { checkInt, checkOptions, checkTensor, empty, pair } from './util.js';
+
+/** Padding: one number for all sides, [ph, pw] per axis, [top, bottom, left, right], or 'same' / 'valid'. */
+export type Conv2dPadding = number | readonly [number, number] | readonly [number, number, number, number] | 'same' | 'valid';
+
+export interface Conv2dOptions {
+  stride?: number | readonly [number, number];
+  padding?: Conv2dPadding;
+  dilation?: number | readonly [number, number];
+  groups?: number;
+  /** How the border is filled. This release implements 'zeros'. */
+  paddingMode?: 'zeros';
+}
+
+const OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'paddingMode'] as const;
+
+/**
+ * 'same' padding, TensorFlow's rule (also for stride > 1): the total padding
+ * makes out = ceil(in / stride),
+ *   total = max((ceil(in/s) - 1)*s + (k - 1)*d + 1 - in, 0),
+ * and the odd unit goes after (bottom / right). PyTorch refuses 'same' with
+ * stride > 1; for stride 1 both agree.
+ */
+export function samePadding(inSize: number, kernel: number, stride: number, dilation: number): [number, number] {
+  const total = Math.max((Math.ceil(inSize / stride) - 1) * stride + (kernel - 1) * dilation + 1 - inSize, 0);
+  const before = Math.floor(total / 2);
+  return [before, total - before];
+}
+
+/** Resolves a padding option to [top, bottom, left, right]. */
+export function resolvePadding(
+  where: string, padding: Conv2dPadding, inH: number, inW: number, kH: number, kW: number,
+  stride: [number, number], dilation: [number, number],
+): [number, number, number, number] {
+  if (padding === 'valid') return [0, 0, 0, 0];
+  if (padding === 'same') return [...samePadding(inH, kH, stride[0], dilation[0]), ...samePadding(inW, kW, stride[1], dilation[1])];
+  if (typeof padding === 'number') {
+    checkInt(where, 'padding', padding, 0);
+    return [padding, padding, padding, padding];
+  }
+  if (Array.isArray(padding) && padding.length === 2) {
+    const [ph, pw] = pair(where, 'padding', padding, 0);
+    return [ph, ph, pw, pw];
+  }
+  if (Array.isArray(padding) && padding.length === 4) {
+    padding.forEach((p) => checkInt(where, 'padding', p, 0));
+    return [padding[0], padding[1], padding[2], padding[3]];
+  }
+  throw new ValueError(`${where}: padding must be a number, [ph, pw], [top, bottom, left, right], 'same' or 'valid'; got ${JSON.stringify(padding)}`);
+}
+
+/** Output extent along one axis: floor((in + pads - d*(k-1) - 1) / s) + 1. */
+export function convOutputSize(inSize: number, kernel: number, stride: number, padBefore: number, padAfter: number, dilation: number): number {
+  return Math.floor((inSize + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+/** Validates the arguments of conv2d and resolves the geometry. */
+export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions, where = 'conv2d'): Conv2dGeometry {
+  checkOptions(where, options, OPTIONS);
+  const mode = options.paddingMode ?? 'zeros';
+  if (mode !== 'zeros') {
+    throw new ValueError(`${where}: paddingMode '${String(mode)}' is not available; this release implements paddingMode 'zeros'`);
+  }
+  if (xShape.length !== 4) {
+    throw new ShapeError(`${where}: input must be 4-D [batch, channels, height, width] (or 3-D without the batch), got shape ${fmtShape(xShape)}`);
+  }
+  if (wShape.length !== 4) {
+    throw new ShapeError(`${where}: weight must be 4-D [outChannels, inChannels/groups, kH, kW], got shape ${fmtShape(wShape)}`);
+  }
+  const [batch, inC, inH, inW] = xShape;
+  const [outC, cPerGroup, kH, kW] = wShape;
+  const groups = checkInt(where, 'groups', options.groups ?? 1, 1);
+  const stride = pair(where, 'stride', options.stride ?? 1, 1);
+  const dilation = pair(where, 'dilation', options.dilation ?? 1, 1);
+  if (inC % groups !== 0) throw new ValueError(`${where}: groups ${groups} does not divide the ${inC} input channels; use a group count that divides both channel counts`);
+  if (outC % groups !== 0) throw new ValueError(`${where}: groups ${groups} does not divide the ${outC} output channels (weight ${fmtShape(wShape)}); use a group count that divides both channel counts`);
+  if (cPerGroup * groups !== inC) {
+    throw new ShapeError(`${where}: input has ${inC} channels but weight ${fmtShape(wShape)} with groups ${groups} expects ${cPerGroup * groups} (inChannels/groups = ${cPerGroup}); check the input's channel dim or the layer's inChannels`);
+  }
+  if (kH < 1 || kW < 1) throw new ShapeError(`${where}: kernel size must be at least 1x1, weight has shape ${fmtShape(wShape)}`);
+  const [padTop, padBottom, padLeft, padRight] = resolvePadding(where, options.padding ?? 0, inH, inW, kH, kW, stride, dilation);
+  const effH = dilation[0] * (kH - 1) + 1;
+  const effW = dilation[1] * (kW - 1) + 1;
+  const paddedH = inH + padTop + padBottom;
+  const paddedW = inW + padLeft + padRight;
+  if (effH > paddedH || effW > paddedW) {
+    const dil = effH !== kH || effW !== kW ? ` (dilated ${effH}x${effW})` : '';
+    throw new ShapeError(`${where}: kernel ${kH}x${kW}${dil} is larger than the padded input ${paddedH}x${paddedW}; use more padding or a smaller kernel`);
+  }
+  return {
+    batch, inC, inH, inW, outC, kH, kW,
+    strideH: stride[0], strideW: stride[1],
+    padTop, padLeft,
+    dilationH: dilation[0], dilationW: dilation[1],
+    groups,
+    outH: convOutputSize(inH, kH, stride[0], padTop, padBottom, dilation[0]),
+    outW: convOutputSize(inW, kW, stride[1], padLeft, padRight, dilation[1]),
+  };
+}
+
+/**
+ * conv2d(x [N, C, H, W] or [C, H, W], weight [outC, C/groups, kH, kW], bias [outC] | null, options).
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  checkTensor('conv2d', 'input', x);
+  checkTensor('conv2d', 'weight', weight);
+  if (x.ndim === 3) {
+    const y = conv2d(reshape(x, [1, ...x.shape]), weight, bias, options);
+    return reshape(y, y.shape.slice(1));
+  }
+  const g = conv2dGeometry(x.shape, weight.shape, options);
+  if (bias != null) {
+    checkTensor('conv2d', 'bias', bias);
+    if (bias.ndim !== 1 || bias.shape[0] !== g.outC) {
+      throw new ShapeError(`conv2d: bias must have shape [${g.outC}] (one per output channel), got ${fmtShape(bias.shape)}`);
+    }
+  }
+  const dtype = bias ? resultDType(x, weight, bias) : resultDType(x, weight);
+  const k = kernelsFor(dtype);
+  const y = empty([g.batch, g.outC, g.outH, g.outW], dtype);
+  k.conv2dForward(x.data, weight.data, bias ? bias.data : null, g, y.data);
+  return record(y, 'conv2d', [x, weight, bias], (gy) => {
+    const kg = kernelsFor(gy.dtype);
+    let gx: Tensor | null = null;
+    let gw: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (x.requiresGrad) {
+      gx = empty(x.shape, gy.dtype);
+      kg.conv2dBackwardInput(gy.data, weight.data, g, gx.data);
+    }
+    const wantBias = !!bias && bias.requiresGrad;
+    if (weight.requiresGrad || wantBias) {
+      const gwTmp = empty(weight.shape, gy.dtype);
+      gb = wantBias ? empty(bias!.shape, gy.dtype) : null;
+      kg.conv2dBackwardFilter(x.data, gy.data, g, gwTmp.data, gb ? gb.data : null);
+      if (weight.requiresGrad) gw = gwTmp;
+    }
+    return [gx, gw, gb];
+  });
+}

@@ -1,0 +1,13 @@
+import './methods.js';
+
+export { add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge } from './binary.js';
+export { neg, exp, log, sqrt, abs, square, reciprocal, sign, powScalar, clamp, relu, leakyRelu, sigmoid, tanh } from './unary.js';
+export { sum, mean, max, min, argmax, argmin, variance, type ReduceOptions, type VarianceOptions } from './reduce.js';
+export { reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, concat, stack } from './shape.js';
+export { matmul } from './matmul.js';
+export { linear } from './linear.js';
+export { conv2d, conv2dGeometry, convOutputSize, resolvePadding, samePadding, type Conv2dOptions, type Conv2dPadding } from './conv2d.js';
+export { maxPool2d, avgPool2d, poolOutputSize, type MaxPool2dOptions, type AvgPool2dOptions } from './pool2d.js';
+export { softmax, logSoftmax } from './softmax.js';
+export { crossEntropy, mseLoss, type CrossEntropyOptions, type Reduction } from './loss.js';
+export { dropout, type DropoutOptions } from './dropout.js';

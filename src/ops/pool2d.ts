@@ -1,0 +1,108 @@
+/**
+ * Max and average pooling over 2-D windows, each plane (n, c) alone.
+ * Output size per axis, as in PyTorch:
+ *   out = floor_or_ceil((in + 2p - d*(k - 1) - 1) / s) + 1,
+ * and with ceilMode the last window must start inside the input or the left
+ * padding ((out - 1)*s < in + p), else it is dropped.
+ * Max routes the gradient to the winner of each window; average spreads
+ * dL/dy / divisor over the window.
+ */
+import { record } from '../autograd/tape.js';
+import { kernelsFor } from '../backends/index.js';
+import type { Pool2dGeometry } from '../backends/backend.js';
+import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { Tensor } from '../tensor/tensor.js';
+import { reshape } from './shape.js';
+import { checkOptions, checkTensor, empty, pair } from './util.js';
+
+export interface MaxPool2dOptions {
+  /** Default: the kernel size (non-overlapping windows). */
+  stride?: number | readonly [number, number];
+  padding?: number | readonly [number, number];
+  dilation?: number | readonly [number, number];
+  ceilMode?: boolean;
+}
+
+export interface AvgPool2dOptions {
+  stride?: number | readonly [number, number];
+  padding?: number | readonly [number, number];
+  ceilMode?: boolean;
+  /** Count padded zeros in the divisor (default true, as PyTorch). */
+  countIncludePad?: boolean;
+}
+
+/** One axis of the pooling output size (see the file comment). */
+export function poolOutputSize(inSize: number, k: number, s: number, p: number, d: number, ceilMode: boolean): number {
+  const span = inSize + 2 * p - d * (k - 1) - 1;
+  let out = Math.floor((span + (ceilMode ? s - 1 : 0)) / s) + 1;
+  if (ceilMode && (out - 1) * s >= inSize + p) out--;
+  return out;
+}
+
+function poolGeometry(
+  where: string, xShape: readonly number[], kernelSize: number | readonly [number, number],
+  strideOpt: number | readonly [number, number] | undefined, paddingOpt: number | readonly [number, number] | undefined,
+  dilationOpt: number | readonly [number, number] | undefined, ceilMode: boolean,
+): Pool2dGeometry {
+  if (xShape.length !== 4) throw new ShapeError(`${where}: input must be 4-D [batch, channels, height, width] (or 3-D without the batch), got shape ${fmtShape(xShape)}`);
+  const [n, c, inH, inW] = xShape;
+  const [kH, kW] = pair(where, 'kernelSize', kernelSize, 1);
+  const [sH, sW] = pair(where, 'stride', strideOpt ?? [kH, kW], 1);
+  const [pH, pW] = pair(where, 'padding', paddingOpt ?? 0, 0);
+  const [dH, dW] = pair(where, 'dilation', dilationOpt ?? 1, 1);
+  // PyTorch's rule: padding at most half the (dilated) window, so every window holds a real input.
+  const effH = dH * (kH - 1) + 1;
+  const effW = dW * (kW - 1) + 1;
+  if (pH > Math.floor(effH / 2) || pW > Math.floor(effW / 2)) {
+    throw new ValueError(`${where}: padding ${pH}x${pW} is more than half the window ${effH}x${effW}; padding must be at most ${Math.floor(effH / 2)}x${Math.floor(effW / 2)}`);
+  }
+  if (effH > inH + 2 * pH || effW > inW + 2 * pW) {
+    throw new ShapeError(`${where}: window ${effH}x${effW} is larger than the padded input ${inH + 2 * pH}x${inW + 2 * pW}; use a smaller kernelSize or more padding`);
+  }
+  return {
+    planes: n * c, inH, inW, kH, kW, strideH: sH, strideW: sW, padTop: pH, padLeft: pW, dilationH: dH, dilationW: dW,
+    outH: poolOutputSize(inH, kH, sH, pH, dH, ceilMode),
+    outW: poolOutputSize(inW, kW, sW, pW, dW, ceilMode),
+  };
+}
+
+function batched(x: Tensor, f: (x4: Tensor) => Tensor): Tensor {
+  if (x.ndim !== 3) return f(x);
+  const y = f(reshape(x, [1, ...x.shape]));
+  return reshape(y, y.shape.slice(1));
+}
+
+/** Max pooling of x [N, C, H, W] (or [C, H, W]). */
+export function maxPool2d(x: Tensor, kernelSize: number | readonly [number, number], options: MaxPool2dOptions = {}): Tensor {
+  checkTensor('maxPool2d', 'input', x);
+  checkOptions('maxPool2d', options, ['stride', 'padding', 'dilation', 'ceilMode']);
+  return batched(x, (x4) => {
+    const g = poolGeometry('maxPool2d', x4.shape, kernelSize, options.stride, options.padding, options.dilation, options.ceilMode ?? false);
+    const k = kernelsFor(x4.dtype);
+    const y = empty([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
+    const argmax = new Int32Array(y.size);
+    k.maxPool2dForward(x4.data, g, y.data, argmax);
+    return record(y, 'maxPool2d', [x4], (gy) => {
+      const gx = empty(x4.shape, gy.dtype);
+      kernelsFor(gy.dtype).maxPool2dBackward(gy.data, argmax, g, gx.data);
+      return [gx];
+    });
+  });
+}
+
+/** Average pooling of x [N, C, H, W] (or [C, H, W]). */
+export function avgPool2d(x: Tensor, kernelSize: number | readonly [number, number], options: AvgPool2dOptions = {}): Tensor {
+  checkTensor('avgPool2d', 'input', x);
+  checkOptions('avgPool2d', options, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
+  const countIncludePad = options.countIncludePad ?? true;
+  return batched(x, (x4) => {
+    const g = poolGeometry('avgPool2d', x4.shape, kernelSize, options.stride, options.padding, 1, options.ceilMode ?? false);
+    const y = empty([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
+    kernelsFor(x4.dtype).avgPool2dForward(x4.data, g, countIncludePad, y.data);
+    return record(y, 'avgPool2d', [x4], (gy) => {
+      const gx = empty(x4.shape, gy.dtype);
+      kernelsFor(gy.dtype).avgPool2dBackward(gy.data, g, countIncludePad, gx.data);
+      return [gx];
+    });
+  });
+}

@@ -1,0 +1,109 @@
+import { ValueError } from '../errors.js';
+
+/**
+ * A small, fast, seedable pseudo-random generator (xoshiro128**, 128-bit state,
+ * period 2^128 - 1). Every random thing in Stride (initialization, rand/randn,
+ * dropout masks, data shuffling) draws from a `Generator`, so a seed makes a run
+ * repeatable. The state is seeded with SplitMix32 so that nearby seeds give
+ * unrelated streams.
+ */
+export class Generator {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  private spareNormal: number | null = null;
+
+  constructor(seed = 0) {
+    this.manualSeed(seed);
+  }
+
+  /** Re-seeds the generator; the same seed always gives the same stream. */
+  manualSeed(seed: number): this {
+    if (!Number.isFinite(seed)) throw new ValueError(`manualSeed: seed must be a finite number, got ${seed}`);
+    let x = Math.floor(seed) >>> 0;
+    const hi = Math.floor(seed / 2 ** 32) >>> 0;
+    x = (x ^ Math.imul(hi, 0x9e3779b9)) >>> 0;
+    const next = () => {
+      // SplitMix32
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    this.spareNormal = null;
+    return this;
+  }
+
+  /** A uniformly distributed 32-bit unsigned integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1) with 32 bits of randomness. */
+  random(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** Uniform in [low, high). */
+  uniform(low: number, high: number): number {
+    return low + (high - low) * this.random();
+  }
+
+  /** Standard normal, by the Box-Muller transform (two values per pair of uniforms). */
+  normal(): number {
+    if (this.spareNormal !== null) {
+      const v = this.spareNormal;
+      this.spareNormal = null;
+      return v;
+    }
+    let u = 0;
+    while (u === 0) u = this.random();
+    const v = this.random();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** An integer uniformly drawn from [0, n). */
+  randint(n: number): number {
+    return Math.floor(this.random() * n);
+  }
+
+  /** Shuffles `array` in place (Fisher-Yates) and returns it. */
+  shuffle<T extends { length: number; [i: number]: any }>(array: T): T {
+    for (let i = array.length - 1; i > 0; i--) {
+      const j = this.randint(i + 1);
+      const t = array[i];
+      array[i] = array[j];
+      array[j] = t;
+    }
+    return array;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+/** The generator used when none is passed. Seed it with `manualSeed`. */
+export const defaultGenerator = new Generator(0x5eed);
+
+/** Seeds the default generator, as `torch.manual_seed`. */
+export function manualSeed(seed: number): void {
+  defaultGenerator.manualSeed(seed);
+}

@@ -1,0 +1,364 @@
+import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { defaultGenerator, type Generator } from './random.js';
+
+/** Element types. float32 is the default everywhere; float64 exists for gradient checks. */
+export type DType = 'float32' | 'float64';
+export type FloatArray = Float32Array | Float64Array;
+
+/** Nested arrays of numbers, as accepted by `tensor()`. */
+export type NestedArray = number | readonly NestedArray[];
+
+/**
+ * How a tensor was computed, recorded when an input requires grad. `backward`
+ * receives dL/dout and returns dL/dinput for each input (null where an input
+ * needs no gradient).
+ */
+export interface GradFn {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  backward(gradOutput: Tensor): (Tensor | null)[];
+}
+
+/**
+ * An n-dimensional array of float32 (or float64) values, stored contiguously in
+ * row-major order in a plain typed array. Tensors are garbage-collected: there
+ * is no dispose().
+ *
+ * Operations live in `ops/` and are installed as methods (x.add(y), x.relu()...)
+ * by `ops/methods.ts`, so this file depends on nothing but the error types.
+ */
+export class Tensor {
+  /** The values, row-major. Reshape views share it. */
+  data: FloatArray;
+  readonly shape: readonly number[];
+  /** True when gradients should flow to this tensor. */
+  requiresGrad = false;
+  /** dL/dthis after backward(), for leaves that require grad. */
+  grad: Tensor | null = null;
+  /** The operation that produced this tensor (null for leaves). */
+  gradFn: GradFn | null = null;
+
+  constructor(data: FloatArray, shape: readonly number[]) {
+    checkShape(shape, 'Tensor');
+    const n = shapeSize(shape);
+    if (data.length !== n) {
+      throw new ShapeError(`Tensor: shape ${fmtShape(shape)} holds ${n} values but the data has ${data.length}`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+  }
+
+  get dtype(): DType {
+    return this.data instanceof Float64Array ? 'float64' : 'float32';
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** True when this tensor was not produced by a recorded operation. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** The extent of dimension `dim` (negative counts from the end). */
+  dimSize(dim: number): number {
+    return this.shape[normalizeDim(dim, this.ndim, 'dimSize')];
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) {
+      throw new ShapeError(`item: only a tensor with one element can be converted to a number, this one has shape ${fmtShape(this.shape)} (${this.size} elements)`);
+    }
+    return this.data[0];
+  }
+
+  /** The values as nested arrays, shaped like the tensor. */
+  toArray(): NestedArray {
+    if (this.ndim === 0) return this.data[0];
+    const build = (dim: number, offset: number): NestedArray[] => {
+      const n = this.shape[dim];
+      const stride = shapeSize(this.shape.slice(dim + 1));
+      const out: NestedArray[] = [];
+      for (let i = 0; i < n; i++) {
+        out.push(dim === this.ndim - 1 ? this.data[offset + i] : build(dim + 1, offset + i * stride));
+      }
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** A plain copy of the values, row-major. */
+  toFlatArray(): number[] {
+    return Array.from(this.data);
+  }
+
+  /** Sets requiresGrad in place and returns this tensor (PyTorch's requires_grad_). */
+  requiresGrad_(requires = true): this {
+    if (!this.isLeaf && !requires) {
+      throw new ValueError('requiresGrad_: cannot turn off gradients of a non-leaf tensor; use detach() to get a tensor outside the graph');
+    }
+    this.requiresGrad = requires;
+    return this;
+  }
+
+  /** A tensor sharing the same data, outside the autograd graph. */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /** PyTorch-style printing: values, then shape and dtype, then the grad function. */
+  toString(): string {
+    return formatTensor(this);
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Shapes
+
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function checkShape(shape: readonly number[], where: string): void {
+  if (!Array.isArray(shape)) throw new ValueError(`${where}: shape must be an array of non-negative integers, got ${String(shape)}`);
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new ValueError(`${where}: shape ${fmtShape(shape)} has an invalid dimension ${d}; each dimension must be a non-negative integer`);
+    }
+  }
+}
+
+/** Row-major strides of a contiguous tensor. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** Maps a possibly negative dim to [0, ndim), with a clear error. */
+export function normalizeDim(dim: number, ndim: number, where: string): number {
+  if (!Number.isInteger(dim) || dim < -Math.max(ndim, 1) || dim >= Math.max(ndim, 1)) {
+    throw new ValueError(`${where}: dim ${dim} is out of range for a tensor with ${ndim} dimensions (valid: ${-Math.max(ndim, 1)} to ${Math.max(ndim, 1) - 1})`);
+  }
+  return dim < 0 ? dim + Math.max(ndim, 1) : dim;
+}
+
+export function allocate(dtype: DType, n: number): FloatArray {
+  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** The dtype of the result of an op on these tensors: float64 wins. */
+export function resultDType(...ts: Tensor[]): DType {
+  for (const t of ts) if (t.dtype === 'float64') return 'float64';
+  return 'float32';
+}
+
+// ---------------------------------------------------------------------------
+// Creation
+
+export interface CreateOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+function finish(t: Tensor, options?: CreateOptions): Tensor {
+  if (options?.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/**
+ * A tensor from nested arrays, a typed array or a number:
+ * `tensor([[1, 2], [3, 4]])`, `tensor(float32Array, [2, 2])`.
+ * Ragged nesting is an error.
+ */
+export function tensor(values: NestedArray | ArrayLike<number>, shape?: readonly number[], options?: CreateOptions): Tensor {
+  const dtype = options?.dtype ?? (values instanceof Float64Array ? 'float64' : 'float32');
+  if (ArrayBuffer.isView(values) || (shape !== undefined && Array.isArray(values) && values.every((v) => typeof v === 'number'))) {
+    const flat = values as ArrayLike<number>;
+    const s = shape ?? [flat.length];
+    checkShape(s, 'tensor');
+    if (shapeSize(s) !== flat.length) {
+      throw new ShapeError(`tensor: shape ${fmtShape(s)} holds ${shapeSize(s)} values but ${flat.length} were given`);
+    }
+    const data = allocate(dtype, flat.length);
+    data.set(flat as ArrayLike<number>);
+    return finish(new Tensor(data, s), options);
+  }
+  const inferred: number[] = [];
+  let v: NestedArray = values as NestedArray;
+  while (Array.isArray(v)) {
+    inferred.push(v.length);
+    v = v.length > 0 ? v[0] : 0;
+    if ((v as any) === undefined) break;
+  }
+  const flat: number[] = [];
+  const walk = (node: NestedArray, dim: number, path: string) => {
+    if (dim === inferred.length) {
+      if (typeof node !== 'number') throw new ShapeError(`tensor: expected a number at ${path || 'the top level'} but found an array; the nesting is ragged`);
+      flat.push(node);
+      return;
+    }
+    if (!Array.isArray(node) || node.length !== inferred[dim]) {
+      const got = Array.isArray(node) ? `length ${node.length}` : 'a number';
+      throw new ShapeError(`tensor: ragged nested array at ${path || 'the top level'}: expected length ${inferred[dim]} (shape ${fmtShape(inferred)}) but found ${got}`);
+    }
+    for (let i = 0; i < node.length; i++) walk(node[i], dim + 1, `${path}[${i}]`);
+  };
+  walk(values as NestedArray, 0, '');
+  for (const x of flat) {
+    if (typeof x !== 'number') throw new ValueError(`tensor: values must be numbers, found ${typeof x}`);
+  }
+  const s = shape ?? inferred;
+  if (shapeSize(s) !== flat.length) {
+    throw new ShapeError(`tensor: shape ${fmtShape(s)} holds ${shapeSize(s)} values but ${flat.length} were given`);
+  }
+  const data = allocate(dtype, flat.length);
+  data.set(flat);
+  return finish(new Tensor(data, s), options);
+}
+
+export function full(shape: readonly number[], value: number, options?: CreateOptions): Tensor {
+  checkShape(shape, 'full');
+  const data = allocate(options?.dtype ?? 'float32', shapeSize(shape));
+  if (value !== 0) data.fill(value);
+  return finish(new Tensor(data, shape), options);
+}
+
+export function zeros(shape: readonly number[], options?: CreateOptions): Tensor {
+  return full(shape, 0, options);
+}
+
+export function ones(shape: readonly number[], options?: CreateOptions): Tensor {
+  return full(shape, 1, options);
+}
+
+export function zerosLike(t: Tensor): Tensor {
+  return zeros(t.shape, { dtype: t.dtype });
+}
+
+export function onesLike(t: Tensor): Tensor {
+  return ones(t.shape, { dtype: t.dtype });
+}
+
+export interface RandomOptions extends CreateOptions {
+  generator?: Generator;
+}
+
+/** Uniform on [low, high) (default [0, 1)), as torch.rand. */
+export function rand(shape: readonly number[], options?: RandomOptions & { low?: number; high?: number }): Tensor {
+  const t = zeros(shape, options);
+  const g = options?.generator ?? defaultGenerator;
+  const low = options?.low ?? 0;
+  const high = options?.high ?? 1;
+  for (let i = 0; i < t.data.length; i++) t.data[i] = g.uniform(low, high);
+  return t;
+}
+
+/** Normal with the given mean and std (default standard normal), as torch.randn. */
+export function randn(shape: readonly number[], options?: RandomOptions & { mean?: number; std?: number }): Tensor {
+  const t = zeros(shape, options);
+  const g = options?.generator ?? defaultGenerator;
+  const mean = options?.mean ?? 0;
+  const std = options?.std ?? 1;
+  for (let i = 0; i < t.data.length; i++) t.data[i] = mean + std * g.normal();
+  return t;
+}
+
+/** Values start, start+step, ... below end, as torch.arange. `arange(5)` is 0..4. */
+export function arange(start: number, end?: number, step = 1, options?: CreateOptions): Tensor {
+  if (end === undefined) {
+    end = start;
+    start = 0;
+  }
+  if (step === 0 || !Number.isFinite(step)) throw new ValueError(`arange: step must be a non-zero finite number, got ${step}`);
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const t = zeros([n], options);
+  for (let i = 0; i < n; i++) t.data[i] = start + i * step;
+  return t;
+}
+
+/** Anything ops accept where a tensor is expected: numbers become 0-d tensors. */
+export type TensorLike = Tensor | number;
+
+export function toTensor(x: TensorLike, dtype: DType = 'float32'): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x === 'number') {
+    const data = allocate(dtype, 1);
+    data[0] = x;
+    return new Tensor(data, []);
+  }
+  throw new ValueError(`expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
+}
+
+// ---------------------------------------------------------------------------
+// Printing
+
+function formatNumber(v: number, decimals: number, sci: boolean): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+  if (sci) return v.toExponential(4).replace(/e([+-])(\d)$/, 'e$10$2');
+  return v.toFixed(decimals);
+}
+
+/**
+ * Formats like PyTorch: `tensor([[1., 2.],\n        [3., 4.]])`, with integers
+ * printed as `1.`, four decimals otherwise, scientific notation for very large or
+ * small magnitudes, and `...` summarizing tensors with more than 1000 elements.
+ */
+export function formatTensor(t: Tensor): string {
+  const values = Array.from(t.data).filter((v) => Number.isFinite(v));
+  const allInt = values.every((v) => Number.isInteger(v));
+  const maxAbs = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const minAbs = values.filter((v) => v !== 0).reduce((m, v) => Math.min(m, Math.abs(v)), Infinity);
+  const sci = !allInt && (maxAbs >= 1e8 || (minAbs < 1e-4 && minAbs !== Infinity) || (maxAbs / minAbs > 1000 && minAbs !== Infinity && maxAbs > 1000));
+  const fmt = (v: number) => (allInt && Number.isFinite(v) ? `${v}.` : formatNumber(v, 4, sci));
+  const summarize = t.size > 1000;
+  const edge = 3;
+  const width = Math.max(1, ...Array.from(t.data, (v) => fmt(v).length).slice(0, 5000));
+  const pad = (s: string) => s.padStart(width);
+  const strides = stridesOf(t.shape);
+  const indent = 'tensor('.length;
+  const render = (dim: number, offset: number): string => {
+    if (t.ndim === 0) return fmt(t.data[0]);
+    const n = t.shape[dim];
+    const idx: (number | null)[] = [];
+    if (summarize && n > 2 * edge) {
+      for (let i = 0; i < edge; i++) idx.push(i);
+      idx.push(null);
+      for (let i = n - edge; i < n; i++) idx.push(i);
+    } else {
+      for (let i = 0; i < n; i++) idx.push(i);
+    }
+    if (dim === t.ndim - 1) {
+      return '[' + idx.map((i) => (i === null ? '...' : pad(fmt(t.data[offset + i])))).join(', ') + ']';
+    }
+    const sep = ',' + '\n'.repeat(t.ndim - dim - 1) + ' '.repeat(indent + dim + 1);
+    return '[' + idx.map((i) => (i === null ? '...' : render(dim + 1, offset + i * strides[dim]))).join(sep) + ']';
+  };
+  const extras: string[] = [];
+  if (t.size === 0) extras.push(`size=(${t.shape.join(', ')}${t.ndim === 1 ? ',' : ''})`);
+  else if (summarize) extras.push(`shape=${fmtShape(t.shape)}`);
+  if (t.dtype === 'float64') extras.push('dtype=float64');
+  if (t.gradFn) extras.push(`gradFn=<${t.gradFn.name}Backward>`);
+  else if (t.requiresGrad) extras.push('requiresGrad=true');
+  const body = t.size === 0 ? '[]' : render(0, 0);
+  return `tensor(${body}${extras.length ? ', ' + extras.join(', ') : ''})`;
+}
