@@ -14,6 +14,7 @@ export * as F from './ops/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export { Module, Sequential, Conv2d, Linear, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Dropout, init } from './nn/index.js';
+export { ConvTranspose2d, Upsample } from './nn/index.js';
 export { SGD, Adam, AdamW, Optimizer } from './optim/index.js';
 export { LeNet5, models, createModel, getModelSpec, type ModelSpec } from './models/index.js';
 export { getBackend, setBackend, listBackends, registerBackend, type Backend, type KernelName } from './backends/index.js';

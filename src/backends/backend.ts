@@ -70,6 +70,39 @@ export interface Pool2dGeometry {
   outW: number;
 }
 
+/** How pad2d fills the border: a constant, the mirror image without the edge, the edge repeated, or the opposite side. */
+export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
+
+/** The geometry of pad2d: each of `planes` inH x inW planes becomes (inH + padTop + padBottom) x (inW + padLeft + padRight). */
+export interface Pad2dGeometry {
+  planes: number;
+  inH: number;
+  inW: number;
+  padTop: number;
+  padBottom: number;
+  padLeft: number;
+  padRight: number;
+  outH: number;
+  outW: number;
+}
+
+/**
+ * The geometry of 2-D up-sampling, one plane at a time. `scaleH` / `scaleW` map
+ * an output coordinate to the input (resolved by the op: 1/scaleFactor, in/out,
+ * or (in-1)/(out-1) with alignCorners).
+ */
+export interface Upsample2dGeometry {
+  planes: number;
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+  mode: 'nearest' | 'bilinear';
+  alignCorners: boolean;
+  scaleH: number;
+  scaleW: number;
+}
+
 export interface KernelSignatures {
   /**
    * C = alpha * op(A) * op(B) + beta * C, row-major, where op(A) is M x K and
@@ -136,6 +169,18 @@ export interface KernelSignatures {
 
   /** Spreads gy / divisor over each window. Overwrites gx. */
   avgPool2dBackward(gy: FloatArray, g: Pool2dGeometry, countIncludePad: boolean, gx: FloatArray): void;
+
+  /** Pads every plane of x by g's four widths, filling the border as `mode` says (`value` for 'constant'). */
+  pad2d(x: FloatArray, g: Pad2dGeometry, mode: PadMode, value: number, y: FloatArray): void;
+
+  /** The adjoint of pad2d: adds each gy back onto the input position it was copied from (several may share one). Overwrites gx. */
+  pad2dBackward(gy: FloatArray, g: Pad2dGeometry, mode: PadMode, gx: FloatArray): void;
+
+  /** Nearest or bilinear up-sampling (PyTorch's interpolate) of every plane. */
+  upsample2d(x: FloatArray, g: Upsample2dGeometry, y: FloatArray): void;
+
+  /** The adjoint of upsample2d: spreads each gy over the inputs it was read from, by the same weights. Overwrites gx. */
+  upsample2dBackward(gy: FloatArray, g: Upsample2dGeometry, gx: FloatArray): void;
 }
 
 export type KernelName = keyof KernelSignatures;

@@ -1,5 +1,7 @@
 export { Module } from './module.js';
 export { Conv2d, type Conv2dLayerOptions } from './layers/conv2d.js';
+export { ConvTranspose2d, type ConvTranspose2dLayerOptions } from './layers/convTranspose2d.js';
+export { Upsample } from './layers/upsample.js';
 export { Linear } from './layers/linear.js';
 export { MaxPool2d, AvgPool2d } from './layers/pool.js';
 export { ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax } from './layers/activation.js';

@@ -6,12 +6,42 @@
  * Gradients: dL/dx is the transposed convolution of dL/dy with w; dL/dw the
  * correlation of x with dL/dy; dL/db the sum of dL/dy over n, i, j
  * (kernels conv2dBackwardInput / conv2dBackwardFilter).
+ *
+ * Padding modes (paddingMode), all with the same output size:
+ * - 'zeros': the formula above.
+ * - 'reflect', 'replicate', 'circular': as PyTorch, the input is first padded
+ *   explicitly with the resolved [top, bottom, left, right] by `pad` in that
+ *   mode, then convolved with no padding; the gradient flows back through the
+ *   pad (its adjoint adds the border's gradient onto the inputs it copied).
+ * - 'partial': partial-convolution-based padding (Liu et al. 2018, NVIDIA):
+ *   zero-pad and convolve without bias, then rescale each output position by
+ *     r[i, j] = (kH*kW) / (number of taps of window (i, j), dilation counted,
+ *               that fall inside the real image)
+ *   and add the bias:
+ *     y = conv_zeros(x, w) * r + b.
+ *   r depends on the position only, not the channel. A window entirely in
+ *   the padding (padding >= the dilated kernel) sees nothing: there y = 0,
+ *   bias included, as in NVIDIA's PartialConv2d (which multiplies by its
+ *   0/1 update mask after adding the bias). Gradients: dL/dx and dL/dw are
+ *   those of the zero-padded convolution for dL/dy * r; dL/db is the sum of
+ *   dL/dy over the positions that see the image.
+ *
+ * padding 'same' makes out = ceil(in / stride). With stride 1 this is
+ * PyTorch's 'same' (total padding dilation*(k-1), the odd unit after). PyTorch
+ * refuses 'same' with stride > 1; here it follows TensorFlow:
+ *   total = max((ceil(in/s) - 1)*s + (k-1)*d + 1 - in, 0), the odd unit bottom / right,
+ * so the padding then depends on the input size (in 7, k 3, s 2: total 2, 1 + 1;
+ * in 8: total 1, 0 + 1) and the windows sit asymmetrically. To reproduce such
+ * a layer in PyTorch, pad explicitly with F.pad([left, right, top, bottom]) and
+ * use padding 0. The padding modes above use the same resolved padding.
  */
 import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import type { Conv2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
-import { Tensor, resultDType } from '../tensor/tensor.js';
+import { Tensor, allocate, resultDType } from '../tensor/tensor.js';
+import { add, mul } from './binary.js';
+import { pad2dGeometry, pad2dResolved } from './pad.js';
 import { reshape } from './shape.js';
 import { checkInt, checkOptions, checkTensor, empty, pair } from './util.js';
 
@@ -23,9 +53,13 @@ export interface Conv2dOptions {
   padding?: Conv2dPadding;
   dilation?: number | readonly [number, number];
   groups?: number;
-  /** How the border is filled. This release implements 'zeros'. */
-  paddingMode?: 'zeros';
+  /** How the border is filled (default 'zeros'); see the file comment. */
+  paddingMode?: Conv2dPaddingMode;
 }
+
+export type Conv2dPaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular' | 'partial';
+
+const PADDING_MODES: readonly Conv2dPaddingMode[] = ['zeros', 'reflect', 'replicate', 'circular', 'partial'];
 
 const OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'paddingMode'] as const;
 
@@ -69,12 +103,19 @@ export function convOutputSize(inSize: number, kernel: number, stride: number, p
   return Math.floor((inSize + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1;
 }
 
-/** Validates the arguments of conv2d and resolves the geometry. */
+/** Validates the arguments of conv2d and resolves the geometry (as if zero-padded; every padding mode has this output size). */
 export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions, where = 'conv2d'): Conv2dGeometry {
+  return conv2dSetup(xShape, wShape, options, where).g;
+}
+
+/** conv2dGeometry plus the resolved [top, bottom, left, right] padding and the padding mode. */
+export function conv2dSetup(
+  xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions, where = 'conv2d',
+): { g: Conv2dGeometry; pads: [number, number, number, number]; mode: Conv2dPaddingMode } {
   checkOptions(where, options, OPTIONS);
   const mode = options.paddingMode ?? 'zeros';
-  if (mode !== 'zeros') {
-    throw new ValueError(`${where}: paddingMode '${String(mode)}' is not available; this release implements paddingMode 'zeros'`);
+  if (!PADDING_MODES.includes(mode)) {
+    throw new ValueError(`${where}: paddingMode must be one of ${PADDING_MODES.map((m) => `'${m}'`).join(', ')}; got ${JSON.stringify(mode)}`);
   }
   if (xShape.length !== 4) {
     throw new ShapeError(`${where}: input must be 4-D [batch, channels, height, width] (or 3-D without the batch), got shape ${fmtShape(xShape)}`);
@@ -102,7 +143,7 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
     const dil = effH !== kH || effW !== kW ? ` (dilated ${effH}x${effW})` : '';
     throw new ShapeError(`${where}: kernel ${kH}x${kW}${dil} is larger than the padded input ${paddedH}x${paddedW}; use more padding or a smaller kernel`);
   }
-  return {
+  const g: Conv2dGeometry = {
     batch, inC, inH, inW, outC, kH, kW,
     strideH: stride[0], strideW: stride[1],
     padTop, padLeft,
@@ -111,6 +152,36 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
     outH: convOutputSize(inH, kH, stride[0], padTop, padBottom, dilation[0]),
     outW: convOutputSize(inW, kW, stride[1], padLeft, padRight, dilation[1]),
   };
+  if (mode === 'reflect' || mode === 'replicate' || mode === 'circular') {
+    pad2dGeometry(where, xShape, [padTop, padBottom, padLeft, padRight], mode);
+  }
+  return { g, pads: [padTop, padBottom, padLeft, padRight], mode };
+}
+
+/**
+ * The partial-convolution scale of each output position, [outH * outW]:
+ * (kH*kW) / (taps inside the image), 0 where no tap is inside (conv2d then
+ * leaves out the bias there too). The count
+ * factors into rows times columns because the window is a product of ranges.
+ */
+export function partialConvRatio(g: Conv2dGeometry): number[] {
+  const inside = (o: number, s: number, p: number, k: number, d: number, n: number) => {
+    let c = 0;
+    for (let t = 0; t < k; t++) {
+      const i = o * s - p + t * d;
+      if (i >= 0 && i < n) c++;
+    }
+    return c;
+  };
+  const ratio = new Array<number>(g.outH * g.outW);
+  for (let oh = 0; oh < g.outH; oh++) {
+    const ch = inside(oh, g.strideH, g.padTop, g.kH, g.dilationH, g.inH);
+    for (let ow = 0; ow < g.outW; ow++) {
+      const count = ch * inside(ow, g.strideW, g.padLeft, g.kW, g.dilationW, g.inW);
+      ratio[oh * g.outW + ow] = count === 0 ? 0 : (g.kH * g.kW) / count;
+    }
+  }
+  return ratio;
 }
 
 /**
@@ -123,13 +194,37 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     const y = conv2d(reshape(x, [1, ...x.shape]), weight, bias, options);
     return reshape(y, y.shape.slice(1));
   }
-  const g = conv2dGeometry(x.shape, weight.shape, options);
+  const { g, pads, mode } = conv2dSetup(x.shape, weight.shape, options);
   if (bias != null) {
     checkTensor('conv2d', 'bias', bias);
     if (bias.ndim !== 1 || bias.shape[0] !== g.outC) {
       throw new ShapeError(`conv2d: bias must have shape [${g.outC}] (one per output channel), got ${fmtShape(bias.shape)}`);
     }
   }
+  if (mode === 'reflect' || mode === 'replicate' || mode === 'circular') {
+    // PyTorch's way: pad explicitly in the mode, then a convolution without padding.
+    const xp = pad2dResolved('conv2d', x, pads, mode);
+    const gp: Conv2dGeometry = { ...g, inH: xp.shape[2], inW: xp.shape[3], padTop: 0, padLeft: 0 };
+    return conv2dZeros(xp, weight, bias ?? null, gp);
+  }
+  if (mode === 'partial') {
+    // y = conv_zeros(x, w) * r + b; mul and add carry the gradient (dL/dy * r to the conv, sum of dL/dy to b).
+    const dtype = bias ? resultDType(x, weight, bias) : resultDType(x, weight);
+    const ratio = new Tensor(allocate(dtype, g.outH * g.outW), [1, 1, g.outH, g.outW]);
+    ratio.data.set(partialConvRatio(g));
+    const scaled = mul(conv2dZeros(x, weight, null, g), ratio);
+    if (!bias) return scaled;
+    const b4 = reshape(bias, [1, g.outC, 1, 1]);
+    if (!ratio.data.includes(0)) return add(scaled, b4);
+    // some windows see no input: their output is 0, bias included (mask = [r > 0])
+    const mask = new Tensor(ratio.data.map((r) => (r > 0 ? 1 : 0)), ratio.shape);
+    return add(scaled, mul(b4, mask));
+  }
+  return conv2dZeros(x, weight, bias ?? null, g);
+}
+
+/** The zero-padded convolution of a 4-D x with a checked geometry, recorded for autograd. */
+function conv2dZeros(x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeometry): Tensor {
   const dtype = bias ? resultDType(x, weight, bias) : resultDType(x, weight);
   const k = kernelsFor(dtype);
   const y = empty([g.batch, g.outC, g.outH, g.outW], dtype);

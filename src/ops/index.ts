@@ -6,7 +6,10 @@ export { sum, mean, max, min, argmax, argmin, variance, type ReduceOptions, type
 export { reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, concat, stack } from './shape.js';
 export { matmul } from './matmul.js';
 export { linear } from './linear.js';
-export { conv2d, conv2dGeometry, convOutputSize, resolvePadding, samePadding, type Conv2dOptions, type Conv2dPadding } from './conv2d.js';
+export { conv2d, conv2dGeometry, convOutputSize, resolvePadding, samePadding, partialConvRatio, type Conv2dOptions, type Conv2dPadding, type Conv2dPaddingMode } from './conv2d.js';
+export { pad, type PadMode } from './pad.js';
+export { convTranspose2d, convTranspose2dGeometry, convTransposeOutputSize, type ConvTranspose2dOptions } from './convTranspose2d.js';
+export { upsample, type UpsampleOptions, type UpsampleMode } from './upsample.js';
 export { maxPool2d, avgPool2d, poolOutputSize, type MaxPool2dOptions, type AvgPool2dOptions } from './pool2d.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { crossEntropy, mseLoss, type CrossEntropyOptions, type Reduction } from './loss.js';

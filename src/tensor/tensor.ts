@@ -328,11 +328,15 @@ export function formatTensor(t: Tensor): string {
   const allInt = values.every((v) => Number.isInteger(v));
   const maxAbs = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const minAbs = values.filter((v) => v !== 0).reduce((m, v) => Math.min(m, Math.abs(v)), Infinity);
-  const sci = !allInt && (maxAbs >= 1e8 || (minAbs < 1e-4 && minAbs !== Infinity) || (maxAbs / minAbs > 1000 && minAbs !== Infinity && maxAbs > 1000));
-  const fmt = (v: number) => (allInt && Number.isFinite(v) ? `${v}.` : formatNumber(v, 4, sci));
+  // PyTorch's rule (torch/_tensor_str.py): scientific when the nonzero finite magnitudes span
+  // more than 1000x or exceed 1e8 (integers too), or, for non-integers, go below 1e-4.
+  const ratio = minAbs === Infinity ? 0 : maxAbs / minAbs;
+  const sci = ratio > 1000 || maxAbs > 1e8 || (!allInt && minAbs < 1e-4);
+  const fmt = (v: number) => (!Number.isFinite(v) ? formatNumber(v, 4, false) : sci ? formatNumber(v, 4, true) : allInt ? `${v}.` : formatNumber(v, 4, false));
   const summarize = t.size > 1000;
   const edge = 3;
-  const width = Math.max(1, ...Array.from(t.data, (v) => fmt(v).length).slice(0, 5000));
+  // The width comes from the nonzero finite values only, as in PyTorch (nan/inf are not padded for).
+  const width = Math.max(1, ...values.slice(0, 5000).filter((v) => v !== 0).map((v) => fmt(v).length));
   const pad = (s: string) => s.padStart(width);
   const strides = stridesOf(t.shape);
   const indent = 'tensor('.length;
@@ -348,13 +352,18 @@ export function formatTensor(t: Tensor): string {
       for (let i = 0; i < n; i++) idx.push(i);
     }
     if (dim === t.ndim - 1) {
-      return '[' + idx.map((i) => (i === null ? '...' : pad(fmt(t.data[offset + i])))).join(', ') + ']';
+      // As PyTorch: as many elements per line as fit in 80 columns after the indent.
+      const items = idx.map((i) => (i === null ? ' ...' : pad(fmt(t.data[offset + i]))));
+      const perLine = Math.max(1, Math.floor((80 - indent - dim) / (width + 2)));
+      const lines: string[] = [];
+      for (let k = 0; k < items.length; k += perLine) lines.push(items.slice(k, k + perLine).join(', '));
+      return '[' + lines.join(',\n' + ' '.repeat(indent + dim + 1)) + ']';
     }
     const sep = ',' + '\n'.repeat(t.ndim - dim - 1) + ' '.repeat(indent + dim + 1);
     return '[' + idx.map((i) => (i === null ? '...' : render(dim + 1, offset + i * strides[dim]))).join(sep) + ']';
   };
   const extras: string[] = [];
-  if (t.size === 0) extras.push(`size=(${t.shape.join(', ')}${t.ndim === 1 ? ',' : ''})`);
+  if (t.size === 0 && t.ndim !== 1) extras.push(`size=(${t.shape.join(', ')})`);
   else if (summarize) extras.push(`shape=${fmtShape(t.shape)}`);
   if (t.dtype === 'float64') extras.push('dtype=float64');
   if (t.gradFn) extras.push(`gradFn=<${t.gradFn.name}Backward>`);

@@ -4,6 +4,8 @@ import { binary, unary, unaryBackward } from './elementwise.js';
 import { gemm } from './gemm.js';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.js';
 import { argReduce, permute, reduce, softmax, softmaxBackward } from './reduce.js';
+import { pad2d, pad2dBackward } from './pad.js';
+import { upsample2d, upsample2dBackward } from './upsample.js';
 
 /**
  * The reference backend: plain TypeScript, written to be read and to be the
@@ -16,5 +18,6 @@ export const refBackend: Backend = {
     gemm, unary, unaryBackward, binary, reduce, argReduce, permute, softmax, softmaxBackward,
     conv2dForward, conv2dBackwardInput, conv2dBackwardFilter,
     maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward,
+    pad2d, pad2dBackward, upsample2d, upsample2dBackward,
   },
 };

@@ -15,6 +15,8 @@ export interface Conv2dLayerOptions extends Conv2dOptions {
 /**
  * A convolution layer: weight [outChannels, inChannels/groups, kH, kW] and bias
  * [outChannels], initialized as PyTorch does (U(-1/sqrt(fanIn), 1/sqrt(fanIn))).
+ * paddingMode 'zeros' (default), 'reflect', 'replicate', 'circular' or
+ * 'partial' (partial-convolution padding); see ops/conv2d.ts.
  * It has outC * (inC/groups * kH * kW + 1) parameters: ten 5x5x3 filters have 760.
  */
 export class Conv2d extends Module {
@@ -34,6 +36,10 @@ export class Conv2d extends Module {
     const groups = checkInt('Conv2d', 'groups', options.groups ?? 1, 1);
     if (inChannels % groups || outChannels % groups) {
       throw new ValueError(`Conv2d: groups ${groups} must divide both inChannels ${inChannels} and outChannels ${outChannels}`);
+    }
+    const modes = ['zeros', 'reflect', 'replicate', 'circular', 'partial'];
+    if (options.paddingMode !== undefined && !modes.includes(options.paddingMode)) {
+      throw new ValueError(`Conv2d: paddingMode must be one of ${modes.map((m) => `'${m}'`).join(', ')}; got ${JSON.stringify(options.paddingMode)}`);
     }
     const { bias = true, generator, ...convOptions } = options;
     this.options = convOptions;
