@@ -13,7 +13,9 @@ export type { FloatArray };
 /** Element-wise functions of one input. `alpha` is the op's scalar (leakyRelu slope, pow exponent, clamp bounds...). */
 export type UnaryOp =
   | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh'
-  | 'powScalar' | 'clamp' | 'square' | 'reciprocal' | 'sign';
+  | 'powScalar' | 'clamp' | 'square' | 'reciprocal' | 'sign'
+  // elu: alpha; softplus: alpha = beta (sharpness), beta = threshold; gelu = x*Phi(x) (erf form); geluTanh = the tanh approximation.
+  | 'elu' | 'softplus' | 'gelu' | 'geluTanh' | 'silu';
 
 /** Element-wise functions of two broadcast inputs. */
 export type BinaryOp =
@@ -23,9 +25,9 @@ export type BinaryOp =
 export type ReduceOp = 'sum' | 'max' | 'min';
 
 export interface UnaryParams {
-  /** First scalar: leakyRelu slope, pow exponent, clamp min. */
+  /** First scalar: leakyRelu slope, pow exponent, clamp min, elu alpha, softplus beta. */
   alpha?: number;
-  /** Second scalar: clamp max. */
+  /** Second scalar: clamp max, softplus threshold. */
   beta?: number;
 }
 

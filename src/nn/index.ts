@@ -7,5 +7,6 @@ export { MaxPool2d, AvgPool2d } from './layers/pool.js';
 export { ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax } from './layers/activation.js';
 export { Flatten } from './layers/flatten.js';
 export { Dropout } from './layers/dropout.js';
+export { ELU, Softplus, GELU, SiLU } from './layers/activation.js';
 export { Sequential } from './layers/sequential.js';
 export * as init from './init.js';

@@ -14,3 +14,4 @@ export { maxPool2d, avgPool2d, poolOutputSize, type MaxPool2dOptions, type AvgPo
 export { softmax, logSoftmax } from './softmax.js';
 export { crossEntropy, mseLoss, type CrossEntropyOptions, type Reduction } from './loss.js';
 export { dropout, type DropoutOptions } from './dropout.js';
+export { elu, softplus, gelu, silu, type SoftplusOptions, type GeluOptions } from './unary.js';

@@ -9,7 +9,7 @@ import { kernelsFor } from '../backends/index.js';
 import type { UnaryOp, UnaryParams } from '../backends/backend.js';
 import { ValueError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor, empty } from './util.js';
+import { checkOptions, checkTensor, empty } from './util.js';
 
 function unaryOp(op: UnaryOp, x: Tensor, params: UnaryParams = {}, name: string = op): Tensor {
   checkTensor(name, 'input', x);
@@ -62,3 +62,53 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
 export const sigmoid = (x: Tensor) => unaryOp('sigmoid', x);
 
 export const tanh = (x: Tensor) => unaryOp('tanh', x);
+
+/** x for x > 0, alpha * (e^x - 1) otherwise (PyTorch's ELU; default alpha 1). */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) {
+    throw new ValueError(`elu: alpha must be a finite number, got ${alpha}`);
+  }
+  return unaryOp('elu', x, { alpha });
+}
+
+export interface SoftplusOptions {
+  /** Sharpness: y = log(1 + e^(beta x)) / beta (default 1). */
+  beta?: number;
+  /** Where beta * x > threshold the result is x itself, as PyTorch (default 20). */
+  threshold?: number;
+}
+
+/**
+ * A smooth relu: log(1 + e^(beta x)) / beta, and x where beta * x > threshold
+ * (PyTorch's linear region, which also keeps exp from overflowing).
+ */
+export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
+  checkOptions('softplus', options, ['beta', 'threshold']);
+  const beta = options.beta ?? 1;
+  const threshold = options.threshold ?? 20;
+  if (typeof beta !== 'number' || !Number.isFinite(beta) || beta === 0) {
+    throw new ValueError(`softplus: beta must be a finite non-zero number, got ${beta}`);
+  }
+  if (typeof threshold !== 'number' || Number.isNaN(threshold)) {
+    throw new ValueError(`softplus: threshold must be a number, got ${threshold}`);
+  }
+  return unaryOp('softplus', x, { alpha: beta, beta: threshold });
+}
+
+export interface GeluOptions {
+  /** 'none' (default): x * Phi(x) with the exact normal CDF (erf); 'tanh': x/2 (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))). */
+  approximate?: 'none' | 'tanh';
+}
+
+/** Gaussian error linear unit, x * Phi(x) (Hendrycks & Gimpel, 2016), or its tanh approximation. */
+export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
+  checkOptions('gelu', options, ['approximate']);
+  const approximate = options.approximate ?? 'none';
+  if (approximate !== 'none' && approximate !== 'tanh') {
+    throw new ValueError(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
+  }
+  return unaryOp(approximate === 'tanh' ? 'geluTanh' : 'gelu', x, {}, 'gelu');
+}
+
+/** Sigmoid linear unit (swish): x * sigmoid(x). */
+export const silu = (x: Tensor) => unaryOp('silu', x);

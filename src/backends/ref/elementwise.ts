@@ -1,4 +1,16 @@
 import type { BinaryOp, FloatArray, UnaryOp, UnaryParams } from '../backend.js';
+import { normalCdf, normalPdf } from './erf.js';
+
+/** sqrt(2/pi) and the cubic coefficient of GELU's tanh approximation (Hendrycks & Gimpel, 2016). */
+const GELU_K = Math.sqrt(2 / Math.PI);
+const GELU_C = 0.044715;
+
+/** 1 / (1 + e^-v), with two branches so exp never overflows. */
+function sigmoidOf(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
 
 /** out[i] = f(x[i]) for the element-wise functions of one input. */
 export function unary(op: UnaryOp, x: FloatArray, out: FloatArray, p: UnaryParams): void {
@@ -41,6 +53,32 @@ export function unary(op: UnaryOp, x: FloatArray, out: FloatArray, p: UnaryParam
       }
       return;
     }
+    case 'elu': {
+      // x for x > 0, alpha * (e^x - 1) otherwise (expm1 keeps small |x| exact).
+      const a = p.alpha ?? 1;
+      for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : a * Math.expm1(x[i]);
+      return;
+    }
+    case 'softplus': {
+      // log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (PyTorch's linear region).
+      // For beta x > 0 it is written as beta x + log1p(e^-(beta x)) so e^(beta x) never overflows.
+      const b = p.alpha ?? 1;
+      const th = p.beta ?? 20;
+      for (let i = 0; i < n; i++) {
+        const z = b * x[i];
+        out[i] = z > th ? x[i] : (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) / b;
+      }
+      return;
+    }
+    case 'gelu': for (let i = 0; i < n; i++) out[i] = x[i] * normalCdf(x[i]); return; // x * Phi(x)
+    case 'geluTanh':
+      // x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        out[i] = 0.5 * v * (1 + Math.tanh(GELU_K * (v + GELU_C * v * v * v)));
+      }
+      return;
+    case 'silu': for (let i = 0; i < n; i++) out[i] = x[i] * sigmoidOf(x[i]); return; // x * sigmoid(x)
   }
 }
 
@@ -76,6 +114,42 @@ export function unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, gy: Flo
       for (let i = 0; i < n; i++) gx[i] = x[i] >= lo && x[i] <= hi ? gy[i] : 0;
       return;
     }
+    case 'elu': {
+      // 1 for x > 0, alpha e^x = y + alpha otherwise (alpha at x = 0, as PyTorch).
+      const a = p.alpha ?? 1;
+      for (let i = 0; i < n; i++) gx[i] = x[i] > 0 ? gy[i] : gy[i] * a * Math.exp(x[i]);
+      return;
+    }
+    case 'softplus': {
+      // d/dx log(1 + e^(beta x)) / beta = sigmoid(beta x); 1 in the linear region beta x > threshold.
+      const b = p.alpha ?? 1;
+      const th = p.beta ?? 20;
+      for (let i = 0; i < n; i++) {
+        const z = b * x[i];
+        gx[i] = z > th ? gy[i] : gy[i] * sigmoidOf(z);
+      }
+      return;
+    }
+    case 'gelu':
+      // (x Phi(x))' = Phi(x) + x phi(x), phi the standard normal density.
+      for (let i = 0; i < n; i++) gx[i] = gy[i] * (normalCdf(x[i]) + x[i] * normalPdf(x[i]));
+      return;
+    case 'geluTanh':
+      // With u = sqrt(2/pi)(x + 0.044715 x^3), t = tanh u:
+      // d/dx [x/2 (1 + t)] = (1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi)(1 + 3*0.044715 x^2).
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        const t = Math.tanh(GELU_K * (v + GELU_C * v * v * v));
+        gx[i] = gy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_K * (1 + 3 * GELU_C * v * v));
+      }
+      return;
+    case 'silu':
+      // (x s(x))' = s(x) + x s(x)(1 - s(x)) = s(x)(1 + x(1 - s(x))).
+      for (let i = 0; i < n; i++) {
+        const s = sigmoidOf(x[i]);
+        gx[i] = gy[i] * s * (1 + x[i] * (1 - s));
+      }
+      return;
   }
 }
 
