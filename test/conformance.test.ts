@@ -8,8 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { DataError, ValueError } from '../src/errors.js';
-import { F } from '../src/index.js';
-import { OPS, differentiable, runConformance, compareTensors, unravel, type OpTable } from '../src/conformance/index.js';
+import { F, listBackends } from '../src/index.js';
+import { OPS, differentiable, lateBound, runConformance, compareTensors, unravel, type OpTable } from '../src/conformance/index.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = process.env.STRIDE_CONFORMANCE ?? resolve(ROOT, '..', 'shared', 'conformance');
@@ -145,7 +145,7 @@ describe('conformance runner on hand-made cases', () => {
   test('an op that runs but is wrong is a failure; unsupported / not-available are skips; other throws fail', async () => {
     await withTempDir(async (dir) => {
       const c = (id: string, op: string): CaseDef => ({ id, op, inputs: { x: reluX }, outputs: { y: reluY }, grads: { gy: reluGy, gx: reluGx } });
-      await writeFamily(dir, 'fake', [c('fake/sigmoid-as-relu', 'sigmoidAsRelu'), c('fake/lacks', 'lacks'), c('fake/na', 'na'), c('fake/throws', 'throws'), c('fake/nograd', 'nograd'), c('fake/forgot', 'forgot')]);
+      await writeFamily(dir, 'fake', [c('fake/sigmoid-as-relu', 'sigmoidAsRelu'), c('fake/lacks', 'lacks'), c('fake/na', 'na'), c('fake/throws', 'throws'), c('fake/nograd', 'nograd'), c('fake/forgot', 'forgot'), c('fake/later', 'later'), c('fake/relu-by-name', 'reluByName')]);
       const table: OpTable = {
         ...OPS,
         sigmoidAsRelu: differentiable({ inputs: ['x'], forward: (t) => F.sigmoid(t.x) }),
@@ -154,11 +154,15 @@ describe('conformance runner on hand-made cases', () => {
         throws: { attrs: [], run: () => { throw new ValueError('throws: option fancy is not available yet'); } },
         nograd: { attrs: [], run: (ctx, sink) => { sink.output('y', F.relu(ctx.input('x'))); sink.grad('gx', null); } },
         forgot: { attrs: [], run: (ctx, sink) => sink.output('y', F.relu(ctx.input('x'))) },
+        // Looked up in Stride by name: skipped while Stride lacks it, run (and compared) once it has it.
+        later: lateBound('noSuchStrideOpYet', { inputs: ['x'], call: (f, t) => f(t.x) }),
+        reluByName: lateBound('relu', { inputs: ['x'], call: (f, t) => f(t.x) }),
       };
       const s = await runConformance(dir, { ops: table });
       const status = Object.fromEntries(s.results.map((r) => [r.id, r.status]));
       assert.deepEqual(status, {
         'fake/sigmoid-as-relu': 'failed', 'fake/lacks': 'skipped', 'fake/na': 'skipped', 'fake/throws': 'failed', 'fake/nograd': 'failed', 'fake/forgot': 'failed',
+        'fake/later': 'skipped', 'fake/relu-by-name': 'passed',
       });
       const throws = s.results.find((r) => r.id === 'fake/throws')!;
       assert.match(throws.errors.join('\n'), /threw ValueError: throws: option fancy/);
@@ -166,7 +170,7 @@ describe('conformance runner on hand-made cases', () => {
       assert.match(nograd.errors.join('\n'), /grads\.gx: Stride produced no value/);
       const forgot = s.results.find((r) => r.id === 'fake/forgot')!;
       assert.match(forgot.errors.join('\n'), /produced no value for grads\.gx/);
-      assert.deepEqual(s.skippedOps.map((o) => o.name).sort(), ['lacks mode fancy', 'na fancy']);
+      assert.deepEqual(s.skippedOps.map((o) => o.name).sort(), ['lacks mode fancy', 'na fancy', 'noSuchStrideOpYet']);
     });
   });
 
@@ -305,10 +309,12 @@ describe('the shared PyTorch cases', () => {
       t.skip(`no conformance cases at ${SHARED} (set STRIDE_CONFORMANCE to the folder)`);
       return;
     }
-    const s = await runConformance(SHARED, { families: ['dense', 'pool'] });
-    const details = s.failures.map((r) => `${r.id}: ${[...r.errors, ...r.comparisons.filter((c) => !c.ok).map((c) => `${c.name} err ${c.maxAbsError} at [${c.index}]`)].join('; ')}`);
-    assert.equal(s.failed, 0, details.join('\n'));
-    assert.ok(s.passed >= 31 + 32, `expected at least the linear/activation/softmax/crossEntropy and max/avg pool cases to pass, got ${s.passed}`);
-    assert.deepEqual(s.families.map((f) => f.family), ['dense', 'pool']);
+    for (const backend of listBackends()) {
+      const s = await runConformance(SHARED, { families: ['dense', 'pool'], backend });
+      const details = s.failures.map((r) => `${r.id}: ${[...r.errors, ...r.comparisons.filter((c) => !c.ok).map((c) => `${c.name} err ${c.maxAbsError} at [${c.index}]`)].join('; ')}`);
+      assert.equal(s.failed, 0, `backend ${backend}:\n${details.join('\n')}`);
+      assert.ok(s.passed >= 31 + 32, `backend ${backend}: expected at least the linear/activation/softmax/crossEntropy and max/avg pool cases to pass, got ${s.passed}`);
+      assert.deepEqual(s.families.map((f) => f.family), ['dense', 'pool']);
+    }
   });
 });

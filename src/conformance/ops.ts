@@ -15,6 +15,7 @@
  * Adding an op is one entry; for the usual "forward, then backward with gy"
  * shape use `differentiable`:
  *   elu: differentiable({ inputs: ['x'], attrs: ['alpha'], forward: (t, a) => F.elu(t.x, a.alpha as number) }),
+ * or `lateBound` (below) for an op that may not be in Stride yet.
  */
 import { AdamW, Adam, F, LeNet5, SGD, Tensor, ValueError, type Optimizer } from '../index.js';
 import type { Attrs, CaseSpec } from './format.js';
@@ -76,6 +77,8 @@ export interface DifferentiableSpec {
   readonly output?: string;
   readonly attrs?: readonly string[];
   forward(t: Record<string, Tensor>, attrs: Attrs): Tensor;
+  /** Called after the forward pass, to emit more outputs (e.g. batch norm's updated running statistics). */
+  after?(t: Record<string, Tensor>, sink: Sink): void;
   unsupported?(spec: CaseSpec): string | null;
   notAvailable?(err: unknown, spec: CaseSpec): string | null;
 }
@@ -98,6 +101,7 @@ export function differentiable(spec: DifferentiableSpec): OpEntry {
       for (const name of spec.inputs) if (ctx.has(name)) t[name] = ctx.input(name, diff.includes(name));
       const y = spec.forward(t, ctx.attrs);
       sink.output(outName, y);
+      spec.after?.(t, sink);
       if (!ctx.wantsGrads) return;
       const gy = ctx.seed('gy');
       if (gy) y.backward(gy);
@@ -217,6 +221,68 @@ const modelEntry: OpEntry = {
 };
 
 // ---------------------------------------------------------------------------
+// Ops looked up in Stride by name when a case runs, so that the runner builds
+// whether or not the op has landed: while Stride lacks the function, its cases
+// are skipped under the op's name; once it has it, they run and must pass.
+// (When an op has settled, its entry can call F.<op> directly like the ones below.)
+
+export type AnyOp = (...args: any[]) => Tensor;
+
+function strideFunction(name: string): AnyOp | undefined {
+  const f = (F as unknown as Record<string, unknown>)[name];
+  return typeof f === 'function' ? (f as AnyOp) : undefined;
+}
+
+export interface LateBoundSpec extends Omit<DifferentiableSpec, 'forward' | 'unsupported'> {
+  call(f: AnyOp, t: Record<string, Tensor>, attrs: Attrs): Tensor;
+}
+
+export function lateBound(name: string, spec: LateBoundSpec): OpEntry {
+  return differentiable({
+    ...spec,
+    unsupported: () => (strideFunction(name) ? null : name),
+    forward: (t, a) => spec.call(strideFunction(name)!, t, a),
+  });
+}
+
+const LATE_BOUND: OpTable = {
+  elu: lateBound('elu', { inputs: ['x'], attrs: ['alpha'], call: (f, t, a) => f(t.x, a.alpha) }),
+  softplus: lateBound('softplus', { inputs: ['x'], attrs: ['beta', 'threshold'], call: (f, t, a) => f(t.x, pick(a, ['beta', 'threshold'])) }),
+  gelu: lateBound('gelu', { inputs: ['x'], attrs: ['approximate'], call: (f, t, a) => f(t.x, pick(a, ['approximate'])) }),
+  silu: lateBound('silu', { inputs: ['x'], call: (f, t) => f(t.x) }),
+  upsample: lateBound('upsample', {
+    inputs: ['x'], attrs: ['scaleFactor', 'size', 'mode', 'alignCorners'],
+    call: (f, t, a) => f(t.x, pick(a, ['scaleFactor', 'size', 'mode', 'alignCorners'])),
+  }),
+  convTranspose2d: lateBound('convTranspose2d', {
+    inputs: ['x', 'weight', 'bias'], attrs: ['stride', 'padding', 'outputPadding', 'dilation', 'groups'],
+    call: (f, t, a) => f(t.x, t.weight, t.bias ?? null, pick(a, ['stride', 'padding', 'outputPadding', 'dilation', 'groups'])),
+  }),
+  lpPool2d: lateBound('lpPool2d', {
+    inputs: ['x'], attrs: ['p', 'kernelSize', 'stride', 'ceilMode'],
+    call: (f, t, a) => f(t.x, a.p, a.kernelSize, pick(a, ['stride', 'ceilMode'])),
+  }),
+  adaptiveAvgPool2d: lateBound('adaptiveAvgPool2d', { inputs: ['x'], attrs: ['outputSize'], call: (f, t, a) => f(t.x, a.outputSize) }),
+  adaptiveMaxPool2d: lateBound('adaptiveMaxPool2d', { inputs: ['x'], attrs: ['outputSize'], call: (f, t, a) => f(t.x, a.outputSize) }),
+  channelL2Pool: lateBound('channelL2Pool', { inputs: ['x'], attrs: ['groupSize'], call: (f, t, a) => f(t.x, a.groupSize) }),
+  localResponseNorm: lateBound('localResponseNorm', {
+    inputs: ['x'], attrs: ['size', 'alpha', 'beta', 'k'],
+    call: (f, t, a) => f(t.x, a.size, pick(a, ['alpha', 'beta', 'k'])),
+  }),
+  /** batchNorm2d(x, runningMean, runningVar, weight, bias, { training, momentum, eps }); in training the running stats are updated in place. */
+  batchNorm2d: lateBound('batchNorm2d', {
+    inputs: ['x', 'weight', 'bias', 'runningMean', 'runningVar'],
+    diff: ['x', 'weight', 'bias'],
+    attrs: ['training', 'momentum', 'eps'],
+    call: (f, t, a) => f(t.x, t.runningMean ?? null, t.runningVar ?? null, t.weight ?? null, t.bias ?? null, pick(a, ['training', 'momentum', 'eps'])),
+    after: (t, sink) => {
+      if (t.runningMean) sink.output('runningMean', t.runningMean);
+      if (t.runningVar) sink.output('runningVar', t.runningVar);
+    },
+  }),
+};
+
+// ---------------------------------------------------------------------------
 
 const unary = (f: (x: Tensor, a: Attrs) => Tensor, attrs: readonly string[] = []): OpEntry =>
   differentiable({ inputs: ['x'], attrs, forward: (t, a) => f(t.x, a) });
@@ -250,6 +316,7 @@ export const OPS: OpTable = {
   }),
   optimizer: optimizerEntry,
   model: modelEntry,
+  ...LATE_BOUND,
 };
 
 /** Whether Stride's functional API has a function of this name (used to hint that an op only lacks a table entry). */
