@@ -32,6 +32,16 @@ export interface UnaryParams {
 }
 
 /**
+ * The layout of a batch-norm input viewed as [batch, channels, spatial]
+ * (spatial = H * W for NCHW): statistics are per channel, over batch and spatial.
+ */
+export interface BatchNormGeometry {
+  batch: number;
+  channels: number;
+  spatial: number;
+}
+
+/**
  * The geometry of a 2-D convolution with every option resolved to numbers.
  * Padding is asymmetric: bottom and right are implied by outH/outW.
  */
@@ -146,6 +156,28 @@ export interface KernelSignatures {
    * gx = gy - exp(y) * sum(gy), along the middle axis.
    */
   softmaxBackward(y: FloatArray, gy: FloatArray, outer: number, size: number, inner: number, log: boolean, gx: FloatArray): void;
+
+  /**
+   * Per-channel mean and biased variance (divisor batch * spatial) of x, in two
+   * passes (the mean, then the squared deviations from it) for accuracy.
+   */
+  batchNormStats(x: FloatArray, g: BatchNormGeometry, mean: FloatArray, variance: FloatArray): void;
+
+  /** y = (x - mean[c]) * invstd[c] * weight[c] + bias[c]; a null weight means 1, a null bias 0. */
+  batchNorm2dForward(x: FloatArray, mean: FloatArray, invstd: FloatArray, weight: FloatArray | null, bias: FloatArray | null, g: BatchNormGeometry, y: FloatArray): void;
+
+  /**
+   * Gradients of batchNorm2dForward, with xhat = (x - mean) * invstd and M = batch * spatial.
+   * training (mean and invstd are the batch's own, so they depend on x):
+   *   gx = weight * invstd / M * (M * gy - sum(gy) - xhat * sum(gy * xhat));
+   * eval (mean and invstd are constants): gx = weight * invstd * gy.
+   * Both: gweight = sum(gy * xhat), gbias = sum(gy), sums per channel.
+   * Outputs given as null are skipped; the others are overwritten.
+   */
+  batchNorm2dBackward(
+    x: FloatArray, gy: FloatArray, mean: FloatArray, invstd: FloatArray, weight: FloatArray | null, g: BatchNormGeometry,
+    training: boolean, gx: FloatArray | null, gweight: FloatArray | null, gbias: FloatArray | null,
+  ): void;
 
   /** y = conv2d(x, w) + bias (bias may be null), zero padding, groups; x NCHW, w [outC, inC/groups, kH, kW]. */
   conv2dForward(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray): void;

@@ -15,3 +15,5 @@ export { softmax, logSoftmax } from './softmax.js';
 export { crossEntropy, mseLoss, type CrossEntropyOptions, type Reduction } from './loss.js';
 export { dropout, type DropoutOptions } from './dropout.js';
 export { elu, softplus, gelu, silu, type SoftplusOptions, type GeluOptions } from './unary.js';
+export { batchNorm2d, type BatchNorm2dOptions } from './batchNorm2d.js';
+export { dropout2d } from './dropout.js';

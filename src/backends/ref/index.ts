@@ -2,6 +2,7 @@ import type { Backend } from '../backend.js';
 import { conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv.js';
 import { binary, unary, unaryBackward } from './elementwise.js';
 import { gemm } from './gemm.js';
+import { batchNorm2dBackward, batchNorm2dForward, batchNormStats } from './batchnorm.js';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.js';
 import { argReduce, permute, reduce, softmax, softmaxBackward } from './reduce.js';
 import { pad2d, pad2dBackward } from './pad.js';
@@ -16,6 +17,7 @@ export const refBackend: Backend = {
   name: 'ref',
   kernels: {
     gemm, unary, unaryBackward, binary, reduce, argReduce, permute, softmax, softmaxBackward,
+    batchNormStats, batchNorm2dForward, batchNorm2dBackward,
     conv2dForward, conv2dBackwardInput, conv2dBackwardFilter,
     maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward,
     pad2d, pad2dBackward, upsample2d, upsample2dBackward,
