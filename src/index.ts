@@ -13,6 +13,7 @@ export * from './ops/index.js';
 export * as F from './ops/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
+export { LPPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, GlobalAvgPool2d, GlobalMaxPool2d, ChannelL2Pool, MaxUnpool2d, LocalResponseNorm } from './nn/index.js';
 export { BatchNorm2d, Dropout2d, ELU, Softplus, GELU, SiLU, pytorchName, fromPytorchName, toPytorchStateDict, fromPytorchStateDict } from './nn/index.js';
 export { Module, Sequential, Conv2d, Linear, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Dropout, init } from './nn/index.js';
 export { ConvTranspose2d, Upsample } from './nn/index.js';

@@ -82,6 +82,26 @@ export interface Pool2dGeometry {
   outW: number;
 }
 
+/**
+ * Adaptive pooling of `planes` inH x inW planes to outH x outW: output (i, j)
+ * covers rows floor(i*inH/outH) .. ceil((i+1)*inH/outH) - 1 and likewise columns.
+ */
+export interface AdaptivePool2dGeometry {
+  planes: number;
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+}
+
+/** Local response normalization: window of `size` channels, y = x / (k + alpha/size * sum x^2)^beta. */
+export interface LocalResponseNormParams {
+  size: number;
+  alpha: number;
+  beta: number;
+  k: number;
+}
+
 /** How pad2d fills the border: a constant, the mirror image without the edge, the edge repeated, or the opposite side. */
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 
@@ -203,6 +223,46 @@ export interface KernelSignatures {
 
   /** Spreads gy / divisor over each window. Overwrites gx. */
   avgPool2dBackward(gy: FloatArray, g: Pool2dGeometry, countIncludePad: boolean, gx: FloatArray): void;
+
+  /**
+   * LP pooling without padding: y = v^(1/p) with v = sum over the window of x^p
+   * times kH*kW / (window area clipped to the input), PyTorch's
+   * avg_pool2d(x^p) * kH*kW; with `mean`, v = the mean of x^p over the clipped window.
+   */
+  lpPool2dForward(x: FloatArray, g: Pool2dGeometry, p: number, mean: boolean, y: FloatArray): void;
+
+  /** gx = dL/dx of lpPool2dForward (0 for windows whose v is 0). Overwrites gx. */
+  lpPool2dBackward(x: FloatArray, gy: FloatArray, g: Pool2dGeometry, p: number, mean: boolean, gx: FloatArray): void;
+
+  /** Mean of each adaptive window (see AdaptivePool2dGeometry). */
+  adaptiveAvgPool2dForward(x: FloatArray, g: AdaptivePool2dGeometry, y: FloatArray): void;
+
+  /** Spreads gy / window area over each adaptive window. Overwrites gx. */
+  adaptiveAvgPool2dBackward(gy: FloatArray, g: AdaptivePool2dGeometry, gx: FloatArray): void;
+
+  /** Max of each adaptive window; `argmax` receives the flat in-plane index of each winner. */
+  adaptiveMaxPool2dForward(x: FloatArray, g: AdaptivePool2dGeometry, y: FloatArray, argmax: Int32Array): void;
+
+  /**
+   * For each of `planes` planes: dst[p, index[p, i]] = src[p, i] (+= when
+   * accumulate) for i < srcPlane; dst planes hold dstPlane values and are zeroed first.
+   */
+  scatterPlanes(src: FloatArray, index: Int32Array, planes: number, srcPlane: number, dstPlane: number, accumulate: boolean, dst: FloatArray): void;
+
+  /** For each plane: dst[p, i] = src[p, index[p, i]] for i < dstPlane (0 where the index is negative); src planes hold srcPlane values. */
+  gatherPlanes(src: FloatArray, index: Int32Array, planes: number, srcPlane: number, dstPlane: number, dst: FloatArray): void;
+
+  /** x [batch, channels, inner] -> y [batch, channels/groupSize, inner]: y = sqrt(sum of x^2 over each group of channels). */
+  channelL2PoolForward(x: FloatArray, batch: number, channels: number, groupSize: number, inner: number, y: FloatArray): void;
+
+  /** gx = gy * x / y within each group (0 where y = 0). Overwrites gx. */
+  channelL2PoolBackward(x: FloatArray, y: FloatArray, gy: FloatArray, batch: number, channels: number, groupSize: number, inner: number, gx: FloatArray): void;
+
+  /** Local response normalization across channels of x [batch, channels, inner]; `scale` receives k + alpha/size * (window sum of x^2). */
+  localResponseNormForward(x: FloatArray, batch: number, channels: number, inner: number, params: LocalResponseNormParams, y: FloatArray, scale: FloatArray): void;
+
+  /** gx = dL/dx of localResponseNormForward, from its x, y and scale. Overwrites gx. */
+  localResponseNormBackward(x: FloatArray, y: FloatArray, scale: FloatArray, gy: FloatArray, batch: number, channels: number, inner: number, params: LocalResponseNormParams, gx: FloatArray): void;
 
   /** Pads every plane of x by g's four widths, filling the border as `mode` says (`value` for 'constant'). */
   pad2d(x: FloatArray, g: Pad2dGeometry, mode: PadMode, value: number, y: FloatArray): void;

@@ -4,6 +4,8 @@ export { ConvTranspose2d, type ConvTranspose2dLayerOptions } from './layers/conv
 export { Upsample } from './layers/upsample.js';
 export { Linear } from './layers/linear.js';
 export { MaxPool2d, AvgPool2d } from './layers/pool.js';
+export { LPPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, GlobalAvgPool2d, GlobalMaxPool2d, ChannelL2Pool, MaxUnpool2d } from './layers/poolFamily.js';
+export { LocalResponseNorm } from './layers/localResponseNorm.js';
 export { ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax } from './layers/activation.js';
 export { Flatten } from './layers/flatten.js';
 export { Dropout } from './layers/dropout.js';

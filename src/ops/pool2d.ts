@@ -66,7 +66,8 @@ function poolGeometry(
   };
 }
 
-function batched(x: Tensor, f: (x4: Tensor) => Tensor): Tensor {
+/** Runs a 4-D op on a 3-D input [C, H, W] as a batch of one, and drops that batch dim again. */
+export function batched(x: Tensor, f: (x4: Tensor) => Tensor): Tensor {
   if (x.ndim !== 3) return f(x);
   const y = f(reshape(x, [1, ...x.shape]));
   return reshape(y, y.shape.slice(1));
@@ -74,14 +75,36 @@ function batched(x: Tensor, f: (x4: Tensor) => Tensor): Tensor {
 
 /** Max pooling of x [N, C, H, W] (or [C, H, W]). */
 export function maxPool2d(x: Tensor, kernelSize: number | readonly [number, number], options: MaxPool2dOptions = {}): Tensor {
-  checkTensor('maxPool2d', 'input', x);
-  checkOptions('maxPool2d', options, ['stride', 'padding', 'dilation', 'ceilMode']);
+  return maxPoolCore('maxPool2d', x, kernelSize, options, null);
+}
+
+/**
+ * Max pooling that also says where each maximum came from, as PyTorch's
+ * return_indices: `indices` has the shape of `values` and holds, as float32
+ * integers, the flat index h*W + w of the winner inside its own input plane
+ * (what maxUnpool2d takes). Only `values` carries a gradient.
+ */
+export function maxPool2dWithIndices(
+  x: Tensor, kernelSize: number | readonly [number, number], options: MaxPool2dOptions = {},
+): { values: Tensor; indices: Tensor } {
+  const found: { argmax: Int32Array | null } = { argmax: null };
+  const values = maxPoolCore('maxPool2dWithIndices', x, kernelSize, options, found);
+  return { values, indices: new Tensor(Float32Array.from(found.argmax!), values.shape) };
+}
+
+function maxPoolCore(
+  where: string, x: Tensor, kernelSize: number | readonly [number, number], options: MaxPool2dOptions,
+  found: { argmax: Int32Array | null } | null,
+): Tensor {
+  checkTensor(where, 'input', x);
+  checkOptions(where, options, ['stride', 'padding', 'dilation', 'ceilMode']);
   return batched(x, (x4) => {
-    const g = poolGeometry('maxPool2d', x4.shape, kernelSize, options.stride, options.padding, options.dilation, options.ceilMode ?? false);
+    const g = poolGeometry(where, x4.shape, kernelSize, options.stride, options.padding, options.dilation, options.ceilMode ?? false);
     const k = kernelsFor(x4.dtype);
     const y = empty([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
     const argmax = new Int32Array(y.size);
     k.maxPool2dForward(x4.data, g, y.data, argmax);
+    if (found) found.argmax = argmax;
     return record(y, 'maxPool2d', [x4], (gy) => {
       const gx = empty(x4.shape, gy.dtype);
       kernelsFor(gy.dtype).maxPool2dBackward(gy.data, argmax, g, gx.data);

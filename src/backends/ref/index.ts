@@ -7,6 +7,11 @@ import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForwar
 import { argReduce, permute, reduce, softmax, softmaxBackward } from './reduce.js';
 import { pad2d, pad2dBackward } from './pad.js';
 import { upsample2d, upsample2dBackward } from './upsample.js';
+import {
+  adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, adaptiveMaxPool2dForward, channelL2PoolBackward, channelL2PoolForward,
+  gatherPlanes, lpPool2dBackward, lpPool2dForward, scatterPlanes,
+} from './poolFamily.js';
+import { localResponseNormBackward, localResponseNormForward } from './lrn.js';
 
 /**
  * The reference backend: plain TypeScript, written to be read and to be the
@@ -21,5 +26,7 @@ export const refBackend: Backend = {
     conv2dForward, conv2dBackwardInput, conv2dBackwardFilter,
     maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward,
     pad2d, pad2dBackward, upsample2d, upsample2dBackward,
+    lpPool2dForward, lpPool2dBackward, adaptiveAvgPool2dForward, adaptiveAvgPool2dBackward, adaptiveMaxPool2dForward,
+    scatterPlanes, gatherPlanes, channelL2PoolForward, channelL2PoolBackward, localResponseNormForward, localResponseNormBackward,
   },
 };

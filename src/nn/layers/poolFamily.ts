@@ -1,0 +1,169 @@
+/**
+ * The rest of the pooling family as layers: LP (L2) pooling, adaptive and
+ * global pooling, L2 pooling across channels, and max unpooling. None has
+ * parameters; each forward calls the functional op of the same name.
+ */
+import { ValueError } from '../../errors.js';
+import {
+  adaptiveAvgPool2d, adaptiveMaxPool2d, globalAvgPool2d, globalMaxPool2d, type AdaptiveOutputSize, type GlobalPool2dOptions,
+} from '../../ops/adaptivePool2d.js';
+import { channelL2Pool } from '../../ops/channelL2Pool.js';
+import { checkLpNorm, lpPool2d, type LpPool2dOptions } from '../../ops/lpPool2d.js';
+import { maxUnpool2d, type MaxUnpool2dOptions } from '../../ops/maxUnpool2d.js';
+import { checkInt, checkOptions, pair } from '../../ops/util.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { Module } from '../module.js';
+
+const fmt = (v: number | null | readonly (number | null)[]) => (Array.isArray(v) ? `[${v.map(String).join(', ')}]` : `${v}`);
+
+/** LP pooling y = (sum over the window of x^p)^(1/p); p = 2 is L2 pooling. Stride defaults to the kernel size. */
+export class LPPool2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly options: LpPool2dOptions;
+
+  constructor(readonly p: number, kernelSize: number | readonly [number, number], options: LpPool2dOptions = {}) {
+    super();
+    checkLpNorm('LPPool2d', p);
+    checkOptions('LPPool2d', options, ['stride', 'ceilMode', 'mean']);
+    this.kernelSize = pair('LPPool2d', 'kernelSize', kernelSize, 1);
+    this.options = { ...options };
+  }
+
+  forward(x: Tensor): Tensor {
+    return lpPool2d(x, this.p, this.kernelSize, this.options);
+  }
+
+  override extraRepr(): string {
+    const o = this.options;
+    return `p=${this.p}, kernelSize=${fmt(this.kernelSize)}, stride=${fmt(o.stride ?? this.kernelSize)}, ceilMode=${o.ceilMode ?? false}${o.mean ? ', mean=true' : ''}`;
+  }
+}
+
+function checkOutputSize(where: string, outputSize: AdaptiveOutputSize): AdaptiveOutputSize {
+  const parts = typeof outputSize === 'number' ? [outputSize] : Array.isArray(outputSize) && outputSize.length === 2 ? outputSize : null;
+  if (parts === null) throw new ValueError(`${where}: outputSize must be a number or [h, w] (null keeps that axis), got ${JSON.stringify(outputSize)}`);
+  for (const v of parts) if (v !== null) checkInt(where, 'outputSize', v, 1);
+  return typeof outputSize === 'number' ? outputSize : [outputSize[0], outputSize[1]];
+}
+
+/** Average pooling to a fixed output size, whatever the input size (PyTorch's windows). */
+export class AdaptiveAvgPool2d extends Module {
+  readonly outputSize: AdaptiveOutputSize;
+
+  constructor(outputSize: AdaptiveOutputSize) {
+    super();
+    this.outputSize = checkOutputSize('AdaptiveAvgPool2d', outputSize);
+  }
+
+  forward(x: Tensor): Tensor {
+    return adaptiveAvgPool2d(x, this.outputSize);
+  }
+
+  override extraRepr(): string {
+    return `outputSize=${fmt(this.outputSize)}`;
+  }
+}
+
+/** Max pooling to a fixed output size, whatever the input size (PyTorch's windows). */
+export class AdaptiveMaxPool2d extends Module {
+  readonly outputSize: AdaptiveOutputSize;
+
+  constructor(outputSize: AdaptiveOutputSize) {
+    super();
+    this.outputSize = checkOutputSize('AdaptiveMaxPool2d', outputSize);
+  }
+
+  forward(x: Tensor): Tensor {
+    return adaptiveMaxPool2d(x, this.outputSize);
+  }
+
+  override extraRepr(): string {
+    return `outputSize=${fmt(this.outputSize)}`;
+  }
+}
+
+/** The mean of each feature map: [N, C, H, W] -> [N, C, 1, 1], or [N, C] with keepDims false. */
+export class GlobalAvgPool2d extends Module {
+  readonly options: GlobalPool2dOptions;
+
+  constructor(options: GlobalPool2dOptions = {}) {
+    super();
+    checkOptions('GlobalAvgPool2d', options, ['keepDims']);
+    this.options = { ...options };
+  }
+
+  forward(x: Tensor): Tensor {
+    return globalAvgPool2d(x, this.options);
+  }
+
+  override extraRepr(): string {
+    return `keepDims=${this.options.keepDims ?? true}`;
+  }
+}
+
+/** The max of each feature map: [N, C, H, W] -> [N, C, 1, 1], or [N, C] with keepDims false. */
+export class GlobalMaxPool2d extends Module {
+  readonly options: GlobalPool2dOptions;
+
+  constructor(options: GlobalPool2dOptions = {}) {
+    super();
+    checkOptions('GlobalMaxPool2d', options, ['keepDims']);
+    this.options = { ...options };
+  }
+
+  forward(x: Tensor): Tensor {
+    return globalMaxPool2d(x, this.options);
+  }
+
+  override extraRepr(): string {
+    return `keepDims=${this.options.keepDims ?? true}`;
+  }
+}
+
+/** L2 pooling across groups of `groupSize` consecutive channels: [N, C, ...] -> [N, C/groupSize, ...]. */
+export class ChannelL2Pool extends Module {
+  readonly groupSize: number;
+
+  constructor(groupSize: number) {
+    super();
+    this.groupSize = checkInt('ChannelL2Pool', 'groupSize', groupSize, 1);
+  }
+
+  forward(x: Tensor): Tensor {
+    return channelL2Pool(x, this.groupSize);
+  }
+
+  override extraRepr(): string {
+    return `groupSize=${this.groupSize}`;
+  }
+}
+
+/**
+ * Max unpooling: forward(x, indices) puts each value back where
+ * maxPool2dWithIndices found it, zeros elsewhere. Pass `outputSize` (the
+ * pooled input's [H, W] or shape, or the pooled input itself) to forward when
+ * the pooling dropped rows or columns.
+ */
+export class MaxUnpool2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+
+  constructor(kernelSize: number | readonly [number, number], options: Omit<MaxUnpool2dOptions, 'outputSize'> = {}) {
+    super();
+    checkOptions('MaxUnpool2d', options, ['stride', 'padding']);
+    this.kernelSize = pair('MaxUnpool2d', 'kernelSize', kernelSize, 1);
+    this.stride = pair('MaxUnpool2d', 'stride', options.stride ?? this.kernelSize, 1);
+    this.padding = pair('MaxUnpool2d', 'padding', options.padding ?? 0, 0);
+  }
+
+  /** `outputSize`: the output's [H, W], its whole shape, or a tensor of that shape (the input of the pooling). */
+  forward(x: Tensor, indices: Tensor, outputSize?: readonly number[] | Tensor): Tensor {
+    const size = outputSize instanceof Tensor ? outputSize.shape : outputSize;
+    return maxUnpool2d(x, indices, this.kernelSize, { stride: this.stride, padding: this.padding, outputSize: size });
+  }
+
+  override extraRepr(): string {
+    return `kernelSize=${fmt(this.kernelSize)}, stride=${fmt(this.stride)}, padding=${fmt(this.padding)}`;
+  }
+}
