@@ -128,10 +128,14 @@ export abstract class Module {
   /** PyTorch-style tree: each child on its own line as "(name): Child(...)". */
   toString(): string {
     const children = [...this.namedChildren()];
-    const head = `${this.constructor.name}(${this.extraRepr()}`;
-    if (children.length === 0) return `${head})`;
-    const lines = children.map(([name, m]) => `  (${name}): ${m.toString().split('\n').join('\n  ')}`);
-    return `${this.constructor.name}(${this.extraRepr() ? this.extraRepr() + '\n' : '\n'}${lines.join('\n')}\n)`;
+    const extra = this.extraRepr();
+    if (children.length === 0 && !extra.includes('\n')) return `${this.constructor.name}(${extra})`;
+    // As PyTorch: settings and children each on their own line, indented by two spaces.
+    const lines = [
+      ...(extra ? extra.split('\n') : []),
+      ...children.map(([name, m]) => `(${name}): ${m.toString().split('\n').join('\n  ')}`),
+    ];
+    return `${this.constructor.name}(\n  ${lines.join('\n  ')}\n)`;
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
