@@ -17,7 +17,7 @@
  *   elu: differentiable({ inputs: ['x'], attrs: ['alpha'], forward: (t, a) => F.elu(t.x, a.alpha as number) }),
  * or `lateBound` (below) for an op that may not be in Stride yet.
  */
-import { AdamW, Adam, F, LeNet5, SGD, Tensor, ValueError, type Optimizer } from '../index.js';
+import { AdamW, Adam, BasicBlock, F, LeNet5, SGD, Tensor, ValueError, type Optimizer } from '../index.js';
 import type { Attrs, CaseSpec } from './format.js';
 
 /** Raw values with a shape (for results that are not a single Tensor, e.g. a parameter trajectory). */
@@ -191,7 +191,7 @@ function loadParams(model: { loadStateDict(s: Record<string, Tensor>): unknown }
   return state;
 }
 
-const MODELS: Readonly<Record<string, ModelRunner>> = {
+const MODELS: Record<string, ModelRunner> = {
   /** LeNet-5 forward, mean cross-entropy with the labels, backward: logits, loss and every parameter's gradient. */
   lenet5(ctx, sink) {
     const w1 = ctx.spec.inputs['param:conv1.weight'];
@@ -208,6 +208,34 @@ const MODELS: Readonly<Record<string, ModelRunner>> = {
     for (const [name, p] of Object.entries(model.stateDict())) sink.grad(`grad:${name}`, p.grad);
   },
 };
+
+/**
+ * A torchvision-style BasicBlock in training mode: forward x, backward the
+ * case's gy; the cases carry parameters only, so the BatchNorm running stats
+ * keep their initial values (they do not affect training-mode outputs).
+ */
+function basicBlock(stride: number): ModelRunner {
+  return (ctx, sink) => {
+    const w1 = ctx.spec.inputs['param:conv1.weight'];
+    if (!w1) throw new Error('basicBlock case has no param:conv1.weight');
+    const block = new BasicBlock(w1.shape[1], w1.shape[0], { stride });
+    block.train(ctx.attrs.training === undefined ? true : Boolean(ctx.attrs.training));
+    const state: Record<string, Tensor> = {};
+    for (const name of ctx.inputNames()) if (name.startsWith('param:')) state[name.slice('param:'.length)] = ctx.input(name);
+    const { unexpected } = block.loadStateDict(state, { strict: false });
+    if (unexpected.length) throw new Error(`basicBlock case has parameters Stride's BasicBlock lacks: ${unexpected.join(', ')}`);
+    const y = block.forward(ctx.input('x'));
+    sink.output('y', y);
+    if (!ctx.wantsGrads) return;
+    const gy = ctx.seed('gy');
+    if (!gy) throw new Error('basicBlock case has no grads.gy (the upstream gradient)');
+    y.backward(gy);
+    for (const [name, p] of block.namedParameters()) sink.grad(`grad:${name}`, p.grad);
+  };
+}
+
+MODELS['basicBlock-s1'] = basicBlock(1);
+MODELS['basicBlock-s2'] = basicBlock(2);
 
 /** 'basicBlock-s2' -> 'basicBlock': one skip line for a model whatever its variant. */
 const modelName = (spec: CaseSpec) => String(spec.attrs.model).replace(/-s\d+$/, '');

@@ -14,4 +14,6 @@ export { ELU, Softplus, GELU, SiLU } from './layers/activation.js';
 export { BatchNorm2d, type BatchNorm2dLayerOptions } from './layers/batchnorm.js';
 export { pytorchName, fromPytorchName, toPytorchStateDict, fromPytorchStateDict } from './pytorch-names.js';
 export { Sequential } from './layers/sequential.js';
+export { Add, Residual, BasicBlock, type BasicBlockOptions } from './layers/residual.js';
+export { Graph, type GraphSpec, type GraphNode } from './layers/graph.js';
 export * as init from './init.js';
