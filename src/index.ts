@@ -17,6 +17,7 @@ export { LPPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, GlobalAvgPool2d, Global
 export { BatchNorm2d, Dropout2d, ELU, Softplus, GELU, SiLU, pytorchName, fromPytorchName, toPytorchStateDict, fromPytorchStateDict } from './nn/index.js';
 export { Module, Sequential, Conv2d, Linear, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Dropout, init } from './nn/index.js';
 export { ConvTranspose2d, Upsample } from './nn/index.js';
+export { toFullyConvolutional } from './nn/index.js';
 export { Add, Residual, BasicBlock, Graph, type BasicBlockOptions, type GraphSpec, type GraphNode } from './nn/index.js';
 export { SGD, Adam, AdamW, Optimizer } from './optim/index.js';
 export { LeNet5, models, createModel, getModelSpec, type ModelSpec } from './models/index.js';

@@ -16,4 +16,5 @@ export { pytorchName, fromPytorchName, toPytorchStateDict, fromPytorchStateDict 
 export { Sequential } from './layers/sequential.js';
 export { Add, Residual, BasicBlock, type BasicBlockOptions } from './layers/residual.js';
 export { Graph, type GraphSpec, type GraphNode } from './layers/graph.js';
+export { toFullyConvolutional } from './fully-convolutional.js';
 export * as init from './init.js';
