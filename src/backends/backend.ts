@@ -208,6 +208,15 @@ export interface KernelSignatures {
   /** gw = dL/dw and, when gb is not null, gb = dL/dbias (overwrites both). */
   conv2dBackwardFilter(x: FloatArray, gy: FloatArray, g: Conv2dGeometry, gw: FloatArray, gb: FloatArray | null): void;
 
+  /**
+   * The same three results as conv2dForward / conv2dBackwardInput /
+   * conv2dBackwardFilter, computed through FFTs (products of spectra on a
+   * power-of-two grid); stride 1 and zero padding only (the op checks).
+   */
+  conv2dFFTForward(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray): void;
+  conv2dFFTBackwardInput(gy: FloatArray, w: FloatArray, g: Conv2dGeometry, gx: FloatArray): void;
+  conv2dFFTBackwardFilter(x: FloatArray, gy: FloatArray, g: Conv2dGeometry, gw: FloatArray, gb: FloatArray | null): void;
+
   /** Max pooling; padding counts as -infinity. `argmax` receives the flat in-plane index of each winner (-1 if none). */
   maxPool2dForward(x: FloatArray, g: Pool2dGeometry, y: FloatArray, argmax: Int32Array): void;
 

@@ -8,6 +8,7 @@ export { matmul } from './matmul.js';
 export { linear } from './linear.js';
 export { conv2d, conv2dGeometry, convOutputSize, resolvePadding, samePadding, partialConvRatio, type Conv2dOptions, type Conv2dPadding, type Conv2dPaddingMode } from './conv2d.js';
 export { pad, type PadMode } from './pad.js';
+export { conv2dFFT, type Conv2dFFTOptions } from './conv2dFFT.js';
 export { convTranspose2d, convTranspose2dGeometry, convTransposeOutputSize, type ConvTranspose2dOptions } from './convTranspose2d.js';
 export { upsample, type UpsampleOptions, type UpsampleMode } from './upsample.js';
 export { maxPool2d, avgPool2d, poolOutputSize, type MaxPool2dOptions, type AvgPool2dOptions } from './pool2d.js';

@@ -1,5 +1,6 @@
 import type { Backend } from '../backend.js';
 import { conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv.js';
+import { conv2dFFTBackwardFilter, conv2dFFTBackwardInput, conv2dFFTForward } from './conv-fft.js';
 import { binary, unary, unaryBackward } from './elementwise.js';
 import { gemm } from './gemm.js';
 import { batchNorm2dBackward, batchNorm2dForward, batchNormStats } from './batchnorm.js';
@@ -24,6 +25,7 @@ export const refBackend: Backend = {
     gemm, unary, unaryBackward, binary, reduce, argReduce, permute, softmax, softmaxBackward,
     batchNormStats, batchNorm2dForward, batchNorm2dBackward,
     conv2dForward, conv2dBackwardInput, conv2dBackwardFilter,
+    conv2dFFTForward, conv2dFFTBackwardInput, conv2dFFTBackwardFilter,
     maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward,
     pad2d, pad2dBackward, upsample2d, upsample2dBackward,
     lpPool2dForward, lpPool2dBackward, adaptiveAvgPool2dForward, adaptiveAvgPool2dBackward, adaptiveMaxPool2dForward,

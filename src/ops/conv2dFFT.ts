@@ -1,0 +1,95 @@
+/**
+ * conv2d computed through FFTs (Mathieu, Henaff & LeCun, "Fast training of
+ * convolutional networks through FFTs", ICLR 2014). Same semantics as conv2d
+ * (cross-correlation, zero padding incl. asymmetric and 'same' / 'valid',
+ * dilation, groups, optional bias), with stride 1 and paddingMode 'zeros' only.
+ *
+ * Method: zero-pad the input plane and the dilated kernel (zeros inserted
+ * between taps) to a common power-of-two grid PH x PW >= the padded input, take
+ * real 2-D FFTs, multiply spectra and sum over input channels in the frequency
+ * domain, one inverse FFT per output plane, crop:
+ *   Y[n,o] = sum_c conj(W[o,c]) (.) X[n,c]      (conj = flipped kernel: correlation)
+ * Backward, also by FFTs:
+ *   dL/dx: GX[n,c] = sum_o GY[n,o] (.) W[o,c]         a full convolution of gy with w
+ *   dL/dw: GW[o,c] = sum_n conj(GY[n,o]) (.) X[n,c]   the correlation of x with gy
+ *   dL/db = sum of gy over n, i, j.
+ * The formulas and the no-wrap-around argument are in src/backends/ref/fft.ts
+ * and src/backends/ref/conv-fft.ts (kernels conv2dFFTForward / BackwardInput /
+ * BackwardFilter). Spectra are held in float64 whatever the tensors' dtype.
+ *
+ * When is it faster? See docs/fft-convolution.md and bench/fft-vs-direct.ts
+ * (ref backend). The FFT cost barely depends on the kernel size k while the
+ * direct cost grows as k^2, so FFT wins from some k on; 3x3 kernels stay
+ * faster directly.
+ */
+import { record } from '../autograd/tape.js';
+import { kernelsFor } from '../backends/index.js';
+import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { Tensor, resultDType } from '../tensor/tensor.js';
+import { conv2dGeometry, type Conv2dOptions } from './conv2d.js';
+import { reshape } from './shape.js';
+import { checkTensor, empty } from './util.js';
+
+/** conv2d's options; `algorithm`, when given, must be 'fft'. */
+export type Conv2dFFTOptions = Omit<Conv2dOptions, 'algorithm'> & { algorithm?: 'fft' };
+
+/**
+ * conv2dFFT(x [N, C, H, W] or [C, H, W], weight [outC, C/groups, kH, kW], bias [outC] | null, options):
+ * conv2d by FFTs; stride 1 and paddingMode 'zeros' only.
+ */
+export function conv2dFFT(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dFFTOptions = {}): Tensor {
+  return conv2dFFTImpl('conv2dFFT', x, weight, bias, options);
+}
+
+/** The op; `where` names the caller in messages (conv2d when reached through its `algorithm` option). */
+export function conv2dFFTImpl(where: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: Conv2dFFTOptions): Tensor {
+  checkTensor(where, 'input', x);
+  checkTensor(where, 'weight', weight);
+  if (x.ndim === 3) {
+    const y = conv2dFFTImpl(where, reshape(x, [1, ...x.shape]), weight, bias, options);
+    return reshape(y, y.shape.slice(1));
+  }
+  const { algorithm, ...convOptions } = options ?? {};
+  if (algorithm !== undefined && algorithm !== 'fft') {
+    throw new ValueError(`${where}: conv2dFFT computes algorithm 'fft' only; got algorithm ${JSON.stringify(algorithm)}; use conv2d for 'direct'`);
+  }
+  const mode: string = convOptions.paddingMode ?? 'zeros';
+  if (mode !== 'zeros') {
+    throw new ValueError(`${where}: algorithm 'fft' supports paddingMode 'zeros' only; got paddingMode '${mode}'; use algorithm 'direct' for other padding modes`);
+  }
+  const g = conv2dGeometry(x.shape, weight.shape, convOptions as Conv2dOptions, where);
+  if (g.strideH !== 1 || g.strideW !== 1) {
+    const s = g.strideH === g.strideW ? String(g.strideH) : `[${g.strideH}, ${g.strideW}]`;
+    throw new ValueError(`${where}: algorithm 'fft' supports stride 1 only; got stride ${s}; use algorithm 'direct' for strided convolution`);
+  }
+  if (bias != null) {
+    checkTensor(where, 'bias', bias);
+    if (bias.ndim !== 1 || bias.shape[0] !== g.outC) {
+      throw new ShapeError(`${where}: bias must have shape [${g.outC}] (one per output channel), got ${fmtShape(bias.shape)}`);
+    }
+  }
+  const dtype = bias ? resultDType(x, weight, bias) : resultDType(x, weight);
+  const k = kernelsFor(dtype);
+  const y = empty([g.batch, g.outC, g.outH, g.outW], dtype);
+  k.conv2dFFTForward(x.data, weight.data, bias ? bias.data : null, g, y.data);
+  return record(y, 'conv2dFFT', [x, weight, bias], (gy) => {
+    const kg = kernelsFor(gy.dtype);
+    let gx: Tensor | null = null;
+    let gw: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (x.requiresGrad) {
+      // dL/dx = full convolution of gy with w (GX = sum_o GY (.) W)
+      gx = empty(x.shape, gy.dtype);
+      kg.conv2dFFTBackwardInput(gy.data, weight.data, g, gx.data);
+    }
+    const wantBias = !!bias && bias.requiresGrad;
+    if (weight.requiresGrad || wantBias) {
+      // dL/dw = correlation of x with gy (GW = sum_n conj(GY) (.) X); dL/db = sum of gy
+      const gwTmp = empty(weight.shape, gy.dtype);
+      gb = wantBias ? empty(bias!.shape, gy.dtype) : null;
+      kg.conv2dFFTBackwardFilter(x.data, gy.data, g, gwTmp.data, gb ? gb.data : null);
+      if (weight.requiresGrad) gw = gwTmp;
+    }
+    return [gx, gw, gb];
+  });
+}
