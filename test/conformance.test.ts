@@ -94,7 +94,7 @@ const tinyCases: CaseDef[] = [
   // gx[1, 0] is 0.25 instead of 0.
   { id: 'tiny/relu-wrong-gx', op: 'relu', inputs: { x: reluX }, outputs: { y: reluY }, grads: { gy: reluGy, gx: { shape: [2, 3], values: [0, 2, 3, 0.25, 0, 6] } } },
   { id: 'tiny/frobnicate', op: 'frobnicate', attrs: { strength: 3 }, inputs: { x: reluX }, outputs: { y: reluY } },
-  { id: 'tiny/block', op: 'model', attrs: { model: 'basicBlock-s2', training: true }, inputs: { x: reluX }, outputs: { y: reluY } },
+  { id: 'tiny/block', op: 'model', attrs: { model: 'vgg16-s2', training: true }, inputs: { x: reluX }, outputs: { y: reluY } },
 ];
 
 describe('conformance runner on hand-made cases', () => {
@@ -126,8 +126,8 @@ describe('conformance runner on hand-made cases', () => {
       assert.deepEqual(wrongGx.comparisons.filter((c) => !c.ok).map((c) => [c.name, c.index]), [['gx', [1, 0]]]);
 
       assert.equal(byId.get('tiny/frobnicate')!.skipReason, 'frobnicate');
-      assert.equal(byId.get('tiny/block')!.skipReason, 'model basicBlock');
-      assert.deepEqual(s.skippedOps.map((o) => [o.name, o.count]), [['frobnicate', 1], ['model basicBlock', 1]]);
+      assert.equal(byId.get('tiny/block')!.skipReason, 'model vgg16');
+      assert.deepEqual(s.skippedOps.map((o) => [o.name, o.count]), [['frobnicate', 1], ['model vgg16', 1]]);
       assert.deepEqual(s.failures.map((r) => r.id), ['tiny/relu-wrong-y', 'tiny/relu-wrong-gx']);
       assert.equal(s.ignored.length, 1);
     });

@@ -260,9 +260,16 @@ describe('printing', () => {
     assert.equal(new LeNet5().toString(), [
       'LeNet5(',
       '  (conv1): Conv2d(1, 6, kernelSize=[5, 5], stride=[1, 1], padding=[2, 2])',
+      '  (relu1): ReLU()',
+      '  (pool1): MaxPool2d(kernelSize=[2, 2], stride=[2, 2], padding=0, dilation=1, ceilMode=false)',
       '  (conv2): Conv2d(6, 16, kernelSize=[5, 5], stride=[1, 1])',
+      '  (relu2): ReLU()',
+      '  (pool2): MaxPool2d(kernelSize=[2, 2], stride=[2, 2], padding=0, dilation=1, ceilMode=false)',
+      '  (flatten): Flatten(startDim=1, endDim=-1)',
       '  (fc1): Linear(inFeatures=400, outFeatures=120, bias=true)',
+      '  (relu3): ReLU()',
       '  (fc2): Linear(inFeatures=120, outFeatures=84, bias=true)',
+      '  (relu4): ReLU()',
       '  (fc3): Linear(inFeatures=84, outFeatures=10, bias=true)',
       ')',
     ].join('\n'));
