@@ -1,0 +1,192 @@
+/**
+ * The `stride` command line (commander). Every option is parsed and checked
+ * here; a bad value is one line on stderr naming the option, and exit code 2.
+ * Library errors caused by the input (StrideError: unknown model, corrupt
+ * checkpoint...) are also exit 2 without a stack; anything else is a bug: the
+ * stack is printed and the exit code is 1.
+ */
+import { createRequire } from 'node:module';
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+
+import { StrideError, models } from '../index.js';
+import { datasets } from './datasets.js';
+import { evalJson, runEval } from './eval.js';
+import { consoleIO, type CliIO } from './io.js';
+import { TRAIN_DEFAULTS, runTrain, trainJson, type OptimizerName } from './train.js';
+
+/** The package version (package.json is two folders up from both src/cli and dist/cli). */
+function packageVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Exit codes. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+function integer(min: number, what = `an integer >= ${min}`) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`Expected ${what}.`);
+    return n;
+  };
+}
+
+function number(check: (n: number) => boolean, what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`Expected ${what}.`);
+    return n;
+  };
+}
+
+function oneOf(names: string[], kind: string) {
+  return (value: string): string => {
+    if (!names.includes(value)) throw new InvalidArgumentError(`Unknown ${kind}; available: ${names.join(', ')}.`);
+    return value;
+  };
+}
+
+interface TrainFlags {
+  dataset: string;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  optimizer?: OptimizerName;
+  momentum?: number;
+  limit?: number;
+  testLimit?: number;
+  seed?: number;
+  out?: string;
+  save: boolean;
+  progress: boolean;
+  json?: boolean;
+}
+
+interface EvalFlags {
+  model: string;
+  dataset?: string;
+  batchSize?: number;
+  testLimit?: number;
+  json?: boolean;
+}
+
+/** Builds the program; `io` receives the output of the commands. */
+export function createProgram(io: CliIO = consoleIO()): Command {
+  const program = new Command('stride');
+  program
+    .description('Stride: convolutional neural networks in TypeScript with PyTorch semantics. Train and evaluate CNNs from the command line.')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help for a command')
+    .helpCommand('help [command]', 'show help for a command')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) })
+    .addHelpText(
+      'after',
+      `
+Commands and their options (stride <command> --help explains each):
+  stride train <model> [--dataset NAME] [--epochs N] [--batch-size N]
+               [--optimizer sgd|adam] [--lr X] [--momentum X] [--limit N]
+               [--test-limit N] [--seed N] [--out DIR | --no-save]
+               [--no-progress] [--json]
+  stride eval --model DIR [--dataset NAME] [--batch-size N] [--test-limit N]
+              [--json]
+
+Examples:
+  $ stride train lenet5 --dataset mnist
+      one epoch on all 60,000 MNIST images (>= 0.98 test accuracy), saved
+      to runs/lenet5-mnist/model.stride
+  $ stride train lenet5 --dataset mnist --epochs 3 --optimizer adam --out runs/adam/
+  $ stride eval --model runs/lenet5-mnist/
+      reload the weights and measure the test accuracy
+
+Exit codes: 0 success; 1 unexpected error (a bug: the stack is printed);
+2 invalid arguments or input files (one line naming the problem).`,
+    );
+
+  const modelNames = Object.keys(models);
+  const datasetNames = Object.keys(datasets);
+
+  program
+    .command('train')
+    .description('Train a model on a dataset, print the test accuracy and save the weights')
+    .argument('<model>', `model to train: ${modelNames.join(', ')}`, oneOf(modelNames, 'model'))
+    .addOption(new Option('--dataset <name>', `dataset to train on: ${datasetNames.join(', ')}`).argParser(oneOf(datasetNames, 'dataset')).default('mnist'))
+    .option('--epochs <n>', `passes over the training set (default: ${TRAIN_DEFAULTS.epochs})`, integer(1, 'a whole number of epochs >= 1'))
+    .option('--batch-size <n>', `training examples per step (default: ${TRAIN_DEFAULTS.batchSize})`, integer(1, 'an integer >= 1'))
+    .addOption(new Option('--optimizer <name>', `sgd (with momentum) or adam (default: ${TRAIN_DEFAULTS.optimizer})`).argParser(oneOf(['sgd', 'adam'], 'optimizer')))
+    .option('--lr <x>', `learning rate > 0 (default: ${TRAIN_DEFAULTS.lr.sgd} for sgd, ${TRAIN_DEFAULTS.lr.adam} for adam)`, number((n) => n > 0, 'a learning rate > 0'))
+    .option('--momentum <x>', `SGD momentum in [0, 1) (default: ${TRAIN_DEFAULTS.momentum}; sgd only)`, number((n) => n >= 0 && n < 1, 'a momentum in [0, 1)'))
+    .option('--limit <n>', 'train on the first N training images only (default: all)', integer(1))
+    .option('--test-limit <n>', 'evaluate on the first N test images only (default: all)', integer(1))
+    .option('--seed <n>', `seed for initialization and shuffling (default: ${TRAIN_DEFAULTS.seed})`, integer(0, 'an integer >= 0'))
+    .option('--out <dir>', 'folder for the checkpoint model.stride, written atomically (default: runs/<model>-<dataset>/)')
+    .option('--no-save', 'do not save the weights')
+    .option('--no-progress', 'no progress bar, even on a terminal (one line per epoch is always printed)')
+    .option('--json', 'end the output with one JSON line: testAccuracy, trainImagesPerSec, seconds, model, epochs, batchSize, lr, optimizer, seed, backend...')
+    .addHelpText(
+      'after',
+      `
+On a terminal a progress bar shows epoch, batch k/K, the running mean loss,
+images/s and the ETA; otherwise one line per epoch is printed. Inputs are
+normalized with the dataset's mean and std (MNIST: 0.1307, 0.3081). The test
+accuracy and the checkpoint's path end the output (before the --json line):
+  test accuracy: 0.9871
+  saved weights to runs/lenet5-mnist/model.stride`,
+    )
+    .action(async (model: string, flags: TrainFlags) => {
+      if (flags.out !== undefined && !flags.save) throw new InvalidArgumentError('--out and --no-save contradict each other; pass one of them');
+      const summary = await runTrain(
+        {
+          model, dataset: flags.dataset, epochs: flags.epochs, batchSize: flags.batchSize, optimizer: flags.optimizer, lr: flags.lr,
+          momentum: flags.momentum, limit: flags.limit, testLimit: flags.testLimit, seed: flags.seed,
+          out: flags.save ? flags.out : null, progress: flags.progress && io.progressStream.isTTY === true,
+        },
+        io,
+      );
+      if (flags.json) io.out(trainJson(summary));
+    });
+
+  program
+    .command('eval')
+    .description('Reload saved weights and print the test accuracy')
+    .requiredOption('--model <path>', 'checkpoint folder (holding model.stride, as written by train --out) or a .stride file')
+    .addOption(new Option('--dataset <name>', `evaluate on this dataset (default: the one recorded in the checkpoint): ${datasetNames.join(', ')}`).argParser(oneOf(datasetNames, 'dataset')))
+    .option('--batch-size <n>', 'examples per forward pass (default: 1000)', integer(1))
+    .option('--test-limit <n>', 'evaluate on the first N test images only (default: all)', integer(1))
+    .option('--json', 'end the output with one JSON line: testAccuracy, testLoss, testImages, seconds, model, checkpoint, dataset, backend')
+    .action(async (flags: EvalFlags) => {
+      const summary = await runEval({ model: flags.model, dataset: flags.dataset, batchSize: flags.batchSize, testLimit: flags.testLimit }, io);
+      if (flags.json) io.out(evalJson(summary));
+    });
+
+  return program;
+}
+
+/** Runs the command line on `argv` (without node and the script) and returns the exit code. */
+export async function main(argv: string[], io: CliIO = consoleIO()): Promise<number> {
+  const program = createProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed the message (or the help) already.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+      if (err.code === 'commander.help') return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+      if (err instanceof InvalidArgumentError && !err.message.startsWith('error:')) io.err(`error: ${err.message}`); // thrown by an action
+      return EXIT_USAGE;
+    }
+    if (err instanceof StrideError) {
+      io.err(`error: ${err.message}`);
+      return EXIT_USAGE;
+    }
+    io.err(`stride: unexpected error (please report it):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * The training loop and evaluation (isomorphic: no Node imports).
+ *
+ * ```ts
+ * const result = fit(model, {
+ *   train: { images, labels }, test: { images: testImages, labels: testLabels },
+ *   epochs: 1, batchSize: 64, optimizer: new SGD(model, { lr: 0.05, momentum: 0.9 }),
+ *   generator: new Generator(0),
+ *   onEpoch: (e) => console.log(e.epoch, e.trainLoss, e.test?.accuracy),
+ * });
+ * ```
+ *
+ * One step is PyTorch's: zeroGrad, forward, loss, backward, step. The graph of
+ * a step is reachable only from that step's loss, so it is garbage once the
+ * step ends and memory stays flat over an epoch. Throughput (images/s) counts
+ * training steps only (batching, forward, backward, update), not evaluation.
+ */
+import { backward } from '../autograd/backward.js';
+import { noGrad } from '../autograd/tape.js';
+import { DataLoader, type TensorDataset } from '../data/loader.js';
+import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import type { Module } from '../nn/module.js';
+import { crossEntropy } from '../ops/loss.js';
+import { Optimizer } from '../optim/optimizer.js';
+import { Generator, defaultGenerator } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+import { RunningMean, countCorrect } from './metrics.js';
+
+/** Maps a batch's model output and labels to a scalar loss, mean-reduced over the batch (as crossEntropy's default). */
+export type LossFn = (output: Tensor, labels: Tensor) => Tensor;
+
+export interface EpochStartInfo {
+  /** 1-based. */
+  epoch: number;
+  epochs: number;
+  /** Batches in this epoch. */
+  batches: number;
+  /** Training examples in this epoch. */
+  images: number;
+}
+
+export interface BatchInfo {
+  /** 1-based. */
+  epoch: number;
+  epochs: number;
+  /** 1-based index of the batch just finished. */
+  batch: number;
+  batches: number;
+  /** This batch's loss. */
+  loss: number;
+  /** Mean loss over the epoch so far (weighted by batch size). */
+  meanLoss: number;
+  /** Examples trained on so far this epoch, and in the whole epoch. */
+  seen: number;
+  images: number;
+  /** Training throughput so far this epoch. */
+  imagesPerSec: number;
+  /** Seconds since the epoch began. */
+  seconds: number;
+}
+
+export interface EvaluateResult {
+  /** Top-1 accuracy in [0, 1]. */
+  accuracy: number;
+  /** Mean loss per example. */
+  loss: number;
+  correct: number;
+  total: number;
+  seconds: number;
+}
+
+export interface EpochResult {
+  epoch: number;
+  epochs: number;
+  /** Mean training loss over the epoch (weights changed during it, as every framework reports it). */
+  trainLoss: number;
+  trainAccuracy: number;
+  trainImages: number;
+  /** Seconds spent training (evaluation excluded). */
+  trainSeconds: number;
+  trainImagesPerSec: number;
+  /** Evaluation on `test` after the epoch, when a test set was given. */
+  test?: EvaluateResult;
+}
+
+export interface FitOptions {
+  train: TensorDataset;
+  /** Evaluated after every epoch when given. */
+  test?: TensorDataset;
+  epochs: number;
+  batchSize: number;
+  optimizer: Optimizer;
+  /** Default crossEntropy. */
+  lossFn?: LossFn;
+  /** Shuffles the training set every epoch (default true). */
+  shuffle?: boolean;
+  /** Source of the shuffles (default: the global generator). */
+  generator?: Generator;
+  /** Batch size for evaluation (default 1000; no gradients are kept, so it can be large). */
+  evalBatchSize?: number;
+  onEpochStart?: (info: EpochStartInfo) => void;
+  onBatch?: (info: BatchInfo) => void;
+  /** Called after training on an epoch, before the test set is evaluated. */
+  onEvaluateStart?: (info: { epoch: number; images: number }) => void;
+  onEpoch?: (result: EpochResult) => void;
+}
+
+export interface FitResult {
+  history: EpochResult[];
+  /** Training seconds over all epochs (evaluation excluded). */
+  trainSeconds: number;
+  /** Training images per second over all epochs. */
+  trainImagesPerSec: number;
+  /** The last epoch's evaluation, when a test set was given. */
+  test?: EvaluateResult;
+}
+
+const FIT_KEYS = ['train', 'test', 'epochs', 'batchSize', 'optimizer', 'lossFn', 'shuffle', 'generator', 'evalBatchSize', 'onEpochStart', 'onBatch', 'onEvaluateStart', 'onEpoch'];
+
+const defaultLoss: LossFn = (output, labels) => crossEntropy(output, labels);
+
+/**
+ * Trains `model` for `epochs` passes over `train` and returns per-epoch
+ * results. The model is in training mode while it trains; the mode it had
+ * before is restored at the end.
+ */
+export function fit(model: Module, options: FitOptions): FitResult {
+  checkModel('fit', model);
+  if (options === null || typeof options !== 'object') throw new ValueError('fit: options must be an object { train, epochs, batchSize, optimizer, ... }');
+  for (const key of Object.keys(options)) {
+    if (!FIT_KEYS.includes(key)) throw new ValueError(`fit: unknown option '${key}'; known options are ${FIT_KEYS.join(', ')}`);
+  }
+  const { train, test, epochs, batchSize, optimizer } = options;
+  checkDataset('fit', 'train', train);
+  if (train.images.shape[0] === 0) throw new ValueError('fit: the training set is empty');
+  if (test !== undefined) checkDataset('fit', 'test', test);
+  if (!Number.isInteger(epochs) || epochs < 1) throw new ValueError(`fit: epochs must be a positive integer, got ${epochs}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`fit: batchSize must be a positive integer, got ${batchSize}`);
+  if (!(optimizer instanceof Optimizer)) throw new ValueError('fit: optimizer must be an Optimizer, e.g. new SGD(model, { lr: 0.05, momentum: 0.9 })');
+  const lossFn = options.lossFn ?? defaultLoss;
+  if (typeof lossFn !== 'function') throw new ValueError('fit: lossFn must be a function (output, labels) => scalar loss');
+  const evalBatchSize = options.evalBatchSize ?? 1000;
+  if (!Number.isInteger(evalBatchSize) || evalBatchSize < 1) throw new ValueError(`fit: evalBatchSize must be a positive integer, got ${evalBatchSize}`);
+  const generator = options.generator ?? defaultGenerator;
+
+  const loader = new DataLoader(train, { batchSize, shuffle: options.shuffle ?? true, generator });
+  const wasTraining = model.training;
+  const history: EpochResult[] = [];
+  let trainSeconds = 0;
+  let trainImages = 0;
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const batches = loader.length;
+      const images = loader.numSamples;
+      options.onEpochStart?.({ epoch, epochs, batches, images });
+      model.train();
+      const meanLoss = new RunningMean();
+      let correct = 0;
+      const start = now();
+      for (const { x, y, index } of loader) {
+        optimizer.zeroGrad();
+        const output = model.forward(x);
+        const loss = lossFn(output, y);
+        if (!(loss instanceof Tensor) || loss.size !== 1) {
+          throw new ShapeError(`fit: lossFn must return a one-element tensor, got ${loss instanceof Tensor ? fmtShape(loss.shape) : typeof loss}`);
+        }
+        const value = loss.item();
+        if (!Number.isFinite(value)) {
+          throw new ValueError(
+            `fit: the loss became ${value} at epoch ${epoch}, batch ${index + 1}/${batches}; training diverged. Lower the learning rate (now ${optimizer.lr}) or check the inputs for NaN`,
+          );
+        }
+        backward(loss);
+        optimizer.step();
+        const n = x.shape[0];
+        meanLoss.add(value, n);
+        if (output.ndim === 2 && y.ndim === 1) correct += countCorrect(output, y);
+        if (options.onBatch) {
+          const seconds = (now() - start) / 1000;
+          options.onBatch({
+            epoch, epochs, batch: index + 1, batches, loss: value, meanLoss: meanLoss.mean,
+            seen: meanLoss.count, images, imagesPerSec: meanLoss.count / Math.max(seconds, 1e-9), seconds,
+          });
+        }
+      }
+      const seconds = (now() - start) / 1000;
+      trainSeconds += seconds;
+      trainImages += images;
+      const result: EpochResult = {
+        epoch, epochs, trainLoss: meanLoss.mean, trainAccuracy: images > 0 ? correct / images : NaN,
+        trainImages: images, trainSeconds: seconds, trainImagesPerSec: images / Math.max(seconds, 1e-9),
+      };
+      if (test !== undefined) {
+        options.onEvaluateStart?.({ epoch, images: test.images.shape[0] });
+        result.test = evaluate(model, test, evalBatchSize, { lossFn });
+      }
+      history.push(result);
+      options.onEpoch?.(result);
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return {
+    history,
+    trainSeconds,
+    trainImagesPerSec: trainImages / Math.max(trainSeconds, 1e-9),
+    test: history[history.length - 1].test,
+  };
+}
+
+/**
+ * Accuracy and mean loss of `model` on `data`, in eval mode (dropout off) and
+ * without recording gradients; the model's previous mode is restored after.
+ * The examples are taken in order, `batchSize` at a time.
+ */
+export function evaluate(model: Module, data: TensorDataset, batchSize = 1000, options: { lossFn?: LossFn } = {}): EvaluateResult {
+  checkModel('evaluate', model);
+  checkDataset('evaluate', 'data', data);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
+  const total = data.images.shape[0];
+  if (total === 0) throw new ValueError('evaluate: the dataset is empty; accuracy needs at least one example');
+  const lossFn = options.lossFn ?? defaultLoss;
+  const wasTraining = model.training;
+  const start = now();
+  model.eval();
+  try {
+    return noGrad(() => {
+      const loader = new DataLoader(data, { batchSize, shuffle: false });
+      let correct = 0;
+      const meanLoss = new RunningMean();
+      for (const { x, y } of loader) {
+        const output = model.forward(x);
+        meanLoss.add(lossFn(output, y).item(), x.shape[0]);
+        correct += countCorrect(output, y);
+      }
+      return { accuracy: correct / total, loss: meanLoss.mean, correct, total, seconds: (now() - start) / 1000 };
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+function checkModel(where: string, model: Module): void {
+  if (model === null || typeof model !== 'object' || typeof model.forward !== 'function' || typeof model.train !== 'function') {
+    throw new ValueError(`${where}: model must be a Module`);
+  }
+}
+
+function checkDataset(where: string, name: string, data: TensorDataset): void {
+  if (data === null || typeof data !== 'object' || !(data.images instanceof Tensor) || !(data.labels instanceof Tensor)) {
+    throw new ValueError(`${where}: ${name} must be { images: Tensor, labels: Tensor }`);
+  }
+  if (data.images.ndim < 1 || data.labels.ndim < 1 || data.images.shape[0] !== data.labels.shape[0]) {
+    throw new ShapeError(`${where}: ${name} images ${fmtShape(data.images.shape)} and labels ${fmtShape(data.labels.shape)} must hold the same number of examples (first dimension)`);
+  }
+}
+
+function now(): number {
+  return performance.now();
+}

@@ -1,0 +1,7 @@
+/**
+ * Training helpers (isomorphic): the fit loop, evaluation and metrics. The
+ * terminal progress reporter (cli-progress) is Node-only and is exported from
+ * 'stride/node' instead.
+ */
+export { fit, evaluate, type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type LossFn } from './fit.js';
+export { accuracy, countCorrect, RunningMean, formatDuration } from './metrics.js';

@@ -1,0 +1,106 @@
+/**
+ * Progress reporting for `fit` in a terminal (Node only: uses cli-progress and
+ * process streams; exported from 'stride/node').
+ *
+ * On a TTY a bar shows the epoch, batch k/K, the running mean loss, images/s
+ * and the ETA, redrawn at most ~5 times a second. Everywhere (TTY or not) one
+ * short line per epoch is logged, so CI logs get a few lines, not bar frames.
+ */
+import cliProgress from 'cli-progress';
+
+import type { BatchInfo, EpochResult, EpochStartInfo, FitOptions } from './fit.js';
+import { formatDuration } from './metrics.js';
+
+export interface ProgressReporterOptions {
+  /** Where the bar is drawn (default process.stderr, so stdout stays clean for --json). */
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Show the bar (default: when `stream` is a TTY). */
+  bar?: boolean;
+  /** Receives one line per epoch (default: console.log). */
+  log?: (line: string) => void;
+}
+
+export interface ProgressReporter {
+  /** The callbacks to pass to fit: `fit(model, { ...options, ...reporter.callbacks })`. */
+  callbacks: Required<Pick<FitOptions, 'onEpochStart' | 'onBatch' | 'onEvaluateStart' | 'onEpoch'>>;
+  /** Removes a bar left on screen (call in a finally: training may stop with an error). */
+  stop(): void;
+}
+
+/**
+ * Progress reporting for `fit`:
+ * ```ts
+ * const reporter = createProgressReporter();
+ * try { fit(model, { ...options, ...reporter.callbacks }); } finally { reporter.stop(); }
+ * ```
+ */
+export function createProgressReporter(options: ProgressReporterOptions = {}): ProgressReporter {
+  const stream = options.stream ?? process.stderr;
+  const showBar = options.bar ?? stream.isTTY === true;
+  const log = options.log ?? ((line: string) => console.log(line));
+  let bar: cliProgress.SingleBar | null = null;
+  let evaluating = false;
+
+  const stopBar = () => {
+    if (bar) {
+      bar.stop();
+      bar = null;
+    }
+  };
+  const clearEvaluating = () => {
+    if (evaluating && showBar) stream.write('\r\x1b[K');
+    evaluating = false;
+  };
+
+  const callbacks: ProgressReporter['callbacks'] = {
+    onEpochStart(info: EpochStartInfo) {
+      if (!showBar) return;
+      bar = new cliProgress.SingleBar({
+        stream: stream as NodeJS.WriteStream,
+        format: 'epoch {epoch} {bar} batch {value}/{total} | loss {loss} | {ips} images/s | ETA {etaText}',
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: true,
+        fps: 5,
+        barCompleteChar: '\u2588',
+        barIncompleteChar: '\u2591',
+      });
+      bar.start(info.batches, 0, { epoch: `${info.epoch}/${info.epochs}`, loss: '-', ips: '-', etaText: '-' });
+    },
+
+    onBatch(info: BatchInfo) {
+      if (!bar) return;
+      const remaining = info.images - info.seen;
+      bar.update(info.batch, {
+        loss: info.meanLoss.toFixed(4),
+        ips: info.imagesPerSec.toFixed(0),
+        etaText: info.seen > 0 ? formatDuration(remaining / info.imagesPerSec) : '-',
+      });
+    },
+
+    onEvaluateStart(info) {
+      stopBar();
+      if (showBar) {
+        stream.write(`evaluating on ${info.images} test images...`);
+        evaluating = true;
+      }
+    },
+
+    onEpoch(result: EpochResult) {
+      stopBar();
+      clearEvaluating();
+      let line =
+        `epoch ${result.epoch}/${result.epochs}: loss ${result.trainLoss.toFixed(4)}, train accuracy ${result.trainAccuracy.toFixed(4)}, ` +
+        `${result.trainImages} images in ${formatDuration(result.trainSeconds)} (${result.trainImagesPerSec.toFixed(1)} images/s)`;
+      if (result.test) line += `; test accuracy ${result.test.accuracy.toFixed(4)}, test loss ${result.test.loss.toFixed(4)} (${formatDuration(result.test.seconds)})`;
+      log(line);
+    },
+  };
+  return {
+    callbacks,
+    stop() {
+      stopBar();
+      clearEvaluating();
+    },
+  };
+}
