@@ -6,6 +6,8 @@ export type { Backend, KernelName, KernelSignatures, Conv2dGeometry, Pool2dGeome
 
 const registry = new Map<string, Backend>([[refBackend.name, refBackend]]);
 let current: Backend = refBackend;
+/** True once setBackend was called: an explicit choice that preferBackend never overrides. */
+let chosenExplicitly = false;
 
 /** Makes a backend available to `setBackend` by its name. */
 export function registerBackend(backend: Backend): void {
@@ -22,7 +24,21 @@ export function setBackend(name: string): Backend {
   const b = registry.get(name);
   if (!b) throw new ValueError(`setBackend: unknown backend '${name}'; available: ${listBackends().join(', ')}`);
   current = b;
+  chosenExplicitly = true;
   return b;
+}
+
+/**
+ * Makes a registered backend the one in use unless a backend was chosen with
+ * setBackend: how an entry point installs a better default (the Node entry
+ * prefers `native` when OpenBLAS is found) without overriding the user.
+ * Returns whether it switched.
+ */
+export function preferBackend(name: string): boolean {
+  const b = registry.get(name);
+  if (!b || chosenExplicitly) return false;
+  current = b;
+  return true;
 }
 
 /** The backend in use. */

@@ -1,0 +1,131 @@
+"""The workloads of bench/native-quick.ts in PyTorch, timed the same way
+(warm-up, then `--reps` rounds; the median ms per iteration).
+
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/native-quick.py [--threads 2] [--reps 7] [--json] [workload ...]
+
+OPENBLAS_NUM_THREADS=1 keeps OpenBLAS's own threads from fighting PyTorch's
+(torch.set_num_threads) on a 2-core machine.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+parser = argparse.ArgumentParser()
+parser.add_argument('--threads', type=int, default=2)
+parser.add_argument('--reps', type=int, default=7)
+parser.add_argument('--json', action='store_true')
+parser.add_argument('workloads', nargs='*')
+args = parser.parse_args()
+torch.set_num_threads(args.threads)
+torch.manual_seed(1)
+
+
+def timed(step, iters, warm=2):
+    for _ in range(warm):
+        step()
+    ms = []
+    for _ in range(args.reps):
+        t = time.perf_counter()
+        for _ in range(iters):
+            step()
+        ms.append((time.perf_counter() - t) * 1000 / iters)
+    return statistics.median(ms)
+
+
+def train_step(model, opt, x, y):
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+    return step
+
+
+def labels(n):
+    return torch.tensor([(i * 7) % 10 for i in range(n)])
+
+
+class LeNet5(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(400, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))) + x)
+
+
+results = []
+
+
+def report(workload, ms, batch):
+    results.append({'workload': workload, 'msPerIter': ms, 'imagesPerSec': batch * 1000 / ms})
+    if not args.json:
+        print(f'{workload:<20} {ms:9.2f} ms/iter {batch * 1000 / ms:8.0f} img/s')
+
+
+def lenet5_train():
+    model = LeNet5()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    report('lenet5-train', timed(train_step(model, opt, torch.randn(64, 1, 28, 28), labels(64)), 20, 5), 64)
+
+
+def resnet_block_train():
+    model = nn.Sequential(
+        nn.Conv2d(3, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+        BasicBlock(64), BasicBlock(64),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    report('resnet-block-train', timed(train_step(model, opt, torch.randn(32, 3, 32, 32), labels(32)), 2, 1), 32)
+
+
+def conv_fwd():
+    x = torch.randn(32, 64, 32, 32)
+    w = torch.randn(64, 64, 3, 3) * 0.05
+    b = torch.randn(64)
+    with torch.no_grad():
+        report('conv-fwd', timed(lambda: F.conv2d(x, w, b, padding=1), 5), 32)
+
+
+def conv_fwdbwd():
+    x = torch.randn(32, 64, 32, 32, requires_grad=True)
+    w = (torch.randn(64, 64, 3, 3) * 0.05).requires_grad_()
+    b = torch.randn(64, requires_grad=True)
+    gy = torch.randn(32, 64, 32, 32)
+
+    def step():
+        x.grad = w.grad = b.grad = None
+        F.conv2d(x, w, b, padding=1).backward(gy)
+    report('conv-fwdbwd', timed(step, 3), 32)
+
+
+ALL = {'lenet5-train': lenet5_train, 'resnet-block-train': resnet_block_train, 'conv-fwd': conv_fwd, 'conv-fwdbwd': conv_fwdbwd}
+if not args.json:
+    print(f'PyTorch {torch.__version__}, {args.threads} threads, mkldnn {torch.backends.mkldnn.is_available()}')
+for name in args.workloads or ALL:
+    ALL[name]()
+if args.json:
+    print(json.dumps({'backend': 'pytorch', 'threads': args.threads, 'results': results}))

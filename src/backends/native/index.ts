@@ -1,0 +1,87 @@
+/**
+ * The `native` backend (Node only, optional): GEMM and convolution on the
+ * system's OpenBLAS through the `koffi` FFI package; every other kernel from
+ * the fastest portable implementation available (`ref` unless a faster table
+ * is given). Nothing is loaded until `nativeBackend()` (or `nativeStatus()`)
+ * is first called; when koffi or the library is missing the backend simply
+ * does not exist and `nativeStatus()` says why and how to get it.
+ */
+import type { Backend } from '../backend.js';
+import { refBackend } from '../ref/index.js';
+import { makeConvKernels } from './conv.js';
+import { makeGemm, makeSgemm } from './gemm.js';
+import { coreTypeNote, loadOpenBlas, type OpenBlas } from './openblas.js';
+
+export { OPENBLAS_INSTALL_HINT } from './openblas.js';
+
+let built: Backend | null = null;
+let blasHandle: OpenBlas | null = null;
+
+/**
+ * The native backend, built on first use; null when koffi or OpenBLAS cannot
+ * be loaded (see nativeStatus()). `base` supplies the kernels that are not
+ * BLAS work (pooling, element-wise, batch norm...); it defaults to `ref` and
+ * is only read the first time.
+ */
+export function nativeBackend(base: Backend['kernels'] = refBackend.kernels): Backend | null {
+  if (built) return built;
+  const loaded = loadOpenBlas();
+  if (!loaded.ok) return null;
+  blasHandle = loaded.blas;
+  built = createNativeBackend(loaded.blas, base);
+  return built;
+}
+
+/** A native backend over an already loaded OpenBLAS, with `base` for the non-BLAS kernels. */
+export function createNativeBackend(blas: OpenBlas, base: Backend['kernels'] = refBackend.kernels): Backend {
+  const sgemm = makeSgemm(blas);
+  return {
+    name: 'native',
+    kernels: {
+      ...base,
+      gemm: makeGemm(blas),
+      ...makeConvKernels(sgemm),
+    },
+  };
+}
+
+/** Whether OpenBLAS can be used here (loads it on the first call). */
+export function nativeAvailable(): boolean {
+  return loadOpenBlas().ok;
+}
+
+/**
+ * One line about the native backend: what was loaded ("OpenBLAS 0.3.21 ...
+ * (Cooperlake kernels) from libopenblas.so.0, 2 threads"), or why it is not
+ * available and the command that installs what is missing.
+ */
+export function nativeStatus(): string {
+  const loaded = loadOpenBlas();
+  if (!loaded.ok) return `native backend unavailable: ${loaded.reason}`;
+  const b = loaded.blas;
+  const threads = b.getThreads();
+  const note = coreTypeNote ? `; ${coreTypeNote}` : '';
+  return `${b.config.trim()} (${b.corename.trim()} kernels) from ${b.path}, ${threads} thread${threads === 1 ? '' : 's'}${note}`;
+}
+
+/** Sets the number of OpenBLAS threads (>= 1); a no-op when the library is not loaded. */
+export function setNativeThreads(n: number): void {
+  const loaded = loadOpenBlas();
+  if (!loaded.ok) return;
+  loaded.blas.setThreads(Math.max(1, Math.floor(n)));
+}
+
+/** The number of OpenBLAS threads, or 0 when the library is not available. */
+export function getNativeThreads(): number {
+  const loaded = loadOpenBlas();
+  return loaded.ok ? loaded.blas.getThreads() : 0;
+}
+
+/** The loaded OpenBLAS handle (for benchmarks and tests), or null. */
+export function openBlasHandle(): OpenBlas | null {
+  if (!blasHandle) {
+    const loaded = loadOpenBlas();
+    if (loaded.ok) blasHandle = loaded.blas;
+  }
+  return blasHandle;
+}

@@ -1,0 +1,308 @@
+/**
+ * The `native` backend (OpenBLAS through koffi): its GEMM against a naive
+ * triple loop written here, its convolution kernels against a naive direct
+ * convolution written here and against the `ref` kernels (the oracle) over
+ * strides, dilations, groups, asymmetric and oversized padding and chunking,
+ * and the registration rules. Skipped, with the reason, where koffi or
+ * OpenBLAS is missing.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Conv2dGeometry } from '../src/backends/backend.js';
+import { getBackend, listBackends, preferBackend, setBackend } from '../src/backends/index.js';
+import { nativeAvailable, nativeBackend, nativeStatus, setNativeThreads, getNativeThreads } from '../src/backends/native/index.js';
+import { setColBudget } from '../src/backends/native/conv.js';
+import { OPENBLAS_INSTALL_HINT, tryLoad } from '../src/backends/native/openblas.js';
+import { registerNativeBackend } from '../src/backends/native/register.js';
+import { refBackend } from '../src/backends/ref/index.js';
+import { LeNet5, backward, conv2d, crossEntropy, Generator, randn, tensor } from '../src/index.js';
+
+const available = nativeAvailable();
+const skip = available ? false : `native backend unavailable: ${nativeStatus()}`;
+
+/** Deterministic values in [-0.5, 0.5). */
+function values(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 4294967296 - 0.5;
+  }
+  return out;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= m)) m = d; // NaN makes m NaN
+  }
+  return m;
+}
+
+/** C = alpha * op(A) op(B) + beta * C by the definition, in float64. */
+function naiveGemm(
+  tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number,
+  A: Float32Array, aOff: number, B: Float32Array, bOff: number, beta: number, C: Float32Array, cOff: number,
+): Float64Array {
+  const out = Float64Array.from(C);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) {
+        const a = tA ? A[aOff + k * M + i] : A[aOff + i * K + k];
+        const b = tB ? B[bOff + j * K + k] : B[bOff + k * N + j];
+        s += a * b;
+      }
+      out[cOff + i * N + j] = alpha * s + (beta === 0 ? 0 : beta * C[cOff + i * N + j]);
+    }
+  }
+  return out;
+}
+
+function geometry(
+  batch: number, inC: number, inH: number, inW: number, outC: number, kH: number, kW: number,
+  stride: [number, number], pad: [number, number, number, number], dilation: [number, number], groups: number,
+): Conv2dGeometry {
+  const [pT, pB, pL, pR] = pad;
+  const outH = Math.floor((inH + pT + pB - dilation[0] * (kH - 1) - 1) / stride[0]) + 1;
+  const outW = Math.floor((inW + pL + pR - dilation[1] * (kW - 1) - 1) / stride[1]) + 1;
+  return {
+    batch, inC, inH, inW, outC, kH, kW, strideH: stride[0], strideW: stride[1], padTop: pT, padLeft: pL,
+    dilationH: dilation[0], dilationW: dilation[1], groups, outH, outW,
+  };
+}
+
+/** y[n, o, i, j] = b[o] + sum over c, u, v of w[o, c, u, v] x[n, g*cg + c, i*sH - pT + u*dH, j*sW - pL + v*dW]. */
+function naiveConv(x: Float32Array, w: Float32Array, b: Float32Array | null, g: Conv2dGeometry): Float64Array {
+  const cg = g.inC / g.groups;
+  const ocg = g.outC / g.groups;
+  const y = new Float64Array(g.batch * g.outC * g.outH * g.outW);
+  for (let n = 0; n < g.batch; n++) {
+    for (let o = 0; o < g.outC; o++) {
+      const grp = Math.floor(o / ocg);
+      for (let i = 0; i < g.outH; i++) {
+        for (let j = 0; j < g.outW; j++) {
+          let s = b ? b[o] : 0;
+          for (let c = 0; c < cg; c++) {
+            for (let u = 0; u < g.kH; u++) {
+              for (let v = 0; v < g.kW; v++) {
+                const ih = i * g.strideH - g.padTop + u * g.dilationH;
+                const iw = j * g.strideW - g.padLeft + v * g.dilationW;
+                if (ih < 0 || ih >= g.inH || iw < 0 || iw >= g.inW) continue;
+                s += w[((o * cg + c) * g.kH + u) * g.kW + v] * x[((n * g.inC + grp * cg + c) * g.inH + ih) * g.inW + iw];
+              }
+            }
+          }
+          y[((n * g.outC + o) * g.outH + i) * g.outW + j] = s;
+        }
+      }
+    }
+  }
+  return y;
+}
+
+describe('native backend', { skip }, () => {
+  const native = available ? nativeBackend()! : refBackend;
+  const k = native.kernels;
+
+  test('gemm matches the definition for odd sizes, every transpose, alpha, beta and offsets', () => {
+    const sizes: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [17, 13, 29], [64, 3, 1], [1, 40, 9], [33, 65, 130]];
+    let seed = 1;
+    for (const tA of [false, true]) {
+      for (const tB of [false, true]) {
+        for (const [M, N, K] of sizes) {
+          for (const [alpha, beta] of [[1, 0], [0.5, 1], [-2, 0.25]]) {
+            const A = values(M * K + 3, seed++);
+            const B = values(K * N + 2, seed++);
+            const C = values(M * N + 5, seed++);
+            const want = naiveGemm(tA, tB, M, N, K, alpha, A, 3, B, 2, beta, C, 5);
+            k.gemm(tA, tB, M, N, K, alpha, A, 3, B, 2, beta, C, 5);
+            assert.ok(maxAbsDiff(C, want) < 1e-4 * Math.max(1, K), `gemm ${tA} ${tB} ${M}x${N}x${K} alpha ${alpha} beta ${beta}`);
+          }
+        }
+      }
+    }
+  });
+
+  test('gemm leaves values outside the target block alone and clears NaN with beta = 0', () => {
+    const A = values(6, 1);
+    const B = values(6, 2);
+    const C = new Float32Array([7, NaN, NaN, NaN, NaN, 8]);
+    k.gemm(false, false, 2, 2, 3, 1, A, 0, B, 0, 0, C, 1);
+    const want = naiveGemm(false, false, 2, 2, 3, 1, A, 0, B, 0, 0, new Float32Array(6), 1);
+    assert.equal(C[0], 7);
+    assert.equal(C[5], 8);
+    assert.ok(maxAbsDiff(C.subarray(1, 5), want.subarray(1, 5)) < 1e-6);
+  });
+
+  test('gemm with K = 0 scales C by beta, and with alpha = 0 ignores A and B', () => {
+    const C = new Float32Array([1, 2, 3, 4]);
+    k.gemm(false, false, 2, 2, 0, 1, new Float32Array(0), 0, new Float32Array(0), 0, 0.5, C, 0);
+    assert.deepEqual([...C], [0.5, 1, 1.5, 2]);
+    const nanA = new Float32Array(4).fill(NaN);
+    k.gemm(false, false, 2, 2, 2, 0, nanA, 0, nanA, 0, 2, C, 0);
+    assert.deepEqual([...C], [1, 2, 3, 4]);
+  });
+
+  test('conv2d forward matches a direct convolution loop', () => {
+    const g = geometry(2, 3, 6, 5, 4, 3, 2, [1, 1], [1, 0, 2, 1], [1, 2], 1);
+    const x = values(g.batch * g.inC * g.inH * g.inW, 11);
+    const w = values(g.outC * g.inC * g.kH * g.kW, 12);
+    const b = values(g.outC, 13);
+    const y = new Float32Array(g.batch * g.outC * g.outH * g.outW);
+    k.conv2dForward(x, w, b, g, y);
+    assert.ok(maxAbsDiff(y, naiveConv(x, w, b, g)) < 1e-5);
+  });
+
+  const cases: [string, Conv2dGeometry][] = [
+    ['3x3 pad 1', geometry(3, 4, 7, 6, 5, 3, 3, [1, 1], [1, 1, 1, 1], [1, 1], 1)],
+    ['asymmetric padding, dilation, groups', geometry(3, 4, 9, 8, 6, 3, 2, [1, 1], [0, 2, 1, 0], [2, 1], 2)],
+    ['1x1', geometry(2, 3, 5, 4, 2, 1, 1, [1, 1], [0, 0, 0, 0], [1, 1], 1)],
+    ['stride 2', geometry(2, 3, 8, 7, 4, 3, 3, [2, 1], [1, 1, 1, 1], [1, 1], 1)],
+    ['stride 2x3 with dilation', geometry(2, 2, 11, 12, 3, 2, 3, [2, 3], [1, 0, 2, 1], [2, 1], 1)],
+    ['padding beyond the kernel', geometry(2, 2, 6, 6, 3, 3, 3, [1, 1], [3, 3, 4, 3], [1, 1], 1)],
+    ['LeNet conv1 (1 -> 6, 5x5 pad 2)', geometry(3, 1, 28, 28, 6, 5, 5, [1, 1], [2, 2, 2, 2], [1, 1], 1)],
+    ['LeNet conv2 (6 -> 16, 5x5)', geometry(3, 6, 14, 14, 16, 5, 5, [1, 1], [0, 0, 0, 0], [1, 1], 1)],
+    ['depthwise', geometry(2, 4, 5, 5, 4, 3, 3, [1, 1], [1, 0, 0, 1], [1, 1], 4)],
+  ];
+
+  for (const [name, g] of cases) {
+    test(`conv2d kernels match ref: ${name}, whole batch and one image per chunk`, () => {
+      const x = values(g.batch * g.inC * g.inH * g.inW, 21);
+      const w = values((g.outC * g.inC / g.groups) * g.kH * g.kW, 22);
+      const b = values(g.outC, 23);
+      const gy = values(g.batch * g.outC * g.outH * g.outW, 24);
+      const r = refBackend.kernels;
+      const yRef = new Float32Array(gy.length);
+      const gxRef = new Float32Array(x.length);
+      const gwRef = new Float32Array(w.length);
+      const gbRef = new Float32Array(g.outC);
+      r.conv2dForward(x, w, b, g, yRef);
+      r.conv2dBackwardInput(gy, w, g, gxRef);
+      r.conv2dBackwardFilter(x, gy, g, gwRef, gbRef);
+      try {
+        for (const budget of [1, 1 << 22]) {
+          setColBudget(budget);
+          // Outputs start as NaN: every element must be written.
+          const y = new Float32Array(gy.length).fill(NaN);
+          const gx = new Float32Array(x.length).fill(NaN);
+          const gw = new Float32Array(w.length).fill(NaN);
+          const gb = new Float32Array(g.outC).fill(NaN);
+          k.conv2dForward(x, w, b, g, y);
+          k.conv2dBackwardInput(gy, w, g, gx);
+          k.conv2dBackwardFilter(x, gy, g, gw, gb);
+          assert.ok(maxAbsDiff(y, yRef) < 1e-5, `forward, budget ${budget}`);
+          assert.ok(maxAbsDiff(gx, gxRef) < 1e-5, `backward input, budget ${budget}`);
+          assert.ok(maxAbsDiff(gw, gwRef) < 1e-4, `backward filter, budget ${budget}`);
+          assert.ok(maxAbsDiff(gb, gbRef) < 1e-4, `bias grad, budget ${budget}`);
+          // Without bias the forward is the same minus b, and gb may be null.
+          const y0 = new Float32Array(gy.length);
+          k.conv2dForward(x, w, null, g, y0);
+          const ohw = g.outH * g.outW;
+          assert.ok(maxAbsDiff(y0, yRef.map((v, i) => v - b[Math.floor(i / ohw) % g.outC])) < 1e-5);
+          k.conv2dBackwardFilter(x, gy, g, gw, null);
+          assert.ok(maxAbsDiff(gw, gwRef) < 1e-4);
+        }
+      } finally {
+        setColBudget(4 * 1024 * 1024);
+      }
+    });
+  }
+
+  test('float64 arrays go to the reference kernels unchanged', () => {
+    const A = Float64Array.from([1, 2, 3, 4]);
+    const C = new Float64Array(4);
+    k.gemm(false, false, 2, 2, 2, 1, A, 0, A, 0, 0, C, 0);
+    assert.deepEqual([...C], [7, 10, 15, 22]);
+  });
+
+  test('a LeNet-5 training step on native gives the loss and gradients of ref', () => {
+    const run = (backend: string) => {
+      setBackend(backend);
+      const model = new LeNet5({ generator: new Generator(5) });
+      const x = randn([4, 1, 28, 28], { generator: new Generator(6) });
+      const loss = crossEntropy(model.forward(x), tensor([1, 7, 3, 0]));
+      backward(loss);
+      return { loss: loss.item(), grads: model.parameters().map((p) => Float32Array.from(p.grad!.data)) };
+    };
+    const before = getBackend().name;
+    try {
+      registerNativeBackend({ makeDefault: false });
+      const a = run('ref');
+      const b = run('native');
+      assert.ok(Math.abs(a.loss - b.loss) < 1e-5);
+      a.grads.forEach((g, i) => assert.ok(maxAbsDiff(g, b.grads[i]) < 1e-4, `parameter ${i}`));
+    } finally {
+      setBackend(before);
+    }
+  });
+
+  test('conv2d through the op gives the same values and gradients on native and ref', () => {
+    const x = randn([2, 3, 9, 9], { generator: new Generator(1) }).requiresGrad_();
+    const w = randn([4, 3, 3, 3], { generator: new Generator(2) }).requiresGrad_();
+    const run = (backend: string) => {
+      setBackend(backend);
+      x.grad = null;
+      w.grad = null;
+      const y = conv2d(x, w, null, { padding: 1, stride: 2 });
+      backward(y, randn(y.shape, { generator: new Generator(3) }));
+      return [Float32Array.from(y.data), Float32Array.from(x.grad!.data), Float32Array.from(w.grad!.data)];
+    };
+    const before = getBackend().name;
+    try {
+      registerNativeBackend({ makeDefault: false });
+      const a = run('ref');
+      const b = run('native');
+      a.forEach((v, i) => assert.ok(maxAbsDiff(v, b[i]) < 1e-4, `output ${i}`));
+    } finally {
+      setBackend(before);
+    }
+  });
+
+  test('registration makes native available and setNativeThreads sets the OpenBLAS thread count', () => {
+    assert.equal(registerNativeBackend(), true);
+    assert.ok(listBackends().includes('native'));
+    const before = getNativeThreads();
+    setNativeThreads(1);
+    assert.equal(getNativeThreads(), 1);
+    setNativeThreads(before);
+    assert.equal(getNativeThreads(), before);
+    assert.match(nativeStatus(), /OpenBLAS .* from .*, \d+ threads?/);
+  });
+
+  test('preferBackend does not override a backend chosen with setBackend', () => {
+    const before = getBackend().name;
+    try {
+      registerNativeBackend({ makeDefault: false });
+      setBackend('ref');
+      assert.equal(preferBackend('native'), false);
+      assert.equal(getBackend().name, 'ref');
+      assert.equal(preferBackend('no-such-backend'), false);
+    } finally {
+      setBackend(before);
+    }
+  });
+});
+
+describe('native backend loading', () => {
+  test('a missing library gives the reason and the command that installs it', () => {
+    const r = tryLoad(['/nonexistent/libopenblas.so.0', 'libstride-no-such-blas.so.9']);
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    if (r.reason.includes('koffi')) {
+      assert.match(r.reason, /npm install koffi/);
+    } else {
+      assert.match(r.reason, /libopenblas\.so\.0 not found/);
+      assert.ok(r.reason.includes(OPENBLAS_INSTALL_HINT));
+      assert.match(OPENBLAS_INSTALL_HINT, /apt-get install libopenblas0-pthread/);
+    }
+  });
+
+  test('nativeStatus is one line either way', () => {
+    const s = nativeStatus();
+    assert.ok(!s.includes('\n'));
+    if (!available) assert.match(s, /^native backend unavailable: /);
+  });
+});
