@@ -22,8 +22,8 @@ export function gemm(
     for (let i = 0; i < M; i++) {
       const cRow = cOff + i * N;
       for (let k = 0; k < K; k++) {
+        // No skipping of a = 0: 0 * NaN and 0 * inf must give NaN, as in any BLAS.
         const a = alpha * (transA ? A[aOff + k * M + i] : A[aOff + i * K + k]);
-        if (a === 0) continue;
         const bRow = bOff + k * N;
         for (let j = 0; j < N; j++) C[cRow + j] += a * B[bRow + j];
       }
