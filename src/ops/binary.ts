@@ -8,7 +8,7 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import type { BinaryOp } from '../backends/backend.js';
 import { Tensor, resultDType, toTensor, type TensorLike } from '../tensor/tensor.js';
-import { broadcastShapes, empty, padShape, sumToShape } from './util.js';
+import { broadcastData, broadcastShapes, empty, padShape, sumToShape } from './util.js';
 
 function compute(op: BinaryOp, a: Tensor, b: Tensor, where: string): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, where);
@@ -57,7 +57,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
-/** a ^ b element-wise. d/da = b a^(b-1), d/db = a^b ln a. */
+/** a ^ b element-wise. d/da = b a^(b-1) (0 where b = 0), d/db = a^b ln a (0 where a = 0 and b >= 0), as PyTorch. */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands(a, b);
   const out = compute('pow', x, y, 'pow');
@@ -68,12 +68,19 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
     if (x.requiresGrad) {
       const ym1 = compute('sub', y, toTensor(1, y.dtype), 'pow');
       const d = compute('mul', y, compute('pow', x, ym1, 'pow'), 'pow');
+      // b = 0 makes a^b constant: the derivative is 0 even at a = 0 (0 * 0^-1 = NaN otherwise), as PyTorch.
+      const zeroExp = broadcastData(compute('eq', y, toTensor(0, y.dtype), 'pow'), d.shape);
+      for (let i = 0; i < d.size; i++) if (zeroExp.data[i] !== 0) d.data[i] = 0;
       ga = sumToShape(compute('mul', g, d, 'pow'), x.shape);
     }
     if (y.requiresGrad) {
       const lnx = empty(x.shape, x.dtype);
       k.unary('log', x.data, lnx.data, {});
-      gb = sumToShape(compute('mul', g, compute('mul', out, lnx, 'pow'), 'pow'), y.shape);
+      const d = compute('mul', out, lnx, 'pow');
+      // At a = 0, b >= 0: a^b ln a is 0 * -inf (or 1 * -inf at b = 0); PyTorch defines it as 0.
+      const zeroBase = compute('mul', compute('eq', x, toTensor(0, x.dtype), 'pow'), compute('ge', y, toTensor(0, y.dtype), 'pow'), 'pow');
+      for (let i = 0; i < d.size; i++) if (zeroBase.data[i] !== 0) d.data[i] = 0;
+      gb = sumToShape(compute('mul', g, d, 'pow'), y.shape);
     }
     return [ga, gb];
   });
