@@ -8,7 +8,7 @@
  * --quick: one timed run per cell instead of three (for a smoke test).
  */
 import { backward } from '../src/autograd/backward.js';
-import { getBackend } from '../src/backends/index.js';
+import { getBackend, setBackend } from '../src/backends/index.js';
 import { conv2d } from '../src/ops/conv2d.js';
 import { conv2dFFT } from '../src/ops/conv2dFFT.js';
 import { Generator } from '../src/tensor/random.js';
@@ -16,6 +16,7 @@ import { Tensor, randn } from '../src/tensor/tensor.js';
 
 type Conv = (x: Tensor, w: Tensor, b: Tensor) => Tensor;
 
+setBackend('ref');
 const quick = process.argv.includes('--quick');
 const runs = quick ? 1 : 3;
 const sizes = [64, 128];

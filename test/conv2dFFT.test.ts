@@ -5,10 +5,11 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 
 import {
-  Generator, ShapeError, Tensor, ValueError, backward, conv2d, conv2dFFT, gradcheck, randn, tensor,
-  type Conv2dOptions,
+  Conv2d, Generator, ShapeError, Tensor, ValueError, backward, conv2d, conv2dFFT, gradcheck, randn, tensor,
+  type Conv2dFFTOptions,
 } from '../src/index.js';
 import { fft, irfft2, isPowerOfTwo, nextPowerOfTwo, rfft2, rfft2Size } from '../src/backends/ref/fft.js';
 
@@ -231,7 +232,7 @@ interface Case {
   x: number[];
   w: number[];
   bias: boolean;
-  options: Conv2dOptions;
+  options: Conv2dFFTOptions;
   /** Resolved [top, bottom, left, right] padding, for the naive loop. */
   pads: [number, number, number, number];
   dilation?: [number, number];
@@ -337,7 +338,7 @@ describe('conv2dFFT', () => {
   });
 
   test('gradcheck in float64: x, weight and bias, with padding, dilation and groups', () => {
-    const cases: [number[], number[], Conv2dOptions][] = [
+    const cases: [number[], number[], Conv2dFFTOptions][] = [
       [[2, 2, 5, 4], [3, 2, 3, 2], { padding: [1, 0, 2, 1] }],
       [[1, 4, 6, 5], [4, 2, 2, 3], { groups: 2, dilation: [2, 1], padding: 'same' }],
     ];
@@ -383,5 +384,62 @@ describe('conv2dFFT errors', () => {
     throwsWith(ShapeError, () => conv2dFFT(x, w, randn([2], { generator: gen })), /^conv2dFFT: bias must have shape \[3\]/);
     throwsWith(ValueError, () => conv2dFFT(x, w, null, { kernel_size: 3 } as any), /^conv2dFFT: unknown option 'kernel_size'/);
     throwsWith(ValueError, () => conv2dFFT([1, 2] as any, w), /^conv2dFFT: input must be a Tensor/);
+  });
+});
+
+describe("conv2d(..., { algorithm: 'fft' })", () => {
+  test('dispatches to the FFT op (recorded as conv2dFFT) and matches the direct algorithm', () => {
+    for (const c of CASES) {
+      const x = randn(c.x, { generator: gen, requiresGrad: true });
+      const w = randn(c.w, { generator: gen, requiresGrad: true });
+      const b = c.bias ? randn([c.w[0]], { generator: gen, requiresGrad: true }) : null;
+      const yf = conv2d(x, w, b, { ...c.options, algorithm: 'fft' });
+      assert.equal(yf.gradFn?.name, 'conv2dFFT', describeCase(c));
+      const yd = conv2d(x, w, b, { ...c.options, algorithm: 'direct' });
+      assert.equal(yd.gradFn?.name, 'conv2d');
+      assertRelClose(yf.data, yd.data, 1e-4, describeCase(c));
+      assert.deepEqual(yf.toFlatArray(), conv2dFFT(x, w, b, c.options).toFlatArray());
+    }
+  });
+
+  test("nn.Conv2d takes the option: { algorithm: 'fft' } computes the same layer by FFTs", () => {
+    const layer = new Conv2d(3, 4, 5, { padding: 2, algorithm: 'fft', generator: new Generator(1) });
+    const twin = new Conv2d(3, 4, 5, { padding: 2, generator: new Generator(1) });
+    const x = randn([2, 3, 9, 8], { generator: gen });
+    const y = layer.forward(x);
+    assert.equal(y.gradFn?.name, 'conv2dFFT');
+    assertRelClose(y.data, twin.forward(x).data, 1e-4, 'layer');
+  });
+
+  test('3-D input through conv2d with the fft algorithm', () => {
+    const x = randn([2, 7, 6], { generator: gen });
+    const w = randn([3, 2, 3, 3], { generator: gen });
+    const y = conv2d(x, w, null, { padding: 'same', algorithm: 'fft' });
+    assert.deepEqual(y.shape, [3, 7, 6]);
+    assertRelClose(y.data, conv2d(x, w, null, { padding: 'same' }).data, 1e-4, '3-D');
+  });
+
+  test('errors name conv2d: stride, padding mode, unknown algorithm', () => {
+    const x = randn([1, 2, 6, 6], { generator: gen });
+    const w = randn([3, 2, 3, 3], { generator: gen });
+    assert.throws(() => conv2d(x, w, null, { stride: 2, algorithm: 'fft' }), (e: unknown) => e instanceof ValueError
+      && /^conv2d: algorithm 'fft' supports stride 1 only; got stride 2; use algorithm 'direct' for strided convolution$/.test(e.message));
+    assert.throws(() => conv2d(x, w, null, { padding: 1, paddingMode: 'circular', algorithm: 'fft' }), (e: unknown) => e instanceof ValueError
+      && /^conv2d: algorithm 'fft' supports paddingMode 'zeros' only; got paddingMode 'circular'/.test(e.message));
+    assert.throws(() => conv2d(x, w, null, { algorithm: 'winograd' } as any), (e: unknown) => e instanceof ValueError
+      && /^conv2d: algorithm must be 'direct' or 'fft', got "winograd"$/.test(e.message));
+    assert.throws(() => conv2d(x, w, null, { algorithm: 'fft', kernelSize: 3 } as any), (e: unknown) => e instanceof ValueError
+      && /^conv2d: unknown option 'kernelSize'/.test(e.message));
+  });
+
+  test("without conv2dFFT loaded, algorithm 'fft' says how to load it", () => {
+    // A fresh process that imports conv2d.ts alone (not the package index).
+    const script = `
+      import { conv2d } from './src/ops/conv2d.ts';
+      import { randn } from './src/tensor/tensor.ts';
+      try { conv2d(randn([1, 1, 4, 4]), randn([1, 1, 3, 3]), null, { algorithm: 'fft' }); console.log('no error'); }
+      catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url), encoding: 'utf8' });
+    assert.equal(out.trim(), "ValueError: conv2d: algorithm 'fft' is not loaded; import conv2dFFT (src/ops/conv2dFFT.ts) or the package index, which loads it");
   });
 });

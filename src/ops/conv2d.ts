@@ -55,13 +55,31 @@ export interface Conv2dOptions {
   groups?: number;
   /** How the border is filled (default 'zeros'); see the file comment. */
   paddingMode?: Conv2dPaddingMode;
+  /**
+   * How it is computed: 'direct' (default, im2col + GEMM) or 'fft' (products of
+   * spectra; stride 1 and paddingMode 'zeros' only; see conv2dFFT.ts).
+   */
+  algorithm?: 'direct' | 'fft';
 }
 
 export type Conv2dPaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular' | 'partial';
 
 const PADDING_MODES: readonly Conv2dPaddingMode[] = ['zeros', 'reflect', 'replicate', 'circular', 'partial'];
 
-const OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'paddingMode'] as const;
+const OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'paddingMode', 'algorithm'] as const;
+
+/**
+ * Algorithms other than 'direct' register here when their module loads
+ * (conv2dFFT.ts registers 'fft'; the package index loads it). conv2d.ts imports
+ * none of them, so imports stay one-way (conv2dFFT.ts -> conv2d.ts for
+ * conv2dGeometry) and there is no import cycle.
+ */
+type Conv2dAlgorithm = (x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: Conv2dOptions) => Tensor;
+const ALGORITHMS = new Map<string, Conv2dAlgorithm>();
+
+export function registerConv2dAlgorithm(name: Exclude<NonNullable<Conv2dOptions['algorithm']>, 'direct'>, impl: Conv2dAlgorithm): void {
+  ALGORITHMS.set(name, impl);
+}
 
 /**
  * 'same' padding, TensorFlow's rule (also for stride > 1): the total padding
@@ -188,6 +206,13 @@ export function partialConvRatio(g: Conv2dGeometry): number[] {
  * conv2d(x [N, C, H, W] or [C, H, W], weight [outC, C/groups, kH, kW], bias [outC] | null, options).
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  const algorithm = options?.algorithm ?? 'direct';
+  if (algorithm !== 'direct') {
+    const impl = ALGORITHMS.get(algorithm);
+    if (impl) return impl(x, weight, bias, options);
+    if (algorithm === 'fft') throw new ValueError("conv2d: algorithm 'fft' is not loaded; import conv2dFFT (src/ops/conv2dFFT.ts) or the package index, which loads it");
+    throw new ValueError(`conv2d: algorithm must be 'direct' or 'fft', got ${JSON.stringify(algorithm)}`);
+  }
   checkTensor('conv2d', 'input', x);
   checkTensor('conv2d', 'weight', weight);
   if (x.ndim === 3) {

@@ -3,6 +3,9 @@
  * convolutional networks through FFTs", ICLR 2014). Same semantics as conv2d
  * (cross-correlation, zero padding incl. asymmetric and 'same' / 'valid',
  * dilation, groups, optional bias), with stride 1 and paddingMode 'zeros' only.
+ * Also reachable as conv2d(x, w, b, { algorithm: 'fft' }): this module registers
+ * itself with conv2d when it loads (registerConv2dAlgorithm), so conv2d.ts does
+ * not import it and the two files have no import cycle.
  *
  * Method: zero-pad the input plane and the dilated kernel (zeros inserted
  * between taps) to a common power-of-two grid PH x PW >= the padded input, take
@@ -26,7 +29,7 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, resultDType } from '../tensor/tensor.js';
-import { conv2dGeometry, type Conv2dOptions } from './conv2d.js';
+import { conv2dGeometry, registerConv2dAlgorithm, type Conv2dOptions } from './conv2d.js';
 import { reshape } from './shape.js';
 import { checkTensor, empty } from './util.js';
 
@@ -40,6 +43,9 @@ export type Conv2dFFTOptions = Omit<Conv2dOptions, 'algorithm'> & { algorithm?: 
 export function conv2dFFT(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dFFTOptions = {}): Tensor {
   return conv2dFFTImpl('conv2dFFT', x, weight, bias, options);
 }
+
+// conv2d(x, w, b, { algorithm: 'fft' }) lands here, with messages named conv2d.
+registerConv2dAlgorithm('fft', (x, weight, bias, options) => conv2dFFTImpl('conv2d', x, weight, bias, options as Conv2dFFTOptions));
 
 /** The op; `where` names the caller in messages (conv2d when reached through its `algorithm` option). */
 export function conv2dFFTImpl(where: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: Conv2dFFTOptions): Tensor {

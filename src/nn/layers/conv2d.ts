@@ -29,7 +29,7 @@ export class Conv2d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | readonly [number, number], options: Conv2dLayerOptions = {}) {
     super();
-    checkOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'paddingMode', 'bias', 'generator']);
+    checkOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'paddingMode', 'algorithm', 'bias', 'generator']);
     this.inChannels = checkInt('Conv2d', 'inChannels', inChannels, 1);
     this.outChannels = checkInt('Conv2d', 'outChannels', outChannels, 1);
     this.kernelSize = pair('Conv2d', 'kernelSize', kernelSize, 1);
