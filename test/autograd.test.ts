@@ -11,14 +11,23 @@ import {
   add, mul, sum, exp, reshape, noGrad, enableGrad, isGradEnabled, backward,
 } from '../src/index.js';
 
+/**
+ * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
+ * re-parses the TypeScript source to quote the expression and can loop forever (under tsx),
+ * hanging the whole run instead of failing the test.
+ */
+function ok(value: unknown, message?: string): asserts value {
+  if (!value) assert.fail(message ?? `expected a truthy value (${new Error().stack?.split('\n')[2]?.trim()})`);
+}
+
 const arr = (t: Tensor | null) => {
-  assert.ok(t, 'expected a gradient');
+  ok(t, 'expected a gradient');
   return Array.from(t.data);
 };
 
 function close(actual: number[], expected: number[], tol = 1e-6): void {
   assert.equal(actual.length, expected.length);
-  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]) <= tol * (1 + Math.abs(expected[i])), `[${i}] ${a} vs ${expected[i]}`));
+  actual.forEach((a, i) => ok(Math.abs(a - expected[i]) <= tol * (1 + Math.abs(expected[i])), `[${i}] ${a} vs ${expected[i]}`));
 }
 
 describe('fan-out', () => {
@@ -114,7 +123,7 @@ describe('which tensors get gradients', () => {
     assert.equal(y.gradFn, null);
     const z = mul(tensor([1]).requiresGrad_(), 2);
     assert.equal(z.requiresGrad, true);
-    assert.ok(z.gradFn);
+    ok(z.gradFn);
     assert.equal(z.gradFn!.inputs.length, 2);
   });
 });
@@ -141,7 +150,7 @@ describe('noGrad, enableGrad', () => {
       const x = tensor([3]).requiresGrad_();
       const y = enableGrad(() => mul(x, x));
       assert.equal(isGradEnabled(), false);
-      assert.ok(y.gradFn, 'enableGrad records even inside noGrad');
+      ok(y.gradFn, 'enableGrad records even inside noGrad');
     });
     assert.equal(isGradEnabled(), true);
   });

@@ -13,13 +13,22 @@ import {
   Conv2d, Linear, MaxPool2d, Dropout, Sequential, SGD, Adam, AdamW,
 } from '../src/index.js';
 
+/**
+ * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
+ * re-parses the TypeScript source to quote the expression and can loop forever (under tsx),
+ * hanging the whole run instead of failing the test.
+ */
+function ok(value: unknown, message?: string): asserts value {
+  if (!value) assert.fail(message ?? `expected a truthy value (${new Error().stack?.split('\n')[2]?.trim()})`);
+}
+
 type ErrorClass = typeof ShapeError | typeof ValueError;
 
 /** Asserts that fn throws an instance of cls whose message matches every pattern. */
 function throwsWith(fn: () => unknown, cls: ErrorClass, ...patterns: RegExp[]): void {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-    assert.ok(err instanceof StrideError);
+    ok(err instanceof cls, `expected ${cls.name}, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+    ok(err instanceof StrideError);
     assert.equal((err as Error).name, cls.name);
     for (const p of patterns) assert.match((err as Error).message, p);
     return true;

@@ -19,6 +19,15 @@ import {
 } from '../src/index.js';
 import { record } from '../src/autograd/index.js';
 
+/**
+ * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
+ * re-parses the TypeScript source to quote the expression and can loop forever (under tsx),
+ * hanging the whole run instead of failing the test.
+ */
+function ok(value: unknown, message?: string): asserts value {
+  if (!value) assert.fail(message ?? `expected a truthy value (${new Error().stack?.split('\n')[2]?.trim()})`);
+}
+
 const gen = new Generator(20240611);
 
 /** Standard normal values, float64. */
@@ -43,7 +52,7 @@ function check(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], nChecked = inp
   const report = gradcheck(fn, inputs);
   assert.equal(report.passed, true);
   assert.equal(report.inputs.length, nChecked);
-  for (const r of report.inputs) assert.ok(r.maxAbsError < 1e-5, `input ${r.index}: max error ${r.maxAbsError}`);
+  for (const r of report.inputs) ok(r.maxAbsError < 1e-5, `input ${r.index}: max error ${r.maxAbsError}`);
 }
 
 describe('gradcheck: binary ops with broadcasting (both operands)', () => {
@@ -309,14 +318,14 @@ describe('gradcheck: dropout (checked directly: the mask changes on every call)'
     for (let i = 0; i < x.size; i++) {
       if (y.data[i] === 0) {
         dropped++;
-        assert.ok(gx.data[i] === 0, `gx[${i}] = ${gx.data[i]} where the output was dropped`);
+        ok(gx.data[i] === 0, `gx[${i}] = ${gx.data[i]} where the output was dropped`);
       } else {
-        assert.ok(Math.abs(y.data[i] - x.data[i] / (1 - p)) < 1e-12);
-        assert.ok(Math.abs(gx.data[i] - gy.data[i] / (1 - p)) < 1e-12);
+        ok(Math.abs(y.data[i] - x.data[i] / (1 - p)) < 1e-12);
+        ok(Math.abs(gx.data[i] - gy.data[i] / (1 - p)) < 1e-12);
       }
     }
     // 1000 Bernoulli(0.3) draws: the count is within 5 standard deviations (~72) of 300.
-    assert.ok(Math.abs(dropped - 300) < 75, `dropped ${dropped} of 1000`);
+    ok(Math.abs(dropped - 300) < 75, `dropped ${dropped} of 1000`);
   });
   test('training false and p = 0 are the identity, with gradient 1', () => {
     const x = rn([3, 3]).requiresGrad_();
@@ -341,7 +350,7 @@ describe('gradcheck itself', () => {
 
   test('fails (throws ValueError naming the input and element) for a wrong backward', () => {
     assert.throws(() => gradcheck(badSquare, [awayFromZero([3])]), (err: unknown) => {
-      assert.ok(err instanceof ValueError);
+      ok(err instanceof ValueError);
       assert.match(err.message, /input 0/);
       assert.match(err.message, /element \d/);
       assert.match(err.message, /analytic gradient .* finite differences give/);
@@ -355,7 +364,7 @@ describe('gradcheck itself', () => {
     const worst = report.inputs[0].worst!;
     // The analytic gradient is r*x but the true one is 2*r*x: the worst error is at |x| = 3.
     assert.equal(worst.element, 2);
-    assert.ok(Math.abs(worst.numeric - 2 * worst.analytic) < 1e-6);
+    ok(Math.abs(worst.numeric - 2 * worst.analytic) < 1e-6);
   });
   test('passes for the correct custom op', () => {
     check(goodSquare, [rn([4])]);

@@ -10,6 +10,15 @@ import {
   Module, Sequential, Conv2d, Linear, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, Flatten, Dropout, Softmax, LeNet5,
 } from '../src/index.js';
 
+/**
+ * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
+ * re-parses the TypeScript source to quote the expression and can loop forever (under tsx),
+ * hanging the whole run instead of failing the test.
+ */
+function ok(value: unknown, message?: string): asserts value {
+  if (!value) assert.fail(message ?? `expected a truthy value (${new Error().stack?.split('\n')[2]?.trim()})`);
+}
+
 class Net extends Module {
   features = new Sequential(new Conv2d(1, 4, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), new Conv2d(4, 8, 3));
   classifier = new Sequential(new Flatten(), new Dropout(0.5), new Linear(8, 3));
@@ -40,7 +49,7 @@ describe('named parameters', () => {
     const s = new Sequential({ conv1: new Conv2d(1, 2, 3), act: new ReLU(), fc: new Linear(2, 2, { bias: false }) });
     assert.deepEqual([...s.namedParameters()].map(([n]) => n), ['conv1.weight', 'conv1.bias', 'fc.weight']);
     assert.equal(s.length, 3);
-    assert.ok(s.at(-1) instanceof Linear);
+    ok(s.at(-1) instanceof Linear);
   });
   test('LeNet-5 uses the state-dict names of the PyTorch model', () => {
     const names = [...new LeNet5().namedParameters()].map(([n]) => n);
@@ -102,23 +111,37 @@ describe('state dicts', () => {
   });
 });
 
+describe('frozen parameters', () => {
+  // Fine-tuning freezes layers with requiresGrad_(false). In PyTorch a frozen parameter is still a
+  // parameter: it stays in state_dict() (so checkpoints keep it) and in parameters().
+  test('a frozen weight stays in the state dict, and the checkpoint loads strictly into a fresh model', () => {
+    const make = () => new Sequential(new Linear(3, 2), new Linear(2, 2));
+    const tuned = make();
+    (tuned.at(0) as Linear).weight.requiresGrad_(false);
+    assert.deepEqual(Object.keys(tuned.stateDict()), ['0.weight', '0.bias', '1.weight', '1.bias']);
+    const fresh = make();
+    fresh.loadStateDict(tuned.stateDict());
+    assert.deepEqual(Array.from((fresh.at(0) as Linear).weight.data), Array.from((tuned.at(0) as Linear).weight.data));
+  });
+});
+
 describe('train / eval', () => {
   test('eval() and train() reach every descendant', () => {
     const net = new Net();
     const all = () => [...net.namedModules()].map(([, m]) => m.training);
-    assert.ok(all().every((t) => t));
+    ok(all().every((t) => t));
     assert.equal(net.eval(), net);
-    assert.ok(all().every((t) => !t));
+    ok(all().every((t) => !t));
     net.train();
-    assert.ok(all().every((t) => t));
+    ok(all().every((t) => t));
     net.train(false);
-    assert.ok(all().every((t) => !t));
+    ok(all().every((t) => !t));
   });
   test('a nested Dropout is active in train mode and the identity in eval mode', () => {
     const s = new Sequential(new Sequential(new Dropout(0.5)));
     const x = ones([1000]);
     const yTrain = s.forward(x);
-    assert.ok(Array.from(yTrain.data).some((v) => v === 0));
+    ok(Array.from(yTrain.data).some((v) => v === 0));
     s.eval();
     assert.deepEqual(Array.from(s.forward(x).data), Array.from(x.data));
   });
@@ -132,17 +155,17 @@ describe('Dropout', () => {
       let zeros = 0;
       for (const v of y.data) {
         if (v === 0) zeros++;
-        else assert.ok(Math.abs(v - 1 / (1 - p)) < 1e-6);
+        else ok(Math.abs(v - 1 / (1 - p)) < 1e-6);
       }
       // Standard deviation of the count <= sqrt(20000 / 4) ~ 71; allow 5 of them.
-      assert.ok(Math.abs(zeros - p * 20000) < 355, `p ${p}: ${zeros} zeros`);
+      ok(Math.abs(zeros - p * 20000) < 355, `p ${p}: ${zeros} zeros`);
     }
   });
   test('the expected value is preserved', () => {
     const d = new Dropout(0.3, { generator: new Generator(4) });
     const y = d.forward(ones([20000]));
     const m = Array.from(y.data).reduce((a, b) => a + b) / y.size;
-    assert.ok(Math.abs(m - 1) < 0.03, `mean ${m}`);
+    ok(Math.abs(m - 1) < 0.03, `mean ${m}`);
   });
   test('eval mode passes values through unchanged', () => {
     const d = new Dropout(0.9).eval();
@@ -154,18 +177,18 @@ describe('Dropout', () => {
 describe('default initialization (PyTorch: U(-1/sqrt(fanIn), 1/sqrt(fanIn)))', () => {
   function checkUniform(t: Tensor, bound: number, what: string): void {
     const v = Array.from(t.data);
-    for (const x of v) assert.ok(Math.abs(x) <= bound, `${what}: ${x} outside +-${bound}`);
+    for (const x of v) ok(Math.abs(x) <= bound, `${what}: ${x} outside +-${bound}`);
     if (v.length < 1000) return;
     // Roughly uniform: mean ~0, variance ~bound^2 / 3, each quarter of the range holds ~1/4.
     const n = v.length;
     const mean = v.reduce((a, b) => a + b) / n;
     const variance = v.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
-    assert.ok(Math.abs(mean) < 0.05 * bound, `${what}: mean ${mean}`);
-    assert.ok(Math.abs(variance / (bound * bound / 3) - 1) < 0.1, `${what}: variance ${variance}`);
+    ok(Math.abs(mean) < 0.05 * bound, `${what}: mean ${mean}`);
+    ok(Math.abs(variance / (bound * bound / 3) - 1) < 0.1, `${what}: variance ${variance}`);
     const bins = [0, 0, 0, 0];
     for (const x of v) bins[Math.min(3, Math.floor(((x + bound) / (2 * bound)) * 4))]++;
-    for (const b of bins) assert.ok(Math.abs(b / n - 0.25) < 0.03, `${what}: bins ${bins}`);
-    assert.ok(Math.max(...v.map(Math.abs)) > 0.95 * bound, `${what}: does not reach the bound`);
+    for (const b of bins) ok(Math.abs(b / n - 0.25) < 0.03, `${what}: bins ${bins}`);
+    ok(Math.max(...v.map(Math.abs)) > 0.95 * bound, `${what}: does not reach the bound`);
   }
   test('Conv2d: fanIn = inChannels/groups * kH * kW, for weight and bias', () => {
     const layers: [Conv2d, number][] = [
@@ -191,7 +214,7 @@ describe('default initialization (PyTorch: U(-1/sqrt(fanIn), 1/sqrt(fanIn)))', (
     const fanIns: Record<string, number> = { conv1: 25, conv2: 150, fc1: 400, fc2: 120, fc3: 84 };
     for (const [name, p] of m.namedParameters()) {
       const bound = 1 / Math.sqrt(fanIns[name.split('.')[0]]);
-      for (const v of p.data) assert.ok(Math.abs(v) <= bound, `${name}: ${v} outside +-${bound}`);
+      for (const v of p.data) ok(Math.abs(v) <= bound, `${name}: ${v} outside +-${bound}`);
     }
   });
   test('a generator makes initialization repeatable', () => {
@@ -205,7 +228,7 @@ describe('default initialization (PyTorch: U(-1/sqrt(fanIn), 1/sqrt(fanIn)))', (
     const c = new Conv2d(6, 12, [3, 5], { groups: 3 });
     assert.deepEqual(c.weight.shape, [12, 2, 3, 5]);
     assert.deepEqual(c.bias!.shape, [12]);
-    assert.ok(c.weight.requiresGrad && c.bias!.requiresGrad);
+    ok(c.weight.requiresGrad && c.bias!.requiresGrad);
     assert.deepEqual(new Linear(7, 4).weight.shape, [4, 7]);
     assert.equal(new Conv2d(3, 3, 3, { bias: false }).bias, null);
   });
@@ -292,7 +315,7 @@ describe('forward shapes', () => {
   test('zeroGrad on a module clears every parameter gradient', () => {
     const l = new Linear(3, 2);
     l.forward(tensor([[1, 2, 3]])).sum().backward();
-    assert.ok(l.weight.grad && l.bias!.grad);
+    ok(l.weight.grad && l.bias!.grad);
     l.zeroGrad();
     assert.equal(l.weight.grad, null);
     assert.equal(l.bias!.grad, null);

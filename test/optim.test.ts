@@ -12,6 +12,15 @@ import {
   SGD, Adam, AdamW, Linear, LeNet5, noGrad,
 } from '../src/index.js';
 
+/**
+ * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
+ * re-parses the TypeScript source to quote the expression and can loop forever (under tsx),
+ * hanging the whole run instead of failing the test.
+ */
+function ok(value: unknown, message?: string): asserts value {
+  if (!value) assert.fail(message ?? `expected a truthy value (${new Error().stack?.split('\n')[2]?.trim()})`);
+}
+
 // ---------------------------------------------------------------------------
 // The objective: L(p) = sum(a * p^2) + sum(b * p) + (sum p)^2 over both parameters,
 // so dL/dp_i = 2 a_i p_i + b_i + 2 S with S the sum of all entries (couples every entry).
@@ -48,7 +57,7 @@ const flat = (params: Tensor[]) => params.flatMap((p) => Array.from(p.data));
 
 function close(actual: number[], expected: number[], rel: number, what: string): void {
   assert.equal(actual.length, expected.length);
-  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]) <= rel * (1 + Math.abs(expected[i])), `${what}[${i}]: ${a} vs ${expected[i]}`));
+  actual.forEach((a, i) => ok(Math.abs(a - expected[i]) <= rel * (1 + Math.abs(expected[i])), `${what}[${i}]: ${a} vs ${expected[i]}`));
 }
 
 // ---------------------------------------------------------------------------
@@ -135,7 +144,7 @@ describe('SGD vs the documented update rule', () => {
       const ref = refSgd(cfg, STEPS);
       for (let t = 0; t < STEPS; t++) close(got[t], ref[t], 1e-12, `${name}, step ${t + 1}`);
       // The objective is convex with a minimum away from P0, so the parameters did move.
-      assert.ok(Math.abs(got[STEPS - 1][0] - P0[0]) > 1e-3);
+      ok(Math.abs(got[STEPS - 1][0] - P0[0]) > 1e-3);
     });
   }
   test('float32 parameters follow the same path to float32 accuracy', () => {
@@ -192,7 +201,7 @@ describe('Adam and AdamW vs the documented update rules', () => {
     const params = makeParams();
     run(new Adam(params, { lr: 0.01 }), params, 1);
     const g = refGrad(P0);
-    flat(params).forEach((v, i) => assert.ok(Math.abs(v - (P0[i] - 0.01 * Math.sign(g[i]))) < 1e-7));
+    flat(params).forEach((v, i) => ok(Math.abs(v - (P0[i] - 0.01 * Math.sign(g[i]))) < 1e-7));
   });
 });
 
@@ -201,9 +210,9 @@ describe('zeroGrad and parameters without gradients', () => {
     const params = makeParams();
     const opt = new SGD(params, { lr: 0.1 });
     lossOf(params).backward();
-    assert.ok(params.every((p) => p.grad !== null));
+    ok(params.every((p) => p.grad !== null));
     opt.zeroGrad();
-    assert.ok(params.every((p) => p.grad === null));
+    ok(params.every((p) => p.grad === null));
   });
   test('without zeroGrad gradients accumulate, and the step uses the sum', () => {
     const params = makeParams();
@@ -229,7 +238,7 @@ describe('zeroGrad and parameters without gradients', () => {
     opt.zeroGrad();
     sum(mul(b, b)).backward();
     opt.step();
-    assert.ok(Math.abs(b.data[0] - 2.4) < 1e-12);
+    ok(Math.abs(b.data[0] - 2.4) < 1e-12);
   });
   test('Adam: a skipped parameter keeps its own step count for bias correction', () => {
     const a = tensor([1], undefined, { dtype: 'float64', requiresGrad: true });
@@ -245,7 +254,7 @@ describe('zeroGrad and parameters without gradients', () => {
     sum(mul(b, b)).backward();
     opt.step();
     // b's first update is bias-corrected as step 1: it moves by lr * g / (|g| + eps) ~ 0.1.
-    assert.ok(Math.abs(b.data[0] - (3 - 0.1)) < 1e-6, `b = ${b.data[0]}`);
+    ok(Math.abs(b.data[0] - (3 - 0.1)) < 1e-6, `b = ${b.data[0]}`);
   });
   test('an optimizer can be given a module', () => {
     const l = new Linear(2, 1);
@@ -271,17 +280,17 @@ describe('training LeNet-5', () => {
     }
     const final = noGrad(() => crossEntropy(model.forward(x), labels).item());
     // Ten classes: the untrained loss is near log(10) ~ 2.30.
-    assert.ok(Math.abs(losses[0] - Math.log(10)) < 0.3, `initial loss ${losses[0]}`);
+    ok(Math.abs(losses[0] - Math.log(10)) < 0.3, `initial loss ${losses[0]}`);
     // Early steps go steadily down (momentum builds up along a consistent gradient).
-    for (let i = 1; i < 8; i++) assert.ok(losses[i] < losses[i - 1], `step ${i}: ${losses[i - 1]} -> ${losses[i]}`);
+    for (let i = 1; i < 8; i++) ok(losses[i] < losses[i - 1], `step ${i}: ${losses[i - 1]} -> ${losses[i]}`);
     // Predicting the label frequencies alone gives their entropy; the network does better:
     // it tells the inputs apart.
     const counts = new Map<number, number>();
     for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
     let entropy = 0;
     for (const c of counts.values()) entropy -= (c / 16) * Math.log(c / 16);
-    assert.ok(final < entropy, `final loss ${final}, label entropy ${entropy}`);
-    assert.ok(final < 0.85 * losses[0], `loss ${losses[0]} -> ${final}`);
+    ok(final < entropy, `final loss ${final}, label entropy ${entropy}`);
+    ok(final < 0.85 * losses[0], `loss ${losses[0]} -> ${final}`);
   });
   test('one small step along the gradient lowers the loss of a linear model (first-order check)', () => {
     const g = new Generator(7);
@@ -297,6 +306,6 @@ describe('training LeNet-5', () => {
     const loss1 = noGrad(() => crossEntropy(l.forward(x), labels).item());
     // L(p - lr g) ~ L(p) - lr |g|^2.
     const predicted = loss0.item() - lr * gradNorm2;
-    assert.ok(Math.abs(loss1 - predicted) < 0.05 * lr * gradNorm2 + 1e-6, `${loss1} vs ${predicted}`);
+    ok(Math.abs(loss1 - predicted) < 0.05 * lr * gradNorm2 + 1e-6, `${loss1} vs ${predicted}`);
   });
 });
