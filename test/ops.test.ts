@@ -511,6 +511,35 @@ function allSuites(backend: string): void {
       assert.deepEqual(Array.from(dropout(x, 0.5, { training: false }).data), Array.from(x.data));
     });
   });
+
+  describe('float32 gradients on this backend equal the float64 gradients (which gradcheck.test.ts checks)', () => {
+    /** Gradients of sum(f(inputs) * r) w.r.t. every input, in the given dtype. */
+    function grads(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], r: Tensor, dtype: 'float32' | 'float64'): number[][] {
+      const xs = inputs.map((t) => tensor(t.data, t.shape, { dtype, requiresGrad: true }));
+      const y = f(...xs);
+      y.backward(tensor(r.data, r.shape, { dtype }));
+      return xs.map((x) => Array.from(x.grad!.data));
+    }
+    function compare(name: string, f: (...xs: Tensor[]) => Tensor, shapes: number[][]): void {
+      test(name, () => {
+        const inputs = shapes.map((s) => rn(s));
+        const outShape = f(...inputs).shape as number[];
+        const r = rn(outShape);
+        const g32 = grads(f, inputs, r, 'float32');
+        const g64 = grads(f, inputs, r, 'float64');
+        g32.forEach((g, i) => assertClose(g, g64[i], 1e-4, `${name}: input ${i}`));
+      });
+    }
+    compare('conv2d, stride 2, padding 1, with bias', (x, w, b) => conv2d(x, w, b, { stride: 2, padding: 1 }), [[2, 3, 7, 6], [4, 3, 3, 3], [4]]);
+    compare('conv2d, dilation 2, asymmetric padding', (x, w) => conv2d(x, w, null, { dilation: 2, padding: [1, 0, 2, 1] }), [[1, 2, 7, 7], [3, 2, 3, 3]]);
+    compare('conv2d, groups 2', (x, w, b) => conv2d(x, w, b, { groups: 2, padding: 1 }), [[2, 4, 5, 5], [6, 2, 3, 3], [6]]);
+    compare("conv2d, 'same' stride 2", (x, w) => conv2d(x, w, null, { padding: 'same', stride: 2 }), [[1, 2, 8, 7], [2, 2, 3, 3]]);
+    compare('conv2d, 1x1', (x, w, b) => conv2d(x, w, b), [[2, 8, 4, 4], [5, 8, 1, 1], [5]]);
+    compare('maxPool2d 3x3 stride 2 padding 1', (x) => maxPool2d(x, 3, { stride: 2, padding: 1 }), [[2, 3, 7, 7]]);
+    compare('avgPool2d 3x3 stride 2 padding 1, ceilMode, countIncludePad false', (x) => avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }), [[2, 3, 6, 6]]);
+    compare('linear on 3-D input', (x, w, b) => linear(x, w, b), [[2, 3, 6], [4, 6], [4]]);
+    compare('softmax and logSoftmax', (x) => logSoftmax(softmax(x, 1), 0), [[4, 5]]);
+  });
 }
 
 const defaultBackend = getBackend().name;
