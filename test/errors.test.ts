@@ -196,9 +196,14 @@ describe('optimizers', () => {
     throwsWith(() => new SGD([p()], { lr: 0.1, nesterov: true }), ValueError, /nesterov needs momentum > 0 and dampening 0/);
     throwsWith(() => new SGD([p()], { lr: 0.1, weight_decay: 0.1 } as any), ValueError, /unknown option 'weight_decay'/, /weightDecay/);
   });
-  test('empty parameter lists and parameters without requiresGrad', () => {
+  test('empty parameter lists and non-leaf parameters (frozen leaves are accepted, as in PyTorch)', () => {
     throwsWith(() => new SGD([], { lr: 0.1 }), ValueError, /empty parameter list/);
-    throwsWith(() => new SGD([zeros([3, 2])], { lr: 0.1 }), ValueError, /parameter 0/, /\[3, 2\]/, /requiresGrad/);
+    const computed = zeros([3, 2], { requiresGrad: true }).mul(2);
+    throwsWith(() => new SGD([computed], { lr: 0.1 }), ValueError, /parameter 0/, /\[3, 2\]/, /not a leaf/);
+    const frozen = zeros([3, 2]);
+    const opt = new SGD([frozen], { lr: 0.1 });
+    opt.step();
+    assert.deepEqual(Array.from(frozen.data), [0, 0, 0, 0, 0, 0]);
   });
 });
 

@@ -1,4 +1,4 @@
-export { Module } from './module.js';
+export { Module, parameter } from './module.js';
 export { Conv2d, type Conv2dLayerOptions } from './layers/conv2d.js';
 export { ConvTranspose2d, type ConvTranspose2dLayerOptions } from './layers/convTranspose2d.js';
 export { Upsample } from './layers/upsample.js';

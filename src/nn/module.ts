@@ -2,13 +2,28 @@
  * The base of every layer and model. As in PyTorch, a module's parameters and
  * sub-modules are found from its fields, in the order they were assigned, which
  * gives PyTorch's state-dict names ("conv1.weight", "features.0.bias"):
- *   - a field holding a Tensor that requires grad is a parameter,
+ *   - a field holding a Tensor made with parameter() (or seen requiring grad) is a parameter,
  *   - a field holding a Module (or an array of Modules) is a child,
  *   - tensors named with registerBuffer are buffers (saved, not trained).
  * Fields whose names start with '_' are private and never discovered.
  */
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
+
+/**
+ * Tensors known to be parameters. A tensor field is a parameter when it was
+ * created through `parameter()` or was seen requiring grad; it stays one when
+ * it is frozen later (requiresGrad_(false)), so frozen layers keep their place
+ * in parameters() and stateDict(), as in PyTorch.
+ */
+const PARAMETERS = new WeakSet<Tensor>();
+
+/** Marks t as a module parameter (and makes it require grad); returns t. */
+export function parameter(t: Tensor): Tensor {
+  t.requiresGrad = true;
+  PARAMETERS.add(t);
+  return t;
+}
 
 export abstract class Module {
   /** Training mode: dropout is active, batch norm uses batch statistics. */
@@ -50,7 +65,10 @@ export abstract class Module {
   *namedParameters(prefix = ''): Generator<[string, Tensor]> {
     for (const [key, value] of Object.entries(this)) {
       if (key.startsWith('_') || this._buffers.has(key)) continue;
-      if (value instanceof Tensor && value.requiresGrad) yield [prefix + key, value];
+      if (value instanceof Tensor && (value.requiresGrad || PARAMETERS.has(value))) {
+        if (value.isLeaf) PARAMETERS.add(value);
+        yield [prefix + key, value];
+      }
     }
     for (const [name, child] of this.namedChildren()) yield* child.namedParameters(`${prefix}${name}.`);
   }

@@ -17,7 +17,8 @@ export abstract class Optimizer {
     if (list.length === 0) throw new ValueError(`${where}: got an empty parameter list; pass model.parameters() or the model`);
     list.forEach((p, i) => {
       if (!(p instanceof Tensor)) throw new ValueError(`${where}: parameter ${i} is not a Tensor`);
-      if (!p.requiresGrad) throw new ValueError(`${where}: parameter ${i} (shape [${p.shape.join(', ')}]) does not require grad; call requiresGrad_() on it or leave it out`);
+      // Frozen parameters (requiresGrad false) are accepted and skipped while they have no gradient, as in PyTorch.
+      if (!p.isLeaf) throw new ValueError(`${where}: parameter ${i} (shape [${p.shape.join(', ')}]) is not a leaf tensor (it was computed by ${p.gradFn!.name}); optimizers update leaves such as layer weights`);
     });
     if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr)) throw new ValueError(`${where}: lr must be a finite number >= 0, got ${lr}`);
     this.params = list;

@@ -2,7 +2,7 @@ import { ShapeError, ValueError, fmtShape } from '../../errors.js';
 import { batchNorm2d } from '../../ops/batchNorm2d.js';
 import { checkInt, checkOptions } from '../../ops/util.js';
 import { Tensor, ones, zeros } from '../../tensor/tensor.js';
-import { Module } from '../module.js';
+import { Module, parameter } from '../module.js';
 
 export interface BatchNorm2dLayerOptions {
   /** Added to the variance before the square root, > 0 (default 1e-5). */
@@ -82,8 +82,8 @@ export class BatchNorm2d extends Module {
       throw new ValueError(`BatchNorm2d: trackRunningStats must be a boolean, got ${JSON.stringify(this.trackRunningStats)}`);
     }
     if (this.affine) {
-      this.weight = ones([numFeatures], { requiresGrad: true });
-      this.bias = zeros([numFeatures], { requiresGrad: true });
+      this.weight = parameter(ones([numFeatures]));
+      this.bias = parameter(zeros([numFeatures]));
     }
     if (this.trackRunningStats) {
       this.registerBuffer('runningMean', zeros([numFeatures]));

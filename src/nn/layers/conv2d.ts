@@ -4,7 +4,7 @@ import { checkInt, checkOptions, pair } from '../../ops/util.js';
 import { Tensor, zeros } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
 import { fans, kaimingUniform, uniform } from '../init.js';
-import { Module } from '../module.js';
+import { Module, parameter } from '../module.js';
 
 export interface Conv2dLayerOptions extends Conv2dOptions {
   /** Learn a bias per output channel (default true). */
@@ -44,11 +44,11 @@ export class Conv2d extends Module {
     const { bias = true, generator, ...convOptions } = options;
     this.options = convOptions;
     this.weight = new Tensor(new Float32Array(outChannels * (inChannels / groups) * this.kernelSize[0] * this.kernelSize[1]), [outChannels, inChannels / groups, ...this.kernelSize]);
-    this.weight.requiresGrad = true;
+    parameter(this.weight);
     kaimingUniform(this.weight, { a: Math.sqrt(5), generator });
     this.bias = null;
     if (bias) {
-      this.bias = zeros([outChannels], { requiresGrad: true });
+      this.bias = parameter(zeros([outChannels]));
       const bound = 1 / Math.sqrt(fans(this.weight).fanIn);
       uniform(this.bias, -bound, bound, generator);
     }

@@ -4,7 +4,7 @@ import { checkInt, checkOptions, pair } from '../../ops/util.js';
 import { Tensor, zeros } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
 import { fans, kaimingUniform, uniform } from '../init.js';
-import { Module } from '../module.js';
+import { Module, parameter } from '../module.js';
 
 export interface ConvTranspose2dLayerOptions extends ConvTranspose2dOptions {
   /** Learn a bias per output channel (default true). */
@@ -51,11 +51,11 @@ export class ConvTranspose2d extends Module {
     this.options = convOptions;
     const wShape = [inChannels, outChannels / groups, ...this.kernelSize];
     this.weight = new Tensor(new Float32Array(wShape.reduce((a, b) => a * b, 1)), wShape);
-    this.weight.requiresGrad = true;
+    parameter(this.weight);
     kaimingUniform(this.weight, { a: Math.sqrt(5), generator });
     this.bias = null;
     if (bias) {
-      this.bias = zeros([outChannels], { requiresGrad: true });
+      this.bias = parameter(zeros([outChannels]));
       const bound = 1 / Math.sqrt(fans(this.weight).fanIn);
       uniform(this.bias, -bound, bound, generator);
     }
