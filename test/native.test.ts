@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import type { Conv2dGeometry } from '../src/backends/backend.js';
 import { getBackend, listBackends, preferBackend, setBackend } from '../src/backends/index.js';
 import { nativeAvailable, nativeBackend, nativeStatus, setNativeThreads, getNativeThreads } from '../src/backends/native/index.js';
-import { setColBudget } from '../src/backends/native/conv.js';
+import { setColBudget, setFlatMinMacs } from '../src/backends/native/conv.js';
 import { OPENBLAS_INSTALL_HINT, tryLoad } from '../src/backends/native/openblas.js';
 import { registerNativeBackend } from '../src/backends/native/register.js';
 import { refBackend } from '../src/backends/ref/index.js';
@@ -166,10 +166,12 @@ describe('native backend', { skip }, () => {
     ['LeNet conv1 (1 -> 6, 5x5 pad 2)', geometry(3, 1, 28, 28, 6, 5, 5, [1, 1], [2, 2, 2, 2], [1, 1], 1)],
     ['LeNet conv2 (6 -> 16, 5x5)', geometry(3, 6, 14, 14, 16, 5, 5, [1, 1], [0, 0, 0, 0], [1, 1], 1)],
     ['depthwise', geometry(2, 4, 5, 5, 4, 3, 3, [1, 1], [1, 0, 0, 1], [1, 1], 4)],
+    ['same width, dilated, uneven padding', geometry(2, 3, 6, 5, 4, 3, 3, [1, 1], [0, 2, 3, 1], [1, 2], 1)],
+    ['same width, grouped, 2x4 kernel', geometry(2, 4, 5, 7, 6, 2, 4, [1, 1], [1, 0, 1, 2], [1, 1], 2)],
   ];
 
   for (const [name, g] of cases) {
-    test(`conv2d kernels match ref: ${name}, whole batch and one image per chunk`, () => {
+    test(`conv2d kernels match ref: ${name}; wide layout with the whole batch or one image per chunk, flat layout`, () => {
       const x = values(g.batch * g.inC * g.inH * g.inW, 21);
       const w = values((g.outC * g.inC / g.groups) * g.kH * g.kW, 22);
       const b = values(g.outC, 23);
@@ -183,8 +185,9 @@ describe('native backend', { skip }, () => {
       r.conv2dBackwardInput(gy, w, g, gxRef);
       r.conv2dBackwardFilter(x, gy, g, gwRef, gbRef);
       try {
-        for (const budget of [1, 1 << 22]) {
+        for (const [budget, flatMin] of [[1, Infinity], [1 << 22, Infinity], [1 << 22, 0]]) {
           setColBudget(budget);
+          setFlatMinMacs(flatMin);
           // Outputs start as NaN: every element must be written.
           const y = new Float32Array(gy.length).fill(NaN);
           const gx = new Float32Array(x.length).fill(NaN);
@@ -206,10 +209,55 @@ describe('native backend', { skip }, () => {
           assert.ok(maxAbsDiff(gw, gwRef) < 1e-4);
         }
       } finally {
-        setColBudget(4 * 1024 * 1024);
+        setColBudget(1536 * 1024);
+        setFlatMinMacs(1 << 20);
       }
     });
   }
+
+  test('relu and its gradient match ref bit for bit, NaN, infinities, signed zeros and denormals included', () => {
+    const special = [1, -1, 0, -0, NaN, -NaN, Infinity, -Infinity, 1e-45, -1e-45, 3.4e38, -3.4e38];
+    const x = Float32Array.from([...special, ...values(1000, 31)]);
+    const gy = Float32Array.from([...special.map((_, i) => i - 5), ...values(1000, 32)]);
+    const y1 = new Float32Array(x.length);
+    const y2 = new Float32Array(x.length).fill(7);
+    refBackend.kernels.unary('relu', x, y1, {});
+    k.unary('relu', x, y2, {});
+    assert.deepEqual([...y2], [...y1]);
+    // By hand: positive values pass, everything else (NaN, -0, negatives) gives 0.
+    assert.deepEqual([...y2.subarray(0, special.length)], [1, 0, 0, 0, 0, 0, Infinity, 0, Math.fround(1e-45), 0, Math.fround(3.4e38), 0]);
+    assert.ok(Object.is(y2[3], 0), 'relu(-0) is +0, as the reference gives 0');
+    const g1 = new Float32Array(x.length);
+    const g2 = new Float32Array(x.length).fill(7);
+    refBackend.kernels.unaryBackward('relu', x, y1, gy, g1, {});
+    k.unaryBackward('relu', x, y2, gy, g2, {});
+    assert.deepEqual([...g2], [...g1]);
+    // Other ops still go to the base kernels.
+    const e1 = new Float32Array(4);
+    k.unary('exp', Float32Array.from([0, 1, -1, 2]), e1, {});
+    assert.ok(maxAbsDiff(e1, [1, Math.E, 1 / Math.E, Math.E ** 2]) < 1e-6);
+  });
+
+  test('2x2 stride-2 max pooling matches ref with ties, NaNs and odd sizes', () => {
+    const inH = 7;
+    const inW = 9;
+    const planes = 3;
+    const x = values(planes * inH * inW, 41).map((v) => Math.round(v * 4) / 4); // many ties
+    x[0] = NaN;
+    x[inW + 3] = NaN;
+    x[2 * inW + 5] = Infinity;
+    x[20] = -Infinity;
+    const g = { planes, inH, inW, kH: 2, kW: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1, outH: 3, outW: 4 };
+    const y1 = new Float32Array(planes * 12);
+    const y2 = new Float32Array(planes * 12);
+    const a1 = new Int32Array(planes * 12);
+    const a2 = new Int32Array(planes * 12);
+    refBackend.kernels.maxPool2dForward(x, g, y1, a1);
+    k.maxPool2dForward(x, g, y2, a2);
+    assert.deepEqual([...y2], [...y1]);
+    assert.deepEqual([...a2], [...a1]);
+    assert.ok(Number.isNaN(y2[0]) && a2[0] === 0);
+  });
 
   test('float64 arrays go to the reference kernels unchanged', () => {
     const A = Float64Array.from([1, 2, 3, 4]);

@@ -15,14 +15,32 @@
  *   ywide [ocg, L] = W_g [ocg, cg*kH*kW] . col,
  * where positions with oh >= outH or ow >= outW are ignored when ywide is
  * copied out to NCHW. The backward passes are the other two products:
- * - input: dL/dx is the stride-1 correlation of gy, zero-padded by
- *   (k-1)*d - pad before (and as much as needed after), with the flipped
- *   kernel: gxwide [cg, L'] = Wr [cg, ocg*kH*kW] . colT with
+ * - input, "gather" form: dL/dx is the stride-1 correlation of gy,
+ *   zero-padded by (k-1)*d - pad before (and as much as needed after), with
+ *   the flipped kernel: gxwide [cg, L'] = Wr [cg, ocg*kH*kW] . colT with
  *   colT[(o*kH + i)*kW + j, q] = gypad[o, q + ((kH-1-i)*dH*Wq + (kW-1-j)*dW)]
  *   and Wr[c, (o, i, j)] = w[o, c, i, j];
+ * - input, "scatter" form (the adjoint of the forward, used when it moves
+ *   less memory: fewer input than output channels, as in LeNet's conv2):
+ *   dcol [cg*kH*kW, L] = W_g^T . gywide, then each row is added back where
+ *   im2col read it, gxpad[c, q + off(i, j)] += dcol[(c*kH + i)*kW + j, q]
+ *   (one saxpy per row);
  * - filter: dL/dW_g [ocg, cg*kH*kW] = gywide [ocg, L] . col^T, with gy
  *   scattered onto the wide grid of x (zeros at the ignored positions so they
  *   add nothing), summed over chunks.
+ *
+ * "Same-width" stride-1 convolutions (outW = inW: 3x3 pad 1, 5x5 pad 2...)
+ * with enough work per image use a *flat* layout instead, which needs no
+ * output copy at all: each image's channels get only their zero rows above
+ * and below (xv [cg, Hv*W], Hv = padTop + inH + padBottom), and with
+ * q = oh*W + ow the tap (i, j) reads xv[c, q + i*dH*W + j*dW - padLeft]. That
+ * is right except where ow + j*dW - padLeft falls outside [0, W) and the flat
+ * index wraps into the neighbouring row; those few im2col entries are zeroed.
+ * The im2col matrix is then dense, [cg*kH*kW, outH*W], built by copyWithin
+ * inside one scratch buffer, and the GEMM writes y's image straight into
+ * place. A row of ones appended to it carries the bias (forward) and the bias
+ * gradient (filter pass). The gather form of the input pass is the same
+ * operation applied to gy.
  *
  * Other strides use the reference im2col / col2im per image with the GEMMs on
  * OpenBLAS.
@@ -35,16 +53,35 @@ import {
   col2im, conv2dBackwardFilter as refBackwardFilter, conv2dBackwardInput as refBackwardInput,
   conv2dForward as refForward, im2col,
 } from '../ref/conv.js';
-import type { Sgemm } from './gemm.js';
+import { from, makeSgemm } from './gemm.js';
+import type { OpenBlas } from './openblas.js';
 
 type ConvKernels = Pick<KernelSignatures, 'conv2dForward' | 'conv2dBackwardInput' | 'conv2dBackwardFilter'>;
 
 /** Floats of im2col matrix per chunk; the chunk holds as many images as fit (at least one). */
-let colBudget = 4 * 1024 * 1024;
+let colBudget = 1536 * 1024;
 
-/** Sets the im2col chunk budget in floats (for tuning and tests; default 4M floats = 16 MB). */
+/** Sets the im2col chunk budget in floats (for tuning and tests; default 1.5M floats = 6 MB). */
 export function setColBudget(floats: number): void {
   colBudget = Math.max(1, Math.floor(floats));
+}
+
+/**
+ * Row stride of an im2col matrix with n columns: n plus 16 floats when rows of
+ * n floats would be a multiple of 1 KB apart, since power-of-two strides make
+ * BLAS's packing reads collide in the cache (measured: a 64x1024x577 sgemm
+ * takes 0.48 ms with rows 1024 floats apart, 0.39 ms with 1040).
+ */
+function colStride(n: number): number {
+  return n % 256 === 0 ? n + 16 : n;
+}
+
+/** Multiply-adds per image and group above which the flat layout is used (a GEMM that size runs near BLAS speed). */
+let FLAT_MIN_MACS = 1 << 20;
+
+/** Sets the flat-layout threshold (for tuning and tests; 0 = always when it applies, Infinity = never). */
+export function setFlatMinMacs(macs: number): void {
+  FLAT_MIN_MACS = macs;
 }
 
 const scratch = new Map<string, Float32Array>();
@@ -127,7 +164,204 @@ function wideIm2col(
   }
 }
 
-export function makeConvKernels(sgemm: Sgemm): ConvKernels {
+/**
+ * gy of images n0 .. n0+nb-1, channels o0 .. o0+ocg-1, on the wide grid
+ * [ocg, nb, Hp, Wp] at (0, 0) of each plane, zeros elsewhere.
+ */
+function gyWide(gy: Float32Array, g: Conv2dGeometry, n0: number, nb: number, o0: number, ocg: number, Hp: number, Wp: number, out: Float32Array): void {
+  const { outC, outH, outW } = g;
+  const plane = Hp * Wp;
+  const L = nb * plane;
+  const outHW = outH * outW;
+  out.fill(0, 0, ocg * L);
+  for (let o = 0; o < ocg; o++) {
+    for (let nl = 0; nl < nb; nl++) {
+      const src0 = ((n0 + nl) * outC + o0 + o) * outHW;
+      const dst0 = o * L + nl * plane;
+      for (let oh = 0; oh < outH; oh++) {
+        const s = src0 + oh * outW;
+        const d = dst0 + oh * Wp;
+        for (let ow = 0; ow < outW; ow++) out[d + ow] = gy[s + ow];
+      }
+    }
+  }
+}
+
+/**
+ * The inverse of padChunk: dst[n0+nl, c0+c, h, w] = wide[c, nl, top + h, left + w]
+ * (+ add[c0 + c] when given) for the dst planes of `channels` channels of H x W.
+ */
+function unwide(
+  wide: Float32Array, nb: number, channels: number, Hp: number, Wp: number, top: number, left: number,
+  dst: Float32Array, n0: number, c0: number, C: number, H: number, W: number, add: FloatArray | null,
+): void {
+  const plane = Hp * Wp;
+  const L = nb * plane;
+  const HW = H * W;
+  for (let c = 0; c < channels; c++) {
+    const b = add ? add[c0 + c] : 0;
+    for (let nl = 0; nl < nb; nl++) {
+      const src0 = c * L + nl * plane + top * Wp + left;
+      const dst0 = ((n0 + nl) * C + c0 + c) * HW;
+      for (let h = 0; h < H; h++) {
+        const s = src0 + h * Wp;
+        const d = dst0 + h * W;
+        for (let w = 0; w < W; w++) dst[d + w] = wide[s + w] + b;
+      }
+    }
+  }
+}
+
+export function makeConvKernels(blas: OpenBlas): ConvKernels {
+  const sgemm = makeSgemm(blas);
+  const saxpy = blas.saxpy;
+  /**
+   * Flat im2col of one image: channels c0 .. c0+cg-1 of image n of `src`
+   * ([*, srcC, H, W]) into `sc` at colAt, as [cg*kH*kW (+1 ones row), outH*W].
+   * pT / pL: the zero rows above and the left padding of the taps; `flip`
+   * walks the taps mirrored (the gather form of the input gradient). The
+   * image is first copied to sc at xvAt with pT zero rows above and pB below.
+   */
+  function flatIm2col(
+    src: Float32Array, n: number, srcC: number, c0: number, cg: number, H: number, W: number,
+    pT: number, pB: number, pL: number, outH: number, kH: number, kW: number, dH: number, dW: number, flip: boolean,
+    sc: Float32Array, xvAt: number, colAt: number, ld: number, onesRow: boolean,
+  ): void {
+    const Hv = pT + H + pB;
+    const cs = Hv * W;
+    // Margins of one row's width before and after keep every tap inside sc.
+    const m = xvAt + W;
+    sc.fill(0, xvAt, m);
+    const srcBase = (n * srcC + c0) * H * W;
+    if (pT === 0 && pB === 0) {
+      sc.set(src.subarray(srcBase, srcBase + cg * cs), m);
+    } else {
+      for (let c = 0; c < cg; c++) {
+        const d = m + c * cs;
+        sc.fill(0, d, d + pT * W);
+        sc.set(src.subarray(srcBase + c * H * W, srcBase + (c + 1) * H * W), d + pT * W);
+        sc.fill(0, d + (pT + H) * W, d + cs);
+      }
+    }
+    sc.fill(0, m + cg * cs, m + cg * cs + W);
+    const N = outH * W;
+    let r = 0;
+    for (let c = 0; c < cg; c++) {
+      for (let i = 0; i < kH; i++) {
+        for (let j = 0; j < kW; j++) {
+          const ti = flip ? kH - 1 - i : i;
+          const tj = flip ? kW - 1 - j : j;
+          const dj = tj * dW - pL;
+          const from0 = m + c * cs + ti * dH * W + dj;
+          const row = colAt + r * ld;
+          sc.copyWithin(row, from0, from0 + N);
+          // Entries whose column ow + dj leaves [0, W) wrapped into a neighbouring row: zero them.
+          if (dj < 0) {
+            for (let oh = 0; oh < outH; oh++) {
+              const b = row + oh * W;
+              for (let ow = 0; ow < -dj && ow < W; ow++) sc[b + ow] = 0;
+            }
+          } else if (dj > 0) {
+            for (let oh = 0; oh < outH; oh++) {
+              const b = row + oh * W;
+              for (let ow = Math.max(0, W - dj); ow < W; ow++) sc[b + ow] = 0;
+            }
+          }
+          r++;
+        }
+      }
+    }
+    if (onesRow) sc.fill(1, colAt + r * ld, colAt + r * ld + N);
+  }
+
+  /** Whether the flat layout applies to the forward (and filter) pass, and pays: stride 1, outW = inW, a big enough GEMM per image. */
+  function flatForward(g: Conv2dGeometry): boolean {
+    const kk = (g.inC / g.groups) * g.kH * g.kW;
+    const pR = (g.kW - 1) * g.dilationW - g.padLeft;
+    return g.strideH === 1 && g.strideW === 1 && g.outW === g.inW && g.padLeft <= g.inW && pR <= g.inW
+      && (g.outC / g.groups) * kk * g.outH * g.outW >= FLAT_MIN_MACS;
+  }
+
+  function flatConvForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, y: Float32Array): void {
+    const { batch, inC, inH, inW, outC, outH, kH, kW, dilationH, dilationW, padTop, padLeft, groups } = g;
+    const cg = inC / groups;
+    const ocg = outC / groups;
+    const kk = cg * kH * kW;
+    const pB = outH + (kH - 1) * dilationH - inH - padTop;
+    const N = outH * inW;
+    const xvSize = (cg * (padTop + inH + pB) + 2) * inW;
+    const ld = colStride(N);
+    const sc = buf('flat', xvSize + (kk + 1) * ld);
+    // W_ext [ocg, kk + 1]: the weights with the bias as the last column.
+    const wext = buf('wext', ocg * (kk + 1));
+    for (let gi = 0; gi < groups; gi++) {
+      for (let o = 0; o < ocg; o++) {
+        wext.set(w.subarray((gi * ocg + o) * kk, (gi * ocg + o + 1) * kk), o * (kk + 1));
+        wext[o * (kk + 1) + kk] = bias ? bias[gi * ocg + o] : 0;
+      }
+      for (let n = 0; n < batch; n++) {
+        flatIm2col(x, n, inC, gi * cg, cg, inH, inW, padTop, pB, padLeft, outH, kH, kW, dilationH, dilationW, false, sc, 0, xvSize, ld, n === 0);
+        sgemm(false, false, ocg, N, kk + 1, 1, wext, 0, kk + 1, sc, xvSize, ld, 0, y, (n * outC + gi * ocg) * N, N);
+      }
+    }
+  }
+
+  /** The flat filter pass: [gw | gb] of the group = sum over images of gy_n . col_ext^T. */
+  function flatConvBackwardFilter(x: Float32Array, gy: Float32Array, g: Conv2dGeometry, gw: Float32Array, gb: FloatArray | null): void {
+    const { batch, inC, inH, inW, outC, outH, kH, kW, dilationH, dilationW, padTop, padLeft, groups } = g;
+    const cg = inC / groups;
+    const ocg = outC / groups;
+    const kk = cg * kH * kW;
+    const pB = outH + (kH - 1) * dilationH - inH - padTop;
+    const N = outH * inW;
+    const xvSize = (cg * (padTop + inH + pB) + 2) * inW;
+    const ld = colStride(N);
+    const sc = buf('flat', xvSize + (kk + 1) * ld);
+    const gext = buf('wext', ocg * (kk + 1));
+    for (let gi = 0; gi < groups; gi++) {
+      for (let n = 0; n < batch; n++) {
+        flatIm2col(x, n, inC, gi * cg, cg, inH, inW, padTop, pB, padLeft, outH, kH, kW, dilationH, dilationW, false, sc, 0, xvSize, ld, n === 0);
+        sgemm(false, true, ocg, kk + 1, N, 1, gy, (n * outC + gi * ocg) * N, N, sc, xvSize, ld, n === 0 ? 0 : 1, gext, 0, kk + 1);
+      }
+      for (let o = 0; o < ocg; o++) {
+        gw.set(gext.subarray(o * (kk + 1), o * (kk + 1) + kk), (gi * ocg + o) * kk);
+        if (gb) gb[gi * ocg + o] = gext[o * (kk + 1) + kk];
+      }
+    }
+  }
+
+  /**
+   * The flat gather form of the input pass: gx_n [cg, inH*inW] = Wr . colT(gy_n),
+   * gy padded by (k-1)*d - pad on each side (all >= 0, checked by the caller).
+   */
+  function flatConvBackwardInput(gy: Float32Array, w: Float32Array, g: Conv2dGeometry, gx: Float32Array): void {
+    const { batch, inC, inH, inW, outC, outH, kH, kW, dilationH, dilationW, padTop, padLeft, groups } = g;
+    const cg = inC / groups;
+    const ocg = outC / groups;
+    const kk = ocg * kH * kW;
+    const pT = (kH - 1) * dilationH - padTop;
+    const pL = (kW - 1) * dilationW - padLeft;
+    const pB = inH + (kH - 1) * dilationH - outH - pT;
+    const N = inH * inW;
+    const xvSize = (ocg * (pT + outH + pB) + 2) * inW;
+    const ld = colStride(N);
+    const sc = buf('flat', xvSize + kk * ld);
+    const wr = buf('wr', cg * kk);
+    for (let gi = 0; gi < groups; gi++) {
+      // Wr[c, (o, i, j)] = w[gi*ocg + o, c, i, j]
+      for (let c = 0; c < cg; c++) {
+        for (let o = 0; o < ocg; o++) {
+          const src = ((gi * ocg + o) * cg + c) * kH * kW;
+          wr.set(w.subarray(src, src + kH * kW), c * kk + o * kH * kW);
+        }
+      }
+      for (let n = 0; n < batch; n++) {
+        flatIm2col(gy, n, outC, gi * ocg, ocg, outH, inW, pT, pB, pL, inH, kH, kW, dilationH, dilationW, true, sc, 0, xvSize, ld, false);
+        sgemm(false, false, cg, N, kk, 1, wr, 0, kk, sc, xvSize, ld, 0, gx, (n * inC + gi * cg) * N, N);
+      }
+    }
+  }
+
   function conv2dForward(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray): void {
     if (!(x instanceof Float32Array && w instanceof Float32Array && y instanceof Float32Array && isF32(bias))) {
       refForward(x, w, bias, g, y);
@@ -137,9 +371,12 @@ export function makeConvKernels(sgemm: Sgemm): ConvKernels {
       generalForward(x, w, bias as Float32Array | null, g, y);
       return;
     }
+    if (flatForward(g)) {
+      flatConvForward(x, w, bias as Float32Array | null, g, y);
+      return;
+    }
     const { Hp, Wp, plane, maxOff, cg, ocg, kk, nb } = wideGeometry(g);
     const { batch, outC, outH, outW, groups, kH, kW, dilationH, dilationW } = g;
-    const outHW = outH * outW;
     for (let n0 = 0; n0 < batch; n0 += nb) {
       const nbc = Math.min(nb, batch - n0);
       const L = nbc * plane;
@@ -151,19 +388,7 @@ export function makeConvKernels(sgemm: Sgemm): ConvKernels {
         const ywide = buf('out', ocg * L);
         sgemm(false, false, ocg, L, kk, 1, w, gi * ocg * kk, kk, col, 0, L, 0, ywide, 0, L);
         // Copy the valid positions out to NCHW, adding the bias.
-        for (let o = 0; o < ocg; o++) {
-          const oc = gi * ocg + o;
-          const b = bias ? bias[oc] : 0;
-          for (let nl = 0; nl < nbc; nl++) {
-            const src0 = o * L + nl * plane;
-            const dst0 = ((n0 + nl) * outC + oc) * outHW;
-            for (let oh = 0; oh < outH; oh++) {
-              const s = src0 + oh * Wp;
-              const d = dst0 + oh * outW;
-              for (let ow = 0; ow < outW; ow++) y[d + ow] = ywide[s + ow] + b;
-            }
-          }
-        }
+        unwide(ywide, nbc, ocg, Hp, Wp, 0, 0, y, n0, gi * ocg, outC, outH, outW, bias);
       }
     }
   }
@@ -173,25 +398,35 @@ export function makeConvKernels(sgemm: Sgemm): ConvKernels {
       refBackwardInput(gy, w, g, gx);
       return;
     }
-    const { batch, inC, inH, inW, outC, outH, outW, kH, kW, dilationH, dilationW, groups, padTop, padLeft } = g;
-    // Padding of gy so that the flipped kernel sees it: (k-1)*d - pad before.
-    const pT = (kH - 1) * dilationH - padTop;
-    const pL = (kW - 1) * dilationW - padLeft;
-    const Hq = inH + (kH - 1) * dilationH;
-    const Wq = inW + (kW - 1) * dilationW;
-    if (g.strideH !== 1 || g.strideW !== 1 || pT < 0 || pL < 0) {
+    if (g.strideH !== 1 || g.strideW !== 1) {
       generalBackwardInput(gy, w, g, gx);
       return;
     }
+    const { kH, kW, dilationH, dilationW, padTop, padLeft, inH, inW } = g;
+    // Gather form: gy padded by (k-1)*d - pad before; needs that to be >= 0.
+    const pT = (kH - 1) * dilationH - padTop;
+    const pL = (kW - 1) * dilationW - padLeft;
+    const gatherRows = (g.outC / g.groups) * kH * kW * (inH + (kH - 1) * dilationH) * (inW + (kW - 1) * dilationW);
+    const scatterRows = (g.inC / g.groups) * kH * kW * (g.outH + (kH - 1) * dilationH) * (g.outW + (kW - 1) * dilationW);
+    const pB = inH + (kH - 1) * dilationH - g.outH - pT;
+    if (pT >= 0 && pL >= 0 && pB >= 0 && g.outW === inW && flatForward(g)) flatConvBackwardInput(gy, w, g, gx);
+    else if (pT < 0 || pL < 0 || scatterRows < gatherRows) scatterBackwardInput(gy, w, g, gx);
+    else gatherBackwardInput(gy, w, g, gx, pT, pL);
+  }
+
+  /** gxwide = Wr . colT over gy padded by (pT, pL) (see the file comment). */
+  function gatherBackwardInput(gy: Float32Array, w: Float32Array, g: Conv2dGeometry, gx: Float32Array, pT: number, pL: number): void {
+    const { batch, inC, inH, inW, outC, kH, kW, dilationH, dilationW, groups } = g;
+    const Hq = inH + (kH - 1) * dilationH;
+    const Wq = inW + (kW - 1) * dilationW;
     const cg = inC / groups;
     const ocg = outC / groups;
     const kk = ocg * kH * kW;
     const plane = Hq * Wq;
     const maxOff = (kH - 1) * dilationH * Wq + (kW - 1) * dilationW;
     const nb = Math.max(1, Math.min(batch, Math.floor(colBudget / (kk * plane))));
-    const inHW = inH * inW;
-    // gy viewed as an "input" of ocg channels, outH x outW, padded to Hq x Wq.
-    const gyGeom: Conv2dGeometry = { ...g, inC: outC, inH: outH, inW: outW, padTop: pT, padLeft: pL };
+    // gy viewed as an "input" of outC channels, outH x outW, padded to Hq x Wq.
+    const gyGeom: Conv2dGeometry = { ...g, inC: outC, inH: g.outH, inW: g.outW, padTop: pT, padLeft: pL };
     for (let gi = 0; gi < groups; gi++) {
       // Wr[c, (o, i, j)] = w[gi*ocg + o, c, i, j]
       const wr = buf('wr', cg * kk);
@@ -211,17 +446,37 @@ export function makeConvKernels(sgemm: Sgemm): ConvKernels {
         wideIm2col(gpad, ocg, L, kH, kW, dilationH * Wq, dilationW, true, col);
         const gxwide = buf('out', cg * L);
         sgemm(false, false, cg, L, kk, 1, wr, 0, kk, col, 0, L, 0, gxwide, 0, L);
+        unwide(gxwide, nbc, cg, Hq, Wq, 0, 0, gx, n0, gi * cg, inC, inH, inW, null);
+      }
+    }
+  }
+
+  /** dcol = W_g^T . gywide, then each dcol row added back onto the wide grid of x (see the file comment). */
+  function scatterBackwardInput(gy: Float32Array, w: Float32Array, g: Conv2dGeometry, gx: Float32Array): void {
+    const { Hp, Wp, plane, maxOff, cg, ocg, kk, nb } = wideGeometry(g);
+    const { batch, inC, inH, inW, groups, kH, kW, dilationH, dilationW, padTop, padLeft } = g;
+    for (let n0 = 0; n0 < batch; n0 += nb) {
+      const nbc = Math.min(nb, batch - n0);
+      const L = nbc * plane;
+      for (let gi = 0; gi < groups; gi++) {
+        const gyw = buf('out', ocg * L);
+        gyWide(gy, g, n0, nbc, gi * ocg, ocg, Hp, Wp, gyw);
+        const dcol = buf('col', kk * L);
+        sgemm(true, false, kk, L, ocg, 1, w, gi * ocg * kk, kk, gyw, 0, L, 0, dcol, 0, L);
+        // Positions q past the valid outputs hold W^T . 0 = 0, so rows that
+        // run into the next channel's block (q + off >= L) add nothing there.
+        const gxpad = buf('xpad', cg * L + maxOff);
+        gxpad.fill(0, 0, cg * L + maxOff);
+        let r = 0;
         for (let c = 0; c < cg; c++) {
-          for (let nl = 0; nl < nbc; nl++) {
-            const src0 = c * L + nl * plane;
-            const dst0 = ((n0 + nl) * inC + gi * cg + c) * inHW;
-            for (let ih = 0; ih < inH; ih++) {
-              const s = src0 + ih * Wq;
-              const d = dst0 + ih * inW;
-              for (let iw = 0; iw < inW; iw++) gx[d + iw] = gxwide[s + iw];
+          for (let i = 0; i < kH; i++) {
+            for (let j = 0; j < kW; j++) {
+              saxpy(L, 1, from(dcol, r * L), 1, from(gxpad, c * L + i * dilationH * Wp + j * dilationW), 1);
+              r++;
             }
           }
         }
+        unwide(gxpad, nbc, cg, Hp, Wp, padTop, padLeft, gx, n0, gi * cg, inC, Math.min(inH, Hp - padTop), Math.min(inW, Wp - padLeft), null);
       }
     }
   }
@@ -231,18 +486,22 @@ export function makeConvKernels(sgemm: Sgemm): ConvKernels {
       refBackwardFilter(x, gy, g, gw, gb);
       return;
     }
-    if (gb) biasGrad(gy, g, gb);
     if (g.batch === 0) {
       gw.fill(0);
+      gb?.fill(0);
       return;
     }
+    if (g.strideH === 1 && g.strideW === 1 && flatForward(g)) {
+      flatConvBackwardFilter(x, gy, g, gw, gb);
+      return;
+    }
+    if (gb) biasGrad(gy, g, gb);
     if (g.strideH !== 1 || g.strideW !== 1) {
       generalBackwardFilter(x, gy, g, gw);
       return;
     }
     const { Hp, Wp, plane, maxOff, cg, ocg, kk, nb } = wideGeometry(g);
-    const { batch, outC, outH, outW, groups, kH, kW, dilationH, dilationW } = g;
-    const outHW = outH * outW;
+    const { batch, groups, kH, kW, dilationH, dilationW } = g;
     for (let n0 = 0; n0 < batch; n0 += nb) {
       const nbc = Math.min(nb, batch - n0);
       const L = nbc * plane;
@@ -253,18 +512,7 @@ export function makeConvKernels(sgemm: Sgemm): ConvKernels {
         wideIm2col(xpad, cg, L, kH, kW, dilationH * Wp, dilationW, false, col);
         // gy on the wide grid, zeros at the positions no output owns.
         const gyw = buf('out', ocg * L);
-        gyw.fill(0, 0, ocg * L);
-        for (let o = 0; o < ocg; o++) {
-          for (let nl = 0; nl < nbc; nl++) {
-            const src0 = ((n0 + nl) * outC + gi * ocg + o) * outHW;
-            const dst0 = o * L + nl * plane;
-            for (let oh = 0; oh < outH; oh++) {
-              const s = src0 + oh * outW;
-              const d = dst0 + oh * Wp;
-              for (let ow = 0; ow < outW; ow++) gyw[d + ow] = gy[s + ow];
-            }
-          }
-        }
+        gyWide(gy, g, n0, nbc, gi * ocg, ocg, Hp, Wp, gyw);
         sgemm(false, true, ocg, kk, L, 1, gyw, 0, L, col, 0, L, n0 === 0 ? 0 : 1, gw, gi * ocg * kk, kk);
       }
     }

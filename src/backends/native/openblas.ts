@@ -23,6 +23,8 @@ export interface OpenBlas {
     alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number,
     beta: number, C: Float32Array, ldc: number,
   ): void;
+  /** cblas_saxpy(n, alpha, x, incx, y, incy): y += alpha * x. */
+  saxpy(n: number, alpha: number, x: Float32Array, incx: number, y: Float32Array, incy: number): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** The library file that was loaded. */
@@ -136,11 +138,12 @@ export function tryLoad(paths?: readonly string[]): LoadResult {
       const sgemm = lib.func(
         'void cblas_sgemm(int order, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)',
       ) as OpenBlas['sgemm'];
+      const saxpy = lib.func('void cblas_saxpy(int n, float alpha, const float *x, int incx, float *y, int incy)') as OpenBlas['saxpy'];
       const setThreads = lib.func('void openblas_set_num_threads(int n)') as (n: number) => void;
       const getThreads = lib.func('int openblas_get_num_threads()') as () => number;
       const getConfig = lib.func('const char *openblas_get_config()') as () => string;
       const getCorename = lib.func('const char *openblas_get_corename()') as () => string;
-      return { ok: true, blas: { sgemm, setThreads, getThreads, path, config: getConfig(), corename: getCorename() } };
+      return { ok: true, blas: { sgemm, saxpy, setThreads, getThreads, path, config: getConfig(), corename: getCorename() } };
     } catch (e) {
       return { ok: false, reason: `${path} loaded but lacks the CBLAS/OpenBLAS functions Stride needs (${firstLine(e)}); install OpenBLAS with: ${OPENBLAS_INSTALL_HINT}` };
     }

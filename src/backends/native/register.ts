@@ -12,13 +12,13 @@ import { nativeBackend } from './index.js';
  * whether `native` is registered. Never throws: without koffi or OpenBLAS the
  * backend is simply absent and nativeStatus() says why.
  *
- * The non-BLAS kernels come from `base` (default: the backend in use when
- * `native` is first built, e.g. `wasm` when it is registered, else `ref`).
+ * The non-BLAS kernels come from the backend in use when `native` is first
+ * built: `wasm`, the default wherever it runs, else `ref`.
  */
 export function registerNativeBackend(options: { makeDefault?: boolean } = {}): boolean {
   if (listBackends().includes('native')) return true;
   const current = getBackend();
-  const backend = nativeBackend(current.name === 'native' ? undefined : current.kernels);
+  const backend = nativeBackend(current.name === 'native' ? undefined : current);
   if (!backend) return false;
   registerBackend(backend);
   if (options.makeDefault ?? true) preferBackend('native');
