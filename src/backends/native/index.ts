@@ -16,6 +16,12 @@ import { coreTypeNote, loadOpenBlas, type OpenBlas } from './openblas.js';
 
 export { OPENBLAS_INSTALL_HINT } from './openblas.js';
 
+/** The optional members of Backend that the native backend forwards to its base. */
+interface OptionalMembers {
+  setThreads?(n: number | null): void;
+  info?(): { simd: 'relaxed' | 'plain' | 'none'; sharedMemory?: boolean; detail?: string };
+}
+
 let built: Backend | null = null;
 let blasHandle: OpenBlas | null = null;
 
@@ -42,6 +48,8 @@ export function nativeBackend(base: Backend = refBackend): Backend | null {
  * thread count drives OpenBLAS and the base backend alike.
  */
 export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend): Backend {
+  // Threads and info() are optional members of Backend; read them through this view.
+  const b = base as Backend & OptionalMembers;
   const backend = {
     name: 'native',
     kernels: {
@@ -53,11 +61,11 @@ export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend):
     /** Uses n threads in OpenBLAS and in the base backend; null restores one per core. */
     setThreads(n: number | null): void {
       blas.setThreads(n ?? availableParallelism());
-      base.setThreads?.(n);
+      b.setThreads?.(n);
     },
     info() {
       const threads = blas.getThreads();
-      const baseInfo = base.info?.();
+      const baseInfo = b.info?.();
       return {
         name: 'native',
         threads,
