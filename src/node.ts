@@ -17,7 +17,7 @@ export {
 } from './io/checkpoint.js';
 export { saveCheckpoint, loadCheckpoint, writeFileAtomic, resolveCheckpointPath, nodeAtomicFs, type AtomicWriteFs, type SaveCheckpointInfo, type LoadedCheckpoint } from './io/node-fs.js';
 export {
-  fit, evaluate, accuracy, countCorrect, RunningMean, formatDuration,
+  fit, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
   type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type LossFn,
 } from './train/index.js';
 export { createProgressReporter, type ProgressReporter, type ProgressReporterOptions } from './train/progress.js';

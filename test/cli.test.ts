@@ -27,8 +27,8 @@ function stride(...args: string[]): Promise<Run> {
   });
 }
 
-const TRAIN_OPTIONS = ['--dataset', '--epochs', '--batch-size', '--lr', '--optimizer', '--momentum', '--limit', '--test-limit', '--seed', '--out', '--no-save', '--no-progress', '--json'];
-const EVAL_OPTIONS = ['--model', '--dataset', '--batch-size', '--test-limit', '--json'];
+const TRAIN_OPTIONS = ['--dataset', '--epochs', '--batch-size', '--lr', '--optimizer', '--momentum', '--lr-schedule', '--limit', '--test-limit', '--seed', '--out', '--no-save', '--backend', '--no-progress', '--json'];
+const EVAL_OPTIONS = ['--model', '--dataset', '--batch-size', '--test-limit', '--backend', '--json'];
 
 describe('stride CLI', () => {
   test('--help, train --help and eval --help mention every option', async () => {
@@ -56,6 +56,8 @@ describe('stride CLI', () => {
     [['train', 'lenet5', '--dataset', 'cifar'], /--dataset.*cifar.*mnist/],
     [['train', 'lenet5', '--momentum', '1'], /--momentum/],
     [['train', 'lenet5', '--optimizer', 'adam', '--momentum', '0.5'], /--momentum applies to --optimizer sgd only/],
+    [['train', 'lenet5', '--lr-schedule', 'step'], /--lr-schedule.*step.*constant, linear, cosine/],
+    [['train', 'lenet5', '--backend', 'cuda'], /--backend.*cuda.*ref/],
     [['train', 'lenet5', '--bogus'], /unknown option '--bogus'/],
     [['train', 'vgg99'], /'vgg99'.*model.*lenet5/],
     [['eval'], /--model/],
@@ -87,7 +89,7 @@ describe('stride CLI', () => {
       assert.equal(r.code, 0, r.stderr);
       const lines = r.stdout.trim().split('\n');
       const json = JSON.parse(lines[lines.length - 1]);
-      for (const key of ['testAccuracy', 'trainImagesPerSec', 'seconds', 'model', 'epochs', 'batchSize', 'lr', 'optimizer', 'seed', 'backend']) {
+      for (const key of ['testAccuracy', 'trainImagesPerSec', 'seconds', 'model', 'epochs', 'batchSize', 'lr', 'optimizer', 'seed', 'backend', 'lrSchedule']) {
         assert.ok(key in json, `JSON lacks ${key}`);
       }
       assert.equal(json.model, 'lenet5');
@@ -96,7 +98,7 @@ describe('stride CLI', () => {
       assert.equal(json.lr, 0.05);
       assert.equal(json.optimizer, 'sgd');
       assert.equal(json.seed, 0);
-      assert.equal(json.backend, 'ref');
+      assert.equal(typeof json.backend, 'string');
       assert.equal(json.trainImages, 300);
       assert.ok(json.trainImagesPerSec > 0 && json.seconds > 0);
       assert.equal(lines.filter((l) => l.startsWith('{')).length, 1, 'one JSON line');
@@ -107,13 +109,14 @@ describe('stride CLI', () => {
       assert.equal(r.stderr, '', 'no progress bar when stderr is not a TTY');
       await access(join(out, 'model.stride'));
 
-      const e = await stride('eval', '--model', out, '--test-limit', '500', '--json');
+      const e = await stride('eval', '--model', out, '--test-limit', '500', '--backend', 'ref', '--json');
       assert.equal(e.code, 0, e.stderr);
       const evalLines = e.stdout.trim().split('\n');
       assert.ok(evalLines.includes(accuracyLine), e.stdout);
       const evalJson = JSON.parse(evalLines[evalLines.length - 1]);
       assert.equal(evalJson.testAccuracy, json.testAccuracy);
       assert.equal(evalJson.testImages, 500);
+      assert.equal(evalJson.backend, 'ref');
     });
 
     test('eval of a corrupt checkpoint: exit 2, one line naming the file', async () => {

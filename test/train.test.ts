@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Dropout, Generator, Linear, Module, SGD, Sequential, Tensor, ValueError, mul, tensor } from '../src/index.js';
-import { RunningMean, accuracy, countCorrect, evaluate, fit, formatDuration, loadCheckpoint, type BatchInfo, type EpochResult } from '../src/node.js';
+import { RunningMean, accuracy, countCorrect, evaluate, fit, formatDuration, loadCheckpoint, lrMultiplier, type BatchInfo, type EpochResult } from '../src/node.js';
 import { runTrain } from '../src/cli/train.js';
 import { memoryIO } from '../src/cli/io.js';
 
@@ -124,6 +124,23 @@ describe('fit', () => {
     assert.deepEqual(b.model.fc.weight.data, a.model.fc.weight.data);
   });
 
+  test('learning-rate schedules: cosine and linear decay per step, and the optimizer lr is restored', () => {
+    assert.equal(lrMultiplier('constant')(5, 10), 1);
+    assert.equal(lrMultiplier('linear')(5, 10), 0.5);
+    assert.equal(lrMultiplier('cosine')(0, 10), 1);
+    assert.ok(Math.abs(lrMultiplier('cosine')(5, 10) - 0.5) < 1e-12);
+    assert.throws(() => lrMultiplier('step' as any), /lrSchedule must be constant, linear, cosine/);
+    const model = new Tiny();
+    const optimizer = new SGD(model, { lr: 0.4 });
+    const lrs: number[] = [];
+    fit(model, { train: separable(16), epochs: 2, batchSize: 4, optimizer, lrSchedule: 'cosine', onBatch: (b) => lrs.push(b.lr) });
+    assert.equal(lrs.length, 8);
+    assert.equal(lrs[0], 0.4);
+    for (let i = 0; i < 8; i++) assert.ok(Math.abs(lrs[i] - 0.2 * (1 + Math.cos((Math.PI * i) / 8))) < 1e-12);
+    assert.equal(optimizer.lr, 0.4);
+    assert.throws(() => fit(model, { train: separable(8), epochs: 1, batchSize: 4, optimizer, lrSchedule: () => -1 }), /lrSchedule returned -1/);
+  });
+
   test('a loss that becomes NaN stops training with a clear error', () => {
     const model = new Tiny();
     assert.throws(
@@ -150,7 +167,7 @@ describe('end to end', () => {
     try {
       const io = memoryIO();
       const s = await runTrain(
-        { model: 'lenet5', dataset: 'mnist', limit: 600, testLimit: 500, epochs: 3, batchSize: 32, optimizer: 'adam', lr: 0.002, seed: 0, out: dir },
+        { model: 'lenet5', dataset: 'mnist', limit: 600, testLimit: 500, epochs: 3, batchSize: 32, optimizer: 'adam', lr: 0.002, lrSchedule: 'constant', seed: 0, out: dir },
         io,
       );
       assert.equal(s.trainImages, 600);

@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
-import { StrideError, models } from '../index.js';
+import { StrideError, getBackend, listBackends, models, ready, setBackend } from '../index.js';
+import { LR_SCHEDULES, type LrScheduleName } from '../node.js';
 import { datasets } from './datasets.js';
 import { evalJson, runEval } from './eval.js';
 import { consoleIO, type CliIO } from './io.js';
@@ -52,13 +53,26 @@ function oneOf(names: string[], kind: string) {
   };
 }
 
+/** Selects the backend named by --backend (if any) and waits until it can run. */
+async function useBackend(name: string | undefined): Promise<void> {
+  if (name !== undefined) setBackend(name);
+  await ready();
+}
+
+function backendOption(): Option {
+  const names = listBackends();
+  return new Option('--backend <name>', `compute backend: ${names.join(', ')} (default: ${getBackend().name} on this machine)`).argParser(oneOf(names, 'backend'));
+}
+
 interface TrainFlags {
+  backend?: string;
   dataset: string;
   epochs?: number;
   batchSize?: number;
   lr?: number;
   optimizer?: OptimizerName;
   momentum?: number;
+  lrSchedule?: LrScheduleName;
   limit?: number;
   testLimit?: number;
   seed?: number;
@@ -69,6 +83,7 @@ interface TrainFlags {
 }
 
 interface EvalFlags {
+  backend?: string;
   model: string;
   dataset?: string;
   batchSize?: number;
@@ -91,11 +106,12 @@ export function createProgram(io: CliIO = consoleIO()): Command {
       `
 Commands and their options (stride <command> --help explains each):
   stride train <model> [--dataset NAME] [--epochs N] [--batch-size N]
-               [--optimizer sgd|adam] [--lr X] [--momentum X] [--limit N]
+               [--optimizer sgd|adam] [--lr X] [--momentum X]
+               [--lr-schedule constant|linear|cosine] [--limit N]
                [--test-limit N] [--seed N] [--out DIR | --no-save]
-               [--no-progress] [--json]
+               [--backend NAME] [--no-progress] [--json]
   stride eval --model DIR [--dataset NAME] [--batch-size N] [--test-limit N]
-              [--json]
+              [--backend NAME] [--json]
 
 Examples:
   $ stride train lenet5 --dataset mnist
@@ -122,11 +138,17 @@ Exit codes: 0 success; 1 unexpected error (a bug: the stack is printed);
     .addOption(new Option('--optimizer <name>', `sgd (with momentum) or adam (default: ${TRAIN_DEFAULTS.optimizer})`).argParser(oneOf(['sgd', 'adam'], 'optimizer')))
     .option('--lr <x>', `learning rate > 0 (default: ${TRAIN_DEFAULTS.lr.sgd} for sgd, ${TRAIN_DEFAULTS.lr.adam} for adam)`, number((n) => n > 0, 'a learning rate > 0'))
     .option('--momentum <x>', `SGD momentum in [0, 1) (default: ${TRAIN_DEFAULTS.momentum}; sgd only)`, number((n) => n >= 0 && n < 1, 'a momentum in [0, 1)'))
+    .addOption(
+      new Option('--lr-schedule <name>', `learning rate over the run: constant, linear or cosine decay to 0, per step (default: ${TRAIN_DEFAULTS.lrSchedule})`).argParser(
+        oneOf([...LR_SCHEDULES], 'schedule'),
+      ),
+    )
     .option('--limit <n>', 'train on the first N training images only (default: all)', integer(1))
     .option('--test-limit <n>', 'evaluate on the first N test images only (default: all)', integer(1))
     .option('--seed <n>', `seed for initialization and shuffling (default: ${TRAIN_DEFAULTS.seed})`, integer(0, 'an integer >= 0'))
     .option('--out <dir>', 'folder for the checkpoint model.stride, written atomically (default: runs/<model>-<dataset>/)')
     .option('--no-save', 'do not save the weights')
+    .addOption(backendOption())
     .option('--no-progress', 'no progress bar, even on a terminal (one line per epoch is always printed)')
     .option('--json', 'end the output with one JSON line: testAccuracy, trainImagesPerSec, seconds, model, epochs, batchSize, lr, optimizer, seed, backend...')
     .addHelpText(
@@ -141,10 +163,11 @@ accuracy and the checkpoint's path end the output (before the --json line):
     )
     .action(async (model: string, flags: TrainFlags) => {
       if (flags.out !== undefined && !flags.save) throw new InvalidArgumentError('--out and --no-save contradict each other; pass one of them');
+      await useBackend(flags.backend);
       const summary = await runTrain(
         {
           model, dataset: flags.dataset, epochs: flags.epochs, batchSize: flags.batchSize, optimizer: flags.optimizer, lr: flags.lr,
-          momentum: flags.momentum, limit: flags.limit, testLimit: flags.testLimit, seed: flags.seed,
+          momentum: flags.momentum, lrSchedule: flags.lrSchedule, limit: flags.limit, testLimit: flags.testLimit, seed: flags.seed,
           out: flags.save ? flags.out : null, progress: flags.progress && io.progressStream.isTTY === true,
         },
         io,
@@ -159,8 +182,10 @@ accuracy and the checkpoint's path end the output (before the --json line):
     .addOption(new Option('--dataset <name>', `evaluate on this dataset (default: the one recorded in the checkpoint): ${datasetNames.join(', ')}`).argParser(oneOf(datasetNames, 'dataset')))
     .option('--batch-size <n>', 'examples per forward pass (default: 1000)', integer(1))
     .option('--test-limit <n>', 'evaluate on the first N test images only (default: all)', integer(1))
+    .addOption(backendOption())
     .option('--json', 'end the output with one JSON line: testAccuracy, testLoss, testImages, seconds, model, checkpoint, dataset, backend')
     .action(async (flags: EvalFlags) => {
+      await useBackend(flags.backend);
       const summary = await runEval({ model: flags.model, dataset: flags.dataset, batchSize: flags.batchSize, testLimit: flags.testLimit }, io);
       if (flags.json) io.out(evalJson(summary));
     });

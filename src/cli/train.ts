@@ -4,16 +4,22 @@
  * and validates arguments and calls `runTrain`; tests call it directly.
  */
 import { Adam, Generator, SGD, ValueError, createModel, getBackend, getModelSpec, type Optimizer } from '../index.js';
-import { createProgressReporter, fit, saveCheckpoint, type EpochResult } from '../node.js';
+import { createProgressReporter, fit, saveCheckpoint, type EpochResult, type LrScheduleName } from '../node.js';
 import { getDataset } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
 
 export type OptimizerName = 'sgd' | 'adam';
 
 /**
- * Defaults of `stride train`, chosen so that one epoch of LeNet-5 on all of
- * MNIST (inputs normalized by MNIST_MEAN / MNIST_STD) reaches >= 0.98 test
- * accuracy: SGD with momentum 0.9, lr 0.05, batch 64.
+ * Defaults of `stride train`, measured to reach >= 0.98 test accuracy after one
+ * epoch of LeNet-5 on all 60,000 MNIST images (inputs normalized by MNIST_MEAN
+ * and MNIST_STD): SGD lr 0.05, momentum 0.9, batch 64, with the learning rate
+ * decayed to 0 over the run by a per-step cosine. Measured (seed: accuracy):
+ * cosine 0: 0.9857, 1: 0.9829, 2: 0.9847. With a constant rate the same epoch
+ * ends below 0.98 (lr 0.05 batch 64: 0.9771; lr 0.02 batch 64: 0.9766; lr 0.02
+ * batch 32: 0.9754; lr 0.01 batch 32: 0.9797; Adam 0.001 batch 64: 0.9779):
+ * the noise of the last high-rate steps costs the last half percent, and the
+ * decay removes it.
  */
 export const TRAIN_DEFAULTS = {
   epochs: 1,
@@ -21,6 +27,7 @@ export const TRAIN_DEFAULTS = {
   optimizer: 'sgd' as OptimizerName,
   lr: { sgd: 0.05, adam: 0.001 } as Record<OptimizerName, number>,
   momentum: 0.9,
+  lrSchedule: 'cosine' as LrScheduleName,
   seed: 0,
 };
 
@@ -34,6 +41,8 @@ export interface TrainCommandOptions {
   lr?: number;
   /** SGD only; default 0.9. */
   momentum?: number;
+  /** Default 'cosine' (decay to 0 over the run, per step). */
+  lrSchedule?: LrScheduleName;
   /** Train on the first `limit` training images. */
   limit?: number;
   /** Evaluate on the first `testLimit` test images. */
@@ -53,6 +62,7 @@ export interface TrainSummary {
   lr: number;
   optimizer: OptimizerName;
   momentum: number | null;
+  lrSchedule: LrScheduleName;
   seed: number;
   backend: string;
   trainImages: number;
@@ -86,6 +96,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   if (options.momentum !== undefined && optimizerName !== 'sgd') throw new ValueError(`--momentum applies to --optimizer sgd only, not ${optimizerName}`);
   const lr = options.lr ?? TRAIN_DEFAULTS.lr[optimizerName];
   const momentum = optimizerName === 'sgd' ? (options.momentum ?? TRAIN_DEFAULTS.momentum) : null;
+  const lrSchedule = options.lrSchedule ?? TRAIN_DEFAULTS.lrSchedule;
   const seed = options.seed ?? TRAIN_DEFAULTS.seed;
   const out = options.out === undefined ? `runs/${options.model}-${options.dataset}/` : options.out;
 
@@ -102,7 +113,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
 
   io.out(
     `training ${options.model} on ${options.dataset}: ${trainImages} training images, ${testImages} test images; ` +
-      `${epochs} epoch${epochs === 1 ? '' : 's'}, batch ${batchSize}, ${optimizerName} lr ${lr}${momentum !== null ? ` momentum ${momentum}` : ''}, seed ${seed}, backend ${backend}`,
+      `${epochs} epoch${epochs === 1 ? '' : 's'}, batch ${batchSize}, ${optimizerName} lr ${lr}${momentum !== null ? ` momentum ${momentum}` : ''} (${lrSchedule} schedule), seed ${seed}, backend ${backend}`,
   );
   const reporter = createProgressReporter({ stream: io.progressStream, bar: options.progress ?? io.progressStream.isTTY === true, log: io.out });
   let result;
@@ -110,7 +121,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
     result = fit(model, {
       train: { images: train.images, labels: train.labels },
       test: { images: test.images, labels: test.labels },
-      epochs, batchSize, optimizer, generator, ...reporter.callbacks,
+      epochs, batchSize, optimizer, generator, lrSchedule, ...reporter.callbacks,
     });
   } finally {
     reporter.stop();
@@ -124,7 +135,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
       model: options.model,
       modelOptions,
       meta: {
-        dataset: options.dataset, epochs, batchSize, lr, optimizer: optimizerName, momentum, seed, backend,
+        dataset: options.dataset, epochs, batchSize, lr, optimizer: optimizerName, momentum, lrSchedule, seed, backend,
         trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
         trainLoss: result.history.map((h) => h.trainLoss), normalize: { mean: norm.mean, std: norm.std },
       },
@@ -132,7 +143,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
     io.out(`saved weights to ${checkpoint}`);
   }
   return {
-    model: options.model, dataset: options.dataset, epochs, batchSize, lr, optimizer: optimizerName, momentum, seed, backend,
+    model: options.model, dataset: options.dataset, epochs, batchSize, lr, optimizer: optimizerName, momentum, lrSchedule, seed, backend,
     trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
     trainLoss: result.history.map((h) => h.trainLoss),
     trainImagesPerSec: result.trainImagesPerSec, trainSeconds: result.trainSeconds,
@@ -147,7 +158,7 @@ export function trainJson(s: TrainSummary): string {
   const r = (x: number, d: number) => Number(x.toFixed(d));
   return JSON.stringify({
     model: s.model, dataset: s.dataset, epochs: s.epochs, batchSize: s.batchSize, lr: s.lr, optimizer: s.optimizer, momentum: s.momentum,
-    seed: s.seed, backend: s.backend, trainImages: s.trainImages, testImages: s.testImages,
+    lrSchedule: s.lrSchedule, seed: s.seed, backend: s.backend, trainImages: s.trainImages, testImages: s.testImages,
     testAccuracy: s.testAccuracy, testLoss: r(s.testLoss, 6), trainLoss: s.trainLoss.map((x) => r(x, 6)),
     trainImagesPerSec: r(s.trainImagesPerSec, 1), trainSeconds: r(s.trainSeconds, 2), evalSeconds: r(s.evalSeconds, 2), seconds: r(s.seconds, 2),
     checkpoint: s.checkpoint,

@@ -25,6 +25,7 @@ import { Optimizer } from '../optim/optimizer.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { RunningMean, countCorrect } from './metrics.js';
+import { lrMultiplier, type LrSchedule } from './schedule.js';
 
 /** Maps a batch's model output and labels to a scalar loss, mean-reduced over the batch (as crossEntropy's default). */
 export type LossFn = (output: Tensor, labels: Tensor) => Tensor;
@@ -48,6 +49,8 @@ export interface BatchInfo {
   batches: number;
   /** This batch's loss. */
   loss: number;
+  /** The learning rate this batch's step used. */
+  lr: number;
   /** Mean loss over the epoch so far (weighted by batch size). */
   meanLoss: number;
   /** Examples trained on so far this epoch, and in the whole epoch. */
@@ -92,6 +95,12 @@ export interface FitOptions {
   optimizer: Optimizer;
   /** Default crossEntropy. */
   lossFn?: LossFn;
+  /**
+   * How the learning rate changes over the run, as a multiple of the
+   * optimizer's lr, set before every step (default 'constant'). The
+   * optimizer's lr is put back to its starting value when fit returns.
+   */
+  lrSchedule?: LrSchedule;
   /** Shuffles the training set every epoch (default true). */
   shuffle?: boolean;
   /** Source of the shuffles (default: the global generator). */
@@ -115,7 +124,7 @@ export interface FitResult {
   test?: EvaluateResult;
 }
 
-const FIT_KEYS = ['train', 'test', 'epochs', 'batchSize', 'optimizer', 'lossFn', 'shuffle', 'generator', 'evalBatchSize', 'onEpochStart', 'onBatch', 'onEvaluateStart', 'onEpoch'];
+const FIT_KEYS = ['train', 'test', 'epochs', 'batchSize', 'optimizer', 'lossFn', 'lrSchedule', 'shuffle', 'generator', 'evalBatchSize', 'onEpochStart', 'onBatch', 'onEvaluateStart', 'onEpoch'];
 
 const defaultLoss: LossFn = (output, labels) => crossEntropy(output, labels);
 
@@ -142,8 +151,12 @@ export function fit(model: Module, options: FitOptions): FitResult {
   const evalBatchSize = options.evalBatchSize ?? 1000;
   if (!Number.isInteger(evalBatchSize) || evalBatchSize < 1) throw new ValueError(`fit: evalBatchSize must be a positive integer, got ${evalBatchSize}`);
   const generator = options.generator ?? defaultGenerator;
+  const multiplier = lrMultiplier(options.lrSchedule ?? 'constant');
 
   const loader = new DataLoader(train, { batchSize, shuffle: options.shuffle ?? true, generator });
+  const totalSteps = loader.length * epochs;
+  const baseLr = optimizer.lr;
+  let step = 0;
   const wasTraining = model.training;
   const history: EpochResult[] = [];
   let trainSeconds = 0;
@@ -171,14 +184,20 @@ export function fit(model: Module, options: FitOptions): FitResult {
           );
         }
         backward(loss);
+        const factor = multiplier(step, totalSteps);
+        if (!(typeof factor === 'number' && factor >= 0 && Number.isFinite(factor))) {
+          throw new ValueError(`fit: lrSchedule returned ${factor} at step ${step} of ${totalSteps}; expected a finite multiplier >= 0`);
+        }
+        optimizer.lr = baseLr * factor;
         optimizer.step();
+        step++;
         const n = x.shape[0];
         meanLoss.add(value, n);
         if (output.ndim === 2 && y.ndim === 1) correct += countCorrect(output, y);
         if (options.onBatch) {
           const seconds = (now() - start) / 1000;
           options.onBatch({
-            epoch, epochs, batch: index + 1, batches, loss: value, meanLoss: meanLoss.mean,
+            epoch, epochs, batch: index + 1, batches, loss: value, lr: optimizer.lr, meanLoss: meanLoss.mean,
             seen: meanLoss.count, images, imagesPerSec: meanLoss.count / Math.max(seconds, 1e-9), seconds,
           });
         }
@@ -199,6 +218,7 @@ export function fit(model: Module, options: FitOptions): FitResult {
     }
   } finally {
     model.train(wasTraining);
+    optimizer.lr = baseLr;
   }
   return {
     history,

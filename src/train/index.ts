@@ -5,3 +5,4 @@
  */
 export { fit, evaluate, type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type LossFn } from './fit.js';
 export { accuracy, countCorrect, RunningMean, formatDuration } from './metrics.js';
+export { lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName } from './schedule.js';

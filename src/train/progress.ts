@@ -59,7 +59,7 @@ export function createProgressReporter(options: ProgressReporterOptions = {}): P
         stream: stream as NodeJS.WriteStream,
         format: 'epoch {epoch} {bar} batch {value}/{total} | loss {loss} | {ips} images/s | ETA {etaText}',
         barsize: 24,
-        hideCursor: true,
+        hideCursor: false, // a Ctrl-C during the synchronous loop would leave the cursor hidden
         clearOnComplete: true,
         fps: 5,
         barCompleteChar: '\u2588',
