@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
-import { StrideError, getBackend, listBackends, models, ready, setBackend } from '../index.js';
+import { StrideError, getBackend, listBackends, models, setBackend } from '../index.js';
 import { LR_SCHEDULES, type LrScheduleName } from '../node.js';
 import { datasets } from './datasets.js';
 import { evalJson, runEval } from './eval.js';
@@ -56,7 +56,8 @@ function oneOf(names: string[], kind: string) {
 /** Selects the backend named by --backend (if any) and waits until it can run. */
 async function useBackend(name: string | undefined): Promise<void> {
   if (name !== undefined) setBackend(name);
-  await ready();
+  // Backends that compile their kernels asynchronously (wasm in a browser) say when they are ready.
+  await (getBackend() as { ready?: () => Promise<unknown> }).ready?.();
 }
 
 function backendOption(): Option {
