@@ -119,6 +119,16 @@ describe('stride CLI', () => {
       assert.equal(evalJson.backend, 'ref');
     });
 
+    test('an --out that cannot be created fails at once: exit 1, one line, no stack', async () => {
+      const file = join(dir, 'a-file');
+      await writeFile(file, 'x');
+      const r = await stride('train', 'lenet5', '--limit', '10', '--out', join(file, 'sub'));
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^error: ENOTDIR.*a-file/);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.equal(r.stdout, '', 'nothing was trained');
+    });
+
     test('eval of a corrupt checkpoint: exit 2, one line naming the file', async () => {
       const bad = join(dir, 'bad');
       await rm(bad, { recursive: true, force: true });

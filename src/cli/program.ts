@@ -122,8 +122,9 @@ Examples:
   $ stride eval --model runs/lenet5-mnist/
       reload the weights and measure the test accuracy
 
-Exit codes: 0 success; 1 unexpected error (a bug: the stack is printed);
-2 invalid arguments or input files (one line naming the problem).`,
+Exit codes: 0 success; 2 invalid arguments or input files (one line naming
+the problem); 1 anything else: the system refused (e.g. --out not writable;
+one line) or an unexpected error (a bug: the stack is printed).`,
     );
 
   const modelNames = Object.keys(models);
@@ -194,6 +195,11 @@ accuracy and the checkpoint's path end the output (before the --json line):
   return program;
 }
 
+/** An error from a system call (fs, net): it has an errno code like 'EACCES' and the call's name. */
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
 /** Runs the command line on `argv` (without node and the script) and returns the exit code. */
 export async function main(argv: string[], io: CliIO = consoleIO()): Promise<number> {
   const program = createProgram(io);
@@ -211,6 +217,11 @@ export async function main(argv: string[], io: CliIO = consoleIO()): Promise<num
     if (err instanceof StrideError) {
       io.err(`error: ${err.message}`);
       return EXIT_USAGE;
+    }
+    if (isSystemError(err)) {
+      // The operating system refused (a folder that cannot be written, a full disk...): not a bug, no stack.
+      io.err(`error: ${err.message}`);
+      return EXIT_FAILURE;
     }
     io.err(`stride: unexpected error (please report it):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return EXIT_FAILURE;

@@ -3,6 +3,9 @@
  * evaluates on the test split, saves the checkpoint. The command line parses
  * and validates arguments and calls `runTrain`; tests call it directly.
  */
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+
 import { Adam, Generator, SGD, ValueError, createModel, getBackend, getModelSpec, type Optimizer } from '../index.js';
 import { createProgressReporter, fit, saveCheckpoint, type EpochResult, type LrScheduleName } from '../node.js';
 import { getDataset } from './datasets.js';
@@ -99,6 +102,12 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const lrSchedule = options.lrSchedule ?? TRAIN_DEFAULTS.lrSchedule;
   const seed = options.seed ?? TRAIN_DEFAULTS.seed;
   const out = options.out === undefined ? `runs/${options.model}-${options.dataset}/` : options.out;
+
+  if (out !== null) {
+    // Fail before an epoch of work, not after: the folder must exist (it is created) and be writable.
+    await mkdir(out, { recursive: true });
+    await access(out, constants.W_OK);
+  }
 
   const norm = data.normalization;
   const [train, test] = await Promise.all([data.load('train', options.limit, norm), data.load('test', options.testLimit, norm)]);

@@ -3,7 +3,7 @@
  * process streams; exported from 'stride/node').
  *
  * On a TTY a bar shows the epoch, batch k/K, the running mean loss, images/s
- * and the ETA, redrawn at most ~5 times a second. Everywhere (TTY or not) one
+ * and the ETA of the training left in the run, redrawn at most ~5 times a second. Everywhere (TTY or not) one
  * short line per epoch is logged, so CI logs get a few lines, not bar frames.
  */
 import cliProgress from 'cli-progress';
@@ -70,7 +70,8 @@ export function createProgressReporter(options: ProgressReporterOptions = {}): P
 
     onBatch(info: BatchInfo) {
       if (!bar) return;
-      const remaining = info.images - info.seen;
+      // Training time left in the whole run at this epoch's speed (evaluation not included).
+      const remaining = info.images - info.seen + (info.epochs - info.epoch) * info.images;
       bar.update(info.batch, {
         loss: info.meanLoss.toFixed(4),
         ips: info.imagesPerSec.toFixed(0),
