@@ -20,10 +20,20 @@
  * and src/backends/ref/conv-fft.ts (kernels conv2dFFTForward / BackwardInput /
  * BackwardFilter). Spectra are held in float64 whatever the tensors' dtype.
  *
- * When is it faster? See docs/fft-convolution.md and bench/fft-vs-direct.ts
- * (ref backend). The FFT cost barely depends on the kernel size k while the
- * direct cost grows as k^2, so FFT wins from some k on; 3x3 kernels stay
- * faster directly.
+ * When is it faster? The direct cost grows as k^2 (N*Cout*Cin*H*W*k^2
+ * multiply-adds); the FFT cost barely depends on k (FFTs on a grid of
+ * nextPow2(H + k - 1) per side, products of N*Cout*Cin half spectra). Measured
+ * with bench/fft-vs-direct.ts (16 -> 16 channels, batch 4, 'same' padding,
+ * 64x64 and 128x128 images; table in docs/fft-convolution.md):
+ * - ref backend: the crossover lies between k = 3 and k = 5 for both sizes.
+ *   3x3 is about 2x faster directly; 5x5 is 1.2-1.5x faster by FFT (near even
+ *   at 128x128); 7x7 to 15x15 are 2.7-17x faster by FFT.
+ * - wasm (the default) and native backends: their direct kernels are 20-100x
+ *   faster than ref, while their FFT kernels are the ref ones, so FFT loses for
+ *   every k up to 15 (direct/fft 0.36-0.58 at k = 15; the k^2 extrapolation
+ *   puts the crossover near k = 20-25, which was not measured).
+ * The power-of-two grid costs up to 4x in area ('same' padding on 64x64 gives
+ * 128x128), and at small batches the Cout*Cin kernel transforms dominate.
  */
 import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';

@@ -116,10 +116,7 @@ export function rfft2Size(PH: number, PW: number): Rfft2Size {
   return { PH, PW, half, size: PH * half };
 }
 
-/**
- * Scratch rows reused across calls: one complex row of length max(PH, PW).
- * Allocated per call of the public functions; kept small.
- */
+/** One complex scratch row of length n (allocated per transform: small next to the planes). */
 function scratch(n: number): { re: Float64Array; im: Float64Array } {
   return { re: new Float64Array(n), im: new Float64Array(n) };
 }
