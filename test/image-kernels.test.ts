@@ -6,7 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Conv2d, Generator, ShapeError, Tensor, ValueError, applyImageKernel, conv2d, imageKernels, init, kernelTensor, nn, randn, tensor, type ImageKernelName } from '../src/index.js';
+import { Conv2d, Generator, ShapeError, Tensor, ValueError, applyImageKernel, conv2d, gradcheck, imageKernels, init, kernelTensor, nn, randn, tensor, type ImageKernelName } from '../src/index.js';
 
 const gen = new Generator(4);
 
@@ -138,6 +138,12 @@ describe('applyImageKernel', () => {
     const batch = applyImageKernel(rgb.reshape([1, 3, 5, 5]), 'sobelX', { padding: 0 });
     assert.deepEqual(batch.shape, [1, 3, 3, 3]);
     assert.deepEqual(batch.toFlatArray(), y.toFlatArray());
+  });
+
+  test('gradcheck: differentiable in the image (zero and reflect padding)', () => {
+    const img = randn([2, 4, 5], { generator: gen, dtype: 'float64' });
+    assert.equal(gradcheck((x) => applyImageKernel(x, 'sharpen'), [img]).passed, true);
+    assert.equal(gradcheck((x) => applyImageKernel(x, 'sobelX', { paddingMode: 'reflect' }), [img]).passed, true);
   });
 
   test('float64 images stay float64', () => {
