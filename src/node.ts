@@ -9,6 +9,8 @@
  * ```
  */
 import './ops/methods.js';
+// The Node platform of the wasm backend: worker threads, core count, relaxed SIMD on Node 20.
+import './backends/wasm/node.js';
 
 export { loadMnist, readIdxFile, type MnistData, type MnistOptions, type MnistSplit } from './data/index.js';
 export {

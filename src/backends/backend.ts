@@ -288,8 +288,27 @@ export interface KernelSignatures {
 
 export type KernelName = keyof KernelSignatures;
 
+/** What backendInfo() reports about a backend. */
+export interface BackendInfo {
+  name: string;
+  /** Threads the backend's kernels use (the calling one included). */
+  threads: number;
+  /** WebAssembly SIMD flavour: relaxed (fused multiply-add), plain, or none (not a wasm backend). */
+  simd: 'relaxed' | 'plain' | 'none';
+  /** Whether the threads share memory (wasm: SharedArrayBuffer available). */
+  sharedMemory?: boolean;
+  /** One line for humans (`stride info`). */
+  detail?: string;
+}
+
 export interface Backend {
   readonly name: string;
   /** One entry per kernel name: a missing kernel is a type error. */
   readonly kernels: { readonly [K in KernelName]: KernelSignatures[K] };
+  /** Describes the backend as it runs now; absent means one thread, no SIMD. */
+  info?(): BackendInfo;
+  /** Uses n threads (the calling one included); null restores the default (one per core). */
+  setThreads?(n: number | null): void;
+  /** Resolves once the backend can run its own kernels (the wasm backend compiles asynchronously in a browser's main thread). */
+  ready?(): Promise<void>;
 }

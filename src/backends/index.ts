@@ -1,11 +1,17 @@
 import { ValueError } from '../errors.js';
-import type { Backend } from './backend.js';
+import type { Backend, BackendInfo } from './backend.js';
 import { refBackend } from './ref/index.js';
+import { wasmAvailable, wasmBackend } from './wasm/index.js';
 
-export type { Backend, KernelName, KernelSignatures, Conv2dGeometry, Pool2dGeometry, UnaryOp, BinaryOp, ReduceOp } from './backend.js';
+export type { Backend, BackendInfo, KernelName, KernelSignatures, Conv2dGeometry, Pool2dGeometry, UnaryOp, BinaryOp, ReduceOp } from './backend.js';
 
 const registry = new Map<string, Backend>([[refBackend.name, refBackend]]);
 let current: Backend = refBackend;
+// wasm is the default wherever the engine has WebAssembly SIMD (DESIGN.md, decision 5).
+if (wasmAvailable()) {
+  registry.set(wasmBackend.name, wasmBackend);
+  current = wasmBackend;
+}
 /** True once setBackend was called: an explicit choice that preferBackend never overrides. */
 let chosenExplicitly = false;
 
@@ -19,11 +25,19 @@ export function listBackends(): string[] {
   return [...registry.keys()];
 }
 
-/** Selects the backend every op uses from now on. */
-export function setBackend(name: string): Backend {
+/** Options of setBackend. */
+export interface BackendOptions {
+  /** Threads for the backend's kernels, the calling one included (default: one per core). */
+  threads?: number;
+}
+
+/** Selects the backend every op uses from now on (and, with `threads`, how many threads it uses). */
+export function setBackend(name: string, options: BackendOptions = {}): Backend {
   const b = registry.get(name);
   if (!b) throw new ValueError(`setBackend: unknown backend '${name}'; available: ${listBackends().join(', ')}`);
+  if (options.threads !== undefined) checkThreads('setBackend', options.threads);
   current = b;
+  if (options.threads !== undefined) b.setThreads?.(options.threads);
   chosenExplicitly = true;
   return b;
 }
@@ -44,6 +58,29 @@ export function preferBackend(name: string): boolean {
 /** The backend in use. */
 export function getBackend(): Backend {
   return current;
+}
+
+function checkThreads(where: string, n: unknown): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+    throw new ValueError(`${where}: threads must be an integer >= 1, got ${String(n)}; use 1 for single-threaded kernels`);
+  }
+}
+
+/** Uses n threads (the calling one included) in every backend that has threads; null restores one per core. */
+export function setThreads(n: number | null): void {
+  if (n !== null) checkThreads('setThreads', n);
+  for (const b of registry.values()) b.setThreads?.(n);
+}
+
+/** The backend in use: its name, threads, SIMD flavour (what `stride info` prints). */
+export function backendInfo(): BackendInfo {
+  return current.info?.() ?? { name: current.name, threads: 1, simd: 'none' };
+}
+
+/** Resolves once the backend in use runs its own kernels (in a browser's main thread the wasm kernels compile asynchronously). */
+export async function ready(): Promise<BackendInfo> {
+  await current.ready?.();
+  return backendInfo();
 }
 
 /**

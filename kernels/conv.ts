@@ -1,0 +1,354 @@
+/**
+ * 2-D convolution through im2col + GEMM (see src/backends/ref/conv.ts for the
+ * readable version): for one image and one group,
+ *   col[(c*kH + i)*kW + j, oh*outW + ow] = x[c, oh*sH - pT + i*dH, ow*sW - pL + j*dW]  (0 outside)
+ *   y_g = W_g . col,   dcol = W_g^T . gy_g (then col2im),   dW_g += gy_g . col^T.
+ * A 1x1 kernel with stride 1 and no padding needs no im2col: col is x itself.
+ * Small input-channel counts (LeNet's first layer: 1 channel) use a direct
+ * kernel instead (conv2d_forward_direct).
+ *
+ * Each export works on the images n0 .. n1-1, so the host can split a batch
+ * over threads; `work` is this thread's scratch (see convWorkFloats).
+ * Geometry block `g` (i32): see the G_* offsets.
+ */
+import { sgemm, WORK_FLOATS } from './gemm';
+import { imin, imax, madd, madd1 } from './simd';
+
+const G_BATCH = 0;
+const G_INC = 1;
+const G_INH = 2;
+const G_INW = 3;
+const G_OUTC = 4;
+const G_KH = 5;
+const G_KW = 6;
+const G_SH = 7;
+const G_SW = 8;
+const G_PT = 9;
+const G_PL = 10;
+const G_DH = 11;
+const G_DW = 12;
+const G_GROUPS = 13;
+const G_OUTH = 14;
+const G_OUTW = 15;
+
+// @ts-ignore: decorator
+@inline function gi(g: usize, k: i32): i32 {
+  return load<i32>(g + (<usize>k << 2));
+}
+
+/** True when col would equal x: a 1x1 kernel, stride 1, no padding, output as large as the input. */
+function isPointwise(g: usize): bool {
+  return gi(g, G_KH) == 1 && gi(g, G_KW) == 1 && gi(g, G_SH) == 1 && gi(g, G_SW) == 1 &&
+    gi(g, G_PT) == 0 && gi(g, G_PL) == 0 && gi(g, G_OUTH) == gi(g, G_INH) && gi(g, G_OUTW) == gi(g, G_INW);
+}
+
+/** Floats of scratch per thread: one image-group's col (unless pointwise) and the GEMM's packing space. */
+export function convWorkFloats(g: usize): i32 {
+  const cg = gi(g, G_INC) / gi(g, G_GROUPS);
+  const kk = cg * gi(g, G_KH) * gi(g, G_KW);
+  const col = isPointwise(g) ? 0 : kk * gi(g, G_OUTH) * gi(g, G_OUTW);
+  return ((col + 15) & ~15) + WORK_FLOATS;
+}
+
+/** First output column ow whose tap at offset `off` (= j*dW - pL) lands inside [0, inW). */
+// @ts-ignore: decorator
+@inline function firstInside(off: i32, s: i32): i32 {
+  return off >= 0 ? 0 : (-off + s - 1) / s;
+}
+
+/** One past the last output column whose tap lands inside [0, inW), at most outW. */
+// @ts-ignore: decorator
+@inline function endInside(off: i32, s: i32, inW: i32, outW: i32): i32 {
+  const last = inW - 1 - off;
+  return last < 0 ? 0 : imin(outW, last / s + 1);
+}
+
+/** Copies n floats (small runs with a loop: memory.copy is a call). */
+// @ts-ignore: decorator
+@inline function copyRun(dst: usize, src: usize, n: i32): void {
+  if (n >= 32) {
+    memory.copy(dst, src, <usize>n << 2);
+    return;
+  }
+  let k = 0;
+  for (; k + 4 <= n; k += 4) v128.store(dst + (<usize>k << 2), v128.load(src + (<usize>k << 2)));
+  for (; k < n; k++) store<f32>(dst + (<usize>k << 2), load<f32>(src + (<usize>k << 2)));
+}
+
+/** Fills n floats with 0. */
+// @ts-ignore: decorator
+@inline function zeroRun(dst: usize, n: i32): void {
+  if (n >= 32) {
+    memory.fill(dst, 0, <usize>n << 2);
+    return;
+  }
+  const z = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) v128.store(dst + (<usize>k << 2), z);
+  for (; k < n; k++) store<f32>(dst + (<usize>k << 2), 0);
+}
+
+/** col (rows of length ldcol) from the cg channel planes starting at x. */
+function im2col(x: usize, cg: i32, g: usize, col: usize, ldcol: i32): void {
+  const inH = gi(g, G_INH), inW = gi(g, G_INW), kH = gi(g, G_KH), kW = gi(g, G_KW);
+  const sH = gi(g, G_SH), sW = gi(g, G_SW), pT = gi(g, G_PT), pL = gi(g, G_PL);
+  const dH = gi(g, G_DH), dW = gi(g, G_DW), outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
+  for (let c = 0; c < cg; c++) {
+    const plane = x + (<usize>(c * inH * inW) << 2);
+    for (let i = 0; i < kH; i++) {
+      for (let j = 0; j < kW; j++) {
+        const row = col + (<usize>(((c * kH + i) * kW + j) * ldcol) << 2);
+        const off = j * dW - pL;
+        const lo = imin(firstInside(off, sW), outW);
+        const hi = imax(lo, endInside(off, sW, inW, outW));
+        for (let oh = 0; oh < outH; oh++) {
+          const ih = oh * sH - pT + i * dH;
+          const dst = row + (<usize>(oh * outW) << 2);
+          if (ih < 0 || ih >= inH) {
+            zeroRun(dst, outW);
+            continue;
+          }
+          const src = plane + (<usize>(ih * inW) << 2);
+          if (lo > 0) zeroRun(dst, lo);
+          if (sW == 1) {
+            copyRun(dst + (<usize>lo << 2), src + (<usize>(lo + off) << 2), hi - lo);
+          } else {
+            for (let ow = lo; ow < hi; ow++) {
+              store<f32>(dst + (<usize>ow << 2), load<f32>(src + (<usize>(ow * sW + off) << 2)));
+            }
+          }
+          if (hi < outW) zeroRun(dst + (<usize>hi << 2), outW - hi);
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: adds every col entry onto the input position it came from (x planes accumulate). */
+function col2im(col: usize, ldcol: i32, cg: i32, g: usize, x: usize): void {
+  const inH = gi(g, G_INH), inW = gi(g, G_INW), kH = gi(g, G_KH), kW = gi(g, G_KW);
+  const sH = gi(g, G_SH), sW = gi(g, G_SW), pT = gi(g, G_PT), pL = gi(g, G_PL);
+  const dH = gi(g, G_DH), dW = gi(g, G_DW), outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
+  for (let c = 0; c < cg; c++) {
+    const plane = x + (<usize>(c * inH * inW) << 2);
+    for (let i = 0; i < kH; i++) {
+      for (let j = 0; j < kW; j++) {
+        const row = col + (<usize>(((c * kH + i) * kW + j) * ldcol) << 2);
+        const off = j * dW - pL;
+        const lo = firstInside(off, sW);
+        const hi = endInside(off, sW, inW, outW);
+        if (hi <= lo) continue;
+        for (let oh = 0; oh < outH; oh++) {
+          const ih = oh * sH - pT + i * dH;
+          if (ih < 0 || ih >= inH) continue;
+          const src = row + (<usize>(oh * outW) << 2);
+          const dst = plane + (<usize>(ih * inW) << 2);
+          if (sW == 1) {
+            const d = dst + (<usize>(lo + off) << 2);
+            const s = src + (<usize>lo << 2);
+            const n = hi - lo;
+            let k = 0;
+            for (; k + 4 <= n; k += 4) {
+              const o = <usize>k << 2;
+              v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));
+            }
+            for (; k < n; k++) {
+              const o = <usize>k << 2;
+              store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
+            }
+          } else {
+            for (let ow = lo; ow < hi; ow++) {
+              const p = dst + (<usize>(ow * sW + off) << 2);
+              store<f32>(p, load<f32>(p) + load<f32>(src + (<usize>ow << 2)));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** y[n] = conv(x[n], w) + bias for n in n0 .. n1-1 (bias 0 = none). */
+export function conv2d_forward(x: usize, w: usize, bias: usize, y: usize, g: usize, n0: i32, n1: i32, work: usize): void {
+  const inC = gi(g, G_INC), inHW = gi(g, G_INH) * gi(g, G_INW), outC = gi(g, G_OUTC), groups = gi(g, G_GROUPS);
+  const outHW = gi(g, G_OUTH) * gi(g, G_OUTW);
+  const cg = inC / groups, ocg = outC / groups;
+  const kk = cg * gi(g, G_KH) * gi(g, G_KW);
+  const pointwise = isPointwise(g);
+  const col = work;
+  const gemmWork = work + (<usize>(pointwise ? 0 : (kk * outHW + 15) & ~15) << 2);
+  for (let n = n0; n < n1; n++) {
+    for (let gr = 0; gr < groups; gr++) {
+      const xg = x + (<usize>((n * inC + gr * cg) * inHW) << 2);
+      let b = xg;
+      if (!pointwise) {
+        im2col(xg, cg, g, col, outHW);
+        b = col;
+      }
+      const yg = y + (<usize>((n * outC + gr * ocg) * outHW) << 2);
+      sgemm(false, false, ocg, outHW, kk, 1, w + (<usize>(gr * ocg * kk) << 2), kk, b, outHW, 0, yg, outHW, 0, ocg, 0, outHW, gemmWork);
+    }
+    if (bias) addBias(y + (<usize>(n * outC * outHW) << 2), bias, outC, outHW);
+  }
+}
+
+/** y[oc, p] += bias[oc] over outC planes of hw values. */
+function addBias(y: usize, bias: usize, outC: i32, hw: i32): void {
+  for (let oc = 0; oc < outC; oc++) {
+    const b = load<f32>(bias + (<usize>oc << 2));
+    const vb = f32x4.splat(b);
+    const p = y + (<usize>(oc * hw) << 2);
+    let k = 0;
+    for (; k + 4 <= hw; k += 4) v128.store(p + (<usize>k << 2), f32x4.add(v128.load(p + (<usize>k << 2)), vb));
+    for (; k < hw; k++) store<f32>(p + (<usize>k << 2), load<f32>(p + (<usize>k << 2)) + b);
+  }
+}
+
+/**
+ * Direct convolution for few input channels per group (LeNet's 1-channel
+ * first layer), stride 1 and no dilation: for each output channel, each tap
+ * (c, i, j) adds w * (a shifted input row) to the output rows, four columns
+ * at a time. Needs no scratch.
+ */
+export function conv2d_forward_direct(x: usize, w: usize, bias: usize, y: usize, g: usize, n0: i32, n1: i32): void {
+  const inC = gi(g, G_INC), inH = gi(g, G_INH), inW = gi(g, G_INW), outC = gi(g, G_OUTC), groups = gi(g, G_GROUPS);
+  const kH = gi(g, G_KH), kW = gi(g, G_KW), pT = gi(g, G_PT), pL = gi(g, G_PL);
+  const outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
+  const cg = inC / groups, ocg = outC / groups;
+  const outHW = outH * outW;
+  for (let n = n0; n < n1; n++) {
+    for (let oc = 0; oc < outC; oc++) {
+      const gr = oc / ocg;
+      const yp = y + (<usize>((n * outC + oc) * outHW) << 2);
+      const b: f32 = bias ? load<f32>(bias + (<usize>oc << 2)) : 0;
+      const vb = f32x4.splat(b);
+      let k = 0;
+      for (; k + 4 <= outHW; k += 4) v128.store(yp + (<usize>k << 2), vb);
+      for (; k < outHW; k++) store<f32>(yp + (<usize>k << 2), b);
+      for (let c = 0; c < cg; c++) {
+        const xp = x + (<usize>((n * inC + gr * cg + c) * inH * inW) << 2);
+        const wp = w + (<usize>((oc * cg + c) * kH * kW) << 2);
+        for (let i = 0; i < kH; i++) {
+          // output rows whose tap row i lands inside the input
+          const ohLo = imax(0, pT - i);
+          const ohHi = imin(outH, inH + pT - i);
+          for (let j = 0; j < kW; j++) {
+            const wv: f32 = load<f32>(wp + (<usize>(i * kW + j) << 2));
+            const vw = f32x4.splat(wv);
+            const off = j - pL;
+            const lo = firstInside(off, 1);
+            const hi = endInside(off, 1, inW, outW);
+            if (hi <= lo) continue;
+            for (let oh = ohLo; oh < ohHi; oh++) {
+              const src = xp + (<usize>((oh - pT + i) * inW + lo + off) << 2);
+              const dst = yp + (<usize>(oh * outW + lo) << 2);
+              const len = hi - lo;
+              let q = 0;
+              for (; q + 4 <= len; q += 4) {
+                const o = <usize>q << 2;
+                v128.store(dst + o, madd(v128.load(src + o), vw, v128.load(dst + o)));
+              }
+              for (; q < len; q++) {
+                const o = <usize>q << 2;
+                store<f32>(dst + o, madd1(load<f32>(src + o), wv, load<f32>(dst + o)));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** gx[n] = dL/dx[n] for n in n0 .. n1-1 (overwritten). */
+export function conv2d_backward_input(gy: usize, w: usize, gx: usize, g: usize, n0: i32, n1: i32, work: usize): void {
+  const inC = gi(g, G_INC), inHW = gi(g, G_INH) * gi(g, G_INW), outC = gi(g, G_OUTC), groups = gi(g, G_GROUPS);
+  const outHW = gi(g, G_OUTH) * gi(g, G_OUTW);
+  const cg = inC / groups, ocg = outC / groups;
+  const kk = cg * gi(g, G_KH) * gi(g, G_KW);
+  const pointwise = isPointwise(g);
+  const col = work;
+  const gemmWork = work + (<usize>(pointwise ? 0 : (kk * outHW + 15) & ~15) << 2);
+  for (let n = n0; n < n1; n++) {
+    const gxn = x_at(gx, n * inC * inHW);
+    if (!pointwise) memory.fill(gxn, 0, <usize>(inC * inHW) << 2);
+    for (let gr = 0; gr < groups; gr++) {
+      const wg = w + (<usize>(gr * ocg * kk) << 2);
+      const gyg = gy + (<usize>((n * outC + gr * ocg) * outHW) << 2);
+      const gxg = gxn + (<usize>(gr * cg * inHW) << 2);
+      if (pointwise) {
+        sgemm(true, false, kk, outHW, ocg, 1, wg, kk, gyg, outHW, 0, gxg, outHW, 0, kk, 0, outHW, gemmWork);
+      } else {
+        sgemm(true, false, kk, outHW, ocg, 1, wg, kk, gyg, outHW, 0, col, outHW, 0, kk, 0, outHW, gemmWork);
+        col2im(col, outHW, cg, g, gxg);
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function x_at(p: usize, i: i32): usize {
+  return p + (<usize>i << 2);
+}
+
+/**
+ * gw = sum over n in n0 .. n1-1 of dL/dw for image n; added onto gw when
+ * `accumulate`, otherwise gw is overwritten.
+ */
+export function conv2d_backward_filter(x: usize, gy: usize, gw: usize, g: usize, n0: i32, n1: i32, work: usize, accumulate: bool): void {
+  const inC = gi(g, G_INC), inHW = gi(g, G_INH) * gi(g, G_INW), outC = gi(g, G_OUTC), groups = gi(g, G_GROUPS);
+  const outHW = gi(g, G_OUTH) * gi(g, G_OUTW);
+  const cg = inC / groups, ocg = outC / groups;
+  const kk = cg * gi(g, G_KH) * gi(g, G_KW);
+  const pointwise = isPointwise(g);
+  const col = work;
+  const gemmWork = work + (<usize>(pointwise ? 0 : (kk * outHW + 15) & ~15) << 2);
+  if (n1 <= n0) {
+    if (!accumulate) memory.fill(gw, 0, <usize>(outC * kk) << 2);
+    return;
+  }
+  for (let n = n0; n < n1; n++) {
+    const beta: f32 = n == n0 && !accumulate ? 0 : 1;
+    for (let gr = 0; gr < groups; gr++) {
+      const xg = x + (<usize>((n * inC + gr * cg) * inHW) << 2);
+      let b = xg;
+      if (!pointwise) {
+        im2col(xg, cg, g, col, outHW);
+        b = col;
+      }
+      const gyg = gy + (<usize>((n * outC + gr * ocg) * outHW) << 2);
+      sgemm(false, true, ocg, kk, outHW, 1, gyg, outHW, b, outHW, beta, gw + (<usize>(gr * ocg * kk) << 2), kk, 0, ocg, 0, kk, gemmWork);
+    }
+  }
+}
+
+/** gb[oc] = sum over n, p of gy[n, oc, p] (sums of each plane in f32x4, accumulated in f64). */
+export function conv2d_bias_grad(gy: usize, batch: i32, outC: i32, hw: i32, gb: usize): void {
+  for (let oc = 0; oc < outC; oc++) {
+    let total: f64 = 0;
+    for (let n = 0; n < batch; n++) {
+      const p = gy + (<usize>((n * outC + oc) * hw) << 2);
+      let acc = f32x4.splat(0);
+      let k = 0;
+      for (; k + 4 <= hw; k += 4) acc = f32x4.add(acc, v128.load(p + (<usize>k << 2)));
+      let s: f64 = <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) +
+        <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+      for (; k < hw; k++) s += <f64>load<f32>(p + (<usize>k << 2));
+      total += s;
+    }
+    store<f32>(gb + (<usize>oc << 2), <f32>total);
+  }
+}
+
+/** dst[i] += src[i] for i < n. */
+export function add_into(dst: usize, src: usize, n: i32): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const o = <usize>k << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  for (; k < n; k++) {
+    const o = <usize>k << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+  }
+}

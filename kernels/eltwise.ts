@@ -1,0 +1,276 @@
+/**
+ * Element-wise kernels, reductions and softmax (same semantics as
+ * src/backends/ref/elementwise.ts and reduce.ts). Functions that need
+ * transcendentals (softmax) compute in f64 like the reference, so the
+ * results round to the same float32 values.
+ */
+
+// Unary op codes (host: src/backends/wasm/kernels.ts).
+const U_NEG = 0;
+const U_ABS = 1;
+const U_RELU = 2;
+const U_LEAKY = 3;
+const U_SQUARE = 4;
+const U_SQRT = 5;
+const U_RECIP = 6;
+const U_CLAMP = 7;
+const U_SIGN = 8;
+
+/** out[i] = f(x[i]) for i in i0 .. i1-1; a and b are the op's scalars (slope, clamp bounds). */
+export function unary(op: i32, x: usize, out: usize, i0: i32, i1: i32, a: f32, b: f32): void {
+  const zero = f32x4.splat(0);
+  const va = f32x4.splat(a);
+  const vb = f32x4.splat(b);
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    let r: v128;
+    switch (op) {
+      case U_NEG: r = f32x4.neg(v); break;
+      case U_ABS: r = f32x4.abs(v); break;
+      case U_RELU: r = v128.bitselect(v, zero, f32x4.gt(v, zero)); break; // x > 0 ? x : 0 (NaN -> 0)
+      case U_LEAKY: r = v128.bitselect(v, f32x4.mul(v, va), f32x4.gt(v, zero)); break;
+      case U_SQUARE: r = f32x4.mul(v, v); break;
+      case U_SQRT: r = f32x4.sqrt(v); break;
+      case U_RECIP: r = f32x4.div(f32x4.splat(1), v); break;
+      case U_CLAMP: {
+        // v < lo ? lo : v > hi ? hi : v (NaN stays NaN)
+        const hiSel = v128.bitselect(vb, v, f32x4.gt(v, vb));
+        r = v128.bitselect(va, hiSel, f32x4.lt(v, va));
+        break;
+      }
+      default: { // U_SIGN: -1, 0 (keeping -0 / +0 as Math.sign does), 1, NaN
+        const pos = f32x4.gt(v, zero);
+        const neg = f32x4.lt(v, zero);
+        r = v128.bitselect(f32x4.splat(1), v128.bitselect(f32x4.splat(-1), v, neg), pos);
+      }
+    }
+    v128.store(out + o, r);
+  }
+  for (; i < i1; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    let r: f32;
+    switch (op) {
+      case U_NEG: r = -v; break;
+      case U_ABS: r = Mathf.abs(v); break;
+      case U_RELU: r = v > 0 ? v : 0; break;
+      case U_LEAKY: r = v > 0 ? v : a * v; break;
+      case U_SQUARE: r = v * v; break;
+      case U_SQRT: r = Mathf.sqrt(v); break;
+      case U_RECIP: r = 1 / v; break;
+      case U_CLAMP: r = v < a ? a : v > b ? b : v; break;
+      default: r = v > 0 ? 1 : v < 0 ? -1 : v;
+    }
+    store<f32>(out + o, r);
+  }
+}
+
+/** gx[i] = gy[i] * f'(x[i]) for the unary ops above (sign: 0; sqrt and reciprocal use y). */
+export function unary_backward(op: i32, x: usize, y: usize, gy: usize, gx: usize, i0: i32, i1: i32, a: f32, b: f32): void {
+  const zero = f32x4.splat(0);
+  const va = f32x4.splat(a);
+  const vb = f32x4.splat(b);
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    const g = v128.load(gy + o);
+    let r: v128;
+    switch (op) {
+      case U_NEG: r = f32x4.neg(g); break;
+      case U_RELU: r = v128.bitselect(g, zero, f32x4.gt(v, zero)); break;
+      case U_LEAKY: r = v128.bitselect(g, f32x4.mul(g, va), f32x4.gt(v, zero)); break;
+      case U_SQUARE: r = f32x4.mul(f32x4.add(v, v), g); break;
+      case U_CLAMP: r = v128.and(g, v128.and(f32x4.ge(v, va), f32x4.le(v, vb))); break;
+      default: r = zero; // U_SIGN
+    }
+    v128.store(gx + o, r);
+  }
+  for (; i < i1; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    const g = load<f32>(gy + o);
+    let r: f32;
+    switch (op) {
+      case U_NEG: r = -g; break;
+      case U_RELU: r = v > 0 ? g : 0; break;
+      case U_LEAKY: r = v > 0 ? g : a * g; break;
+      case U_SQUARE: r = (v + v) * g; break;
+      case U_CLAMP: r = v >= a && v <= b ? g : 0; break;
+      default: r = 0;
+    }
+    store<f32>(gx + o, r);
+  }
+}
+
+// Binary op codes.
+const B_ADD = 0;
+const B_SUB = 1;
+const B_MUL = 2;
+const B_DIV = 3;
+const B_MAX = 4;
+const B_MIN = 5;
+const B_EQ = 6;
+const B_NE = 7;
+const B_LT = 8;
+const B_LE = 9;
+const B_GT = 10;
+const B_GE = 11;
+
+// @ts-ignore: decorator
+@inline function bin4(op: i32, x: v128, y: v128): v128 {
+  const one = f32x4.splat(1);
+  switch (op) {
+    case B_ADD: return f32x4.add(x, y);
+    case B_SUB: return f32x4.sub(x, y);
+    case B_MUL: return f32x4.mul(x, y);
+    case B_DIV: return f32x4.div(x, y);
+    case B_MAX: case B_MIN: {
+      // a > b ? a : b (a < b for min), NaN if either is NaN
+      const pick = op == B_MAX ? f32x4.gt(x, y) : f32x4.lt(x, y);
+      const r = v128.bitselect(x, y, pick);
+      const nan = v128.or(f32x4.ne(x, x), f32x4.ne(y, y));
+      return v128.bitselect(f32x4.add(x, y), r, nan);
+    }
+    case B_EQ: return v128.and(f32x4.eq(x, y), one);
+    case B_NE: return v128.and(f32x4.ne(x, y), one);
+    case B_LT: return v128.and(f32x4.lt(x, y), one);
+    case B_LE: return v128.and(f32x4.le(x, y), one);
+    case B_GT: return v128.and(f32x4.gt(x, y), one);
+    default: return v128.and(f32x4.ge(x, y), one);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function bin1(op: i32, x: f32, y: f32): f32 {
+  switch (op) {
+    case B_ADD: return x + y;
+    case B_SUB: return x - y;
+    case B_MUL: return x * y;
+    case B_DIV: return x / y;
+    case B_MAX: return x != x || y != y ? NaN : x > y ? x : y;
+    case B_MIN: return x != x || y != y ? NaN : x < y ? x : y;
+    case B_EQ: return x == y ? 1 : 0;
+    case B_NE: return x != y ? 1 : 0;
+    case B_LT: return x < y ? 1 : 0;
+    case B_LE: return x <= y ? 1 : 0;
+    case B_GT: return x > y ? 1 : 0;
+    default: return x >= y ? 1 : 0;
+  }
+}
+
+/**
+ * out[i] = a[i] (op) b[i] for i in i0 .. i1-1. mode 0: both full; 1: b is a
+ * scalar (b[0]); 2: a is a scalar (a[0]).
+ */
+export function binary(op: i32, a: usize, b: usize, out: usize, mode: i32, i0: i32, i1: i32): void {
+  const sa = mode == 2;
+  const sb = mode == 1;
+  const va = v128.load32_splat(a);
+  const vb = v128.load32_splat(b);
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const o = <usize>i << 2;
+    const x = sa ? va : v128.load(a + o);
+    const y = sb ? vb : v128.load(b + o);
+    v128.store(out + o, bin4(op, x, y));
+  }
+  for (; i < i1; i++) {
+    const o = <usize>i << 2;
+    const x = sa ? load<f32>(a) : load<f32>(a + o);
+    const y = sb ? load<f32>(b) : load<f32>(b + o);
+    store<f32>(out + o, bin1(op, x, y));
+  }
+}
+
+/**
+ * Sum of the middle axis of x viewed as [outer, size, inner] into out
+ * [outer, inner], accumulated in f64 (as the reference).
+ */
+export function reduce_sum(x: usize, outer: i32, size: i32, inner: i32, out: usize, acc: usize): void {
+  for (let o = 0; o < outer; o++) {
+    const base = x + (<usize>(o * size * inner) << 2);
+    if (inner == 1) {
+      let s: f64 = 0;
+      let k = 0;
+      let v2 = f64x2.splat(0);
+      let w2 = f64x2.splat(0);
+      for (; k + 4 <= size; k += 4) {
+        const v = v128.load(base + (<usize>k << 2));
+        v2 = f64x2.add(v2, f64x2.promote_low_f32x4(v));
+        w2 = f64x2.add(w2, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+      }
+      const t = f64x2.add(v2, w2);
+      s = f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
+      for (; k < size; k++) s += <f64>load<f32>(base + (<usize>k << 2));
+      store<f32>(out + (<usize>o << 2), <f32>s);
+      continue;
+    }
+    // acc: inner f64 partial sums
+    memory.fill(acc, 0, <usize>inner << 3);
+    for (let s = 0; s < size; s++) {
+      const row = base + (<usize>(s * inner) << 2);
+      let i = 0;
+      for (; i + 2 <= inner; i += 2) {
+        const p = acc + (<usize>i << 3);
+        const two = v128.load64_zero(row + (<usize>i << 2));
+        v128.store(p, f64x2.add(v128.load(p), f64x2.promote_low_f32x4(two)));
+      }
+      for (; i < inner; i++) {
+        const p = acc + (<usize>i << 3);
+        store<f64>(p, load<f64>(p) + <f64>load<f32>(row + (<usize>i << 2)));
+      }
+    }
+    const ob = out + (<usize>(o * inner) << 2);
+    for (let i = 0; i < inner; i++) store<f32>(ob + (<usize>i << 2), <f32>load<f64>(acc + (<usize>i << 3)));
+  }
+}
+
+/**
+ * Softmax (log-softmax when `log`) along the middle axis of [outer, size,
+ * inner], max-subtracted, in f64.
+ */
+export function softmax(x: usize, outer: i32, size: i32, inner: i32, log: bool, out: usize): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = <usize>(o * size * inner + i);
+      const st = <usize>inner << 2;
+      const xp = x + (base << 2);
+      const op = out + (base << 2);
+      let m: f64 = -Infinity;
+      for (let s = 0; s < size; s++) m = Math.max(m, <f64>load<f32>(xp + <usize>s * st));
+      let sum: f64 = 0;
+      for (let s = 0; s < size; s++) sum += Math.exp(<f64>load<f32>(xp + <usize>s * st) - m);
+      if (log) {
+        const lse = Math.log(sum);
+        for (let s = 0; s < size; s++) store<f32>(op + <usize>s * st, <f32>(<f64>load<f32>(xp + <usize>s * st) - m - lse));
+      } else {
+        for (let s = 0; s < size; s++) store<f32>(op + <usize>s * st, <f32>(Math.exp(<f64>load<f32>(xp + <usize>s * st) - m) / sum));
+      }
+    }
+  }
+}
+
+/** softmax: gx = y (gy - sum(gy y)); log-softmax: gx = gy - e^y sum(gy). */
+export function softmax_backward(y: usize, gy: usize, outer: i32, size: i32, inner: i32, log: bool, gx: usize): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = <usize>(o * size * inner + i) << 2;
+      const st = <usize>inner << 2;
+      let dot: f64 = 0;
+      for (let s = 0; s < size; s++) {
+        const k = base + <usize>s * st;
+        const g = <f64>load<f32>(gy + k);
+        dot += log ? g : g * <f64>load<f32>(y + k);
+      }
+      for (let s = 0; s < size; s++) {
+        const k = base + <usize>s * st;
+        const g = <f64>load<f32>(gy + k);
+        const yv = <f64>load<f32>(y + k);
+        store<f32>(gx + k, <f32>(log ? g - Math.exp(yv) * dot : yv * (g - dot)));
+      }
+    }
+  }
+}

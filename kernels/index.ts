@@ -1,0 +1,13 @@
+/**
+ * The entry of the WebAssembly kernels (compiled by scripts/build-wasm.mjs).
+ * Every export takes byte addresses into the memory the host manages; no
+ * kernel allocates.
+ */
+export { sgemm, gemmWorkFloats } from './gemm';
+export {
+  convWorkFloats, conv2d_forward, conv2d_forward_direct, conv2d_backward_input, conv2d_backward_filter,
+  conv2d_bias_grad, add_into,
+} from './conv';
+export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward, plane_mean, plane_mean_backward } from './pool';
+export { unary, unary_backward, binary, reduce_sum, softmax, softmax_backward } from './eltwise';
+export { bn_stats, bn_forward, bn_backward } from './batchnorm';

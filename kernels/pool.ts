@@ -1,0 +1,192 @@
+/**
+ * Max and average pooling of planes p0 .. p1-1 (same semantics as
+ * src/backends/ref/pool.ts). Geometry block `g` (i32): planes, inH, inW, kH,
+ * kW, strideH, strideW, padTop, padLeft, dilationH, dilationW, outH, outW.
+ */
+import { imax, imin } from './simd';
+
+// @ts-ignore: decorator
+@inline function gi(g: usize, k: i32): i32 {
+  return load<i32>(g + (<usize>k << 2));
+}
+
+/**
+ * Max pooling; padding is -infinity. The first maximum wins ties; a NaN wins
+ * (and ends the window), as in PyTorch. argmax gets the in-plane index of the
+ * winner, -1 for a window that sees no input.
+ */
+export function maxpool2d_forward(x: usize, y: usize, argmax: usize, g: usize, p0: i32, p1: i32): void {
+  const inH = gi(g, 1), inW = gi(g, 2), kH = gi(g, 3), kW = gi(g, 4), sH = gi(g, 5), sW = gi(g, 6);
+  const pT = gi(g, 7), pL = gi(g, 8), dH = gi(g, 9), dW = gi(g, 10), outH = gi(g, 11), outW = gi(g, 12);
+  const inHW = inH * inW, outHW = outH * outW;
+  const simple2x2 = kH == 2 && kW == 2 && sH == 2 && sW == 2 && pT == 0 && pL == 0 && dH == 1 && dW == 1 &&
+    2 * outH <= inH && 2 * outW <= inW;
+  for (let p = p0; p < p1; p++) {
+    const xb = x + (<usize>(p * inHW) << 2);
+    const yb = y + (<usize>(p * outHW) << 2);
+    const ab = argmax + (<usize>(p * outHW) << 2);
+    if (simple2x2) {
+      for (let oh = 0; oh < outH; oh++) {
+        const r0 = xb + (<usize>(2 * oh * inW) << 2);
+        const r1 = r0 + (<usize>inW << 2);
+        for (let ow = 0; ow < outW; ow++) {
+          const c = <usize>(2 * ow) << 2;
+          const i0 = 2 * oh * inW + 2 * ow;
+          let best = load<f32>(r0 + c);
+          let idx = i0;
+          if (best == best) {
+            const b = load<f32>(r0 + c, 4);
+            if (b > best || b != b) { best = b; idx = i0 + 1; }
+            if (best == best) {
+              const d = load<f32>(r1 + c);
+              if (d > best || d != d) { best = d; idx = i0 + inW; }
+              if (best == best) {
+                const e = load<f32>(r1 + c, 4);
+                if (e > best || e != e) { best = e; idx = i0 + inW + 1; }
+              }
+            }
+          }
+          store<f32>(yb + (<usize>(oh * outW + ow) << 2), best);
+          store<i32>(ab + (<usize>(oh * outW + ow) << 2), idx);
+        }
+      }
+      continue;
+    }
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = oh * sH - pT;
+      for (let ow = 0; ow < outW; ow++) {
+        const w0 = ow * sW - pL;
+        let best: f32 = -Infinity;
+        let idx = -1;
+        for (let i = 0; i < kH; i++) {
+          const ih = h0 + i * dH;
+          if (ih < 0 || ih >= inH) continue;
+          for (let j = 0; j < kW; j++) {
+            const iw = w0 + j * dW;
+            if (iw < 0 || iw >= inW) continue;
+            const v = load<f32>(xb + (<usize>(ih * inW + iw) << 2));
+            if (v > best || v != v || idx < 0) {
+              best = v;
+              idx = ih * inW + iw;
+              if (v != v) break;
+            }
+          }
+          if (best != best) break;
+        }
+        store<f32>(yb + (<usize>(oh * outW + ow) << 2), best);
+        store<i32>(ab + (<usize>(oh * outW + ow) << 2), idx);
+      }
+    }
+  }
+}
+
+/** gx = 0, then gx[winner] += gy for every window (planes p0 .. p1-1). */
+export function maxpool2d_backward(gy: usize, argmax: usize, gx: usize, g: usize, p0: i32, p1: i32): void {
+  const inHW = gi(g, 1) * gi(g, 2), outHW = gi(g, 11) * gi(g, 12);
+  memory.fill(gx + (<usize>(p0 * inHW) << 2), 0, <usize>((p1 - p0) * inHW) << 2);
+  for (let p = p0; p < p1; p++) {
+    const xb = gx + (<usize>(p * inHW) << 2);
+    const yb = gy + (<usize>(p * outHW) << 2);
+    const ab = argmax + (<usize>(p * outHW) << 2);
+    for (let o = 0; o < outHW; o++) {
+      const idx = load<i32>(ab + (<usize>o << 2));
+      if (idx >= 0) {
+        const q = xb + (<usize>idx << 2);
+        store<f32>(q, load<f32>(q) + load<f32>(yb + (<usize>o << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * Average pooling. Each window is clipped first to the padded input (its size
+ * then is the countIncludePad divisor), then to the input.
+ */
+export function avgpool2d_forward(x: usize, y: usize, g: usize, countIncludePad: bool, p0: i32, p1: i32): void {
+  const inH = gi(g, 1), inW = gi(g, 2), kH = gi(g, 3), kW = gi(g, 4), sH = gi(g, 5), sW = gi(g, 6);
+  const pT = gi(g, 7), pL = gi(g, 8), outH = gi(g, 11), outW = gi(g, 12);
+  const inHW = inH * inW, outHW = outH * outW;
+  for (let p = p0; p < p1; p++) {
+    const xb = x + (<usize>(p * inHW) << 2);
+    const yb = y + (<usize>(p * outHW) << 2);
+    for (let oh = 0; oh < outH; oh++) {
+      let h0 = oh * sH - pT;
+      let h1 = imin(h0 + kH, inH + pT);
+      const ph = h1 - h0;
+      h0 = imax(h0, 0);
+      h1 = imin(h1, inH);
+      for (let ow = 0; ow < outW; ow++) {
+        let w0 = ow * sW - pL;
+        let w1 = imin(w0 + kW, inW + pL);
+        const padded = ph * (w1 - w0);
+        w0 = imax(w0, 0);
+        w1 = imin(w1, inW);
+        const divisor = countIncludePad ? padded : (h1 - h0) * (w1 - w0);
+        let s: f64 = 0;
+        for (let ih = h0; ih < h1; ih++) {
+          const r = xb + (<usize>(ih * inW) << 2);
+          for (let iw = w0; iw < w1; iw++) s += <f64>load<f32>(r + (<usize>iw << 2));
+        }
+        store<f32>(yb + (<usize>(oh * outW + ow) << 2), divisor > 0 ? <f32>(s / <f64>divisor) : 0);
+      }
+    }
+  }
+}
+
+/** gx = 0, then gy / divisor spread over each window. */
+export function avgpool2d_backward(gy: usize, gx: usize, g: usize, countIncludePad: bool, p0: i32, p1: i32): void {
+  const inH = gi(g, 1), inW = gi(g, 2), kH = gi(g, 3), kW = gi(g, 4), sH = gi(g, 5), sW = gi(g, 6);
+  const pT = gi(g, 7), pL = gi(g, 8), outH = gi(g, 11), outW = gi(g, 12);
+  const inHW = inH * inW, outHW = outH * outW;
+  memory.fill(gx + (<usize>(p0 * inHW) << 2), 0, <usize>((p1 - p0) * inHW) << 2);
+  for (let p = p0; p < p1; p++) {
+    const xb = gx + (<usize>(p * inHW) << 2);
+    const yb = gy + (<usize>(p * outHW) << 2);
+    for (let oh = 0; oh < outH; oh++) {
+      let h0 = oh * sH - pT;
+      let h1 = imin(h0 + kH, inH + pT);
+      const ph = h1 - h0;
+      h0 = imax(h0, 0);
+      h1 = imin(h1, inH);
+      for (let ow = 0; ow < outW; ow++) {
+        let w0 = ow * sW - pL;
+        let w1 = imin(w0 + kW, inW + pL);
+        const padded = ph * (w1 - w0);
+        w0 = imax(w0, 0);
+        w1 = imin(w1, inW);
+        const divisor = countIncludePad ? padded : (h1 - h0) * (w1 - w0);
+        if (divisor <= 0) continue;
+        const share = <f32>(<f64>load<f32>(yb + (<usize>(oh * outW + ow) << 2)) / <f64>divisor);
+        for (let ih = h0; ih < h1; ih++) {
+          const r = xb + (<usize>(ih * inW) << 2);
+          for (let iw = w0; iw < w1; iw++) {
+            const q = r + (<usize>iw << 2);
+            store<f32>(q, load<f32>(q) + share);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** y[p] = mean of plane p (global average pooling), summed in f64. */
+export function plane_mean(x: usize, y: usize, hw: i32, p0: i32, p1: i32): void {
+  for (let p = p0; p < p1; p++) {
+    const b = x + (<usize>(p * hw) << 2);
+    let s: f64 = 0;
+    for (let k = 0; k < hw; k++) s += <f64>load<f32>(b + (<usize>k << 2));
+    store<f32>(y + (<usize>p << 2), <f32>(s / <f64>hw));
+  }
+}
+
+/** gx[p, k] = gy[p] / hw: the adjoint of plane_mean. */
+export function plane_mean_backward(gy: usize, gx: usize, hw: i32, p0: i32, p1: i32): void {
+  for (let p = p0; p < p1; p++) {
+    const v = <f32>(<f64>load<f32>(gy + (<usize>p << 2)) / <f64>hw);
+    const vv = f32x4.splat(v);
+    const b = gx + (<usize>(p * hw) << 2);
+    let k = 0;
+    for (; k + 4 <= hw; k += 4) v128.store(b + (<usize>k << 2), vv);
+    for (; k < hw; k++) store<f32>(b + (<usize>k << 2), v);
+  }
+}

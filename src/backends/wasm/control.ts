@@ -1,0 +1,57 @@
+/**
+ * The control block that the calling thread and the workers share, at a fixed
+ * address of the wasm memory (page 1; page 0 holds the kernels' static data).
+ *
+ * Int32 words:
+ *   PENDING        workers still running the current job (the caller waits for 0)
+ *   ERROR          set by a worker whose kernel threw
+ *   READY + w      1 once worker w has instantiated the kernels
+ *   MAILBOX + w    0 idle, 1 a job is waiting in slot w, 2 exit
+ * Float64 slots, one per thread: [job number, argument count, arguments...].
+ *
+ * A worker waits on its own mailbox (spinning briefly first), runs the export
+ * named by JOB_NAMES[job] with the slot's arguments, then decrements PENDING
+ * and wakes the caller when it reaches 0. The caller only writes a worker's
+ * slot while that worker is idle, so no job is ever read half-written.
+ */
+
+export const CTRL_ADDR = 65536;
+export const CTRL_BYTES = 65536;
+/** First byte the host's arena may use. */
+export const ARENA_ADDR = CTRL_ADDR + CTRL_BYTES;
+
+export const MAX_THREADS = 64;
+export const PENDING = 0;
+export const ERROR = 1;
+export const READY = 64;
+export const MAILBOX = 128;
+export const CTRL_INTS = 256;
+
+/** Float64 slots start after the Int32 words. */
+export const SLOTS_ADDR = CTRL_ADDR + CTRL_INTS * 4;
+export const SLOT_F64 = 32;
+export const MAX_ARGS = SLOT_F64 - 2;
+
+/** Iterations of Atomics.load before a thread blocks in Atomics.wait (tens of microseconds). */
+export const SPIN = 20000;
+
+/** The kernel exports a worker can run, by job number. */
+export const JOB_NAMES = [
+  'sgemm',
+  'conv2d_forward',
+  'conv2d_forward_direct',
+  'conv2d_backward_input',
+  'conv2d_backward_filter',
+  'maxpool2d_forward',
+  'maxpool2d_backward',
+  'avgpool2d_forward',
+  'avgpool2d_backward',
+  'bn_stats',
+  'bn_forward',
+  'bn_backward',
+  'unary',
+  'unary_backward',
+  'binary',
+] as const;
+
+export type JobName = (typeof JOB_NAMES)[number];

@@ -1,0 +1,99 @@
+/**
+ * The `wasm` backend: AssemblyScript kernels compiled to WebAssembly SIMD
+ * (kernels/, built by `npm run build:wasm`), threads through a shared memory.
+ *
+ * Initialization is lazy and, where the engine allows it (Node, Web Workers),
+ * synchronous: the first kernel call compiles the module. A browser's main
+ * thread may refuse synchronous compilation; there the reference kernels run
+ * until the asynchronous compile that `ready()` awaits has finished.
+ */
+import type { Backend, BackendInfo } from '../backend.js';
+import { wasmKernels } from './kernels.js';
+import { getWasmPlatform, onWasmPlatformChange } from './platform.js';
+import { compileAsync, compileSync, kernelsSupported, WasmRuntime, type CompiledKernels } from './runtime.js';
+
+let runtime: WasmRuntime | null = null;
+let state: 'idle' | 'pending' | 'ready' | 'unavailable' = 'idle';
+let pending: Promise<void> | null = null;
+/** Threads asked for with setThreads; null = one per core. */
+let wantThreads: number | null = null;
+
+function install(c: CompiledKernels | null): void {
+  if (!c) {
+    state = 'unavailable';
+    return;
+  }
+  runtime = new WasmRuntime(c, getWasmPlatform());
+  runtime.setThreads(wantThreads ?? getWasmPlatform().cores());
+  state = 'ready';
+}
+
+/** The runtime, initializing it on first use; null while unavailable or still compiling. */
+export function wasmRuntime(): WasmRuntime | null {
+  if (runtime) return runtime;
+  if (state !== 'idle') return null;
+  try {
+    install(compileSync(getWasmPlatform()));
+  } catch {
+    // synchronous compilation refused (a browser's main thread): compile in the background
+    state = 'pending';
+    pending = compileAsync(getWasmPlatform()).then(install, () => {
+      state = 'unavailable';
+    });
+  }
+  return runtime;
+}
+
+/** Resolves once the kernels are compiled (or known to be unavailable). */
+export async function wasmReady(): Promise<boolean> {
+  wasmRuntime();
+  if (pending) await pending;
+  return runtime !== null;
+}
+
+let supported: boolean | null = null;
+
+/** True when this engine can run the kernels (WebAssembly with SIMD); compiles nothing and starts no worker. */
+export function wasmAvailable(): boolean {
+  if (state === 'ready' || state === 'pending') return true;
+  if (state === 'unavailable') return false;
+  if (supported === null) supported = kernelsSupported();
+  return supported;
+}
+
+/** Uses n threads (the calling one included); null goes back to one per core. */
+export function setWasmThreads(n: number | null): void {
+  wantThreads = n;
+  runtime?.setThreads(n ?? getWasmPlatform().cores());
+}
+
+// A platform installed after the first use (Node's, which enables relaxed SIMD
+// and workers) takes effect: the runtime is rebuilt on next use.
+onWasmPlatformChange(() => {
+  runtime?.dispose();
+  runtime = null;
+  if (state !== 'pending') state = 'idle';
+});
+
+export const wasmBackend: Backend = {
+  name: 'wasm',
+  kernels: wasmKernels(wasmRuntime),
+  info(): BackendInfo {
+    const r = wasmRuntime();
+    return {
+      name: 'wasm',
+      threads: r ? r.threads : 1,
+      simd: r ? r.flavour : 'none',
+      sharedMemory: r ? r.shared : false,
+      detail: r
+        ? `WebAssembly ${r.flavour === 'relaxed' ? 'relaxed SIMD (fused multiply-add)' : 'SIMD (multiply + add)'}, ${r.threads} thread${r.threads === 1 ? '' : 's'}${r.shared ? '' : ' (no shared memory)'}, platform ${getWasmPlatform().name}`
+        : state === 'pending' ? 'WebAssembly kernels still compiling' : 'WebAssembly SIMD unavailable; the reference kernels run',
+    };
+  },
+  setThreads(n: number | null): void {
+    setWasmThreads(n);
+  },
+  async ready(): Promise<void> {
+    await wasmReady();
+  },
+};

@@ -1,0 +1,326 @@
+/**
+ * The wasm runtime: picks and compiles a kernel build, owns the memory, an
+ * arena for each kernel call's operands, and the worker threads.
+ *
+ * Build choice: the relaxed-SIMD build when WebAssembly.validate accepts it,
+ * else the plain-SIMD build, else none (the backend is then unavailable).
+ * Both builds import a shared memory; where SharedArrayBuffer is unavailable
+ * (a page without cross-origin isolation) the import is rewritten to a
+ * non-shared memory and everything runs on the calling thread.
+ *
+ * Memory map: page 0 the kernels' static data (math tables), page 1 the
+ * control block (control.ts), then the arena. A kernel call resets the arena,
+ * copies its operands in, runs, and copies its results out; the memory grows
+ * when a call needs more and never shrinks.
+ */
+import { MAX_PAGES, PLAIN_WASM, RELAXED_WASM } from './generated/kernels.js';
+import {
+  ARENA_ADDR, CTRL_ADDR, CTRL_INTS, ERROR, JOB_NAMES, MAILBOX, MAX_ARGS, MAX_THREADS, PENDING, READY, SLOT_F64, SLOTS_ADDR, SPIN,
+  type JobName,
+} from './control.js';
+import { getWasmPlatform, type WasmPlatform, type WorkerHandle } from './platform.js';
+
+export type SimdFlavour = 'relaxed' | 'plain' | 'none';
+
+/** The kernel exports, as the host calls them (addresses and sizes are numbers; booleans are 0/1). */
+export type KernelExports = Record<string, (...args: number[]) => number>;
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function readLeb(bytes: Uint8Array, p: number): [number, number] {
+  let v = 0;
+  let shift = 0;
+  for (;;) {
+    const b = bytes[p++];
+    v |= (b & 0x7f) << shift;
+    if (!(b & 0x80)) return [v >>> 0, p];
+    shift += 7;
+  }
+}
+
+/**
+ * A copy of `bytes` whose env.memory import is not shared (limits flag 0x03
+ * -> 0x01), for hosts without SharedArrayBuffer. The kernels use no atomics,
+ * so the module is otherwise the same.
+ */
+export function unshareMemoryImport(bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const out = bytes.slice();
+  let p = 8;
+  while (p < out.length) {
+    const id = out[p];
+    const [size, start] = readLeb(out, p + 1);
+    if (id === 2) {
+      let [count, q] = readLeb(out, start);
+      for (; count > 0; count--) {
+        let len;
+        [len, q] = readLeb(out, q);
+        q += len;
+        [len, q] = readLeb(out, q);
+        q += len;
+        const kind = out[q++];
+        if (kind === 2) {
+          if (out[q] === 0x03) out[q] = 0x01;
+          return out;
+        }
+        // other import kinds do not occur (the build checks)
+        throw new Error('wasm: unexpected import in the kernels');
+      }
+    }
+    p = start + size;
+  }
+  return out;
+}
+
+export interface CompiledKernels {
+  module: WebAssembly.Module;
+  flavour: Exclude<SimdFlavour, 'none'>;
+  shared: boolean;
+}
+
+/** The bytes to compile on this platform, or null when the engine has no SIMD. */
+function chooseBuild(platform: WasmPlatform): { bytes: Uint8Array<ArrayBuffer>; flavour: 'relaxed' | 'plain'; shared: boolean } | null {
+  if (typeof WebAssembly !== 'object' || typeof WebAssembly.validate !== 'function') return null;
+  platform.prepare?.();
+  const shared = platform.sharedMemory();
+  for (const [flavour, b64] of [['relaxed', RELAXED_WASM], ['plain', PLAIN_WASM]] as const) {
+    let bytes = decodeBase64(b64);
+    if (!shared) bytes = unshareMemoryImport(bytes);
+    if (WebAssembly.validate(bytes)) return { bytes, flavour, shared };
+  }
+  return null;
+}
+
+/** True when this engine validates the plain-SIMD kernels (with an unshared memory): cheap, compiles nothing. */
+export function kernelsSupported(): boolean {
+  if (typeof WebAssembly !== 'object' || typeof WebAssembly.validate !== 'function') return false;
+  try {
+    return WebAssembly.validate(unshareMemoryImport(decodeBase64(PLAIN_WASM)));
+  } catch {
+    return false;
+  }
+}
+
+/** Compiles synchronously (Node, Web Workers); throws where the engine forbids it (a browser's main thread). */
+export function compileSync(platform: WasmPlatform): CompiledKernels | null {
+  const c = chooseBuild(platform);
+  if (!c) return null;
+  return { module: new WebAssembly.Module(c.bytes), flavour: c.flavour, shared: c.shared };
+}
+
+export async function compileAsync(platform: WasmPlatform): Promise<CompiledKernels | null> {
+  const c = chooseBuild(platform);
+  if (!c) return null;
+  return { module: await WebAssembly.compile(c.bytes), flavour: c.flavour, shared: c.shared };
+}
+
+/** True when Atomics.wait may block this thread (not a browser's main thread). */
+function canBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class WasmRuntime {
+  readonly flavour: 'relaxed' | 'plain';
+  readonly shared: boolean;
+  readonly memory: WebAssembly.Memory;
+  readonly exports: KernelExports;
+  private readonly module: WebAssembly.Module;
+  private readonly platform: WasmPlatform;
+  f32!: Float32Array;
+  i32!: Int32Array;
+  private ctrl!: Int32Array;
+  private slots!: Float64Array;
+  private top = ARENA_ADDR;
+  private readonly blocking: boolean;
+  private workers: (WorkerHandle | null)[] = [];
+  private threadCount = 1;
+
+  constructor(compiled: CompiledKernels, platform: WasmPlatform = getWasmPlatform()) {
+    this.flavour = compiled.flavour;
+    this.shared = compiled.shared;
+    this.module = compiled.module;
+    this.platform = platform;
+    const initial = 64;
+    this.memory = new WebAssembly.Memory(compiled.shared ? { initial, maximum: MAX_PAGES, shared: true } : { initial, maximum: MAX_PAGES });
+    const instance = new WebAssembly.Instance(compiled.module, { env: { memory: this.memory } });
+    this.exports = instance.exports as unknown as KernelExports;
+    this.blocking = compiled.shared && canBlock();
+    this.refreshViews();
+  }
+
+  private refreshViews(): void {
+    const buf = this.memory.buffer;
+    this.f32 = new Float32Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.ctrl = new Int32Array(buf, CTRL_ADDR, CTRL_INTS);
+    this.slots = new Float64Array(buf, SLOTS_ADDR, MAX_THREADS * SLOT_F64);
+  }
+
+  // ---- arena ----
+
+  /** Starts a kernel call: every earlier allocation is free again. */
+  reset(): void {
+    this.top = ARENA_ADDR;
+  }
+
+  /** Byte address of `floats` 4-byte values, 64-byte aligned, valid until the next reset. */
+  alloc(floats: number): number {
+    const addr = this.top;
+    const end = addr + floats * 4;
+    this.top = (end + 63) & ~63;
+    if (this.top > this.f32.length * 4) this.grow(this.top);
+    return addr;
+  }
+
+  private grow(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) {
+      const pages = Math.ceil((bytes - have) / 65536);
+      // grow by at least an eighth to keep the number of grows small
+      const want = Math.max(pages, Math.ceil(have / 65536 / 8));
+      const cur = have / 65536;
+      if (cur + pages > MAX_PAGES) throw new RangeError(`wasm backend: a kernel needs ${Math.ceil(bytes / 2 ** 20)} MiB, more than the ${MAX_PAGES / 16} MiB the memory may grow to`);
+      this.memory.grow(Math.min(want, MAX_PAGES - cur));
+    }
+    this.refreshViews();
+  }
+
+  /** Copies src[off .. off+n) into the arena; returns its address. */
+  put(src: Float32Array, off = 0, n = src.length - off): number {
+    const addr = this.alloc(n);
+    this.f32.set(off === 0 && n === src.length ? src : src.subarray(off, off + n), addr >> 2);
+    return addr;
+  }
+
+  /** Copies n floats at addr into dst[off ..]. */
+  get(addr: number, dst: Float32Array, off = 0, n = dst.length - off): void {
+    dst.set(this.f32.subarray(addr >> 2, (addr >> 2) + n), off);
+  }
+
+  /** Writes 32-bit integers (a geometry block) into the arena. */
+  putInts(values: readonly number[]): number {
+    const addr = this.alloc(values.length);
+    this.i32.set(values, addr >> 2);
+    return addr;
+  }
+
+  // ---- threads ----
+
+  /** Threads in use, the calling one included. */
+  get threads(): number {
+    return this.threadCount;
+  }
+
+  /** Uses n threads (the caller and n-1 workers); 1 when shared memory is unavailable. */
+  setThreads(n: number): void {
+    const want = Math.max(1, Math.min(MAX_THREADS, Math.floor(n)));
+    this.threadCount = this.shared && this.blocking ? want : 1;
+    const workers = this.threadCount - 1;
+    while (this.workers.length > workers) {
+      const w = this.workers.length;
+      const h = this.workers.pop();
+      Atomics.store(this.ctrl, MAILBOX + w, 2);
+      Atomics.notify(this.ctrl, MAILBOX + w);
+      Atomics.store(this.ctrl, READY + w, 0);
+      h?.terminate();
+    }
+    while (this.workers.length < workers) {
+      const index = this.workers.length + 1;
+      Atomics.store(this.ctrl, READY + index, 0);
+      Atomics.store(this.ctrl, MAILBOX + index, 0);
+      let handle: WorkerHandle | null = null;
+      try {
+        handle = this.platform.startWorker({ module: this.module, memory: this.memory, ctrl: CTRL_ADDR, index });
+      } catch {
+        handle = null;
+      }
+      if (!handle) {
+        this.threadCount = this.workers.length + 1;
+        break;
+      }
+      this.workers.push(handle);
+    }
+  }
+
+  /** Workers that have started and can take work now (they start asynchronously). */
+  readyWorkers(): number {
+    let n = 0;
+    for (let w = 1; w <= this.workers.length; w++) {
+      if (Atomics.load(this.ctrl, READY + w) !== 1) break;
+      n++;
+    }
+    return n;
+  }
+
+  /** Threads a job can use right now: the caller plus the ready workers. */
+  available(): number {
+    return this.threadCount > 1 ? 1 + this.readyWorkers() : 1;
+  }
+
+  /** Runs `job` with calls[0]'s arguments here and calls[t]'s on worker t, and waits for all. */
+  run(job: JobName, calls: number[][]): void {
+    const fn = this.exports[job];
+    if (calls.length === 1) {
+      fn(...calls[0]);
+      return;
+    }
+    const id = JOB_NAMES.indexOf(job);
+    const workers = calls.length - 1;
+    Atomics.store(this.ctrl, ERROR, 0);
+    Atomics.store(this.ctrl, PENDING, workers);
+    for (let w = 1; w <= workers; w++) {
+      const args = calls[w];
+      if (args.length > MAX_ARGS) throw new Error(`wasm: job ${job} has ${args.length} arguments, more than ${MAX_ARGS}`);
+      const base = w * SLOT_F64;
+      this.slots[base] = id;
+      this.slots[base + 1] = args.length;
+      for (let i = 0; i < args.length; i++) this.slots[base + 2 + i] = args[i];
+      Atomics.store(this.ctrl, MAILBOX + w, 1);
+      Atomics.notify(this.ctrl, MAILBOX + w);
+    }
+    let error: unknown = null;
+    try {
+      fn(...calls[0]);
+    } catch (e) {
+      error = e;
+    }
+    let spins = 0;
+    let left: number;
+    while ((left = Atomics.load(this.ctrl, PENDING)) !== 0) {
+      if (this.blocking && ++spins >= SPIN) {
+        Atomics.wait(this.ctrl, PENDING, left);
+        spins = 0;
+      }
+    }
+    if (error) throw error;
+    if (Atomics.load(this.ctrl, ERROR) !== 0) throw new Error(`wasm backend: a worker failed while running ${job}`);
+  }
+
+  /** Stops every worker. */
+  dispose(): void {
+    this.setThreads(1);
+  }
+}
+
+/**
+ * Splits [0, n) into at most `parts` contiguous ranges whose boundaries are
+ * multiples of `align` (the last range takes the remainder). Returns the
+ * boundaries: ranges are [b[i], b[i+1]).
+ */
+export function splitRange(n: number, parts: number, align = 1): number[] {
+  const units = Math.ceil(n / align);
+  const p = Math.max(1, Math.min(parts, units));
+  const bounds = [0];
+  for (let i = 1; i < p; i++) bounds.push(Math.min(n, Math.round((units * i) / p) * align));
+  bounds.push(n);
+  return bounds;
+}

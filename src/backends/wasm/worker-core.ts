@@ -1,0 +1,40 @@
+/**
+ * The loop every wasm worker runs (isomorphic; worker-node.ts and
+ * worker-browser.ts only deliver the WorkerInit). It instantiates the kernels
+ * on the shared memory, says it is ready, then serves jobs from its mailbox
+ * until told to exit (see control.ts for the protocol).
+ */
+import { CTRL_INTS, ERROR, JOB_NAMES, MAILBOX, PENDING, READY, SLOT_F64, SLOTS_ADDR, SPIN, CTRL_ADDR } from './control.js';
+import type { WorkerInit } from './platform.js';
+
+export function runWorker(init: WorkerInit): void {
+  const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
+  const exports = instance.exports as Record<string, (...args: number[]) => void>;
+  const fns = JOB_NAMES.map((n) => exports[n]);
+  const w = init.index;
+  const ctrl = new Int32Array(init.memory.buffer, init.ctrl ?? CTRL_ADDR, CTRL_INTS);
+  const slot = new Float64Array(init.memory.buffer, SLOTS_ADDR + w * SLOT_F64 * 8, SLOT_F64);
+  const box = MAILBOX + w;
+  Atomics.store(ctrl, READY + w, 1);
+  for (;;) {
+    let spins = 0;
+    let m: number;
+    while ((m = Atomics.load(ctrl, box)) === 0) {
+      if (++spins >= SPIN) {
+        Atomics.wait(ctrl, box, 0);
+        spins = 0;
+      }
+    }
+    if (m === 2) return;
+    Atomics.store(ctrl, box, 0);
+    try {
+      const argc = slot[1];
+      const args: number[] = [];
+      for (let i = 0; i < argc; i++) args.push(slot[2 + i]);
+      fns[slot[0]](...args);
+    } catch {
+      Atomics.store(ctrl, ERROR, 1);
+    }
+    if (Atomics.sub(ctrl, PENDING, 1) === 1) Atomics.notify(ctrl, PENDING);
+  }
+}

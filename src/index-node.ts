@@ -1,0 +1,9 @@
+/**
+ * The main entry as Node resolves it (the "node" condition of package.json's
+ * exports): the isomorphic API plus the Node platform of the wasm backend
+ * (worker threads, os.availableParallelism, relaxed SIMD on Node 20).
+ * Browsers and bundlers get src/index.ts unchanged.
+ */
+import './backends/wasm/node.js';
+
+export * from './index.js';
