@@ -166,6 +166,9 @@ describe('native backend', { skip }, () => {
     ['LeNet conv1 (1 -> 6, 5x5 pad 2)', geometry(3, 1, 28, 28, 6, 5, 5, [1, 1], [2, 2, 2, 2], [1, 1], 1)],
     ['LeNet conv2 (6 -> 16, 5x5)', geometry(3, 6, 14, 14, 16, 5, 5, [1, 1], [0, 0, 0, 0], [1, 1], 1)],
     ['depthwise', geometry(2, 4, 5, 5, 4, 3, 3, [1, 1], [1, 0, 0, 1], [1, 1], 4)],
+    // convTranspose2d's geometry: the conv whose adjoint it is may never read the last rows / columns
+    // of its input (outputPadding), i.e. outH and outW are smaller than the padding gives.
+    ['output smaller than the padding gives (convTranspose2d outputPadding)', { ...geometry(2, 2, 5, 6, 3, 2, 2, [1, 1], [0, 0, 1, 0], [2, 2], 1), outH: 2, outW: 3 }],
     ['same width, dilated, uneven padding', geometry(2, 3, 6, 5, 4, 3, 3, [1, 1], [0, 2, 3, 1], [1, 2], 1)],
     ['same width, grouped, 2x4 kernel', geometry(2, 4, 5, 7, 6, 2, 4, [1, 1], [1, 0, 1, 2], [1, 1], 2)],
   ];

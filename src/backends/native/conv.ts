@@ -190,10 +190,13 @@ function gyWide(gy: Float32Array, g: Conv2dGeometry, n0: number, nb: number, o0:
 /**
  * The inverse of padChunk: dst[n0+nl, c0+c, h, w] = wide[c, nl, top + h, left + w]
  * (+ add[c0 + c] when given) for the dst planes of `channels` channels of H x W.
+ * Only h < copyH, w < copyW come from `wide` (the grid may not reach past
+ * them when the convolution never reads the last rows or columns); the rest is 0.
  */
 function unwide(
   wide: Float32Array, nb: number, channels: number, Hp: number, Wp: number, top: number, left: number,
   dst: Float32Array, n0: number, c0: number, C: number, H: number, W: number, add: FloatArray | null,
+  copyH = H, copyW = W,
 ): void {
   const plane = Hp * Wp;
   const L = nb * plane;
@@ -203,11 +206,13 @@ function unwide(
     for (let nl = 0; nl < nb; nl++) {
       const src0 = c * L + nl * plane + top * Wp + left;
       const dst0 = ((n0 + nl) * C + c0 + c) * HW;
-      for (let h = 0; h < H; h++) {
+      for (let h = 0; h < copyH; h++) {
         const s = src0 + h * Wp;
         const d = dst0 + h * W;
-        for (let w = 0; w < W; w++) dst[d + w] = wide[s + w] + b;
+        for (let w = 0; w < copyW; w++) dst[d + w] = wide[s + w] + b;
+        if (copyW < W) dst.fill(0, d + copyW, d + W);
       }
+      if (copyH < H) dst.fill(0, dst0 + copyH * W, dst0 + HW);
     }
   }
 }
@@ -278,7 +283,8 @@ export function makeConvKernels(blas: OpenBlas): ConvKernels {
   function flatForward(g: Conv2dGeometry): boolean {
     const kk = (g.inC / g.groups) * g.kH * g.kW;
     const pR = (g.kW - 1) * g.dilationW - g.padLeft;
-    return g.strideH === 1 && g.strideW === 1 && g.outW === g.inW && g.padLeft <= g.inW && pR <= g.inW
+    const pB = g.outH + (g.kH - 1) * g.dilationH - g.inH - g.padTop;
+    return g.strideH === 1 && g.strideW === 1 && g.outW === g.inW && g.padLeft <= g.inW && pR <= g.inW && pB >= 0
       && (g.outC / g.groups) * kk * g.outH * g.outW >= FLAT_MIN_MACS;
   }
 
@@ -476,7 +482,7 @@ export function makeConvKernels(blas: OpenBlas): ConvKernels {
             }
           }
         }
-        unwide(gxpad, nbc, cg, Hp, Wp, padTop, padLeft, gx, n0, gi * cg, inC, Math.min(inH, Hp - padTop), Math.min(inW, Wp - padLeft), null);
+        unwide(gxpad, nbc, cg, Hp, Wp, padTop, padLeft, gx, n0, gi * cg, inC, inH, inW, null, Math.min(inH, Hp - padTop), Math.min(inW, Wp - padLeft));
       }
     }
   }
