@@ -11,6 +11,7 @@
 import './ops/methods.js';
 // The Node platform of the wasm backend: worker threads, core count, relaxed SIMD on Node 20.
 import './backends/wasm/node.js';
+import { registerNativeBackend } from './backends/native/register.js';
 
 export { loadMnist, readIdxFile, type MnistData, type MnistOptions, type MnistSplit } from './data/index.js';
 export {
@@ -23,3 +24,10 @@ export {
   type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type LossFn,
 } from './train/index.js';
 export { createProgressReporter, type ProgressReporter, type ProgressReporterOptions } from './train/progress.js';
+export { nativeStatus, nativeAvailable, setNativeThreads, getNativeThreads } from './backends/native/index.js';
+export { registerNativeBackend } from './backends/native/register.js';
+
+// The `native` backend (OpenBLAS through koffi) is registered when the library
+// is found and becomes the default unless setBackend already chose one;
+// otherwise nothing happens and nativeStatus() says why.
+registerNativeBackend();
