@@ -284,6 +284,29 @@ export interface KernelSignatures {
 
   /** The adjoint of upsample2d: spreads each gy over the inputs it was read from, by the same weights. Overwrites gx. */
   upsample2dBackward(gy: FloatArray, g: Upsample2dGeometry, gx: FloatArray): void;
+
+  /**
+   * PyTorch's gather: out[p] = x[p with its coordinate along `dim` replaced by
+   * index[p]]. out and index have indexShape (same rank as xShape, extents <=
+   * x's outside `dim`); every index is in [0, xShape[dim]) (the op checks).
+   */
+  gather(x: FloatArray, xShape: readonly number[], dim: number, index: Int32Array, indexShape: readonly number[], out: FloatArray): void;
+
+  /** The adjoint of gather: out[p with coordinate `dim` replaced by index[p]] += src[p] (repeats add up); out is not cleared first. */
+  scatterAdd(src: FloatArray, index: Int32Array, indexShape: readonly number[], dim: number, out: FloatArray, outShape: readonly number[]): void;
+
+  /** out = cond != 0 ? a : b with broadcasting, shapes right-aligned to outShape's rank (as `binary`). */
+  where(
+    cond: FloatArray, condShape: readonly number[], a: FloatArray, aShape: readonly number[], b: FloatArray, bShape: readonly number[],
+    out: FloatArray, outShape: readonly number[],
+  ): void;
+
+  /**
+   * The k largest (or smallest) values along the middle axis of [outer, size, inner], sorted
+   * (most extreme first), and their indices, into [outer, k, inner]; ties keep the lower index
+   * first and NaN counts as the largest value.
+   */
+  topk(x: FloatArray, outer: number, size: number, inner: number, k: number, largest: boolean, values: FloatArray, indices: Int32Array): void;
 }
 
 export type KernelName = keyof KernelSignatures;

@@ -20,6 +20,10 @@ export { maxUnpool2d, type MaxUnpool2dOptions } from './maxUnpool2d.js';
 export { localResponseNorm, type LocalResponseNormOptions } from './localResponseNorm.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { crossEntropy, mseLoss, type CrossEntropyOptions, type Reduction } from './loss.js';
+export {
+  clone, where, gather, indexSelect, expand, broadcastTo, maxWithIndices, minWithIndices, topk,
+  type ValuesAndIndices, type WithIndicesOptions, type TopkOptions,
+} from './indexing.js';
 export { dropout, type DropoutOptions } from './dropout.js';
 export { elu, softplus, gelu, silu, type SoftplusOptions, type GeluOptions } from './unary.js';
 export { batchNorm2d, type BatchNorm2dOptions } from './batchNorm2d.js';

@@ -10,6 +10,7 @@ import { conv2d, type Conv2dOptions } from './conv2d.js';
 import { linear } from './linear.js';
 import { matmul } from './matmul.js';
 import * as R from './reduce.js';
+import * as I from './indexing.js';
 import * as S from './shape.js';
 import { logSoftmax, softmax } from './softmax.js';
 import * as U from './unary.js';
@@ -62,6 +63,17 @@ declare module '../tensor/tensor.js' {
     logSoftmax(dim?: number): Tensor;
     conv2d(weight: Tensor, bias?: Tensor | null, options?: Conv2dOptions): Tensor;
     linear(weight: Tensor, bias?: Tensor | null): Tensor;
+    clone(): Tensor;
+    /** PyTorch's x.where(condition, other): x where condition is non-zero, other elsewhere. */
+    where(condition: Tensor, other: TensorLike): Tensor;
+    gather(dim: number, index: Tensor): Tensor;
+    indexSelect(dim: number, indices: Tensor | ArrayLike<number>): Tensor;
+    expand(shape: readonly number[]): Tensor;
+    expandAs(other: Tensor): Tensor;
+    broadcastTo(shape: readonly number[]): Tensor;
+    maxWithIndices(dim: number, options?: I.WithIndicesOptions): I.ValuesAndIndices;
+    minWithIndices(dim: number, options?: I.WithIndicesOptions): I.ValuesAndIndices;
+    topk(k: number, dim?: number, options?: I.TopkOptions): I.ValuesAndIndices;
   }
 }
 
@@ -110,3 +122,13 @@ P.softmax = function (dim) { return softmax(this, dim); };
 P.logSoftmax = function (dim) { return logSoftmax(this, dim); };
 P.conv2d = function (w, b, options) { return conv2d(this, w, b, options); };
 P.linear = function (w, b) { return linear(this, w, b); };
+P.clone = function () { return I.clone(this); };
+P.where = function (condition, other) { return I.where(condition, this, other); };
+P.gather = function (dim, index) { return I.gather(this, dim, index); };
+P.indexSelect = function (dim, indices) { return I.indexSelect(this, dim, indices); };
+P.expand = function (shape) { return I.expand(this, shape); };
+P.expandAs = function (other) { return I.expand(this, other.shape); };
+P.broadcastTo = function (shape) { return I.broadcastTo(this, shape); };
+P.maxWithIndices = function (dim, options) { return I.maxWithIndices(this, dim, options); };
+P.minWithIndices = function (dim, options) { return I.minWithIndices(this, dim, options); };
+P.topk = function (k, dim, options) { return I.topk(this, k, dim, options); };

@@ -13,6 +13,7 @@ import {
   gatherPlanes, lpPool2dBackward, lpPool2dForward, scatterPlanes,
 } from './poolFamily.js';
 import { localResponseNormBackward, localResponseNormForward } from './lrn.js';
+import { gather, scatterAdd, topk, where } from './indexing.js';
 
 /**
  * The reference backend: plain TypeScript, written to be read and to be the
@@ -30,5 +31,6 @@ export const refBackend: Backend = {
     pad2d, pad2dBackward, upsample2d, upsample2dBackward,
     lpPool2dForward, lpPool2dBackward, adaptiveAvgPool2dForward, adaptiveAvgPool2dBackward, adaptiveMaxPool2dForward,
     scatterPlanes, gatherPlanes, channelL2PoolForward, channelL2PoolBackward, localResponseNormForward, localResponseNormBackward,
+    gather, scatterAdd, where, topk,
   },
 };
