@@ -18,6 +18,7 @@ export { BatchNorm2d, Dropout2d, ELU, Softplus, GELU, SiLU, pytorchName, fromPyt
 export { Module, Sequential, Conv2d, Linear, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Dropout, init } from './nn/index.js';
 export { ConvTranspose2d, Upsample } from './nn/index.js';
 export { toFullyConvolutional } from './nn/index.js';
+export { CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss } from './nn/index.js';
 export { imageKernels, kernelTensor, applyImageKernel, type ImageKernelName } from './nn/index.js';
 export { Add, Residual, BasicBlock, Graph, type BasicBlockOptions, type GraphSpec, type GraphNode } from './nn/index.js';
 export { SGD, Adam, AdamW, Optimizer } from './optim/index.js';

@@ -16,6 +16,7 @@ export { pytorchName, fromPytorchName, toPytorchStateDict, fromPytorchStateDict 
 export { Sequential } from './layers/sequential.js';
 export { Add, Residual, BasicBlock, type BasicBlockOptions } from './layers/residual.js';
 export { Graph, type GraphSpec, type GraphNode } from './layers/graph.js';
+export { CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss } from './layers/loss.js';
 export { toFullyConvolutional } from './fully-convolutional.js';
 export * as init from './init-namespace.js';
 export { imageKernels, kernelTensor, applyImageKernel, getImageKernel, type ImageKernelName, type KernelTensorOptions, type ApplyImageKernelOptions } from './image-kernels.js';

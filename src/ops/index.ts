@@ -19,7 +19,11 @@ export { channelL2Pool } from './channelL2Pool.js';
 export { maxUnpool2d, type MaxUnpool2dOptions } from './maxUnpool2d.js';
 export { localResponseNorm, type LocalResponseNormOptions } from './localResponseNorm.js';
 export { softmax, logSoftmax } from './softmax.js';
-export { crossEntropy, mseLoss, type CrossEntropyOptions, type Reduction } from './loss.js';
+export {
+  crossEntropy, mseLoss, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, l1Loss, smoothL1Loss, huberLoss,
+  type CrossEntropyOptions, type Reduction, type NllLossOptions, type BinaryCrossEntropyOptions, type BinaryCrossEntropyWithLogitsOptions,
+  type SmoothL1LossOptions, type HuberLossOptions,
+} from './loss.js';
 export {
   clone, where, gather, indexSelect, expand, broadcastTo, maxWithIndices, minWithIndices, topk,
   type ValuesAndIndices, type WithIndicesOptions, type TopkOptions,
