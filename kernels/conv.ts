@@ -12,7 +12,7 @@
  * Geometry block `g` (i32): see the G_* offsets.
  */
 import { sgemm, WORK_FLOATS } from './gemm';
-import { imin, imax, madd, madd1 } from './simd';
+import { imin, imax, madd } from './simd';
 
 const G_BATCH = 0;
 const G_INC = 1;
@@ -204,60 +204,164 @@ function addBias(y: usize, bias: usize, outC: i32, hw: i32): void {
   }
 }
 
+/** Width of a zero-padded input row of the direct kernels: whole 16-column blocks plus the kernel's reach. */
+function directPadW(g: usize): i32 {
+  return ((gi(g, G_OUTW) + 15) & ~15) + gi(g, G_KW) - 1;
+}
+
+/** Floats of scratch per thread for conv2d_forward_direct: the zero-padded channels of one group and a row. */
+export function directWorkFloats(g: usize): i32 {
+  const cg = gi(g, G_INC) / gi(g, G_GROUPS);
+  const hp = gi(g, G_OUTH) + gi(g, G_KH) - 1;
+  return cg * hp * directPadW(g) + ((gi(g, G_OUTW) + 15) & ~15) + 16;
+}
+
 /**
  * Direct convolution for few input channels per group (LeNet's 1-channel
- * first layer), stride 1 and no dilation: for each output channel, each tap
- * (c, i, j) adds w * (a shifted input row) to the output rows, four columns
- * at a time. Needs no scratch.
+ * first layer, an RGB stem), stride 1 and no dilation. The group's channels
+ * are copied into zero-padded planes (so no tap needs a bounds check), then
+ * each output row is computed 16 columns at a time in four f32x4
+ * accumulators over every tap (c, i, j) in the order of the GEMM path's
+ * reduction, and the bias is added last, so both paths round alike.
  */
-export function conv2d_forward_direct(x: usize, w: usize, bias: usize, y: usize, g: usize, n0: i32, n1: i32): void {
+export function conv2d_forward_direct(x: usize, w: usize, bias: usize, y: usize, g: usize, n0: i32, n1: i32, work: usize): void {
   const inC = gi(g, G_INC), inH = gi(g, G_INH), inW = gi(g, G_INW), outC = gi(g, G_OUTC), groups = gi(g, G_GROUPS);
   const kH = gi(g, G_KH), kW = gi(g, G_KW), pT = gi(g, G_PT), pL = gi(g, G_PL);
   const outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
   const cg = inC / groups, ocg = outC / groups;
   const outHW = outH * outW;
+  const hp = outH + kH - 1;
+  const wp = directPadW(g);
+  const planeP = hp * wp;
+  const row = work + (<usize>(cg * planeP) << 2);
+  const blocks = (outW + 15) >> 4;
   for (let n = n0; n < n1; n++) {
-    for (let oc = 0; oc < outC; oc++) {
-      const gr = oc / ocg;
-      const yp = y + (<usize>((n * outC + oc) * outHW) << 2);
-      const b: f32 = bias ? load<f32>(bias + (<usize>oc << 2)) : 0;
-      const vb = f32x4.splat(b);
-      let k = 0;
-      for (; k + 4 <= outHW; k += 4) v128.store(yp + (<usize>k << 2), vb);
-      for (; k < outHW; k++) store<f32>(yp + (<usize>k << 2), b);
-      for (let c = 0; c < cg; c++) {
-        const xp = x + (<usize>((n * inC + gr * cg + c) * inH * inW) << 2);
-        const wp = w + (<usize>((oc * cg + c) * kH * kW) << 2);
-        for (let i = 0; i < kH; i++) {
-          // output rows whose tap row i lands inside the input
-          const ohLo = imax(0, pT - i);
-          const ohHi = imin(outH, inH + pT - i);
-          for (let j = 0; j < kW; j++) {
-            const wv: f32 = load<f32>(wp + (<usize>(i * kW + j) << 2));
-            const vw = f32x4.splat(wv);
-            const off = j - pL;
-            const lo = firstInside(off, 1);
-            const hi = endInside(off, 1, inW, outW);
-            if (hi <= lo) continue;
-            for (let oh = ohLo; oh < ohHi; oh++) {
-              const src = xp + (<usize>((oh - pT + i) * inW + lo + off) << 2);
-              const dst = yp + (<usize>(oh * outW + lo) << 2);
-              const len = hi - lo;
-              let q = 0;
-              for (; q + 4 <= len; q += 4) {
-                const o = <usize>q << 2;
-                v128.store(dst + o, madd(v128.load(src + o), vw, v128.load(dst + o)));
+    for (let gr = 0; gr < groups; gr++) {
+      padPlanes(x, g, n, gr, cg, hp, wp, work);
+      for (let o = 0; o < ocg; o++) {
+        const oc = gr * ocg + o;
+        const wo = w + (<usize>(oc * cg * kH * kW) << 2);
+        const yp = y + (<usize>((n * outC + oc) * outHW) << 2);
+        const b: f32 = bias ? load<f32>(bias + (<usize>oc << 2)) : 0;
+        const vb = f32x4.splat(b);
+        for (let oh = 0; oh < outH; oh++) {
+          for (let blk = 0; blk < blocks; blk++) {
+            let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+            let wq = wo;
+            for (let c = 0; c < cg; c++) {
+              for (let i = 0; i < kH; i++) {
+                let src = work + (<usize>(c * planeP + (oh + i) * wp + (blk << 4)) << 2);
+                for (let j = 0; j < kW; j++) {
+                  const wv = v128.load32_splat(wq);
+                  a0 = madd(v128.load(src), wv, a0);
+                  a1 = madd(v128.load(src, 16), wv, a1);
+                  a2 = madd(v128.load(src, 32), wv, a2);
+                  a3 = madd(v128.load(src, 48), wv, a3);
+                  src += 4;
+                  wq += 4;
+                }
               }
-              for (; q < len; q++) {
-                const o = <usize>q << 2;
-                store<f32>(dst + o, madd1(load<f32>(src + o), wv, load<f32>(dst + o)));
+            }
+            const d = row + (<usize>(blk << 4) << 2);
+            v128.store(d, f32x4.add(a0, vb));
+            v128.store(d, f32x4.add(a1, vb), 16);
+            v128.store(d, f32x4.add(a2, vb), 32);
+            v128.store(d, f32x4.add(a3, vb), 48);
+          }
+          copyRun(yp + (<usize>(oh * outW) << 2), row, outW);
+        }
+      }
+    }
+  }
+}
+
+/** Copies the cg channels of image n, group gr into zero-padded planes at `pad` (hp rows of wp floats each). */
+function padPlanes(x: usize, g: usize, n: i32, gr: i32, cg: i32, hp: i32, wp: i32, pad: usize): void {
+  const inC = gi(g, G_INC), inH = gi(g, G_INH), inW = gi(g, G_INW), pT = gi(g, G_PT), pL = gi(g, G_PL);
+  const planeP = hp * wp;
+  memory.fill(pad, 0, <usize>(cg * planeP) << 2);
+  const r0 = imax(0, pT), r1 = imin(hp, inH + pT);
+  const q0 = imax(0, pL), q1 = imin(wp, inW + pL);
+  if (q1 <= q0) return;
+  for (let c = 0; c < cg; c++) {
+    const src = x + (<usize>((n * inC + gr * cg + c) * inH * inW) << 2);
+    const dst = pad + (<usize>(c * planeP) << 2);
+    for (let r = r0; r < r1; r++) {
+      copyRun(dst + (<usize>(r * wp + q0) << 2), src + (<usize>((r - pT) * inW + q0 - pL) << 2), q1 - q0);
+    }
+  }
+}
+
+/**
+ * dL/dw for few input channels per group (stride 1, no dilation), without
+ * im2col: gw[o, c, i, j] = sum over n, oh, ow of gy[n, o, oh, ow] * xpad[n, c, oh + i, ow + j],
+ * four taps j at a time sharing each load of gy. Same scratch as the direct forward.
+ */
+export function conv2d_backward_filter_direct(x: usize, gy: usize, gw: usize, g: usize, n0: i32, n1: i32, work: usize, accumulate: bool): void {
+  const outC = gi(g, G_OUTC), groups = gi(g, G_GROUPS), inC = gi(g, G_INC);
+  const kH = gi(g, G_KH), kW = gi(g, G_KW), outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
+  const cg = inC / groups, ocg = outC / groups;
+  const outHW = outH * outW;
+  const hp = outH + kH - 1;
+  const wp = directPadW(g);
+  const planeP = hp * wp;
+  const taps = cg * kH * kW;
+  if (!accumulate) memory.fill(gw, 0, <usize>(outC * taps) << 2);
+  const vecW = outW & ~3;
+  for (let n = n0; n < n1; n++) {
+    for (let gr = 0; gr < groups; gr++) {
+      padPlanes(x, g, n, gr, cg, hp, wp, work);
+      for (let o = 0; o < ocg; o++) {
+        const oc = gr * ocg + o;
+        const gyp = gy + (<usize>((n * outC + oc) * outHW) << 2);
+        const gwo = gw + (<usize>(oc * taps) << 2);
+        for (let c = 0; c < cg; c++) {
+          for (let i = 0; i < kH; i++) {
+            for (let j0 = 0; j0 < kW; j0 += 4) {
+              const nj = imin(4, kW - j0);
+              let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+              let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+              for (let oh = 0; oh < outH; oh++) {
+                const xr = work + (<usize>(c * planeP + (oh + i) * wp + j0) << 2);
+                const gr_ = gyp + (<usize>(oh * outW) << 2);
+                let ow = 0;
+                for (; ow < vecW; ow += 4) {
+                  const o4 = <usize>ow << 2;
+                  const gv = v128.load(gr_ + o4);
+                  const xp = xr + o4;
+                  a0 = madd(v128.load(xp), gv, a0);
+                  a1 = madd(v128.load(xp, 4), gv, a1);
+                  a2 = madd(v128.load(xp, 8), gv, a2);
+                  a3 = madd(v128.load(xp, 12), gv, a3);
+                }
+                for (; ow < outW; ow++) {
+                  const o4 = <usize>ow << 2;
+                  const gv = load<f32>(gr_ + o4);
+                  const xp = xr + o4;
+                  s0 += load<f32>(xp) * gv;
+                  s1 += load<f32>(xp, 4) * gv;
+                  s2 += load<f32>(xp, 8) * gv;
+                  s3 += load<f32>(xp, 12) * gv;
+                }
               }
+              const dst = gwo + (<usize>((c * kH + i) * kW + j0) << 2);
+              const t0 = hsum(a0) + s0, t1 = hsum(a1) + s1, t2 = hsum(a2) + s2, t3 = hsum(a3) + s3;
+              store<f32>(dst, load<f32>(dst) + t0);
+              if (nj > 1) store<f32>(dst, load<f32>(dst, 4) + t1, 4);
+              if (nj > 2) store<f32>(dst, load<f32>(dst, 8) + t2, 8);
+              if (nj > 3) store<f32>(dst, load<f32>(dst, 12) + t3, 12);
             }
           }
         }
       }
     }
   }
+}
+
+/** The sum of the four lanes. */
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
 /** gx[n] = dL/dx[n] for n in n0 .. n1-1 (overwritten). */

@@ -5,7 +5,7 @@
  */
 export { sgemm, gemmWorkFloats } from './gemm';
 export {
-  convWorkFloats, conv2d_forward, conv2d_forward_direct, conv2d_backward_input, conv2d_backward_filter,
+  convWorkFloats, directWorkFloats, conv2d_forward, conv2d_forward_direct, conv2d_backward_filter_direct, conv2d_backward_input, conv2d_backward_filter,
   conv2d_bias_grad, add_into,
 } from './conv';
 export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward, plane_mean, plane_mean_backward } from './pool';

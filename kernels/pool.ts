@@ -29,25 +29,56 @@ export function maxpool2d_forward(x: usize, y: usize, argmax: usize, g: usize, p
       for (let oh = 0; oh < outH; oh++) {
         const r0 = xb + (<usize>(2 * oh * inW) << 2);
         const r1 = r0 + (<usize>inW << 2);
-        for (let ow = 0; ow < outW; ow++) {
+        const yr = yb + (<usize>(oh * outW) << 2);
+        const ar = ab + (<usize>(oh * outW) << 2);
+        let ow = 0;
+        // four windows at a time, branch-free: a candidate replaces the best when it is larger
+        // or NaN, unless the best is already NaN (the first NaN wins, as in the scalar loop)
+        let idx = i32x4.add(i32x4.splat(2 * oh * inW), v128(0, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 6, 0, 0, 0));
+        const eight = i32x4.splat(8);
+        const one = i32x4.splat(1);
+        const down = i32x4.splat(inW);
+        for (; ow + 4 <= outW; ow += 4) {
+          const c = <usize>(2 * ow) << 2;
+          const u0 = v128.load(r0 + c), u1 = v128.load(r0 + c, 16);
+          const l0 = v128.load(r1 + c), l1 = v128.load(r1 + c, 16);
+          let best = v128.shuffle<f32>(u0, u1, 0, 2, 4, 6);
+          let at = idx;
+          let cand = v128.shuffle<f32>(u0, u1, 1, 3, 5, 7);
+          let take = v128.and(v128.or(f32x4.gt(cand, best), f32x4.ne(cand, cand)), f32x4.eq(best, best));
+          best = v128.bitselect(cand, best, take);
+          at = v128.bitselect(i32x4.add(idx, one), at, take);
+          cand = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6);
+          take = v128.and(v128.or(f32x4.gt(cand, best), f32x4.ne(cand, cand)), f32x4.eq(best, best));
+          best = v128.bitselect(cand, best, take);
+          at = v128.bitselect(i32x4.add(idx, down), at, take);
+          cand = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+          take = v128.and(v128.or(f32x4.gt(cand, best), f32x4.ne(cand, cand)), f32x4.eq(best, best));
+          best = v128.bitselect(cand, best, take);
+          at = v128.bitselect(i32x4.add(i32x4.add(idx, down), one), at, take);
+          v128.store(yr + (<usize>ow << 2), best);
+          v128.store(ar + (<usize>ow << 2), at);
+          idx = i32x4.add(idx, eight);
+        }
+        for (; ow < outW; ow++) {
           const c = <usize>(2 * ow) << 2;
           const i0 = 2 * oh * inW + 2 * ow;
           let best = load<f32>(r0 + c);
-          let idx = i0;
-          if (best == best) {
-            const b = load<f32>(r0 + c, 4);
-            if (b > best || b != b) { best = b; idx = i0 + 1; }
-            if (best == best) {
-              const d = load<f32>(r1 + c);
-              if (d > best || d != d) { best = d; idx = i0 + inW; }
-              if (best == best) {
-                const e = load<f32>(r1 + c, 4);
-                if (e > best || e != e) { best = e; idx = i0 + inW + 1; }
-              }
-            }
-          }
-          store<f32>(yb + (<usize>(oh * outW + ow) << 2), best);
-          store<i32>(ab + (<usize>(oh * outW + ow) << 2), idx);
+          let at = i0;
+          let v = load<f32>(r0 + c, 4);
+          let take = (v > best || v != v) && best == best;
+          best = select<f32>(v, best, take);
+          at = select<i32>(i0 + 1, at, take);
+          v = load<f32>(r1 + c);
+          take = (v > best || v != v) && best == best;
+          best = select<f32>(v, best, take);
+          at = select<i32>(i0 + inW, at, take);
+          v = load<f32>(r1 + c, 4);
+          take = (v > best || v != v) && best == best;
+          best = select<f32>(v, best, take);
+          at = select<i32>(i0 + inW + 1, at, take);
+          store<f32>(yr + (<usize>ow << 2), best);
+          store<i32>(ar + (<usize>ow << 2), at);
         }
       }
       continue;

@@ -231,6 +231,9 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     ['3x3 pad 1', geometry(2, 3, 7, 9, 5, 3, 3, { p: [1, 1, 1, 1] })],
     ['LeNet conv1 (1 channel, direct kernel)', geometry(3, 1, 12, 12, 6, 5, 5, { p: [2, 2, 2, 2] })],
     ['1 channel, asymmetric padding', geometry(2, 1, 6, 9, 3, 3, 2, { p: [0, 2, 3, 1] })],
+    ['1 channel, odd output width (direct kernels, scalar tails)', geometry(2, 1, 5, 7, 4, 3, 3, { p: [1, 1, 1, 1] })],
+    ['depthwise (groups = channels, direct kernels)', geometry(2, 3, 6, 5, 6, 3, 3, { groups: 3, p: [1, 1, 1, 1] })],
+    ['RGB stem 3x3 (27 taps, GEMM path)', geometry(2, 3, 9, 10, 8, 3, 3, { p: [1, 1, 1, 1] })],
     ['stride 2, dilation 2', geometry(2, 4, 11, 10, 6, 3, 3, { s: [2, 2], d: [2, 2], p: [2, 1, 0, 2] })],
     ['stride 3 x 1', geometry(1, 2, 9, 13, 3, 2, 4, { s: [3, 1] })],
     ['groups 2', geometry(2, 4, 6, 6, 6, 3, 3, { groups: 2, p: [1, 1, 1, 1] })],
@@ -374,6 +377,32 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
         if (am[o] >= 0) want[p * g.inH * g.inW + am[o]] += gy[o];
       }
       assertClose(gx, want, 1e-6, 'gx');
+    }
+  });
+
+  test('max pooling 2x2: a worked example (ties, a NaN first in its window) and a tail of odd width', () => {
+    const g = poolGeometry(1, 2, 8, 2, 2, 2, 0);
+    const x = Float32Array.from([1, 5, Number.NaN, 2, 3, 3, -1, 0, 4, 2, 9, 9, 3, 8, -2, -1]);
+    const y = new Float32Array(4);
+    const am = new Int32Array(4);
+    k.maxPool2dForward(x, g, y, am);
+    // windows: {1 5 | 4 2} -> 5 at 1; {NaN 2 | 9 9} -> NaN at 2; {3 3 | 3 8} -> 8 at 13; {-1 0 | -2 -1} -> 0 at 7
+    assert.deepEqual([...y].map((v) => (Number.isNaN(v) ? 'NaN' : v)), [5, 'NaN', 8, 0]);
+    assert.deepEqual([...am], [1, 2, 13, 7]);
+    const t = poolGeometry(2, 4, 10, 2, 2, 2, 0); // 5 windows a row: 4 in SIMD, 1 in the scalar tail
+    const xt = Float32Array.from({ length: 80 }, (_, i) => (i * 37) % 23);
+    const yt = new Float32Array(20);
+    const at = new Int32Array(20);
+    k.maxPool2dForward(xt, t, yt, at);
+    for (let o = 0; o < 20; o++) {
+      const p = Math.floor(o / 10);
+      const i = Math.floor((o % 10) / 5);
+      const j = o % 5;
+      const cands = [[2 * i, 2 * j], [2 * i, 2 * j + 1], [2 * i + 1, 2 * j], [2 * i + 1, 2 * j + 1]].map(([r, c]) => r * 10 + c);
+      let best = cands[0];
+      for (const c of cands) if (xt[p * 40 + c] > xt[p * 40 + best]) best = c;
+      assert.equal(at[o], best, `argmax ${o}`);
+      assert.equal(yt[o], xt[p * 40 + best], `max ${o}`);
     }
   });
 

@@ -42,6 +42,7 @@ export const JOB_NAMES = [
   'conv2d_forward_direct',
   'conv2d_backward_input',
   'conv2d_backward_filter',
+  'conv2d_backward_filter_direct',
   'maxpool2d_forward',
   'maxpool2d_backward',
   'avgpool2d_forward',
