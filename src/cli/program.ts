@@ -9,8 +9,9 @@ import { createRequire } from 'node:module';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
-import { StrideError, getBackend, listBackends, models, setBackend } from '../index.js';
+import { StrideError, getBackend, listBackends, models, setBackend, setThreads } from '../index.js';
 import { LR_SCHEDULES, type LrScheduleName } from '../node.js';
+import { WORKLOADS, WORKLOAD_NAMES, benchJson, runBench, runInfo, type WorkloadName } from './bench.js';
 import { datasets } from './datasets.js';
 import { evalJson, runEval } from './eval.js';
 import { consoleIO, type CliIO } from './io.js';
@@ -53,9 +54,10 @@ function oneOf(names: string[], kind: string) {
   };
 }
 
-/** Selects the backend named by --backend (if any) and waits until it can run. */
-async function useBackend(name: string | undefined): Promise<void> {
-  if (name !== undefined) setBackend(name);
+/** Selects the backend named by --backend (if any) with --threads (if given) and waits until it can run. */
+async function useBackend(name: string | undefined, threads?: number): Promise<void> {
+  if (name !== undefined) setBackend(name, threads !== undefined ? { threads } : {});
+  else if (threads !== undefined) setThreads(threads);
   // Backends that compile their kernels asynchronously (wasm in a browser) say when they are ready.
   await (getBackend() as { ready?: () => Promise<unknown> }).ready?.();
 }
@@ -65,8 +67,13 @@ function backendOption(): Option {
   return new Option('--backend <name>', `compute backend: ${names.join(', ')} (default: ${getBackend().name} on this machine)`).argParser(oneOf(names, 'backend'));
 }
 
+function threadsOption(): Option {
+  return new Option('--threads <n>', 'threads for the kernels, the calling one included (default: one per core)').argParser(integer(1));
+}
+
 interface TrainFlags {
   backend?: string;
+  threads?: number;
   dataset: string;
   epochs?: number;
   batchSize?: number;
@@ -85,10 +92,20 @@ interface TrainFlags {
 
 interface EvalFlags {
   backend?: string;
+  threads?: number;
   model: string;
   dataset?: string;
   batchSize?: number;
   testLimit?: number;
+  json?: boolean;
+}
+
+interface BenchFlags {
+  backend?: string;
+  threads?: number;
+  iterations?: number;
+  warmup?: number;
+  maxSeconds?: number;
   json?: boolean;
 }
 
@@ -110,9 +127,12 @@ Commands and their options (stride <command> --help explains each):
                [--optimizer sgd|adam] [--lr X] [--momentum X]
                [--lr-schedule constant|linear|cosine] [--limit N]
                [--test-limit N] [--seed N] [--out DIR | --no-save]
-               [--backend NAME] [--no-progress] [--json]
+               [--backend NAME] [--threads N] [--no-progress] [--json]
   stride eval --model DIR [--dataset NAME] [--batch-size N] [--test-limit N]
-              [--backend NAME] [--json]
+              [--backend NAME] [--threads N] [--json]
+  stride bench WORKLOAD [--backend NAME] [--threads N] [--iterations N]
+               [--warmup N] [--max-seconds S] [--json]
+  stride info [--backend NAME] [--threads N] [--json]
 
 Examples:
   $ stride train lenet5 --dataset mnist
@@ -151,6 +171,7 @@ one line) or an unexpected error (a bug: the stack is printed).`,
     .option('--out <dir>', 'folder for the checkpoint model.stride, written atomically (default: runs/<model>-<dataset>/)')
     .option('--no-save', 'do not save the weights')
     .addOption(backendOption())
+    .addOption(threadsOption())
     .option('--no-progress', 'no progress bar, even on a terminal (one line per epoch is always printed)')
     .option('--json', 'end the output with one JSON line: testAccuracy, trainImagesPerSec, seconds, model, epochs, batchSize, lr, optimizer, seed, backend...')
     .addHelpText(
@@ -165,7 +186,7 @@ accuracy and the checkpoint's path end the output (before the --json line):
     )
     .action(async (model: string, flags: TrainFlags) => {
       if (flags.out !== undefined && !flags.save) throw new InvalidArgumentError('--out and --no-save contradict each other; pass one of them');
-      await useBackend(flags.backend);
+      await useBackend(flags.backend, flags.threads);
       const summary = await runTrain(
         {
           model, dataset: flags.dataset, epochs: flags.epochs, batchSize: flags.batchSize, optimizer: flags.optimizer, lr: flags.lr,
@@ -185,11 +206,41 @@ accuracy and the checkpoint's path end the output (before the --json line):
     .option('--batch-size <n>', 'examples per forward pass (default: 1000)', integer(1))
     .option('--test-limit <n>', 'evaluate on the first N test images only (default: all)', integer(1))
     .addOption(backendOption())
+    .addOption(threadsOption())
     .option('--json', 'end the output with one JSON line: testAccuracy, testLoss, testImages, seconds, model, checkpoint, dataset, backend')
     .action(async (flags: EvalFlags) => {
-      await useBackend(flags.backend);
+      await useBackend(flags.backend, flags.threads);
       const summary = await runEval({ model: flags.model, dataset: flags.dataset, batchSize: flags.batchSize, testLimit: flags.testLimit }, io);
       if (flags.json) io.out(evalJson(summary));
+    });
+
+  program
+    .command('bench')
+    .description('Time a workload of the benchmark (images/s, ms per iteration, GFLOPS); npm run bench compares engines')
+    .argument('<workload>', `one of: ${WORKLOAD_NAMES.join(', ')}`, oneOf(WORKLOAD_NAMES, 'workload'))
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .option('--iterations <n>', 'timed iterations; the median is reported (default: per workload, 5-30)', integer(1))
+    .option('--warmup <n>', 'untimed iterations first (default: per workload, 1-5)', integer(0, 'an integer >= 0'))
+    .option('--max-seconds <s>', 'stop timing after this many seconds (at least one timed iteration runs)', number((n) => n > 0, 'a number of seconds > 0'))
+    .option('--json', 'end the output with one JSON line: workload, backend, threads, imagesPerSec, msPerIter, gflops, batch, iterations...')
+    .addHelpText('after', `\nWorkloads:\n${WORKLOAD_NAMES.map((n) => `  ${n.padEnd(19)} ${WORKLOADS[n].description}`).join('\n')}`)
+    .action(async (workload: WorkloadName, flags: BenchFlags) => {
+      await useBackend(flags.backend, flags.threads);
+      const summary = runBench({ workload, iterations: flags.iterations, warmup: flags.warmup, maxSeconds: flags.maxSeconds }, io);
+      if (flags.json) io.out(benchJson(summary));
+    });
+
+  program
+    .command('info')
+    .description('Print the backend in use, its threads and SIMD flavour, and whether OpenBLAS was found')
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .option('--json', 'end the output with one JSON line: backend, threads, simd, backends, openblas...')
+    .action(async (flags: { backend?: string; threads?: number; json?: boolean }) => {
+      await useBackend(flags.backend, flags.threads);
+      const summary = runInfo(io);
+      if (flags.json) io.out(JSON.stringify(summary));
     });
 
   return program;

@@ -1,0 +1,287 @@
+/**
+ * `stride bench` and `stride info` as functions.
+ *
+ * The workloads of issue 4, the same in every engine that bench/run.mjs
+ * compares (bench/peers/*): fixed random inputs, a fixed batch, `warmup`
+ * untimed iterations, then `iterations` timed one by one; the reported time is
+ * the median. GFLOPS are computed from the FLOPs each workload needs by the
+ * formulas below (not measured), so every engine is credited the same work.
+ */
+import {
+  BasicBlock, BatchNorm2d, Conv2d, Flatten, Generator, GlobalAvgPool2d, LeNet5, Linear, ReLU, SGD, Sequential,
+  backendInfo, backward, conv2d, crossEntropy, getBackend, listBackends, noGrad, randn, tensor,
+  type BackendInfo, type Module, type Tensor,
+} from '../index.js';
+import { nativeAvailable, nativeStatus } from '../node.js';
+import { consoleIO, type CliIO } from './io.js';
+
+// ---------------------------------------------------------------------------
+// FLOPs. A multiply-add (MAC) is 2 FLOPs. Only convolutions and linear layers
+// are counted (pooling, ReLU, batch norm, the loss and the optimizer step are
+// a few per cent and are left out, as every FLOP count of CNNs does):
+//   conv:    MACs = N * outC * outH * outW * (inC / groups) * kH * kW
+//   linear:  MACs = N * in * out
+//   forward FLOPs  = 2 * sum of MACs
+//   training FLOPs = 3 * forward FLOPs (forward, backward to the input,
+//                    backward to the weights: each the size of the forward).
+// The first layer's gradient to the input is not computed by any engine in
+// training; the convention counts it anyway, for every engine alike.
+// ---------------------------------------------------------------------------
+
+/** MACs of a conv layer on one image. */
+export function convMacs(inC: number, outC: number, k: number, outH: number, outW: number, groups = 1): number {
+  return outC * outH * outW * (inC / groups) * k * k;
+}
+
+/** MACs of a linear layer on one image. */
+export function linearMacs(inFeatures: number, outFeatures: number): number {
+  return inFeatures * outFeatures;
+}
+
+/**
+ * LeNet-5 on 1x28x28 (src/models/lenet5.ts), MACs per image:
+ *   conv1 1->6 5x5 pad 2, out 28x28:  6*28*28*1*25  = 117,600
+ *   conv2 6->16 5x5, out 10x10:       16*10*10*6*25 = 240,000
+ *   fc1 400->120 = 48,000; fc2 120->84 = 10,080; fc3 84->10 = 840
+ *   total 416,520 MACs = 833,040 FLOPs forward.
+ */
+export function lenet5ForwardFlopsPerImage(): number {
+  return 2 * (convMacs(1, 6, 5, 28, 28) + convMacs(6, 16, 5, 10, 10) + linearMacs(400, 120) + linearMacs(120, 84) + linearMacs(84, 10));
+}
+
+/**
+ * The ResNet-block net on 3x32x32, MACs per image (every conv 3x3 pad 1, 32x32 out):
+ *   stem conv 3->64:            64*32*32*3*9  = 1,769,472
+ *   4 convs 64->64 (2 blocks):  4 * 64*32*32*64*9 = 4 * 37,748,736 = 150,994,944
+ *   linear 64->10:              640
+ *   total 152,765,056 MACs = 305,530,112 FLOPs forward.
+ */
+export function resnetBlockForwardFlopsPerImage(): number {
+  return 2 * (convMacs(3, 64, 3, 32, 32) + 4 * convMacs(64, 64, 3, 32, 32) + linearMacs(64, 10));
+}
+
+/** conv 64->64 3x3 pad 1 on 32x32, per image: 2 * 37,748,736 = 75,497,472 FLOPs. */
+export function convLayerForwardFlopsPerImage(): number {
+  return 2 * convMacs(64, 64, 3, 32, 32);
+}
+
+export type WorkloadName = 'lenet5-train' | 'lenet5-infer' | 'resnet-block-train' | 'resnet-block-infer' | 'conv-fwd' | 'conv-fwdbwd';
+
+export interface WorkloadSpec {
+  name: WorkloadName;
+  /** Images per iteration. */
+  batch: number;
+  /** FLOPs of one iteration (see the formulas above). */
+  flopsPerIter: number;
+  /** One line for --help and the table. */
+  description: string;
+  /** Defaults of the command (chosen so each run takes seconds on wasm/native). */
+  iterations: number;
+  warmup: number;
+}
+
+function spec(name: WorkloadName, batch: number, flopsPerImage: number, factor: 1 | 3, description: string, iterations: number, warmup: number): WorkloadSpec {
+  return { name, batch, flopsPerIter: batch * flopsPerImage * factor, description, iterations, warmup };
+}
+
+/** The workloads, by name. */
+export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadSpec>> = {
+  'lenet5-train': spec('lenet5-train', 64, lenet5ForwardFlopsPerImage(), 3, 'LeNet-5, batch 64 of 1x28x28: one SGD step (zeroGrad, forward, crossEntropy, backward, step)', 30, 5),
+  'lenet5-infer': spec('lenet5-infer', 256, lenet5ForwardFlopsPerImage(), 1, 'LeNet-5, batch 256 of 1x28x28: forward in eval mode under noGrad', 20, 3),
+  'resnet-block-train': spec('resnet-block-train', 32, resnetBlockForwardFlopsPerImage(), 3, 'ResNet-block net (conv 3->64, BN, ReLU, 2 BasicBlocks of 64, global average pool, linear 64->10), batch 32 of 3x32x32: one SGD step', 5, 1),
+  'resnet-block-infer': spec('resnet-block-infer', 32, resnetBlockForwardFlopsPerImage(), 1, 'the ResNet-block net, batch 32 of 3x32x32: forward in eval mode under noGrad', 10, 2),
+  'conv-fwd': spec('conv-fwd', 32, convLayerForwardFlopsPerImage(), 1, 'conv 64->64 3x3 pad 1 (no bias) on 32x32, batch 32: forward', 10, 2),
+  'conv-fwdbwd': spec('conv-fwdbwd', 32, convLayerForwardFlopsPerImage(), 3, 'the same conv: forward and backward to the input and the weight', 5, 1),
+};
+
+export const WORKLOAD_NAMES = Object.keys(WORKLOADS) as WorkloadName[];
+
+// ---------------------------------------------------------------------------
+// The workloads as Stride code
+// ---------------------------------------------------------------------------
+
+/** Labels 0..9 in a fixed order, as every peer uses. */
+function labels(n: number): Tensor {
+  return tensor(Array.from({ length: n }, (_, i) => (i * 7) % 10));
+}
+
+/** The ResNet-block net of issue 4, from Stride's layers. */
+export function resnetBlockNet(generator?: Generator): Sequential {
+  return new Sequential(
+    new Conv2d(3, 64, 3, { padding: 1, bias: false, generator }),
+    new BatchNorm2d(64),
+    new ReLU(),
+    new BasicBlock(64, 64, { generator }),
+    new BasicBlock(64, 64, { generator }),
+    new GlobalAvgPool2d(),
+    new Flatten(),
+    new Linear(64, 10, { generator }),
+  );
+}
+
+function trainStep(model: Module, x: Tensor, y: Tensor): () => void {
+  model.train();
+  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  return () => {
+    opt.zeroGrad();
+    const loss = crossEntropy(model.forward(x), y);
+    backward(loss);
+    opt.step();
+  };
+}
+
+function inferStep(model: Module, x: Tensor): () => void {
+  model.eval();
+  return () => void noGrad(() => model.forward(x));
+}
+
+/** Builds the model and inputs of a workload and returns one iteration as a function. */
+export function buildWorkload(name: WorkloadName, seed = 1): () => void {
+  const generator = new Generator(seed);
+  const { batch } = WORKLOADS[name];
+  switch (name) {
+    case 'lenet5-train':
+      return trainStep(new LeNet5({ generator }), randn([batch, 1, 28, 28], { generator }), labels(batch));
+    case 'lenet5-infer':
+      return inferStep(new LeNet5({ generator }), randn([batch, 1, 28, 28], { generator }));
+    case 'resnet-block-train':
+      return trainStep(resnetBlockNet(generator), randn([batch, 3, 32, 32], { generator }), labels(batch));
+    case 'resnet-block-infer':
+      return inferStep(resnetBlockNet(generator), randn([batch, 3, 32, 32], { generator }));
+    case 'conv-fwd': {
+      const x = randn([batch, 64, 32, 32], { generator });
+      const w = randn([64, 64, 3, 3], { generator, std: 0.05 });
+      return () => void conv2d(x, w, null, { padding: 1 });
+    }
+    case 'conv-fwdbwd': {
+      const x = randn([batch, 64, 32, 32], { generator }).requiresGrad_();
+      const w = randn([64, 64, 3, 3], { generator, std: 0.05 }).requiresGrad_();
+      const gy = randn([batch, 64, 32, 32], { generator });
+      return () => {
+        x.grad = null;
+        w.grad = null;
+        backward(conv2d(x, w, null, { padding: 1 }), gy);
+      };
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Timing
+// ---------------------------------------------------------------------------
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export interface BenchCommandOptions {
+  workload: WorkloadName;
+  /** Timed iterations (default: the workload's). */
+  iterations?: number;
+  /** Untimed iterations first (default: the workload's). */
+  warmup?: number;
+  /** Stop timing after this many seconds (at least one timed iteration runs). */
+  maxSeconds?: number;
+  seed?: number;
+}
+
+export interface BenchSummary {
+  engine: 'stride';
+  workload: WorkloadName;
+  backend: string;
+  threads: number;
+  imagesPerSec: number;
+  msPerIter: number;
+  gflops: number;
+  batch: number;
+  iterations: number;
+  warmup: number;
+  flopsPerIter: number;
+  msMin: number;
+  msMax: number;
+  simd: BackendInfo['simd'];
+}
+
+/** Runs one workload on the backend in use and prints what it measured. */
+export function runBench(options: BenchCommandOptions, io: CliIO = consoleIO()): BenchSummary {
+  const w = WORKLOADS[options.workload];
+  const iterations = options.iterations ?? w.iterations;
+  const warmup = options.warmup ?? w.warmup;
+  const info = backendInfo();
+  io.out(`${w.name}: ${w.description}`);
+  io.out(`backend ${info.name}, ${info.threads} thread${info.threads === 1 ? '' : 's'}, SIMD ${info.simd}; ${warmup} warm-up + ${iterations} timed iterations`);
+  const step = buildWorkload(w.name, options.seed ?? 1);
+  for (let i = 0; i < warmup; i++) step();
+  const times: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < iterations; i++) {
+    const t = performance.now();
+    step();
+    const now = performance.now();
+    times.push(now - t);
+    if (options.maxSeconds !== undefined && now - start > options.maxSeconds * 1000) break;
+  }
+  const ms = median(times);
+  const summary: BenchSummary = {
+    engine: 'stride', workload: w.name, backend: info.name, threads: info.threads,
+    imagesPerSec: (w.batch * 1000) / ms, msPerIter: ms, gflops: w.flopsPerIter / (ms * 1e6),
+    batch: w.batch, iterations: times.length, warmup, flopsPerIter: w.flopsPerIter,
+    msMin: Math.min(...times), msMax: Math.max(...times), simd: info.simd,
+  };
+  if (times.length < iterations) io.out(`stopped after ${times.length} timed iterations (--max-seconds ${options.maxSeconds})`);
+  io.out(`${fmt(ms, 2)} ms per iteration (median of ${times.length}; min ${fmt(summary.msMin, 2)}, max ${fmt(summary.msMax, 2)})`);
+  io.out(`${fmt(summary.imagesPerSec, summary.imagesPerSec < 100 ? 1 : 0)} images/s, ${fmt(summary.gflops, 2)} GFLOPS (${fmt(w.flopsPerIter / 1e6, 1)} MFLOP per iteration)`);
+  return summary;
+}
+
+function fmt(x: number, digits: number): string {
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** The --json line: rounded numbers, same keys as the peers' runners in bench/peers/. */
+export function benchJson(s: BenchSummary): string {
+  const r = (x: number, d: number) => Number(x.toFixed(d));
+  return JSON.stringify({
+    ...s, imagesPerSec: r(s.imagesPerSec, 2), msPerIter: r(s.msPerIter, 3), gflops: r(s.gflops, 3),
+    msMin: r(s.msMin, 3), msMax: r(s.msMax, 3), node: process.version,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// stride info
+// ---------------------------------------------------------------------------
+
+export interface InfoSummary {
+  backend: string;
+  threads: number;
+  simd: BackendInfo['simd'];
+  sharedMemory: boolean | null;
+  backends: string[];
+  openblas: boolean;
+  openblasStatus: string;
+  detail: string | null;
+}
+
+/** Prints the backend in use, its threads and SIMD flavour, and whether OpenBLAS was found. */
+export function runInfo(io: CliIO = consoleIO()): InfoSummary {
+  const info = backendInfo();
+  const openblas = nativeAvailable();
+  const status = nativeStatus();
+  const summary: InfoSummary = {
+    backend: info.name, threads: info.threads, simd: info.simd, sharedMemory: info.sharedMemory ?? null,
+    backends: listBackends(), openblas, openblasStatus: status, detail: info.detail ?? null,
+  };
+  const simd = { relaxed: 'WebAssembly relaxed SIMD (fused multiply-add)', plain: 'WebAssembly SIMD (no relaxed fused multiply-add)', none: 'none (plain JavaScript)' }[info.simd];
+  io.out(`backend:   ${info.name}${getBackend().name !== info.name ? ` (${getBackend().name})` : ''}`);
+  io.out(`threads:   ${info.threads}${info.sharedMemory === false ? ' (no shared memory: single-threaded)' : ''}`);
+  io.out(`SIMD:      ${simd}`);
+  io.out(`available: ${summary.backends.join(', ')}`);
+  // nativeStatus() names the library and its kernels, or says why it is missing and the command that installs it.
+  io.out(`OpenBLAS:  ${openblas ? 'found' : 'not found'}; ${status}`);
+  // The native backend's detail starts with the OpenBLAS line printed above.
+  const detail = info.detail?.startsWith(status) ? info.detail.slice(status.length).replace(/^[;,]\s*/, '') : info.detail;
+  if (detail) io.out(`detail:    ${detail}`);
+  return summary;
+}
