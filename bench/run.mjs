@@ -1,0 +1,371 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: Stride against its peers on the workloads of `stride bench`,
+ * in one run, on this machine.
+ *
+ *   node bench/run.mjs [--rounds 3] [--threads N] [--engines a,b,...] [--workloads a,b,...] [--no-write]
+ *
+ * Engines (those that are installed; bench/setup.sh installs the peers):
+ *   Stride on each backend it has here (wasm, native; ref once, small workloads
+ *   only), PyTorch (/usr/bin/python3 with torch), onnxruntime-node (inference),
+ *   TensorFlow.js wasm and cpu, ConvNetJS.
+ * The fast engines run in alternation, A B C A B C ..., for --rounds rounds;
+ * each run reports the median of its timed iterations and the table shows the
+ * median over the rounds. The slow engines (Stride ref, TF.js cpu, ConvNetJS:
+ * 1-3 orders of magnitude slower) run once, time-boxed, after the rounds.
+ * Every child process has a time limit; one that hits it is reported as such.
+ *
+ * The table (images/s and ms per iteration, GFLOPS, and ratios of Stride to
+ * PyTorch, onnxruntime-node and the best JavaScript peer) replaces the text
+ * between <!-- bench:start --> and <!-- bench:end --> in README.md, or, where
+ * README.md or the markers are missing, goes to bench/results.md. The raw
+ * JSON lines go to bench/.cache/results.json. Never part of `npm test`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(BENCH, '..');
+const WORKLOADS = JSON.parse(readFileSync(join(BENCH, 'workloads.json'), 'utf8'));
+const WORKLOAD_NAMES = Object.keys(WORKLOADS);
+const PYTHON = process.env.STRIDE_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+
+// ---------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+function option(name, fallback) {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
+}
+const ROUNDS = Number(option('rounds', '3'));
+const THREADS = Number(option('threads', String(Math.min(2, availableParallelism()))));
+const ONLY_ENGINES = option('engines', '') ? option('engines', '').split(',') : null;
+const ONLY_WORKLOADS = option('workloads', '') ? option('workloads', '').split(',') : WORKLOAD_NAMES;
+const WRITE = !argv.includes('--no-write');
+for (const w of ONLY_WORKLOADS) if (!WORKLOADS[w]) die(`unknown workload '${w}'; one of ${WORKLOAD_NAMES.join(', ')}`);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) die('--rounds must be an integer >= 1');
+if (!Number.isInteger(THREADS) || THREADS < 1) die('--threads must be an integer >= 1');
+
+function die(msg) {
+  console.error(`bench: ${msg}`);
+  process.exit(2);
+}
+const log = (line) => process.stderr.write(line + '\n');
+
+// ---------------------------------------------------------------------------
+// Child processes
+// ---------------------------------------------------------------------------
+/** Runs a command; returns its JSON lines (lines that parse as objects), or an error string. */
+function run(cmd, args, { env = {}, timeoutSec }) {
+  const r = spawnSync(cmd, args, {
+    cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: timeoutSec * 1000, killSignal: 'SIGKILL', maxBuffer: 64 << 20,
+  });
+  const lines = [];
+  for (const line of (r.stdout ?? '').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      lines.push(JSON.parse(line));
+    } catch {
+      /* not a result line */
+    }
+  }
+  if (r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGKILL') return { lines, error: `timed out after ${timeoutSec} s` };
+  if (r.error) return { lines, error: r.error.message };
+  if (r.status !== 0) {
+    const tail = (r.stderr ?? '').trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+    return { lines, error: `exit ${r.status}${tail ? `: ${tail.slice(0, 200)}` : ''}` };
+  }
+  return { lines, error: null };
+}
+
+const STRIDE_CLI = ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')];
+
+function strideInfo() {
+  const r = spawnSync(process.execPath, [...STRIDE_CLI, 'info', '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(last);
+  } catch {
+    die(`stride info failed: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`);
+  }
+}
+
+function pythonHasTorch() {
+  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' }, timeout: 60_000 });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+const peerInstalled = (pkg) => existsSync(join(BENCH, 'node_modules', ...pkg.split('/'), 'package.json'));
+const peerVersion = (pkg) => JSON.parse(readFileSync(join(BENCH, 'node_modules', ...pkg.split('/'), 'package.json'), 'utf8')).version;
+
+// ---------------------------------------------------------------------------
+// Engines
+// ---------------------------------------------------------------------------
+// Build the wasm kernels if the sources changed (the script skips when up to date).
+if (existsSync(join(ROOT, 'scripts', 'build-wasm.mjs'))) {
+  const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-wasm.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  if (b.status !== 0) log(`bench: building the wasm kernels failed; the wasm backend may be missing:\n${b.stderr}`);
+}
+
+const info = strideInfo();
+const torchVersion = pythonHasTorch();
+const notes = [];
+
+/**
+ * An engine: how to run it on a list of workloads. `perWorkload` engines take
+ * one workload per process (stride bench), the others all in one process.
+ */
+const engines = [];
+function addEngine(e) {
+  if (ONLY_ENGINES && !ONLY_ENGINES.includes(e.id)) return;
+  engines.push({ skip: {}, ...e, workloads: (e.workloads ?? WORKLOAD_NAMES).filter((w) => ONLY_WORKLOADS.includes(w)) });
+}
+
+function strideEngine(backend, threads, extra = {}) {
+  return {
+    id: `stride-${backend}`, label: `Stride ${backend}`, threads, family: 'stride', perWorkload: true,
+    command: (workloads, flags) => [process.execPath, [...STRIDE_CLI, 'bench', workloads[0], '--backend', backend, '--threads', String(threads), '--json', ...flags]],
+    ...extra,
+  };
+}
+
+for (const b of ['wasm', 'native']) {
+  if (info.backends.includes(b)) addEngine(strideEngine(b, THREADS));
+  else if (b === 'native') notes.push(`Stride native is missing: ${info.openblasStatus}`);
+  else notes.push('Stride wasm is missing (no WebAssembly SIMD here, or the kernels are not built: npm run build:wasm)');
+}
+if (torchVersion) {
+  addEngine({
+    id: 'pytorch', label: `PyTorch ${torchVersion} CPU`, threads: THREADS, family: 'pytorch',
+    command: (workloads, flags) => [PYTHON, [join(BENCH, 'peers', 'pytorch.py'), '--threads', String(THREADS), ...flags, ...workloads]],
+    env: { OPENBLAS_NUM_THREADS: '1' },
+  });
+} else notes.push(`PyTorch is missing (${PYTHON} cannot import torch; bench/setup.sh installs python3-torch)`);
+if (peerInstalled('onnxruntime-node')) {
+  addEngine({
+    id: 'onnxruntime', label: `onnxruntime-node ${peerVersion('onnxruntime-node')} CPU`, threads: THREADS, family: 'onnxruntime',
+    workloads: ['lenet5-infer', 'resnet-block-infer', 'conv-fwd'],
+    skip: { 'lenet5-train': 'inference only', 'resnet-block-train': 'inference only', 'conv-fwdbwd': 'inference only' },
+    command: (workloads, flags) => [process.execPath, [join(BENCH, 'peers', 'onnx.mjs'), '--threads', String(THREADS), ...flags, ...workloads]],
+  });
+} else notes.push('onnxruntime-node is missing (bench/setup.sh installs it)');
+if (peerInstalled('@tensorflow/tfjs') && peerInstalled('@tensorflow/tfjs-backend-wasm')) {
+  addEngine({
+    id: 'tfjs-wasm', label: `TensorFlow.js ${peerVersion('@tensorflow/tfjs')} wasm`, threads: 1, family: 'js',
+    command: (workloads, flags) => [process.execPath, [join(BENCH, 'peers', 'tfjs.mjs'), '--backend', 'wasm', ...flags, ...workloads]],
+  });
+} else notes.push('TensorFlow.js is missing (bench/setup.sh installs it)');
+
+// The slow engines: once, time-boxed; workloads that take minutes per iteration are not run.
+const SLOW_FLAGS = ['--warmup', '1', '--iterations', '5', '--max-seconds', '8'];
+if (info.backends.includes('ref')) {
+  addEngine(strideEngine('ref', 1, {
+    slow: true, workloads: ['lenet5-train', 'lenet5-infer', 'conv-fwd'],
+    skip: { 'resnet-block-train': 'not run (too slow)', 'resnet-block-infer': 'not run (too slow)', 'conv-fwdbwd': 'not run (too slow)' },
+  }));
+}
+if (peerInstalled('@tensorflow/tfjs')) {
+  addEngine({
+    id: 'tfjs-cpu', label: `TensorFlow.js ${peerVersion('@tensorflow/tfjs')} cpu`, threads: 1, family: 'js', slow: true,
+    workloads: ['lenet5-train', 'lenet5-infer', 'resnet-block-infer', 'conv-fwd'],
+    skip: { 'resnet-block-train': 'not run (minutes per step)', 'conv-fwdbwd': 'not run (minutes per step)' },
+    command: (workloads, flags) => [process.execPath, [join(BENCH, 'peers', 'tfjs.mjs'), '--backend', 'cpu', ...flags, ...workloads]],
+  });
+}
+if (peerInstalled('convnetjs')) {
+  addEngine({
+    id: 'convnetjs', label: `ConvNetJS ${peerVersion('convnetjs')}`, threads: 1, family: 'js', slow: true,
+    workloads: ['lenet5-train', 'lenet5-infer', 'conv-fwd', 'conv-fwdbwd'],
+    skip: { 'resnet-block-train': 'no BN/residual layers', 'resnet-block-infer': 'no BN/residual layers' },
+    command: (workloads, flags) => [process.execPath, [join(BENCH, 'peers', 'convnetjs.mjs'), ...flags, ...workloads]],
+  });
+} else notes.push('ConvNetJS is missing (bench/setup.sh installs it)');
+
+// ---------------------------------------------------------------------------
+// Runs
+// ---------------------------------------------------------------------------
+/** results[engineId][workload] = { ms: [per-run medians], lines: [...], unsupported, errors: [] } */
+const results = {};
+const cell = (id, w) => ((results[id] ??= {})[w] ??= { ms: [], lines: [], unsupported: null, errors: [] });
+const raw = [];
+
+function record(engine, workloads, outcome) {
+  for (const line of outcome.lines) {
+    if (!workloads.includes(line.workload)) continue;
+    raw.push({ engineId: engine.id, ...line });
+    const c = cell(engine.id, line.workload);
+    c.lines.push(line);
+    if (line.unsupported) c.unsupported = line.unsupported;
+    else if (typeof line.msPerIter === 'number') c.ms.push(line.msPerIter);
+  }
+  if (outcome.error) {
+    const missing = workloads.filter((w) => !outcome.lines.some((l) => l.workload === w));
+    for (const w of missing) cell(engine.id, w).errors.push(outcome.error);
+  }
+}
+
+function runEngine(engine, flags, timeoutSec, tag) {
+  const groups = engine.perWorkload ? engine.workloads.map((w) => [w]) : [engine.workloads];
+  for (const workloads of groups) {
+    if (workloads.length === 0) continue;
+    const [cmd, args] = engine.command(workloads, flags);
+    const t = performance.now();
+    const outcome = run(cmd, args, { env: engine.env, timeoutSec });
+    record(engine, workloads, outcome);
+    const got = outcome.lines
+      .filter((l) => workloads.includes(l.workload))
+      .map((l) => `${l.workload} ${l.unsupported ? `(${l.unsupported.slice(0, 60)})` : `${fmtNum(l.imagesPerSec)} img/s`}`);
+    log(`${tag} ${engine.label}: ${got.join(', ') || '-'}${outcome.error ? `  [${outcome.error}]` : ''}  (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  }
+}
+
+const fast = engines.filter((e) => !e.slow);
+const slow = engines.filter((e) => e.slow);
+const started = new Date();
+const loadStart = loadavg()[0];
+const t0 = performance.now();
+log(`bench: ${fast.map((e) => e.label).join(', ')} in ${ROUNDS} alternating rounds; then once: ${slow.map((e) => e.label).join(', ') || 'none'}`);
+if (loadStart > 0.5 * availableParallelism()) log(`bench: the machine is busy (load average ${loadStart.toFixed(2)} on ${availableParallelism()} cores); expect noisy numbers`);
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const e of fast) runEngine(e, ['--max-seconds', '15'], e.perWorkload ? 120 : 300, `[round ${round}/${ROUNDS}]`);
+}
+for (const e of slow) runEngine(e, SLOW_FLAGS, e.perWorkload ? 120 : 300, '[once]');
+const loadEnd = loadavg()[0];
+const seconds = (performance.now() - t0) / 1000;
+
+// ---------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function fmtNum(x) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '-';
+  if (x >= 100) return Math.round(x).toLocaleString('en-US');
+  if (x >= 10) return x.toFixed(1);
+  return x.toPrecision(2);
+}
+
+/** The measured value of a cell: { imagesPerSec, ms, gflops, runs } or { text } when not measured. */
+function value(engine, w) {
+  const c = results[engine.id]?.[w];
+  if (c && c.ms.length > 0) {
+    const ms = median(c.ms);
+    return { ms, imagesPerSec: (WORKLOADS[w].batch * 1000) / ms, gflops: WORKLOADS[w].flopsPerIter / (ms * 1e6), runs: c.ms.length };
+  }
+  if (c?.unsupported) return { text: c.unsupported.replace(/^cannot train: .*/, 'cannot train').replace(/^inference only.*/, 'inference only') };
+  if (engine.skip[w]) return { text: engine.skip[w] };
+  if (c?.errors.length) return { text: c.errors[0].startsWith('timed out') ? c.errors[0] : 'failed' };
+  return { text: 'not run' };
+}
+
+const threadsLabel = (e) => `${e.threads} thread${e.threads === 1 ? '' : 's'}`;
+const shownWorkloads = ONLY_WORKLOADS;
+const header = (first) => `| ${first} | ${shownWorkloads.map((w) => `${w} (batch ${WORKLOADS[w].batch})`).join(' | ')} |\n|${' --- |'.repeat(shownWorkloads.length + 1)}`;
+
+function speedTable() {
+  const rows = engines.map((e) => {
+    const cells = shownWorkloads.map((w) => {
+      const v = value(e, w);
+      return v.text ?? `${fmtNum(v.imagesPerSec)} img/s, ${fmtNum(v.ms)} ms`;
+    });
+    return `| ${e.label}, ${threadsLabel(e)} | ${cells.join(' | ')} |`;
+  });
+  return `${header('engine')}\n${rows.join('\n')}`;
+}
+
+function gflopsTable() {
+  const rows = engines.map((e) => `| ${e.label} | ${shownWorkloads.map((w) => fmtNum(value(e, w).gflops)).join(' | ')} |`);
+  return `${header('GFLOPS')}\n${rows.join('\n')}`;
+}
+
+/** Stride's images/s over a peer's (> 1: Stride is faster). */
+function ratioTable() {
+  const strides = engines.filter((e) => e.family === 'stride' && !e.slow);
+  const pytorch = engines.find((e) => e.family === 'pytorch');
+  const ort = engines.find((e) => e.family === 'onnxruntime');
+  const jsPeers = engines.filter((e) => e.family === 'js');
+  const ratio = (a, b) => (a.imagesPerSec && b?.imagesPerSec ? `${(a.imagesPerSec / b.imagesPerSec).toFixed(2)}x` : '-');
+  const rows = [];
+  for (const s of strides) {
+    const versus = (peer, name) => `| ${s.label} | ${name} | ${shownWorkloads.map((w) => ratio(value(s, w), peer && value(peer, w))).join(' | ')} |`;
+    if (pytorch) rows.push(versus(pytorch, 'PyTorch'));
+    if (ort) rows.push(versus(ort, 'onnxruntime-node'));
+    if (jsPeers.length) {
+      const cells = shownWorkloads.map((w) => {
+        const best = jsPeers.map((p) => ({ p, v: value(p, w) })).filter((x) => x.v.imagesPerSec).sort((a, b) => b.v.imagesPerSec - a.v.imagesPerSec)[0];
+        const mine = value(s, w);
+        if (!best) return mine.imagesPerSec ? 'no JS peer runs it' : '-';
+        return `${ratio(mine, best.v)} (${best.p.label.replace(/ \d[\d.]*/, '')})`;
+      });
+      rows.push(`| ${s.label} | best JavaScript peer | ${cells.join(' | ')} |`);
+    }
+  }
+  if (rows.length === 0) return '';
+  return `| Stride | vs | ${shownWorkloads.join(' | ')} |\n|${' --- |'.repeat(shownWorkloads.length + 2)}\n${rows.join('\n')}`;
+}
+
+function cpuModel() {
+  try {
+    const text = readFileSync('/proc/cpuinfo', 'utf8');
+    const model = /^model name\s*:\s*(.+)$/m.exec(text)?.[1]?.trim() ?? 'unknown CPU';
+    const flags = /^flags\s*:\s*(.+)$/m.exec(text)?.[1]?.split(/\s+/) ?? [];
+    const simd = flags.includes('avx512f') ? 'AVX-512' : flags.includes('avx2') ? 'AVX2' : flags.includes('avx') ? 'AVX' : 'SSE';
+    return `${model} (${simd}${flags.includes('fma') ? ', FMA' : ''})`;
+  } catch {
+    return process.arch;
+  }
+}
+
+const date = started.toISOString().slice(0, 10);
+const envNotes = [
+  process.env.OPENBLAS_CORETYPE ? `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set in the environment (it applies to Stride native)` : null,
+  info.openblas ? null : `OpenBLAS: ${info.openblasStatus}`,
+].filter(Boolean);
+const markdown = `Measured by \`npm run bench\` on ${date}: ${cpuModel()}, ${availableParallelism()} cores, Node ${process.version}; load average ${loadStart.toFixed(2)} at the start and ${loadEnd.toFixed(2)} at the end; ${seconds.toFixed(0)} s in all.
+Stride's default here: ${info.backend} (${info.threads} threads, SIMD ${info.simd}). Engines with threads use ${THREADS}; TF.js wasm runs 1 thread in Node, TF.js cpu, ConvNetJS and Stride ref have none.
+Each number is the median over ${ROUNDS} alternating rounds of each run's median iteration time (Stride ref, TF.js cpu and ConvNetJS: one time-boxed run). FLOPs are counted, not measured: 2 per multiply-add of the convolutions and linear layers, training = 3x forward (src/cli/bench.ts).${envNotes.length ? `\n${envNotes.join('; ')}.` : ''}${notes.length ? `\nNot measured: ${notes.join('; ')}.` : ''}
+
+Images per second and milliseconds per iteration:
+
+${speedTable()}
+
+Stride's images/s divided by the peer's (above 1: Stride is faster):
+
+${ratioTable()}
+
+GFLOPS:
+
+${gflopsTable()}
+`;
+
+console.log(markdown);
+
+// ---------------------------------------------------------------------------
+// Where it goes
+// ---------------------------------------------------------------------------
+mkdirSync(join(BENCH, '.cache'), { recursive: true });
+writeFileSync(join(BENCH, '.cache', 'results.json'), JSON.stringify({ date: started.toISOString(), threads: THREADS, rounds: ROUNDS, info, results: raw }, null, 1));
+if (WRITE) {
+  const readme = join(ROOT, 'README.md');
+  const START = '<!-- bench:start -->';
+  const END = '<!-- bench:end -->';
+  const text = existsSync(readme) ? readFileSync(readme, 'utf8') : null;
+  const a = text?.indexOf(START) ?? -1;
+  const b = text?.indexOf(END) ?? -1;
+  if (text !== null && a >= 0 && b > a) {
+    writeFileSync(readme, `${text.slice(0, a + START.length)}\n${markdown}\n${text.slice(b)}`);
+    log(`bench: wrote the table into README.md (between ${START} and ${END})`);
+  } else {
+    const out = join(BENCH, 'results.md');
+    writeFileSync(out, `# Benchmark results\n\n${START}\n${markdown}\n${END}\n`);
+    log(`bench: ${text === null ? 'README.md does not exist' : `README.md has no ${START} ... ${END} markers`}; wrote the table to ${relative(ROOT, out)}`);
+  }
+}
