@@ -567,6 +567,26 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     assertClose(row, [big.reduce((s, v) => s + v, 0)], 1e-6, 'reduce all');
   });
 
+  test('a call larger than the memory may grow to runs on the reference kernel, with the same result', () => {
+    const compiled = compileSync(nodePlatform)!;
+    const rt = new WasmRuntime(compiled, nodePlatform, 80); // 5 MiB: the arena starts at 128 KiB
+    const kernels = wasmKernels(() => rt);
+    const M = 300;
+    const A = rnd(M * M, 91);
+    const B = rnd(M * M, 92);
+    const C = new Float32Array(M * M);
+    kernels.gemm(false, false, M, M, M, 1, A, 0, B, 0, 0, C, 0); // needs 3 x 352 KiB + 2.1 MiB packing space: fits
+    assertClose(C, naiveGemm(false, false, M, M, M, 1, A, 0, B, 0, 0, C, 0), 1e-5 * Math.sqrt(M), 'fits');
+    const N = 700;
+    const A2 = rnd(N * N, 93);
+    const B2 = rnd(N * N, 94);
+    const C2 = new Float32Array(N * N);
+    assert.throws(() => rt.alloc(2 ** 21), (e: unknown) => e instanceof RangeError && /more than the 5 MiB the memory may grow to/.test((e as Error).message));
+    kernels.gemm(false, true, N, N, 8, 1, A2, 0, B2, 0, 0, C2, 0); // 3 x 1.9 MiB: does not fit
+    assertClose(C2, naiveGemm(false, true, N, N, 8, 1, A2, 0, B2, 0, 0, C2, 0), 1e-5, 'falls back');
+    rt.dispose();
+  });
+
   test('without shared memory the kernels run on one thread from a non-shared memory', () => {
     const plat = { ...nodePlatform, sharedMemory: () => false };
     const compiled = compileSync(plat)!;

@@ -13,7 +13,7 @@ import type {
   AdaptivePool2dGeometry, BatchNormGeometry, BinaryOp, Conv2dGeometry, FloatArray, KernelSignatures, Pool2dGeometry, ReduceOp, UnaryOp, UnaryParams,
 } from '../backend.js';
 import { refBackend } from '../ref/index.js';
-import { splitRange, type WasmRuntime } from './runtime.js';
+import { splitRange, WasmMemoryError, type WasmRuntime } from './runtime.js';
 
 const ref = refBackend.kernels;
 
@@ -400,8 +400,7 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     if (gbias) r.get(gbp, gbias as Float32Array);
   }
 
-  return {
-    ...ref,
+  const own = {
     gemm,
     unary, unaryBackward, binary, reduce, softmax, softmaxBackward,
     batchNormStats, batchNorm2dForward, batchNorm2dBackward,
@@ -409,4 +408,19 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward,
     adaptiveAvgPool2dForward, adaptiveAvgPool2dBackward,
   };
+  // A call too large for the wasm memory (2 GiB) runs on the reference kernel instead; results are
+  // copied out only after every allocation succeeded, so no output is left half-written.
+  const table: Record<string, unknown> = { ...ref };
+  for (const [name, fn] of Object.entries(own) as [keyof typeof own, (...a: unknown[]) => void][]) {
+    const fallback = ref[name] as (...a: unknown[]) => void;
+    table[name] = (...args: unknown[]) => {
+      try {
+        fn(...args);
+      } catch (e) {
+        if (!(e instanceof WasmMemoryError)) throw e;
+        fallback(...args);
+      }
+    };
+  }
+  return table as unknown as { readonly [K in keyof KernelSignatures]: KernelSignatures[K] };
 }

@@ -128,6 +128,11 @@ function canBlock(): boolean {
   }
 }
 
+/** A kernel call needs more memory than the wasm memory may grow to (the kernel table then falls back to the reference kernel). */
+export class WasmMemoryError extends RangeError {
+  override name = 'WasmMemoryError';
+}
+
 export class WasmRuntime {
   readonly flavour: 'relaxed' | 'plain';
   readonly shared: boolean;
@@ -144,7 +149,11 @@ export class WasmRuntime {
   private workers: (WorkerHandle | null)[] = [];
   private threadCount = 1;
 
-  constructor(compiled: CompiledKernels, platform: WasmPlatform = getWasmPlatform()) {
+  /** Pages the memory may grow to (MAX_PAGES; tests lower it). */
+  readonly maxPages: number;
+
+  constructor(compiled: CompiledKernels, platform: WasmPlatform = getWasmPlatform(), maxPages = MAX_PAGES) {
+    this.maxPages = Math.min(maxPages, MAX_PAGES);
     this.flavour = compiled.flavour;
     this.shared = compiled.shared;
     this.module = compiled.module;
@@ -188,8 +197,13 @@ export class WasmRuntime {
       // grow by at least an eighth to keep the number of grows small
       const want = Math.max(pages, Math.ceil(have / 65536 / 8));
       const cur = have / 65536;
-      if (cur + pages > MAX_PAGES) throw new RangeError(`wasm backend: a kernel needs ${Math.ceil(bytes / 2 ** 20)} MiB, more than the ${MAX_PAGES / 16} MiB the memory may grow to`);
-      this.memory.grow(Math.min(want, MAX_PAGES - cur));
+      const tooLarge = () => new WasmMemoryError(`wasm backend: a kernel needs ${Math.ceil(bytes / 2 ** 20)} MiB, more than the ${this.maxPages / 16} MiB the memory may grow to`);
+      if (cur + pages > this.maxPages) throw tooLarge();
+      try {
+        this.memory.grow(Math.min(want, this.maxPages - cur));
+      } catch {
+        throw tooLarge();
+      }
     }
     this.refreshViews();
   }
