@@ -25,4 +25,5 @@ export { SGD, Adam, AdamW, Optimizer } from './optim/index.js';
 export { LeNet5, models, createModel, getModelSpec, type ModelSpec } from './models/index.js';
 export { getBackend, setBackend, listBackends, registerBackend, type Backend, type KernelName } from './backends/index.js';
 export { backendInfo, setThreads, ready, type BackendInfo, type BackendOptions } from './backends/index.js';
+export { setWasmPlatform, webPlatform, type WasmPlatform, type WorkerInit } from './backends/wasm/platform.js';
 export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD } from './data/index.js';

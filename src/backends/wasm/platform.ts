@@ -45,11 +45,12 @@ export const webPlatform: WasmPlatform = {
     return typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   },
   startWorker(init) {
-    const W = (globalThis as { Worker?: new (url: URL, opts: { type: 'module' }) => Worker }).Worker;
-    if (typeof W !== 'function') return null;
-    // Literal URLs, so bundlers (Vite) see the worker entry; .ts when running from source.
-    const url = import.meta.url.endsWith('.ts') ? new URL('./worker-browser.ts', import.meta.url) : new URL('./worker-browser.js', import.meta.url);
-    const worker = new W(url, { type: 'module' });
+    if (typeof Worker !== 'function') return null;
+    // The literal `new Worker(new URL('./x.js', import.meta.url), { type: 'module' })` form is the one
+    // bundlers (Vite, webpack 5) recognise and bundle as a worker entry; '.js' resolves to the
+    // TypeScript source under a bundler and is the compiled file in dist/. An app that serves the
+    // worker some other way installs its own platform with setWasmPlatform.
+    const worker = new Worker(new URL('./worker-browser.js', import.meta.url), { type: 'module' });
     worker.postMessage(init);
     return worker;
   },
