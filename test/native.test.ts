@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Conv2dGeometry } from '../src/backends/backend.js';
 import { getBackend, listBackends, preferBackend, setBackend } from '../src/backends/index.js';
-import { nativeAvailable, nativeBackend, nativeStatus, setNativeThreads, getNativeThreads } from '../src/backends/native/index.js';
+import { createNativeBackend, nativeAvailable, nativeBackend, nativeStatus, openBlasHandle, setNativeThreads, getNativeThreads } from '../src/backends/native/index.js';
 import { setColBudget, setFlatMinMacs } from '../src/backends/native/conv.js';
 import { OPENBLAS_INSTALL_HINT, tryLoad } from '../src/backends/native/openblas.js';
 import { registerNativeBackend } from '../src/backends/native/register.js';
@@ -260,6 +260,48 @@ describe('native backend', { skip }, () => {
     assert.deepEqual([...y2], [...y1]);
     assert.deepEqual([...a2], [...a1]);
     assert.ok(Number.isNaN(y2[0]) && a2[0] === 0);
+  });
+
+  test('over a wasm base, single-input-channel convolutions and the non-BLAS kernels go to the base', () => {
+    const calls: string[] = [];
+    const kernels = { ...refBackend.kernels };
+    for (const name of ['conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardFilter', 'batchNorm2dForward'] as const) {
+      const f = refBackend.kernels[name] as (...a: unknown[]) => void;
+      (kernels as Record<string, unknown>)[name] = (...a: unknown[]) => {
+        calls.push(name);
+        f(...a);
+      };
+    }
+    const composed = createNativeBackend(openBlasHandle()!, { name: 'wasm', kernels });
+    const single = geometry(2, 1, 6, 6, 3, 3, 3, [1, 1], [1, 1, 1, 1], [1, 1], 1);
+    const multi = geometry(2, 2, 6, 6, 3, 3, 3, [1, 1], [1, 1, 1, 1], [1, 1], 1);
+    for (const g of [single, multi]) {
+      const x = values(g.batch * g.inC * 36, 51);
+      const w = values(g.outC * g.inC * 9, 52);
+      const y = new Float32Array(g.batch * g.outC * 36);
+      composed.kernels.conv2dForward(x, w, null, g, y);
+      composed.kernels.conv2dBackwardInput(y, w, g, new Float32Array(x.length));
+      composed.kernels.conv2dBackwardFilter(x, y, g, new Float32Array(w.length), null);
+    }
+    // Only the single-channel layer's three passes reached the base.
+    assert.deepEqual(calls, ['conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardFilter']);
+    const x = values(8, 53);
+    composed.kernels.batchNorm2dForward(x, new Float32Array(2), new Float32Array([1, 1]), null, null, { batch: 1, channels: 2, spatial: 4 }, new Float32Array(8));
+    assert.equal(calls[calls.length - 1], 'batchNorm2dForward');
+  });
+
+  test('small products run on one thread and leave the thread count as set', () => {
+    const before = getNativeThreads();
+    try {
+      setNativeThreads(2);
+      const A = values(12, 61);
+      const C = new Float32Array(9);
+      k.gemm(false, false, 3, 3, 4, 1, A, 0, A, 0, 0, C, 0);
+      assert.equal(getNativeThreads(), 2);
+      assert.ok(maxAbsDiff(C, naiveGemm(false, false, 3, 3, 4, 1, A, 0, A, 0, 0, new Float32Array(9), 0)) < 1e-6);
+    } finally {
+      setNativeThreads(before);
+    }
   });
 
   test('float64 arrays go to the reference kernels unchanged', () => {

@@ -217,7 +217,25 @@ function unwide(
   }
 }
 
-export function makeConvKernels(blas: OpenBlas): ConvKernels {
+/**
+ * The three convolution kernels on OpenBLAS. With `direct` (the wasm
+ * backend's kernels), convolutions of one input channel per group (LeNet's
+ * first layer, depthwise) go to it instead: an im2col GEMM with K = kH*kW is
+ * mostly copying there, and wasm's direct kernel measured 1.4-1.8x faster.
+ */
+export function makeConvKernels(blas: OpenBlas, direct: ConvKernels | null = null): ConvKernels {
+  const own = makeBlasConvKernels(blas);
+  if (!direct) return own;
+  const d = direct;
+  const single = (g: Conv2dGeometry) => g.inC === g.groups;
+  return {
+    conv2dForward: (x, w, b, g, y) => (single(g) ? d : own).conv2dForward(x, w, b, g, y),
+    conv2dBackwardInput: (gy, w, g, gx) => (single(g) ? d : own).conv2dBackwardInput(gy, w, g, gx),
+    conv2dBackwardFilter: (x, gy, g, gw, gb) => (single(g) ? d : own).conv2dBackwardFilter(x, gy, g, gw, gb),
+  };
+}
+
+function makeBlasConvKernels(blas: OpenBlas): ConvKernels {
   const sgemm = makeSgemm(blas);
   const saxpy = blas.saxpy;
   /**
@@ -415,8 +433,9 @@ export function makeConvKernels(blas: OpenBlas): ConvKernels {
     const gatherRows = (g.outC / g.groups) * kH * kW * (inH + (kH - 1) * dilationH) * (inW + (kW - 1) * dilationW);
     const scatterRows = (g.inC / g.groups) * kH * kW * (g.outH + (kH - 1) * dilationH) * (g.outW + (kW - 1) * dilationW);
     const pB = inH + (kH - 1) * dilationH - g.outH - pT;
-    if (pT >= 0 && pL >= 0 && pB >= 0 && g.outW === inW && flatForward(g)) flatConvBackwardInput(gy, w, g, gx);
-    else if (pT < 0 || pL < 0 || scatterRows < gatherRows) scatterBackwardInput(gy, w, g, gx);
+    // The gather GEMM has cg rows: with fewer input than output channels the scatter form moves less.
+    if (pT < 0 || pL < 0 || scatterRows < gatherRows) scatterBackwardInput(gy, w, g, gx);
+    else if (pB >= 0 && g.outW === inW && flatForward(g)) flatConvBackwardInput(gy, w, g, gx);
     else gatherBackwardInput(gy, w, g, gx, pT, pL);
   }
 
@@ -473,15 +492,19 @@ export function makeConvKernels(blas: OpenBlas): ConvKernels {
         // run into the next channel's block (q + off >= L) add nothing there.
         const gxpad = buf('xpad', cg * L + maxOff);
         gxpad.fill(0, 0, cg * L + maxOff);
-        let r = 0;
-        for (let c = 0; c < cg; c++) {
-          for (let i = 0; i < kH; i++) {
-            for (let j = 0; j < kW; j++) {
-              saxpy(L, 1, from(dcol, r * L), 1, from(gxpad, c * L + i * dilationH * Wp + j * dilationW), 1);
-              r++;
+        // One thread: OpenBLAS threads saxpy from n = 10000 on, and waking the
+        // second thread for each of these rows costs more than the adds.
+        blas.withThreads(1, () => {
+          let r = 0;
+          for (let c = 0; c < cg; c++) {
+            for (let i = 0; i < kH; i++) {
+              for (let j = 0; j < kW; j++) {
+                saxpy(L, 1, from(dcol, r * L), 1, from(gxpad, c * L + i * dilationH * Wp + j * dilationW), 1);
+                r++;
+              }
             }
           }
-        }
+        });
         unwide(gxpad, nbc, cg, Hp, Wp, padTop, padLeft, gx, n0, gi * cg, inC, inH, inW, null, Math.min(inH, Hp - padTop), Math.min(inW, Wp - padLeft));
       }
     }

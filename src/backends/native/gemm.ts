@@ -18,11 +18,25 @@ export type Sgemm = (
   beta: number, C: Float32Array, cOff: number, ldc: number,
 ) => void;
 
+/**
+ * Products smaller than this many multiply-adds, or with fewer than
+ * THREAD_MIN_SIDE rows or columns of C, run on one OpenBLAS thread. OpenBLAS
+ * itself threads from 2^18 multiply-adds on. Measured on the 2-core machine:
+ * a 64x84x120 product (0.6M) gains nothing from a second thread, a 64x120x400
+ * one (3.1M) gains 25% when the machine is otherwise idle and loses 45% when
+ * other processes compete for the cores, and skinny results lose always (6x25
+ * from K = 65536: 0.89 ms on two threads, 0.51 ms on one).
+ */
+const THREAD_MIN_MACS = 1 << 21;
+const THREAD_MIN_SIDE = 32;
+
 export function makeSgemm(blas: OpenBlas): Sgemm {
   const f = blas.sgemm;
   return (transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc) => {
-    f(CBLAS_ROW_MAJOR, transA ? CBLAS_TRANS : CBLAS_NO_TRANS, transB ? CBLAS_TRANS : CBLAS_NO_TRANS,
+    const call = () => f(CBLAS_ROW_MAJOR, transA ? CBLAS_TRANS : CBLAS_NO_TRANS, transB ? CBLAS_TRANS : CBLAS_NO_TRANS,
       M, N, K, alpha, from(A, aOff), lda, from(B, bOff), ldb, beta, from(C, cOff), ldc);
+    if (M * N * K < THREAD_MIN_MACS || M < THREAD_MIN_SIDE || N < THREAD_MIN_SIDE) blas.withThreads(1, call);
+    else call();
   };
 }
 

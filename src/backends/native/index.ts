@@ -56,7 +56,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend):
       ...base.kernels,
       ...(base.name === 'ref' ? makeEltwiseKernels(base.kernels) : {}),
       gemm: makeGemm(blas),
-      ...makeConvKernels(blas),
+      ...makeConvKernels(blas, base.name === 'wasm' ? base.kernels : null),
     },
     /** Uses n threads in OpenBLAS and in the base backend; null restores one per core. */
     setThreads(n: number | null): void {

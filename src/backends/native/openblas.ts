@@ -27,6 +27,8 @@ export interface OpenBlas {
   saxpy(n: number, alpha: number, x: Float32Array, incx: number, y: Float32Array, incy: number): void;
   setThreads(n: number): void;
   getThreads(): number;
+  /** Runs f with OpenBLAS set to n threads, then restores the count set with setThreads (a call costs ~20 ns). */
+  withThreads<T>(n: number, f: () => T): T;
   /** The library file that was loaded. */
   readonly path: string;
   /** openblas_get_config(), e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... Cooperlake MAX_THREADS=64". */
@@ -139,11 +141,28 @@ export function tryLoad(paths?: readonly string[]): LoadResult {
         'void cblas_sgemm(int order, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)',
       ) as OpenBlas['sgemm'];
       const saxpy = lib.func('void cblas_saxpy(int n, float alpha, const float *x, int incx, float *y, int incy)') as OpenBlas['saxpy'];
-      const setThreads = lib.func('void openblas_set_num_threads(int n)') as (n: number) => void;
-      const getThreads = lib.func('int openblas_get_num_threads()') as () => number;
+      const setRaw = lib.func('void openblas_set_num_threads(int n)') as (n: number) => void;
+      const getRaw = lib.func('int openblas_get_num_threads()') as () => number;
+      // The thread count asked for; sgemm may run small products on one thread
+      // (see ./gemm.ts) and put this back, so it is kept here, not read back.
+      let threads = getRaw();
+      const setThreads = (n: number) => {
+        threads = n;
+        setRaw(n);
+      };
+      const getThreads = () => threads;
+      const withThreads = <T>(n: number, f: () => T): T => {
+        if (n === threads) return f();
+        setRaw(n);
+        try {
+          return f();
+        } finally {
+          setRaw(threads);
+        }
+      };
       const getConfig = lib.func('const char *openblas_get_config()') as () => string;
       const getCorename = lib.func('const char *openblas_get_corename()') as () => string;
-      return { ok: true, blas: { sgemm, saxpy, setThreads, getThreads, path, config: getConfig(), corename: getCorename() } };
+      return { ok: true, blas: { sgemm, saxpy, setThreads, getThreads, withThreads, path, config: getConfig(), corename: getCorename() } };
     } catch (e) {
       return { ok: false, reason: `${path} loaded but lacks the CBLAS/OpenBLAS functions Stride needs (${firstLine(e)}); install OpenBLAS with: ${OPENBLAS_INSTALL_HINT}` };
     }
