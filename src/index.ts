@@ -22,6 +22,8 @@ export { CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss,
 export { imageKernels, kernelTensor, applyImageKernel, type ImageKernelName } from './nn/index.js';
 export { Add, Residual, BasicBlock, Graph, type BasicBlockOptions, type GraphSpec, type GraphNode } from './nn/index.js';
 export { SGD, Adam, AdamW, Optimizer } from './optim/index.js';
+export { clipGradNorm, clipGradValue, LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, OneCycleLR } from './optim/index.js';
+export type { OptimizerStateDict, ParamGroup, SGDOptions, AdamOptions, LRSchedulerStateDict } from './optim/index.js';
 export { LeNet5, models, createModel, getModelSpec, type ModelSpec } from './models/index.js';
 export { getBackend, setBackend, listBackends, registerBackend, type Backend, type KernelName } from './backends/index.js';
 export { backendInfo, setThreads, ready, type BackendInfo, type BackendOptions } from './backends/index.js';

@@ -1,8 +1,7 @@
 import { ValueError } from '../errors.js';
 import { checkOptions } from '../ops/util.js';
-import type { FloatArray } from '../tensor/tensor.js';
-import { Tensor } from '../tensor/tensor.js';
-import { Optimizer, checkRange, type ParamsLike } from './optimizer.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Optimizer, checkLr, checkRange, type ParamGroup, type ParamState, type ParamsOrGroups } from './optimizer.js';
 
 export interface SGDOptions {
   lr?: number;
@@ -12,44 +11,79 @@ export interface SGDOptions {
   weightDecay?: number;
 }
 
+/** An SGD parameter group: its parameters and its own settings. */
+export interface SGDParamGroup extends ParamGroup {
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+}
+
+const SGD_KEYS = ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay'] as const;
+
 /**
- * Stochastic gradient descent, step for step as torch.optim.SGD:
+ * Stochastic gradient descent, step for step as torch.optim.SGD (per group):
  *   g = grad + weightDecay * p
  *   buf = g (first step), else buf = momentum * buf + (1 - dampening) * g
  *   g = nesterov ? g + momentum * buf : buf        (when momentum > 0)
  *   p = p - lr * g
+ *
+ * `new SGD(model, { lr: 0.1, momentum: 0.9 })`, or with parameter groups
+ * `new SGD([{ params: backbone.parameters(), lr: 0.01 }, { params: head }], { lr: 0.1, momentum: 0.9 })`:
+ * each group's unset options come from the second argument.
+ * State: a momentum buffer per parameter (`momentumBuffer` in stateDict()).
  */
-export class SGD extends Optimizer {
-  readonly momentum: number;
-  readonly dampening: number;
-  readonly nesterov: boolean;
-  readonly weightDecay: number;
-  private readonly buffers: (FloatArray | null)[];
-
-  constructor(params: ParamsLike, options: SGDOptions = {}) {
-    checkOptions('SGD', options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay']);
-    super('SGD', params, options.lr ?? 0.001);
-    this.momentum = checkRange('SGD', 'momentum', options.momentum ?? 0, 0, Infinity);
-    this.dampening = checkRange('SGD', 'dampening', options.dampening ?? 0, 0, 1);
-    this.weightDecay = checkRange('SGD', 'weightDecay', options.weightDecay ?? 0, 0, Infinity);
-    this.nesterov = options.nesterov ?? false;
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
-      throw new ValueError(`SGD: nesterov needs momentum > 0 and dampening 0, got momentum ${this.momentum}, dampening ${this.dampening}`);
-    }
-    this.buffers = this.params.map(() => null);
+export class SGD extends Optimizer<SGDParamGroup> {
+  constructor(params: ParamsOrGroups<SGDOptions>, options: SGDOptions = {}) {
+    checkOptions('SGD', options, SGD_KEYS);
+    super('SGD', params, { ...options });
   }
 
-  protected update(p: Tensor, grad: ArrayLike<number>, index: number): void {
-    const { lr, momentum, dampening, nesterov, weightDecay } = this;
+  protected groupKeys(): readonly string[] {
+    return SGD_KEYS;
+  }
+
+  protected resolveGroup(where: string, o: Record<string, unknown>): Omit<SGDParamGroup, 'params'> {
+    const lr = checkLr(where, o.lr ?? 0.001);
+    const momentum = checkRange(where, 'momentum', (o.momentum ?? 0) as number, 0, Infinity);
+    const dampening = checkRange(where, 'dampening', (o.dampening ?? 0) as number, 0, 1);
+    const weightDecay = checkRange(where, 'weightDecay', (o.weightDecay ?? 0) as number, 0, Infinity);
+    const nesterov = o.nesterov ?? false;
+    if (typeof nesterov !== 'boolean') throw new ValueError(`${where}: nesterov must be a boolean, got ${JSON.stringify(nesterov)}`);
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+      throw new ValueError(`${where}: nesterov needs momentum > 0 and dampening 0, got momentum ${momentum}, dampening ${dampening}`);
+    }
+    return { lr, momentum, dampening, nesterov, weightDecay };
+  }
+
+  /** The first group's momentum (each group may have its own: paramGroups[i].momentum). */
+  get momentum(): number {
+    return this.paramGroups[0].momentum;
+  }
+
+  get dampening(): number {
+    return this.paramGroups[0].dampening;
+  }
+
+  get nesterov(): boolean {
+    return this.paramGroups[0].nesterov;
+  }
+
+  get weightDecay(): number {
+    return this.paramGroups[0].weightDecay;
+  }
+
+  protected update(p: Tensor, grad: ArrayLike<number>, group: SGDParamGroup, state: ParamState): void {
+    const { lr, momentum, dampening, nesterov, weightDecay } = group;
     const w = p.data;
     const n = w.length;
     if (momentum === 0) {
       for (let i = 0; i < n; i++) w[i] -= lr * (grad[i] + weightDecay * w[i]);
       return;
     }
-    let buf = this.buffers[index];
-    const first = buf === null;
-    if (buf === null) buf = this.buffers[index] = new (w.constructor as Float32ArrayConstructor)(n);
+    const first = state.momentumBuffer === undefined;
+    if (first) state.momentumBuffer = new (w.constructor as Float32ArrayConstructor)(n);
+    const buf = state.momentumBuffer as Float32Array;
     for (let i = 0; i < n; i++) {
       const g = grad[i] + weightDecay * w[i];
       const b = first ? g : momentum * buf[i] + (1 - dampening) * g;
