@@ -29,3 +29,12 @@ export { getBackend, setBackend, listBackends, registerBackend, type Backend, ty
 export { backendInfo, setThreads, ready, type BackendInfo, type BackendOptions } from './backends/index.js';
 export { setWasmPlatform, webPlatform, type WasmPlatform, type WorkerInit } from './backends/wasm/platform.js';
 export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD } from './data/index.js';
+// Training and checkpoint bytes are isomorphic (no Node imports); 'stride/node' adds files and the terminal progress bar.
+export {
+  fit, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
+  type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type LossFn,
+} from './train/index.js';
+export {
+  encodeCheckpoint, decodeCheckpoint, CHECKPOINT_MAGIC, CHECKPOINT_FORMAT, CHECKPOINT_FILE,
+  type CheckpointHeader, type CheckpointMeta, type CheckpointTensorEntry, type DecodedCheckpoint, type EncodeCheckpointInput, type JsonValue,
+} from './io/checkpoint.js';

@@ -96,9 +96,11 @@ export interface FitOptions {
   /** Default crossEntropy. */
   lossFn?: LossFn;
   /**
-   * How the learning rate changes over the run, as a multiple of the
-   * optimizer's lr, set before every step (default 'constant'). The
-   * optimizer's lr is put back to its starting value when fit returns.
+   * How the learning rate changes over the run, as a multiple of each
+   * parameter group's lr, set before every step (default 'constant'). The
+   * groups' lrs are put back to their starting values when fit returns.
+   * With 'constant', fit leaves the lrs alone, so a scheduler from optim
+   * (StepLR, OneCycleLR...) can drive them: call its step() in onEpoch or onBatch.
    */
   lrSchedule?: LrSchedule;
   /** Shuffles the training set every epoch (default true). */
@@ -152,10 +154,11 @@ export function fit(model: Module, options: FitOptions): FitResult {
   if (!Number.isInteger(evalBatchSize) || evalBatchSize < 1) throw new ValueError(`fit: evalBatchSize must be a positive integer, got ${evalBatchSize}`);
   const generator = options.generator ?? defaultGenerator;
   const multiplier = lrMultiplier(options.lrSchedule ?? 'constant');
+  const scheduled = (options.lrSchedule ?? 'constant') !== 'constant';
 
   const loader = new DataLoader(train, { batchSize, shuffle: options.shuffle ?? true, generator });
   const totalSteps = loader.length * epochs;
-  const baseLr = optimizer.lr;
+  const baseLrs = optimizer.paramGroups.map((g) => g.lr);
   let step = 0;
   const wasTraining = model.training;
   const history: EpochResult[] = [];
@@ -184,11 +187,13 @@ export function fit(model: Module, options: FitOptions): FitResult {
           );
         }
         backward(loss);
-        const factor = multiplier(step, totalSteps);
-        if (!(typeof factor === 'number' && factor >= 0 && Number.isFinite(factor))) {
-          throw new ValueError(`fit: lrSchedule returned ${factor} at step ${step} of ${totalSteps}; expected a finite multiplier >= 0`);
+        if (scheduled) {
+          const factor = multiplier(step, totalSteps);
+          if (!(typeof factor === 'number' && factor >= 0 && Number.isFinite(factor))) {
+            throw new ValueError(`fit: lrSchedule returned ${factor} at step ${step} of ${totalSteps}; expected a finite multiplier >= 0`);
+          }
+          optimizer.paramGroups.forEach((g, i) => (g.lr = baseLrs[i] * factor));
         }
-        optimizer.lr = baseLr * factor;
         optimizer.step();
         step++;
         const n = x.shape[0];
@@ -218,7 +223,7 @@ export function fit(model: Module, options: FitOptions): FitResult {
     }
   } finally {
     model.train(wasTraining);
-    optimizer.lr = baseLr;
+    if (scheduled) optimizer.paramGroups.forEach((g, i) => (g.lr = baseLrs[i]));
   }
   return {
     history,
