@@ -163,6 +163,17 @@ describe('maxWithIndices and minWithIndices (torch.max(x, dim))', () => {
     assert.equal(m.indices.dtype, 'float32');
   });
 
+  test('a 0-d tensor takes dim 0 or -1 (PyTorch), giving itself and index 0', () => {
+    const s = tensor(5);
+    for (const d of [0, -1]) {
+      const m = maxWithIndices(s, d);
+      assert.deepEqual([m.values.shape, m.values.item(), m.indices.item()], [[], 5, 0]);
+      const t = topk(s, 1, d);
+      assert.deepEqual([t.values.shape, t.values.item(), t.indices.item()], [[], 5, 0]);
+    }
+    assert.equal(gather(s, -1, tensor(0)).item(), 5);
+  });
+
   test('NaN is the maximum and the minimum, as PyTorch', () => {
     const m = maxWithIndices(tensor([1, NaN, 3]), 0);
     ok(Number.isNaN(m.values.item()), 'NaN value');

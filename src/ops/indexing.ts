@@ -97,7 +97,7 @@ function checkScalar(name: string, v: unknown, dtype: 'float32' | 'float64'): Te
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkTensor('gather', 'input', x);
   checkTensor('gather', 'index', index);
-  const [d] = normalizeDims(dim, x.ndim, 'gather');
+  const [d] = normalizeDims(dim, Math.max(x.ndim, 1), 'gather');
   if (index.ndim !== x.ndim) {
     throw new ShapeError(`gather: index must have the input's number of dimensions (${x.ndim}), got index ${fmtShape(index.shape)} for input ${fmtShape(x.shape)}; unsqueeze the index`);
   }
@@ -121,7 +121,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 /** The entries of x at `indices` (1-D, any order, repeats allowed) along `dim` (PyTorch's index_select). */
 export function indexSelect(x: Tensor, dim: number, indices: Tensor | ArrayLike<number>): Tensor {
   checkTensor('indexSelect', 'input', x);
-  const [d] = normalizeDims(dim, x.ndim, 'indexSelect');
+  const [d] = normalizeDims(dim, Math.max(x.ndim, 1), 'indexSelect');
   if (indices instanceof Tensor && indices.ndim > 1) {
     throw new ShapeError(`indexSelect: indices must be 1-D, got shape ${fmtShape(indices.shape)}; flatten them`);
   }
@@ -212,7 +212,7 @@ function extremeWithIndices(op: 'max' | 'min', x: Tensor, dim: number, options: 
   checkTensor(where, 'input', x);
   checkOptions(where, options, ['keepDims']);
   if (typeof dim !== 'number') throw new ValueError(`${where}: dim must be a number (the dimension to reduce), got ${JSON.stringify(dim)}; for the ${op} of all elements use ${op}(x)`);
-  const [d] = normalizeDims(dim, x.ndim, where);
+  const [d] = normalizeDims(dim, Math.max(x.ndim, 1), where);
   const xs = asShape(x);
   if (xs[d] === 0) throw new ValueError(`${where}: dimension ${d} of ${fmtShape(x.shape)} is empty; it has no ${op}imum`);
   const outer = shapeSize(xs.slice(0, d));
@@ -250,7 +250,7 @@ export interface TopkOptions {
 export function topk(x: Tensor, k: number, dim = -1, options: TopkOptions = {}): ValuesAndIndices {
   checkTensor('topk', 'input', x);
   checkOptions('topk', options, ['largest', 'sorted']);
-  const [d] = normalizeDims(dim, x.ndim, 'topk');
+  const [d] = normalizeDims(dim, Math.max(x.ndim, 1), 'topk');
   const xs = asShape(x);
   checkInt('topk', 'k', k, 0);
   if (k > xs[d]) throw new ValueError(`topk: k = ${k} is larger than dimension ${d} of ${fmtShape(x.shape)} (size ${xs[d]}); k must be in [0, ${xs[d]}]`);
