@@ -3,7 +3,15 @@
  * `npm run bench`: Stride against its peers on the workloads of `stride bench`,
  * in one run, on this machine.
  *
- *   node bench/run.mjs [--rounds 3] [--threads N] [--engines a,b,...] [--workloads a,b,...] [--no-write]
+ *   node bench/run.mjs [--rounds 3] [--threads N] [--engines a,b,...] [--workloads a,b,...]
+ *                      [--wait-idle SECONDS] [--no-write]
+ *
+ * --engines takes ids: stride-wasm, stride-native, pytorch, onnxruntime,
+ * tfjs-wasm, stride-ref, tfjs-cpu, convnetjs. Before each child process the
+ * runner waits (up to 15 s, and --wait-idle seconds in all, default 120) for a
+ * second in which the CPUs are less than 15% busy: other work on the machine
+ * makes every number noisy, worst for the engines that use every core. The
+ * table records the load and how long it waited.
  *
  * Engines (those that are installed; bench/setup.sh installs the peers):
  *   Stride on each backend it has here (wasm, native; ref once, small workloads
@@ -46,6 +54,7 @@ const THREADS = Number(option('threads', String(Math.min(2, availableParallelism
 const ONLY_ENGINES = option('engines', '') ? option('engines', '').split(',') : null;
 const ONLY_WORKLOADS = option('workloads', '') ? option('workloads', '').split(',') : WORKLOAD_NAMES;
 const WRITE = !argv.includes('--no-write');
+const WAIT_IDLE = Number(option('wait-idle', '120'));
 for (const w of ONLY_WORKLOADS) if (!WORKLOADS[w]) die(`unknown workload '${w}'; one of ${WORKLOAD_NAMES.join(', ')}`);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) die('--rounds must be an integer >= 1');
 if (!Number.isInteger(THREADS) || THREADS < 1) die('--threads must be an integer >= 1');
@@ -193,10 +202,10 @@ const results = {};
 const cell = (id, w) => ((results[id] ??= {})[w] ??= { ms: [], lines: [], unsupported: null, errors: [] });
 const raw = [];
 
-function record(engine, workloads, outcome) {
+function record(engine, workloads, outcome, busyBefore) {
   for (const line of outcome.lines) {
     if (!workloads.includes(line.workload)) continue;
-    raw.push({ engineId: engine.id, ...line });
+    raw.push({ engineId: engine.id, busyBefore: Number(busyBefore.toFixed(3)), ...line });
     const c = cell(engine.id, line.workload);
     c.lines.push(line);
     if (line.unsupported) c.unsupported = line.unsupported;
@@ -208,18 +217,51 @@ function record(engine, workloads, outcome) {
   }
 }
 
+/** Busy and total jiffies of all CPUs so far (/proc/stat), or null where there is no /proc. */
+function cpuTimes() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - f[3] - f[4], total };
+  } catch {
+    return null;
+  }
+}
+
+const sleepMs = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/** Fraction of the CPUs busy over the next `ms` milliseconds (this process sleeps meanwhile). */
+function busyFraction(ms = 1000) {
+  const a = cpuTimes();
+  sleepMs(ms);
+  const b = cpuTimes();
+  return a && b && b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0;
+}
+
+let waitedSec = 0;
+const busySeen = [];
+/** Waits (within the budget) until the CPUs are quiet; records how busy they were when the run started. */
+function waitQuiet() {
+  const start = performance.now();
+  let busy = busyFraction(500);
+  while (busy >= 0.15 && waitedSec + (performance.now() - start) / 1000 < WAIT_IDLE && performance.now() - start < 15_000) busy = busyFraction(1000);
+  waitedSec += (performance.now() - start) / 1000;
+  busySeen.push(busy);
+  return busy;
+}
+
 function runEngine(engine, flags, timeoutSec, tag) {
   const groups = engine.perWorkload ? engine.workloads.map((w) => [w]) : [engine.workloads];
   for (const workloads of groups) {
     if (workloads.length === 0) continue;
+    const busy = waitQuiet();
     const [cmd, args] = engine.command(workloads, flags);
     const t = performance.now();
     const outcome = run(cmd, args, { env: engine.env, timeoutSec });
-    record(engine, workloads, outcome);
+    record(engine, workloads, outcome, busy);
     const got = outcome.lines
       .filter((l) => workloads.includes(l.workload))
       .map((l) => `${l.workload} ${l.unsupported ? `(${l.unsupported.slice(0, 60)})` : `${fmtNum(l.imagesPerSec)} img/s`}`);
-    log(`${tag} ${engine.label}: ${got.join(', ') || '-'}${outcome.error ? `  [${outcome.error}]` : ''}  (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    log(`${tag} ${engine.label}: ${got.join(', ') || '-'}${outcome.error ? `  [${outcome.error}]` : ''}  (${((performance.now() - t) / 1000).toFixed(1)} s; CPUs ${(busy * 100).toFixed(0)}% busy before)`);
   }
 }
 
@@ -329,7 +371,7 @@ const envNotes = [
   process.env.OPENBLAS_CORETYPE ? `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set in the environment (it applies to Stride native)` : null,
   info.openblas ? null : `OpenBLAS: ${info.openblasStatus}`,
 ].filter(Boolean);
-const markdown = `Measured by \`npm run bench\` on ${date}: ${cpuModel()}, ${availableParallelism()} cores, Node ${process.version}; load average ${loadStart.toFixed(2)} at the start and ${loadEnd.toFixed(2)} at the end; ${seconds.toFixed(0)} s in all.
+const markdown = `Measured by \`npm run bench\` on ${date}: ${cpuModel()}, ${availableParallelism()} cores, Node ${process.version}; load average ${loadStart.toFixed(2)} at the start and ${loadEnd.toFixed(2)} at the end; before the runs the CPUs were ${(median(busySeen) * 100).toFixed(0)}% busy (median; ${busySeen.filter((b) => b >= 0.15).length} of ${busySeen.length} runs started on a busy machine after waiting ${waitedSec.toFixed(0)} s in all); ${seconds.toFixed(0)} s in all.
 Stride's default here: ${info.backend} (${info.threads} threads, SIMD ${info.simd}). Engines with threads use ${THREADS}; TF.js wasm runs 1 thread in Node, TF.js cpu, ConvNetJS and Stride ref have none.
 Each number is the median over ${ROUNDS} alternating rounds of each run's median iteration time (Stride ref, TF.js cpu and ConvNetJS: one time-boxed run). FLOPs are counted, not measured: 2 per multiply-add of the convolutions and linear layers, training = 3x forward (src/cli/bench.ts).${envNotes.length ? `\n${envNotes.join('; ')}.` : ''}${notes.length ? `\nNot measured: ${notes.join('; ')}.` : ''}
 
@@ -341,7 +383,7 @@ Stride's images/s divided by the peer's (above 1: Stride is faster):
 
 ${ratioTable()}
 
-GFLOPS:
+GFLOPS (the FLOPs of direct convolution divided by the time: an engine that needs fewer multiplications, e.g. by Winograd transforms, can show more than the hardware's peak):
 
 ${gflopsTable()}
 `;
