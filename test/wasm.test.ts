@@ -167,12 +167,15 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     await workersReady();
     const rt = wasmRuntime()!;
     ok(rt.available() === 2, `2 threads available, got ${rt.available()}`);
-    for (const [M, N, K] of [[64, 300, 200], [200, 40, 300], [33, 1000, 77]]) {
+    // large enough to be split (4M multiply-adds per thread); [400, 40, 600] splits by rows
+    for (const [M, N, K] of [[128, 600, 200], [400, 40, 600], [33, 2000, 150]]) {
       for (const tB of [false, true]) {
+        const split = rt.stats.parallelJobs;
         const A = rnd(M * K, 11);
         const B = rnd(K * N, 12);
         const two = new Float32Array(M * N);
         k.gemm(false, tB, M, N, K, 1, A, 0, B, 0, 0, two, 0);
+        assert.equal(rt.stats.parallelJobs, split + 1, `${M}x${N}x${K} ran on two threads`);
         setThreads(1);
         const one = new Float32Array(M * N);
         k.gemm(false, tB, M, N, K, 1, A, 0, B, 0, 0, one, 0);
@@ -319,7 +322,9 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     setThreads(2);
     await workersReady();
     ok(wasmRuntime()!.available() === 2, 'two threads');
+    const split = wasmRuntime()!.stats.parallelJobs;
     const two = run();
+    assert.equal(wasmRuntime()!.stats.parallelJobs, split + 3, 'all three kernels ran on two threads');
     setThreads(null);
     assert.deepEqual(two.y, one.y);
     assert.deepEqual(two.gx, one.gx);

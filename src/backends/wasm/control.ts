@@ -7,9 +7,10 @@
  *   ERROR          set by a worker whose kernel threw
  *   READY + w      1 once worker w has instantiated the kernels
  *   MAILBOX + w    0 idle, 1 a job is waiting in slot w, 2 exit
+ *   SLEEPING + w   1 while worker w blocks in Atomics.wait
  * Float64 slots, one per thread: [job number, argument count, arguments...].
  *
- * A worker waits on its own mailbox (spinning briefly first), runs the export
+ * A worker waits on its own mailbox (polling briefly first), runs the export
  * named by JOB_NAMES[job] with the slot's arguments, then decrements PENDING
  * and wakes the caller when it reaches 0. The caller only writes a worker's
  * slot while that worker is idle, so no job is ever read half-written.
@@ -27,13 +28,23 @@ export const READY = 64;
 export const MAILBOX = 128;
 export const CTRL_INTS = 256;
 
+export const SLEEPING = 192;
+
 /** Float64 slots start after the Int32 words. */
 export const SLOTS_ADDR = CTRL_ADDR + CTRL_INTS * 4;
 export const SLOT_F64 = 32;
 export const MAX_ARGS = SLOT_F64 - 2;
 
-/** Iterations of Atomics.load before a thread blocks in Atomics.wait (tens of microseconds). */
-export const SPIN = 20000;
+/**
+ * How long a worker keeps polling its mailbox after a job before it blocks in
+ * Atomics.wait, and how long the caller polls for the workers to finish
+ * before it blocks. Waking a blocked thread costs 20 us on a quiet machine
+ * and 200 us or more on a busy virtual one, more than many jobs take; the
+ * caller also wakes sleeping workers (wake()) as soon as it knows a call will
+ * be split, so the wake-up overlaps its copying of the operands.
+ */
+export const WORKER_SPIN_MS = 0.3;
+export const CALLER_SPIN_MS = 5;
 
 /** The kernel exports a worker can run, by job number. */
 export const JOB_NAMES = [

@@ -17,8 +17,13 @@ import { splitRange, WasmMemoryError, type WasmRuntime } from './runtime.js';
 
 const ref = refBackend.kernels;
 
-/** Work (in multiply-adds or element visits) below which a job is not split over threads: ~10 us of hand-off must pay. */
-const MIN_FLOPS_PER_THREAD = 1 << 20;
+/**
+ * Work per thread (multiply-adds, or elements for memory-bound kernels) below which a job is not
+ * split: a share must take clearly longer than the hand-off, which is ~5 us when the workers are
+ * polling but 100-800 us when they sleep on a busy virtual machine. 4M multiply-adds take ~150 us
+ * on one thread.
+ */
+const MIN_FLOPS_PER_THREAD = 1 << 22;
 const MIN_ELEMENTS_PER_THREAD = 1 << 18;
 
 /** GEMM register tile (kernels/gemm.ts): thread splits fall on tile boundaries. */
@@ -74,7 +79,9 @@ function unaryScalars(op: UnaryOp, p: UnaryParams): [number, number] {
 export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyof KernelSignatures]: KernelSignatures[K] } {
   /** Splits [0, n) over the threads a job of `work` can use: one argument list per range. */
   function ranges(r: WasmRuntime, n: number, work: number, minPerThread: number, align = 1): number[] {
-    return splitRange(n, threadsFor(r, work, minPerThread, Math.ceil(n / align)), align);
+    const b = splitRange(n, threadsFor(r, work, minPerThread, Math.ceil(n / align)), align);
+    r.wake(b.length - 1);
+    return b;
   }
 
   function gemm(
@@ -86,6 +93,7 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     if (!r || !f32(A, B, C)) return ref.gemm(transA, transB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff);
     if (M === 0 || N === 0) return;
     r.reset();
+    r.wake(threadsFor(r, M * N * K, MIN_FLOPS_PER_THREAD, Infinity));
     const a = r.put(A as Float32Array, aOff, M * K);
     const b = r.put(B as Float32Array, bOff, K * N);
     const c = beta === 0 ? r.alloc(M * N) : r.put(C as Float32Array, cOff, M * N);
@@ -115,14 +123,14 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     const r = rt();
     if (!r || !f32(x, w, bias, y)) return ref.conv2dForward(x, w, bias, g, y);
     r.reset();
+    const cg = g.inC / g.groups;
+    const perImage = g.outC * g.outH * g.outW * cg * g.kH * g.kW;
+    const bounds = ranges(r, g.batch, g.batch * perImage, MIN_FLOPS_PER_THREAD);
     const gp = r.putInts(convGeometry(g));
     const xp = r.put(x as Float32Array);
     const wp = r.put(w as Float32Array);
     const bp = bias ? r.put(bias as Float32Array) : 0;
     const yp = r.alloc(y.length);
-    const cg = g.inC / g.groups;
-    const perImage = g.outC * g.outH * g.outW * cg * g.kH * g.kW;
-    const bounds = ranges(r, g.batch, g.batch * perImage, MIN_FLOPS_PER_THREAD);
     const direct = useDirect(g);
     const calls: number[][] = [];
     const work = direct ? r.exports.directWorkFloats(gp) : r.exports.convWorkFloats(gp);
@@ -135,12 +143,12 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     const r = rt();
     if (!r || !f32(gy, w, gx)) return ref.conv2dBackwardInput(gy, w, g, gx);
     r.reset();
+    const perImage = g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
+    const bounds = ranges(r, g.batch, g.batch * perImage, MIN_FLOPS_PER_THREAD);
     const gp = r.putInts(convGeometry(g));
     const gyp = r.put(gy as Float32Array);
     const wp = r.put(w as Float32Array);
     const gxp = r.alloc(gx.length);
-    const perImage = g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
-    const bounds = ranges(r, g.batch, g.batch * perImage, MIN_FLOPS_PER_THREAD);
     const work = r.exports.convWorkFloats(gp);
     const calls: number[][] = [];
     for (let i = 0; i + 1 < bounds.length; i++) calls.push([gyp, wp, gxp, gp, bounds[i], bounds[i + 1], r.alloc(work)]);
@@ -152,12 +160,12 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     const r = rt();
     if (!r || !f32(x, gy, gw, gb)) return ref.conv2dBackwardFilter(x, gy, g, gw, gb);
     r.reset();
+    const perImage = g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
+    const bounds = ranges(r, g.batch, g.batch * perImage, MIN_FLOPS_PER_THREAD);
     const gp = r.putInts(convGeometry(g));
     const xp = r.put(x as Float32Array);
     const gyp = r.put(gy as Float32Array);
     const gwp = r.alloc(gw.length);
-    const perImage = g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
-    const bounds = ranges(r, g.batch, g.batch * perImage, MIN_FLOPS_PER_THREAD);
     const direct = useDirect(g);
     const work = direct ? r.exports.directWorkFloats(gp) : r.exports.convWorkFloats(gp);
     const calls: number[][] = [];
@@ -182,11 +190,11 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     const r = rt();
     if (!r || !f32(x, y)) return ref.maxPool2dForward(x, g, y, argmax);
     r.reset();
+    const bounds = ranges(r, g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
     const gp = r.putInts(poolGeometry(g));
     const xp = r.put(x as Float32Array);
     const yp = r.alloc(y.length);
     const ap = r.alloc(argmax.length);
-    const bounds = ranges(r, g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
     const calls: number[][] = [];
     for (let i = 0; i + 1 < bounds.length; i++) calls.push([xp, yp, ap, gp, bounds[i], bounds[i + 1]]);
     r.run('maxpool2d_forward', calls);
@@ -198,12 +206,12 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     const r = rt();
     if (!r || !f32(gy, gx)) return ref.maxPool2dBackward(gy, argmax, g, gx);
     r.reset();
+    const bounds = ranges(r, g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
     const gp = r.putInts(poolGeometry(g));
     const gyp = r.put(gy as Float32Array);
     const ap = r.alloc(argmax.length);
     r.i32.set(argmax, ap >> 2);
     const gxp = r.alloc(gx.length);
-    const bounds = ranges(r, g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
     const calls: number[][] = [];
     for (let i = 0; i + 1 < bounds.length; i++) calls.push([gyp, ap, gxp, gp, bounds[i], bounds[i + 1]]);
     r.run('maxpool2d_backward', calls);
@@ -214,10 +222,10 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     const r = rt();
     if (!r || !f32(x, y)) return ref.avgPool2dForward(x, g, countIncludePad, y);
     r.reset();
+    const bounds = ranges(r, g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
     const gp = r.putInts(poolGeometry(g));
     const xp = r.put(x as Float32Array);
     const yp = r.alloc(y.length);
-    const bounds = ranges(r, g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
     const calls: number[][] = [];
     for (let i = 0; i + 1 < bounds.length; i++) calls.push([xp, yp, gp, +countIncludePad, bounds[i], bounds[i + 1]]);
     r.run('avgpool2d_forward', calls);
@@ -228,10 +236,10 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     const r = rt();
     if (!r || !f32(gy, gx)) return ref.avgPool2dBackward(gy, g, countIncludePad, gx);
     r.reset();
+    const bounds = ranges(r, g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
     const gp = r.putInts(poolGeometry(g));
     const gyp = r.put(gy as Float32Array);
     const gxp = r.alloc(gx.length);
-    const bounds = ranges(r, g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
     const calls: number[][] = [];
     for (let i = 0; i + 1 < bounds.length; i++) calls.push([gyp, gxp, gp, +countIncludePad, bounds[i], bounds[i + 1]]);
     r.run('avgpool2d_backward', calls);
@@ -264,10 +272,10 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     if (!r || code === undefined || !f32(x, out)) return ref.unary(op, x, out, params);
     r.reset();
     const n = x.length;
+    const bounds = ranges(r, n, n, MIN_ELEMENTS_PER_THREAD, 4);
     const xp = r.put(x as Float32Array);
     const op_ = r.alloc(n);
     const [a, b] = unaryScalars(op, params);
-    const bounds = ranges(r, n, n, MIN_ELEMENTS_PER_THREAD, 4);
     const calls: number[][] = [];
     for (let i = 0; i + 1 < bounds.length; i++) calls.push([code, xp, op_, bounds[i], bounds[i + 1], a, b]);
     r.run('unary', calls);
@@ -280,11 +288,11 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     if (!r || code === undefined || !f32(x, gy, gx)) return ref.unaryBackward(op, x, y, gy, gx, params);
     r.reset();
     const n = x.length;
+    const bounds = ranges(r, n, n, MIN_ELEMENTS_PER_THREAD, 4);
     const xp = r.put(x as Float32Array);
     const gyp = r.put(gy as Float32Array);
     const gxp = r.alloc(n);
     const [a, b] = unaryScalars(op, params);
-    const bounds = ranges(r, n, n, MIN_ELEMENTS_PER_THREAD, 4);
     const calls: number[][] = [];
     for (let i = 0; i + 1 < bounds.length; i++) calls.push([code, xp, 0, gyp, gxp, bounds[i], bounds[i + 1], a, b]);
     r.run('unary_backward', calls);
@@ -298,10 +306,10 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     const mode = a.length === n && b.length === n ? 0 : b.length === 1 && a.length === n ? 1 : a.length === 1 && b.length === n ? 2 : -1;
     if (!r || code === undefined || mode < 0 || !f32(a, b, out)) return ref.binary(op, a, aShape, b, bShape, out, outShape);
     r.reset();
+    const bounds = ranges(r, n, n, MIN_ELEMENTS_PER_THREAD, 4);
     const ap = r.put(a as Float32Array);
     const bp = r.put(b as Float32Array);
     const outp = r.alloc(n);
-    const bounds = ranges(r, n, n, MIN_ELEMENTS_PER_THREAD, 4);
     const calls: number[][] = [];
     for (let i = 0; i + 1 < bounds.length; i++) calls.push([code, ap, bp, outp, mode, bounds[i], bounds[i + 1]]);
     r.run('binary', calls);
@@ -344,10 +352,10 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     const r = rt();
     if (!r || !f32(x, mean, variance)) return ref.batchNormStats(x, g, mean, variance);
     r.reset();
+    const bounds = ranges(r, g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
     const xp = r.put(x as Float32Array);
     const mp = r.alloc(g.channels);
     const vp = r.alloc(g.channels);
-    const bounds = ranges(r, g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
     const calls: number[][] = [];
     for (let i = 0; i + 1 < bounds.length; i++) calls.push([xp, g.batch, g.channels, g.spatial, mp, vp, bounds[i], bounds[i + 1]]);
     r.run('bn_stats', calls);
@@ -359,13 +367,13 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     const r = rt();
     if (!r || !f32(x, mean, invstd, weight, bias, y)) return ref.batchNorm2dForward(x, mean, invstd, weight, bias, g, y);
     r.reset();
+    const bounds = ranges(r, g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
     const xp = r.put(x as Float32Array);
     const mp = r.put(mean as Float32Array);
     const ip = r.put(invstd as Float32Array);
     const wp = weight ? r.put(weight as Float32Array) : 0;
     const bp = bias ? r.put(bias as Float32Array) : 0;
     const yp = r.alloc(y.length);
-    const bounds = ranges(r, g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
     const calls: number[][] = [];
     for (let i = 0; i + 1 < bounds.length; i++) calls.push([xp, mp, ip, wp, bp, yp, g.batch, g.channels, g.spatial, bounds[i], bounds[i + 1]]);
     r.run('bn_forward', calls);
@@ -381,6 +389,7 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
       return ref.batchNorm2dBackward(x, gy, mean, invstd, weight, g, training, gx, gweight, gbias);
     }
     r.reset();
+    const bounds = ranges(r, g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
     const xp = r.put(x as Float32Array);
     const gyp = r.put(gy as Float32Array);
     const mp = r.put(mean as Float32Array);
@@ -389,7 +398,6 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     const gxp = gx ? r.alloc(gx.length) : 0;
     const gwp = gweight ? r.alloc(g.channels) : 0;
     const gbp = gbias ? r.alloc(g.channels) : 0;
-    const bounds = ranges(r, g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
     const calls: number[][] = [];
     for (let i = 0; i + 1 < bounds.length; i++) {
       calls.push([xp, gyp, mp, ip, wp, g.batch, g.channels, g.spatial, +training, gxp, gwp, gbp, bounds[i], bounds[i + 1]]);

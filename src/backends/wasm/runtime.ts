@@ -15,8 +15,8 @@
  */
 import { MAX_PAGES, PLAIN_WASM, RELAXED_WASM } from './generated/kernels.js';
 import {
-  ARENA_ADDR, CTRL_ADDR, CTRL_INTS, ERROR, JOB_NAMES, MAILBOX, MAX_ARGS, MAX_THREADS, PENDING, READY, SLOT_F64, SLOTS_ADDR, SPIN,
-  type JobName,
+  ARENA_ADDR, CALLER_SPIN_MS, CTRL_ADDR, CTRL_INTS, ERROR, JOB_NAMES, MAILBOX, MAX_ARGS, MAX_THREADS, PENDING, READY, SLEEPING,
+  SLOT_F64, SLOTS_ADDR, type JobName,
 } from './control.js';
 import { getWasmPlatform, type WasmPlatform, type WorkerHandle } from './platform.js';
 
@@ -251,6 +251,7 @@ export class WasmRuntime {
       const index = this.workers.length + 1;
       Atomics.store(this.ctrl, READY + index, 0);
       Atomics.store(this.ctrl, MAILBOX + index, 0);
+      Atomics.store(this.ctrl, SLEEPING + index, 0);
       let handle: WorkerHandle | null = null;
       try {
         handle = this.platform.startWorker({ module: this.module, memory: this.memory, ctrl: CTRL_ADDR, index });
@@ -280,13 +281,29 @@ export class WasmRuntime {
     return this.threadCount > 1 ? 1 + this.readyWorkers() : 1;
   }
 
+  /**
+   * Wakes the first n-1 workers if they sleep: called as soon as a kernel knows it will split into
+   * n parts, so their wake-up overlaps the copying of the operands. Only an optimization: posting a
+   * job wakes its worker anyway.
+   */
+  wake(n: number): void {
+    for (let w = 1; w < n && w <= this.workers.length; w++) {
+      if (Atomics.load(this.ctrl, SLEEPING + w) === 1) Atomics.notify(this.ctrl, MAILBOX + w);
+    }
+  }
+
+  /** Kernel jobs run so far, and how many of them were split over threads. */
+  readonly stats = { jobs: 0, parallelJobs: 0 };
+
   /** Runs `job` with calls[0]'s arguments here and calls[t]'s on worker t, and waits for all. */
   run(job: JobName, calls: number[][]): void {
     const fn = this.exports[job];
+    this.stats.jobs++;
     if (calls.length === 1) {
       fn(...calls[0]);
       return;
     }
+    this.stats.parallelJobs++;
     const id = JOB_NAMES.indexOf(job);
     const workers = calls.length - 1;
     Atomics.store(this.ctrl, ERROR, 0);
@@ -307,13 +324,11 @@ export class WasmRuntime {
     } catch (e) {
       error = e;
     }
-    let spins = 0;
+    const until = performance.now() + CALLER_SPIN_MS;
+    let polls = 0;
     let left: number;
     while ((left = Atomics.load(this.ctrl, PENDING)) !== 0) {
-      if (this.blocking && ++spins >= SPIN) {
-        Atomics.wait(this.ctrl, PENDING, left);
-        spins = 0;
-      }
+      if (this.blocking && (++polls & 63) === 0 && performance.now() > until) Atomics.wait(this.ctrl, PENDING, left);
     }
     if (error) throw error;
     if (Atomics.load(this.ctrl, ERROR) !== 0) throw new Error(`wasm backend: a worker failed while running ${job}`);

@@ -4,7 +4,7 @@
  * on the shared memory, says it is ready, then serves jobs from its mailbox
  * until told to exit (see control.ts for the protocol).
  */
-import { CTRL_INTS, ERROR, JOB_NAMES, MAILBOX, PENDING, READY, SLOT_F64, SLOTS_ADDR, SPIN, CTRL_ADDR } from './control.js';
+import { CTRL_ADDR, CTRL_INTS, ERROR, JOB_NAMES, MAILBOX, PENDING, READY, SLEEPING, SLOT_F64, SLOTS_ADDR, WORKER_SPIN_MS } from './control.js';
 import type { WorkerInit } from './platform.js';
 
 export function runWorker(init: WorkerInit): void {
@@ -17,12 +17,16 @@ export function runWorker(init: WorkerInit): void {
   const box = MAILBOX + w;
   Atomics.store(ctrl, READY + w, 1);
   for (;;) {
-    let spins = 0;
     let m: number;
+    let until = performance.now() + WORKER_SPIN_MS;
+    let polls = 0;
     while ((m = Atomics.load(ctrl, box)) === 0) {
-      if (++spins >= SPIN) {
+      if ((++polls & 63) === 0 && performance.now() > until) {
+        // block until a job (or the caller's wake(), which means one is coming) arrives
+        Atomics.store(ctrl, SLEEPING + w, 1);
         Atomics.wait(ctrl, box, 0);
-        spins = 0;
+        Atomics.store(ctrl, SLEEPING + w, 0);
+        until = performance.now() + WORKER_SPIN_MS;
       }
     }
     if (m === 2) return;
