@@ -126,12 +126,32 @@ function im2col(x: usize, cg: i32, g: usize, col: usize, ldcol: i32): void {
   const inH = gi(g, G_INH), inW = gi(g, G_INW), kH = gi(g, G_KH), kW = gi(g, G_KW);
   const sH = gi(g, G_SH), sW = gi(g, G_SW), pT = gi(g, G_PT), pL = gi(g, G_PL);
   const dH = gi(g, G_DH), dW = gi(g, G_DW), outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
+  const flat = sH == 1 && sW == 1 && outW == inW;
   for (let c = 0; c < cg; c++) {
     const plane = x + (<usize>(c * inH * inW) << 2);
     for (let i = 0; i < kH; i++) {
       for (let j = 0; j < kW; j++) {
         const row = col + (<usize>(((c * kH + i) * kW + j) * ldcol) << 2);
         const off = j * dW - pL;
+        if (flat) {
+          // Output rows as wide as input rows, stride 1: the rows that see the input are one
+          // contiguous stretch of the plane shifted by `off`; one copy, then zero the padding
+          // rows and the columns that wrapped around into the neighbouring row.
+          const ohLo = imin(outH, imax(0, pT - i * dH));
+          const ohHi = imax(ohLo, imin(outH, inH + pT - i * dH));
+          if (ohLo > 0) zeroRun(row, ohLo * outW);
+          if (ohHi > ohLo) {
+            const start = (ohLo - pT + i * dH) * inW + off; // may be negative: those values are zeroed below
+            memory.copy(row + (<usize>(ohLo * outW) << 2), plane + <usize>(start << 2), <usize>((ohHi - ohLo) * outW) << 2);
+            if (off != 0) {
+              const z = imin(off < 0 ? -off : off, outW);
+              const first = off < 0 ? 0 : outW - z;
+              for (let oh = ohLo; oh < ohHi; oh++) zeroRun(row + (<usize>(oh * outW + first) << 2), z);
+            }
+          }
+          if (ohHi < outH) zeroRun(row + (<usize>(ohHi * outW) << 2), (outH - ohHi) * outW);
+          continue;
+        }
         const lo = imin(firstInside(off, sW), outW);
         const hi = imax(lo, endInside(off, sW, inW, outW));
         for (let oh = 0; oh < outH; oh++) {

@@ -242,6 +242,8 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     ['planes of 30 outputs, batch 36: GEMMs over 34 images, then 2', geometry(36, 3, 5, 6, 4, 3, 3, { p: [1, 1, 1, 1] })],
     ['stride 2, dilation 2', geometry(2, 4, 11, 10, 6, 3, 3, { s: [2, 2], d: [2, 2], p: [2, 1, 0, 2] })],
     ['stride 3 x 1', geometry(1, 2, 9, 13, 3, 2, 4, { s: [3, 1] })],
+    ['dilation 2 with same-size output (flat im2col)', geometry(2, 3, 7, 8, 4, 3, 3, { d: [2, 2], p: [2, 2, 2, 2] })],
+    ['asymmetric same-size padding (flat im2col)', geometry(2, 3, 6, 7, 2, 4, 4, { p: [1, 2, 2, 1] })],
     ['groups 2', geometry(2, 4, 6, 6, 6, 3, 3, { groups: 2, p: [1, 1, 1, 1] })],
     ['1x1 pointwise', geometry(3, 5, 4, 6, 7, 1, 1)],
     ['1x1 stride 2', geometry(2, 3, 5, 5, 4, 1, 1, { s: [2, 2] })],
