@@ -6,7 +6,7 @@
  *   conv-fwdbwd      the same, forward + backward (input and weight gradients): ms
  *   resnet-train     the ResNet-block net (conv 3->64, BN, ReLU, 2 basic blocks, global avg pool, linear), batch 32: images/s
  *   resnet-infer     its forward without grad (eval mode): images/s
- *   gemm             1024^3 GEMM: GFLOPS
+ *   gemm             1024^3 GEMM on 1 and on 2 threads: GFLOPS
  * Each workload runs `--reps` timed repetitions after warm-up; the median and
  * the best are printed.
  *
@@ -147,13 +147,19 @@ async function main(): Promise<void> {
     report('resnet-infer', ms, (t) => [32 / (t / 1000), 'img/s']);
   }
   if (want('gemm')) {
+    // 1024^3 on one thread, then on two (the caller and one worker)
     const n = 1024;
     const a = randn([n, n], { generator: gen }).data;
     const b = randn([n, n], { generator: gen }).data;
     const c = new Float32Array(n * n);
     const k = getBackend().kernels;
-    const ms = time(() => k.gemm(false, false, n, n, n, 1, a, 0, b, 0, 0, c, 0), 2);
-    report('gemm', ms, (t) => [(2 * n ** 3) / (t * 1e6), 'GFLOPS']);
+    for (const t of [1, 2]) {
+      setThreads(t);
+      await settle();
+      const ms = time(() => k.gemm(false, false, n, n, n, 1, a, 0, b, 0, 0, c, 0), 2);
+      report(`gemm-${t}t`, ms, (x) => [(2 * n ** 3) / (x * 1e6), 'GFLOPS']);
+    }
+    setThreads(values.threads ? Number(values.threads) : null);
   }
   console.log(JSON.stringify({ backend: info.name, threads: info.threads, simd: info.simd, results }));
 }

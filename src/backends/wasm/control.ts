@@ -44,7 +44,7 @@ export const MAX_ARGS = SLOT_F64 - 2;
  * be split, so the wake-up overlaps its copying of the operands.
  */
 export const WORKER_SPIN_MS = 0.3;
-export const CALLER_SPIN_MS = 5;
+export const CALLER_SPIN_MS = 1;
 
 /** The kernel exports a worker can run, by job number. */
 export const JOB_NAMES = [
