@@ -292,11 +292,11 @@ function directPadW(g: usize): i32 {
   return ((gi(g, G_OUTW) + 15) & ~15) + gi(g, G_KW) - 1;
 }
 
-/** Floats of scratch per thread for conv2d_forward_direct: the zero-padded channels of one group and a row. */
+/** Floats of scratch per thread for conv2d_forward_direct: the zero-padded channels of one group and two rows. */
 export function directWorkFloats(g: usize): i32 {
   const cg = gi(g, G_INC) / gi(g, G_GROUPS);
   const hp = gi(g, G_OUTH) + gi(g, G_KH) - 1;
-  return cg * hp * directPadW(g) + ((gi(g, G_OUTW) + 15) & ~15) + 16;
+  return cg * hp * directPadW(g) + 2 * ((gi(g, G_OUTW) + 15) & ~15) + 16;
 }
 
 /**
@@ -321,7 +321,51 @@ export function conv2d_forward_direct(x: usize, w: usize, bias: usize, y: usize,
   for (let n = n0; n < n1; n++) {
     for (let gr = 0; gr < groups; gr++) {
       padPlanes(x, g, n, gr, cg, hp, wp, work);
-      for (let o = 0; o < ocg; o++) {
+      // two output channels at a time share every load of the input
+      let o = 0;
+      for (; o + 2 <= ocg; o += 2) {
+        const oc = gr * ocg + o;
+        const wo = w + (<usize>(oc * cg * kH * kW) << 2);
+        const wstep = <usize>(cg * kH * kW) << 2;
+        const yp = y + (<usize>((n * outC + oc) * outHW) << 2);
+        const vb = f32x4.splat(bias ? load<f32>(bias + (<usize>oc << 2)) : 0);
+        const vb2 = f32x4.splat(bias ? load<f32>(bias + (<usize>(oc + 1) << 2)) : 0);
+        const row2 = row + (<usize>(blocks << 4) << 2);
+        for (let oh = 0; oh < outH; oh++) {
+          for (let blk = 0; blk < blocks; blk++) {
+            let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+            let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+            let wq = wo;
+            for (let c = 0; c < cg; c++) {
+              for (let i = 0; i < kH; i++) {
+                let src = work + (<usize>(c * planeP + (oh + i) * wp + (blk << 4)) << 2);
+                for (let j = 0; j < kW; j++) {
+                  const wv = v128.load32_splat(wq);
+                  const wv2 = v128.load32_splat(wq + wstep);
+                  const x0 = v128.load(src), x1 = v128.load(src, 16), x2 = v128.load(src, 32), x3 = v128.load(src, 48);
+                  a0 = madd(x0, wv, a0); a1 = madd(x1, wv, a1); a2 = madd(x2, wv, a2); a3 = madd(x3, wv, a3);
+                  b0 = madd(x0, wv2, b0); b1 = madd(x1, wv2, b1); b2 = madd(x2, wv2, b2); b3 = madd(x3, wv2, b3);
+                  src += 4;
+                  wq += 4;
+                }
+              }
+            }
+            const d = row + (<usize>(blk << 4) << 2);
+            v128.store(d, f32x4.add(a0, vb));
+            v128.store(d, f32x4.add(a1, vb), 16);
+            v128.store(d, f32x4.add(a2, vb), 32);
+            v128.store(d, f32x4.add(a3, vb), 48);
+            const d2 = row2 + (<usize>(blk << 4) << 2);
+            v128.store(d2, f32x4.add(b0, vb2));
+            v128.store(d2, f32x4.add(b1, vb2), 16);
+            v128.store(d2, f32x4.add(b2, vb2), 32);
+            v128.store(d2, f32x4.add(b3, vb2), 48);
+          }
+          copyRun(yp + (<usize>(oh * outW) << 2), row, outW);
+          copyRun(yp + (<usize>(outHW + oh * outW) << 2), row2, outW);
+        }
+      }
+      for (; o < ocg; o++) {
         const oc = gr * ocg + o;
         const wo = w + (<usize>(oc * cg * kH * kW) << 2);
         const yp = y + (<usize>((n * outC + oc) * outHW) << 2);
