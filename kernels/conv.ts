@@ -422,7 +422,8 @@ function padPlanes(x: usize, g: usize, n: i32, gr: i32, cg: i32, hp: i32, wp: i3
 /**
  * dL/dw for few input channels per group (stride 1, no dilation), without
  * im2col: gw[o, c, i, j] = sum over n, oh, ow of gy[n, o, oh, ow] * xpad[n, c, oh + i, ow + j],
- * four taps j at a time sharing each load of gy. Same scratch as the direct forward.
+ * two output channels and up to five taps j per pass, so each load of x and of gy
+ * feeds several multiply-adds. Same scratch as the direct forward.
  */
 export function conv2d_backward_filter_direct(x: usize, gy: usize, gw: usize, g: usize, n0: i32, n1: i32, work: usize, accumulate: bool): void {
   const outC = gi(g, G_OUTC), groups = gi(g, G_GROUPS), inC = gi(g, G_INC);
@@ -438,51 +439,70 @@ export function conv2d_backward_filter_direct(x: usize, gy: usize, gw: usize, g:
   for (let n = n0; n < n1; n++) {
     for (let gr = 0; gr < groups; gr++) {
       padPlanes(x, g, n, gr, cg, hp, wp, work);
-      for (let o = 0; o < ocg; o++) {
+      // two output channels per pass share the loads of x; up to five taps j per pass
+      for (let o = 0; o < ocg; o += 2) {
+        const pair = o + 1 < ocg;
         const oc = gr * ocg + o;
         const gyp = gy + (<usize>((n * outC + oc) * outHW) << 2);
+        const gyq = pair ? gyp + (<usize>outHW << 2) : gyp;
         const gwo = gw + (<usize>(oc * taps) << 2);
         for (let c = 0; c < cg; c++) {
           for (let i = 0; i < kH; i++) {
-            for (let j0 = 0; j0 < kW; j0 += 4) {
-              const nj = imin(4, kW - j0);
-              let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-              let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+            for (let j0 = 0; j0 < kW; j0 += 5) {
+              const nj = imin(5, kW - j0);
+              let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0);
+              let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0), b4 = f32x4.splat(0);
               for (let oh = 0; oh < outH; oh++) {
                 const xr = work + (<usize>(c * planeP + (oh + i) * wp + j0) << 2);
-                const gr_ = gyp + (<usize>(oh * outW) << 2);
+                const go = <usize>(oh * outW) << 2;
                 let ow = 0;
                 for (; ow < vecW; ow += 4) {
                   const o4 = <usize>ow << 2;
-                  const gv = v128.load(gr_ + o4);
+                  const gv = v128.load(gyp + go + o4);
+                  const gv2 = v128.load(gyq + go + o4);
                   const xp = xr + o4;
-                  a0 = madd(v128.load(xp), gv, a0);
-                  a1 = madd(v128.load(xp, 4), gv, a1);
-                  a2 = madd(v128.load(xp, 8), gv, a2);
-                  a3 = madd(v128.load(xp, 12), gv, a3);
+                  let xv = v128.load(xp);
+                  a0 = madd(xv, gv, a0); b0 = madd(xv, gv2, b0);
+                  if (nj > 1) { xv = v128.load(xp, 4); a1 = madd(xv, gv, a1); b1 = madd(xv, gv2, b1); }
+                  if (nj > 2) { xv = v128.load(xp, 8); a2 = madd(xv, gv, a2); b2 = madd(xv, gv2, b2); }
+                  if (nj > 3) { xv = v128.load(xp, 12); a3 = madd(xv, gv, a3); b3 = madd(xv, gv2, b3); }
+                  if (nj > 4) { xv = v128.load(xp, 16); a4 = madd(xv, gv, a4); b4 = madd(xv, gv2, b4); }
                 }
+                // the tail columns, one at a time (lane 0 of the same accumulators)
                 for (; ow < outW; ow++) {
                   const o4 = <usize>ow << 2;
-                  const gv = load<f32>(gr_ + o4);
+                  const gv = f32x4.replace_lane(f32x4.splat(0), 0, load<f32>(gyp + go + o4));
+                  const gv2 = f32x4.replace_lane(f32x4.splat(0), 0, load<f32>(gyq + go + o4));
                   const xp = xr + o4;
-                  s0 += load<f32>(xp) * gv;
-                  s1 += load<f32>(xp, 4) * gv;
-                  s2 += load<f32>(xp, 8) * gv;
-                  s3 += load<f32>(xp, 12) * gv;
+                  for (let t = 0; t < nj; t++) {
+                    const xv = f32x4.replace_lane(f32x4.splat(0), 0, load<f32>(xp + (<usize>t << 2))); // other lanes 0 * 0
+                    if (t == 0) { a0 = madd(xv, gv, a0); b0 = madd(xv, gv2, b0); }
+                    else if (t == 1) { a1 = madd(xv, gv, a1); b1 = madd(xv, gv2, b1); }
+                    else if (t == 2) { a2 = madd(xv, gv, a2); b2 = madd(xv, gv2, b2); }
+                    else if (t == 3) { a3 = madd(xv, gv, a3); b3 = madd(xv, gv2, b3); }
+                    else { a4 = madd(xv, gv, a4); b4 = madd(xv, gv2, b4); }
+                  }
                 }
               }
               const dst = gwo + (<usize>((c * kH + i) * kW + j0) << 2);
-              const t0 = hsum(a0) + s0, t1 = hsum(a1) + s1, t2 = hsum(a2) + s2, t3 = hsum(a3) + s3;
-              store<f32>(dst, load<f32>(dst) + t0);
-              if (nj > 1) store<f32>(dst, load<f32>(dst, 4) + t1, 4);
-              if (nj > 2) store<f32>(dst, load<f32>(dst, 8) + t2, 8);
-              if (nj > 3) store<f32>(dst, load<f32>(dst, 12) + t3, 12);
+              addTaps(dst, nj, a0, a1, a2, a3, a4);
+              if (pair) addTaps(dst + (<usize>taps << 2), nj, b0, b1, b2, b3, b4);
             }
           }
         }
       }
     }
   }
+}
+
+/** dst[t] += the lane sum of accumulator t, for t < nj (at most 5). */
+// @ts-ignore: decorator
+@inline function addTaps(dst: usize, nj: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v128): void {
+  store<f32>(dst, load<f32>(dst) + hsum(a0));
+  if (nj > 1) store<f32>(dst, load<f32>(dst, 4) + hsum(a1), 4);
+  if (nj > 2) store<f32>(dst, load<f32>(dst, 8) + hsum(a2), 8);
+  if (nj > 3) store<f32>(dst, load<f32>(dst, 12) + hsum(a3), 12);
+  if (nj > 4) store<f32>(dst, load<f32>(dst, 16) + hsum(a4), 16);
 }
 
 /** The sum of the four lanes. */
