@@ -248,26 +248,37 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   return conv2dZeros(x, weight, bias ?? null, g);
 }
 
+/**
+ * The kernels of one way of computing a zero-padded convolution: forward,
+ * dL/dx (the transposed convolution of gy with w) and dL/dw with dL/db (the
+ * correlation of x with gy). Direct (im2col + GEMM) and FFT share the geometry
+ * and the signatures.
+ */
+export const CONV2D_KERNELS = {
+  direct: { name: 'conv2d', forward: 'conv2dForward', backwardInput: 'conv2dBackwardInput', backwardFilter: 'conv2dBackwardFilter' },
+  fft: { name: 'conv2dFFT', forward: 'conv2dFFTForward', backwardInput: 'conv2dFFTBackwardInput', backwardFilter: 'conv2dFFTBackwardFilter' },
+} as const;
+
 /** The zero-padded convolution of a 4-D x with a checked geometry, recorded for autograd. */
-function conv2dZeros(x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeometry): Tensor {
+export function conv2dZeros(x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeometry, algorithm: keyof typeof CONV2D_KERNELS = 'direct'): Tensor {
+  const kernels = CONV2D_KERNELS[algorithm];
   const dtype = bias ? resultDType(x, weight, bias) : resultDType(x, weight);
-  const k = kernelsFor(dtype);
   const y = empty([g.batch, g.outC, g.outH, g.outW], dtype);
-  k.conv2dForward(x.data, weight.data, bias ? bias.data : null, g, y.data);
-  return record(y, 'conv2d', [x, weight, bias], (gy) => {
+  kernelsFor(dtype)[kernels.forward](x.data, weight.data, bias ? bias.data : null, g, y.data);
+  return record(y, kernels.name, [x, weight, bias], (gy) => {
     const kg = kernelsFor(gy.dtype);
     let gx: Tensor | null = null;
     let gw: Tensor | null = null;
     let gb: Tensor | null = null;
     if (x.requiresGrad) {
       gx = empty(x.shape, gy.dtype);
-      kg.conv2dBackwardInput(gy.data, weight.data, g, gx.data);
+      kg[kernels.backwardInput](gy.data, weight.data, g, gx.data);
     }
     const wantBias = !!bias && bias.requiresGrad;
     if (weight.requiresGrad || wantBias) {
       const gwTmp = empty(weight.shape, gy.dtype);
       gb = wantBias ? empty(bias!.shape, gy.dtype) : null;
-      kg.conv2dBackwardFilter(x.data, gy.data, g, gwTmp.data, gb ? gb.data : null);
+      kg[kernels.backwardFilter](x.data, gy.data, g, gwTmp.data, gb ? gb.data : null);
       if (weight.requiresGrad) gw = gwTmp;
     }
     return [gx, gw, gb];

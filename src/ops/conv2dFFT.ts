@@ -35,13 +35,11 @@
  * The power-of-two grid costs up to 4x in area ('same' padding on 64x64 gives
  * 128x128), and at small batches the Cout*Cin kernel transforms dominate.
  */
-import { record } from '../autograd/tape.js';
-import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
-import { Tensor, resultDType } from '../tensor/tensor.js';
-import { conv2dGeometry, registerConv2dAlgorithm, type Conv2dOptions } from './conv2d.js';
+import { Tensor } from '../tensor/tensor.js';
+import { conv2dGeometry, conv2dZeros, registerConv2dAlgorithm, type Conv2dOptions } from './conv2d.js';
 import { reshape } from './shape.js';
-import { checkTensor, empty } from './util.js';
+import { checkTensor } from './util.js';
 
 /** conv2d's options; `algorithm`, when given, must be 'fft'. */
 export type Conv2dFFTOptions = Omit<Conv2dOptions, 'algorithm'> & { algorithm?: 'fft' };
@@ -84,28 +82,7 @@ export function conv2dFFTImpl(where: string, x: Tensor, weight: Tensor, bias: Te
       throw new ShapeError(`${where}: bias must have shape [${g.outC}] (one per output channel), got ${fmtShape(bias.shape)}`);
     }
   }
-  const dtype = bias ? resultDType(x, weight, bias) : resultDType(x, weight);
-  const k = kernelsFor(dtype);
-  const y = empty([g.batch, g.outC, g.outH, g.outW], dtype);
-  k.conv2dFFTForward(x.data, weight.data, bias ? bias.data : null, g, y.data);
-  return record(y, 'conv2dFFT', [x, weight, bias], (gy) => {
-    const kg = kernelsFor(gy.dtype);
-    let gx: Tensor | null = null;
-    let gw: Tensor | null = null;
-    let gb: Tensor | null = null;
-    if (x.requiresGrad) {
-      // dL/dx = full convolution of gy with w (GX = sum_o GY (.) W)
-      gx = empty(x.shape, gy.dtype);
-      kg.conv2dFFTBackwardInput(gy.data, weight.data, g, gx.data);
-    }
-    const wantBias = !!bias && bias.requiresGrad;
-    if (weight.requiresGrad || wantBias) {
-      // dL/dw = correlation of x with gy (GW = sum_n conj(GY) (.) X); dL/db = sum of gy
-      const gwTmp = empty(weight.shape, gy.dtype);
-      gb = wantBias ? empty(bias!.shape, gy.dtype) : null;
-      kg.conv2dFFTBackwardFilter(x.data, gy.data, g, gwTmp.data, gb ? gb.data : null);
-      if (weight.requiresGrad) gw = gwTmp;
-    }
-    return [gx, gw, gb];
-  });
+  // Forward, dL/dx (full convolution of gy with w: GX = sum_o GY (.) W) and dL/dw
+  // (correlation of x with gy: GW = sum_n conj(GY) (.) X), all through spectra.
+  return conv2dZeros(x, weight, bias ?? null, g, 'fft');
 }
