@@ -10,7 +10,8 @@
  */
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { zeros as zerosTensor, type Tensor } from '../tensor/tensor.js';
+import { parameter } from './module.js';
 
 export function fans(t: Tensor): { fanIn: number; fanOut: number } {
   if (t.ndim < 2) throw new ShapeError(`init: fan in and fan out need a tensor with at least 2 dims, got ${fmtShape(t.shape)}`);
@@ -89,4 +90,23 @@ export function xavierUniform(t: Tensor, gain = 1, generator: Generator = defaul
 export function xavierNormal(t: Tensor, gain = 1, generator: Generator = defaultGenerator): Tensor {
   const { fanIn, fanOut } = fans(t);
   return normal(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)), generator);
+}
+
+/**
+ * The weight and bias of a Linear, Conv2d or ConvTranspose2d layer with
+ * PyTorch's default initialization: weight kaimingUniform(a = sqrt(5)), i.e.
+ * U(-1/sqrt(fanIn), 1/sqrt(fanIn)) with fanIn from dims 1.. of the weight,
+ * and the bias (`biasSize` values, or none when null) from the same interval.
+ * Both are marked as module parameters.
+ */
+export function defaultLayerParameters(weightShape: readonly number[], biasSize: number | null, generator?: Generator): { weight: Tensor; bias: Tensor | null } {
+  const weight = parameter(zerosTensor(weightShape));
+  kaimingUniform(weight, { a: Math.sqrt(5), generator });
+  let bias: Tensor | null = null;
+  if (biasSize !== null) {
+    bias = parameter(zerosTensor([biasSize]));
+    const bound = 1 / Math.sqrt(fans(weight).fanIn);
+    uniform(bias, -bound, bound, generator);
+  }
+  return { weight, bias };
 }

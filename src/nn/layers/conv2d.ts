@@ -1,10 +1,10 @@
 import { ValueError } from '../../errors.js';
 import { conv2d, type Conv2dOptions, type Conv2dPadding } from '../../ops/conv2d.js';
 import { checkInt, checkOptions, pair } from '../../ops/util.js';
-import { Tensor, zeros } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
-import { fans, kaimingUniform, uniform } from '../init.js';
-import { Module, parameter } from '../module.js';
+import { defaultLayerParameters } from '../init.js';
+import { Module } from '../module.js';
 
 export interface Conv2dLayerOptions extends Conv2dOptions {
   /** Learn a bias per output channel (default true). */
@@ -43,15 +43,7 @@ export class Conv2d extends Module {
     }
     const { bias = true, generator, ...convOptions } = options;
     this.options = convOptions;
-    this.weight = new Tensor(new Float32Array(outChannels * (inChannels / groups) * this.kernelSize[0] * this.kernelSize[1]), [outChannels, inChannels / groups, ...this.kernelSize]);
-    parameter(this.weight);
-    kaimingUniform(this.weight, { a: Math.sqrt(5), generator });
-    this.bias = null;
-    if (bias) {
-      this.bias = parameter(zeros([outChannels]));
-      const bound = 1 / Math.sqrt(fans(this.weight).fanIn);
-      uniform(this.bias, -bound, bound, generator);
-    }
+    ({ weight: this.weight, bias: this.bias } = defaultLayerParameters([outChannels, inChannels / groups, ...this.kernelSize], bias ? outChannels : null, generator));
   }
 
   forward(x: Tensor): Tensor {

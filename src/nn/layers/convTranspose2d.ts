@@ -1,10 +1,10 @@
 import { ValueError } from '../../errors.js';
 import { convTranspose2d, type ConvTranspose2dOptions } from '../../ops/convTranspose2d.js';
 import { checkInt, checkOptions, pair } from '../../ops/util.js';
-import { Tensor, zeros } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
-import { fans, kaimingUniform, uniform } from '../init.js';
-import { Module, parameter } from '../module.js';
+import { defaultLayerParameters } from '../init.js';
+import { Module } from '../module.js';
 
 export interface ConvTranspose2dLayerOptions extends ConvTranspose2dOptions {
   /** Learn a bias per output channel (default true). */
@@ -49,16 +49,8 @@ export class ConvTranspose2d extends Module {
     }
     const { bias = true, generator, ...convOptions } = options;
     this.options = convOptions;
-    const wShape = [inChannels, outChannels / groups, ...this.kernelSize];
-    this.weight = new Tensor(new Float32Array(wShape.reduce((a, b) => a * b, 1)), wShape);
-    parameter(this.weight);
-    kaimingUniform(this.weight, { a: Math.sqrt(5), generator });
-    this.bias = null;
-    if (bias) {
-      this.bias = parameter(zeros([outChannels]));
-      const bound = 1 / Math.sqrt(fans(this.weight).fanIn);
-      uniform(this.bias, -bound, bound, generator);
-    }
+    // PyTorch computes fanIn from dim 1 of [inC, outC/groups, kH, kW], i.e. outC/groups * kH * kW.
+    ({ weight: this.weight, bias: this.bias } = defaultLayerParameters([inChannels, outChannels / groups, ...this.kernelSize], bias ? outChannels : null, generator));
   }
 
   forward(x: Tensor): Tensor {

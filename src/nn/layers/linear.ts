@@ -1,9 +1,9 @@
 import { linear } from '../../ops/linear.js';
 import { checkInt, checkOptions } from '../../ops/util.js';
-import { Tensor, zeros } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
-import { kaimingUniform, uniform } from '../init.js';
-import { Module, parameter } from '../module.js';
+import { defaultLayerParameters } from '../init.js';
+import { Module } from '../module.js';
 
 /**
  * Fully connected layer y = x W^T + b with W [out, in], initialized as PyTorch
@@ -20,14 +20,7 @@ export class Linear extends Module {
     checkOptions('Linear', options, ['bias', 'generator']);
     this.inFeatures = checkInt('Linear', 'inFeatures', inFeatures, 1);
     this.outFeatures = checkInt('Linear', 'outFeatures', outFeatures, 1);
-    this.weight = parameter(zeros([outFeatures, inFeatures]));
-    kaimingUniform(this.weight, { a: Math.sqrt(5), generator: options.generator });
-    this.bias = null;
-    if (options.bias ?? true) {
-      this.bias = parameter(zeros([outFeatures]));
-      const bound = 1 / Math.sqrt(inFeatures);
-      uniform(this.bias, -bound, bound, options.generator);
-    }
+    ({ weight: this.weight, bias: this.bias } = defaultLayerParameters([outFeatures, inFeatures], options.bias ?? true ? outFeatures : null, options.generator));
   }
 
   forward(x: Tensor): Tensor {
