@@ -167,8 +167,8 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     await workersReady();
     const rt = wasmRuntime()!;
     ok(rt.available() === 2, `2 threads available, got ${rt.available()}`);
-    // large enough to be split (4M multiply-adds per thread); [400, 40, 600] splits by rows
-    for (const [M, N, K] of [[128, 600, 200], [400, 40, 600], [33, 2000, 150]]) {
+    // large enough to be split (8M multiply-adds per thread); [800, 40, 600] splits by rows
+    for (const [M, N, K] of [[256, 600, 200], [800, 40, 600], [33, 4000, 150]]) {
       for (const tB of [false, true]) {
         const split = rt.stats.parallelJobs;
         const A = rnd(M * K, 11);
@@ -309,7 +309,7 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
   }
 
   test('conv2d on 2 threads: forward and input gradient bit for bit, filter gradient within rounding', async () => {
-    const g = geometry(8, 16, 16, 16, 32, 3, 3, { p: [1, 1, 1, 1] });
+    const g = geometry(16, 16, 16, 16, 32, 3, 3, { p: [1, 1, 1, 1] }); // 19M multiply-adds: split
     const x = rnd(g.batch * g.inC * g.inH * g.inW, 31);
     const w = rnd(g.outC * g.inC * 9, 32);
     const gy = rnd(g.batch * g.outC * g.outH * g.outW, 33);

@@ -37,13 +37,17 @@ export const MAX_ARGS = SLOT_F64 - 2;
 
 /**
  * How long a worker keeps polling its mailbox after a job before it blocks in
- * Atomics.wait, and how long the caller polls for the workers to finish
- * before it blocks. Waking a blocked thread costs 20 us on a quiet machine
- * and 200 us or more on a busy virtual one, more than many jobs take; the
- * caller also wakes sleeping workers (wake()) as soon as it knows a call will
- * be split, so the wake-up overlaps its copying of the operands.
+ * Atomics.wait (catching back-to-back jobs, such as a convolution's two
+ * gradients), and how long the caller polls for the workers to finish before
+ * it blocks. Polling is kept short because on the 2-vCPU virtual machines this
+ * was measured on, a thread polling on one vCPU slows plain JavaScript on the
+ * other by a third (18 -> 28 ms for a loop over 4 MB), while waking a blocked
+ * thread takes 40 us to ~600 us (after a few ms of sleep the idle vCPU is
+ * halted). The caller wakes sleeping workers (wake()) as soon as it knows a
+ * call will be split, so the wake-up overlaps its copying of the operands, and
+ * only calls big enough to hide the wake-up are split (kernels.ts).
  */
-export const WORKER_SPIN_MS = 0.3;
+export const WORKER_SPIN_MS = 0.2;
 export const CALLER_SPIN_MS = 1;
 
 /** The kernel exports a worker can run, by job number. */

@@ -19,11 +19,12 @@ const ref = refBackend.kernels;
 
 /**
  * Work per thread (multiply-adds, or elements for memory-bound kernels) below which a job is not
- * split: a share must take clearly longer than the hand-off, which is ~5 us when the workers are
- * polling but 100-800 us when they sleep on a busy virtual machine. 4M multiply-adds take ~150 us
- * on one thread.
+ * split: a share must take clearly longer than the hand-off, which is ~5 us when a worker is still
+ * polling but 40-600 us when it sleeps (control.ts). 8M multiply-adds take ~0.3 ms on one thread.
+ * Measured on LeNet-5 training (batch 64), whose largest jobs (conv2, 15M multiply-adds) ran slower
+ * split than on one thread; its batch-256 inference gains 11% from splitting them.
  */
-const MIN_FLOPS_PER_THREAD = 1 << 22;
+const MIN_FLOPS_PER_THREAD = 1 << 23;
 const MIN_ELEMENTS_PER_THREAD = 1 << 18;
 
 /** GEMM register tile (kernels/gemm.ts): thread splits fall on tile boundaries. */

@@ -292,8 +292,11 @@ export class WasmRuntime {
     }
   }
 
-  /** Kernel jobs run so far, and how many of them were split over threads. */
-  readonly stats = { jobs: 0, parallelJobs: 0 };
+  /**
+   * Kernel jobs run so far, how many were split over threads, and for those the
+   * milliseconds the caller spent on its own share and then waiting for the workers.
+   */
+  readonly stats = { jobs: 0, parallelJobs: 0, ownMs: 0, waitMs: 0 };
 
   /** Runs `job` with calls[0]'s arguments here and calls[t]'s on worker t, and waits for all. */
   run(job: JobName, calls: number[][]): void {
@@ -319,17 +322,21 @@ export class WasmRuntime {
       Atomics.notify(this.ctrl, MAILBOX + w);
     }
     let error: unknown = null;
+    const t0 = performance.now();
     try {
       fn(...calls[0]);
     } catch (e) {
       error = e;
     }
-    const until = performance.now() + CALLER_SPIN_MS;
+    const t1 = performance.now();
+    const until = t1 + CALLER_SPIN_MS;
     let polls = 0;
     let left: number;
     while ((left = Atomics.load(this.ctrl, PENDING)) !== 0) {
       if (this.blocking && (++polls & 63) === 0 && performance.now() > until) Atomics.wait(this.ctrl, PENDING, left);
     }
+    this.stats.ownMs += t1 - t0;
+    this.stats.waitMs += performance.now() - t1;
     if (error) throw error;
     if (Atomics.load(this.ctrl, ERROR) !== 0) throw new Error(`wasm backend: a worker failed while running ${job}`);
   }

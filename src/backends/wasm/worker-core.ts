@@ -22,7 +22,7 @@ export function runWorker(init: WorkerInit): void {
     let polls = 0;
     while ((m = Atomics.load(ctrl, box)) === 0) {
       if ((++polls & 63) === 0 && performance.now() > until) {
-        // block until a job (or the caller's wake(), which means one is coming) arrives
+        // block until a job arrives, or the caller's wake() says one is coming
         Atomics.store(ctrl, SLEEPING + w, 1);
         Atomics.wait(ctrl, box, 0);
         Atomics.store(ctrl, SLEEPING + w, 0);
