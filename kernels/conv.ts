@@ -127,12 +127,39 @@ function im2col(x: usize, cg: i32, g: usize, col: usize, ldcol: i32): void {
   const sH = gi(g, G_SH), sW = gi(g, G_SW), pT = gi(g, G_PT), pL = gi(g, G_PL);
   const dH = gi(g, G_DH), dW = gi(g, G_DW), outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
   const flat = sH == 1 && sW == 1 && outW == inW;
+  // Rows of col are contiguous (one image): runs are written in increasing address order, so a
+  // short run may be copied in whole vectors, spilling up to 3 values into what is written next
+  // (past the last row: into scratch that follows col).
+  const loose = ldcol == outH * outW;
+  // no padding and stride 1: every tap's window lies inside the input
+  const inside = sH == 1 && sW == 1 && pT == 0 && pL == 0 && outH + (kH - 1) * dH <= inH && outW + (kW - 1) * dW <= inW && !flat;
   for (let c = 0; c < cg; c++) {
     const plane = x + (<usize>(c * inH * inW) << 2);
     for (let i = 0; i < kH; i++) {
       for (let j = 0; j < kW; j++) {
         const row = col + (<usize>(((c * kH + i) * kW + j) * ldcol) << 2);
         const off = j * dW - pL;
+        if (inside) {
+          // no padding, stride 1: every run is a plain copy of outW values
+          let src = plane + (<usize>(i * dH * inW + off) << 2);
+          let dst = row;
+          const rs = <usize>inW << 2;
+          const ds = <usize>outW << 2;
+          if (loose && outW < 32) {
+            for (let oh = 0; oh < outH; oh++) {
+              for (let k = 0; k < outW; k += 4) v128.store(dst + (<usize>k << 2), v128.load(src + (<usize>k << 2)));
+              src += rs;
+              dst += ds;
+            }
+          } else {
+            for (let oh = 0; oh < outH; oh++) {
+              copyRun(dst, src, outW);
+              src += rs;
+              dst += ds;
+            }
+          }
+          continue;
+        }
         if (flat) {
           // Output rows as wide as input rows, stride 1: the rows that see the input are one
           // contiguous stretch of the plane shifted by `off`; one copy, then zero the padding
@@ -164,7 +191,16 @@ function im2col(x: usize, cg: i32, g: usize, col: usize, ldcol: i32): void {
           const src = plane + (<usize>(ih * inW) << 2);
           if (lo > 0) zeroRun(dst, lo);
           if (sW == 1) {
-            copyRun(dst + (<usize>lo << 2), src + (<usize>(lo + off) << 2), hi - lo);
+            const n = hi - lo;
+            if (loose && n < 32) {
+              // whole vectors: the up to 3 values written past the run are rewritten later
+              // (by the zero suffix, the next run or the next row of col), see `loose`
+              const d = dst + (<usize>lo << 2);
+              const s = src + (<usize>(lo + off) << 2);
+              for (let k = 0; k < n; k += 4) v128.store(d + (<usize>k << 2), v128.load(s + (<usize>k << 2)));
+            } else {
+              copyRun(dst + (<usize>lo << 2), src + (<usize>(lo + off) << 2), n);
+            }
           } else {
             for (let ow = lo; ow < hi; ow++) {
               store<f32>(dst + (<usize>ow << 2), load<f32>(src + (<usize>(ow * sW + off) << 2)));
@@ -182,12 +218,33 @@ function col2im(col: usize, ldcol: i32, cg: i32, g: usize, x: usize): void {
   const inH = gi(g, G_INH), inW = gi(g, G_INW), kH = gi(g, G_KH), kW = gi(g, G_KW);
   const sH = gi(g, G_SH), sW = gi(g, G_SW), pT = gi(g, G_PT), pL = gi(g, G_PL);
   const dH = gi(g, G_DH), dW = gi(g, G_DW), outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
+  // no padding and stride 1: every run lands inside the input (as in im2col)
+  const inside = sH == 1 && sW == 1 && pT == 0 && pL == 0 && outH + (kH - 1) * dH <= inH && outW + (kW - 1) * dW <= inW;
+  const vecW = outW & ~3;
   for (let c = 0; c < cg; c++) {
     const plane = x + (<usize>(c * inH * inW) << 2);
     for (let i = 0; i < kH; i++) {
       for (let j = 0; j < kW; j++) {
         const row = col + (<usize>(((c * kH + i) * kW + j) * ldcol) << 2);
         const off = j * dW - pL;
+        if (inside) {
+          let d = plane + (<usize>(i * dH * inW + off) << 2);
+          let sp = row;
+          for (let oh = 0; oh < outH; oh++) {
+            let k = 0;
+            for (; k < vecW; k += 4) {
+              const o = <usize>k << 2;
+              v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(sp + o)));
+            }
+            for (; k < outW; k++) {
+              const o = <usize>k << 2;
+              store<f32>(d + o, load<f32>(d + o) + load<f32>(sp + o));
+            }
+            d += <usize>inW << 2;
+            sp += <usize>outW << 2;
+          }
+          continue;
+        }
         const lo = firstInside(off, sW);
         const hi = endInside(off, sW, inW, outW);
         if (hi <= lo) continue;
