@@ -251,7 +251,12 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     ['1x1 pointwise', geometry(3, 5, 4, 6, 7, 1, 1)],
     ['1x1 stride 2', geometry(2, 3, 5, 5, 4, 1, 1, { s: [2, 2] })],
     ['padding wider than the kernel', geometry(1, 2, 3, 3, 2, 2, 2, { p: [3, 3, 3, 3] })],
-    ['64 channels, long reduction', geometry(2, 64, 8, 8, 64, 3, 3, { p: [1, 1, 1, 1] })],
+    ['64 channels, long reduction (Winograd)', geometry(2, 64, 8, 8, 64, 3, 3, { p: [1, 1, 1, 1] })],
+    ['Winograd: 16 -> 17 channels, odd 7x9 output', geometry(3, 16, 7, 9, 17, 3, 3, { p: [1, 1, 1, 1] })],
+    ['Winograd: no padding (gradient padded by 2)', geometry(2, 16, 9, 6, 16, 3, 3)],
+    ['Winograd: padding 2 (gradient without padding)', geometry(2, 16, 5, 5, 16, 3, 3, { p: [2, 2, 2, 2] })],
+    ['Winograd: asymmetric padding', geometry(2, 16, 6, 7, 16, 3, 3, { p: [0, 2, 1, 0] })],
+    ['Winograd: 45 images of 5x7, GEMMs over 42 images then 3', geometry(45, 16, 5, 7, 16, 3, 3, { p: [1, 1, 1, 1] })],
   ];
 
   for (const [name, g] of convCases) {
