@@ -256,3 +256,186 @@ export function conv2d_winograd(x: usize, U: usize, bias: usize, y: usize, g: us
     }
   }
 }
+
+/**
+ * The filter gradient by Winograd's F(3x3, 2x2): for one 2x2 tile g of dL/dy
+ * and the 4x4 patch d of x under it, the tile's contribution to the 3x3
+ * gradient is A'^T [ (G' g G'^T) .* (B'^T d B') ] A' with
+ *   B'^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 -1 0 1]
+ *   G'   = [1 0; 1/2 1/2; 1/2 -1/2; 0 1]
+ *   A'^T = [1 1 1 0; 0 1 -1 0; 0 1 1 1]
+ * (1-D: y_i = sum_k g_k d_(i+k) for i < 3, k < 2). Summed over tiles and
+ * images, the 16 products are 16 GEMMs with the tiles as the reduction:
+ *   M_t[oc, c] = sum_tiles Gy_t[oc, tile] X_t[c, tile].
+ */
+
+/** Row r of four patches times B': [c0 - c2, c1 + c2, c2 - c1, c3 - c1]. */
+// @ts-ignore: decorator
+@inline function rowB2(p: usize, out: usize): void {
+  const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32);
+  const c0 = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6);
+  const c1 = v128.shuffle<f32>(v0, v1, 1, 3, 5, 7);
+  const c2 = v128.shuffle<f32>(v0, v128.shuffle<f32>(v1, v2, 0, 2, 4, 6), 2, 4, 5, 6);
+  const c3 = v128.shuffle<f32>(v0, v128.shuffle<f32>(v1, v2, 1, 3, 5, 7), 3, 4, 5, 6);
+  v128.store(out, f32x4.sub(c0, c2));
+  v128.store(out, f32x4.add(c1, c2), 16);
+  v128.store(out, f32x4.sub(c2, c1), 32);
+  v128.store(out, f32x4.sub(c3, c1), 48);
+}
+
+/** X_t[tile] = (B'^T d B')[t] for every tile of one zero-padded x plane (as inputTransform). */
+function inputTransform2(pad: usize, wp: i32, th: i32, tw: i32, out: usize, ts: i32, tmp: usize): void {
+  const step = <usize>ts << 2;
+  for (let ty = 0; ty < th; ty++) {
+    for (let tx = 0; tx < tw; tx += 4) {
+      const n = imin(4, tw - tx);
+      const p = pad + (<usize>(2 * ty * wp + 2 * tx) << 2);
+      const row = <usize>wp << 2;
+      rowB2(p, tmp);
+      rowB2(p + row, tmp + 64);
+      rowB2(p + 2 * row, tmp + 128);
+      rowB2(p + 3 * row, tmp + 192);
+      const o = out + (<usize>(ty * tw + tx) << 2);
+      for (let j = 0; j < 4; j++) {
+        const q = tmp + (<usize>j << 4);
+        const r0 = v128.load(q), r1 = v128.load(q, 64), r2 = v128.load(q, 128), r3 = v128.load(q, 192);
+        storeLanes(o + <usize>j * step, f32x4.sub(r0, r2), n);
+        storeLanes(o + <usize>(4 + j) * step, f32x4.add(r1, r2), n);
+        storeLanes(o + <usize>(8 + j) * step, f32x4.sub(r2, r1), n);
+        storeLanes(o + <usize>(12 + j) * step, f32x4.sub(r3, r1), n);
+      }
+    }
+  }
+}
+
+/**
+ * Gy_t[tile] = (G' g G'^T)[t] for every 2x2 tile of one zero-padded dL/dy
+ * plane (rows of wg floats): rows [g0; (g0+g1)/2; (g0-g1)/2; g1], then each
+ * row [p, q] -> [p, (p+q)/2, (p-q)/2, q].
+ */
+function gradTransform(pad: usize, wg: i32, th: i32, tw: i32, out: usize, ts: i32): void {
+  const step = <usize>ts << 2;
+  const half = f32x4.splat(0.5);
+  for (let ty = 0; ty < th; ty++) {
+    for (let tx = 0; tx < tw; tx += 4) {
+      const n = imin(4, tw - tx);
+      const p = pad + (<usize>(2 * ty * wg + 2 * tx) << 2);
+      const u0 = v128.load(p), u1 = v128.load(p, 16);
+      const l0 = v128.load(p + (<usize>wg << 2)), l1 = v128.load(p + (<usize>wg << 2), 16);
+      const a0 = v128.shuffle<f32>(u0, u1, 0, 2, 4, 6), a1 = v128.shuffle<f32>(u0, u1, 1, 3, 5, 7); // g00, g01
+      const b0 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6), b1 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7); // g10, g11
+      // G' g: rows r0 = g0, r1 = (g0 + g1) / 2, r2 = (g0 - g1) / 2, r3 = g1 (g0, g1 the rows of g)
+      const r10 = f32x4.mul(f32x4.add(a0, b0), half), r11 = f32x4.mul(f32x4.add(a1, b1), half);
+      const r20 = f32x4.mul(f32x4.sub(a0, b0), half), r21 = f32x4.mul(f32x4.sub(a1, b1), half);
+      const o = out + (<usize>(ty * tw + tx) << 2);
+      // each row [p, q] -> [p, (p + q) / 2, (p - q) / 2, q]
+      storeLanes(o, a0, n);
+      storeLanes(o + step, f32x4.mul(f32x4.add(a0, a1), half), n);
+      storeLanes(o + 2 * step, f32x4.mul(f32x4.sub(a0, a1), half), n);
+      storeLanes(o + 3 * step, a1, n);
+      storeLanes(o + 4 * step, r10, n);
+      storeLanes(o + 5 * step, f32x4.mul(f32x4.add(r10, r11), half), n);
+      storeLanes(o + 6 * step, f32x4.mul(f32x4.sub(r10, r11), half), n);
+      storeLanes(o + 7 * step, r11, n);
+      storeLanes(o + 8 * step, r20, n);
+      storeLanes(o + 9 * step, f32x4.mul(f32x4.add(r20, r21), half), n);
+      storeLanes(o + 10 * step, f32x4.mul(f32x4.sub(r20, r21), half), n);
+      storeLanes(o + 11 * step, r21, n);
+      storeLanes(o + 12 * step, b0, n);
+      storeLanes(o + 13 * step, f32x4.mul(f32x4.add(b0, b1), half), n);
+      storeLanes(o + 14 * step, f32x4.mul(f32x4.sub(b0, b1), half), n);
+      storeLanes(o + 15 * step, b1, n);
+    }
+  }
+}
+
+/** Floats of scratch per thread for conv2d_winograd_filter. */
+export function winogradFilterWorkFloats(g: usize): i32 {
+  const nb = imagesPerGemm(g);
+  const t = tilesOf(g) * nb;
+  const inC = gi(g, G_INC), outC = gi(g, G_OUTC);
+  const th = (gi(g, G_OUTH) + 1) >> 1;
+  const wp = padWidth(g);
+  return align16(16 * inC * t) + align16(16 * outC * t) + align16(16 * outC * inC) + align16((2 * th + 2) * wp) + WORK_FLOATS;
+}
+
+/**
+ * gw = sum over n in n0 .. n1-1 of dL/dw for image n (overwritten, or added
+ * onto gw when `accumulate`), for a 3x3 stride-1 convolution, by F(3x3, 2x2).
+ */
+export function conv2d_winograd_filter(x: usize, gy: usize, gw: usize, g: usize, n0: i32, n1: i32, work: usize, accumulate: bool): void {
+  const inC = gi(g, G_INC), inH = gi(g, G_INH), inW = gi(g, G_INW), outC = gi(g, G_OUTC);
+  const pT = gi(g, G_PT), pL = gi(g, G_PL), outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
+  const th = (outH + 1) >> 1, tw = (outW + 1) >> 1, T = th * tw;
+  const nb = imagesPerGemm(g);
+  const wp = padWidth(g);
+  const hp = 2 * th + 2;
+  const X = work;
+  const Gy = X + (<usize>align16(16 * inC * nb * T) << 2);
+  const M = Gy + (<usize>align16(16 * outC * nb * T) << 2);
+  const pad = M + (<usize>align16(16 * outC * inC) << 2);
+  const gemmWork = pad + (<usize>align16(hp * wp) << 2);
+  const tmp = gemmWork;
+  const r0 = imax(0, pT), r1 = imin(hp, inH + pT);
+  const q0 = imax(0, pL), q1 = imin(wp, inW + pL);
+  let first = true;
+  for (let nc = n0; nc < n1; nc += nb) {
+    const cnt = imin(nb, n1 - nc);
+    const tt = cnt * T;
+    for (let i = 0; i < cnt; i++) {
+      for (let c = 0; c < inC; c++) {
+        memory.fill(pad, 0, <usize>(hp * wp) << 2);
+        const src = x + (<usize>(((nc + i) * inC + c) * inH * inW) << 2);
+        if (q1 > q0) {
+          for (let r = r0; r < r1; r++) {
+            memory.copy(pad + (<usize>(r * wp + q0) << 2), src + (<usize>((r - pT) * inW + q0 - pL) << 2), <usize>(q1 - q0) << 2);
+          }
+        }
+        inputTransform2(pad, wp, th, tw, X + (<usize>(c * tt + i * T) << 2), inC * tt, tmp);
+      }
+      for (let oc = 0; oc < outC; oc++) {
+        // dL/dy zero-padded to whole tiles (rows of wp floats are wide enough)
+        memory.fill(pad, 0, <usize>(2 * th * wp) << 2);
+        const src = gy + (<usize>(((nc + i) * outC + oc) * outH * outW) << 2);
+        for (let r = 0; r < outH; r++) memory.copy(pad + (<usize>(r * wp) << 2), src + (<usize>(r * outW) << 2), <usize>outW << 2);
+        gradTransform(pad, wp, th, tw, Gy + (<usize>(oc * tt + i * T) << 2), outC * tt);
+      }
+    }
+    for (let t = 0; t < 16; t++) {
+      sgemm(false, true, outC, inC, tt, 1, Gy + (<usize>(t * outC * tt) << 2), tt, X + (<usize>(t * inC * tt) << 2), tt,
+        first ? 0 : 1, M + (<usize>(t * outC * inC) << 2), inC, 0, outC, 0, inC, gemmWork);
+    }
+    first = false;
+  }
+  if (first) {
+    if (!accumulate) memory.fill(gw, 0, <usize>(outC * inC * 9) << 2);
+    return;
+  }
+  // gw[oc, c] (+)= A'^T M A' with A'^T = [1 1 1 0; 0 1 -1 0; 0 1 1 1]
+  const plane = <usize>(outC * inC) << 2;
+  for (let oc = 0; oc < outC; oc++) {
+    for (let c = 0; c < inC; c++) {
+      const m = M + (<usize>(oc * inC + c) << 2);
+      const dst = gw + (<usize>((oc * inC + c) * 9) << 2);
+      for (let jcol = 0; jcol < 4; jcol++) {
+        // column j of A'^T M: rows s0 = m0j + m1j + m2j, s1 = m1j - m2j, s2 = m1j + m2j + m3j
+        const a = load<f32>(m + <usize>jcol * plane), b = load<f32>(m + <usize>(4 + jcol) * plane);
+        const cc = load<f32>(m + <usize>(8 + jcol) * plane), d = load<f32>(m + <usize>(12 + jcol) * plane);
+        store<f32>(tmp + (<usize>jcol << 2), a + b + cc);
+        store<f32>(tmp + (<usize>(4 + jcol) << 2), b - cc);
+        store<f32>(tmp + (<usize>(8 + jcol) << 2), b + cc + d);
+      }
+      for (let r = 0; r < 3; r++) {
+        const s = tmp + (<usize>(4 * r) << 2);
+        const e0 = load<f32>(s), e1 = load<f32>(s, 4), e2 = load<f32>(s, 8), e3 = load<f32>(s, 12);
+        const v0 = e0 + e1 + e2, v1 = e1 - e2, v2 = e1 + e2 + e3;
+        const o = dst + (<usize>(3 * r) << 2);
+        if (accumulate) {
+          store<f32>(o, load<f32>(o) + v0); store<f32>(o, load<f32>(o, 4) + v1, 4); store<f32>(o, load<f32>(o, 8) + v2, 8);
+        } else {
+          store<f32>(o, v0); store<f32>(o, v1, 4); store<f32>(o, v2, 8);
+        }
+      }
+    }
+  }
+}

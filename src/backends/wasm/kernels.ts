@@ -62,6 +62,7 @@ function useDirect(g: Conv2dGeometry): boolean {
 
 /**
  * 3x3 convolutions with stride 1 and at least 16 channels in and out use Winograd's F(2x2, 3x3)
+ * for the forward pass and the input gradient and F(3x3, 2x2) for the filter gradient
  * (kernels/winograd.ts): 2.25x fewer multiplications than GEMM on im2col. Fewer channels stay on
  * the other paths, whose rounding the tests compare exactly across layouts (a diagonal 3-channel
  * filter against a depthwise one).
@@ -206,8 +207,9 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     const xp = r.put(x as Float32Array);
     const gyp = r.put(gy as Float32Array);
     const gwp = r.alloc(gw.length);
-    const direct = useDirect(g);
-    const work = direct ? r.exports.directWorkFloats(gp) : r.exports.convWorkFloats(gp);
+    const winograd = useWinograd(g);
+    const direct = !winograd && useDirect(g);
+    const work = winograd ? r.exports.winogradFilterWorkFloats(gp) : direct ? r.exports.directWorkFloats(gp) : r.exports.convWorkFloats(gp);
     const calls: number[][] = [];
     const partials: number[] = [];
     for (let i = 0; i + 1 < bounds.length; i++) {
@@ -216,7 +218,7 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
       if (i > 0) partials.push(dst);
       calls.push([xp, gyp, dst, gp, bounds[i], bounds[i + 1], r.alloc(work), 0]);
     }
-    r.run(direct ? 'conv2d_backward_filter_direct' : 'conv2d_backward_filter', calls);
+    r.run(winograd ? 'conv2d_winograd_filter' : direct ? 'conv2d_backward_filter_direct' : 'conv2d_backward_filter', calls);
     for (const p of partials) r.exports.add_into(gwp, p, gw.length);
     r.get(gwp, gw as Float32Array);
     if (gb) {
