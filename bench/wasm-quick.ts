@@ -42,10 +42,15 @@ async function settle(): Promise<void> {
   while (rt && rt.readyWorkers() < rt.threads - 1 && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 10));
 }
 
-function time(fn: () => void, warm = 2): number[] {
+/**
+ * Runs fn `warm` times untimed, then `reps * repScale` times timed (sorted ms). LeNet-5 iterations
+ * take milliseconds and the first ~20 are slower (JIT, heap growth), so they warm up longer and
+ * repeat more.
+ */
+function time(fn: () => void, warm = 2, repScale = 1): number[] {
   for (let i = 0; i < warm; i++) fn();
   const out: number[] = [];
-  for (let i = 0; i < reps; i++) {
+  for (let i = 0; i < reps * repScale; i++) {
     const t = performance.now();
     fn();
     out.push(performance.now() - t);
@@ -99,13 +104,13 @@ async function main(): Promise<void> {
       const loss = crossEntropy(net.forward(x), y);
       loss.backward();
       opt.step();
-    }, 5);
+    }, 30, 4);
     report('lenet5-train', ms, (t) => [64 / (t / 1000), 'img/s']);
   }
   if (want('lenet5-infer')) {
     const net = new LeNet5({ generator: gen });
     const x = randn([256, 1, 28, 28], { generator: gen });
-    const ms = time(() => noGrad(() => net.forward(x)), 5);
+    const ms = time(() => noGrad(() => net.forward(x)), 30, 4);
     report('lenet5-infer', ms, (t) => [256 / (t / 1000), 'img/s']);
   }
   if (want('conv-fwd') || want('conv-fwdbwd')) {
