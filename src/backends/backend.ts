@@ -332,6 +332,6 @@ export interface Backend {
   info?(): BackendInfo;
   /** Uses n threads (the calling one included); null restores the default (one per core). */
   setThreads?(n: number | null): void;
-  /** Resolves once the backend can run its own kernels (the wasm backend compiles asynchronously in a browser's main thread). */
+  /** Resolves once the backend can run its own kernels (the wasm backend compiles asynchronously in a browser's main thread and starts its workers asynchronously everywhere). */
   ready?(): Promise<void>;
 }

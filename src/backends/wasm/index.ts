@@ -44,10 +44,15 @@ export function wasmRuntime(): WasmRuntime | null {
   return runtime;
 }
 
-/** Resolves once the kernels are compiled (or known to be unavailable). */
+/**
+ * Resolves once the kernels are compiled (or known to be unavailable) and the
+ * worker threads have started (they start asynchronously; until then every
+ * kernel runs on the calling thread).
+ */
 export async function wasmReady(): Promise<boolean> {
   wasmRuntime();
   if (pending) await pending;
+  if (runtime) await runtime.workersStarted();
   return runtime !== null;
 }
 

@@ -276,6 +276,14 @@ export class WasmRuntime {
     return n;
   }
 
+  /** Resolves once every worker has started (or after timeoutMs: a worker that cannot start is never given work). */
+  async workersStarted(timeoutMs = 5000): Promise<void> {
+    const t0 = Date.now();
+    while (this.readyWorkers() < this.workers.length && Date.now() - t0 < timeoutMs) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
   /** Threads a job can use right now: the caller plus the ready workers. */
   available(): number {
     return this.threadCount > 1 ? 1 + this.readyWorkers() : 1;
