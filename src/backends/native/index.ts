@@ -12,9 +12,12 @@ import { refBackend } from '../ref/index.js';
 import { makeConvKernels } from './conv.js';
 import { makeEltwiseKernels } from './eltwise.js';
 import { makeGemm } from './gemm.js';
+import { makeOneDnnConv } from './onednn-conv.js';
+import { loadOneDnn, type OneDnn } from './onednn.js';
 import { coreTypeNote, loadOpenBlas, type OpenBlas } from './openblas.js';
 
 export { OPENBLAS_INSTALL_HINT } from './openblas.js';
+export { ONEDNN_INSTALL_HINT } from './onednn.js';
 
 /** The optional members of Backend that the native backend forwards to its base. */
 interface OptionalMembers {
@@ -37,30 +40,34 @@ export function nativeBackend(base: Backend = refBackend): Backend | null {
   const loaded = loadOpenBlas();
   if (!loaded.ok) return null;
   blasHandle = loaded.blas;
-  built = createNativeBackend(loaded.blas, base);
+  const dnnl = loadOneDnn();
+  built = createNativeBackend(loaded.blas, base, dnnl.ok ? dnnl.dnnl : null);
   return built;
 }
 
 /**
- * A native backend over an already loaded OpenBLAS: GEMM and convolution on
- * BLAS, everything else from `base` (with branch-free ReLU and an unrolled
- * 2x2 max pool over `ref`, which has no fast versions of its own). Its
- * thread count drives OpenBLAS and the base backend alike.
+ * A native backend over an already loaded OpenBLAS: GEMM on BLAS, convolution
+ * on oneDNN when `dnnl` is given (else on BLAS), everything else from `base`
+ * (with branch-free ReLU and an unrolled 2x2 max pool over `ref`, which has
+ * no fast versions of its own). Its thread count drives OpenBLAS, oneDNN and
+ * the base backend alike.
  */
-export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend): Backend {
+export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend, dnnl: OneDnn | null = null): Backend {
   // Threads and info() are optional members of Backend; read them through this view.
   const b = base as Backend & OptionalMembers;
+  const convOnBlas = makeConvKernels(blas, base.name === 'wasm' ? base.kernels : null);
   const backend = {
     name: 'native',
     kernels: {
       ...base.kernels,
       ...(base.name === 'ref' ? makeEltwiseKernels(base.kernels) : {}),
       gemm: makeGemm(blas),
-      ...makeConvKernels(blas, base.name === 'wasm' ? base.kernels : null),
+      ...(dnnl ? makeOneDnnConv(dnnl, convOnBlas).kernels : convOnBlas),
     },
     /** Uses n threads in OpenBLAS and in the base backend; null restores one per core. */
     setThreads(n: number | null): void {
       blas.setThreads(n ?? availableParallelism());
+      dnnl?.setThreads(n ?? availableParallelism());
       b.setThreads?.(n);
     },
     info() {
@@ -94,7 +101,9 @@ export function nativeStatus(): string {
   const b = loaded.blas;
   const threads = b.getThreads();
   const note = coreTypeNote ? `; ${coreTypeNote}` : '';
-  return `${b.config.trim()} (${b.corename.trim()} kernels) from ${b.path}, ${threads} thread${threads === 1 ? '' : 's'}${note}`;
+  const dnnl = loadOneDnn();
+  const conv = dnnl.ok ? `convolution on ${dnnl.dnnl.description}, ${dnnl.dnnl.getThreads()} threads` : `convolution on OpenBLAS (oneDNN: ${dnnl.reason})`;
+  return `${b.config.trim()} (${b.corename.trim()} kernels) from ${b.path}, ${threads} thread${threads === 1 ? '' : 's'}${note}; ${conv}`;
 }
 
 /** Sets the number of OpenBLAS threads (>= 1); a no-op when the library is not loaded. */
@@ -102,6 +111,8 @@ export function setNativeThreads(n: number): void {
   const loaded = loadOpenBlas();
   if (!loaded.ok) return;
   loaded.blas.setThreads(Math.max(1, Math.floor(n)));
+  const dnnl = loadOneDnn();
+  if (dnnl.ok) dnnl.dnnl.setThreads(n);
 }
 
 /** The number of OpenBLAS threads, or 0 when the library is not available. */

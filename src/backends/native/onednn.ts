@@ -1,0 +1,247 @@
+/**
+ * The system's oneDNN (Debian: libdnnl2, the library Debian's PyTorch uses
+ * for its CPU convolutions), reached through koffi like OpenBLAS. Optional:
+ * nothing is loaded until `loadOneDnn()` is called, and every failure becomes
+ * a sentence for `nativeStatus()` instead of an exception.
+ *
+ * Only oneDNN 2.x is bound (its C API builds an operation descriptor, then a
+ * primitive descriptor; 3.x replaced those calls). The handful of C functions
+ * used are declared here with opaque `void *` handles; descriptor structs are
+ * kept in byte buffers at least as large as oneDNN 2.x's (696 bytes for a
+ * memory descriptor, 5,976 for a convolution descriptor, measured with
+ * sizeof on 2.6.3) and never read from JavaScript.
+ *
+ * Typed arrays are passed to C as pointers to their contents (koffi copies
+ * nothing); a memory object handed a JavaScript array through
+ * `dnnl_memory_set_data_handle` is only executed while that array is held
+ * by the caller, so the pointer stays valid (array buffers do not move).
+ */
+import { createRequire } from 'node:module';
+
+/** The one command that installs the library, for messages. */
+export const ONEDNN_INSTALL_HINT = 'sudo apt-get install libdnnl2';
+
+/** oneDNN 2.x enum values (dnnl_types.h of 2.6.3; printed by a C program, not guessed). */
+export const DNNL = {
+  success: 0,
+  f32: 3,
+  tagAny: 1,
+  tagA: 2,
+  tagNchw: 5,
+  tagOihw: 5,
+  tagGoihw: 7,
+  forwardTraining: 64,
+  forwardInference: 96,
+  convolutionDirect: 1,
+  convolutionWinograd: 2,
+  convolutionAuto: 3,
+  engineCpu: 1,
+  streamDefaultFlags: 1,
+  querySrcMd: 129,
+  queryDiffSrcMd: 130,
+  queryWeightsMd: 131,
+  queryDiffWeightsMd: 132,
+  queryDstMd: 133,
+  queryDiffDstMd: 134,
+  queryImplInfoStr: 8,
+  argSrc: 1,
+  argDst: 17,
+  argWeights: 33,
+  argBias: 41,
+  argDiffSrc: 129,
+  argDiffDst: 145,
+  argDiffWeights: 161,
+  argDiffBias: 169,
+  argFrom: 1,
+  argTo: 17,
+} as const;
+
+/** Bytes reserved for a dnnl_memory_desc_t (696 in 2.6.3) and a dnnl_convolution_desc_t (5,976). */
+export const MEMORY_DESC_BYTES = 1024;
+export const OP_DESC_BYTES = 8192;
+
+/** An opaque C pointer as koffi returns it. */
+export type Handle = object;
+
+/** The oneDNN calls Stride uses (status codes are returned, 0 = success). */
+export interface OneDnnApi {
+  memoryDescInitByTag(md: Uint8Array, ndims: number, dims: BigInt64Array, dataType: number, tag: number): number;
+  convForwardDescInit(
+    desc: Uint8Array, prop: number, alg: number, src: Uint8Array, weights: Uint8Array, bias: Uint8Array | null, dst: Uint8Array,
+    strides: BigInt64Array, dilates: BigInt64Array, padL: BigInt64Array, padR: BigInt64Array,
+  ): number;
+  convBackwardDataDescInit(
+    desc: Uint8Array, alg: number, diffSrc: Uint8Array, weights: Uint8Array, diffDst: Uint8Array,
+    strides: BigInt64Array, dilates: BigInt64Array, padL: BigInt64Array, padR: BigInt64Array,
+  ): number;
+  convBackwardWeightsDescInit(
+    desc: Uint8Array, alg: number, src: Uint8Array, diffWeights: Uint8Array, diffBias: Uint8Array | null, diffDst: Uint8Array,
+    strides: BigInt64Array, dilates: BigInt64Array, padL: BigInt64Array, padR: BigInt64Array,
+  ): number;
+  primitiveDescCreate(out: [Handle | null], opDesc: Uint8Array, attr: null, engine: Handle, hint: Handle | null): number;
+  primitiveDescDestroy(pd: Handle): number;
+  /** A pointer into the primitive descriptor, valid while it lives. */
+  queryMd(pd: Handle, what: number, index: number): Handle;
+  queryString(pd: Handle, what: number, index: number, out: [string | null]): number;
+  primitiveCreate(out: [Handle | null], pd: Handle): number;
+  /** handle: a typed array, or null for "no buffer yet". */
+  memoryCreate(out: [Handle | null], md: Uint8Array | Handle, engine: Handle, handle: Float32Array | null): number;
+  /** Creates a memory object whose buffer oneDNN allocates (DNNL_MEMORY_ALLOCATE). */
+  memoryCreateOwned(out: [Handle | null], md: Uint8Array | Handle, engine: Handle, allocate: bigint): number;
+  memorySetDataHandle(memory: Handle, data: Float32Array): number;
+  memoryDescEqual(a: Uint8Array | Handle, b: Uint8Array | Handle): number;
+  reorderDescCreate(out: [Handle | null], src: Uint8Array | Handle, srcEngine: Handle, dst: Uint8Array | Handle, dstEngine: Handle, attr: null): number;
+  /** args: nargs records of 16 bytes { int32 arg; pad; void *memory } (dnnl_exec_arg_t). */
+  execute(primitive: Handle, stream: Handle, nargs: number, args: Uint8Array): number;
+  streamWait(stream: Handle): number;
+  primitiveDestroy(primitive: Handle): number;
+  memoryDestroy(memory: Handle): number;
+  address(handle: Handle): bigint;
+}
+
+export interface OneDnn {
+  readonly api: OneDnnApi;
+  readonly engine: Handle;
+  readonly stream: Handle;
+  /** Library file and version, e.g. "oneDNN 2.6.3 (OpenMP) from libdnnl.so.2". */
+  readonly description: string;
+  /** OpenMP threads used by oneDNN's primitives (omp_set_num_threads). */
+  setThreads(n: number): void;
+  getThreads(): number;
+}
+
+/** The minimal part of koffi's API used here (koffi is optional, so its types are not imported). */
+interface KoffiLib {
+  func(signature: string): (...args: unknown[]) => unknown;
+}
+interface Koffi {
+  load(path: string): KoffiLib;
+  address(p: unknown): bigint;
+  struct(name: string, def: Record<string, string>): unknown;
+  decode(p: unknown, type: unknown): Record<string, number>;
+}
+
+export type OneDnnLoadResult = { ok: true; dnnl: OneDnn } | { ok: false; reason: string };
+
+let cached: OneDnnLoadResult | null = null;
+
+/** Loads koffi and oneDNN once; later calls return the same result. STRIDE_ONEDNN=0 turns it off. */
+export function loadOneDnn(): OneDnnLoadResult {
+  if (!cached) cached = tryLoadOneDnn();
+  return cached;
+}
+
+function candidates(): string[] {
+  const env = typeof process !== 'undefined' ? process.env.STRIDE_ONEDNN : undefined;
+  const list: string[] = [];
+  if (env && env !== '0') list.push(env);
+  list.push('libdnnl.so.2', '/usr/lib/x86_64-linux-gnu/libdnnl.so.2', '/usr/lib/aarch64-linux-gnu/libdnnl.so.2');
+  return list;
+}
+
+/** Loads oneDNN from the first of `paths` that opens (the default search list unless given). */
+export function tryLoadOneDnn(paths?: readonly string[]): OneDnnLoadResult {
+  if (!paths && typeof process !== 'undefined' && process.env.STRIDE_ONEDNN === '0') {
+    return { ok: false, reason: 'turned off by STRIDE_ONEDNN=0' };
+  }
+  let koffi: Koffi;
+  try {
+    koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  } catch (e) {
+    return { ok: false, reason: `the optional FFI package koffi does not load (${firstLine(e)})` };
+  }
+  const tried: string[] = [];
+  for (const path of paths ?? candidates()) {
+    let lib: KoffiLib;
+    try {
+      lib = koffi.load(path);
+    } catch {
+      tried.push(path);
+      continue;
+    }
+    try {
+      return { ok: true, dnnl: bind(koffi, lib, path) };
+    } catch (e) {
+      return { ok: false, reason: `${path} loaded but could not be used (${firstLine(e)}); Stride binds oneDNN 2.x, install it with: ${ONEDNN_INSTALL_HINT}` };
+    }
+  }
+  return { ok: false, reason: `libdnnl.so.2 not found (tried ${tried.length} locations; set STRIDE_ONEDNN to its path if it is elsewhere); install it with: ${ONEDNN_INSTALL_HINT}` };
+}
+
+function bind(koffi: Koffi, lib: KoffiLib, path: string): OneDnn {
+  const f = (signature: string) => lib.func(signature);
+  const Version = koffi.struct('stride_dnnl_version_t', { major: 'int', minor: 'int', patch: 'int', hash: 'const char *', cpu_runtime: 'unsigned int', gpu_runtime: 'unsigned int' });
+  const versionFn = f('const stride_dnnl_version_t *dnnl_version()') as () => unknown;
+  const v = koffi.decode(versionFn(), Version);
+  if (v.major !== 2) throw new Error(`oneDNN ${v.major}.${v.minor}.${v.patch} found; only the 2.x API is bound`);
+  const runtimes: Record<number, string> = { 1: 'sequential', 2: 'OpenMP', 4: 'TBB', 8: 'threadpool' };
+  const runtime = runtimes[v.cpu_runtime] ?? `runtime ${v.cpu_runtime}`;
+
+  const api: OneDnnApi = {
+    memoryDescInitByTag: f('int dnnl_memory_desc_init_by_tag(void *md, int ndims, const int64_t *dims, int dt, int tag)') as OneDnnApi['memoryDescInitByTag'],
+    convForwardDescInit: f('int dnnl_dilated_convolution_forward_desc_init(void *desc, int prop, int alg, const void *src, const void *w, const void *b, const void *dst, const int64_t *strides, const int64_t *dilates, const int64_t *pl, const int64_t *pr)') as OneDnnApi['convForwardDescInit'],
+    convBackwardDataDescInit: f('int dnnl_dilated_convolution_backward_data_desc_init(void *desc, int alg, const void *dsrc, const void *w, const void *ddst, const int64_t *strides, const int64_t *dilates, const int64_t *pl, const int64_t *pr)') as OneDnnApi['convBackwardDataDescInit'],
+    convBackwardWeightsDescInit: f('int dnnl_dilated_convolution_backward_weights_desc_init(void *desc, int alg, const void *src, const void *dw, const void *db, const void *ddst, const int64_t *strides, const int64_t *dilates, const int64_t *pl, const int64_t *pr)') as OneDnnApi['convBackwardWeightsDescInit'],
+    primitiveDescCreate: f('int dnnl_primitive_desc_create(_Out_ void **pd, const void *desc, void *attr, void *engine, void *hint)') as OneDnnApi['primitiveDescCreate'],
+    primitiveDescDestroy: f('int dnnl_primitive_desc_destroy(void *pd)') as OneDnnApi['primitiveDescDestroy'],
+    queryMd: f('void *dnnl_primitive_desc_query_md(void *pd, int what, int index)') as OneDnnApi['queryMd'],
+    queryString: f('int dnnl_primitive_desc_query(void *pd, int what, int index, _Out_ const char **result)') as OneDnnApi['queryString'],
+    primitiveCreate: f('int dnnl_primitive_create(_Out_ void **p, void *pd)') as OneDnnApi['primitiveCreate'],
+    memoryCreate: f('int dnnl_memory_create(_Out_ void **m, const void *md, void *engine, void *handle)') as OneDnnApi['memoryCreate'],
+    // The same C function with the handle as an integer, to pass DNNL_MEMORY_ALLOCATE ((void *)-1).
+    memoryCreateOwned: f('int dnnl_memory_create(_Out_ void **m, const void *md, void *engine, int64_t handle)') as OneDnnApi['memoryCreateOwned'],
+    memorySetDataHandle: f('int dnnl_memory_set_data_handle(void *m, void *handle)') as OneDnnApi['memorySetDataHandle'],
+    memoryDescEqual: f('int dnnl_memory_desc_equal(const void *a, const void *b)') as OneDnnApi['memoryDescEqual'],
+    reorderDescCreate: f('int dnnl_reorder_primitive_desc_create(_Out_ void **pd, const void *src, void *srcEngine, const void *dst, void *dstEngine, void *attr)') as OneDnnApi['reorderDescCreate'],
+    execute: f('int dnnl_primitive_execute(void *p, void *stream, int nargs, const void *args)') as OneDnnApi['execute'],
+    streamWait: f('int dnnl_stream_wait(void *stream)') as OneDnnApi['streamWait'],
+    primitiveDestroy: f('int dnnl_primitive_destroy(void *p)') as OneDnnApi['primitiveDestroy'],
+    memoryDestroy: f('int dnnl_memory_destroy(void *m)') as OneDnnApi['memoryDestroy'],
+    address: (h) => koffi.address(h),
+  };
+  const engineCreate = f('int dnnl_engine_create(_Out_ void **engine, int kind, size_t index)') as (out: [Handle | null], kind: number, index: number) => number;
+  const streamCreate = f('int dnnl_stream_create(_Out_ void **stream, void *engine, unsigned int flags)') as (out: [Handle | null], engine: Handle, flags: number) => number;
+  const engine = created((out) => engineCreate(out, DNNL.engineCpu, 0), 'dnnl_engine_create');
+  const stream = created((out) => streamCreate(out, engine, DNNL.streamDefaultFlags), 'dnnl_stream_create');
+
+  // oneDNN's OpenMP runtime is the process's libgomp; its thread count is set there.
+  let setOmp: ((n: number) => void) | null = null;
+  let getOmp: (() => number) | null = null;
+  if (v.cpu_runtime === 2) {
+    for (const name of ['libgomp.so.1', 'libomp.so.5', 'libomp.so']) {
+      try {
+        const omp = koffi.load(name);
+        setOmp = omp.func('void omp_set_num_threads(int n)') as (n: number) => void;
+        getOmp = omp.func('int omp_get_max_threads()') as () => number;
+        break;
+      } catch {
+        // try the next name
+      }
+    }
+  }
+  let threads = getOmp ? getOmp() : 1;
+  return {
+    api,
+    engine,
+    stream,
+    description: `oneDNN ${v.major}.${v.minor}.${v.patch} (${runtime}) from ${path}`,
+    setThreads(n: number) {
+      threads = Math.max(1, Math.floor(n));
+      setOmp?.(threads);
+    },
+    getThreads: () => threads,
+  };
+}
+
+/** Runs a oneDNN creation call with an out-parameter; throws with the status when it fails. */
+export function created(call: (out: [Handle | null]) => number, what: string): Handle {
+  const out: [Handle | null] = [null];
+  const status = call(out);
+  if (status !== DNNL.success || out[0] === null) throw new Error(`${what} failed with status ${status}`);
+  return out[0];
+}
+
+function firstLine(e: unknown): string {
+  const s = e instanceof Error ? e.message : String(e);
+  return s.split('\n')[0];
+}
