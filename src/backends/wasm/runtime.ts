@@ -118,7 +118,10 @@ export async function compileAsync(platform: WasmPlatform): Promise<CompiledKern
   return { module: await WebAssembly.compile(c.bytes), flavour: c.flavour, shared: c.shared };
 }
 
-/** True when Atomics.wait may block this thread (not a browser's main thread). */
+/**
+ * True when Atomics.wait may block this thread (not a browser's main thread). A caller that may
+ * not block still uses workers: it polls until they finish (run()).
+ */
 function canBlock(): boolean {
   try {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
@@ -234,10 +237,15 @@ export class WasmRuntime {
     return this.threadCount;
   }
 
-  /** Uses n threads (the caller and n-1 workers); 1 when shared memory is unavailable. */
+  /**
+   * Uses n threads (the caller and n-1 workers); 1 when shared memory is unavailable. The main
+   * thread of a cross-origin isolated page gets workers too: it may not block in Atomics.wait, so
+   * it polls until the workers have finished their shares (the page is busy with the kernel call
+   * either way). test/browser.test.ts checks this in Chromium.
+   */
   setThreads(n: number): void {
     const want = Math.max(1, Math.min(MAX_THREADS, Math.floor(n)));
-    this.threadCount = this.shared && this.blocking ? want : 1;
+    this.threadCount = this.shared ? want : 1;
     const workers = this.threadCount - 1;
     while (this.workers.length > workers) {
       const w = this.workers.length;
@@ -340,6 +348,7 @@ export class WasmRuntime {
     const until = t1 + CALLER_SPIN_MS;
     let polls = 0;
     let left: number;
+    // poll CALLER_SPIN_MS, then block; a caller that may not block (a browser's main thread) polls on
     while ((left = Atomics.load(this.ctrl, PENDING)) !== 0) {
       if (this.blocking && (++polls & 63) === 0 && performance.now() > until) Atomics.wait(this.ctrl, PENDING, left);
     }
