@@ -13,6 +13,8 @@ import { getBackend, listBackends, preferBackend, setBackend } from '../src/back
 import { createNativeBackend, nativeAvailable, nativeBackend, nativeStatus, openBlasHandle, setNativeThreads, getNativeThreads } from '../src/backends/native/index.js';
 import { setColBudget, setFlatMinMacs } from '../src/backends/native/conv.js';
 import { OPENBLAS_INSTALL_HINT, tryLoad } from '../src/backends/native/openblas.js';
+import { loadOneDnn, ONEDNN_INSTALL_HINT, tryLoadOneDnn } from '../src/backends/native/onednn.js';
+import { makeOneDnnConv } from '../src/backends/native/onednn-conv.js';
 import { registerNativeBackend } from '../src/backends/native/register.js';
 import { refBackend } from '../src/backends/ref/index.js';
 import { LeNet5, backward, conv2d, crossEntropy, Generator, randn, tensor } from '../src/index.js';
@@ -173,8 +175,13 @@ describe('native backend', { skip }, () => {
     ['same width, grouped, 2x4 kernel', geometry(2, 4, 5, 7, 6, 2, 4, [1, 1], [1, 0, 1, 2], [1, 1], 2)],
   ];
 
-  for (const [name, g] of cases) {
-    test(`conv2d kernels match ref: ${name}; wide layout with the whole batch or one image per chunk, flat layout`, () => {
+  // The convolution paths: oneDNN's primitives (when libdnnl is found) and the OpenBLAS layouts.
+  const dnnlLoaded = available ? loadOneDnn() : null;
+  const convPaths: [string, typeof k][] = available ? [['OpenBLAS', createNativeBackend(openBlasHandle()!, refBackend, null).kernels]] : [];
+  if (dnnlLoaded?.ok) convPaths.push(['oneDNN', makeOneDnnConv(dnnlLoaded.dnnl, refBackend.kernels).kernels as typeof k]);
+
+  for (const [name, g] of cases) for (const [path, kc] of convPaths) {
+    test(`conv2d kernels on ${path} match ref: ${name}; wide layout with the whole batch or one image per chunk, flat layout`, () => {
       const x = values(g.batch * g.inC * g.inH * g.inW, 21);
       const w = values((g.outC * g.inC / g.groups) * g.kH * g.kW, 22);
       const b = values(g.outC, 23);
@@ -196,19 +203,19 @@ describe('native backend', { skip }, () => {
           const gx = new Float32Array(x.length).fill(NaN);
           const gw = new Float32Array(w.length).fill(NaN);
           const gb = new Float32Array(g.outC).fill(NaN);
-          k.conv2dForward(x, w, b, g, y);
-          k.conv2dBackwardInput(gy, w, g, gx);
-          k.conv2dBackwardFilter(x, gy, g, gw, gb);
+          kc.conv2dForward(x, w, b, g, y);
+          kc.conv2dBackwardInput(gy, w, g, gx);
+          kc.conv2dBackwardFilter(x, gy, g, gw, gb);
           assert.ok(maxAbsDiff(y, yRef) < 1e-5, `forward, budget ${budget}`);
           assert.ok(maxAbsDiff(gx, gxRef) < 1e-5, `backward input, budget ${budget}`);
           assert.ok(maxAbsDiff(gw, gwRef) < 1e-4, `backward filter, budget ${budget}`);
           assert.ok(maxAbsDiff(gb, gbRef) < 1e-4, `bias grad, budget ${budget}`);
           // Without bias the forward is the same minus b, and gb may be null.
           const y0 = new Float32Array(gy.length);
-          k.conv2dForward(x, w, null, g, y0);
+          kc.conv2dForward(x, w, null, g, y0);
           const ohw = g.outH * g.outW;
           assert.ok(maxAbsDiff(y0, yRef.map((v, i) => v - b[Math.floor(i / ohw) % g.outC])) < 1e-5);
-          k.conv2dBackwardFilter(x, gy, g, gw, null);
+          kc.conv2dBackwardFilter(x, gy, g, gw, null);
           assert.ok(maxAbsDiff(gw, gwRef) < 1e-4);
         }
       } finally {
@@ -354,6 +361,99 @@ describe('native backend', { skip }, () => {
     }
   });
 
+  describe('convolution on oneDNN', { skip: dnnlLoaded?.ok ? false : `oneDNN not loaded: ${dnnlLoaded?.ok === false ? dnnlLoaded.reason : 'native backend unavailable'}` }, () => {
+    const dnnl = dnnlLoaded?.ok ? dnnlLoaded.dnnl : null;
+
+    test('every geometry of the kernel tests but one gets a oneDNN primitive in all three passes (none falls back silently)', () => {
+      const conv = makeOneDnnConv(dnnl!, refBackend.kernels);
+      // oneDNN 2.6 refuses a stride-1 geometry whose output ends before the padded input does
+      // (negative right padding); that one goes to the fallback, which the cases above check.
+      const refused = 'output smaller than the padding gives (convTranspose2d outputPadding)';
+      for (const [name, g] of cases) {
+        for (const pass of ['forward', 'backwardInput', 'backwardFilter'] as const) {
+          const impl = conv.implementation(pass, g, pass !== 'backwardInput');
+          if (name === refused) assert.equal(impl, null, `${name}: ${pass}`);
+          else assert.ok(impl !== null && impl.length > 0, `${name}: ${pass} has no oneDNN primitive`);
+        }
+      }
+      conv.release();
+    });
+
+    test('a ResNet-block convolution (64 -> 64, 3x3 pad 1, where oneDNN may pick Winograd) matches ref in all three passes', () => {
+      const g = geometry(2, 64, 12, 12, 64, 3, 3, [1, 1], [1, 1, 1, 1], [1, 1], 1);
+      const conv = makeOneDnnConv(dnnl!, refBackend.kernels);
+      const x = values(g.batch * g.inC * g.inH * g.inW, 81);
+      const w = values(g.outC * g.inC * 9, 82).map((v) => v / 8);
+      const b = values(g.outC, 83);
+      const gy = values(g.batch * g.outC * g.outH * g.outW, 84);
+      const r = refBackend.kernels;
+      const want = { y: new Float32Array(gy.length), gx: new Float32Array(x.length), gw: new Float32Array(w.length), gb: new Float32Array(g.outC) };
+      r.conv2dForward(x, w, b, g, want.y);
+      r.conv2dBackwardInput(gy, w, g, want.gx);
+      r.conv2dBackwardFilter(x, gy, g, want.gw, want.gb);
+      const got = { y: new Float32Array(gy.length).fill(NaN), gx: new Float32Array(x.length).fill(NaN), gw: new Float32Array(w.length).fill(NaN), gb: new Float32Array(g.outC).fill(NaN) };
+      conv.kernels.conv2dForward(x, w, b, g, got.y);
+      conv.kernels.conv2dBackwardInput(gy, w, g, got.gx);
+      conv.kernels.conv2dBackwardFilter(x, gy, g, got.gw, got.gb);
+      // sums of 576 products of values below 0.5 (y, gx) and of 288 (gw per image): float32 rounding ~1e-5
+      assert.ok(maxAbsDiff(got.y, want.y) < 1e-4, `forward (${conv.implementation('forward', g, true)})`);
+      assert.ok(maxAbsDiff(got.gx, want.gx) < 1e-4, `backward input (${conv.implementation('backwardInput', g, false)})`);
+      assert.ok(maxAbsDiff(got.gw, want.gw) < 1e-3, 'backward filter');
+      assert.ok(maxAbsDiff(got.gb, want.gb) < 1e-4, 'bias gradient');
+      conv.release();
+    });
+
+    test('float64 arrays go to the fallback kernels, float32 ones do not', () => {
+      const calls: string[] = [];
+      const spy = {
+        conv2dForward: (...a: Parameters<typeof refBackend.kernels.conv2dForward>) => { calls.push('forward'); refBackend.kernels.conv2dForward(...a); },
+        conv2dBackwardInput: (...a: Parameters<typeof refBackend.kernels.conv2dBackwardInput>) => { calls.push('input'); refBackend.kernels.conv2dBackwardInput(...a); },
+        conv2dBackwardFilter: (...a: Parameters<typeof refBackend.kernels.conv2dBackwardFilter>) => { calls.push('filter'); refBackend.kernels.conv2dBackwardFilter(...a); },
+      };
+      const conv = makeOneDnnConv(dnnl!, spy);
+      const g = cases[0][1];
+      const n = g.batch * g.inC * g.inH * g.inW;
+      const x32 = values(n, 91);
+      const w32 = values(g.outC * g.inC * g.kH * g.kW, 92);
+      const y32 = new Float32Array(g.batch * g.outC * g.outH * g.outW);
+      conv.kernels.conv2dForward(x32, w32, null, g, y32);
+      assert.deepEqual(calls, []);
+      const y64 = new Float64Array(y32.length);
+      conv.kernels.conv2dForward(Float64Array.from(x32), Float64Array.from(w32), null, g, y64);
+      assert.deepEqual(calls, ['forward']);
+      assert.ok(maxAbsDiff(y64, y32) < 1e-5, 'float64 fallback and float32 oneDNN agree');
+      conv.release();
+    });
+
+    test('more geometries than the plan cache holds: evicted plans are rebuilt and results stay right', () => {
+      const conv = makeOneDnnConv(dnnl!, refBackend.kernels);
+      // 60 widths > 48 cached plans; each width is run twice, far apart, so the second run rebuilds it
+      for (const round of [0, 1]) {
+        for (let inW = 3; inW < 63; inW++) {
+          const g = geometry(1, 2, 4, inW, 3, 3, 3, [1, 1], [1, 1, 1, 1], [1, 1], 1);
+          const x = values(2 * 4 * inW, inW + round);
+          const w = values(3 * 2 * 9, 7);
+          const y = new Float32Array(3 * g.outH * g.outW).fill(NaN);
+          conv.kernels.conv2dForward(x, w, null, g, y);
+          assert.ok(maxAbsDiff(y, naiveConv(x, w, null, g)) < 1e-5, `width ${inW}, round ${round}`);
+        }
+      }
+      conv.release();
+    });
+
+    test('setNativeThreads sets the OpenMP threads oneDNN runs on', () => {
+      const before = getNativeThreads();
+      try {
+        setNativeThreads(1);
+        assert.equal(dnnl!.getThreads(), 1);
+        setNativeThreads(2);
+        assert.equal(dnnl!.getThreads(), 2);
+      } finally {
+        setNativeThreads(before);
+      }
+    });
+  });
+
   test('registration makes native available and setNativeThreads sets the OpenBLAS thread count', () => {
     assert.equal(registerNativeBackend(), true);
     assert.ok(listBackends().includes('native'));
@@ -380,6 +480,15 @@ describe('native backend', { skip }, () => {
 });
 
 describe('native backend loading', () => {
+  test('a missing oneDNN gives the reason and the command that installs it', () => {
+    const r = tryLoadOneDnn(['/nonexistent/libdnnl.so.2']);
+    assert.equal(r.ok, false);
+    if (!r.ok) {
+      assert.match(r.reason, /libdnnl\.so\.2 not found/);
+      assert.ok(r.reason.includes(ONEDNN_INSTALL_HINT), r.reason);
+    }
+  });
+
   test('a missing library gives the reason and the command that installs it', () => {
     const r = tryLoad(['/nonexistent/libopenblas.so.0', 'libstride-no-such-blas.so.9']);
     assert.equal(r.ok, false);
