@@ -23,7 +23,7 @@ export {
   fit, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
   type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type LossFn,
 } from './train/index.js';
-export { createProgressReporter, type ProgressReporter, type ProgressReporterOptions } from './train/progress.js';
+export { createProgressReporter, memorySample, type MemorySample, type ProgressReporter, type ProgressReporterOptions } from './train/progress.js';
 export { nativeStatus, nativeAvailable, setNativeThreads, getNativeThreads } from './backends/native/index.js';
 export { registerNativeBackend } from './backends/native/register.js';
 

@@ -173,7 +173,7 @@ one line) or an unexpected error (a bug: the stack is printed).`,
     .addOption(backendOption())
     .addOption(threadsOption())
     .option('--no-progress', 'no progress bar, even on a terminal (one line per epoch is always printed)')
-    .option('--json', 'end the output with one JSON line: testAccuracy, trainImagesPerSec, seconds, model, epochs, batchSize, lr, optimizer, seed, backend...')
+    .option('--json', 'end the output with one JSON line: testAccuracy, trainImagesPerSec, seconds, model, epochs, batchSize, lr, optimizer, seed, backend, rssMiB (per epoch)...')
     .addHelpText(
       'after',
       `

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 
 import { Adam, Generator, SGD, ValueError, createModel, getBackend, getModelSpec, type Optimizer } from '../index.js';
-import { createProgressReporter, fit, saveCheckpoint, type EpochResult, type LrScheduleName } from '../node.js';
+import { createProgressReporter, fit, saveCheckpoint, type EpochResult, type LrScheduleName, type MemorySample } from '../node.js';
 import { getDataset } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
 
@@ -82,6 +82,8 @@ export interface TrainSummary {
   /** The checkpoint file written, or null. */
   checkpoint: string | null;
   history: EpochResult[];
+  /** The process's resident set and V8 heap in use at the end of each epoch (after its evaluation), in bytes. */
+  memory: MemorySample[];
 }
 
 /** Runs a training job and reports to `io`; returns the numbers the --json line holds. */
@@ -158,7 +160,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
     trainImagesPerSec: result.trainImagesPerSec, trainSeconds: result.trainSeconds,
     evalSeconds: result.history.reduce((s, h) => s + (h.test?.seconds ?? 0), 0),
     seconds: (performance.now() - start) / 1000,
-    checkpoint, history: result.history,
+    checkpoint, history: result.history, memory: [...reporter.memory],
   };
 }
 
@@ -171,5 +173,6 @@ export function trainJson(s: TrainSummary): string {
     testAccuracy: s.testAccuracy, testLoss: r(s.testLoss, 6), trainLoss: s.trainLoss.map((x) => r(x, 6)),
     trainImagesPerSec: r(s.trainImagesPerSec, 1), trainSeconds: r(s.trainSeconds, 2), evalSeconds: r(s.evalSeconds, 2), seconds: r(s.seconds, 2),
     checkpoint: s.checkpoint,
+    rssMiB: s.memory.map((m) => r(m.rss / 2 ** 20, 1)), heapUsedMiB: s.memory.map((m) => r(m.heapUsed / 2 ** 20, 1)),
   });
 }

@@ -5,6 +5,8 @@
  * On a TTY a bar shows the epoch, batch k/K, the running mean loss, images/s
  * and the ETA of the training left in the run, redrawn at most ~5 times a second. Everywhere (TTY or not) one
  * short line per epoch is logged, so CI logs get a few lines, not bar frames.
+ * The line ends with the process's resident set and V8 heap in use at the end
+ * of the epoch (after its evaluation), so a leak shows as a climb from line to line.
  */
 import cliProgress from 'cli-progress';
 
@@ -18,13 +20,35 @@ export interface ProgressReporterOptions {
   bar?: boolean;
   /** Receives one line per epoch (default: console.log). */
   log?: (line: string) => void;
+  /** Sample the process's memory at the end of each epoch and print it in the line (default: when process.memoryUsage exists). */
+  memory?: boolean;
 }
+
+/** Memory of the process at one moment, in bytes (process.memoryUsage()). */
+export interface MemorySample {
+  /** Resident set size: the process's memory in RAM (JS heap, wasm memories, typed arrays' stores, native libraries...). */
+  rss: number;
+  /** V8 heap in use (JS objects; typed arrays' data is outside it). */
+  heapUsed: number;
+}
+
+/** The process's memory now, or null where process.memoryUsage does not exist (a browser). */
+export function memorySample(): MemorySample | null {
+  const p = (globalThis as { process?: { memoryUsage?: () => { rss: number; heapUsed: number } } }).process;
+  if (typeof p?.memoryUsage !== 'function') return null;
+  const { rss, heapUsed } = p.memoryUsage();
+  return { rss, heapUsed };
+}
+
+const MIB = 2 ** 20;
 
 export interface ProgressReporter {
   /** The callbacks to pass to fit: `fit(model, { ...options, ...reporter.callbacks })`. */
   callbacks: Required<Pick<FitOptions, 'onEpochStart' | 'onBatch' | 'onEvaluateStart' | 'onEpoch'>>;
   /** Removes a bar left on screen (call in a finally: training may stop with an error). */
   stop(): void;
+  /** The memory sampled at the end of each epoch so far, in order (empty when `memory` is off). */
+  readonly memory: MemorySample[];
 }
 
 /**
@@ -38,6 +62,8 @@ export function createProgressReporter(options: ProgressReporterOptions = {}): P
   const stream = options.stream ?? process.stderr;
   const showBar = options.bar ?? stream.isTTY === true;
   const log = options.log ?? ((line: string) => console.log(line));
+  const sampleMemory = options.memory ?? memorySample() !== null;
+  const memory: MemorySample[] = [];
   let bar: cliProgress.SingleBar | null = null;
   let evaluating = false;
 
@@ -94,11 +120,17 @@ export function createProgressReporter(options: ProgressReporterOptions = {}): P
         `epoch ${result.epoch}/${result.epochs}: loss ${result.trainLoss.toFixed(4)}, train accuracy ${result.trainAccuracy.toFixed(4)}, ` +
         `${result.trainImages} images in ${formatDuration(result.trainSeconds)} (${result.trainImagesPerSec.toFixed(1)} images/s)`;
       if (result.test) line += `; test accuracy ${result.test.accuracy.toFixed(4)}, test loss ${result.test.loss.toFixed(4)} (${formatDuration(result.test.seconds)})`;
+      const m = sampleMemory ? memorySample() : null;
+      if (m !== null) {
+        memory.push(m);
+        line += `; rss ${(m.rss / MIB).toFixed(1)} MiB, heap ${(m.heapUsed / MIB).toFixed(1)} MiB`;
+      }
       log(line);
     },
   };
   return {
     callbacks,
+    memory,
     stop() {
       stopBar();
       clearEvaluating();
