@@ -1,5 +1,6 @@
 import type { FloatArray, KernelSignatures } from '../backend.js';
 import { gemm as refGemm } from '../ref/gemm.js';
+import type { OneDnn } from './onednn.js';
 import { CBLAS_NO_TRANS, CBLAS_ROW_MAJOR, CBLAS_TRANS, type OpenBlas } from './openblas.js';
 
 /** A view of `a` from `offset` on (no copy; koffi passes the view's first element to C). */
@@ -40,15 +41,31 @@ export function makeSgemm(blas: OpenBlas): Sgemm {
   };
 }
 
+const TRANS = 'T'.charCodeAt(0);
+const NO_TRANS = 'N'.charCodeAt(0);
+
 /**
- * The `gemm` kernel on OpenBLAS: packed row-major operands (lda = K or M,
- * ldb = N or K, ldc = N). Float64 arrays (never handed to a float32 backend by
- * kernelsFor, but allowed by the type) go to the reference loop. Empty
- * products (K = 0) and alpha = 0 only scale C by beta, as in `ref`, so a NaN
- * already in C is cleared by beta = 0.
+ * Row-major sgemm on oneDNN's dnnl_sgemm (its JIT AVX-512 / AVX2 GEMM, run on
+ * the same OpenMP threads as its convolutions, so that a training step uses
+ * one thread pool rather than OpenBLAS's and OpenMP's spinning against each
+ * other on the same cores).
  */
-export function makeGemm(blas: OpenBlas): KernelSignatures['gemm'] {
-  const sgemm = makeSgemm(blas);
+export function makeOneDnnSgemm(dnnl: OneDnn): Sgemm {
+  const f = dnnl.api.sgemm;
+  return (transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc) => {
+    const status = f(transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, M, N, K, alpha, from(A, aOff), lda, from(B, bOff), ldb, beta, from(C, cOff), ldc);
+    if (status !== 0) throw new Error(`dnnl_sgemm failed with status ${status} (M ${M}, N ${N}, K ${K}, lda ${lda}, ldb ${ldb}, ldc ${ldc})`);
+  };
+}
+
+/**
+ * The `gemm` kernel on OpenBLAS (or on `sgemm` when given): packed row-major
+ * operands (lda = K or M, ldb = N or K, ldc = N). Float64 arrays (never
+ * handed to a float32 backend by kernelsFor, but allowed by the type) go to
+ * the reference loop. Empty products (K = 0) and alpha = 0 only scale C by
+ * beta, as in `ref`, so a NaN already in C is cleared by beta = 0.
+ */
+export function makeGemm(blas: OpenBlas, sgemm: Sgemm = makeSgemm(blas)): KernelSignatures['gemm'] {
   return (transA, transB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff) => {
     if (!(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)) {
       refGemm(transA, transB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff);

@@ -17,6 +17,7 @@
  * by the caller, so the pointer stays valid (array buffers do not move).
  */
 import { createRequire } from 'node:module';
+import { pinLibrary } from './pin.js';
 
 /** The one command that installs the library, for messages. */
 export const ONEDNN_INSTALL_HINT = 'sudo apt-get install libdnnl2';
@@ -94,6 +95,11 @@ export interface OneDnnApi {
   /** args: nargs records of 16 bytes { int32 arg; pad; void *memory } (dnnl_exec_arg_t). */
   execute(primitive: Handle, stream: Handle, nargs: number, args: Uint8Array): number;
   streamWait(stream: Handle): number;
+  /** dnnl_sgemm: row-major C = alpha op(A) op(B) + beta C; trans is 'N' or 'T' as a char code. */
+  sgemm(
+    transA: number, transB: number, M: number, N: number, K: number, alpha: number, A: Float32Array, lda: number,
+    B: Float32Array, ldb: number, beta: number, C: Float32Array, ldc: number,
+  ): number;
   primitiveDestroy(primitive: Handle): number;
   memoryDestroy(memory: Handle): number;
   address(handle: Handle): bigint;
@@ -160,7 +166,11 @@ export function tryLoadOneDnn(paths?: readonly string[]): OneDnnLoadResult {
       continue;
     }
     try {
-      return { ok: true, dnnl: bind(koffi, lib, path) };
+      const dnnl = bind(koffi, lib, path);
+      // its OpenMP threads must never run into an unmapped libgomp or libdnnl at exit (pin.ts)
+      pinLibrary(koffi, path);
+      pinLibrary(koffi, 'libgomp.so.1');
+      return { ok: true, dnnl };
     } catch (e) {
       return { ok: false, reason: `${path} loaded but could not be used (${firstLine(e)}); Stride binds oneDNN 2.x, install it with: ${ONEDNN_INSTALL_HINT}` };
     }
@@ -195,6 +205,7 @@ function bind(koffi: Koffi, lib: KoffiLib, path: string): OneDnn {
     reorderDescCreate: f('int dnnl_reorder_primitive_desc_create(_Out_ void **pd, const void *src, void *srcEngine, const void *dst, void *dstEngine, void *attr)') as OneDnnApi['reorderDescCreate'],
     execute: f('int dnnl_primitive_execute(void *p, void *stream, int nargs, const void *args)') as OneDnnApi['execute'],
     streamWait: f('int dnnl_stream_wait(void *stream)') as OneDnnApi['streamWait'],
+    sgemm: f('int dnnl_sgemm(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)') as OneDnnApi['sgemm'],
     primitiveDestroy: f('int dnnl_primitive_destroy(void *p)') as OneDnnApi['primitiveDestroy'],
     memoryDestroy: f('int dnnl_memory_destroy(void *m)') as OneDnnApi['memoryDestroy'],
     address: (h) => koffi.address(h),

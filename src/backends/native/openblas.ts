@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pinLibrary } from './pin.js';
 
 /** CBLAS enum values (cblas.h). */
 export const CBLAS_ROW_MAJOR = 101;
@@ -160,6 +161,8 @@ export function tryLoad(paths?: readonly string[]): LoadResult {
           setRaw(threads);
         }
       };
+      // its threads sleep inside the library: keep it mapped at exit (pin.ts)
+      pinLibrary(koffi, path);
       const getConfig = lib.func('const char *openblas_get_config()') as () => string;
       const getCorename = lib.func('const char *openblas_get_corename()') as () => string;
       return { ok: true, blas: { sgemm, saxpy, setThreads, getThreads, withThreads, path, config: getConfig(), corename: getCorename() } };
