@@ -1,6 +1,5 @@
 import type { FloatArray, KernelSignatures } from '../backend.js';
 import { gemm as refGemm } from '../ref/gemm.js';
-import type { OneDnn } from './onednn.js';
 import { CBLAS_NO_TRANS, CBLAS_ROW_MAJOR, CBLAS_TRANS, type OpenBlas } from './openblas.js';
 
 /** A view of `a` from `offset` on (no copy; koffi passes the view's first element to C). */
@@ -38,23 +37,6 @@ export function makeSgemm(blas: OpenBlas): Sgemm {
       M, N, K, alpha, from(A, aOff), lda, from(B, bOff), ldb, beta, from(C, cOff), ldc);
     if (M * N * K < THREAD_MIN_MACS || M < THREAD_MIN_SIDE || N < THREAD_MIN_SIDE) blas.withThreads(1, call);
     else call();
-  };
-}
-
-const TRANS = 'T'.charCodeAt(0);
-const NO_TRANS = 'N'.charCodeAt(0);
-
-/**
- * Row-major sgemm on oneDNN's dnnl_sgemm (its JIT AVX-512 / AVX2 GEMM, run on
- * the same OpenMP threads as its convolutions, so that a training step uses
- * one thread pool rather than OpenBLAS's and OpenMP's spinning against each
- * other on the same cores).
- */
-export function makeOneDnnSgemm(dnnl: OneDnn): Sgemm {
-  const f = dnnl.api.sgemm;
-  return (transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc) => {
-    const status = f(transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, M, N, K, alpha, from(A, aOff), lda, from(B, bOff), ldb, beta, from(C, cOff), ldc);
-    if (status !== 0) throw new Error(`dnnl_sgemm failed with status ${status} (M ${M}, N ${N}, K ${K}, lda ${lda}, ldb ${ldb}, ldc ${ldc})`);
   };
 }
 

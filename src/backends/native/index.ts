@@ -11,7 +11,7 @@ import type { Backend } from '../backend.js';
 import { refBackend } from '../ref/index.js';
 import { makeConvKernels } from './conv.js';
 import { makeEltwiseKernels } from './eltwise.js';
-import { makeGemm, makeOneDnnSgemm } from './gemm.js';
+import { makeGemm } from './gemm.js';
 import { makeOneDnnConv } from './onednn-conv.js';
 import { loadOneDnn, type OneDnn } from './onednn.js';
 import { coreTypeNote, loadOpenBlas, type OpenBlas } from './openblas.js';
@@ -61,7 +61,10 @@ export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend, 
     kernels: {
       ...base.kernels,
       ...(base.name === 'ref' ? makeEltwiseKernels(base.kernels) : {}),
-      gemm: dnnl ? makeGemm(blas, makeOneDnnSgemm(dnnl)) : makeGemm(blas),
+      // GEMM stays on OpenBLAS: oneDNN's dnnl_sgemm corrupted the malloc heap in LeNet-5 training
+      // whenever the process took SIGPROF (node --cpu-prof: 5 of 5 runs aborted with "corrupted
+      // size vs. prev_size"; 0 of 4 with the same convolutions and OpenBLAS's GEMM)
+      gemm: makeGemm(blas),
       ...(dnnl ? makeOneDnnConv(dnnl, convOnBlas).kernels : convOnBlas),
     },
     /** Uses n threads in OpenBLAS and in the base backend; null restores one per core. */

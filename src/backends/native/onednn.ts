@@ -95,11 +95,6 @@ export interface OneDnnApi {
   /** args: nargs records of 16 bytes { int32 arg; pad; void *memory } (dnnl_exec_arg_t). */
   execute(primitive: Handle, stream: Handle, nargs: number, args: Uint8Array): number;
   streamWait(stream: Handle): number;
-  /** dnnl_sgemm: row-major C = alpha op(A) op(B) + beta C; trans is 'N' or 'T' as a char code. */
-  sgemm(
-    transA: number, transB: number, M: number, N: number, K: number, alpha: number, A: Float32Array, lda: number,
-    B: Float32Array, ldb: number, beta: number, C: Float32Array, ldc: number,
-  ): number;
   primitiveDestroy(primitive: Handle): number;
   memoryDestroy(memory: Handle): number;
   address(handle: Handle): bigint;
@@ -205,7 +200,6 @@ function bind(koffi: Koffi, lib: KoffiLib, path: string): OneDnn {
     reorderDescCreate: f('int dnnl_reorder_primitive_desc_create(_Out_ void **pd, const void *src, void *srcEngine, const void *dst, void *dstEngine, void *attr)') as OneDnnApi['reorderDescCreate'],
     execute: f('int dnnl_primitive_execute(void *p, void *stream, int nargs, const void *args)') as OneDnnApi['execute'],
     streamWait: f('int dnnl_stream_wait(void *stream)') as OneDnnApi['streamWait'],
-    sgemm: f('int dnnl_sgemm(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)') as OneDnnApi['sgemm'],
     primitiveDestroy: f('int dnnl_primitive_destroy(void *p)') as OneDnnApi['primitiveDestroy'],
     memoryDestroy: f('int dnnl_memory_destroy(void *m)') as OneDnnApi['memoryDestroy'],
     address: (h) => koffi.address(h),
