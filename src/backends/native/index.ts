@@ -13,6 +13,7 @@ import { makeConvKernels } from './conv.js';
 import { makeEltwiseKernels } from './eltwise.js';
 import { makeGemm } from './gemm.js';
 import { makeOneDnnConv } from './onednn-conv.js';
+import { makeOneDnnGemm } from './onednn-matmul.js';
 import { loadOneDnn, type OneDnn } from './onednn.js';
 import { coreTypeNote, loadOpenBlas, type OpenBlas } from './openblas.js';
 
@@ -61,10 +62,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend, 
     kernels: {
       ...base.kernels,
       ...(base.name === 'ref' ? makeEltwiseKernels(base.kernels) : {}),
-      // GEMM stays on OpenBLAS: oneDNN's dnnl_sgemm corrupted the malloc heap in LeNet-5 training
-      // whenever the process took SIGPROF (node --cpu-prof: 5 of 5 runs aborted with "corrupted
-      // size vs. prev_size"; 0 of 4 with the same convolutions and OpenBLAS's GEMM)
-      gemm: makeGemm(blas),
+      gemm: dnnl ? makeOneDnnGemm(dnnl, makeGemm(blas)).gemm : makeGemm(blas),
       ...(dnnl ? makeOneDnnConv(dnnl, convOnBlas).kernels : convOnBlas),
     },
     /** Uses n threads in OpenBLAS and in the base backend; null restores one per core. */

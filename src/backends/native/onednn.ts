@@ -57,7 +57,7 @@ export const DNNL = {
   argTo: 17,
 } as const;
 
-/** Bytes reserved for a dnnl_memory_desc_t (696 in 2.6.3) and a dnnl_convolution_desc_t (5,976). */
+/** Bytes reserved for a dnnl_memory_desc_t (696 in 2.6.3) and an operation descriptor (5,976 for convolution, 2,800 for matmul). */
 export const MEMORY_DESC_BYTES = 1024;
 export const OP_DESC_BYTES = 8192;
 
@@ -67,6 +67,8 @@ export type Handle = object;
 /** The oneDNN calls Stride uses (status codes are returned, 0 = success). */
 export interface OneDnnApi {
   memoryDescInitByTag(md: Uint8Array, ndims: number, dims: BigInt64Array, dataType: number, tag: number): number;
+  memoryDescInitByStrides(md: Uint8Array, ndims: number, dims: BigInt64Array, dataType: number, strides: BigInt64Array): number;
+  matmulDescInit(desc: Uint8Array, src: Uint8Array, weights: Uint8Array, bias: Uint8Array | null, dst: Uint8Array): number;
   convForwardDescInit(
     desc: Uint8Array, prop: number, alg: number, src: Uint8Array, weights: Uint8Array, bias: Uint8Array | null, dst: Uint8Array,
     strides: BigInt64Array, dilates: BigInt64Array, padL: BigInt64Array, padR: BigInt64Array,
@@ -184,6 +186,8 @@ function bind(koffi: Koffi, lib: KoffiLib, path: string): OneDnn {
 
   const api: OneDnnApi = {
     memoryDescInitByTag: f('int dnnl_memory_desc_init_by_tag(void *md, int ndims, const int64_t *dims, int dt, int tag)') as OneDnnApi['memoryDescInitByTag'],
+    memoryDescInitByStrides: f('int dnnl_memory_desc_init_by_strides(void *md, int ndims, const int64_t *dims, int dt, const int64_t *strides)') as OneDnnApi['memoryDescInitByStrides'],
+    matmulDescInit: f('int dnnl_matmul_desc_init(void *desc, const void *src, const void *w, const void *b, const void *dst)') as OneDnnApi['matmulDescInit'],
     convForwardDescInit: f('int dnnl_dilated_convolution_forward_desc_init(void *desc, int prop, int alg, const void *src, const void *w, const void *b, const void *dst, const int64_t *strides, const int64_t *dilates, const int64_t *pl, const int64_t *pr)') as OneDnnApi['convForwardDescInit'],
     convBackwardDataDescInit: f('int dnnl_dilated_convolution_backward_data_desc_init(void *desc, int alg, const void *dsrc, const void *w, const void *ddst, const int64_t *strides, const int64_t *dilates, const int64_t *pl, const int64_t *pr)') as OneDnnApi['convBackwardDataDescInit'],
     convBackwardWeightsDescInit: f('int dnnl_dilated_convolution_backward_weights_desc_init(void *desc, int alg, const void *src, const void *dw, const void *db, const void *ddst, const int64_t *strides, const int64_t *dilates, const int64_t *pl, const int64_t *pr)') as OneDnnApi['convBackwardWeightsDescInit'],

@@ -1,0 +1,181 @@
+/**
+ * Cached oneDNN *plans*: a primitive with, for every tensor argument, a
+ * memory object in Stride's plain layout (its buffer is the caller's array,
+ * set per call) and, when the primitive prefers another layout (nChw16c,
+ * OIhw16i16o...), a buffer oneDNN owns in that layout plus the reorder
+ * between the two. Building a plan (JIT compilation included) takes
+ * milliseconds; running one costs a few FFI calls around the primitive.
+ *
+ * Plans are kept per key (an operation and its shapes) in least-recently-used
+ * order; beyond MAX_PLANS the oldest is destroyed, since each may hold
+ * blocked copies of its operands. A key whose build failed (oneDNN refused
+ * the shapes) is remembered as null so the caller's fallback takes it at once.
+ */
+import { created, DNNL, MEMORY_DESC_BYTES, type Handle, type OneDnn } from './onednn.js';
+
+/** One tensor argument of a primitive. */
+export interface Port {
+  /** dnnl_exec_arg_t code (DNNL_ARG_SRC...). */
+  arg: number;
+  /** The memory object in Stride's layout; its buffer is the caller's array, set per call. */
+  user: Handle;
+  /** oneDNN's own buffer in its preferred layout, or null when that is the plain layout. */
+  inner: Handle | null;
+  /** The reorder user -> inner (an input) or inner -> user (an output), and its argument list. */
+  reorder: Handle | null;
+  reorderArgs: Uint8Array | null;
+  output: boolean;
+}
+
+/** Everything a plan owns, destroyed together. */
+export interface Owned {
+  primitives: Handle[];
+  memories: Handle[];
+  descs: Handle[];
+}
+
+export interface Plan {
+  primitive: Handle;
+  args: Uint8Array;
+  ports: Port[];
+  /** oneDNN's name for the implementation it chose, e.g. "jit_wino_4x3:avx512_core". */
+  impl: string;
+  owned: Owned;
+}
+
+/** Plans kept at most; the least recently used is dropped first. */
+export const MAX_PLANS = 48;
+
+export interface Planner {
+  readonly dnnl: OneDnn;
+  check(status: number, what: string): void;
+  i64(values: number[]): BigInt64Array;
+  /** A plain memory descriptor by format tag (DNNL.tagAny lets the primitive choose). */
+  memoryDesc(dims: number[], tag: number): Uint8Array;
+  /** A memory descriptor with explicit strides in elements (transposed matrices). */
+  stridedDesc(dims: number[], strides: number[]): Uint8Array;
+  primitiveDesc(opDesc: Uint8Array, hint: Handle | null, owned: Owned): Handle;
+  /**
+   * A port for argument `arg` in the layout `userMd`, where the primitive descriptor `pd`
+   * reports the layout it wants under `query` (index 1 of the weights queries is the bias).
+   */
+  port(pd: Handle, query: number, index: number, arg: number, userMd: Uint8Array, output: boolean, owned: Owned): Port;
+  /** Creates the primitive and its argument list. */
+  finish(pd: Handle, ports: Port[], owned: Owned): Plan;
+  /** The cached plan for `key`, built by `build` on a miss; null when the build failed. */
+  get(key: string, build: (owned: Owned) => Plan): Plan | null;
+  /** Runs a plan on the caller's arrays, one per port in port order. */
+  run(plan: Plan, arrays: Float32Array[]): void;
+  /** Destroys every cached plan. */
+  release(): void;
+}
+
+export function makePlanner(dnnl: OneDnn): Planner {
+  const { api, engine, stream } = dnnl;
+  const plans = new Map<string, Plan | null>();
+
+  function check(status: number, what: string): void {
+    if (status !== DNNL.success) throw new Error(`oneDNN ${what} failed with status ${status}`);
+  }
+
+  function i64(values: number[]): BigInt64Array {
+    return BigInt64Array.from(values.map((v) => BigInt(v)));
+  }
+
+  function memoryDesc(dims: number[], tag: number): Uint8Array {
+    const md = new Uint8Array(MEMORY_DESC_BYTES);
+    check(api.memoryDescInitByTag(md, dims.length, i64(dims), DNNL.f32, tag), 'memory descriptor');
+    return md;
+  }
+
+  function stridedDesc(dims: number[], strides: number[]): Uint8Array {
+    const md = new Uint8Array(MEMORY_DESC_BYTES);
+    check(api.memoryDescInitByStrides(md, dims.length, i64(dims), DNNL.f32, i64(strides)), 'memory descriptor');
+    return md;
+  }
+
+  function execArgs(list: [number, Handle][]): Uint8Array {
+    const buf = new Uint8Array(16 * list.length);
+    const view = new DataView(buf.buffer);
+    list.forEach(([arg, memory], i) => {
+      view.setInt32(16 * i, arg, true);
+      view.setBigUint64(16 * i + 8, api.address(memory), true);
+    });
+    return buf;
+  }
+
+  function primitiveDesc(opDesc: Uint8Array, hint: Handle | null, owned: Owned): Handle {
+    const pd = created((out) => api.primitiveDescCreate(out, opDesc, null, engine, hint), 'primitive descriptor');
+    owned.descs.push(pd);
+    return pd;
+  }
+
+  function port(pd: Handle, query: number, index: number, arg: number, userMd: Uint8Array, output: boolean, owned: Owned): Port {
+    const user = created((out) => api.memoryCreate(out, userMd, engine, null), 'memory');
+    owned.memories.push(user);
+    const want = api.queryMd(pd, query, index);
+    if (api.memoryDescEqual(userMd, want)) return { arg, user, inner: null, reorder: null, reorderArgs: null, output };
+    const inner = created((out) => api.memoryCreateOwned(out, want, engine, -1n), 'memory');
+    owned.memories.push(inner);
+    const rpd = created((out) => (output ? api.reorderDescCreate(out, want, engine, userMd, engine, null) : api.reorderDescCreate(out, userMd, engine, want, engine, null)), 'reorder descriptor');
+    owned.descs.push(rpd);
+    const reorder = created((out) => api.primitiveCreate(out, rpd), 'reorder');
+    owned.primitives.push(reorder);
+    const reorderArgs = execArgs(output ? [[DNNL.argFrom, inner], [DNNL.argTo, user]] : [[DNNL.argFrom, user], [DNNL.argTo, inner]]);
+    return { arg, user, inner, reorder, reorderArgs, output };
+  }
+
+  function finish(pd: Handle, ports: Port[], owned: Owned): Plan {
+    const primitive = created((out) => api.primitiveCreate(out, pd), 'primitive');
+    owned.primitives.push(primitive);
+    const out: [string | null] = [null];
+    api.queryString(pd, DNNL.queryImplInfoStr, 0, out);
+    return { primitive, args: execArgs(ports.map((p) => [p.arg, p.inner ?? p.user])), ports, impl: out[0] ?? '?', owned };
+  }
+
+  function destroy(owned: Owned): void {
+    for (const p of owned.primitives) api.primitiveDestroy(p);
+    for (const m of owned.memories) api.memoryDestroy(m);
+    for (const d of owned.descs) api.primitiveDescDestroy(d);
+  }
+
+  function get(key: string, build: (owned: Owned) => Plan): Plan | null {
+    const hit = plans.get(key);
+    if (hit !== undefined) {
+      // most recently used last, so eviction takes the oldest
+      plans.delete(key);
+      plans.set(key, hit);
+      return hit;
+    }
+    let made: Plan | null = null;
+    const owned: Owned = { primitives: [], memories: [], descs: [] };
+    try {
+      made = build(owned);
+    } catch {
+      destroy(owned);
+      made = null; // oneDNN refused these shapes: the caller's fallback takes them
+    }
+    if (plans.size >= MAX_PLANS) {
+      const [oldKey, old] = plans.entries().next().value as [string, Plan | null];
+      plans.delete(oldKey);
+      if (old) destroy(old.owned);
+    }
+    plans.set(key, made);
+    return made;
+  }
+
+  function run(p: Plan, arrays: Float32Array[]): void {
+    for (let i = 0; i < p.ports.length; i++) check(api.memorySetDataHandle(p.ports[i].user, arrays[i]), 'set data handle');
+    for (const q of p.ports) if (!q.output && q.reorder) check(api.execute(q.reorder, stream, 2, q.reorderArgs!), 'reorder');
+    check(api.execute(p.primitive, stream, p.ports.length, p.args), 'primitive');
+    for (const q of p.ports) if (q.output && q.reorder) check(api.execute(q.reorder, stream, 2, q.reorderArgs!), 'reorder');
+    check(api.streamWait(stream), 'stream wait');
+  }
+
+  function release(): void {
+    for (const p of plans.values()) if (p) destroy(p.owned);
+    plans.clear();
+  }
+
+  return { dnnl, check, i64, memoryDesc, stridedDesc, primitiveDesc, port, finish, get, run, release };
+}
