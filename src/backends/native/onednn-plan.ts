@@ -60,6 +60,8 @@ export interface Planner {
    * reports the layout it wants under `query` (index 1 of the weights queries is the bias).
    */
   port(pd: Handle, query: number, index: number, arg: number, userMd: Uint8Array, output: boolean, owned: Owned): Port;
+  /** A port for an argument whose layout the primitive was given explicitly (no reorder can be needed). */
+  plainPort(arg: number, userMd: Uint8Array, output: boolean, owned: Owned): Port;
   /** Creates the primitive and its argument list. */
   finish(pd: Handle, ports: Port[], owned: Owned): Plan;
   /** The cached plan for `key`, built by `build` on a miss; null when the build failed. */
@@ -125,6 +127,12 @@ export function makePlanner(dnnl: OneDnn): Planner {
     return { arg, user, inner, reorder, reorderArgs, output };
   }
 
+  function plainPort(arg: number, userMd: Uint8Array, output: boolean, owned: Owned): Port {
+    const user = created((out) => api.memoryCreate(out, userMd, engine, null), 'memory');
+    owned.memories.push(user);
+    return { arg, user, inner: null, reorder: null, reorderArgs: null, output };
+  }
+
   function finish(pd: Handle, ports: Port[], owned: Owned): Plan {
     const primitive = created((out) => api.primitiveCreate(out, pd), 'primitive');
     owned.primitives.push(primitive);
@@ -177,5 +185,5 @@ export function makePlanner(dnnl: OneDnn): Planner {
     plans.clear();
   }
 
-  return { dnnl, check, i64, memoryDesc, stridedDesc, primitiveDesc, port, finish, get, run, release };
+  return { dnnl, check, i64, memoryDesc, stridedDesc, primitiveDesc, port, plainPort, finish, get, run, release };
 }

@@ -32,6 +32,11 @@ export const DNNL = {
   tagOihw: 5,
   tagGoihw: 7,
   forwardTraining: 64,
+  backward: 128,
+  backwardData: 160,
+  useGlobalStats: 1,
+  useScale: 8,
+  useShift: 16,
   forwardInference: 96,
   convolutionDirect: 1,
   convolutionWinograd: 2,
@@ -53,6 +58,12 @@ export const DNNL = {
   argDiffDst: 145,
   argDiffWeights: 161,
   argDiffBias: 169,
+  argMean: 49,
+  argVariance: 50,
+  argScale: 51,
+  argShift: 52,
+  argDiffScale: 255,
+  argDiffShift: 256,
   argFrom: 1,
   argTo: 17,
 } as const;
@@ -69,6 +80,8 @@ export interface OneDnnApi {
   memoryDescInitByTag(md: Uint8Array, ndims: number, dims: BigInt64Array, dataType: number, tag: number): number;
   memoryDescInitByStrides(md: Uint8Array, ndims: number, dims: BigInt64Array, dataType: number, strides: BigInt64Array): number;
   matmulDescInit(desc: Uint8Array, src: Uint8Array, weights: Uint8Array, bias: Uint8Array | null, dst: Uint8Array): number;
+  batchNormForwardDescInit(desc: Uint8Array, prop: number, data: Uint8Array, epsilon: number, flags: number): number;
+  batchNormBackwardDescInit(desc: Uint8Array, prop: number, diffData: Uint8Array, data: Uint8Array, epsilon: number, flags: number): number;
   convForwardDescInit(
     desc: Uint8Array, prop: number, alg: number, src: Uint8Array, weights: Uint8Array, bias: Uint8Array | null, dst: Uint8Array,
     strides: BigInt64Array, dilates: BigInt64Array, padL: BigInt64Array, padR: BigInt64Array,
@@ -187,6 +200,8 @@ function bind(koffi: Koffi, lib: KoffiLib, path: string): OneDnn {
   const api: OneDnnApi = {
     memoryDescInitByTag: f('int dnnl_memory_desc_init_by_tag(void *md, int ndims, const int64_t *dims, int dt, int tag)') as OneDnnApi['memoryDescInitByTag'],
     memoryDescInitByStrides: f('int dnnl_memory_desc_init_by_strides(void *md, int ndims, const int64_t *dims, int dt, const int64_t *strides)') as OneDnnApi['memoryDescInitByStrides'],
+    batchNormForwardDescInit: f('int dnnl_batch_normalization_forward_desc_init(void *desc, int prop, const void *data, float epsilon, unsigned int flags)') as OneDnnApi['batchNormForwardDescInit'],
+    batchNormBackwardDescInit: f('int dnnl_batch_normalization_backward_desc_init(void *desc, int prop, const void *diff, const void *data, float epsilon, unsigned int flags)') as OneDnnApi['batchNormBackwardDescInit'],
     matmulDescInit: f('int dnnl_matmul_desc_init(void *desc, const void *src, const void *w, const void *b, const void *dst)') as OneDnnApi['matmulDescInit'],
     convForwardDescInit: f('int dnnl_dilated_convolution_forward_desc_init(void *desc, int prop, int alg, const void *src, const void *w, const void *b, const void *dst, const int64_t *strides, const int64_t *dilates, const int64_t *pl, const int64_t *pr)') as OneDnnApi['convForwardDescInit'],
     convBackwardDataDescInit: f('int dnnl_dilated_convolution_backward_data_desc_init(void *desc, int alg, const void *dsrc, const void *w, const void *ddst, const int64_t *strides, const int64_t *dilates, const int64_t *pl, const int64_t *pr)') as OneDnnApi['convBackwardDataDescInit'],
