@@ -9,6 +9,8 @@
 import { availableParallelism } from 'node:os';
 import type { Backend } from '../backend.js';
 import { refBackend } from '../ref/index.js';
+import { wasmBackend, wasmRuntime } from '../wasm/index.js';
+import { wasmKernels } from '../wasm/kernels.js';
 import { makeConvKernels } from './conv.js';
 import { makeEltwiseKernels } from './eltwise.js';
 import { makeGemm } from './gemm.js';
@@ -57,24 +59,25 @@ export function nativeBackend(base: Backend = refBackend): Backend | null {
 export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend, dnnl: OneDnn | null = null): Backend {
   // Threads and info() are optional members of Backend; read them through this view.
   const b = base as Backend & OptionalMembers;
+  // With oneDNN its OpenMP threads do the parallel work; a wasm worker woken for an element-wise
+  // kernel competes with them for the same cores (ResNet-block step with the wasm kernels split
+  // over 2 threads 168-169 ms, on one 157-159 ms), so native's wasm kernels stay on the caller.
+  const baseKernels = dnnl && base === wasmBackend ? wasmKernels(wasmRuntime, () => 1) : base.kernels;
   const convOnBlas = makeConvKernels(blas, base.name === 'wasm' ? base.kernels : null);
   const backend = {
     name: 'native',
     kernels: {
-      ...base.kernels,
+      ...baseKernels,
       ...(base.name === 'ref' ? makeEltwiseKernels(base.kernels) : {}),
       gemm: dnnl ? makeOneDnnGemm(dnnl, makeGemm(blas)).gemm : makeGemm(blas),
       ...(dnnl ? makeOneDnnConv(dnnl, convOnBlas).kernels : convOnBlas),
-      ...(dnnl ? makeOneDnnBatchNorm(dnnl, base.kernels).kernels : {}),
+      ...(dnnl ? makeOneDnnBatchNorm(dnnl, baseKernels).kernels : {}),
     },
     /** Uses n threads in OpenBLAS and in the base backend; null restores one per core. */
     setThreads(n: number | null): void {
       blas.setThreads(n ?? availableParallelism());
       dnnl?.setThreads(n ?? availableParallelism());
-      // With oneDNN its OpenMP threads do the parallel work; a wasm worker woken for an
-      // element-wise kernel competes with them for the same cores (ResNet-block step with the
-      // wasm base on 2 threads 168-169 ms, on 1 thread 157-159 ms)
-      b.setThreads?.(dnnl ? 1 : n);
+      b.setThreads?.(n);
     },
     info() {
       const threads = blas.getThreads();

@@ -98,12 +98,16 @@ function unaryScalars(op: UnaryOp, p: UnaryParams): [number, number] {
 
 /**
  * Builds the kernel table on a runtime getter: `rt()` returns the runtime, or
- * null while it is not available (then the reference kernels run).
+ * null while it is not available (then the reference kernels run). A job is
+ * split over at most `maxThreads()` threads (the `native` backend passes 1:
+ * its OpenMP threads already keep the cores busy).
  */
-export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyof KernelSignatures]: KernelSignatures[K] } {
+export function wasmKernels(
+  rt: () => WasmRuntime | null, maxThreads: () => number = () => Infinity,
+): { readonly [K in keyof KernelSignatures]: KernelSignatures[K] } {
   /** Splits [0, n) over the threads a job of `work` can use: one argument list per range. */
   function ranges(r: WasmRuntime, n: number, work: number, minPerThread: number, align = 1): number[] {
-    const b = splitRange(n, threadsFor(r, work, minPerThread, Math.ceil(n / align)), align);
+    const b = splitRange(n, threadsFor(r, work, minPerThread, Math.min(maxThreads(), Math.ceil(n / align))), align);
     r.wake(b.length - 1);
     return b;
   }
@@ -117,7 +121,7 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     if (!r || !f32(A, B, C)) return ref.gemm(transA, transB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff);
     if (M === 0 || N === 0) return;
     r.reset();
-    r.wake(threadsFor(r, M * N * K, MIN_FLOPS_PER_THREAD, Infinity));
+    r.wake(threadsFor(r, M * N * K, MIN_FLOPS_PER_THREAD, maxThreads()));
     const a = r.put(A as Float32Array, aOff, M * K);
     const b = r.put(B as Float32Array, bOff, K * N);
     const c = beta === 0 ? r.alloc(M * N) : r.put(C as Float32Array, cOff, M * N);
@@ -131,7 +135,7 @@ export function wasmKernels(rt: () => WasmRuntime | null): { readonly [K in keyo
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
   ): void {
     const work = r.exports.gemmWorkFloats();
-    const t = threadsFor(r, M * N * K, MIN_FLOPS_PER_THREAD, Infinity);
+    const t = threadsFor(r, M * N * K, MIN_FLOPS_PER_THREAD, maxThreads());
     const byCols = N >= M || N >= t * NR * 8;
     const bounds = t === 1 ? [0, byCols ? N : M] : byCols ? splitRange(N, t, NR) : splitRange(M, t, MR);
     const calls: number[][] = [];
