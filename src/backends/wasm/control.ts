@@ -40,14 +40,17 @@ export const MAX_ARGS = SLOT_F64 - 2;
  * Atomics.wait (catching back-to-back jobs, such as a convolution's two
  * gradients), and how long the caller polls for the workers to finish before
  * it blocks. Polling is kept short because on the 2-vCPU virtual machines this
- * was measured on, a thread polling on one vCPU slows plain JavaScript on the
+ * was measured on, a thread polling on one vCPU slowed plain JavaScript on the
  * other by a third (18 -> 28 ms for a loop over 4 MB), while waking a blocked
  * thread takes 40 us to ~600 us (after a few ms of sleep the idle vCPU is
- * halted). The caller wakes sleeping workers (wake()) as soon as it knows a
- * call will be split, so the wake-up overlaps its copying of the operands, and
- * only calls big enough to hide the wake-up are split (kernels.ts).
+ * halted). 1 ms keeps a worker awake through a LeNet-5 training step, whose
+ * split jobs come every few hundred microseconds (0.2 ms let it fall asleep
+ * between them: 4.25 ms steps against 4.06, kernels.ts). The caller wakes
+ * sleeping workers (wake()) as soon as it knows a call will be split, so the
+ * wake-up overlaps its copying of the operands, and only calls big enough to
+ * hide the wake-up are split (kernels.ts).
  */
-export const WORKER_SPIN_MS = 0.2;
+export const WORKER_SPIN_MS = 1;
 export const CALLER_SPIN_MS = 1;
 
 /** The kernel exports a worker can run, by job number. */

@@ -20,13 +20,16 @@ const ref = refBackend.kernels;
 /**
  * Work per thread (multiply-adds, or elements for memory-bound kernels) below which a job is not
  * split: a share must take clearly longer than the hand-off, which is ~5 us when a worker is still
- * polling but 40-600 us when it sleeps (control.ts). 8M multiply-adds take ~0.3 ms on one thread.
- * Measured on LeNet-5 training (batch 64, 2 vCPUs): its largest jobs (conv2, 15M multiply-adds)
- * split at a 4M threshold gave steps of 4.0 ms when the worker woke at once but 8 ms when it did
- * not (median 5.3-5.6 ms); unsplit at 8M, 5.2-5.4 ms steadily. Batch-256 inference splits them.
+ * polling but 40-600 us when it sleeps (control.ts). 2M multiply-adds take ~70 us on one thread.
+ * Measured on LeNet-5 training (batch 64, 2 vCPUs, `stride bench lenet5-train`, medians of 100
+ * steps, three runs each): 8M and 256K (nothing of LeNet-5 split) 5.42-5.62 ms; 2M and 256K with
+ * the workers polling 1 ms 4.02-4.30 ms; 2M and 64K (its ReLUs and pools split too) 3.86-4.05 ms.
+ * LeNet-5 inference (6.2 -> 5.9 ms), the ResNet-block net's inference (110 -> 102 ms) and the
+ * 64-channel convolution (18.7 -> 19.0 ms) did not lose. Session 1 had measured a 4M threshold
+ * with 0.2 ms of polling as bimodal (4 or 8 ms steps); with 1 ms of polling it no longer was.
  */
-const MIN_FLOPS_PER_THREAD = 1 << 23;
-const MIN_ELEMENTS_PER_THREAD = 1 << 18;
+const MIN_FLOPS_PER_THREAD = 1 << 21;
+const MIN_ELEMENTS_PER_THREAD = 1 << 16;
 
 /** GEMM register tile (kernels/gemm.ts): thread splits fall on tile boundaries. */
 const MR = 4;
