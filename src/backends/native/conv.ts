@@ -224,8 +224,8 @@ function unwide(
  * first layer, depthwise) go to it instead: an im2col GEMM with K = kH*kW is
  * mostly copying there, and wasm's direct kernel measured 1.4-1.8x faster.
  */
-export function makeConvKernels(blas: OpenBlas, direct: ConvKernels | null = null): ConvKernels {
-  const own = makeBlasConvKernels(blas);
+export function makeConvKernels(blas: OpenBlas, direct: ConvKernels | null = null, singleThread = false): ConvKernels {
+  const own = makeBlasConvKernels(blas, singleThread);
   if (!direct) return own;
   const d = direct;
   const single = (g: Conv2dGeometry) => g.inC === g.groups;
@@ -236,8 +236,8 @@ export function makeConvKernels(blas: OpenBlas, direct: ConvKernels | null = nul
   };
 }
 
-function makeBlasConvKernels(blas: OpenBlas): ConvKernels {
-  const sgemm = makeSgemm(blas);
+function makeBlasConvKernels(blas: OpenBlas, singleThread: boolean): ConvKernels {
+  const sgemm = makeSgemm(blas, singleThread);
   const saxpy = blas.saxpy;
   /**
    * Flat im2col of one image (channels c0 .. c0+cg-1 of image n of `src`,

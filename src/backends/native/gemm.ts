@@ -25,29 +25,31 @@ export type Sgemm = (
  * a 64x84x120 product (0.6M) gains nothing from a second thread, a 64x120x400
  * one (3.1M) gains 25% when the machine is otherwise idle and loses 45% when
  * other processes compete for the cores, and skinny results lose always (6x25
- * from K = 65536: 0.89 ms on two threads, 0.51 ms on one).
+ * from K = 65536: 0.89 ms on two threads, 0.51 ms on one). With
+ * `singleThread` (oneDNN loaded, native/index.ts) every product runs on one.
  */
 const THREAD_MIN_MACS = 1 << 21;
 const THREAD_MIN_SIDE = 32;
 
-export function makeSgemm(blas: OpenBlas): Sgemm {
+export function makeSgemm(blas: OpenBlas, singleThread = false): Sgemm {
   const f = blas.sgemm;
   return (transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc) => {
     const call = () => f(CBLAS_ROW_MAJOR, transA ? CBLAS_TRANS : CBLAS_NO_TRANS, transB ? CBLAS_TRANS : CBLAS_NO_TRANS,
       M, N, K, alpha, from(A, aOff), lda, from(B, bOff), ldb, beta, from(C, cOff), ldc);
-    if (M * N * K < THREAD_MIN_MACS || M < THREAD_MIN_SIDE || N < THREAD_MIN_SIDE) blas.withThreads(1, call);
+    if (singleThread || M * N * K < THREAD_MIN_MACS || M < THREAD_MIN_SIDE || N < THREAD_MIN_SIDE) blas.withThreads(1, call);
     else call();
   };
 }
 
 /**
- * The `gemm` kernel on OpenBLAS (or on `sgemm` when given): packed row-major
+ * The `gemm` kernel on OpenBLAS (on one thread when `singleThread`): packed row-major
  * operands (lda = K or M, ldb = N or K, ldc = N). Float64 arrays (never
  * handed to a float32 backend by kernelsFor, but allowed by the type) go to
  * the reference loop. Empty products (K = 0) and alpha = 0 only scale C by
  * beta, as in `ref`, so a NaN already in C is cleared by beta = 0.
  */
-export function makeGemm(blas: OpenBlas, sgemm: Sgemm = makeSgemm(blas)): KernelSignatures['gemm'] {
+export function makeGemm(blas: OpenBlas, singleThread = false): KernelSignatures['gemm'] {
+  const sgemm = makeSgemm(blas, singleThread);
   return (transA, transB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff) => {
     if (!(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)) {
       refGemm(transA, transB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff);

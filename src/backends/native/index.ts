@@ -63,13 +63,17 @@ export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend, 
   // kernel competes with them for the same cores (ResNet-block step with the wasm kernels split
   // over 2 threads 168-169 ms, on one 157-159 ms), so native's wasm kernels stay on the caller.
   const baseKernels = dnnl && base === wasmBackend ? wasmKernels(wasmRuntime, () => 1) : base.kernels;
-  const convOnBlas = makeConvKernels(blas, base.name === 'wasm' ? base.kernels : null);
+  // With oneDNN, the few products left to OpenBLAS run on one thread: its worker threads spin
+  // after a call, and a OpenMP region that follows waits for a core they hold (LeNet-5's nine
+  // linear-layer products on oneDNN took 146 us after single-threaded OpenBLAS calls, up to
+  // 4,929 us after 2-threaded ones).
+  const convOnBlas = makeConvKernels(blas, base.name === 'wasm' ? base.kernels : null, dnnl !== null);
   const backend = {
     name: 'native',
     kernels: {
       ...baseKernels,
       ...(base.name === 'ref' ? makeEltwiseKernels(base.kernels) : {}),
-      gemm: dnnl ? makeOneDnnGemm(dnnl, makeGemm(blas)).gemm : makeGemm(blas),
+      gemm: dnnl ? makeOneDnnGemm(dnnl, makeGemm(blas, true)).gemm : makeGemm(blas),
       ...(dnnl ? makeOneDnnConv(dnnl, convOnBlas).kernels : convOnBlas),
       ...(dnnl ? makeOneDnnBatchNorm(dnnl, baseKernels).kernels : {}),
     },
