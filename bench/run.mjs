@@ -372,8 +372,9 @@ function cpuModel() {
 
 const date = started.toISOString().slice(0, 10);
 const envNotes = [
-  process.env.OPENBLAS_CORETYPE ? `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set in the environment (it applies to Stride native)` : null,
+  process.env.OPENBLAS_CORETYPE ? `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set in the environment (it applies to Stride native's OpenBLAS calls)` : null,
   info.openblas ? null : `OpenBLAS: ${info.openblasStatus}`,
+  info.openblas ? `Stride native: convolution, batch norm and matrix products on ${info.onednn ? info.onednnStatus.replace(/:.*$/, '') : `OpenBLAS (oneDNN ${info.onednnStatus})`}` : null,
 ].filter(Boolean);
 const markdown = `Measured by \`npm run bench\` on ${date}: ${cpuModel()}, ${availableParallelism()} cores, Node ${process.version}; load average ${loadStart.toFixed(2)} at the start and ${loadEnd.toFixed(2)} at the end; before the runs the CPUs were ${(median(busySeen) * 100).toFixed(0)}% busy (median; ${busySeen.filter((b) => b >= 0.15).length} of ${busySeen.length} runs started on a busy machine after waiting ${waitedSec.toFixed(0)} s in all); ${seconds.toFixed(0)} s in all.
 Stride's default here: ${info.backend} (${info.threads} threads, SIMD ${info.simd}). Engines with threads use ${THREADS}; TF.js wasm runs 1 thread in Node, TF.js cpu, ConvNetJS and Stride ref have none.

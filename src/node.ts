@@ -24,7 +24,7 @@ export {
   type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type LossFn,
 } from './train/index.js';
 export { createProgressReporter, memorySample, type MemorySample, type ProgressReporter, type ProgressReporterOptions } from './train/progress.js';
-export { nativeStatus, nativeAvailable, setNativeThreads, getNativeThreads } from './backends/native/index.js';
+export { nativeStatus, nativeAvailable, oneDnnStatus, oneDnnAvailable, setNativeThreads, getNativeThreads } from './backends/native/index.js';
 export { registerNativeBackend } from './backends/native/register.js';
 
 // The `native` backend (OpenBLAS through koffi) is registered when the library

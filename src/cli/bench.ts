@@ -12,7 +12,7 @@ import {
   backendInfo, backward, conv2d, crossEntropy, getBackend, listBackends, noGrad, randn, tensor,
   type BackendInfo, type Module, type Tensor,
 } from '../index.js';
-import { nativeAvailable, nativeStatus } from '../node.js';
+import { nativeAvailable, nativeStatus, oneDnnAvailable, oneDnnStatus } from '../node.js';
 import { consoleIO, type CliIO } from './io.js';
 
 // ---------------------------------------------------------------------------
@@ -261,6 +261,8 @@ export interface InfoSummary {
   backends: string[];
   openblas: boolean;
   openblasStatus: string;
+  onednn: boolean;
+  onednnStatus: string;
   detail: string | null;
 }
 
@@ -271,7 +273,7 @@ export function runInfo(io: CliIO = consoleIO()): InfoSummary {
   const status = nativeStatus();
   const summary: InfoSummary = {
     backend: info.name, threads: info.threads, simd: info.simd, sharedMemory: info.sharedMemory ?? null,
-    backends: listBackends(), openblas, openblasStatus: status, detail: info.detail ?? null,
+    backends: listBackends(), openblas, openblasStatus: status, onednn: openblas && oneDnnAvailable(), onednnStatus: openblas ? oneDnnStatus() : 'not used: the native backend needs OpenBLAS', detail: info.detail ?? null,
   };
   const simd = { relaxed: 'WebAssembly relaxed SIMD (fused multiply-add)', plain: 'WebAssembly SIMD (no relaxed fused multiply-add)', none: 'none (plain JavaScript)' }[info.simd];
   io.out(`backend:   ${info.name}${getBackend().name !== info.name ? ` (${getBackend().name})` : ''}`);
@@ -280,8 +282,10 @@ export function runInfo(io: CliIO = consoleIO()): InfoSummary {
   io.out(`available: ${summary.backends.join(', ')}`);
   // nativeStatus() names the library and its kernels, or says why it is missing and the command that installs it.
   io.out(`OpenBLAS:  ${openblas ? 'found' : 'not found'}; ${status}`);
-  // The native backend's detail starts with the OpenBLAS line printed above.
-  const detail = info.detail?.startsWith(status) ? info.detail.slice(status.length).replace(/^[;,]\s*/, '') : info.detail;
+  io.out(`oneDNN:    ${summary.onednnStatus}`);
+  // The native backend's detail starts with the OpenBLAS and oneDNN lines printed above.
+  const both = `${status}; oneDNN ${summary.onednnStatus}`;
+  const detail = info.detail?.startsWith(both) ? info.detail.slice(both.length).replace(/^[;,]\s*/, '') : info.detail;
   if (detail) io.out(`detail:    ${detail}`);
   return summary;
 }

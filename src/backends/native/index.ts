@@ -91,7 +91,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend, 
         threads,
         simd: baseInfo?.simd ?? ('none' as const),
         sharedMemory: baseInfo?.sharedMemory,
-        detail: `${nativeStatus()}; other kernels from ${base.name}${baseInfo?.detail ? ` (${baseInfo.detail})` : ''}`,
+        detail: `${nativeStatus()}; oneDNN ${oneDnnStatus()}; other kernels from ${base.name}${baseKernels !== base.kernels ? ' on the calling thread' : ''}${baseInfo?.detail ? ` (${baseInfo.detail})` : ''}`,
       };
     },
   };
@@ -114,9 +114,24 @@ export function nativeStatus(): string {
   const b = loaded.blas;
   const threads = b.getThreads();
   const note = coreTypeNote ? `; ${coreTypeNote}` : '';
+  return `${b.config.trim()} (${b.corename.trim()} kernels) from ${b.path}, ${threads} thread${threads === 1 ? '' : 's'}${note}`;
+}
+
+/** Whether the native backend runs convolution, batch norm and matrix products on oneDNN (loads it on the first call). */
+export function oneDnnAvailable(): boolean {
+  return loadOneDnn().ok;
+}
+
+/**
+ * One line about oneDNN: what was loaded and what runs on it ("oneDNN 2.6.3
+ * (OpenMP) from libdnnl.so.2, 2 threads: convolution, batch norm, matrix
+ * products"), or why it is not used and the command that installs it.
+ */
+export function oneDnnStatus(): string {
   const dnnl = loadOneDnn();
-  const conv = dnnl.ok ? `convolution on ${dnnl.dnnl.description}, ${dnnl.dnnl.getThreads()} threads` : `convolution on OpenBLAS (oneDNN: ${dnnl.reason})`;
-  return `${b.config.trim()} (${b.corename.trim()} kernels) from ${b.path}, ${threads} thread${threads === 1 ? '' : 's'}${note}; ${conv}`;
+  if (!dnnl.ok) return `not used: ${dnnl.reason}; convolution runs on OpenBLAS`;
+  const threads = dnnl.dnnl.getThreads();
+  return `${dnnl.dnnl.description}, ${threads} thread${threads === 1 ? '' : 's'}: convolution, batch norm, matrix products`;
 }
 
 /** Sets the number of OpenBLAS threads (>= 1); a no-op when the library is not loaded. */
