@@ -15,6 +15,8 @@ import { setColBudget, setFlatMinMacs } from '../src/backends/native/conv.js';
 import { OPENBLAS_INSTALL_HINT, tryLoad } from '../src/backends/native/openblas.js';
 import { loadOneDnn, ONEDNN_INSTALL_HINT, tryLoadOneDnn } from '../src/backends/native/onednn.js';
 import { makeOneDnnConv } from '../src/backends/native/onednn-conv.js';
+import { makeOneDnnBatchNorm } from '../src/backends/native/onednn-bnorm.js';
+import { makeOneDnnGemm } from '../src/backends/native/onednn-matmul.js';
 import { registerNativeBackend } from '../src/backends/native/register.js';
 import { refBackend } from '../src/backends/ref/index.js';
 import { LeNet5, backward, conv2d, crossEntropy, Generator, randn, tensor } from '../src/index.js';
@@ -439,6 +441,59 @@ describe('native backend', { skip }, () => {
         }
       }
       conv.release();
+    });
+
+    test('batch norm on oneDNN matches ref: forward with and without weight and bias, gradients with batch and running statistics', () => {
+      const bn = makeOneDnnBatchNorm(dnnl!, refBackend.kernels).kernels;
+      const r = refBackend.kernels;
+      const g = { batch: 3, channels: 5, spatial: 14 };
+      const n = g.batch * g.channels * g.spatial;
+      const x = values(n, 101);
+      const mean = values(g.channels, 102);
+      const invstd = values(g.channels, 103).map((v) => 1.5 + v); // 1..2
+      const weight = values(g.channels, 104).map((v) => 2 * v);
+      const bias = values(g.channels, 105);
+      const gy = values(n, 106);
+      for (const [w, b] of [[weight, bias], [null, null], [weight, null], [null, bias]] as const) {
+        const want = new Float32Array(n);
+        const got = new Float32Array(n).fill(NaN);
+        r.batchNorm2dForward(x, mean, invstd, w, b, g, want);
+        bn.batchNorm2dForward(x, mean, invstd, w, b, g, got);
+        assert.ok(maxAbsDiff(got, want) < 1e-5, `forward, weight ${w !== null}, bias ${b !== null}`);
+      }
+      for (const training of [true, false]) {
+        for (const params of [true, false]) {
+          for (const w of [weight, null]) {
+            const want = { gx: new Float32Array(n), gw: params ? new Float32Array(g.channels) : null, gb: params ? new Float32Array(g.channels) : null };
+            const got = { gx: new Float32Array(n).fill(NaN), gw: params ? new Float32Array(g.channels).fill(NaN) : null, gb: params ? new Float32Array(g.channels).fill(NaN) : null };
+            r.batchNorm2dBackward(x, gy, mean, invstd, w, g, training, want.gx, want.gw, want.gb);
+            bn.batchNorm2dBackward(x, gy, mean, invstd, w, g, training, got.gx, got.gw, got.gb);
+            const what = `training ${training}, parameter gradients ${params}, weight ${w !== null}`;
+            assert.ok(maxAbsDiff(got.gx, want.gx) < 1e-5, `gx, ${what}`);
+            if (params) {
+              assert.ok(maxAbsDiff(got.gw!, want.gw!) < 1e-5, `gweight, ${what}`);
+              assert.ok(maxAbsDiff(got.gb!, want.gb!) < 1e-5, `gbias, ${what}`);
+            }
+          }
+        }
+      }
+    });
+
+    test('matrix products on oneDNN: every transpose Stride uses gets a primitive and matches the definition', () => {
+      const mm = makeOneDnnGemm(dnnl!, () => assert.fail('the OpenBLAS fallback ran'));
+      for (const [tA, tB] of [[false, true], [false, false], [true, false]] as const) {
+        for (const [M, N, K] of [[64, 120, 400], [7, 3, 5], [1, 1, 1]]) {
+          assert.ok(mm.implementation(tA, tB, M, N, K), `${tA} ${tB} ${M}x${N}x${K} has a primitive`);
+          const A = values(M * K + 4, M + N);
+          const B = values(K * N + 6, K);
+          const C = new Float32Array(M * N + 2).fill(NaN);
+          mm.gemm(tA, tB, M, N, K, 1, A, 4, B, 6, 0, C, 2);
+          const want = naiveGemm(tA, tB, M, N, K, 1, A, 4, B, 6, 0, new Float32Array(M * N + 2), 2);
+          assert.ok(maxAbsDiff(C.subarray(2), want.subarray(2)) < 1e-5 * Math.max(1, K), `${tA} ${tB} ${M}x${N}x${K}`);
+          assert.ok(Number.isNaN(C[0]) && Number.isNaN(C[1]), 'values before the offset are left alone');
+        }
+      }
+      mm.release();
     });
 
     test('setNativeThreads sets the OpenMP threads oneDNN runs on', () => {
