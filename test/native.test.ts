@@ -17,6 +17,7 @@ import { loadOneDnn, ONEDNN_INSTALL_HINT, tryLoadOneDnn } from '../src/backends/
 import { makeOneDnnConv } from '../src/backends/native/onednn-conv.js';
 import { makeOneDnnBatchNorm } from '../src/backends/native/onednn-bnorm.js';
 import { makeOneDnnGemm } from '../src/backends/native/onednn-matmul.js';
+import { makeOneDnnEltwise, MIN_ELEMENTS } from '../src/backends/native/onednn-eltwise.js';
 import { registerNativeBackend } from '../src/backends/native/register.js';
 import { refBackend } from '../src/backends/ref/index.js';
 import { LeNet5, backward, conv2d, crossEntropy, Generator, randn, tensor } from '../src/index.js';
@@ -494,6 +495,43 @@ describe('native backend', { skip }, () => {
         }
       }
       mm.release();
+    });
+
+    test('ReLU, its gradient and same-shape addition on oneDNN match ref (bit for bit but the sign of zero gradients), NaN, infinities, signed zeros and denormals included', () => {
+      const calls: string[] = [];
+      const r = refBackend.kernels;
+      const el = makeOneDnnEltwise(dnnl!, {
+        unary: (...a) => { calls.push('unary'); r.unary(...a); },
+        unaryBackward: (...a) => { calls.push('unaryBackward'); r.unaryBackward(...a); },
+        binary: (...a) => { calls.push('binary'); r.binary(...a); },
+      }).kernels;
+      const special = [1, -1, 0, -0, NaN, -NaN, Infinity, -Infinity, 1e-45, -1e-45, 3.4e38, -3.4e38];
+      // large enough for oneDNN, not a multiple of any vector width; specials at the start, in the middle and in the tail
+      const n = MIN_ELEMENTS + 37;
+      const x = values(n, 41);
+      const gy = values(n, 42);
+      for (const at of [0, 5000, n - special.length]) special.forEach((v, i) => { x[at + i] = v; gy[at + i] = i - 5; });
+      const want = { y: new Float32Array(n), g: new Float32Array(n), s: new Float32Array(n) };
+      const got = { y: new Float32Array(n).fill(7), g: new Float32Array(n).fill(7), s: new Float32Array(n).fill(7) };
+      r.unary('relu', x, want.y, {});
+      r.unaryBackward('relu', x, want.y, gy, want.g, {});
+      r.binary('add', x, [n], gy, [n], want.s, [n]);
+      el.unary('relu', x, got.y, {});
+      el.unaryBackward('relu', x, got.y, gy, got.g, {});
+      el.binary('add', x, [n], gy, [n], got.s, [n]);
+      assert.deepEqual(calls, [], 'all three ran on oneDNN');
+      for (const key of ['y', 'g', 's'] as const) {
+        for (let i = 0; i < n; i++) {
+          // the gradient's zeros are gy * 0 in oneDNN, so they carry gy's sign (-0 where gy < 0)
+          const same = key === 'g' && got.g[i] === 0 ? want.g[i] === 0 : Object.is(got[key][i], want[key][i]);
+          if (!same) assert.fail(`${key}[${i}]: oneDNN ${got[key][i]}, ref ${want[key][i]} (x ${x[i]}, gy ${gy[i]})`);
+        }
+      }
+      // small arrays, broadcasting and other ops go to the fallback
+      el.unary('relu', x.subarray(0, 100), new Float32Array(100), {});
+      el.binary('add', x, [n], gy.subarray(0, 1), [1], new Float32Array(n), [n]);
+      el.unary('exp', x, new Float32Array(n), {});
+      assert.deepEqual(calls, ['unary', 'binary', 'unary']);
     });
 
     test('setNativeThreads sets the OpenMP threads oneDNN runs on', () => {

@@ -1,3 +1,4 @@
+import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, onesLike } from '../tensor/tensor.js';
 import { noGrad } from './tape.js';
@@ -83,9 +84,18 @@ function accumulateLeaf(t: Tensor, g: Tensor): void {
   }
 }
 
-/** a + b into a fresh tensor shaped like a (gradients of fan-out sum). */
+/**
+ * a + b into a fresh tensor shaped like a (gradients of fan-out sum), on the
+ * backend's `binary` kernel: residual blocks sum two activation-sized
+ * gradients per block, which a fast backend does without a JavaScript loop.
+ */
 function addInto(a: Tensor, b: Tensor): Tensor {
-  const data = a.dtype === 'float64' || b.dtype === 'float64' ? new Float64Array(a.size) : new Float32Array(a.size);
-  for (let i = 0; i < data.length; i++) data[i] = a.data[i] + b.data[i];
+  const dtype = a.dtype === 'float64' || b.dtype === 'float64' ? 'float64' : 'float32';
+  const data = dtype === 'float64' ? new Float64Array(a.size) : new Float32Array(a.size);
+  if (a.dtype === dtype && b.dtype === dtype) {
+    kernelsFor(dtype).binary('add', a.data, a.shape, b.data, a.shape, data, a.shape);
+  } else {
+    for (let i = 0; i < data.length; i++) data[i] = a.data[i] + b.data[i];
+  }
   return new Tensor(data, a.shape);
 }

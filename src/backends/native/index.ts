@@ -16,6 +16,7 @@ import { makeEltwiseKernels } from './eltwise.js';
 import { makeGemm } from './gemm.js';
 import { makeOneDnnBatchNorm } from './onednn-bnorm.js';
 import { makeOneDnnConv } from './onednn-conv.js';
+import { makeOneDnnEltwise } from './onednn-eltwise.js';
 import { makeOneDnnGemm } from './onednn-matmul.js';
 import { loadOneDnn, type OneDnn } from './onednn.js';
 import { coreTypeNote, loadOpenBlas, type OpenBlas } from './openblas.js';
@@ -76,6 +77,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend, 
       gemm: dnnl ? makeOneDnnGemm(dnnl, makeGemm(blas, true)).gemm : makeGemm(blas),
       ...(dnnl ? makeOneDnnConv(dnnl, convOnBlas).kernels : convOnBlas),
       ...(dnnl ? makeOneDnnBatchNorm(dnnl, baseKernels).kernels : {}),
+      ...(dnnl ? makeOneDnnEltwise(dnnl, base.name === 'ref' ? { ...baseKernels, ...makeEltwiseKernels(baseKernels) } : baseKernels).kernels : {}),
     },
     /** Uses n threads in OpenBLAS and in the base backend; null restores one per core. */
     setThreads(n: number | null): void {
