@@ -13,6 +13,8 @@
 import { BasicBlock, BatchNorm2d, Conv2d, Flatten, Generator, GlobalAvgPool2d, LeNet5, Linear, ReLU, SGD, Sequential, backward, crossEntropy, conv2d, listBackends, randn, setBackend, tensor, type Module, type Tensor } from '../src/index.js';
 import { nativeStatus, setNativeThreads } from '../src/backends/native/index.js';
 import { registerNativeBackend } from '../src/backends/native/register.js';
+// the Node entry: loads the wasm backend, so that native's non-BLAS kernels come from wasm as in the CLI
+import '../src/node.js';
 
 const args = process.argv.slice(2);
 function option(name: string, fallback: string): string {
