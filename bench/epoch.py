@@ -35,10 +35,15 @@ import json
 import math
 import os
 
+import sys
+
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+# the LeNet-5 of the benchmarks, defined once (bench/peers/pytorch.py)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'peers'))
+from pytorch import LeNet5  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument('--threads', type=int, default=2)
@@ -73,22 +78,6 @@ def load(split):
     labels = read_idx(f'{prefix}-labels-idx1-ubyte', 1)
     x = torch.from_numpy(images.astype(np.float32) / 255).unsqueeze(1)
     return (x - MEAN) / STD, torch.from_numpy(labels.astype(np.int64))
-
-
-class LeNet5(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(400, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = torch.flatten(x, 1)
-        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
 
 def evaluate(model, x, y, batch=1000):

@@ -11,9 +11,15 @@ import json
 import statistics
 import time
 
+import os
+import sys
+
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+# the nets of the benchmark, defined once (bench/peers/pytorch.py)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'peers'))
+from pytorch import LeNet5, labels, resnet_block_net  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument('--threads', type=int, default=2)
@@ -46,38 +52,6 @@ def train_step(model, opt, x, y):
     return step
 
 
-def labels(n):
-    return torch.tensor([(i * 7) % 10 for i in range(n)])
-
-
-class LeNet5(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(400, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = torch.flatten(x, 1)
-        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c)
-        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c)
-
-    def forward(self, x):
-        return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))) + x)
-
-
 results = []
 
 
@@ -94,10 +68,7 @@ def lenet5_train():
 
 
 def resnet_block_train():
-    model = nn.Sequential(
-        nn.Conv2d(3, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
-        BasicBlock(64), BasicBlock(64),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+    model = resnet_block_net()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     report('resnet-block-train', timed(train_step(model, opt, torch.randn(32, 3, 32, 32), labels(32)), 2, 1), 32)
 

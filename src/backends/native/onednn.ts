@@ -16,7 +16,7 @@
  * `dnnl_memory_set_data_handle` is only executed while that array is held
  * by the caller, so the pointer stays valid (array buffers do not move).
  */
-import { createRequire } from 'node:module';
+import { firstLine, openFirst, requireKoffi, type Koffi, type KoffiLib } from './ffi.js';
 import { pinLibrary } from './pin.js';
 
 /** The one command that installs the library, for messages. */
@@ -132,17 +132,6 @@ export interface OneDnn {
   getThreads(): number;
 }
 
-/** The minimal part of koffi's API used here (koffi is optional, so its types are not imported). */
-interface KoffiLib {
-  func(signature: string): (...args: unknown[]) => unknown;
-}
-interface Koffi {
-  load(path: string): KoffiLib;
-  address(p: unknown): bigint;
-  struct(name: string, def: Record<string, string>): unknown;
-  decode(p: unknown, type: unknown): Record<string, number>;
-}
-
 export type OneDnnLoadResult = { ok: true; dnnl: OneDnn } | { ok: false; reason: string };
 
 let cached: OneDnnLoadResult | null = null;
@@ -166,21 +155,12 @@ export function tryLoadOneDnn(paths?: readonly string[]): OneDnnLoadResult {
   if (!paths && typeof process !== 'undefined' && process.env.STRIDE_ONEDNN === '0') {
     return { ok: false, reason: 'turned off by STRIDE_ONEDNN=0' };
   }
-  let koffi: Koffi;
-  try {
-    koffi = createRequire(import.meta.url)('koffi') as Koffi;
-  } catch (e) {
-    return { ok: false, reason: `the optional FFI package koffi does not load (${firstLine(e)})` };
-  }
-  const tried: string[] = [];
-  for (const path of paths ?? candidates()) {
-    let lib: KoffiLib;
-    try {
-      lib = koffi.load(path);
-    } catch {
-      tried.push(path);
-      continue;
-    }
+  const k = requireKoffi();
+  if (!k.ok) return k;
+  const koffi = k.koffi;
+  const found = openFirst(koffi, paths ?? candidates());
+  if (found.lib) {
+    const { lib, path } = found;
     try {
       const dnnl = bind(koffi, lib, path);
       // its OpenMP threads must never run into an unmapped libgomp or libdnnl at exit (pin.ts)
@@ -191,6 +171,7 @@ export function tryLoadOneDnn(paths?: readonly string[]): OneDnnLoadResult {
       return { ok: false, reason: `${path} loaded but could not be used (${firstLine(e)}); Stride binds oneDNN 2.x, install it with: ${ONEDNN_INSTALL_HINT}` };
     }
   }
+  const tried = found.tried;
   return { ok: false, reason: `libdnnl.so.2 not found (tried ${tried.length} locations; set STRIDE_ONEDNN to its path if it is elsewhere); install it with: ${ONEDNN_INSTALL_HINT}` };
 }
 
@@ -272,9 +253,4 @@ export function created(call: (out: [Handle | null]) => number, what: string): H
   const status = call(out);
   if (status !== DNNL.success || out[0] === null) throw new Error(`${what} failed with status ${status}`);
   return out[0];
-}
-
-function firstLine(e: unknown): string {
-  const s = e instanceof Error ? e.message : String(e);
-  return s.split('\n')[0];
 }

@@ -9,7 +9,7 @@
  * nothing), so a `subarray` view is how an offset reaches cblas_sgemm.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { firstLine, openFirst, requireKoffi } from './ffi.js';
 import { pinLibrary } from './pin.js';
 
 /** CBLAS enum values (cblas.h). */
@@ -36,14 +36,6 @@ export interface OpenBlas {
   readonly config: string;
   /** openblas_get_corename(): the kernel set chosen for this CPU. */
   readonly corename: string;
-}
-
-/** The minimal part of koffi's API used here (koffi is optional, so its types are not imported). */
-interface KoffiLib {
-  func(signature: string): (...args: unknown[]) => unknown;
-}
-interface Koffi {
-  load(path: string): KoffiLib;
 }
 
 /** The one command that installs the library, for messages. */
@@ -120,23 +112,13 @@ export function loadOpenBlas(): LoadResult {
  * unless given; tests pass their own to check the messages).
  */
 export function tryLoad(paths?: readonly string[]): LoadResult {
-  let koffi: Koffi;
-  try {
-    const require = createRequire(import.meta.url);
-    koffi = require('koffi') as Koffi;
-  } catch (e) {
-    return { ok: false, reason: `the optional FFI package koffi is not installed or does not load on this platform (${firstLine(e)}); install it with: npm install koffi` };
-  }
+  const k = requireKoffi();
+  if (!k.ok) return k;
+  const koffi = k.koffi;
   if (!paths) chooseCoreType();
-  const tried: string[] = [];
-  for (const path of paths ?? candidates()) {
-    let lib: KoffiLib;
-    try {
-      lib = koffi.load(path);
-    } catch {
-      tried.push(path);
-      continue;
-    }
+  const found = openFirst(koffi, paths ?? candidates());
+  if (found.lib) {
+    const { lib, path } = found;
     try {
       const sgemm = lib.func(
         'void cblas_sgemm(int order, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)',
@@ -170,10 +152,5 @@ export function tryLoad(paths?: readonly string[]): LoadResult {
       return { ok: false, reason: `${path} loaded but lacks the CBLAS/OpenBLAS functions Stride needs (${firstLine(e)}); install OpenBLAS with: ${OPENBLAS_INSTALL_HINT}` };
     }
   }
-  return { ok: false, reason: `libopenblas.so.0 not found (tried ${tried.length} locations; set STRIDE_OPENBLAS to its path if it is elsewhere); install it with: ${OPENBLAS_INSTALL_HINT}` };
-}
-
-function firstLine(e: unknown): string {
-  const s = e instanceof Error ? e.message : String(e);
-  return s.split('\n')[0];
+  return { ok: false, reason: `libopenblas.so.0 not found (tried ${found.tried.length} locations; set STRIDE_OPENBLAS to its path if it is elsewhere); install it with: ${OPENBLAS_INSTALL_HINT}` };
 }

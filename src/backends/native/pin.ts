@@ -11,10 +11,7 @@
  * mapped, as a library linked at start-up would be.
  */
 
-/** The minimal part of koffi's API used here (koffi is optional, so its types are not imported). */
-interface Koffi {
-  load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
-}
+import type { Koffi } from './ffi.js';
 
 const RTLD_NOW = 0x2;
 const RTLD_NODELETE = 0x1000;
