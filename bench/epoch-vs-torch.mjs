@@ -31,22 +31,24 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-function option(name, fallback) {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-}
-const rounds = Number(option('rounds', '3'));
-const threads = option('threads', '2');
-const epochs = option('epochs', '1');
-const backends = option('backends', '').split(',').filter(Boolean);
-const WAIT_IDLE = Number(option('wait-idle', '120'));
-if (args.length) throw new Error(`unknown arguments: ${args.join(' ')}`);
+// node:util's parseArgs rejects unknown options and missing values itself
+const { values: opts } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '2' },
+    epochs: { type: 'string', default: '1' },
+    backends: { type: 'string', default: '' },
+    'wait-idle': { type: 'string', default: '120' },
+  },
+});
+const rounds = Number(opts.rounds);
+const threads = opts.threads;
+const epochs = opts.epochs;
+const backends = opts.backends.split(',').filter(Boolean);
+const WAIT_IDLE = Number(opts['wait-idle']);
 if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be an integer >= 1, got ${rounds}`);
 const python = '/usr/bin/python3'; // Debian's python3-torch; a pyenv python3 on PATH has no torch
 const cli = join(root, 'dist', 'cli', 'main.js');

@@ -12,21 +12,22 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-function option(name, fallback) {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-}
-const rounds = Number(option('rounds', '5'));
-const threads = option('threads', '2');
-const backend = option('backend', 'native');
-const reps = option('reps', '5');
-const workloads = args;
+const { values: opts, positionals: workloads } = parseArgs({
+  allowPositionals: true,
+  options: {
+    rounds: { type: 'string', default: '5' },
+    threads: { type: 'string', default: '2' },
+    backend: { type: 'string', default: 'native' },
+    reps: { type: 'string', default: '5' },
+  },
+});
+const rounds = Number(opts.rounds);
+const threads = opts.threads;
+const backend = opts.backend;
+const reps = opts.reps;
 
 function run(cmd, cmdArgs, env) {
   const r = spawnSync(cmd, cmdArgs, { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });
