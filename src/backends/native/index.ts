@@ -1,10 +1,12 @@
 /**
- * The `native` backend (Node only, optional): GEMM and convolution on the
- * system's OpenBLAS through the `koffi` FFI package; every other kernel from
- * the fastest portable implementation available (`ref` unless a faster table
- * is given). Nothing is loaded until `nativeBackend()` (or `nativeStatus()`)
- * is first called; when koffi or the library is missing the backend simply
- * does not exist and `nativeStatus()` says why and how to get it.
+ * The `native` backend (Node only, optional): convolution, batch norm, matrix
+ * products, ReLU and addition on the system's oneDNN when it is found, GEMM
+ * and convolution on the system's OpenBLAS otherwise, both through the
+ * `koffi` FFI package; every other kernel from the fastest portable
+ * implementation available (`wasm` where it runs, else `ref`). Nothing is
+ * loaded until `nativeBackend()` (or `nativeStatus()`) is first called; when
+ * koffi or OpenBLAS is missing the backend simply does not exist, and
+ * `nativeStatus()` / `oneDnnStatus()` say why and how to get them.
  */
 import { availableParallelism } from 'node:os';
 import type { Backend } from '../backend.js';
@@ -51,11 +53,12 @@ export function nativeBackend(base: Backend = refBackend): Backend | null {
 }
 
 /**
- * A native backend over an already loaded OpenBLAS: GEMM on BLAS, convolution
- * on oneDNN when `dnnl` is given (else on BLAS), everything else from `base`
- * (with branch-free ReLU and an unrolled 2x2 max pool over `ref`, which has
- * no fast versions of its own). Its thread count drives OpenBLAS, oneDNN and
- * the base backend alike.
+ * A native backend over an already loaded OpenBLAS: with `dnnl`, convolution,
+ * batch norm, matrix products, ReLU and addition on oneDNN (OpenBLAS for what
+ * oneDNN refuses); without, GEMM and convolution on OpenBLAS. Everything else
+ * comes from `base` (with branch-free ReLU and an unrolled 2x2 max pool over
+ * `ref`, which has no fast versions of its own). Its thread count drives
+ * OpenBLAS, oneDNN and the base backend alike.
  */
 export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend, dnnl: OneDnn | null = null): Backend {
   // Threads and info() are optional members of Backend; read them through this view.
@@ -69,18 +72,18 @@ export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend, 
   // after a call, and a OpenMP region that follows waits for a core they hold (LeNet-5's nine
   // linear-layer products on oneDNN took 146 us after single-threaded OpenBLAS calls, up to
   // 4,929 us after 2-threaded ones).
-  const convOnBlas = makeConvKernels(blas, base.name === 'wasm' ? base.kernels : null, dnnl !== null);
+  const convOnBlas = makeConvKernels(blas, base.name === 'wasm' ? baseKernels : null, dnnl !== null);
+  const portable = { ...baseKernels, ...(base.name === 'ref' ? makeEltwiseKernels(baseKernels) : {}) };
   const backend = {
     name: 'native',
     kernels: {
-      ...baseKernels,
-      ...(base.name === 'ref' ? makeEltwiseKernels(base.kernels) : {}),
+      ...portable,
       gemm: dnnl ? makeOneDnnGemm(dnnl, makeGemm(blas, true)).gemm : makeGemm(blas),
       ...(dnnl ? makeOneDnnConv(dnnl, convOnBlas).kernels : convOnBlas),
-      ...(dnnl ? makeOneDnnBatchNorm(dnnl, baseKernels).kernels : {}),
-      ...(dnnl ? makeOneDnnEltwise(dnnl, base.name === 'ref' ? { ...baseKernels, ...makeEltwiseKernels(baseKernels) } : baseKernels).kernels : {}),
+      ...(dnnl ? makeOneDnnBatchNorm(dnnl, portable).kernels : {}),
+      ...(dnnl ? makeOneDnnEltwise(dnnl, portable).kernels : {}),
     },
-    /** Uses n threads in OpenBLAS and in the base backend; null restores one per core. */
+    /** Uses n threads in OpenBLAS, oneDNN and the base backend; null restores one per core. */
     setThreads(n: number | null): void {
       blas.setThreads(n ?? availableParallelism());
       dnnl?.setThreads(n ?? availableParallelism());
