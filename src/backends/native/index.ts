@@ -15,7 +15,9 @@ import { wasmBackend, wasmRuntime } from '../wasm/index.js';
 import { wasmKernels } from '../wasm/kernels.js';
 import { makeConvKernels } from './conv.js';
 import { makeEltwiseKernels } from './eltwise.js';
+import { requireKoffi } from './ffi.js';
 import { makeGemm } from './gemm.js';
+import { tuneMalloc } from './malloc.js';
 import { makeOneDnnBatchNorm } from './onednn-bnorm.js';
 import { makeOneDnnConv } from './onednn-conv.js';
 import { makeOneDnnEltwise } from './onednn-eltwise.js';
@@ -47,6 +49,8 @@ export function nativeBackend(base: Backend = refBackend): Backend | null {
   const loaded = loadOpenBlas();
   if (!loaded.ok) return null;
   blasHandle = loaded.blas;
+  const k = requireKoffi();
+  if (k.ok) tuneMalloc(k.koffi);
   const dnnl = loadOneDnn();
   built = createNativeBackend(loaded.blas, base, dnnl.ok ? dnnl.dnnl : null);
   return built;
