@@ -16,6 +16,7 @@ import { wasmKernels } from '../src/backends/wasm/kernels.js';
 import { compileSync, splitRange, unshareMemoryImport, WasmRuntime } from '../src/backends/wasm/runtime.js';
 import { nodePlatform } from '../src/backends/wasm/node.js';
 import { RELAXED_WASM } from '../src/backends/wasm/generated/kernels.js';
+import { naiveConv } from './oracles.js';
 
 function ok(value: unknown, message: string): asserts value {
   if (!value) assert.fail(message);
@@ -187,35 +188,6 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     }
     setThreads(null);
   });
-
-  /** The convolution by its definition (zero padding), in float64. */
-  function naiveConv(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry): Float64Array {
-    const y = new Float64Array(g.batch * g.outC * g.outH * g.outW);
-    const cg = g.inC / g.groups;
-    const ocg = g.outC / g.groups;
-    for (let n = 0; n < g.batch; n++) {
-      for (let o = 0; o < g.outC; o++) {
-        const gr = Math.floor(o / ocg);
-        for (let i = 0; i < g.outH; i++) {
-          for (let j = 0; j < g.outW; j++) {
-            let s = bias ? bias[o] : 0;
-            for (let c = 0; c < cg; c++) {
-              for (let u = 0; u < g.kH; u++) {
-                for (let v = 0; v < g.kW; v++) {
-                  const ih = i * g.strideH - g.padTop + u * g.dilationH;
-                  const iw = j * g.strideW - g.padLeft + v * g.dilationW;
-                  if (ih < 0 || ih >= g.inH || iw < 0 || iw >= g.inW) continue;
-                  s += w[((o * cg + c) * g.kH + u) * g.kW + v] * x[((n * g.inC + gr * cg + c) * g.inH + ih) * g.inW + iw];
-                }
-              }
-            }
-            y[((n * g.outC + o) * g.outH + i) * g.outW + j] = s;
-          }
-        }
-      }
-    }
-    return y;
-  }
 
   function geometry(batch: number, inC: number, inH: number, inW: number, outC: number, kH: number, kW: number,
     o: { s?: [number, number]; p?: [number, number, number, number]; d?: [number, number]; groups?: number } = {}): Conv2dGeometry {
