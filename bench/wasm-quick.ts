@@ -14,6 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import '../src/backends/wasm/node.js';
+import '../src/tensor/node.js';
 import {
   BasicBlock, BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, Generator, LeNet5, Linear, ReLU, SGD, Sequential, Tensor,
   backendInfo, conv2d, crossEntropy, getBackend, noGrad, randn, setBackend, setThreads,

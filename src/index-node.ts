@@ -5,5 +5,7 @@
  * Browsers and bundlers get src/index.ts unchanged.
  */
 import './backends/wasm/node.js';
+// Op outputs from uninitialized memory (no memset before a kernel overwrites them).
+import './tensor/node.js';
 
 export * from './index.js';

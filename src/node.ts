@@ -11,6 +11,8 @@
 import './ops/methods.js';
 // The Node platform of the wasm backend: worker threads, core count, relaxed SIMD on Node 20.
 import './backends/wasm/node.js';
+// Op outputs from uninitialized memory (no memset before a kernel overwrites them).
+import './tensor/node.js';
 import { registerNativeBackend } from './backends/native/register.js';
 
 export { loadMnist, readIdxFile, type MnistData, type MnistOptions, type MnistSplit } from './data/index.js';

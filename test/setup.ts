@@ -3,8 +3,14 @@
  * the wasm backend (worker threads, relaxed SIMD) and selects the backend
  * named in STRIDE_BACKEND (ref, wasm, native); without it the library's
  * default stays. scripts/test-all-backends.mjs runs the suite once per backend.
+ *
+ * Op outputs come from uninitialized memory, as in every Node entry, and are
+ * filled with NaN first: a kernel that leaves part of its output unwritten
+ * fails the tests instead of passing on memory that happened to be zero.
  */
 import '../src/backends/wasm/node.js';
+import '../src/tensor/node.js';
+import { setOutputPoison } from '../src/tensor/tensor.js';
 import { listBackends, setBackend } from '../src/backends/index.js';
 
 const name = process.env.STRIDE_BACKEND;
@@ -15,3 +21,4 @@ if (name === 'native' && !listBackends().includes('native')) {
   m.registerNativeBackend({ makeDefault: false });
 }
 if (name) setBackend(name);
+setOutputPoison(NaN);

@@ -1,6 +1,6 @@
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
-import { Tensor, onesLike } from '../tensor/tensor.js';
+import { Tensor, allocateOutput, onesLike } from '../tensor/tensor.js';
 import { noGrad } from './tape.js';
 
 /**
@@ -91,7 +91,7 @@ function accumulateLeaf(t: Tensor, g: Tensor): void {
  */
 function addInto(a: Tensor, b: Tensor): Tensor {
   const dtype = a.dtype === 'float64' || b.dtype === 'float64' ? 'float64' : 'float32';
-  const data = dtype === 'float64' ? new Float64Array(a.size) : new Float32Array(a.size);
+  const data = allocateOutput(dtype, a.size);
   if (a.dtype === dtype && b.dtype === dtype) {
     kernelsFor(dtype).binary('add', a.data, a.shape, b.data, a.shape, data, a.shape);
   } else {

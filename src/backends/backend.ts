@@ -2,6 +2,9 @@
  * The kernel table: the closed set of numeric routines that every backend
  * provides. Kernels see typed arrays, shapes and attributes only, never tensors
  * or the autograd tape; they write into output arrays that the op allocated.
+ * A kernel writes every element of its outputs: ops allocate them
+ * uninitialized (allocateOutput in tensor.ts; NaN-filled under the tests), so
+ * only kernels whose comment says they add into `out` (scatterAdd) may read it.
  *
  * `Backend['kernels']` is a mapped type over `KernelName`, so a backend that
  * lacks a kernel, or gives one the wrong signature, fails to type-check.

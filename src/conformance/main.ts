@@ -9,6 +9,8 @@
  * failed, 2 for a usage error or an unreadable folder / manifest / data file.
  */
 import { parseArgs } from 'node:util';
+// Op outputs from uninitialized memory, as in every Node entry point (the cases then check that kernels write all of them).
+import '../tensor/node.js';
 import { StrideError } from '../errors.js';
 import { getBackend } from '../backends/index.js';
 import { detailLines, familyLine, finalLine, jsonSummary } from './report.js';

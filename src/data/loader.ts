@@ -1,5 +1,5 @@
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
-import { Tensor, allocate, shapeSize } from '../tensor/tensor.js';
+import { Tensor, allocateOutput, shapeSize } from '../tensor/tensor.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';
 
 /** A dataset held in memory: one row of `images` and one of `labels` per example. */
@@ -133,7 +133,7 @@ function gather(t: Tensor, order: Uint32Array | null, start: number, end: number
   const count = end - start;
   const shape = [count, ...t.shape.slice(1)];
   const src = t.data;
-  const out = allocate(t.dtype, count * row);
+  const out = allocateOutput(t.dtype, count * row);
   if (order === null) {
     out.set(src.subarray(start * row, end * row));
     return new Tensor(out, shape);

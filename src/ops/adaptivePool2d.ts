@@ -13,10 +13,10 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import type { AdaptivePool2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { allocateOutputIndices, type Tensor } from '../tensor/tensor.js';
 import { batched } from './pool2d.js';
 import { reshape } from './shape.js';
-import { checkInt, checkOptions, checkTensor, empty } from './util.js';
+import { checkInt, checkOptions, checkTensor, output } from './util.js';
 
 /** One size for both axes, or [h, w] where null keeps that axis of the input. */
 export type AdaptiveOutputSize = number | readonly [number | null, number | null];
@@ -44,10 +44,10 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: AdaptiveOutputSize): Te
   checkTensor('adaptiveAvgPool2d', 'input', x);
   return batched(x, (x4) => {
     const g = adaptiveGeometry('adaptiveAvgPool2d', x4.shape, outputSize);
-    const y = empty([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
+    const y = output([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
     kernelsFor(x4.dtype).adaptiveAvgPool2dForward(x4.data, g, y.data);
     return record(y, 'adaptiveAvgPool2d', [x4], (gy) => {
-      const gx = empty(x4.shape, gy.dtype);
+      const gx = output(x4.shape, gy.dtype);
       kernelsFor(gy.dtype).adaptiveAvgPool2dBackward(gy.data, g, gx.data);
       return [gx];
     });
@@ -59,11 +59,11 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveOutputSize): Te
   checkTensor('adaptiveMaxPool2d', 'input', x);
   return batched(x, (x4) => {
     const g = adaptiveGeometry('adaptiveMaxPool2d', x4.shape, outputSize);
-    const y = empty([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
-    const argmax = new Int32Array(y.size);
+    const y = output([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
+    const argmax = allocateOutputIndices(y.size);
     kernelsFor(x4.dtype).adaptiveMaxPool2dForward(x4.data, g, y.data, argmax);
     return record(y, 'adaptiveMaxPool2d', [x4], (gy) => {
-      const gx = empty(x4.shape, gy.dtype);
+      const gx = output(x4.shape, gy.dtype);
       kernelsFor(gy.dtype).scatterPlanes(gy.data, argmax, g.planes, g.outH * g.outW, g.inH * g.inW, true, gx.data);
       return [gx];
     });

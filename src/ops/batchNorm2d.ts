@@ -20,7 +20,7 @@ import type { BatchNormGeometry } from '../backends/backend.js';
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocate, resultDType } from '../tensor/tensor.js';
-import { checkOptions, checkTensor, empty } from './util.js';
+import { checkOptions, checkTensor, output } from './util.js';
 
 export interface BatchNorm2dOptions {
   /** Normalize with the batch's statistics and update the running ones (default false, as F.batch_norm). */
@@ -115,13 +115,13 @@ export function batchNorm2d(
     }
   }
 
-  const y = empty(x.shape, dtype);
+  const y = output(x.shape, dtype);
   k.batchNorm2dForward(x.data, mean, invstd, weight ? weight.data : null, bias ? bias.data : null, g, y.data);
   return record(y, 'batchNorm2d', [x, weight, bias], (gy) => {
     const kg = kernelsFor(gy.dtype);
-    const gx = x.requiresGrad ? empty(x.shape, gy.dtype) : null;
-    const gw = weight && weight.requiresGrad ? empty(weight.shape, gy.dtype) : null;
-    const gb = bias && bias.requiresGrad ? empty(bias.shape, gy.dtype) : null;
+    const gx = x.requiresGrad ? output(x.shape, gy.dtype) : null;
+    const gw = weight && weight.requiresGrad ? output(weight.shape, gy.dtype) : null;
+    const gb = bias && bias.requiresGrad ? output(bias.shape, gy.dtype) : null;
     kg.batchNorm2dBackward(x.data, gy.data, mean, invstd, weight ? weight.data : null, g, training, gx && gx.data, gw && gw.data, gb && gb.data);
     return [gx, gw, gb];
   });

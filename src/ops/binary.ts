@@ -8,11 +8,11 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import type { BinaryOp } from '../backends/backend.js';
 import { Tensor, resultDType, toTensor, type TensorLike } from '../tensor/tensor.js';
-import { broadcastData, broadcastShapes, empty, padShape, sumToShape } from './util.js';
+import { broadcastData, broadcastShapes, output, padShape, sumToShape } from './util.js';
 
 function compute(op: BinaryOp, a: Tensor, b: Tensor, where: string): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, where);
-  const out = empty(shape, resultDType(a, b));
+  const out = output(shape, resultDType(a, b));
   kernelsFor(out.dtype).binary(op, a.data, padShape(a.shape, shape.length), b.data, padShape(b.shape, shape.length), out.data, shape);
   return out;
 }
@@ -74,7 +74,7 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
       ga = sumToShape(compute('mul', g, d, 'pow'), x.shape);
     }
     if (y.requiresGrad) {
-      const lnx = empty(x.shape, x.dtype);
+      const lnx = output(x.shape, x.dtype);
       k.unary('log', x.data, lnx.data, {});
       const d = compute('mul', out, lnx, 'pow');
       // At a = 0, b >= 0: a^b ln a is 0 * -inf (or 1 * -inf at b = 0); PyTorch defines it as 0.

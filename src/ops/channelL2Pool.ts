@@ -11,7 +11,7 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { shapeSize, type Tensor } from '../tensor/tensor.js';
-import { checkInt, checkTensor, empty } from './util.js';
+import { checkInt, checkTensor, output } from './util.js';
 
 /** L2 pooling over groups of `groupSize` consecutive channels of x [N, C, ...] (dim 1). */
 export function channelL2Pool(x: Tensor, groupSize: number): Tensor {
@@ -23,10 +23,10 @@ export function channelL2Pool(x: Tensor, groupSize: number): Tensor {
     throw new ShapeError(`channelL2Pool: channels ${channels} (input ${fmtShape(x.shape)}) are not divisible by groupSize ${groupSize}; use a groupSize that divides the channel count`);
   }
   const inner = shapeSize(x.shape.slice(2));
-  const y = empty([batch, channels / groupSize, ...x.shape.slice(2)], x.dtype);
+  const y = output([batch, channels / groupSize, ...x.shape.slice(2)], x.dtype);
   kernelsFor(x.dtype).channelL2PoolForward(x.data, batch, channels, groupSize, inner, y.data);
   return record(y, 'channelL2Pool', [x], (gy) => {
-    const gx = empty(x.shape, gy.dtype);
+    const gx = output(x.shape, gy.dtype);
     kernelsFor(gy.dtype).channelL2PoolBackward(x.data, y.data, gy.data, batch, channels, groupSize, inner, gx.data);
     return [gx];
   });

@@ -43,7 +43,7 @@ import { Tensor, allocate, resultDType } from '../tensor/tensor.js';
 import { add, mul } from './binary.js';
 import { pad2dGeometry, pad2dResolved } from './pad.js';
 import { reshape } from './shape.js';
-import { checkInt, checkOptions, checkTensor, empty, pair } from './util.js';
+import { checkInt, checkOptions, checkTensor, output, pair } from './util.js';
 
 /** Padding: one number for all sides, [ph, pw] per axis, [top, bottom, left, right], or 'same' / 'valid'. */
 export type Conv2dPadding = number | readonly [number, number] | readonly [number, number, number, number] | 'same' | 'valid';
@@ -263,7 +263,7 @@ export const CONV2D_KERNELS = {
 export function conv2dZeros(x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeometry, algorithm: keyof typeof CONV2D_KERNELS = 'direct'): Tensor {
   const kernels = CONV2D_KERNELS[algorithm];
   const dtype = bias ? resultDType(x, weight, bias) : resultDType(x, weight);
-  const y = empty([g.batch, g.outC, g.outH, g.outW], dtype);
+  const y = output([g.batch, g.outC, g.outH, g.outW], dtype);
   kernelsFor(dtype)[kernels.forward](x.data, weight.data, bias ? bias.data : null, g, y.data);
   return record(y, kernels.name, [x, weight, bias], (gy) => {
     const kg = kernelsFor(gy.dtype);
@@ -271,13 +271,13 @@ export function conv2dZeros(x: Tensor, weight: Tensor, bias: Tensor | null, g: C
     let gw: Tensor | null = null;
     let gb: Tensor | null = null;
     if (x.requiresGrad) {
-      gx = empty(x.shape, gy.dtype);
+      gx = output(x.shape, gy.dtype);
       kg[kernels.backwardInput](gy.data, weight.data, g, gx.data);
     }
     const wantBias = !!bias && bias.requiresGrad;
     if (weight.requiresGrad || wantBias) {
-      const gwTmp = empty(weight.shape, gy.dtype);
-      gb = wantBias ? empty(bias!.shape, gy.dtype) : null;
+      const gwTmp = output(weight.shape, gy.dtype);
+      gb = wantBias ? output(bias!.shape, gy.dtype) : null;
       kg[kernels.backwardFilter](x.data, gy.data, g, gwTmp.data, gb ? gb.data : null);
       if (weight.requiresGrad) gw = gwTmp;
     }

@@ -27,7 +27,7 @@ import type { Conv2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocate, resultDType } from '../tensor/tensor.js';
 import { reshape } from './shape.js';
-import { checkInt, checkOptions, checkTensor, empty, pair } from './util.js';
+import { checkInt, checkOptions, checkTensor, output, pair } from './util.js';
 
 export interface ConvTranspose2dOptions {
   stride?: number | readonly [number, number];
@@ -115,10 +115,10 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   }
   const dtype = bias ? resultDType(x, weight, bias) : resultDType(x, weight);
   const k = kernelsFor(dtype);
-  let y = empty([g.batch, outC, g.inH, g.inW], dtype);
+  let y = output([g.batch, outC, g.inH, g.inW], dtype);
   k.conv2dBackwardInput(x.data, weight.data, g, y.data);
   if (bias) {
-    const withBias = empty(y.shape, dtype);
+    const withBias = output(y.shape, dtype);
     k.binary('add', y.data, y.shape, bias.data, [1, outC, 1, 1], withBias.data, y.shape);
     y = withBias;
   }
@@ -129,12 +129,12 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
     let gb: Tensor | null = null;
     if (x.requiresGrad) {
       // dL/dx = C(dL/dy)
-      gx = empty(x.shape, gy.dtype);
+      gx = output(x.shape, gy.dtype);
       kg.conv2dForward(gy.data, weight.data, null, g, gx.data);
     }
     if (weight.requiresGrad) {
       // dL/dw: C's filter gradient with C's input = dL/dy and C's output gradient = x
-      gw = empty(weight.shape, gy.dtype);
+      gw = output(weight.shape, gy.dtype);
       kg.conv2dBackwardFilter(gy.data, x.data, g, gw.data, null);
     }
     if (bias && bias.requiresGrad) {
@@ -142,7 +142,7 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
       const hw = g.inH * g.inW;
       const perPlane = allocate(gy.dtype, g.batch * outC);
       kg.reduce('sum', gy.data, g.batch * outC, hw, 1, perPlane);
-      gb = empty([outC], gy.dtype);
+      gb = output([outC], gy.dtype);
       kg.reduce('sum', perPlane, 1, g.batch, outC, gb.data);
     }
     return [gx, gw, gb];

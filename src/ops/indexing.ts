@@ -25,7 +25,7 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocate, resultDType, shapeSize, toTensor, type TensorLike } from '../tensor/tensor.js';
-import { broadcastShapes, checkInt, checkOptions, checkTensor, empty, normalizeDims, padShape, sumToShape } from './util.js';
+import { broadcastShapes, checkInt, checkOptions, checkTensor, empty, normalizeDims, output, padShape, sumToShape } from './util.js';
 
 /** Values with the indices they came from (PyTorch's `(values, indices)` tuple). */
 export interface ValuesAndIndices {
@@ -37,7 +37,7 @@ export interface ValuesAndIndices {
 /** A copy of x with its own data that stays in the graph (PyTorch's clone): dL/dx = dL/dy. */
 export function clone(x: Tensor): Tensor {
   checkTensor('clone', 'input', x);
-  const out = empty(x.shape, x.dtype);
+  const out = output(x.shape, x.dtype);
   out.data.set(x.data);
   return record(out, 'clone', [x], (g) => [g]);
 }
@@ -70,7 +70,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const shape = broadcastShapes(broadcastShapes(condition.shape, ta.shape, 'where'), tb.shape, 'where');
   const rank = shape.length;
   const select = (c: Tensor, x: Tensor, y: Tensor, dtype = resultDType(x, y)): Tensor => {
-    const out = empty(shape, dtype);
+    const out = output(shape, dtype);
     kernelsFor(dtype).where(c.data, padShape(c.shape, rank), x.data, padShape(x.shape, rank), y.data, padShape(y.shape, rank), out.data, shape);
     return out;
   };
@@ -109,7 +109,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     }
   }
   const idx = readIndices('gather', 'index', index.data, xs[d], d);
-  const out = empty(index.shape, x.dtype);
+  const out = output(index.shape, x.dtype);
   kernelsFor(x.dtype).gather(x.data, xs, d, idx, is, out.data);
   return record(out, 'gather', [x], (g) => {
     const gx = empty(x.shape, g.dtype);
@@ -139,7 +139,7 @@ export function indexSelect(x: Tensor, dim: number, indices: Tensor | ArrayLike<
   // The gather index of every output position: sel[j] at [o, j, i].
   const idx = new Int32Array(outer * k * inner);
   for (let o = 0; o < outer; o++) for (let j = 0; j < k; j++) idx.fill(sel[j], (o * k + j) * inner, (o * k + j + 1) * inner);
-  const out = empty(x.ndim === 0 ? (k === 1 ? [] : [k]) : os, x.dtype);
+  const out = output(x.ndim === 0 ? (k === 1 ? [] : [k]) : os, x.dtype);
   kernelsFor(x.dtype).gather(x.data, xs, d, idx, os, out.data);
   return record(out, 'indexSelect', [x], (g) => {
     const gx = empty(x.shape, g.dtype);
@@ -182,7 +182,7 @@ function expandAs(where: string, x: Tensor, shape: readonly number[]): Tensor {
     }
     return s;
   });
-  const out = empty(target, x.dtype);
+  const out = output(target, x.dtype);
   // Multiplying by one copies every value exactly (also -0, infinities and NaN).
   kernelsFor(x.dtype).binary('mul', x.data, padShape(x.shape, target.length), allocate(x.dtype, 1).fill(1), padShape([1], target.length), out.data, target);
   return record(out, where, [x], (g) => [sumToShape(g, x.shape)]);
@@ -221,7 +221,7 @@ function extremeWithIndices(op: 'max' | 'min', x: Tensor, dim: number, options: 
   const kept = [...xs];
   kept[d] = 1;
   const outShape = x.ndim === 0 ? [] : options.keepDims ? kept : xs.filter((_, i) => i !== d);
-  const values = empty(outShape, x.dtype);
+  const values = output(outShape, x.dtype);
   k.reduce(op, x.data, outer, xs[d], inner, values.data);
   const idx = new Int32Array(outer * inner);
   k.argReduce(op, x.data, outer, xs[d], inner, idx);
@@ -262,7 +262,7 @@ export function topk(x: Tensor, k: number, dim = -1, options: TopkOptions = {}):
   const os = [...xs];
   os[d] = k;
   const outShape = x.ndim === 0 ? (k === 1 ? [] : [0]) : os;
-  const values = empty(outShape, x.dtype);
+  const values = output(outShape, x.dtype);
   const idx = new Int32Array(outer * k * inner);
   kernelsFor(x.dtype).topk(x.data, outer, xs[d], inner, k, largest, values.data, idx);
   const indices = new Tensor(Float32Array.from(idx), outShape);

@@ -7,7 +7,7 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { Tensor, resultDType } from '../tensor/tensor.js';
-import { checkTensor, empty } from './util.js';
+import { checkTensor, output } from './util.js';
 
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   checkTensor('linear', 'input', x);
@@ -24,7 +24,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const rows = x.size / inF;
   const dtype = bias ? resultDType(x, weight, bias) : resultDType(x, weight);
   const k = kernelsFor(dtype);
-  const y = empty([...x.shape.slice(0, -1), outF], dtype);
+  const y = output([...x.shape.slice(0, -1), outF], dtype);
   k.gemm(false, true, rows, outF, inF, 1, x.data, 0, weight.data, 0, 0, y.data, 0);
   if (bias) {
     const b = bias.data;
@@ -36,15 +36,15 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     let gw: Tensor | null = null;
     let gb: Tensor | null = null;
     if (x.requiresGrad) {
-      gx = empty(x.shape, g.dtype);
+      gx = output(x.shape, g.dtype);
       kg.gemm(false, false, rows, inF, outF, 1, g.data, 0, weight.data, 0, 0, gx.data, 0);
     }
     if (weight.requiresGrad) {
-      gw = empty(weight.shape, g.dtype);
+      gw = output(weight.shape, g.dtype);
       kg.gemm(true, false, outF, inF, rows, 1, g.data, 0, x.data, 0, 0, gw.data, 0);
     }
     if (bias && bias.requiresGrad) {
-      gb = empty(bias.shape, g.dtype);
+      gb = output(bias.shape, g.dtype);
       kg.reduce('sum', g.data, 1, rows, outF, gb.data);
     }
     return [gx, gw, gb];

@@ -17,7 +17,7 @@ import { kernelsFor } from '../backends/index.js';
 import type { LocalResponseNormParams } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { shapeSize, type Tensor } from '../tensor/tensor.js';
-import { checkInt, checkOptions, checkTensor, empty } from './util.js';
+import { checkInt, checkOptions, checkTensor, output } from './util.js';
 
 export interface LocalResponseNormOptions {
   /** Scale of the window sum (default 1e-4). */
@@ -50,11 +50,11 @@ export function localResponseNorm(x: Tensor, size: number, options: LocalRespons
   }
   const [batch, channels] = x.shape;
   const inner = shapeSize(x.shape.slice(2));
-  const y = empty(x.shape, x.dtype);
-  const scale = empty(x.shape, x.dtype);
+  const y = output(x.shape, x.dtype);
+  const scale = output(x.shape, x.dtype);
   kernelsFor(x.dtype).localResponseNormForward(x.data, batch, channels, inner, params, y.data, scale.data);
   return record(y, where, [x], (gy) => {
-    const gx = empty(x.shape, gy.dtype);
+    const gx = output(x.shape, gy.dtype);
     kernelsFor(gy.dtype).localResponseNormBackward(x.data, y.data, scale.data, gy.data, batch, channels, inner, params, gx.data);
     return [gx];
   });

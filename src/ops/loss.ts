@@ -31,7 +31,7 @@ import { Tensor, resultDType, shapeSize } from '../tensor/tensor.js';
 import { sub } from './binary.js';
 import { mean, sum } from './reduce.js';
 import { square } from './unary.js';
-import { broadcastData, broadcastShapes, checkOptions, checkTensor, empty } from './util.js';
+import { broadcastData, broadcastShapes, checkOptions, checkTensor, empty, output } from './util.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -154,7 +154,7 @@ export function crossEntropy(logits: Tensor, target: Tensor | ArrayLike<number>,
   let wSum = 0;
   for (let j = 0; j < c; j++) wSum += w[j];
 
-  const logp = empty(logits.shape, logits.dtype);
+  const logp = output(logits.shape, logits.dtype);
   kernelsFor(logits.dtype).softmax(logits.data, n, c, s, true, logp.data);
   const perPosition = empty(targetShape, logits.dtype);
   // The mean's divisor: the weights of the targets that are not ignored.

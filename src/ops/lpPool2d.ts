@@ -26,7 +26,7 @@ import type { Pool2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batched, poolOutputSize } from './pool2d.js';
-import { checkOptions, checkTensor, empty, pair } from './util.js';
+import { checkOptions, checkTensor, output, pair } from './util.js';
 
 export interface LpPool2dOptions {
   /** Default: the kernel size (non-overlapping windows). */
@@ -69,10 +69,10 @@ export function lpPool2d(x: Tensor, p: number, kernelSize: number | readonly [nu
   const mean = options.mean ?? false;
   return batched(x, (x4) => {
     const g = lpGeometry(x4.shape, kernelSize, options);
-    const y = empty([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
+    const y = output([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
     kernelsFor(x4.dtype).lpPool2dForward(x4.data, g, p, mean, y.data);
     return record(y, 'lpPool2d', [x4], (gy) => {
-      const gx = empty(x4.shape, gy.dtype);
+      const gx = output(x4.shape, gy.dtype);
       kernelsFor(gy.dtype).lpPool2dBackward(x4.data, gy.data, g, p, mean, gx.data);
       return [gx];
     });

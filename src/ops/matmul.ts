@@ -8,7 +8,7 @@ import { kernelsFor } from '../backends/index.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { Tensor, resultDType, shapeSize } from '../tensor/tensor.js';
 import { reshape } from './shape.js';
-import { broadcastShapes, checkTensor, empty, sumToShape } from './util.js';
+import { broadcastShapes, checkTensor, output, sumToShape } from './util.js';
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkTensor('matmul', 'a', a);
@@ -51,19 +51,19 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   };
   const aOff = offsetFn(aB, M * K);
   const bOff = offsetFn(bB, K * N);
-  const out = empty([...batch, M, N], dtype);
+  const out = output([...batch, M, N], dtype);
   for (let i = 0; i < batches; i++) k.gemm(false, false, M, N, K, 1, a.data, aOff(i), b.data, bOff(i), 0, out.data, i * M * N);
   return record(out, 'matmul', [a, b], (g) => {
     const kg = kernelsFor(g.dtype);
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;
     if (a.requiresGrad) {
-      const full = empty([...batch, M, K], g.dtype);
+      const full = output([...batch, M, K], g.dtype);
       for (let i = 0; i < batches; i++) kg.gemm(false, true, M, K, N, 1, g.data, i * M * N, b.data, bOff(i), 0, full.data, i * M * K);
       ga = sumToShape(full, a.shape);
     }
     if (b.requiresGrad) {
-      const full = empty([...batch, K, N], g.dtype);
+      const full = output([...batch, K, N], g.dtype);
       for (let i = 0; i < batches; i++) kg.gemm(true, false, K, N, M, 1, a.data, aOff(i), g.data, i * M * N, 0, full.data, i * K * N);
       gb = sumToShape(full, b.shape);
     }

@@ -17,7 +17,7 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkInt, checkOptions, checkTensor, empty, pair } from './util.js';
+import { checkInt, checkOptions, checkTensor, output, pair } from './util.js';
 
 export interface MaxUnpool2dOptions {
   /** Default: the kernel size. */
@@ -84,10 +84,10 @@ export function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: number | rea
     for (let i = 0; i < inPlane; i++) if (lastWriter[idx[p * inPlane + i]] !== i) gatherIdx[p * inPlane + i] = -1;
   }
   const outShape = [...x.shape.slice(0, -2), outH, outW];
-  const y = empty(outShape, x.dtype);
+  const y = output(outShape, x.dtype);
   kernelsFor(x.dtype).scatterPlanes(x.data, idx, planes, inPlane, outPlane, false, y.data);
   return record(y, where, [x], (gy) => {
-    const gx = empty(x.shape, gy.dtype);
+    const gx = output(x.shape, gy.dtype);
     kernelsFor(gy.dtype).gatherPlanes(gy.data, gatherIdx, planes, outPlane, inPlane, gx.data);
     return [gx];
   });

@@ -17,7 +17,7 @@ import { kernelsFor } from '../backends/index.js';
 import type { Pad2dGeometry, PadMode } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkInt, checkTensor, empty } from './util.js';
+import { checkInt, checkTensor, output } from './util.js';
 
 export type { PadMode };
 
@@ -61,10 +61,10 @@ export function pad2dGeometry(where: string, shape: readonly number[], pads: rea
 export function pad2dResolved(where: string, x: Tensor, pads: readonly [number, number, number, number], mode: PadMode, value = 0): Tensor {
   const g = pad2dGeometry(where, x.shape, pads, mode);
   const outShape = [...x.shape.slice(0, -2), g.outH, g.outW];
-  const y = empty(outShape, x.dtype);
+  const y = output(outShape, x.dtype);
   kernelsFor(x.dtype).pad2d(x.data, g, mode, value, y.data);
   return record(y, 'pad', [x], (gy) => {
-    const gx = empty(x.shape, gy.dtype);
+    const gx = output(x.shape, gy.dtype);
     kernelsFor(gy.dtype).pad2dBackward(gy.data, g, mode, gx.data);
     return [gx];
   });

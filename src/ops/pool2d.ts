@@ -11,9 +11,9 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import type { Pool2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, allocateOutputIndices } from '../tensor/tensor.js';
 import { reshape } from './shape.js';
-import { checkOptions, checkTensor, empty, pair } from './util.js';
+import { checkOptions, checkTensor, output, pair } from './util.js';
 
 export interface MaxPool2dOptions {
   /** Default: the kernel size (non-overlapping windows). */
@@ -101,12 +101,12 @@ function maxPoolCore(
   return batched(x, (x4) => {
     const g = poolGeometry(where, x4.shape, kernelSize, options.stride, options.padding, options.dilation, options.ceilMode ?? false);
     const k = kernelsFor(x4.dtype);
-    const y = empty([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
-    const argmax = new Int32Array(y.size);
+    const y = output([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
+    const argmax = allocateOutputIndices(y.size);
     k.maxPool2dForward(x4.data, g, y.data, argmax);
     if (found) found.argmax = argmax;
     return record(y, 'maxPool2d', [x4], (gy) => {
-      const gx = empty(x4.shape, gy.dtype);
+      const gx = output(x4.shape, gy.dtype);
       kernelsFor(gy.dtype).maxPool2dBackward(gy.data, argmax, g, gx.data);
       return [gx];
     });
@@ -120,10 +120,10 @@ export function avgPool2d(x: Tensor, kernelSize: number | readonly [number, numb
   const countIncludePad = options.countIncludePad ?? true;
   return batched(x, (x4) => {
     const g = poolGeometry('avgPool2d', x4.shape, kernelSize, options.stride, options.padding, 1, options.ceilMode ?? false);
-    const y = empty([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
+    const y = output([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
     kernelsFor(x4.dtype).avgPool2dForward(x4.data, g, countIncludePad, y.data);
     return record(y, 'avgPool2d', [x4], (gy) => {
-      const gx = empty(x4.shape, gy.dtype);
+      const gx = output(x4.shape, gy.dtype);
       kernelsFor(gy.dtype).avgPool2dBackward(gy.data, g, countIncludePad, gx.data);
       return [gx];
     });

@@ -9,7 +9,7 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, resultDType, shapeSize } from '../tensor/tensor.js';
-import { checkInt, checkTensor, empty, normalizeDims } from './util.js';
+import { checkInt, checkTensor, empty, normalizeDims, output } from './util.js';
 
 /** Same data, new shape; one dimension may be -1 (inferred). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -71,12 +71,12 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   }
   const p = perm.map((d) => normalizeDims(d, x.ndim, 'permute')[0]);
   if (new Set(p).size !== p.length) throw new ValueError(`permute: ${JSON.stringify(perm)} repeats a dimension; it must be a permutation of 0..${x.ndim - 1}`);
-  const out = empty(p.map((d) => x.shape[d]), x.dtype);
+  const out = output(p.map((d) => x.shape[d]), x.dtype);
   kernelsFor(x.dtype).permute(x.data, x.shape, p, out.data);
   return record(out, 'permute', [x], (g) => {
     const inverse = new Array<number>(p.length);
     p.forEach((d, i) => (inverse[d] = i));
-    const gx = empty(x.shape, g.dtype);
+    const gx = output(x.shape, g.dtype);
     kernelsFor(g.dtype).permute(g.data, g.shape, inverse, gx.data);
     return [gx];
   });

@@ -8,7 +8,7 @@
 import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
-import { checkTensor, empty, normalizeDims } from './util.js';
+import { checkTensor, normalizeDims, output } from './util.js';
 
 function softmaxOp(x: Tensor, dim: number, log: boolean): Tensor {
   const name = log ? 'logSoftmax' : 'softmax';
@@ -17,10 +17,10 @@ function softmaxOp(x: Tensor, dim: number, log: boolean): Tensor {
   const outer = shapeSize(x.shape.slice(0, d));
   const size = x.ndim === 0 ? 1 : x.shape[d];
   const inner = shapeSize(x.shape.slice(d + 1));
-  const y = empty(x.shape, x.dtype);
+  const y = output(x.shape, x.dtype);
   kernelsFor(x.dtype).softmax(x.data, outer, size, inner, log, y.data);
   return record(y, name, [x], (g) => {
-    const gx = empty(x.shape, g.dtype);
+    const gx = output(x.shape, g.dtype);
     kernelsFor(g.dtype).softmaxBackward(y.data, g.data, outer, size, inner, log, gx.data);
     return [gx];
   });

@@ -9,15 +9,15 @@ import { kernelsFor } from '../backends/index.js';
 import type { UnaryOp, UnaryParams } from '../backends/backend.js';
 import { ValueError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkOptions, checkTensor, empty } from './util.js';
+import { checkOptions, checkTensor, output } from './util.js';
 
 function unaryOp(op: UnaryOp, x: Tensor, params: UnaryParams = {}, name: string = op): Tensor {
   checkTensor(name, 'input', x);
   const k = kernelsFor(x.dtype);
-  const out = empty(x.shape, x.dtype);
+  const out = output(x.shape, x.dtype);
   k.unary(op, x.data, out.data, params);
   return record(out, name, [x], (g) => {
-    const gx = empty(x.shape, g.dtype);
+    const gx = output(x.shape, g.dtype);
     kernelsFor(g.dtype).unaryBackward(op, x.data, out.data, g.data, gx.data, params);
     return [gx];
   });

@@ -19,7 +19,7 @@ import { kernelsFor } from '../backends/index.js';
 import type { Upsample2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkOptions, checkTensor, empty, pair } from './util.js';
+import { checkOptions, checkTensor, output, pair } from './util.js';
 
 export type UpsampleMode = 'nearest' | 'bilinear';
 
@@ -97,10 +97,10 @@ export function upsample(x: Tensor, options: UpsampleOptions): Tensor {
     throw new ValueError(`upsample: options { scaleFactor or size, mode } are required, got ${JSON.stringify(options)}`);
   }
   const g = upsample2dGeometry(x.shape, options);
-  const y = empty([x.shape[0], x.shape[1], g.outH, g.outW], x.dtype);
+  const y = output([x.shape[0], x.shape[1], g.outH, g.outW], x.dtype);
   kernelsFor(x.dtype).upsample2d(x.data, g, y.data);
   return record(y, 'upsample', [x], (gy) => {
-    const gx = empty(x.shape, gy.dtype);
+    const gx = output(x.shape, gy.dtype);
     kernelsFor(gy.dtype).upsample2dBackward(gy.data, g, gx.data);
     return [gx];
   });

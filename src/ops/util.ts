@@ -1,6 +1,6 @@
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
-import { Tensor, allocate, shapeSize, type DType } from '../tensor/tensor.js';
+import { Tensor, allocate, allocateOutput, shapeSize, type DType } from '../tensor/tensor.js';
 
 /** NumPy / PyTorch broadcasting: align shapes on the right; each pair of dims must be equal or one of them 1. */
 export function broadcastShapes(a: readonly number[], b: readonly number[], where: string): number[] {
@@ -28,6 +28,15 @@ export function empty(shape: readonly number[], dtype: DType): Tensor {
 }
 
 /**
+ * A new tensor for a kernel (or a loop) to write in full: its values until
+ * then are unspecified (uninitialized memory in Node, see allocateOutput).
+ * Use `empty` where the code relies on zeros (scatterAdd accumulates).
+ */
+export function output(shape: readonly number[], dtype: DType): Tensor {
+  return new Tensor(allocateOutput(dtype, shapeSize(shape)), shape);
+}
+
+/**
  * Sums g over the dimensions that broadcasting expanded, so the result has
  * `shape`: the gradient of a broadcast is the sum of the copies' gradients.
  * Runs on raw arrays (it is only used inside backward functions).
@@ -42,7 +51,7 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
     if (padded[d] === 1 && curShape[d] !== 1) {
       const outer = shapeSize(curShape.slice(0, d));
       const inner = shapeSize(curShape.slice(d + 1));
-      const next = allocate(g.dtype, outer * inner);
+      const next = allocateOutput(g.dtype, outer * inner);
       k.reduce('sum', cur, outer, curShape[d], inner, next);
       cur = next;
       curShape[d] = 1;
@@ -54,7 +63,7 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
 /** Expands t to `shape` by broadcasting (a copy). */
 export function broadcastData(t: Tensor, shape: readonly number[]): Tensor {
   if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
-  const out = empty(shape, t.dtype);
+  const out = output(shape, t.dtype);
   const zero = allocate(t.dtype, 1);
   kernelsFor(t.dtype).binary('add', t.data, padShape(t.shape, shape.length), zero, padShape([1], shape.length), out.data, shape);
   return out;
