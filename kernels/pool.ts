@@ -10,6 +10,13 @@ import { imax, imin } from './simd';
   return load<i32>(g + (<usize>k << 2));
 }
 
+/** 2x2 windows with stride 2, no padding or dilation, inside the input: the case of most CNNs (LeNet-5, VGG). */
+function isSimple2x2(g: usize): bool {
+  const inH = gi(g, 1), inW = gi(g, 2), outH = gi(g, 11), outW = gi(g, 12);
+  return gi(g, 3) == 2 && gi(g, 4) == 2 && gi(g, 5) == 2 && gi(g, 6) == 2 && gi(g, 7) == 0 && gi(g, 8) == 0 &&
+    gi(g, 9) == 1 && gi(g, 10) == 1 && 2 * outH <= inH && 2 * outW <= inW;
+}
+
 /**
  * Max pooling; padding is -infinity. The first maximum wins ties; a NaN wins
  * (and ends the window), as in PyTorch. argmax gets the in-plane index of the
@@ -19,68 +26,13 @@ export function maxpool2d_forward(x: usize, y: usize, argmax: usize, g: usize, p
   const inH = gi(g, 1), inW = gi(g, 2), kH = gi(g, 3), kW = gi(g, 4), sH = gi(g, 5), sW = gi(g, 6);
   const pT = gi(g, 7), pL = gi(g, 8), dH = gi(g, 9), dW = gi(g, 10), outH = gi(g, 11), outW = gi(g, 12);
   const inHW = inH * inW, outHW = outH * outW;
-  const simple2x2 = kH == 2 && kW == 2 && sH == 2 && sW == 2 && pT == 0 && pL == 0 && dH == 1 && dW == 1 &&
-    2 * outH <= inH && 2 * outW <= inW;
+  const simple2x2 = isSimple2x2(g);
   for (let p = p0; p < p1; p++) {
     const xb = x + (<usize>(p * inHW) << 2);
     const yb = y + (<usize>(p * outHW) << 2);
     const ab = argmax + (<usize>(p * outHW) << 2);
-    if (simple2x2) {
-      for (let oh = 0; oh < outH; oh++) {
-        const r0 = xb + (<usize>(2 * oh * inW) << 2);
-        const r1 = r0 + (<usize>inW << 2);
-        const yr = yb + (<usize>(oh * outW) << 2);
-        const ar = ab + (<usize>(oh * outW) << 2);
-        let ow = 0;
-        // four windows at a time, branch-free: a candidate replaces the best when it is larger
-        // or NaN, unless the best is already NaN (the first NaN wins, as in the scalar loop)
-        let idx = i32x4.add(i32x4.splat(2 * oh * inW), v128(0, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 6, 0, 0, 0));
-        const eight = i32x4.splat(8);
-        const one = i32x4.splat(1);
-        const down = i32x4.splat(inW);
-        for (; ow + 4 <= outW; ow += 4) {
-          const c = <usize>(2 * ow) << 2;
-          const u0 = v128.load(r0 + c), u1 = v128.load(r0 + c, 16);
-          const l0 = v128.load(r1 + c), l1 = v128.load(r1 + c, 16);
-          let best = v128.shuffle<f32>(u0, u1, 0, 2, 4, 6);
-          let at = idx;
-          let cand = v128.shuffle<f32>(u0, u1, 1, 3, 5, 7);
-          let take = v128.and(v128.or(f32x4.gt(cand, best), f32x4.ne(cand, cand)), f32x4.eq(best, best));
-          best = v128.bitselect(cand, best, take);
-          at = v128.bitselect(i32x4.add(idx, one), at, take);
-          cand = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6);
-          take = v128.and(v128.or(f32x4.gt(cand, best), f32x4.ne(cand, cand)), f32x4.eq(best, best));
-          best = v128.bitselect(cand, best, take);
-          at = v128.bitselect(i32x4.add(idx, down), at, take);
-          cand = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
-          take = v128.and(v128.or(f32x4.gt(cand, best), f32x4.ne(cand, cand)), f32x4.eq(best, best));
-          best = v128.bitselect(cand, best, take);
-          at = v128.bitselect(i32x4.add(i32x4.add(idx, down), one), at, take);
-          v128.store(yr + (<usize>ow << 2), best);
-          v128.store(ar + (<usize>ow << 2), at);
-          idx = i32x4.add(idx, eight);
-        }
-        for (; ow < outW; ow++) {
-          const c = <usize>(2 * ow) << 2;
-          const i0 = 2 * oh * inW + 2 * ow;
-          let best = load<f32>(r0 + c);
-          let at = i0;
-          let v = load<f32>(r0 + c, 4);
-          let take = (v > best || v != v) && best == best;
-          best = select<f32>(v, best, take);
-          at = select<i32>(i0 + 1, at, take);
-          v = load<f32>(r1 + c);
-          take = (v > best || v != v) && best == best;
-          best = select<f32>(v, best, take);
-          at = select<i32>(i0 + inW, at, take);
-          v = load<f32>(r1 + c, 4);
-          take = (v > best || v != v) && best == best;
-          best = select<f32>(v, best, take);
-          at = select<i32>(i0 + inW + 1, at, take);
-          store<f32>(yr + (<usize>ow << 2), best);
-          store<i32>(ar + (<usize>ow << 2), at);
-        }
-      }
+    if (simple2x2 && outW >= 4) {
+      maxpool2x2Plane(xb, yb, ab, inW, outH, outW);
       continue;
     }
     for (let oh = 0; oh < outH; oh++) {
@@ -111,9 +63,103 @@ export function maxpool2d_forward(x: usize, y: usize, argmax: usize, g: usize, p
   }
 }
 
+/**
+ * One plane of the 2x2, stride-2 max pool without padding, four windows per
+ * step. A candidate c replaces the best b when b == b && !(c <= b), i.e. when
+ * c > b or c is NaN while b is not: the scalar rule (the first NaN wins).
+ * The last step starts at outW - 4 and overlaps the one before (the same
+ * windows give the same values), so there is no scalar tail; outW >= 4.
+ */
+function maxpool2x2Plane(xb: usize, yb: usize, ab: usize, inW: i32, outH: i32, outW: i32): void {
+  const one = i32x4.splat(1);
+  const down = i32x4.splat(inW);
+  const downOne = i32x4.splat(inW + 1);
+  for (let oh = 0; oh < outH; oh++) {
+    const r0 = xb + (<usize>(2 * oh * inW) << 2);
+    const r1 = r0 + (<usize>inW << 2);
+    const yr = yb + (<usize>(oh * outW) << 2);
+    const ar = ab + (<usize>(oh * outW) << 2);
+    const rowBase = i32x4.add(i32x4.splat(2 * oh * inW), v128(0, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 6, 0, 0, 0));
+    for (let ow = 0; ow < outW; ow += 4) {
+      if (ow > outW - 4) ow = outW - 4;
+      const c = <usize>(2 * ow) << 2;
+      const u0 = v128.load(r0 + c), u1 = v128.load(r0 + c, 16);
+      const l0 = v128.load(r1 + c), l1 = v128.load(r1 + c, 16);
+      const idx = i32x4.add(rowBase, i32x4.splat(2 * ow));
+      let best = v128.shuffle<f32>(u0, u1, 0, 2, 4, 6);
+      let at = idx;
+      let cand = v128.shuffle<f32>(u0, u1, 1, 3, 5, 7);
+      let take = v128.andnot(f32x4.eq(best, best), f32x4.le(cand, best));
+      best = v128.bitselect(cand, best, take);
+      at = v128.bitselect(i32x4.add(idx, one), at, take);
+      cand = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6);
+      take = v128.andnot(f32x4.eq(best, best), f32x4.le(cand, best));
+      best = v128.bitselect(cand, best, take);
+      at = v128.bitselect(i32x4.add(idx, down), at, take);
+      cand = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+      take = v128.andnot(f32x4.eq(best, best), f32x4.le(cand, best));
+      best = v128.bitselect(cand, best, take);
+      at = v128.bitselect(i32x4.add(idx, downOne), at, take);
+      v128.store(yr + (<usize>ow << 2), best);
+      v128.store(ar + (<usize>ow << 2), at);
+    }
+  }
+}
+
+/**
+ * The backward of maxpool2x2Plane without a zero fill and a scatter: each
+ * window writes all four of its inputs, gy where argmax points and +0
+ * elsewhere ((gy & mask) + 0: NaN stays NaN), four windows per step with
+ * the same overlapping last step. Rows and columns that no window covers
+ * (an odd height or width) are zeroed. outW >= 4.
+ */
+function maxpool2x2BackwardPlane(gyb: usize, ab: usize, gxb: usize, inH: i32, inW: i32, outH: i32, outW: i32): void {
+  const zero = f32x4.splat(0);
+  const one = i32x4.splat(1);
+  const down = i32x4.splat(inW);
+  const downOne = i32x4.splat(inW + 1);
+  for (let oh = 0; oh < outH; oh++) {
+    const r0 = gxb + (<usize>(2 * oh * inW) << 2);
+    const r1 = r0 + (<usize>inW << 2);
+    const gr = gyb + (<usize>(oh * outW) << 2);
+    const ar = ab + (<usize>(oh * outW) << 2);
+    const rowBase = i32x4.add(i32x4.splat(2 * oh * inW), v128(0, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 6, 0, 0, 0));
+    for (let ow = 0; ow < outW; ow += 4) {
+      if (ow > outW - 4) ow = outW - 4;
+      const a = v128.load(ar + (<usize>ow << 2));
+      const g = v128.load(gr + (<usize>ow << 2));
+      const idx = i32x4.add(rowBase, i32x4.splat(2 * ow));
+      // + 0 as the scatter's 0 + gy: a -0 gradient lands as +0, like ref and PyTorch
+      const tl = f32x4.add(v128.and(g, i32x4.eq(a, idx)), zero);
+      const tr = f32x4.add(v128.and(g, i32x4.eq(a, i32x4.add(idx, one))), zero);
+      const bl = f32x4.add(v128.and(g, i32x4.eq(a, i32x4.add(idx, down))), zero);
+      const br = f32x4.add(v128.and(g, i32x4.eq(a, i32x4.add(idx, downOne))), zero);
+      const c = <usize>(2 * ow) << 2;
+      v128.store(r0 + c, v128.shuffle<f32>(tl, tr, 0, 4, 1, 5));
+      v128.store(r0 + c, v128.shuffle<f32>(tl, tr, 2, 6, 3, 7), 16);
+      v128.store(r1 + c, v128.shuffle<f32>(bl, br, 0, 4, 1, 5));
+      v128.store(r1 + c, v128.shuffle<f32>(bl, br, 2, 6, 3, 7), 16);
+    }
+    if (2 * outW < inW) {
+      for (let w = 2 * outW; w < inW; w++) {
+        store<f32>(r0 + (<usize>w << 2), 0);
+        store<f32>(r1 + (<usize>w << 2), 0);
+      }
+    }
+  }
+  if (2 * outH < inH) memory.fill(gxb + (<usize>(2 * outH * inW) << 2), 0, <usize>((inH - 2 * outH) * inW) << 2);
+}
+
 /** gx = 0, then gx[winner] += gy for every window (planes p0 .. p1-1). */
 export function maxpool2d_backward(gy: usize, argmax: usize, gx: usize, g: usize, p0: i32, p1: i32): void {
-  const inHW = gi(g, 1) * gi(g, 2), outHW = gi(g, 11) * gi(g, 12);
+  const inH = gi(g, 1), inW = gi(g, 2), outH = gi(g, 11), outW = gi(g, 12);
+  const inHW = inH * inW, outHW = outH * outW;
+  if (isSimple2x2(g) && outW >= 4) {
+    for (let p = p0; p < p1; p++) {
+      maxpool2x2BackwardPlane(gy + (<usize>(p * outHW) << 2), argmax + (<usize>(p * outHW) << 2), gx + (<usize>(p * inHW) << 2), inH, inW, outH, outW);
+    }
+    return;
+  }
   memory.fill(gx + (<usize>(p0 * inHW) << 2), 0, <usize>((p1 - p0) * inHW) << 2);
   for (let p = p0; p < p1; p++) {
     const xb = gx + (<usize>(p * inHW) << 2);

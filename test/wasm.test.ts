@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import '../src/backends/wasm/node.js';
 import { backendInfo, getBackend, listBackends, setBackend, setThreads, ValueError } from '../src/index.js';
 import type { Conv2dGeometry, Pool2dGeometry } from '../src/backends/backend.js';
+import { refBackend } from '../src/backends/ref/index.js';
 import { wasmBackend, wasmRuntime } from '../src/backends/wasm/index.js';
 import { wasmKernels } from '../src/backends/wasm/kernels.js';
 import { compileSync, splitRange, unshareMemoryImport, WasmRuntime } from '../src/backends/wasm/runtime.js';
@@ -393,6 +394,33 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
       for (const c of cands) if (xt[p * 40 + c] > xt[p * 40 + best]) best = c;
       assert.equal(at[o], best, `argmax ${o}`);
       assert.equal(yt[o], xt[p * 40 + best], `max ${o}`);
+    }
+  });
+
+  test('max pooling 2x2 backward writes every input: uncovered odd rows and columns 0, -0 as +0, NaN kept, overlapping last steps', () => {
+    const refK = refBackend.kernels;
+    for (const [inH, inW] of [[7, 11], [8, 8], [9, 13], [6, 15], [5, 19]]) {
+      const g = poolGeometry(3, inH, inW, 2, 2, 2, 0);
+      const x = rnd(g.planes * inH * inW, inH * 100 + inW);
+      const y = new Float32Array(g.planes * g.outH * g.outW);
+      const am = new Int32Array(y.length);
+      k.maxPool2dForward(x, g, y, am);
+      const gy = rnd(y.length, inW);
+      gy[0] = -0;
+      gy[1] = Number.NaN;
+      gy[y.length - 1] = -0;
+      const gx = new Float32Array(x.length).fill(7); // stale values the kernel must overwrite
+      k.maxPool2dBackward(gy, am, g, gx);
+      const want = new Float32Array(x.length);
+      refK.maxPool2dBackward(gy, am, g, want);
+      for (let i = 0; i < x.length; i++) {
+        if (!Object.is(gx[i], want[i])) assert.fail(`${inH}x${inW}: gx[${i}] = ${gx[i]}, ref ${want[i]}`);
+      }
+      const plane = inH * inW;
+      assert.equal(Object.is(gx[am[0]], 0), true, `${inH}x${inW}: a -0 gradient must land as +0, got ${gx[am[0]]}`);
+      assert.equal(Number.isNaN(gx[am[1]]), true, `${inH}x${inW}: a NaN gradient must reach its winner`);
+      if (inW % 2 === 1) assert.equal(gx[inW - 1], 0, `${inH}x${inW}: the uncovered last column must be 0`);
+      if (inH % 2 === 1) assert.equal(gx[plane - 1], 0, `${inH}x${inW}: the uncovered last row must be 0`);
     }
   });
 
