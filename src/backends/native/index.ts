@@ -11,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import type { Backend } from '../backend.js';
 import { refBackend } from '../ref/index.js';
-import { wasmBackend, wasmRuntime } from '../wasm/index.js';
+import { wasmBackend, wasmCallerRuntime } from '../wasm/index.js';
 import { wasmKernels } from '../wasm/kernels.js';
 import { makeConvKernels } from './conv.js';
 import { makeEltwiseKernels } from './eltwise.js';
@@ -70,8 +70,9 @@ export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend, 
   // With oneDNN its OpenMP threads do the parallel work; a wasm worker woken for an element-wise
   // kernel competes with them for the same cores (ResNet-block step with the wasm kernels split
   // over 2 threads 168-169 ms, on one 157-159 ms; LeNet-5 step, once the wasm kernels split from
-  // 64K elements, 8.0-8.3 ms against 2.6-3.4), so native's wasm kernels stay on the caller.
-  const baseKernels = dnnl && base === wasmBackend ? wasmKernels(wasmRuntime, () => 1) : base.kernels;
+  // 64K elements, 8.0-8.3 ms against 2.6-3.4), so native's wasm kernels stay on the caller, in a
+  // runtime of their own on an unshared memory, where the copies in and out are plain memcpy.
+  const baseKernels = dnnl && base === wasmBackend ? wasmKernels(wasmCallerRuntime, () => 1) : base.kernels;
   // With oneDNN, the few products left to OpenBLAS run on one thread: its worker threads spin
   // after a call, and a OpenMP region that follows waits for a core they hold (LeNet-5's nine
   // linear-layer products on oneDNN took 146 us after single-threaded OpenBLAS calls, up to
