@@ -12,3 +12,4 @@ export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_bac
 export { unary, unary_backward, binary, reduce_sum, softmax, softmax_backward } from './eltwise';
 export { bn_stats, bn_forward, bn_backward } from './batchnorm';
 export { winogradWorkFloats, winograd_filter, conv2d_winograd, winogradFilterWorkFloats, conv2d_winograd_filter } from './winograd';
+export { sgd_step } from './optim';

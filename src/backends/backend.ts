@@ -310,9 +310,29 @@ export interface KernelSignatures {
    * first and NaN counts as the largest value.
    */
   topk(x: FloatArray, outer: number, size: number, inner: number, k: number, largest: boolean, values: FloatArray, indices: Int32Array): void;
+
+  /**
+   * One SGD step on one parameter, in place (the one kernel that updates its
+   * inputs: the weights and the momentum buffer are the optimizer's state):
+   *   g = grad + weightDecay * w
+   *   buf = first ? g : momentum * buf + (1 - dampening) * g     (momentum > 0; buf is null otherwise)
+   *   w = w - lr * (momentum > 0 ? (nesterov ? g + momentum * buf : buf) : g)
+   */
+  sgdStep(w: FloatArray, grad: FloatArray, buf: FloatArray | null, p: SgdStepParams): void;
 }
 
 export type KernelName = keyof KernelSignatures;
+
+/** The settings of one SGD step (torch.optim.SGD's, per parameter group). */
+export interface SgdStepParams {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  /** The momentum buffer's first step: it starts as the gradient itself. */
+  first: boolean;
+}
 
 /** What backendInfo() reports about a backend. */
 export interface BackendInfo {

@@ -1,6 +1,6 @@
 import { ValueError } from '../errors.js';
 import { checkOptions } from '../ops/util.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { FloatArray, Tensor } from '../tensor/tensor.js';
 import { Optimizer, checkLr, checkRange, type ParamGroup, type ParamState, type ParamsOrGroups } from './optimizer.js';
 
 export interface AdamOptions {
@@ -69,7 +69,7 @@ export class Adam extends Optimizer<AdamParamGroup> {
     return this.paramGroups[0].weightDecay;
   }
 
-  protected update(p: Tensor, grad: ArrayLike<number>, group: AdamParamGroup, state: ParamState): void {
+  protected update(p: Tensor, grad: FloatArray, group: AdamParamGroup, state: ParamState): void {
     const { lr, eps, weightDecay } = group;
     const [beta1, beta2] = group.betas;
     const decoupled = this.decoupled;

@@ -177,7 +177,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   }
 
   /** Updates one parameter in place given its gradient, its group's settings and its state (empty at the first update). */
-  protected abstract update(p: Tensor, grad: ArrayLike<number>, group: G, state: ParamState): void;
+  protected abstract update(p: Tensor, grad: FloatArray, group: G, state: ParamState): void;
 
   /** A snapshot of the optimizer's state (see OptimizerStateDict); save it with the model's to resume training exactly. */
   stateDict(): OptimizerStateDict {

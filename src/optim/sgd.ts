@@ -1,6 +1,7 @@
 import { ValueError } from '../errors.js';
 import { checkOptions } from '../ops/util.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { kernelsFor } from '../backends/index.js';
+import type { FloatArray, Tensor } from '../tensor/tensor.js';
 import { Optimizer, checkLr, checkRange, type ParamGroup, type ParamState, type ParamsOrGroups } from './optimizer.js';
 
 export interface SGDOptions {
@@ -73,64 +74,17 @@ export class SGD extends Optimizer<SGDParamGroup> {
     return this.paramGroups[0].weightDecay;
   }
 
-  protected update(p: Tensor, grad: ArrayLike<number>, group: SGDParamGroup, state: ParamState): void {
+  protected update(p: Tensor, grad: FloatArray, group: SGDParamGroup, state: ParamState): void {
     const { lr, momentum, dampening, nesterov, weightDecay } = group;
     const w = p.data;
-    const n = w.length;
-    if (momentum === 0) {
-      for (let i = 0; i < n; i++) w[i] -= lr * (grad[i] + weightDecay * w[i]);
-      return;
+    let buf: FloatArray | null = null;
+    let first = false;
+    if (momentum !== 0) {
+      first = state.momentumBuffer === undefined;
+      if (first) state.momentumBuffer = w instanceof Float64Array ? new Float64Array(w.length) : new Float32Array(w.length);
+      buf = state.momentumBuffer as FloatArray;
     }
-    const first = state.momentumBuffer === undefined;
-    if (first) state.momentumBuffer = new (w.constructor as Float32ArrayConstructor)(n);
-    const buf = state.momentumBuffer as Float32Array;
-    if (w instanceof Float32Array && grad instanceof Float32Array && buf instanceof Float32Array) {
-      momentumStep32(w, grad, buf, lr, momentum, dampening, weightDecay, nesterov, first);
-      return;
-    }
-    for (let i = 0; i < n; i++) {
-      const g = grad[i] + weightDecay * w[i];
-      const b = first ? g : momentum * buf[i] + (1 - dampening) * g;
-      buf[i] = b;
-      w[i] -= lr * (nesterov ? g + momentum * b : b);
-    }
-  }
-}
-
-/**
- * The momentum update above for float32 arrays, in a function that only ever
- * sees Float32Array (the generic loop reads `ArrayLike<number>` and float32 or
- * float64 weights, which V8 compiles to polymorphic element access: LeNet-5's
- * 61,706 parameters took ~0.5 ms per step). Same expressions in the same
- * order, so the same float32 results.
- */
-function momentumStep32(
-  w: Float32Array, grad: Float32Array, buf: Float32Array,
-  lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean, first: boolean,
-): void {
-  const n = w.length;
-  const keep = 1 - dampening;
-  if (first) {
-    for (let i = 0; i < n; i++) {
-      const g = grad[i] + weightDecay * w[i];
-      buf[i] = g;
-      w[i] -= lr * (nesterov ? g + momentum * g : g);
-    }
-    return;
-  }
-  if (nesterov) {
-    for (let i = 0; i < n; i++) {
-      const g = grad[i] + weightDecay * w[i];
-      const b = momentum * buf[i] + keep * g;
-      buf[i] = b;
-      w[i] -= lr * (g + momentum * b);
-    }
-    return;
-  }
-  for (let i = 0; i < n; i++) {
-    const g = grad[i] + weightDecay * w[i];
-    const b = momentum * buf[i] + keep * g;
-    buf[i] = b;
-    w[i] -= lr * b;
+    // The backend of the parameter's dtype: wasm and native update large float32 parameters with SIMD.
+    kernelsFor(p.dtype).sgdStep(w, grad, buf, { lr, momentum, dampening, weightDecay, nesterov, first });
   }
 }

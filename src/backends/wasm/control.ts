@@ -73,6 +73,7 @@ export const JOB_NAMES = [
   'unary',
   'unary_backward',
   'binary',
+  'sgd_step',
 ] as const;
 
 export type JobName = (typeof JOB_NAMES)[number];
