@@ -10,6 +10,7 @@ import {
   Tensor, ShapeError, ValueError, tensor, ones, zeros,
   add, mul, sum, exp, reshape, noGrad, enableGrad, isGradEnabled, backward,
 } from '../src/index.js';
+import { clearRecycledOutputs, recycledOutputBytes } from '../src/tensor/tensor.js';
 
 /**
  * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
@@ -200,5 +201,67 @@ describe('errors of backward', () => {
     const x = tensor([[2]]).requiresGrad_();
     mul(x, x).backward();
     assert.deepEqual(arr(x.grad), [4]);
+  });
+});
+
+describe('recycled gradient memory', () => {
+  // Sizes of at least 1,024 float32 values, so the engine's gradients are recycled (tensor.ts).
+  const N = 4096;
+  const ramp = (scale: number) => tensor(Array.from({ length: N }, (_, i) => scale * ((i % 97) - 48) / 48));
+
+  test('gradients through fan-out, views and sums are exact, and the same again on recycled memory', () => {
+    clearRecycledOutputs();
+    const x = ramp(1).requiresGrad_();
+    const w = ramp(0.5).requiresGrad_();
+    const run = () => {
+      x.grad = null;
+      w.grad = null;
+      // y = sum(exp(x) * w + reshape(x + x, ...) * x): add's backward hands one tensor to both of
+      // its inputs, reshape's a view of its gradient, and x is reached three ways.
+      const a = mul(exp(x), w);
+      const b = mul(reshape(reshape(add(x, x), [64, 64]), [N]), x);
+      backward(sum(add(a, b)));
+      return [arr(x.grad), arr(w.grad)];
+    };
+    const [gx1, gw1] = run();
+    ok(recycledOutputBytes() > 0, 'backward recycled nothing');
+    const gx2 = run()[0];
+    const gw2 = arr(w.grad);
+    // d/dx = exp(x) w + 4x, d/dw = exp(x)
+    const xs = Array.from(x.data);
+    const ws = Array.from(w.data);
+    close(gx1, xs.map((v, i) => Math.exp(v) * ws[i] + 4 * v), 1e-5);
+    close(gw1, xs.map((v) => Math.exp(v)), 1e-5);
+    assert.deepEqual(gx2, gx1, 'the second pass, on recycled buffers, must give the same gradient');
+    assert.deepEqual(gw2, gw1);
+  });
+
+  test('a gradient adopted as .grad is never handed out again', () => {
+    clearRecycledOutputs();
+    const x = ramp(1).requiresGrad_();
+    backward(sum(mul(exp(x), ramp(2))));
+    const kept = arr(x.grad);
+    // more passes of the same sizes: recycled buffers get reused and overwritten
+    for (let k = 0; k < 3; k++) {
+      const z = ramp(1).requiresGrad_();
+      backward(sum(mul(exp(z), ramp(-3))));
+    }
+    assert.deepEqual(arr(x.grad), kept, 'x.grad changed after later backward passes');
+  });
+
+  test('the seed gradient given to backward is the caller\'s and is left alone', () => {
+    clearRecycledOutputs();
+    const x = ramp(1).requiresGrad_();
+    const y = exp(x);
+    const seed = ramp(0.25);
+    const before = Array.from(seed.data);
+    backward(y, seed);
+    for (let k = 0; k < 2; k++) backward(sum(mul(exp(ramp(1).requiresGrad_()), ramp(1))));
+    assert.deepEqual(Array.from(seed.data), before, 'the seed gradient was recycled and overwritten');
+    // backward straight from a leaf: .grad is a copy of the seed, not the seed's memory
+    const leaf = ramp(1).requiresGrad_();
+    backward(leaf, seed);
+    seed.data[0] = 12345;
+    ok(leaf.grad !== null && leaf.grad.data[0] === before[0], `the leaf's .grad shares memory with the seed (${leaf.grad?.data[0]})`);
   });
 });

@@ -1,6 +1,6 @@
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
-import { Tensor, allocateOutput, onesLike } from '../tensor/tensor.js';
+import { Tensor, allocateOutput, onesLike, recycleOutput, trackOutputs } from '../tensor/tensor.js';
 import { noGrad } from './tape.js';
 
 /**
@@ -44,32 +44,78 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     }
   }
 
-  const grads = new Map<Tensor, Tensor>();
-  grads.set(root, gradient);
-  noGrad(() => {
-    for (let k = order.length - 1; k >= 0; k--) {
-      const t = order[k];
-      const g = grads.get(t);
-      if (!g) continue;
-      grads.delete(t);
-      if (!t.gradFn) {
-        accumulateLeaf(t, g);
-        continue;
-      }
-      const inputGrads = t.gradFn.backward(g);
-      const inputs = t.gradFn.inputs;
-      for (let i = 0; i < inputs.length; i++) {
-        const input = inputs[i];
-        const gi = inputGrads[i];
-        if (!gi || !input.requiresGrad) continue;
-        if (gi.size !== input.size) {
-          throw new ShapeError(`backward of ${t.gradFn.name}: gradient for input ${i} has shape ${fmtShape(gi.shape)} but the input has ${fmtShape(input.shape)} (a bug in the op)`);
-        }
-        const prev = grads.get(input);
-        grads.set(input, prev ? addInto(prev, gi) : gi);
+  // Gradients made during this pass (their buffers, as allocateOutput tracks them) are recycled
+  // once consumed and no longer held: `holders` counts, per buffer, the entries of `grads` that
+  // hold it (add's backward returns one tensor for both inputs, reshape's a view of its gradient).
+  // A node's consumed buffers are checked after all of its input gradients are stored, so one
+  // that is passed on is never released. Backward functions do not keep the gradient they are
+  // given, nor anything they return (tape.ts).
+  const made = new Set<ArrayBufferLike>();
+  const holders = new Map<ArrayBufferLike, number>();
+  const hold = (gt: Tensor, delta: number) => {
+    const b = gt.data.buffer;
+    if (made.has(b)) holders.set(b, (holders.get(b) ?? 0) + delta);
+  };
+  const consumed: Tensor[] = [];
+  const releaseConsumed = () => {
+    for (const gt of consumed) {
+      const b = gt.data.buffer;
+      if (made.has(b) && !holders.get(b)) {
+        made.delete(b);
+        holders.delete(b);
+        recycleOutput(b);
       }
     }
-  });
+    consumed.length = 0;
+  };
+  const grads = new Map<Tensor, Tensor>();
+  grads.set(root, gradient);
+  const previousTracker = trackOutputs(made);
+  try {
+    noGrad(() => {
+      for (let k = order.length - 1; k >= 0; k--) {
+        const t = order[k];
+        const g = grads.get(t);
+        if (!g) continue;
+        grads.delete(t);
+        hold(g, -1);
+        consumed.push(g);
+        if (!t.gradFn) {
+          const b = g.data.buffer;
+          if (t.grad === null && made.has(b) && !holders.get(b) && g.dtype === t.dtype && g.data.byteLength === b.byteLength) {
+            // a gradient made here and held by nothing else becomes .grad as it is (no copy); never recycled
+            made.delete(b);
+            t.grad = new Tensor(g.data, t.shape);
+          } else {
+            accumulateLeaf(t, g); // copies g (or adds it into .grad)
+          }
+          releaseConsumed();
+          continue;
+        }
+        const inputGrads = t.gradFn.backward(g);
+        const inputs = t.gradFn.inputs;
+        for (let i = 0; i < inputs.length; i++) {
+          const input = inputs[i];
+          const gi = inputGrads[i];
+          if (!gi || !input.requiresGrad) continue;
+          if (gi.size !== input.size) {
+            throw new ShapeError(`backward of ${t.gradFn.name}: gradient for input ${i} has shape ${fmtShape(gi.shape)} but the input has ${fmtShape(input.shape)} (a bug in the op)`);
+          }
+          const prev = grads.get(input);
+          const next = prev ? addInto(prev, gi) : gi;
+          if (prev) {
+            hold(prev, -1);
+            consumed.push(prev, gi);
+          }
+          hold(next, 1);
+          grads.set(input, next);
+        }
+        releaseConsumed();
+      }
+    });
+  } finally {
+    trackOutputs(previousTracker);
+  }
 }
 
 function accumulateLeaf(t: Tensor, g: Tensor): void {

@@ -42,7 +42,10 @@ export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
 /**
  * Records `out` as computed by op `name` from `inputs`, when any input requires
  * grad. `backward(gy)` returns dL/dinput for each input (null to skip one); it
- * is only called for graphs that need it, with recording off.
+ * is only called for graphs that need it, with recording off. It must not keep
+ * `gy` or what it returns after it returns: the engine recycles gradient
+ * memory it knows to be free (backward.ts). Internal: ops only, not exported
+ * from the package.
  */
 export function record(
   out: Tensor,
