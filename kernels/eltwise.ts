@@ -29,7 +29,7 @@ export function unary(op: i32, x: usize, out: usize, i0: i32, i1: i32, a: f32, b
     switch (op) {
       case U_NEG: r = f32x4.neg(v); break;
       case U_ABS: r = f32x4.abs(v); break;
-      case U_RELU: r = v128.bitselect(zero, v, f32x4.lt(v, zero)); break; // x < 0 ? 0 : x (NaN and -0 kept, as PyTorch)
+      case U_RELU: r = v128.bitselect(v, zero, f32x4.gt(v, zero)); break; // x > 0 ? x : 0 (NaN -> 0)
       case U_LEAKY: r = v128.bitselect(v, f32x4.mul(v, va), f32x4.gt(v, zero)); break;
       case U_SQUARE: r = f32x4.mul(v, v); break;
       case U_SQRT: r = f32x4.sqrt(v); break;
@@ -55,7 +55,7 @@ export function unary(op: i32, x: usize, out: usize, i0: i32, i1: i32, a: f32, b
     switch (op) {
       case U_NEG: r = -v; break;
       case U_ABS: r = Mathf.abs(v); break;
-      case U_RELU: r = v < 0 ? 0 : v; break;
+      case U_RELU: r = v > 0 ? v : 0; break;
       case U_LEAKY: r = v > 0 ? v : a * v; break;
       case U_SQUARE: r = v * v; break;
       case U_SQRT: r = Mathf.sqrt(v); break;
@@ -80,7 +80,7 @@ export function unary_backward(op: i32, x: usize, y: usize, gy: usize, gx: usize
     let r: v128;
     switch (op) {
       case U_NEG: r = f32x4.neg(g); break;
-      case U_RELU: r = v128.bitselect(zero, g, f32x4.le(v, zero)); break; // x <= 0 ? 0 : gy (NaN passes gy, as PyTorch)
+      case U_RELU: r = v128.bitselect(g, zero, f32x4.gt(v, zero)); break;
       case U_LEAKY: r = v128.bitselect(g, f32x4.mul(g, va), f32x4.gt(v, zero)); break;
       case U_SQUARE: r = f32x4.mul(f32x4.add(v, v), g); break;
       case U_CLAMP: r = v128.and(g, v128.and(f32x4.ge(v, va), f32x4.le(v, vb))); break;
@@ -95,7 +95,7 @@ export function unary_backward(op: i32, x: usize, y: usize, gy: usize, gx: usize
     let r: f32;
     switch (op) {
       case U_NEG: r = -g; break;
-      case U_RELU: r = v <= 0 ? 0 : g; break;
+      case U_RELU: r = v > 0 ? g : 0; break;
       case U_LEAKY: r = v > 0 ? g : a * g; break;
       case U_SQUARE: r = (v + v) * g; break;
       case U_CLAMP: r = v >= a && v <= b ? g : 0; break;

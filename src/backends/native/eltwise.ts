@@ -3,17 +3,13 @@
  * dominate CNN training once GEMM is on BLAS, with exactly the reference
  * semantics (NaN included); anything else goes to the base kernels.
  *
- * ReLU works on the bit patterns (an Int32Array view), with PyTorch's rules
- * (y = x < 0 ? 0 : x, so NaN and -0 are kept; gx = x <= 0 ? 0 : gy, so a NaN
- * passes its gradient). With b the bits read as a signed integer and
- * m = b & 0x7fffffff (the magnitude; NaNs lie above 0x7f800000, +infinity):
- *   x < 0  exactly when b < 0 and 1 <= m <= 0x7f800000
- *          neg  = (b >> 31) & ~((m - 1) >> 31) & ((m - 0x7f800001) >> 31)
- *   x > 0 or NaN exactly when b > 0 or m > 0x7f800000
- *          pass = (((-b) & ~b) | (0x7f800000 - m)) >> 31
- *   relu(x) = bits(b & ~neg),  relu'(x) * gy = bits(bits(gy) & pass)
- * (masks are all ones or all zeros), which needs no branch: the branchy
- * `x < 0 ? 0 : x` loop mispredicts on every other element of real
+ * ReLU works on the bit patterns (an Int32Array view): x > 0 exactly when its
+ * bits b, read as a signed integer, satisfy 0 < b <= 0x7f800000 (+infinity);
+ * negatives have the sign bit set and NaNs lie above +infinity. So
+ *   mask = ((-b) & (b - 0x7f800001)) >> 31      (all ones when x > 0, else 0)
+ *   relu(x) = bits(b & mask),  relu'(x) * gy = bits(bits(gy) & mask)
+ * which gives +0 where the reference gives 0 and needs no branch: the
+ * branchy `x > 0 ? x : 0` loop mispredicts on every other element of real
  * activations and runs about five times slower.
  */
 import type { Backend, FloatArray, KernelSignatures, Pool2dGeometry } from '../backend.js';
@@ -28,8 +24,7 @@ function reluForward(x: Float32Array, out: Float32Array): void {
   const n = xi.length;
   for (let i = 0; i < n; i++) {
     const b = xi[i];
-    const m = b & 0x7fffffff;
-    yi[i] = b & ~((b >> 31) & ~((m - 1) >> 31) & ((m - 0x7f800001) >> 31));
+    yi[i] = b & ((-b & (b - 0x7f800001)) >> 31);
   }
 }
 
@@ -40,7 +35,7 @@ function reluBackward(x: Float32Array, gy: Float32Array, gx: Float32Array): void
   const n = xi.length;
   for (let i = 0; i < n; i++) {
     const b = xi[i];
-    go[i] = gi[i] & ((((-b) & ~b) | (0x7f800000 - (b & 0x7fffffff))) >> 31);
+    go[i] = gi[i] & ((-b & (b - 0x7f800001)) >> 31);
   }
 }
 

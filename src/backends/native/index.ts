@@ -1,6 +1,6 @@
 /**
  * The `native` backend (Node only, optional): convolution, batch norm, matrix
- * products and same-shape addition on the system's oneDNN when it is found, GEMM
+ * products, ReLU and addition on the system's oneDNN when it is found, GEMM
  * and convolution on the system's OpenBLAS otherwise, both through the
  * `koffi` FFI package; every other kernel from the fastest portable
  * implementation available (`wasm` where it runs, else `ref`). Nothing is
@@ -58,7 +58,7 @@ export function nativeBackend(base: Backend = refBackend): Backend | null {
 
 /**
  * A native backend over an already loaded OpenBLAS: with `dnnl`, convolution,
- * batch norm, matrix products and addition on oneDNN (OpenBLAS for what
+ * batch norm, matrix products, ReLU and addition on oneDNN (OpenBLAS for what
  * oneDNN refuses); without, GEMM and convolution on OpenBLAS. Everything else
  * comes from `base` (with branch-free ReLU and an unrolled 2x2 max pool over
  * `ref`, which has no fast versions of its own). Its thread count drives

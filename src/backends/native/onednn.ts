@@ -38,6 +38,7 @@ export const DNNL = {
   useScale: 8,
   useShift: 16,
   forwardInference: 96,
+  eltwiseClip: 255,
   binaryAdd: 131056,
   convolutionDirect: 1,
   convolutionWinograd: 2,
@@ -82,6 +83,8 @@ export interface OneDnnApi {
   memoryDescInitByTag(md: Uint8Array, ndims: number, dims: BigInt64Array, dataType: number, tag: number): number;
   memoryDescInitByStrides(md: Uint8Array, ndims: number, dims: BigInt64Array, dataType: number, strides: BigInt64Array): number;
   matmulDescInit(desc: Uint8Array, src: Uint8Array, weights: Uint8Array, bias: Uint8Array | null, dst: Uint8Array): number;
+  eltwiseForwardDescInit(desc: Uint8Array, prop: number, alg: number, data: Uint8Array, alpha: number, beta: number): number;
+  eltwiseBackwardDescInit(desc: Uint8Array, alg: number, diffData: Uint8Array, data: Uint8Array, alpha: number, beta: number): number;
   binaryDescInit(desc: Uint8Array, alg: number, src0: Uint8Array, src1: Uint8Array, dst: Uint8Array): number;
   batchNormForwardDescInit(desc: Uint8Array, prop: number, data: Uint8Array, epsilon: number, flags: number): number;
   batchNormBackwardDescInit(desc: Uint8Array, prop: number, diffData: Uint8Array, data: Uint8Array, epsilon: number, flags: number): number;
@@ -184,6 +187,8 @@ function bind(koffi: Koffi, lib: KoffiLib, path: string): OneDnn {
   const api: OneDnnApi = {
     memoryDescInitByTag: f('int dnnl_memory_desc_init_by_tag(void *md, int ndims, const int64_t *dims, int dt, int tag)') as OneDnnApi['memoryDescInitByTag'],
     memoryDescInitByStrides: f('int dnnl_memory_desc_init_by_strides(void *md, int ndims, const int64_t *dims, int dt, const int64_t *strides)') as OneDnnApi['memoryDescInitByStrides'],
+    eltwiseForwardDescInit: f('int dnnl_eltwise_forward_desc_init(void *desc, int prop, int alg, const void *data, float alpha, float beta)') as OneDnnApi['eltwiseForwardDescInit'],
+    eltwiseBackwardDescInit: f('int dnnl_eltwise_backward_desc_init(void *desc, int alg, const void *diff, const void *data, float alpha, float beta)') as OneDnnApi['eltwiseBackwardDescInit'],
     binaryDescInit: f('int dnnl_binary_desc_init(void *desc, int alg, const void *src0, const void *src1, const void *dst)') as OneDnnApi['binaryDescInit'],
     batchNormForwardDescInit: f('int dnnl_batch_normalization_forward_desc_init(void *desc, int prop, const void *data, float epsilon, unsigned int flags)') as OneDnnApi['batchNormForwardDescInit'],
     batchNormBackwardDescInit: f('int dnnl_batch_normalization_backward_desc_init(void *desc, int prop, const void *diff, const void *data, float epsilon, unsigned int flags)') as OneDnnApi['batchNormBackwardDescInit'],

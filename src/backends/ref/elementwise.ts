@@ -24,8 +24,7 @@ export function unary(op: UnaryOp, x: FloatArray, out: FloatArray, p: UnaryParam
     case 'square': for (let i = 0; i < n; i++) out[i] = x[i] * x[i]; return;
     case 'reciprocal': for (let i = 0; i < n; i++) out[i] = 1 / x[i]; return;
     case 'sign': for (let i = 0; i < n; i++) out[i] = Math.sign(x[i]); return;
-    // PyTorch's clamp_min(x, 0): x < 0 ? 0 : x, so NaN stays NaN and -0 stays -0
-    case 'relu': for (let i = 0; i < n; i++) out[i] = x[i] < 0 ? 0 : x[i]; return;
+    case 'relu': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0; return;
     case 'leakyRelu': {
       const s = p.alpha ?? 0.01;
       for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : s * x[i];
@@ -95,8 +94,7 @@ export function unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, gy: Flo
     case 'square': for (let i = 0; i < n; i++) gx[i] = 2 * x[i] * gy[i]; return;
     case 'reciprocal': for (let i = 0; i < n; i++) gx[i] = -gy[i] * y[i] * y[i]; return; // (1/x)' = -1/x^2
     case 'sign': gx.fill(0); return;
-    // PyTorch's threshold_backward: x <= 0 ? 0 : gy (0 at 0; a NaN input passes the gradient)
-    case 'relu': for (let i = 0; i < n; i++) gx[i] = x[i] <= 0 ? 0 : gy[i]; return;
+    case 'relu': for (let i = 0; i < n; i++) gx[i] = x[i] > 0 ? gy[i] : 0; return; // 0 at 0, as PyTorch
     case 'leakyRelu': {
       const s = p.alpha ?? 0.01;
       for (let i = 0; i < n; i++) gx[i] = x[i] > 0 ? gy[i] : s * gy[i];
