@@ -50,8 +50,9 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   // A node's consumed buffers are checked after all of its input gradients are stored, so one
   // that is passed on is never released. Backward functions do not keep the gradient they are
   // given, nor anything they return (tape.ts).
-  const made = new Set<ArrayBufferLike>();
-  const holders = new Map<ArrayBufferLike, number>();
+  // Weak, so that temporaries a backward function allocated and dropped are collectable at once.
+  const made = new WeakSet<ArrayBufferLike>();
+  const holders = new WeakMap<ArrayBufferLike, number>();
   const hold = (gt: Tensor, delta: number) => {
     const b = gt.data.buffer;
     if (made.has(b)) holders.set(b, (holders.get(b) ?? 0) + delta);

@@ -217,14 +217,15 @@ export function setOutputPoison(value: number | null): void {
 const RECYCLED_MAX_BYTES = 64 * 2 ** 20;
 const recycled = new Map<number, ArrayBuffer[]>();
 let recycledBytes = 0;
-let tracker: Set<ArrayBufferLike> | null = null;
+let tracker: WeakSet<ArrayBufferLike> | null = null;
 
 /**
  * While `set` is installed (null removes it), the buffer of every output
  * array allocated is added to it, so its owner knows which memory it may
- * recycle. Returns the tracker it replaced.
+ * recycle (a WeakSet: temporaries it never hears of again stay collectable).
+ * Returns the tracker it replaced.
  */
-export function trackOutputs(set: Set<ArrayBufferLike> | null): Set<ArrayBufferLike> | null {
+export function trackOutputs(set: WeakSet<ArrayBufferLike> | null): WeakSet<ArrayBufferLike> | null {
   const prev = tracker;
   tracker = set;
   return prev;
