@@ -9,7 +9,7 @@ import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { getBackend, registerBackend, relu, setBackend, tensor, type Backend } from '../src/index.js';
-import { allocateOutput, allocateOutputIndices, setOutputPoison, setUninitializedAllocator } from '../src/tensor/tensor.js';
+import { allocateOutput, allocateOutputIndices, clearRecycledOutputs, setOutputPoison, setUninitializedAllocator } from '../src/tensor/tensor.js';
 import { uninitializedArrayBuffer } from '../src/tensor/node.js';
 
 function ok(value: unknown, message: string): asserts value {
@@ -43,7 +43,8 @@ describe('output arrays', () => {
     ok(arrays[1].every((v) => v === 2), 'writing one output changed another');
   });
 
-  test('without an allocator, outputs are zero-filled arrays (the browser path)', () => {
+  test('without an allocator and with nothing recycled, outputs are new zero-filled arrays (the browser path)', () => {
+    clearRecycledOutputs(); // recycled gradient memory would hold old values, on every platform
     setOutputPoison(null);
     setUninitializedAllocator(null);
     try {

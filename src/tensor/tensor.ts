@@ -178,7 +178,8 @@ export function allocate(dtype: DType, n: number): FloatArray {
 // Browsers can only allocate zeroed memory, so the default stays
 // `new Float32Array(n)`; the Node entry points install Buffer.allocUnsafeSlow
 // (src/tensor/node.ts). As with PyTorch's torch.empty, an output's values
-// before its kernel runs are whatever the memory held.
+// before its kernel runs are whatever the memory held, on every platform:
+// a recycled gradient buffer (below) holds its old values.
 
 /** Arrays of at least this many bytes come from the output allocator: below it zeroing costs nothing measurable. */
 const MIN_UNINITIALIZED_BYTES = 4096;
@@ -262,8 +263,10 @@ export function allocateOutput(dtype: DType, n: number): FloatArray {
   let buffer: ArrayBuffer | null = null;
   if (bytes >= MIN_UNINITIALIZED_BYTES) {
     // the most recently recycled first: the likeliest to be in the cache
-    buffer = recycled.get(bytes)?.pop() ?? null;
+    const list = recycled.get(bytes);
+    buffer = list?.pop() ?? null;
     if (buffer !== null) recycledBytes -= bytes;
+    if (list !== undefined && list.length === 0) recycled.delete(bytes);
     else if (uninitializedBuffer !== null) buffer = uninitializedBuffer(bytes);
   }
   let out: FloatArray;
