@@ -73,7 +73,8 @@ export function setWasmThreads(n: number | null): void {
 }
 
 let callerRuntime: WasmRuntime | null = null;
-let callerState: 'idle' | 'ready' | 'unavailable' = 'idle';
+/** True once building the caller runtime failed (no synchronous compile, no SIMD). */
+let callerUnavailable = false;
 
 /**
  * A second runtime of the same kernels on an unshared memory, for a caller
@@ -85,19 +86,15 @@ let callerState: 'idle' | 'ready' | 'unavailable' = 'idle';
  * (a browser's main thread, no SIMD) or have not compiled yet.
  */
 export function wasmCallerRuntime(): WasmRuntime | null {
-  if (callerRuntime || callerState === 'unavailable') return callerRuntime;
+  if (callerRuntime || callerUnavailable) return callerRuntime;
   try {
     const platform = getWasmPlatform();
     const unshared: WasmPlatform = { ...platform, sharedMemory: () => false, startWorker: () => null };
     const compiled = compileSync(unshared);
-    if (!compiled) {
-      callerState = 'unavailable';
-      return null;
-    }
-    callerRuntime = new WasmRuntime(compiled, unshared);
-    callerState = 'ready';
+    if (compiled) callerRuntime = new WasmRuntime(compiled, unshared);
+    else callerUnavailable = true;
   } catch {
-    callerState = 'unavailable';
+    callerUnavailable = true;
   }
   return callerRuntime;
 }
@@ -108,7 +105,7 @@ onWasmPlatformChange(() => {
   runtime?.dispose();
   runtime = null;
   callerRuntime = null;
-  callerState = 'idle';
+  callerUnavailable = false;
   if (state !== 'pending') state = 'idle';
 });
 
