@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the peers that `npm run bench` (bench/run.mjs) measures Stride against.
-# Never needed by `npm ci` or `npm test` of the project (DESIGN.md, decision 10).
+# Never needed by `npm ci` or `npm test` of the project (docs/design.md, "Peers are measured, never depended on").
 #
 #   bash bench/setup.sh
 #

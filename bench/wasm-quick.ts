@@ -1,5 +1,5 @@
 /**
- * Quick speed check of a backend (default: wasm) on the workloads of issue 4:
+ * Quick speed check of a backend (default: wasm) on the benchmark workloads:
  *   lenet5-train     LeNet-5 training step (forward, cross-entropy, backward, SGD), batch 64: images/s
  *   lenet5-infer     LeNet-5 forward without grad, batch 256: images/s
  *   conv-fwd         conv 64->64 3x3 pad 1 on 32x32, batch 32: ms

@@ -62,7 +62,7 @@ describe('bench FLOP counts (by hand)', () => {
     assert.equal(WORKLOADS['conv-fwdbwd'].flopsPerIter, 7_247_757_312); // * 3 * 32
   });
 
-  test('batches as issue 4 sets them, and the peers read the same numbers (bench/workloads.json)', () => {
+  test('the workloads\' batches, and the peers read the same numbers (bench/workloads.json)', () => {
     const batches = Object.fromEntries(WORKLOAD_NAMES.map((n) => [n, WORKLOADS[n].batch]));
     assert.deepEqual(batches, { 'lenet5-train': 64, 'lenet5-infer': 256, 'resnet-block-train': 32, 'resnet-block-infer': 32, 'conv-fwd': 32, 'conv-fwdbwd': 32 });
     const peers = JSON.parse(readFileSync(join(root, 'bench', 'workloads.json'), 'utf8')) as Record<string, { batch: number; flopsPerIter: number }>;

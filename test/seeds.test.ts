@@ -1,5 +1,5 @@
 /**
- * The worked examples of the lecture decks in /work/shared/seeds, as tests.
+ * The worked examples of the lecture decks, as tests.
  * Each test names the deck it comes from (000 ... 004). The expected numbers
  * are the decks' own answers, or are computed here from the formulas the decks
  * state (output size, parameter counts); nothing is copied from a run of the

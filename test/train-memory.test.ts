@@ -1,6 +1,6 @@
 /**
- * Memory stays flat over training (issue 4: "resident set within 10% from
- * epoch 1 to epoch 3"). The resident set itself depends on the garbage
+ * Memory stays flat over training (the target: the resident set within 10%
+ * from epoch 1 to epoch 3). The resident set itself depends on the garbage
  * collector's timing, so these tests check the deterministic causes of growth
  * instead: no autograd graph stays reachable from the model or the optimizer
  * after a step (a retained tape would hold every activation of every step),

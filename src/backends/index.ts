@@ -7,7 +7,7 @@ export type { Backend, BackendInfo, KernelName, KernelSignatures, Conv2dGeometry
 
 const registry = new Map<string, Backend>([[refBackend.name, refBackend]]);
 let current: Backend = refBackend;
-// wasm is the default wherever the engine has WebAssembly SIMD (DESIGN.md, decision 5).
+// wasm is the default wherever the engine has WebAssembly SIMD (docs/design.md, "Backends behind one typed kernel table").
 if (wasmAvailable()) {
   registry.set(wasmBackend.name, wasmBackend);
   current = wasmBackend;

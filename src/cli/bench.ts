@@ -1,7 +1,7 @@
 /**
  * `stride bench` and `stride info` as functions.
  *
- * The workloads of issue 4, the same in every engine that bench/run.mjs
+ * The benchmark workloads (bench/workloads.json), the same in every engine that bench/run.mjs
  * compares (bench/peers/*): fixed random inputs, a fixed batch, `warmup`
  * untimed iterations, then `iterations` timed one by one; the reported time is
  * the median. GFLOPS are computed from the FLOPs each workload needs by the
@@ -105,7 +105,7 @@ function labels(n: number): Tensor {
   return tensor(Array.from({ length: n }, (_, i) => (i * 7) % 10));
 }
 
-/** The ResNet-block net of issue 4, from Stride's layers. */
+/** The ResNet-block net of the benchmarks (bench/workloads.json), from Stride's layers. */
 export function resnetBlockNet(generator?: Generator): Sequential {
   return new Sequential(
     new Conv2d(3, 64, 3, { padding: 1, bias: false, generator }),

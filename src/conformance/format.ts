@@ -1,5 +1,5 @@
 /**
- * The conformance case format (conformance-v1, see ../shared/conformance/README.md):
+ * The conformance case format (conformance-v1, the format of the PyTorch reference cases; docs/conformance.md):
  * a manifest `<family>.json` lists cases whose tensors live in `<family>.bin`,
  * float32 little-endian values concatenated; a tensor is { shape, offset, length }
  * with offset and length counted in float32 elements.

@@ -1,6 +1,6 @@
 /**
  * The conformance runner's programmatic API (Node only: it reads files).
- *   const s = await runConformance('../shared/conformance', { filter: 'dense/' });
+ *   const s = await runConformance('path/to/conformance', { filter: 'dense/' });
  *   s.passed, s.failed, s.skipped, s.families, s.failures, s.skippedOps
  */
 export { runConformance, runCase, type RunOptions, type Summary, type FamilySummary, type CaseResult, type CaseStatus } from './runner.js';

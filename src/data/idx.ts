@@ -15,7 +15,7 @@ import { DataError, ValueError, fmtShape } from '../errors.js';
  * The file length is therefore exactly `4 + 4r + size(type) * prod(d)`. Every
  * part of that is checked: a truncated download or a gzip file that was never
  * decompressed is a `DataError` naming the file and what was expected, never a
- * silently short or garbled tensor (design decision 7).
+ * silently short or garbled tensor (docs/design.md, "Errors state the rule").
  *
  * The parser works on bytes and is isomorphic; only `readIdxFile` touches the
  * file system, and it imports `node:fs` lazily so a browser bundle can use

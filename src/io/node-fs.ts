@@ -1,7 +1,7 @@
 /**
  * Checkpoints on disk (Node only; exported from 'stride/node').
  *
- * Saving never destroys the previous checkpoint (design decision 7): the bytes
+ * Saving never destroys the previous checkpoint (docs/design.md, "Errors state the rule"): the bytes
  * go to a temporary file beside the target, which is flushed to disk (fsync)
  * and then renamed over the target. A rename within one folder is atomic on
  * POSIX file systems and on NTFS, so a reader sees either the old file or the

@@ -1,4 +1,4 @@
-import { checkInt, checkOptions } from '../ops/util.js';
+import { checkInt, checkOptions } from '../validate.js';
 import type { Generator } from '../tensor/random.js';
 import { ReLU } from '../nn/layers/activation.js';
 import { Conv2d } from '../nn/layers/conv2d.js';

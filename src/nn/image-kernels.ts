@@ -14,7 +14,8 @@
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { conv2d, type Conv2dPadding, type Conv2dPaddingMode } from '../ops/conv2d.js';
 import { reshape } from '../ops/shape.js';
-import { checkInt, checkOptions, checkTensor } from '../ops/util.js';
+import { checkTensor } from '../ops/util.js';
+import { checkInt, checkOptions } from '../validate.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 
 export type ImageKernelName =

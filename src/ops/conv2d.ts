@@ -43,7 +43,8 @@ import { Tensor, allocate, resultDType } from '../tensor/tensor.js';
 import { add, mul } from './binary.js';
 import { pad2dGeometry, pad2dResolved } from './pad.js';
 import { reshape } from './shape.js';
-import { checkInt, checkOptions, checkTensor, output, pair } from './util.js';
+import { checkTensor, output } from './util.js';
+import { checkInt, checkOptions, pair } from '../validate.js';
 
 /** Padding: one number for all sides, [ph, pw] per axis, [top, bottom, left, right], or 'same' / 'valid'. */
 export type Conv2dPadding = number | readonly [number, number] | readonly [number, number, number, number] | 'same' | 'valid';
@@ -57,7 +58,7 @@ export interface Conv2dOptions {
   paddingMode?: Conv2dPaddingMode;
   /**
    * How it is computed: 'direct' (default, im2col + GEMM) or 'fft' (products of
-   * spectra; stride 1 and paddingMode 'zeros' only; see conv2dFFT.ts).
+   * spectra; stride 1 and paddingMode 'zeros' only; see conv2d-fft.ts).
    */
   algorithm?: 'direct' | 'fft';
 }
@@ -70,8 +71,8 @@ const OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'paddingMode', 'algo
 
 /**
  * Algorithms other than 'direct' register here when their module loads
- * (conv2dFFT.ts registers 'fft'; the package index loads it). conv2d.ts imports
- * none of them, so imports stay one-way (conv2dFFT.ts -> conv2d.ts for
+ * (conv2d-fft.ts registers 'fft'; the package index loads it). conv2d.ts imports
+ * none of them, so imports stay one-way (conv2d-fft.ts -> conv2d.ts for
  * conv2dGeometry) and there is no import cycle.
  */
 type Conv2dAlgorithm = (x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: Conv2dOptions) => Tensor;
@@ -210,7 +211,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   if (algorithm !== 'direct') {
     const impl = ALGORITHMS.get(algorithm);
     if (impl) return impl(x, weight, bias, options);
-    if (algorithm === 'fft') throw new ValueError("conv2d: algorithm 'fft' is not loaded; import conv2dFFT (src/ops/conv2dFFT.ts) or the package index, which loads it");
+    if (algorithm === 'fft') throw new ValueError("conv2d: algorithm 'fft' is not loaded; import conv2dFFT (src/ops/conv2d-fft.ts) or the package index, which loads it");
     throw new ValueError(`conv2d: algorithm must be 'direct' or 'fft', got ${JSON.stringify(algorithm)}`);
   }
   checkTensor('conv2d', 'input', x);

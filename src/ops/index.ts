@@ -8,16 +8,16 @@ export { matmul } from './matmul.js';
 export { linear } from './linear.js';
 export { conv2d, conv2dGeometry, convOutputSize, resolvePadding, samePadding, partialConvRatio, type Conv2dOptions, type Conv2dPadding, type Conv2dPaddingMode } from './conv2d.js';
 export { pad, type PadMode } from './pad.js';
-export { conv2dFFT, type Conv2dFFTOptions } from './conv2dFFT.js';
-export { convTranspose2d, convTranspose2dGeometry, convTransposeOutputSize, type ConvTranspose2dOptions } from './convTranspose2d.js';
+export { conv2dFFT, type Conv2dFFTOptions } from './conv2d-fft.js';
+export { convTranspose2d, convTranspose2dGeometry, convTransposeOutputSize, type ConvTranspose2dOptions } from './conv-transpose2d.js';
 export { upsample, type UpsampleOptions, type UpsampleMode } from './upsample.js';
 export { maxPool2d, avgPool2d, poolOutputSize, type MaxPool2dOptions, type AvgPool2dOptions } from './pool2d.js';
 export { maxPool2dWithIndices } from './pool2d.js';
-export { lpPool2d, type LpPool2dOptions } from './lpPool2d.js';
-export { adaptiveAvgPool2d, adaptiveMaxPool2d, globalAvgPool2d, globalMaxPool2d, type AdaptiveOutputSize, type GlobalPool2dOptions } from './adaptivePool2d.js';
-export { channelL2Pool } from './channelL2Pool.js';
-export { maxUnpool2d, type MaxUnpool2dOptions } from './maxUnpool2d.js';
-export { localResponseNorm, type LocalResponseNormOptions } from './localResponseNorm.js';
+export { lpPool2d, type LpPool2dOptions } from './lp-pool2d.js';
+export { adaptiveAvgPool2d, adaptiveMaxPool2d, globalAvgPool2d, globalMaxPool2d, type AdaptiveOutputSize, type GlobalPool2dOptions } from './adaptive-pool2d.js';
+export { channelL2Pool } from './channel-l2-pool.js';
+export { maxUnpool2d, type MaxUnpool2dOptions } from './max-unpool2d.js';
+export { localResponseNorm, type LocalResponseNormOptions } from './local-response-norm.js';
 export { softmax, logSoftmax } from './softmax.js';
 export {
   crossEntropy, mseLoss, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, l1Loss, smoothL1Loss, huberLoss,
@@ -30,5 +30,5 @@ export {
 } from './indexing.js';
 export { dropout, type DropoutOptions } from './dropout.js';
 export { elu, softplus, gelu, silu, type SoftplusOptions, type GeluOptions } from './unary.js';
-export { batchNorm2d, type BatchNorm2dOptions } from './batchNorm2d.js';
+export { batchNorm2d, type BatchNorm2dOptions } from './batch-norm.js';
 export { dropout2d } from './dropout.js';

@@ -25,7 +25,8 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocate, resultDType, shapeSize, toTensor, type TensorLike } from '../tensor/tensor.js';
-import { broadcastShapes, checkInt, checkOptions, checkTensor, empty, normalizeDims, output, padShape, sumToShape } from './util.js';
+import { broadcastShapes, checkTensor, empty, normalizeDims, output, padShape, sumToShape } from './util.js';
+import { checkInt, checkOptions } from '../validate.js';
 
 /** Values with the indices they came from (PyTorch's `(values, indices)` tuple). */
 export interface ValuesAndIndices {

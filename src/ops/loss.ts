@@ -31,7 +31,8 @@ import { Tensor, resultDType, shapeSize } from '../tensor/tensor.js';
 import { sub } from './binary.js';
 import { mean, sum } from './reduce.js';
 import { square } from './unary.js';
-import { broadcastData, broadcastShapes, checkOptions, checkTensor, empty, output } from './util.js';
+import { broadcastData, broadcastShapes, checkTensor, empty, output } from './util.js';
+import { checkOptions } from '../validate.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 

@@ -17,7 +17,8 @@ import { kernelsFor } from '../backends/index.js';
 import type { Pad2dGeometry, PadMode } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkInt, checkTensor, output } from './util.js';
+import { checkTensor, output } from './util.js';
+import { checkInt } from '../validate.js';
 
 export type { PadMode };
 

@@ -13,7 +13,8 @@ import type { Pool2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocateOutputIndices } from '../tensor/tensor.js';
 import { reshape } from './shape.js';
-import { checkOptions, checkTensor, output, pair } from './util.js';
+import { checkTensor, output } from './util.js';
+import { checkOptions, pair } from '../validate.js';
 
 export interface MaxPool2dOptions {
   /** Default: the kernel size (non-overlapping windows). */

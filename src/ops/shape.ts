@@ -9,7 +9,8 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, resultDType, shapeSize } from '../tensor/tensor.js';
-import { checkInt, checkTensor, empty, normalizeDims, output } from './util.js';
+import { checkTensor, empty, normalizeDims, output } from './util.js';
+import { checkInt } from '../validate.js';
 
 /** Same data, new shape; one dimension may be -1 (inferred). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {

@@ -9,7 +9,8 @@ import { kernelsFor } from '../backends/index.js';
 import type { UnaryOp, UnaryParams } from '../backends/backend.js';
 import { ValueError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkOptions, checkTensor, output } from './util.js';
+import { checkTensor, output } from './util.js';
+import { checkOptions } from '../validate.js';
 
 function unaryOp(op: UnaryOp, x: Tensor, params: UnaryParams = {}, name: string = op): Tensor {
   checkTensor(name, 'input', x);

@@ -19,7 +19,8 @@ import { kernelsFor } from '../backends/index.js';
 import type { Upsample2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkOptions, checkTensor, output, pair } from './util.js';
+import { checkTensor, output } from './util.js';
+import { checkOptions, pair } from '../validate.js';
 
 export type UpsampleMode = 'nearest' | 'bilinear';
 

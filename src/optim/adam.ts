@@ -1,5 +1,5 @@
 import { ValueError } from '../errors.js';
-import { checkOptions } from '../ops/util.js';
+import { checkOptions } from '../validate.js';
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
 import { Optimizer, checkLr, checkRange, type ParamGroup, type ParamState, type ParamsOrGroups } from './optimizer.js';
 

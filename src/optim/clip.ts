@@ -5,7 +5,7 @@
  * without a gradient are skipped.
  */
 import { ValueError } from '../errors.js';
-import { checkOptions } from '../ops/util.js';
+import { checkOptions } from '../validate.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { ParamsLike } from './optimizer.js';
 

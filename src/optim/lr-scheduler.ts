@@ -22,7 +22,7 @@
  * the scheduler's its epoch count).
  */
 import { ValueError } from '../errors.js';
-import { checkOptions } from '../ops/util.js';
+import { checkOptions } from '../validate.js';
 import { Optimizer, type ParamGroup } from './optimizer.js';
 
 /** What LRScheduler.stateDict() returns: plain numbers. */

@@ -1,9 +1,9 @@
 import type { Backend } from '../backend.js';
 import { conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv.js';
-import { conv2dFFTBackwardFilter, conv2dFFTBackwardInput, conv2dFFTForward } from './conv-fft.js';
+import { conv2dFFTBackwardFilter, conv2dFFTBackwardInput, conv2dFFTForward } from './conv2d-fft.js';
 import { binary, unary, unaryBackward } from './elementwise.js';
 import { gemm } from './gemm.js';
-import { batchNorm2dBackward, batchNorm2dForward, batchNormStats } from './batchnorm.js';
+import { batchNorm2dBackward, batchNorm2dForward, batchNormStats } from './batch-norm.js';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.js';
 import { argReduce, permute, reduce, softmax, softmaxBackward } from './reduce.js';
 import { pad2d, pad2dBackward } from './pad.js';
@@ -11,8 +11,8 @@ import { upsample2d, upsample2dBackward } from './upsample.js';
 import {
   adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, adaptiveMaxPool2dForward, channelL2PoolBackward, channelL2PoolForward,
   gatherPlanes, lpPool2dBackward, lpPool2dForward, scatterPlanes,
-} from './poolFamily.js';
-import { localResponseNormBackward, localResponseNormForward } from './lrn.js';
+} from './pool-family.js';
+import { localResponseNormBackward, localResponseNormForward } from './local-response-norm.js';
 import { gather, scatterAdd, topk, where } from './indexing.js';
 import { sgdStep } from './optim.js';
 

@@ -25,8 +25,8 @@ const ref = refBackend.kernels;
  * steps, three runs each): 8M and 256K (nothing of LeNet-5 split) 5.42-5.62 ms; 2M and 256K with
  * the workers polling 1 ms 4.02-4.30 ms; 2M and 64K (its ReLUs and pools split too) 3.86-4.05 ms.
  * LeNet-5 inference (6.2 -> 5.9 ms), the ResNet-block net's inference (110 -> 102 ms) and the
- * 64-channel convolution (18.7 -> 19.0 ms) did not lose. Session 1 had measured a 4M threshold
- * with 0.2 ms of polling as bimodal (4 or 8 ms steps); with 1 ms of polling it no longer was.
+ * 64-channel convolution (18.7 -> 19.0 ms) did not lose. A 4M threshold with 0.2 ms of polling
+ * measured bimodal (4 or 8 ms steps); with 1 ms of polling it no longer was.
  */
 const MIN_FLOPS_PER_THREAD = 1 << 21;
 const MIN_ELEMENTS_PER_THREAD = 1 << 16;

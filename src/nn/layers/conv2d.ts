@@ -1,6 +1,6 @@
 import { ValueError } from '../../errors.js';
 import { conv2d, type Conv2dOptions, type Conv2dPadding } from '../../ops/conv2d.js';
-import { checkInt, checkOptions, pair } from '../../ops/util.js';
+import { checkInt, checkOptions, pair } from '../../validate.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
 import { defaultLayerParameters } from '../init.js';

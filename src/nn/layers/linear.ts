@@ -1,5 +1,5 @@
 import { linear } from '../../ops/linear.js';
-import { checkInt, checkOptions } from '../../ops/util.js';
+import { checkInt, checkOptions } from '../../validate.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
 import { defaultLayerParameters } from '../init.js';

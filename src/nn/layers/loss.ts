@@ -9,7 +9,7 @@ import {
   type BinaryCrossEntropyOptions, type BinaryCrossEntropyWithLogitsOptions, type CrossEntropyOptions, type HuberLossOptions,
   type NllLossOptions, type Reduction, type SmoothL1LossOptions,
 } from '../../ops/loss.js';
-import { checkOptions } from '../../ops/util.js';
+import { checkOptions } from '../../validate.js';
 import { Tensor, tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 

@@ -1,5 +1,5 @@
 import { avgPool2d, maxPool2d, type AvgPool2dOptions, type MaxPool2dOptions } from '../../ops/pool2d.js';
-import { checkOptions, pair } from '../../ops/util.js';
+import { checkOptions, pair } from '../../validate.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 

@@ -6,11 +6,11 @@
 import { ShapeError, ValueError, fmtShape } from '../../errors.js';
 import { add } from '../../ops/binary.js';
 import { relu } from '../../ops/unary.js';
-import { checkInt, checkOptions } from '../../ops/util.js';
+import { checkInt, checkOptions } from '../../validate.js';
 import type { Generator } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
-import { BatchNorm2d } from './batchnorm.js';
+import { BatchNorm2d } from './batch-norm.js';
 import { Conv2d } from './conv2d.js';
 import { Sequential } from './sequential.js';
 

@@ -1,6 +1,6 @@
 import { ValueError } from '../../errors.js';
 import { upsample, type UpsampleOptions } from '../../ops/upsample.js';
-import { checkOptions } from '../../ops/util.js';
+import { checkOptions } from '../../validate.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 

@@ -17,7 +17,8 @@ import { kernelsFor } from '../backends/index.js';
 import type { LocalResponseNormParams } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { shapeSize, type Tensor } from '../tensor/tensor.js';
-import { checkInt, checkOptions, checkTensor, output } from './util.js';
+import { checkTensor, output } from './util.js';
+import { checkInt, checkOptions } from '../validate.js';
 
 export interface LocalResponseNormOptions {
   /** Scale of the window sum (default 1e-4). */

@@ -1,6 +1,6 @@
 import { ValueError } from '../../errors.js';
-import { convTranspose2d, type ConvTranspose2dOptions } from '../../ops/convTranspose2d.js';
-import { checkInt, checkOptions, pair } from '../../ops/util.js';
+import { convTranspose2d, type ConvTranspose2dOptions } from '../../ops/conv-transpose2d.js';
+import { checkInt, checkOptions, pair } from '../../validate.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
 import { defaultLayerParameters } from '../init.js';

@@ -27,7 +27,8 @@ import type { Conv2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocate, resultDType } from '../tensor/tensor.js';
 import { reshape } from './shape.js';
-import { checkInt, checkOptions, checkTensor, output, pair } from './util.js';
+import { checkTensor, output } from './util.js';
+import { checkInt, checkOptions, pair } from '../validate.js';
 
 export interface ConvTranspose2dOptions {
   stride?: number | readonly [number, number];

@@ -440,6 +440,6 @@ describe("conv2d(..., { algorithm: 'fft' })", () => {
       try { conv2d(randn([1, 1, 4, 4]), randn([1, 1, 3, 3]), null, { algorithm: 'fft' }); console.log('no error'); }
       catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url), encoding: 'utf8' });
-    assert.equal(out.trim(), "ValueError: conv2d: algorithm 'fft' is not loaded; import conv2dFFT (src/ops/conv2dFFT.ts) or the package index, which loads it");
+    assert.equal(out.trim(), "ValueError: conv2d: algorithm 'fft' is not loaded; import conv2dFFT (src/ops/conv2d-fft.ts) or the package index, which loads it");
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Direct (im2col + GEMM) vs FFT convolution, by default on the ref backend.
- *   node --import tsx bench/fft-vs-direct.ts [--quick] [--runs N] [--backend native|wasm]
+ *   node --import tsx bench/conv2d-fft-vs-direct.ts [--quick] [--runs N] [--backend native|wasm]
  * 16 -> 16 channels, batch 4, stride 1, 'same' padding, kernel sizes 3, 5, 7,
  * 11, 15 on 64x64 and 128x128 images, float32. Prints a Markdown table of the
  * best of three wall times (ms; the minimum is the run least disturbed by other
@@ -13,7 +13,7 @@
 import { backward } from '../src/autograd/backward.js';
 import { getBackend, listBackends, setBackend } from '../src/backends/index.js';
 import { conv2d } from '../src/ops/conv2d.js';
-import { conv2dFFT } from '../src/ops/conv2dFFT.js';
+import { conv2dFFT } from '../src/ops/conv2d-fft.js';
 import { Generator } from '../src/tensor/random.js';
 import { Tensor, randn } from '../src/tensor/tensor.js';
 

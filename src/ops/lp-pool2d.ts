@@ -26,7 +26,8 @@ import type { Pool2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batched, poolOutputSize } from './pool2d.js';
-import { checkOptions, checkTensor, output, pair } from './util.js';
+import { checkTensor, output } from './util.js';
+import { checkOptions, pair } from '../validate.js';
 
 export interface LpPool2dOptions {
   /** Default: the kernel size (non-overlapping windows). */

@@ -1,6 +1,6 @@
 import { ShapeError, ValueError, fmtShape } from '../../errors.js';
-import { batchNorm2d } from '../../ops/batchNorm2d.js';
-import { checkInt, checkOptions } from '../../ops/util.js';
+import { batchNorm2d } from '../../ops/batch-norm.js';
+import { checkInt, checkOptions } from '../../validate.js';
 import { Tensor, ones, zeros } from '../../tensor/tensor.js';
 import { Module, parameter } from '../module.js';
 

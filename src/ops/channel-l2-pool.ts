@@ -11,7 +11,8 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { shapeSize, type Tensor } from '../tensor/tensor.js';
-import { checkInt, checkTensor, output } from './util.js';
+import { checkTensor, output } from './util.js';
+import { checkInt } from '../validate.js';
 
 /** L2 pooling over groups of `groupSize` consecutive channels of x [N, C, ...] (dim 1). */
 export function channelL2Pool(x: Tensor, groupSize: number): Tensor {

@@ -16,7 +16,8 @@ import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { allocateOutputIndices, type Tensor } from '../tensor/tensor.js';
 import { batched } from './pool2d.js';
 import { reshape } from './shape.js';
-import { checkInt, checkOptions, checkTensor, output } from './util.js';
+import { checkTensor, output } from './util.js';
+import { checkInt, checkOptions } from '../validate.js';
 
 /** One size for both axes, or [h, w] where null keeps that axis of the input. */
 export type AdaptiveOutputSize = number | readonly [number | null, number | null];

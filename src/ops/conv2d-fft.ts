@@ -17,14 +17,14 @@
  *   dL/dw: GW[o,c] = sum_n conj(GY[n,o]) (.) X[n,c]   the correlation of x with gy
  *   dL/db = sum of gy over n, i, j.
  * The formulas and the no-wrap-around argument are in src/backends/ref/fft.ts
- * and src/backends/ref/conv-fft.ts (kernels conv2dFFTForward / BackwardInput /
+ * and src/backends/ref/conv2d-fft.ts (kernels conv2dFFTForward / BackwardInput /
  * BackwardFilter). Spectra are held in float64 whatever the tensors' dtype.
  *
  * When is it faster? The direct cost grows as k^2 (N*Cout*Cin*H*W*k^2
  * multiply-adds); the FFT cost barely depends on k (FFTs on a grid of
  * nextPow2(H + k - 1) per side, products of N*Cout*Cin half spectra). Measured
- * with bench/fft-vs-direct.ts (16 -> 16 channels, batch 4, 'same' padding,
- * 64x64 and 128x128 images; table in docs/fft-convolution.md):
+ * with bench/conv2d-fft-vs-direct.ts (16 -> 16 channels, batch 4, 'same' padding,
+ * 64x64 and 128x128 images; table in docs/conv2d-fft.md):
  * - ref backend: the crossover lies between k = 3 and k = 5 for both sizes.
  *   3x3 is about 2x faster directly; 5x5 is 1.2-1.5x faster by FFT (near even
  *   at 128x128); 7x7 to 15x15 are 2.7-17x faster by FFT.

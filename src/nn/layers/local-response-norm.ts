@@ -1,5 +1,5 @@
-import { localResponseNorm, type LocalResponseNormOptions } from '../../ops/localResponseNorm.js';
-import { checkInt, checkOptions } from '../../ops/util.js';
+import { localResponseNorm, type LocalResponseNormOptions } from '../../ops/local-response-norm.js';
+import { checkInt, checkOptions } from '../../validate.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 

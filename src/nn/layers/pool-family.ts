@@ -6,11 +6,11 @@
 import { ValueError } from '../../errors.js';
 import {
   adaptiveAvgPool2d, adaptiveMaxPool2d, globalAvgPool2d, globalMaxPool2d, type AdaptiveOutputSize, type GlobalPool2dOptions,
-} from '../../ops/adaptivePool2d.js';
-import { channelL2Pool } from '../../ops/channelL2Pool.js';
-import { checkLpNorm, lpPool2d, type LpPool2dOptions } from '../../ops/lpPool2d.js';
-import { maxUnpool2d, type MaxUnpool2dOptions } from '../../ops/maxUnpool2d.js';
-import { checkInt, checkOptions, pair } from '../../ops/util.js';
+} from '../../ops/adaptive-pool2d.js';
+import { channelL2Pool } from '../../ops/channel-l2-pool.js';
+import { checkLpNorm, lpPool2d, type LpPool2dOptions } from '../../ops/lp-pool2d.js';
+import { maxUnpool2d, type MaxUnpool2dOptions } from '../../ops/max-unpool2d.js';
+import { checkInt, checkOptions, pair } from '../../validate.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 

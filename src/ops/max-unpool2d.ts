@@ -17,7 +17,8 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkInt, checkOptions, checkTensor, output, pair } from './util.js';
+import { checkTensor, output } from './util.js';
+import { checkInt, checkOptions, pair } from '../validate.js';
 
 export interface MaxUnpool2dOptions {
   /** Default: the kernel size. */

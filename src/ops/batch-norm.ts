@@ -20,7 +20,8 @@ import type { BatchNormGeometry } from '../backends/backend.js';
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocate, resultDType } from '../tensor/tensor.js';
-import { checkOptions, checkTensor, output } from './util.js';
+import { checkTensor, output } from './util.js';
+import { checkOptions } from '../validate.js';
 
 export interface BatchNorm2dOptions {
   /** Normalize with the batch's statistics and update the running ones (default false, as F.batch_norm). */
