@@ -19,11 +19,10 @@ export { channelL2Pool } from './channel-l2-pool.js';
 export { maxUnpool2d, type MaxUnpool2dOptions } from './max-unpool2d.js';
 export { localResponseNorm, type LocalResponseNormOptions } from './local-response-norm.js';
 export { softmax, logSoftmax } from './softmax.js';
-export {
-  crossEntropy, mseLoss, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, l1Loss, smoothL1Loss, huberLoss,
-  type CrossEntropyOptions, type Reduction, type NllLossOptions, type BinaryCrossEntropyOptions, type BinaryCrossEntropyWithLogitsOptions,
-  type SmoothL1LossOptions, type HuberLossOptions,
-} from './loss.js';
+export { crossEntropy, nllLoss, type CrossEntropyOptions, type NllLossOptions } from './cross-entropy.js';
+export { mseLoss, l1Loss, smoothL1Loss, huberLoss, type SmoothL1LossOptions, type HuberLossOptions } from './regression-losses.js';
+export { binaryCrossEntropy, binaryCrossEntropyWithLogits, type BinaryCrossEntropyOptions, type BinaryCrossEntropyWithLogitsOptions } from './binary-cross-entropy.js';
+export type { Reduction } from './loss-reduction.js';
 export {
   clone, where, gather, indexSelect, expand, broadcastTo, maxWithIndices, minWithIndices, topk,
   type ValuesAndIndices, type WithIndicesOptions, type TopkOptions,

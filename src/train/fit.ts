@@ -20,7 +20,7 @@ import { noGrad } from '../autograd/tape.js';
 import { DataLoader, type TensorDataset } from '../data/loader.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Module } from '../nn/module.js';
-import { crossEntropy } from '../ops/loss.js';
+import { crossEntropy } from '../ops/cross-entropy.js';
 import { Optimizer } from '../optim/optimizer.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -5,19 +5,22 @@
  */
 import { ValueError } from '../../errors.js';
 import {
-  binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, huberLoss, l1Loss, mseLoss, nllLoss, smoothL1Loss,
-  type BinaryCrossEntropyOptions, type BinaryCrossEntropyWithLogitsOptions, type CrossEntropyOptions, type HuberLossOptions,
-  type NllLossOptions, type Reduction, type SmoothL1LossOptions,
-} from '../../ops/loss.js';
+  binaryCrossEntropy, binaryCrossEntropyWithLogits, type BinaryCrossEntropyOptions, type BinaryCrossEntropyWithLogitsOptions,
+} from '../../ops/binary-cross-entropy.js';
+import {
+  IGNORE_INDEX, checkIgnoreIndex, checkLabelSmoothing, crossEntropy, nllLoss, type CrossEntropyOptions, type NllLossOptions,
+} from '../../ops/cross-entropy.js';
+import { checkReduction, type Reduction } from '../../ops/loss-reduction.js';
+import {
+  checkHuberDelta, checkSmoothL1Beta, huberLoss, l1Loss, mseLoss, smoothL1Loss, type HuberLossOptions, type SmoothL1LossOptions,
+} from '../../ops/regression-losses.js';
 import { checkOptions } from '../../validate.js';
 import { Tensor, tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 
 /** The reduction option, checked at construction with the functional form's rule. */
 function reductionOf(where: string, reduction: unknown): Reduction {
-  const r = reduction ?? 'mean';
-  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new ValueError(`${where}: reduction must be 'mean', 'sum' or 'none', got '${String(r)}'`);
-  return r;
+  return checkReduction(where, reduction ?? 'mean');
 }
 
 /** A class-weight option as a tensor (arrays are converted), or undefined. */
@@ -29,7 +32,17 @@ function weightTensor(where: string, name: string, w: Tensor | ArrayLike<number>
 }
 
 abstract class LossModule extends Module {
+  abstract readonly reduction: Reduction;
   abstract override forward(input: Tensor, target: Tensor | ArrayLike<number>): Tensor;
+
+  /** The reduction as extraRepr shows it: nothing for the default 'mean'. */
+  protected reductionRepr(): string {
+    return this.reduction === 'mean' ? '' : `reduction='${this.reduction}'`;
+  }
+
+  override extraRepr(): string {
+    return this.reductionRepr();
+  }
 }
 
 /** torch.nn.CrossEntropyLoss: logits [N, C] or [N, C, d1, ...] and class indices [N] or [N, d1, ...]. */
@@ -43,12 +56,8 @@ export class CrossEntropyLoss extends LossModule {
     super();
     checkOptions('CrossEntropyLoss', options, ['reduction', 'labelSmoothing', 'weight', 'ignoreIndex']);
     this.reduction = reductionOf('CrossEntropyLoss', options.reduction);
-    this.labelSmoothing = options.labelSmoothing ?? 0;
-    if (typeof this.labelSmoothing !== 'number' || !(this.labelSmoothing >= 0 && this.labelSmoothing <= 1)) {
-      throw new ValueError(`CrossEntropyLoss: labelSmoothing must be in [0, 1], got ${this.labelSmoothing}`);
-    }
-    this.ignoreIndex = options.ignoreIndex ?? -100;
-    if (!Number.isInteger(this.ignoreIndex)) throw new ValueError(`CrossEntropyLoss: ignoreIndex must be an integer (default -100), got ${JSON.stringify(this.ignoreIndex)}`);
+    this.labelSmoothing = checkLabelSmoothing('CrossEntropyLoss', options.labelSmoothing ?? 0);
+    this.ignoreIndex = checkIgnoreIndex('CrossEntropyLoss', options.ignoreIndex ?? IGNORE_INDEX);
     const w = weightTensor('CrossEntropyLoss', 'weight', options.weight);
     if (w) this.registerBuffer('weight', w);
   }
@@ -60,9 +69,9 @@ export class CrossEntropyLoss extends LossModule {
   override extraRepr(): string {
     const parts: string[] = [];
     if (this.weight) parts.push('weight');
-    if (this.ignoreIndex !== -100) parts.push(`ignoreIndex=${this.ignoreIndex}`);
+    if (this.ignoreIndex !== IGNORE_INDEX) parts.push(`ignoreIndex=${this.ignoreIndex}`);
     if (this.labelSmoothing !== 0) parts.push(`labelSmoothing=${this.labelSmoothing}`);
-    if (this.reduction !== 'mean') parts.push(`reduction='${this.reduction}'`);
+    if (this.reduction !== 'mean') parts.push(this.reductionRepr());
     return parts.join(', ');
   }
 }
@@ -77,18 +86,13 @@ export class NLLLoss extends LossModule {
     super();
     checkOptions('NLLLoss', options, ['reduction', 'weight', 'ignoreIndex']);
     this.reduction = reductionOf('NLLLoss', options.reduction);
-    this.ignoreIndex = options.ignoreIndex ?? -100;
-    if (!Number.isInteger(this.ignoreIndex)) throw new ValueError(`NLLLoss: ignoreIndex must be an integer (default -100), got ${JSON.stringify(this.ignoreIndex)}`);
+    this.ignoreIndex = checkIgnoreIndex('NLLLoss', options.ignoreIndex ?? IGNORE_INDEX);
     const w = weightTensor('NLLLoss', 'weight', options.weight);
     if (w) this.registerBuffer('weight', w);
   }
 
   forward(input: Tensor, target: Tensor | ArrayLike<number>): Tensor {
     return nllLoss(input, target, { reduction: this.reduction, ignoreIndex: this.ignoreIndex, weight: this.weight });
-  }
-
-  override extraRepr(): string {
-    return this.reduction === 'mean' ? '' : `reduction='${this.reduction}'`;
   }
 }
 
@@ -114,10 +118,6 @@ export class BCELoss extends LossModule {
   forward(input: Tensor, target: Tensor | ArrayLike<number>): Tensor {
     return binaryCrossEntropy(input, targetTensor('BCELoss', target), { reduction: this.reduction, weight: this.weight });
   }
-
-  override extraRepr(): string {
-    return this.reduction === 'mean' ? '' : `reduction='${this.reduction}'`;
-  }
 }
 
 /** torch.nn.BCEWithLogitsLoss: raw scores and targets of the same shape (sigmoid and BCE fused, stable). */
@@ -139,10 +139,6 @@ export class BCEWithLogitsLoss extends LossModule {
   forward(input: Tensor, target: Tensor | ArrayLike<number>): Tensor {
     return binaryCrossEntropyWithLogits(input, targetTensor('BCEWithLogitsLoss', target), { reduction: this.reduction, weight: this.weight, posWeight: this.posWeight });
   }
-
-  override extraRepr(): string {
-    return this.reduction === 'mean' ? '' : `reduction='${this.reduction}'`;
-  }
 }
 
 /** torch.nn.MSELoss. */
@@ -157,10 +153,6 @@ export class MSELoss extends LossModule {
 
   forward(input: Tensor, target: Tensor | ArrayLike<number>): Tensor {
     return mseLoss(input, targetTensor('MSELoss', target), { reduction: this.reduction });
-  }
-
-  override extraRepr(): string {
-    return this.reduction === 'mean' ? '' : `reduction='${this.reduction}'`;
   }
 }
 
@@ -177,10 +169,6 @@ export class L1Loss extends LossModule {
   forward(input: Tensor, target: Tensor | ArrayLike<number>): Tensor {
     return l1Loss(input, targetTensor('L1Loss', target), { reduction: this.reduction });
   }
-
-  override extraRepr(): string {
-    return this.reduction === 'mean' ? '' : `reduction='${this.reduction}'`;
-  }
 }
 
 /** torch.nn.SmoothL1Loss (beta, default 1). */
@@ -192,10 +180,7 @@ export class SmoothL1Loss extends LossModule {
     super();
     checkOptions('SmoothL1Loss', options, ['reduction', 'beta']);
     this.reduction = reductionOf('SmoothL1Loss', options.reduction);
-    this.beta = options.beta ?? 1;
-    if (typeof this.beta !== 'number' || !(this.beta >= 0) || !Number.isFinite(this.beta)) {
-      throw new ValueError(`SmoothL1Loss: beta must be a finite number >= 0 (0 gives the L1 loss), got ${this.beta}`);
-    }
+    this.beta = checkSmoothL1Beta('SmoothL1Loss', options.beta ?? 1);
   }
 
   forward(input: Tensor, target: Tensor | ArrayLike<number>): Tensor {
@@ -203,7 +188,7 @@ export class SmoothL1Loss extends LossModule {
   }
 
   override extraRepr(): string {
-    return `beta=${this.beta}${this.reduction === 'mean' ? '' : `, reduction='${this.reduction}'`}`;
+    return [`beta=${this.beta}`, this.reductionRepr()].filter(Boolean).join(', ');
   }
 }
 
@@ -216,10 +201,7 @@ export class HuberLoss extends LossModule {
     super();
     checkOptions('HuberLoss', options, ['reduction', 'delta']);
     this.reduction = reductionOf('HuberLoss', options.reduction);
-    this.delta = options.delta ?? 1;
-    if (typeof this.delta !== 'number' || !(this.delta > 0) || !Number.isFinite(this.delta)) {
-      throw new ValueError(`HuberLoss: delta must be a finite number > 0, got ${this.delta}`);
-    }
+    this.delta = checkHuberDelta('HuberLoss', options.delta ?? 1);
   }
 
   forward(input: Tensor, target: Tensor | ArrayLike<number>): Tensor {
@@ -227,6 +209,6 @@ export class HuberLoss extends LossModule {
   }
 
   override extraRepr(): string {
-    return `delta=${this.delta}${this.reduction === 'mean' ? '' : `, reduction='${this.reduction}'`}`;
+    return [`delta=${this.delta}`, this.reductionRepr()].filter(Boolean).join(', ');
   }
 }
