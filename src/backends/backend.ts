@@ -9,9 +9,8 @@
  * `Backend['kernels']` is a mapped type over `KernelName`, so a backend that
  * lacks a kernel, or gives one the wrong signature, fails to type-check.
  */
-import type { FloatArray } from '../tensor/tensor.js';
-
-export type { FloatArray };
+/** The arrays kernels work on: float32 everywhere, float64 for gradient checks (on `ref` only). */
+export type FloatArray = Float32Array | Float64Array;
 
 /** Element-wise functions of one input. `alpha` is the op's scalar (leakyRelu slope, pow exponent, clamp bounds...). */
 export type UnaryOp =

@@ -12,7 +12,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { DataError, ValueError } from '../errors.js';
+import { DataError, ValueError } from '../index.js';
 
 export const FORMAT = 'conformance-v1';
 

@@ -10,11 +10,10 @@
  *   - passed otherwise.
  */
 import { performance } from 'node:perf_hooks';
-import { getBackend, setBackend, Tensor } from '../index.js';
+import { ValueError, getBackend, setBackend, Tensor } from '../index.js';
 import { compareTensors, type Comparison } from './compare.js';
 import { SEED_GRADS, findManifests, loadData, view, type CaseSpec, type IgnoredFile, type ManifestFile, type Tolerance } from './format.js';
 import { OPS, strideHasFunction, type CaseContext, type OpTable, type Sink, type Values } from './ops.js';
-import { ValueError } from '../errors.js';
 
 export type CaseStatus = 'passed' | 'failed' | 'skipped';
 

@@ -1,9 +1,10 @@
+import type { FloatArray } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { defaultGenerator, type Generator } from './random.js';
 
 /** Element types. float32 is the default everywhere; float64 exists for gradient checks. */
 export type DType = 'float32' | 'float64';
-export type FloatArray = Float32Array | Float64Array;
+export type { FloatArray };
 
 /** Nested arrays of numbers, as accepted by `tensor()`. */
 export type NestedArray = number | readonly NestedArray[];
