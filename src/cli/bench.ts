@@ -7,11 +7,7 @@
  * the median. GFLOPS are computed from the FLOPs each workload needs by the
  * formulas below (not measured), so every engine is credited the same work.
  */
-import {
-  BasicBlock, BatchNorm2d, Conv2d, Flatten, Generator, GlobalAvgPool2d, LeNet5, Linear, ReLU, SGD, Sequential,
-  backendInfo, backward, conv2d, crossEntropy, getBackend, listBackends, noGrad, randn, tensor,
-  type BackendInfo, type Module, type Tensor,
-} from '../index.js';
+import { F, Generator, LeNet5, backendInfo, backward, getBackend, listBackends, nn, noGrad, optim, randn, tensor, type BackendInfo, type Tensor } from '../index.js';
 import { nativeAvailable, nativeStatus, oneDnnAvailable, oneDnnStatus } from '../node.js';
 import { consoleIO, type CliIO } from './io.js';
 
@@ -106,31 +102,31 @@ function labels(n: number): Tensor {
 }
 
 /** The ResNet-block net of the benchmarks (bench/workloads.json), from Stride's layers. */
-export function resnetBlockNet(generator?: Generator): Sequential {
-  return new Sequential(
-    new Conv2d(3, 64, 3, { padding: 1, bias: false, generator }),
-    new BatchNorm2d(64),
-    new ReLU(),
-    new BasicBlock(64, 64, { generator }),
-    new BasicBlock(64, 64, { generator }),
-    new GlobalAvgPool2d(),
-    new Flatten(),
-    new Linear(64, 10, { generator }),
+export function resnetBlockNet(generator?: Generator): nn.Sequential {
+  return new nn.Sequential(
+    new nn.Conv2d(3, 64, 3, { padding: 1, bias: false, generator }),
+    new nn.BatchNorm2d(64),
+    new nn.ReLU(),
+    new nn.BasicBlock(64, 64, { generator }),
+    new nn.BasicBlock(64, 64, { generator }),
+    new nn.GlobalAvgPool2d(),
+    new nn.Flatten(),
+    new nn.Linear(64, 10, { generator }),
   );
 }
 
-function trainStep(model: Module, x: Tensor, y: Tensor): () => void {
+function trainStep(model: nn.Module, x: Tensor, y: Tensor): () => void {
   model.train();
-  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   return () => {
     opt.zeroGrad();
-    const loss = crossEntropy(model.forward(x), y);
+    const loss = F.crossEntropy(model.forward(x), y);
     backward(loss);
     opt.step();
   };
 }
 
-function inferStep(model: Module, x: Tensor): () => void {
+function inferStep(model: nn.Module, x: Tensor): () => void {
   model.eval();
   return () => void noGrad(() => model.forward(x));
 }
@@ -151,7 +147,7 @@ export function buildWorkload(name: WorkloadName, seed = 1): () => void {
     case 'conv-fwd': {
       const x = randn([batch, 64, 32, 32], { generator });
       const w = randn([64, 64, 3, 3], { generator, std: 0.05 });
-      return () => void conv2d(x, w, null, { padding: 1 });
+      return () => void F.conv2d(x, w, null, { padding: 1 });
     }
     case 'conv-fwdbwd': {
       const x = randn([batch, 64, 32, 32], { generator }).requiresGrad_();
@@ -160,7 +156,7 @@ export function buildWorkload(name: WorkloadName, seed = 1): () => void {
       return () => {
         x.grad = null;
         w.grad = null;
-        backward(conv2d(x, w, null, { padding: 1 }), gy);
+        backward(F.conv2d(x, w, null, { padding: 1 }), gy);
       };
     }
   }

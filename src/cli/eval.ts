@@ -3,8 +3,8 @@
  * on the test split of the dataset it was trained on, with the same input
  * normalization (both recorded in the checkpoint).
  */
-import { DataError, getBackend, getModelSpec } from '../index.js';
-import { evaluate, loadCheckpoint } from '../node.js';
+import { DataError, evaluate, getBackend, getModelSpec } from '../index.js';
+import { loadCheckpoint } from '../node.js';
 import { getDataset, normalizationFromMeta } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
 

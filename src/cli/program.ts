@@ -9,8 +9,8 @@ import { createRequire } from 'node:module';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
-import { StrideError, getBackend, listBackends, models, setBackend, setThreads } from '../index.js';
-import { LR_SCHEDULES, type LrScheduleName } from '../node.js';
+import { LR_SCHEDULES, StrideError, getBackend, listBackends, models, setBackend, setThreads, type LrScheduleName } from '../index.js';
+import { registerNativeBackend } from '../node.js';
 import { WORKLOADS, WORKLOAD_NAMES, benchJson, runBench, runInfo, type WorkloadName } from './bench.js';
 import { datasets } from './datasets.js';
 import { evalJson, runEval } from './eval.js';
@@ -253,6 +253,8 @@ function isSystemError(err: unknown): err is NodeJS.ErrnoException {
 
 /** Runs the command line on `argv` (without node and the script) and returns the exit code. */
 export async function main(argv: string[], io: CliIO = consoleIO()): Promise<number> {
+  // The backends --backend offers: ref, wasm, and native when OpenBLAS is found, which is then the default.
+  registerNativeBackend();
   const program = createProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });

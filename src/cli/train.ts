@@ -6,8 +6,8 @@
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 
-import { Adam, Generator, SGD, ValueError, createModel, getBackend, getModelSpec, type Optimizer } from '../index.js';
-import { createProgressReporter, fit, saveCheckpoint, type EpochResult, type LrScheduleName, type MemorySample } from '../node.js';
+import { Generator, ValueError, createModel, fit, getBackend, getModelSpec, optim, type EpochResult, type LrScheduleName } from '../index.js';
+import { createProgressReporter, saveCheckpoint, type MemorySample } from '../node.js';
 import { getDataset } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
 
@@ -119,7 +119,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const generator = new Generator(seed);
   const modelOptions = { numClasses: data.numClasses, inChannels: data.inputShape[0] };
   const model = createModel(options.model, { ...modelOptions, generator });
-  const optimizer: Optimizer = optimizerName === 'sgd' ? new SGD(model, { lr, momentum: momentum! }) : new Adam(model, { lr });
+  const optimizer: optim.Optimizer = optimizerName === 'sgd' ? new optim.SGD(model, { lr, momentum: momentum! }) : new optim.Adam(model, { lr });
   const backend = getBackend().name;
 
   io.out(
