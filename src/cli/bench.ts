@@ -10,6 +10,7 @@
 import { F, Generator, LeNet5, backendInfo, backward, getBackend, listBackends, nn, noGrad, optim, randn, tensor, type BackendInfo, type Tensor } from '../index.js';
 import { nativeAvailable, nativeStatus, oneDnnAvailable, oneDnnStatus } from '../node.js';
 import { consoleIO, type CliIO } from './io.js';
+import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, type CliCommand, type OptionValues } from './options.js';
 
 // ---------------------------------------------------------------------------
 // FLOPs. A multiply-add (MAC) is 2 FLOPs. Only convolutions and linear layers
@@ -172,16 +173,26 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-export interface BenchCommandOptions {
-  workload: WorkloadName;
-  /** Timed iterations (default: the workload's). */
-  iterations?: number;
-  /** Untimed iterations first (default: the workload's). */
-  warmup?: number;
-  /** Stop timing after this many seconds (at least one timed iteration runs). */
-  maxSeconds?: number;
-  seed?: number;
-}
+/** The options of `stride bench` (without --backend, --threads, --json); the defaults are the workload's. */
+export const BENCH_OPTIONS = {
+  iterations: option({ flags: '--iterations <n>', help: 'timed iterations; the median is reported', parse: integer(1), defaultHelp: 'per workload, 5-30' }),
+  warmup: option({ flags: '--warmup <n>', help: 'untimed iterations first', parse: integer(0, 'an integer >= 0'), defaultHelp: 'per workload, 1-5' }),
+  maxSeconds: option({
+    flags: '--max-seconds <s>', help: 'stop timing after this many seconds (at least one timed iteration runs)', parse: number((n) => n > 0, 'a number of seconds > 0'),
+  }),
+};
+
+/** `stride bench`. */
+export const BENCH_COMMAND = {
+  name: 'bench',
+  description: 'Time a workload of the benchmark (images/s, ms per iteration, GFLOPS); npm run bench compares engines',
+  argument: { name: '<workload>', synopsis: 'WORKLOAD', help: `one of: ${WORKLOAD_NAMES.join(', ')}`, parse: oneOf(WORKLOAD_NAMES, 'workload') },
+  options: { ...BENCH_OPTIONS, ...BACKEND_OPTIONS, json: jsonOption('workload, backend, threads, imagesPerSec, msPerIter, gflops, batch, iterations...') },
+  afterHelp: `\nWorkloads:\n${WORKLOAD_NAMES.map((n) => `  ${n.padEnd(19)} ${WORKLOADS[n].description}`).join('\n')}`,
+} satisfies CliCommand;
+
+/** What runBench takes: the workload, the options, and the seed of its inputs (default 1). */
+export type BenchCommandOptions = { workload: WorkloadName; seed?: number } & OptionValues<typeof BENCH_OPTIONS>;
 
 export interface BenchSummary {
   engine: 'stride';
@@ -248,6 +259,13 @@ export function benchJson(s: BenchSummary): string {
 // ---------------------------------------------------------------------------
 // stride info
 // ---------------------------------------------------------------------------
+
+/** `stride info`. */
+export const INFO_COMMAND = {
+  name: 'info',
+  description: 'Print the backend in use, its threads and SIMD flavour, and whether OpenBLAS was found',
+  options: { ...BACKEND_OPTIONS, json: jsonOption('backend, threads, simd, backends, openblas...') },
+} satisfies CliCommand;
 
 export interface InfoSummary {
   backend: string;
