@@ -1,6 +1,8 @@
 /**
- * The `stride` command line (commander). Every option is parsed and checked
- * here; a bad value is one line on stderr naming the option, and exit code 2.
+ * The `stride` command line (commander). Each command declares its options
+ * next to its run function (TRAIN_COMMAND in train.ts, ...; see options.ts);
+ * here they become commander commands, and the help's synopsis is derived from
+ * them. A bad value is one line on stderr naming the option, and exit code 2.
  * Library errors caused by the input (StrideError: unknown model, corrupt
  * checkpoint...) are also exit 2 without a stack; anything else is a bug: the
  * stack is printed and the exit code is 1.
