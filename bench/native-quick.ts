@@ -10,7 +10,10 @@
  *
  *   node --import tsx bench/native-quick.ts [--backend native|ref|...] [--threads 2] [--reps 7] [--json] [workload ...]
  */
-import { BasicBlock, BatchNorm2d, Conv2d, Flatten, Generator, GlobalAvgPool2d, LeNet5, Linear, ReLU, SGD, Sequential, backward, crossEntropy, conv2d, listBackends, randn, setBackend, tensor, type Module, type Tensor } from '../src/index.js';
+import { BasicBlock, BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, ReLU, Sequential, type Module } from '../src/nn/index.js';
+import { Generator, LeNet5, backward, listBackends, randn, setBackend, tensor, type Tensor } from '../src/index.js';
+import { SGD } from '../src/optim/index.js';
+import { crossEntropy, conv2d } from '../src/ops/index.js';
 import { nativeStatus, setNativeThreads } from '../src/backends/native/index.js';
 import { registerNativeBackend } from '../src/backends/native/register.js';
 // the Node entry: loads the wasm backend, so that native's non-BLAS kernels come from wasm as in the CLI

@@ -15,10 +15,10 @@
 import { parseArgs } from 'node:util';
 import '../src/backends/wasm/node.js';
 import '../src/tensor/node.js';
-import {
-  BasicBlock, BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, Generator, LeNet5, Linear, ReLU, SGD, Sequential, Tensor,
-  backendInfo, conv2d, crossEntropy, getBackend, noGrad, randn, setBackend, setThreads,
-} from '../src/index.js';
+import { BasicBlock, BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, ReLU, Sequential } from '../src/nn/index.js';
+import { Generator, LeNet5, Tensor, backendInfo, getBackend, noGrad, randn, setBackend, setThreads } from '../src/index.js';
+import { SGD } from '../src/optim/index.js';
+import { conv2d, crossEntropy } from '../src/ops/index.js';
 import { wasmRuntime } from '../src/backends/wasm/index.js';
 
 const { values } = parseArgs({

@@ -7,9 +7,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  ELU, GELU, Generator, SiLU, Softplus, Tensor, ValueError, backward, elu, gelu, gradcheck, randn, silu, softplus, tensor,
-} from '../src/index.js';
+import { ELU, GELU, SiLU, Softplus } from '../src/nn/index.js';
+import { Generator, Tensor, ValueError, backward, gradcheck, randn, tensor } from '../src/index.js';
+import { elu, gelu, silu, softplus } from '../src/ops/index.js';
 import { erf, erfc } from '../src/backends/ref/erf.js';
 
 const gen = new Generator(77);

@@ -6,10 +6,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  Tensor, ShapeError, ValueError, tensor, ones, zeros,
-  add, mul, sum, exp, reshape, noGrad, enableGrad, isGradEnabled, backward,
-} from '../src/index.js';
+import { Tensor, ShapeError, ValueError, tensor, ones, zeros, noGrad, enableGrad, isGradEnabled, backward } from '../src/index.js';
+import { add, mul, sum, exp, reshape } from '../src/ops/index.js';
 import { clearRecycledOutputs, recycledOutputBytes } from '../src/tensor/tensor.js';
 
 /**

@@ -7,10 +7,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  BatchNorm2d, Generator, ShapeError, Tensor, ValueError, backward, batchNorm2d, fromPytorchName, gradcheck, ones, pytorchName, randn,
-  toPytorchStateDict, fromPytorchStateDict, zeros, tensor,
-} from '../src/index.js';
+import { BatchNorm2d, fromPytorchName, pytorchName, toPytorchStateDict, fromPytorchStateDict } from '../src/nn/index.js';
+import { Generator, ShapeError, Tensor, ValueError, backward, gradcheck, ones, randn, zeros, tensor } from '../src/index.js';
+import { batchNorm2d } from '../src/ops/index.js';
 
 const gen = new Generator(4242);
 

@@ -4,11 +4,8 @@ import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { DataError, Generator, LeNet5, ValueError, createModel, noGrad, randn } from '../src/index.js';
-import {
-  CHECKPOINT_FILE, CHECKPOINT_FORMAT, CHECKPOINT_MAGIC, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, nodeAtomicFs, saveCheckpoint, writeFileAtomic,
-  type AtomicWriteFs,
-} from '../src/node.js';
+import { DataError, Generator, LeNet5, ValueError, createModel, noGrad, randn, CHECKPOINT_FILE, CHECKPOINT_FORMAT, CHECKPOINT_MAGIC, decodeCheckpoint, encodeCheckpoint } from '../src/index.js';
+import { loadCheckpoint, nodeAtomicFs, saveCheckpoint, writeFileAtomic, type AtomicWriteFs } from '../src/node.js';
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'stride-ckpt-'));

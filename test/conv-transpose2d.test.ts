@@ -7,7 +7,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { ConvTranspose2d, Generator, ShapeError, Tensor, ValueError, conv2d, convTranspose2d, gradcheck, ones, randn, tensor, type ConvTranspose2dOptions } from '../src/index.js';
+import { ConvTranspose2d } from '../src/nn/index.js';
+import { Generator, ShapeError, Tensor, ValueError, gradcheck, ones, randn, tensor } from '../src/index.js';
+import { conv2d, convTranspose2d, type ConvTranspose2dOptions } from '../src/ops/index.js';
 
 const gen = new Generator(4242);
 const rn = (shape: number[]) => randn(shape, { generator: gen, dtype: 'float64' });

@@ -7,10 +7,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 
-import {
-  Conv2d, Generator, ShapeError, Tensor, ValueError, backward, conv2d, conv2dFFT, gradcheck, randn, tensor,
-  type Conv2dFFTOptions,
-} from '../src/index.js';
+import { Conv2d } from '../src/nn/index.js';
+import { Generator, ShapeError, Tensor, ValueError, backward, gradcheck, randn, tensor } from '../src/index.js';
+import { conv2d, conv2dFFT, type Conv2dFFTOptions } from '../src/ops/index.js';
 import { fft, irfft2, isPowerOfTwo, nextPowerOfTwo, rfft2, rfft2Size } from '../src/backends/ref/fft.js';
 
 const gen = new Generator(2014);

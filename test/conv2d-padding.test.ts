@@ -7,7 +7,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Conv2d, Generator, ShapeError, Tensor, ValueError, conv2d, gradcheck, ones, randn, resolvePadding, tensor, type Conv2dOptions } from '../src/index.js';
+import { Conv2d } from '../src/nn/index.js';
+import { Generator, ShapeError, Tensor, ValueError, gradcheck, ones, randn, tensor } from '../src/index.js';
+import { conv2d, resolvePadding, type Conv2dOptions } from '../src/ops/index.js';
 
 const gen = new Generator(99);
 const rn = (shape: number[]) => randn(shape, { generator: gen, dtype: 'float64' });

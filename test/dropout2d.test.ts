@@ -5,7 +5,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Dropout2d, Generator, ShapeError, Tensor, ValueError, backward, dropout2d, gradcheck, ones, randn } from '../src/index.js';
+import { Dropout2d } from '../src/nn/index.js';
+import { Generator, ShapeError, Tensor, ValueError, backward, gradcheck, ones, randn } from '../src/index.js';
+import { dropout2d } from '../src/ops/index.js';
 
 /** For each of `planes` channels, whether it is kept: the generator's draws in order, kept when r >= p. */
 function expectedKeep(seed: number, planes: number, p: number): boolean[] {

@@ -6,12 +6,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  ShapeError, ValueError, StrideError, tensor, zeros, ones,
-  add, mul, matmul, reshape, sum, softmax, permute, concat, stack, slice, squeeze, variance, clamp, leakyRelu,
-  conv2d, maxPool2d, avgPool2d, linear, crossEntropy, mseLoss, dropout,
-  Conv2d, Linear, MaxPool2d, Dropout, Sequential, SGD, Adam, AdamW,
-} from '../src/index.js';
+import { ShapeError, ValueError, StrideError, tensor, zeros, ones } from '../src/index.js';
+import { add, mul, matmul, reshape, sum, softmax, permute, concat, stack, slice, squeeze, variance, clamp, leakyRelu, conv2d, maxPool2d, avgPool2d, linear, crossEntropy, mseLoss, dropout } from '../src/ops/index.js';
+import { Conv2d, Linear, MaxPool2d, Dropout, Sequential } from '../src/nn/index.js';
+import { SGD, Adam, AdamW } from '../src/optim/index.js';
 
 /**
  * assert.ok that always carries a message: when Node 20's assert.ok fails without one it

@@ -8,15 +8,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  Generator, Tensor, ValueError, gradcheck, tensor, randn, rand, zeros,
-  add, sub, mul, div, pow, maximum, minimum,
-  neg, exp, log, sqrt, abs, square, reciprocal, powScalar, clamp, relu, leakyRelu, sigmoid, tanh,
-  sum, mean, max, min, variance,
-  reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, concat, stack,
-  matmul, linear, conv2d, maxPool2d, avgPool2d, softmax, logSoftmax, crossEntropy, mseLoss, dropout,
-  type Conv2dOptions,
-} from '../src/index.js';
+import { Generator, Tensor, ValueError, gradcheck, tensor, randn, rand, zeros } from '../src/index.js';
+import { add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, abs, square, reciprocal, powScalar, clamp, relu, leakyRelu, sigmoid, tanh, sum, mean, max, min, variance, reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, concat, stack, matmul, linear, conv2d, maxPool2d, avgPool2d, softmax, logSoftmax, crossEntropy, mseLoss, dropout, type Conv2dOptions } from '../src/ops/index.js';
 import { record } from '../src/autograd/index.js';
 
 /**

@@ -6,7 +6,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Conv2d, Generator, ShapeError, Tensor, ValueError, applyImageKernel, conv2d, gradcheck, imageKernels, init, kernelTensor, nn, randn, tensor, type ImageKernelName } from '../src/index.js';
+import { Conv2d, applyImageKernel, imageKernels, init, kernelTensor, type ImageKernelName } from '../src/nn/index.js';
+import { Generator, ShapeError, Tensor, ValueError, gradcheck, nn, randn, tensor } from '../src/index.js';
+import { conv2d } from '../src/ops/index.js';
 
 const gen = new Generator(4);
 

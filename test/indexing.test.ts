@@ -7,10 +7,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  Generator, Tensor, ShapeError, ValueError, StrideError, gradcheck, tensor, randn, zeros, ones,
-  clone, where, gather, indexSelect, expand, broadcastTo, maxWithIndices, minWithIndices, topk, max, sum, mul, softmax,
-} from '../src/index.js';
+import { Generator, Tensor, ShapeError, ValueError, StrideError, gradcheck, tensor, randn, zeros, ones } from '../src/index.js';
+import { clone, where, gather, indexSelect, expand, broadcastTo, maxWithIndices, minWithIndices, topk, max, sum, mul, softmax } from '../src/ops/index.js';
 
 function ok(value: unknown, message: string): asserts value {
   if (!value) assert.fail(message);

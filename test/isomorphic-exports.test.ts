@@ -1,7 +1,8 @@
 /**
  * The isomorphic entry point (src/index.ts) exports the browser-safe training
  * pieces (fit, evaluate, checkpoint bytes) and its static import graph reaches
- * no Node module; an optimizer's state dictionary travels through checkpoint
+ * no Node module; every public name is exported once (top level, F, nn, optim
+ * and 'stride/node' are disjoint); an optimizer's state dictionary travels through checkpoint
  * bytes and resumes training exactly.
  */
 import { test, describe } from 'node:test';
@@ -11,9 +12,14 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as stride from '../src/index.js';
+import * as strideNode from '../src/node.js';
+import * as strideInNode from '../src/index-node.js';
 import * as train from '../src/train/index.js';
 import * as checkpoint from '../src/io/checkpoint.js';
-import { Generator, Linear, SGD, Tensor, crossEntropy, decodeCheckpoint, encodeCheckpoint, randn, type OptimizerStateDict } from '../src/index.js';
+import { Generator, Tensor, decodeCheckpoint, encodeCheckpoint, randn } from '../src/index.js';
+import { Linear } from '../src/nn/index.js';
+import { SGD, type OptimizerStateDict } from '../src/optim/index.js';
+import { crossEntropy } from '../src/ops/index.js';
 
 function ok(value: unknown, message: string): asserts value {
   if (!value) assert.fail(message);
@@ -63,6 +69,38 @@ describe('src/index.ts is isomorphic', () => {
     ok(!files.has(join(root, 'src', 'io', 'node-fs.ts')), 'node-fs.ts stays out');
     ok(!files.has(join(root, 'src', 'train', 'progress.ts')), 'the terminal progress bar stays out');
     assert.deepEqual(bare, [], `bare imports reachable from src/index.ts:\n${bare.join('\n')}`);
+  });
+});
+
+describe('the public surface declares each name once', () => {
+  const namespaces = { F: stride.F, nn: stride.nn, optim: stride.optim };
+
+  test("no top-level name of 'stride' is also in F, nn or optim, and no name is in two namespaces", () => {
+    const seen = new Map<string, string>(Object.keys(stride).map((name) => [name, 'stride']));
+    for (const [ns, module] of Object.entries(namespaces)) {
+      for (const name of Object.keys(module)) {
+        assert.equal(seen.get(name), undefined, `${ns}.${name} is also exported as ${seen.get(name) === 'stride' ? name : `${seen.get(name)}.${name}`}`);
+        seen.set(name, ns);
+      }
+    }
+  });
+
+  test("'stride' and 'stride/node' are disjoint, and 'stride' in Node exports what it exports elsewhere", () => {
+    const both = Object.keys(strideNode).filter((name) => Object.hasOwn(stride, name));
+    assert.deepEqual(both, [], `exported by both 'stride' and 'stride/node': ${both.join(', ')}`);
+    assert.deepEqual(Object.keys(strideInNode).sort(), Object.keys(stride).sort());
+  });
+
+  test('nn.parameter makes a trainable leaf (torch.nn.Parameter) that a Module lists among its parameters', () => {
+    const p = stride.nn.parameter(stride.zeros([2, 3]));
+    ok(p.requiresGrad && p.isLeaf, 'a parameter requires grad and is a leaf');
+    class Scale extends stride.nn.Module {
+      weight = stride.nn.parameter(stride.ones([3]));
+      forward(x: Tensor): Tensor {
+        return stride.F.mul(x, this.weight);
+      }
+    }
+    assert.deepEqual(new Scale().parameters().map((t) => t.shape), [[3]]);
   });
 });
 

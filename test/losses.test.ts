@@ -8,12 +8,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  Generator, Tensor, ShapeError, ValueError, StrideError, gradcheck, tensor, randn, rand, zeros,
-  crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, l1Loss, smoothL1Loss, huberLoss, mseLoss,
-  logSoftmax, sigmoid, softmax, mul,
-  CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, nn,
-} from '../src/index.js';
+import { Generator, Tensor, ShapeError, ValueError, StrideError, gradcheck, tensor, randn, rand, zeros, nn } from '../src/index.js';
+import { crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, l1Loss, smoothL1Loss, huberLoss, mseLoss, logSoftmax, sigmoid, softmax, mul } from '../src/ops/index.js';
+import { CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss } from '../src/nn/index.js';
 
 /**
  * assert.ok that always carries a message: when Node 20's assert.ok fails without one it

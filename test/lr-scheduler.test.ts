@@ -8,11 +8,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  Generator, Tensor, ValueError, StrideError, tensor, Linear, Module,
-  SGD, Adam, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, OneCycleLR, fit, lrMultiplier,
-  type LRScheduler,
-} from '../src/index.js';
+import { Generator, Tensor, ValueError, StrideError, tensor, fit, lrMultiplier } from '../src/index.js';
+import { Linear, Module } from '../src/nn/index.js';
+import { SGD, Adam, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, OneCycleLR, type LRScheduler } from '../src/optim/index.js';
 
 function ok(value: unknown, message: string): asserts value {
   if (!value) assert.fail(message);

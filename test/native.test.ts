@@ -21,7 +21,8 @@ import { makeOneDnnEltwise, MIN_ELEMENTS } from '../src/backends/native/onednn-e
 import { registerNativeBackend } from '../src/backends/native/register.js';
 import { refBackend } from '../src/backends/ref/index.js';
 import { naiveConv } from './oracles.js';
-import { LeNet5, backward, conv2d, crossEntropy, Generator, randn, tensor } from '../src/index.js';
+import { LeNet5, backward, Generator, randn, tensor } from '../src/index.js';
+import { conv2d, crossEntropy } from '../src/ops/index.js';
 
 const available = nativeAvailable();
 const skip = available ? false : nativeStatus(); // 'native backend unavailable: <why and how to install>'

@@ -5,10 +5,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  Generator, Tensor, ValueError, tensor, ones, randn, zeros,
-  Module, Sequential, Conv2d, Linear, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, Flatten, Dropout, Softmax, LeNet5,
-} from '../src/index.js';
+import { Generator, Tensor, ValueError, tensor, ones, randn, zeros, LeNet5 } from '../src/index.js';
+import { Module, Sequential, Conv2d, Linear, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, Flatten, Dropout, Softmax } from '../src/nn/index.js';
 
 /**
  * assert.ok that always carries a message: when Node 20's assert.ok fails without one it

@@ -6,13 +6,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  Generator, Tensor, tensor, randn, rand, ones, arange,
-  conv2d, maxPool2d, avgPool2d, softmax, logSoftmax, crossEntropy, mseLoss, dropout, linear,
-  relu, leakyRelu, sigmoid, tanh, clamp, exp, log, sqrt, abs, reciprocal, powScalar, neg, square, sign,
-  maximum, minimum, pow, eq, ne, lt, le, gt, ge, sum,
-  convOutputSize, poolOutputSize, samePadding, listBackends, getBackend, setBackend,
-} from '../src/index.js';
+import { Generator, Tensor, tensor, randn, rand, ones, arange, listBackends, getBackend, setBackend } from '../src/index.js';
+import { conv2d, maxPool2d, avgPool2d, softmax, logSoftmax, crossEntropy, mseLoss, dropout, linear, relu, leakyRelu, sigmoid, tanh, clamp, exp, log, sqrt, abs, reciprocal, powScalar, neg, square, sign, maximum, minimum, pow, eq, ne, lt, le, gt, ge, sum, convOutputSize, poolOutputSize, samePadding } from '../src/ops/index.js';
 // The Node entry registers the native backend when OpenBLAS is there: test it too.
 import '../src/node.js';
 

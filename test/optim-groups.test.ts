@@ -7,11 +7,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  Generator, Tensor, ShapeError, ValueError, StrideError, tensor, randn, sum, mul, crossEntropy,
-  SGD, Adam, AdamW, Linear, Sequential, ReLU, LeNet5, StepLR, OneCycleLR, clipGradNorm, clipGradValue,
-  type Optimizer, type LRScheduler,
-} from '../src/index.js';
+import { Generator, Tensor, ShapeError, ValueError, StrideError, tensor, randn, LeNet5 } from '../src/index.js';
+import { sum, mul, crossEntropy } from '../src/ops/index.js';
+import { SGD, Adam, AdamW, StepLR, OneCycleLR, clipGradNorm, clipGradValue, type Optimizer, type LRScheduler } from '../src/optim/index.js';
+import { Linear, Sequential, ReLU } from '../src/nn/index.js';
 
 function ok(value: unknown, message: string): asserts value {
   if (!value) assert.fail(message);

@@ -7,10 +7,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  Generator, Tensor, tensor, randn, add, mul, sum, crossEntropy,
-  SGD, Adam, AdamW, Linear, LeNet5, noGrad,
-} from '../src/index.js';
+import { Generator, Tensor, tensor, randn, LeNet5, noGrad } from '../src/index.js';
+import { add, mul, sum, crossEntropy } from '../src/ops/index.js';
+import { SGD, Adam, AdamW } from '../src/optim/index.js';
+import { Linear } from '../src/nn/index.js';
 
 /**
  * assert.ok that always carries a message: when Node 20's assert.ok fails without one it

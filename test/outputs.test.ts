@@ -8,7 +8,8 @@
 import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { getBackend, registerBackend, relu, setBackend, tensor, type Backend } from '../src/index.js';
+import { getBackend, registerBackend, setBackend, tensor, type Backend } from '../src/index.js';
+import { relu } from '../src/ops/index.js';
 import { allocateOutput, allocateOutputIndices, clearRecycledOutputs, setOutputPoison, setUninitializedAllocator } from '../src/tensor/tensor.js';
 import { uninitializedArrayBuffer } from '../src/tensor/node.js';
 

@@ -7,7 +7,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Generator, ShapeError, Tensor, ValueError, gradcheck, pad, randn, tensor, type PadMode } from '../src/index.js';
+import { Generator, ShapeError, Tensor, ValueError, gradcheck, randn, tensor } from '../src/index.js';
+import { pad, type PadMode } from '../src/ops/index.js';
 
 const gen = new Generator(7);
 const rn = (shape: number[]) => randn(shape, { generator: gen, dtype: 'float64' });

@@ -8,13 +8,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  Generator, Tensor, ShapeError, ValueError, gradcheck, tensor, rand, randn, zeros, backward,
-  lpPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, globalAvgPool2d, globalMaxPool2d, channelL2Pool,
-  maxPool2d, maxPool2dWithIndices, maxUnpool2d, localResponseNorm,
-  LPPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, GlobalAvgPool2d, GlobalMaxPool2d, ChannelL2Pool, MaxUnpool2d, LocalResponseNorm,
-  nn, F,
-} from '../src/index.js';
+import { Generator, Tensor, ShapeError, ValueError, gradcheck, tensor, rand, randn, zeros, backward, nn, F } from '../src/index.js';
+import { lpPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, globalAvgPool2d, globalMaxPool2d, channelL2Pool, maxPool2d, maxPool2dWithIndices, maxUnpool2d, localResponseNorm } from '../src/ops/index.js';
+import { LPPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, GlobalAvgPool2d, GlobalMaxPool2d, ChannelL2Pool, MaxUnpool2d, LocalResponseNorm } from '../src/nn/index.js';
 
 const gen = new Generator(777);
 

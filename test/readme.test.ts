@@ -1,13 +1,17 @@
 /**
  * The README is the contract: its code example must run as written (with the
  * package names mapped to the sources) and do what it says — train LeNet-5 on
- * 6,000 MNIST images and predict most of the first eight digits correctly.
+ * 6,000 MNIST images and predict most of the first eight digits correctly —
+ * and its command-line synopsis is the one the CLI derives from its option
+ * declarations (src/cli/options.ts).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+
+import { commandSynopsis } from '../src/cli/program.js';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -33,4 +37,11 @@ test('the README example runs and predicts at least 6 of the first 8 training di
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the README's command-line synopsis is the one `stride --help` prints", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const match = /## The command line\n\n```\n([\s\S]*?)\n```/.exec(readme);
+  assert.ok(match, 'README.md has a "## The command line" section starting with a code block');
+  assert.equal(match[1], commandSynopsis(), 'paste the synopsis of `stride --help` (without its two-space indent) into the README');
 });

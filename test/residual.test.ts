@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  Add, BasicBlock, Conv2d, Flatten, Graph, LeNet5, Linear, MaxPool2d, ReLU, Residual, Sequential, Softmax,
-  BatchNorm2d, Generator, ValueError, ShapeError, gradcheck, noGrad, randn, slice, toFullyConvolutional, add, relu,
-} from '../src/index.js';
+import { Add, BasicBlock, Conv2d, Flatten, Graph, Linear, MaxPool2d, ReLU, Residual, Sequential, Softmax, BatchNorm2d, toFullyConvolutional } from '../src/nn/index.js';
+import { LeNet5, Generator, ValueError, ShapeError, gradcheck, noGrad, randn } from '../src/index.js';
+import { slice, add, relu } from '../src/ops/index.js';
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
   assert.equal(a.length, b.length);

@@ -8,11 +8,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  Generator, Tensor, tensor, zeros, ones, randn, rand, sum, maximum, add, mul, noGrad,
-  conv2d, maxPool2d, avgPool2d, linear, softmax, logSoftmax, crossEntropy, reshape, slice, convOutputSize,
-  Conv2d, Linear, MaxPool2d, ReLU, Flatten, Sequential, LeNet5,
-} from '../src/index.js';
+import { Generator, Tensor, tensor, zeros, ones, randn, rand, noGrad, LeNet5 } from '../src/index.js';
+import { sum, maximum, add, mul, conv2d, maxPool2d, avgPool2d, linear, softmax, logSoftmax, crossEntropy, reshape, slice, convOutputSize } from '../src/ops/index.js';
+import { Conv2d, Linear, MaxPool2d, ReLU, Flatten, Sequential } from '../src/nn/index.js';
 
 /**
  * assert.ok that always carries a message: when Node 20's assert.ok fails without one it

@@ -1,6 +1,7 @@
 /**
  * Test setup (node --import ./test/setup.ts): installs the Node platform of
- * the wasm backend (worker threads, relaxed SIMD) and selects the backend
+ * the wasm backend (worker threads, relaxed SIMD), registers the backends as
+ * the entry points do (wasm; native when asked for) and selects the backend
  * named in STRIDE_BACKEND (ref, wasm, native); without it the library's
  * default stays. scripts/test-all-backends.mjs runs the suite once per backend.
  *
@@ -11,11 +12,12 @@
 import '../src/backends/wasm/node.js';
 import '../src/tensor/node.js';
 import { setOutputPoison } from '../src/tensor/tensor.js';
-import { listBackends, setBackend } from '../src/backends/index.js';
+import { listBackends, registerDefaultBackends, setBackend } from '../src/backends/index.js';
 
+registerDefaultBackends();
 const name = process.env.STRIDE_BACKEND;
 if (name === 'native' && !listBackends().includes('native')) {
-  // The native backend registers itself from the Node entry; load just its registration.
+  // The Node entry registers the native backend; load just its registration.
   const register: string = '../src/backends/native/register.js';
   const m = (await import(register)) as { registerNativeBackend(o: { makeDefault: boolean }): boolean };
   m.registerNativeBackend({ makeDefault: false });

@@ -6,12 +6,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  Generator, Tensor, ShapeError, ValueError, tensor, zeros, ones, full, rand, randn, arange, zerosLike, onesLike, manualSeed,
-  add, sub, mul, div, maximum, minimum, pow, sum, mean, max, min, argmax, argmin, variance,
-  matmul, reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, concat, stack, noGrad,
-  listBackends, getBackend, setBackend,
-} from '../src/index.js';
+import { Generator, Tensor, ShapeError, ValueError, tensor, zeros, ones, full, rand, randn, arange, zerosLike, onesLike, manualSeed, noGrad, listBackends, getBackend, setBackend } from '../src/index.js';
+import { add, sub, mul, div, maximum, minimum, pow, sum, mean, max, min, argmax, argmin, variance, matmul, reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, concat, stack } from '../src/ops/index.js';
 // The Node entry registers the native backend when OpenBLAS is there: test it too.
 import '../src/node.js';
 

@@ -11,11 +11,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  BatchNorm2d, Conv2d, Flatten, Generator, LeNet5, Linear, MaxPool2d, type Module, ReLU, SGD, Adam, Sequential, Tensor,
-  getBackend, listBackends, setBackend,
-} from '../src/index.js';
-import { createProgressReporter, fit, type EpochResult } from '../src/node.js';
+import { BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, type Module, ReLU, Sequential } from '../src/nn/index.js';
+import { Generator, LeNet5, Tensor, getBackend, listBackends, setBackend, fit, type EpochResult } from '../src/index.js';
+import { SGD, Adam } from '../src/optim/index.js';
+import { createProgressReporter } from '../src/node.js';
 import { wasmReady, wasmRuntime } from '../src/backends/wasm/index.js';
 import { runTrain, trainJson } from '../src/cli/train.js';
 import { memoryIO } from '../src/cli/io.js';

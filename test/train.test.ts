@@ -4,8 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Dropout, Generator, Linear, Module, SGD, Sequential, Tensor, ValueError, mul, tensor } from '../src/index.js';
-import { RunningMean, accuracy, countCorrect, evaluate, fit, formatDuration, loadCheckpoint, lrMultiplier, type BatchInfo, type EpochResult } from '../src/node.js';
+import { Dropout, Linear, Module, Sequential } from '../src/nn/index.js';
+import { Generator, Tensor, ValueError, tensor, RunningMean, accuracy, countCorrect, evaluate, fit, formatDuration, lrMultiplier, type BatchInfo, type EpochResult } from '../src/index.js';
+import { SGD } from '../src/optim/index.js';
+import { mul } from '../src/ops/index.js';
+import { loadCheckpoint } from '../src/node.js';
 import { runTrain } from '../src/cli/train.js';
 import { memoryIO } from '../src/cli/io.js';
 

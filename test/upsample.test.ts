@@ -6,7 +6,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Generator, ShapeError, Tensor, Upsample, ValueError, gradcheck, ones, randn, tensor, upsample } from '../src/index.js';
+import { Generator, ShapeError, Tensor, ValueError, gradcheck, ones, randn, tensor } from '../src/index.js';
+import { Upsample } from '../src/nn/index.js';
+import { upsample } from '../src/ops/index.js';
 
 const gen = new Generator(31);
 const rn = (shape: number[]) => randn(shape, { generator: gen, dtype: 'float64' });

@@ -5,15 +5,30 @@ import { wasmAvailable, wasmBackend } from './wasm/index.js';
 
 export type { Backend, BackendInfo, KernelName, KernelSignatures, Conv2dGeometry, Pool2dGeometry, UnaryOp, BinaryOp, ReduceOp } from './backend.js';
 
+/**
+ * The backends that can be selected. Importing this module registers only
+ * `ref`, the plain-TypeScript oracle that runs everywhere; the entry points
+ * register the others explicitly: registerDefaultBackends (src/index.ts) adds
+ * `wasm`, registerNativeBackend (src/node.ts) adds `native`.
+ */
 const registry = new Map<string, Backend>([[refBackend.name, refBackend]]);
 let current: Backend = refBackend;
-// wasm is the default wherever the engine has WebAssembly SIMD (docs/design.md, "Backends behind one typed kernel table").
-if (wasmAvailable()) {
-  registry.set(wasmBackend.name, wasmBackend);
-  current = wasmBackend;
-}
 /** True once setBackend was called: an explicit choice that preferBackend never overrides. */
 let chosenExplicitly = false;
+
+/**
+ * Registers the backends of every platform: `wasm` wherever the engine has
+ * WebAssembly SIMD, made the default unless setBackend already chose (it
+ * runs the same kernels as `ref`, several times faster). Without SIMD `ref`
+ * stays. Called by the entry points and the tools that start the
+ * library (the CLI, the conformance runner, the test setup); calling it again
+ * does nothing.
+ */
+export function registerDefaultBackends(): void {
+  if (registry.has(wasmBackend.name) || !wasmAvailable()) return;
+  registry.set(wasmBackend.name, wasmBackend);
+  preferBackend(wasmBackend.name);
+}
 
 /** Makes a backend available to `setBackend` by its name. */
 export function registerBackend(backend: Backend): void {

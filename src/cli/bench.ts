@@ -7,13 +7,10 @@
  * the median. GFLOPS are computed from the FLOPs each workload needs by the
  * formulas below (not measured), so every engine is credited the same work.
  */
-import {
-  BasicBlock, BatchNorm2d, Conv2d, Flatten, Generator, GlobalAvgPool2d, LeNet5, Linear, ReLU, SGD, Sequential,
-  backendInfo, backward, conv2d, crossEntropy, getBackend, listBackends, noGrad, randn, tensor,
-  type BackendInfo, type Module, type Tensor,
-} from '../index.js';
+import { F, Generator, LeNet5, backendInfo, backward, getBackend, listBackends, nn, noGrad, optim, randn, tensor, type BackendInfo, type Tensor } from '../index.js';
 import { nativeAvailable, nativeStatus, oneDnnAvailable, oneDnnStatus } from '../node.js';
 import { consoleIO, type CliIO } from './io.js';
+import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, type CliCommand, type OptionValues } from './options.js';
 
 // ---------------------------------------------------------------------------
 // FLOPs. A multiply-add (MAC) is 2 FLOPs. Only convolutions and linear layers
@@ -106,31 +103,31 @@ function labels(n: number): Tensor {
 }
 
 /** The ResNet-block net of the benchmarks (bench/workloads.json), from Stride's layers. */
-export function resnetBlockNet(generator?: Generator): Sequential {
-  return new Sequential(
-    new Conv2d(3, 64, 3, { padding: 1, bias: false, generator }),
-    new BatchNorm2d(64),
-    new ReLU(),
-    new BasicBlock(64, 64, { generator }),
-    new BasicBlock(64, 64, { generator }),
-    new GlobalAvgPool2d(),
-    new Flatten(),
-    new Linear(64, 10, { generator }),
+export function resnetBlockNet(generator?: Generator): nn.Sequential {
+  return new nn.Sequential(
+    new nn.Conv2d(3, 64, 3, { padding: 1, bias: false, generator }),
+    new nn.BatchNorm2d(64),
+    new nn.ReLU(),
+    new nn.BasicBlock(64, 64, { generator }),
+    new nn.BasicBlock(64, 64, { generator }),
+    new nn.GlobalAvgPool2d(),
+    new nn.Flatten(),
+    new nn.Linear(64, 10, { generator }),
   );
 }
 
-function trainStep(model: Module, x: Tensor, y: Tensor): () => void {
+function trainStep(model: nn.Module, x: Tensor, y: Tensor): () => void {
   model.train();
-  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   return () => {
     opt.zeroGrad();
-    const loss = crossEntropy(model.forward(x), y);
+    const loss = F.crossEntropy(model.forward(x), y);
     backward(loss);
     opt.step();
   };
 }
 
-function inferStep(model: Module, x: Tensor): () => void {
+function inferStep(model: nn.Module, x: Tensor): () => void {
   model.eval();
   return () => void noGrad(() => model.forward(x));
 }
@@ -151,7 +148,7 @@ export function buildWorkload(name: WorkloadName, seed = 1): () => void {
     case 'conv-fwd': {
       const x = randn([batch, 64, 32, 32], { generator });
       const w = randn([64, 64, 3, 3], { generator, std: 0.05 });
-      return () => void conv2d(x, w, null, { padding: 1 });
+      return () => void F.conv2d(x, w, null, { padding: 1 });
     }
     case 'conv-fwdbwd': {
       const x = randn([batch, 64, 32, 32], { generator }).requiresGrad_();
@@ -160,7 +157,7 @@ export function buildWorkload(name: WorkloadName, seed = 1): () => void {
       return () => {
         x.grad = null;
         w.grad = null;
-        backward(conv2d(x, w, null, { padding: 1 }), gy);
+        backward(F.conv2d(x, w, null, { padding: 1 }), gy);
       };
     }
   }
@@ -176,16 +173,26 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-export interface BenchCommandOptions {
-  workload: WorkloadName;
-  /** Timed iterations (default: the workload's). */
-  iterations?: number;
-  /** Untimed iterations first (default: the workload's). */
-  warmup?: number;
-  /** Stop timing after this many seconds (at least one timed iteration runs). */
-  maxSeconds?: number;
-  seed?: number;
-}
+/** The options of `stride bench` (without --backend, --threads, --json); the defaults are the workload's. */
+export const BENCH_OPTIONS = {
+  iterations: option({ flags: '--iterations <n>', help: 'timed iterations; the median is reported', parse: integer(1), defaultHelp: 'per workload, 5-30' }),
+  warmup: option({ flags: '--warmup <n>', help: 'untimed iterations first', parse: integer(0, 'an integer >= 0'), defaultHelp: 'per workload, 1-5' }),
+  maxSeconds: option({
+    flags: '--max-seconds <s>', help: 'stop timing after this many seconds (at least one timed iteration runs)', parse: number((n) => n > 0, 'a number of seconds > 0'),
+  }),
+};
+
+/** `stride bench`. */
+export const BENCH_COMMAND = {
+  name: 'bench',
+  description: 'Time a workload of the benchmark (images/s, ms per iteration, GFLOPS); npm run bench compares engines',
+  argument: { name: '<workload>', synopsis: 'WORKLOAD', help: `one of: ${WORKLOAD_NAMES.join(', ')}`, parse: oneOf(WORKLOAD_NAMES, 'workload') },
+  options: { ...BENCH_OPTIONS, ...BACKEND_OPTIONS, json: jsonOption('workload, backend, threads, imagesPerSec, msPerIter, gflops, batch, iterations...') },
+  afterHelp: `\nWorkloads:\n${WORKLOAD_NAMES.map((n) => `  ${n.padEnd(19)} ${WORKLOADS[n].description}`).join('\n')}`,
+} satisfies CliCommand;
+
+/** What runBench takes: the workload, the options, and the seed of its inputs (default 1). */
+export type BenchCommandOptions = { workload: WorkloadName; seed?: number } & OptionValues<typeof BENCH_OPTIONS>;
 
 export interface BenchSummary {
   engine: 'stride';
@@ -252,6 +259,13 @@ export function benchJson(s: BenchSummary): string {
 // ---------------------------------------------------------------------------
 // stride info
 // ---------------------------------------------------------------------------
+
+/** `stride info`. */
+export const INFO_COMMAND = {
+  name: 'info',
+  description: 'Print the backend in use, its threads and SIMD flavour, and whether OpenBLAS was found',
+  options: { ...BACKEND_OPTIONS, json: jsonOption('backend, threads, simd, backends, openblas...') },
+} satisfies CliCommand;
 
 export interface InfoSummary {
   backend: string;

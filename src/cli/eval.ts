@@ -3,20 +3,35 @@
  * on the test split of the dataset it was trained on, with the same input
  * normalization (both recorded in the checkpoint).
  */
-import { DataError, getBackend, getModelSpec } from '../index.js';
-import { evaluate, loadCheckpoint } from '../node.js';
-import { getDataset, normalizationFromMeta } from './datasets.js';
+import { DataError, evaluate, getBackend, getModelSpec } from '../index.js';
+import { loadCheckpoint } from '../node.js';
+import { datasets, getDataset, normalizationFromMeta } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
+import { BACKEND_OPTIONS, integer, jsonOption, oneOf, option, withDefaults, type CliCommand, type OptionValues } from './options.js';
 
-export interface EvalCommandOptions {
-  /** A folder holding model.stride, or the file. */
-  model: string;
-  /** Default: the dataset recorded in the checkpoint. */
-  dataset?: string;
-  batchSize?: number;
-  /** Evaluate on the first `testLimit` test images. */
-  testLimit?: number;
-}
+/** The options of `stride eval` (without --backend, --threads, --json). */
+export const EVAL_OPTIONS = {
+  model: option({
+    flags: '--model <path>', help: 'checkpoint folder (holding model.stride, as written by train --out) or a .stride file', parse: (path) => path,
+    metavar: 'DIR', required: true,
+  }),
+  dataset: option({
+    flags: '--dataset <name>', help: `evaluate on this dataset: ${Object.keys(datasets).join(', ')}`, parse: oneOf(Object.keys(datasets), 'dataset'),
+    defaultHelp: 'the one recorded in the checkpoint',
+  }),
+  batchSize: option({ flags: '--batch-size <n>', help: 'examples per forward pass', parse: integer(1), default: 1000 }),
+  testLimit: option({ flags: '--test-limit <n>', help: 'evaluate on the first N test images only', parse: integer(1), defaultHelp: 'all' }),
+};
+
+/** `stride eval`. */
+export const EVAL_COMMAND = {
+  name: 'eval',
+  description: 'Reload saved weights and print the test accuracy',
+  options: { ...EVAL_OPTIONS, ...BACKEND_OPTIONS, json: jsonOption('testAccuracy, testLoss, testImages, seconds, model, checkpoint, dataset, backend') },
+} satisfies CliCommand;
+
+/** What runEval takes: the checkpoint (a folder holding model.stride, or the file) and the options. */
+export type EvalCommandOptions = { model: string } & OptionValues<typeof EVAL_OPTIONS>;
 
 export interface EvalSummary {
   model: string;
@@ -47,7 +62,7 @@ export async function runEval(options: EvalCommandOptions, io: CliIO = consoleIO
   const trained = typeof meta.epochs === 'number' ? `, trained ${meta.epochs} epoch${meta.epochs === 1 ? '' : 's'}` : '';
   const when = typeof meta.createdAt === 'string' ? `, saved ${meta.createdAt}` : '';
   io.out(`evaluating ${header.model} from ${path}${trained}${when} on ${test.images.shape[0]} ${datasetName} test images`);
-  const result = evaluate(model, { images: test.images, labels: test.labels }, options.batchSize ?? 1000);
+  const result = evaluate(model, { images: test.images, labels: test.labels }, withDefaults(EVAL_OPTIONS, options).batchSize);
   io.out(`test accuracy: ${result.accuracy.toFixed(4)}`);
   return {
     model: header.model, checkpoint: path, dataset: datasetName, backend: getBackend().name,

@@ -6,67 +6,94 @@
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 
-import { Adam, Generator, SGD, ValueError, createModel, getBackend, getModelSpec, type Optimizer } from '../index.js';
-import { createProgressReporter, fit, saveCheckpoint, type EpochResult, type LrScheduleName, type MemorySample } from '../node.js';
-import { getDataset } from './datasets.js';
+import { Generator, LR_SCHEDULES, ValueError, createModel, fit, getBackend, getModelSpec, models, optim, type EpochResult, type LrScheduleName } from '../index.js';
+import { createProgressReporter, saveCheckpoint, type MemorySample } from '../node.js';
+import { datasets, getDataset } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
+import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, recordedValues, withDefaults, type CliCommand, type OptionValues, type RecordedValues } from './options.js';
 
-export type OptimizerName = 'sgd' | 'adam';
+const OPTIMIZERS = ['sgd', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+/** The learning rate of each optimizer when --lr is absent. */
+const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 0.05, adam: 0.001 };
+/** The SGD momentum when --momentum is absent (adam has none). */
+const DEFAULT_MOMENTUM = 0.9;
 
 /**
- * Defaults of `stride train`, measured to reach >= 0.98 test accuracy after one
- * epoch of LeNet-5 on all 60,000 MNIST images (inputs normalized by MNIST_MEAN
- * and MNIST_STD): SGD lr 0.05, momentum 0.9, batch 64, with the learning rate
- * decayed to 0 over the run by a per-step cosine. Measured (seed: accuracy):
- * cosine 0: 0.9857, 1: 0.9829, 2: 0.9847. With a constant rate the same epoch
- * ends below 0.98 (lr 0.05 batch 64: 0.9771; lr 0.02 batch 64: 0.9766; lr 0.02
- * batch 32: 0.9754; lr 0.01 batch 32: 0.9797; Adam 0.001 batch 64: 0.9779):
- * the noise of the last high-rate steps costs the last half percent, and the
- * decay removes it.
+ * The options of `stride train` (without --backend, --threads, --json, which
+ * the command adds). The defaults are measured to reach >= 0.98 test accuracy
+ * after one epoch of LeNet-5 on all 60,000 MNIST images (inputs normalized by
+ * MNIST_MEAN and MNIST_STD): SGD lr 0.05, momentum 0.9, batch 64, with the
+ * learning rate decayed to 0 over the run by a per-step cosine. Measured
+ * (seed: accuracy): cosine 0: 0.9857, 1: 0.9829, 2: 0.9847. With a constant
+ * rate the same epoch ends below 0.98 (lr 0.05 batch 64: 0.9771; lr 0.02
+ * batch 64: 0.9766; lr 0.02 batch 32: 0.9754; lr 0.01 batch 32: 0.9797; Adam
+ * 0.001 batch 64: 0.9779): the noise of the last high-rate steps costs the
+ * last half percent, and the decay removes it.
  */
-export const TRAIN_DEFAULTS = {
-  epochs: 1,
-  batchSize: 64,
-  optimizer: 'sgd' as OptimizerName,
-  lr: { sgd: 0.05, adam: 0.001 } as Record<OptimizerName, number>,
-  momentum: 0.9,
-  lrSchedule: 'cosine' as LrScheduleName,
-  seed: 0,
+export const TRAIN_OPTIONS = {
+  dataset: option({
+    flags: '--dataset <name>', help: `dataset to train on: ${Object.keys(datasets).join(', ')}`, parse: oneOf(Object.keys(datasets), 'dataset'),
+    default: 'mnist', recorded: true,
+  }),
+  epochs: option({ flags: '--epochs <n>', help: 'passes over the training set', parse: integer(1, 'a whole number of epochs >= 1'), default: 1, recorded: true }),
+  batchSize: option({ flags: '--batch-size <n>', help: 'training examples per step', parse: integer(1, 'an integer >= 1'), default: 64, recorded: true }),
+  optimizer: option<OptimizerName, true>({
+    flags: '--optimizer <name>', help: 'sgd (with momentum) or adam', parse: oneOf(OPTIMIZERS, 'optimizer'), default: 'sgd', metavar: OPTIMIZERS.join('|'), recorded: true,
+  }),
+  lr: option({
+    flags: '--lr <x>', help: 'learning rate > 0', parse: number((n) => n > 0, 'a learning rate > 0'),
+    defaultHelp: OPTIMIZERS.map((o) => `${DEFAULT_LR[o]} for ${o}`).join(', '), metavar: 'X', recorded: true,
+  }),
+  momentum: option<number | null, true>({
+    flags: '--momentum <x>', help: 'SGD momentum in [0, 1)', parse: number((n) => n >= 0 && n < 1, 'a momentum in [0, 1)'),
+    defaultHelp: `${DEFAULT_MOMENTUM}; sgd only`, recorded: true,
+  }),
+  lrSchedule: option<LrScheduleName, true>({
+    flags: '--lr-schedule <name>', help: 'learning rate over the run: constant, linear or cosine decay to 0, per step', parse: oneOf(LR_SCHEDULES, 'schedule'),
+    default: 'cosine', metavar: LR_SCHEDULES.join('|'), recorded: true,
+  }),
+  limit: option({ flags: '--limit <n>', help: 'train on the first N training images only', parse: integer(1), defaultHelp: 'all' }),
+  testLimit: option({ flags: '--test-limit <n>', help: 'evaluate on the first N test images only', parse: integer(1), defaultHelp: 'all' }),
+  seed: option({ flags: '--seed <n>', help: 'seed for initialization and shuffling', parse: integer(0, 'an integer >= 0'), default: 0, recorded: true }),
+  out: option<string | null>({
+    flags: '--out <dir>', help: 'folder for the checkpoint model.stride, written atomically', parse: (dir) => dir, defaultHelp: 'runs/<model>-<dataset>/',
+  }),
+  save: option({ flags: '--no-save', help: 'do not save the weights', alternativeTo: 'out' }),
+  progress: option({ flags: '--no-progress', help: 'no progress bar, even on a terminal (one line per epoch is always printed)' }),
 };
 
-export interface TrainCommandOptions {
-  model: string;
-  dataset: string;
-  epochs?: number;
-  batchSize?: number;
-  optimizer?: OptimizerName;
-  /** Default: 0.05 for sgd, 0.001 for adam. */
-  lr?: number;
-  /** SGD only; default 0.9. */
-  momentum?: number;
-  /** Default 'cosine' (decay to 0 over the run, per step). */
-  lrSchedule?: LrScheduleName;
-  /** Train on the first `limit` training images. */
-  limit?: number;
-  /** Evaluate on the first `testLimit` test images. */
-  testLimit?: number;
-  seed?: number;
-  /** Folder for the checkpoint; null to skip saving. Default runs/<model>-<dataset>/. */
-  out?: string | null;
-  /** Show a progress bar (default: when stderr is a TTY). */
-  progress?: boolean;
-}
+/** `stride train`. */
+export const TRAIN_COMMAND = {
+  name: 'train',
+  description: 'Train a model on a dataset, print the test accuracy and save the weights',
+  argument: { name: '<model>', synopsis: '<model>', help: `model to train: ${Object.keys(models).join(', ')}`, parse: oneOf(Object.keys(models), 'model') },
+  options: {
+    ...TRAIN_OPTIONS,
+    ...BACKEND_OPTIONS,
+    json: jsonOption('testAccuracy, trainImagesPerSec, seconds, model, epochs, batchSize, lr, optimizer, seed, backend, rssMiB (per epoch)...'),
+  },
+  afterHelp: `
+On a terminal a progress bar shows epoch, batch k/K, the running mean loss,
+images/s and the ETA; otherwise one line per epoch is printed. Inputs are
+normalized with the dataset's mean and std (MNIST: 0.1307, 0.3081). The test
+accuracy and the checkpoint's path end the output (before the --json line):
+  test accuracy: 0.9871
+  saved weights to runs/lenet5-mnist/model.stride`,
+} satisfies CliCommand;
 
-export interface TrainSummary {
+/**
+ * What runTrain takes: the model and the options (absent ones take their
+ * defaults). `out: null` or `save: false` skips saving; `progress` shows the
+ * bar (default: when the progress stream is a TTY).
+ */
+export type TrainCommandOptions = { model: string } & OptionValues<typeof TRAIN_OPTIONS>;
+
+/** The settings a run used, as recorded in the checkpoint meta and the --json line. */
+export type TrainSettings = RecordedValues<typeof TRAIN_OPTIONS>;
+
+export interface TrainSummary extends TrainSettings {
   model: string;
-  dataset: string;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  optimizer: OptimizerName;
-  momentum: number | null;
-  lrSchedule: LrScheduleName;
-  seed: number;
   backend: string;
   trainImages: number;
   testImages: number;
@@ -89,21 +116,22 @@ export interface TrainSummary {
 /** Runs a training job and reports to `io`; returns the numbers the --json line holds. */
 export async function runTrain(options: TrainCommandOptions, io: CliIO = consoleIO()): Promise<TrainSummary> {
   const start = performance.now();
-  const modelSpec = getModelSpec(options.model);
-  const data = getDataset(options.dataset);
-  if (modelSpec.inputShape.join() !== data.inputShape.join()) {
-    throw new ValueError(`model '${options.model}' takes ${modelSpec.inputShape.join('x')} inputs but dataset '${options.dataset}' has ${data.inputShape.join('x')} images`);
-  }
-  const epochs = options.epochs ?? TRAIN_DEFAULTS.epochs;
-  const batchSize = options.batchSize ?? TRAIN_DEFAULTS.batchSize;
-  const optimizerName = options.optimizer ?? TRAIN_DEFAULTS.optimizer;
-  if (optimizerName !== 'sgd' && optimizerName !== 'adam') throw new ValueError(`unknown optimizer '${optimizerName}'; available: sgd, adam`);
+  // Every recorded option has a default except lr and momentum, whose defaults depend on the optimizer.
+  const given = withDefaults(TRAIN_OPTIONS, options) as TrainCommandOptions & Omit<TrainSettings, 'lr' | 'momentum'>;
+  const optimizerName = given.optimizer;
   if (options.momentum !== undefined && optimizerName !== 'sgd') throw new ValueError(`--momentum applies to --optimizer sgd only, not ${optimizerName}`);
-  const lr = options.lr ?? TRAIN_DEFAULTS.lr[optimizerName];
-  const momentum = optimizerName === 'sgd' ? (options.momentum ?? TRAIN_DEFAULTS.momentum) : null;
-  const lrSchedule = options.lrSchedule ?? TRAIN_DEFAULTS.lrSchedule;
-  const seed = options.seed ?? TRAIN_DEFAULTS.seed;
-  const out = options.out === undefined ? `runs/${options.model}-${options.dataset}/` : options.out;
+  const settings = recordedValues(TRAIN_OPTIONS, {
+    ...given,
+    lr: given.lr ?? DEFAULT_LR[optimizerName],
+    momentum: optimizerName === 'sgd' ? (given.momentum ?? DEFAULT_MOMENTUM) : null,
+  });
+  const { dataset, epochs, batchSize, lr, momentum, lrSchedule, seed } = settings;
+  const modelSpec = getModelSpec(options.model);
+  const data = getDataset(dataset);
+  if (modelSpec.inputShape.join() !== data.inputShape.join()) {
+    throw new ValueError(`model '${options.model}' takes ${modelSpec.inputShape.join('x')} inputs but dataset '${dataset}' has ${data.inputShape.join('x')} images`);
+  }
+  const out = given.save === false ? null : given.out === undefined ? `runs/${options.model}-${dataset}/` : given.out;
 
   if (out !== null) {
     // Fail before an epoch of work, not after: the folder must exist (it is created) and be writable.
@@ -119,11 +147,11 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const generator = new Generator(seed);
   const modelOptions = { numClasses: data.numClasses, inChannels: data.inputShape[0] };
   const model = createModel(options.model, { ...modelOptions, generator });
-  const optimizer: Optimizer = optimizerName === 'sgd' ? new SGD(model, { lr, momentum: momentum! }) : new Adam(model, { lr });
+  const optimizer: optim.Optimizer = optimizerName === 'sgd' ? new optim.SGD(model, { lr, momentum: momentum! }) : new optim.Adam(model, { lr });
   const backend = getBackend().name;
 
   io.out(
-    `training ${options.model} on ${options.dataset}: ${trainImages} training images, ${testImages} test images; ` +
+    `training ${options.model} on ${dataset}: ${trainImages} training images, ${testImages} test images; ` +
       `${epochs} epoch${epochs === 1 ? '' : 's'}, batch ${batchSize}, ${optimizerName} lr ${lr}${momentum !== null ? ` momentum ${momentum}` : ''} (${lrSchedule} schedule), seed ${seed}, backend ${backend}`,
   );
   const reporter = createProgressReporter({ stream: io.progressStream, bar: options.progress ?? io.progressStream.isTTY === true, log: io.out });
@@ -146,16 +174,14 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
       model: options.model,
       modelOptions,
       meta: {
-        dataset: options.dataset, epochs, batchSize, lr, optimizer: optimizerName, momentum, lrSchedule, seed, backend,
-        trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
+        ...settings, backend, trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
         trainLoss: result.history.map((h) => h.trainLoss), normalize: { mean: norm.mean, std: norm.std },
       },
     });
     io.out(`saved weights to ${checkpoint}`);
   }
   return {
-    model: options.model, dataset: options.dataset, epochs, batchSize, lr, optimizer: optimizerName, momentum, lrSchedule, seed, backend,
-    trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
+    model: options.model, ...settings, backend, trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
     trainLoss: result.history.map((h) => h.trainLoss),
     trainImagesPerSec: result.trainImagesPerSec, trainSeconds: result.trainSeconds,
     evalSeconds: result.history.reduce((s, h) => s + (h.test?.seconds ?? 0), 0),
@@ -168,8 +194,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
 export function trainJson(s: TrainSummary): string {
   const r = (x: number, d: number) => Number(x.toFixed(d));
   return JSON.stringify({
-    model: s.model, dataset: s.dataset, epochs: s.epochs, batchSize: s.batchSize, lr: s.lr, optimizer: s.optimizer, momentum: s.momentum,
-    lrSchedule: s.lrSchedule, seed: s.seed, backend: s.backend, trainImages: s.trainImages, testImages: s.testImages,
+    model: s.model, ...recordedValues(TRAIN_OPTIONS, s), backend: s.backend, trainImages: s.trainImages, testImages: s.testImages,
     testAccuracy: s.testAccuracy, testLoss: r(s.testLoss, 6), trainLoss: s.trainLoss.map((x) => r(x, 6)),
     trainImagesPerSec: r(s.trainImagesPerSec, 1), trainSeconds: r(s.trainSeconds, 2), evalSeconds: r(s.evalSeconds, 2), seconds: r(s.seconds, 2),
     checkpoint: s.checkpoint,

@@ -17,7 +17,9 @@
  *   elu: differentiable({ inputs: ['x'], attrs: ['alpha'], forward: (t, a) => F.elu(t.x, a.alpha as number) }),
  * or `lateBound` (below) for an op that may not be in Stride yet.
  */
-import { AdamW, Adam, BasicBlock, F, LeNet5, SGD, Tensor, ValueError, type Optimizer } from '../index.js';
+import { F, LeNet5, Tensor, ValueError } from '../index.js';
+import { BasicBlock } from '../nn/index.js';
+import { AdamW, Adam, SGD, type Optimizer } from '../optim/index.js';
 import type { Attrs, CaseSpec } from './format.js';
 
 /** Raw values with a shape (for results that are not a single Tensor, e.g. a parameter trajectory). */

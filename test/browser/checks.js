@@ -20,7 +20,7 @@ function randn(shape, seed, requiresGrad = false) {
 
 /** sum(y * g) with a fixed random g, so every output gets a different gradient (not all ones). */
 function weightedSum(y, seed) {
-  return S.mul(y, randn(y.shape, seed)).sum();
+  return S.F.mul(y, randn(y.shape, seed)).sum();
 }
 
 /** Each workload returns named Float32Arrays: outputs, gradients, parameters after a step. */
@@ -31,7 +31,7 @@ const workloads = {
     const x = randn([4, 16, 32, 32], 1, true);
     const w = randn([32, 16, 3, 3], 2, true);
     const b = randn([32], 3, true);
-    const y = S.conv2d(x, w, b, { padding: 1 });
+    const y = S.F.conv2d(x, w, b, { padding: 1 });
     weightedSum(y, 4).backward();
     return { y: y.data, dx: x.grad.data, dw: w.grad.data, db: b.grad.data };
   },
@@ -39,7 +39,7 @@ const workloads = {
   conv2dIm2col() {
     const x = randn([8, 16, 32, 32], 5, true);
     const w = randn([32, 16, 5, 5], 6, true);
-    const y = S.conv2d(x, w, null, { stride: 2, padding: 2 });
+    const y = S.F.conv2d(x, w, null, { stride: 2, padding: 2 });
     weightedSum(y, 7).backward();
     return { y: y.data, dx: x.grad.data, dw: w.grad.data };
   },
@@ -47,14 +47,14 @@ const workloads = {
   matmul() {
     const a = randn([256, 256], 8, true);
     const b = randn([256, 256], 9, true);
-    const c = S.matmul(a, b);
+    const c = S.F.matmul(a, b);
     weightedSum(c, 10).backward();
     return { c: c.data, da: a.grad.data, db: b.grad.data };
   },
   // 1M elements (over the 2 x 256K a split needs): relu and 2x2 max pooling, forward and backward.
   reluMaxPool() {
     const x = randn([8, 32, 64, 64], 11, true);
-    const y = S.maxPool2d(S.relu(x), 2);
+    const y = S.F.maxPool2d(S.F.relu(x), 2);
     weightedSum(y, 12).backward();
     return { y: y.data, dx: x.grad.data };
   },
@@ -62,17 +62,17 @@ const workloads = {
   // then the loss of a second forward pass.
   lenet5Step() {
     const model = new S.LeNet5({ generator: new S.Generator(13) });
-    const opt = new S.SGD(model, { lr: 0.05, momentum: 0.9 });
+    const opt = new S.optim.SGD(model, { lr: 0.05, momentum: 0.9 });
     const x = randn([16, 1, 28, 28], 14);
     const labels = Array.from({ length: 16 }, (_, i) => (i * 7) % 10);
-    const loss = S.crossEntropy(model.forward(x), labels);
+    const loss = S.F.crossEntropy(model.forward(x), labels);
     opt.zeroGrad();
     loss.backward();
     const out = { loss: Float32Array.of(loss.item()) };
     for (const [name, p] of model.namedParameters()) out[`grad ${name}`] = Float32Array.from(p.grad.data);
     opt.step();
     for (const [name, p] of model.namedParameters()) out[name] = Float32Array.from(p.data);
-    out.loss2 = Float32Array.of(S.crossEntropy(model.forward(x), labels).item());
+    out.loss2 = Float32Array.of(S.F.crossEntropy(model.forward(x), labels).item());
     return out;
   },
 };

@@ -1,0 +1,185 @@
+/**
+ * The command line's options, each declared once: its flag, parser, default,
+ * help text, and whether its value is recorded (checkpoint meta, --json line).
+ * Commander's setup, `--help`, the synopsis of `stride --help` (and the
+ * README's, checked by a test), the defaults a run applies and the recorded
+ * settings are all derived from the declarations, so a new command or option
+ * is one entry.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+import { getBackend, listBackends } from '../index.js';
+
+/** One option of a command. */
+export interface CliOption<T = unknown> {
+  /** As commander takes it: '--epochs <n>', '--no-save', '--json'. The key of the declaration is commander's name for it (batchSize, save). */
+  flags: string;
+  /** What it does (a function when it names what is known only at start-up, like the registered backends). */
+  help: string | (() => string);
+  /** Parses and checks the value (a bad one is an InvalidArgumentError naming the rule); absent for a switch. */
+  parse?: (value: string) => T;
+  /** The value a run uses when the option is absent; shown in the help. */
+  default?: T;
+  /** What the help says the default is, when the run does not take it from `default` (e.g. 'all', or a default that depends on another option). */
+  defaultHelp?: string | (() => string);
+  /** The value in the synopsis ('N', 'sgd|adam'); default: the flag's placeholder in capitals. */
+  metavar?: string;
+  /** The option must be given. */
+  required?: boolean;
+  /** The run's value is recorded in the checkpoint meta and the --json line. */
+  recorded?: boolean;
+  /** Written in the synopsis as the alternative of this other option ([--out DIR | --no-save]); giving both is an error. */
+  alternativeTo?: string;
+}
+
+export type CliOptions = Record<string, CliOption>;
+
+/** The values commander hands a command's action (absent options are undefined; a --no-x switch is true unless given). */
+export type OptionValues<O extends CliOptions> = { [K in keyof O]?: O[K] extends CliOption<infer T> ? T : never };
+
+/** The command's positional argument. */
+export interface CliArgument {
+  /** As commander takes it: '<model>'. */
+  name: string;
+  /** As the synopsis writes it: '<model>', 'WORKLOAD'. */
+  synopsis: string;
+  help: string;
+  parse: (value: string) => string;
+}
+
+/** A command: what `stride <name> --help` and the synopsis are made of. */
+export interface CliCommand<O extends CliOptions = CliOptions> {
+  name: string;
+  description: string;
+  argument?: CliArgument;
+  options: O;
+  /** Text after the options in `stride <name> --help`. */
+  afterHelp?: string;
+}
+
+/** The run's values of the recorded options (`recorded: true`). */
+export type RecordedValues<O extends CliOptions> = {
+  [K in keyof O as O[K] extends { recorded?: true } ? K : never]: O[K] extends CliOption<infer T> ? T : never;
+};
+
+/** Declares an option (its value type is the parser's; `recorded: true` keeps its literal type for RecordedValues). */
+export function option<T = boolean, R extends boolean = false>(o: CliOption<T> & { recorded?: R }): CliOption<T> & { recorded?: R } {
+  return o;
+}
+
+/** Parser of an integer >= min. */
+export function integer(min: number, what = `an integer >= ${min}`) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`Expected ${what}.`);
+    return n;
+  };
+}
+
+/** Parser of a finite number passing `check`. */
+export function number(check: (n: number) => boolean, what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`Expected ${what}.`);
+    return n;
+  };
+}
+
+/** Parser of one of `names` (a function when the names are known only at start-up). */
+export function oneOf<T extends string>(names: readonly T[] | (() => readonly T[]), kind: string) {
+  return (value: string): T => {
+    const list = typeof names === 'function' ? names() : names;
+    if (!list.includes(value as T)) throw new InvalidArgumentError(`Unknown ${kind}; available: ${list.join(', ')}.`);
+    return value as T;
+  };
+}
+
+const text = (s: string | (() => string)): string => (typeof s === 'function' ? s() : s);
+
+/** The long flag: '--batch-size' of '--batch-size <n>'. */
+function longFlag(o: CliOption): string {
+  return o.flags.split(/[ ,|]+/).find((f) => f.startsWith('--'))!;
+}
+
+/** The option's help line: its text and, when it has one, its default. */
+function helpLine(o: CliOption): string {
+  const d = o.defaultHelp !== undefined ? text(o.defaultHelp) : o.default !== undefined ? String(o.default) : undefined;
+  return d === undefined ? text(o.help) : `${text(o.help)} (default: ${d})`;
+}
+
+/** Adds `spec` to `program` with its options; `action` receives the argument (if any) and the options' values. */
+export function addCommand<O extends CliOptions>(program: Command, spec: CliCommand<O>, action: (values: OptionValues<O>, argument: string) => Promise<void>): Command {
+  const command = program.command(spec.name).description(spec.description);
+  if (spec.argument) command.argument(spec.argument.name, spec.argument.help, spec.argument.parse);
+  for (const [key, o] of Object.entries(spec.options)) {
+    const opt = new Option(o.flags, helpLine(o));
+    if (opt.attributeName() !== key) throw new Error(`option ${o.flags} of '${spec.name}' is declared as '${key}', but commander names it '${opt.attributeName()}'`);
+    if (o.parse) opt.argParser(o.parse);
+    if (o.required) opt.makeOptionMandatory();
+    command.addOption(opt);
+  }
+  if (spec.afterHelp !== undefined) command.addHelpText('after', spec.afterHelp);
+  command.action(async (...args: unknown[]) => {
+    const values = (spec.argument ? args[1] : args[0]) as OptionValues<O>;
+    for (const [key, o] of Object.entries(spec.options)) {
+      const other = o.alternativeTo;
+      if (other !== undefined && command.getOptionValueSource(key) === 'cli' && command.getOptionValueSource(other) === 'cli') {
+        throw new InvalidArgumentError(`${longFlag(spec.options[other])} and ${longFlag(o)} contradict each other; pass one of them`);
+      }
+    }
+    await action(values, spec.argument ? (args[0] as string) : '');
+  });
+  return command;
+}
+
+/** The synopsis of a command, wrapped at `width` columns with the options aligned after the command name. */
+export function synopsis(spec: CliCommand, width = 78): string[] {
+  const token = (o: CliOption) => (o.parse ? `${longFlag(o)} ${o.metavar ?? /<(\w+)>/.exec(o.flags)![1].toUpperCase()}` : longFlag(o));
+  const entries = Object.values(spec.options);
+  const tokens = entries
+    .filter((o) => o.alternativeTo === undefined)
+    .map((o) => {
+      const alternatives = entries.filter((a) => a.alternativeTo !== undefined && spec.options[a.alternativeTo] === o);
+      const t = [o, ...alternatives].map(token).join(' | ');
+      return o.required ? t : `[${t}]`;
+    });
+  const head = `stride ${spec.name}${spec.argument ? ` ${spec.argument.synopsis}` : ''}`;
+  const indent = ' '.repeat(`stride ${spec.name} `.length);
+  const lines = [head];
+  for (const t of tokens) {
+    const last = lines[lines.length - 1];
+    if (last.length + 1 + t.length <= width || last === head) lines[lines.length - 1] = `${last} ${t}`;
+    else lines.push(`${indent}${t}`);
+  }
+  return lines;
+}
+
+/** --backend and --threads, the same in every command that computes. */
+export const BACKEND_OPTIONS = {
+  backend: option({
+    flags: '--backend <name>',
+    help: () => `compute backend: ${listBackends().join(', ')}`,
+    parse: oneOf(listBackends, 'backend'),
+    defaultHelp: () => `${getBackend().name} on this machine`,
+    metavar: 'NAME',
+  }),
+  threads: option({ flags: '--threads <n>', help: 'threads for the kernels, the calling one included', parse: integer(1), defaultHelp: 'one per core' }),
+};
+
+/** --json, whose help names the first fields of the command's JSON line. */
+export function jsonOption(fields: string): CliOption<boolean> {
+  return option({ flags: '--json', help: `end the output with one JSON line: ${fields}` });
+}
+
+/** The options a run was given, with each absent one set to its declared default. */
+export function withDefaults<O extends CliOptions, V extends OptionValues<O>>(options: O, given: V): V {
+  const out: Record<string, unknown> = { ...given };
+  for (const [key, o] of Object.entries(options)) if (out[key] === undefined && o.default !== undefined) out[key] = o.default;
+  return out as V;
+}
+
+/** The recorded options' values (checkpoint meta, --json line), in the order they are declared. */
+export function recordedValues<O extends CliOptions>(options: O, values: RecordedValues<O>): RecordedValues<O> {
+  const all: Record<string, unknown> = values;
+  return Object.fromEntries(Object.entries(options).filter(([, o]) => o.recorded).map(([key]) => [key, all[key]])) as RecordedValues<O>;
+}
