@@ -9,13 +9,11 @@
  * failed, 2 for a usage error or an unreadable folder / manifest / data file.
  */
 import { parseArgs } from 'node:util';
-// The Node platform of the wasm backend (worker threads, relaxed SIMD).
-import '../backends/wasm/node.js';
-// Op outputs from uninitialized memory, as in every Node entry point (the cases then check that kernels write all of them).
-import '../tensor/node.js';
-import { StrideError } from '../errors.js';
-import { getBackend } from '../backends/index.js';
-import { registerNativeBackend } from '../backends/native/register.js';
+// The Node entry: the wasm backend's Node platform, op outputs from uninitialized memory (the
+// cases then check that kernels write all of them), and `native` registered when OpenBLAS is
+// found and made the default, as for the `stride` command.
+import '../node.js';
+import { StrideError, getBackend } from '../index.js';
 import { detailLines, familyLine, finalLine, jsonSummary } from './report.js';
 import { runConformance } from './runner.js';
 
@@ -27,8 +25,6 @@ const USAGE = `usage: npm run conformance -- DIR [--backend NAME] [--filter SUBS
   --json              also print a one-line JSON summary before the final line`;
 
 async function main(argv: string[]): Promise<number> {
-  // The backends: wasm the default as in 'stride', native selectable with --backend native when OpenBLAS is found.
-  registerNativeBackend({ makeDefault: false });
   let args;
   try {
     args = parseArgs({

@@ -17,9 +17,7 @@
  *   elu: differentiable({ inputs: ['x'], attrs: ['alpha'], forward: (t, a) => F.elu(t.x, a.alpha as number) }),
  * or `lateBound` (below) for an op that may not be in Stride yet.
  */
-import { F, LeNet5, Tensor, ValueError } from '../index.js';
-import { BasicBlock } from '../nn/index.js';
-import { AdamW, Adam, SGD, type Optimizer } from '../optim/index.js';
+import { F, LeNet5, Tensor, ValueError, nn, optim } from '../index.js';
 import type { Attrs, CaseSpec } from './format.js';
 
 /** Raw values with a shape (for results that are not a single Tensor, e.g. a parameter trajectory). */
@@ -150,10 +148,10 @@ const paddingMode = (spec: CaseSpec) => String(spec.attrs.paddingMode ?? 'zeros'
 // optimizers: inputs.param is the start, inputs.grads [steps, ...shape] the
 // gradient at each step; outputs.params [steps, ...shape] the parameter after each step.
 
-const OPTIMIZERS: Readonly<Record<string, (p: Tensor, options: Record<string, any>) => Optimizer>> = {
-  sgd: (p, o) => new SGD([p], o),
-  adam: (p, o) => new Adam([p], o),
-  adamw: (p, o) => new AdamW([p], o),
+const OPTIMIZERS: Readonly<Record<string, (p: Tensor, options: Record<string, any>) => optim.Optimizer>> = {
+  sgd: (p, o) => new optim.SGD([p], o),
+  adam: (p, o) => new optim.Adam([p], o),
+  adamw: (p, o) => new optim.AdamW([p], o),
 };
 
 const optimizerEntry: OpEntry = {
@@ -220,7 +218,7 @@ function basicBlock(stride: number): ModelRunner {
   return (ctx, sink) => {
     const w1 = ctx.spec.inputs['param:conv1.weight'];
     if (!w1) throw new Error('basicBlock case has no param:conv1.weight');
-    const block = new BasicBlock(w1.shape[1], w1.shape[0], { stride });
+    const block = new nn.BasicBlock(w1.shape[1], w1.shape[0], { stride });
     block.train(ctx.attrs.training === undefined ? true : Boolean(ctx.attrs.training));
     const state: Record<string, Tensor> = {};
     for (const name of ctx.inputNames()) if (name.startsWith('param:')) state[name.slice('param:'.length)] = ctx.input(name);
