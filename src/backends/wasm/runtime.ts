@@ -165,7 +165,7 @@ export class WasmRuntime {
     const initial = 64;
     this.memory = new WebAssembly.Memory(compiled.shared ? { initial, maximum: MAX_PAGES, shared: true } : { initial, maximum: MAX_PAGES });
     const instance = new WebAssembly.Instance(compiled.module, { env: { memory: this.memory } });
-    this.exports = instance.exports as unknown as KernelExports;
+    this.exports = instance.exports as KernelExports;
     this.blocking = compiled.shared && canBlock();
     this.refreshViews();
   }
