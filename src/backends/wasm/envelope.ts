@@ -31,9 +31,10 @@ export class KernelCall {
   /** The runtime of the call in progress. */
   r!: WasmRuntime;
   private readonly maxThreads: () => number;
-  private readonly calls: number[][] = [];
-  /** Outputs to copy out: destination i is outDst[i], from arena address, offset and length outAt[3i .. 3i+2]. */
-  private readonly outDst: (FloatArray | Int32Array)[] = [];
+  private calls: number[][] = [];
+  /** Outputs to copy out: destination i < outs is outDst[i], from arena address, offset and length outAt[3i .. 3i+2]. */
+  private outs = 0;
+  private readonly outDst: (FloatArray | Int32Array | null)[] = [];
   private readonly outAt: number[] = [];
 
   constructor(maxThreads: () => number) {
@@ -55,17 +56,23 @@ export class KernelCall {
   out(dst: FloatArray | Int32Array | null, off = 0, n = dst === null ? 0 : dst.length - off): number {
     if (dst === null) return 0;
     const addr = this.r.alloc(n);
-    this.outDst.push(dst);
-    this.outAt.push(addr, off, n);
+    this.keep(dst, addr, off, n);
     return addr;
   }
 
   /** An operand the kernel reads and overwrites: copied in, and out when the call succeeds. */
   inOut(a: FloatArray, off = 0, n = a.length - off): number {
     const addr = this.r.put(a, off, n);
-    this.outDst.push(a);
-    this.outAt.push(addr, off, n);
+    this.keep(a, addr, off, n);
     return addr;
+  }
+
+  private keep(dst: FloatArray | Int32Array, addr: number, off: number, n: number): void {
+    const i = this.outs++;
+    this.outDst[i] = dst;
+    this.outAt[3 * i] = addr;
+    this.outAt[3 * i + 1] = off;
+    this.outAt[3 * i + 2] = n;
   }
 
   /** Writes a geometry block: g's `fields` (generated/geometry.ts) as 32-bit integers, in order. */
@@ -101,20 +108,22 @@ export class KernelCall {
 
   /** Runs `job` with the argument lists added by `call`, the first on this thread. */
   run(job: JobName): void {
-    this.r.run(job, this.calls);
-    this.calls.length = 0;
+    const calls = this.calls;
+    this.calls = [];
+    this.r.run(job, calls);
   }
 
-  /** Ends the call: copies the outputs out when `succeeded`, and drops them. */
+  /** Ends the call: copies the outputs out when `succeeded`, and lets go of them. */
   end(succeeded: boolean): void {
     const dst = this.outDst;
-    if (succeeded) {
-      const at = this.outAt;
-      for (let i = 0; i < dst.length; i++) this.r.get(at[3 * i], dst[i], at[3 * i + 1], at[3 * i + 2]);
+    const at = this.outAt;
+    for (let i = 0; i < this.outs; i++) {
+      const d = dst[i];
+      if (succeeded && d !== null) this.r.get(at[3 * i], d, at[3 * i + 1], at[3 * i + 2]);
+      dst[i] = null;
     }
-    dst.length = 0;
-    this.outAt.length = 0;
-    this.calls.length = 0;
+    this.outs = 0;
+    if (this.calls.length > 0) this.calls = [];
   }
 }
 
