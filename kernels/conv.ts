@@ -9,37 +9,16 @@
  *
  * Each export works on the images n0 .. n1-1, so the host can split a batch
  * over threads; `work` is this thread's scratch (see convWorkFloats).
- * Geometry block `g` (i32): see the G_* offsets.
+ * Geometry block `g`: Conv2dGeometry of geometry.ts.
  */
 import { sgemm, WORK_FLOATS } from './gemm';
+import { Conv2dGeometry as G, gi } from './geometry';
 import { imin, imax, madd } from './simd';
-
-const G_BATCH = 0;
-const G_INC = 1;
-const G_INH = 2;
-const G_INW = 3;
-const G_OUTC = 4;
-const G_KH = 5;
-const G_KW = 6;
-const G_SH = 7;
-const G_SW = 8;
-const G_PT = 9;
-const G_PL = 10;
-const G_DH = 11;
-const G_DW = 12;
-const G_GROUPS = 13;
-const G_OUTH = 14;
-const G_OUTW = 15;
-
-// @ts-ignore: decorator
-@inline function gi(g: usize, k: i32): i32 {
-  return load<i32>(g + (<usize>k << 2));
-}
 
 /** True when col would equal x: a 1x1 kernel, stride 1, no padding, output as large as the input. */
 function isPointwise(g: usize): bool {
-  return gi(g, G_KH) == 1 && gi(g, G_KW) == 1 && gi(g, G_SH) == 1 && gi(g, G_SW) == 1 &&
-    gi(g, G_PT) == 0 && gi(g, G_PL) == 0 && gi(g, G_OUTH) == gi(g, G_INH) && gi(g, G_OUTW) == gi(g, G_INW);
+  return gi(g, G.kH) == 1 && gi(g, G.kW) == 1 && gi(g, G.strideH) == 1 && gi(g, G.strideW) == 1 &&
+    gi(g, G.padTop) == 0 && gi(g, G.padLeft) == 0 && gi(g, G.outH) == gi(g, G.inH) && gi(g, G.outW) == gi(g, G.inW);
 }
 
 /**
@@ -57,7 +36,7 @@ const WIDE_COLUMNS: i32 = 1024;
 
 /** Images per GEMM: 1, or enough small output planes to make about WIDE_COLUMNS columns. */
 function wideImages(g: usize): i32 {
-  const outHW = gi(g, G_OUTH) * gi(g, G_OUTW);
+  const outHW = gi(g, G.outH) * gi(g, G.outW);
   if (isPointwise(g) || outHW >= WIDE_BELOW) return 1;
   return imax(1, WIDE_COLUMNS / outHW);
 }
@@ -73,11 +52,11 @@ function wideImages(g: usize): i32 {
  * GEMM's packing space.
  */
 export function convWorkFloats(g: usize): i32 {
-  const cg = gi(g, G_INC) / gi(g, G_GROUPS);
-  const ocg = gi(g, G_OUTC) / gi(g, G_GROUPS);
-  const kk = cg * gi(g, G_KH) * gi(g, G_KW);
+  const cg = gi(g, G.inC) / gi(g, G.groups);
+  const ocg = gi(g, G.outC) / gi(g, G.groups);
+  const kk = cg * gi(g, G.kH) * gi(g, G.kW);
   const nb = wideImages(g);
-  const cols = nb * gi(g, G_OUTH) * gi(g, G_OUTW);
+  const cols = nb * gi(g, G.outH) * gi(g, G.outW);
   const col = isPointwise(g) ? 0 : kk * cols;
   const buf = nb > 1 ? ocg * cols : 0;
   return align16(col) + align16(buf) + WORK_FLOATS;
@@ -123,9 +102,9 @@ export function convWorkFloats(g: usize): i32 {
 
 /** col (rows of length ldcol) from the cg channel planes starting at x. */
 function im2col(x: usize, cg: i32, g: usize, col: usize, ldcol: i32): void {
-  const inH = gi(g, G_INH), inW = gi(g, G_INW), kH = gi(g, G_KH), kW = gi(g, G_KW);
-  const sH = gi(g, G_SH), sW = gi(g, G_SW), pT = gi(g, G_PT), pL = gi(g, G_PL);
-  const dH = gi(g, G_DH), dW = gi(g, G_DW), outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
+  const inH = gi(g, G.inH), inW = gi(g, G.inW), kH = gi(g, G.kH), kW = gi(g, G.kW);
+  const sH = gi(g, G.strideH), sW = gi(g, G.strideW), pT = gi(g, G.padTop), pL = gi(g, G.padLeft);
+  const dH = gi(g, G.dilationH), dW = gi(g, G.dilationW), outH = gi(g, G.outH), outW = gi(g, G.outW);
   const flat = sH == 1 && sW == 1 && outW == inW;
   // Rows of col are contiguous (one image): runs are written in increasing address order, so a
   // short run may be copied in whole vectors, spilling up to 3 values into what is written next
@@ -215,9 +194,9 @@ function im2col(x: usize, cg: i32, g: usize, col: usize, ldcol: i32): void {
 
 /** The adjoint of im2col: adds every col entry onto the input position it came from (x planes accumulate). */
 function col2im(col: usize, ldcol: i32, cg: i32, g: usize, x: usize): void {
-  const inH = gi(g, G_INH), inW = gi(g, G_INW), kH = gi(g, G_KH), kW = gi(g, G_KW);
-  const sH = gi(g, G_SH), sW = gi(g, G_SW), pT = gi(g, G_PT), pL = gi(g, G_PL);
-  const dH = gi(g, G_DH), dW = gi(g, G_DW), outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
+  const inH = gi(g, G.inH), inW = gi(g, G.inW), kH = gi(g, G.kH), kW = gi(g, G.kW);
+  const sH = gi(g, G.strideH), sW = gi(g, G.strideW), pT = gi(g, G.padTop), pL = gi(g, G.padLeft);
+  const dH = gi(g, G.dilationH), dW = gi(g, G.dilationW), outH = gi(g, G.outH), outW = gi(g, G.outW);
   // no padding and stride 1: every run lands inside the input (as in im2col)
   const inside = sH == 1 && sW == 1 && pT == 0 && pL == 0 && outH + (kH - 1) * dH <= inH && outW + (kW - 1) * dW <= inW;
   const vecW = outW & ~3;
@@ -297,10 +276,10 @@ function shuffleBatch(t: usize, buf: usize, n0: i32, cnt: i32, channels: i32, c0
  * one wider GEMM, whose result is then scattered to the images.
  */
 export function conv2d_forward(x: usize, w: usize, bias: usize, y: usize, g: usize, n0: i32, n1: i32, work: usize): void {
-  const inC = gi(g, G_INC), inHW = gi(g, G_INH) * gi(g, G_INW), outC = gi(g, G_OUTC), groups = gi(g, G_GROUPS);
-  const outHW = gi(g, G_OUTH) * gi(g, G_OUTW);
+  const inC = gi(g, G.inC), inHW = gi(g, G.inH) * gi(g, G.inW), outC = gi(g, G.outC), groups = gi(g, G.groups);
+  const outHW = gi(g, G.outH) * gi(g, G.outW);
   const cg = inC / groups, ocg = outC / groups;
-  const kk = cg * gi(g, G_KH) * gi(g, G_KW);
+  const kk = cg * gi(g, G.kH) * gi(g, G.kW);
   const pointwise = isPointwise(g);
   const nb = wideImages(g);
   const col = work;
@@ -346,14 +325,14 @@ function addBias(y: usize, bias: usize, outC: i32, hw: i32): void {
 
 /** Width of a zero-padded input row of the direct kernels: whole 16-column blocks plus the kernel's reach. */
 function directPadW(g: usize): i32 {
-  return ((gi(g, G_OUTW) + 15) & ~15) + gi(g, G_KW) - 1;
+  return ((gi(g, G.outW) + 15) & ~15) + gi(g, G.kW) - 1;
 }
 
 /** Floats of scratch per thread for conv2d_forward_direct: the zero-padded channels of one group and two rows. */
 export function directWorkFloats(g: usize): i32 {
-  const cg = gi(g, G_INC) / gi(g, G_GROUPS);
-  const hp = gi(g, G_OUTH) + gi(g, G_KH) - 1;
-  return cg * hp * directPadW(g) + 2 * ((gi(g, G_OUTW) + 15) & ~15) + 16;
+  const cg = gi(g, G.inC) / gi(g, G.groups);
+  const hp = gi(g, G.outH) + gi(g, G.kH) - 1;
+  return cg * hp * directPadW(g) + 2 * ((gi(g, G.outW) + 15) & ~15) + 16;
 }
 
 /**
@@ -365,9 +344,9 @@ export function directWorkFloats(g: usize): i32 {
  * reduction, and the bias is added last, so both paths round alike.
  */
 export function conv2d_forward_direct(x: usize, w: usize, bias: usize, y: usize, g: usize, n0: i32, n1: i32, work: usize): void {
-  const inC = gi(g, G_INC), inH = gi(g, G_INH), inW = gi(g, G_INW), outC = gi(g, G_OUTC), groups = gi(g, G_GROUPS);
-  const kH = gi(g, G_KH), kW = gi(g, G_KW), pT = gi(g, G_PT), pL = gi(g, G_PL);
-  const outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
+  const inC = gi(g, G.inC), inH = gi(g, G.inH), inW = gi(g, G.inW), outC = gi(g, G.outC), groups = gi(g, G.groups);
+  const kH = gi(g, G.kH), kW = gi(g, G.kW), pT = gi(g, G.padTop), pL = gi(g, G.padLeft);
+  const outH = gi(g, G.outH), outW = gi(g, G.outW);
   const cg = inC / groups, ocg = outC / groups;
   const outHW = outH * outW;
   const hp = outH + kH - 1;
@@ -461,7 +440,7 @@ export function conv2d_forward_direct(x: usize, w: usize, bias: usize, y: usize,
 
 /** Copies the cg channels of image n, group gr into zero-padded planes at `pad` (hp rows of wp floats each). */
 function padPlanes(x: usize, g: usize, n: i32, gr: i32, cg: i32, hp: i32, wp: i32, pad: usize): void {
-  const inC = gi(g, G_INC), inH = gi(g, G_INH), inW = gi(g, G_INW), pT = gi(g, G_PT), pL = gi(g, G_PL);
+  const inC = gi(g, G.inC), inH = gi(g, G.inH), inW = gi(g, G.inW), pT = gi(g, G.padTop), pL = gi(g, G.padLeft);
   const planeP = hp * wp;
   memory.fill(pad, 0, <usize>(cg * planeP) << 2);
   const r0 = imax(0, pT), r1 = imin(hp, inH + pT);
@@ -483,8 +462,8 @@ function padPlanes(x: usize, g: usize, n: i32, gr: i32, cg: i32, hp: i32, wp: i3
  * feeds several multiply-adds. Same scratch as the direct forward.
  */
 export function conv2d_backward_filter_direct(x: usize, gy: usize, gw: usize, g: usize, n0: i32, n1: i32, work: usize, accumulate: bool): void {
-  const outC = gi(g, G_OUTC), groups = gi(g, G_GROUPS), inC = gi(g, G_INC);
-  const kH = gi(g, G_KH), kW = gi(g, G_KW), outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
+  const outC = gi(g, G.outC), groups = gi(g, G.groups), inC = gi(g, G.inC);
+  const kH = gi(g, G.kH), kW = gi(g, G.kW), outH = gi(g, G.outH), outW = gi(g, G.outW);
   const cg = inC / groups, ocg = outC / groups;
   const outHW = outH * outW;
   const hp = outH + kH - 1;
@@ -570,10 +549,10 @@ export function conv2d_backward_filter_direct(x: usize, gy: usize, gw: usize, g:
 
 /** gx[n] = dL/dx[n] for n in n0 .. n1-1 (overwritten); small planes batched as in conv2d_forward. */
 export function conv2d_backward_input(gy: usize, w: usize, gx: usize, g: usize, n0: i32, n1: i32, work: usize): void {
-  const inC = gi(g, G_INC), inHW = gi(g, G_INH) * gi(g, G_INW), outC = gi(g, G_OUTC), groups = gi(g, G_GROUPS);
-  const outHW = gi(g, G_OUTH) * gi(g, G_OUTW);
+  const inC = gi(g, G.inC), inHW = gi(g, G.inH) * gi(g, G.inW), outC = gi(g, G.outC), groups = gi(g, G.groups);
+  const outHW = gi(g, G.outH) * gi(g, G.outW);
   const cg = inC / groups, ocg = outC / groups;
-  const kk = cg * gi(g, G_KH) * gi(g, G_KW);
+  const kk = cg * gi(g, G.kH) * gi(g, G.kW);
   const pointwise = isPointwise(g);
   const nb = wideImages(g);
   const col = work;
@@ -617,10 +596,10 @@ export function conv2d_backward_input(gy: usize, w: usize, gx: usize, g: usize, 
  * conv2d_forward (the batch's columns make one longer reduction).
  */
 export function conv2d_backward_filter(x: usize, gy: usize, gw: usize, g: usize, n0: i32, n1: i32, work: usize, accumulate: bool): void {
-  const inC = gi(g, G_INC), inHW = gi(g, G_INH) * gi(g, G_INW), outC = gi(g, G_OUTC), groups = gi(g, G_GROUPS);
-  const outHW = gi(g, G_OUTH) * gi(g, G_OUTW);
+  const inC = gi(g, G.inC), inHW = gi(g, G.inH) * gi(g, G.inW), outC = gi(g, G.outC), groups = gi(g, G.groups);
+  const outHW = gi(g, G.outH) * gi(g, G.outW);
   const cg = inC / groups, ocg = outC / groups;
-  const kk = cg * gi(g, G_KH) * gi(g, G_KW);
+  const kk = cg * gi(g, G.kH) * gi(g, G.kW);
   const pointwise = isPointwise(g);
   const nb = wideImages(g);
   const col = work;

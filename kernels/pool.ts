@@ -1,20 +1,15 @@
 /**
  * Max and average pooling of planes p0 .. p1-1 (same semantics as
- * src/backends/ref/pool.ts). Geometry block `g` (i32): planes, inH, inW, kH,
- * kW, strideH, strideW, padTop, padLeft, dilationH, dilationW, outH, outW.
+ * src/backends/ref/pool.ts). Geometry block `g`: Pool2dGeometry of geometry.ts.
  */
+import { Pool2dGeometry as G, gi } from './geometry';
 import { imax, imin } from './simd';
-
-// @ts-ignore: decorator
-@inline function gi(g: usize, k: i32): i32 {
-  return load<i32>(g + (<usize>k << 2));
-}
 
 /** 2x2 windows with stride 2, no padding or dilation, inside the input: the case of most CNNs (LeNet-5, VGG). */
 function isSimple2x2(g: usize): bool {
-  const inH = gi(g, 1), inW = gi(g, 2), outH = gi(g, 11), outW = gi(g, 12);
-  return gi(g, 3) == 2 && gi(g, 4) == 2 && gi(g, 5) == 2 && gi(g, 6) == 2 && gi(g, 7) == 0 && gi(g, 8) == 0 &&
-    gi(g, 9) == 1 && gi(g, 10) == 1 && 2 * outH <= inH && 2 * outW <= inW;
+  const inH = gi(g, G.inH), inW = gi(g, G.inW), outH = gi(g, G.outH), outW = gi(g, G.outW);
+  return gi(g, G.kH) == 2 && gi(g, G.kW) == 2 && gi(g, G.strideH) == 2 && gi(g, G.strideW) == 2 &&
+    gi(g, G.padTop) == 0 && gi(g, G.padLeft) == 0 && gi(g, G.dilationH) == 1 && gi(g, G.dilationW) == 1 && 2 * outH <= inH && 2 * outW <= inW;
 }
 
 /**
@@ -23,8 +18,8 @@ function isSimple2x2(g: usize): bool {
  * winner, -1 for a window that sees no input.
  */
 export function maxpool2d_forward(x: usize, y: usize, argmax: usize, g: usize, p0: i32, p1: i32): void {
-  const inH = gi(g, 1), inW = gi(g, 2), kH = gi(g, 3), kW = gi(g, 4), sH = gi(g, 5), sW = gi(g, 6);
-  const pT = gi(g, 7), pL = gi(g, 8), dH = gi(g, 9), dW = gi(g, 10), outH = gi(g, 11), outW = gi(g, 12);
+  const inH = gi(g, G.inH), inW = gi(g, G.inW), kH = gi(g, G.kH), kW = gi(g, G.kW), sH = gi(g, G.strideH), sW = gi(g, G.strideW);
+  const pT = gi(g, G.padTop), pL = gi(g, G.padLeft), dH = gi(g, G.dilationH), dW = gi(g, G.dilationW), outH = gi(g, G.outH), outW = gi(g, G.outW);
   const inHW = inH * inW, outHW = outH * outW;
   const simple2x2 = isSimple2x2(g);
   for (let p = p0; p < p1; p++) {
@@ -152,7 +147,7 @@ function maxpool2x2BackwardPlane(gyb: usize, ab: usize, gxb: usize, inH: i32, in
 
 /** gx = 0, then gx[winner] += gy for every window (planes p0 .. p1-1). */
 export function maxpool2d_backward(gy: usize, argmax: usize, gx: usize, g: usize, p0: i32, p1: i32): void {
-  const inH = gi(g, 1), inW = gi(g, 2), outH = gi(g, 11), outW = gi(g, 12);
+  const inH = gi(g, G.inH), inW = gi(g, G.inW), outH = gi(g, G.outH), outW = gi(g, G.outW);
   const inHW = inH * inW, outHW = outH * outW;
   if (isSimple2x2(g) && outW >= 4) {
     for (let p = p0; p < p1; p++) {
@@ -180,8 +175,8 @@ export function maxpool2d_backward(gy: usize, argmax: usize, gx: usize, g: usize
  * then is the countIncludePad divisor), then to the input.
  */
 export function avgpool2d_forward(x: usize, y: usize, g: usize, countIncludePad: bool, p0: i32, p1: i32): void {
-  const inH = gi(g, 1), inW = gi(g, 2), kH = gi(g, 3), kW = gi(g, 4), sH = gi(g, 5), sW = gi(g, 6);
-  const pT = gi(g, 7), pL = gi(g, 8), outH = gi(g, 11), outW = gi(g, 12);
+  const inH = gi(g, G.inH), inW = gi(g, G.inW), kH = gi(g, G.kH), kW = gi(g, G.kW), sH = gi(g, G.strideH), sW = gi(g, G.strideW);
+  const pT = gi(g, G.padTop), pL = gi(g, G.padLeft), outH = gi(g, G.outH), outW = gi(g, G.outW);
   const inHW = inH * inW, outHW = outH * outW;
   for (let p = p0; p < p1; p++) {
     const xb = x + (<usize>(p * inHW) << 2);
@@ -212,8 +207,8 @@ export function avgpool2d_forward(x: usize, y: usize, g: usize, countIncludePad:
 
 /** gx = 0, then gy / divisor spread over each window. */
 export function avgpool2d_backward(gy: usize, gx: usize, g: usize, countIncludePad: bool, p0: i32, p1: i32): void {
-  const inH = gi(g, 1), inW = gi(g, 2), kH = gi(g, 3), kW = gi(g, 4), sH = gi(g, 5), sW = gi(g, 6);
-  const pT = gi(g, 7), pL = gi(g, 8), outH = gi(g, 11), outW = gi(g, 12);
+  const inH = gi(g, G.inH), inW = gi(g, G.inW), kH = gi(g, G.kH), kW = gi(g, G.kW), sH = gi(g, G.strideH), sW = gi(g, G.strideW);
+  const pT = gi(g, G.padTop), pL = gi(g, G.padLeft), outH = gi(g, G.outH), outW = gi(g, G.outW);
   const inHW = inH * inW, outHW = outH * outW;
   memory.fill(gx + (<usize>(p0 * inHW) << 2), 0, <usize>((p1 - p0) * inHW) << 2);
   for (let p = p0; p < p1; p++) {

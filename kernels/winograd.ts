@@ -12,29 +12,16 @@
  *   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
  *   A^T = [1 1 1 0; 0 1 -1 -1]
  * The transforms work on four horizontally adjacent tiles at once (f32x4).
- * Geometry block as in conv.ts (kH = kW = 3, stride 1, dilation 1, groups 1).
+ * Geometry block `g`: Conv2dGeometry of geometry.ts (kH = kW = 3, stride 1, dilation 1, groups 1).
  */
 import { sgemm, WORK_FLOATS } from './gemm';
+import { Conv2dGeometry as G, gi } from './geometry';
 import { imax, imin } from './simd';
-
-// @ts-ignore: decorator
-@inline function gi(g: usize, k: i32): i32 {
-  return load<i32>(g + (<usize>k << 2));
-}
-
-const G_INC = 1;
-const G_INH = 2;
-const G_INW = 3;
-const G_OUTC = 4;
-const G_PT = 9;
-const G_PL = 10;
-const G_OUTH = 14;
-const G_OUTW = 15;
 
 /** Tiles per image and the images batched into one set of GEMMs (about 512 tiles). */
 // @ts-ignore: decorator
 @inline function tilesOf(g: usize): i32 {
-  return ((gi(g, G_OUTH) + 1) >> 1) * ((gi(g, G_OUTW) + 1) >> 1);
+  return ((gi(g, G.outH) + 1) >> 1) * ((gi(g, G.outW) + 1) >> 1);
 }
 
 function imagesPerGemm(g: usize): i32 {
@@ -44,7 +31,7 @@ function imagesPerGemm(g: usize): i32 {
 /** Width of a zero-padded input row: four-tile groups (8 columns each) plus the patch overlap and the loads' reach. */
 // @ts-ignore: decorator
 @inline function padWidth(g: usize): i32 {
-  const tw = (gi(g, G_OUTW) + 1) >> 1;
+  const tw = (gi(g, G.outW) + 1) >> 1;
   return 2 * ((tw + 3) & ~3) + 4;
 }
 
@@ -57,8 +44,8 @@ function imagesPerGemm(g: usize): i32 {
 export function winogradWorkFloats(g: usize): i32 {
   const nb = imagesPerGemm(g);
   const t = tilesOf(g) * nb;
-  const inC = gi(g, G_INC), outC = gi(g, G_OUTC);
-  const th = (gi(g, G_OUTH) + 1) >> 1;
+  const inC = gi(g, G.inC), outC = gi(g, G.outC);
+  const th = (gi(g, G.outH) + 1) >> 1;
   const wp = padWidth(g);
   const plane = (2 * th + 2) * wp;
   const outPlane = 2 * th * (wp - 4);
@@ -212,8 +199,8 @@ function outputTransform(m: usize, ts: i32, th: i32, tw: i32, ob: usize, obw: i3
  * at most 2 on the top and left (the bottom and right follow from outH, outW).
  */
 export function conv2d_winograd(x: usize, U: usize, bias: usize, y: usize, g: usize, n0: i32, n1: i32, work: usize): void {
-  const inC = gi(g, G_INC), inH = gi(g, G_INH), inW = gi(g, G_INW), outC = gi(g, G_OUTC);
-  const pT = gi(g, G_PT), pL = gi(g, G_PL), outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
+  const inC = gi(g, G.inC), inH = gi(g, G.inH), inW = gi(g, G.inW), outC = gi(g, G.outC);
+  const pT = gi(g, G.padTop), pL = gi(g, G.padLeft), outH = gi(g, G.outH), outW = gi(g, G.outW);
   const th = (outH + 1) >> 1, tw = (outW + 1) >> 1, T = th * tw;
   const nb = imagesPerGemm(g);
   const wp = padWidth(g);
@@ -353,8 +340,8 @@ function gradTransform(pad: usize, wg: i32, th: i32, tw: i32, out: usize, ts: i3
 export function winogradFilterWorkFloats(g: usize): i32 {
   const nb = imagesPerGemm(g);
   const t = tilesOf(g) * nb;
-  const inC = gi(g, G_INC), outC = gi(g, G_OUTC);
-  const th = (gi(g, G_OUTH) + 1) >> 1;
+  const inC = gi(g, G.inC), outC = gi(g, G.outC);
+  const th = (gi(g, G.outH) + 1) >> 1;
   const wp = padWidth(g);
   return align16(16 * inC * t) + align16(16 * outC * t) + align16(16 * outC * inC) + align16((2 * th + 2) * wp) + WORK_FLOATS;
 }
@@ -364,8 +351,8 @@ export function winogradFilterWorkFloats(g: usize): i32 {
  * onto gw when `accumulate`), for a 3x3 stride-1 convolution, by F(3x3, 2x2).
  */
 export function conv2d_winograd_filter(x: usize, gy: usize, gw: usize, g: usize, n0: i32, n1: i32, work: usize, accumulate: bool): void {
-  const inC = gi(g, G_INC), inH = gi(g, G_INH), inW = gi(g, G_INW), outC = gi(g, G_OUTC);
-  const pT = gi(g, G_PT), pL = gi(g, G_PL), outH = gi(g, G_OUTH), outW = gi(g, G_OUTW);
+  const inC = gi(g, G.inC), inH = gi(g, G.inH), inW = gi(g, G.inW), outC = gi(g, G.outC);
+  const pT = gi(g, G.padTop), pL = gi(g, G.padLeft), outH = gi(g, G.outH), outW = gi(g, G.outW);
   const th = (outH + 1) >> 1, tw = (outW + 1) >> 1, T = th * tw;
   const nb = imagesPerGemm(g);
   const wp = padWidth(g);

@@ -322,6 +322,17 @@ export interface KernelSignatures {
 
 export type KernelName = keyof KernelSignatures;
 
+/**
+ * A complete kernel table written as an object literal: a missing kernel, an
+ * extra one, or one with the wrong signature is a type error. The entries are
+ * function types, not KernelSignatures' method types, so parameters are checked
+ * both ways: a kernel that accepts only Float32Array where the signature passes
+ * a FloatArray fails too (methods are compared bivariantly).
+ */
+export type KernelTable = {
+  readonly [K in KernelName]: (...args: Parameters<KernelSignatures[K]>) => ReturnType<KernelSignatures[K]>;
+};
+
 /** The settings of one SGD step (torch.optim.SGD's, per parameter group). */
 export interface SgdStepParams {
   lr: number;

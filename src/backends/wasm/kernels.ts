@@ -1,19 +1,19 @@
 /**
  * The wasm backend's kernel table. Each kernel copies its operands into the
  * runtime's arena, runs the AssemblyScript kernel (kernels/*.ts) on one or
- * more threads, and copies the results out. Large intermediates (im2col
- * columns, packed GEMM panels) live only in wasm memory.
+ * more threads, and copies the results out (envelope.ts). Large intermediates
+ * (im2col columns, packed GEMM panels) live only in wasm memory.
  *
  * Kernels without a wasm version (transcendental element-wise functions,
  * general broadcasting, FFT convolution, the rarer pooling family members...)
  * are the reference ones; so is everything while the kernels are still
  * compiling (a browser's main thread) and every float64 call.
  */
-import type {
-  AdaptivePool2dGeometry, BatchNormGeometry, BinaryOp, Conv2dGeometry, FloatArray, KernelSignatures, Pool2dGeometry, ReduceOp, SgdStepParams, UnaryOp, UnaryParams,
-} from '../backend.js';
+import type { BinaryOp, Conv2dGeometry, KernelTable, UnaryOp, UnaryParams } from '../backend.js';
 import { refBackend } from '../ref/index.js';
-import { splitRange, WasmMemoryError, type WasmRuntime } from './runtime.js';
+import { kernelEnvelope, type KernelCall } from './envelope.js';
+import { CONV2D_GEOMETRY_FIELDS, POOL2D_GEOMETRY_FIELDS } from './generated/geometry.js';
+import { splitRange, type WasmRuntime } from './runtime.js';
 
 const ref = refBackend.kernels;
 
@@ -37,24 +37,6 @@ const SGD_MIN_ELEMENTS = 4096;
 /** GEMM register tile (kernels/gemm.ts): thread splits fall on tile boundaries. */
 const MR = 4;
 const NR = 8;
-
-function f32(...arrays: (FloatArray | null)[]): boolean {
-  for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
-  return true;
-}
-
-function threadsFor(rt: WasmRuntime, work: number, minPerThread: number, maxParts: number): number {
-  if (rt.threads === 1) return 1;
-  return Math.max(1, Math.min(rt.available(), Math.floor(work / minPerThread), maxParts));
-}
-
-function convGeometry(g: Conv2dGeometry): number[] {
-  return [g.batch, g.inC, g.inH, g.inW, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW, g.groups, g.outH, g.outW];
-}
-
-function poolGeometry(g: Pool2dGeometry): number[] {
-  return [g.planes, g.inH, g.inW, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW, g.outH, g.outW];
-}
 
 /**
  * Kernels with a reduction of at most this many taps (one input channel: LeNet's first layer) use
@@ -102,364 +84,249 @@ function unaryScalars(op: UnaryOp, p: UnaryParams): [number, number] {
   }
 }
 
+
 /**
  * Builds the kernel table on a runtime getter: `rt()` returns the runtime, or
  * null while it is not available (then the reference kernels run). A job is
  * split over at most `maxThreads()` threads (the `native` backend passes 1:
  * its OpenMP threads already keep the cores busy).
  */
-export function wasmKernels(
-  rt: () => WasmRuntime | null, maxThreads: () => number = () => Infinity,
-): { readonly [K in keyof KernelSignatures]: KernelSignatures[K] } {
-  /** Splits [0, n) over the threads a job of `work` can use: one argument list per range. */
-  function ranges(r: WasmRuntime, n: number, work: number, minPerThread: number, align = 1): number[] {
-    const b = splitRange(n, threadsFor(r, work, minPerThread, Math.min(maxThreads(), Math.ceil(n / align))), align);
-    r.wake(b.length - 1);
-    return b;
-  }
+export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => number = () => Infinity): KernelTable {
+  const envelope = kernelEnvelope(rt, maxThreads);
 
-  function gemm(
-    transA: boolean, transB: boolean, M: number, N: number, K: number,
-    alpha: number, A: FloatArray, aOff: number, B: FloatArray, bOff: number,
-    beta: number, C: FloatArray, cOff: number,
-  ): void {
-    const r = rt();
-    if (!r || !f32(A, B, C)) return ref.gemm(transA, transB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff);
+  const gemm = envelope(ref.gemm, (e, transA, transB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff) => {
     if (M === 0 || N === 0) return;
-    r.reset();
-    r.wake(threadsFor(r, M * N * K, MIN_FLOPS_PER_THREAD, maxThreads()));
-    const a = r.put(A as Float32Array, aOff, M * K);
-    const b = r.put(B as Float32Array, bOff, K * N);
-    const c = beta === 0 ? r.alloc(M * N) : r.put(C as Float32Array, cOff, M * N);
-    runGemm(r, transA, transB, M, N, K, alpha, a, transA ? M : K, b, transB ? K : N, beta, c, N);
-    r.get(c, C as Float32Array, cOff, M * N);
-  }
+    e.r.wake(e.threads(M * N * K, MIN_FLOPS_PER_THREAD));
+    const a = e.in(A, aOff, M * K);
+    const b = e.in(B, bOff, K * N);
+    const c = beta === 0 ? e.out(C, cOff, M * N) : e.inOut(C, cOff, M * N);
+    runGemm(e, transA, transB, M, N, K, alpha, a, transA ? M : K, b, transB ? K : N, beta, c, N);
+  });
 
   /** sgemm on arena addresses, split by columns (or rows when N is narrow) over the threads. */
   function runGemm(
-    r: WasmRuntime, transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    e: KernelCall, transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
   ): void {
-    const work = r.exports.gemmWorkFloats();
-    const t = threadsFor(r, M * N * K, MIN_FLOPS_PER_THREAD, maxThreads());
+    const work = e.r.exports.gemmWorkFloats();
+    const t = e.threads(M * N * K, MIN_FLOPS_PER_THREAD);
     const byCols = N >= M || N >= t * NR * 8;
     const bounds = t === 1 ? [0, byCols ? N : M] : byCols ? splitRange(N, t, NR) : splitRange(M, t, MR);
-    const calls: number[][] = [];
     for (let i = 0; i + 1 < bounds.length; i++) {
       const [lo, hi] = [bounds[i], bounds[i + 1]];
       const [m0, m1, n0, n1] = byCols ? [0, M, lo, hi] : [lo, hi, 0, N];
-      calls.push([+transA, +transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, m0, m1, n0, n1, r.alloc(work)]);
+      e.call([+transA, +transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, m0, m1, n0, n1, e.r.alloc(work)]);
     }
-    r.run('sgemm', calls);
+    e.run('sgemm');
   }
 
-  function conv2dForward(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray): void {
-    const r = rt();
-    if (!r || !f32(x, w, bias, y)) return ref.conv2dForward(x, w, bias, g, y);
-    r.reset();
-    const cg = g.inC / g.groups;
-    const perImage = g.outC * g.outH * g.outW * cg * g.kH * g.kW;
-    const bounds = ranges(r, g.batch, g.batch * perImage, MIN_FLOPS_PER_THREAD);
-    const gp = r.putInts(convGeometry(g));
-    const xp = r.put(x as Float32Array);
-    const wp = r.put(w as Float32Array);
-    const bp = bias ? r.put(bias as Float32Array) : 0;
-    const yp = r.alloc(y.length);
-    const calls: number[][] = [];
+  /** Multiply-adds of a convolution (any of its three passes). */
+  function convFlops(g: Conv2dGeometry): number {
+    return g.batch * g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
+  }
+
+  const conv2dForward = envelope(ref.conv2dForward, (e, x, w, bias, g, y) => {
+    const bounds = e.split(g.batch, convFlops(g), MIN_FLOPS_PER_THREAD);
+    const gp = e.geometry(CONV2D_GEOMETRY_FIELDS, g);
+    const xp = e.in(x);
+    const wp = e.in(w);
+    const bp = e.in(bias);
+    const yp = e.out(y);
+    const ex = e.r.exports;
     if (useWinograd(g)) {
-      const u = r.alloc(16 * g.outC * g.inC);
-      r.exports.winograd_filter(wp, u, g.outC, g.inC, 0);
-      const work = r.exports.winogradWorkFloats(gp);
-      for (let i = 0; i + 1 < bounds.length; i++) calls.push([xp, u, bp, yp, gp, bounds[i], bounds[i + 1], r.alloc(work)]);
-      r.run('conv2d_winograd', calls);
+      const u = e.r.alloc(16 * g.outC * g.inC);
+      ex.winograd_filter(wp, u, g.outC, g.inC, 0);
+      const work = ex.winogradWorkFloats(gp);
+      for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, u, bp, yp, gp, bounds[i], bounds[i + 1], e.r.alloc(work)]);
+      e.run('conv2d_winograd');
     } else {
       const direct = useDirect(g);
-      const work = direct ? r.exports.directWorkFloats(gp) : r.exports.convWorkFloats(gp);
-      for (let i = 0; i + 1 < bounds.length; i++) calls.push([xp, wp, bp, yp, gp, bounds[i], bounds[i + 1], r.alloc(work)]);
-      r.run(direct ? 'conv2d_forward_direct' : 'conv2d_forward', calls);
+      const work = direct ? ex.directWorkFloats(gp) : ex.convWorkFloats(gp);
+      for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, wp, bp, yp, gp, bounds[i], bounds[i + 1], e.r.alloc(work)]);
+      e.run(direct ? 'conv2d_forward_direct' : 'conv2d_forward');
     }
-    r.get(yp, y as Float32Array);
-  }
+  });
 
-  function conv2dBackwardInput(gy: FloatArray, w: FloatArray, g: Conv2dGeometry, gx: FloatArray): void {
-    const r = rt();
-    if (!r || !f32(gy, w, gx)) return ref.conv2dBackwardInput(gy, w, g, gx);
-    r.reset();
-    const perImage = g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
-    const bounds = ranges(r, g.batch, g.batch * perImage, MIN_FLOPS_PER_THREAD);
+  const conv2dBackwardInput = envelope(ref.conv2dBackwardInput, (e, gy, w, g, gx) => {
+    const bounds = e.split(g.batch, convFlops(g), MIN_FLOPS_PER_THREAD);
     const winograd = useWinograd(g);
-    const gp = r.putInts(convGeometry(winograd ? transposedGeometry(g) : g));
-    const gyp = r.put(gy as Float32Array);
-    const wp = r.put(w as Float32Array);
-    const gxp = r.alloc(gx.length);
-    const calls: number[][] = [];
+    const gp = e.geometry(CONV2D_GEOMETRY_FIELDS, winograd ? transposedGeometry(g) : g);
+    const gyp = e.in(gy);
+    const wp = e.in(w);
+    const gxp = e.out(gx);
+    const ex = e.r.exports;
     if (winograd) {
       // gx = conv3x3(gy, w flipped and transposed), padded by 2 - padding
-      const u = r.alloc(16 * g.outC * g.inC);
-      r.exports.winograd_filter(wp, u, g.outC, g.inC, 1);
-      const work = r.exports.winogradWorkFloats(gp);
-      for (let i = 0; i + 1 < bounds.length; i++) calls.push([gyp, u, 0, gxp, gp, bounds[i], bounds[i + 1], r.alloc(work)]);
-      r.run('conv2d_winograd', calls);
+      const u = e.r.alloc(16 * g.outC * g.inC);
+      ex.winograd_filter(wp, u, g.outC, g.inC, 1);
+      const work = ex.winogradWorkFloats(gp);
+      for (let i = 0; i + 1 < bounds.length; i++) e.call([gyp, u, 0, gxp, gp, bounds[i], bounds[i + 1], e.r.alloc(work)]);
+      e.run('conv2d_winograd');
     } else {
-      const work = r.exports.convWorkFloats(gp);
-      for (let i = 0; i + 1 < bounds.length; i++) calls.push([gyp, wp, gxp, gp, bounds[i], bounds[i + 1], r.alloc(work)]);
-      r.run('conv2d_backward_input', calls);
+      const work = ex.convWorkFloats(gp);
+      for (let i = 0; i + 1 < bounds.length; i++) e.call([gyp, wp, gxp, gp, bounds[i], bounds[i + 1], e.r.alloc(work)]);
+      e.run('conv2d_backward_input');
     }
-    r.get(gxp, gx as Float32Array);
-  }
+  });
 
-  function conv2dBackwardFilter(x: FloatArray, gy: FloatArray, g: Conv2dGeometry, gw: FloatArray, gb: FloatArray | null): void {
-    const r = rt();
-    if (!r || !f32(x, gy, gw, gb)) return ref.conv2dBackwardFilter(x, gy, g, gw, gb);
-    r.reset();
-    const perImage = g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
-    const bounds = ranges(r, g.batch, g.batch * perImage, MIN_FLOPS_PER_THREAD);
-    const gp = r.putInts(convGeometry(g));
-    const xp = r.put(x as Float32Array);
-    const gyp = r.put(gy as Float32Array);
-    const gwp = r.alloc(gw.length);
+  const conv2dBackwardFilter = envelope(ref.conv2dBackwardFilter, (e, x, gy, g, gw, gb) => {
+    const bounds = e.split(g.batch, convFlops(g), MIN_FLOPS_PER_THREAD);
+    const gp = e.geometry(CONV2D_GEOMETRY_FIELDS, g);
+    const xp = e.in(x);
+    const gyp = e.in(gy);
+    const gwp = e.out(gw);
+    const gbp = e.out(gb);
+    const ex = e.r.exports;
     const winograd = useWinograd(g);
     const direct = !winograd && useDirect(g);
-    const work = winograd ? r.exports.winogradFilterWorkFloats(gp) : direct ? r.exports.directWorkFloats(gp) : r.exports.convWorkFloats(gp);
-    const calls: number[][] = [];
+    const work = winograd ? ex.winogradFilterWorkFloats(gp) : direct ? ex.directWorkFloats(gp) : ex.convWorkFloats(gp);
     const partials: number[] = [];
     for (let i = 0; i + 1 < bounds.length; i++) {
       // thread 0 writes gw itself, the others their own partial sums
-      const dst = i === 0 ? gwp : r.alloc(gw.length);
+      const dst = i === 0 ? gwp : e.r.alloc(gw.length);
       if (i > 0) partials.push(dst);
-      calls.push([xp, gyp, dst, gp, bounds[i], bounds[i + 1], r.alloc(work), 0]);
+      e.call([xp, gyp, dst, gp, bounds[i], bounds[i + 1], e.r.alloc(work), 0]);
     }
-    r.run(winograd ? 'conv2d_winograd_filter' : direct ? 'conv2d_backward_filter_direct' : 'conv2d_backward_filter', calls);
-    for (const p of partials) r.exports.add_into(gwp, p, gw.length);
-    r.get(gwp, gw as Float32Array);
-    if (gb) {
-      const gbp = r.alloc(gb.length);
-      r.exports.conv2d_bias_grad(gyp, g.batch, g.outC, g.outH * g.outW, gbp);
-      r.get(gbp, gb as Float32Array);
-    }
-  }
+    e.run(winograd ? 'conv2d_winograd_filter' : direct ? 'conv2d_backward_filter_direct' : 'conv2d_backward_filter');
+    for (const p of partials) ex.add_into(gwp, p, gw.length);
+    if (gb) ex.conv2d_bias_grad(gyp, g.batch, g.outC, g.outH * g.outW, gbp);
+  });
 
-  function maxPool2dForward(x: FloatArray, g: Pool2dGeometry, y: FloatArray, argmax: Int32Array): void {
-    const r = rt();
-    if (!r || !f32(x, y)) return ref.maxPool2dForward(x, g, y, argmax);
-    r.reset();
-    const bounds = ranges(r, g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
-    const gp = r.putInts(poolGeometry(g));
-    const xp = r.put(x as Float32Array);
-    const yp = r.alloc(y.length);
-    const ap = r.alloc(argmax.length);
-    const calls: number[][] = [];
-    for (let i = 0; i + 1 < bounds.length; i++) calls.push([xp, yp, ap, gp, bounds[i], bounds[i + 1]]);
-    r.run('maxpool2d_forward', calls);
-    r.get(yp, y as Float32Array);
-    argmax.set(r.i32.subarray(ap >> 2, (ap >> 2) + argmax.length));
-  }
+  const maxPool2dForward = envelope(ref.maxPool2dForward, (e, x, g, y, argmax) => {
+    const bounds = e.split(g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
+    const gp = e.geometry(POOL2D_GEOMETRY_FIELDS, g);
+    const xp = e.in(x);
+    const yp = e.out(y);
+    const ap = e.out(argmax);
+    for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, yp, ap, gp, bounds[i], bounds[i + 1]]);
+    e.run('maxpool2d_forward');
+  });
 
-  function maxPool2dBackward(gy: FloatArray, argmax: Int32Array, g: Pool2dGeometry, gx: FloatArray): void {
-    const r = rt();
-    if (!r || !f32(gy, gx)) return ref.maxPool2dBackward(gy, argmax, g, gx);
-    r.reset();
-    const bounds = ranges(r, g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
-    const gp = r.putInts(poolGeometry(g));
-    const gyp = r.put(gy as Float32Array);
-    const ap = r.alloc(argmax.length);
-    r.i32.set(argmax, ap >> 2);
-    const gxp = r.alloc(gx.length);
-    const calls: number[][] = [];
-    for (let i = 0; i + 1 < bounds.length; i++) calls.push([gyp, ap, gxp, gp, bounds[i], bounds[i + 1]]);
-    r.run('maxpool2d_backward', calls);
-    r.get(gxp, gx as Float32Array);
-  }
+  const maxPool2dBackward = envelope(ref.maxPool2dBackward, (e, gy, argmax, g, gx) => {
+    const bounds = e.split(g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
+    const gp = e.geometry(POOL2D_GEOMETRY_FIELDS, g);
+    const gyp = e.in(gy);
+    const ap = e.in(argmax);
+    const gxp = e.out(gx);
+    for (let i = 0; i + 1 < bounds.length; i++) e.call([gyp, ap, gxp, gp, bounds[i], bounds[i + 1]]);
+    e.run('maxpool2d_backward');
+  });
 
-  function avgPool2dForward(x: FloatArray, g: Pool2dGeometry, countIncludePad: boolean, y: FloatArray): void {
-    const r = rt();
-    if (!r || !f32(x, y)) return ref.avgPool2dForward(x, g, countIncludePad, y);
-    r.reset();
-    const bounds = ranges(r, g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
-    const gp = r.putInts(poolGeometry(g));
-    const xp = r.put(x as Float32Array);
-    const yp = r.alloc(y.length);
-    const calls: number[][] = [];
-    for (let i = 0; i + 1 < bounds.length; i++) calls.push([xp, yp, gp, +countIncludePad, bounds[i], bounds[i + 1]]);
-    r.run('avgpool2d_forward', calls);
-    r.get(yp, y as Float32Array);
-  }
+  const avgPool2dForward = envelope(ref.avgPool2dForward, (e, x, g, countIncludePad, y) => {
+    const bounds = e.split(g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
+    const gp = e.geometry(POOL2D_GEOMETRY_FIELDS, g);
+    const xp = e.in(x);
+    const yp = e.out(y);
+    for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, yp, gp, +countIncludePad, bounds[i], bounds[i + 1]]);
+    e.run('avgpool2d_forward');
+  });
 
-  function avgPool2dBackward(gy: FloatArray, g: Pool2dGeometry, countIncludePad: boolean, gx: FloatArray): void {
-    const r = rt();
-    if (!r || !f32(gy, gx)) return ref.avgPool2dBackward(gy, g, countIncludePad, gx);
-    r.reset();
-    const bounds = ranges(r, g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
-    const gp = r.putInts(poolGeometry(g));
-    const gyp = r.put(gy as Float32Array);
-    const gxp = r.alloc(gx.length);
-    const calls: number[][] = [];
-    for (let i = 0; i + 1 < bounds.length; i++) calls.push([gyp, gxp, gp, +countIncludePad, bounds[i], bounds[i + 1]]);
-    r.run('avgpool2d_backward', calls);
-    r.get(gxp, gx as Float32Array);
-  }
+  const avgPool2dBackward = envelope(ref.avgPool2dBackward, (e, gy, g, countIncludePad, gx) => {
+    const bounds = e.split(g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
+    const gp = e.geometry(POOL2D_GEOMETRY_FIELDS, g);
+    const gyp = e.in(gy);
+    const gxp = e.out(gx);
+    for (let i = 0; i + 1 < bounds.length; i++) e.call([gyp, gxp, gp, +countIncludePad, bounds[i], bounds[i + 1]]);
+    e.run('avgpool2d_backward');
+  });
 
-  function adaptiveAvgPool2dForward(x: FloatArray, g: AdaptivePool2dGeometry, y: FloatArray): void {
-    const r = rt();
-    if (!r || !f32(x, y) || g.outH !== 1 || g.outW !== 1) return ref.adaptiveAvgPool2dForward(x, g, y);
-    r.reset();
-    const xp = r.put(x as Float32Array);
-    const yp = r.alloc(y.length);
-    r.exports.plane_mean(xp, yp, g.inH * g.inW, 0, g.planes);
-    r.get(yp, y as Float32Array);
-  }
+  const adaptiveAvgPool2dForward = envelope(ref.adaptiveAvgPool2dForward, (e, x, g, y) => {
+    if (g.outH !== 1 || g.outW !== 1) return false;
+    e.r.exports.plane_mean(e.in(x), e.out(y), g.inH * g.inW, 0, g.planes);
+  });
 
-  function adaptiveAvgPool2dBackward(gy: FloatArray, g: AdaptivePool2dGeometry, gx: FloatArray): void {
-    const r = rt();
-    if (!r || !f32(gy, gx) || g.outH !== 1 || g.outW !== 1) return ref.adaptiveAvgPool2dBackward(gy, g, gx);
-    r.reset();
-    const gyp = r.put(gy as Float32Array);
-    const gxp = r.alloc(gx.length);
-    r.exports.plane_mean_backward(gyp, gxp, g.inH * g.inW, 0, g.planes);
-    r.get(gxp, gx as Float32Array);
-  }
+  const adaptiveAvgPool2dBackward = envelope(ref.adaptiveAvgPool2dBackward, (e, gy, g, gx) => {
+    if (g.outH !== 1 || g.outW !== 1) return false;
+    e.r.exports.plane_mean_backward(e.in(gy), e.out(gx), g.inH * g.inW, 0, g.planes);
+  });
 
-  function unary(op: UnaryOp, x: FloatArray, out: FloatArray, params: UnaryParams): void {
-    const r = rt();
+  const unary = envelope(ref.unary, (e, op, x, out, params) => {
     const code = UNARY[op];
-    if (!r || code === undefined || !f32(x, out)) return ref.unary(op, x, out, params);
-    r.reset();
+    if (code === undefined) return false;
     const n = x.length;
-    const bounds = ranges(r, n, n, MIN_ELEMENTS_PER_THREAD, 4);
-    const xp = r.put(x as Float32Array);
-    const op_ = r.alloc(n);
+    const bounds = e.split(n, n, MIN_ELEMENTS_PER_THREAD, 4);
+    const xp = e.in(x);
+    const outp = e.out(out);
     const [a, b] = unaryScalars(op, params);
-    const calls: number[][] = [];
-    for (let i = 0; i + 1 < bounds.length; i++) calls.push([code, xp, op_, bounds[i], bounds[i + 1], a, b]);
-    r.run('unary', calls);
-    r.get(op_, out as Float32Array);
-  }
+    for (let i = 0; i + 1 < bounds.length; i++) e.call([code, xp, outp, bounds[i], bounds[i + 1], a, b]);
+    e.run('unary');
+  });
 
-  function unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, gy: FloatArray, gx: FloatArray, params: UnaryParams): void {
-    const r = rt();
+  const unaryBackward = envelope(ref.unaryBackward, (e, op, x, _y, gy, gx, params) => {
     const code = UNARY_BACKWARD[op];
-    if (!r || code === undefined || !f32(x, gy, gx)) return ref.unaryBackward(op, x, y, gy, gx, params);
-    r.reset();
+    if (code === undefined) return false;
     const n = x.length;
-    const bounds = ranges(r, n, n, MIN_ELEMENTS_PER_THREAD, 4);
-    const xp = r.put(x as Float32Array);
-    const gyp = r.put(gy as Float32Array);
-    const gxp = r.alloc(n);
+    const bounds = e.split(n, n, MIN_ELEMENTS_PER_THREAD, 4);
+    const xp = e.in(x);
+    const gyp = e.in(gy);
+    const gxp = e.out(gx);
     const [a, b] = unaryScalars(op, params);
-    const calls: number[][] = [];
-    for (let i = 0; i + 1 < bounds.length; i++) calls.push([code, xp, 0, gyp, gxp, bounds[i], bounds[i + 1], a, b]);
-    r.run('unary_backward', calls);
-    r.get(gxp, gx as Float32Array);
-  }
+    for (let i = 0; i + 1 < bounds.length; i++) e.call([code, xp, 0, gyp, gxp, bounds[i], bounds[i + 1], a, b]);
+    e.run('unary_backward');
+  });
 
-  function binary(op: BinaryOp, a: FloatArray, aShape: readonly number[], b: FloatArray, bShape: readonly number[], out: FloatArray, outShape: readonly number[]): void {
-    const r = rt();
+  const binary = envelope(ref.binary, (e, op, a, _aShape, b, _bShape, out) => {
     const code = BINARY[op];
     const n = out.length;
     const mode = a.length === n && b.length === n ? 0 : b.length === 1 && a.length === n ? 1 : a.length === 1 && b.length === n ? 2 : -1;
-    if (!r || code === undefined || mode < 0 || !f32(a, b, out)) return ref.binary(op, a, aShape, b, bShape, out, outShape);
-    r.reset();
-    const bounds = ranges(r, n, n, MIN_ELEMENTS_PER_THREAD, 4);
-    const ap = r.put(a as Float32Array);
-    const bp = r.put(b as Float32Array);
-    const outp = r.alloc(n);
-    const calls: number[][] = [];
-    for (let i = 0; i + 1 < bounds.length; i++) calls.push([code, ap, bp, outp, mode, bounds[i], bounds[i + 1]]);
-    r.run('binary', calls);
-    r.get(outp, out as Float32Array);
-  }
+    if (code === undefined || mode < 0) return false;
+    const bounds = e.split(n, n, MIN_ELEMENTS_PER_THREAD, 4);
+    const ap = e.in(a);
+    const bp = e.in(b);
+    const outp = e.out(out);
+    for (let i = 0; i + 1 < bounds.length; i++) e.call([code, ap, bp, outp, mode, bounds[i], bounds[i + 1]]);
+    e.run('binary');
+  });
 
-  function reduce(op: ReduceOp, x: FloatArray, outer: number, size: number, inner: number, out: FloatArray): void {
-    const r = rt();
-    if (!r || op !== 'sum' || !f32(x, out) || size === 0) return ref.reduce(op, x, outer, size, inner, out);
-    r.reset();
-    const xp = r.put(x as Float32Array);
-    const outp = r.alloc(out.length);
-    const acc = r.alloc(2 * inner);
-    r.exports.reduce_sum(xp, outer, size, inner, outp, acc);
-    r.get(outp, out as Float32Array);
-  }
+  const reduce = envelope(ref.reduce, (e, op, x, outer, size, inner, out) => {
+    if (op !== 'sum' || size === 0) return false;
+    e.r.exports.reduce_sum(e.in(x), outer, size, inner, e.out(out), e.r.alloc(2 * inner));
+  });
 
-  function softmax(x: FloatArray, outer: number, size: number, inner: number, log: boolean, out: FloatArray): void {
-    const r = rt();
-    if (!r || !f32(x, out)) return ref.softmax(x, outer, size, inner, log, out);
-    r.reset();
-    const xp = r.put(x as Float32Array);
-    const outp = r.alloc(out.length);
-    r.exports.softmax(xp, outer, size, inner, +log, outp);
-    r.get(outp, out as Float32Array);
-  }
+  const softmax = envelope(ref.softmax, (e, x, outer, size, inner, log, out) => {
+    e.r.exports.softmax(e.in(x), outer, size, inner, +log, e.out(out));
+  });
 
-  function softmaxBackward(y: FloatArray, gy: FloatArray, outer: number, size: number, inner: number, log: boolean, gx: FloatArray): void {
-    const r = rt();
-    if (!r || !f32(y, gy, gx)) return ref.softmaxBackward(y, gy, outer, size, inner, log, gx);
-    r.reset();
-    const yp = r.put(y as Float32Array);
-    const gyp = r.put(gy as Float32Array);
-    const gxp = r.alloc(gx.length);
-    r.exports.softmax_backward(yp, gyp, outer, size, inner, +log, gxp);
-    r.get(gxp, gx as Float32Array);
-  }
+  const softmaxBackward = envelope(ref.softmaxBackward, (e, y, gy, outer, size, inner, log, gx) => {
+    e.r.exports.softmax_backward(e.in(y), e.in(gy), outer, size, inner, +log, e.out(gx));
+  });
 
-  function batchNormStats(x: FloatArray, g: BatchNormGeometry, mean: FloatArray, variance: FloatArray): void {
-    const r = rt();
-    if (!r || !f32(x, mean, variance)) return ref.batchNormStats(x, g, mean, variance);
-    r.reset();
-    const bounds = ranges(r, g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
-    const xp = r.put(x as Float32Array);
-    const mp = r.alloc(g.channels);
-    const vp = r.alloc(g.channels);
-    const calls: number[][] = [];
-    for (let i = 0; i + 1 < bounds.length; i++) calls.push([xp, g.batch, g.channels, g.spatial, mp, vp, bounds[i], bounds[i + 1]]);
-    r.run('bn_stats', calls);
-    r.get(mp, mean as Float32Array);
-    r.get(vp, variance as Float32Array);
-  }
+  const batchNormStats = envelope(ref.batchNormStats, (e, x, g, mean, variance) => {
+    const bounds = e.split(g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
+    const xp = e.in(x);
+    const mp = e.out(mean);
+    const vp = e.out(variance);
+    for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, g.batch, g.channels, g.spatial, mp, vp, bounds[i], bounds[i + 1]]);
+    e.run('bn_stats');
+  });
 
-  function batchNorm2dForward(x: FloatArray, mean: FloatArray, invstd: FloatArray, weight: FloatArray | null, bias: FloatArray | null, g: BatchNormGeometry, y: FloatArray): void {
-    const r = rt();
-    if (!r || !f32(x, mean, invstd, weight, bias, y)) return ref.batchNorm2dForward(x, mean, invstd, weight, bias, g, y);
-    r.reset();
-    const bounds = ranges(r, g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
-    const xp = r.put(x as Float32Array);
-    const mp = r.put(mean as Float32Array);
-    const ip = r.put(invstd as Float32Array);
-    const wp = weight ? r.put(weight as Float32Array) : 0;
-    const bp = bias ? r.put(bias as Float32Array) : 0;
-    const yp = r.alloc(y.length);
-    const calls: number[][] = [];
-    for (let i = 0; i + 1 < bounds.length; i++) calls.push([xp, mp, ip, wp, bp, yp, g.batch, g.channels, g.spatial, bounds[i], bounds[i + 1]]);
-    r.run('bn_forward', calls);
-    r.get(yp, y as Float32Array);
-  }
+  const batchNorm2dForward = envelope(ref.batchNorm2dForward, (e, x, mean, invstd, weight, bias, g, y) => {
+    const bounds = e.split(g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
+    const xp = e.in(x);
+    const mp = e.in(mean);
+    const ip = e.in(invstd);
+    const wp = e.in(weight);
+    const bp = e.in(bias);
+    const yp = e.out(y);
+    for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, mp, ip, wp, bp, yp, g.batch, g.channels, g.spatial, bounds[i], bounds[i + 1]]);
+    e.run('bn_forward');
+  });
 
-  function batchNorm2dBackward(
-    x: FloatArray, gy: FloatArray, mean: FloatArray, invstd: FloatArray, weight: FloatArray | null, g: BatchNormGeometry,
-    training: boolean, gx: FloatArray | null, gweight: FloatArray | null, gbias: FloatArray | null,
-  ): void {
-    const r = rt();
-    if (!r || !f32(x, gy, mean, invstd, weight, gx, gweight, gbias)) {
-      return ref.batchNorm2dBackward(x, gy, mean, invstd, weight, g, training, gx, gweight, gbias);
-    }
-    r.reset();
-    const bounds = ranges(r, g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
-    const xp = r.put(x as Float32Array);
-    const gyp = r.put(gy as Float32Array);
-    const mp = r.put(mean as Float32Array);
-    const ip = r.put(invstd as Float32Array);
-    const wp = weight ? r.put(weight as Float32Array) : 0;
-    const gxp = gx ? r.alloc(gx.length) : 0;
-    const gwp = gweight ? r.alloc(g.channels) : 0;
-    const gbp = gbias ? r.alloc(g.channels) : 0;
-    const calls: number[][] = [];
+  const batchNorm2dBackward = envelope(ref.batchNorm2dBackward, (e, x, gy, mean, invstd, weight, g, training, gx, gweight, gbias) => {
+    const bounds = e.split(g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
+    const xp = e.in(x);
+    const gyp = e.in(gy);
+    const mp = e.in(mean);
+    const ip = e.in(invstd);
+    const wp = e.in(weight);
+    const gxp = e.out(gx);
+    const gwp = e.out(gweight);
+    const gbp = e.out(gbias);
     for (let i = 0; i + 1 < bounds.length; i++) {
-      calls.push([xp, gyp, mp, ip, wp, g.batch, g.channels, g.spatial, +training, gxp, gwp, gbp, bounds[i], bounds[i + 1]]);
+      e.call([xp, gyp, mp, ip, wp, g.batch, g.channels, g.spatial, +training, gxp, gwp, gbp, bounds[i], bounds[i + 1]]);
     }
-    r.run('bn_backward', calls);
-    if (gx) r.get(gxp, gx as Float32Array);
-    if (gweight) r.get(gwp, gweight as Float32Array);
-    if (gbias) r.get(gbp, gbias as Float32Array);
-  }
+    e.run('bn_backward');
+  });
 
   /**
    * SGD with momentum on float32 parameters of at least SGD_MIN_ELEMENTS: the three arrays are
@@ -467,48 +334,62 @@ export function wasmKernels(
    * float64 JavaScript loop ~110 us, this ~35 us). Smaller or plain-SGD parameters, and float64,
    * take the reference loop.
    */
-  function sgdStep(w: FloatArray, grad: FloatArray, buf: FloatArray | null, p: SgdStepParams): void {
-    const r = rt();
-    if (!r || buf === null || p.momentum === 0 || w.length < SGD_MIN_ELEMENTS || !f32(w, grad, buf) || grad.length !== w.length || buf.length !== w.length) {
-      return ref.sgdStep(w, grad, buf, p);
-    }
-    r.reset();
+  const sgdStep = envelope(ref.sgdStep, (e, w, grad, buf, p) => {
+    if (buf === null || p.momentum === 0 || w.length < SGD_MIN_ELEMENTS || grad.length !== w.length || buf.length !== w.length) return false;
     const n = w.length;
-    const bounds = ranges(r, n, n, MIN_ELEMENTS_PER_THREAD, 4);
-    const wp = r.put(w as Float32Array);
-    const gp = r.put(grad as Float32Array);
-    const bp = r.put(buf as Float32Array);
-    const calls: number[][] = [];
+    const bounds = e.split(n, n, MIN_ELEMENTS_PER_THREAD, 4);
+    const wp = e.inOut(w);
+    const gp = e.in(grad);
+    const bp = e.inOut(buf);
     for (let i = 0; i + 1 < bounds.length; i++) {
-      calls.push([wp, gp, bp, bounds[i], bounds[i + 1], p.lr, p.momentum, 1 - p.dampening, p.weightDecay, +p.nesterov, +p.first]);
+      e.call([wp, gp, bp, bounds[i], bounds[i + 1], p.lr, p.momentum, 1 - p.dampening, p.weightDecay, +p.nesterov, +p.first]);
     }
-    r.run('sgd_step', calls);
-    r.get(wp, w as Float32Array);
-    r.get(bp, buf as Float32Array);
-  }
+    e.run('sgd_step');
+  });
 
-  const own = {
+  // every kernel by name: the wasm ones above, the reference ones where wasm has no version of its own
+  return {
     gemm,
-    unary, unaryBackward, binary, reduce, softmax, softmaxBackward,
-    batchNormStats, batchNorm2dForward, batchNorm2dBackward,
-    conv2dForward, conv2dBackwardInput, conv2dBackwardFilter,
-    maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward,
-    adaptiveAvgPool2dForward, adaptiveAvgPool2dBackward,
+    unary,
+    unaryBackward,
+    binary,
+    reduce,
+    argReduce: ref.argReduce,
+    permute: ref.permute,
+    softmax,
+    softmaxBackward,
+    batchNormStats,
+    batchNorm2dForward,
+    batchNorm2dBackward,
+    conv2dForward,
+    conv2dBackwardInput,
+    conv2dBackwardFilter,
+    conv2dFFTForward: ref.conv2dFFTForward,
+    conv2dFFTBackwardInput: ref.conv2dFFTBackwardInput,
+    conv2dFFTBackwardFilter: ref.conv2dFFTBackwardFilter,
+    maxPool2dForward,
+    maxPool2dBackward,
+    avgPool2dForward,
+    avgPool2dBackward,
+    lpPool2dForward: ref.lpPool2dForward,
+    lpPool2dBackward: ref.lpPool2dBackward,
+    adaptiveAvgPool2dForward,
+    adaptiveAvgPool2dBackward,
+    adaptiveMaxPool2dForward: ref.adaptiveMaxPool2dForward,
+    scatterPlanes: ref.scatterPlanes,
+    gatherPlanes: ref.gatherPlanes,
+    channelL2PoolForward: ref.channelL2PoolForward,
+    channelL2PoolBackward: ref.channelL2PoolBackward,
+    localResponseNormForward: ref.localResponseNormForward,
+    localResponseNormBackward: ref.localResponseNormBackward,
+    pad2d: ref.pad2d,
+    pad2dBackward: ref.pad2dBackward,
+    upsample2d: ref.upsample2d,
+    upsample2dBackward: ref.upsample2dBackward,
+    gather: ref.gather,
+    scatterAdd: ref.scatterAdd,
+    where: ref.where,
+    topk: ref.topk,
     sgdStep,
   };
-  // A call too large for the wasm memory (2 GiB) runs on the reference kernel instead; results are
-  // copied out only after every allocation succeeded, so no output is left half-written.
-  const table: Record<string, unknown> = { ...ref };
-  for (const [name, fn] of Object.entries(own) as [keyof typeof own, (...a: unknown[]) => void][]) {
-    const fallback = ref[name] as (...a: unknown[]) => void;
-    table[name] = (...args: unknown[]) => {
-      try {
-        fn(...args);
-      } catch (e) {
-        if (!(e instanceof WasmMemoryError)) throw e;
-        fallback(...args);
-      }
-    };
-  }
-  return table as unknown as { readonly [K in keyof KernelSignatures]: KernelSignatures[K] };
 }

@@ -13,6 +13,7 @@
  * copies its operands in, runs, and copies its results out; the memory grows
  * when a call needs more and never shrinks.
  */
+import type { FloatArray } from '../backend.js';
 import { MAX_PAGES, PLAIN_WASM, RELAXED_WASM } from './generated/kernels.js';
 import {
   ARENA_ADDR, CALLER_SPIN_MS, CTRL_ADDR, CTRL_INTS, ERROR, JOB_NAMES, MAILBOX, MAX_ARGS, MAX_THREADS, PENDING, READY, SLEEPING,
@@ -164,7 +165,7 @@ export class WasmRuntime {
     const initial = 64;
     this.memory = new WebAssembly.Memory(compiled.shared ? { initial, maximum: MAX_PAGES, shared: true } : { initial, maximum: MAX_PAGES });
     const instance = new WebAssembly.Instance(compiled.module, { env: { memory: this.memory } });
-    this.exports = instance.exports as unknown as KernelExports;
+    this.exports = instance.exports as KernelExports;
     this.blocking = compiled.shared && canBlock();
     this.refreshViews();
   }
@@ -211,23 +212,21 @@ export class WasmRuntime {
     this.refreshViews();
   }
 
-  /** Copies src[off .. off+n) into the arena; returns its address. */
-  put(src: Float32Array, off = 0, n = src.length - off): number {
+  /** Copies src[off .. off+n) into the arena (int32 as int32, floats as float32); returns its address. */
+  put(src: FloatArray | Int32Array, off = 0, n = src.length - off): number {
     const addr = this.alloc(n);
-    this.f32.set(off === 0 && n === src.length ? src : src.subarray(off, off + n), addr >> 2);
+    this.view(src).set(off === 0 && n === src.length ? src : src.subarray(off, off + n), addr >> 2);
     return addr;
   }
 
-  /** Copies n floats at addr into dst[off ..]. */
-  get(addr: number, dst: Float32Array, off = 0, n = dst.length - off): void {
-    dst.set(this.f32.subarray(addr >> 2, (addr >> 2) + n), off);
+  /** Copies n values at addr into dst[off ..]. */
+  get(addr: number, dst: FloatArray | Int32Array, off = 0, n = dst.length - off): void {
+    dst.set(this.view(dst).subarray(addr >> 2, (addr >> 2) + n), off);
   }
 
-  /** Writes 32-bit integers (a geometry block) into the arena. */
-  putInts(values: readonly number[]): number {
-    const addr = this.alloc(values.length);
-    this.i32.set(values, addr >> 2);
-    return addr;
+  /** The view of the memory whose element type matches a's: i32 for Int32Array, else f32. */
+  private view(a: FloatArray | Int32Array): Float32Array | Int32Array {
+    return a instanceof Int32Array ? this.i32 : this.f32;
   }
 
   // ---- threads ----

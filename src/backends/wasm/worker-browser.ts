@@ -2,8 +2,7 @@
 import type { WorkerInit } from './platform.js';
 import { runWorker } from './worker-core.js';
 
-const scope = globalThis as unknown as { onmessage: ((e: MessageEvent<WorkerInit>) => void) | null };
-scope.onmessage = (e) => {
-  scope.onmessage = null;
+globalThis.onmessage = (e: MessageEvent<WorkerInit>) => {
+  globalThis.onmessage = null;
   runWorker(e.data);
 };

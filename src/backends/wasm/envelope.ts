@@ -1,0 +1,158 @@
+/**
+ * The envelope of every wasm kernel call: the one place that decides whether
+ * the wasm kernel runs, copies operands into the runtime's arena and results
+ * out, and splits the work over threads.
+ *
+ * A kernel is `envelope(ref.name, (e, ...args) => { ... })`; its body declares
+ * its inputs (`e.in`), outputs (`e.out`, `e.inOut`), geometry block
+ * (`e.geometry`) and split (`e.split`, then one `e.call` per range and
+ * `e.run`). The reference kernel `ref.name` runs instead when
+ *   - the runtime is not available (still compiling, or no SIMD);
+ *   - an operand is a Float64Array (the wasm kernels compute in float32);
+ *   - the body returns false (a case its wasm kernel does not cover);
+ *   - the call needs more memory than the wasm memory may grow to (2 GiB):
+ *     a WasmMemoryError from an allocation.
+ * Outputs are copied out only after the body returned, so a call that falls
+ * back leaves no output half-written.
+ *
+ * One KernelCall serves every kernel of a table (kernels run one at a time on
+ * the calling thread): a call allocates nothing beyond the argument lists of
+ * its threads.
+ */
+import type { FloatArray } from '../backend.js';
+import type { JobName } from './control.js';
+import { splitRange, WasmMemoryError, type WasmRuntime } from './runtime.js';
+
+/** A kernel's body: `e` and the kernel's own arguments; false hands the call to the reference kernel. */
+export type KernelBody<A extends unknown[]> = (e: KernelCall, ...args: A) => false | void;
+
+/** The state of the kernel call in progress: its runtime, the outputs to copy out and the argument lists of its threads. */
+export class KernelCall {
+  /** The runtime of the call in progress. */
+  r!: WasmRuntime;
+  private readonly maxThreads: () => number;
+  private calls: number[][] = [];
+  /** Outputs to copy out: destination i < outs is outDst[i], from arena address, offset and length outAt[3i .. 3i+2]. */
+  private outs = 0;
+  private readonly outDst: (FloatArray | Int32Array | null)[] = [];
+  private readonly outAt: number[] = [];
+
+  constructor(maxThreads: () => number) {
+    this.maxThreads = maxThreads;
+  }
+
+  /** Starts a call on r: the arena is empty again. */
+  begin(r: WasmRuntime): void {
+    this.r = r;
+    r.reset();
+  }
+
+  /** Copies an input (src[off .. off+n)) into the arena; returns its address, 0 for null. */
+  in(src: FloatArray | Int32Array | null, off = 0, n = src === null ? 0 : src.length - off): number {
+    return src === null ? 0 : this.r.put(src, off, n);
+  }
+
+  /** Allocates an output (dst[off .. off+n)), copied out when the call succeeds; returns its address, 0 for null. */
+  out(dst: FloatArray | Int32Array | null, off = 0, n = dst === null ? 0 : dst.length - off): number {
+    if (dst === null) return 0;
+    const addr = this.r.alloc(n);
+    this.keep(dst, addr, off, n);
+    return addr;
+  }
+
+  /** An operand the kernel reads and overwrites: copied in, and out when the call succeeds. */
+  inOut(a: FloatArray, off = 0, n = a.length - off): number {
+    const addr = this.r.put(a, off, n);
+    this.keep(a, addr, off, n);
+    return addr;
+  }
+
+  private keep(dst: FloatArray | Int32Array, addr: number, off: number, n: number): void {
+    const i = this.outs++;
+    this.outDst[i] = dst;
+    this.outAt[3 * i] = addr;
+    this.outAt[3 * i + 1] = off;
+    this.outAt[3 * i + 2] = n;
+  }
+
+  /** Writes a geometry block: g's `fields` (generated/geometry.ts) as 32-bit integers, in order. */
+  geometry<F extends string>(fields: readonly F[], g: Readonly<Record<F, number>>): number {
+    const addr = this.r.alloc(fields.length);
+    const i32 = this.r.i32;
+    for (let i = 0; i < fields.length; i++) i32[(addr >> 2) + i] = g[fields[i]];
+    return addr;
+  }
+
+  /** Threads a job of `work` can use: one per `minPerThread` of work, at most maxParts and the table's maximum. */
+  threads(work: number, minPerThread: number, maxParts = Infinity): number {
+    const r = this.r;
+    if (r.threads === 1) return 1;
+    return Math.max(1, Math.min(r.available(), Math.floor(work / minPerThread), this.maxThreads(), maxParts));
+  }
+
+  /**
+   * Splits [0, n) over the threads a job of `work` can use, at multiples of `align`: the
+   * boundaries of one range per thread. Wakes the workers it will use, so their wake-up
+   * overlaps the copying of the operands.
+   */
+  split(n: number, work: number, minPerThread: number, align = 1): number[] {
+    const b = splitRange(n, this.threads(work, minPerThread, Math.ceil(n / align)), align);
+    this.r.wake(b.length - 1);
+    return b;
+  }
+
+  /** Adds the argument list of one thread's share of the next job. */
+  call(args: number[]): void {
+    this.calls.push(args);
+  }
+
+  /** Runs `job` with the argument lists added by `call`, the first on this thread. */
+  run(job: JobName): void {
+    const calls = this.calls;
+    this.calls = [];
+    this.r.run(job, calls);
+  }
+
+  /** Ends the call: copies the outputs out when `succeeded`, and lets go of them. */
+  end(succeeded: boolean): void {
+    const dst = this.outDst;
+    const at = this.outAt;
+    for (let i = 0; i < this.outs; i++) {
+      const d = dst[i];
+      if (succeeded && d !== null) this.r.get(at[3 * i], d, at[3 * i + 1], at[3 * i + 2]);
+      dst[i] = null;
+    }
+    this.outs = 0;
+    if (this.calls.length > 0) this.calls = [];
+  }
+}
+
+function hasFloat64(args: readonly unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) if (args[i] instanceof Float64Array) return true;
+  return false;
+}
+
+/**
+ * The envelope of a table's kernels on a runtime getter (`rt()` is null while the runtime is not
+ * available) with at most `maxThreads()` threads per job: envelope(fallback, body) is the kernel.
+ */
+export function kernelEnvelope(rt: () => WasmRuntime | null, maxThreads: () => number) {
+  const e = new KernelCall(maxThreads);
+  return function envelope<A extends unknown[]>(fallback: (...args: A) => void, body: KernelBody<A>): (...args: A) => void {
+    return (...args: A): void => {
+      const r = rt();
+      if (r === null || hasFloat64(args)) return fallback(...args);
+      e.begin(r);
+      let declined: boolean;
+      try {
+        declined = body(e, ...args) === false;
+      } catch (err) {
+        e.end(false);
+        if (!(err instanceof WasmMemoryError)) throw err;
+        return fallback(...args);
+      }
+      e.end(!declined);
+      if (declined) fallback(...args);
+    };
+  };
+}
