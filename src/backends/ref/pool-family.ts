@@ -1,5 +1,5 @@
 import type { AdaptivePool2dGeometry, FloatArray, Pool2dGeometry } from '../backend.js';
-import { addToWindow, forEachOutput, type PoolWindow, windowSum } from './pool.js';
+import { addToWindow, forEachOutputRow, type PoolWindow, windowSum } from './pool.js';
 
 // ---------------------------------------------------------------------------
 // LP pooling
@@ -37,8 +37,8 @@ function lpPowerSum(x: FloatArray, xBase: number, inW: number, p: number, win: L
  * unless 1/p is an integer (p = 1, 1/2, ...).
  */
 export function lpPool2dForward(x: FloatArray, g: Pool2dGeometry, p: number, mean: boolean, y: FloatArray): void {
-  forEachOutput(g, (xBase, yAt, oh, ow) => {
-    y[yAt] = Math.pow(lpPowerSum(x, xBase, g.inW, p, lpWindow(g, oh, ow, mean)), 1 / p);
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < g.outW; ow++) y[yRow + ow] = Math.pow(lpPowerSum(x, xBase, g.inW, p, lpWindow(g, oh, ow, mean)), 1 / p);
   });
 }
 
@@ -49,17 +49,19 @@ export function lpPool2dForward(x: FloatArray, g: Pool2dGeometry, p: number, mea
  * from y, which keeps its sign when 1/p is an integer. Overwrites gx.
  */
 export function lpPool2dBackward(x: FloatArray, gy: FloatArray, g: Pool2dGeometry, p: number, mean: boolean, gx: FloatArray): void {
-  const { inW } = g;
+  const { inW, outW } = g;
   gx.fill(0);
-  forEachOutput(g, (xBase, yAt, oh, ow) => {
-    const win = lpWindow(g, oh, ow, mean);
-    const v = lpPowerSum(x, xBase, inW, p, win);
-    if (v === 0) return;
-    const common = gy[yAt] * win.scale * Math.pow(v, 1 / p - 1);
-    for (let ih = win.h0; ih < win.h1; ih++) {
-      for (let iw = win.w0; iw < win.w1; iw++) {
-        const i = xBase + ih * inW + iw;
-        gx[i] += common * Math.pow(x[i], p - 1);
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < outW; ow++) {
+      const win = lpWindow(g, oh, ow, mean);
+      const v = lpPowerSum(x, xBase, inW, p, win);
+      if (v === 0) continue;
+      const common = gy[yRow + ow] * win.scale * Math.pow(v, 1 / p - 1);
+      for (let ih = win.h0; ih < win.h1; ih++) {
+        for (let iw = win.w0; iw < win.w1; iw++) {
+          const i = xBase + ih * inW + iw;
+          gx[i] += common * Math.pow(x[i], p - 1);
+        }
       }
     }
   });
@@ -80,40 +82,46 @@ function adaptiveWindow(g: AdaptivePool2dGeometry, oh: number, ow: number): Pool
 
 /** y = the mean of each adaptive window. */
 export function adaptiveAvgPool2dForward(x: FloatArray, g: AdaptivePool2dGeometry, y: FloatArray): void {
-  forEachOutput(g, (xBase, yAt, oh, ow) => {
-    const win = adaptiveWindow(g, oh, ow);
-    y[yAt] = windowSum(x, xBase, g.inW, win) / ((win.h1 - win.h0) * (win.w1 - win.w0));
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < g.outW; ow++) {
+      const win = adaptiveWindow(g, oh, ow);
+      y[yRow + ow] = windowSum(x, xBase, g.inW, win) / ((win.h1 - win.h0) * (win.w1 - win.w0));
+    }
   });
 }
 
 /** Spreads gy / (window area) over each adaptive window (windows may overlap). Overwrites gx. */
 export function adaptiveAvgPool2dBackward(gy: FloatArray, g: AdaptivePool2dGeometry, gx: FloatArray): void {
   gx.fill(0);
-  forEachOutput(g, (xBase, yAt, oh, ow) => {
-    const win = adaptiveWindow(g, oh, ow);
-    addToWindow(gx, xBase, g.inW, win, gy[yAt] / ((win.h1 - win.h0) * (win.w1 - win.w0)));
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < g.outW; ow++) {
+      const win = adaptiveWindow(g, oh, ow);
+      addToWindow(gx, xBase, g.inW, win, gy[yRow + ow] / ((win.h1 - win.h0) * (win.w1 - win.w0)));
+    }
   });
 }
 
 /** y = the max of each adaptive window; argmax gets its flat in-plane index (first occurrence; a NaN wins). */
 export function adaptiveMaxPool2dForward(x: FloatArray, g: AdaptivePool2dGeometry, y: FloatArray, argmax: Int32Array): void {
-  const { inW } = g;
-  forEachOutput(g, (xBase, yAt, oh, ow) => {
-    const { h0, h1, w0, w1 } = adaptiveWindow(g, oh, ow);
-    let best = -Infinity;
-    let bestIdx = h0 * inW + w0;
-    scan: for (let ih = h0; ih < h1; ih++) {
-      for (let iw = w0; iw < w1; iw++) {
-        const v = x[xBase + ih * inW + iw];
-        if (v > best || v !== v) {
-          best = v;
-          bestIdx = ih * inW + iw;
-          if (v !== v) break scan;
+  const { inW, outW } = g;
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < outW; ow++) {
+      const { h0, h1, w0, w1 } = adaptiveWindow(g, oh, ow);
+      let best = -Infinity;
+      let bestIdx = h0 * inW + w0;
+      scan: for (let ih = h0; ih < h1; ih++) {
+        for (let iw = w0; iw < w1; iw++) {
+          const v = x[xBase + ih * inW + iw];
+          if (v > best || v !== v) {
+            best = v;
+            bestIdx = ih * inW + iw;
+            if (v !== v) break scan;
+          }
         }
       }
+      y[yRow + ow] = best;
+      argmax[yRow + ow] = bestIdx;
     }
-    y[yAt] = best;
-    argmax[yAt] = bestIdx;
   });
 }
 

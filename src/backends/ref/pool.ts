@@ -9,28 +9,30 @@ export interface PoolWindow {
 }
 
 /**
- * Visits every output of every plane in order (plane, row, column): xBase is
- * the plane's offset in the input, yAt the output's offset in y (and argmax).
+ * Visits every output row of every plane in order: xBase is the plane's offset
+ * in the input, yRow the row's offset in y (and argmax), oh its index.
  */
-export function forEachOutput(g: AdaptivePool2dGeometry, visit: (xBase: number, yAt: number, oh: number, ow: number) => void): void {
+export function forEachOutputRow(g: AdaptivePool2dGeometry, visit: (xBase: number, yRow: number, oh: number) => void): void {
   const { planes, inH, inW, outH, outW } = g;
   for (let p = 0; p < planes; p++) {
     const xBase = p * inH * inW;
     const yBase = p * outH * outW;
-    for (let oh = 0; oh < outH; oh++) for (let ow = 0; ow < outW; ow++) visit(xBase, yBase + oh * outW + ow, oh, ow);
+    for (let oh = 0; oh < outH; oh++) visit(xBase, yBase + oh * outW, oh);
   }
 }
 
 /** The sum of x over a window of the plane at xBase, row by row. */
 export function windowSum(x: FloatArray, xBase: number, inW: number, win: PoolWindow): number {
+  const { h0, h1, w0, w1 } = win;
   let s = 0;
-  for (let ih = win.h0; ih < win.h1; ih++) for (let iw = win.w0; iw < win.w1; iw++) s += x[xBase + ih * inW + iw];
+  for (let ih = h0; ih < h1; ih++) for (let iw = w0; iw < w1; iw++) s += x[xBase + ih * inW + iw];
   return s;
 }
 
 /** gx += share over a window of the plane at xBase. */
 export function addToWindow(gx: FloatArray, xBase: number, inW: number, win: PoolWindow, share: number): void {
-  for (let ih = win.h0; ih < win.h1; ih++) for (let iw = win.w0; iw < win.w1; iw++) gx[xBase + ih * inW + iw] += share;
+  const { h0, h1, w0, w1 } = win;
+  for (let ih = h0; ih < h1; ih++) for (let iw = w0; iw < w1; iw++) gx[xBase + ih * inW + iw] += share;
 }
 
 /**
@@ -38,38 +40,46 @@ export function addToWindow(gx: FloatArray, xBase: number, inW: number, win: Poo
  * A NaN in the window wins (as in PyTorch), so NaNs are not silently dropped.
  */
 export function maxPool2dForward(x: FloatArray, g: Pool2dGeometry, y: FloatArray, argmax: Int32Array): void {
-  const { inH, inW, kH, kW, strideH, strideW, padTop, padLeft, dilationH, dilationW } = g;
-  forEachOutput(g, (xBase, yAt, oh, ow) => {
-    const h0 = oh * strideH - padTop;
-    const w0 = ow * strideW - padLeft;
-    let best = -Infinity;
-    let bestIdx = -1;
-    for (let i = 0; i < kH; i++) {
-      const ih = h0 + i * dilationH;
-      if (ih < 0 || ih >= inH) continue;
-      for (let j = 0; j < kW; j++) {
-        const iw = w0 + j * dilationW;
-        if (iw < 0 || iw >= inW) continue;
-        const v = x[xBase + ih * inW + iw];
-        if (v > best || v !== v || bestIdx < 0) {
-          best = v;
-          bestIdx = ih * inW + iw;
-          if (v !== v) break;
+  const { planes, inH, inW, kH, kW, strideH, strideW, padTop, padLeft, dilationH, dilationW, outH, outW } = g;
+  for (let p = 0; p < planes; p++) {
+    const xBase = p * inH * inW;
+    const yBase = p * outH * outW;
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = oh * strideH - padTop;
+      for (let ow = 0; ow < outW; ow++) {
+        const w0 = ow * strideW - padLeft;
+        let best = -Infinity;
+        let bestIdx = -1;
+        for (let i = 0; i < kH; i++) {
+          const ih = h0 + i * dilationH;
+          if (ih < 0 || ih >= inH) continue;
+          for (let j = 0; j < kW; j++) {
+            const iw = w0 + j * dilationW;
+            if (iw < 0 || iw >= inW) continue;
+            const v = x[xBase + ih * inW + iw];
+            if (v > best || v !== v || bestIdx < 0) {
+              best = v;
+              bestIdx = ih * inW + iw;
+              if (v !== v) break;
+            }
+          }
+          if (best !== best) break;
         }
+        y[yBase + oh * outW + ow] = best;
+        argmax[yBase + oh * outW + ow] = bestIdx;
       }
-      if (best !== best) break;
     }
-    y[yAt] = best;
-    argmax[yAt] = bestIdx;
-  });
+  }
 }
 
 /** dL/dx[winner] += dL/dy for each window: max routes the gradient to its argmax. */
 export function maxPool2dBackward(gy: FloatArray, argmax: Int32Array, g: Pool2dGeometry, gx: FloatArray): void {
   gx.fill(0);
-  forEachOutput(g, (xBase, yAt) => {
-    const idx = argmax[yAt];
-    if (idx >= 0) gx[xBase + idx] += gy[yAt];
+  forEachOutputRow(g, (xBase, yRow) => {
+    for (let ow = 0; ow < g.outW; ow++) {
+      const idx = argmax[yRow + ow];
+      if (idx >= 0) gx[xBase + idx] += gy[yRow + ow];
+    }
   });
 }
 
@@ -93,16 +103,20 @@ function avgWindow(g: Pool2dGeometry, oh: number, ow: number, countIncludePad: b
 }
 
 export function avgPool2dForward(x: FloatArray, g: Pool2dGeometry, countIncludePad: boolean, y: FloatArray): void {
-  forEachOutput(g, (xBase, yAt, oh, ow) => {
-    const win = avgWindow(g, oh, ow, countIncludePad);
-    y[yAt] = win.divisor > 0 ? windowSum(x, xBase, g.inW, win) / win.divisor : 0;
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < g.outW; ow++) {
+      const win = avgWindow(g, oh, ow, countIncludePad);
+      y[yRow + ow] = win.divisor > 0 ? windowSum(x, xBase, g.inW, win) / win.divisor : 0;
+    }
   });
 }
 
 export function avgPool2dBackward(gy: FloatArray, g: Pool2dGeometry, countIncludePad: boolean, gx: FloatArray): void {
   gx.fill(0);
-  forEachOutput(g, (xBase, yAt, oh, ow) => {
-    const win = avgWindow(g, oh, ow, countIncludePad);
-    if (win.divisor > 0) addToWindow(gx, xBase, g.inW, win, gy[yAt] / win.divisor);
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < g.outW; ow++) {
+      const win = avgWindow(g, oh, ow, countIncludePad);
+      if (win.divisor > 0) addToWindow(gx, xBase, g.inW, win, gy[yRow + ow] / win.divisor);
+    }
   });
 }

@@ -40,68 +40,59 @@ function axisTaps(inSize: number, outSize: number, scale: number, mode: 'nearest
 }
 
 /**
- * One output's taps: rows r0, r1 (offsets of their starts in x) with weights
- * a0, a1, columns c0, c1 with weights b0, b1; yAt is the output's offset in y.
+ * Visits every output row of every plane with its row taps: yRow is the row's
+ * offset in y, r0 and r1 the offsets in x of the two input rows it reads, a0
+ * and a1 their weights; w holds the column taps, shared by every row.
  */
-interface OutputTaps {
-  yAt: number;
-  r0: number;
-  r1: number;
-  a0: number;
-  a1: number;
-  c0: number;
-  c1: number;
-  b0: number;
-  b1: number;
-}
-
-/** Visits every output of every plane with its taps (one object, updated in place between calls). */
-function forEachOutput(g: Upsample2dGeometry, visit: (t: OutputTaps) => void): void {
+function forEachRow(g: Upsample2dGeometry, visit: (yRow: number, r0: number, r1: number, a0: number, a1: number, w: AxisTaps) => void): void {
   const { planes, inH, inW, outH, outW } = g;
   const h = axisTaps(inH, outH, g.scaleH, g.mode, g.alignCorners);
   const w = axisTaps(inW, outW, g.scaleW, g.mode, g.alignCorners);
-  const t: OutputTaps = { yAt: 0, r0: 0, r1: 0, a0: 0, a1: 0, c0: 0, c1: 0, b0: 0, b1: 0 };
   for (let p = 0; p < planes; p++) {
     const xBase = p * inH * inW;
     const yBase = p * outH * outW;
-    for (let oh = 0; oh < outH; oh++) {
-      t.r0 = xBase + h.i0[oh] * inW;
-      t.r1 = xBase + h.i1[oh] * inW;
-      t.a0 = h.l0[oh];
-      t.a1 = h.l1[oh];
-      for (let ow = 0; ow < outW; ow++) {
-        t.yAt = yBase + oh * outW + ow;
-        t.c0 = w.i0[ow];
-        t.c1 = w.i1[ow];
-        t.b0 = w.l0[ow];
-        t.b1 = w.l1[ow];
-        visit(t);
-      }
-    }
+    for (let oh = 0; oh < outH; oh++) visit(yBase + oh * outW, xBase + h.i0[oh] * inW, xBase + h.i1[oh] * inW, h.l0[oh], h.l1[oh], w);
   }
 }
 
 /** y[p, oh, ow] = sum over the (up to) four taps of lh * lw * x[p, ih, iw]. */
 export function upsample2d(x: FloatArray, g: Upsample2dGeometry, y: FloatArray): void {
-  forEachOutput(g, ({ yAt, r0, r1, a0, a1, c0, c1, b0, b1 }) => {
-    // nearest: a copy, so an infinity stays an infinity (0 * inf would give NaN)
-    if (g.mode === 'nearest') y[yAt] = x[r0 + c0];
-    else y[yAt] = a0 * (b0 * x[r0 + c0] + b1 * x[r0 + c1]) + a1 * (b0 * x[r1 + c0] + b1 * x[r1 + c1]);
+  const { outW } = g;
+  forEachRow(g, (yRow, r0, r1, a0, a1, w) => {
+    if (g.mode === 'nearest') {
+      // a copy, so an infinity stays an infinity (0 * inf would give NaN)
+      for (let ow = 0; ow < outW; ow++) y[yRow + ow] = x[r0 + w.i0[ow]];
+      return;
+    }
+    for (let ow = 0; ow < outW; ow++) {
+      const c0 = w.i0[ow];
+      const c1 = w.i1[ow];
+      const b0 = w.l0[ow];
+      const b1 = w.l1[ow];
+      y[yRow + ow] = a0 * (b0 * x[r0 + c0] + b1 * x[r0 + c1]) + a1 * (b0 * x[r1 + c0] + b1 * x[r1 + c1]);
+    }
   });
 }
 
 /** gx[p, ih, iw] += lh * lw * gy[p, oh, ow] for each tap of each output. */
 export function upsample2dBackward(gy: FloatArray, g: Upsample2dGeometry, gx: FloatArray): void {
+  const { outW } = g;
   gx.fill(0);
-  forEachOutput(g, ({ yAt, r0, r1, a0, a1, c0, c1, b0, b1 }) => {
-    const v = gy[yAt];
+  forEachRow(g, (yRow, r0, r1, a0, a1, w) => {
     if (g.mode === 'nearest') {
-      gx[r0 + c0] += v;
+      for (let ow = 0; ow < outW; ow++) gx[r0 + w.i0[ow]] += gy[yRow + ow];
       return;
     }
-    gx[r0 + c0] += a0 * b0 * v;
-    gx[r0 + c1] += a0 * b1 * v;
-    gx[r1 + c0] += a1 * b0 * v;
-    gx[r1 + c1] += a1 * b1 * v;
+    for (let ow = 0; ow < outW; ow++) {
+      const v = gy[yRow + ow];
+      const c0 = w.i0[ow];
+      const c1 = w.i1[ow];
+      const b0 = w.l0[ow];
+      const b1 = w.l1[ow];
+      gx[r0 + c0] += a0 * b0 * v;
+      gx[r0 + c1] += a0 * b1 * v;
+      gx[r1 + c0] += a1 * b0 * v;
+      gx[r1 + c1] += a1 * b1 * v;
+    }
   });
 }
