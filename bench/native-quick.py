@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 # the nets of the benchmark, defined once (bench/peers/pytorch.py)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'peers'))
-from pytorch import LeNet5, labels, resnet_block_net  # noqa: E402
+from pytorch import LeNet5, labels, resnet_block_net, train_step  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument('--threads', type=int, default=2)
@@ -43,15 +43,6 @@ def timed(step, iters, warm=2):
     return statistics.median(ms)
 
 
-def train_step(model, opt, x, y):
-    def step():
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-    return step
-
-
 results = []
 
 
@@ -62,15 +53,11 @@ def report(workload, ms, batch):
 
 
 def lenet5_train():
-    model = LeNet5()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    report('lenet5-train', timed(train_step(model, opt, torch.randn(64, 1, 28, 28), labels(64)), 20, 5), 64)
+    report('lenet5-train', timed(train_step(LeNet5(), torch.randn(64, 1, 28, 28), labels(64)), 20, 5), 64)
 
 
 def resnet_block_train():
-    model = resnet_block_net()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    report('resnet-block-train', timed(train_step(model, opt, torch.randn(32, 3, 32, 32), labels(32)), 2, 1), 32)
+    report('resnet-block-train', timed(train_step(resnet_block_net(), torch.randn(32, 3, 32, 32), labels(32)), 2, 1), 32)
 
 
 def conv_fwd():

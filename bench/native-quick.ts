@@ -1,5 +1,5 @@
 /**
- * Quick timing of the issue-4 workloads on one backend (default `native`):
+ * Quick timing of the benchmark workloads on one backend (default `native`):
  *   lenet5-train        LeNet-5, batch 64 of 1x28x28, SGD step            (images/s)
  *   resnet-block-train  conv 3->64 + BN + ReLU, two BasicBlocks(64), global
  *                       average pool, linear 64->10; batch 32 of 3x32x32  (images/s)
@@ -10,14 +10,14 @@
  *
  *   node --import tsx bench/native-quick.ts [--backend native|ref|...] [--threads 2] [--reps 7] [--json] [workload ...]
  */
-import { BasicBlock, BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, ReLU, Sequential, type Module } from '../src/nn/index.js';
-import { Generator, LeNet5, backward, listBackends, randn, setBackend, tensor, type Tensor } from '../src/index.js';
+import { Generator, LeNet5, backward, listBackends, randn, setBackend, tensor } from '../src/index.js';
 import { SGD } from '../src/optim/index.js';
-import { crossEntropy, conv2d } from '../src/ops/index.js';
+import { conv2d } from '../src/ops/index.js';
 import { nativeStatus, setNativeThreads } from '../src/backends/native/index.js';
 import { registerNativeBackend } from '../src/backends/native/register.js';
 // the Node entry: loads the wasm backend, so that native's non-BLAS kernels come from wasm as in the CLI
 import '../src/node.js';
+import { labels, median, resnetBlockNet, trainStep } from './quick-workloads.js';
 
 const args = process.argv.slice(2);
 function option(name: string, fallback: string): string {
@@ -43,11 +43,6 @@ setNativeThreads(threads);
 
 const gen = new Generator(1);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
-
 /** Runs `step` `warm` times, then `reps` rounds of `iters` steps; returns the median ms per step. */
 function time(step: () => void, iters: number, warm = 2): number {
   for (let i = 0; i < warm; i++) step();
@@ -58,19 +53,6 @@ function time(step: () => void, iters: number, warm = 2): number {
     ms.push((performance.now() - t) / iters);
   }
   return median(ms);
-}
-
-function trainStep(model: Module, opt: SGD, x: Tensor, y: Tensor): () => void {
-  return () => {
-    opt.zeroGrad();
-    const loss = crossEntropy(model.forward(x), y);
-    backward(loss);
-    opt.step();
-  };
-}
-
-function labels(n: number): Tensor {
-  return tensor(Array.from({ length: n }, (_, i) => (i * 7) % 10));
 }
 
 const results: { workload: string; msPerIter: number; imagesPerSec: number }[] = [];
@@ -85,22 +67,13 @@ const all: Record<string, () => void> = {
     const model = new LeNet5({ generator: gen });
     const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
     const x = randn([64, 1, 28, 28], { generator: gen });
-    report('lenet5-train', time(trainStep(model, opt, x, labels(64)), 20, 5), 64);
+    report('lenet5-train', time(trainStep(model, opt, x, tensor(labels(64))), 20, 5), 64);
   },
   'resnet-block-train': () => {
-    const model = new Sequential(
-      new Conv2d(3, 64, 3, { padding: 1, bias: false, generator: gen }),
-      new BatchNorm2d(64),
-      new ReLU(),
-      new BasicBlock(64, 64, { generator: gen }),
-      new BasicBlock(64, 64, { generator: gen }),
-      new GlobalAvgPool2d(),
-      new Flatten(),
-      new Linear(64, 10, { generator: gen }),
-    );
+    const model = resnetBlockNet(gen);
     const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
     const x = randn([32, 3, 32, 32], { generator: gen });
-    report('resnet-block-train', time(trainStep(model, opt, x, labels(32)), 2, 1), 32);
+    report('resnet-block-train', time(trainStep(model, opt, x, tensor(labels(32))), 2, 1), 32);
   },
   'conv-fwd': () => {
     const x = randn([32, 64, 32, 32], { generator: gen });

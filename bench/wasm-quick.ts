@@ -15,11 +15,11 @@
 import { parseArgs } from 'node:util';
 import '../src/backends/wasm/node.js';
 import '../src/tensor/node.js';
-import { BasicBlock, BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, ReLU, Sequential } from '../src/nn/index.js';
 import { Generator, LeNet5, Tensor, backendInfo, getBackend, noGrad, randn, setBackend, setThreads } from '../src/index.js';
 import { SGD } from '../src/optim/index.js';
-import { conv2d, crossEntropy } from '../src/ops/index.js';
+import { conv2d } from '../src/ops/index.js';
 import { wasmRuntime } from '../src/backends/wasm/index.js';
+import { labels, median, resnetBlockNet, trainStep } from './quick-workloads.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,7 +59,6 @@ function time(fn: () => void, warm = 2, repScale = 1): number[] {
   return out.sort((a, b) => a - b);
 }
 
-const median = (xs: number[]) => xs[Math.floor(xs.length / 2)];
 const results: Record<string, unknown> = {};
 
 function report(name: string, ms: number[], per: (ms: number) => [number, string]): void {
@@ -73,23 +72,6 @@ function want(name: string): boolean {
   return !only || only.includes(name);
 }
 
-function labels(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => (i * 7) % 10);
-}
-
-function resnetBlockNet(): Sequential {
-  return new Sequential(
-    new Conv2d(3, 64, 3, { padding: 1, bias: false, generator: gen }),
-    new BatchNorm2d(64),
-    new ReLU(),
-    new BasicBlock(64, 64, { generator: gen }),
-    new BasicBlock(64, 64, { generator: gen }),
-    new GlobalAvgPool2d(),
-    new Flatten(),
-    new Linear(64, 10, { generator: gen }),
-  );
-}
-
 async function main(): Promise<void> {
   await settle();
   const info = backendInfo();
@@ -99,13 +81,7 @@ async function main(): Promise<void> {
     const net = new LeNet5({ generator: gen });
     const opt = new SGD(net.parameters(), { lr: 0.01, momentum: 0.9 });
     const x = randn([64, 1, 28, 28], { generator: gen });
-    const y = labels(64);
-    const ms = time(() => {
-      opt.zeroGrad();
-      const loss = crossEntropy(net.forward(x), y);
-      loss.backward();
-      opt.step();
-    }, 30, 4);
+    const ms = time(trainStep(net, opt, x, labels(64)), 30, 4);
     report('lenet5-train', ms, (t) => [64 / (t / 1000), 'img/s']);
   }
   if (want('lenet5-infer')) {
@@ -134,19 +110,14 @@ async function main(): Promise<void> {
     }
   }
   if (want('resnet-train')) {
-    const net = resnetBlockNet();
+    const net = resnetBlockNet(gen);
     const opt = new SGD(net.parameters(), { lr: 0.01, momentum: 0.9 });
     const x = randn([32, 3, 32, 32], { generator: gen });
-    const y = labels(32);
-    const ms = time(() => {
-      opt.zeroGrad();
-      crossEntropy(net.forward(x), y).backward();
-      opt.step();
-    }, 2);
+    const ms = time(trainStep(net, opt, x, labels(32)), 2);
     report('resnet-train', ms, (t) => [32 / (t / 1000), 'img/s']);
   }
   if (want('resnet-infer')) {
-    const net = resnetBlockNet();
+    const net = resnetBlockNet(gen);
     net.eval();
     const x = randn([32, 3, 32, 32], { generator: gen });
     const ms = time(() => noGrad(() => net.forward(x)), 2);

@@ -7,13 +7,10 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/**
- * Runs fn with recording off: results of ops inside have no gradFn and do not
- * require grad (inference, optimizer updates, metric computation).
- */
-export function noGrad<T>(fn: () => T): T {
+/** Runs fn with recording set to `enabled`, then restores the setting it found. */
+function withGradEnabled<T>(enabled: boolean, fn: () => T): T {
   const prev = gradEnabled;
-  gradEnabled = false;
+  gradEnabled = enabled;
   try {
     return fn();
   } finally {
@@ -21,15 +18,17 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Runs fn with recording off: results of ops inside have no gradFn and do not
+ * require grad (inference, optimizer updates, metric computation).
+ */
+export function noGrad<T>(fn: () => T): T {
+  return withGradEnabled(false, fn);
+}
+
 /** Runs fn with recording on, even inside noGrad (used by gradcheck). */
 export function enableGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = true;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
+  return withGradEnabled(true, fn);
 }
 
 /** True when an op on these inputs must be recorded. */

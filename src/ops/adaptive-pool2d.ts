@@ -9,14 +9,12 @@
  * Backward: average spreads dL/dy / (window area) over its window; max routes
  * dL/dy to the winner of each window (accumulating where windows overlap).
  */
-import { record } from '../autograd/tape.js';
-import { kernelsFor } from '../backends/index.js';
 import type { AdaptivePool2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { allocateOutputIndices, type Tensor } from '../tensor/tensor.js';
-import { batched } from './pool2d.js';
+import { batched, planeOp } from './pool2d.js';
 import { reshape } from './shape.js';
-import { checkTensor, output } from './util.js';
+import { checkTensor } from './util.js';
 import { checkInt, checkOptions } from '../validate.js';
 
 /** One size for both axes, or [h, w] where null keeps that axis of the input. */
@@ -45,13 +43,9 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: AdaptiveOutputSize): Te
   checkTensor('adaptiveAvgPool2d', 'input', x);
   return batched(x, (x4) => {
     const g = adaptiveGeometry('adaptiveAvgPool2d', x4.shape, outputSize);
-    const y = output([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
-    kernelsFor(x4.dtype).adaptiveAvgPool2dForward(x4.data, g, y.data);
-    return record(y, 'adaptiveAvgPool2d', [x4], (gy) => {
-      const gx = output(x4.shape, gy.dtype);
-      kernelsFor(gy.dtype).adaptiveAvgPool2dBackward(gy.data, g, gx.data);
-      return [gx];
-    });
+    return planeOp('adaptiveAvgPool2d', x4, g,
+      (k, y) => k.adaptiveAvgPool2dForward(x4.data, g, y),
+      (k, gy, gx) => k.adaptiveAvgPool2dBackward(gy, g, gx));
   });
 }
 
@@ -60,14 +54,10 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveOutputSize): Te
   checkTensor('adaptiveMaxPool2d', 'input', x);
   return batched(x, (x4) => {
     const g = adaptiveGeometry('adaptiveMaxPool2d', x4.shape, outputSize);
-    const y = output([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
-    const argmax = allocateOutputIndices(y.size);
-    kernelsFor(x4.dtype).adaptiveMaxPool2dForward(x4.data, g, y.data, argmax);
-    return record(y, 'adaptiveMaxPool2d', [x4], (gy) => {
-      const gx = output(x4.shape, gy.dtype);
-      kernelsFor(gy.dtype).scatterPlanes(gy.data, argmax, g.planes, g.outH * g.outW, g.inH * g.inW, true, gx.data);
-      return [gx];
-    });
+    const argmax = allocateOutputIndices(g.planes * g.outH * g.outW);
+    return planeOp('adaptiveMaxPool2d', x4, g,
+      (k, y) => k.adaptiveMaxPool2dForward(x4.data, g, y, argmax),
+      (k, gy, gx) => k.scatterPlanes(gy, argmax, g.planes, g.outH * g.outW, g.inH * g.inW, true, gx));
   });
 }
 

@@ -20,13 +20,11 @@
  *   dy/dx_i = c * x_i^(p-1) * v^(1/p - 1)
  * and 0 for windows whose v is 0, as PyTorch defines it.
  */
-import { record } from '../autograd/tape.js';
-import { kernelsFor } from '../backends/index.js';
 import type { Pool2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { batched, poolOutputSize } from './pool2d.js';
-import { checkTensor, output } from './util.js';
+import { batched, planeOp, poolOutputSize } from './pool2d.js';
+import { checkTensor } from './util.js';
 import { checkOptions, pair } from '../validate.js';
 
 export interface LpPool2dOptions {
@@ -70,12 +68,8 @@ export function lpPool2d(x: Tensor, p: number, kernelSize: number | readonly [nu
   const mean = options.mean ?? false;
   return batched(x, (x4) => {
     const g = lpGeometry(x4.shape, kernelSize, options);
-    const y = output([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
-    kernelsFor(x4.dtype).lpPool2dForward(x4.data, g, p, mean, y.data);
-    return record(y, 'lpPool2d', [x4], (gy) => {
-      const gx = output(x4.shape, gy.dtype);
-      kernelsFor(gy.dtype).lpPool2dBackward(x4.data, gy.data, g, p, mean, gx.data);
-      return [gx];
-    });
+    return planeOp('lpPool2d', x4, g,
+      (k, y) => k.lpPool2dForward(x4.data, g, p, mean, y),
+      (k, gy, gx) => k.lpPool2dBackward(x4.data, gy, g, p, mean, gx));
   });
 }

@@ -9,7 +9,7 @@
  */
 import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
-import type { Pool2dGeometry } from '../backends/backend.js';
+import type { Backend, FloatArray, Pool2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocateOutputIndices } from '../tensor/tensor.js';
 import { reshape } from './shape.js';
@@ -74,6 +74,26 @@ export function batched(x: Tensor, f: (x4: Tensor) => Tensor): Tensor {
   return reshape(y, y.shape.slice(1));
 }
 
+/**
+ * An op that turns each plane of x [N, C, H, W] into a plane of g.outH x g.outW:
+ * `forward` fills y, and y is recorded as `name` with a backward in which
+ * `backward` fills dL/dx (shaped like x) from dL/dy. Each gets the kernels for
+ * its arrays' dtype.
+ */
+export function planeOp(
+  name: string, x: Tensor, g: { outH: number; outW: number },
+  forward: (k: Backend['kernels'], y: FloatArray) => void,
+  backward: (k: Backend['kernels'], gy: FloatArray, gx: FloatArray) => void,
+): Tensor {
+  const y = output([x.shape[0], x.shape[1], g.outH, g.outW], x.dtype);
+  forward(kernelsFor(x.dtype), y.data);
+  return record(y, name, [x], (gy) => {
+    const gx = output(x.shape, gy.dtype);
+    backward(kernelsFor(gy.dtype), gy.data, gx.data);
+    return [gx];
+  });
+}
+
 /** Max pooling of x [N, C, H, W] (or [C, H, W]). */
 export function maxPool2d(x: Tensor, kernelSize: number | readonly [number, number], options: MaxPool2dOptions = {}): Tensor {
   return maxPoolCore('maxPool2d', x, kernelSize, options, null);
@@ -101,16 +121,11 @@ function maxPoolCore(
   checkOptions(where, options, ['stride', 'padding', 'dilation', 'ceilMode']);
   return batched(x, (x4) => {
     const g = poolGeometry(where, x4.shape, kernelSize, options.stride, options.padding, options.dilation, options.ceilMode ?? false);
-    const k = kernelsFor(x4.dtype);
-    const y = output([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
-    const argmax = allocateOutputIndices(y.size);
-    k.maxPool2dForward(x4.data, g, y.data, argmax);
+    const argmax = allocateOutputIndices(g.planes * g.outH * g.outW);
     if (found) found.argmax = argmax;
-    return record(y, 'maxPool2d', [x4], (gy) => {
-      const gx = output(x4.shape, gy.dtype);
-      kernelsFor(gy.dtype).maxPool2dBackward(gy.data, argmax, g, gx.data);
-      return [gx];
-    });
+    return planeOp('maxPool2d', x4, g,
+      (k, y) => k.maxPool2dForward(x4.data, g, y, argmax),
+      (k, gy, gx) => k.maxPool2dBackward(gy, argmax, g, gx));
   });
 }
 
@@ -121,12 +136,8 @@ export function avgPool2d(x: Tensor, kernelSize: number | readonly [number, numb
   const countIncludePad = options.countIncludePad ?? true;
   return batched(x, (x4) => {
     const g = poolGeometry('avgPool2d', x4.shape, kernelSize, options.stride, options.padding, 1, options.ceilMode ?? false);
-    const y = output([x4.shape[0], x4.shape[1], g.outH, g.outW], x4.dtype);
-    kernelsFor(x4.dtype).avgPool2dForward(x4.data, g, countIncludePad, y.data);
-    return record(y, 'avgPool2d', [x4], (gy) => {
-      const gx = output(x4.shape, gy.dtype);
-      kernelsFor(gy.dtype).avgPool2dBackward(gy.data, g, countIncludePad, gx.data);
-      return [gx];
-    });
+    return planeOp('avgPool2d', x4, g,
+      (k, y) => k.avgPool2dForward(x4.data, g, countIncludePad, y),
+      (k, gy, gx) => k.avgPool2dBackward(gy, g, countIncludePad, gx));
   });
 }

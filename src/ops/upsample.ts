@@ -14,12 +14,11 @@
  * dL/dy goes back to the input taps it read, times the same weights
  * (nearest: summed over the block of copies). Kernels upsample2d / upsample2dBackward.
  */
-import { record } from '../autograd/tape.js';
-import { kernelsFor } from '../backends/index.js';
 import type { Upsample2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkTensor, output } from './util.js';
+import { planeOp } from './pool2d.js';
+import { checkTensor } from './util.js';
 import { checkOptions, pair } from '../validate.js';
 
 export type UpsampleMode = 'nearest' | 'bilinear';
@@ -98,11 +97,7 @@ export function upsample(x: Tensor, options: UpsampleOptions): Tensor {
     throw new ValueError(`upsample: options { scaleFactor or size, mode } are required, got ${JSON.stringify(options)}`);
   }
   const g = upsample2dGeometry(x.shape, options);
-  const y = output([x.shape[0], x.shape[1], g.outH, g.outW], x.dtype);
-  kernelsFor(x.dtype).upsample2d(x.data, g, y.data);
-  return record(y, 'upsample', [x], (gy) => {
-    const gx = output(x.shape, gy.dtype);
-    kernelsFor(gy.dtype).upsample2dBackward(gy.data, g, gx.data);
-    return [gx];
-  });
+  return planeOp('upsample', x, g,
+    (k, y) => k.upsample2d(x.data, g, y),
+    (k, gy, gx) => k.upsample2dBackward(gy, g, gx));
 }

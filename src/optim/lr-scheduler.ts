@@ -48,7 +48,15 @@ function checkNumber(where: string, name: string, v: unknown, ok: (n: number) =>
   return v;
 }
 
-const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
+/** v if it is an integer >= 1 (`when`: the case the rule applies in, in brackets), else a ValueError. */
+function checkPositiveInt(where: string, name: string, v: unknown, when = ''): number {
+  return checkNumber(where, name, v, (n) => Number.isInteger(n) && n > 0, `an integer >= 1${when}`);
+}
+
+/** v if it is a finite number >= 0 (a decay factor, a floor), else a ValueError. */
+function checkNonNegative(where: string, name: string, v: unknown): number {
+  return checkNumber(where, name, v, (n) => Number.isFinite(n) && n >= 0, 'a finite number >= 0');
+}
 
 /** The base of every scheduler: the optimizer, the epoch counter, the last lrs set. */
 export abstract class LRScheduler {
@@ -143,8 +151,8 @@ export class StepLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: StepLROptions) {
     super('StepLR', optimizer, options?.lastEpoch, options, ['stepSize', 'gamma', 'lastEpoch']);
-    this.stepSize = checkNumber('StepLR', 'stepSize', options?.stepSize, positiveInt, 'an integer >= 1');
-    this.gamma = checkNumber('StepLR', 'gamma', options.gamma ?? 0.1, (n) => Number.isFinite(n) && n >= 0, 'a finite number >= 0');
+    this.stepSize = checkPositiveInt(this.where, 'stepSize', options?.stepSize);
+    this.gamma = checkNonNegative(this.where, 'gamma', options.gamma ?? 0.1);
     this.initialStep();
   }
 
@@ -176,7 +184,7 @@ export class MultiStepLR extends LRScheduler {
       if (m[i] < m[i - 1]) throw new ValueError(`MultiStepLR: milestones must be increasing, got ${JSON.stringify(m)}`);
     }
     this.milestones = [...m];
-    this.gamma = checkNumber('MultiStepLR', 'gamma', options.gamma ?? 0.1, (n) => Number.isFinite(n) && n >= 0, 'a finite number >= 0');
+    this.gamma = checkNonNegative(this.where, 'gamma', options.gamma ?? 0.1);
     this.initialStep();
   }
 
@@ -198,7 +206,7 @@ export class ExponentialLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: ExponentialLROptions) {
     super('ExponentialLR', optimizer, options?.lastEpoch, options, ['gamma', 'lastEpoch']);
-    this.gamma = checkNumber('ExponentialLR', 'gamma', options?.gamma, (n) => Number.isFinite(n) && n >= 0, 'a finite number >= 0');
+    this.gamma = checkNonNegative(this.where, 'gamma', options?.gamma);
     this.initialStep();
   }
 
@@ -225,8 +233,8 @@ export class CosineAnnealingLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: CosineAnnealingLROptions) {
     super('CosineAnnealingLR', optimizer, options?.lastEpoch, options, ['tMax', 'etaMin', 'lastEpoch']);
-    this.tMax = checkNumber('CosineAnnealingLR', 'tMax', options?.tMax, positiveInt, 'an integer >= 1');
-    this.etaMin = checkNumber('CosineAnnealingLR', 'etaMin', options.etaMin ?? 0, (n) => Number.isFinite(n) && n >= 0, 'a finite number >= 0');
+    this.tMax = checkPositiveInt(this.where, 'tMax', options?.tMax);
+    this.etaMin = checkNonNegative(this.where, 'etaMin', options.etaMin ?? 0);
     this.initialStep();
   }
 
@@ -265,9 +273,9 @@ export class LinearLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: LinearLROptions = {}) {
     super('LinearLR', optimizer, options?.lastEpoch, options, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
-    this.startFactor = checkNumber('LinearLR', 'startFactor', options.startFactor ?? 1 / 3, (n) => n > 0 && n <= 1, 'in (0, 1]');
-    this.endFactor = checkNumber('LinearLR', 'endFactor', options.endFactor ?? 1, (n) => n >= 0 && n <= 1, 'in [0, 1]');
-    this.totalIters = checkNumber('LinearLR', 'totalIters', options.totalIters ?? 5, positiveInt, 'an integer >= 1');
+    this.startFactor = checkNumber(this.where, 'startFactor', options.startFactor ?? 1 / 3, (n) => n > 0 && n <= 1, 'in (0, 1]');
+    this.endFactor = checkNumber(this.where, 'endFactor', options.endFactor ?? 1, (n) => n >= 0 && n <= 1, 'in [0, 1]');
+    this.totalIters = checkPositiveInt(this.where, 'totalIters', options.totalIters ?? 5);
     this.initialStep();
   }
 
@@ -341,10 +349,10 @@ export class OneCycleLR extends LRScheduler {
     super('OneCycleLR', optimizer, options?.lastEpoch, options, known);
     const where = 'OneCycleLR';
     if (options.totalSteps !== undefined) {
-      this.totalSteps = checkNumber(where, 'totalSteps', options.totalSteps, positiveInt, 'an integer >= 1');
+      this.totalSteps = checkPositiveInt(where, 'totalSteps', options.totalSteps);
     } else if (options.epochs !== undefined || options.stepsPerEpoch !== undefined) {
-      const epochs = checkNumber(where, 'epochs', options.epochs, positiveInt, 'an integer >= 1 (with stepsPerEpoch, when totalSteps is not given)');
-      const per = checkNumber(where, 'stepsPerEpoch', options.stepsPerEpoch, positiveInt, 'an integer >= 1 (with epochs, when totalSteps is not given)');
+      const epochs = checkPositiveInt(where, 'epochs', options.epochs, ' (with stepsPerEpoch, when totalSteps is not given)');
+      const per = checkPositiveInt(where, 'stepsPerEpoch', options.stepsPerEpoch, ' (with epochs, when totalSteps is not given)');
       this.totalSteps = epochs * per;
     } else {
       throw new ValueError(`${where}: give totalSteps, or epochs and stepsPerEpoch`);

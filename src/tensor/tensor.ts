@@ -1,4 +1,5 @@
 import type { FloatArray } from '../backends/backend.js';
+import { stridesOf } from '../backends/ref/indexing.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { defaultGenerator, type Generator } from './random.js';
 
@@ -141,17 +142,6 @@ export function checkShape(shape: readonly number[], where: string): void {
       throw new ValueError(`${where}: shape ${fmtShape(shape)} has an invalid dimension ${d}; each dimension must be a non-negative integer`);
     }
   }
-}
-
-/** Row-major strides of a contiguous tensor. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  return strides;
 }
 
 /** Maps a possibly negative dim to [0, ndim), with a clear error. */

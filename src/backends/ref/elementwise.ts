@@ -12,9 +12,26 @@ function sigmoidOf(v: number): number {
   return e / (1 + e);
 }
 
+/**
+ * The scalars of the parameterised ops named by what they mean, with PyTorch's
+ * defaults where the params leave them out (see UnaryParams).
+ */
+function scalarsOf(p: UnaryParams) {
+  return {
+    slope: p.alpha ?? 0.01, // leakyRelu
+    exponent: p.alpha ?? 1, // powScalar
+    min: p.alpha ?? -Infinity, // clamp
+    max: p.beta ?? Infinity, // clamp
+    eluAlpha: p.alpha ?? 1,
+    softplusBeta: p.alpha ?? 1,
+    threshold: p.beta ?? 20, // softplus
+  };
+}
+
 /** out[i] = f(x[i]) for the element-wise functions of one input. */
 export function unary(op: UnaryOp, x: FloatArray, out: FloatArray, p: UnaryParams): void {
   const n = x.length;
+  const k = scalarsOf(p);
   switch (op) {
     case 'neg': for (let i = 0; i < n; i++) out[i] = -x[i]; return;
     case 'exp': for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]); return;
@@ -25,51 +42,28 @@ export function unary(op: UnaryOp, x: FloatArray, out: FloatArray, p: UnaryParam
     case 'reciprocal': for (let i = 0; i < n; i++) out[i] = 1 / x[i]; return;
     case 'sign': for (let i = 0; i < n; i++) out[i] = Math.sign(x[i]); return;
     case 'relu': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0; return;
-    case 'leakyRelu': {
-      const s = p.alpha ?? 0.01;
-      for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : s * x[i];
-      return;
-    }
-    case 'sigmoid':
-      // Two branches so exp never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) otherwise.
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
-        else { const e = Math.exp(v); out[i] = e / (1 + e); }
-      }
-      return;
+    case 'leakyRelu': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : k.slope * x[i]; return;
+    case 'sigmoid': for (let i = 0; i < n; i++) out[i] = sigmoidOf(x[i]); return;
     case 'tanh': for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]); return;
-    case 'powScalar': {
-      const e = p.alpha ?? 1;
-      for (let i = 0; i < n; i++) out[i] = Math.pow(x[i], e);
-      return;
-    }
-    case 'clamp': {
-      const lo = p.alpha ?? -Infinity;
-      const hi = p.beta ?? Infinity;
+    case 'powScalar': for (let i = 0; i < n; i++) out[i] = Math.pow(x[i], k.exponent); return;
+    case 'clamp':
       for (let i = 0; i < n; i++) {
         const v = x[i];
-        out[i] = v < lo ? lo : v > hi ? hi : v;
+        out[i] = v < k.min ? k.min : v > k.max ? k.max : v;
       }
       return;
-    }
-    case 'elu': {
+    case 'elu':
       // x for x > 0, alpha * (e^x - 1) otherwise (expm1 keeps small |x| exact).
-      const a = p.alpha ?? 1;
-      for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : a * Math.expm1(x[i]);
+      for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : k.eluAlpha * Math.expm1(x[i]);
       return;
-    }
-    case 'softplus': {
+    case 'softplus':
       // log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (PyTorch's linear region).
       // For beta x > 0 it is written as beta x + log1p(e^-(beta x)) so e^(beta x) never overflows.
-      const b = p.alpha ?? 1;
-      const th = p.beta ?? 20;
       for (let i = 0; i < n; i++) {
-        const z = b * x[i];
-        out[i] = z > th ? x[i] : (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) / b;
+        const z = k.softplusBeta * x[i];
+        out[i] = z > k.threshold ? x[i] : (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) / k.softplusBeta;
       }
       return;
-    }
     case 'gelu': for (let i = 0; i < n; i++) out[i] = x[i] * normalCdf(x[i]); return; // x * Phi(x)
     case 'geluTanh':
       // x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
@@ -85,6 +79,7 @@ export function unary(op: UnaryOp, x: FloatArray, out: FloatArray, p: UnaryParam
 /** gx[i] = gy[i] * f'(x[i]), using the saved output y where that is cheaper. */
 export function unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, gy: FloatArray, gx: FloatArray, p: UnaryParams): void {
   const n = x.length;
+  const k = scalarsOf(p);
   switch (op) {
     case 'neg': for (let i = 0; i < n; i++) gx[i] = -gy[i]; return;
     case 'exp': for (let i = 0; i < n; i++) gx[i] = gy[i] * y[i]; return; // (e^x)' = e^x
@@ -95,41 +90,29 @@ export function unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, gy: Flo
     case 'reciprocal': for (let i = 0; i < n; i++) gx[i] = -gy[i] * y[i] * y[i]; return; // (1/x)' = -1/x^2
     case 'sign': gx.fill(0); return;
     case 'relu': for (let i = 0; i < n; i++) gx[i] = x[i] > 0 ? gy[i] : 0; return; // 0 at 0, as PyTorch
-    case 'leakyRelu': {
-      const s = p.alpha ?? 0.01;
-      for (let i = 0; i < n; i++) gx[i] = x[i] > 0 ? gy[i] : s * gy[i];
-      return;
-    }
+    case 'leakyRelu': for (let i = 0; i < n; i++) gx[i] = x[i] > 0 ? gy[i] : k.slope * gy[i]; return;
     case 'sigmoid': for (let i = 0; i < n; i++) gx[i] = gy[i] * y[i] * (1 - y[i]); return; // s' = s(1-s)
     case 'tanh': for (let i = 0; i < n; i++) gx[i] = gy[i] * (1 - y[i] * y[i]); return; // tanh' = 1 - tanh^2
     case 'powScalar': {
-      const e = p.alpha ?? 1;
+      const e = k.exponent;
       for (let i = 0; i < n; i++) gx[i] = e === 0 ? 0 : gy[i] * e * Math.pow(x[i], e - 1); // (x^e)' = e x^(e-1)
       return;
     }
-    case 'clamp': {
-      // Gradient passes where the input was inside [lo, hi] (boundaries included, as PyTorch).
-      const lo = p.alpha ?? -Infinity;
-      const hi = p.beta ?? Infinity;
-      for (let i = 0; i < n; i++) gx[i] = x[i] >= lo && x[i] <= hi ? gy[i] : 0;
+    case 'clamp':
+      // Gradient passes where the input was inside [min, max] (boundaries included, as PyTorch).
+      for (let i = 0; i < n; i++) gx[i] = x[i] >= k.min && x[i] <= k.max ? gy[i] : 0;
       return;
-    }
-    case 'elu': {
+    case 'elu':
       // 1 for x > 0, alpha e^x = y + alpha otherwise (alpha at x = 0, as PyTorch).
-      const a = p.alpha ?? 1;
-      for (let i = 0; i < n; i++) gx[i] = x[i] > 0 ? gy[i] : gy[i] * a * Math.exp(x[i]);
+      for (let i = 0; i < n; i++) gx[i] = x[i] > 0 ? gy[i] : gy[i] * k.eluAlpha * Math.exp(x[i]);
       return;
-    }
-    case 'softplus': {
+    case 'softplus':
       // d/dx log(1 + e^(beta x)) / beta = sigmoid(beta x); 1 in the linear region beta x > threshold.
-      const b = p.alpha ?? 1;
-      const th = p.beta ?? 20;
       for (let i = 0; i < n; i++) {
-        const z = b * x[i];
-        gx[i] = z > th ? gy[i] : gy[i] * sigmoidOf(z);
+        const z = k.softplusBeta * x[i];
+        gx[i] = z > k.threshold ? gy[i] : gy[i] * sigmoidOf(z);
       }
       return;
-    }
     case 'gelu':
       // (x Phi(x))' = Phi(x) + x phi(x), phi the standard normal density.
       for (let i = 0; i < n; i++) gx[i] = gy[i] * (normalCdf(x[i]) + x[i] * normalPdf(x[i]));

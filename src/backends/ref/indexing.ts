@@ -6,7 +6,7 @@
 import type { FloatArray } from '../backend.js';
 
 /** Row-major strides of a shape. */
-function stridesOf(shape: readonly number[]): number[] {
+export function stridesOf(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
@@ -21,7 +21,7 @@ function stridesOf(shape: readonly number[]): number[] {
  * `shape`, with q the flat offset of the same coordinates in a tensor whose
  * strides are `strides` (which may be larger, or 0 for a broadcast dimension).
  */
-function forEachPosition(shape: readonly number[], strides: readonly number[], visit: (p: number, q: number) => void): void {
+export function forEachPosition(shape: readonly number[], strides: readonly number[], visit: (p: number, q: number) => void): void {
   const rank = shape.length;
   let n = 1;
   for (const d of shape) n *= d;

@@ -1,7 +1,11 @@
 import type { AdaptivePool2dGeometry, FloatArray, Pool2dGeometry } from '../backend.js';
+import { addToWindow, forEachOutputRow, type PoolWindow, windowSum } from './pool.js';
 
 // ---------------------------------------------------------------------------
 // LP pooling
+
+/** An LP window and the factor its power sum is scaled by (see lpWindow). */
+type LpWindow = PoolWindow & { scale: number };
 
 /**
  * The window of LP output (oh, ow), clipped to the input (LP pooling has no
@@ -10,7 +14,7 @@ import type { AdaptivePool2dGeometry, FloatArray, Pool2dGeometry } from '../back
  * area, so v = sum * (kH*kW / area): exactly the sum for a full window, the sum
  * scaled up for a window that ceilMode cut short. With `mean`, v = sum / area.
  */
-function lpWindow(g: Pool2dGeometry, oh: number, ow: number, mean: boolean) {
+function lpWindow(g: Pool2dGeometry, oh: number, ow: number, mean: boolean): LpWindow {
   const h0 = oh * g.strideH;
   const w0 = ow * g.strideW;
   const h1 = Math.min(h0 + g.kH, g.inH);
@@ -21,7 +25,7 @@ function lpWindow(g: Pool2dGeometry, oh: number, ow: number, mean: boolean) {
 }
 
 /** v = scale * sum over the window of x^p (see lpWindow). */
-function lpPowerSum(x: FloatArray, xBase: number, inW: number, p: number, win: ReturnType<typeof lpWindow>): number {
+function lpPowerSum(x: FloatArray, xBase: number, inW: number, p: number, win: LpWindow): number {
   let s = 0;
   for (let ih = win.h0; ih < win.h1; ih++) for (let iw = win.w0; iw < win.w1; iw++) s += Math.pow(x[xBase + ih * inW + iw], p);
   return s * win.scale;
@@ -33,17 +37,9 @@ function lpPowerSum(x: FloatArray, xBase: number, inW: number, p: number, win: R
  * unless 1/p is an integer (p = 1, 1/2, ...).
  */
 export function lpPool2dForward(x: FloatArray, g: Pool2dGeometry, p: number, mean: boolean, y: FloatArray): void {
-  const { planes, inH, inW, outH, outW } = g;
-  for (let pl = 0; pl < planes; pl++) {
-    const xBase = pl * inH * inW;
-    const yBase = pl * outH * outW;
-    for (let oh = 0; oh < outH; oh++) {
-      for (let ow = 0; ow < outW; ow++) {
-        const v = lpPowerSum(x, xBase, inW, p, lpWindow(g, oh, ow, mean));
-        y[yBase + oh * outW + ow] = Math.pow(v, 1 / p);
-      }
-    }
-  }
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < g.outW; ow++) y[yRow + ow] = Math.pow(lpPowerSum(x, xBase, g.inW, p, lpWindow(g, oh, ow, mean)), 1 / p);
+  });
 }
 
 /**
@@ -53,99 +49,80 @@ export function lpPool2dForward(x: FloatArray, g: Pool2dGeometry, p: number, mea
  * from y, which keeps its sign when 1/p is an integer. Overwrites gx.
  */
 export function lpPool2dBackward(x: FloatArray, gy: FloatArray, g: Pool2dGeometry, p: number, mean: boolean, gx: FloatArray): void {
-  const { planes, inH, inW, outH, outW } = g;
+  const { inW, outW } = g;
   gx.fill(0);
-  for (let pl = 0; pl < planes; pl++) {
-    const xBase = pl * inH * inW;
-    const yBase = pl * outH * outW;
-    for (let oh = 0; oh < outH; oh++) {
-      for (let ow = 0; ow < outW; ow++) {
-        const win = lpWindow(g, oh, ow, mean);
-        const v = lpPowerSum(x, xBase, inW, p, win);
-        if (v === 0) continue;
-        const common = gy[yBase + oh * outW + ow] * win.scale * Math.pow(v, 1 / p - 1);
-        for (let ih = win.h0; ih < win.h1; ih++) {
-          for (let iw = win.w0; iw < win.w1; iw++) {
-            const i = xBase + ih * inW + iw;
-            gx[i] += common * Math.pow(x[i], p - 1);
-          }
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < outW; ow++) {
+      const win = lpWindow(g, oh, ow, mean);
+      const v = lpPowerSum(x, xBase, inW, p, win);
+      if (v === 0) continue;
+      const common = gy[yRow + ow] * win.scale * Math.pow(v, 1 / p - 1);
+      for (let ih = win.h0; ih < win.h1; ih++) {
+        for (let iw = win.w0; iw < win.w1; iw++) {
+          const i = xBase + ih * inW + iw;
+          gx[i] += common * Math.pow(x[i], p - 1);
         }
       }
     }
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------
 // Adaptive pooling
 
-/** PyTorch's adaptive window of output index i along an axis: [floor(i*in/out), ceil((i+1)*in/out)). */
-function adaptiveRange(i: number, inSize: number, outSize: number): [number, number] {
-  return [Math.floor((i * inSize) / outSize), Math.ceil(((i + 1) * inSize) / outSize)];
+/** PyTorch's adaptive window of output (oh, ow): along each axis, output i covers [floor(i*in/out), ceil((i+1)*in/out)). */
+function adaptiveWindow(g: AdaptivePool2dGeometry, oh: number, ow: number): PoolWindow {
+  return {
+    h0: Math.floor((oh * g.inH) / g.outH),
+    h1: Math.ceil(((oh + 1) * g.inH) / g.outH),
+    w0: Math.floor((ow * g.inW) / g.outW),
+    w1: Math.ceil(((ow + 1) * g.inW) / g.outW),
+  };
 }
 
 /** y = the mean of each adaptive window. */
 export function adaptiveAvgPool2dForward(x: FloatArray, g: AdaptivePool2dGeometry, y: FloatArray): void {
-  const { planes, inH, inW, outH, outW } = g;
-  for (let pl = 0; pl < planes; pl++) {
-    const xBase = pl * inH * inW;
-    const yBase = pl * outH * outW;
-    for (let oh = 0; oh < outH; oh++) {
-      const [h0, h1] = adaptiveRange(oh, inH, outH);
-      for (let ow = 0; ow < outW; ow++) {
-        const [w0, w1] = adaptiveRange(ow, inW, outW);
-        let s = 0;
-        for (let ih = h0; ih < h1; ih++) for (let iw = w0; iw < w1; iw++) s += x[xBase + ih * inW + iw];
-        y[yBase + oh * outW + ow] = s / ((h1 - h0) * (w1 - w0));
-      }
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < g.outW; ow++) {
+      const win = adaptiveWindow(g, oh, ow);
+      y[yRow + ow] = windowSum(x, xBase, g.inW, win) / ((win.h1 - win.h0) * (win.w1 - win.w0));
     }
-  }
+  });
 }
 
 /** Spreads gy / (window area) over each adaptive window (windows may overlap). Overwrites gx. */
 export function adaptiveAvgPool2dBackward(gy: FloatArray, g: AdaptivePool2dGeometry, gx: FloatArray): void {
-  const { planes, inH, inW, outH, outW } = g;
   gx.fill(0);
-  for (let pl = 0; pl < planes; pl++) {
-    const xBase = pl * inH * inW;
-    const yBase = pl * outH * outW;
-    for (let oh = 0; oh < outH; oh++) {
-      const [h0, h1] = adaptiveRange(oh, inH, outH);
-      for (let ow = 0; ow < outW; ow++) {
-        const [w0, w1] = adaptiveRange(ow, inW, outW);
-        const share = gy[yBase + oh * outW + ow] / ((h1 - h0) * (w1 - w0));
-        for (let ih = h0; ih < h1; ih++) for (let iw = w0; iw < w1; iw++) gx[xBase + ih * inW + iw] += share;
-      }
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < g.outW; ow++) {
+      const win = adaptiveWindow(g, oh, ow);
+      addToWindow(gx, xBase, g.inW, win, gy[yRow + ow] / ((win.h1 - win.h0) * (win.w1 - win.w0)));
     }
-  }
+  });
 }
 
 /** y = the max of each adaptive window; argmax gets its flat in-plane index (first occurrence; a NaN wins). */
 export function adaptiveMaxPool2dForward(x: FloatArray, g: AdaptivePool2dGeometry, y: FloatArray, argmax: Int32Array): void {
-  const { planes, inH, inW, outH, outW } = g;
-  for (let pl = 0; pl < planes; pl++) {
-    const xBase = pl * inH * inW;
-    const yBase = pl * outH * outW;
-    for (let oh = 0; oh < outH; oh++) {
-      const [h0, h1] = adaptiveRange(oh, inH, outH);
-      for (let ow = 0; ow < outW; ow++) {
-        const [w0, w1] = adaptiveRange(ow, inW, outW);
-        let best = -Infinity;
-        let bestIdx = h0 * inW + w0;
-        scan: for (let ih = h0; ih < h1; ih++) {
-          for (let iw = w0; iw < w1; iw++) {
-            const v = x[xBase + ih * inW + iw];
-            if (v > best || v !== v) {
-              best = v;
-              bestIdx = ih * inW + iw;
-              if (v !== v) break scan;
-            }
+  const { inW, outW } = g;
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < outW; ow++) {
+      const { h0, h1, w0, w1 } = adaptiveWindow(g, oh, ow);
+      let best = -Infinity;
+      let bestIdx = h0 * inW + w0;
+      scan: for (let ih = h0; ih < h1; ih++) {
+        for (let iw = w0; iw < w1; iw++) {
+          const v = x[xBase + ih * inW + iw];
+          if (v > best || v !== v) {
+            best = v;
+            bestIdx = ih * inW + iw;
+            if (v !== v) break scan;
           }
         }
-        y[yBase + oh * outW + ow] = best;
-        argmax[yBase + oh * outW + ow] = bestIdx;
       }
+      y[yRow + ow] = best;
+      argmax[yRow + ow] = bestIdx;
     }
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------

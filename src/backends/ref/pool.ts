@@ -1,4 +1,39 @@
-import type { FloatArray, Pool2dGeometry } from '../backend.js';
+import type { AdaptivePool2dGeometry, FloatArray, Pool2dGeometry } from '../backend.js';
+
+/** One pooling window of one plane: input rows [h0, h1) and columns [w0, w1). */
+export interface PoolWindow {
+  h0: number;
+  h1: number;
+  w0: number;
+  w1: number;
+}
+
+/**
+ * Visits every output row of every plane in order: xBase is the plane's offset
+ * in the input, yRow the row's offset in y (and argmax), oh its index.
+ */
+export function forEachOutputRow(g: AdaptivePool2dGeometry, visit: (xBase: number, yRow: number, oh: number) => void): void {
+  const { planes, inH, inW, outH, outW } = g;
+  for (let p = 0; p < planes; p++) {
+    const xBase = p * inH * inW;
+    const yBase = p * outH * outW;
+    for (let oh = 0; oh < outH; oh++) visit(xBase, yBase + oh * outW, oh);
+  }
+}
+
+/** The sum of x over a window of the plane at xBase, row by row. */
+export function windowSum(x: FloatArray, xBase: number, inW: number, win: PoolWindow): number {
+  const { h0, h1, w0, w1 } = win;
+  let s = 0;
+  for (let ih = h0; ih < h1; ih++) for (let iw = w0; iw < w1; iw++) s += x[xBase + ih * inW + iw];
+  return s;
+}
+
+/** gx += share over a window of the plane at xBase. */
+export function addToWindow(gx: FloatArray, xBase: number, inW: number, win: PoolWindow, share: number): void {
+  const { h0, h1, w0, w1 } = win;
+  for (let ih = h0; ih < h1; ih++) for (let iw = w0; iw < w1; iw++) gx[xBase + ih * inW + iw] += share;
+}
 
 /**
  * Max pooling. Padding is implicit -infinity, so a padded position never wins.
@@ -39,16 +74,13 @@ export function maxPool2dForward(x: FloatArray, g: Pool2dGeometry, y: FloatArray
 
 /** dL/dx[winner] += dL/dy for each window: max routes the gradient to its argmax. */
 export function maxPool2dBackward(gy: FloatArray, argmax: Int32Array, g: Pool2dGeometry, gx: FloatArray): void {
-  const { planes, inH, inW, outH, outW } = g;
   gx.fill(0);
-  for (let p = 0; p < planes; p++) {
-    const xBase = p * inH * inW;
-    const yBase = p * outH * outW;
-    for (let o = 0; o < outH * outW; o++) {
-      const idx = argmax[yBase + o];
-      if (idx >= 0) gx[xBase + idx] += gy[yBase + o];
+  forEachOutputRow(g, (xBase, yRow) => {
+    for (let ow = 0; ow < g.outW; ow++) {
+      const idx = argmax[yRow + ow];
+      if (idx >= 0) gx[xBase + idx] += gy[yRow + ow];
     }
-  }
+  });
 }
 
 /**
@@ -56,7 +88,7 @@ export function maxPool2dBackward(gy: FloatArray, argmax: Int32Array, g: Pool2dG
  * As in PyTorch: the window is first clipped to the padded input (in + pad on
  * the far side), which gives the countIncludePad divisor; then to the input.
  */
-function avgWindow(g: Pool2dGeometry, oh: number, ow: number, countIncludePad: boolean) {
+function avgWindow(g: Pool2dGeometry, oh: number, ow: number, countIncludePad: boolean): PoolWindow & { divisor: number } {
   let h0 = oh * g.strideH - g.padTop;
   let w0 = ow * g.strideW - g.padLeft;
   let h1 = Math.min(h0 + g.kH, g.inH + g.padTop);
@@ -71,34 +103,20 @@ function avgWindow(g: Pool2dGeometry, oh: number, ow: number, countIncludePad: b
 }
 
 export function avgPool2dForward(x: FloatArray, g: Pool2dGeometry, countIncludePad: boolean, y: FloatArray): void {
-  const { planes, inH, inW, outH, outW } = g;
-  for (let p = 0; p < planes; p++) {
-    const xBase = p * inH * inW;
-    const yBase = p * outH * outW;
-    for (let oh = 0; oh < outH; oh++) {
-      for (let ow = 0; ow < outW; ow++) {
-        const { h0, h1, w0, w1, divisor } = avgWindow(g, oh, ow, countIncludePad);
-        let s = 0;
-        for (let ih = h0; ih < h1; ih++) for (let iw = w0; iw < w1; iw++) s += x[xBase + ih * inW + iw];
-        y[yBase + oh * outW + ow] = divisor > 0 ? s / divisor : 0;
-      }
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < g.outW; ow++) {
+      const win = avgWindow(g, oh, ow, countIncludePad);
+      y[yRow + ow] = win.divisor > 0 ? windowSum(x, xBase, g.inW, win) / win.divisor : 0;
     }
-  }
+  });
 }
 
 export function avgPool2dBackward(gy: FloatArray, g: Pool2dGeometry, countIncludePad: boolean, gx: FloatArray): void {
-  const { planes, inH, inW, outH, outW } = g;
   gx.fill(0);
-  for (let p = 0; p < planes; p++) {
-    const xBase = p * inH * inW;
-    const yBase = p * outH * outW;
-    for (let oh = 0; oh < outH; oh++) {
-      for (let ow = 0; ow < outW; ow++) {
-        const { h0, h1, w0, w1, divisor } = avgWindow(g, oh, ow, countIncludePad);
-        if (divisor <= 0) continue;
-        const share = gy[yBase + oh * outW + ow] / divisor;
-        for (let ih = h0; ih < h1; ih++) for (let iw = w0; iw < w1; iw++) gx[xBase + ih * inW + iw] += share;
-      }
+  forEachOutputRow(g, (xBase, yRow, oh) => {
+    for (let ow = 0; ow < g.outW; ow++) {
+      const win = avgWindow(g, oh, ow, countIncludePad);
+      if (win.divisor > 0) addToWindow(gx, xBase, g.inW, win, gy[yRow + ow] / win.divisor);
     }
-  }
+  });
 }

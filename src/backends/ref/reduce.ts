@@ -1,4 +1,5 @@
 import type { FloatArray, ReduceOp } from '../backend.js';
+import { forEachPosition, stridesOf } from './indexing.js';
 
 /** out[o, i] = op over s of x[o, s, i]. NaN propagates through max and min, as in PyTorch. */
 export function reduce(op: ReduceOp, x: FloatArray, outer: number, size: number, inner: number, out: FloatArray): void {
@@ -38,27 +39,12 @@ export function argReduce(op: 'max' | 'min', x: FloatArray, outer: number, size:
 
 /** out = x with axes reordered: out.shape[i] = shape[perm[i]]. */
 export function permute(x: FloatArray, shape: readonly number[], perm: readonly number[], out: FloatArray): void {
-  const rank = shape.length;
-  const inStrides = new Array<number>(rank);
-  let acc = 1;
-  for (let d = rank - 1; d >= 0; d--) {
-    inStrides[d] = acc;
-    acc *= shape[d];
-  }
+  const inStrides = stridesOf(shape);
   const outShape = perm.map((p) => shape[p]);
   const srcStride = perm.map((p) => inStrides[p]);
-  const idx = new Array<number>(rank).fill(0);
-  let src = 0;
-  for (let o = 0; o < out.length; o++) {
+  forEachPosition(outShape, srcStride, (o, src) => {
     out[o] = x[src];
-    for (let d = rank - 1; d >= 0; d--) {
-      idx[d]++;
-      src += srcStride[d];
-      if (idx[d] < outShape[d]) break;
-      src -= srcStride[d] * outShape[d];
-      idx[d] = 0;
-    }
-  }
+  });
 }
 
 /**

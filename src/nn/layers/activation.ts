@@ -39,13 +39,10 @@ export class Tanh extends Module {
   }
 }
 
-export class Softmax extends Module {
+/** What Softmax and LogSoftmax hold: the dim they normalize along (default the last). */
+export abstract class AlongDim extends Module {
   constructor(readonly dim = -1) {
     super();
-  }
-
-  forward(x: Tensor): Tensor {
-    return softmax(x, this.dim);
   }
 
   override extraRepr(): string {
@@ -53,17 +50,15 @@ export class Softmax extends Module {
   }
 }
 
-export class LogSoftmax extends Module {
-  constructor(readonly dim = -1) {
-    super();
+export class Softmax extends AlongDim {
+  forward(x: Tensor): Tensor {
+    return softmax(x, this.dim);
   }
+}
 
+export class LogSoftmax extends AlongDim {
   forward(x: Tensor): Tensor {
     return logSoftmax(x, this.dim);
-  }
-
-  override extraRepr(): string {
-    return `dim=${this.dim}`;
   }
 }
 

@@ -4,18 +4,14 @@ import type { Generator } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 
-/** Inverted dropout while training; the identity in eval mode. */
-export class Dropout extends Module {
-  private readonly _generator: Generator | undefined;
+/** What the dropout layers hold: the drop probability p, checked, and the generator of their masks. */
+export abstract class DropoutLayer extends Module {
+  protected readonly _generator: Generator | undefined;
 
-  constructor(readonly p = 0.5, options: { generator?: Generator } = {}) {
+  protected constructor(where: string, readonly p: number, options: { generator?: Generator }) {
     super();
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`Dropout: p must be a probability in [0, 1], got ${p}`);
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`${where}: p must be a probability in [0, 1], got ${p}`);
     this._generator = options.generator;
-  }
-
-  forward(x: Tensor): Tensor {
-    return dropout(x, this.p, { training: this.training, generator: this._generator });
   }
 
   override extraRepr(): string {
@@ -23,21 +19,24 @@ export class Dropout extends Module {
   }
 }
 
-/** Channel dropout while training (whole [H, W] maps zeroed with probability p, the rest scaled by 1/(1-p)); the identity in eval mode. */
-export class Dropout2d extends Module {
-  private readonly _generator: Generator | undefined;
+/** Inverted dropout while training; the identity in eval mode. */
+export class Dropout extends DropoutLayer {
+  constructor(p = 0.5, options: { generator?: Generator } = {}) {
+    super('Dropout', p, options);
+  }
 
-  constructor(readonly p = 0.5, options: { generator?: Generator } = {}) {
-    super();
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`Dropout2d: p must be a probability in [0, 1], got ${p}`);
-    this._generator = options.generator;
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, { training: this.training, generator: this._generator });
+  }
+}
+
+/** Channel dropout while training (whole [H, W] maps zeroed with probability p, the rest scaled by 1/(1-p)); the identity in eval mode. */
+export class Dropout2d extends DropoutLayer {
+  constructor(p = 0.5, options: { generator?: Generator } = {}) {
+    super('Dropout2d', p, options);
   }
 
   forward(x: Tensor): Tensor {
     return dropout2d(x, this.p, { training: this.training, generator: this._generator });
-  }
-
-  override extraRepr(): string {
-    return `p=${this.p}`;
   }
 }

@@ -13,20 +13,16 @@ import { maxUnpool2d, type MaxUnpool2dOptions } from '../../ops/max-unpool2d.js'
 import { checkInt, checkOptions, pair } from '../../validate.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
-
-const fmt = (v: number | null | readonly (number | null)[]) => (Array.isArray(v) ? `[${v.map(String).join(', ')}]` : `${v}`);
+import { fmtSize, WindowPool2d } from './pool.js';
 
 /** LP pooling y = (sum over the window of x^p)^(1/p); p = 2 is L2 pooling. Stride defaults to the kernel size. */
-export class LPPool2d extends Module {
-  readonly kernelSize: [number, number];
-  readonly options: LpPool2dOptions;
+export class LPPool2d extends WindowPool2d<LpPool2dOptions> {
+  readonly p: number;
 
-  constructor(readonly p: number, kernelSize: number | readonly [number, number], options: LpPool2dOptions = {}) {
-    super();
+  constructor(p: number, kernelSize: number | readonly [number, number], options: LpPool2dOptions = {}) {
     checkLpNorm('LPPool2d', p);
-    checkOptions('LPPool2d', options, ['stride', 'ceilMode', 'mean']);
-    this.kernelSize = pair('LPPool2d', 'kernelSize', kernelSize, 1);
-    this.options = { ...options };
+    super('LPPool2d', kernelSize, options, ['stride', 'ceilMode', 'mean']);
+    this.p = p;
   }
 
   forward(x: Tensor): Tensor {
@@ -35,7 +31,7 @@ export class LPPool2d extends Module {
 
   override extraRepr(): string {
     const o = this.options;
-    return `p=${this.p}, kernelSize=${fmt(this.kernelSize)}, stride=${fmt(o.stride ?? this.kernelSize)}, ceilMode=${o.ceilMode ?? false}${o.mean ? ', mean=true' : ''}`;
+    return `p=${this.p}, kernelSize=${fmtSize(this.kernelSize)}, stride=${fmtSize(o.stride ?? this.kernelSize)}, ceilMode=${o.ceilMode ?? false}${o.mean ? ', mean=true' : ''}`;
   }
 }
 
@@ -46,77 +42,76 @@ function checkOutputSize(where: string, outputSize: AdaptiveOutputSize): Adaptiv
   return typeof outputSize === 'number' ? outputSize : [outputSize[0], outputSize[1]];
 }
 
-/** Average pooling to a fixed output size, whatever the input size (PyTorch's windows). */
-export class AdaptiveAvgPool2d extends Module {
+/** What the adaptive pooling layers hold: the output size, checked. */
+export abstract class AdaptivePool2dLayer extends Module {
   readonly outputSize: AdaptiveOutputSize;
 
-  constructor(outputSize: AdaptiveOutputSize) {
+  protected constructor(where: string, outputSize: AdaptiveOutputSize) {
     super();
-    this.outputSize = checkOutputSize('AdaptiveAvgPool2d', outputSize);
+    this.outputSize = checkOutputSize(where, outputSize);
+  }
+
+  override extraRepr(): string {
+    return `outputSize=${fmtSize(this.outputSize)}`;
+  }
+}
+
+/** Average pooling to a fixed output size, whatever the input size (PyTorch's windows). */
+export class AdaptiveAvgPool2d extends AdaptivePool2dLayer {
+  constructor(outputSize: AdaptiveOutputSize) {
+    super('AdaptiveAvgPool2d', outputSize);
   }
 
   forward(x: Tensor): Tensor {
     return adaptiveAvgPool2d(x, this.outputSize);
   }
-
-  override extraRepr(): string {
-    return `outputSize=${fmt(this.outputSize)}`;
-  }
 }
 
 /** Max pooling to a fixed output size, whatever the input size (PyTorch's windows). */
-export class AdaptiveMaxPool2d extends Module {
-  readonly outputSize: AdaptiveOutputSize;
-
+export class AdaptiveMaxPool2d extends AdaptivePool2dLayer {
   constructor(outputSize: AdaptiveOutputSize) {
-    super();
-    this.outputSize = checkOutputSize('AdaptiveMaxPool2d', outputSize);
+    super('AdaptiveMaxPool2d', outputSize);
   }
 
   forward(x: Tensor): Tensor {
     return adaptiveMaxPool2d(x, this.outputSize);
   }
+}
+
+/** What the global pooling layers hold: a copy of the options. */
+export abstract class GlobalPool2dLayer extends Module {
+  readonly options: GlobalPool2dOptions;
+
+  protected constructor(where: string, options: GlobalPool2dOptions) {
+    super();
+    checkOptions(where, options, ['keepDims']);
+    this.options = { ...options };
+  }
 
   override extraRepr(): string {
-    return `outputSize=${fmt(this.outputSize)}`;
+    return `keepDims=${this.options.keepDims ?? true}`;
   }
 }
 
 /** The mean of each feature map: [N, C, H, W] -> [N, C, 1, 1], or [N, C] with keepDims false. */
-export class GlobalAvgPool2d extends Module {
-  readonly options: GlobalPool2dOptions;
-
+export class GlobalAvgPool2d extends GlobalPool2dLayer {
   constructor(options: GlobalPool2dOptions = {}) {
-    super();
-    checkOptions('GlobalAvgPool2d', options, ['keepDims']);
-    this.options = { ...options };
+    super('GlobalAvgPool2d', options);
   }
 
   forward(x: Tensor): Tensor {
     return globalAvgPool2d(x, this.options);
   }
-
-  override extraRepr(): string {
-    return `keepDims=${this.options.keepDims ?? true}`;
-  }
 }
 
 /** The max of each feature map: [N, C, H, W] -> [N, C, 1, 1], or [N, C] with keepDims false. */
-export class GlobalMaxPool2d extends Module {
-  readonly options: GlobalPool2dOptions;
-
+export class GlobalMaxPool2d extends GlobalPool2dLayer {
   constructor(options: GlobalPool2dOptions = {}) {
-    super();
-    checkOptions('GlobalMaxPool2d', options, ['keepDims']);
-    this.options = { ...options };
+    super('GlobalMaxPool2d', options);
   }
 
   forward(x: Tensor): Tensor {
     return globalMaxPool2d(x, this.options);
-  }
-
-  override extraRepr(): string {
-    return `keepDims=${this.options.keepDims ?? true}`;
   }
 }
 
@@ -164,6 +159,6 @@ export class MaxUnpool2d extends Module {
   }
 
   override extraRepr(): string {
-    return `kernelSize=${fmt(this.kernelSize)}, stride=${fmt(this.stride)}, padding=${fmt(this.padding)}`;
+    return `kernelSize=${fmtSize(this.kernelSize)}, stride=${fmtSize(this.stride)}, padding=${fmtSize(this.padding)}`;
   }
 }

@@ -3,18 +3,26 @@ import { checkOptions, pair } from '../../validate.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 
-const fmt = (v: number | readonly number[]) => (typeof v === 'number' ? `${v}` : `[${v.join(', ')}]`);
+/** A size, a pair or an [h, w] with nulls as a layer's repr shows it: 2, [2, 3], [null, 4]. */
+export const fmtSize = (v: number | null | readonly (number | null)[]) => (Array.isArray(v) ? `[${v.map(String).join(', ')}]` : `${v}`);
+
+/** What the pooling layers over kernelSize windows hold: the kernel size as a pair and a copy of the options. */
+export abstract class WindowPool2d<O extends object> extends Module {
+  readonly kernelSize: [number, number];
+  readonly options: O;
+
+  protected constructor(where: string, kernelSize: number | readonly [number, number], options: O, known: readonly string[]) {
+    super();
+    checkOptions(where, options, known);
+    this.kernelSize = pair(where, 'kernelSize', kernelSize, 1);
+    this.options = { ...options };
+  }
+}
 
 /** Max pooling; stride defaults to the kernel size. No parameters. */
-export class MaxPool2d extends Module {
-  readonly kernelSize: [number, number];
-  readonly options: MaxPool2dOptions;
-
+export class MaxPool2d extends WindowPool2d<MaxPool2dOptions> {
   constructor(kernelSize: number | readonly [number, number], options: MaxPool2dOptions = {}) {
-    super();
-    checkOptions('MaxPool2d', options, ['stride', 'padding', 'dilation', 'ceilMode']);
-    this.kernelSize = pair('MaxPool2d', 'kernelSize', kernelSize, 1);
-    this.options = { ...options };
+    super('MaxPool2d', kernelSize, options, ['stride', 'padding', 'dilation', 'ceilMode']);
   }
 
   forward(x: Tensor): Tensor {
@@ -23,20 +31,14 @@ export class MaxPool2d extends Module {
 
   override extraRepr(): string {
     const o = this.options;
-    return `kernelSize=${fmt(this.kernelSize)}, stride=${fmt(o.stride ?? this.kernelSize)}, padding=${fmt(o.padding ?? 0)}, dilation=${fmt(o.dilation ?? 1)}, ceilMode=${o.ceilMode ?? false}`;
+    return `kernelSize=${fmtSize(this.kernelSize)}, stride=${fmtSize(o.stride ?? this.kernelSize)}, padding=${fmtSize(o.padding ?? 0)}, dilation=${fmtSize(o.dilation ?? 1)}, ceilMode=${o.ceilMode ?? false}`;
   }
 }
 
 /** Average pooling; stride defaults to the kernel size. No parameters. */
-export class AvgPool2d extends Module {
-  readonly kernelSize: [number, number];
-  readonly options: AvgPool2dOptions;
-
+export class AvgPool2d extends WindowPool2d<AvgPool2dOptions> {
   constructor(kernelSize: number | readonly [number, number], options: AvgPool2dOptions = {}) {
-    super();
-    checkOptions('AvgPool2d', options, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
-    this.kernelSize = pair('AvgPool2d', 'kernelSize', kernelSize, 1);
-    this.options = { ...options };
+    super('AvgPool2d', kernelSize, options, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
   }
 
   forward(x: Tensor): Tensor {
@@ -45,6 +47,6 @@ export class AvgPool2d extends Module {
 
   override extraRepr(): string {
     const o = this.options;
-    return `kernelSize=${fmt(this.kernelSize)}, stride=${fmt(o.stride ?? this.kernelSize)}, padding=${fmt(o.padding ?? 0)}, ceilMode=${o.ceilMode ?? false}, countIncludePad=${o.countIncludePad ?? true}`;
+    return `kernelSize=${fmtSize(this.kernelSize)}, stride=${fmtSize(o.stride ?? this.kernelSize)}, padding=${fmtSize(o.padding ?? 0)}, ceilMode=${o.ceilMode ?? false}, countIncludePad=${o.countIncludePad ?? true}`;
   }
 }
