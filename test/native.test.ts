@@ -21,6 +21,7 @@ import { makeOneDnnEltwise, MIN_ELEMENTS } from '../src/backends/native/onednn-e
 import { registerNativeBackend } from '../src/backends/native/register.js';
 import { refBackend } from '../src/backends/ref/index.js';
 import { naiveConv } from './oracles.js';
+import { reachedPadding } from '../src/ops/conv2d.js';
 import { LeNet5, backward, conv2d, crossEntropy, Generator, randn, tensor } from '../src/index.js';
 
 const available = nativeAvailable();
@@ -70,12 +71,16 @@ function naiveGemm(
 function geometry(
   batch: number, inC: number, inH: number, inW: number, outC: number, kH: number, kW: number,
   stride: [number, number], pad: [number, number, number, number], dilation: [number, number], groups: number,
+  out?: [number, number],
 ): Conv2dGeometry {
   const [pT, pB, pL, pR] = pad;
-  const outH = Math.floor((inH + pT + pB - dilation[0] * (kH - 1) - 1) / stride[0]) + 1;
-  const outW = Math.floor((inW + pL + pR - dilation[1] * (kW - 1) - 1) / stride[1]) + 1;
+  const [outH, outW] = out ?? [
+    Math.floor((inH + pT + pB - dilation[0] * (kH - 1) - 1) / stride[0]) + 1,
+    Math.floor((inW + pL + pR - dilation[1] * (kW - 1) - 1) / stride[1]) + 1,
+  ];
   return {
     batch, inC, inH, inW, outC, kH, kW, strideH: stride[0], strideW: stride[1], padTop: pT, padLeft: pL,
+    padBottom: reachedPadding(inH, kH, stride[0], pT, dilation[0], outH), padRight: reachedPadding(inW, kW, stride[1], pL, dilation[1], outW),
     dilationH: dilation[0], dilationW: dilation[1], groups, outH, outW,
   };
 }
@@ -146,7 +151,7 @@ describe('native backend', { skip }, () => {
     ['depthwise', geometry(2, 4, 5, 5, 4, 3, 3, [1, 1], [1, 0, 0, 1], [1, 1], 4)],
     // convTranspose2d's geometry: the conv whose adjoint it is may never read the last rows / columns
     // of its input (outputPadding), i.e. outH and outW are smaller than the padding gives.
-    ['output smaller than the padding gives (convTranspose2d outputPadding)', { ...geometry(2, 2, 5, 6, 3, 2, 2, [1, 1], [0, 0, 1, 0], [2, 2], 1), outH: 2, outW: 3 }],
+    ['output smaller than the padding gives (convTranspose2d outputPadding)', geometry(2, 2, 5, 6, 3, 2, 2, [1, 1], [0, 0, 1, 0], [2, 2], 1, [2, 3])],
     ['same width, dilated, uneven padding', geometry(2, 3, 6, 5, 4, 3, 3, [1, 1], [0, 2, 3, 1], [1, 2], 1)],
     ['same width, grouped, 2x4 kernel', geometry(2, 4, 5, 7, 6, 2, 4, [1, 1], [1, 0, 1, 2], [1, 1], 2)],
   ];
