@@ -11,7 +11,8 @@ import { describe, test } from 'node:test';
 import type { Conv2dGeometry } from '../src/backends/backend.js';
 import { getBackend, listBackends, preferBackend, setBackend } from '../src/backends/index.js';
 import { createNativeBackend, nativeAvailable, nativeBackend, nativeStatus, openBlasHandle, setNativeThreads, getNativeThreads } from '../src/backends/native/index.js';
-import { setColBudget, setFlatMinMacs } from '../src/backends/native/conv.js';
+import { makeConvKernels } from '../src/backends/native/conv.js';
+import { ConvScratch, type ConvKernels } from '../src/backends/native/conv-layout.js';
 import { OPENBLAS_INSTALL_HINT, tryLoad } from '../src/backends/native/openblas.js';
 import { loadOneDnn, ONEDNN_INSTALL_HINT, tryLoadOneDnn } from '../src/backends/native/onednn.js';
 import { makeOneDnnConv } from '../src/backends/native/onednn-conv.js';
@@ -158,10 +159,15 @@ describe('native backend', { skip }, () => {
 
   // The convolution paths: oneDNN's primitives (when libdnnl is found) and the OpenBLAS layouts.
   const dnnlLoaded = available ? loadOneDnn() : null;
-  const convPaths: [string, typeof k][] = available ? [['OpenBLAS', createNativeBackend(openBlasHandle()!, refBackend, null).kernels]] : [];
-  if (dnnlLoaded?.ok) convPaths.push(['oneDNN', makeOneDnnConv(dnnlLoaded.dnnl, refBackend.kernels).kernels as typeof k]);
+  const scratch = new ConvScratch();
+  const convPaths: [string, (colBudget: number, flatMinMacs: number) => ConvKernels][] = available
+    ? [['OpenBLAS', (colBudget, flatMinMacs) => makeConvKernels(openBlasHandle()!, scratch, { colBudget, flatMinMacs })]] : [];
+  if (dnnlLoaded?.ok) {
+    const onDnnl = makeOneDnnConv(dnnlLoaded.dnnl, refBackend.kernels).kernels;
+    convPaths.push(['oneDNN', () => onDnnl]);
+  }
 
-  for (const [name, g] of cases) for (const [path, kc] of convPaths) {
+  for (const [name, g] of cases) for (const [path, convKernels] of convPaths) {
     test(`conv2d kernels on ${path} match ref: ${name}; wide layout with the whole batch or one image per chunk, flat layout`, () => {
       const x = values(g.batch * g.inC * g.inH * g.inW, 21);
       const w = values((g.outC * g.inC / g.groups) * g.kH * g.kW, 22);
@@ -177,8 +183,7 @@ describe('native backend', { skip }, () => {
       r.conv2dBackwardFilter(x, gy, g, gwRef, gbRef);
       try {
         for (const [budget, flatMin] of [[1, Infinity], [1 << 22, Infinity], [1 << 22, 0]]) {
-          setColBudget(budget);
-          setFlatMinMacs(flatMin);
+          const kc = convKernels(budget, flatMin);
           // Outputs start as NaN: every element must be written.
           const y = new Float32Array(gy.length).fill(NaN);
           const gx = new Float32Array(x.length).fill(NaN);
@@ -200,8 +205,7 @@ describe('native backend', { skip }, () => {
           assert.ok(maxAbsDiff(gw, gwRef) < 1e-4);
         }
       } finally {
-        setColBudget(1536 * 1024);
-        setFlatMinMacs(1 << 20);
+        scratch.release();
       }
     });
   }
@@ -260,7 +264,7 @@ describe('native backend', { skip }, () => {
         f(...a);
       };
     }
-    const composed = createNativeBackend(openBlasHandle()!, { name: 'wasm', kernels });
+    const composed = createNativeBackend(openBlasHandle()!, { backend: { name: 'wasm', kernels }, kernels, wasm: true });
     const single = geometry(2, 1, 6, 6, 3, 3, 3, [1, 1], [1, 1, 1, 1], [1, 1], 1);
     const multi = geometry(2, 2, 6, 6, 3, 3, 3, [1, 1], [1, 1, 1, 1], [1, 1], 1);
     for (const g of [single, multi]) {
