@@ -11,7 +11,8 @@ import { describe, test } from 'node:test';
 import type { Conv2dGeometry } from '../src/backends/backend.js';
 import { getBackend, listBackends, preferBackend, setBackend } from '../src/backends/index.js';
 import { createNativeBackend, nativeAvailable, nativeBackend, nativeStatus, openBlasHandle, setNativeThreads, getNativeThreads } from '../src/backends/native/index.js';
-import { setColBudget, setFlatMinMacs } from '../src/backends/native/conv.js';
+import { makeConvKernels } from '../src/backends/native/conv.js';
+import { ConvScratch, type ConvKernels } from '../src/backends/native/conv-layout.js';
 import { OPENBLAS_INSTALL_HINT, tryLoad } from '../src/backends/native/openblas.js';
 import { loadOneDnn, ONEDNN_INSTALL_HINT, tryLoadOneDnn } from '../src/backends/native/onednn.js';
 import { makeOneDnnConv } from '../src/backends/native/onednn-conv.js';
@@ -21,6 +22,7 @@ import { makeOneDnnEltwise, MIN_ELEMENTS } from '../src/backends/native/onednn-e
 import { registerNativeBackend } from '../src/backends/native/register.js';
 import { refBackend } from '../src/backends/ref/index.js';
 import { naiveConv } from './oracles.js';
+import { reachedPadding } from '../src/ops/conv2d.js';
 import { LeNet5, backward, Generator, randn, tensor } from '../src/index.js';
 import { conv2d, crossEntropy } from '../src/ops/index.js';
 
@@ -71,12 +73,16 @@ function naiveGemm(
 function geometry(
   batch: number, inC: number, inH: number, inW: number, outC: number, kH: number, kW: number,
   stride: [number, number], pad: [number, number, number, number], dilation: [number, number], groups: number,
+  out?: [number, number],
 ): Conv2dGeometry {
   const [pT, pB, pL, pR] = pad;
-  const outH = Math.floor((inH + pT + pB - dilation[0] * (kH - 1) - 1) / stride[0]) + 1;
-  const outW = Math.floor((inW + pL + pR - dilation[1] * (kW - 1) - 1) / stride[1]) + 1;
+  const [outH, outW] = out ?? [
+    Math.floor((inH + pT + pB - dilation[0] * (kH - 1) - 1) / stride[0]) + 1,
+    Math.floor((inW + pL + pR - dilation[1] * (kW - 1) - 1) / stride[1]) + 1,
+  ];
   return {
     batch, inC, inH, inW, outC, kH, kW, strideH: stride[0], strideW: stride[1], padTop: pT, padLeft: pL,
+    padBottom: reachedPadding(inH, kH, stride[0], pT, dilation[0], outH), padRight: reachedPadding(inW, kW, stride[1], pL, dilation[1], outW),
     dilationH: dilation[0], dilationW: dilation[1], groups, outH, outW,
   };
 }
@@ -147,17 +153,22 @@ describe('native backend', { skip }, () => {
     ['depthwise', geometry(2, 4, 5, 5, 4, 3, 3, [1, 1], [1, 0, 0, 1], [1, 1], 4)],
     // convTranspose2d's geometry: the conv whose adjoint it is may never read the last rows / columns
     // of its input (outputPadding), i.e. outH and outW are smaller than the padding gives.
-    ['output smaller than the padding gives (convTranspose2d outputPadding)', { ...geometry(2, 2, 5, 6, 3, 2, 2, [1, 1], [0, 0, 1, 0], [2, 2], 1), outH: 2, outW: 3 }],
+    ['output smaller than the padding gives (convTranspose2d outputPadding)', geometry(2, 2, 5, 6, 3, 2, 2, [1, 1], [0, 0, 1, 0], [2, 2], 1, [2, 3])],
     ['same width, dilated, uneven padding', geometry(2, 3, 6, 5, 4, 3, 3, [1, 1], [0, 2, 3, 1], [1, 2], 1)],
     ['same width, grouped, 2x4 kernel', geometry(2, 4, 5, 7, 6, 2, 4, [1, 1], [1, 0, 1, 2], [1, 1], 2)],
   ];
 
   // The convolution paths: oneDNN's primitives (when libdnnl is found) and the OpenBLAS layouts.
   const dnnlLoaded = available ? loadOneDnn() : null;
-  const convPaths: [string, typeof k][] = available ? [['OpenBLAS', createNativeBackend(openBlasHandle()!, refBackend, null).kernels]] : [];
-  if (dnnlLoaded?.ok) convPaths.push(['oneDNN', makeOneDnnConv(dnnlLoaded.dnnl, refBackend.kernels).kernels as typeof k]);
+  const scratch = new ConvScratch();
+  const convPaths: [string, (colBudget: number, flatMinMacs: number) => ConvKernels][] = available
+    ? [['OpenBLAS', (colBudget, flatMinMacs) => makeConvKernels(openBlasHandle()!, scratch, { colBudget, flatMinMacs })]] : [];
+  if (dnnlLoaded?.ok) {
+    const onDnnl = makeOneDnnConv(dnnlLoaded.dnnl, refBackend.kernels).kernels;
+    convPaths.push(['oneDNN', () => onDnnl]);
+  }
 
-  for (const [name, g] of cases) for (const [path, kc] of convPaths) {
+  for (const [name, g] of cases) for (const [path, convKernels] of convPaths) {
     test(`conv2d kernels on ${path} match ref: ${name}; wide layout with the whole batch or one image per chunk, flat layout`, () => {
       const x = values(g.batch * g.inC * g.inH * g.inW, 21);
       const w = values((g.outC * g.inC / g.groups) * g.kH * g.kW, 22);
@@ -173,8 +184,7 @@ describe('native backend', { skip }, () => {
       r.conv2dBackwardFilter(x, gy, g, gwRef, gbRef);
       try {
         for (const [budget, flatMin] of [[1, Infinity], [1 << 22, Infinity], [1 << 22, 0]]) {
-          setColBudget(budget);
-          setFlatMinMacs(flatMin);
+          const kc = convKernels(budget, flatMin);
           // Outputs start as NaN: every element must be written.
           const y = new Float32Array(gy.length).fill(NaN);
           const gx = new Float32Array(x.length).fill(NaN);
@@ -196,8 +206,7 @@ describe('native backend', { skip }, () => {
           assert.ok(maxAbsDiff(gw, gwRef) < 1e-4);
         }
       } finally {
-        setColBudget(1536 * 1024);
-        setFlatMinMacs(1 << 20);
+        scratch.release();
       }
     });
   }
@@ -256,7 +265,7 @@ describe('native backend', { skip }, () => {
         f(...a);
       };
     }
-    const composed = createNativeBackend(openBlasHandle()!, { name: 'wasm', kernels });
+    const composed = createNativeBackend(openBlasHandle()!, { backend: { name: 'wasm', kernels }, kernels, wasm: true });
     const single = geometry(2, 1, 6, 6, 3, 3, 3, [1, 1], [1, 1, 1, 1], [1, 1], 1);
     const multi = geometry(2, 2, 6, 6, 3, 3, 3, [1, 1], [1, 1, 1, 1], [1, 1], 1);
     for (const g of [single, multi]) {

@@ -18,6 +18,7 @@ import { compileSync, splitRange, unshareMemoryImport, WasmRuntime } from '../sr
 import { nodePlatform } from '../src/backends/wasm/node.js';
 import { RELAXED_WASM } from '../src/backends/wasm/generated/kernels.js';
 import { naiveConv } from './oracles.js';
+import { reachedPadding } from '../src/ops/conv2d.js';
 
 function ok(value: unknown, message: string): asserts value {
   if (!value) assert.fail(message);
@@ -195,11 +196,12 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     const [sH, sW] = o.s ?? [1, 1];
     const [pT, pB, pL, pR] = o.p ?? [0, 0, 0, 0];
     const [dH, dW] = o.d ?? [1, 1];
+    const outH = Math.floor((inH + pT + pB - dH * (kH - 1) - 1) / sH) + 1;
+    const outW = Math.floor((inW + pL + pR - dW * (kW - 1) - 1) / sW) + 1;
     return {
-      batch, inC, inH, inW, outC, kH, kW, strideH: sH, strideW: sW, padTop: pT, padLeft: pL, dilationH: dH, dilationW: dW,
-      groups: o.groups ?? 1,
-      outH: Math.floor((inH + pT + pB - dH * (kH - 1) - 1) / sH) + 1,
-      outW: Math.floor((inW + pL + pR - dW * (kW - 1) - 1) / sW) + 1,
+      batch, inC, inH, inW, outC, kH, kW, strideH: sH, strideW: sW, padTop: pT, padLeft: pL,
+      padBottom: reachedPadding(inH, kH, sH, pT, dH, outH), padRight: reachedPadding(inW, kW, sW, pL, dW, outW),
+      dilationH: dH, dilationW: dW, groups: o.groups ?? 1, outH, outW,
     };
   }
 

@@ -45,7 +45,17 @@ export interface BatchNormGeometry {
 
 /**
  * The geometry of a 2-D convolution with every option resolved to numbers.
- * Padding is asymmetric: bottom and right are implied by outH/outW.
+ * Padding may differ on all four sides. padBottom and padRight are the
+ * padding the last window reaches, not the padding asked for:
+ *   padBottom = (outH - 1)*strideH + (kH - 1)*dilationH + 1 - inH - padTop
+ * (padRight likewise), so padTop + inH + padBottom is exactly the extent the
+ * windows cover. Where the stride does not divide the padded extent, the
+ * floor in outH leaves up to strideH - 1 rows of the requested bottom padding
+ * unreached, and they are not counted; a negative value means the last
+ * -padBottom input rows are never read (a floored output without padding,
+ * convTranspose2d's outputPadding). The kernels need this number: the padded
+ * buffers they build, oneDNN's right padding and the gradient's gather form
+ * (gy padded by (kH - 1)*dilationH - padBottom below) all use it.
  */
 export interface Conv2dGeometry {
   batch: number;
@@ -59,6 +69,8 @@ export interface Conv2dGeometry {
   strideW: number;
   padTop: number;
   padLeft: number;
+  padBottom: number;
+  padRight: number;
   dilationH: number;
   dilationW: number;
   groups: number;

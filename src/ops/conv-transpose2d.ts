@@ -89,6 +89,8 @@ export function convTranspose2dGeometry(xShape: readonly number[], wShape: reado
     batch, inC: outPerGroup * groups, inH: outH, inW: outW, outC: inC, kH, kW,
     strideH: stride[0], strideW: stride[1],
     padTop: padding[0], padLeft: padding[1],
+    // (inH - 1)*stride + dilation*(kH - 1) + 1 - outH - padding, with outH from convTransposeOutputSize
+    padBottom: padding[0] - outputPadding[0], padRight: padding[1] - outputPadding[1],
     dilationH: dilation[0], dilationW: dilation[1],
     groups,
     outH: inH, outW: inW,

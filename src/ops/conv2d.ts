@@ -122,6 +122,14 @@ export function convOutputSize(inSize: number, kernel: number, stride: number, p
   return Math.floor((inSize + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1;
 }
 
+/**
+ * The padding after the input along one axis that the last window reaches:
+ * (out - 1)*stride + dilation*(k - 1) + 1 - in - padBefore (Conv2dGeometry.padBottom / padRight).
+ */
+export function reachedPadding(inSize: number, kernel: number, stride: number, padBefore: number, dilation: number, outSize: number): number {
+  return (outSize - 1) * stride + dilation * (kernel - 1) + 1 - inSize - padBefore;
+}
+
 /** Validates the arguments of conv2d and resolves the geometry (as if zero-padded; every padding mode has this output size). */
 export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions, where = 'conv2d'): Conv2dGeometry {
   return conv2dSetup(xShape, wShape, options, where).g;
@@ -162,14 +170,16 @@ export function conv2dSetup(
     const dil = effH !== kH || effW !== kW ? ` (dilated ${effH}x${effW})` : '';
     throw new ShapeError(`${where}: kernel ${kH}x${kW}${dil} is larger than the padded input ${paddedH}x${paddedW}; use more padding or a smaller kernel`);
   }
+  const outH = convOutputSize(inH, kH, stride[0], padTop, padBottom, dilation[0]);
+  const outW = convOutputSize(inW, kW, stride[1], padLeft, padRight, dilation[1]);
   const g: Conv2dGeometry = {
     batch, inC, inH, inW, outC, kH, kW,
     strideH: stride[0], strideW: stride[1],
     padTop, padLeft,
+    padBottom: reachedPadding(inH, kH, stride[0], padTop, dilation[0], outH),
+    padRight: reachedPadding(inW, kW, stride[1], padLeft, dilation[1], outW),
     dilationH: dilation[0], dilationW: dilation[1],
-    groups,
-    outH: convOutputSize(inH, kH, stride[0], padTop, padBottom, dilation[0]),
-    outW: convOutputSize(inW, kW, stride[1], padLeft, padRight, dilation[1]),
+    groups, outH, outW,
   };
   if (mode === 'reflect' || mode === 'replicate' || mode === 'circular') {
     pad2dGeometry(where, xShape, [padTop, padBottom, padLeft, padRight], mode);
@@ -230,7 +240,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   if (mode === 'reflect' || mode === 'replicate' || mode === 'circular') {
     // PyTorch's way: pad explicitly in the mode, then a convolution without padding.
     const xp = pad2dResolved('conv2d', x, pads, mode);
-    const gp: Conv2dGeometry = { ...g, inH: xp.shape[2], inW: xp.shape[3], padTop: 0, padLeft: 0 };
+    const [inH, inW] = [xp.shape[2], xp.shape[3]];
+    const gp: Conv2dGeometry = {
+      ...g, inH, inW, padTop: 0, padLeft: 0,
+      padBottom: reachedPadding(inH, g.kH, g.strideH, 0, g.dilationH, g.outH),
+      padRight: reachedPadding(inW, g.kW, g.strideW, 0, g.dilationW, g.outW),
+    };
     return conv2dZeros(xp, weight, bias ?? null, gp);
   }
   if (mode === 'partial') {

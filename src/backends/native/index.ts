@@ -9,17 +9,18 @@
  * `nativeStatus()` / `oneDnnStatus()` say why and how to get them.
  */
 import { availableParallelism } from 'node:os';
-import type { Backend } from '../backend.js';
+import type { Backend, BackendInfo, KernelSignatures } from '../backend.js';
 import { refBackend } from '../ref/index.js';
 import { wasmBackend, wasmCallerRuntime } from '../wasm/index.js';
 import { wasmKernels } from '../wasm/kernels.js';
 import { makeConvKernels } from './conv.js';
+import { ConvScratch } from './conv-layout.js';
 import { makeEltwiseKernels } from './elementwise.js';
 import { requireKoffi } from './ffi.js';
 import { makeGemm } from './gemm.js';
 import { tuneMalloc } from './malloc.js';
 import { makeOneDnnBatchNorm } from './onednn-batch-norm.js';
-import { makeOneDnnConv } from './onednn-conv.js';
+import { makeOneDnnConvLayout } from './onednn-conv.js';
 import { makeOneDnnEltwise } from './onednn-elementwise.js';
 import { makeOneDnnGemm } from './onednn-matmul.js';
 import { loadOneDnn, type OneDnn } from './onednn.js';
@@ -28,13 +29,29 @@ import { coreTypeNote, loadOpenBlas, type OpenBlas } from './openblas.js';
 export { OPENBLAS_INSTALL_HINT } from './openblas.js';
 export { ONEDNN_INSTALL_HINT } from './onednn.js';
 
-/** The optional members of Backend that the native backend forwards to its base. */
-interface OptionalMembers {
-  setThreads?(n: number | null): void;
-  info?(): { simd: 'relaxed' | 'plain' | 'none'; sharedMemory?: boolean; detail?: string };
+/** Where the native backend's portable kernels (everything not on BLAS or oneDNN) come from. */
+export interface NativeBase {
+  /** The backend they belong to: native sets its threads and reports its info. */
+  backend: Backend;
+  /** The kernels native runs. */
+  kernels: Backend['kernels'];
+  /**
+   * Whether they are the wasm backend's SIMD kernels: then convolutions of one
+   * input channel per group go to their direct kernel; otherwise (`ref`)
+   * native's branch-free ReLU and unrolled 2x2 max pool replace theirs.
+   */
+  wasm: boolean;
 }
 
-let built: Backend | null = null;
+/** The native backend: a Backend that also frees what it keeps between calls. */
+export interface NativeBackend extends Backend {
+  setThreads(n: number | null): void;
+  info(): BackendInfo;
+  /** Frees the convolution scratch memory and every cached oneDNN plan (rebuilt by the next call that needs them). */
+  release(): void;
+}
+
+let built: NativeBackend | null = null;
 let blasHandle: OpenBlas | null = null;
 
 /**
@@ -44,7 +61,7 @@ let blasHandle: OpenBlas | null = null;
  * it runs (its SIMD kernels measure 3-17x faster than `ref` on these), else
  * `ref`. Only read the first time.
  */
-export function nativeBackend(base: Backend = refBackend): Backend | null {
+export function nativeBackend(base: Backend = refBackend): NativeBackend | null {
   if (built) return built;
   const loaded = loadOpenBlas();
   if (!loaded.ok) return null;
@@ -56,57 +73,112 @@ export function nativeBackend(base: Backend = refBackend): Backend | null {
   return built;
 }
 
-/**
- * A native backend over an already loaded OpenBLAS: with `dnnl`, convolution,
- * batch norm, matrix products, ReLU and addition on oneDNN (OpenBLAS for what
- * oneDNN refuses); without, GEMM and convolution on OpenBLAS. Everything else
- * comes from `base` (with branch-free ReLU and an unrolled 2x2 max pool over
- * `ref`, which has no fast versions of its own). Its thread count drives
- * OpenBLAS, oneDNN and the base backend alike.
- */
-export function createNativeBackend(blas: OpenBlas, base: Backend = refBackend, dnnl: OneDnn | null = null): Backend {
-  // Threads and info() are optional members of Backend; read them through this view.
-  const b = base as Backend & OptionalMembers;
+/** The base native builds on `backend` (wasm's kernels are the wasm backend's, on the calling thread when oneDNN is loaded). */
+export function nativeBase(backend: Backend, dnnl: OneDnn | null): NativeBase {
+  if (backend !== wasmBackend) return { backend, kernels: backend.kernels, wasm: false };
   // With oneDNN its OpenMP threads do the parallel work; a wasm worker woken for an element-wise
   // kernel competes with them for the same cores (ResNet-block step with the wasm kernels split
   // over 2 threads 168-169 ms, on one 157-159 ms; LeNet-5 step, once the wasm kernels split from
   // 64K elements, 8.0-8.3 ms against 2.6-3.4), so native's wasm kernels stay on the caller, in a
   // runtime of their own on an unshared memory, where the copies in and out are plain memcpy.
-  const baseKernels = dnnl && base === wasmBackend ? wasmKernels(wasmCallerRuntime, () => 1) : base.kernels;
+  return { backend, kernels: dnnl ? wasmKernels(wasmCallerRuntime, () => 1) : backend.kernels, wasm: true };
+}
+
+/**
+ * A native backend over an already loaded OpenBLAS: with `dnnl`, convolution,
+ * batch norm, matrix products, ReLU and addition on oneDNN (OpenBLAS for what
+ * oneDNN refuses); without, GEMM and convolution on OpenBLAS. Everything else
+ * comes from `base`, a backend (see nativeBase) or a NativeBase that says what
+ * its kernels are. Its thread count drives OpenBLAS, oneDNN and the base
+ * backend alike.
+ */
+export function createNativeBackend(blas: OpenBlas, base: Backend | NativeBase = refBackend, dnnl: OneDnn | null = null): NativeBackend {
+  const b = 'wasm' in base ? base : nativeBase(base, dnnl);
+  const portable = b.kernels;
+  const own: Pick<KernelSignatures, 'unary' | 'unaryBackward' | 'maxPool2dForward'> = b.wasm ? portable : makeEltwiseKernels(portable);
   // With oneDNN, the few products left to OpenBLAS run on one thread: its worker threads spin
   // after a call, and a OpenMP region that follows waits for a core they hold (LeNet-5's nine
   // linear-layer products on oneDNN took 146 us after single-threaded OpenBLAS calls, up to
   // 4,929 us after 2-threaded ones).
-  const convOnBlas = makeConvKernels(blas, base.name === 'wasm' ? baseKernels : null, dnnl !== null);
-  const portable = { ...baseKernels, ...(base.name === 'ref' ? makeEltwiseKernels(baseKernels) : {}) };
-  const backend = {
+  const blasGemm = makeGemm(blas, dnnl !== null);
+  const products = dnnl ? makeOneDnnGemm(dnnl, blasGemm) : null;
+  const eltwise = dnnl ? makeOneDnnEltwise(dnnl, { unary: own.unary, unaryBackward: own.unaryBackward, binary: portable.binary }) : null;
+  const batchNorm = dnnl ? makeOneDnnBatchNorm(dnnl, portable) : null;
+  const oneDnnConv = dnnl ? makeOneDnnConvLayout(dnnl) : null;
+  const scratch = new ConvScratch();
+  const conv = makeConvKernels(blas, scratch, { oneDnn: oneDnnConv?.layout, direct: b.wasm ? portable : null, singleThread: dnnl !== null });
+  const kernels: Backend['kernels'] = {
+    gemm: products ? products.gemm : blasGemm,
+    unary: eltwise ? eltwise.kernels.unary : own.unary,
+    unaryBackward: eltwise ? eltwise.kernels.unaryBackward : own.unaryBackward,
+    binary: eltwise ? eltwise.kernels.binary : portable.binary,
+    reduce: portable.reduce,
+    argReduce: portable.argReduce,
+    permute: portable.permute,
+    softmax: portable.softmax,
+    softmaxBackward: portable.softmaxBackward,
+    batchNormStats: portable.batchNormStats,
+    batchNorm2dForward: batchNorm ? batchNorm.kernels.batchNorm2dForward : portable.batchNorm2dForward,
+    batchNorm2dBackward: batchNorm ? batchNorm.kernels.batchNorm2dBackward : portable.batchNorm2dBackward,
+    conv2dForward: conv.conv2dForward,
+    conv2dBackwardInput: conv.conv2dBackwardInput,
+    conv2dBackwardFilter: conv.conv2dBackwardFilter,
+    conv2dFFTForward: portable.conv2dFFTForward,
+    conv2dFFTBackwardInput: portable.conv2dFFTBackwardInput,
+    conv2dFFTBackwardFilter: portable.conv2dFFTBackwardFilter,
+    maxPool2dForward: own.maxPool2dForward,
+    maxPool2dBackward: portable.maxPool2dBackward,
+    avgPool2dForward: portable.avgPool2dForward,
+    avgPool2dBackward: portable.avgPool2dBackward,
+    lpPool2dForward: portable.lpPool2dForward,
+    lpPool2dBackward: portable.lpPool2dBackward,
+    adaptiveAvgPool2dForward: portable.adaptiveAvgPool2dForward,
+    adaptiveAvgPool2dBackward: portable.adaptiveAvgPool2dBackward,
+    adaptiveMaxPool2dForward: portable.adaptiveMaxPool2dForward,
+    scatterPlanes: portable.scatterPlanes,
+    gatherPlanes: portable.gatherPlanes,
+    channelL2PoolForward: portable.channelL2PoolForward,
+    channelL2PoolBackward: portable.channelL2PoolBackward,
+    localResponseNormForward: portable.localResponseNormForward,
+    localResponseNormBackward: portable.localResponseNormBackward,
+    pad2d: portable.pad2d,
+    pad2dBackward: portable.pad2dBackward,
+    upsample2d: portable.upsample2d,
+    upsample2dBackward: portable.upsample2dBackward,
+    gather: portable.gather,
+    scatterAdd: portable.scatterAdd,
+    where: portable.where,
+    topk: portable.topk,
+    sgdStep: portable.sgdStep,
+  };
+  return {
     name: 'native',
-    kernels: {
-      ...portable,
-      gemm: dnnl ? makeOneDnnGemm(dnnl, makeGemm(blas, true)).gemm : makeGemm(blas),
-      ...(dnnl ? makeOneDnnConv(dnnl, convOnBlas).kernels : convOnBlas),
-      ...(dnnl ? makeOneDnnBatchNorm(dnnl, portable).kernels : {}),
-      ...(dnnl ? makeOneDnnEltwise(dnnl, portable).kernels : {}),
-    },
+    kernels,
     /** Uses n threads in OpenBLAS, oneDNN and the base backend; null restores one per core. */
     setThreads(n: number | null): void {
       blas.setThreads(n ?? availableParallelism());
       dnnl?.setThreads(n ?? availableParallelism());
-      b.setThreads?.(n);
+      b.backend.setThreads?.(n);
     },
     info() {
       const threads = blas.getThreads();
-      const baseInfo = b.info?.();
+      const baseInfo = b.backend.info?.();
       return {
         name: 'native',
         threads,
-        simd: baseInfo?.simd ?? ('none' as const),
+        simd: baseInfo?.simd ?? 'none',
         sharedMemory: baseInfo?.sharedMemory,
-        detail: `${nativeStatus()}; oneDNN ${oneDnnStatus()}; other kernels from ${base.name}${baseKernels !== base.kernels ? ' on the calling thread' : ''}${baseInfo?.detail ? ` (${baseInfo.detail})` : ''}`,
+        detail: `${nativeStatus()}; oneDNN ${oneDnnStatus()}; other kernels from ${b.backend.name}${b.kernels !== b.backend.kernels ? ' on the calling thread' : ''}${baseInfo?.detail ? ` (${baseInfo.detail})` : ''}`,
       };
     },
+    release(): void {
+      scratch.release();
+      oneDnnConv?.release();
+      batchNorm?.release();
+      eltwise?.release();
+      products?.release();
+    },
   };
-  return backend;
 }
 
 /** Whether OpenBLAS can be used here (loads it on the first call). */

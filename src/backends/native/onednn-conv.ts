@@ -13,30 +13,41 @@
  * at the caller's arrays, reorders the inputs in, executes, and reorders the
  * outputs back.
  *
- * Geometries oneDNN refuses (a descriptor call that fails, e.g. an output
- * that floors away input rows, which makes the right padding negative) are
- * remembered and go to the fallback kernels, as do float64 arrays.
+ * Geometries oneDNN refuses (a descriptor call that fails, e.g. a negative
+ * padBottom / padRight: an output that never reads the last input rows) are
+ * remembered, and the layout does not apply to them: the next layout of the
+ * table takes them (conv.ts), as it does float64 arrays.
  */
-import type { Conv2dGeometry, FloatArray, KernelSignatures } from '../backend.js';
+import type { Conv2dGeometry } from '../backend.js';
+import { selectConv, type ConvKernels, type ConvLayout, type ConvPass as Pass } from './conv-layout.js';
 import { DNNL, OP_DESC_BYTES, type OneDnn } from './onednn.js';
 import { makePlanner, type Owned, type Plan } from './onednn-plan.js';
 
-type ConvKernels = Pick<KernelSignatures, 'conv2dForward' | 'conv2dBackwardInput' | 'conv2dBackwardFilter'>;
-type Pass = 'forward' | 'backwardInput' | 'backwardFilter';
-
-export interface OneDnnConv {
-  kernels: ConvKernels;
+export interface OneDnnConvLayout {
+  /** The layout for the native backend's table (conv.ts): it applies where oneDNN builds a primitive. */
+  layout: ConvLayout;
   /** The implementation oneDNN chose for a pass over a geometry ("jit:avx512_core", ...), or null when it refused it. */
   implementation(pass: Pass, g: Conv2dGeometry, bias: boolean): string | null;
   /** Destroys every cached plan (their memory is returned to oneDNN). */
   release(): void;
 }
 
+export interface OneDnnConv extends OneDnnConvLayout {
+  /** The layout alone, over `fallback`. */
+  kernels: ConvKernels;
+}
+
 /**
- * Convolution kernels on oneDNN, with `fallback` for the geometries and
- * arrays oneDNN does not take.
+ * Convolution on oneDNN alone: its layout, with `fallback` for the geometries
+ * and arrays oneDNN does not take.
  */
 export function makeOneDnnConv(dnnl: OneDnn, fallback: ConvKernels): OneDnnConv {
+  const conv = makeOneDnnConvLayout(dnnl);
+  return { ...conv, kernels: selectConv([conv.layout], fallback) };
+}
+
+/** Convolution on oneDNN's primitives, as a layout of the native backend's table. */
+export function makeOneDnnConvLayout(dnnl: OneDnn): OneDnnConvLayout {
   const { api } = dnnl;
   const planner = makePlanner(dnnl);
   const { check, i64, memoryDesc, primitiveDesc, finish } = planner;
@@ -46,10 +57,6 @@ export function makeOneDnnConv(dnnl: OneDnn, fallback: ConvKernels): OneDnnConv 
     const cg = g.inC / g.groups;
     const og = g.outC / g.groups;
     const weights = g.groups === 1 ? { dims: [g.outC, cg, g.kH, g.kW], tag: DNNL.tagOihw } : { dims: [g.groups, og, cg, g.kH, g.kW], tag: DNNL.tagGoihw };
-    const padR = [
-      (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1 - g.inH - g.padTop,
-      (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1 - g.inW - g.padLeft,
-    ];
     return {
       src: [g.batch, g.inC, g.inH, g.inW],
       dst: [g.batch, g.outC, g.outH, g.outW],
@@ -59,7 +66,7 @@ export function makeOneDnnConv(dnnl: OneDnn, fallback: ConvKernels): OneDnnConv 
       // oneDNN counts dilation from 0 (no gaps), PyTorch from 1
       dilates: i64([g.dilationH - 1, g.dilationW - 1]),
       padL: i64([g.padTop, g.padLeft]),
-      padR: i64(padR),
+      padR: i64([g.padBottom, g.padRight]),
     };
   }
 
@@ -122,31 +129,44 @@ export function makeOneDnnConv(dnnl: OneDnn, fallback: ConvKernels): OneDnnConv 
     return planner.get(`conv ${pass}|${bias ? 1 : 0}|${dnnl.getThreads()}|${geometryKey(g)}`, (owned) => build(pass, g, bias, owned));
   }
 
-  const isF32 = (...arrays: (FloatArray | null)[]) => arrays.every((a) => a === null || a instanceof Float32Array);
+  // The plan applies() just found, taken by the pass the table runs next (one lookup per call).
+  let found: { pass: Pass; g: Conv2dGeometry; bias: boolean; plan: Plan } | null = null;
 
-  const kernels: ConvKernels = {
-    conv2dForward(x, w, b, g, y) {
-      const p = isF32(x, w, b, y) ? plan('forward', g, b !== null) : null;
-      if (!p) return fallback.conv2dForward(x, w, b, g, y);
-      planner.run(p, (b ? [x, w, b, y] : [x, w, y]) as Float32Array[]);
+  function applies(pass: Pass, g: Conv2dGeometry, bias: boolean): boolean {
+    const p = plan(pass, g, bias);
+    found = p ? { pass, g, bias, plan: p } : null;
+    return p !== null;
+  }
+
+  /** The plan applies() found for this pass, else a lookup (a pass called outside the table). */
+  function take(pass: Pass, g: Conv2dGeometry, bias: boolean): Plan {
+    const hit = found?.pass === pass && found.g === g && found.bias === bias ? found.plan : plan(pass, g, bias);
+    found = null;
+    if (!hit) throw new Error(`oneDNN convolution: no ${pass} primitive for this geometry; run the layout only where applies() is true`);
+    return hit;
+  }
+
+  const layout: ConvLayout = {
+    applies,
+    forward(x, w, b, g, y) {
+      planner.run(take('forward', g, b !== null), b ? [x, w, b, y] : [x, w, y]);
     },
-    conv2dBackwardInput(gy, w, g, gx) {
-      const p = isF32(gy, w, gx) ? plan('backwardInput', g, false) : null;
-      if (!p) return fallback.conv2dBackwardInput(gy, w, g, gx);
-      planner.run(p, [gy, w, gx] as Float32Array[]);
+    backwardInput(gy, w, g, gx) {
+      planner.run(take('backwardInput', g, false), [gy, w, gx]);
     },
-    conv2dBackwardFilter(x, gy, g, gw, gb) {
-      const p = isF32(x, gy, gw, gb) ? plan('backwardFilter', g, gb !== null) : null;
-      if (!p) return fallback.conv2dBackwardFilter(x, gy, g, gw, gb);
-      planner.run(p, (gb ? [x, gy, gw, gb] : [x, gy, gw]) as Float32Array[]);
+    backwardFilter(x, gy, g, gw, gb) {
+      planner.run(take('backwardFilter', g, gb !== null), gb ? [x, gy, gw, gb] : [x, gy, gw]);
     },
   };
 
   return {
-    kernels,
+    layout,
     implementation(pass, g, bias) {
       return plan(pass, g, bias)?.impl ?? null;
     },
-    release: planner.release,
+    release() {
+      found = null;
+      planner.release();
+    },
   };
 }

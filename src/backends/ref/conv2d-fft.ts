@@ -48,9 +48,9 @@ function plan(g: Conv2dGeometry): FFTPlan {
   }
   const eH = g.dilationH * (g.kH - 1) + 1;
   const eW = g.dilationW * (g.kW - 1) + 1;
-  // Stride 1: out = padded - e + 1, so the padded extent is out + e - 1.
-  const padH = g.outH + eH - 1;
-  const padW = g.outW + eW - 1;
+  // The padded extent the windows cover; with stride 1 it is out + e - 1.
+  const padH = g.padTop + g.inH + g.padBottom;
+  const padW = g.padLeft + g.inW + g.padRight;
   return { sz: rfft2Size(nextPowerOfTwo(padH), nextPowerOfTwo(padW)), eH, eW, cg: g.inC / g.groups, ocg: g.outC / g.groups };
 }
 

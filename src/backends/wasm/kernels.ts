@@ -67,7 +67,7 @@ function useWinograd(g: Conv2dGeometry): boolean {
 function transposedGeometry(g: Conv2dGeometry): Conv2dGeometry {
   return {
     ...g, inC: g.outC, inH: g.outH, inW: g.outW, outC: g.inC, outH: g.inH, outW: g.inW,
-    padTop: g.kH - 1 - g.padTop, padLeft: g.kW - 1 - g.padLeft,
+    padTop: g.kH - 1 - g.padTop, padLeft: g.kW - 1 - g.padLeft, padBottom: g.kH - 1 - g.padBottom, padRight: g.kW - 1 - g.padRight,
   };
 }
 
