@@ -371,8 +371,8 @@ export interface BackendInfo {
 
 export interface Backend {
   readonly name: string;
-  /** One entry per kernel name: a missing kernel is a type error. */
-  readonly kernels: { readonly [K in KernelName]: KernelSignatures[K] };
+  /** One entry per kernel name with its exact signature (function types, checked both ways): a missing, extra or misshaped kernel is a type error. */
+  readonly kernels: KernelTable;
   /** Describes the backend as it runs now; absent means one thread, no SIMD. */
   info?(): BackendInfo;
   /** Uses n threads (the calling one included); null restores the default (one per core). */
