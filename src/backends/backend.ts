@@ -44,6 +44,26 @@ export interface BatchNormGeometry {
 }
 
 /**
+ * A sliding window over inH x inW planes giving outH x outW positions:
+ * kernel size, stride, the top and left padding and dilation, resolved to
+ * numbers. Convolution and pooling geometries extend it.
+ */
+export interface Window2dGeometry {
+  inH: number;
+  inW: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+  dilationH: number;
+  dilationW: number;
+  outH: number;
+  outW: number;
+}
+
+/**
  * The geometry of a 2-D convolution with every option resolved to numbers.
  * Padding may differ on all four sides. padBottom and padRight are the
  * padding the last window reaches, not the padding asked for:
@@ -57,43 +77,19 @@ export interface BatchNormGeometry {
  * buffers they build, oneDNN's right padding and the gradient's gather form
  * (gy padded by (kH - 1)*dilationH - padBottom below) all use it.
  */
-export interface Conv2dGeometry {
+export interface Conv2dGeometry extends Window2dGeometry {
   batch: number;
   inC: number;
-  inH: number;
-  inW: number;
   outC: number;
-  kH: number;
-  kW: number;
-  strideH: number;
-  strideW: number;
-  padTop: number;
-  padLeft: number;
   padBottom: number;
   padRight: number;
-  dilationH: number;
-  dilationW: number;
   groups: number;
-  outH: number;
-  outW: number;
 }
 
 /** The geometry of a 2-D pooling window (max or average), one plane at a time. */
-export interface Pool2dGeometry {
+export interface Pool2dGeometry extends Window2dGeometry {
   /** batch * channels: pooling treats every plane alike. */
   planes: number;
-  inH: number;
-  inW: number;
-  kH: number;
-  kW: number;
-  strideH: number;
-  strideW: number;
-  padTop: number;
-  padLeft: number;
-  dilationH: number;
-  dilationW: number;
-  outH: number;
-  outW: number;
 }
 
 /**

@@ -14,7 +14,7 @@ import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { allocateOutputIndices, type Tensor } from '../tensor/tensor.js';
 import { batched, planeOp } from './pool2d.js';
 import { reshape } from './shape.js';
-import { checkTensor } from './util.js';
+import { checkImageShape, checkTensor } from './util.js';
 import { checkInt, checkOptions } from '../validate.js';
 
 /** One size for both axes, or [h, w] where null keeps that axis of the input. */
@@ -26,7 +26,7 @@ export interface GlobalPool2dOptions {
 }
 
 function adaptiveGeometry(where: string, xShape: readonly number[], outputSize: AdaptiveOutputSize): AdaptivePool2dGeometry {
-  if (xShape.length !== 4) throw new ShapeError(`${where}: input must be 4-D [batch, channels, height, width] (or 3-D without the batch), got shape ${fmtShape(xShape)}`);
+  checkImageShape(where, xShape);
   const [n, c, inH, inW] = xShape;
   if (inH === 0 || inW === 0) throw new ShapeError(`${where}: input planes must be non-empty, got shape ${fmtShape(xShape)}`);
   let pairSize: readonly (number | null)[];
@@ -64,9 +64,7 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveOutputSize): Te
 function globalPool(where: string, x: Tensor, options: GlobalPool2dOptions, pool: (x: Tensor) => Tensor): Tensor {
   checkTensor(where, 'input', x);
   checkOptions(where, options, ['keepDims']);
-  if (x.ndim !== 3 && x.ndim !== 4) {
-    throw new ShapeError(`${where}: input must be 4-D [batch, channels, height, width] (or 3-D without the batch), got shape ${fmtShape(x.shape)}`);
-  }
+  checkImageShape(where, x.shape, true);
   const y = pool(x);
   return options.keepDims ?? true ? y : reshape(y, y.shape.slice(0, -2));
 }

@@ -27,7 +27,7 @@ import type { Conv2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocate, resultDType } from '../tensor/tensor.js';
 import { reshape } from './shape.js';
-import { checkTensor, output } from './util.js';
+import { checkImageShape, checkTensor, output } from './util.js';
 import { checkInt, checkOptions, pair } from '../validate.js';
 
 export interface ConvTranspose2dOptions {
@@ -53,9 +53,7 @@ export function convTransposeOutputSize(inSize: number, kernel: number, stride: 
  */
 export function convTranspose2dGeometry(xShape: readonly number[], wShape: readonly number[], options: ConvTranspose2dOptions, where = 'convTranspose2d'): Conv2dGeometry {
   checkOptions(where, options, OPTIONS);
-  if (xShape.length !== 4) {
-    throw new ShapeError(`${where}: input must be 4-D [batch, channels, height, width] (or 3-D without the batch), got shape ${fmtShape(xShape)}`);
-  }
+  checkImageShape(where, xShape);
   if (wShape.length !== 4) {
     throw new ShapeError(`${where}: weight must be 4-D [inChannels, outChannels/groups, kH, kW], got shape ${fmtShape(wShape)}`);
   }

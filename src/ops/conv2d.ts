@@ -43,7 +43,7 @@ import { Tensor, allocate, resultDType } from '../tensor/tensor.js';
 import { add, mul } from './binary.js';
 import { pad2dGeometry, pad2dResolved } from './pad.js';
 import { reshape } from './shape.js';
-import { checkTensor, output } from './util.js';
+import { checkImageShape, checkTensor, output } from './util.js';
 import { checkInt, checkOptions, pair } from '../validate.js';
 
 /** Padding: one number for all sides, [ph, pw] per axis, [top, bottom, left, right], or 'same' / 'valid'. */
@@ -144,9 +144,7 @@ export function conv2dSetup(
   if (!PADDING_MODES.includes(mode)) {
     throw new ValueError(`${where}: paddingMode must be one of ${PADDING_MODES.map((m) => `'${m}'`).join(', ')}; got ${JSON.stringify(mode)}`);
   }
-  if (xShape.length !== 4) {
-    throw new ShapeError(`${where}: input must be 4-D [batch, channels, height, width] (or 3-D without the batch), got shape ${fmtShape(xShape)}`);
-  }
+  checkImageShape(where, xShape);
   if (wShape.length !== 4) {
     throw new ShapeError(`${where}: weight must be 4-D [outChannels, inChannels/groups, kH, kW], got shape ${fmtShape(wShape)}`);
   }

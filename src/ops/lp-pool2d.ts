@@ -21,10 +21,10 @@
  * and 0 for windows whose v is 0, as PyTorch defines it.
  */
 import type { Pool2dGeometry } from '../backends/backend.js';
-import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { ShapeError, ValueError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batched, planeOp, poolOutputSize } from './pool2d.js';
-import { checkTensor } from './util.js';
+import { checkImageShape, checkTensor } from './util.js';
 import { checkOptions, pair } from '../validate.js';
 
 export interface LpPool2dOptions {
@@ -45,7 +45,7 @@ export function checkLpNorm(where: string, p: unknown): number {
 }
 
 function lpGeometry(xShape: readonly number[], kernelSize: number | readonly [number, number], options: LpPool2dOptions): Pool2dGeometry {
-  if (xShape.length !== 4) throw new ShapeError(`lpPool2d: input must be 4-D [batch, channels, height, width] (or 3-D without the batch), got shape ${fmtShape(xShape)}`);
+  checkImageShape('lpPool2d', xShape);
   const [n, c, inH, inW] = xShape;
   const [kH, kW] = pair('lpPool2d', 'kernelSize', kernelSize, 1);
   const [sH, sW] = pair('lpPool2d', 'stride', options.stride ?? [kH, kW], 1);

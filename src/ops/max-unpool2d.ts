@@ -17,7 +17,7 @@ import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkTensor, output } from './util.js';
+import { checkImageShape, checkTensor, output } from './util.js';
 import { checkInt, checkOptions, pair } from '../validate.js';
 
 export interface MaxUnpool2dOptions {
@@ -34,9 +34,7 @@ export function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: number | rea
   checkTensor(where, 'input', x);
   checkTensor(where, 'indices', indices);
   checkOptions(where, options, ['stride', 'padding', 'outputSize']);
-  if (x.ndim !== 3 && x.ndim !== 4) {
-    throw new ShapeError(`${where}: input must be 4-D [batch, channels, height, width] (or 3-D without the batch), got shape ${fmtShape(x.shape)}`);
-  }
+  checkImageShape(where, x.shape, true);
   if (indices.shape.join() !== x.shape.join()) {
     throw new ShapeError(`${where}: indices must have the input's shape ${fmtShape(x.shape)}, got ${fmtShape(indices.shape)}; pass the indices from maxPool2dWithIndices`);
   }

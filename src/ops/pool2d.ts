@@ -10,10 +10,10 @@
 import { record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
 import type { Backend, FloatArray, Pool2dGeometry } from '../backends/backend.js';
-import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { ShapeError, ValueError } from '../errors.js';
 import { Tensor, allocateOutputIndices } from '../tensor/tensor.js';
 import { reshape } from './shape.js';
-import { checkTensor, output } from './util.js';
+import { checkImageShape, checkTensor, output } from './util.js';
 import { checkOptions, pair } from '../validate.js';
 
 export interface MaxPool2dOptions {
@@ -45,7 +45,7 @@ function poolGeometry(
   strideOpt: number | readonly [number, number] | undefined, paddingOpt: number | readonly [number, number] | undefined,
   dilationOpt: number | readonly [number, number] | undefined, ceilMode: boolean,
 ): Pool2dGeometry {
-  if (xShape.length !== 4) throw new ShapeError(`${where}: input must be 4-D [batch, channels, height, width] (or 3-D without the batch), got shape ${fmtShape(xShape)}`);
+  checkImageShape(where, xShape);
   const [n, c, inH, inW] = xShape;
   const [kH, kW] = pair(where, 'kernelSize', kernelSize, 1);
   const [sH, sW] = pair(where, 'stride', strideOpt ?? [kH, kW], 1);

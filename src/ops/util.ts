@@ -92,3 +92,13 @@ export function checkTensor(where: string, name: string, value: unknown): Tensor
   }
   return value;
 }
+
+/**
+ * Throws unless `shape` is 4-D [batch, channels, height, width] (or 3-D
+ * [channels, height, width] when `unbatched` is accepted here): the rule of
+ * every image op, which takes 3-D input too (some add the batch dimension
+ * before this check, some accept the 3-D shape as it is).
+ */
+export function checkImageShape(where: string, shape: readonly number[], unbatched = false): void {
+  if (shape.length !== 4 && !(unbatched && shape.length === 3)) throw new ShapeError(`${where}: input must be 4-D [batch, channels, height, width] (or 3-D without the batch), got shape ${fmtShape(shape)}`);
+}
