@@ -27,7 +27,8 @@
  *   add nothing), summed over chunks.
  */
 import type { Conv2dGeometry, FloatArray } from '../backend.js';
-import { biasGrad, gatherInputGradient, type ConvLayout, type ConvScratch } from './conv-layout.js';
+import { conv2dBiasGradient } from '../ref/conv.js';
+import { gatherInputGradient, type ConvLayout, type ConvScratch } from './conv-layout.js';
 import { from, type Sgemm } from './gemm.js';
 import type { OpenBlas } from './openblas.js';
 
@@ -257,7 +258,7 @@ export function makeWideLayout(blas: OpenBlas, sgemm: Sgemm, scratch: ConvScratc
   }
 
   function backwardFilter(x: Float32Array, gy: Float32Array, g: Conv2dGeometry, gw: Float32Array, gb: Float32Array | null): void {
-    if (gb) biasGrad(gy, g, gb);
+    if (gb) conv2dBiasGradient(gy, g, gb);
     const { Hp, Wp, plane, maxOff, cg, ocg, kk, nb } = wideGeometry(g, colBudget);
     const { batch, groups, kH, kW, dilationH, dilationW } = g;
     for (let n0 = 0; n0 < batch; n0 += nb) {
