@@ -59,6 +59,32 @@ function gatherGeometry(g: Conv2dGeometry): Conv2dGeometry {
 }
 
 /**
+ * Copies channels c0 .. c0+channels-1 of images n0 .. n0+nb-1 of src
+ * ([*, C, H, W]) onto the wide grid [channels, nb, Hp, Wp] at (top, left) of
+ * each plane, zeros elsewhere, plus `tail` zeros: the inverse of unwide. Only
+ * the first `rows` x `cols` of each source plane are copied.
+ */
+function toWide(
+  src: Float32Array, n0: number, c0: number, C: number, H: number, W: number, rows: number, cols: number,
+  wide: Float32Array, nb: number, channels: number, Hp: number, Wp: number, top: number, left: number, tail: number,
+): void {
+  const plane = Hp * Wp;
+  const L = nb * plane;
+  wide.fill(0, 0, channels * L + tail);
+  for (let c = 0; c < channels; c++) {
+    for (let nl = 0; nl < nb; nl++) {
+      const src0 = ((n0 + nl) * C + c0 + c) * H * W;
+      const dst0 = c * L + nl * plane + top * Wp + left;
+      for (let h = 0; h < rows; h++) {
+        const s = src0 + h * W;
+        const d = dst0 + h * Wp;
+        for (let w = 0; w < cols; w++) wide[d + w] = src[s + w];
+      }
+    }
+  }
+}
+
+/**
  * Copies channels c0 .. c0+cg-1 of images n0 .. n0+nb-1 of x into xpad
  * [cg, nb, Hp, Wp] (Hp = padTop + inH + padBottom, Wp likewise) at
  * (padTop, padLeft), zeros elsewhere, plus `tail` zeros. Input rows and
@@ -66,24 +92,8 @@ function gatherGeometry(g: Conv2dGeometry): Conv2dGeometry {
  */
 function padChunk(x: Float32Array, g: Conv2dGeometry, n0: number, nb: number, c0: number, cg: number, tail: number, xpad: Float32Array): void {
   const { inC, inH, inW, padTop, padLeft } = g;
-  const Hp = padTop + inH + g.padBottom;
-  const Wp = padLeft + inW + g.padRight;
-  const plane = Hp * Wp;
-  const L = nb * plane;
-  xpad.fill(0, 0, cg * L + tail);
-  const rows = inH + Math.min(0, g.padBottom);
-  const cols = inW + Math.min(0, g.padRight);
-  for (let c = 0; c < cg; c++) {
-    for (let nl = 0; nl < nb; nl++) {
-      const src0 = ((n0 + nl) * inC + c0 + c) * inH * inW;
-      const dst0 = c * L + nl * plane + padTop * Wp + padLeft;
-      for (let h = 0; h < rows; h++) {
-        const s = src0 + h * inW;
-        const d = dst0 + h * Wp;
-        for (let w = 0; w < cols; w++) xpad[d + w] = x[s + w];
-      }
-    }
-  }
+  toWide(x, n0, c0, inC, inH, inW, inH + Math.min(0, g.padBottom), inW + Math.min(0, g.padRight),
+    xpad, nb, cg, padTop + inH + g.padBottom, padLeft + inW + g.padRight, padTop, padLeft, tail);
 }
 
 /** col[(c*kH + i)*kW + j, 0:L] = xpad[c, off(i,j) : off(i,j) + L], offsets on a grid of row stride Wq. */
@@ -109,26 +119,11 @@ function wideIm2col(
  * [ocg, nb, Hp, Wp] at (0, 0) of each plane, zeros elsewhere.
  */
 function gyWide(gy: Float32Array, g: Conv2dGeometry, n0: number, nb: number, o0: number, ocg: number, Hp: number, Wp: number, out: Float32Array): void {
-  const { outC, outH, outW } = g;
-  const plane = Hp * Wp;
-  const L = nb * plane;
-  const outHW = outH * outW;
-  out.fill(0, 0, ocg * L);
-  for (let o = 0; o < ocg; o++) {
-    for (let nl = 0; nl < nb; nl++) {
-      const src0 = ((n0 + nl) * outC + o0 + o) * outHW;
-      const dst0 = o * L + nl * plane;
-      for (let oh = 0; oh < outH; oh++) {
-        const s = src0 + oh * outW;
-        const d = dst0 + oh * Wp;
-        for (let ow = 0; ow < outW; ow++) out[d + ow] = gy[s + ow];
-      }
-    }
-  }
+  toWide(gy, n0, o0, g.outC, g.outH, g.outW, g.outH, g.outW, out, nb, ocg, Hp, Wp, 0, 0, 0);
 }
 
 /**
- * The inverse of padChunk: dst[n0+nl, c0+c, h, w] = wide[c, nl, top + h, left + w]
+ * The inverse of toWide: dst[n0+nl, c0+c, h, w] = wide[c, nl, top + h, left + w]
  * (+ add[c0 + c] when given) for the dst planes of `channels` channels of H x W.
  * Only h < copyH, w < copyW come from `wide` (the grid may not reach past
  * them when the convolution never reads the last rows or columns); the rest is 0.
