@@ -156,17 +156,32 @@ function unwide(
 export function makeWideLayout(blas: OpenBlas, sgemm: Sgemm, scratch: ConvScratch, colBudget: number): ConvLayout {
   const saxpy = blas.saxpy;
 
+  /**
+   * The im2col matrix [channels*kH*kW, L] (in the 'col' buffer) of channels
+   * c0 .. c0+channels-1 of images n0 .. n0+nb-1 of src, the input of g, over
+   * its padded wide grid (planes of `plane` floats, rows Wp apart; taps up to
+   * maxOff past a position); `flip` mirrors the taps (the gather form).
+   */
+  function chunkIm2col(
+    src: Float32Array, g: Conv2dGeometry, n0: number, nb: number, c0: number, channels: number,
+    Wp: number, plane: number, maxOff: number, flip: boolean,
+  ): Float32Array {
+    const L = nb * plane;
+    const xpad = scratch.get('xpad', channels * L + maxOff);
+    padChunk(src, g, n0, nb, c0, channels, maxOff, xpad);
+    const col = scratch.get('col', channels * g.kH * g.kW * L);
+    wideIm2col(xpad, channels, L, g.kH, g.kW, g.dilationH * Wp, g.dilationW, flip, col);
+    return col;
+  }
+
   function forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, y: Float32Array): void {
     const { Hp, Wp, plane, maxOff, cg, ocg, kk, nb } = wideGeometry(g, colBudget);
-    const { batch, outC, outH, outW, groups, kH, kW, dilationH, dilationW } = g;
+    const { batch, outC, outH, outW, groups } = g;
     for (let n0 = 0; n0 < batch; n0 += nb) {
       const nbc = Math.min(nb, batch - n0);
       const L = nbc * plane;
       for (let gi = 0; gi < groups; gi++) {
-        const xpad = scratch.get('xpad', cg * L + maxOff);
-        padChunk(x, g, n0, nbc, gi * cg, cg, maxOff, xpad);
-        const col = scratch.get('col', kk * L);
-        wideIm2col(xpad, cg, L, kH, kW, dilationH * Wp, dilationW, false, col);
+        const col = chunkIm2col(x, g, n0, nbc, gi * cg, cg, Wp, plane, maxOff, false);
         const ywide = scratch.get('out', ocg * L);
         sgemm(false, false, ocg, L, kk, 1, w, gi * ocg * kk, kk, col, 0, L, 0, ywide, 0, L);
         // Copy the valid positions out to NCHW, adding the bias.
@@ -206,10 +221,7 @@ export function makeWideLayout(blas: OpenBlas, sgemm: Sgemm, scratch: ConvScratc
       for (let n0 = 0; n0 < batch; n0 += nb) {
         const nbc = Math.min(nb, batch - n0);
         const L = nbc * plane;
-        const gpad = scratch.get('xpad', ocg * L + maxOff);
-        padChunk(gy, gyGeom, n0, nbc, gi * ocg, ocg, maxOff, gpad);
-        const col = scratch.get('col', kk * L);
-        wideIm2col(gpad, ocg, L, kH, kW, dilationH * Wq, dilationW, true, col);
+        const col = chunkIm2col(gy, gyGeom, n0, nbc, gi * ocg, ocg, Wq, plane, maxOff, true);
         const gxwide = scratch.get('out', cg * L);
         sgemm(false, false, cg, L, kk, 1, wr, 0, kk, col, 0, L, 0, gxwide, 0, L);
         unwide(gxwide, nbc, cg, Hq, Wq, 0, 0, gx, n0, gi * cg, inC, inH, inW, null);
@@ -255,15 +267,12 @@ export function makeWideLayout(blas: OpenBlas, sgemm: Sgemm, scratch: ConvScratc
   function backwardFilter(x: Float32Array, gy: Float32Array, g: Conv2dGeometry, gw: Float32Array, gb: Float32Array | null): void {
     if (gb) conv2dBiasGradient(gy, g, gb);
     const { Hp, Wp, plane, maxOff, cg, ocg, kk, nb } = wideGeometry(g, colBudget);
-    const { batch, groups, kH, kW, dilationH, dilationW } = g;
+    const { batch, groups } = g;
     for (let n0 = 0; n0 < batch; n0 += nb) {
       const nbc = Math.min(nb, batch - n0);
       const L = nbc * plane;
       for (let gi = 0; gi < groups; gi++) {
-        const xpad = scratch.get('xpad', cg * L + maxOff);
-        padChunk(x, g, n0, nbc, gi * cg, cg, maxOff, xpad);
-        const col = scratch.get('col', kk * L);
-        wideIm2col(xpad, cg, L, kH, kW, dilationH * Wp, dilationW, false, col);
+        const col = chunkIm2col(x, g, n0, nbc, gi * cg, cg, Wp, plane, maxOff, false);
         // gy on the wide grid, zeros at the positions no output owns.
         const gyw = scratch.get('out', ocg * L);
         gyWide(gy, g, n0, nbc, gi * ocg, ocg, Hp, Wp, gyw);
