@@ -101,19 +101,28 @@ export function makeFlatLayout(sgemm: Sgemm, scratch: ConvScratch, flatMinMacs: 
       && (g.outC / g.groups) * kk * g.outH * g.outW >= flatMinMacs;
   }
 
-  function forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, y: Float32Array): void {
-    const { batch, inC, inH, inW, outC, outH, kH, kW, dilationH, dilationW, padTop, padLeft, padBottom, groups } = g;
-    const cg = inC / groups;
-    const ocg = outC / groups;
-    const K = cg * kW;
+  /**
+   * The forward and filter passes' sizes and buffers: per image and group,
+   * K = cg*kW im2col rows (K1 with the ones row) of N = outH*inW columns, ld
+   * floats apart, after the xvSize floats of the padded image in `sc`;
+   * `weights` holds kH blocks of [ocg, K1], one per kernel row.
+   */
+  function sizes(g: Conv2dGeometry) {
+    const cg = g.inC / g.groups;
+    const ocg = g.outC / g.groups;
+    const K = cg * g.kW;
     const K1 = K + 1;
-    const Hv = padTop + inH + padBottom;
-    const N = outH * inW;
-    const ld = colStride(Hv * inW);
-    const xvSize = (cg * Hv + 2) * inW;
-    const sc = scratch.get('flat', xvSize + K1 * ld);
+    const Hv = g.padTop + g.inH + g.padBottom;
+    const N = g.outH * g.inW;
+    const ld = colStride(Hv * g.inW);
+    const xvSize = (cg * Hv + 2) * g.inW;
+    return { cg, ocg, K, K1, N, ld, xvSize, sc: scratch.get('flat', xvSize + K1 * ld), weights: scratch.get('flatWeights', g.kH * ocg * K1) };
+  }
+
+  function forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, y: Float32Array): void {
+    const { batch, inC, inH, inW, outC, kH, kW, dilationH, dilationW, padTop, padLeft, padBottom, groups } = g;
+    const { cg, ocg, K, K1, N, ld, xvSize, sc, weights: wi } = sizes(g);
     // wi[i][o][c*kW + j] = w[o, c, i, j]; block 0 has the bias as column K.
-    const wi = scratch.get('flatWeights', kH * ocg * K1);
     for (let gi = 0; gi < groups; gi++) {
       for (let i = 0; i < kH; i++) {
         for (let o = 0; o < ocg; o++) {
@@ -136,17 +145,8 @@ export function makeFlatLayout(sgemm: Sgemm, scratch: ConvScratch, flatMinMacs: 
   }
 
   function backwardFilter(x: Float32Array, gy: Float32Array, g: Conv2dGeometry, gw: Float32Array, gb: Float32Array | null): void {
-    const { batch, inC, inH, inW, outC, outH, kH, kW, dilationH, dilationW, padTop, padLeft, padBottom, groups } = g;
-    const cg = inC / groups;
-    const ocg = outC / groups;
-    const K = cg * kW;
-    const K1 = K + 1;
-    const Hv = padTop + inH + padBottom;
-    const N = outH * inW;
-    const ld = colStride(Hv * inW);
-    const xvSize = (cg * Hv + 2) * inW;
-    const sc = scratch.get('flat', xvSize + K1 * ld);
-    const gi3 = scratch.get('flatWeights', kH * ocg * K1);
+    const { batch, inC, inH, inW, outC, kH, kW, dilationH, dilationW, padTop, padLeft, padBottom, groups } = g;
+    const { cg, ocg, K, K1, N, ld, xvSize, sc, weights: gi3 } = sizes(g);
     for (let gi = 0; gi < groups; gi++) {
       for (let n = 0; n < batch; n++) {
         rowIm2col(x, n, inC, gi * cg, cg, inH, inW, padTop, padBottom, padLeft, kW, dilationW, false, sc, 0, xvSize, ld, n === 0);

@@ -7,37 +7,25 @@
  * The last layout of the table: it takes every geometry.
  */
 import type { Conv2dGeometry } from '../backend.js';
-import { col2im, im2col } from '../ref/conv.js';
-import { biasGrad, type ConvLayout, type ConvScratch } from './conv-layout.js';
+import { conv2dAddBias, col2im, conv2dBiasGradient, convSizes, im2col } from '../ref/conv.js';
+import type { ConvLayout, ConvScratch } from './conv-layout.js';
 import type { Sgemm } from './gemm.js';
 
 export function makeIm2colLayout(sgemm: Sgemm, scratch: ConvScratch): ConvLayout {
   function forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, y: Float32Array): void {
-    const cg = g.inC / g.groups;
-    const ocg = g.outC / g.groups;
-    const kk = cg * g.kH * g.kW;
-    const outHW = g.outH * g.outW;
+    const { cg, ocg, kk, outHW } = convSizes(g);
     const col = scratch.get('col', kk * outHW);
     for (let n = 0; n < g.batch; n++) {
       for (let gi = 0; gi < g.groups; gi++) {
         im2col(x, n, gi * cg, cg, g, col);
         sgemm(false, false, ocg, outHW, kk, 1, w, gi * ocg * kk, kk, col, 0, outHW, 0, y, (n * g.outC + gi * ocg) * outHW, outHW);
       }
-      if (bias) {
-        for (let oc = 0; oc < g.outC; oc++) {
-          const b = bias[oc];
-          const base = (n * g.outC + oc) * outHW;
-          for (let p = 0; p < outHW; p++) y[base + p] += b;
-        }
-      }
+      if (bias) conv2dAddBias(y, n, bias, g);
     }
   }
 
   function backwardInput(gy: Float32Array, w: Float32Array, g: Conv2dGeometry, gx: Float32Array): void {
-    const cg = g.inC / g.groups;
-    const ocg = g.outC / g.groups;
-    const kk = cg * g.kH * g.kW;
-    const outHW = g.outH * g.outW;
+    const { cg, ocg, kk, outHW } = convSizes(g);
     const dcol = scratch.get('col', kk * outHW);
     gx.fill(0);
     for (let n = 0; n < g.batch; n++) {
@@ -49,11 +37,8 @@ export function makeIm2colLayout(sgemm: Sgemm, scratch: ConvScratch): ConvLayout
   }
 
   function backwardFilter(x: Float32Array, gy: Float32Array, g: Conv2dGeometry, gw: Float32Array, gb: Float32Array | null): void {
-    if (gb) biasGrad(gy, g, gb);
-    const cg = g.inC / g.groups;
-    const ocg = g.outC / g.groups;
-    const kk = cg * g.kH * g.kW;
-    const outHW = g.outH * g.outW;
+    if (gb) conv2dBiasGradient(gy, g, gb);
+    const { cg, ocg, kk, outHW } = convSizes(g);
     const col = scratch.get('col', kk * outHW);
     for (let n = 0; n < g.batch; n++) {
       for (let gi = 0; gi < g.groups; gi++) {

@@ -93,17 +93,3 @@ export function gatherInputGradient(g: Conv2dGeometry): boolean {
   const scatterRows = (g.inC / g.groups) * kH * kW * (g.outH + (kH - 1) * dilationH) * (g.outW + (kW - 1) * dilationW);
   return (kH - 1) * dilationH - g.padTop >= 0 && (kW - 1) * dilationW - g.padLeft >= 0 && scatterRows >= gatherRows;
 }
-
-/** gb[oc] = sum over n, oh, ow of gy[n, oc, oh, ow]. */
-export function biasGrad(gy: Float32Array, g: Conv2dGeometry, gb: Float32Array): void {
-  const outHW = g.outH * g.outW;
-  gb.fill(0);
-  for (let n = 0; n < g.batch; n++) {
-    for (let oc = 0; oc < g.outC; oc++) {
-      const base = (n * g.outC + oc) * outHW;
-      let s = 0;
-      for (let p = 0; p < outHW; p++) s += gy[base + p];
-      gb[oc] += s;
-    }
-  }
-}

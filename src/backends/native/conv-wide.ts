@@ -27,7 +27,8 @@
  *   add nothing), summed over chunks.
  */
 import type { Conv2dGeometry, FloatArray } from '../backend.js';
-import { biasGrad, gatherInputGradient, type ConvLayout, type ConvScratch } from './conv-layout.js';
+import { conv2dBiasGradient } from '../ref/conv.js';
+import { gatherInputGradient, type ConvLayout, type ConvScratch } from './conv-layout.js';
 import { from, type Sgemm } from './gemm.js';
 import type { OpenBlas } from './openblas.js';
 
@@ -58,6 +59,32 @@ function gatherGeometry(g: Conv2dGeometry): Conv2dGeometry {
 }
 
 /**
+ * Copies channels c0 .. c0+channels-1 of images n0 .. n0+nb-1 of src
+ * ([*, C, H, W]) onto the wide grid [channels, nb, Hp, Wp] at (top, left) of
+ * each plane, zeros elsewhere, plus `tail` zeros: the inverse of unwide. Only
+ * the first `rows` x `cols` of each source plane are copied.
+ */
+function toWide(
+  src: Float32Array, n0: number, c0: number, C: number, H: number, W: number, rows: number, cols: number,
+  wide: Float32Array, nb: number, channels: number, Hp: number, Wp: number, top: number, left: number, tail: number,
+): void {
+  const plane = Hp * Wp;
+  const L = nb * plane;
+  wide.fill(0, 0, channels * L + tail);
+  for (let c = 0; c < channels; c++) {
+    for (let nl = 0; nl < nb; nl++) {
+      const src0 = ((n0 + nl) * C + c0 + c) * H * W;
+      const dst0 = c * L + nl * plane + top * Wp + left;
+      for (let h = 0; h < rows; h++) {
+        const s = src0 + h * W;
+        const d = dst0 + h * Wp;
+        for (let w = 0; w < cols; w++) wide[d + w] = src[s + w];
+      }
+    }
+  }
+}
+
+/**
  * Copies channels c0 .. c0+cg-1 of images n0 .. n0+nb-1 of x into xpad
  * [cg, nb, Hp, Wp] (Hp = padTop + inH + padBottom, Wp likewise) at
  * (padTop, padLeft), zeros elsewhere, plus `tail` zeros. Input rows and
@@ -65,24 +92,8 @@ function gatherGeometry(g: Conv2dGeometry): Conv2dGeometry {
  */
 function padChunk(x: Float32Array, g: Conv2dGeometry, n0: number, nb: number, c0: number, cg: number, tail: number, xpad: Float32Array): void {
   const { inC, inH, inW, padTop, padLeft } = g;
-  const Hp = padTop + inH + g.padBottom;
-  const Wp = padLeft + inW + g.padRight;
-  const plane = Hp * Wp;
-  const L = nb * plane;
-  xpad.fill(0, 0, cg * L + tail);
-  const rows = inH + Math.min(0, g.padBottom);
-  const cols = inW + Math.min(0, g.padRight);
-  for (let c = 0; c < cg; c++) {
-    for (let nl = 0; nl < nb; nl++) {
-      const src0 = ((n0 + nl) * inC + c0 + c) * inH * inW;
-      const dst0 = c * L + nl * plane + padTop * Wp + padLeft;
-      for (let h = 0; h < rows; h++) {
-        const s = src0 + h * inW;
-        const d = dst0 + h * Wp;
-        for (let w = 0; w < cols; w++) xpad[d + w] = x[s + w];
-      }
-    }
-  }
+  toWide(x, n0, c0, inC, inH, inW, inH + Math.min(0, g.padBottom), inW + Math.min(0, g.padRight),
+    xpad, nb, cg, padTop + inH + g.padBottom, padLeft + inW + g.padRight, padTop, padLeft, tail);
 }
 
 /** col[(c*kH + i)*kW + j, 0:L] = xpad[c, off(i,j) : off(i,j) + L], offsets on a grid of row stride Wq. */
@@ -108,26 +119,11 @@ function wideIm2col(
  * [ocg, nb, Hp, Wp] at (0, 0) of each plane, zeros elsewhere.
  */
 function gyWide(gy: Float32Array, g: Conv2dGeometry, n0: number, nb: number, o0: number, ocg: number, Hp: number, Wp: number, out: Float32Array): void {
-  const { outC, outH, outW } = g;
-  const plane = Hp * Wp;
-  const L = nb * plane;
-  const outHW = outH * outW;
-  out.fill(0, 0, ocg * L);
-  for (let o = 0; o < ocg; o++) {
-    for (let nl = 0; nl < nb; nl++) {
-      const src0 = ((n0 + nl) * outC + o0 + o) * outHW;
-      const dst0 = o * L + nl * plane;
-      for (let oh = 0; oh < outH; oh++) {
-        const s = src0 + oh * outW;
-        const d = dst0 + oh * Wp;
-        for (let ow = 0; ow < outW; ow++) out[d + ow] = gy[s + ow];
-      }
-    }
-  }
+  toWide(gy, n0, o0, g.outC, g.outH, g.outW, g.outH, g.outW, out, nb, ocg, Hp, Wp, 0, 0, 0);
 }
 
 /**
- * The inverse of padChunk: dst[n0+nl, c0+c, h, w] = wide[c, nl, top + h, left + w]
+ * The inverse of toWide: dst[n0+nl, c0+c, h, w] = wide[c, nl, top + h, left + w]
  * (+ add[c0 + c] when given) for the dst planes of `channels` channels of H x W.
  * Only h < copyH, w < copyW come from `wide` (the grid may not reach past
  * them when the convolution never reads the last rows or columns); the rest is 0.
@@ -160,17 +156,32 @@ function unwide(
 export function makeWideLayout(blas: OpenBlas, sgemm: Sgemm, scratch: ConvScratch, colBudget: number): ConvLayout {
   const saxpy = blas.saxpy;
 
+  /**
+   * The im2col matrix [channels*kH*kW, L] (in the 'col' buffer) of channels
+   * c0 .. c0+channels-1 of images n0 .. n0+nb-1 of src, the input of g, over
+   * its padded wide grid (planes of `plane` floats, rows Wp apart; taps up to
+   * maxOff past a position); `flip` mirrors the taps (the gather form).
+   */
+  function chunkIm2col(
+    src: Float32Array, g: Conv2dGeometry, n0: number, nb: number, c0: number, channels: number,
+    Wp: number, plane: number, maxOff: number, flip: boolean,
+  ): Float32Array {
+    const L = nb * plane;
+    const xpad = scratch.get('xpad', channels * L + maxOff);
+    padChunk(src, g, n0, nb, c0, channels, maxOff, xpad);
+    const col = scratch.get('col', channels * g.kH * g.kW * L);
+    wideIm2col(xpad, channels, L, g.kH, g.kW, g.dilationH * Wp, g.dilationW, flip, col);
+    return col;
+  }
+
   function forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, y: Float32Array): void {
     const { Hp, Wp, plane, maxOff, cg, ocg, kk, nb } = wideGeometry(g, colBudget);
-    const { batch, outC, outH, outW, groups, kH, kW, dilationH, dilationW } = g;
+    const { batch, outC, outH, outW, groups } = g;
     for (let n0 = 0; n0 < batch; n0 += nb) {
       const nbc = Math.min(nb, batch - n0);
       const L = nbc * plane;
       for (let gi = 0; gi < groups; gi++) {
-        const xpad = scratch.get('xpad', cg * L + maxOff);
-        padChunk(x, g, n0, nbc, gi * cg, cg, maxOff, xpad);
-        const col = scratch.get('col', kk * L);
-        wideIm2col(xpad, cg, L, kH, kW, dilationH * Wp, dilationW, false, col);
+        const col = chunkIm2col(x, g, n0, nbc, gi * cg, cg, Wp, plane, maxOff, false);
         const ywide = scratch.get('out', ocg * L);
         sgemm(false, false, ocg, L, kk, 1, w, gi * ocg * kk, kk, col, 0, L, 0, ywide, 0, L);
         // Copy the valid positions out to NCHW, adding the bias.
@@ -210,10 +221,7 @@ export function makeWideLayout(blas: OpenBlas, sgemm: Sgemm, scratch: ConvScratc
       for (let n0 = 0; n0 < batch; n0 += nb) {
         const nbc = Math.min(nb, batch - n0);
         const L = nbc * plane;
-        const gpad = scratch.get('xpad', ocg * L + maxOff);
-        padChunk(gy, gyGeom, n0, nbc, gi * ocg, ocg, maxOff, gpad);
-        const col = scratch.get('col', kk * L);
-        wideIm2col(gpad, ocg, L, kH, kW, dilationH * Wq, dilationW, true, col);
+        const col = chunkIm2col(gy, gyGeom, n0, nbc, gi * ocg, ocg, Wq, plane, maxOff, true);
         const gxwide = scratch.get('out', cg * L);
         sgemm(false, false, cg, L, kk, 1, wr, 0, kk, col, 0, L, 0, gxwide, 0, L);
         unwide(gxwide, nbc, cg, Hq, Wq, 0, 0, gx, n0, gi * cg, inC, inH, inW, null);
@@ -257,17 +265,14 @@ export function makeWideLayout(blas: OpenBlas, sgemm: Sgemm, scratch: ConvScratc
   }
 
   function backwardFilter(x: Float32Array, gy: Float32Array, g: Conv2dGeometry, gw: Float32Array, gb: Float32Array | null): void {
-    if (gb) biasGrad(gy, g, gb);
+    if (gb) conv2dBiasGradient(gy, g, gb);
     const { Hp, Wp, plane, maxOff, cg, ocg, kk, nb } = wideGeometry(g, colBudget);
-    const { batch, groups, kH, kW, dilationH, dilationW } = g;
+    const { batch, groups } = g;
     for (let n0 = 0; n0 < batch; n0 += nb) {
       const nbc = Math.min(nb, batch - n0);
       const L = nbc * plane;
       for (let gi = 0; gi < groups; gi++) {
-        const xpad = scratch.get('xpad', cg * L + maxOff);
-        padChunk(x, g, n0, nbc, gi * cg, cg, maxOff, xpad);
-        const col = scratch.get('col', kk * L);
-        wideIm2col(xpad, cg, L, kH, kW, dilationH * Wp, dilationW, false, col);
+        const col = chunkIm2col(x, g, n0, nbc, gi * cg, cg, Wp, plane, maxOff, false);
         // gy on the wide grid, zeros at the positions no output owns.
         const gyw = scratch.get('out', ocg * L);
         gyWide(gy, g, n0, nbc, gi * ocg, ocg, Hp, Wp, gyw);

@@ -63,7 +63,8 @@ export function col2im(col: FloatArray, n: number, c0: number, cg: number, g: Co
   }
 }
 
-function sizes(g: Conv2dGeometry) {
+/** Channels per group (cg in, ocg out), im2col rows (kk = cg*kH*kW) and output positions (outHW) of g. */
+export function convSizes(g: Conv2dGeometry) {
   const cg = g.inC / g.groups;
   const ocg = g.outC / g.groups;
   const kk = cg * g.kH * g.kW;
@@ -71,26 +72,30 @@ function sizes(g: Conv2dGeometry) {
   return { cg, ocg, kk, outHW };
 }
 
+/** y[n, oc] += bias[oc] over every output position of image n. */
+export function conv2dAddBias(y: FloatArray, n: number, bias: FloatArray, g: Conv2dGeometry): void {
+  const outHW = g.outH * g.outW;
+  for (let oc = 0; oc < g.outC; oc++) {
+    const b = bias[oc];
+    const base = (n * g.outC + oc) * outHW;
+    for (let p = 0; p < outHW; p++) y[base + p] += b;
+  }
+}
+
 export function conv2dForward(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray): void {
-  const { cg, ocg, kk, outHW } = sizes(g);
+  const { cg, ocg, kk, outHW } = convSizes(g);
   const col = new (x.constructor as Float32ArrayConstructor)(kk * outHW);
   for (let n = 0; n < g.batch; n++) {
     for (let gi = 0; gi < g.groups; gi++) {
       im2col(x, n, gi * cg, cg, g, col);
       gemm(false, false, ocg, outHW, kk, 1, w, gi * ocg * kk, col, 0, 0, y, (n * g.outC + gi * ocg) * outHW);
     }
-    if (bias) {
-      for (let oc = 0; oc < g.outC; oc++) {
-        const b = bias[oc];
-        const base = (n * g.outC + oc) * outHW;
-        for (let p = 0; p < outHW; p++) y[base + p] += b;
-      }
-    }
+    if (bias) conv2dAddBias(y, n, bias, g);
   }
 }
 
 export function conv2dBackwardInput(gy: FloatArray, w: FloatArray, g: Conv2dGeometry, gx: FloatArray): void {
-  const { cg, ocg, kk, outHW } = sizes(g);
+  const { cg, ocg, kk, outHW } = convSizes(g);
   const dcol = new (gy.constructor as Float32ArrayConstructor)(kk * outHW);
   gx.fill(0);
   for (let n = 0; n < g.batch; n++) {
@@ -102,7 +107,7 @@ export function conv2dBackwardInput(gy: FloatArray, w: FloatArray, g: Conv2dGeom
 }
 
 export function conv2dBackwardFilter(x: FloatArray, gy: FloatArray, g: Conv2dGeometry, gw: FloatArray, gb: FloatArray | null): void {
-  const { cg, ocg, kk, outHW } = sizes(g);
+  const { cg, ocg, kk, outHW } = convSizes(g);
   const col = new (x.constructor as Float32ArrayConstructor)(kk * outHW);
   gw.fill(0);
   for (let n = 0; n < g.batch; n++) {
@@ -111,16 +116,22 @@ export function conv2dBackwardFilter(x: FloatArray, gy: FloatArray, g: Conv2dGeo
       gemm(false, true, ocg, kk, outHW, 1, gy, (n * g.outC + gi * ocg) * outHW, col, 0, 1, gw, gi * ocg * kk);
     }
   }
-  if (gb) {
-    // dL/db[oc] = sum over n, oh, ow of gy[n, oc, oh, ow]
-    gb.fill(0);
-    for (let n = 0; n < g.batch; n++) {
-      for (let oc = 0; oc < g.outC; oc++) {
-        const base = (n * g.outC + oc) * outHW;
-        let s = 0;
-        for (let p = 0; p < outHW; p++) s += gy[base + p];
-        gb[oc] += s;
-      }
+  if (gb) conv2dBiasGradient(gy, g, gb);
+}
+
+/**
+ * dL/db: gb[oc] = sum over n, oh, ow of gy[n, oc, oh, ow], one sum per image
+ * and channel added in image order (overwrites gb).
+ */
+export function conv2dBiasGradient(gy: FloatArray, g: Conv2dGeometry, gb: FloatArray): void {
+  const outHW = g.outH * g.outW;
+  gb.fill(0);
+  for (let n = 0; n < g.batch; n++) {
+    for (let oc = 0; oc < g.outC; oc++) {
+      const base = (n * g.outC + oc) * outHW;
+      let s = 0;
+      for (let p = 0; p < outHW; p++) s += gy[base + p];
+      gb[oc] += s;
     }
   }
 }

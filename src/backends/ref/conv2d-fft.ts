@@ -29,6 +29,7 @@
  * [padTop, padTop + inH) of gxp; gw = the taps (u*dH, v*dW) of gwd.
  */
 import type { Conv2dGeometry, FloatArray } from '../backend.js';
+import { conv2dBiasGradient } from './conv.js';
 import { irfft2, nextPowerOfTwo, rfft2, rfft2Size, type Rfft2Size } from './fft.js';
 
 /** The grid of one convolution: its power-of-two size and the planes' extents. */
@@ -197,17 +198,5 @@ export function conv2dFFTBackwardFilter(x: FloatArray, gy: FloatArray, g: Conv2d
       }
     }
   }
-  if (gb) {
-    // dL/db[o] = sum over n, i, j of gy[n, o, i, j]
-    const outHW = g.outH * g.outW;
-    gb.fill(0);
-    for (let n = 0; n < g.batch; n++) {
-      for (let o = 0; o < g.outC; o++) {
-        const base = (n * g.outC + o) * outHW;
-        let s = 0;
-        for (let q = 0; q < outHW; q++) s += gy[base + q];
-        gb[o] += s;
-      }
-    }
-  }
+  if (gb) conv2dBiasGradient(gy, g, gb);
 }
