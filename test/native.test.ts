@@ -20,7 +20,7 @@ import { makeOneDnnGemm } from '../src/backends/native/onednn-matmul.js';
 import { makeOneDnnEltwise, MIN_ELEMENTS } from '../src/backends/native/onednn-elementwise.js';
 import { registerNativeBackend } from '../src/backends/native/register.js';
 import { refBackend } from '../src/backends/ref/index.js';
-import { naiveConv } from './oracles.js';
+import { naiveConv } from './helpers/oracles.js';
 import { LeNet5, backward, conv2d, crossEntropy, Generator, randn, tensor } from '../src/index.js';
 
 const available = nativeAvailable();

@@ -17,7 +17,7 @@ import { wasmKernels } from '../src/backends/wasm/kernels.js';
 import { compileSync, splitRange, unshareMemoryImport, WasmRuntime } from '../src/backends/wasm/runtime.js';
 import { nodePlatform } from '../src/backends/wasm/node.js';
 import { RELAXED_WASM } from '../src/backends/wasm/generated/kernels.js';
-import { naiveConv } from './oracles.js';
+import { naiveConv } from './helpers/oracles.js';
 
 function ok(value: unknown, message: string): asserts value {
   if (!value) assert.fail(message);

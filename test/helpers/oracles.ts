@@ -2,7 +2,7 @@
  * Definitions written out as loops, in float64: the oracles that several
  * backend tests compare fast kernels against (not a test file itself).
  */
-import type { Conv2dGeometry } from '../src/backends/backend.js';
+import type { Conv2dGeometry } from '../../src/backends/backend.js';
 
 /** y[n, o, i, j] = b[o] + sum over c, u, v of w[o, c, u, v] x[n, g*cg + c, i*sH - pT + u*dH, j*sW - pL + v*dW]. */
 export function naiveConv(x: Float32Array, w: Float32Array, b: Float32Array | null, g: Conv2dGeometry): Float64Array {

@@ -1,0 +1,22 @@
+/**
+ * Test helpers, written once: closeness (close.ts, the conformance rule
+ * atol + rtol * |expected|), thrown errors (errors.ts), assert.ok with a
+ * message (ok.ts), seeded inputs (inputs.ts) and the naive loops that fast
+ * kernels are compared against (oracles.ts).
+ *
+ * Where the tests are (scripts/test-all-backends.mjs runs them, every file
+ * under test/setup.ts, which poisons op outputs with NaN):
+ * - test/backend/  depends on the backend: runs once per backend (ref, wasm,
+ *   and native where it registers). test/backend/ops/ holds one file per op
+ *   or op family with its values, gradchecks, errors and float32-vs-float64
+ *   parity; test/backend/nn/ the layers, optimizers and training.
+ * - test/once/     does not depend on the backend (CLI, data, checkpoints,
+ *   README, docs, schedulers, the browser, the backends' own kernel tests,
+ *   which select their backend themselves): runs once, on the default backend.
+ * A test file anywhere else is an error of the runner.
+ */
+export * from './close.js';
+export * from './errors.js';
+export * from './inputs.js';
+export * from './ok.js';
+export * from './oracles.js';
