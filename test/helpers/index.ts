@@ -1,6 +1,7 @@
 /**
  * Test helpers, written once: closeness (close.ts, the conformance rule
- * atol + rtol * |expected|), thrown errors (errors.ts), assert.ok with a
+ * atol + rtol * |expected|), thrown errors (errors.ts), gradcheck and the
+ * float32-vs-float64 gradient parity (gradients.ts), assert.ok with a
  * message (ok.ts), seeded inputs (inputs.ts) and the naive loops that fast
  * kernels are compared against (oracles.ts).
  *
@@ -17,6 +18,7 @@
  */
 export * from './close.js';
 export * from './errors.js';
+export * from './gradients.js';
 export * from './inputs.js';
 export * from './ok.js';
 export * from './oracles.js';

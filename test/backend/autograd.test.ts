@@ -1,0 +1,267 @@
+/**
+ * The tape: fan-out accumulation, accumulation across backward calls, noGrad,
+ * detach, requiresGrad_, errors of backward, and which tensors keep a .grad.
+ * Expected gradients are derived by hand in the comments.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  Tensor, ShapeError, ValueError, tensor, ones, zeros,
+  add, mul, sum, exp, reshape, noGrad, enableGrad, isGradEnabled, backward,
+} from '../../src/index.js';
+import { clearRecycledOutputs, recycledOutputBytes } from '../../src/tensor/tensor.js';
+
+/**
+ * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
+ * re-parses the TypeScript source to quote the expression and can loop forever (under tsx),
+ * hanging the whole run instead of failing the test.
+ */
+function ok(value: unknown, message?: string): asserts value {
+  if (!value) assert.fail(message ?? `expected a truthy value (${new Error().stack?.split('\n')[2]?.trim()})`);
+}
+
+const arr = (t: Tensor | null) => {
+  ok(t, 'expected a gradient');
+  return Array.from(t.data);
+};
+
+function close(actual: number[], expected: number[], tol = 1e-6): void {
+  assert.equal(actual.length, expected.length);
+  actual.forEach((a, i) => ok(Math.abs(a - expected[i]) <= tol * (1 + Math.abs(expected[i])), `[${i}] ${a} vs ${expected[i]}`));
+}
+
+describe('fan-out', () => {
+  test('x used twice in one op: d(x*x)/dx = 2x', () => {
+    const x = tensor([1, -2, 3]).requiresGrad_();
+    sum(mul(x, x)).backward();
+    assert.deepEqual(arr(x.grad), [2, -4, 6]);
+  });
+  test('x reaching the loss along several paths: y = (2x)(3x) + x -> dy/dx = 12x + 1', () => {
+    const x = tensor([0.5, 1, -1]).requiresGrad_();
+    const a = mul(x, 2);
+    const b = mul(x, 3);
+    sum(add(mul(a, b), x)).backward();
+    close(arr(x.grad), [7, 13, -11]);
+  });
+  test('a diamond: h = exp(x); y = h * h + h -> dy/dx = (2h + 1) h', () => {
+    const x = tensor([0, 0.5]).requiresGrad_();
+    const h = exp(x);
+    sum(add(mul(h, h), h)).backward();
+    const e = [1, Math.exp(0.5)];
+    close(arr(x.grad), e.map((v) => (2 * v + 1) * v));
+  });
+  test('a long chain (20,000 ops) does not overflow the stack', () => {
+    const x = tensor([1]).requiresGrad_();
+    let y = x;
+    for (let i = 0; i < 20000; i++) y = add(y, 1);
+    y.backward();
+    assert.deepEqual(arr(x.grad), [1]);
+  });
+});
+
+describe('accumulation', () => {
+  test('two backward passes add into .grad, as in PyTorch; clearing resets it', () => {
+    const x = tensor([1, 2]).requiresGrad_();
+    sum(mul(x, 3)).backward();
+    assert.deepEqual(arr(x.grad), [3, 3]);
+    sum(mul(x, x)).backward();
+    assert.deepEqual(arr(x.grad), [3 + 2, 3 + 4]);
+    x.grad = null;
+    sum(mul(x, 5)).backward();
+    assert.deepEqual(arr(x.grad), [5, 5]);
+  });
+  test('backward twice on the same graph accumulates twice', () => {
+    const x = tensor([2]).requiresGrad_();
+    const y = mul(x, x);
+    y.backward();
+    y.backward();
+    assert.deepEqual(arr(x.grad), [8]);
+  });
+  test("each leaf owns its .grad: writing to one does not change another's or the upstream gradient", () => {
+    const a = tensor([1, 2]).requiresGrad_();
+    const b = tensor([3, 4]).requiresGrad_();
+    const g = tensor([10, 20]);
+    add(a, b).backward(g);
+    assert.deepEqual(arr(a.grad), [10, 20]);
+    assert.deepEqual(arr(b.grad), [10, 20]);
+    a.grad!.data[0] = -1;
+    assert.equal(b.grad!.data[0], 10);
+    assert.equal(g.data[0], 10);
+  });
+  test('the gradient has the shape and dtype of its leaf', () => {
+    const x = zeros([2, 3], { requiresGrad: true });
+    sum(reshape(x, [3, 2])).backward();
+    assert.deepEqual(x.grad!.shape, [2, 3]);
+    assert.equal(x.grad!.dtype, 'float32');
+    const d = zeros([2], { dtype: 'float64', requiresGrad: true });
+    sum(mul(d, 2)).backward();
+    assert.equal(d.grad!.dtype, 'float64');
+  });
+});
+
+describe('which tensors get gradients', () => {
+  test('non-leaf tensors do not keep .grad; leaves that require grad do', () => {
+    const x = tensor([1, 2]).requiresGrad_();
+    const h = mul(x, 2);
+    sum(h).backward();
+    assert.equal(h.grad, null);
+    assert.equal(h.isLeaf, false);
+    assert.equal(x.isLeaf, true);
+    assert.deepEqual(arr(x.grad), [2, 2]);
+  });
+  test('inputs that do not require grad get none', () => {
+    const x = tensor([1, 2]).requiresGrad_();
+    const c = tensor([5, 7]);
+    sum(mul(x, c)).backward();
+    assert.equal(c.grad, null);
+    assert.deepEqual(arr(x.grad), [5, 7]);
+  });
+  test('an op records only when an input requires grad', () => {
+    const a = tensor([1]);
+    const y = mul(a, 2);
+    assert.equal(y.requiresGrad, false);
+    assert.equal(y.gradFn, null);
+    const z = mul(tensor([1]).requiresGrad_(), 2);
+    assert.equal(z.requiresGrad, true);
+    ok(z.gradFn);
+    assert.equal(z.gradFn!.inputs.length, 2);
+  });
+});
+
+describe('noGrad, enableGrad', () => {
+  test('inside noGrad results have no gradFn and do not require grad; the flag is restored', () => {
+    const x = tensor([1, 2]).requiresGrad_();
+    assert.equal(isGradEnabled(), true);
+    const y = noGrad(() => {
+      assert.equal(isGradEnabled(), false);
+      return mul(x, 2);
+    });
+    assert.equal(isGradEnabled(), true);
+    assert.equal(y.gradFn, null);
+    assert.equal(y.requiresGrad, false);
+    assert.throws(() => y.backward(ones([2])), ValueError);
+  });
+  test('the flag is restored when the function throws, and nesting works', () => {
+    assert.throws(() => noGrad(() => { throw new Error('boom'); }));
+    assert.equal(isGradEnabled(), true);
+    noGrad(() => {
+      noGrad(() => undefined);
+      assert.equal(isGradEnabled(), false);
+      const x = tensor([3]).requiresGrad_();
+      const y = enableGrad(() => mul(x, x));
+      assert.equal(isGradEnabled(), false);
+      ok(y.gradFn, 'enableGrad records even inside noGrad');
+    });
+    assert.equal(isGradEnabled(), true);
+  });
+});
+
+describe('detach and requiresGrad_', () => {
+  test('detach shares the data but leaves the graph: y = x * detach(x) -> dy/dx = x', () => {
+    const x = tensor([2, -3]).requiresGrad_();
+    const d = x.detach();
+    assert.equal(d.requiresGrad, false);
+    assert.equal(d.gradFn, null);
+    assert.equal(d.data, x.data);
+    sum(mul(x, d)).backward();
+    assert.deepEqual(arr(x.grad), [2, -3]);
+  });
+  test('requiresGrad_ turns gradients on for a leaf and returns the same tensor', () => {
+    const x = tensor([1]);
+    assert.equal(x.requiresGrad_(), x);
+    assert.equal(x.requiresGrad, true);
+    x.requiresGrad_(false);
+    assert.equal(x.requiresGrad, false);
+  });
+  test('requiresGrad_(false) on a non-leaf is a ValueError pointing to detach', () => {
+    const y = mul(tensor([1]).requiresGrad_(), 2);
+    assert.throws(() => y.requiresGrad_(false), (e: unknown) => e instanceof ValueError && /detach/.test(e.message));
+  });
+});
+
+describe('errors of backward', () => {
+  test('a non-scalar output needs an explicit gradient (ShapeError naming the shape)', () => {
+    const y = mul(tensor([1, 2, 3]).requiresGrad_(), 2);
+    assert.throws(() => y.backward(), (e: unknown) => e instanceof ShapeError && /\[3\]/.test(e.message) && /gradient/.test(e.message));
+  });
+  test('an explicit gradient of the wrong shape is a ShapeError', () => {
+    const y = mul(tensor([1, 2, 3]).requiresGrad_(), 2);
+    assert.throws(() => y.backward(ones([2])), (e: unknown) => e instanceof ShapeError && /\[2\]/.test(e.message) && /\[3\]/.test(e.message));
+  });
+  test('backward from a tensor that does not require grad is a ValueError', () => {
+    assert.throws(() => tensor([1]).backward(), (e: unknown) => e instanceof ValueError && /requiresGrad/.test(e.message));
+  });
+  test('an explicit upstream gradient scales the result: y = 3x, dL/dy = g -> dL/dx = 3g', () => {
+    const x = tensor([[1, 2], [3, 4]]).requiresGrad_();
+    backward(mul(x, 3), tensor([[1, -1], [0.5, 2]]));
+    assert.deepEqual(arr(x.grad), [3, -3, 1.5, 6]);
+  });
+  test('a one-element non-0-d output can be backpropagated implicitly', () => {
+    const x = tensor([[2]]).requiresGrad_();
+    mul(x, x).backward();
+    assert.deepEqual(arr(x.grad), [4]);
+  });
+});
+
+describe('recycled gradient memory', () => {
+  // Sizes of at least 1,024 float32 values, so the engine's gradients are recycled (tensor.ts).
+  const N = 4096;
+  const ramp = (scale: number) => tensor(Array.from({ length: N }, (_, i) => scale * ((i % 97) - 48) / 48));
+
+  test('gradients through fan-out, views and sums are exact, and the same again on recycled memory', () => {
+    clearRecycledOutputs();
+    const x = ramp(1).requiresGrad_();
+    const w = ramp(0.5).requiresGrad_();
+    const run = () => {
+      x.grad = null;
+      w.grad = null;
+      // y = sum(exp(x) * w + reshape(x + x, ...) * x): add's backward hands one tensor to both of
+      // its inputs, reshape's a view of its gradient, and x is reached three ways.
+      const a = mul(exp(x), w);
+      const b = mul(reshape(reshape(add(x, x), [64, 64]), [N]), x);
+      backward(sum(add(a, b)));
+      return [arr(x.grad), arr(w.grad)];
+    };
+    const [gx1, gw1] = run();
+    ok(recycledOutputBytes() > 0, 'backward recycled nothing');
+    const gx2 = run()[0];
+    const gw2 = arr(w.grad);
+    // d/dx = exp(x) w + 4x, d/dw = exp(x)
+    const xs = Array.from(x.data);
+    const ws = Array.from(w.data);
+    close(gx1, xs.map((v, i) => Math.exp(v) * ws[i] + 4 * v), 1e-5);
+    close(gw1, xs.map((v) => Math.exp(v)), 1e-5);
+    assert.deepEqual(gx2, gx1, 'the second pass, on recycled buffers, must give the same gradient');
+    assert.deepEqual(gw2, gw1);
+  });
+
+  test('a gradient adopted as .grad is never handed out again', () => {
+    clearRecycledOutputs();
+    const x = ramp(1).requiresGrad_();
+    backward(sum(mul(exp(x), ramp(2))));
+    const kept = arr(x.grad);
+    // more passes of the same sizes: recycled buffers get reused and overwritten
+    for (let k = 0; k < 3; k++) {
+      const z = ramp(1).requiresGrad_();
+      backward(sum(mul(exp(z), ramp(-3))));
+    }
+    assert.deepEqual(arr(x.grad), kept, 'x.grad changed after later backward passes');
+  });
+
+  test('the seed gradient given to backward is the caller\'s and is left alone', () => {
+    clearRecycledOutputs();
+    const x = ramp(1).requiresGrad_();
+    const y = exp(x);
+    const seed = ramp(0.25);
+    const before = Array.from(seed.data);
+    backward(y, seed);
+    for (let k = 0; k < 2; k++) backward(sum(mul(exp(ramp(1).requiresGrad_()), ramp(1))));
+    assert.deepEqual(Array.from(seed.data), before, 'the seed gradient was recycled and overwritten');
+    // backward straight from a leaf: .grad is a copy of the seed, not the seed's memory
+    const leaf = ramp(1).requiresGrad_();
+    backward(leaf, seed);
+    seed.data[0] = 12345;
+    ok(leaf.grad !== null && leaf.grad.data[0] === before[0], `the leaf's .grad shares memory with the seed (${leaf.grad?.data[0]})`);
+  });
+});
