@@ -9,7 +9,10 @@ import assert from 'node:assert/strict';
 import {
   Tensor, ShapeError, ValueError, tensor, ones, zeros,
   add, mul, sum, exp, reshape, noGrad, enableGrad, isGradEnabled, backward,
+  gradcheck, conv2d, relu, maxPool2d, flatten, linear, crossEntropy,
 } from '../../src/index.js';
+import { record } from '../../src/autograd/index.js';
+import { assertGradcheck, seeded } from '../helpers/index.js';
 import { clearRecycledOutputs, recycledOutputBytes } from '../../src/tensor/tensor.js';
 
 /**
@@ -263,5 +266,82 @@ describe('recycled gradient memory', () => {
     backward(leaf, seed);
     seed.data[0] = 12345;
     ok(leaf.grad !== null && leaf.grad.data[0] === before[0], `the leaf's .grad shares memory with the seed (${leaf.grad?.data[0]})`);
+  });
+});
+
+describe('gradcheck: compositions', () => {
+  const { rn } = seeded(20240611);
+  test('fan-out: x used by several ops', () => {
+    assertGradcheck((x) => add(mul(x, x), mul(exp(x), sum(x))), [rn([3, 2])]);
+  });
+  test('a small CNN: conv -> relu -> maxpool -> flatten -> linear -> crossEntropy, w.r.t. every weight', () => {
+    const x = rn([2, 1, 6, 6]);
+    const labels = [1, 2];
+    const fn = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor) => {
+      const h = maxPool2d(relu(conv2d(x, w1, b1, { padding: 1 })), 2);
+      return crossEntropy(linear(flatten(h, 1), w2, b2), labels);
+    };
+    const inputs = [rn([2, 1, 3, 3]), rn([2]), rn([3, 18]), rn([3])];
+    for (const t of inputs) t.requiresGrad = true;
+    assertGradcheck(fn, inputs);
+  });
+  test('only the inputs marked requiresGrad are checked', () => {
+    const a = rn([2, 2]).requiresGrad_();
+    const b = rn([2, 2]);
+    const report = gradcheck((p, q) => mul(p, q), [a, b]);
+    assert.equal(report.passed, true);
+    assert.deepEqual(report.inputs.map((r) => r.index), [0]);
+  });
+});
+
+describe('gradcheck itself', () => {
+  const { rn, awayFromZero } = seeded(20240611);
+  /** x^2 with a deliberately wrong derivative (x instead of 2x). */
+  function badSquare(x: Tensor): Tensor {
+    const out = new Tensor(new Float64Array(x.size), x.shape);
+    for (let i = 0; i < x.size; i++) out.data[i] = x.data[i] * x.data[i];
+    return record(out, 'badSquare', [x], (g) => [mul(g, x)]);
+  }
+  /** The same op with the right derivative, to show the harness accepts a correct custom op. */
+  function goodSquare(x: Tensor): Tensor {
+    const out = new Tensor(new Float64Array(x.size), x.shape);
+    for (let i = 0; i < x.size; i++) out.data[i] = x.data[i] * x.data[i];
+    return record(out, 'goodSquare', [x], (g) => [mul(g, mul(x, 2))]);
+  }
+
+  test('fails (throws ValueError naming the input and element) for a wrong backward', () => {
+    assert.throws(() => gradcheck(badSquare, [awayFromZero([3])]), (err: unknown) => {
+      ok(err instanceof ValueError);
+      assert.match(err.message, /input 0/);
+      assert.match(err.message, /element \d/);
+      assert.match(err.message, /analytic gradient .* finite differences give/);
+      return true;
+    });
+  });
+  test('reports passed false with the worst element when not throwing', () => {
+    const x = tensor([0.01, -0.02, 3], [3], { dtype: 'float64' });
+    const report = gradcheck(badSquare, [x], { throwOnFailure: false });
+    assert.equal(report.passed, false);
+    const worst = report.inputs[0].worst!;
+    // The analytic gradient is r*x but the true one is 2*r*x: the worst error is at |x| = 3.
+    assert.equal(worst.element, 2);
+    ok(Math.abs(worst.numeric - 2 * worst.analytic) < 1e-6);
+  });
+  test('passes for the correct custom op', () => {
+    assertGradcheck(goodSquare, [rn([4])]);
+  });
+  test('a backward that drops the gradient of one input is caught', () => {
+    const wrong = (a: Tensor, b: Tensor) => {
+      const out = new Tensor(new Float64Array(a.size), a.shape);
+      for (let i = 0; i < a.size; i++) out.data[i] = a.data[i] * b.data[i];
+      return record(out, 'mulMissingB', [a, b], (g) => [mul(g, b), null]);
+    };
+    const report = gradcheck(wrong, [rn([3]), rn([3])], { throwOnFailure: false });
+    assert.equal(report.passed, false);
+    assert.equal(report.inputs[0].worst, null);
+    assert.notEqual(report.inputs[1].worst, null);
+  });
+  test('rejects a function that ignores its inputs', () => {
+    assert.throws(() => gradcheck(() => zeros([2]), [rn([2])]), ValueError);
   });
 });

@@ -10,15 +10,23 @@ export interface Inputs {
   rn(shape: number[], options?: { mean?: number; std?: number; dtype?: DType }): Tensor;
   /** Uniform values in [lo, hi). */
   ru(shape: number[], lo: number, hi: number): Tensor;
+  /** Values with |v| in [lo, hi) and a random sign: kept away from 0 (and from the kinks there). */
+  awayFromZero(shape: number[], lo?: number, hi?: number): Tensor;
 }
 
 /** Inputs drawn from new Generator(seed), in dtype (float64 unless given). */
 export function seeded(seed: number, dtype: DType = 'float64'): Inputs {
   const gen = new Generator(seed);
+  const ru = (shape: number[], lo: number, hi: number) => rand(shape, { generator: gen, dtype, low: lo, high: hi });
   return {
     gen,
     rn: (shape, options = {}) => randn(shape, { generator: gen, dtype, ...options }),
-    ru: (shape, lo, hi) => rand(shape, { generator: gen, dtype, low: lo, high: hi }),
+    ru,
+    awayFromZero: (shape, lo = 0.2, hi = 1.5) => {
+      const t = ru(shape, lo, hi);
+      for (let i = 0; i < t.size; i++) if (gen.random() < 0.5) t.data[i] = -t.data[i];
+      return t;
+    },
   };
 }
 

@@ -6,9 +6,10 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  Generator, Tensor, ValueError, tensor, ones, randn, zeros,
+  Generator, Tensor, ShapeError, ValueError, tensor, ones, randn, zeros,
   Module, Sequential, Conv2d, Linear, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, Flatten, Dropout, Softmax, LeNet5,
 } from '../../../src/index.js';
+import { throwsWith } from '../../helpers/index.js';
 
 /**
  * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
@@ -319,5 +320,37 @@ describe('forward shapes', () => {
     l.zeroGrad();
     assert.equal(l.weight.grad, null);
     assert.equal(l.bias!.grad, null);
+  });
+});
+
+describe('other arguments', () => {
+  test('layer sizes', () => {
+    throwsWith(() => new Linear(0, 3), ValueError, /Linear: inFeatures must be an integer >= 1, got 0/);
+    throwsWith(() => new Conv2d(3, 2.5, 3), ValueError, /outChannels/, /2\.5/);
+    throwsWith(() => new Conv2d(3, 6, 3, { kernel_size: 3 } as any), ValueError, /unknown option 'kernel_size'/);
+  });
+});
+
+describe('loadStateDict', () => {
+  const make = () => new Sequential(new Linear(4, 3), new Linear(3, 2));
+  test('missing and unexpected names are listed (strict), and strict: false loads the rest', () => {
+    const model = make();
+    const state = { ...make().stateDict() };
+    delete (state as Record<string, unknown>)['1.bias'];
+    (state as Record<string, unknown>)['2.weight'] = zeros([1]);
+    throwsWith(() => model.loadStateDict(state), ValueError, /missing 1\.bias/, /unexpected 2\.weight/, /strict: false/);
+    const result = model.loadStateDict(state, { strict: false });
+    assert.deepEqual(result, { missing: ['1.bias'], unexpected: ['2.weight'] });
+  });
+  test('a shape mismatch names the entry and both shapes, even when not strict', () => {
+    const model = make();
+    const state = { ...make().stateDict(), '0.weight': zeros([3, 5]) };
+    throwsWith(() => model.loadStateDict(state), ShapeError, /'0\.weight'/, /\[3, 5\]/, /\[3, 4\]/);
+    throwsWith(() => model.loadStateDict(state, { strict: false }), ShapeError, /'0\.weight'/);
+  });
+  test('a value that is not a tensor', () => {
+    const model = make();
+    const state = { ...make().stateDict(), '0.bias': [1, 2, 3] as any };
+    throwsWith(() => model.loadStateDict(state), ValueError, /'0\.bias' must be a Tensor/);
   });
 });

@@ -8,9 +8,10 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  Generator, Tensor, tensor, randn, add, mul, sum, crossEntropy,
+  Generator, Tensor, ValueError, tensor, randn, zeros, add, mul, sum, crossEntropy,
   SGD, Adam, AdamW, Linear, LeNet5, noGrad,
 } from '../../../src/index.js';
+import { throwsWith } from '../../helpers/index.js';
 
 /**
  * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
@@ -307,5 +308,29 @@ describe('training LeNet-5', () => {
     // L(p - lr g) ~ L(p) - lr |g|^2.
     const predicted = loss0.item() - lr * gradNorm2;
     ok(Math.abs(loss1 - predicted) < 0.05 * lr * gradNorm2 + 1e-6, `${loss1} vs ${predicted}`);
+  });
+});
+
+describe('optimizers', () => {
+  const p = () => zeros([2], { requiresGrad: true });
+  test('negative or non-finite learning rate', () => {
+    throwsWith(() => new SGD([p()], { lr: -0.1 }), ValueError, /SGD: lr must be a finite number >= 0, got -0\.1/);
+    throwsWith(() => new Adam([p()], { lr: NaN }), ValueError, /Adam: lr/, /NaN/);
+  });
+  test('other hyperparameters out of range', () => {
+    throwsWith(() => new Adam([p()], { betas: [1, 0.999] }), ValueError, /betas\[0\] must be in \[0, 1\), got 1/);
+    throwsWith(() => new AdamW([p()], { eps: -1 }), ValueError, /AdamW: eps/, /-1/);
+    throwsWith(() => new SGD([p()], { lr: 0.1, momentum: -0.5 }), ValueError, /momentum/, /-0\.5/);
+    throwsWith(() => new SGD([p()], { lr: 0.1, nesterov: true }), ValueError, /nesterov needs momentum > 0 and dampening 0/);
+    throwsWith(() => new SGD([p()], { lr: 0.1, weight_decay: 0.1 } as any), ValueError, /unknown option 'weight_decay'/, /weightDecay/);
+  });
+  test('empty parameter lists and non-leaf parameters (frozen leaves are accepted, as in PyTorch)', () => {
+    throwsWith(() => new SGD([], { lr: 0.1 }), ValueError, /empty parameter list/);
+    const computed = zeros([3, 2], { requiresGrad: true }).mul(2);
+    throwsWith(() => new SGD([computed], { lr: 0.1 }), ValueError, /parameter 0/, /\[3, 2\]/, /not a leaf/);
+    const frozen = zeros([3, 2]);
+    const opt = new SGD([frozen], { lr: 0.1 });
+    opt.step();
+    assert.deepEqual(Array.from(frozen.data), [0, 0, 0, 0, 0, 0]);
   });
 });

@@ -9,45 +9,14 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  Generator, Tensor, ShapeError, ValueError, StrideError, gradcheck, tensor, randn, rand, zeros,
+  Generator, Tensor, ShapeError, ValueError, tensor, randn, rand, zeros,
   crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, l1Loss, smoothL1Loss, huberLoss, mseLoss,
   logSoftmax, sigmoid, softmax, mul,
   CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, nn,
 } from '../../../src/index.js';
+import { assertClose, assertGradcheck, ok, seeded, throwsWith } from '../../helpers/index.js';
 
-/**
- * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
- * re-parses the TypeScript source to quote the expression and can loop forever (under tsx).
- */
-function ok(value: unknown, message: string): asserts value {
-  if (!value) assert.fail(message);
-}
-
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs ${expected.length}`);
-  for (let i = 0; i < expected.length; i++) {
-    ok(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])), `${what}[${i}]: got ${actual[i]}, expected ${expected[i]}`);
-  }
-}
-
-function throwsWith(fn: () => unknown, cls: typeof ShapeError | typeof ValueError, ...patterns: RegExp[]): void {
-  assert.throws(fn, (err: unknown) => {
-    ok(err instanceof cls, `expected ${cls.name}, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-    ok(err instanceof StrideError, 'a StrideError');
-    for (const p of patterns) assert.match((err as Error).message, p);
-    return true;
-  });
-}
-
-const gen = new Generator(31337);
-const rn = (shape: number[]) => randn(shape, { generator: gen, dtype: 'float64' });
-const ru = (shape: number[], lo: number, hi: number) => rand(shape, { generator: gen, dtype: 'float64', low: lo, high: hi });
-
-function checkGrad(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], what: string): void {
-  const report = gradcheck(fn, inputs);
-  ok(report.passed, `${what}: gradcheck failed`);
-  for (const r of report.inputs) ok(r.maxAbsError < 1e-5, `${what}: input ${r.index} max error ${r.maxAbsError}`);
-}
+const { gen, rn, ru } = seeded(31337);
 
 // ---------------------------------------------------------------------------
 // A naive cross-entropy over positions, straight from PyTorch's definition.
@@ -91,16 +60,16 @@ describe('crossEntropy: class weights, ignoreIndex, label smoothing', () => {
   test('weights by hand: p = (1/4, 3/4) in both rows, weights (2, 1), labels (0, 1)', () => {
     const x = tensor([[0, Math.log(3)], [0, Math.log(3)]]);
     const per = [2 * Math.log(4), Math.log(4 / 3)];
-    close(crossEntropy(x, [0, 1], { weight: [2, 1], reduction: 'none' }).data, per, 1e-6, 'none');
-    close([crossEntropy(x, [0, 1], { weight: [2, 1], reduction: 'sum' }).item()], [per[0] + per[1]], 1e-6, 'sum');
+    assertClose(crossEntropy(x, [0, 1], { weight: [2, 1], reduction: 'none' }).data, per, 1e-6, 'none');
+    assertClose([crossEntropy(x, [0, 1], { weight: [2, 1], reduction: 'sum' }).item()], [per[0] + per[1]], 1e-6, 'sum');
     // The mean divides by the weights of the targets (2 + 1), not by N = 2.
-    close([crossEntropy(x, [0, 1], { weight: tensor([2, 1]) }).item()], [(per[0] + per[1]) / 3], 1e-6, 'mean');
+    assertClose([crossEntropy(x, [0, 1], { weight: tensor([2, 1]) }).item()], [(per[0] + per[1]) / 3], 1e-6, 'mean');
   });
 
   test('gradient with weights, by hand: w[y] (p - onehot) / sum of target weights', () => {
     const x = tensor([[0, Math.log(3)], [0, Math.log(3)]]).requiresGrad_();
     crossEntropy(x, [0, 1], { weight: [2, 1] }).backward();
-    close(x.grad!.data, [(2 * (0.25 - 1)) / 3, (2 * 0.75) / 3, (1 * 0.25) / 3, (1 * (0.75 - 1)) / 3], 1e-6, 'grad');
+    assertClose(x.grad!.data, [(2 * (0.25 - 1)) / 3, (2 * 0.75) / 3, (1 * 0.25) / 3, (1 * (0.75 - 1)) / 3], 1e-6, 'grad');
   });
 
   test('ignoreIndex: ignored rows add no loss, no gradient and nothing to the divisor (default -100)', () => {
@@ -109,13 +78,13 @@ describe('crossEntropy: class weights, ignoreIndex, label smoothing', () => {
     const loss = crossEntropy(x, [0, -100, 2]);
     const ref = naiveCE(rows, [0, -100, 2]);
     assert.equal(ref.divisor, 2);
-    close([loss.item()], [ref.sum / 2], 1e-6, 'mean over the two kept rows');
+    assertClose([loss.item()], [ref.sum / 2], 1e-6, 'mean over the two kept rows');
     loss.backward();
-    close(Array.from(x.grad!.data.slice(3, 6)), [0, 0, 0], 0, 'ignored row gradient');
+    assertClose(Array.from(x.grad!.data.slice(3, 6)), [0, 0, 0], 0, 'ignored row gradient');
     const none = crossEntropy(tensor(rows), [0, -100, 2], { reduction: 'none' });
     assert.equal(none.data[1], 0);
     // A valid class can be the ignored one.
-    close([crossEntropy(tensor(rows), [0, 1, 1], { ignoreIndex: 1 }).item()], [naiveCE(rows, [0, 1, 1], { ignoreIndex: 1 }).per[0]], 1e-6, 'ignoreIndex 1');
+    assertClose([crossEntropy(tensor(rows), [0, 1, 1], { ignoreIndex: 1 }).item()], [naiveCE(rows, [0, 1, 1], { ignoreIndex: 1 }).per[0]], 1e-6, 'ignoreIndex 1');
   });
 
   test('every target ignored: the mean is 0/0 = NaN, as PyTorch', () => {
@@ -130,9 +99,9 @@ describe('crossEntropy: class weights, ignoreIndex, label smoothing', () => {
     for (const eps of [0.1, 0.4]) {
       const ref = naiveCE(rows, labels, { weight, eps });
       const x = tensor(rows);
-      close(crossEntropy(x, labels, { weight, labelSmoothing: eps, reduction: 'none' }).data, ref.per, 1e-6, `none, eps ${eps}`);
-      close([crossEntropy(x, labels, { weight, labelSmoothing: eps, reduction: 'sum' }).item()], [ref.sum], 1e-6, `sum, eps ${eps}`);
-      close([crossEntropy(x, labels, { weight, labelSmoothing: eps }).item()], [ref.sum / ref.divisor], 1e-6, `mean, eps ${eps}`);
+      assertClose(crossEntropy(x, labels, { weight, labelSmoothing: eps, reduction: 'none' }).data, ref.per, 1e-6, `none, eps ${eps}`);
+      assertClose([crossEntropy(x, labels, { weight, labelSmoothing: eps, reduction: 'sum' }).item()], [ref.sum], 1e-6, `sum, eps ${eps}`);
+      assertClose([crossEntropy(x, labels, { weight, labelSmoothing: eps }).item()], [ref.sum / ref.divisor], 1e-6, `mean, eps ${eps}`);
     }
   });
 
@@ -140,9 +109,9 @@ describe('crossEntropy: class weights, ignoreIndex, label smoothing', () => {
     const labels = tensor([2, 0, -100, 3, 1]);
     const weight = tensor([0.3, 1.7, 1, 2.5]);
     for (const reduction of ['mean', 'sum', 'none'] as const) {
-      checkGrad((x) => crossEntropy(x, labels, { weight, reduction }), [rn([5, 4])], `weights, ${reduction}`);
-      checkGrad((x) => crossEntropy(x, labels, { weight, labelSmoothing: 0.2, reduction }), [rn([5, 4])], `weights + smoothing, ${reduction}`);
-      checkGrad((x) => crossEntropy(x, [1, 1, 0], { ignoreIndex: 0, labelSmoothing: 0.1, reduction }), [rn([3, 4])], `ignoreIndex 0, ${reduction}`);
+      assertGradcheck((x) => crossEntropy(x, labels, { weight, reduction }), [rn([5, 4])], { what: `weights, ${reduction}` });
+      assertGradcheck((x) => crossEntropy(x, labels, { weight, labelSmoothing: 0.2, reduction }), [rn([5, 4])], { what: `weights + smoothing, ${reduction}` });
+      assertGradcheck((x) => crossEntropy(x, [1, 1, 0], { ignoreIndex: 0, labelSmoothing: 0.1, reduction }), [rn([3, 4])], { what: `ignoreIndex 0, ${reduction}` });
     }
   });
 });
@@ -154,15 +123,15 @@ describe('crossEntropy on N-D logits (per-pixel classification)', () => {
     const ref = naiveCE(positionRows(x), Array.from(labels.data), { weight: [1, 2, 0.5] });
     const none = crossEntropy(x, labels, { weight: [1, 2, 0.5], reduction: 'none' });
     assert.deepEqual(none.shape, [2, 2, 2]);
-    close(none.data, ref.per, 1e-5, 'none');
-    close([crossEntropy(x, labels, { weight: [1, 2, 0.5] }).item()], [ref.sum / ref.divisor], 1e-5, 'mean');
+    assertClose(none.data, ref.per, 1e-5, 'none');
+    assertClose([crossEntropy(x, labels, { weight: [1, 2, 0.5] }).item()], [ref.sum / ref.divisor], 1e-5, 'mean');
   });
 
   test('3-D logits [N, C, L] (sequences): the same as moving C last and flattening', () => {
     const x = randn([2, 4, 3], { generator: gen });
     const labels = [3, 0, 1, 2, 2, 0];
     const flat = x.permute([0, 2, 1]).reshape([6, 4]);
-    close([crossEntropy(x, tensor(labels, [2, 3])).item()], [crossEntropy(flat, labels).item()], 1e-6, 'identity');
+    assertClose([crossEntropy(x, tensor(labels, [2, 3])).item()], [crossEntropy(flat, labels).item()], 1e-6, 'identity');
   });
 
   test('gradient by hand for one pixel: softmax - onehot at that pixel only, divided by the pixel count', () => {
@@ -170,13 +139,13 @@ describe('crossEntropy on N-D logits (per-pixel classification)', () => {
     const x = tensor([0, Math.log(3), 0, 0], [1, 2, 1, 2]).requiresGrad_();
     crossEntropy(x, tensor([1, 0], [1, 1, 2])).backward();
     // pixel 0: p = (1/2, 1/2), label 1; pixel 1: p = (3/4, 1/4), label 0; layout [c][pixel].
-    close(x.grad!.data, [0.5 / 2, (0.75 - 1) / 2, (0.5 - 1) / 2, 0.25 / 2], 1e-6, 'grad');
+    assertClose(x.grad!.data, [0.5 / 2, (0.75 - 1) / 2, (0.5 - 1) / 2, 0.25 / 2], 1e-6, 'grad');
   });
 
   test('gradcheck: [2, 3, 2, 3] logits with weights, ignoreIndex and smoothing', () => {
     const labels = tensor([0, 1, 2, 2, -100, 1, 1, 0, 0, 2, 2, 1], [2, 2, 3]);
-    checkGrad((x) => crossEntropy(x, labels, { weight: [0.5, 1.5, 1], labelSmoothing: 0.15 }), [rn([2, 3, 2, 3])], 'N-D mean');
-    checkGrad((x) => crossEntropy(x, labels, { reduction: 'none' }), [rn([2, 3, 2, 3])], 'N-D none');
+    assertGradcheck((x) => crossEntropy(x, labels, { weight: [0.5, 1.5, 1], labelSmoothing: 0.15 }), [rn([2, 3, 2, 3])], { what: 'N-D mean' });
+    assertGradcheck((x) => crossEntropy(x, labels, { reduction: 'none' }), [rn([2, 3, 2, 3])], { what: 'N-D none' });
   });
 
   test('fully convolutional segmentation: a 1x1 conv learns per-pixel labels', () => {
@@ -202,28 +171,28 @@ describe('crossEntropy on N-D logits (per-pixel classification)', () => {
 describe('nllLoss', () => {
   test('by hand: -w[y] x[n, y], mean over the target weights', () => {
     const x = tensor([[-1, -2], [-3, -4]]);
-    close(nllLoss(x, [1, 0], { reduction: 'none' }).data, [2, 3], 0, 'none');
-    close([nllLoss(x, [1, 0]).item()], [2.5], 1e-7, 'mean');
-    close([nllLoss(x, [1, 0], { weight: [1, 10] }).item()], [(20 + 3) / 11], 1e-7, 'weighted mean');
-    close([nllLoss(x, [1, -100]).item()], [2], 1e-7, 'ignored');
+    assertClose(nllLoss(x, [1, 0], { reduction: 'none' }).data, [2, 3], 0, 'none');
+    assertClose([nllLoss(x, [1, 0]).item()], [2.5], 1e-7, 'mean');
+    assertClose([nllLoss(x, [1, 0], { weight: [1, 10] }).item()], [(20 + 3) / 11], 1e-7, 'weighted mean');
+    assertClose([nllLoss(x, [1, -100]).item()], [2], 1e-7, 'ignored');
   });
 
   test('gradient by hand: -w[y] / divisor at the target, 0 elsewhere', () => {
     const x = tensor([[-1, -2], [-3, -4]]).requiresGrad_();
     nllLoss(x, [1, 0], { weight: [1, 10] }).backward();
-    close(x.grad!.data, [0, -10 / 11, -1 / 11, 0], 1e-7, 'grad');
+    assertClose(x.grad!.data, [0, -10 / 11, -1 / 11, 0], 1e-7, 'grad');
   });
 
   test('nllLoss(logSoftmax(x, 1)) equals crossEntropy(x) with weights and ignoreIndex, also N-D', () => {
     const x = randn([3, 4, 2], { generator: gen });
     const labels = tensor([0, 3, -100, 1, 2, 2], [3, 2]);
     const o = { weight: [1, 0.5, 2, 1.5] };
-    close([nllLoss(logSoftmax(x, 1), labels, o).item()], [crossEntropy(x, labels, o).item()], 1e-6, 'identity');
+    assertClose([nllLoss(logSoftmax(x, 1), labels, o).item()], [crossEntropy(x, labels, o).item()], 1e-6, 'identity');
   });
 
   test('gradcheck: weights and ignoreIndex, 2-D and N-D', () => {
-    checkGrad((x) => nllLoss(x, [2, 0, -100], { weight: [2, 1, 0.5] }), [rn([3, 3])], '2-D');
-    checkGrad((x) => nllLoss(x, tensor([1, 0, 2, 1], [2, 2]), { reduction: 'sum' }), [rn([2, 3, 2])], 'N-D');
+    assertGradcheck((x) => nllLoss(x, [2, 0, -100], { weight: [2, 1, 0.5] }), [rn([3, 3])], { what: '2-D' });
+    assertGradcheck((x) => nllLoss(x, tensor([1, 0, 2, 1], [2, 2]), { reduction: 'sum' }), [rn([2, 3, 2])], { what: 'N-D' });
   });
 });
 
@@ -231,8 +200,8 @@ describe('binaryCrossEntropy and binaryCrossEntropyWithLogits', () => {
   test('BCE by hand, and log clamped at -100 at p = 0 and 1', () => {
     const p = tensor([0.5, 0.25, 0, 1, 1]);
     const t = tensor([1, 0, 1, 1, 0]);
-    close(binaryCrossEntropy(p, t, { reduction: 'none' }).data, [Math.log(2), Math.log(4 / 3), 100, 0, 100], 1e-6, 'none');
-    close([binaryCrossEntropy(p, t).item()], [(Math.log(2) + Math.log(4 / 3) + 200) / 5], 1e-6, 'mean');
+    assertClose(binaryCrossEntropy(p, t, { reduction: 'none' }).data, [Math.log(2), Math.log(4 / 3), 100, 0, 100], 1e-6, 'none');
+    assertClose([binaryCrossEntropy(p, t).item()], [(Math.log(2) + Math.log(4 / 3) + 200) / 5], 1e-6, 'mean');
   });
 
   test('BCE weight broadcast over rows, and the gradient by hand: w (p - t) / (p (1 - p))', () => {
@@ -240,47 +209,47 @@ describe('binaryCrossEntropy and binaryCrossEntropyWithLogits', () => {
     const t = tensor([[1, 0], [0, 0]]);
     const w = tensor([2, 3]);
     const loss = binaryCrossEntropy(p, t, { weight: w, reduction: 'sum' });
-    close([loss.item()], [2 * Math.log(2) + 3 * Math.log(4 / 3) + 2 * -Math.log(0.2) + 3 * -Math.log(0.9)], 1e-6, 'sum');
+    assertClose([loss.item()], [2 * Math.log(2) + 3 * Math.log(4 / 3) + 2 * -Math.log(0.2) + 3 * -Math.log(0.9)], 1e-6, 'sum');
     loss.backward();
-    close(p.grad!.data, [(2 * -0.5) / 0.25, (3 * 0.25) / (0.25 * 0.75), (2 * 0.8) / (0.8 * 0.2), (3 * 0.1) / (0.1 * 0.9)], 1e-5, 'grad');
+    assertClose(p.grad!.data, [(2 * -0.5) / 0.25, (3 * 0.25) / (0.25 * 0.75), (2 * 0.8) / (0.8 * 0.2), (3 * 0.1) / (0.1 * 0.9)], 1e-5, 'grad');
   });
 
   test('BCE with soft targets: the gradient w.r.t. the target is log(1 - p) - log p', () => {
     const p = tensor([0.2, 0.6]);
     const t = tensor([0.3, 0.9]).requiresGrad_();
     binaryCrossEntropy(p, t, { reduction: 'sum' }).backward();
-    close(t.grad!.data, [Math.log(0.8 / 0.2), Math.log(0.4 / 0.6)], 1e-6, 'target grad');
+    assertClose(t.grad!.data, [Math.log(0.8 / 0.2), Math.log(0.4 / 0.6)], 1e-6, 'target grad');
   });
 
   test('with logits, by hand: x = 0 gives ln 2; posWeight multiplies the positive term', () => {
     const x = tensor([0, 0, 0]);
     const t = tensor([1, 0, 1]);
-    close(binaryCrossEntropyWithLogits(x, t, { reduction: 'none' }).data, [Math.log(2), Math.log(2), Math.log(2)], 1e-7, 'none');
-    close(binaryCrossEntropyWithLogits(x, t, { posWeight: tensor([3]), reduction: 'none' }).data, [3 * Math.log(2), Math.log(2), 3 * Math.log(2)], 1e-6, 'posWeight');
-    close(binaryCrossEntropyWithLogits(x, t, { weight: tensor([1, 2, 0.5]), reduction: 'none' }).data, [Math.log(2), 2 * Math.log(2), 0.5 * Math.log(2)], 1e-6, 'weight');
+    assertClose(binaryCrossEntropyWithLogits(x, t, { reduction: 'none' }).data, [Math.log(2), Math.log(2), Math.log(2)], 1e-7, 'none');
+    assertClose(binaryCrossEntropyWithLogits(x, t, { posWeight: tensor([3]), reduction: 'none' }).data, [3 * Math.log(2), Math.log(2), 3 * Math.log(2)], 1e-6, 'posWeight');
+    assertClose(binaryCrossEntropyWithLogits(x, t, { weight: tensor([1, 2, 0.5]), reduction: 'none' }).data, [Math.log(2), 2 * Math.log(2), 0.5 * Math.log(2)], 1e-6, 'weight');
   });
 
   test('with logits: stable at |x| = 100 (loss 100 for the wrong side, ~0 for the right one)', () => {
     const l = binaryCrossEntropyWithLogits(tensor([100, -100, 100, -100]), tensor([0, 1, 1, 0]), { reduction: 'none' });
-    close(l.data, [100, 100, 0, 0], 1e-6, 'large logits');
+    assertClose(l.data, [100, 100, 0, 0], 1e-6, 'large logits');
   });
 
   test('with logits equals BCE of the sigmoid for moderate logits; gradient sigma(x) - t by hand', () => {
     const x = tensor([[-2, 0.5], [1.5, -0.3]]);
     const t = tensor([[0, 1], [0.7, 0.2]]);
-    close([binaryCrossEntropyWithLogits(x, t).item()], [binaryCrossEntropy(sigmoid(x), t).item()], 1e-6, 'identity');
+    assertClose([binaryCrossEntropyWithLogits(x, t).item()], [binaryCrossEntropy(sigmoid(x), t).item()], 1e-6, 'identity');
     const xg = tensor([0, 2]).requiresGrad_();
     binaryCrossEntropyWithLogits(xg, tensor([1, 0]), { reduction: 'sum' }).backward();
-    close(xg.grad!.data, [0.5 - 1, 1 / (1 + Math.exp(-2))], 1e-6, 'grad');
+    assertClose(xg.grad!.data, [0.5 - 1, 1 / (1 + Math.exp(-2))], 1e-6, 'grad');
   });
 
   test('gradcheck: BCE (input and target), BCE with logits (weight, posWeight, input and target)', () => {
     const w = tensor([0.5, 2, 1]);
-    checkGrad((p, t) => binaryCrossEntropy(p, t, { weight: w }), [ru([2, 3], 0.1, 0.9), ru([2, 3], 0, 1)], 'bce');
-    checkGrad((p, t) => binaryCrossEntropy(p, t, { reduction: 'none' }), [ru([4], 0.05, 0.95), ru([4], 0, 1)], 'bce none');
+    assertGradcheck((p, t) => binaryCrossEntropy(p, t, { weight: w }), [ru([2, 3], 0.1, 0.9), ru([2, 3], 0, 1)], { what: 'bce' });
+    assertGradcheck((p, t) => binaryCrossEntropy(p, t, { reduction: 'none' }), [ru([4], 0.05, 0.95), ru([4], 0, 1)], { what: 'bce none' });
     const pw = tensor([3, 0.5, 1]);
-    checkGrad((x, t) => binaryCrossEntropyWithLogits(x, t, { posWeight: pw, weight: w }), [rn([2, 3]), ru([2, 3], 0, 1)], 'bce logits');
-    checkGrad((x, t) => binaryCrossEntropyWithLogits(x, t, { reduction: 'sum' }), [mul(rn([5]), 4), ru([5], 0, 1)], 'bce logits sum');
+    assertGradcheck((x, t) => binaryCrossEntropyWithLogits(x, t, { posWeight: pw, weight: w }), [rn([2, 3]), ru([2, 3], 0, 1)], { what: 'bce logits' });
+    assertGradcheck((x, t) => binaryCrossEntropyWithLogits(x, t, { reduction: 'sum' }), [mul(rn([5]), 4), ru([5], 0, 1)], { what: 'bce logits sum' });
   });
 });
 
@@ -290,39 +259,39 @@ describe('l1Loss, smoothL1Loss, huberLoss', () => {
   // z = x - t = 0.5, 2, -3, 0
 
   test('l1 by hand', () => {
-    close(l1Loss(x, t, { reduction: 'none' }).data, [0.5, 2, 3, 0], 1e-7, 'none');
-    close([l1Loss(x, t).item()], [5.5 / 4], 1e-7, 'mean');
+    assertClose(l1Loss(x, t, { reduction: 'none' }).data, [0.5, 2, 3, 0], 1e-7, 'none');
+    assertClose([l1Loss(x, t).item()], [5.5 / 4], 1e-7, 'mean');
     const xg = x.detach().requiresGrad_();
     l1Loss(xg, t, { reduction: 'sum' }).backward();
     assert.deepEqual(Array.from(xg.grad!.data), [1, 1, -1, 0]);
   });
 
   test('smooth L1 by hand: 0.5 z^2 / beta inside |z| < beta, |z| - beta / 2 outside', () => {
-    close(smoothL1Loss(x, t, { reduction: 'none' }).data, [0.125, 1.5, 2.5, 0], 1e-7, 'beta 1');
-    close(smoothL1Loss(x, t, { beta: 4, reduction: 'none' }).data, [0.5 * 0.25 / 4, 0.5 * 4 / 4, 0.5 * 9 / 4, 0], 1e-7, 'beta 4');
-    close(smoothL1Loss(x, t, { beta: 0, reduction: 'none' }).data, l1Loss(x, t, { reduction: 'none' }).data, 0, 'beta 0 is L1');
+    assertClose(smoothL1Loss(x, t, { reduction: 'none' }).data, [0.125, 1.5, 2.5, 0], 1e-7, 'beta 1');
+    assertClose(smoothL1Loss(x, t, { beta: 4, reduction: 'none' }).data, [0.5 * 0.25 / 4, 0.5 * 4 / 4, 0.5 * 9 / 4, 0], 1e-7, 'beta 4');
+    assertClose(smoothL1Loss(x, t, { beta: 0, reduction: 'none' }).data, l1Loss(x, t, { reduction: 'none' }).data, 0, 'beta 0 is L1');
     const xg = x.detach().requiresGrad_();
     smoothL1Loss(xg, t, { reduction: 'sum' }).backward();
-    close(xg.grad!.data, [0.5, 1, -1, 0], 1e-7, 'grad');
+    assertClose(xg.grad!.data, [0.5, 1, -1, 0], 1e-7, 'grad');
   });
 
   test('Huber by hand, and huber(delta) = delta * smoothL1(beta = delta)', () => {
-    close(huberLoss(x, t, { delta: 2, reduction: 'none' }).data, [0.125, 2 * (2 - 1), 2 * (3 - 1), 0], 1e-7, 'delta 2');
+    assertClose(huberLoss(x, t, { delta: 2, reduction: 'none' }).data, [0.125, 2 * (2 - 1), 2 * (3 - 1), 0], 1e-7, 'delta 2');
     const a = huberLoss(x, t, { delta: 0.7, reduction: 'none' }).data;
     const b = smoothL1Loss(x, t, { beta: 0.7, reduction: 'none' }).data;
-    close(a, Array.from(b, (v) => 0.7 * v), 1e-6, 'identity');
+    assertClose(a, Array.from(b, (v) => 0.7 * v), 1e-6, 'identity');
     const xg = x.detach().requiresGrad_();
     huberLoss(xg, t, { delta: 2, reduction: 'sum' }).backward();
-    close(xg.grad!.data, [0.5, 2, -2, 0], 1e-7, 'grad');
+    assertClose(xg.grad!.data, [0.5, 2, -2, 0], 1e-7, 'grad');
   });
 
   test('gradcheck: input and target, away from the kinks', () => {
     const a = tensor([0.3, -1.2, 2.5, -0.1, 0.8, 4], undefined, { dtype: 'float64' });
     const b = tensor([0, 0.4, 0.1, -1.5, 0.2, 1.1], undefined, { dtype: 'float64' });
-    checkGrad((p, q) => l1Loss(p, q), [a, b], 'l1');
-    checkGrad((p, q) => smoothL1Loss(p, q, { beta: 1 }), [a, b], 'smoothL1');
-    checkGrad((p, q) => smoothL1Loss(p, q, { beta: 0.5, reduction: 'none' }), [a, b], 'smoothL1 none');
-    checkGrad((p, q) => huberLoss(p, q, { delta: 1.3, reduction: 'sum' }), [a, b], 'huber');
+    assertGradcheck((p, q) => l1Loss(p, q), [a, b], { what: 'l1' });
+    assertGradcheck((p, q) => smoothL1Loss(p, q, { beta: 1 }), [a, b], { what: 'smoothL1' });
+    assertGradcheck((p, q) => smoothL1Loss(p, q, { beta: 0.5, reduction: 'none' }), [a, b], { what: 'smoothL1 none' });
+    assertGradcheck((p, q) => huberLoss(p, q, { delta: 1.3, reduction: 'sum' }), [a, b], { what: 'huber' });
   });
 });
 
@@ -396,5 +365,109 @@ describe('loss argument errors', () => {
     throwsWith(() => new SmoothL1Loss({ beta: -0.5 }), ValueError, /SmoothL1Loss: beta/);
     throwsWith(() => new MSELoss({ reduction: 'avg' as any }), ValueError, /MSELoss: reduction must be/, /'avg'/);
     throwsWith(() => new L1Loss().forward(zeros([2]), [1, 2]), ValueError, /L1Loss: target must be a Tensor/);
+  });
+});
+
+describe('crossEntropy and mseLoss', () => {
+  /** -log softmax(row)[label], computed naively in float64. */
+  function naiveCE(logits: number[][], labels: number[], eps = 0): number[] {
+    return logits.map((row, i) => {
+      const m = Math.max(...row);
+      const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+      const logp = row.map((v) => v - lse);
+      const K = row.length;
+      // PyTorch: (1 - eps) * nll + eps * mean over classes of -log p.
+      return (1 - eps) * -logp[labels[i]] + (eps / K) * logp.reduce((s, v) => s - v, 0);
+    });
+  }
+  const logits = [[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [-0.3, 0.2, 3.0], [1.0, 1.0, 1.0]];
+  const labels = [0, 1, 1, 2];
+
+  test('mean, sum and none match the naive per-sample loss', () => {
+    const x = tensor(logits);
+    const per = naiveCE(logits, labels);
+    assertClose(crossEntropy(x, labels, { reduction: 'none' }).data, per, 1e-5);
+    assert.deepEqual(crossEntropy(x, labels, { reduction: 'none' }).shape, [4]);
+    assertClose([crossEntropy(x, labels, { reduction: 'sum' }).item()], [per.reduce((a, b) => a + b)], 1e-5);
+    const m = crossEntropy(x, labels);
+    assert.deepEqual(m.shape, []);
+    assertClose([m.item()], [per.reduce((a, b) => a + b) / 4], 1e-5);
+  });
+  test('uniform logits give log(K)', () => {
+    assertClose([crossEntropy(tensor([[3, 3, 3, 3, 3]]), [4]).item()], [Math.log(5)], 1e-5);
+  });
+  test('label smoothing follows PyTorch: (1 - eps) nll + eps * mean_k(-log p_k)', () => {
+    const x = tensor(logits);
+    for (const eps of [0.1, 0.5, 1]) {
+      assertClose(crossEntropy(x, labels, { labelSmoothing: eps, reduction: 'none' }).data, naiveCE(logits, labels, eps), 1e-5, `eps ${eps}`);
+    }
+  });
+  test('labels as a tensor or a typed array give the same loss', () => {
+    const x = tensor(logits);
+    const a = crossEntropy(x, labels).item();
+    assert.equal(crossEntropy(x, tensor(labels)).item(), a);
+    assert.equal(crossEntropy(x, Int32Array.from(labels)).item(), a);
+  });
+  test('gradient of the mean loss is (softmax - onehot) / N', () => {
+    const x = tensor(logits).requiresGrad_();
+    crossEntropy(x, labels).backward();
+    const s = softmax(tensor(logits), 1);
+    const expected = Array.from(s.data, (v, i) => (v - (labels[Math.floor(i / 3)] === i % 3 ? 1 : 0)) / 4);
+    assertClose(x.grad!.data, expected, 1e-5);
+  });
+  test('no overflow with huge logits', () => {
+    const l = crossEntropy(tensor([[1000, 0], [0, 1000]]), [0, 0], { reduction: 'none' });
+    ok(Math.abs(l.data[0]) < 1e-6);
+    ok(Math.abs(l.data[1] - 1000) < 1e-3);
+  });
+  test('mseLoss: mean, sum, none', () => {
+    const a = tensor([[1, 2], [3, 4]]);
+    const b = tensor([[1.5, 0], [3, 7]]);
+    const sq = [0.25, 4, 0, 9];
+    assertClose(mseLoss(a, b, { reduction: 'none' }).data, sq, 1e-5);
+    assertClose([mseLoss(a, b, { reduction: 'sum' }).item()], [13.25], 1e-5);
+    assertClose([mseLoss(a, b).item()], [13.25 / 4], 1e-5);
+  });
+});
+
+describe('gradcheck: softmax and losses', () => {
+  const { rn } = seeded(20240611);
+  test('crossEntropy: mean, sum, none', () => {
+    const labels = [2, 0, 3];
+    assertGradcheck((x) => crossEntropy(x, labels), [rn([3, 4])]);
+    assertGradcheck((x) => crossEntropy(x, labels, { reduction: 'sum' }), [rn([3, 4])]);
+    assertGradcheck((x) => crossEntropy(x, labels, { reduction: 'none' }), [rn([3, 4])]);
+  });
+  test('crossEntropy with label smoothing (all reductions), labels given as a tensor', () => {
+    const labels = tensor([1, 1, 4, 0]);
+    assertGradcheck((x) => crossEntropy(x, labels, { labelSmoothing: 0.1 }), [rn([4, 5])]);
+    assertGradcheck((x) => crossEntropy(x, labels, { labelSmoothing: 0.3, reduction: 'sum' }), [rn([4, 5])]);
+    assertGradcheck((x) => crossEntropy(x, labels, { labelSmoothing: 0.2, reduction: 'none' }), [rn([4, 5])]);
+  });
+  test('mseLoss: both operands, all reductions', () => {
+    assertGradcheck((a, b) => mseLoss(a, b), [rn([3, 4]), rn([3, 4])]);
+    assertGradcheck((a, b) => mseLoss(a, b, { reduction: 'sum' }), [rn([3, 4]), rn([3, 4])]);
+    assertGradcheck((a, b) => mseLoss(a, b, { reduction: 'none' }), [rn([2, 3]), rn([2, 3])]);
+  });
+});
+
+describe('losses', () => {
+  test('crossEntropy: a label out of range names its index, its value and the valid range', () => {
+    throwsWith(() => crossEntropy(zeros([3, 3]), [0, 5, 1]), ValueError, /label 5 at index 1/, /3 classes/, /\[0, 2\]/);
+    throwsWith(() => crossEntropy(zeros([2, 3]), [-1, 0]), ValueError, /label -1 at index 0/);
+    throwsWith(() => crossEntropy(zeros([2, 3]), [0, 1.5]), ValueError, /label 1\.5 at index 1/);
+    throwsWith(() => crossEntropy(zeros([2, 3]), tensor([0, 3])), ValueError, /label 3 at index 1/);
+  });
+  test('crossEntropy: label count, logits rank, options', () => {
+    throwsWith(() => crossEntropy(zeros([3, 4]), [0, 1]), ShapeError, /2 labels/, /3/);
+    throwsWith(() => crossEntropy(zeros([4]), [0]), ShapeError, /logits must be 2-D/, /\[4\]/);
+    throwsWith(() => crossEntropy(zeros([2, 3]), [0, 1], { reduction: 'avg' as any }), ValueError, /reduction/, /'avg'/);
+    throwsWith(() => crossEntropy(zeros([2, 3]), [0, 1], { labelSmoothing: 1.5 }), ValueError, /labelSmoothing/, /1\.5/);
+    throwsWith(() => crossEntropy(zeros([2, 3]), [0, 1], { label_smoothing: 0.1 } as any), ValueError, /unknown option 'label_smoothing'/);
+    throwsWith(() => crossEntropy(zeros([2, 3]), tensor([[0], [1]])), ShapeError, /labels must be 1-D/, /\[2, 1\]/);
+  });
+  test('mseLoss: shapes must match', () => {
+    throwsWith(() => mseLoss(zeros([2, 3]), zeros([3, 2])), ShapeError, /\[2, 3\]/, /\[3, 2\]/);
+    throwsWith(() => mseLoss(zeros([2]), zeros([2]), { reduction: 'avg' as any }), ValueError, /'avg'/);
   });
 });

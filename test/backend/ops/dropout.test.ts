@@ -5,7 +5,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Dropout2d, Generator, ShapeError, Tensor, ValueError, backward, dropout2d, gradcheck, ones, randn } from '../../../src/index.js';
+import { Dropout, Dropout2d, Generator, ShapeError, Tensor, ValueError, backward, dropout, dropout2d, gradcheck, ones, rand, randn, sum } from '../../../src/index.js';
+import { ok, seeded, throwsWith } from '../../helpers/index.js';
 
 /** For each of `planes` channels, whether it is kept: the generator's draws in order, kept when r >= p. */
 function expectedKeep(seed: number, planes: number, p: number): boolean[] {
@@ -92,5 +93,71 @@ describe('Dropout2d layer', () => {
     const z: Tensor = layer.forward(x);
     assert.deepEqual([...z.data], [...x.data]);
     assert.equal(layer.toString(), 'Dropout2d(p=0.25)');
+  });
+});
+
+describe('dropout forward', () => {
+  const { gen, rn } = seeded(99, 'float32');
+  test('about p of the values are zeroed and the rest scaled by 1 / (1 - p)', () => {
+    const x = ones([100, 100]);
+    for (const p of [0.2, 0.5, 0.8]) {
+      const y = dropout(x, p, { generator: new Generator(5) });
+      let zeros = 0;
+      for (const v of y.data) {
+        if (v === 0) zeros++;
+        else ok(Math.abs(v - 1 / (1 - p)) < 1e-6);
+      }
+      // 10,000 Bernoulli(p) draws: standard deviation <= 50; allow 5 of them.
+      ok(Math.abs(zeros - p * 10000) < 250, `p ${p}: ${zeros} zeros`);
+    }
+  });
+  test('the same seed gives the same mask; a different seed a different one', () => {
+    const x = rand([50], { generator: gen, low: 1, high: 2 });
+    const a = dropout(x, 0.5, { generator: new Generator(11) });
+    const b = dropout(x, 0.5, { generator: new Generator(11) });
+    const c = dropout(x, 0.5, { generator: new Generator(12) });
+    assert.deepEqual(Array.from(a.data), Array.from(b.data));
+    assert.notDeepEqual(Array.from(a.data), Array.from(c.data));
+  });
+  test('p = 1 zeros everything; training false returns the input unchanged', () => {
+    const x = rn([4, 4]);
+    ok(Array.from(dropout(x, 1).data).every((v) => v === 0));
+    assert.deepEqual(Array.from(dropout(x, 0.5, { training: false }).data), Array.from(x.data));
+  });
+});
+
+describe('gradcheck: dropout (checked directly: the mask changes on every call)', () => {
+  const { rn, awayFromZero } = seeded(20240611);
+  test('dx = dy * mask / (1 - p) where the output is kept, 0 where it was dropped', () => {
+    const p = 0.3;
+    const x = awayFromZero([40, 25]).requiresGrad_();
+    const y = dropout(x, p, { generator: new Generator(7) });
+    const gy = rn([40, 25]);
+    y.backward(gy);
+    const gx = x.grad!;
+    let dropped = 0;
+    for (let i = 0; i < x.size; i++) {
+      if (y.data[i] === 0) {
+        dropped++;
+        ok(gx.data[i] === 0, `gx[${i}] = ${gx.data[i]} where the output was dropped`);
+      } else {
+        ok(Math.abs(y.data[i] - x.data[i] / (1 - p)) < 1e-12);
+        ok(Math.abs(gx.data[i] - gy.data[i] / (1 - p)) < 1e-12);
+      }
+    }
+    // 1000 Bernoulli(0.3) draws: the count is within 5 standard deviations (~72) of 300.
+    ok(Math.abs(dropped - 300) < 75, `dropped ${dropped} of 1000`);
+  });
+  test('training false and p = 0 are the identity, with gradient 1', () => {
+    const x = rn([3, 3]).requiresGrad_();
+    sum(dropout(x, 0.5, { training: false })).backward();
+    assert.deepEqual(Array.from(x.grad!.data), new Array(9).fill(1));
+  });
+});
+
+describe('other arguments', () => {
+  test('probabilities and bounds', () => {
+    throwsWith(() => dropout(ones([2]), 1.5), ValueError, /dropout: p must be a probability in \[0, 1\], got 1\.5/);
+    throwsWith(() => new Dropout(-0.1), ValueError, /Dropout/, /-0\.1/);
   });
 });
