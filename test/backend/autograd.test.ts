@@ -12,27 +12,13 @@ import {
   gradcheck, conv2d, relu, maxPool2d, flatten, linear, crossEntropy,
 } from '../../src/index.js';
 import { record } from '../../src/autograd/index.js';
-import { assertGradcheck, seeded } from '../helpers/index.js';
+import { assertClose, assertGradcheck, ok, seeded } from '../helpers/index.js';
 import { clearRecycledOutputs, recycledOutputBytes } from '../../src/tensor/tensor.js';
-
-/**
- * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
- * re-parses the TypeScript source to quote the expression and can loop forever (under tsx),
- * hanging the whole run instead of failing the test.
- */
-function ok(value: unknown, message?: string): asserts value {
-  if (!value) assert.fail(message ?? `expected a truthy value (${new Error().stack?.split('\n')[2]?.trim()})`);
-}
 
 const arr = (t: Tensor | null) => {
   ok(t, 'expected a gradient');
   return Array.from(t.data);
 };
-
-function close(actual: number[], expected: number[], tol = 1e-6): void {
-  assert.equal(actual.length, expected.length);
-  actual.forEach((a, i) => ok(Math.abs(a - expected[i]) <= tol * (1 + Math.abs(expected[i])), `[${i}] ${a} vs ${expected[i]}`));
-}
 
 describe('fan-out', () => {
   test('x used twice in one op: d(x*x)/dx = 2x', () => {
@@ -45,14 +31,14 @@ describe('fan-out', () => {
     const a = mul(x, 2);
     const b = mul(x, 3);
     sum(add(mul(a, b), x)).backward();
-    close(arr(x.grad), [7, 13, -11]);
+    assertClose(arr(x.grad), [7, 13, -11], 1e-6);
   });
   test('a diamond: h = exp(x); y = h * h + h -> dy/dx = (2h + 1) h', () => {
     const x = tensor([0, 0.5]).requiresGrad_();
     const h = exp(x);
     sum(add(mul(h, h), h)).backward();
     const e = [1, Math.exp(0.5)];
-    close(arr(x.grad), e.map((v) => (2 * v + 1) * v));
+    assertClose(arr(x.grad), e.map((v) => (2 * v + 1) * v), 1e-6);
   });
   test('a long chain (20,000 ops) does not overflow the stack', () => {
     const x = tensor([1]).requiresGrad_();
@@ -233,8 +219,8 @@ describe('recycled gradient memory', () => {
     // d/dx = exp(x) w + 4x, d/dw = exp(x)
     const xs = Array.from(x.data);
     const ws = Array.from(w.data);
-    close(gx1, xs.map((v, i) => Math.exp(v) * ws[i] + 4 * v), 1e-5);
-    close(gw1, xs.map((v) => Math.exp(v)), 1e-5);
+    assertClose(gx1, xs.map((v, i) => Math.exp(v) * ws[i] + 4 * v), 1e-5);
+    assertClose(gw1, xs.map((v) => Math.exp(v)), 1e-5);
     assert.deepEqual(gx2, gx1, 'the second pass, on recycled buffers, must give the same gradient');
     assert.deepEqual(gw2, gw1);
   });

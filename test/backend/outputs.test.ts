@@ -6,15 +6,11 @@
  * a kernel that skips elements, where zeroed memory would have hidden it.
  */
 import { test, describe, afterEach } from 'node:test';
-import assert from 'node:assert/strict';
 
 import { getBackend, registerBackend, relu, setBackend, tensor, type Backend } from '../../src/index.js';
 import { allocateOutput, allocateOutputIndices, clearRecycledOutputs, setOutputPoison, setUninitializedAllocator } from '../../src/tensor/tensor.js';
 import { uninitializedArrayBuffer } from '../../src/tensor/node.js';
-
-function ok(value: unknown, message: string): asserts value {
-  if (!value) assert.fail(message);
-}
+import { ok } from '../helpers/index.js';
 
 describe('output arrays', () => {
   afterEach(() => setOutputPoison(NaN));

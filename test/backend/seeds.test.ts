@@ -13,15 +13,7 @@ import {
   conv2d, maxPool2d, avgPool2d, linear, softmax, logSoftmax, crossEntropy, reshape, slice, convOutputSize,
   Conv2d, Linear, MaxPool2d, ReLU, Flatten, Sequential, LeNet5,
 } from '../../src/index.js';
-
-/**
- * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
- * re-parses the TypeScript source to quote the expression and can loop forever (under tsx),
- * hanging the whole run instead of failing the test.
- */
-function ok(value: unknown, message?: string): asserts value {
-  if (!value) assert.fail(message ?? `expected a truthy value (${new Error().stack?.split('\n')[2]?.trim()})`);
-}
+import { assertClose, ok } from '../helpers/index.js';
 
 const gen = new Generator(7643);
 
@@ -32,10 +24,6 @@ const rows = (t: Tensor) => (t.reshape([t.shape[t.ndim - 2], t.shape[t.ndim - 1]
 
 /** The decks' output size: (N - F + 2P) / S + 1, floored as PyTorch and Torch do. */
 const outSize = (n: number, f: number, s: number, p: number) => Math.floor((n - f + 2 * p) / s) + 1;
-
-function close(a: number, b: number, tol = 1e-5) {
-  ok(Math.abs(a - b) <= tol * (1 + Math.abs(b)), `${a} vs ${b}`);
-}
 
 describe('pooling examples', () => {
   test('000/004: max pooling 2x2, stride 2 of the 4x4 slice -> [[6, 8], [3, 4]]', () => {
@@ -281,7 +269,7 @@ describe('padding modes (001)', () => {
     const b = tensor([1, -2, 0.5, 3]);
     const withBias = conv2d(x, w, b);
     const expected = add(conv2d(x, w), reshape(b, [1, 4, 1, 1]));
-    withBias.data.forEach((v, i) => close(v, expected.data[i]));
+    withBias.data.forEach((v, i) => assertClose(v, expected.data[i], 1e-5));
     assert.equal(new Conv2d(3, 16, 3).numParameters() - new Conv2d(3, 16, 3, { bias: false }).numParameters(), 16);
   });
   test('multi-channel input: each output sums over all input channels (N channels to 1 output)', () => {
@@ -293,7 +281,7 @@ describe('padding modes (001)', () => {
       const yc = conv2d(slice(x, 1, c, c + 1), slice(w, 1, c, c + 1));
       perChannel = perChannel ? add(perChannel, yc) : yc;
     }
-    y.data.forEach((v, i) => close(v, perChannel!.data[i]));
+    y.data.forEach((v, i) => assertClose(v, perChannel!.data[i], 1e-5));
   });
 });
 
@@ -312,7 +300,7 @@ describe('image kernels (004)', () => {
       const weightSum = k.flat().reduce((a, b) => a + b, 0);
       ok(name.startsWith('edge') ? Math.abs(weightSum) < 1e-12 : Math.abs(weightSum - 1) < 1e-12, name);
       const y = conv2d(mul(ones([1, 1, 6, 6]), c), tensor(k).reshape([1, 1, 3, 3]));
-      for (const v of y.data) close(v, c * weightSum, 1e-6);
+      for (const v of y.data) assertClose(v, c * weightSum, 1e-6);
     }
   });
   test('the edge detector responds only where a vertical step edge is', () => {
@@ -353,7 +341,7 @@ describe('receptive fields and fully connected layers as convolutions (003)', ()
     const fcOut = linear(linear(reshape(x, [1, N * 25]), w1, b1), w2, b2);
     const convOut = conv2d(conv2d(x, reshape(w1, [8, N, 5, 5]), b1), reshape(w2, [3, 8, 1, 1]), b2);
     assert.deepEqual(convOut.shape, [1, 3, 1, 1]);
-    convOut.data.forEach((v, i) => close(v, fcOut.data[i], 1e-4));
+    convOut.data.forEach((v, i) => assertClose(v, fcOut.data[i], 1e-4));
   });
   test('the convolutional form runs on a bigger image: a 7x7 input gives a 3x3 map of the FC outputs of each 5x5 crop', () => {
     const N = 2;
@@ -365,7 +353,7 @@ describe('receptive fields and fully connected layers as convolutions (003)', ()
     for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
       const crop = slice(slice(big, 2, i, i + 5), 3, j, j + 5);
       const fc = linear(reshape(crop, [1, N * 25]), w, b);
-      for (let o = 0; o < 3; o++) close(map.data[(o * 3 + i) * 3 + j], fc.data[o], 1e-4);
+      for (let o = 0; o < 3; o++) assertClose(map.data[(o * 3 + i) * 3 + j], fc.data[o], 1e-4);
     }
   });
   test('000: 1x1 convolutions make sense: 56x56x64 with 32 1x1 filters -> 56x56x32, a 64-dim dot product per pixel', () => {
@@ -377,7 +365,7 @@ describe('receptive fields and fully connected layers as convolutions (003)', ()
     // Pixel (10, 20), filter 5.
     let s = layer.bias!.data[5];
     for (let c = 0; c < 64; c++) s += layer.weight.data[5 * 64 + c] * x.data[(c * 56 + 10) * 56 + 20];
-    close(y.data[(5 * 56 + 10) * 56 + 20], s, 1e-4);
+    assertClose(y.data[(5 * 56 + 10) * 56 + 20], s, 1e-4);
   });
 });
 
@@ -389,14 +377,14 @@ describe('softmax and cross-entropy (002)', () => {
     const p = softmax(z, 1);
     const lp = logSoftmax(z, 1);
     zs.forEach((v, i) => {
-      close(p.data[i], Math.exp(v) / denom, 1e-6);
-      close(lp.data[i], v - Math.log(denom), 1e-6);
+      assertClose(p.data[i], Math.exp(v) / denom, 1e-6);
+      assertClose(lp.data[i], v - Math.log(denom), 1e-6);
     });
   });
   test('the cost -log Prob(i) for the correct class i is the cross-entropy', () => {
     const zs = [1, 3, 0.5, 2];
     const denom = zs.reduce((a, v) => a + Math.exp(v), 0);
-    for (let i = 0; i < 4; i++) close(crossEntropy(z, [i]).item(), -(zs[i] - Math.log(denom)), 1e-6);
+    for (let i = 0; i < 4; i++) assertClose(crossEntropy(z, [i]).item(), -(zs[i] - Math.log(denom)), 1e-6);
   });
   test('the gradient pushes the correct class up and mostly pushes down the wrong class with the highest activation', () => {
     const x = tensor([[1.0, 3.0, 0.5, 2.0]]).requiresGrad_();
@@ -438,7 +426,7 @@ describe('translation equivariance (001)', () => {
     const k = randn([1, 1, 3, 3], { generator: gen });
     const a = rows(conv2d(base, k));
     const b = rows(conv2d(shifted, k));
-    for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) close(b[i + 1][j + 1], a[i][j], 1e-5);
+    for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) assertClose(b[i + 1][j + 1], a[i][j], 1e-5);
   });
   test('sum of the whole map is unchanged by the shift (a crude invariance)', () => {
     const x = zeros([1, 1, 6, 6]);
@@ -446,6 +434,6 @@ describe('translation equivariance (001)', () => {
     const y = zeros([1, 1, 6, 6]);
     y.data[14] = 1;
     const k = randn([1, 1, 3, 3], { generator: gen });
-    close(sum(conv2d(x, k, null, { padding: 1 })).item(), sum(conv2d(y, k, null, { padding: 1 })).item(), 1e-5);
+    assertClose(sum(conv2d(x, k, null, { padding: 1 })).item(), sum(conv2d(y, k, null, { padding: 1 })).item(), 1e-5);
   });
 });

@@ -12,18 +12,9 @@ import {
   matmul, reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, concat, stack, noGrad,
   getBackend,
 } from '../../src/index.js';
+import { assertClose, ok, seeded } from '../helpers/index.js';
 
-/**
- * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
- * re-parses the TypeScript source to quote the expression and can loop forever (under tsx),
- * hanging the whole run instead of failing the test.
- */
-function ok(value: unknown, message?: string): asserts value {
-  if (!value) assert.fail(message ?? `expected a truthy value (${new Error().stack?.split('\n')[2]?.trim()})`);
-}
-
-const gen = new Generator(4242);
-const rn = (shape: number[]) => randn(shape, { generator: gen });
+const { gen, rn } = seeded(4242, 'float32');
 
 // ---------------------------------------------------------------------------
 // Multi-index helpers for the naive references.
@@ -54,13 +45,6 @@ function ravel(idx: readonly number[], shape: readonly number[]): number {
 
 function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
-  assert.equal(actual.length, expected.length, `length ${actual.length} vs ${expected.length}`);
-  for (let i = 0; i < expected.length; i++) {
-    ok(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])), `[${i}]: got ${actual[i]}, expected ${expected[i]}`);
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -325,7 +309,7 @@ function arraySuites(backend: string): void {
           const got = op(a, b);
           const ref = naiveBroadcast(a, b, f);
           assert.deepEqual(got.shape, ref.shape, `${name} ${JSON.stringify(sa)} with ${JSON.stringify(sb)}`);
-          assertClose(got.data, ref.data);
+          assertClose(got.data, ref.data, 1e-5);
         }
       });
     }
@@ -333,7 +317,7 @@ function arraySuites(backend: string): void {
       const a = rand([2, 3], { generator: gen, low: 0.5, high: 2 });
       const b = tensor([1, 2, 0.5]);
       const ref = naiveBroadcast(a, b, Math.pow);
-      assertClose(pow(a, b).data, ref.data);
+      assertClose(pow(a, b).data, ref.data, 1e-5);
     });
     test('numbers broadcast as 0-d tensors, on either side', () => {
       const a = tensor([1, 2, 3]);
@@ -437,7 +421,7 @@ function arraySuites(backend: string): void {
       const b = rn([5, 4]);
       const y = matmul(a, b);
       assert.deepEqual(y.shape, [3, 4]);
-      assertClose(y.data, naiveMatmul(Array.from(a.data), Array.from(b.data), 3, 5, 4));
+      assertClose(y.data, naiveMatmul(Array.from(a.data), Array.from(b.data), 3, 5, 4), 1e-5);
     });
     test('1-D operands: dot, vector-matrix, matrix-vector', () => {
       const v = rn([5]);
@@ -445,14 +429,14 @@ function arraySuites(backend: string): void {
       const m = rn([5, 3]);
       const dot = matmul(v, w);
       assert.deepEqual(dot.shape, []);
-      assertClose([dot.item()], [Array.from(v.data).reduce((s, x, i) => s + x * w.data[i], 0)]);
+      assertClose([dot.item()], [Array.from(v.data).reduce((s, x, i) => s + x * w.data[i], 0)], 1e-5);
       const vm = matmul(v, m);
       assert.deepEqual(vm.shape, [3]);
-      assertClose(vm.data, naiveMatmul(Array.from(v.data), Array.from(m.data), 1, 5, 3));
+      assertClose(vm.data, naiveMatmul(Array.from(v.data), Array.from(m.data), 1, 5, 3), 1e-5);
       const mt = transpose(m);
       const mv = matmul(mt, v);
       assert.deepEqual(mv.shape, [3]);
-      assertClose(mv.data, naiveMatmul(Array.from(mt.data), Array.from(v.data), 3, 5, 1));
+      assertClose(mv.data, naiveMatmul(Array.from(mt.data), Array.from(v.data), 3, 5, 1), 1e-5);
     });
     test('batched with broadcast batch dims: [2,1,3,4] @ [3,4,2] -> [2,3,3,2]', () => {
       const a = rn([2, 1, 3, 4]);
@@ -463,7 +447,7 @@ function arraySuites(backend: string): void {
         const am = Array.from(a.data.slice(i * 12, i * 12 + 12));
         const bm = Array.from(b.data.slice(j * 8, j * 8 + 8));
         const ref = naiveMatmul(am, bm, 3, 4, 2);
-        assertClose(y.data.slice((i * 3 + j) * 6, (i * 3 + j) * 6 + 6), ref);
+        assertClose(y.data.slice((i * 3 + j) * 6, (i * 3 + j) * 6 + 6), ref, 1e-5);
       }
     });
     test('NaN and inf propagate through a zero factor, as in IEEE arithmetic and PyTorch (0 * NaN = NaN)', () => {
@@ -476,7 +460,7 @@ function arraySuites(backend: string): void {
       const b = rn([5, 2]);
       const y = matmul(a, b);
       assert.deepEqual(y.shape, [4, 3, 2]);
-      for (let i = 0; i < 4; i++) assertClose(y.data.slice(i * 6, i * 6 + 6), naiveMatmul(Array.from(a.data.slice(i * 15, i * 15 + 15)), Array.from(b.data), 3, 5, 2));
+      for (let i = 0; i < 4; i++) assertClose(y.data.slice(i * 6, i * 6 + 6), naiveMatmul(Array.from(a.data.slice(i * 15, i * 15 + 15)), Array.from(b.data), 3, 5, 2), 1e-5);
     });
   });
 

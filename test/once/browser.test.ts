@@ -26,8 +26,8 @@
  * ESM loads in the browser as it is: relative imports with .js extensions, no
  * bare specifier or Node built-in (test/once/isomorphic-exports.test.ts).
  *
- * The browser part runs once per suite run: only when STRIDE_BACKEND is wasm
- * (or unset); it is skipped, saying why, without Chromium or playwright-core.
+ * The browser part runs once per suite run (the file is in test/once/); it
+ * is skipped, saying why, without Chromium or playwright-core.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,6 +39,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
+import { ok } from '../helpers/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -75,14 +76,8 @@ interface Report {
   infoAfter?: { threads: number };
 }
 
-function ok(value: unknown, message: string): asserts value {
-  if (!value) assert.fail(message);
-}
-
 /** Why the browser part cannot or need not run here, or null. */
 function skipReason(): string | null {
-  const backend = process.env.STRIDE_BACKEND;
-  if (backend && backend !== 'wasm') return `the browser test runs once per suite run, in the STRIDE_BACKEND=wasm one (this run: ${backend})`;
   if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM}; install it (Debian: apt-get install chromium) to run the wasm backend in a real browser`;
   return null;
 }

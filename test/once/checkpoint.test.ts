@@ -1,7 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { DataError, Generator, LeNet5, ValueError, createModel, noGrad, randn } from '../../src/index.js';
@@ -9,31 +8,7 @@ import {
   CHECKPOINT_FILE, CHECKPOINT_FORMAT, CHECKPOINT_MAGIC, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, nodeAtomicFs, saveCheckpoint, writeFileAtomic,
   type AtomicWriteFs,
 } from '../../src/node.js';
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'stride-ckpt-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function throwsData(fn: () => unknown, ...patterns: RegExp[]): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
-    for (const p of patterns) assert.match(err.message, p);
-    return true;
-  });
-}
-
-async function rejectsData(p: Promise<unknown>, ...patterns: RegExp[]): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
-    for (const pat of patterns) assert.match(err.message, pat);
-    return true;
-  });
-}
+import { rejectsWith, throwsWith, withTempDir } from '../helpers/index.js';
 
 /** Bytes of a checkpoint with an arbitrary header (any JSON text) and data section. */
 function build(header: unknown, data: Uint8Array = new Uint8Array(0), options: { magic?: string; headerLength?: number; raw?: Uint8Array } = {}): Uint8Array {
@@ -133,7 +108,7 @@ describe('checkpoint encode/decode', () => {
   ];
   for (const [name, make, patterns] of cases) {
     test(`malformed: ${name} -> DataError naming the source`, () => {
-      throwsData(() => decodeCheckpoint(make(), '/some/dir/model.stride'), /\/some\/dir\/model\.stride/, ...patterns);
+      throwsWith(() => decodeCheckpoint(make(), '/some/dir/model.stride'), DataError, /\/some\/dir\/model\.stride/, ...patterns);
     });
   }
 
@@ -144,7 +119,7 @@ describe('checkpoint encode/decode', () => {
 
 describe('checkpoints on disk', () => {
   test('saveCheckpoint / loadCheckpoint round trip (folder or file path)', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-ckpt-', async (dir) => {
       const model = new LeNet5({ generator: new Generator(7) });
       const out = join(dir, 'nested', 'run');
       const path = await saveCheckpoint(out, model, { model: 'lenet5', modelOptions: { numClasses: 10, inChannels: 1 }, meta: { dataset: 'mnist', testAccuracy: 0.25 } });
@@ -164,31 +139,31 @@ describe('checkpoints on disk', () => {
   });
 
   test('missing folder, folder without a checkpoint, corrupt file -> DataError', async () => {
-    await withTempDir(async (dir) => {
-      await rejectsData(loadCheckpoint(join(dir, 'nope')), /does not exist/);
-      await rejectsData(loadCheckpoint(dir), /holds no model\.stride/);
+    await withTempDir('stride-ckpt-', async (dir) => {
+      await rejectsWith(loadCheckpoint(join(dir, 'nope')), DataError, /does not exist/);
+      await rejectsWith(loadCheckpoint(dir), DataError, /holds no model\.stride/);
       await writeFile(join(dir, CHECKPOINT_FILE), 'hello, world');
-      await rejectsData(loadCheckpoint(dir), /model\.stride/, /wrong magic/);
+      await rejectsWith(loadCheckpoint(dir), DataError, /model\.stride/, /wrong magic/);
     });
   });
 
   test('a checkpoint naming an unknown model or with tensors that do not fit -> DataError naming the file', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-ckpt-', async (dir) => {
       const state = new LeNet5({ generator: new Generator(0) }).stateDict();
       await writeFile(join(dir, CHECKPOINT_FILE), encodeCheckpoint({ model: 'resnet999', state }));
-      await rejectsData(loadCheckpoint(dir), /model\.stride/, /unknown model 'resnet999'/);
+      await rejectsWith(loadCheckpoint(dir), DataError, /model\.stride/, /unknown model 'resnet999'/);
       await writeFile(join(dir, CHECKPOINT_FILE), encodeCheckpoint({ model: 'lenet5', modelOptions: { numClasses: 5 }, state }));
-      await rejectsData(loadCheckpoint(dir), /model\.stride/, /fc3\.weight/);
+      await rejectsWith(loadCheckpoint(dir), DataError, /model\.stride/, /fc3\.weight/);
       const { 'fc3.bias': _, ...missing } = state;
       await writeFile(join(dir, CHECKPOINT_FILE), encodeCheckpoint({ model: 'lenet5', state: missing }));
-      await rejectsData(loadCheckpoint(dir), /missing fc3\.bias/);
+      await rejectsWith(loadCheckpoint(dir), DataError, /missing fc3\.bias/);
     });
   });
 });
 
 describe('writeFileAtomic', () => {
   test('writes the bytes and leaves no temporary file', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-ckpt-', async (dir) => {
       const path = join(dir, 'f.bin');
       await writeFileAtomic(path, new Uint8Array([1, 2, 3]));
       await writeFileAtomic(path, new Uint8Array([4, 5]));
@@ -214,7 +189,7 @@ describe('writeFileAtomic', () => {
 
   for (const where of ['write', 'rename'] as const) {
     test(`a failing ${where} keeps the previous file and removes the temporary one`, async () => {
-      await withTempDir(async (dir) => {
+      await withTempDir('stride-ckpt-', async (dir) => {
         const path = join(dir, CHECKPOINT_FILE);
         await writeFile(path, 'previous checkpoint');
         await assert.rejects(writeFileAtomic(path, new Uint8Array(100).fill(7), failing(where)), where === 'write' ? /ENOSPC/ : /EXDEV/);
@@ -225,7 +200,7 @@ describe('writeFileAtomic', () => {
   }
 
   test('a rename the file system refuses (target is a non-empty folder) rejects and cleans up', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-ckpt-', async (dir) => {
       const target = join(dir, 'target');
       await mkdir(target);
       await writeFile(join(target, 'keep'), 'x');
@@ -236,7 +211,7 @@ describe('writeFileAtomic', () => {
   });
 
   test('a failed save keeps the previous checkpoint loadable', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-ckpt-', async (dir) => {
       const first = new LeNet5({ generator: new Generator(1) });
       await saveCheckpoint(dir, first, { model: 'lenet5' });
       const before = await readFile(join(dir, CHECKPOINT_FILE));

@@ -2,14 +2,16 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, truncate, writeFile, appendFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, truncate, writeFile, appendFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { DataError, ValueError } from '../../src/errors.js';
 import { F, listBackends } from '../../src/index.js';
+// The shared cases run on every backend: native too, where OpenBLAS is found.
+import '../../src/backends/native/auto.js';
 import { OPS, differentiable, lateBound, runConformance, compareTensors, unravel, type OpTable } from '../../src/conformance/index.js';
+import { rejectsWith, withTempDir } from '../helpers/index.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHARED = process.env.STRIDE_CONFORMANCE ?? resolve(ROOT, '..', 'shared', 'conformance');
@@ -44,23 +46,6 @@ async function writeFamily(dir: string, family: string, cases: CaseDef[]): Promi
   await writeFile(join(dir, `${family}.json`), JSON.stringify(manifest, null, 1));
   await writeFile(join(dir, `${family}.bin`), new Uint8Array(new Float32Array(values).buffer));
   return manifest;
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'stride-conformance-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function rejectsWith(p: Promise<unknown>, cls: Function, ...patterns: RegExp[]): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
-    for (const pat of patterns) assert.match((err as Error).message, pat);
-    return true;
-  });
 }
 
 // relu, by hand: x = [[-1, 0.5, 2], [-3, 0, 4]]
@@ -99,7 +84,7 @@ const tinyCases: CaseDef[] = [
 
 describe('conformance runner on hand-made cases', () => {
   test('reports pass, fail and skip with the failing tensor, its largest error and index', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-conformance-', async (dir) => {
       await writeFamily(dir, 'tiny', tinyCases);
       await writeFile(join(dir, 'package-like.json'), JSON.stringify({ name: 'not a manifest' }));
       const s = await runConformance(dir);
@@ -134,7 +119,7 @@ describe('conformance runner on hand-made cases', () => {
   });
 
   test('--filter keeps only the matching case ids; a filter matching nothing is an error', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-conformance-', async (dir) => {
       await writeFamily(dir, 'tiny', tinyCases);
       const s = await runConformance(dir, { filter: 'linear' });
       assert.deepEqual([s.passed, s.failed, s.skipped], [1, 0, 0]);
@@ -143,7 +128,7 @@ describe('conformance runner on hand-made cases', () => {
   });
 
   test('an op that runs but is wrong is a failure; unsupported / not-available are skips; other throws fail', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-conformance-', async (dir) => {
       const c = (id: string, op: string): CaseDef => ({ id, op, inputs: { x: reluX }, outputs: { y: reluY }, grads: { gy: reluGy, gx: reluGx } });
       await writeFamily(dir, 'fake', [c('fake/sigmoid-as-relu', 'sigmoidAsRelu'), c('fake/lacks', 'lacks'), c('fake/na', 'na'), c('fake/throws', 'throws'), c('fake/nograd', 'nograd'), c('fake/forgot', 'forgot'), c('fake/later', 'later'), c('fake/relu-by-name', 'reluByName')]);
       const table: OpTable = {
@@ -175,7 +160,7 @@ describe('conformance runner on hand-made cases', () => {
   });
 
   test('an attr the runner does not know is a failure that says so, not a silent pass', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-conformance-', async (dir) => {
       await writeFamily(dir, 'attrs', [{ id: 'attrs/relu', op: 'relu', attrs: { inplace: true }, inputs: { x: reluX }, outputs: { y: reluY } }]);
       const s = await runConformance(dir);
       assert.equal(s.failed, 1);
@@ -186,7 +171,7 @@ describe('conformance runner on hand-made cases', () => {
 
 describe('conformance files: clear errors for bad folders and data', () => {
   test('a missing folder, or one without manifests, is a ValueError', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-conformance-', async (dir) => {
       await rejectsWith(runConformance(join(dir, 'nope')), ValueError, /does not exist/, /nope/);
       await rejectsWith(runConformance(dir), ValueError, /no conformance-v1 manifest/);
       await writeFile(join(dir, 'other.json'), JSON.stringify({ format: 'something-else' }));
@@ -195,7 +180,7 @@ describe('conformance files: clear errors for bad folders and data', () => {
   });
 
   test('a truncated .bin is a DataError naming the file', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-conformance-', async (dir) => {
       await writeFamily(dir, 'trunc', tinyCases);
       await truncate(join(dir, 'trunc.bin'), 40);
       await rejectsWith(runConformance(dir), DataError, /trunc\.bin/, /truncated/);
@@ -203,7 +188,7 @@ describe('conformance files: clear errors for bad folders and data', () => {
   });
 
   test('a .bin that is not whole float32 values is a DataError naming the file', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-conformance-', async (dir) => {
       await writeFamily(dir, 'odd', tinyCases);
       await appendFile(join(dir, 'odd.bin'), new Uint8Array([1, 2]));
       await rejectsWith(runConformance(dir), DataError, /odd\.bin/, /not a whole number of float32/);
@@ -211,7 +196,7 @@ describe('conformance files: clear errors for bad folders and data', () => {
   });
 
   test('a missing .bin is a DataError naming the manifest', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-conformance-', async (dir) => {
       await writeFamily(dir, 'lost', tinyCases);
       await rm(join(dir, 'lost.bin'));
       await rejectsWith(runConformance(dir), DataError, /lost\.json/, /lost\.bin/);
@@ -219,7 +204,7 @@ describe('conformance files: clear errors for bad folders and data', () => {
   });
 
   test('bad offsets or lengths in the manifest are a DataError naming the manifest, the case and the tensor', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-conformance-', async (dir) => {
       const m = await writeFamily(dir, 'bad', tinyCases);
       const path = join(dir, 'bad.json');
       const original = await readFile(path, 'utf8');
@@ -270,7 +255,7 @@ describe('the command line', () => {
   const lastLine = (out: string) => out.trimEnd().split('\n').at(-1);
 
   test('prints families, failures and skips, ends with the counts, exits 1 on failure and 0 on skips only', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-conformance-', async (dir) => {
       await writeFamily(dir, 'tiny', tinyCases);
       const r = run(dir, '--json');
       assert.equal(r.status, 1, r.stderr);

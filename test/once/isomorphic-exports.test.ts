@@ -14,10 +14,7 @@ import * as stride from '../../src/index.js';
 import * as train from '../../src/train/index.js';
 import * as checkpoint from '../../src/io/checkpoint.js';
 import { Generator, Linear, SGD, Tensor, crossEntropy, decodeCheckpoint, encodeCheckpoint, randn, type OptimizerStateDict } from '../../src/index.js';
-
-function ok(value: unknown, message: string): asserts value {
-  if (!value) assert.fail(message);
-}
+import { ok } from '../helpers/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -9,22 +9,11 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  Generator, Tensor, ValueError, StrideError, tensor, Linear, Module,
+  Generator, Tensor, ValueError, tensor, Linear, Module,
   SGD, Adam, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, OneCycleLR, fit, lrMultiplier,
   type LRScheduler,
 } from '../../src/index.js';
-
-function ok(value: unknown, message: string): asserts value {
-  if (!value) assert.fail(message);
-}
-
-function throwsWith(fn: () => unknown, ...patterns: RegExp[]): void {
-  assert.throws(fn, (err: unknown) => {
-    ok(err instanceof ValueError && err instanceof StrideError, `expected a ValueError, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-    for (const p of patterns) assert.match((err as Error).message, p);
-    return true;
-  });
-}
+import { assertClose, throwsWith } from '../helpers/index.js';
 
 const param = () => tensor([0], undefined, { requiresGrad: true });
 const sgd = (lr = 1, momentum = 0) => new SGD([param()], { lr, momentum });
@@ -40,45 +29,40 @@ function trace(s: LRScheduler, steps: number, group = 0): number[] {
   return out;
 }
 
-function close(actual: number[], expected: number[], tol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  actual.forEach((a, i) => ok(Math.abs(a - expected[i]) <= tol * (1 + Math.abs(expected[i])), `${what} at epoch ${i}: ${a} vs ${expected[i]}`));
-}
-
 const epochs = (n: number) => Array.from({ length: n + 1 }, (_, e) => e);
 
 describe('schedulers follow their closed forms', () => {
   test('StepLR: base * gamma^floor(e / stepSize)', () => {
-    close(trace(new StepLR(sgd(0.5), { stepSize: 3 }), 10), epochs(10).map((e) => 0.5 * 0.1 ** Math.floor(e / 3)), 1e-12, 'StepLR');
-    close(trace(new StepLR(sgd(1), { stepSize: 1, gamma: 0.5 }), 4), [1, 0.5, 0.25, 0.125, 0.0625], 0, 'halving');
+    assertClose(trace(new StepLR(sgd(0.5), { stepSize: 3 }), 10), epochs(10).map((e) => 0.5 * 0.1 ** Math.floor(e / 3)), 1e-12, 'StepLR');
+    assertClose(trace(new StepLR(sgd(1), { stepSize: 1, gamma: 0.5 }), 4), [1, 0.5, 0.25, 0.125, 0.0625], 0, 'halving');
   });
 
   test('MultiStepLR: base * gamma^(milestones <= e); a repeated milestone counts twice', () => {
     const expected = epochs(8).map((e) => 0.5 ** [2, 5, 5].filter((m) => m <= e).length);
-    close(trace(new MultiStepLR(sgd(1), { milestones: [2, 5, 5], gamma: 0.5 }), 8), expected, 1e-12, 'MultiStepLR');
+    assertClose(trace(new MultiStepLR(sgd(1), { milestones: [2, 5, 5], gamma: 0.5 }), 8), expected, 1e-12, 'MultiStepLR');
   });
 
   test('ExponentialLR: base * gamma^e', () => {
-    close(trace(new ExponentialLR(sgd(0.2), { gamma: 0.9 }), 12), epochs(12).map((e) => 0.2 * 0.9 ** e), 1e-12, 'ExponentialLR');
+    assertClose(trace(new ExponentialLR(sgd(0.2), { gamma: 0.9 }), 12), epochs(12).map((e) => 0.2 * 0.9 ** e), 1e-12, 'ExponentialLR');
   });
 
   test('CosineAnnealingLR: etaMin + (base - etaMin)(1 + cos(pi e / tMax)) / 2, also past tMax (rising again)', () => {
     const expected = epochs(30).map((e) => 0.01 + (0.1 - 0.01) * (1 + Math.cos((Math.PI * e) / 10)) / 2);
-    close(trace(new CosineAnnealingLR(sgd(0.1), { tMax: 10, etaMin: 0.01 }), 30), expected, 1e-9, 'cosine');
+    assertClose(trace(new CosineAnnealingLR(sgd(0.1), { tMax: 10, etaMin: 0.01 }), 30), expected, 1e-9, 'cosine');
     const half = trace(new CosineAnnealingLR(sgd(1), { tMax: 4 }), 4);
-    close(half, [1, (1 + Math.SQRT1_2) / 2, 0.5, (1 - Math.SQRT1_2) / 2, 0], 1e-12, 'by hand');
+    assertClose(half, [1, (1 + Math.SQRT1_2) / 2, 0.5, (1 - Math.SQRT1_2) / 2, 0], 1e-12, 'by hand');
   });
 
   test('LinearLR: base * (start + (end - start) min(e, totalIters) / totalIters); defaults 1/3 -> 1 over 5', () => {
-    close(trace(new LinearLR(sgd(0.4), { startFactor: 0.25, totalIters: 4 }), 7), epochs(7).map((e) => 0.4 * (0.25 + 0.75 * Math.min(e, 4) / 4)), 1e-12, 'warm-up');
-    close(trace(new LinearLR(sgd(0.3)), 6), epochs(6).map((e) => 0.3 * (1 / 3 + (2 / 3) * Math.min(e, 5) / 5)), 1e-12, 'defaults');
-    close(trace(new LinearLR(sgd(1), { startFactor: 1, endFactor: 0, totalIters: 4 }), 5), [1, 0.75, 0.5, 0.25, 0, 0], 1e-12, 'decay to 0');
+    assertClose(trace(new LinearLR(sgd(0.4), { startFactor: 0.25, totalIters: 4 }), 7), epochs(7).map((e) => 0.4 * (0.25 + 0.75 * Math.min(e, 4) / 4)), 1e-12, 'warm-up');
+    assertClose(trace(new LinearLR(sgd(0.3)), 6), epochs(6).map((e) => 0.3 * (1 / 3 + (2 / 3) * Math.min(e, 5) / 5)), 1e-12, 'defaults');
+    assertClose(trace(new LinearLR(sgd(1), { startFactor: 1, endFactor: 0, totalIters: 4 }), 5), [1, 0.75, 0.5, 0.25, 0, 0], 1e-12, 'decay to 0');
   });
 
   test("fit's 'linear' and 'cosine' multipliers are LinearLR's and CosineAnnealingLR's closed forms", () => {
     const T = 8;
-    close(epochs(T - 1).map((t) => lrMultiplier('linear')(t, T)), trace(new LinearLR(sgd(1), { startFactor: 1, endFactor: 0, totalIters: T }), T - 1), 1e-12, 'linear');
-    close(epochs(T - 1).map((t) => lrMultiplier('cosine')(t, T)), trace(new CosineAnnealingLR(sgd(1), { tMax: T }), T - 1), 1e-12, 'cosine');
+    assertClose(epochs(T - 1).map((t) => lrMultiplier('linear')(t, T)), trace(new LinearLR(sgd(1), { startFactor: 1, endFactor: 0, totalIters: T }), T - 1), 1e-12, 'linear');
+    assertClose(epochs(T - 1).map((t) => lrMultiplier('cosine')(t, T)), trace(new CosineAnnealingLR(sgd(1), { tMax: T }), T - 1), 1e-12, 'cosine');
   });
 });
 
@@ -91,7 +75,7 @@ describe('OneCycleLR', () => {
   test('lr: up from maxLr / 25 to maxLr over 30% of the steps, then down to that / 1e4 (cosine)', () => {
     const expected = epochs(9).map((e) => (e <= 2 ? cosAnneal(initial, 1, e / 2) : cosAnneal(1, final, (e - 2) / 7)));
     const s = new OneCycleLR(sgd(0.123, 0.9), { maxLr: 1, totalSteps: 10 });
-    close(trace(s, 9), expected, 1e-12, 'lr');
+    assertClose(trace(s, 9), expected, 1e-12, 'lr');
     assert.equal(s.optimizer.paramGroups[0].initialLr, initial);
   });
 
@@ -104,7 +88,7 @@ describe('OneCycleLR', () => {
       s.step();
       seen.push(opt.paramGroups[0].momentum);
     }
-    close(seen, expected, 1e-12, 'SGD momentum');
+    assertClose(seen, expected, 1e-12, 'SGD momentum');
     const adam = new Adam([param()], { betas: [0.9, 0.99] });
     new OneCycleLR(adam, { maxLr: 1, totalSteps: 10 });
     assert.deepEqual(adam.paramGroups[0].betas, [0.95, 0.99]);
@@ -116,18 +100,18 @@ describe('OneCycleLR', () => {
   test("linear annealing, epochs * stepsPerEpoch, three phases", () => {
     const lin = (a: number, b: number, pct: number) => a + (b - a) * pct;
     const expected = epochs(9).map((e) => (e <= 2 ? lin(initial, 1, e / 2) : lin(1, final, (e - 2) / 7)));
-    close(trace(new OneCycleLR(sgd(), { maxLr: 1, epochs: 2, stepsPerEpoch: 5, annealStrategy: 'linear' }), 9), expected, 1e-12, 'linear');
+    assertClose(trace(new OneCycleLR(sgd(), { maxLr: 1, epochs: 2, stepsPerEpoch: 5, annealStrategy: 'linear' }), 9), expected, 1e-12, 'linear');
     // Three phases: up to step 2, back down to the start by step 2 * 3 - 2 = 4, then to the final lr at 9.
     const three = epochs(9).map((e) => (e <= 2 ? cosAnneal(initial, 1, e / 2) : e <= 4 ? cosAnneal(1, initial, (e - 2) / 2) : cosAnneal(initial, final, (e - 4) / 5)));
-    close(trace(new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, threePhase: true }), 9), three, 1e-12, 'three phases');
+    assertClose(trace(new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, threePhase: true }), 9), three, 1e-12, 'three phases');
   });
 
   test('one maxLr per group; stepping past totalSteps is an error', () => {
     const opt = new SGD([{ params: [param()] }, { params: [param()] }], { lr: 1, momentum: 0.9 });
     const s = new OneCycleLR(opt, { maxLr: [1, 0.1], totalSteps: 4, pctStart: 0.5 });
-    close(s.getLastLr(), [1 / 25, 0.1 / 25], 1e-12, "per-group start");
+    assertClose(s.getLastLr(), [1 / 25, 0.1 / 25], 1e-12, "per-group start");
     for (let i = 0; i < 4; i++) s.step();
-    throwsWith(() => s.step(), /tried to step 5 times, but the cycle has 4 steps/);
+    throwsWith(() => s.step(), ValueError, /tried to step 5 times, but the cycle has 4 steps/);
   });
 });
 
@@ -135,7 +119,7 @@ describe('groups, composition, hand-set lrs, state', () => {
   test('each group decays from its own base lr', () => {
     const opt = new SGD([{ params: [param()], lr: 1 }, { params: [param()], lr: 0.01 }]);
     const s = new StepLR(opt, { stepSize: 2, gamma: 0.5 });
-    close(trace(s, 4, 1), [0.01, 0.01, 0.005, 0.005, 0.0025], 1e-12, 'group 1');
+    assertClose(trace(s, 4, 1), [0.01, 0.01, 0.005, 0.005, 0.0025], 1e-12, 'group 1');
     assert.deepEqual(s.baseLrs, [1, 0.01]);
   });
 
@@ -149,7 +133,7 @@ describe('groups, composition, hand-set lrs, state', () => {
       decay.step();
       seen.push(opt.lr);
     }
-    close(seen, epochs(5).map((e) => (0.5 + 0.5 * Math.min(e, 2) / 2) * 0.9 ** e), 1e-12, 'chained');
+    assertClose(seen, epochs(5).map((e) => (0.5 + 0.5 * Math.min(e, 2) / 2) * 0.9 ** e), 1e-12, 'chained');
   });
 
   test('an lr set by hand carries on (recursive forms)', () => {
@@ -180,8 +164,8 @@ describe('groups, composition, hand-set lrs, state', () => {
     const c = sgd(0.1);
     c.paramGroups[0].initialLr = 0.1;
     const sc = new CosineAnnealingLR(c, { tMax: 6, lastEpoch: 2 });
-    close([sc.getLastLr()[0]], [0.05 * (1 + Math.cos(Math.PI * 3 / 6))], 1e-12, 'resumed at epoch 3');
-    throwsWith(() => new StepLR(sgd(), { stepSize: 1, lastEpoch: 4 }), /lastEpoch is 4 but param group 0 has no initialLr/);
+    assertClose([sc.getLastLr()[0]], [0.05 * (1 + Math.cos(Math.PI * 3 / 6))], 1e-12, 'resumed at epoch 3');
+    throwsWith(() => new StepLR(sgd(), { stepSize: 1, lastEpoch: 4 }), ValueError, /lastEpoch is 4 but param group 0 has no initialLr/);
   });
 });
 
@@ -212,7 +196,7 @@ describe('fit with a scheduler stepped from its callbacks', () => {
     fit(model, { train: data, epochs: 2, batchSize: 2, optimizer, shuffle: false, onBatch: (b) => { lrs.push(b.lr); sched.step(); } });
     // 4 steps, phase 1 ends at 0.5 * 4 - 1 = 1: lrs at steps 0..3.
     const cos = (a: number, b: number, pct: number) => b + ((a - b) / 2) * (1 + Math.cos(Math.PI * pct));
-    close(lrs, [0.04, 1, cos(1, 0.04 / 1e4, 1 / 2), cos(1, 0.04 / 1e4, 2 / 2)], 1e-12, 'lrs');
+    assertClose(lrs, [0.04, 1, cos(1, 0.04 / 1e4, 1 / 2), cos(1, 0.04 / 1e4, 2 / 2)], 1e-12, 'lrs');
   });
 
   test('a named lrSchedule scales every group from its own lr and restores them', () => {
@@ -220,24 +204,24 @@ describe('fit with a scheduler stepped from its callbacks', () => {
     const optimizer = new SGD([{ params: [model.fc.weight], lr: 0.2 }, { params: [model.fc.bias!], lr: 0.02 }]);
     const seen: number[][] = [];
     fit(model, { train: data, epochs: 1, batchSize: 2, optimizer, lrSchedule: 'linear', onBatch: () => seen.push(optimizer.paramGroups.map((g) => g.lr)) });
-    close(seen.flat(), [0.2, 0.02, 0.1, 0.01], 1e-12, 'per group');
+    assertClose(seen.flat(), [0.2, 0.02, 0.1, 0.01], 1e-12, 'per group');
     assert.deepEqual(optimizer.paramGroups.map((g) => g.lr), [0.2, 0.02]);
   });
 });
 
 describe('scheduler argument errors', () => {
   test('each states the rule and the value', () => {
-    throwsWith(() => new StepLR(sgd(), { stepSize: 0 }), /StepLR: stepSize must be an integer >= 1, got 0/);
-    throwsWith(() => new StepLR(sgd(), {} as any), /StepLR: stepSize must be an integer >= 1/);
-    throwsWith(() => new StepLR(sgd(), { stepSize: 2, step_size: 2 } as any), /unknown option 'step_size'/);
-    throwsWith(() => new StepLR({} as any, { stepSize: 2 }), /StepLR: the first argument must be an Optimizer/);
-    throwsWith(() => new MultiStepLR(sgd(), { milestones: [5, 2] }), /milestones must be increasing/, /\[5,2\]/);
-    throwsWith(() => new ExponentialLR(sgd(), { gamma: -1 }), /gamma must be a finite number >= 0, got -1/);
-    throwsWith(() => new CosineAnnealingLR(sgd(), { tMax: 2.5 }), /tMax must be an integer >= 1, got 2\.5/);
-    throwsWith(() => new LinearLR(sgd(), { startFactor: 0 }), /startFactor must be in \(0, 1\], got 0/);
-    throwsWith(() => new OneCycleLR(sgd(), { maxLr: 1 }), /give totalSteps, or epochs and stepsPerEpoch/);
-    throwsWith(() => new OneCycleLR(sgd(), { maxLr: [1, 2], totalSteps: 5 }), /maxLr must be a finite number >= 0 or one per parameter group \(1\)/);
-    throwsWith(() => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, pctStart: 0.1 }), /phase 1 of the cycle has no steps/);
-    throwsWith(() => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, annealStrategy: 'cosine' as any }), /annealStrategy must be 'cos' or 'linear'/);
+    throwsWith(() => new StepLR(sgd(), { stepSize: 0 }), ValueError, /StepLR: stepSize must be an integer >= 1, got 0/);
+    throwsWith(() => new StepLR(sgd(), {} as any), ValueError, /StepLR: stepSize must be an integer >= 1/);
+    throwsWith(() => new StepLR(sgd(), { stepSize: 2, step_size: 2 } as any), ValueError, /unknown option 'step_size'/);
+    throwsWith(() => new StepLR({} as any, { stepSize: 2 }), ValueError, /StepLR: the first argument must be an Optimizer/);
+    throwsWith(() => new MultiStepLR(sgd(), { milestones: [5, 2] }), ValueError, /milestones must be increasing/, /\[5,2\]/);
+    throwsWith(() => new ExponentialLR(sgd(), { gamma: -1 }), ValueError, /gamma must be a finite number >= 0, got -1/);
+    throwsWith(() => new CosineAnnealingLR(sgd(), { tMax: 2.5 }), ValueError, /tMax must be an integer >= 1, got 2\.5/);
+    throwsWith(() => new LinearLR(sgd(), { startFactor: 0 }), ValueError, /startFactor must be in \(0, 1\], got 0/);
+    throwsWith(() => new OneCycleLR(sgd(), { maxLr: 1 }), ValueError, /give totalSteps, or epochs and stepsPerEpoch/);
+    throwsWith(() => new OneCycleLR(sgd(), { maxLr: [1, 2], totalSteps: 5 }), ValueError, /maxLr must be a finite number >= 0 or one per parameter group \(1\)/);
+    throwsWith(() => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, pctStart: 0.1 }), ValueError, /phase 1 of the cycle has no steps/);
+    throwsWith(() => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, annealStrategy: 'cosine' as any }), ValueError, /annealStrategy must be 'cos' or 'linear'/);
   });
 });

@@ -20,32 +20,14 @@ import { makeOneDnnGemm } from '../../src/backends/native/onednn-matmul.js';
 import { makeOneDnnEltwise, MIN_ELEMENTS } from '../../src/backends/native/onednn-elementwise.js';
 import { registerNativeBackend } from '../../src/backends/native/register.js';
 import { refBackend } from '../../src/backends/ref/index.js';
-import { naiveConv } from '../helpers/oracles.js';
+import { assertClose, naiveConv, uniformArray } from '../helpers/index.js';
 import { LeNet5, backward, conv2d, crossEntropy, Generator, randn, tensor } from '../../src/index.js';
 
 const available = nativeAvailable();
 const skip = available ? false : nativeStatus(); // 'native backend unavailable: <why and how to install>'
 
-/** Deterministic values in [-0.5, 0.5). */
-function values(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= m)) m = d; // NaN makes m NaN
-  }
-  return m;
-}
+/** Deterministic values in [-0.5, 0.5) from a seeded Generator. */
+const values = (n: number, seed: number): Float32Array => uniformArray(n, seed, -0.5, 0.5);
 
 /** C = alpha * op(A) op(B) + beta * C by the definition, in float64. */
 function naiveGemm(
@@ -80,7 +62,6 @@ function geometry(
   };
 }
 
-
 describe('native backend', { skip }, () => {
   const native = available ? nativeBackend()! : refBackend;
   const k = native.kernels;
@@ -97,7 +78,7 @@ describe('native backend', { skip }, () => {
             const C = values(M * N + 5, seed++);
             const want = naiveGemm(tA, tB, M, N, K, alpha, A, 3, B, 2, beta, C, 5);
             k.gemm(tA, tB, M, N, K, alpha, A, 3, B, 2, beta, C, 5);
-            assert.ok(maxAbsDiff(C, want) < 1e-4 * Math.max(1, K), `gemm ${tA} ${tB} ${M}x${N}x${K} alpha ${alpha} beta ${beta}`);
+            assertClose(C, want, { atol: 1e-4 * Math.max(1, K) }, `gemm ${tA} ${tB} ${M}x${N}x${K} alpha ${alpha} beta ${beta}`);
           }
         }
       }
@@ -112,7 +93,7 @@ describe('native backend', { skip }, () => {
     const want = naiveGemm(false, false, 2, 2, 3, 1, A, 0, B, 0, 0, new Float32Array(6), 1);
     assert.equal(C[0], 7);
     assert.equal(C[5], 8);
-    assert.ok(maxAbsDiff(C.subarray(1, 5), want.subarray(1, 5)) < 1e-6);
+    assertClose(C.subarray(1, 5), want.subarray(1, 5), { atol: 1e-6 });
   });
 
   test('gemm with K = 0 scales C by beta, and with alpha = 0 ignores A and B', () => {
@@ -131,7 +112,7 @@ describe('native backend', { skip }, () => {
     const b = values(g.outC, 13);
     const y = new Float32Array(g.batch * g.outC * g.outH * g.outW);
     k.conv2dForward(x, w, b, g, y);
-    assert.ok(maxAbsDiff(y, naiveConv(x, w, b, g)) < 1e-5);
+    assertClose(y, naiveConv(x, w, b, g), { atol: 1e-5 });
   });
 
   const cases: [string, Conv2dGeometry][] = [
@@ -182,17 +163,17 @@ describe('native backend', { skip }, () => {
           kc.conv2dForward(x, w, b, g, y);
           kc.conv2dBackwardInput(gy, w, g, gx);
           kc.conv2dBackwardFilter(x, gy, g, gw, gb);
-          assert.ok(maxAbsDiff(y, yRef) < 1e-5, `forward, budget ${budget}`);
-          assert.ok(maxAbsDiff(gx, gxRef) < 1e-5, `backward input, budget ${budget}`);
-          assert.ok(maxAbsDiff(gw, gwRef) < 1e-4, `backward filter, budget ${budget}`);
-          assert.ok(maxAbsDiff(gb, gbRef) < 1e-4, `bias grad, budget ${budget}`);
+          assertClose(y, yRef, { atol: 1e-5 }, `forward, budget ${budget}`);
+          assertClose(gx, gxRef, { atol: 1e-5 }, `backward input, budget ${budget}`);
+          assertClose(gw, gwRef, { atol: 1e-4 }, `backward filter, budget ${budget}`);
+          assertClose(gb, gbRef, { atol: 1e-4 }, `bias grad, budget ${budget}`);
           // Without bias the forward is the same minus b, and gb may be null.
           const y0 = new Float32Array(gy.length);
           kc.conv2dForward(x, w, null, g, y0);
           const ohw = g.outH * g.outW;
-          assert.ok(maxAbsDiff(y0, yRef.map((v, i) => v - b[Math.floor(i / ohw) % g.outC])) < 1e-5);
+          assertClose(y0, yRef.map((v, i) => v - b[Math.floor(i / ohw) % g.outC]), { atol: 1e-5 });
           kc.conv2dBackwardFilter(x, gy, g, gw, null);
-          assert.ok(maxAbsDiff(gw, gwRef) < 1e-4);
+          assertClose(gw, gwRef, { atol: 1e-4 });
         }
       } finally {
         setColBudget(1536 * 1024);
@@ -221,7 +202,7 @@ describe('native backend', { skip }, () => {
     // Other ops still go to the base kernels.
     const e1 = new Float32Array(4);
     k.unary('exp', Float32Array.from([0, 1, -1, 2]), e1, {});
-    assert.ok(maxAbsDiff(e1, [1, Math.E, 1 / Math.E, Math.E ** 2]) < 1e-6);
+    assertClose(e1, [1, Math.E, 1 / Math.E, Math.E ** 2], { atol: 1e-6 });
   });
 
   test('2x2 stride-2 max pooling matches ref with ties, NaNs and odd sizes', () => {
@@ -281,7 +262,7 @@ describe('native backend', { skip }, () => {
       const C = new Float32Array(9);
       k.gemm(false, false, 3, 3, 4, 1, A, 0, A, 0, 0, C, 0);
       assert.equal(getNativeThreads(), 2);
-      assert.ok(maxAbsDiff(C, naiveGemm(false, false, 3, 3, 4, 1, A, 0, A, 0, 0, new Float32Array(9), 0)) < 1e-6);
+      assertClose(C, naiveGemm(false, false, 3, 3, 4, 1, A, 0, A, 0, 0, new Float32Array(9), 0), { atol: 1e-6 });
     } finally {
       setNativeThreads(before);
     }
@@ -309,7 +290,7 @@ describe('native backend', { skip }, () => {
       const a = run('ref');
       const b = run('native');
       assert.ok(Math.abs(a.loss - b.loss) < 1e-5);
-      a.grads.forEach((g, i) => assert.ok(maxAbsDiff(g, b.grads[i]) < 1e-4, `parameter ${i}`));
+      a.grads.forEach((g, i) => assertClose(g, b.grads[i], { atol: 1e-4 }, `parameter ${i}`));
     } finally {
       setBackend(before);
     }
@@ -331,7 +312,7 @@ describe('native backend', { skip }, () => {
       registerNativeBackend({ makeDefault: false });
       const a = run('ref');
       const b = run('native');
-      a.forEach((v, i) => assert.ok(maxAbsDiff(v, b[i]) < 1e-4, `output ${i}`));
+      a.forEach((v, i) => assertClose(v, b[i], { atol: 1e-4 }, `output ${i}`));
     } finally {
       setBackend(before);
     }
@@ -372,10 +353,10 @@ describe('native backend', { skip }, () => {
       conv.kernels.conv2dBackwardInput(gy, w, g, got.gx);
       conv.kernels.conv2dBackwardFilter(x, gy, g, got.gw, got.gb);
       // sums of 576 products of values below 0.5 (y, gx) and of 288 (gw per image): float32 rounding ~1e-5
-      assert.ok(maxAbsDiff(got.y, want.y) < 1e-4, `forward (${conv.implementation('forward', g, true)})`);
-      assert.ok(maxAbsDiff(got.gx, want.gx) < 1e-4, `backward input (${conv.implementation('backwardInput', g, false)})`);
-      assert.ok(maxAbsDiff(got.gw, want.gw) < 1e-3, 'backward filter');
-      assert.ok(maxAbsDiff(got.gb, want.gb) < 1e-4, 'bias gradient');
+      assertClose(got.y, want.y, { atol: 1e-4 }, `forward (${conv.implementation('forward', g, true)})`);
+      assertClose(got.gx, want.gx, { atol: 1e-4 }, `backward input (${conv.implementation('backwardInput', g, false)})`);
+      assertClose(got.gw, want.gw, { atol: 1e-3 }, 'backward filter');
+      assertClose(got.gb, want.gb, { atol: 1e-4 }, 'bias gradient');
       conv.release();
     });
 
@@ -397,7 +378,7 @@ describe('native backend', { skip }, () => {
       const y64 = new Float64Array(y32.length);
       conv.kernels.conv2dForward(Float64Array.from(x32), Float64Array.from(w32), null, g, y64);
       assert.deepEqual(calls, ['forward']);
-      assert.ok(maxAbsDiff(y64, y32) < 1e-5, 'float64 fallback and float32 oneDNN agree');
+      assertClose(y64, y32, { atol: 1e-5 }, 'float64 fallback and float32 oneDNN agree');
       conv.release();
     });
 
@@ -411,7 +392,7 @@ describe('native backend', { skip }, () => {
           const w = values(3 * 2 * 9, 7);
           const y = new Float32Array(3 * g.outH * g.outW).fill(NaN);
           conv.kernels.conv2dForward(x, w, null, g, y);
-          assert.ok(maxAbsDiff(y, naiveConv(x, w, null, g)) < 1e-5, `width ${inW}, round ${round}`);
+          assertClose(y, naiveConv(x, w, null, g), { atol: 1e-5 }, `width ${inW}, round ${round}`);
         }
       }
       conv.release();
@@ -433,7 +414,7 @@ describe('native backend', { skip }, () => {
         const got = new Float32Array(n).fill(NaN);
         r.batchNorm2dForward(x, mean, invstd, w, b, g, want);
         bn.batchNorm2dForward(x, mean, invstd, w, b, g, got);
-        assert.ok(maxAbsDiff(got, want) < 1e-5, `forward, weight ${w !== null}, bias ${b !== null}`);
+        assertClose(got, want, { atol: 1e-5 }, `forward, weight ${w !== null}, bias ${b !== null}`);
       }
       for (const training of [true, false]) {
         for (const params of [true, false]) {
@@ -443,10 +424,10 @@ describe('native backend', { skip }, () => {
             r.batchNorm2dBackward(x, gy, mean, invstd, w, g, training, want.gx, want.gw, want.gb);
             bn.batchNorm2dBackward(x, gy, mean, invstd, w, g, training, got.gx, got.gw, got.gb);
             const what = `training ${training}, parameter gradients ${params}, weight ${w !== null}`;
-            assert.ok(maxAbsDiff(got.gx, want.gx) < 1e-5, `gx, ${what}`);
+            assertClose(got.gx, want.gx, { atol: 1e-5 }, `gx, ${what}`);
             if (params) {
-              assert.ok(maxAbsDiff(got.gw!, want.gw!) < 1e-5, `gweight, ${what}`);
-              assert.ok(maxAbsDiff(got.gb!, want.gb!) < 1e-5, `gbias, ${what}`);
+              assertClose(got.gw!, want.gw!, { atol: 1e-5 }, `gweight, ${what}`);
+              assertClose(got.gb!, want.gb!, { atol: 1e-5 }, `gbias, ${what}`);
             }
           }
         }
@@ -463,7 +444,7 @@ describe('native backend', { skip }, () => {
           const C = new Float32Array(M * N + 2).fill(NaN);
           mm.gemm(tA, tB, M, N, K, 1, A, 4, B, 6, 0, C, 2);
           const want = naiveGemm(tA, tB, M, N, K, 1, A, 4, B, 6, 0, new Float32Array(M * N + 2), 2);
-          assert.ok(maxAbsDiff(C.subarray(2), want.subarray(2)) < 1e-5 * Math.max(1, K), `${tA} ${tB} ${M}x${N}x${K}`);
+          assertClose(C.subarray(2), want.subarray(2), { atol: 1e-5 * Math.max(1, K) }, `${tA} ${tB} ${M}x${N}x${K}`);
           assert.ok(Number.isNaN(C[0]) && Number.isNaN(C[1]), 'values before the offset are left alone');
         }
       }

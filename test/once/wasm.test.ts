@@ -17,31 +17,10 @@ import { wasmKernels } from '../../src/backends/wasm/kernels.js';
 import { compileSync, splitRange, unshareMemoryImport, WasmRuntime } from '../../src/backends/wasm/runtime.js';
 import { nodePlatform } from '../../src/backends/wasm/node.js';
 import { RELAXED_WASM } from '../../src/backends/wasm/generated/kernels.js';
-import { naiveConv } from '../helpers/oracles.js';
+import { assertClose, naiveConv, ok, uniformArray } from '../helpers/index.js';
 
-function ok(value: unknown, message: string): asserts value {
-  if (!value) assert.fail(message);
-}
-
-/** Deterministic values in [-1, 1) (a small LCG), so failures reproduce. */
-function rnd(n: number, seed = 1): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 31 - 1;
-  }
-  return a;
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs ${expected.length}`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    ok(Math.abs(a - e) <= tol * (1 + Math.abs(e)), `${what}[${i}]: got ${a}, expected ${e}`);
-  }
-}
+/** Deterministic values in [-1, 1) from a seeded Generator, so failures reproduce. */
+const rnd = (n: number, seed = 1): Float32Array => uniformArray(n, seed);
 
 /** C = alpha op(A) op(B) + beta C by the definition, in float64. */
 function naiveGemm(

@@ -9,16 +9,7 @@ import {
   Generator, Tensor, ShapeError, ValueError, tensor, ones, randn, zeros,
   Module, Sequential, Conv2d, Linear, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, Flatten, Dropout, Softmax, LeNet5,
 } from '../../../src/index.js';
-import { throwsWith } from '../../helpers/index.js';
-
-/**
- * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
- * re-parses the TypeScript source to quote the expression and can loop forever (under tsx),
- * hanging the whole run instead of failing the test.
- */
-function ok(value: unknown, message?: string): asserts value {
-  if (!value) assert.fail(message ?? `expected a truthy value (${new Error().stack?.split('\n')[2]?.trim()})`);
-}
+import { ok, throwsWith } from '../../helpers/index.js';
 
 class Net extends Module {
   features = new Sequential(new Conv2d(1, 4, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), new Conv2d(4, 8, 3));

@@ -8,31 +8,14 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  Generator, Tensor, ShapeError, ValueError, StrideError, tensor, randn, sum, mul, crossEntropy,
+  Generator, Tensor, ShapeError, ValueError, tensor, randn, sum, mul, crossEntropy,
   SGD, Adam, AdamW, Linear, Sequential, ReLU, LeNet5, StepLR, OneCycleLR, clipGradNorm, clipGradValue,
   type Optimizer, type LRScheduler,
 } from '../../../src/index.js';
-
-function ok(value: unknown, message: string): asserts value {
-  if (!value) assert.fail(message);
-}
-
-function throwsWith(fn: () => unknown, cls: typeof ShapeError | typeof ValueError, ...patterns: RegExp[]): void {
-  assert.throws(fn, (err: unknown) => {
-    ok(err instanceof cls, `expected ${cls.name}, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-    ok(err instanceof StrideError, 'a StrideError');
-    for (const p of patterns) assert.match((err as Error).message, p);
-    return true;
-  });
-}
+import { assertClose, ok, throwsWith } from '../../helpers/index.js';
 
 const f64 = (values: number[]) => tensor(values, undefined, { dtype: 'float64', requiresGrad: true });
 const arr = (t: Tensor) => Array.from(t.data);
-
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) ok(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])), `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
-}
 
 /** One step on L = sum(p^2) / 2 over all params (so grad = p). */
 function quadStep(opt: Optimizer, params: Tensor[]): void {
@@ -51,9 +34,9 @@ describe('parameter groups', () => {
     quadStep(opt, [a, b]);
     quadStep(opt, [a, b]);
     // a: plain SGD lr 0.1 twice: a * 0.9^2.
-    close(arr(a), [0.81, -1.62], 1e-12, 'a');
+    assertClose(arr(a), [0.81, -1.62], 1e-12, 'a');
     // b: buf1 = 4, b1 = 4 - 0.5 * 4 = 2; buf2 = 0.9 * 4 + 2 = 5.6, b2 = 2 - 0.5 * 5.6 = -0.8.
-    close(arr(b), [-0.8], 1e-12, 'b');
+    assertClose(arr(b), [-0.8], 1e-12, 'b');
   });
 
   test('paramGroups holds every resolved setting; unset ones come from the defaults', () => {
@@ -110,8 +93,8 @@ describe('parameter groups', () => {
     const opt = new Adam([{ params: [a] }, { params: [b], weightDecay: 0.5 }], { lr: 0.1 });
     quadStep(opt, [a, b]);
     // First Adam step moves by lr * g / (|g| + eps) ~ lr whatever g is, so both move by 0.1 ...
-    close(arr(a), [0.9], 1e-6, 'a');
-    close(arr(b), [0.9], 1e-6, 'b');
+    assertClose(arr(a), [0.9], 1e-6, 'a');
+    assertClose(arr(b), [0.9], 1e-6, 'b');
     quadStep(opt, [a, b]);
     // ... the second differs: g_a = 0.9, g_b = 0.9 + 0.5 * 0.9 = 1.35.
     const adam2 = (g1: number, g2: number) => {
@@ -119,8 +102,8 @@ describe('parameter groups', () => {
       const v = 0.999 * 0.001 * g1 * g1 + 0.001 * g2 * g2;
       return (0.1 / (1 - 0.81)) * m / (Math.sqrt(v) / Math.sqrt(1 - 0.999 ** 2) + 1e-8);
     };
-    close(arr(a), [0.9 - adam2(1, 0.9)], 1e-9, 'a step 2');
-    close(arr(b), [0.9 - adam2(1.5, 1.35)], 1e-9, 'b step 2');
+    assertClose(arr(a), [0.9 - adam2(1, 0.9)], 1e-9, 'a step 2');
+    assertClose(arr(b), [0.9 - adam2(1.5, 1.35)], 1e-9, 'b step 2');
   });
 
   test('a layer used twice is updated once per step', () => {
@@ -131,7 +114,7 @@ describe('parameter groups', () => {
     shared.weight.grad = new Tensor(new Float32Array([1, 1, 1, 1]), [2, 2]);
     const w0 = arr(shared.weight);
     opt.step();
-    close(arr(shared.weight), w0.map((v) => v - 1), 1e-6, 'one update');
+    assertClose(arr(shared.weight), w0.map((v) => v - 1), 1e-6, 'one update');
   });
 
   test('errors name the group, the setting and the rule', () => {
@@ -226,8 +209,8 @@ describe('stateDict / loadStateDict: training resumes exactly', () => {
     assert.deepEqual(Object.keys(sd.state), ['0']);
     assert.equal(sd.state[0].step, 1);
     ok(sd.state[0].expAvg instanceof Tensor, 'expAvg is a tensor');
-    close(arr(sd.state[0].expAvg as Tensor), [0.1, 0.1], 1e-12, 'expAvg');
-    close(arr(sd.state[0].expAvgSq as Tensor), [0.001, 0.001], 1e-12, 'expAvgSq');
+    assertClose(arr(sd.state[0].expAvg as Tensor), [0.1, 0.1], 1e-12, 'expAvg');
+    assertClose(arr(sd.state[0].expAvgSq as Tensor), [0.001, 0.001], 1e-12, 'expAvgSq');
     assert.deepEqual(sd.paramGroups, [
       { lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, params: [0] },
       { lr: 0.5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, params: [1] },
@@ -266,8 +249,8 @@ describe('clipGradNorm and clipGradValue', () => {
     const ps = withGrads([3, 4], [12]);
     assert.equal(clipGradNorm(ps, 6.5), 13);
     const c = 6.5 / (13 + 1e-6);
-    close(arr(ps[0].grad!), [3 * c, 4 * c], 1e-12, 'first');
-    close(arr(ps[1].grad!), [12 * c], 1e-12, 'second');
+    assertClose(arr(ps[0].grad!), [3 * c, 4 * c], 1e-12, 'first');
+    assertClose(arr(ps[1].grad!), [12 * c], 1e-12, 'second');
     // Below the limit nothing changes.
     const qs = withGrads([3, 4], [12]);
     assert.equal(clipGradNorm(qs, 20), 13);
@@ -279,14 +262,14 @@ describe('clipGradNorm and clipGradValue', () => {
     const ps = withGrads([3, -4], [12]);
     ps.push(tensor([5], undefined, { requiresGrad: true }));
     assert.equal(clipGradNorm(ps, 6, Infinity), 12);
-    close(arr(ps[0].grad!), [3 * (6 / (12 + 1e-6)), -4 * (6 / (12 + 1e-6))], 1e-12, 'inf-norm scaling');
+    assertClose(arr(ps[0].grad!), [3 * (6 / (12 + 1e-6)), -4 * (6 / (12 + 1e-6))], 1e-12, 'inf-norm scaling');
     assert.equal(clipGradNorm([tensor([1], undefined, { requiresGrad: true })], 1), 0);
     // A module works too.
     const l = new Linear(2, 1);
     l.weight.grad = tensor([[6, 8]]);
     l.bias!.grad = tensor([0]);
     assert.equal(clipGradNorm(l, 1), 10);
-    close(arr(l.weight.grad), [0.6, 0.8], 1e-6, 'module');
+    assertClose(arr(l.weight.grad), [0.6, 0.8], 1e-6, 'module');
   });
 
   test('a non-finite norm: NaN gradients as PyTorch, or an error with errorIfNonfinite', () => {

@@ -11,16 +11,7 @@ import {
   Generator, Tensor, ValueError, tensor, randn, zeros, add, mul, sum, crossEntropy,
   SGD, Adam, AdamW, Linear, LeNet5, noGrad,
 } from '../../../src/index.js';
-import { throwsWith } from '../../helpers/index.js';
-
-/**
- * assert.ok that always carries a message: when Node 20's assert.ok fails without one it
- * re-parses the TypeScript source to quote the expression and can loop forever (under tsx),
- * hanging the whole run instead of failing the test.
- */
-function ok(value: unknown, message?: string): asserts value {
-  if (!value) assert.fail(message ?? `expected a truthy value (${new Error().stack?.split('\n')[2]?.trim()})`);
-}
+import { assertClose, ok, throwsWith } from '../../helpers/index.js';
 
 // ---------------------------------------------------------------------------
 // The objective: L(p) = sum(a * p^2) + sum(b * p) + (sum p)^2 over both parameters,
@@ -55,11 +46,6 @@ function refGrad(p: number[]): number[] {
 }
 
 const flat = (params: Tensor[]) => params.flatMap((p) => Array.from(p.data));
-
-function close(actual: number[], expected: number[], rel: number, what: string): void {
-  assert.equal(actual.length, expected.length);
-  actual.forEach((a, i) => ok(Math.abs(a - expected[i]) <= rel * (1 + Math.abs(expected[i])), `${what}[${i}]: ${a} vs ${expected[i]}`));
-}
 
 // ---------------------------------------------------------------------------
 // Reference updates (torch.optim documentation, amsgrad/maximize off).
@@ -143,7 +129,7 @@ describe('SGD vs the documented update rule', () => {
       const params = makeParams();
       const got = run(new SGD(params, cfg), params, STEPS);
       const ref = refSgd(cfg, STEPS);
-      for (let t = 0; t < STEPS; t++) close(got[t], ref[t], 1e-12, `${name}, step ${t + 1}`);
+      for (let t = 0; t < STEPS; t++) assertClose(got[t], ref[t], 1e-12, `${name}, step ${t + 1}`);
       // The objective is convex with a minimum away from P0, so the parameters did move.
       ok(Math.abs(got[STEPS - 1][0] - P0[0]) > 1e-3);
     });
@@ -153,7 +139,7 @@ describe('SGD vs the documented update rule', () => {
     const cfg = { lr: 0.02, momentum: 0.9 };
     const got = run(new SGD(params, cfg), params, STEPS);
     const ref = refSgd(cfg, STEPS);
-    close(got[STEPS - 1], ref[STEPS - 1], 1e-4, 'float32');
+    assertClose(got[STEPS - 1], ref[STEPS - 1], 1e-4, 'float32');
   });
   test('a learning rate changed between steps takes effect at the next step (schedules)', () => {
     const params = makeParams();
@@ -162,12 +148,12 @@ describe('SGD vs the documented update rule', () => {
     const lrAt = (t: number) => (t <= 3 ? 0.02 : 0.005);
     const got = run(opt, params, STEPS, (t) => { opt.lr = lrAt(t); });
     const ref = refSgd(cfg, STEPS, lrAt);
-    for (let t = 0; t < STEPS; t++) close(got[t], ref[t], 1e-12, `step ${t + 1}`);
+    for (let t = 0; t < STEPS; t++) assertClose(got[t], ref[t], 1e-12, `step ${t + 1}`);
   });
   test('the default learning rate is 0.001 and momentum 0', () => {
     const params = makeParams();
     run(new SGD(params), params, 1);
-    close(flat(params), refSgd({ lr: 0.001 }, 1)[0], 1e-12, 'defaults');
+    assertClose(flat(params), refSgd({ lr: 0.001 }, 1)[0], 1e-12, 'defaults');
   });
 });
 
@@ -182,13 +168,13 @@ describe('Adam and AdamW vs the documented update rules', () => {
       const params = makeParams();
       const got = run(new Adam(params, cfg), params, STEPS);
       const ref = refAdam(cfg, STEPS, false, 0);
-      for (let t = 0; t < STEPS; t++) close(got[t], ref[t], 1e-12, `${name}, step ${t + 1}`);
+      for (let t = 0; t < STEPS; t++) assertClose(got[t], ref[t], 1e-12, `${name}, step ${t + 1}`);
     });
     test(`AdamW: ${name} (decoupled weight decay, default 0.01)`, () => {
       const params = makeParams();
       const got = run(new AdamW(params, cfg), params, STEPS);
       const ref = refAdam(cfg, STEPS, true, 0.01);
-      for (let t = 0; t < STEPS; t++) close(got[t], ref[t], 1e-12, `${name}, step ${t + 1}`);
+      for (let t = 0; t < STEPS; t++) assertClose(got[t], ref[t], 1e-12, `${name}, step ${t + 1}`);
     });
   }
   test('Adam and AdamW differ when weight decay is on', () => {
@@ -222,7 +208,7 @@ describe('zeroGrad and parameters without gradients', () => {
     lossOf(params).backward();
     opt.step();
     const g = refGrad(P0);
-    close(flat(params), P0.map((v, i) => v - 0.01 * 2 * g[i]), 1e-12, 'accumulated');
+    assertClose(flat(params), P0.map((v, i) => v - 0.01 * 2 * g[i]), 1e-12, 'accumulated');
   });
   test('SGD with momentum: a parameter without .grad is left alone and its buffer not started', () => {
     const a = tensor([1, 2], undefined, { dtype: 'float64', requiresGrad: true });

@@ -4,11 +4,7 @@ import {
   Add, BasicBlock, Conv2d, Flatten, Graph, LeNet5, Linear, MaxPool2d, ReLU, Residual, Sequential, Softmax,
   BatchNorm2d, Generator, ValueError, ShapeError, gradcheck, noGrad, randn, slice, toFullyConvolutional, add, relu,
 } from '../../../src/index.js';
-
-const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
-  assert.equal(a.length, b.length);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol * (1 + Math.abs(b[i])), `element ${i}: ${a[i]} vs ${b[i]}`);
-};
+import { assertClose } from '../../helpers/index.js';
 
 test('Residual adds the identity: body that outputs zero gives back x', () => {
   const body = new Conv2d(3, 3, 3, { padding: 1 });
@@ -16,7 +12,7 @@ test('Residual adds the identity: body that outputs zero gives back x', () => {
   body.bias!.data.fill(0);
   const x = randn([2, 3, 5, 5], { generator: new Generator(1) });
   const y = new Residual(body).forward(x);
-  close(y.data, x.data, 0);
+  assertClose(y.data, x.data, 0);
 });
 
 test('Residual gradient reaches x through both paths (gradcheck)', () => {
@@ -50,7 +46,7 @@ test('BasicBlock forward equals the formula relu(bn2(conv2(relu(bn1(conv1 x)))) 
   const x = randn([2, 4, 6, 6], { generator: new Generator(4) });
   const bn = (t: ReturnType<typeof randn>, m: BatchNorm2d) => m.forward(t);
   const expected = relu(add(bn(block.conv2.forward(relu(bn(block.conv1.forward(x), new BatchNorm2d(4)))), new BatchNorm2d(4)), x));
-  close(block.forward(x).data, expected.data, 1e-5);
+  assertClose(block.forward(x).data, expected.data, 1e-5);
 });
 
 test('Graph runs a DAG: a residual connection written as nodes equals the Residual module', () => {
@@ -66,13 +62,13 @@ test('Graph runs a DAG: a residual connection written as nodes equals the Residu
   });
   assert.deepEqual([...graph.namedParameters()].map(([n]) => n), ['conv.weight', 'conv.bias']);
   const x = randn([2, 3, 4, 4], { generator: new Generator(6) });
-  close(graph.forward(x).data, new Residual(new Sequential(conv, new ReLU())).forward(x).data, 0);
+  assertClose(graph.forward(x).data, new Residual(new Sequential(conv, new ReLU())).forward(x).data, 0);
   // Fan-out: x feeds two nodes, so dL/dx = dL/dy (identity path) + the conv path.
   const xg = x.detach().requiresGrad_();
   graph.forward(xg).sum().backward();
   const viaConvOnly = x.detach().requiresGrad_();
   relu(conv.forward(viaConvOnly)).sum().backward();
-  close(xg.grad!.data, viaConvOnly.grad!.data.map((v) => v + 1), 1e-6);
+  assertClose(xg.grad!.data, viaConvOnly.grad!.data.map((v) => v + 1), 1e-6);
 });
 
 test('Graph rejects cycles, unknown inputs and dangling nodes with the names involved', () => {
@@ -93,7 +89,7 @@ test('toFullyConvolutional: LeNet-5 gives identical logits at 28x28, with fc lay
   const x = randn([3, 1, 28, 28], { generator: new Generator(8) });
   const [a, b] = noGrad(() => [net.forward(x), fcn.forward(x)]);
   assert.deepEqual(b.shape, [3, 10, 1, 1]);
-  close(b.data, a.data, 1e-5);
+  assertClose(b.data, a.data, 1e-5);
 });
 
 test('toFullyConvolutional: on a larger image each score-map position is the original net on its crop', () => {

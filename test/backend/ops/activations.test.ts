@@ -8,9 +8,10 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  ELU, GELU, Generator, SiLU, Softplus, Tensor, ValueError, backward, elu, gelu, gradcheck, randn, silu, softplus, tensor,
+  ELU, GELU, Generator, SiLU, Softplus, Tensor, ValueError, backward, elu, gelu, randn, silu, softplus, tensor,
 } from '../../../src/index.js';
 import { erf, erfc } from '../../../src/backends/ref/erf.js';
+import { assertClose, assertGradcheck } from '../../helpers/index.js';
 
 const gen = new Generator(77);
 
@@ -20,20 +21,6 @@ function f64(values: number[]): Tensor {
 
 function rn(shape: number[], std = 1): Tensor {
   return randn(shape, { generator: gen, dtype: 'float64', std });
-}
-
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol = 0): void {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]);
-    assert.ok(err <= atol + rtol * Math.abs(expected[i]), `element ${i}: ${actual[i]} vs ${expected[i]} (|diff| ${err})`);
-  }
-}
-
-function check(fn: (x: Tensor) => Tensor, x: Tensor): void {
-  const report = gradcheck(fn, [x]);
-  assert.equal(report.passed, true);
-  assert.ok(report.inputs[0].maxAbsError < 1e-6, `max error ${report.inputs[0].maxAbsError}`);
 }
 
 /** erf by its Maclaurin series 2/sqrt(pi) sum (-1)^n z^(2n+1) / (n! (2n+1)); fine in float64 for |z| <= 3. */
@@ -63,7 +50,7 @@ function normalTail(x: number): number {
 
 describe('erf (Cody 1969 rational approximations)', () => {
   test('matches published values: erf(0.5), erf(1), erf(2) (Abramowitz & Stegun table 7.1)', () => {
-    close([erf(0.5), erf(1), erf(2)], [0.5204998778130465, 0.8427007929497149, 0.9953222650189527], 1e-14);
+    assertClose([erf(0.5), erf(1), erf(2)], [0.5204998778130465, 0.8427007929497149, 0.9953222650189527], { rtol: 1e-14 });
   });
   test('matches the Maclaurin series on [-3, 3] to 1e-12 relative, across the 0.46875 and 4 breakpoints', () => {
     for (let z = -3; z <= 3; z += 0.0371) {
@@ -92,19 +79,19 @@ describe('elu', () => {
   test('x for x > 0, alpha (e^x - 1) otherwise', () => {
     const xs = [-3, -1, -0.25, 0, 0.5, 2];
     const y = elu(f64(xs), 1.5);
-    close(y.data, xs.map((v) => (v > 0 ? v : 1.5 * (Math.exp(v) - 1))), 1e-14);
-    close(elu(f64(xs)).data, xs.map((v) => (v > 0 ? v : Math.exp(v) - 1)), 1e-14);
+    assertClose(y.data, xs.map((v) => (v > 0 ? v : 1.5 * (Math.exp(v) - 1))), { rtol: 1e-14 });
+    assertClose(elu(f64(xs)).data, xs.map((v) => (v > 0 ? v : Math.exp(v) - 1)), { rtol: 1e-14 });
   });
   test('gradient 1 for x > 0 and alpha e^x for x <= 0 (alpha at 0, as PyTorch)', () => {
     const x = f64([-2, 0, 1]);
     x.requiresGrad = true;
     backward(elu(x, 0.5), f64([1, 1, 1]));
-    close(x.grad!.data, [0.5 * Math.exp(-2), 0.5, 1], 1e-14);
+    assertClose(x.grad!.data, [0.5 * Math.exp(-2), 0.5, 1], { rtol: 1e-14 });
   });
   test('gradcheck, alpha 1 and 0.3, away from the kink at 0', () => {
     const x = f64([-4, -1.3, -0.4, -0.1, 0.2, 0.9, 2.5]);
-    check((t) => elu(t), x);
-    check((t) => elu(t, 0.3), x);
+    assertGradcheck((t) => elu(t), [x], { maxError: 1e-6 });
+    assertGradcheck((t) => elu(t, 0.3), [x], { maxError: 1e-6 });
   });
   test('alpha must be a finite number', () => {
     assert.throws(() => elu(f64([1]), NaN), (e: unknown) => e instanceof ValueError && /elu: alpha must be a finite number, got NaN/.test(e.message));
@@ -114,8 +101,8 @@ describe('elu', () => {
 describe('softplus', () => {
   test('log(1 + e^(beta x)) / beta below the threshold', () => {
     const xs = [-30, -3, -0.5, 0, 0.7, 4, 19.5];
-    close(softplus(f64(xs)).data, xs.map((v) => Math.log1p(Math.exp(v))), 1e-13, 1e-300);
-    close(softplus(f64(xs.slice(0, 5)), { beta: 2 }).data, xs.slice(0, 5).map((v) => Math.log1p(Math.exp(2 * v)) / 2), 1e-13, 1e-300);
+    assertClose(softplus(f64(xs)).data, xs.map((v) => Math.log1p(Math.exp(v))), { rtol: 1e-13, atol: 1e-300 });
+    assertClose(softplus(f64(xs.slice(0, 5)), { beta: 2 }).data, xs.slice(0, 5).map((v) => Math.log1p(Math.exp(2 * v)) / 2), { rtol: 1e-13, atol: 1e-300 });
   });
   test('exactly x where beta * x > threshold (PyTorch linear region), and not just below it', () => {
     // log(1 + e^25) = 25 + 1.4e-11, which float64 distinguishes from 25.
@@ -123,24 +110,24 @@ describe('softplus', () => {
     assert.equal(y.data[0], 25);
     assert.equal(y.data[1], 10.5);
     assert.notEqual(y.data[2], 6); // beta x = 12 < 20: still the log form
-    close([y.data[2]], [Math.log(1 + Math.exp(12)) / 2], 1e-14);
+    assertClose([y.data[2]], [Math.log(1 + Math.exp(12)) / 2], { rtol: 1e-14 });
     const t = softplus(f64([4]), { threshold: 3 });
     assert.equal(t.data[0], 4);
     const noThreshold = softplus(f64([25]), { threshold: Infinity });
-    close(noThreshold.data, [25 + Math.log1p(Math.exp(-25))], 1e-15);
+    assertClose(noThreshold.data, [25 + Math.log1p(Math.exp(-25))], { rtol: 1e-15 });
     assert.notEqual(noThreshold.data[0], 25);
   });
   test('gradient is sigmoid(beta x) below the threshold and exactly 1 above', () => {
     const x = f64([-1, 2, 11]);
     x.requiresGrad = true;
     backward(softplus(x, { beta: 2 }), f64([1, 1, 1]));
-    close(x.grad!.data.slice(0, 2), [1 / (1 + Math.exp(2)), 1 / (1 + Math.exp(-4))], 1e-14);
+    assertClose(x.grad!.data.slice(0, 2), [1 / (1 + Math.exp(2)), 1 / (1 + Math.exp(-4))], { rtol: 1e-14 });
     assert.equal(x.grad!.data[2], 1);
   });
   test('gradcheck: default beta, beta 2 with threshold 3 on both sides of it, and beyond the default threshold', () => {
-    check((t) => softplus(t), rn([3, 4], 3));
-    check((t) => softplus(t, { beta: 2, threshold: 3 }), f64([-2, -0.3, 0.4, 1.2, 1.9, 2.5, 4]));
-    check((t) => softplus(t), f64([21, 25, 40, 19, -25]));
+    assertGradcheck((t) => softplus(t), [rn([3, 4], 3)], { maxError: 1e-6 });
+    assertGradcheck((t) => softplus(t, { beta: 2, threshold: 3 }), [f64([-2, -0.3, 0.4, 1.2, 1.9, 2.5, 4])], { maxError: 1e-6 });
+    assertGradcheck((t) => softplus(t), [f64([21, 25, 40, 19, -25])], { maxError: 1e-6 });
   });
   test('invalid beta, threshold and options are errors', () => {
     assert.throws(() => softplus(f64([1]), { beta: 0 }), (e: unknown) => e instanceof ValueError && /softplus: beta must be a finite non-zero number, got 0/.test(e.message));
@@ -155,12 +142,12 @@ describe('gelu', () => {
     const xs = [-4, -2.2, -1, -0.3, 0, 0.25, 1, 3.5];
     const expected = xs.map((v) => v * 0.5 * (1 + erfSeries(v / Math.SQRT2)));
     // The series loses ~1e-14 absolute to cancellation at |x| ~ 4, hence atol 1e-13.
-    close(gelu(f64(xs)).data, expected, 1e-12, 1e-13);
-    close(gelu(f64(xs), { approximate: 'none' }).data, expected, 1e-12, 1e-13);
+    assertClose(gelu(f64(xs)).data, expected, { rtol: 1e-12, atol: 1e-13 });
+    assertClose(gelu(f64(xs), { approximate: 'none' }).data, expected, { rtol: 1e-12, atol: 1e-13 });
   });
   test("'none' keeps relative accuracy for large negative x (gelu(-10) = -10 Phi(-10) ~ -7.6e-23)", () => {
     const y = gelu(f64([-10, -7]));
-    close(y.data, [-10 * normalTail(10), -7 * normalTail(7)], 1e-9);
+    assertClose(y.data, [-10 * normalTail(10), -7 * normalTail(7)], { rtol: 1e-9 });
     assert.ok(y.data[0] < 0);
   });
   test("'tanh' is x/2 (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3)))", () => {
@@ -168,7 +155,7 @@ describe('gelu', () => {
     const k = Math.sqrt(2 / Math.PI);
     const expected = xs.map((v) => 0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v ** 3))));
     const y = gelu(f64(xs), { approximate: 'tanh' });
-    close(y.data, expected, 1e-14);
+    assertClose(y.data, expected, { rtol: 1e-14 });
     // The two forms differ (by up to ~5e-4 around |x| ~ 2), so the option is honoured.
     assert.ok(Math.abs(y.data[5] - gelu(f64([2.4])).data[0]) > 1e-5);
   });
@@ -178,13 +165,13 @@ describe('gelu', () => {
     x.requiresGrad = true;
     backward(gelu(x), f64([1, 1, 1]));
     const phi = (v: number) => Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI);
-    close(x.grad!.data, xs.map((v) => 0.5 * (1 + erfSeries(v / Math.SQRT2)) + v * phi(v)), 1e-12, 1e-15);
+    assertClose(x.grad!.data, xs.map((v) => 0.5 * (1 + erfSeries(v / Math.SQRT2)) + v * phi(v)), { rtol: 1e-12, atol: 1e-15 });
   });
   test('gradcheck, both forms, including large magnitudes', () => {
-    check((t) => gelu(t), rn([3, 4], 2));
-    check((t) => gelu(t, { approximate: 'tanh' }), rn([3, 4], 2));
-    check((t) => gelu(t), f64([-9, -5.5, 5, 8]));
-    check((t) => gelu(t, { approximate: 'tanh' }), f64([-9, -5.5, 5, 8]));
+    assertGradcheck((t) => gelu(t), [rn([3, 4], 2)], { maxError: 1e-6 });
+    assertGradcheck((t) => gelu(t, { approximate: 'tanh' }), [rn([3, 4], 2)], { maxError: 1e-6 });
+    assertGradcheck((t) => gelu(t), [f64([-9, -5.5, 5, 8])], { maxError: 1e-6 });
+    assertGradcheck((t) => gelu(t, { approximate: 'tanh' }), [f64([-9, -5.5, 5, 8])], { maxError: 1e-6 });
   });
   test('approximate must be none or tanh', () => {
     assert.throws(() => gelu(f64([1]), { approximate: 'fast' as never }), (e: unknown) => e instanceof ValueError && /gelu: approximate must be 'none' or 'tanh', got "fast"/.test(e.message));
@@ -196,7 +183,7 @@ describe('silu', () => {
   test('x * sigmoid(x), also for large |x|', () => {
     const xs = [-800, -20, -2, -0.5, 0, 1, 3, 800];
     const y = silu(f64(xs));
-    close(y.data.slice(1, 7), xs.slice(1, 7).map((v) => v / (1 + Math.exp(-v))), 1e-14);
+    assertClose(y.data.slice(1, 7), xs.slice(1, 7).map((v) => v / (1 + Math.exp(-v))), { rtol: 1e-14 });
     assert.equal(y.data[7], 800);
     assert.ok(Number.isFinite(y.data[0]) && y.data[0] <= 0 && y.data[0] > -1e-300);
   });
@@ -206,10 +193,10 @@ describe('silu', () => {
     x.requiresGrad = true;
     backward(silu(x), f64([1, 1, 1]));
     const s = (v: number) => 1 / (1 + Math.exp(-v));
-    close(x.grad!.data, xs.map((v) => s(v) * (1 + v * (1 - s(v)))), 1e-14);
+    assertClose(x.grad!.data, xs.map((v) => s(v) * (1 + v * (1 - s(v)))), { rtol: 1e-14 });
   });
   test('gradcheck', () => {
-    check((t) => silu(t), rn([3, 5], 3));
+    assertGradcheck((t) => silu(t), [rn([3, 5], 3)], { maxError: 1e-6 });
   });
 });
 
@@ -217,13 +204,13 @@ describe('activation layers', () => {
   test('ELU, Softplus, GELU, SiLU apply their functional forms with their options', () => {
     const x = f64([-3, -0.5, 0.5, 12]);
     const expectedElu = [-3, -0.5].map((v) => 0.7 * (Math.exp(v) - 1)).concat([0.5, 12]);
-    close(new ELU(0.7).forward(x).data, expectedElu, 1e-14);
+    assertClose(new ELU(0.7).forward(x).data, expectedElu, { rtol: 1e-14 });
     const sp = new Softplus({ beta: 2, threshold: 10 }).forward(x).data;
     assert.equal(sp[3], 12); // 2 * 12 > 10: linear
-    close(sp.slice(0, 3), [-3, -0.5, 0.5].map((v) => Math.log1p(Math.exp(2 * v)) / 2), 1e-14);
-    close(new GELU({ approximate: 'tanh' }).forward(x).data, gelu(x, { approximate: 'tanh' }).data, 0);
-    close(new GELU().forward(x).data, [-3, -0.5, 0.5, 12].map((v) => (v > 10 ? v : v * 0.5 * (1 + erfSeries(v / Math.SQRT2)))), 1e-12, 1e-13);
-    close(new SiLU().forward(x).data, [-3, -0.5, 0.5, 12].map((v) => v / (1 + Math.exp(-v))), 1e-14);
+    assertClose(sp.slice(0, 3), [-3, -0.5, 0.5].map((v) => Math.log1p(Math.exp(2 * v)) / 2), { rtol: 1e-14 });
+    assertClose(new GELU({ approximate: 'tanh' }).forward(x).data, gelu(x, { approximate: 'tanh' }).data, { rtol: 0 });
+    assertClose(new GELU().forward(x).data, [-3, -0.5, 0.5, 12].map((v) => (v > 10 ? v : v * 0.5 * (1 + erfSeries(v / Math.SQRT2)))), { rtol: 1e-12, atol: 1e-13 });
+    assertClose(new SiLU().forward(x).data, [-3, -0.5, 0.5, 12].map((v) => v / (1 + Math.exp(-v))), { rtol: 1e-14 });
     assert.equal(new ELU().numParameters(), 0);
     assert.equal(new Softplus().toString(), 'Softplus(beta=1, threshold=20)');
   });

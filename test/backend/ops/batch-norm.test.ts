@@ -11,19 +11,12 @@ import {
   BatchNorm2d, Generator, ShapeError, Tensor, ValueError, backward, batchNorm2d, fromPytorchName, gradcheck, ones, pytorchName, randn,
   toPytorchStateDict, fromPytorchStateDict, zeros, tensor,
 } from '../../../src/index.js';
+import { assertClose } from '../../helpers/index.js';
 
 const gen = new Generator(4242);
 
 function rn(shape: number[], dtype: 'float32' | 'float64' = 'float64', mean = 0, std = 1): Tensor {
   return randn(shape, { generator: gen, dtype, mean, std });
-}
-
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number): void {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]);
-    assert.ok(err <= atol + rtol * Math.abs(expected[i]), `element ${i}: ${actual[i]} vs ${expected[i]} (|diff| ${err})`);
-  }
 }
 
 /** Per-channel mean, biased and unbiased variance of x [N, C, H, W], by a naive loop. */
@@ -62,7 +55,7 @@ describe('batchNorm2d (functional)', () => {
     const b = tensor([0.1, 3], [2], { dtype: 'float64' });
     const s = naiveStats(x);
     const y = batchNorm2d(x, null, null, w, b, { training: true, eps: 1e-3 });
-    close(y.data, naiveNormalize(x, s.mean, s.biased, 1e-3, [0.5, -2], [0.1, 3]), 1e-12, 1e-12);
+    assertClose(y.data, naiveNormalize(x, s.mean, s.biased, 1e-3, [0.5, -2], [0.1, 3]), { rtol: 1e-12, atol: 1e-12 });
   });
   test('training: updates the running stats in place with momentum and the UNBIASED variance', () => {
     const x = rn([2, 3, 2, 2]);
@@ -70,22 +63,22 @@ describe('batchNorm2d (functional)', () => {
     const rv = tensor([1, 2, 0.5]);
     const s = naiveStats(x);
     batchNorm2d(x, rm, rv, null, null, { training: true, momentum: 0.3 });
-    close(rm.data, [0.5, -1, 2].map((r, c) => 0.7 * r + 0.3 * s.mean[c]), 1e-6, 1e-7);
-    close(rv.data, [1, 2, 0.5].map((r, c) => 0.7 * r + 0.3 * s.unbiased[c]), 1e-6, 1e-7);
+    assertClose(rm.data, [0.5, -1, 2].map((r, c) => 0.7 * r + 0.3 * s.mean[c]), { rtol: 1e-6, atol: 1e-7 });
+    assertClose(rv.data, [1, 2, 0.5].map((r, c) => 0.7 * r + 0.3 * s.unbiased[c]), { rtol: 1e-6, atol: 1e-7 });
   });
   test('eval: normalizes with the running stats and leaves them unchanged', () => {
     const x = rn([2, 3, 2, 2]);
     const rm = tensor([0.5, -1, 2], [3], { dtype: 'float64' });
     const rv = tensor([1, 2, 0.5], [3], { dtype: 'float64' });
     const y = batchNorm2d(x, rm, rv, null, tensor([1, 2, 3], [3], { dtype: 'float64' }), { training: false });
-    close(y.data, naiveNormalize(x, [0.5, -1, 2], [1, 2, 0.5], 1e-5, undefined, [1, 2, 3]), 1e-12, 1e-12);
+    assertClose(y.data, naiveNormalize(x, [0.5, -1, 2], [1, 2, 0.5], 1e-5, undefined, [1, 2, 3]), { rtol: 1e-12, atol: 1e-12 });
     assert.deepEqual([...rm.data], [0.5, -1, 2]);
     assert.deepEqual([...rv.data], [1, 2, 0.5]);
   });
   test('training is false by default, as F.batch_norm', () => {
     const x = rn([2, 1, 2, 2]);
     const y = batchNorm2d(x, tensor([0]), tensor([1]));
-    close(y.data, [...x.data].map((v) => v / Math.sqrt(1 + 1e-5)), 1e-7, 1e-7);
+    assertClose(y.data, [...x.data].map((v) => v / Math.sqrt(1 + 1e-5)), { rtol: 1e-7, atol: 1e-7 });
   });
   test('gradcheck, training mode: x, weight and bias (mean and variance depend on x)', () => {
     const x = rn([2, 3, 2, 3], 'float64', 0.5, 1.5);
@@ -114,7 +107,7 @@ describe('batchNorm2d (functional)', () => {
     backward(y, tensor([1, 2, 3, 4], [1, 2, 1, 2], { dtype: 'float64' }));
     const k0 = 2 / Math.sqrt(3 + 1e-5);
     const k1 = -1 / Math.sqrt(0.25 + 1e-5);
-    close(x.grad!.data, [k0, 2 * k0, 3 * k1, 4 * k1], 1e-6, 0);
+    assertClose(x.grad!.data, [k0, 2 * k0, 3 * k1, 4 * k1], { rtol: 1e-6, atol: 0 });
   });
   test('training gradient sums to 0 over each channel (shifting a channel does not change its output)', () => {
     const x = rn([2, 2, 3, 1]);
@@ -178,10 +171,10 @@ describe('BatchNorm2d layer', () => {
       }
       const y = bn.forward(x);
       // Training output uses the batch's own statistics (biased variance).
-      close(y.data, naiveNormalize(x, s.mean, s.biased, 1e-5), 1e-4, 1e-5);
+      assertClose(y.data, naiveNormalize(x, s.mean, s.biased, 1e-5), { rtol: 1e-4, atol: 1e-5 });
     }
-    close(bn.runningMean!.data, mean, 1e-5, 1e-6);
-    close(bn.runningVar!.data, variance, 1e-5, 1e-6);
+    assertClose(bn.runningMean!.data, mean, { rtol: 1e-5, atol: 1e-6 });
+    assertClose(bn.runningVar!.data, variance, { rtol: 1e-5, atol: 1e-6 });
     assert.equal(bn.numBatchesTracked!.data[0], 3);
   });
   test('eval mode uses the running stats and does not update them or the batch count', () => {
@@ -193,7 +186,7 @@ describe('BatchNorm2d layer', () => {
     bn.eval();
     const x = rn([2, 2, 2, 2], 'float32');
     const y = bn.forward(x);
-    close(y.data, naiveNormalize(x, [1, -1], [4, 0.25], 1e-5, [2, 3], [0.5, 0]), 1e-5, 1e-5);
+    assertClose(y.data, naiveNormalize(x, [1, -1], [4, 0.25], 1e-5, [2, 3], [0.5, 0]), { rtol: 1e-5, atol: 1e-5 });
     assert.deepEqual([...bn.runningMean!.data], [1, -1]);
     assert.equal(bn.numBatchesTracked!.data[0], 0);
   });
@@ -208,8 +201,8 @@ describe('BatchNorm2d layer', () => {
       vars.push(s.unbiased);
       bn.forward(x);
     }
-    close(bn.runningMean!.data, [0, 1].map((c) => (means[0][c] + means[1][c] + means[2][c]) / 3), 1e-5, 1e-6);
-    close(bn.runningVar!.data, [0, 1].map((c) => (vars[0][c] + vars[1][c] + vars[2][c]) / 3), 1e-5, 1e-6);
+    assertClose(bn.runningMean!.data, [0, 1].map((c) => (means[0][c] + means[1][c] + means[2][c]) / 3), { rtol: 1e-5, atol: 1e-6 });
+    assertClose(bn.runningVar!.data, [0, 1].map((c) => (vars[0][c] + vars[1][c] + vars[2][c]) / 3), { rtol: 1e-5, atol: 1e-6 });
     assert.equal(bn.numBatchesTracked!.data[0], 3);
   });
   test("Keras convention: momentum 0.99 ('keras') equals 0.01 ('pytorch'): running = 0.99 running + 0.01 batch", () => {
@@ -223,9 +216,9 @@ describe('BatchNorm2d layer', () => {
       keras.forward(x);
       torch.forward(x);
     }
-    close(keras.runningMean!.data, torch.runningMean!.data, 1e-6, 1e-7);
-    close(keras.runningVar!.data, torch.runningVar!.data, 1e-6, 1e-7);
-    close(keras.runningMean!.data, mean, 1e-5, 1e-7);
+    assertClose(keras.runningMean!.data, torch.runningMean!.data, { rtol: 1e-6, atol: 1e-7 });
+    assertClose(keras.runningVar!.data, torch.runningVar!.data, { rtol: 1e-6, atol: 1e-7 });
+    assertClose(keras.runningMean!.data, mean, { rtol: 1e-5, atol: 1e-7 });
     assert.equal(keras.pytorchMomentum, 1 - 0.99);
     // Keras' default momentum is 0.99.
     assert.equal(new BatchNorm2d(2, { momentumConvention: 'keras' }).momentum, 0.99);
@@ -235,7 +228,7 @@ describe('BatchNorm2d layer', () => {
     bn.eval();
     const x = rn([2, 2, 2, 2], 'float32', 5, 3);
     const s = naiveStats(x);
-    close(bn.forward(x).data, naiveNormalize(x, s.mean, s.biased, 1e-5), 1e-4, 1e-5);
+    assertClose(bn.forward(x).data, naiveNormalize(x, s.mean, s.biased, 1e-5), { rtol: 1e-4, atol: 1e-5 });
     assert.equal(bn.runningMean, null);
     assert.deepEqual(Object.keys(bn.stateDict()), ['weight', 'bias']);
   });
@@ -246,7 +239,7 @@ describe('BatchNorm2d layer', () => {
     backward(bn.forward(x), gy);
     // dbias = sum(gy) per channel.
     const sums = [0, 1].map((c) => gy.data[c * 2] + gy.data[c * 2 + 1] + gy.data[4 + c * 2] + gy.data[4 + c * 2 + 1]);
-    close(bn.bias!.grad!.data, sums, 1e-5, 1e-6);
+    assertClose(bn.bias!.grad!.data, sums, { rtol: 1e-5, atol: 1e-6 });
     assert.ok(bn.weight!.grad);
   });
   test('errors: numFeatures, input channels, eps <= 0, momentum outside [0, 1], convention', () => {

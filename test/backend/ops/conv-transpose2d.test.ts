@@ -8,17 +8,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { ConvTranspose2d, Generator, ShapeError, Tensor, ValueError, conv2d, convTranspose2d, gradcheck, ones, randn, tensor, type ConvTranspose2dOptions } from '../../../src/index.js';
+import { assertClose, seeded, throwsWith } from '../../helpers/index.js';
 
-const gen = new Generator(4242);
-const rn = (shape: number[]) => randn(shape, { generator: gen, dtype: 'float64' });
-
-function throwsWith(fn: () => unknown, cls: typeof ValueError | typeof ShapeError, ...parts: string[]): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
-    for (const p of parts) assert.ok((err as Error).message.includes(p), `message "${(err as Error).message}" lacks "${p}"`);
-    return true;
-  });
-}
+const { gen, rn } = seeded(4242);
 
 const two = (v: number | readonly number[] | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 
@@ -60,13 +52,6 @@ function naiveConvT(x: Tensor, w: Tensor, b: Tensor | null, o: ConvTranspose2dOp
   return { shape: [N, O, outH, outW], data: y };
 }
 
-function assertClose(actual: Tensor, expected: { shape: number[]; data: number[] }, tol = 1e-9): void {
-  assert.deepEqual(actual.shape, expected.shape);
-  for (let i = 0; i < expected.data.length; i++) {
-    assert.ok(Math.abs(actual.data[i] - expected.data[i]) <= tol * (1 + Math.abs(expected.data[i])), `element ${i}: ${actual.data[i]} vs ${expected.data[i]}`);
-  }
-}
-
 function dot(a: Tensor, b: Tensor): number {
   let s = 0;
   for (let i = 0; i < a.size; i++) s += a.data[i] * b.data[i];
@@ -102,8 +87,8 @@ describe('convTranspose2d forward', () => {
       const x = rn(c.x);
       const w = rn(c.w);
       const b = rn([c.w[1] * (c.o.groups ?? 1)]);
-      assertClose(convTranspose2d(x, w, b, c.o), naiveConvT(x, w, b, c.o));
-      assertClose(convTranspose2d(x, w, null, c.o), naiveConvT(x, w, null, c.o));
+      assertClose(convTranspose2d(x, w, b, c.o), naiveConvT(x, w, b, c.o), 1e-9);
+      assertClose(convTranspose2d(x, w, null, c.o), naiveConvT(x, w, null, c.o), 1e-9);
     });
   }
 
@@ -124,7 +109,7 @@ describe('convTranspose2d forward', () => {
     const w = rn([2, 1, 2, 2]);
     const y = convTranspose2d(x, w, null, { stride: 2 });
     assert.deepEqual(y.shape, [1, 6, 6]);
-    assertClose(y.reshape([1, 1, 6, 6]), naiveConvT(x.reshape([1, 2, 3, 3]), w, null, { stride: 2 }));
+    assertClose(y.reshape([1, 1, 6, 6]), naiveConvT(x.reshape([1, 2, 3, 3]), w, null, { stride: 2 }), 1e-9);
   });
 });
 

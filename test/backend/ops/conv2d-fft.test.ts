@@ -12,6 +12,7 @@ import {
   type Conv2dFFTOptions,
 } from '../../../src/index.js';
 import { fft, irfft2, isPowerOfTwo, nextPowerOfTwo, rfft2, rfft2Size } from '../../../src/backends/ref/fft.js';
+import { assertClose, throwsWith, type Tolerance } from '../../helpers/index.js';
 
 const gen = new Generator(2014);
 
@@ -213,19 +214,15 @@ function naiveConv2d(x: Tensor, w: Tensor, b: Tensor | null, pads: [number, numb
 }
 
 /**
- * |actual - expected| <= rel * (|expected| + rms(expected)) element-wise: relative
+ * The tolerance |actual - expected| <= rel * (|expected| + rms(expected)): relative
  * to the element, with the tensor's scale as a floor so that outputs that
  * cancel to nearly 0 are not judged by float32 rounding noise alone.
  */
-function assertRelClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
+function relToScale(rel: number, expected: ArrayLike<number>): Tolerance {
   let ss = 0;
   for (let i = 0; i < expected.length; i++) ss += expected[i] * expected[i];
   const rms = Math.sqrt(ss / Math.max(expected.length, 1));
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]);
-    assert.ok(err <= rel * (Math.abs(expected[i]) + rms), `${what}[${i}]: ${actual[i]} vs ${expected[i]} (|diff| ${err.toExponential(2)}, rms ${rms.toExponential(2)})`);
-  }
+  return { rtol: rel, atol: rel * rms };
 }
 
 interface Case {
@@ -270,7 +267,7 @@ describe('conv2dFFT', () => {
       const y = conv2dFFT(x, w, b, c.options);
       assert.equal(y.dtype, 'float64');
       const expected = naiveConv2d(x, w, b, c.pads, c.dilation ?? [1, 1], c.options.groups ?? 1);
-      assertRelClose(y.data, expected, 1e-10, describeCase(c));
+      assertClose(y.data, expected, relToScale(1e-10, expected), describeCase(c));
     }
   });
 
@@ -288,11 +285,11 @@ describe('conv2dFFT', () => {
       const yf = conv2dFFT(x, w, b, c.options);
       assert.deepEqual(yf.shape, yd.shape);
       assert.equal(yf.dtype, 'float32');
-      assertRelClose(yf.data, yd.data, 1e-4, `y, ${describeCase(c)}`);
+      assertClose(yf.data, yd.data, relToScale(1e-4, yd.data), `y, ${describeCase(c)}`);
       backward(yf, gy);
-      assertRelClose(x.grad!.data, direct.gx, 1e-4, `gx, ${describeCase(c)}`);
-      assertRelClose(w.grad!.data, direct.gw, 1e-4, `gw, ${describeCase(c)}`);
-      if (b) assertRelClose(b.grad!.data, direct.gb!, 1e-4, `gb, ${describeCase(c)}`);
+      assertClose(x.grad!.data, direct.gx, relToScale(1e-4, direct.gx), `gx, ${describeCase(c)}`);
+      assertClose(w.grad!.data, direct.gw, relToScale(1e-4, direct.gw), `gw, ${describeCase(c)}`);
+      if (b) assertClose(b.grad!.data, direct.gb!, relToScale(1e-4, direct.gb!), `gb, ${describeCase(c)}`);
     }
   });
 
@@ -306,8 +303,8 @@ describe('conv2dFFT', () => {
       const [gx, gw] = [x.grad!.data, w.grad!.data];
       x.grad = w.grad = null;
       backward(conv2dFFT(x, w, null, c.options), gy);
-      assertRelClose(x.grad!.data, gx, 1e-10, `gx, ${describeCase(c)}`);
-      assertRelClose(w.grad!.data, gw, 1e-10, `gw, ${describeCase(c)}`);
+      assertClose(x.grad!.data, gx, relToScale(1e-10, gx), `gx, ${describeCase(c)}`);
+      assertClose(w.grad!.data, gw, relToScale(1e-10, gw), `gw, ${describeCase(c)}`);
     }
   });
 
@@ -327,7 +324,8 @@ describe('conv2dFFT', () => {
     const y = conv2dFFT(x, w, null, { padding: 1 });
     assert.deepEqual(y.shape, [2, 6, 5]);
     const x4 = new Tensor(x.data, [1, 3, 6, 5]);
-    assertRelClose(y.data, naiveConv2d(x4, w, null, [1, 1, 1, 1], [1, 1], 1), 1e-5, '3-D');
+    const expected = naiveConv2d(x4, w, null, [1, 1, 1, 1], [1, 1], 1);
+    assertClose(y.data, expected, relToScale(1e-5, expected), '3-D');
   });
 
   test('a worked example by hand: the 5x5 image and 3x3 filter of the lectures give [[4,3,4],[2,4,3],[2,3,4]]', () => {
@@ -357,33 +355,25 @@ describe('conv2dFFT errors', () => {
   const x = randn([1, 2, 6, 6], { generator: gen });
   const w = randn([3, 2, 3, 3], { generator: gen });
 
-  function throwsWith(cls: typeof ValueError | typeof ShapeError, fn: () => unknown, ...patterns: RegExp[]): void {
-    assert.throws(fn, (err: unknown) => {
-      assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
-      for (const p of patterns) assert.match((err as Error).message, p);
-      return true;
-    });
-  }
-
   test('stride other than 1', () => {
-    throwsWith(ValueError, () => conv2dFFT(x, w, null, { stride: 2 }), /^conv2dFFT: algorithm 'fft' supports stride 1 only; got stride 2; use algorithm 'direct'/);
-    throwsWith(ValueError, () => conv2dFFT(x, w, null, { stride: [1, 3] }), /supports stride 1 only; got stride \[1, 3\]/);
+    throwsWith(() => conv2dFFT(x, w, null, { stride: 2 }), ValueError, /^conv2dFFT: algorithm 'fft' supports stride 1 only; got stride 2; use algorithm 'direct'/);
+    throwsWith(() => conv2dFFT(x, w, null, { stride: [1, 3] }), ValueError, /supports stride 1 only; got stride \[1, 3\]/);
   });
 
   test('padding modes other than zeros', () => {
-    throwsWith(ValueError, () => conv2dFFT(x, w, null, { padding: 1, paddingMode: 'reflect' }), /algorithm 'fft' supports paddingMode 'zeros' only; got paddingMode 'reflect'; use algorithm 'direct'/);
+    throwsWith(() => conv2dFFT(x, w, null, { padding: 1, paddingMode: 'reflect' }), ValueError, /algorithm 'fft' supports paddingMode 'zeros' only; got paddingMode 'reflect'; use algorithm 'direct'/);
   });
 
   test("an algorithm other than 'fft'", () => {
-    throwsWith(ValueError, () => conv2dFFT(x, w, null, { algorithm: 'direct' } as any), /conv2dFFT computes algorithm 'fft' only; got algorithm "direct"/);
+    throwsWith(() => conv2dFFT(x, w, null, { algorithm: 'direct' } as any), ValueError, /conv2dFFT computes algorithm 'fft' only; got algorithm "direct"/);
   });
 
   test('the checks of conv2d apply, named conv2dFFT', () => {
-    throwsWith(ShapeError, () => conv2dFFT(x, randn([3, 4, 3, 3], { generator: gen })), /^conv2dFFT: input has 2 channels but weight \[3, 4, 3, 3\]/);
-    throwsWith(ShapeError, () => conv2dFFT(x, randn([1, 2, 9, 9], { generator: gen })), /^conv2dFFT: kernel 9x9 is larger than the padded input 6x6/);
-    throwsWith(ShapeError, () => conv2dFFT(x, w, randn([2], { generator: gen })), /^conv2dFFT: bias must have shape \[3\]/);
-    throwsWith(ValueError, () => conv2dFFT(x, w, null, { kernel_size: 3 } as any), /^conv2dFFT: unknown option 'kernel_size'/);
-    throwsWith(ValueError, () => conv2dFFT([1, 2] as any, w), /^conv2dFFT: input must be a Tensor/);
+    throwsWith(() => conv2dFFT(x, randn([3, 4, 3, 3], { generator: gen })), ShapeError, /^conv2dFFT: input has 2 channels but weight \[3, 4, 3, 3\]/);
+    throwsWith(() => conv2dFFT(x, randn([1, 2, 9, 9], { generator: gen })), ShapeError, /^conv2dFFT: kernel 9x9 is larger than the padded input 6x6/);
+    throwsWith(() => conv2dFFT(x, w, randn([2], { generator: gen })), ShapeError, /^conv2dFFT: bias must have shape \[3\]/);
+    throwsWith(() => conv2dFFT(x, w, null, { kernel_size: 3 } as any), ValueError, /^conv2dFFT: unknown option 'kernel_size'/);
+    throwsWith(() => conv2dFFT([1, 2] as any, w), ValueError, /^conv2dFFT: input must be a Tensor/);
   });
 });
 
@@ -397,7 +387,7 @@ describe("conv2d(..., { algorithm: 'fft' })", () => {
       assert.equal(yf.gradFn?.name, 'conv2dFFT', describeCase(c));
       const yd = conv2d(x, w, b, { ...c.options, algorithm: 'direct' });
       assert.equal(yd.gradFn?.name, 'conv2d');
-      assertRelClose(yf.data, yd.data, 1e-4, describeCase(c));
+      assertClose(yf.data, yd.data, relToScale(1e-4, yd.data), describeCase(c));
       assert.deepEqual(yf.toFlatArray(), conv2dFFT(x, w, b, c.options).toFlatArray());
     }
   });
@@ -408,7 +398,8 @@ describe("conv2d(..., { algorithm: 'fft' })", () => {
     const x = randn([2, 3, 9, 8], { generator: gen });
     const y = layer.forward(x);
     assert.equal(y.gradFn?.name, 'conv2dFFT');
-    assertRelClose(y.data, twin.forward(x).data, 1e-4, 'layer');
+    const expected = twin.forward(x).data;
+    assertClose(y.data, expected, relToScale(1e-4, expected), 'layer');
   });
 
   test('3-D input through conv2d with the fft algorithm', () => {
@@ -416,7 +407,8 @@ describe("conv2d(..., { algorithm: 'fft' })", () => {
     const w = randn([3, 2, 3, 3], { generator: gen });
     const y = conv2d(x, w, null, { padding: 'same', algorithm: 'fft' });
     assert.deepEqual(y.shape, [3, 7, 6]);
-    assertRelClose(y.data, conv2d(x, w, null, { padding: 'same' }).data, 1e-4, '3-D');
+    const expected = conv2d(x, w, null, { padding: 'same' }).data;
+    assertClose(y.data, expected, relToScale(1e-4, expected), '3-D');
   });
 
   test('errors name conv2d: stride, padding mode, unknown algorithm', () => {

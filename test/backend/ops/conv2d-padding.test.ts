@@ -7,20 +7,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Conv2d, Generator, ShapeError, Tensor, ValueError, conv2d, gradcheck, ones, randn, resolvePadding, tensor, type Conv2dOptions } from '../../../src/index.js';
+import { Conv2d, Generator, Tensor, ValueError, conv2d, gradcheck, ones, randn, resolvePadding, tensor, type Conv2dOptions } from '../../../src/index.js';
+import { assertClose, seeded, throwsWith } from '../../helpers/index.js';
 
-const gen = new Generator(99);
-const rn = (shape: number[]) => randn(shape, { generator: gen, dtype: 'float64' });
+const { gen, rn } = seeded(99);
 
 type Mode = 'zeros' | 'reflect' | 'replicate' | 'circular' | 'partial';
-
-function throwsWith(fn: () => unknown, cls: typeof ValueError | typeof ShapeError, ...parts: string[]): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
-    for (const p of parts) assert.ok((err as Error).message.includes(p), `message "${(err as Error).message}" lacks "${p}"`);
-    return true;
-  });
-}
 
 /** Where padded coordinate i (relative to the input, may be negative) reads from; -1 = outside. */
 function source(i: number, n: number, mode: Mode): number {
@@ -76,13 +68,6 @@ function naiveConv(x: Tensor, w: Tensor, b: Tensor | null, o: Naive): { shape: n
   return { shape: [N, O, outH, outW], data };
 }
 
-function assertClose(actual: Tensor, expected: { shape: number[]; data: number[] }, tol = 1e-9): void {
-  assert.deepEqual(actual.shape, expected.shape);
-  for (let i = 0; i < expected.data.length; i++) {
-    assert.ok(Math.abs(actual.data[i] - expected.data[i]) <= tol * (1 + Math.abs(expected.data[i])), `element ${i}: ${actual.data[i]} vs ${expected.data[i]}`);
-  }
-}
-
 const CONFIGS: { name: string; x: number[]; w: number[]; opts: Conv2dOptions; pads: [number, number, number, number] }[] = [
   { name: 'padding 2, stride 1', x: [2, 3, 6, 7], w: [4, 3, 3, 3], opts: { padding: 2 }, pads: [2, 2, 2, 2] },
   { name: 'asymmetric [top, bottom, left, right], stride [2, 1]', x: [1, 2, 7, 6], w: [3, 2, 3, 2], opts: { padding: [1, 3, 2, 0], stride: [2, 1] }, pads: [1, 3, 2, 0] },
@@ -105,8 +90,8 @@ describe('conv2d padding modes match a naive loop', () => {
         const d = typeof c.opts.dilation === 'number' ? [c.opts.dilation, c.opts.dilation] : (c.opts.dilation ?? [1, 1]);
         assert.deepEqual(resolvePadding('t', c.opts.padding!, c.x[2], c.x[3], kH, kW, s as [number, number], d as [number, number]), c.pads);
         const naive = naiveConv(x, w, b, { stride: s as [number, number], pads: c.pads, dilation: d as [number, number], groups: c.opts.groups ?? 1, mode });
-        assertClose(conv2d(x, w, b, opts), naive);
-        assertClose(conv2d(x, w, null, opts), naiveConv(x, w, null, { stride: s as [number, number], pads: c.pads, dilation: d as [number, number], groups: c.opts.groups ?? 1, mode }));
+        assertClose(conv2d(x, w, b, opts), naive, 1e-9);
+        assertClose(conv2d(x, w, null, opts), naiveConv(x, w, null, { stride: s as [number, number], pads: c.pads, dilation: d as [number, number], groups: c.opts.groups ?? 1, mode }), 1e-9);
       });
     }
   }
@@ -116,7 +101,7 @@ describe('conv2d padding modes match a naive loop', () => {
     const w = rn([3, 2, 3, 3]);
     const y = conv2d(x, w, null, { padding: 1, paddingMode: 'circular' });
     assert.deepEqual(y.shape, [3, 5, 5]);
-    assertClose(y.reshape([1, 3, 5, 5]), naiveConv(x.reshape([1, 2, 5, 5]), w, null, { stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1, mode: 'circular' }));
+    assertClose(y.reshape([1, 3, 5, 5]), naiveConv(x.reshape([1, 2, 5, 5]), w, null, { stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1, mode: 'circular' }), 1e-9);
   });
 });
 

@@ -8,32 +8,13 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  Generator, Tensor, ShapeError, ValueError, StrideError, gradcheck, tensor, randn, zeros, ones,
+  Tensor, ShapeError, ValueError, tensor, randn, zeros, ones,
   clone, where, gather, indexSelect, expand, broadcastTo, maxWithIndices, minWithIndices, topk, max, sum, mul, softmax,
 } from '../../../src/index.js';
+import { assertGradcheck, ok, seeded, throwsWith } from '../../helpers/index.js';
 
-function ok(value: unknown, message: string): asserts value {
-  if (!value) assert.fail(message);
-}
-
-function throwsWith(fn: () => unknown, cls: typeof ShapeError | typeof ValueError, ...patterns: RegExp[]): void {
-  assert.throws(fn, (err: unknown) => {
-    ok(err instanceof cls, `expected ${cls.name}, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-    ok(err instanceof StrideError, 'a StrideError');
-    for (const p of patterns) assert.match((err as Error).message, p);
-    return true;
-  });
-}
-
-const gen = new Generator(4242);
-const rn = (shape: number[]) => randn(shape, { generator: gen, dtype: 'float64' });
+const { gen, rn } = seeded(4242);
 const arr = (t: Tensor) => Array.from(t.data);
-
-function checkGrad(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], what: string): void {
-  const report = gradcheck(fn, inputs);
-  ok(report.passed, `${what}: gradcheck failed`);
-  for (const r of report.inputs) ok(r.maxAbsError < 1e-5, `${what}: input ${r.index} max error ${r.maxAbsError}`);
-}
 
 /** Backward of sum(fn(x) * r) for a fixed r: the gradient each op routes. */
 function gradOf(x: Tensor, fn: (x: Tensor) => Tensor, r?: Tensor): number[] {
@@ -52,7 +33,7 @@ describe('clone', () => {
     c.data[0] = 100;
     assert.equal(x.data[0], 1);
     assert.deepEqual(gradOf(x, (t) => t.clone(), tensor([[1, 2], [3, 4]])), [1, 2, 3, 4]);
-    checkGrad((t) => clone(t), [rn([3, 2])], 'clone');
+    assertGradcheck((t) => clone(t), [rn([3, 2])], { what: 'clone' });
   });
 });
 
@@ -76,8 +57,8 @@ describe('where', () => {
     assert.deepEqual(gradOf(tensor([0, 0, 0]), (a) => where(cond, a, zeros([2, 3])), r), [1, 0, 9]);
     assert.deepEqual(gradOf(zeros([2, 3]), (b) => where(cond, ones([3]), b), r), [0, 2, 0, 4, 5, 0]);
     const c = tensor([[1, 0, 0], [0, 1, 1]]);
-    checkGrad((a, b) => where(c, a, b), [rn([2, 3]), rn([3])], 'where');
-    checkGrad((a, b) => where(tensor([[1], [0]]), a, b), [rn([1, 3]), rn([2, 1])], 'where broadcast');
+    assertGradcheck((a, b) => where(c, a, b), [rn([2, 3]), rn([3])], { what: 'where' });
+    assertGradcheck((a, b) => where(tensor([[1], [0]]), a, b), [rn([1, 3]), rn([2, 1])], { what: 'where broadcast' });
   });
 });
 
@@ -102,8 +83,8 @@ describe('gather', () => {
     const expected: number[] = [];
     for (let i = 0; i < 2; i++) for (let j = 0; j < 6; j++) for (let k = 0; k < 3; k++) expected.push(x.data[(i * 4 + idx[(i * 6 + j) * 3 + k]) * 5 + k]);
     assert.deepEqual(arr(y), expected);
-    checkGrad((t) => gather(t, 1, tensor(idx, idxShape)), [rn([3, 4, 5])], 'gather dim 1');
-    checkGrad((t) => gather(t, -1, tensor([[4, 4, 0], [1, 2, 3]])), [rn([2, 5])], 'gather dim -1');
+    assertGradcheck((t) => gather(t, 1, tensor(idx, idxShape)), [rn([3, 4, 5])], { what: 'gather dim 1' });
+    assertGradcheck((t) => gather(t, -1, tensor([[4, 4, 0], [1, 2, 3]])), [rn([2, 5])], { what: 'gather dim -1' });
   });
 
   test('the classic use: pick each row\'s probability of its label', () => {
@@ -123,7 +104,7 @@ describe('indexSelect', () => {
     assert.deepEqual(arr(x.indexSelect(0, tensor([2, 0]))), [9, 10, 11, 12, 1, 2, 3, 4]);
     assert.deepEqual(gradOf(x, (t) => indexSelect(t, 1, [3, 0, 3])), [1, 0, 0, 2, 1, 0, 0, 2, 1, 0, 0, 2]);
     assert.deepEqual(indexSelect(x, 0, []).shape, [0, 4]);
-    checkGrad((t) => indexSelect(t, 1, [2, 2, 0]), [rn([2, 3, 2])], 'indexSelect');
+    assertGradcheck((t) => indexSelect(t, 1, [2, 2, 0]), [rn([2, 3, 2])], { what: 'indexSelect' });
   });
 });
 
@@ -141,8 +122,8 @@ describe('expand and broadcastTo', () => {
     y.data[0] = 50;
     assert.equal(x.data[0], 1);
     assert.ok(Object.is(expand(tensor([-0]), [2]).data[1], -0), 'negative zero is kept');
-    checkGrad((t) => expand(t, [2, 3, 4]), [rn([3, 1])], 'expand');
-    checkGrad((t) => broadcastTo(t, [3, 2, 2]), [rn([1, 2])], 'broadcastTo');
+    assertGradcheck((t) => expand(t, [2, 3, 4]), [rn([3, 1])], { what: 'expand' });
+    assertGradcheck((t) => broadcastTo(t, [3, 2, 2]), [rn([1, 2])], { what: 'broadcastTo' });
   });
 });
 
@@ -186,8 +167,8 @@ describe('maxWithIndices and minWithIndices (torch.max(x, dim))', () => {
     assert.deepEqual(gradOf(x, (t) => maxWithIndices(t, 1).values), [0, 1, 0, 1, 0, 0]);
     assert.deepEqual(gradOf(x, (t) => max(t, 1)), [0, 0.5, 0.5, 0.5, 0, 0.5]);
     assert.deepEqual(gradOf(x, (t) => minWithIndices(t, 0, { keepDims: true }).values, tensor([[1, 2, 3]])), [1, 0, 3, 0, 2, 0]);
-    checkGrad((t) => maxWithIndices(t, 1).values, [rn([3, 4, 2])], 'max dim 1');
-    checkGrad((t) => minWithIndices(t, 0, { keepDims: true }).values, [rn([3, 4])], 'min dim 0');
+    assertGradcheck((t) => maxWithIndices(t, 1).values, [rn([3, 4, 2])], { what: 'max dim 1' });
+    assertGradcheck((t) => minWithIndices(t, 0, { keepDims: true }).values, [rn([3, 4])], { what: 'min dim 0' });
   });
 });
 
@@ -223,8 +204,8 @@ describe('topk', () => {
   test('the gradient goes to the selected elements', () => {
     const x = tensor([[3, 1, 2], [0, 5, 4]]);
     assert.deepEqual(gradOf(x, (t) => topk(t, 2).values, tensor([[10, 20], [30, 40]])), [10, 0, 20, 0, 30, 40]);
-    checkGrad((t) => topk(t, 2, 1).values, [rn([3, 5])], 'topk dim 1');
-    checkGrad((t) => topk(t, 2, 0, { largest: false }).values, [rn([4, 3])], 'topk smallest dim 0');
+    assertGradcheck((t) => topk(t, 2, 1).values, [rn([3, 5])], { what: 'topk dim 1' });
+    assertGradcheck((t) => topk(t, 2, 0, { largest: false }).values, [rn([4, 3])], { what: 'topk smallest dim 0' });
   });
 });
 

@@ -7,24 +7,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Generator, ShapeError, Tensor, ValueError, gradcheck, pad, randn, tensor, type PadMode } from '../../../src/index.js';
+import { ShapeError, Tensor, ValueError, gradcheck, pad, randn, tensor, type PadMode } from '../../../src/index.js';
+import { seeded, throwsWith } from '../../helpers/index.js';
 
-const gen = new Generator(7);
-const rn = (shape: number[]) => randn(shape, { generator: gen, dtype: 'float64' });
+const { rn } = seeded(7);
 
 /** A 1 x 1 x 1 x n tensor holding one row. */
 const row = (values: number[]) => tensor(values, [1, 1, 1, values.length]);
-
-function throwsWith(fn: () => unknown, cls: typeof ValueError | typeof ShapeError, ...patterns: (RegExp | string)[]): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
-    for (const p of patterns) {
-      if (typeof p === 'string') assert.ok((err as Error).message.includes(p), `message "${(err as Error).message}" lacks "${p}"`);
-      else assert.match((err as Error).message, p);
-    }
-    return true;
-  });
-}
 
 /** The source index of output o (written independently of the kernel, as a walk). */
 function naiveSource(o: number, before: number, n: number, mode: PadMode): number {

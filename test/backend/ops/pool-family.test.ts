@@ -9,45 +9,15 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  Generator, Tensor, ShapeError, ValueError, gradcheck, tensor, rand, randn, zeros, backward,
+  Tensor, ShapeError, ValueError, tensor, zeros, backward,
   lpPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, globalAvgPool2d, globalMaxPool2d, channelL2Pool,
   maxPool2d, maxPool2dWithIndices, maxUnpool2d, localResponseNorm,
   LPPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, GlobalAvgPool2d, GlobalMaxPool2d, ChannelL2Pool, MaxUnpool2d, LocalResponseNorm,
   nn, F,
 } from '../../../src/index.js';
+import { assertClose, assertGradcheck, seeded, throwsWith } from '../../helpers/index.js';
 
-const gen = new Generator(777);
-
-/** Uniform on [lo, hi), float64. */
-function ru(shape: number[], lo: number, hi: number): Tensor {
-  return rand(shape, { generator: gen, dtype: 'float64', low: lo, high: hi });
-}
-
-function rn(shape: number[]): Tensor {
-  return randn(shape, { generator: gen, dtype: 'float64' });
-}
-
-/** Asserts gradcheck passes on every input. */
-function check(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): void {
-  const report = gradcheck(fn, inputs);
-  assert.equal(report.passed, true);
-  assert.equal(report.inputs.length, inputs.length);
-}
-
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-9): void {
-  assert.equal(actual.length, expected.length, `length ${actual.length} vs ${expected.length}`);
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])), `element ${i}: ${actual[i]} vs ${expected[i]}`);
-  }
-}
-
-function throwsWith(fn: () => unknown, cls: typeof ShapeError | typeof ValueError, ...patterns: RegExp[]): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
-    for (const p of patterns) assert.match((err as Error).message, p);
-    return true;
-  });
-}
+const { rn, ru } = seeded(777);
 
 /** Gradient of sum(op(x) * gy) with respect to x, float64. */
 function gradOf(op: (x: Tensor) => Tensor, x: Tensor, gy: number[]): Float64Array | Float32Array {
@@ -89,8 +59,8 @@ describe('lpPool2d', () => {
   test('matches a naive loop for p = 2, 3 and 1.5, overlapping and strided windows', () => {
     const x = ru([2, 3, 7, 6], 0.1, 2);
     for (const p of [2, 3, 1.5]) {
-      close(lpPool2d(x, p, [3, 2], { stride: [2, 1] }).data, naiveLp(x, p, 3, 2, 2, 1));
-      close(lpPool2d(x, p, 2).data, naiveLp(x, p, 2, 2, 2, 2));
+      assertClose(lpPool2d(x, p, [3, 2], { stride: [2, 1] }).data, naiveLp(x, p, 3, 2, 2, 1), 1e-9);
+      assertClose(lpPool2d(x, p, 2).data, naiveLp(x, p, 2, 2, 2, 2), 1e-9);
     }
   });
 
@@ -103,20 +73,20 @@ describe('lpPool2d', () => {
     // [-2, 1]: (-8 + 1)^(1/3) -> NaN; [-1, 2]: (-1 + 8)^(1/3) = 7^(1/3).
     const y = lpPool2d(tensor([[[[-2, 1, -1, 2]]]]), 3, [1, 2]);
     assert.ok(Number.isNaN(y.data[0]));
-    close([y.data[1]], [Math.cbrt(7)], 1e-6);
+    assertClose([y.data[1]], [Math.cbrt(7)], 1e-6);
   });
 
   test('ceilMode: a cut-short window is its sum scaled by kH*kW / area (PyTorch avg_pool2d(x^p) * kH*kW)', () => {
     // Windows [3, 4] and [12] (cut to 1 of 2): sqrt(9 + 16) = 5 and sqrt(144 * 2/1) = 12*sqrt(2).
     const y = lpPool2d(tensor([[[[3, 4, 12]]]]), 2, [1, 2], { ceilMode: true });
     assert.deepEqual(y.shape, [1, 1, 1, 2]);
-    close(y.data, [5, 12 * Math.SQRT2], 1e-6);
+    assertClose(y.data, [5, 12 * Math.SQRT2], 1e-6);
     assert.deepEqual(lpPool2d(tensor([[[[3, 4, 12]]]]), 2, [1, 2]).shape, [1, 1, 1, 1]);
   });
 
   test('mean: true gives the power mean over the (clipped) window', () => {
     const y = lpPool2d(tensor([[[[3, 4, 12]]]]), 2, [1, 2], { ceilMode: true, mean: true });
-    close(y.data, [Math.sqrt(12.5), 12], 1e-6);
+    assertClose(y.data, [Math.sqrt(12.5), 12], 1e-6);
   });
 
   test('the gradient of a window whose power sum is 0 is 0, not NaN', () => {
@@ -126,24 +96,24 @@ describe('lpPool2d', () => {
 
   test('gradient by hand, p = 2: d||x||/dx = x / ||x||', () => {
     const g = gradOf((x) => lpPool2d(x, 2, [1, 2]), tensor([[[[3, 4]]]]), [2]);
-    close(g, [2 * 3 / 5, 2 * 4 / 5]);
+    assertClose(g, [2 * 3 / 5, 2 * 4 / 5], 1e-9);
   });
 
   test('3-D input [C, H, W] works as a batch of one', () => {
     const x = ru([2, 4, 4], 0.1, 1);
     const y = lpPool2d(x, 2, 2);
     assert.deepEqual(y.shape, [2, 2, 2]);
-    close(y.data, lpPool2d(x.reshape([1, 2, 4, 4]), 2, 2).data);
+    assertClose(y.data, lpPool2d(x.reshape([1, 2, 4, 4]), 2, 2).data, 1e-9);
   });
 
   test('gradcheck: p = 2, 3, 1.5 (positive inputs), overlapping windows', () => {
-    for (const p of [2, 3, 1.5]) check((x) => lpPool2d(x, p, [3, 2], { stride: [2, 1] }), [ru([2, 2, 7, 5], 0.2, 1.5)]);
+    for (const p of [2, 3, 1.5]) assertGradcheck((x) => lpPool2d(x, p, [3, 2], { stride: [2, 1] }), [ru([2, 2, 7, 5], 0.2, 1.5)]);
   });
 
   test('gradcheck: ceilMode windows cut short, with and without mean', () => {
-    check((x) => lpPool2d(x, 2, 2, { stride: 2, ceilMode: true }), [ru([1, 2, 5, 5], 0.2, 1.5)]);
-    check((x) => lpPool2d(x, 3, [2, 3], { stride: [2, 2], ceilMode: true, mean: true }), [ru([1, 1, 5, 6], 0.2, 1.5)]);
-    check((x) => lpPool2d(x, 2.5, 3, { stride: 2, ceilMode: true }), [ru([2, 1, 6, 6], 0.2, 1.5)]);
+    assertGradcheck((x) => lpPool2d(x, 2, 2, { stride: 2, ceilMode: true }), [ru([1, 2, 5, 5], 0.2, 1.5)]);
+    assertGradcheck((x) => lpPool2d(x, 3, [2, 3], { stride: [2, 2], ceilMode: true, mean: true }), [ru([1, 1, 5, 6], 0.2, 1.5)]);
+    assertGradcheck((x) => lpPool2d(x, 2.5, 3, { stride: 2, ceilMode: true }), [ru([2, 1, 6, 6], 0.2, 1.5)]);
   });
 
   test('errors: p <= 0, p not finite, wrong rank, window larger than the input, unknown option', () => {
@@ -188,8 +158,8 @@ describe('adaptive and global pooling', () => {
   test('non-divisible sizes and outputs larger than the input match the naive definition', () => {
     const x = rn([2, 3, 5, 7]);
     for (const [oh, ow] of [[3, 4], [2, 2], [5, 7], [7, 9], [1, 1]]) {
-      close(adaptiveAvgPool2d(x, [oh, ow]).data, naiveAdaptive(x, oh, ow, 'avg'));
-      close(adaptiveMaxPool2d(x, [oh, ow]).data, naiveAdaptive(x, oh, ow, 'max'));
+      assertClose(adaptiveAvgPool2d(x, [oh, ow]).data, naiveAdaptive(x, oh, ow, 'avg'), 1e-9);
+      assertClose(adaptiveMaxPool2d(x, [oh, ow]).data, naiveAdaptive(x, oh, ow, 'max'), 1e-9);
     }
   });
 
@@ -197,7 +167,7 @@ describe('adaptive and global pooling', () => {
     const x = rn([1, 2, 6, 4]);
     assert.deepEqual(adaptiveAvgPool2d(x, 3).shape, [1, 2, 3, 3]);
     assert.deepEqual(adaptiveMaxPool2d(x, [null, 2]).shape, [1, 2, 6, 2]);
-    close(adaptiveAvgPool2d(x, [null, 2]).data, naiveAdaptive(x, 6, 2, 'avg'));
+    assertClose(adaptiveAvgPool2d(x, [null, 2]).data, naiveAdaptive(x, 6, 2, 'avg'), 1e-9);
     assert.deepEqual(adaptiveAvgPool2d(rn([2, 6, 4]), [3, null]).shape, [2, 3, 4]);
   });
 
@@ -220,11 +190,11 @@ describe('adaptive and global pooling', () => {
 
   test('gradcheck: adaptive avg and max with non-divisible and enlarging sizes; global pools', () => {
     for (const size of [[3, 4], [2, 5], [7, 9]] as const) {
-      check((x) => adaptiveAvgPool2d(x, size), [rn([2, 2, 5, 7])]);
-      check((x) => adaptiveMaxPool2d(x, size), [rn([2, 2, 5, 7])]);
+      assertGradcheck((x) => adaptiveAvgPool2d(x, size), [rn([2, 2, 5, 7])]);
+      assertGradcheck((x) => adaptiveMaxPool2d(x, size), [rn([2, 2, 5, 7])]);
     }
-    check((x) => globalAvgPool2d(x, { keepDims: false }), [rn([2, 3, 4, 3])]);
-    check((x) => globalMaxPool2d(x), [rn([2, 3, 4, 3])]);
+    assertGradcheck((x) => globalAvgPool2d(x, { keepDims: false }), [rn([2, 3, 4, 3])]);
+    assertGradcheck((x) => globalMaxPool2d(x), [rn([2, 3, 4, 3])]);
   });
 
   test('errors: rank, empty planes, outputSize form and value, global options', () => {
@@ -244,9 +214,9 @@ describe('channelL2Pool', () => {
     const x = tensor([[[3, 0]], [[4, 0]], [[1, 2]], [[2, 2]]]).reshape([1, 4, 1, 2]);
     const y = channelL2Pool(x, 2);
     assert.deepEqual(y.shape, [1, 2, 1, 2]);
-    close(y.data, [5, 0, Math.sqrt(5), Math.sqrt(8)], 1e-6);
+    assertClose(y.data, [5, 0, Math.sqrt(5), Math.sqrt(8)], 1e-6);
     const g = gradOf((t) => channelL2Pool(t, 2), x, [1, 1, 1, 1]);
-    close(g, [3 / 5, 0, 4 / 5, 0, 1 / Math.sqrt(5), 2 / Math.sqrt(8), 2 / Math.sqrt(5), 2 / Math.sqrt(8)]);
+    assertClose(g, [3 / 5, 0, 4 / 5, 0, 1 / Math.sqrt(5), 2 / Math.sqrt(8), 2 / Math.sqrt(5), 2 / Math.sqrt(8)], 1e-9);
   });
 
   test('matches a naive loop for groupSize 3 on [2, 6, 3, 2] and on [N, C] input', () => {
@@ -259,13 +229,13 @@ describe('channelL2Pool', () => {
       for (let k = c * 3; k < c * 3 + 3; k++) sum += x.data[(n * 6 + k) * 6 + s] ** 2;
       expected.push(Math.sqrt(sum));
     }
-    close(y.data, expected);
-    close(channelL2Pool(tensor([[3, 4, 6, 8]]), 2).data, [5, 10]);
+    assertClose(y.data, expected, 1e-9);
+    assertClose(channelL2Pool(tensor([[3, 4, 6, 8]]), 2).data, [5, 10], 1e-9);
   });
 
   test('gradcheck: groupSize 2 and 3', () => {
-    check((x) => channelL2Pool(x, 2), [rn([2, 4, 3, 3])]);
-    check((x) => channelL2Pool(x, 3), [rn([1, 6, 2, 3])]);
+    assertGradcheck((x) => channelL2Pool(x, 2), [rn([2, 4, 3, 3])]);
+    assertGradcheck((x) => channelL2Pool(x, 3), [rn([1, 6, 2, 3])]);
   });
 
   test('errors: channels not divisible, groupSize < 1, no channel dim', () => {
@@ -347,9 +317,9 @@ describe('maxPool2dWithIndices and maxUnpool2d', () => {
   test('gradcheck: maxUnpool2d with stride 2 and with overlapping-pool indices', () => {
     const xa = rn([2, 2, 6, 6]);
     const a = maxPool2dWithIndices(xa, 2);
-    check((v) => maxUnpool2d(v, a.indices, 2), [rn([2, 2, 3, 3])]);
+    assertGradcheck((v) => maxUnpool2d(v, a.indices, 2), [rn([2, 2, 3, 3])]);
     const b = maxPool2dWithIndices(rn([1, 2, 7, 7]), 3, { stride: 2, padding: 1 });
-    check((v) => maxUnpool2d(v, b.indices, 3, { stride: 2, padding: 1, outputSize: [7, 7] }), [rn([1, 2, 4, 4])]);
+    assertGradcheck((v) => maxUnpool2d(v, b.indices, 3, { stride: 2, padding: 1, outputSize: [7, 7] }), [rn([1, 2, 4, 4])]);
   });
 
   test('errors: indices shape, index range, outputSize out of reach or malformed, rank', () => {
@@ -386,24 +356,24 @@ describe('localResponseNorm', () => {
   test('by hand: size 2 on channels (1, 2, 3), alpha 2, beta 1, k 1: window is (c-1, c)', () => {
     // scales: 1 + 1*(1) = 2, 1 + 1*(1 + 4) = 6, 1 + 1*(4 + 9) = 14.
     const y = localResponseNorm(tensor([1, 2, 3], [1, 3, 1]), 2, { alpha: 2, beta: 1, k: 1 });
-    close(y.data, [1 / 2, 2 / 6, 3 / 14], 1e-6);
+    assertClose(y.data, [1 / 2, 2 / 6, 3 / 14], 1e-6);
   });
 
   test('matches a naive loop for odd and even sizes, size larger than C, PyTorch defaults', () => {
     const x = rn([2, 7, 3, 2]);
-    for (const size of [1, 2, 3, 4, 5, 9]) close(localResponseNorm(x, size, { alpha: 0.3, beta: 0.75, k: 2 }).data, naiveLrn(x, size, 0.3, 0.75, 2));
-    close(localResponseNorm(x, 5).data, naiveLrn(x, 5, 1e-4, 0.75, 1));
+    for (const size of [1, 2, 3, 4, 5, 9]) assertClose(localResponseNorm(x, size, { alpha: 0.3, beta: 0.75, k: 2 }).data, naiveLrn(x, size, 0.3, 0.75, 2), 1e-9);
+    assertClose(localResponseNorm(x, 5).data, naiveLrn(x, 5, 1e-4, 0.75, 1), 1e-9);
   });
 
   test('gradcheck: sizes 2, 3, 4, 5 with a large alpha so the cross-channel term matters', () => {
-    for (const size of [2, 3, 4, 5]) check((x) => localResponseNorm(x, size, { alpha: 0.8, beta: 0.75, k: 1 }), [rn([2, 6, 2, 2])]);
-    check((x) => localResponseNorm(x, 3, { alpha: 0.5, beta: 1.3, k: 2 }), [rn([1, 4, 5])]);
+    for (const size of [2, 3, 4, 5]) assertGradcheck((x) => localResponseNorm(x, size, { alpha: 0.8, beta: 0.75, k: 1 }), [rn([2, 6, 2, 2])]);
+    assertGradcheck((x) => localResponseNorm(x, 3, { alpha: 0.5, beta: 1.3, k: 2 }), [rn([1, 4, 5])]);
   });
 
   test('the LocalResponseNorm layer (AlexNet settings)', () => {
     const x = rn([1, 8, 3, 3]);
     const layer = new LocalResponseNorm(5, { alpha: 1e-4, beta: 0.75, k: 2 });
-    close(layer.forward(x).data, naiveLrn(x, 5, 1e-4, 0.75, 2));
+    assertClose(layer.forward(x).data, naiveLrn(x, 5, 1e-4, 0.75, 2), 1e-9);
     assert.equal(layer.toString(), 'LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=2)');
     assert.equal(layer.numParameters(), 0);
   });
@@ -433,7 +403,7 @@ describe('pool-family layers', () => {
     for (const [layer, expected, repr] of cases) {
       const y = layer.forward(x);
       assert.deepEqual(y.shape, expected.shape);
-      close(y.data, expected.data);
+      assertClose(y.data, expected.data, 1e-9);
       assert.equal(layer.toString(), repr);
       assert.equal(layer.numParameters(), 0);
     }

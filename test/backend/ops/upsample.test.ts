@@ -6,24 +6,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Generator, ShapeError, Tensor, Upsample, ValueError, gradcheck, ones, randn, tensor, upsample } from '../../../src/index.js';
+import { ShapeError, Tensor, Upsample, ValueError, gradcheck, ones, randn, tensor, upsample } from '../../../src/index.js';
+import { assertClose, seeded, throwsWith } from '../../helpers/index.js';
 
-const gen = new Generator(31);
-const rn = (shape: number[]) => randn(shape, { generator: gen, dtype: 'float64' });
+const { gen, rn } = seeded(31);
 const row = (values: number[]) => tensor(values, [1, 1, 1, values.length]);
-
-function throwsWith(fn: () => unknown, cls: typeof ValueError | typeof ShapeError, ...parts: string[]): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
-    for (const p of parts) assert.ok((err as Error).message.includes(p), `message "${(err as Error).message}" lacks "${p}"`);
-    return true;
-  });
-}
-
-function assertAll(actual: Tensor, expected: number[], tol = 1e-6): void {
-  assert.equal(actual.size, expected.length);
-  expected.forEach((e, i) => assert.ok(Math.abs(actual.data[i] - e) <= tol, `element ${i}: ${actual.data[i]} vs ${e}`));
-}
 
 describe('upsample nearest', () => {
   test('scaleFactor 2 repeats each pixel as a 2x2 block', () => {
@@ -62,12 +49,12 @@ describe('upsample nearest', () => {
 
 describe('upsample bilinear', () => {
   test('alignCorners false: [0, 4] x2 -> src 0, 0.25, 0.75, 1.25 (clamped) -> 0 1 3 4', () => {
-    assertAll(upsample(row([0, 4]), { scaleFactor: [1, 2], mode: 'bilinear' }), [0, 1, 3, 4]);
+    assertClose(upsample(row([0, 4]), { scaleFactor: [1, 2], mode: 'bilinear' }).data, [0, 1, 3, 4], { atol: 1e-6 });
   });
 
   test('alignCorners true: corners line up, [0, 4] to 3 -> 0 2 4, to 5 -> 0 1 2 3 4', () => {
-    assertAll(upsample(row([0, 4]), { size: [1, 3], mode: 'bilinear', alignCorners: true }), [0, 2, 4]);
-    assertAll(upsample(row([0, 4]), { size: [1, 5], mode: 'bilinear', alignCorners: true }), [0, 1, 2, 3, 4]);
+    assertClose(upsample(row([0, 4]), { size: [1, 3], mode: 'bilinear', alignCorners: true }).data, [0, 2, 4], { atol: 1e-6 });
+    assertClose(upsample(row([0, 4]), { size: [1, 5], mode: 'bilinear', alignCorners: true }).data, [0, 1, 2, 3, 4], { atol: 1e-6 });
   });
 
   test('2-D: the product of the two axes, [[0, 1], [2, 3]] x2', () => {
@@ -76,7 +63,7 @@ describe('upsample bilinear', () => {
     const a = [0, 0.25, 0.75, 1];
     const expected: number[] = [];
     for (const r of a) for (const c of a) expected.push(2 * r + c);
-    assertAll(y, expected);
+    assertClose(y.data, expected, { atol: 1e-6 });
   });
 
   test('backward by hand: [a, b] x2 with dL/dy = 1 gives 2 and 2', () => {
@@ -84,7 +71,7 @@ describe('upsample bilinear', () => {
     x.requiresGrad = true;
     upsample(x, { scaleFactor: [1, 2], mode: 'bilinear' }).sum().backward();
     // weights on a: 1 + .75 + .25 + 0 = 2
-    assertAll(x.grad!, [2, 2]);
+    assertClose(x.grad!.data, [2, 2], { atol: 1e-6 });
   });
 });
 
