@@ -3,7 +3,8 @@
  * atol + rtol * |expected|), thrown errors (errors.ts), gradcheck and the
  * float32-vs-float64 gradient parity (gradients.ts), assert.ok with a
  * message (ok.ts), seeded inputs (inputs.ts) and the naive loops that fast
- * kernels are compared against (oracles.ts), temporary folders (temp-dir.ts).
+ * kernels are compared against (oracles.ts), temporary folders (temp-dir.ts),
+ * running the CLI from source (cli.ts).
  *
  * Where the tests are (scripts/test-all-backends.mjs runs them, every file
  * under test/setup.ts, which poisons op outputs with NaN):
@@ -20,6 +21,7 @@
  *   native kernel tests, which select their backend themselves): runs once.
  * A test file anywhere else is an error of the runner.
  */
+export * from './cli.js';
 export * from './close.js';
 export * from './errors.js';
 export * from './gradients.js';

@@ -1,9 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 import {
   WORKLOADS, WORKLOAD_NAMES, convLayerForwardFlopsPerImage, convMacs, lenet5ForwardFlopsPerImage, linearMacs, median,
@@ -12,20 +10,7 @@ import {
 import { main } from '../../src/cli/program.js';
 import { memoryIO } from '../../src/cli/io.js';
 import { getBackend, listBackends } from '../../src/index.js';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-function stride(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { repoRoot, stride } from '../helpers/index.js';
 
 describe('bench FLOP counts (by hand)', () => {
   test('conv and linear MACs', () => {
@@ -65,7 +50,7 @@ describe('bench FLOP counts (by hand)', () => {
   test('the workloads\' batches, and the peers read the same numbers (bench/workloads.json)', () => {
     const batches = Object.fromEntries(WORKLOAD_NAMES.map((n) => [n, WORKLOADS[n].batch]));
     assert.deepEqual(batches, { 'lenet5-train': 64, 'lenet5-infer': 256, 'resnet-block-train': 32, 'resnet-block-infer': 32, 'conv-fwd': 32, 'conv-fwdbwd': 32 });
-    const peers = JSON.parse(readFileSync(join(root, 'bench', 'workloads.json'), 'utf8')) as Record<string, { batch: number; flopsPerIter: number }>;
+    const peers = JSON.parse(readFileSync(join(repoRoot, 'bench', 'workloads.json'), 'utf8')) as Record<string, { batch: number; flopsPerIter: number }>;
     assert.deepEqual(Object.keys(peers), WORKLOAD_NAMES);
     for (const n of WORKLOAD_NAMES) {
       assert.equal(peers[n].batch, WORKLOADS[n].batch, `${n} batch`);

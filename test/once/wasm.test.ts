@@ -17,7 +17,7 @@ import { wasmKernels } from '../../src/backends/wasm/kernels.js';
 import { compileSync, splitRange, unshareMemoryImport, WasmRuntime } from '../../src/backends/wasm/runtime.js';
 import { nodePlatform } from '../../src/backends/wasm/node.js';
 import { RELAXED_WASM } from '../../src/backends/wasm/generated/kernels.js';
-import { assertClose, naiveConv, ok, uniformArray } from '../helpers/index.js';
+import { assertClose, naiveConv, naiveConvBackward, ok, uniformArray } from '../helpers/index.js';
 
 /** Deterministic values in [-1, 1) from a seeded Generator, so failures reproduce. */
 const rnd = (n: number, seed = 1): Float32Array => uniformArray(n, seed);
@@ -222,40 +222,14 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
       const y = new Float32Array(g.batch * g.outC * g.outH * g.outW);
       k.conv2dForward(x, w, bias, g, y);
       assertClose(y, naiveConv(x, w, bias, g), tol, 'y');
-      // Backward by the same loops as the definition, each product sending gy back to its two factors:
-      // dL/dx[.. ih, iw] += w * gy, dL/dw[o, c, u, v] += x * gy.
+      // Backward by the same loops as the definition (naiveConvBackward).
       const gy = rnd(y.length, 24);
       const gx = new Float32Array(x.length).fill(Number.NaN);
       k.conv2dBackwardInput(gy, w, g, gx);
       const gw = new Float32Array(w.length).fill(Number.NaN);
       const gb = new Float32Array(g.outC).fill(Number.NaN);
       k.conv2dBackwardFilter(x, gy, g, gw, gb);
-      const wantGx = new Float64Array(x.length);
-      const wantGw = new Float64Array(w.length);
-      const ocg = g.outC / g.groups;
-      for (let n = 0; n < g.batch; n++) {
-        for (let o = 0; o < g.outC; o++) {
-          const gr = Math.floor(o / ocg);
-          for (let i = 0; i < g.outH; i++) {
-            for (let j = 0; j < g.outW; j++) {
-              const d = gy[((n * g.outC + o) * g.outH + i) * g.outW + j];
-              for (let c = 0; c < cg; c++) {
-                for (let u = 0; u < g.kH; u++) {
-                  for (let v = 0; v < g.kW; v++) {
-                    const ih = i * g.strideH - g.padTop + u * g.dilationH;
-                    const iw = j * g.strideW - g.padLeft + v * g.dilationW;
-                    if (ih < 0 || ih >= g.inH || iw < 0 || iw >= g.inW) continue;
-                    const xi = ((n * g.inC + gr * cg + c) * g.inH + ih) * g.inW + iw;
-                    const wi = ((o * cg + c) * g.kH + u) * g.kW + v;
-                    wantGx[xi] += w[wi] * d;
-                    wantGw[wi] += x[xi] * d;
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
+      const { gx: wantGx, gw: wantGw } = naiveConvBackward(x, w, gy, g);
       assertClose(gx, wantGx, tol, 'gx');
       assertClose(gw, wantGw, tol * 4, 'gw');
       const hw = g.outH * g.outW;
