@@ -1,10 +1,12 @@
 /**
- * Channel dropout: whole [H, W] maps are zeroed or scaled by 1/(1-p), one
- * draw per (sample, channel); identity in eval mode; gradient by the same mask.
+ * dropout and channel dropout. dropout: about p of the values zeroed, the rest
+ * scaled by 1/(1-p), the same mask for the same seed, its gradient by that
+ * mask, the errors. dropout2d: whole [H, W] maps are zeroed or scaled by
+ * 1/(1-p), one draw per (sample, channel); identity in eval mode; gradient by
+ * the same mask.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-
 import { Dropout, Dropout2d, Generator, ShapeError, Tensor, ValueError, backward, dropout, dropout2d, gradcheck, ones, rand, randn, sum } from '../../../src/index.js';
 import { ok, seeded, throwsWith } from '../../helpers/index.js';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { ShapeError, tensor, zeros, linear, matmul, Linear } from '../../../src/index.js';
 import { assertClose, assertGradcheck, float32GradientsMatch, seeded, throwsWith } from '../../helpers/index.js';
 
-/** Forward values and float32-vs-float64 gradients draw from one generator; each gradcheck block from its own. */
+/** Forward values and the float32-vs-float64 gradients draw from this generator (float32); each gradcheck block from its own (float64). */
 const { rn } = seeded(99, 'float32');
 
 describe('linear forward', () => {

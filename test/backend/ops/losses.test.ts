@@ -430,7 +430,7 @@ describe('crossEntropy and mseLoss', () => {
   });
 });
 
-describe('gradcheck: softmax and losses', () => {
+describe('gradcheck: losses', () => {
   const { rn } = seeded(20240611);
   test('crossEntropy: mean, sum, none', () => {
     const labels = [2, 0, 3];

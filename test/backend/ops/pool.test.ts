@@ -10,7 +10,7 @@ import {
 } from '../../../src/index.js';
 import { assertClose, assertGradcheck, float32GradientsMatch, seeded, throwsWith } from '../../helpers/index.js';
 
-/** Forward values and float32-vs-float64 gradients draw from one generator; each gradcheck block from its own. */
+/** Forward values and the float32-vs-float64 gradients draw from this generator (float32); each gradcheck block from its own (float64). */
 const { rn } = seeded(99, 'float32');
 
 /** PyTorch's pooling output size, from its documentation. */

@@ -4,7 +4,6 @@
  * tensor.test.ts.)
  */
 import { test, describe } from 'node:test';
-
 import { ValueError, ones, sum, mean, max, min, variance } from '../../../src/index.js';
 import { assertGradcheck, seeded, throwsWith } from '../../helpers/index.js';
 

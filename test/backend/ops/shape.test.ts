@@ -4,7 +4,6 @@
  * dims and broadcasting. (Values are in tensor.test.ts.)
  */
 import { test, describe } from 'node:test';
-
 import {
   ShapeError, ValueError, tensor, zeros, softmax, add, mul, sum, reshape, flatten, squeeze, unsqueeze, permute,
   transpose, slice, concat, stack,

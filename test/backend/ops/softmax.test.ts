@@ -4,11 +4,10 @@
  * against float64.
  */
 import { test, describe } from 'node:test';
-
 import { tensor, softmax, logSoftmax } from '../../../src/index.js';
 import { assertClose, assertGradcheck, float32GradientsMatch, ok, seeded } from '../../helpers/index.js';
 
-/** Forward values and float32-vs-float64 gradients draw from one generator; each gradcheck block from its own. */
+/** Forward values and the float32-vs-float64 gradients draw from this generator (float32); each gradcheck block from its own (float64). */
 const { rn } = seeded(99, 'float32');
 
 describe('softmax and logSoftmax', () => {
@@ -53,7 +52,7 @@ describe('softmax and logSoftmax', () => {
   });
 });
 
-describe('gradcheck: softmax and losses', () => {
+describe('gradcheck: softmax', () => {
     const { rn } = seeded(20240611);
   test('softmax and logSoftmax over each dim of a 3-D tensor', () => {
     for (const d of [0, 1, 2, -1]) {
