@@ -3,7 +3,8 @@
  * the wasm backend (worker threads, relaxed SIMD), registers the backends as
  * the entry points do (wasm; native when asked for) and selects the backend
  * named in STRIDE_BACKEND (ref, wasm, native); without it the library's
- * default stays. scripts/test-all-backends.mjs runs the suite once per backend.
+ * default stays. scripts/test-all-backends.mjs runs test/backend/ once per
+ * backend and test/once/ once, every file under this setup.
  *
  * Op outputs come from uninitialized memory, as in every Node entry, and are
  * filled with NaN first: a kernel that leaves part of its output unwritten

@@ -9,7 +9,7 @@
  *   +0, denormals are kept); y to the bit, while a zero of gx is computed as
  *   gy * 0 and so is -0 where gy < 0 (equal to +0 in every later sum).
  *   oneDNN's own `relu` passes the gradient through a NaN, so it is not used. Checked against the reference kernels,
- *   NaN, infinities, signed zeros and denormals included, in test/native.test.ts.
+ *   NaN, infinities, signed zeros and denormals included, in test/once/native.test.ts.
  * - a + b of equal shapes (residual additions, gradient accumulation):
  *   IEEE addition, identical in every implementation.
  *

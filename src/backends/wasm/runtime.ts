@@ -240,7 +240,7 @@ export class WasmRuntime {
    * Uses n threads (the caller and n-1 workers); 1 when shared memory is unavailable. The main
    * thread of a cross-origin isolated page gets workers too: it may not block in Atomics.wait, so
    * it polls until the workers have finished their shares (the page is busy with the kernel call
-   * either way). test/browser.test.ts checks this in Chromium.
+   * either way). test/once/browser.test.ts checks this in Chromium.
    */
   setThreads(n: number): void {
     const want = Math.max(1, Math.min(MAX_THREADS, Math.floor(n)));

@@ -1,0 +1,121 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stride } from '../helpers/index.js';
+
+const TRAIN_OPTIONS = ['--dataset', '--epochs', '--batch-size', '--lr', '--optimizer', '--momentum', '--lr-schedule', '--limit', '--test-limit', '--seed', '--out', '--no-save', '--backend', '--no-progress', '--json'];
+const EVAL_OPTIONS = ['--model', '--dataset', '--batch-size', '--test-limit', '--backend', '--json'];
+
+describe('stride CLI', () => {
+  test('--help, train --help and eval --help mention every option', async () => {
+    const [top, train, ev] = await Promise.all([stride('--help'), stride('train', '--help'), stride('eval', '--help')]);
+    for (const r of [top, train, ev]) assert.equal(r.code, 0, r.stderr);
+    for (const opt of TRAIN_OPTIONS) {
+      assert.ok(top.stdout.includes(opt), `stride --help lacks ${opt}`);
+      assert.ok(train.stdout.includes(opt), `stride train --help lacks ${opt}`);
+    }
+    for (const opt of EVAL_OPTIONS) {
+      assert.ok(top.stdout.includes(opt), `stride --help lacks ${opt}`);
+      assert.ok(ev.stdout.includes(opt), `stride eval --help lacks ${opt}`);
+    }
+    assert.match(top.stdout, /train/);
+    assert.match(top.stdout, /eval/);
+    assert.match(train.stdout, /lenet5/);
+    assert.match(train.stdout, /mnist/);
+  });
+
+  const bad: [string[], RegExp][] = [
+    [['train', 'lenet5', '--epochs', '1.5'], /--epochs.*'1\.5'/],
+    [['train', 'lenet5', '--lr', '-0.1'], /--lr.*'-0\.1'.*> 0/],
+    [['train', 'lenet5', '--batch-size', 'lots'], /--batch-size.*'lots'/],
+    [['train', 'lenet5', '--optimizer', 'rmsprop'], /--optimizer.*rmsprop.*sgd, adam/],
+    [['train', 'lenet5', '--dataset', 'cifar'], /--dataset.*cifar.*mnist/],
+    [['train', 'lenet5', '--momentum', '1'], /--momentum/],
+    [['train', 'lenet5', '--optimizer', 'adam', '--momentum', '0.5'], /--momentum applies to --optimizer sgd only/],
+    [['train', 'lenet5', '--lr-schedule', 'step'], /--lr-schedule.*step.*constant, linear, cosine/],
+    [['train', 'lenet5', '--backend', 'cuda'], /--backend.*cuda.*ref/],
+    [['train', 'lenet5', '--bogus'], /unknown option '--bogus'/],
+    [['train', 'vgg99'], /'vgg99'.*model.*lenet5/],
+    [['eval'], /--model/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ];
+  for (const [args, pattern] of bad) {
+    test(`bad arguments: stride ${args.join(' ')} -> exit 2, one line`, async () => {
+      const r = await stride(...args);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, pattern);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line expected:\n${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  describe('train then eval', () => {
+    let dir = '';
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'stride-cli-'));
+    });
+    after(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    test('train --limit 300 --json saves a checkpoint; eval reloads it and prints the same accuracy', async () => {
+      const out = join(dir, 'run');
+      const r = await stride('train', 'lenet5', '--dataset', 'mnist', '--limit', '300', '--test-limit', '500', '--epochs', '1', '--json', '--out', out);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trim().split('\n');
+      const json = JSON.parse(lines[lines.length - 1]);
+      for (const key of ['testAccuracy', 'trainImagesPerSec', 'seconds', 'model', 'epochs', 'batchSize', 'lr', 'optimizer', 'seed', 'backend', 'lrSchedule']) {
+        assert.ok(key in json, `JSON lacks ${key}`);
+      }
+      assert.equal(json.model, 'lenet5');
+      assert.equal(json.epochs, 1);
+      assert.equal(json.batchSize, 64);
+      assert.equal(json.lr, 0.05);
+      assert.equal(json.optimizer, 'sgd');
+      assert.equal(json.seed, 0);
+      assert.equal(typeof json.backend, 'string');
+      assert.equal(json.trainImages, 300);
+      assert.ok(json.trainImagesPerSec > 0 && json.seconds > 0);
+      assert.equal(lines.filter((l) => l.startsWith('{')).length, 1, 'one JSON line');
+      const accuracyLine = `test accuracy: ${json.testAccuracy.toFixed(4)}`;
+      assert.ok(lines.includes(accuracyLine), r.stdout);
+      assert.match(r.stdout, /^epoch 1\/1: loss /m);
+      assert.match(r.stdout, /saved weights to .*model\.stride/);
+      assert.equal(r.stderr, '', 'no progress bar when stderr is not a TTY');
+      await access(join(out, 'model.stride'));
+
+      const e = await stride('eval', '--model', out, '--test-limit', '500', '--backend', 'ref', '--json');
+      assert.equal(e.code, 0, e.stderr);
+      const evalLines = e.stdout.trim().split('\n');
+      assert.ok(evalLines.includes(accuracyLine), e.stdout);
+      const evalJson = JSON.parse(evalLines[evalLines.length - 1]);
+      assert.equal(evalJson.testAccuracy, json.testAccuracy);
+      assert.equal(evalJson.testImages, 500);
+      assert.equal(evalJson.backend, 'ref');
+    });
+
+    test('an --out that cannot be created fails at once: exit 1, one line, no stack', async () => {
+      const file = join(dir, 'a-file');
+      await writeFile(file, 'x');
+      const r = await stride('train', 'lenet5', '--limit', '10', '--out', join(file, 'sub'));
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^error: ENOTDIR.*a-file/);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.equal(r.stdout, '', 'nothing was trained');
+    });
+
+    test('eval of a corrupt checkpoint: exit 2, one line naming the file', async () => {
+      const bad = join(dir, 'bad');
+      await rm(bad, { recursive: true, force: true });
+      await mkdir(bad);
+      await writeFile(join(bad, 'model.stride'), 'STRIDE01\x05\x00\x00\x00{oops');
+      const r = await stride('eval', '--model', bad);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /model\.stride.*not valid JSON/);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+    });
+  });
+});

@@ -1,0 +1,609 @@
+/**
+ * Kernel-level tests of the wasm backend: its GEMM, convolutions, pooling,
+ * batch norm and element-wise kernels called directly, against naive loops
+ * written here (in float64), on many odd sizes so every edge tile of the
+ * 4x8 register tile and every KC / NC block boundary is met; threaded against
+ * single-threaded results; the single-thread fallback without shared memory.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import '../../src/backends/wasm/node.js';
+import { backendInfo, getBackend, listBackends, setBackend, setThreads, ValueError } from '../../src/index.js';
+import type { Conv2dGeometry, Pool2dGeometry } from '../../src/backends/backend.js';
+import { refBackend } from '../../src/backends/ref/index.js';
+import { wasmBackend, wasmRuntime } from '../../src/backends/wasm/index.js';
+import { wasmKernels } from '../../src/backends/wasm/kernels.js';
+import { compileSync, splitRange, unshareMemoryImport, WasmRuntime } from '../../src/backends/wasm/runtime.js';
+import { nodePlatform } from '../../src/backends/wasm/node.js';
+import { RELAXED_WASM } from '../../src/backends/wasm/generated/kernels.js';
+import { assertClose, naiveConv, naiveConvBackward, ok, uniformArray } from '../helpers/index.js';
+import { reachedPadding } from '../../src/ops/conv2d.js';
+
+/** Deterministic values in [-1, 1) from a seeded Generator, so failures reproduce. */
+const rnd = (n: number, seed = 1): Float32Array => uniformArray(n, seed);
+
+/** C = alpha op(A) op(B) + beta C by the definition, in float64. */
+function naiveGemm(
+  tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number,
+  A: Float32Array, aOff: number, B: Float32Array, bOff: number, beta: number, C: Float32Array, cOff: number,
+): Float64Array {
+  const out = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += A[aOff + (tA ? k * M + i : i * K + k)] * B[bOff + (tB ? j * K + k : k * N + j)];
+      out[i * N + j] = alpha * s + (beta === 0 ? 0 : beta * C[cOff + i * N + j]);
+    }
+  }
+  return out;
+}
+
+/** Waits (up to 10 s) until the runtime's workers have started. */
+async function workersReady(): Promise<void> {
+  const rt = wasmRuntime();
+  if (!rt) return;
+  const t0 = Date.now();
+  while (rt.readyWorkers() < rt.threads - 1 && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 10));
+}
+
+const available = listBackends().includes('wasm');
+const k = wasmBackend.kernels;
+
+describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not available here' }, () => {
+  let previous = 'ref';
+  before(() => {
+    previous = getBackend().name;
+    setBackend('wasm');
+  });
+  after(() => {
+    setThreads(null);
+    setBackend(previous);
+  });
+
+  test('backendInfo names the backend, its threads and SIMD flavour', () => {
+    const info = backendInfo();
+    assert.equal(info.name, 'wasm');
+    ok(info.simd === 'relaxed' || info.simd === 'plain', `simd flavour ${info.simd}`);
+    ok(Number.isInteger(info.threads) && info.threads >= 1, `threads ${info.threads}`);
+    // Node 20 gets relaxed SIMD through the V8 flag that the Node platform sets
+    assert.equal(info.simd, WebAssembly.validate(Uint8Array.from(atob(RELAXED_WASM), (c) => c.charCodeAt(0))) ? 'relaxed' : 'plain');
+  });
+
+  test('setThreads and setBackend({ threads }) check their argument', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => setThreads(bad), (e: unknown) => e instanceof ValueError && /setThreads: threads must be an integer >= 1, got/.test(e.message));
+      assert.throws(() => setBackend('wasm', { threads: bad }), (e: unknown) => e instanceof ValueError && /setBackend: threads must be an integer >= 1/.test(e.message));
+    }
+    setBackend('wasm', { threads: 1 });
+    assert.equal(backendInfo().threads, 1);
+    setThreads(null);
+  });
+
+  test('splitRange: contiguous, aligned, covering ranges', () => {
+    assert.deepEqual(splitRange(10, 2), [0, 5, 10]);
+    assert.deepEqual(splitRange(100, 3, 8), [0, 32, 72, 100]); // 13 units of 8: thirds at 4.3 -> 4 and 8.7 -> 9 units
+    assert.deepEqual(splitRange(5, 4, 8), [0, 5]); // one 8-wide unit cannot be split
+    assert.deepEqual(splitRange(0, 3), [0, 0]);
+  });
+
+  test('gemm matches the definition for odd sizes, every transpose, alpha and beta, and offsets', () => {
+    const sizes = [1, 2, 3, 4, 5, 7, 8, 9, 13, 17, 33];
+    let seed = 7;
+    for (const M of sizes) {
+      for (const N of [1, 3, 8, 9, 15, 17, 31]) {
+        for (const K of [1, 4, 6, 19]) {
+          for (const tA of [false, true]) {
+            for (const tB of [false, true]) {
+              const aOff = 3;
+              const bOff = 5;
+              const cOff = 2;
+              const A = rnd(aOff + M * K, seed++);
+              const B = rnd(bOff + K * N, seed++);
+              const C = rnd(cOff + M * N + 4, seed++);
+              const alpha = 0.75;
+              const beta = M % 2 === 0 ? 0.5 : 1;
+              const want = naiveGemm(tA, tB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff);
+              const got = C.slice();
+              k.gemm(tA, tB, M, N, K, alpha, A, aOff, B, bOff, beta, got, cOff);
+              assertClose(got.subarray(cOff, cOff + M * N), want, 1e-5, `gemm ${M}x${N}x${K} tA=${tA} tB=${tB}`);
+              // the values outside the C block are untouched
+              assert.deepEqual([...got.subarray(0, cOff), ...got.subarray(cOff + M * N)], [...C.subarray(0, cOff), ...C.subarray(cOff + M * N)]);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  test('gemm across KC (256) and NC (2048) blocks and the 4x8 edge tiles', () => {
+    for (const [M, N, K] of [[5, 2051, 3], [7, 9, 600], [65, 70, 257], [130, 33, 513]]) {
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          const A = rnd(M * K, M + K);
+          const B = rnd(K * N, N + K);
+          const C = rnd(M * N, 3);
+          const want = naiveGemm(tA, tB, M, N, K, 1, A, 0, B, 0, 0.25, C, 0);
+          k.gemm(tA, tB, M, N, K, 1, A, 0, B, 0, 0.25, C, 0);
+          assertClose(C, want, 1e-5 * Math.sqrt(K), `gemm ${M}x${N}x${K} tA=${tA} tB=${tB}`);
+        }
+      }
+    }
+  });
+
+  test('gemm with beta 0 ignores NaN in C; K = 0 scales C by beta; alpha 0 leaves beta C', () => {
+    const A = rnd(6 * 5, 1);
+    const B = rnd(5 * 9, 2);
+    const C = new Float32Array(6 * 9).fill(Number.NaN);
+    k.gemm(false, false, 6, 9, 5, 1, A, 0, B, 0, 0, C, 0);
+    assertClose(C, naiveGemm(false, false, 6, 9, 5, 1, A, 0, B, 0, 0, C, 0), 1e-6, 'beta 0');
+    const D = Float32Array.from({ length: 6 }, (_, i) => i + 1);
+    k.gemm(false, false, 2, 3, 0, 1, A, 0, B, 0, 2, D, 0);
+    assert.deepEqual([...D], [2, 4, 6, 8, 10, 12]);
+    k.gemm(false, false, 2, 3, 5, 0, A, 0, B, 0, 0.5, D, 0);
+    assert.deepEqual([...D], [1, 2, 3, 4, 5, 6]);
+  });
+
+  test('gemm on 2 threads gives the same bits as on 1 (column blocks are independent)', async () => {
+    setThreads(2);
+    await workersReady();
+    const rt = wasmRuntime()!;
+    ok(rt.available() === 2, `2 threads available, got ${rt.available()}`);
+    // large enough to be split (8M multiply-adds per thread); [800, 40, 600] splits by rows
+    for (const [M, N, K] of [[256, 600, 200], [800, 40, 600], [33, 4000, 150]]) {
+      for (const tB of [false, true]) {
+        const split = rt.stats.parallelJobs;
+        const A = rnd(M * K, 11);
+        const B = rnd(K * N, 12);
+        const two = new Float32Array(M * N);
+        k.gemm(false, tB, M, N, K, 1, A, 0, B, 0, 0, two, 0);
+        assert.equal(rt.stats.parallelJobs, split + 1, `${M}x${N}x${K} ran on two threads`);
+        setThreads(1);
+        const one = new Float32Array(M * N);
+        k.gemm(false, tB, M, N, K, 1, A, 0, B, 0, 0, one, 0);
+        setThreads(2);
+        await workersReady();
+        assert.deepEqual(two, one, `${M}x${N}x${K}`);
+        assertClose(one, naiveGemm(false, tB, M, N, K, 1, A, 0, B, 0, 0, one, 0), 1e-5 * Math.sqrt(K), 'vs definition');
+      }
+    }
+    setThreads(null);
+  });
+
+  function geometry(batch: number, inC: number, inH: number, inW: number, outC: number, kH: number, kW: number,
+    o: { s?: [number, number]; p?: [number, number, number, number]; d?: [number, number]; groups?: number } = {}): Conv2dGeometry {
+    const [sH, sW] = o.s ?? [1, 1];
+    const [pT, pB, pL, pR] = o.p ?? [0, 0, 0, 0];
+    const [dH, dW] = o.d ?? [1, 1];
+    const outH = Math.floor((inH + pT + pB - dH * (kH - 1) - 1) / sH) + 1;
+    const outW = Math.floor((inW + pL + pR - dW * (kW - 1) - 1) / sW) + 1;
+    return {
+      batch, inC, inH, inW, outC, kH, kW, strideH: sH, strideW: sW, padTop: pT, padLeft: pL,
+      padBottom: reachedPadding(inH, kH, sH, pT, dH, outH), padRight: reachedPadding(inW, kW, sW, pL, dW, outW),
+      dilationH: dH, dilationW: dW, groups: o.groups ?? 1, outH, outW,
+    };
+  }
+
+  const convCases: [string, Conv2dGeometry][] = [
+    ['3x3 pad 1', geometry(2, 3, 7, 9, 5, 3, 3, { p: [1, 1, 1, 1] })],
+    ['LeNet conv1 (1 channel, direct kernel)', geometry(3, 1, 12, 12, 6, 5, 5, { p: [2, 2, 2, 2] })],
+    ['1 channel, asymmetric padding', geometry(2, 1, 6, 9, 3, 3, 2, { p: [0, 2, 3, 1] })],
+    ['1 channel, odd output width (direct kernels, scalar tails)', geometry(2, 1, 5, 7, 4, 3, 3, { p: [1, 1, 1, 1] })],
+    ['depthwise (groups = channels, direct kernels)', geometry(2, 3, 6, 5, 6, 3, 3, { groups: 3, p: [1, 1, 1, 1] })],
+    ['RGB stem 3x3 (27 taps, GEMM path)', geometry(2, 3, 9, 10, 8, 3, 3, { p: [1, 1, 1, 1] })],
+    ['planes of 272 outputs: one GEMM per image', geometry(2, 4, 17, 16, 5, 3, 3, { p: [1, 1, 1, 1] })],
+    ['planes of 200 outputs, batch 7', geometry(7, 3, 10, 20, 4, 3, 3, { p: [1, 1, 1, 1] })],
+    ['planes of 30 outputs, batch 36: GEMMs over 34 images, then 2', geometry(36, 3, 5, 6, 4, 3, 3, { p: [1, 1, 1, 1] })],
+    ['stride 2, dilation 2', geometry(2, 4, 11, 10, 6, 3, 3, { s: [2, 2], d: [2, 2], p: [2, 1, 0, 2] })],
+    ['stride 3 x 1', geometry(1, 2, 9, 13, 3, 2, 4, { s: [3, 1] })],
+    ['dilation 2 with same-size output (flat im2col)', geometry(2, 3, 7, 8, 4, 3, 3, { d: [2, 2], p: [2, 2, 2, 2] })],
+    ['asymmetric same-size padding (flat im2col)', geometry(2, 3, 6, 7, 2, 4, 4, { p: [1, 2, 2, 1] })],
+    ['LeNet conv2: no padding, 10x10 planes (im2col runs without bounds checks)', geometry(2, 6, 14, 14, 5, 5, 5)],
+    ['no padding, 7x9 planes batched', geometry(3, 6, 9, 11, 4, 3, 3)],
+    ['no padding, dilation 2 x 1', geometry(2, 4, 12, 13, 3, 3, 3, { d: [2, 1] })],
+    ['groups 2', geometry(2, 4, 6, 6, 6, 3, 3, { groups: 2, p: [1, 1, 1, 1] })],
+    ['1x1 pointwise', geometry(3, 5, 4, 6, 7, 1, 1)],
+    ['1x1 stride 2', geometry(2, 3, 5, 5, 4, 1, 1, { s: [2, 2] })],
+    ['padding wider than the kernel', geometry(1, 2, 3, 3, 2, 2, 2, { p: [3, 3, 3, 3] })],
+    ['64 channels, long reduction (Winograd)', geometry(2, 64, 8, 8, 64, 3, 3, { p: [1, 1, 1, 1] })],
+    ['Winograd: 16 -> 17 channels, odd 7x9 output', geometry(3, 16, 7, 9, 17, 3, 3, { p: [1, 1, 1, 1] })],
+    ['Winograd: no padding (gradient padded by 2)', geometry(2, 16, 9, 6, 16, 3, 3)],
+    ['Winograd: padding 2 (gradient without padding)', geometry(2, 16, 5, 5, 16, 3, 3, { p: [2, 2, 2, 2] })],
+    ['Winograd: asymmetric padding', geometry(2, 16, 6, 7, 16, 3, 3, { p: [0, 2, 1, 0] })],
+    ['Winograd: 45 images of 5x7, GEMMs over 42 images then 3', geometry(45, 16, 5, 7, 16, 3, 3, { p: [1, 1, 1, 1] })],
+  ];
+
+  for (const [name, g] of convCases) {
+    test(`conv2d forward, backward input and filter match the definition: ${name}`, () => {
+      const cg = g.inC / g.groups;
+      const x = rnd(g.batch * g.inC * g.inH * g.inW, 21);
+      const w = rnd(g.outC * cg * g.kH * g.kW, 22);
+      const bias = rnd(g.outC, 23);
+      const kk = cg * g.kH * g.kW;
+      const tol = 2e-6 * Math.sqrt(kk);
+      const y = new Float32Array(g.batch * g.outC * g.outH * g.outW);
+      k.conv2dForward(x, w, bias, g, y);
+      assertClose(y, naiveConv(x, w, bias, g), tol, 'y');
+      // Backward by the same loops as the definition (naiveConvBackward).
+      const gy = rnd(y.length, 24);
+      const gx = new Float32Array(x.length).fill(Number.NaN);
+      k.conv2dBackwardInput(gy, w, g, gx);
+      const gw = new Float32Array(w.length).fill(Number.NaN);
+      const gb = new Float32Array(g.outC).fill(Number.NaN);
+      k.conv2dBackwardFilter(x, gy, g, gw, gb);
+      const { gx: wantGx, gw: wantGw } = naiveConvBackward(x, w, gy, g);
+      assertClose(gx, wantGx, tol, 'gx');
+      assertClose(gw, wantGw, tol * 4, 'gw');
+      const hw = g.outH * g.outW;
+      const wantGb = Array.from({ length: g.outC }, (_, o) => {
+        let s = 0;
+        for (let n = 0; n < g.batch; n++) for (let p = 0; p < hw; p++) s += gy[(n * g.outC + o) * hw + p];
+        return s;
+      });
+      assertClose(gb, wantGb, 1e-5, 'gb');
+    });
+  }
+
+  test('conv2d on 2 threads: forward and input gradient bit for bit, filter gradient within rounding', async () => {
+    const g = geometry(16, 16, 16, 16, 32, 3, 3, { p: [1, 1, 1, 1] }); // 19M multiply-adds: split
+    const x = rnd(g.batch * g.inC * g.inH * g.inW, 31);
+    const w = rnd(g.outC * g.inC * 9, 32);
+    const gy = rnd(g.batch * g.outC * g.outH * g.outW, 33);
+    const run = () => {
+      const y = new Float32Array(gy.length);
+      const gx = new Float32Array(x.length);
+      const gw = new Float32Array(w.length);
+      k.conv2dForward(x, w, null, g, y);
+      k.conv2dBackwardInput(gy, w, g, gx);
+      k.conv2dBackwardFilter(x, gy, g, gw, null);
+      return { y, gx, gw };
+    };
+    setThreads(1);
+    const one = run();
+    setThreads(2);
+    await workersReady();
+    ok(wasmRuntime()!.available() === 2, 'two threads');
+    const split = wasmRuntime()!.stats.parallelJobs;
+    const two = run();
+    assert.equal(wasmRuntime()!.stats.parallelJobs, split + 3, 'all three kernels ran on two threads');
+    setThreads(null);
+    assert.deepEqual(two.y, one.y);
+    assert.deepEqual(two.gx, one.gx);
+    assertClose(two.gw, one.gw, 1e-5, 'gw');
+  });
+
+  function poolGeometry(planes: number, inH: number, inW: number, kH: number, kW: number, s: number, p: number, ceil = false): Pool2dGeometry {
+    const size = (n: number, kk: number) => {
+      const v = (n + 2 * p - kk) / s;
+      let o = (ceil ? Math.ceil(v) : Math.floor(v)) + 1;
+      if (ceil && (o - 1) * s >= n + p) o--;
+      return o;
+    };
+    return { planes, inH, inW, kH, kW, strideH: s, strideW: s, padTop: p, padLeft: p, dilationH: 1, dilationW: 1, outH: size(inH, kH), outW: size(inW, kW) };
+  }
+
+  test('max pooling: values, first-winner argmax, NaN wins, and the scatter backward', () => {
+    for (const g of [poolGeometry(3, 6, 8, 2, 2, 2, 0), poolGeometry(2, 7, 7, 3, 3, 2, 1), poolGeometry(2, 5, 5, 2, 2, 2, 0, true)]) {
+      const x = rnd(g.planes * g.inH * g.inW, 41);
+      x[5] = Number.NaN;
+      x[g.inH * g.inW + 3] = x[g.inH * g.inW + 2]; // a tie inside a window
+      const y = new Float32Array(g.planes * g.outH * g.outW);
+      const am = new Int32Array(y.length);
+      k.maxPool2dForward(x, g, y, am);
+      for (let p = 0; p < g.planes; p++) {
+        for (let i = 0; i < g.outH; i++) {
+          for (let j = 0; j < g.outW; j++) {
+            let best = -Infinity;
+            let idx = -1;
+            for (let u = 0; u < g.kH; u++) {
+              for (let v = 0; v < g.kW; v++) {
+                const ih = i * g.strideH - g.padTop + u;
+                const iw = j * g.strideW - g.padLeft + v;
+                if (ih < 0 || ih >= g.inH || iw < 0 || iw >= g.inW) continue;
+                const val = x[p * g.inH * g.inW + ih * g.inW + iw];
+                if (Number.isNaN(best)) continue;
+                if (idx < 0 || val > best || Number.isNaN(val)) {
+                  best = val;
+                  idx = ih * g.inW + iw;
+                }
+              }
+            }
+            const o = (p * g.outH + i) * g.outW + j;
+            assert.equal(am[o], idx, `argmax at ${o}`);
+            assert.equal(Object.is(y[o], Math.fround(best)) || y[o] === Math.fround(best), true, `max at ${o}: ${y[o]} vs ${best}`);
+          }
+        }
+      }
+      const gy = rnd(y.length, 42);
+      const gx = new Float32Array(x.length).fill(7);
+      k.maxPool2dBackward(gy, am, g, gx);
+      const want = new Float64Array(x.length);
+      for (let o = 0; o < y.length; o++) {
+        const p = Math.floor(o / (g.outH * g.outW));
+        if (am[o] >= 0) want[p * g.inH * g.inW + am[o]] += gy[o];
+      }
+      assertClose(gx, want, 1e-6, 'gx');
+    }
+  });
+
+  test('max pooling 2x2: a worked example (ties, a NaN first in its window) and a tail of odd width', () => {
+    const g = poolGeometry(1, 2, 8, 2, 2, 2, 0);
+    const x = Float32Array.from([1, 5, Number.NaN, 2, 3, 3, -1, 0, 4, 2, 9, 9, 3, 8, -2, -1]);
+    const y = new Float32Array(4);
+    const am = new Int32Array(4);
+    k.maxPool2dForward(x, g, y, am);
+    // windows: {1 5 | 4 2} -> 5 at 1; {NaN 2 | 9 9} -> NaN at 2; {3 3 | 3 8} -> 8 at 13; {-1 0 | -2 -1} -> 0 at 7
+    assert.deepEqual([...y].map((v) => (Number.isNaN(v) ? 'NaN' : v)), [5, 'NaN', 8, 0]);
+    assert.deepEqual([...am], [1, 2, 13, 7]);
+    const t = poolGeometry(2, 4, 10, 2, 2, 2, 0); // 5 windows a row: 4 in SIMD, 1 in the scalar tail
+    const xt = Float32Array.from({ length: 80 }, (_, i) => (i * 37) % 23);
+    const yt = new Float32Array(20);
+    const at = new Int32Array(20);
+    k.maxPool2dForward(xt, t, yt, at);
+    for (let o = 0; o < 20; o++) {
+      const p = Math.floor(o / 10);
+      const i = Math.floor((o % 10) / 5);
+      const j = o % 5;
+      const cands = [[2 * i, 2 * j], [2 * i, 2 * j + 1], [2 * i + 1, 2 * j], [2 * i + 1, 2 * j + 1]].map(([r, c]) => r * 10 + c);
+      let best = cands[0];
+      for (const c of cands) if (xt[p * 40 + c] > xt[p * 40 + best]) best = c;
+      assert.equal(at[o], best, `argmax ${o}`);
+      assert.equal(yt[o], xt[p * 40 + best], `max ${o}`);
+    }
+  });
+
+  test('max pooling 2x2 backward writes every input: uncovered odd rows and columns 0, -0 as +0, NaN kept, overlapping last steps', () => {
+    const refK = refBackend.kernels;
+    for (const [inH, inW] of [[7, 11], [8, 8], [9, 13], [6, 15], [5, 19]]) {
+      const g = poolGeometry(3, inH, inW, 2, 2, 2, 0);
+      const x = rnd(g.planes * inH * inW, inH * 100 + inW);
+      const y = new Float32Array(g.planes * g.outH * g.outW);
+      const am = new Int32Array(y.length);
+      k.maxPool2dForward(x, g, y, am);
+      const gy = rnd(y.length, inW);
+      gy[0] = -0;
+      gy[1] = Number.NaN;
+      gy[y.length - 1] = -0;
+      const gx = new Float32Array(x.length).fill(7); // stale values the kernel must overwrite
+      k.maxPool2dBackward(gy, am, g, gx);
+      const want = new Float32Array(x.length);
+      refK.maxPool2dBackward(gy, am, g, want);
+      for (let i = 0; i < x.length; i++) {
+        if (!Object.is(gx[i], want[i])) assert.fail(`${inH}x${inW}: gx[${i}] = ${gx[i]}, ref ${want[i]}`);
+      }
+      const plane = inH * inW;
+      assert.equal(Object.is(gx[am[0]], 0), true, `${inH}x${inW}: a -0 gradient must land as +0, got ${gx[am[0]]}`);
+      assert.equal(Number.isNaN(gx[am[1]]), true, `${inH}x${inW}: a NaN gradient must reach its winner`);
+      if (inW % 2 === 1) assert.equal(gx[inW - 1], 0, `${inH}x${inW}: the uncovered last column must be 0`);
+      if (inH % 2 === 1) assert.equal(gx[plane - 1], 0, `${inH}x${inW}: the uncovered last row must be 0`);
+    }
+  });
+
+  test('SGD step: momentum, dampening, Nesterov and weight decay in float32 SIMD match the reference over three steps', () => {
+    const refK = refBackend.kernels;
+    const n = 5003; // above the SIMD threshold, with a scalar tail
+    const cases = [
+      { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false },
+      { lr: 0.02, momentum: 0.8, dampening: 0.3, weightDecay: 0.01, nesterov: false },
+      { lr: 0.01, momentum: 0.9, dampening: 0, weightDecay: 0.05, nesterov: true },
+    ];
+    for (const c of cases) {
+      const w1 = rnd(n, 7), w2 = w1.slice();
+      const b1 = new Float32Array(n), b2 = new Float32Array(n);
+      for (let step = 0; step < 3; step++) {
+        const g = rnd(n, 100 + step);
+        const p = { ...c, first: step === 0 };
+        k.sgdStep(w1, g, b1, p);
+        refK.sgdStep(w2, g, b2, p);
+        assertClose(w1, w2, 1e-6, `w after step ${step + 1} of ${JSON.stringify(c)}`);
+        assertClose(b1, b2, 1e-6, `momentum buffer after step ${step + 1} of ${JSON.stringify(c)}`);
+      }
+      // the update did something: a wrong kernel that skipped it would pass the comparisons only if ref did too
+      ok(Math.abs(w1[0] - rnd(n, 7)[0]) > 1e-4, `w did not move under ${JSON.stringify(c)}`);
+    }
+  });
+
+  test('average pooling with and without countIncludePad, forward and backward', () => {
+    for (const cip of [true, false]) {
+      const g = poolGeometry(2, 7, 6, 3, 3, 2, 1);
+      const x = rnd(g.planes * g.inH * g.inW, 51);
+      const y = new Float32Array(g.planes * g.outH * g.outW);
+      k.avgPool2dForward(x, g, cip, y);
+      const gy = rnd(y.length, 52);
+      const gx = new Float32Array(x.length);
+      k.avgPool2dBackward(gy, g, cip, gx);
+      const wantY = new Float64Array(y.length);
+      const wantGx = new Float64Array(x.length);
+      for (let p = 0; p < g.planes; p++) {
+        for (let i = 0; i < g.outH; i++) {
+          for (let j = 0; j < g.outW; j++) {
+            let s = 0;
+            let inside = 0;
+            let padded = 0;
+            for (let u = 0; u < g.kH; u++) {
+              for (let v = 0; v < g.kW; v++) {
+                const ih = i * g.strideH - g.padTop + u;
+                const iw = j * g.strideW - g.padLeft + v;
+                if (ih < g.inH + g.padTop && iw < g.inW + g.padLeft) padded++;
+                if (ih < 0 || ih >= g.inH || iw < 0 || iw >= g.inW) continue;
+                inside++;
+                s += x[p * g.inH * g.inW + ih * g.inW + iw];
+              }
+            }
+            const o = (p * g.outH + i) * g.outW + j;
+            const div = cip ? padded : inside;
+            wantY[o] = s / div;
+            for (let u = 0; u < g.kH; u++) {
+              for (let v = 0; v < g.kW; v++) {
+                const ih = i * g.strideH - g.padTop + u;
+                const iw = j * g.strideW - g.padLeft + v;
+                if (ih < 0 || ih >= g.inH || iw < 0 || iw >= g.inW) continue;
+                wantGx[p * g.inH * g.inW + ih * g.inW + iw] += gy[o] / div;
+              }
+            }
+          }
+        }
+      }
+      assertClose(y, wantY, 1e-6, `y cip=${cip}`);
+      assertClose(gx, wantGx, 1e-6, `gx cip=${cip}`);
+    }
+  });
+
+  test('batch norm: statistics, forward, and the training and eval gradients', () => {
+    const g = { batch: 3, channels: 5, spatial: 7 };
+    const n = g.batch * g.channels * g.spatial;
+    const x = rnd(n, 61);
+    const gy = rnd(n, 62);
+    const weight = rnd(g.channels, 63);
+    const bias = rnd(g.channels, 64);
+    const mean = new Float32Array(g.channels);
+    const variance = new Float32Array(g.channels);
+    k.batchNormStats(x, g, mean, variance);
+    const m = g.batch * g.spatial;
+    const at = (nn: number, c: number, s: number) => (nn * g.channels + c) * g.spatial + s;
+    const invstd = new Float32Array(g.channels);
+    for (let c = 0; c < g.channels; c++) {
+      let s = 0;
+      for (let nn = 0; nn < g.batch; nn++) for (let i = 0; i < g.spatial; i++) s += x[at(nn, c, i)];
+      const mu = s / m;
+      let v = 0;
+      for (let nn = 0; nn < g.batch; nn++) for (let i = 0; i < g.spatial; i++) v += (x[at(nn, c, i)] - mu) ** 2;
+      assertClose([mean[c], variance[c]], [mu, v / m], 1e-6, `stats of channel ${c}`);
+      invstd[c] = 1 / Math.sqrt(variance[c] + 1e-5);
+    }
+    const y = new Float32Array(n);
+    k.batchNorm2dForward(x, mean, invstd, weight, bias, g, y);
+    const wantY = Array.from(y, (_, idx) => {
+      const c = Math.floor(idx / g.spatial) % g.channels;
+      return (x[idx] - mean[c]) * invstd[c] * weight[c] + bias[c];
+    });
+    assertClose(y, wantY, 1e-5, 'y');
+    for (const training of [true, false]) {
+      const gx = new Float32Array(n);
+      const gw = new Float32Array(g.channels);
+      const gb = new Float32Array(g.channels);
+      k.batchNorm2dBackward(x, gy, mean, invstd, weight, g, training, gx, gw, gb);
+      const wantGx = new Float64Array(n);
+      for (let c = 0; c < g.channels; c++) {
+        let sg = 0;
+        let sgx = 0;
+        for (let nn = 0; nn < g.batch; nn++) {
+          for (let i = 0; i < g.spatial; i++) {
+            sg += gy[at(nn, c, i)];
+            sgx += gy[at(nn, c, i)] * (x[at(nn, c, i)] - mean[c]) * invstd[c];
+          }
+        }
+        assertClose([gw[c], gb[c]], [sgx, sg], 1e-5, `gweight, gbias of channel ${c}`);
+        for (let nn = 0; nn < g.batch; nn++) {
+          for (let i = 0; i < g.spatial; i++) {
+            const xhat = (x[at(nn, c, i)] - mean[c]) * invstd[c];
+            wantGx[at(nn, c, i)] = training
+              ? (weight[c] * invstd[c] / m) * (m * gy[at(nn, c, i)] - sg - xhat * sgx)
+              : weight[c] * invstd[c] * gy[at(nn, c, i)];
+          }
+        }
+      }
+      assertClose(gx, wantGx, 1e-4, `gx training=${training}`);
+    }
+  });
+
+  test('element-wise kernels keep the reference semantics at NaN, -0 and the SIMD tails', () => {
+    const x = Float32Array.from([-2, -0, 0, 0.5, Number.NaN, 3, -1e-30, 7, Infinity, -Infinity, 2.5]);
+    const out = new Float32Array(x.length);
+    k.unary('relu', x, out, {});
+    assert.deepEqual([...out], [0, 0, 0, 0.5, 0, 3, 0, 7, Infinity, 0, 2.5]);
+    k.unary('leakyRelu', x, out, { alpha: 0.5 });
+    assert.deepEqual([...out].map((v) => (Number.isNaN(v) ? 'NaN' : v)), [-1, -0, 0, 0.5, 'NaN', 3, Math.fround(-5e-31), 7, Infinity, -Infinity, 2.5]);
+    k.unary('clamp', x, out, { alpha: -1, beta: 2 });
+    assert.deepEqual([...out].map((v) => (Number.isNaN(v) ? 'NaN' : v)), [-1, -0, 0, 0.5, 'NaN', 2, Math.fround(-1e-30), 2, 2, -1, 2]);
+    k.unary('sign', x, out, {});
+    assert.deepEqual([...out].map((v) => (Number.isNaN(v) ? 'NaN' : Object.is(v, -0) ? '-0' : v)), [-1, '-0', 0, 1, 'NaN', 1, -1, 1, 1, -1, 1]);
+    const gy = Float32Array.from(x, (_, i) => i + 1);
+    k.unaryBackward('relu', x, out, gy, out, {});
+    assert.deepEqual([...out], [0, 0, 0, 4, 0, 6, 0, 8, 9, 0, 11]);
+    const a = Float32Array.from([1, Number.NaN, -0, 0, 5, 2, 3, -4, 9]);
+    const b = Float32Array.from([2, 1, 0, -0, Number.NaN, 2, -3, 4, 1]);
+    const o = new Float32Array(a.length);
+    const s = [a.length];
+    k.binary('maximum', a, s, b, s, o, s);
+    assert.deepEqual([...o].map((v) => (Number.isNaN(v) ? 'NaN' : Object.is(v, -0) ? '-0' : v)), [2, 'NaN', 0, '-0', 'NaN', 2, 3, 4, 9]);
+    k.binary('ge', a, s, b, s, o, s);
+    assert.deepEqual([...o], [0, 0, 1, 1, 0, 1, 1, 0, 1]);
+    k.binary('div', a, s, Float32Array.of(2), [1], o, s);
+    assert.deepEqual([...o].map((v) => (Number.isNaN(v) ? 'NaN' : v)), [0.5, 'NaN', -0, 0, 2.5, 1, 1.5, -2, 4.5]);
+    k.binary('sub', Float32Array.of(10), [1], a, s, o, s);
+    assert.deepEqual([...o].map((v) => (Number.isNaN(v) ? 'NaN' : v)), [9, 'NaN', 10, 10, 5, 8, 7, 14, 1]);
+  });
+
+  test('softmax and log-softmax rows sum to 1 and match the definition; reduce sums the middle axis', () => {
+    const x = rnd(4 * 10, 71).map((v) => v * 30);
+    const y = new Float32Array(x.length);
+    k.softmax(x, 4, 10, 1, false, y);
+    const lg = new Float32Array(x.length);
+    k.softmax(x, 4, 10, 1, true, lg);
+    for (let r = 0; r < 4; r++) {
+      const row = Array.from(x.subarray(r * 10, r * 10 + 10));
+      const m = Math.max(...row);
+      const z = row.reduce((s, v) => s + Math.exp(v - m), 0);
+      assertClose(y.subarray(r * 10, r * 10 + 10), row.map((v) => Math.exp(v - m) / z), 1e-6, `softmax row ${r}`);
+      assertClose(lg.subarray(r * 10, r * 10 + 10), row.map((v) => v - m - Math.log(z)), 1e-6, `logSoftmax row ${r}`);
+    }
+    const big = rnd(3 * 7 * 5, 72);
+    const sums = new Float32Array(3 * 5);
+    k.reduce('sum', big, 3, 7, 5, sums);
+    const want = Array.from({ length: 15 }, (_, i) => {
+      const o = Math.floor(i / 5);
+      const j = i % 5;
+      let s = 0;
+      for (let t = 0; t < 7; t++) s += big[(o * 7 + t) * 5 + j];
+      return s;
+    });
+    assertClose(sums, want, 1e-6, 'reduce inner 5');
+    const row = new Float32Array(1);
+    k.reduce('sum', big, 1, big.length, 1, row);
+    assertClose(row, [big.reduce((s, v) => s + v, 0)], 1e-6, 'reduce all');
+  });
+
+  test('a call larger than the memory may grow to runs on the reference kernel, with the same result', () => {
+    const compiled = compileSync(nodePlatform)!;
+    const rt = new WasmRuntime(compiled, nodePlatform, 80); // 5 MiB: the arena starts at 128 KiB
+    const kernels = wasmKernels(() => rt);
+    const M = 300;
+    const A = rnd(M * M, 91);
+    const B = rnd(M * M, 92);
+    const C = new Float32Array(M * M);
+    kernels.gemm(false, false, M, M, M, 1, A, 0, B, 0, 0, C, 0); // needs 3 x 352 KiB + 2.1 MiB packing space: fits
+    assertClose(C, naiveGemm(false, false, M, M, M, 1, A, 0, B, 0, 0, C, 0), 1e-5 * Math.sqrt(M), 'fits');
+    const N = 700;
+    const A2 = rnd(N * N, 93);
+    const B2 = rnd(N * N, 94);
+    const C2 = new Float32Array(N * N);
+    assert.throws(() => rt.alloc(2 ** 21), (e: unknown) => e instanceof RangeError && /more than the 5 MiB the memory may grow to/.test((e as Error).message));
+    kernels.gemm(false, true, N, N, 8, 1, A2, 0, B2, 0, 0, C2, 0); // 3 x 1.9 MiB: does not fit
+    assertClose(C2, naiveGemm(false, true, N, N, 8, 1, A2, 0, B2, 0, 0, C2, 0), 1e-5, 'falls back');
+    rt.dispose();
+  });
+
+  test('without shared memory the kernels run on one thread from a non-shared memory', () => {
+    const plat = { ...nodePlatform, sharedMemory: () => false };
+    const compiled = compileSync(plat)!;
+    assert.equal(compiled.shared, false);
+    const rt = new WasmRuntime(compiled, plat);
+    ok(!(rt.memory.buffer instanceof SharedArrayBuffer), 'the memory is not shared');
+    rt.setThreads(4);
+    assert.equal(rt.threads, 1);
+    const kernels = wasmKernels(() => rt);
+    const A = rnd(9 * 11, 81);
+    const B = rnd(11 * 13, 82);
+    const C = new Float32Array(9 * 13);
+    kernels.gemm(false, true, 9, 13, 11, 1, A, 0, B, 0, 0, C, 0);
+    assertClose(C, naiveGemm(false, true, 9, 13, 11, 1, A, 0, B, 0, 0, C, 0), 1e-6, 'gemm');
+    // the rewrite touches only the memory import's shared flag
+    const bytes = Uint8Array.from(atob(RELAXED_WASM), (c) => c.charCodeAt(0));
+    const patched = unshareMemoryImport(bytes);
+    assert.equal(patched.length, bytes.length);
+    const diff = [...bytes].flatMap((v, i) => (v !== patched[i] ? [[i, v, patched[i]]] : []));
+    assert.equal(diff.length, 1);
+    assert.deepEqual(diff[0].slice(1), [3, 1]);
+  });
+});
