@@ -26,9 +26,10 @@ import { kernelsFor } from '../backends/index.js';
 import type { Conv2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocate, resultDType } from '../tensor/tensor.js';
+import { convArguments } from './conv2d.js';
 import { reshape } from './shape.js';
-import { checkImageShape, checkTensor, output } from './util.js';
-import { checkInt, checkOptions, pair } from '../validate.js';
+import { checkTensor, output } from './util.js';
+import { checkOptions, pair } from '../validate.js';
 
 export interface ConvTranspose2dOptions {
   stride?: number | readonly [number, number];
@@ -53,17 +54,11 @@ export function convTransposeOutputSize(inSize: number, kernel: number, stride: 
  */
 export function convTranspose2dGeometry(xShape: readonly number[], wShape: readonly number[], options: ConvTranspose2dOptions, where = 'convTranspose2d'): Conv2dGeometry {
   checkOptions(where, options, OPTIONS);
-  checkImageShape(where, xShape);
-  if (wShape.length !== 4) {
-    throw new ShapeError(`${where}: weight must be 4-D [inChannels, outChannels/groups, kH, kW], got shape ${fmtShape(wShape)}`);
-  }
+  const { groups, stride, dilation } = convArguments(where, xShape, wShape, 'inChannels, outChannels/groups, kH, kW', options);
   const [batch, inC, inH, inW] = xShape;
   const [wIn, outPerGroup, kH, kW] = wShape;
-  const groups = checkInt(where, 'groups', options.groups ?? 1, 1);
-  const stride = pair(where, 'stride', options.stride ?? 1, 1);
   const padding = pair(where, 'padding', options.padding ?? 0, 0);
   const outputPadding = pair(where, 'outputPadding', options.outputPadding ?? 0, 0);
-  const dilation = pair(where, 'dilation', options.dilation ?? 1, 1);
   if (wIn !== inC) {
     throw new ShapeError(`${where}: input has ${inC} channels but weight ${fmtShape(wShape)} expects ${wIn} (a transposed convolution's weight is [inChannels, outChannels/groups, kH, kW]); check the input's channel dim or the layer's inChannels`);
   }

@@ -135,6 +135,24 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
   return conv2dSetup(xShape, wShape, options, where).g;
 }
 
+/**
+ * The checks convolutions share: x is 4-D [batch, channels, height, width],
+ * the weight 4-D as `weightLayout` names its axes; groups, stride and dilation
+ * resolved to numbers (defaults 1).
+ */
+export function convArguments(
+  where: string, xShape: readonly number[], wShape: readonly number[], weightLayout: string,
+  options: { groups?: number; stride?: number | readonly number[]; dilation?: number | readonly number[] },
+): { groups: number; stride: [number, number]; dilation: [number, number] } {
+  checkImageShape(where, xShape);
+  if (wShape.length !== 4) throw new ShapeError(`${where}: weight must be 4-D [${weightLayout}], got shape ${fmtShape(wShape)}`);
+  return {
+    groups: checkInt(where, 'groups', options.groups ?? 1, 1),
+    stride: pair(where, 'stride', options.stride ?? 1, 1),
+    dilation: pair(where, 'dilation', options.dilation ?? 1, 1),
+  };
+}
+
 /** conv2dGeometry plus the resolved [top, bottom, left, right] padding and the padding mode. */
 export function conv2dSetup(
   xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions, where = 'conv2d',
@@ -144,15 +162,9 @@ export function conv2dSetup(
   if (!PADDING_MODES.includes(mode)) {
     throw new ValueError(`${where}: paddingMode must be one of ${PADDING_MODES.map((m) => `'${m}'`).join(', ')}; got ${JSON.stringify(mode)}`);
   }
-  checkImageShape(where, xShape);
-  if (wShape.length !== 4) {
-    throw new ShapeError(`${where}: weight must be 4-D [outChannels, inChannels/groups, kH, kW], got shape ${fmtShape(wShape)}`);
-  }
+  const { groups, stride, dilation } = convArguments(where, xShape, wShape, 'outChannels, inChannels/groups, kH, kW', options);
   const [batch, inC, inH, inW] = xShape;
   const [outC, cPerGroup, kH, kW] = wShape;
-  const groups = checkInt(where, 'groups', options.groups ?? 1, 1);
-  const stride = pair(where, 'stride', options.stride ?? 1, 1);
-  const dilation = pair(where, 'dilation', options.dilation ?? 1, 1);
   if (inC % groups !== 0) throw new ValueError(`${where}: groups ${groups} does not divide the ${inC} input channels; use a group count that divides both channel counts`);
   if (outC % groups !== 0) throw new ValueError(`${where}: groups ${groups} does not divide the ${outC} output channels (weight ${fmtShape(wShape)}); use a group count that divides both channel counts`);
   if (cPerGroup * groups !== inC) {
