@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+
 /** Where the command line writes: results to stdout, progress and errors to stderr. Tests pass their own. */
 export interface CliIO {
   /** One line of results (stdout). */
@@ -20,6 +22,7 @@ export function consoleIO(): CliIO {
 export function memoryIO(): CliIO & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
   const errors: string[] = [];
-  const sink = { write: () => true, isTTY: false } as unknown as NodeJS.WritableStream & { isTTY?: boolean };
+  // A stream that drops what it is given and is not a terminal, so no bar is drawn.
+  const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
   return { lines, errors, out: (l) => void lines.push(l), err: (l) => void errors.push(l), progressStream: sink };
 }

@@ -257,7 +257,7 @@ const modelEntry: OpEntry = {
 export type AnyOp = (...args: any[]) => Tensor;
 
 function strideFunction(name: string): AnyOp | undefined {
-  const f = (F as unknown as Record<string, unknown>)[name];
+  const f: unknown = Reflect.get(F, name);
   return typeof f === 'function' ? (f as AnyOp) : undefined;
 }
 
@@ -349,5 +349,5 @@ export const OPS: OpTable = {
 
 /** Whether Stride's functional API has a function of this name (used to hint that an op only lacks a table entry). */
 export function strideHasFunction(name: string): boolean {
-  return typeof (F as unknown as Record<string, unknown>)[name] === 'function';
+  return typeof Reflect.get(F, name) === 'function';
 }

@@ -24,8 +24,9 @@ export type ImageKernelName =
 
 type Kernel3x3 = readonly [readonly [number, number, number], readonly [number, number, number], readonly [number, number, number]];
 
-const k = (rows: number[][], scale = 1): Kernel3x3 =>
-  Object.freeze(rows.map((r) => Object.freeze(r.map((v) => v * scale)))) as unknown as Kernel3x3;
+type Row3 = readonly [number, number, number];
+const row = (r: Row3, scale: number): Row3 => Object.freeze([r[0] * scale, r[1] * scale, r[2] * scale] as const);
+const k = (rows: readonly [Row3, Row3, Row3], scale = 1): Kernel3x3 => Object.freeze([row(rows[0], scale), row(rows[1], scale), row(rows[2], scale)] as const);
 
 /** The presets, name -> 3x3 rows (frozen). */
 export const imageKernels: Readonly<Record<ImageKernelName, Kernel3x3>> = Object.freeze({

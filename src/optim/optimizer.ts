@@ -46,10 +46,12 @@ function isGroupList(params: unknown): params is readonly { params: ParamsLike }
   return Array.isArray(params) && params.length > 0 && params.every((g) => g !== null && typeof g === 'object' && !(g instanceof Tensor) && 'params' in g);
 }
 
-function toList(params: ParamsLike): Tensor[] {
+function toList(params: ParamsLike, where: string): Tensor[] {
   if (params && typeof (params as { parameters?: unknown }).parameters === 'function') return (params as { parameters(): Tensor[] }).parameters();
   if (params === null || typeof params !== 'object' || typeof (params as Iterable<Tensor>)[Symbol.iterator] !== 'function') {
-    return [params as unknown as Tensor];
+    // A lone tensor is a list of one; anything else is not a parameter.
+    if (params instanceof Tensor) return [params];
+    throw new ValueError(`${where}: parameter 0 is not a Tensor`);
   }
   return [...(params as Iterable<Tensor>)];
 }
@@ -82,9 +84,10 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
       this.namedGroups = true;
       params.forEach((g) => this.addParamGroup(g as GroupSpecOf<G>));
     } else {
-      const list = toList(params as ParamsLike);
+      const list = toList(params as ParamsLike, name);
       if (list.length === 0) throw new ValueError(`${name}: got an empty parameter list; pass model.parameters() or the model`);
-      this.addParamGroup({ params: list } as unknown as GroupSpecOf<G>);
+      const group: ParamGroupSpec<object> = { params: list };
+      this.addParamGroup(group as GroupSpecOf<G>);
     }
     if (this.params.length === 0) throw new ValueError(`${name}: got an empty parameter list (every group is empty); pass model.parameters() or the model`);
     this.namedGroups = true;
@@ -111,7 +114,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
       throw new ValueError(`${this.name}: a parameter group must be an object { params, ...options }, got ${group === null ? 'null' : typeof group}`);
     }
     this.checkKeys(where, Object.keys(group).filter((k) => k !== 'params'));
-    const list = toList(group.params);
+    const list = toList(group.params, where);
     const seen = new Set<Tensor>();
     const owned = new Set(this.params);
     const params: Tensor[] = [];

@@ -160,12 +160,12 @@ async function runChecks(browser: Browser, buildDir: string, isolated: boolean, 
       if (m.type() === 'error') errors.push(`worker console.error: ${m.text()}`);
     }));
     await page.goto(`${origin}/`);
-    await page.waitForFunction(() => (window as unknown as { checksLoaded?: boolean }).checksLoaded === true, null, { timeout: 30_000 });
+    await page.waitForFunction(() => Reflect.get(window, 'checksLoaded') === true, null, { timeout: 30_000 });
     const reports: Report[] = [];
     for (const w of where) {
       reports.push(w === 'page'
-        ? await page.evaluate(() => (window as unknown as { runInPage(): Promise<Report> }).runInPage())
-        : await page.evaluate(() => (window as unknown as { runInWorker(): Promise<Report> }).runInWorker()));
+        ? await page.evaluate(() => (Reflect.get(window, 'runInPage') as () => Promise<Report>)())
+        : await page.evaluate(() => (Reflect.get(window, 'runInWorker') as () => Promise<Report>)()));
     }
     return { reports, errors, requested };
   } finally {
