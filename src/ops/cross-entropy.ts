@@ -27,6 +27,12 @@
  * training step, while a kernel would carry labels, weights, ignoreIndex and
  * smoothing through every backend's table.
  *
+ * The loops over the targets are written out in each of the four passes
+ * (both losses, forward and backward): a shared walk with a callback per
+ * target, or a list of the targets built once, made crossEntropy's forward
+ * and backward at batch 64 and 10 classes 41 us instead of 32 us (measured
+ * 2026-12-07), about 1% of an epoch.
+ *
  * Weights are constants: no gradient flows to `weight`.
  */
 import { record } from '../autograd/tape.js';
@@ -113,22 +119,6 @@ function readLabels(where: string, target: Tensor | ArrayLike<number>, layout: C
   return out;
 }
 
-/**
- * Calls visit(t, base, y) for every position whose target y is not ignored:
- * t indexes the targets [n, s], and the score of class j at that position is
- * input[base + j * s] (input viewed as [n, c, s]).
- */
-function forEachTarget(layout: ClassLayout, labels: Int32Array, ignoreIndex: number, visit: (t: number, base: number, y: number) => void): void {
-  const { n, c, s } = layout;
-  for (let b = 0; b < n; b++) {
-    for (let p = 0; p < s; p++) {
-      const t = b * s + p;
-      const y = labels[t];
-      if (y !== ignoreIndex) visit(t, b * c * s + p, y);
-    }
-  }
-}
-
 /** Per-class weights as numbers (all 1 when none were given). */
 function readClassWeights(where: string, weight: Tensor | ArrayLike<number> | undefined, c: number): Float64Array {
   if (weight === undefined || weight === null) return new Float64Array(c).fill(1);
@@ -175,23 +165,35 @@ export function crossEntropy(logits: Tensor, target: Tensor | ArrayLike<number>,
   const perPosition = empty(targetShape, logits.dtype);
   // The mean's divisor: the weights of the targets that are not ignored.
   let divisor = 0;
-  forEachTarget(layout, labels, ignoreIndex, (t, base, y) => {
-    let smooth = 0;
-    if (eps > 0) for (let j = 0; j < c; j++) smooth -= w[j] * logp.data[base + j * s];
-    perPosition.data[t] = -(1 - eps) * w[y] * logp.data[base + y * s] + (eps / c) * smooth;
-    divisor += w[y];
-  });
+  for (let b = 0; b < n; b++) {
+    for (let p = 0; p < s; p++) {
+      const t = b * s + p;
+      const y = labels[t];
+      if (y === ignoreIndex) continue;
+      const base = b * c * s + p;
+      let smooth = 0;
+      if (eps > 0) for (let j = 0; j < c; j++) smooth -= w[j] * logp.data[base + j * s];
+      perPosition.data[t] = -(1 - eps) * w[y] * logp.data[base + y * s] + (eps / c) * smooth;
+      divisor += w[y];
+    }
+  }
   const loss = reduceLoss(perPosition, reduction, divisor, logits.dtype);
   return record(loss, 'crossEntropy', [logits], (g) => {
     const gx = empty(logits.shape, g.dtype);
-    forEachTarget(layout, labels, ignoreIndex, (t, base, y) => {
-      const scale = reducedGradient(g, t, reduction, divisor);
-      const Q = (1 - eps) * w[y] + (eps / c) * wSum;
-      for (let j = 0; j < c; j++) {
-        const q = (j === y ? (1 - eps) * w[y] : 0) + (eps / c) * w[j];
-        gx.data[base + j * s] = scale * (Math.exp(logp.data[base + j * s]) * Q - q);
+    for (let b = 0; b < n; b++) {
+      for (let p = 0; p < s; p++) {
+        const t = b * s + p;
+        const y = labels[t];
+        if (y === ignoreIndex) continue;
+        const scale = reducedGradient(g, t, reduction, divisor);
+        const base = b * c * s + p;
+        const Q = (1 - eps) * w[y] + (eps / c) * wSum;
+        for (let j = 0; j < c; j++) {
+          const q = (j === y ? (1 - eps) * w[y] : 0) + (eps / c) * w[j];
+          gx.data[base + j * s] = scale * (Math.exp(logp.data[base + j * s]) * Q - q);
+        }
       }
-    });
+    }
     return [gx];
   });
 }
@@ -207,21 +209,32 @@ export function nllLoss(logProbs: Tensor, target: Tensor | ArrayLike<number>, op
   const reduction = checkReduction('nllLoss', options.reduction ?? 'mean');
   const ignoreIndex = checkIgnoreIndex('nllLoss', options.ignoreIndex ?? IGNORE_INDEX);
   const layout = classLayout('nllLoss', logProbs, 'input');
-  const { c, s, targetShape } = layout;
+  const { n, c, s, targetShape } = layout;
   const labels = readLabels('nllLoss', target, layout, logProbs.shape, ignoreIndex);
   const w = readClassWeights('nllLoss', options.weight, c);
   const perPosition = empty(targetShape, logProbs.dtype);
   let divisor = 0;
-  forEachTarget(layout, labels, ignoreIndex, (t, base, y) => {
-    perPosition.data[t] = -w[y] * logProbs.data[base + y * s];
-    divisor += w[y];
-  });
+  for (let b = 0; b < n; b++) {
+    for (let p = 0; p < s; p++) {
+      const t = b * s + p;
+      const y = labels[t];
+      if (y === ignoreIndex) continue;
+      perPosition.data[t] = -w[y] * logProbs.data[(b * c + y) * s + p];
+      divisor += w[y];
+    }
+  }
   const loss = reduceLoss(perPosition, reduction, divisor, logProbs.dtype);
   return record(loss, 'nllLoss', [logProbs], (g) => {
     const gx = empty(logProbs.shape, g.dtype);
-    forEachTarget(layout, labels, ignoreIndex, (t, base, y) => {
-      gx.data[base + y * s] = -w[y] * reducedGradient(g, t, reduction, divisor);
-    });
+    for (let b = 0; b < n; b++) {
+      for (let p = 0; p < s; p++) {
+        const t = b * s + p;
+        const y = labels[t];
+        if (y === ignoreIndex) continue;
+        const scale = reducedGradient(g, t, reduction, divisor);
+        gx.data[(b * c + y) * s + p] = -w[y] * scale;
+      }
+    }
     return [gx];
   });
 }
