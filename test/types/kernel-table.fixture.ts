@@ -1,8 +1,8 @@
 /**
  * Typecheck fixture, not a test file: `npm run typecheck` checks it and nothing
- * runs it. It proves that KernelTable (src/backends/backend.ts), the type the
- * wasm backend's table is written against, rejects an incomplete or misshaped
- * table: each mistake below sits under `@ts-expect-error`, so if the type
+ * runs it. It proves that KernelTable (src/backends/backend.ts), the type of
+ * every backend's table (`Backend['kernels']`: ref, wasm, native), rejects an
+ * incomplete or misshaped table: each mistake below sits under `@ts-expect-error`, so if the type
  * stopped catching it the directive would be unused and the typecheck would
  * fail ("Unused '@ts-expect-error' directive").
  */
