@@ -1,9 +1,15 @@
 import { ValueError } from '../errors.js';
 import type { Module } from '../nn/module.js';
 import type { Generator } from '../tensor/random.js';
+import { AlexNet } from './alexnet.js';
 import { LeNet5 } from './lenet5.js';
+import { ResNet, type ResNetDepth } from './resnet.js';
+import { VGG, type VggDepth } from './vgg.js';
 
 export { LeNet5, type LeNet5Options } from './lenet5.js';
+export { AlexNet, type AlexNetOptions } from './alexnet.js';
+export { VGG, type VggDepth, type VggOptions } from './vgg.js';
+export { ResNet, ResNetBasicBlock, Bottleneck, type ResNetDepth, type ResNetOptions } from './resnet.js';
 
 export interface ModelSpec {
   /** What the model is, in one line. */
@@ -20,7 +26,42 @@ export const models: Record<string, ModelSpec> = {
     inputShape: [1, 28, 28],
     create: (options) => new LeNet5(options),
   },
+  alexnet: {
+    description: "AlexNet as torchvision builds it (Krizhevsky's single-GPU variant): 5 convolutions 64-192-384-256-256, 3 linear layers; 61.1M parameters",
+    inputShape: [3, 224, 224],
+    create: (options) => new AlexNet(options),
+  },
+  ...vggSpecs(),
+  ...resnetSpecs(),
 };
+
+/** vgg11 ... vgg19 and their _bn versions, torchvision's names. */
+function vggSpecs(): Record<string, ModelSpec> {
+  const specs: Record<string, ModelSpec> = {};
+  for (const depth of ['vgg11', 'vgg13', 'vgg16', 'vgg19'] as const satisfies readonly VggDepth[]) {
+    for (const batchNorm of [false, true]) {
+      specs[batchNorm ? `${depth}_bn` : depth] = {
+        description: `${depth.toUpperCase()}${batchNorm ? ' with batch norm after each convolution' : ''} as torchvision builds it (Simonyan & Zisserman, 2014)`,
+        inputShape: [3, 224, 224],
+        create: (options) => new VGG(depth, { ...options, batchNorm }),
+      };
+    }
+  }
+  return specs;
+}
+
+/** resnet18, resnet34, resnet50, resnet101, torchvision's layouts. */
+function resnetSpecs(): Record<string, ModelSpec> {
+  const specs: Record<string, ModelSpec> = {};
+  for (const depth of ['resnet18', 'resnet34', 'resnet50', 'resnet101'] as const satisfies readonly ResNetDepth[]) {
+    specs[depth] = {
+      description: `ResNet-${depth.slice(6)} as torchvision builds it (He et al., 2016; stride on the bottleneck's 3x3)`,
+      inputShape: [3, 224, 224],
+      create: (options) => new ResNet(depth, options),
+    };
+  }
+  return specs;
+}
 
 export function getModelSpec(name: string): ModelSpec {
   const spec = models[name];
