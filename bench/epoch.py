@@ -1,6 +1,6 @@
 """`npm start` in PyTorch: one epoch of LeNet-5 on all 60,000 MNIST training
 images, then the 10,000 test images, with Stride's `stride train` defaults
-(src/cli/train.ts TRAIN_DEFAULTS), timed the way Stride's fit times it.
+(src/cli/train.ts TRAIN_OPTIONS and DEFAULT_LR), timed the way Stride's fit times it.
 
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/epoch.py [--threads 2] [--epochs 1] [--seed 0] [--json]
 

@@ -2,24 +2,14 @@
  * What bench/native-quick.ts and bench/wasm-quick.ts share: the ResNet-block
  * net, the labels of a batch, one SGD training step and the median.
  */
-import { backward, type Generator, type Tensor } from '../src/index.js';
-import { BasicBlock, BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, ReLU, Sequential, type Module } from '../src/nn/index.js';
+import { backward, type Tensor } from '../src/index.js';
+import type { Module } from '../src/nn/index.js';
+import { resnetBlockNet } from '../src/cli/bench.js';
 import { crossEntropy } from '../src/ops/index.js';
 import type { SGD } from '../src/optim/index.js';
 
-/** The ResNet-block net: conv 3->64 + BN + ReLU, two BasicBlocks(64), global average pool, linear 64->10. */
-export function resnetBlockNet(gen: Generator): Sequential {
-  return new Sequential(
-    new Conv2d(3, 64, 3, { padding: 1, bias: false, generator: gen }),
-    new BatchNorm2d(64),
-    new ReLU(),
-    new BasicBlock(64, 64, { generator: gen }),
-    new BasicBlock(64, 64, { generator: gen }),
-    new GlobalAvgPool2d(),
-    new Flatten(),
-    new Linear(64, 10, { generator: gen }),
-  );
-}
+/** The ResNet-block net of the benchmarks, as `stride bench` builds it. */
+export { resnetBlockNet };
 
 /** The class labels of a batch of n: (i * 7) mod 10. */
 export function labels(n: number): number[] {

@@ -119,6 +119,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   // Every recorded option has a default except lr and momentum, whose defaults depend on the optimizer.
   const given = withDefaults(TRAIN_OPTIONS, options) as TrainCommandOptions & Omit<TrainSettings, 'lr' | 'momentum'>;
   const optimizerName = given.optimizer;
+  if (!OPTIMIZERS.includes(optimizerName)) throw new ValueError(`unknown optimizer '${String(optimizerName)}'; available: ${OPTIMIZERS.join(', ')}`);
   if (options.momentum !== undefined && optimizerName !== 'sgd') throw new ValueError(`--momentum applies to --optimizer sgd only, not ${optimizerName}`);
   const settings = recordedValues(TRAIN_OPTIONS, {
     ...given,

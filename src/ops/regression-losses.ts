@@ -52,13 +52,22 @@ export function checkSmoothL1Beta(where: string, beta: unknown): number {
  * `scale` times smooth L1 with threshold beta, with z = x - t:
  *   l = scale (0.5 z^2 / beta) where |z| < beta, scale (|z| - 0.5 beta) elsewhere;
  *   dl/dx = scale z / beta where |z| < beta, scale sign(z) elsewhere; dl/dt = -dl/dx.
+ * Smooth L1 is scale 1; Huber is scale = beta = delta, where the quadratic
+ * part's beta cancels: it is computed without it (0.5 z^2 and z), as PyTorch
+ * writes Huber, so both losses give PyTorch's values to the bit.
  */
 function scaledSmoothL1(beta: number, scale: number): PointwiseLoss {
-  const d = (x: number, t: number) => scale * (Math.abs(x - t) < beta ? (x - t) / beta : Math.sign(x - t));
+  const cancels = scale === beta;
+  const d = (x: number, t: number) => {
+    const z = x - t;
+    if (Math.abs(z) < beta) return cancels ? z : scale * (z / beta);
+    return scale * Math.sign(z);
+  };
   return {
     value: (x, t) => {
       const a = Math.abs(x - t);
-      return scale * (a < beta ? (0.5 * a * a) / beta : a - 0.5 * beta);
+      if (a < beta) return cancels ? 0.5 * a * a : scale * ((0.5 * a * a) / beta);
+      return scale * (a - 0.5 * beta);
     },
     dInput: d,
     dTarget: (x, t) => -d(x, t),

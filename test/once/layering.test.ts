@@ -95,7 +95,7 @@ describe('layering', () => {
   test('every part of src/ is in the layer table', () => {
     const parts = [...new Set(files.map(partOf))].sort();
     const missing = parts.filter((p) => !(p in LAYERS));
-    assert.deepEqual(missing, [], `add these to LAYERS in test/layering.test.ts, with what they may import: ${missing.join(', ')}`);
+    assert.deepEqual(missing, [], `add these to LAYERS in test/once/layering.test.ts, with what they may import: ${missing.join(', ')}`);
   });
 
   test('imports go one way: nn -> ops -> autograd -> tensor -> backends; tools use the entry points', () => {

@@ -584,6 +584,26 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     rt.dispose();
   });
 
+  test('a call whose last output does not fit falls back after its first output was allocated, and writes every output', () => {
+    const compiled = compileSync(nodePlatform)!;
+    const rt = new WasmRuntime(compiled, nodePlatform, 80); // 5 MiB: x (3.6 MB) and y (0.9 MB) fit, argmax (0.9 MB) does not
+    const kernels = wasmKernels(() => rt);
+    const g: Pool2dGeometry = { planes: 900, inH: 40, inW: 25, kH: 2, kW: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1, outH: 20, outW: 12 };
+    const x = rnd(g.planes * g.inH * g.inW, 97);
+    const y = new Float32Array(g.planes * g.outH * g.outW).fill(NaN);
+    const argmax = new Int32Array(y.length).fill(-7);
+    rt.reset();
+    rt.alloc(x.length + y.length); // x and y fit ...
+    assert.throws(() => rt.alloc(argmax.length), (e: unknown) => e instanceof RangeError, '... argmax does not');
+    kernels.maxPool2dForward(x, g, y, argmax);
+    const yRef = new Float32Array(y.length);
+    const argRef = new Int32Array(y.length);
+    refBackend.kernels.maxPool2dForward(x, g, yRef, argRef);
+    assert.deepEqual(y, yRef);
+    assert.deepEqual(argmax, argRef);
+    rt.dispose();
+  });
+
   test('without shared memory the kernels run on one thread from a non-shared memory', () => {
     const plat = { ...nodePlatform, sharedMemory: () => false };
     const compiled = compileSync(plat)!;

@@ -95,7 +95,8 @@ export function nativeBase(backend: Backend, dnnl: OneDnn | null): NativeBase {
 export function createNativeBackend(blas: OpenBlas, base: Backend | NativeBase = refBackend, dnnl: OneDnn | null = null): NativeBackend {
   const b = 'wasm' in base ? base : nativeBase(base, dnnl);
   const portable = b.kernels;
-  const own: Pick<KernelSignatures, 'unary' | 'unaryBackward' | 'maxPool2dForward'> = b.wasm ? portable : makeEltwiseKernels(portable);
+  // ref has no fast ReLU or 2x2 max pool of its own: native's JavaScript ones take those cases; any other base keeps its own.
+  const own: Pick<KernelSignatures, 'unary' | 'unaryBackward' | 'maxPool2dForward'> = b.backend === refBackend ? makeEltwiseKernels(portable) : portable;
   // With oneDNN, the few products left to OpenBLAS run on one thread: its worker threads spin
   // after a call, and a OpenMP region that follows waits for a core they hold (LeNet-5's nine
   // linear-layer products on oneDNN took 146 us after single-threaded OpenBLAS calls, up to

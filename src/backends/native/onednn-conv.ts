@@ -38,7 +38,7 @@ export interface OneDnnConv extends OneDnnConvLayout {
 }
 
 /**
- * Convolution on oneDNN alone: its layout, with `fallback` for the geometries
+ * Convolution on oneDNN alone (the tests use it to check oneDNN by itself): its layout, with `fallback` for the geometries
  * and arrays oneDNN does not take.
  */
 export function makeOneDnnConv(dnnl: OneDnn, fallback: ConvKernels): OneDnnConv {

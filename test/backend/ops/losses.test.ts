@@ -282,6 +282,18 @@ describe('l1Loss, smoothL1Loss, huberLoss', () => {
     assertClose(xg.grad!.data, [0.5, 2, -2, 0], 1e-7, 'grad');
   });
 
+  test('huberLoss is PyTorch\'s formula to the bit: 0.5 z^2 and z inside delta (not delta * smooth L1\'s 0.5 z^2 / delta)', () => {
+    const z = [0.3, -0.1, 0.45, 0.6999];
+    const x = tensor(z, undefined, { dtype: 'float64' }).requiresGrad_();
+    const t = zeros([4], { dtype: 'float64' });
+    const l = huberLoss(x, t, { delta: 0.7, reduction: 'none' });
+    assert.deepEqual([...l.data], z.map((v) => 0.5 * v * v));
+    l.sum().backward();
+    assert.deepEqual([...x.grad!.data], z);
+    const s = smoothL1Loss(tensor(z, undefined, { dtype: 'float64' }), t, { beta: 0.7, reduction: 'none' });
+    assert.deepEqual([...s.data], z.map((v) => (0.5 * Math.abs(v) * Math.abs(v)) / 0.7));
+  });
+
   test('gradcheck: input and target, away from the kinks', () => {
     const a = tensor([0.3, -1.2, 2.5, -0.1, 0.8, 4], undefined, { dtype: 'float64' });
     const b = tensor([0, 0.4, 0.1, -1.5, 0.2, 1.1], undefined, { dtype: 'float64' });
