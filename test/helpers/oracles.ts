@@ -3,6 +3,7 @@
  * backend tests compare fast kernels against (not a test file itself).
  */
 import type { Conv2dGeometry } from '../../src/backends/backend.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
 
 /**
  * Calls f(xi, wi, yi) for every product x[xi] * w[wi] of the convolution that
@@ -58,4 +59,72 @@ export function naiveConvBackward(x: Float32Array, w: Float32Array, gy: Float32A
     gw[wi] += x[xi] * gy[yi];
   });
   return { gx, gw };
+}
+
+/** How the padding is filled: conv2d's paddingMode. */
+export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular' | 'partial';
+
+/** Where padded coordinate i (relative to the input, may be negative) reads from; -1 = outside. */
+function paddedSource(i: number, n: number, mode: PaddingMode): number {
+  if (i >= 0 && i < n) return i;
+  if (mode === 'zeros' || mode === 'partial') return -1;
+  if (mode === 'replicate') return i < 0 ? 0 : n - 1;
+  if (mode === 'circular') return ((i % n) + n) % n;
+  return i < 0 ? -i : 2 * (n - 1) - i;
+}
+
+/** naiveConvTensor's options: pads [top, bottom, left, right]; stride, dilation and groups default to 1, the mode to zeros. */
+export interface NaiveConvOptions {
+  pads: [number, number, number, number];
+  stride?: [number, number];
+  dilation?: [number, number];
+  groups?: number;
+  mode?: PaddingMode;
+}
+
+/**
+ * conv2d on tensors as the textbook loop, in float64: y[n,o,i,j] = b[o] + sum_{c,u,v} w[o,c,u,v] x[n, group c,
+ * i*s - pT + u*d, ...], the border filled as the mode says (partial: scaled by taps / taps inside, bias after).
+ */
+export function naiveConvTensor(x: Tensor, w: Tensor, b: Tensor | null, options: NaiveConvOptions): { shape: number[]; data: number[] } {
+  const o = { pads: options.pads, stride: options.stride ?? [1, 1], dilation: options.dilation ?? [1, 1], groups: options.groups ?? 1, mode: options.mode ?? 'zeros' };
+  const [N, C, H, W] = x.shape;
+  const [O, Cg, kH, kW] = w.shape;
+  const [sH, sW] = o.stride;
+  const [pT, pB, pL, pR] = o.pads;
+  const [dH, dW] = o.dilation;
+  const outH = Math.floor((H + pT + pB - dH * (kH - 1) - 1) / sH) + 1;
+  const outW = Math.floor((W + pL + pR - dW * (kW - 1) - 1) / sW) + 1;
+  const Og = O / o.groups;
+  const data: number[] = [];
+  for (let n = 0; n < N; n++) {
+    for (let oc = 0; oc < O; oc++) {
+      const g = Math.floor(oc / Og);
+      for (let i = 0; i < outH; i++) {
+        for (let j = 0; j < outW; j++) {
+          let s = 0;
+          let inside = 0;
+          for (let u = 0; u < kH; u++) {
+            for (let v = 0; v < kW; v++) {
+              const ihRaw = i * sH - pT + u * dH;
+              const iwRaw = j * sW - pL + v * dW;
+              if (ihRaw >= 0 && ihRaw < H && iwRaw >= 0 && iwRaw < W) inside++;
+              const ih = paddedSource(ihRaw, H, o.mode);
+              const iw = paddedSource(iwRaw, W, o.mode);
+              if (ih < 0 || iw < 0) continue;
+              for (let c = 0; c < Cg; c++) {
+                s += w.data[((oc * Cg + c) * kH + u) * kW + v] * x.data[((n * C + g * Cg + c) * H + ih) * W + iw];
+              }
+            }
+          }
+          if (o.mode === 'partial') {
+            data.push(inside === 0 ? 0 : s * (kH * kW) / inside + (b ? b.data[oc] : 0));
+          } else {
+            data.push(s + (b ? b.data[oc] : 0));
+          }
+        }
+      }
+    }
+  }
+  return { shape: [N, O, outH, outW], data };
 }

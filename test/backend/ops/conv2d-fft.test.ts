@@ -11,7 +11,7 @@ import { Generator, ShapeError, Tensor, ValueError, backward, gradcheck, randn, 
 import { Conv2d } from '../../../src/nn/index.js';
 import { conv2d, conv2dFFT, type Conv2dFFTOptions } from '../../../src/ops/index.js';
 import { fft, irfft2, isPowerOfTwo, nextPowerOfTwo, rfft2, rfft2Size } from '../../../src/backends/ref/fft.js';
-import { assertClose, throwsWith, type Tolerance } from '../../helpers/index.js';
+import { assertClose, naiveConvTensor, throwsWith, type Tolerance } from '../../helpers/index.js';
 
 const gen = new Generator(2014);
 
@@ -179,38 +179,6 @@ describe('rfft2 / irfft2 (real 2-D transform, half spectrum)', () => {
 // ---------------------------------------------------------------------------
 // conv2dFFT
 
-/** Naive cross-correlation with zero padding, in float64: the definition of conv2d. */
-function naiveConv2d(x: Tensor, w: Tensor, b: Tensor | null, pads: [number, number, number, number], dil: [number, number], groups: number): number[] {
-  const [N, C, H, W] = x.shape;
-  const [O, cg, kH, kW] = w.shape;
-  const [pt, pb, pl, pr] = pads;
-  const outH = H + pt + pb - dil[0] * (kH - 1);
-  const outW = W + pl + pr - dil[1] * (kW - 1);
-  const ocg = O / groups;
-  const y: number[] = [];
-  for (let n = 0; n < N; n++) {
-    for (let o = 0; o < O; o++) {
-      const g = Math.floor(o / ocg);
-      for (let i = 0; i < outH; i++) {
-        for (let j = 0; j < outW; j++) {
-          let s = b ? b.data[o] : 0;
-          for (let c = 0; c < cg; c++) {
-            for (let u = 0; u < kH; u++) {
-              for (let v = 0; v < kW; v++) {
-                const r = i - pt + u * dil[0];
-                const q = j - pl + v * dil[1];
-                if (r < 0 || r >= H || q < 0 || q >= W) continue;
-                s += w.data[((o * cg + c) * kH + u) * kW + v] * x.data[((n * C + g * cg + c) * H + r) * W + q];
-              }
-            }
-          }
-          y.push(s);
-        }
-      }
-    }
-  }
-  return y;
-}
 
 /**
  * The tolerance |actual - expected| <= rel * (|expected| + rms(expected)): relative
@@ -265,7 +233,7 @@ describe('conv2dFFT', () => {
       const b = c.bias ? randn([c.w[0]], { generator: gen, dtype: 'float64' }) : null;
       const y = conv2dFFT(x, w, b, c.options);
       assert.equal(y.dtype, 'float64');
-      const expected = naiveConv2d(x, w, b, c.pads, c.dilation ?? [1, 1], c.options.groups ?? 1);
+      const expected = naiveConvTensor(x, w, b, { pads: c.pads, dilation: c.dilation ?? [1, 1], groups: c.options.groups ?? 1 }).data;
       assertClose(y.data, expected, relToScale(1e-10, expected), describeCase(c));
     }
   });
@@ -323,7 +291,7 @@ describe('conv2dFFT', () => {
     const y = conv2dFFT(x, w, null, { padding: 1 });
     assert.deepEqual(y.shape, [2, 6, 5]);
     const x4 = new Tensor(x.data, [1, 3, 6, 5]);
-    const expected = naiveConv2d(x4, w, null, [1, 1, 1, 1], [1, 1], 1);
+    const expected = naiveConvTensor(x4, w, null, { pads: [1, 1, 1, 1] }).data;
     assertClose(y.data, expected, relToScale(1e-5, expected), '3-D');
   });
 

@@ -1,74 +1,18 @@
 /**
  * conv2d's padding modes (reflect, replicate, circular, partial) against a
- * naive convolution loop written here, hand-computed partial-convolution
+ * naive convolution loop of test/helpers, hand-computed partial-convolution
  * values, TensorFlow-style 'same' with stride 2, gradchecks, the Conv2d layer
  * and the errors.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Generator, Tensor, ValueError, gradcheck, ones, randn, tensor } from '../../../src/index.js';
+import { Generator, ValueError, gradcheck, ones, randn, tensor } from '../../../src/index.js';
 import { Conv2d } from '../../../src/nn/index.js';
 import { conv2d, resolvePadding, type Conv2dOptions } from '../../../src/ops/index.js';
-import { assertClose, seeded, throwsWith } from '../../helpers/index.js';
+import { assertClose, naiveConvTensor as naiveConv, seeded, throwsWith } from '../../helpers/index.js';
 
 const { gen, rn } = seeded(99);
-
-type Mode = 'zeros' | 'reflect' | 'replicate' | 'circular' | 'partial';
-
-/** Where padded coordinate i (relative to the input, may be negative) reads from; -1 = outside. */
-function source(i: number, n: number, mode: Mode): number {
-  if (i >= 0 && i < n) return i;
-  if (mode === 'zeros' || mode === 'partial') return -1;
-  if (mode === 'replicate') return i < 0 ? 0 : n - 1;
-  if (mode === 'circular') return ((i % n) + n) % n;
-  return i < 0 ? -i : 2 * (n - 1) - i;
-}
-
-interface Naive { stride: [number, number]; pads: [number, number, number, number]; dilation: [number, number]; groups: number; mode: Mode }
-
-/** The textbook loop: y[n,o,i,j] = sum_{c,u,v} w[o,c,u,v] x[n, group c, i*s - pT + u*d, ...], with the mode's border. */
-function naiveConv(x: Tensor, w: Tensor, b: Tensor | null, o: Naive): { shape: number[]; data: number[] } {
-  const [N, C, H, W] = x.shape;
-  const [O, Cg, kH, kW] = w.shape;
-  const [sH, sW] = o.stride;
-  const [pT, pB, pL, pR] = o.pads;
-  const [dH, dW] = o.dilation;
-  const outH = Math.floor((H + pT + pB - dH * (kH - 1) - 1) / sH) + 1;
-  const outW = Math.floor((W + pL + pR - dW * (kW - 1) - 1) / sW) + 1;
-  const Og = O / o.groups;
-  const data: number[] = [];
-  for (let n = 0; n < N; n++) {
-    for (let oc = 0; oc < O; oc++) {
-      const g = Math.floor(oc / Og);
-      for (let i = 0; i < outH; i++) {
-        for (let j = 0; j < outW; j++) {
-          let s = 0;
-          let inside = 0;
-          for (let u = 0; u < kH; u++) {
-            for (let v = 0; v < kW; v++) {
-              const ihRaw = i * sH - pT + u * dH;
-              const iwRaw = j * sW - pL + v * dW;
-              if (ihRaw >= 0 && ihRaw < H && iwRaw >= 0 && iwRaw < W) inside++;
-              const ih = source(ihRaw, H, o.mode);
-              const iw = source(iwRaw, W, o.mode);
-              if (ih < 0 || iw < 0) continue;
-              for (let c = 0; c < Cg; c++) {
-                s += w.data[((oc * Cg + c) * kH + u) * kW + v] * x.data[((n * C + g * Cg + c) * H + ih) * W + iw];
-              }
-            }
-          }
-          if (o.mode === 'partial') {
-            data.push(inside === 0 ? 0 : s * (kH * kW) / inside + (b ? b.data[oc] : 0));
-          } else {
-            data.push(s + (b ? b.data[oc] : 0));
-          }
-        }
-      }
-    }
-  }
-  return { shape: [N, O, outH, outW], data };
-}
 
 const CONFIGS: { name: string; x: number[]; w: number[]; opts: Conv2dOptions; pads: [number, number, number, number] }[] = [
   { name: 'padding 2, stride 1', x: [2, 3, 6, 7], w: [4, 3, 3, 3], opts: { padding: 2 }, pads: [2, 2, 2, 2] },

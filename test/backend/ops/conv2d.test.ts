@@ -1,79 +1,36 @@
 /**
- * conv2d: forward values against a naive loop written here from the
- * definition (cross-correlation with explicit zero padding) and hand-computed
+ * conv2d: forward values against the naive loop of test/helpers (from the
+ * definition: cross-correlation with explicit zero padding) and hand-computed
  * cases, gradchecks over the options that change the backward pass, float32
  * gradients against float64 on the backend under test, and the errors.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, ShapeError, ValueError, tensor, zeros, ones, arange, getBackend } from '../../../src/index.js';
+import { ShapeError, ValueError, tensor, zeros, ones, arange, getBackend } from '../../../src/index.js';
 import { conv2d, convOutputSize, samePadding, type Conv2dOptions } from '../../../src/ops/index.js';
 import { Conv2d } from '../../../src/nn/index.js';
-import { assertClose, assertGradcheck, float32GradientsMatch, ok, seeded, throwsWith } from '../../helpers/index.js';
+import { assertClose, assertGradcheck, float32GradientsMatch, naiveConvTensor, ok, seeded, throwsWith, type NaiveConvOptions } from '../../helpers/index.js';
 
 /** Forward values and the float32-vs-float64 gradients draw from this generator (float32); each gradcheck block from its own (float64). */
 const { rn } = seeded(99, 'float32');
 
 test('the backend under test is in use', () => assert.equal(getBackend().name, process.env.STRIDE_BACKEND ?? getBackend().name));
 
-interface NaiveConv {
-  stride: [number, number];
-  pad: [number, number, number, number]; // top, bottom, left, right
-  dilation: [number, number];
-  groups: number;
-}
-
-/** y[n,o,i,j] = b[o] + sum_{c,u,v} w[o,c,u,v] x[n, g*Cg + c, i*sH - pT + u*dH, j*sW - pL + v*dW], zero outside. */
-function naiveConv2d(x: Tensor, w: Tensor, b: Tensor | null, o: NaiveConv): { data: number[]; shape: number[] } {
-  const [N, C, H, W] = x.shape;
-  const [O, Cg, KH, KW] = w.shape;
-  const [sH, sW] = o.stride;
-  const [pT, pB, pL, pR] = o.pad;
-  const [dH, dW] = o.dilation;
-  const OH = Math.floor((H + pT + pB - dH * (KH - 1) - 1) / sH) + 1;
-  const OW = Math.floor((W + pL + pR - dW * (KW - 1) - 1) / sW) + 1;
-  const outPerGroup = O / o.groups;
-  const out: number[] = [];
-  for (let n = 0; n < N; n++) {
-    for (let oc = 0; oc < O; oc++) {
-      const g = Math.floor(oc / outPerGroup);
-      for (let i = 0; i < OH; i++) {
-        for (let j = 0; j < OW; j++) {
-          let s = b ? b.data[oc] : 0;
-          for (let c = 0; c < Cg; c++) {
-            const ic = g * Cg + c;
-            for (let u = 0; u < KH; u++) {
-              for (let v = 0; v < KW; v++) {
-                const ih = i * sH - pT + u * dH;
-                const iw = j * sW - pL + v * dW;
-                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                s += w.data[((oc * Cg + c) * KH + u) * KW + v] * x.data[((n * C + ic) * H + ih) * W + iw];
-              }
-            }
-          }
-          out.push(s);
-        }
-      }
-    }
-  }
-  return { data: out, shape: [N, O, OH, OW] };
-}
-
 describe('conv2d forward vs a naive loop', () => {
-  const cases: [string, number[], number[], boolean, object, NaiveConv][] = [
-    ['plain 3x3', [2, 3, 6, 5], [4, 3, 3, 3], true, {}, { stride: [1, 1], pad: [0, 0, 0, 0], dilation: [1, 1], groups: 1 }],
-    ['stride 2, padding 1', [1, 2, 7, 7], [3, 2, 3, 3], true, { stride: 2, padding: 1 }, { stride: [2, 2], pad: [1, 1, 1, 1], dilation: [1, 1], groups: 1 }],
-    ['stride [1, 3], padding [2, 0]', [1, 2, 6, 8], [2, 2, 3, 2], true, { stride: [1, 3], padding: [2, 0] }, { stride: [1, 3], pad: [2, 2, 0, 0], dilation: [1, 1], groups: 1 }],
-    ['asymmetric padding [0, 2, 1, 3]', [1, 2, 5, 4], [2, 2, 3, 3], false, { padding: [0, 2, 1, 3] }, { stride: [1, 1], pad: [0, 2, 1, 3], dilation: [1, 1], groups: 1 }],
-    ['dilation 2', [1, 1, 7, 7], [2, 1, 3, 3], true, { dilation: 2 }, { stride: [1, 1], pad: [0, 0, 0, 0], dilation: [2, 2], groups: 1 }],
-    ['groups 2', [2, 4, 5, 5], [6, 2, 3, 3], true, { groups: 2 }, { stride: [1, 1], pad: [0, 0, 0, 0], dilation: [1, 1], groups: 2 }],
-    ['depthwise', [1, 3, 5, 6], [3, 1, 3, 3], true, { groups: 3, padding: 1 }, { stride: [1, 1], pad: [1, 1, 1, 1], dilation: [1, 1], groups: 3 }],
+  const cases: [string, number[], number[], boolean, object, NaiveConvOptions][] = [
+    ['plain 3x3', [2, 3, 6, 5], [4, 3, 3, 3], true, {}, { stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], groups: 1 }],
+    ['stride 2, padding 1', [1, 2, 7, 7], [3, 2, 3, 3], true, { stride: 2, padding: 1 }, { stride: [2, 2], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1 }],
+    ['stride [1, 3], padding [2, 0]', [1, 2, 6, 8], [2, 2, 3, 2], true, { stride: [1, 3], padding: [2, 0] }, { stride: [1, 3], pads: [2, 2, 0, 0], dilation: [1, 1], groups: 1 }],
+    ['asymmetric padding [0, 2, 1, 3]', [1, 2, 5, 4], [2, 2, 3, 3], false, { padding: [0, 2, 1, 3] }, { stride: [1, 1], pads: [0, 2, 1, 3], dilation: [1, 1], groups: 1 }],
+    ['dilation 2', [1, 1, 7, 7], [2, 1, 3, 3], true, { dilation: 2 }, { stride: [1, 1], pads: [0, 0, 0, 0], dilation: [2, 2], groups: 1 }],
+    ['groups 2', [2, 4, 5, 5], [6, 2, 3, 3], true, { groups: 2 }, { stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], groups: 2 }],
+    ['depthwise', [1, 3, 5, 6], [3, 1, 3, 3], true, { groups: 3, padding: 1 }, { stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 3 }],
     // 'same' pads: total = max((ceil(in/s) - 1)*s + (k-1)*d + 1 - in, 0), the odd unit after.
     // H 5, k 4, s 1: total 3 -> [1, 2]; W 6, k 2, s 1: total 1 -> [0, 1].
-    ["'same' stride 1, even kernels", [1, 2, 5, 6], [2, 2, 4, 2], true, { padding: 'same' }, { stride: [1, 1], pad: [1, 2, 0, 1], dilation: [1, 1], groups: 1 }],
+    ["'same' stride 1, even kernels", [1, 2, 5, 6], [2, 2, 4, 2], true, { padding: 'same' }, { stride: [1, 1], pads: [1, 2, 0, 1], dilation: [1, 1], groups: 1 }],
     // H 7, k 3, s 2: out 4, total 2 -> [1, 1]; W 6, k 3, s 2: out 3, total 1 -> [0, 1].
-    ["'same' stride 2 (TensorFlow's rule)", [1, 2, 7, 6], [3, 2, 3, 3], true, { padding: 'same', stride: 2 }, { stride: [2, 2], pad: [1, 1, 0, 1], dilation: [1, 1], groups: 1 }],
-    ["'valid'", [1, 2, 6, 5], [2, 2, 3, 3], true, { padding: 'valid' }, { stride: [1, 1], pad: [0, 0, 0, 0], dilation: [1, 1], groups: 1 }],
+    ["'same' stride 2 (TensorFlow's rule)", [1, 2, 7, 6], [3, 2, 3, 3], true, { padding: 'same', stride: 2 }, { stride: [2, 2], pads: [1, 1, 0, 1], dilation: [1, 1], groups: 1 }],
+    ["'valid'", [1, 2, 6, 5], [2, 2, 3, 3], true, { padding: 'valid' }, { stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], groups: 1 }],
   ];
   for (const [name, xs, ws, withBias, options, naive] of cases) {
     test(name, () => {
@@ -81,7 +38,7 @@ describe('conv2d forward vs a naive loop', () => {
       const w = rn(ws);
       const b = withBias ? rn([ws[0]]) : null;
       const y = conv2d(x, w, b, options);
-      const ref = naiveConv2d(x, w, b, naive);
+      const ref = naiveConvTensor(x, w, b, naive);
       assert.deepEqual(y.shape, ref.shape);
       assertClose(y.data, ref.data, 1e-5, name);
     });
@@ -107,7 +64,7 @@ describe('conv2d forward vs a naive loop', () => {
     const b = rn([3]);
     const y3 = conv2d(x, w, b, { padding: 1 });
     assert.deepEqual(y3.shape, [3, 5, 5]);
-    const ref = naiveConv2d(x.reshape([1, 2, 5, 5]), w, b, { stride: [1, 1], pad: [1, 1, 1, 1], dilation: [1, 1], groups: 1 });
+    const ref = naiveConvTensor(x.reshape([1, 2, 5, 5]), w, b, { pads: [1, 1, 1, 1] });
     assertClose(y3.data, ref.data, 1e-5);
   });
   test('cross-correlation, not flipped convolution: a one-hot kernel shifts the image', () => {
