@@ -3,10 +3,12 @@ import type { Module } from '../nn/module.js';
 import type { Generator } from '../tensor/random.js';
 import { AlexNet } from './alexnet.js';
 import { LeNet5 } from './lenet5.js';
+import { LeNet1998 } from './lenet5-1998.js';
 import { ResNet, type ResNetDepth } from './resnet.js';
 import { VGG, type VggDepth } from './vgg.js';
 
 export { LeNet5, type LeNet5Options } from './lenet5.js';
+export { LeNet1998, LENET5_C3_TABLE, lenet1998Centers, lecun1998Init, lenet1998Criterion, type LeNet1998Options } from './lenet5-1998.js';
 export { AlexNet, type AlexNetOptions } from './alexnet.js';
 export { VGG, type VggDepth, type VggOptions } from './vgg.js';
 export { ResNet, ResNetBasicBlock, Bottleneck, type ResNetDepth, type ResNetOptions } from './resnet.js';
@@ -25,6 +27,11 @@ export const models: Record<string, ModelSpec> = {
     description: 'LeNet-5: conv 6@5x5 pad 2, ReLU, max pool 2; conv 16@5x5, ReLU, max pool 2; linear 400-120-84-10',
     inputShape: [1, 28, 28],
     create: (options) => new LeNet5(options),
+  },
+  'lenet5-1998': {
+    description: "LeNet-5 as published (LeCun et al., 1998): scaled tanh, trainable subsampling, C3's sparse table, fixed RBF output; 60,000 parameters; 28x28 digits zero-padded to the paper's 32x32",
+    inputShape: [1, 28, 28],
+    create: (options) => new LeNet1998({ ...options, inputSize: 28 }),
   },
   alexnet: {
     description: "AlexNet as torchvision builds it (Krizhevsky's single-GPU variant): 5 convolutions 64-192-384-256-256, 3 linear layers; 61.1M parameters",
