@@ -1,7 +1,7 @@
 import { ValueError } from '../errors.js';
 import type { Module } from '../nn/module.js';
 import type { Generator } from '../tensor/random.js';
-import { AlexNet } from './alexnet.js';
+import { AlexNet, AlexNet2012 } from './alexnet.js';
 import { LeNet5 } from './lenet5.js';
 import { LeNet1998 } from './lenet5-1998.js';
 import { ResNet, type ResNetDepth } from './resnet.js';
@@ -9,7 +9,7 @@ import { VGG, type VggDepth } from './vgg.js';
 
 export { LeNet5, type LeNet5Options } from './lenet5.js';
 export { LeNet1998, LENET5_C3_TABLE, lenet1998Centers, lecun1998Init, lenet1998Criterion, type LeNet1998Options } from './lenet5-1998.js';
-export { AlexNet, type AlexNetOptions } from './alexnet.js';
+export { AlexNet, AlexNet2012, type AlexNetOptions } from './alexnet.js';
 export { VGG, type VggDepth, type VggOptions } from './vgg.js';
 export { ResNet, ResNetBasicBlock, Bottleneck, type ResNetDepth, type ResNetOptions } from './resnet.js';
 
@@ -37,6 +37,11 @@ export const models: Record<string, ModelSpec> = {
     description: "AlexNet as torchvision builds it (Krizhevsky's single-GPU variant): 5 convolutions 64-192-384-256-256, 3 linear layers; 61.1M parameters",
     inputShape: [3, 224, 224],
     create: (options) => new AlexNet(options),
+  },
+  'alexnet-2012': {
+    description: 'AlexNet as published (Krizhevsky et al., 2012): 5 convolutions 96-256-384-384-256 (grouped where the two GPUs split), local response normalization, 3 linear layers; 60,965,224 parameters',
+    inputShape: [3, 224, 224],
+    create: (options) => new AlexNet2012(options),
   },
   ...vggSpecs(),
   ...resnetSpecs(),
