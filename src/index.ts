@@ -37,7 +37,10 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 
 // Models.
-export { LeNet5, models, createModel, getModelSpec, type ModelSpec } from './models/index.js';
+export {
+  LeNet5, LeNet1998, AlexNet2012, Perceptron, LENET5_C3_TABLE, lenet1998Centers, lecun1998Init, lenet1998Criterion, models, createModel, getModelSpec,
+  type ModelSpec, type LeNet1998Options, type PerceptronFitOptions, type PerceptronFitResult,
+} from './models/index.js';
 // Data.
 export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD } from './data/index.js';
 // Training (isomorphic; 'stride/node' adds the terminal progress bar).
@@ -45,6 +48,7 @@ export {
   fit, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
   type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type LossFn,
 } from './train/index.js';
+export { trainPerceptron, type TrainPerceptronOptions, type TrainPerceptronResult } from './train/perceptron.js';
 // Checkpoint bytes ('stride/node' reads and writes the files).
 export {
   encodeCheckpoint, decodeCheckpoint, CHECKPOINT_MAGIC, CHECKPOINT_FORMAT, CHECKPOINT_FILE,

@@ -6,9 +6,9 @@
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 
-import { Generator, LR_SCHEDULES, ValueError, createModel, fit, getBackend, getModelSpec, models, optim, type EpochResult, type LrScheduleName } from '../index.js';
+import { Generator, LR_SCHEDULES, Perceptron, ValueError, createModel, fit, getBackend, getModelSpec, models, optim, trainPerceptron, type EpochResult, type LrScheduleName } from '../index.js';
 import { createProgressReporter, saveCheckpoint, type MemorySample } from '../node.js';
-import { datasets, getDataset } from './datasets.js';
+import { datasets, getDataset, type LoadedSplit, type Normalization } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
 import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, recordedValues, withDefaults, type CliCommand, type OptionValues, type RecordedValues } from './options.js';
 
@@ -148,6 +148,9 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const generator = new Generator(seed);
   const modelOptions = { numClasses: data.numClasses, inChannels: data.inputShape[0] };
   const model = createModel(options.model, { ...modelOptions, generator });
+  if (modelSpec.trainingRule === 'perceptron' && model instanceof Perceptron) {
+    return runPerceptronTrain(model, { options, settings, train, test, out, modelOptions, norm, generator, start }, io);
+  }
   const optimizer: optim.Optimizer = optimizerName === 'sgd' ? new optim.SGD(model, { lr, momentum: momentum! }) : new optim.Adam(model, { lr });
   const backend = getBackend().name;
 
@@ -188,6 +191,51 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
     evalSeconds: result.history.reduce((s, h) => s + (h.test?.seconds ?? 0), 0),
     seconds: (performance.now() - start) / 1000,
     checkpoint, history: result.history, memory: [...reporter.memory],
+  };
+}
+
+/**
+ * `stride train perceptron`: Rosenblatt's rule (trainPerceptron) on digit 0
+ * (desired output 0) against digit 1 (desired output 1), --epochs passes at
+ * most (a pass without a mistake ends it), --lr the rule's alpha (default 1).
+ * The gradient options (--optimizer, --momentum, --batch-size, --lr-schedule)
+ * do not apply and are refused when given.
+ */
+async function runPerceptronTrain(
+  model: Perceptron,
+  run: { options: TrainCommandOptions; settings: TrainSettings; train: LoadedSplit; test: LoadedSplit; out: string | null; modelOptions: { numClasses: number; inChannels: number }; norm: Normalization; generator: Generator; start: number },
+  io: CliIO,
+): Promise<TrainSummary> {
+  const { options, settings, out, start } = run;
+  const gradientOnly = (['optimizer', 'momentum', 'batchSize', 'lrSchedule'] as const).filter((k) => options[k] !== undefined);
+  if (gradientOnly.length) {
+    throw new ValueError(`the perceptron trains by Rosenblatt's rule, not by gradients: ${gradientOnly.map((k) => TRAIN_OPTIONS[k].flags.split(' ')[0]).join(', ')} do not apply (--epochs, --lr, --seed do)`);
+  }
+  const lr = options.lr ?? 1;
+  const backend = getBackend().name;
+  io.out(`training perceptron on ${settings.dataset} by Rosenblatt's rule (w += lr (d - y) x, b += lr (d - y); no gradients): digit 0 (output 0) against digit 1 (output 1); at most ${settings.epochs} pass${settings.epochs === 1 ? '' : 'es'}, lr ${lr}, seed ${settings.seed}`);
+  const result = trainPerceptron(model, { train: run.train, test: run.test }, {
+    epochs: settings.epochs, lr, generator: run.generator,
+    onEpoch: (e) => io.out(`pass ${e.epoch}: ${Math.round(e.trainLoss * e.trainImages)} mistakes in ${e.trainImages} training images; test accuracy ${e.test!.accuracy.toFixed(4)}`),
+  });
+  io.out(`${result.converged ? 'converged: the last pass made no mistake' : 'not converged: the last pass still made mistakes'}; ${result.trainImages} training and ${result.testImages} test images of digits 0 and 1`);
+  io.out(`test accuracy: ${result.test.accuracy.toFixed(4)}`);
+  // The rule is SGD with batch 1, a constant rate and no momentum on the perceptron criterion (y - d)(w . x + b): recorded as such.
+  const recorded: TrainSettings = { ...settings, optimizer: 'sgd', lr, momentum: 0, batchSize: 1, lrSchedule: 'constant' };
+  const trainLoss = result.history.map((h) => h.trainLoss);
+  const { accuracy: testAccuracy, loss: testLoss } = result.test;
+  let checkpoint: string | null = null;
+  if (out !== null) {
+    checkpoint = await saveCheckpoint(out, model, {
+      model: options.model, modelOptions: run.modelOptions,
+      meta: { ...recorded, trainingRule: 'perceptron', classes: result.classes, converged: result.converged, backend, trainImages: result.trainImages, testImages: result.testImages, testAccuracy, testLoss, trainLoss, normalize: { mean: run.norm.mean, std: run.norm.std } },
+    });
+    io.out(`saved weights to ${checkpoint}`);
+  }
+  return {
+    model: options.model, ...recorded, backend, trainImages: result.trainImages, testImages: result.testImages, testAccuracy, testLoss, trainLoss,
+    trainImagesPerSec: result.trainImagesPerSec, trainSeconds: result.trainSeconds, evalSeconds: result.history.reduce((t, h) => t + h.test!.seconds, 0),
+    seconds: (performance.now() - start) / 1000, checkpoint, history: result.history, memory: [],
   };
 }
 

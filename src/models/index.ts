@@ -4,12 +4,14 @@ import type { Generator } from '../tensor/random.js';
 import { AlexNet, AlexNet2012 } from './alexnet.js';
 import { LeNet5 } from './lenet5.js';
 import { LeNet1998 } from './lenet5-1998.js';
+import { Perceptron } from './perceptron.js';
 import { ResNet, type ResNetDepth } from './resnet.js';
 import { VGG, type VggDepth } from './vgg.js';
 
 export { LeNet5, type LeNet5Options } from './lenet5.js';
 export { LeNet1998, LENET5_C3_TABLE, lenet1998Centers, lecun1998Init, lenet1998Criterion, type LeNet1998Options } from './lenet5-1998.js';
 export { AlexNet, AlexNet2012, type AlexNetOptions } from './alexnet.js';
+export { Perceptron, type PerceptronFitOptions, type PerceptronFitResult } from './perceptron.js';
 export { VGG, type VggDepth, type VggOptions } from './vgg.js';
 export { ResNet, ResNetBasicBlock, Bottleneck, type ResNetDepth, type ResNetOptions } from './resnet.js';
 
@@ -19,6 +21,11 @@ export interface ModelSpec {
   /** The input one image has, [C, H, W]. */
   inputShape: readonly [number, number, number];
   create(options: { generator?: Generator; numClasses?: number; inChannels?: number }): Module;
+  /**
+   * How the model learns when not by gradient steps: 'perceptron' is
+   * Rosenblatt's rule (trainPerceptron), on two classes. Absent: by fit().
+   */
+  trainingRule?: 'perceptron';
 }
 
 /** Named models, for the command line and for checkpoints (which record the name). */
@@ -42,6 +49,13 @@ export const models: Record<string, ModelSpec> = {
     description: 'AlexNet as published (Krizhevsky et al., 2012): 5 convolutions 96-256-384-384-256 (grouped where the two GPUs split), local response normalization, 3 linear layers; 60,965,224 parameters',
     inputShape: [3, 224, 224],
     create: (options) => new AlexNet2012(options),
+  },
+  perceptron: {
+    description: "Rosenblatt's perceptron (1958): one threshold unit on the pixels, trained by its own rule, not by gradients; two classes (stride train: digit 0 against digit 1)",
+    inputShape: [1, 28, 28],
+    // Two classes whatever numClasses says: the unit answers 0 or 1.
+    create: (options) => new Perceptron((options.inChannels ?? 1) * 28 * 28),
+    trainingRule: 'perceptron',
   },
   ...vggSpecs(),
   ...resnetSpecs(),
