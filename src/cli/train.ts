@@ -209,7 +209,7 @@ async function runPerceptronTrain(
   const { options, settings, out, start } = run;
   const gradientOnly = (['optimizer', 'momentum', 'batchSize', 'lrSchedule'] as const).filter((k) => options[k] !== undefined);
   if (gradientOnly.length) {
-    throw new ValueError(`the perceptron trains by Rosenblatt's rule, not by gradients: ${gradientOnly.map((k) => TRAIN_OPTIONS[k].flags.split(' ')[0]).join(', ')} do not apply (--epochs, --lr, --seed do)`);
+    throw new ValueError(`the perceptron trains by Rosenblatt's rule, not by gradients: ${gradientOnly.map((k) => TRAIN_OPTIONS[k].flags.split(' ')[0]).join(', ')} ${gradientOnly.length === 1 ? 'does' : 'do'} not apply (--epochs, --lr, --seed do)`);
   }
   const lr = options.lr ?? 1;
   const backend = getBackend().name;
