@@ -49,6 +49,10 @@
  *   same tensors for both input sizes.
  * - The optimizer: the paper trains with a stochastic diagonal Levenberg-
  *   Marquardt method (appendix C); Stride trains it with its own optimizers.
+ *   The distances make large scores (about -84 at the start), and SGD at
+ *   `stride train`'s default rate 0.05 with momentum 0.9 diverges; measured,
+ *   one epoch of all 60,000 MNIST images: --lr 0.01 (SGD, momentum 0.9,
+ *   cosine, batch 64, seed 0) reaches test accuracy 0.9676.
  * - `output: 'linear'` (an option, not the paper's): a trainable linear layer
  *   84 -> numClasses in place of the RBF units, 60,850 parameters for 10 classes.
  */
