@@ -37,7 +37,12 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 
 // Models.
-export { LeNet5, models, createModel, getModelSpec, type ModelSpec } from './models/index.js';
+export { LeNet5, models, createModel, getModelSpec, type ModelSpec, type ModelOptions } from './models/index.js';
+export { CifarResNet, ZeroPadShortcut, type CifarResNetDepth, type CifarResNetOptions } from './models/index.js';
+export {
+  parseModelPattern, buildModelFromPattern, isModelPattern, PatternModel, MODEL_PATTERN_EXAMPLE,
+  type ModelPattern, type PatternNode, type PatternLayer, type PatternActivation, type PatternModelOptions,
+} from './models/index.js';
 // Data.
 export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD } from './data/index.js';
 // Training (isomorphic; 'stride/node' adds the terminal progress bar).
