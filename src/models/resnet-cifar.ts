@@ -151,6 +151,7 @@ export interface CifarResNetOptions {
 export class CifarResNet extends Sequential {
   declare conv1: Conv2d;
   declare bn1: BatchNorm2d;
+  declare relu: ReLU;
   declare layer1: Sequential;
   declare layer2: Sequential;
   declare layer3: Sequential;

@@ -91,8 +91,9 @@ describe('CIFAR ResNets', () => {
   test('initialization: convolutions N(0, 2 / (9 * outChannels)) (fan-out), batch norm weight 1 and bias 0', () => {
     const m = createModel('resnet20', { generator: new Generator(5) });
     const w = m.stateDict()['layer3.1.conv2.weight']; // 36,864 values, expected std sqrt(2 / 576) = 0.0589
-    const mean = w.data.reduce((s, v) => s + v, 0) / w.size;
-    const std = Math.sqrt(w.data.reduce((s, v) => s + (v - mean) ** 2, 0) / w.size);
+    const values = Array.from(w.data);
+    const mean = values.reduce((s, v) => s + v, 0) / w.size;
+    const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / w.size);
     ok(Math.abs(std / Math.sqrt(2 / 576) - 1) < 0.03, `std ${std}, expected ${Math.sqrt(2 / 576)}`);
     ok(Math.abs(mean) < 0.002, `mean ${mean}`);
     const bn = m.stateDict();
