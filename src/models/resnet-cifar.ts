@@ -165,22 +165,16 @@ export class CifarResNet extends Sequential {
     const { generator } = options;
     if (!Object.hasOwn(CIFAR_DEPTHS, depth)) throw new ValueError(`CifarResNet: depth must be one of ${CIFAR_RESNET_DEPTHS.join(', ')}, got ${JSON.stringify(depth)}`);
     const n = CIFAR_DEPTHS[depth];
-    let channels = 16;
-    const stage = (width: number, stride: number): Sequential => {
-      const blocks: Module[] = [];
-      for (let i = 0; i < n; i++) {
-        blocks.push(new CifarBasicBlock(channels, width, i === 0 ? stride : 1, generator));
-        channels = width;
-      }
-      return new Sequential(...blocks);
-    };
+    // n blocks of `width` channels; the first takes `from` channels and the stage's stride.
+    const stage = (from: number, width: number, stride: number): Sequential =>
+      new Sequential(...Array.from({ length: n }, (_, i) => new CifarBasicBlock(i === 0 ? from : width, width, i === 0 ? stride : 1, generator)));
     super({
       conv1: new Conv2d(inChannels, 16, 3, { padding: 1, bias: false, generator }),
       bn1: new BatchNorm2d(16),
       relu: new ReLU(),
-      layer1: stage(16, 1),
-      layer2: stage(32, 2),
-      layer3: stage(64, 2),
+      layer1: stage(16, 16, 1),
+      layer2: stage(16, 32, 2),
+      layer3: stage(32, 64, 2),
       avgpool: new AdaptiveAvgPool2d([1, 1]),
       flatten: new Flatten(),
       linear: new Linear(64, numClasses, { generator }),
