@@ -39,7 +39,10 @@ export * as optim from './optim/index.js';
 // Models.
 export {
   LeNet5, LeNet1998, AlexNet2012, Perceptron, LENET5_C3_TABLE, lenet1998Centers, lecun1998Init, lenet1998Criterion, models, createModel, getModelSpec,
-  type ModelSpec, type LeNet1998Options, type PerceptronFitOptions, type PerceptronFitResult,
+  type ModelSpec, type ModelOptions, type LeNet1998Options, type PerceptronFitOptions, type PerceptronFitResult,
+  CifarResNet, ZeroPadShortcut, type CifarResNetDepth, type CifarResNetOptions,
+  parseModelPattern, buildModelFromPattern, isModelPattern, PatternModel, MODEL_PATTERN_EXAMPLE,
+  type ModelPattern, type PatternNode, type PatternLayer, type PatternActivation, type PatternModelOptions,
 } from './models/index.js';
 // Data.
 export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD } from './data/index.js';

@@ -5,8 +5,12 @@
  */
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
+import { InvalidArgumentError } from 'commander';
 
-import { Generator, LR_SCHEDULES, Perceptron, ValueError, createModel, fit, getBackend, getModelSpec, models, optim, trainPerceptron, type EpochResult, type LrScheduleName } from '../index.js';
+import {
+  Generator, LR_SCHEDULES, MODEL_PATTERN_EXAMPLE, Perceptron, StrideError, ValueError, createModel, fit, getBackend, getModelSpec, models, noGrad, optim,
+  trainPerceptron, zeros, type EpochResult, type LrScheduleName,
+} from '../index.js';
 import { createProgressReporter, saveCheckpoint, type MemorySample } from '../node.js';
 import { datasets, getDataset, type LoadedSplit, type Normalization } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
@@ -67,7 +71,10 @@ export const TRAIN_OPTIONS = {
 export const TRAIN_COMMAND = {
   name: 'train',
   description: 'Train a model on a dataset, print the test accuracy and save the weights',
-  argument: { name: '<model>', synopsis: '<model>', help: `model to train: ${Object.keys(models).join(', ')}`, parse: oneOf(Object.keys(models), 'model') },
+  argument: {
+    name: '<model>', synopsis: '<model>', help: `model to train: ${Object.keys(models).join(', ')}, or a layer pattern such as "${MODEL_PATTERN_EXAMPLE}"`,
+    parse: modelArgument,
+  },
   options: {
     ...TRAIN_OPTIONS,
     ...BACKEND_OPTIONS,
@@ -81,6 +88,17 @@ accuracy and the checkpoint's path end the output (before the --json line):
   test accuracy: 0.9871
   saved weights to runs/lenet5-mnist/model.stride`,
 } satisfies CliCommand;
+
+/** A registered model name or a layer pattern (a malformed pattern is reported with a caret under the mistake). */
+function modelArgument(value: string): string {
+  try {
+    getModelSpec(value);
+  } catch (err) {
+    if (err instanceof ValueError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+  return value;
+}
 
 /**
  * What runTrain takes: the model and the options (absent ones take their
@@ -127,10 +145,20 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
     momentum: optimizerName === 'sgd' ? (given.momentum ?? DEFAULT_MOMENTUM) : null,
   });
   const { dataset, epochs, batchSize, lr, momentum, lrSchedule, seed } = settings;
-  const modelSpec = getModelSpec(options.model);
   const data = getDataset(dataset);
-  if (modelSpec.inputShape.join() !== data.inputShape.join()) {
-    throw new ValueError(`model '${options.model}' takes ${modelSpec.inputShape.join('x')} inputs but dataset '${dataset}' has ${data.inputShape.join('x')} images`);
+  const generator = new Generator(seed);
+  const modelOptions = { numClasses: data.numClasses, inChannels: data.inputShape[0], inputShape: [...data.inputShape] };
+  const model = createModel(options.model, { ...modelOptions, generator });
+  // The model is built for the dataset's images; one image through it shows whether it fits.
+  try {
+    noGrad(() => model.eval().forward(zeros([1, ...data.inputShape])));
+  } catch (err) {
+    if (err instanceof StrideError) {
+      throw new ValueError(`model '${options.model}' does not fit dataset '${dataset}' (${data.inputShape.join('x')} images): ${err.message}`);
+    }
+    throw err;
+  } finally {
+    model.train();
   }
   const out = given.save === false ? null : given.out === undefined ? `runs/${options.model}-${dataset}/` : given.out;
 
@@ -145,10 +173,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const trainImages = train.images.shape[0];
   const testImages = test.images.shape[0];
 
-  const generator = new Generator(seed);
-  const modelOptions = { numClasses: data.numClasses, inChannels: data.inputShape[0] };
-  const model = createModel(options.model, { ...modelOptions, generator });
-  if (modelSpec.trainingRule === 'perceptron' && model instanceof Perceptron) {
+  if (getModelSpec(options.model).trainingRule === 'perceptron' && model instanceof Perceptron) {
     return runPerceptronTrain(model, { options, settings, train, test, out, modelOptions, norm, generator, start }, io);
   }
   const optimizer: optim.Optimizer = optimizerName === 'sgd' ? new optim.SGD(model, { lr, momentum: momentum! }) : new optim.Adam(model, { lr });

@@ -4,8 +4,10 @@ import type { Generator } from '../tensor/random.js';
 import { AlexNet, AlexNet2012 } from './alexnet.js';
 import { LeNet5 } from './lenet5.js';
 import { LeNet1998 } from './lenet5-1998.js';
+import { MODEL_PATTERN_EXAMPLE, PATTERN_DEFAULT_INPUT_SHAPE, buildModelFromPattern, checkInputShape, looksLikeModelPattern, parseModelPattern } from './pattern.js';
 import { Perceptron } from './perceptron.js';
 import { ResNet, type ResNetDepth } from './resnet.js';
+import { CIFAR_RESNET_DEPTHS, CifarResNet } from './resnet-cifar.js';
 import { VGG, type VggDepth } from './vgg.js';
 
 export { LeNet5, type LeNet5Options } from './lenet5.js';
@@ -14,13 +16,32 @@ export { AlexNet, AlexNet2012, type AlexNetOptions } from './alexnet.js';
 export { Perceptron, type PerceptronFitOptions, type PerceptronFitResult } from './perceptron.js';
 export { VGG, type VggDepth, type VggOptions } from './vgg.js';
 export { ResNet, ResNetBasicBlock, Bottleneck, type ResNetDepth, type ResNetOptions } from './resnet.js';
+export { CifarResNet, CifarBasicBlock, ZeroPadShortcut, type CifarResNetDepth, type CifarResNetOptions } from './resnet-cifar.js';
+export {
+  parseModelPattern, buildModelFromPattern, formatPatternLayer, PatternModel, MODEL_PATTERN_EXAMPLE, MAX_PATTERN_LAYERS,
+  type ModelPattern, type PatternNode, type PatternLayer, type PatternActivation, type PatternModelOptions,
+} from './pattern.js';
+
+/** What createModel and ModelSpec.create take. */
+export interface ModelOptions {
+  generator?: Generator;
+  numClasses?: number;
+  inChannels?: number;
+  /**
+   * One image, [C, H, W]: the data's. A pattern sizes its first linear layer
+   * from it (default [1, 28, 28]); a named model takes its input channels
+   * from it (inputShape[0]; inChannels, if also given, must agree) and is
+   * otherwise built as named (default: its spec's inputShape).
+   */
+  inputShape?: readonly number[];
+}
 
 export interface ModelSpec {
   /** What the model is, in one line. */
   description: string;
   /** The input one image has, [C, H, W]. */
   inputShape: readonly [number, number, number];
-  create(options: { generator?: Generator; numClasses?: number; inChannels?: number }): Module;
+  create(options: ModelOptions): Module;
   /**
    * How the model learns when not by gradient steps: 'perceptron' is
    * Rosenblatt's rule (trainPerceptron), on two classes. Absent: by fit().
@@ -29,7 +50,7 @@ export interface ModelSpec {
 }
 
 /** Named models, for the command line and for checkpoints (which record the name). */
-export const models: Record<string, ModelSpec> = {
+export const models: Record<string, ModelSpec> = takingInputShape({
   lenet5: {
     description: 'LeNet-5: conv 6@5x5 pad 2, ReLU, max pool 2; conv 16@5x5, ReLU, max pool 2; linear 400-120-84-10',
     inputShape: [1, 28, 28],
@@ -59,7 +80,27 @@ export const models: Record<string, ModelSpec> = {
   },
   ...vggSpecs(),
   ...resnetSpecs(),
-};
+  ...cifarResnetSpecs(),
+});
+
+/**
+ * The named specs with `inputShape` handled once for all: it is checked and
+ * gives inChannels (the constructors take inChannels), so each spec's create
+ * sees the options its constructor knows.
+ */
+function takingInputShape(specs: Record<string, ModelSpec>): Record<string, ModelSpec> {
+  return Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, {
+    ...spec,
+    create: ({ inputShape, ...options }: ModelOptions = {}) => {
+      if (inputShape === undefined) return spec.create(options);
+      const [channels] = checkInputShape(name, inputShape);
+      if (options.inChannels !== undefined && options.inChannels !== channels) {
+        throw new ValueError(`${name}: inChannels ${options.inChannels} disagrees with inputShape [${inputShape.join(', ')}]; give one of them`);
+      }
+      return spec.create({ ...options, inChannels: channels });
+    },
+  }]));
+}
 
 /** vgg11 ... vgg19 and their _bn versions, torchvision's names. */
 function vggSpecs(): Record<string, ModelSpec> {
@@ -89,12 +130,44 @@ function resnetSpecs(): Record<string, ModelSpec> {
   return specs;
 }
 
-export function getModelSpec(name: string): ModelSpec {
-  const spec = models[name];
-  if (!spec) throw new ValueError(`unknown model '${name}'; available: ${Object.keys(models).join(', ')}`);
-  return spec;
+/** resnet20 ... resnet110, He et al.'s CIFAR-10 networks. */
+function cifarResnetSpecs(): Record<string, ModelSpec> {
+  const specs: Record<string, ModelSpec> = {};
+  for (const depth of CIFAR_RESNET_DEPTHS) {
+    specs[depth] = {
+      description: `ResNet-${depth.slice(6)} for CIFAR-10 (He et al., 2015, section 4.2): 16/32/64 channels, parameter-free (option A) shortcuts`,
+      inputShape: [3, 32, 32],
+      create: (options) => new CifarResNet(depth, options),
+    };
+  }
+  return specs;
 }
 
-export function createModel(name: string, options: { generator?: Generator; numClasses?: number; inChannels?: number } = {}): Module {
+/** Whether `name` is a model pattern rather than a registered name (see looksLikeModelPattern). */
+export function isModelPattern(name: string): boolean {
+  return !Object.hasOwn(models, name) && looksLikeModelPattern(name);
+}
+
+/**
+ * The spec of a registered name, or of a layer pattern such as
+ * "[(conv3-32-relu)*2-pool2]*2-(fc128-relu)*1-fc10" (parsed here, so a
+ * malformed one fails at once with a caret under the mistake).
+ */
+export function getModelSpec(name: string): ModelSpec {
+  if (typeof name !== 'string') throw new ValueError(`getModelSpec: expected a model name or pattern string, got ${typeof name}`);
+  if (Object.hasOwn(models, name)) return models[name];
+  if (looksLikeModelPattern(name)) {
+    const { layers } = parseModelPattern(name);
+    return {
+      description: `layer pattern ${name} (${layers.length} layers)`,
+      inputShape: PATTERN_DEFAULT_INPUT_SHAPE,
+      create: (options) => buildModelFromPattern(name, options),
+    };
+  }
+  throw new ValueError(`unknown model '${name}'; available: ${Object.keys(models).join(', ')}; a layer pattern is also accepted, e.g. "${MODEL_PATTERN_EXAMPLE}"`);
+}
+
+/** Builds a registered model or a layer pattern (see getModelSpec and ModelOptions). */
+export function createModel(name: string, options: ModelOptions = {}): Module {
   return getModelSpec(name).create(options);
 }

@@ -4,7 +4,7 @@
  * float32-vs-float64 gradient parity (gradients.ts), assert.ok with a
  * message (ok.ts), seeded inputs (inputs.ts) and the naive loops that fast
  * kernels are compared against (oracles.ts), temporary folders (temp-dir.ts),
- * running the CLI from source (cli.ts).
+ * running the CLI from source (cli.ts), PyTorch scripts (torch.ts).
  *
  * Where the tests are (scripts/test-all-backends.mjs runs them, every file
  * under test/setup.ts, which poisons op outputs with NaN):
@@ -29,3 +29,4 @@ export * from './inputs.js';
 export * from './ok.js';
 export * from './oracles.js';
 export * from './temp-dir.js';
+export * from './torch.js';

@@ -97,6 +97,43 @@ describe('stride CLI', () => {
       assert.equal(evalJson.backend, 'ref');
     });
 
+    test('train resnet20 --dataset mnist: the CIFAR network built for 1x28x28 images trains', async () => {
+      const r = await stride('train', 'resnet20', '--dataset', 'mnist', '--limit', '64', '--test-limit', '64', '--batch-size', '32', '--no-save', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trim().split('\n');
+      const json = JSON.parse(lines[lines.length - 1]);
+      assert.equal(json.model, 'resnet20');
+      assert.equal(json.trainImages, 64);
+      assert.equal(json.testImages, 64);
+      assert.equal(json.checkpoint, null);
+      assert.ok(json.trainLoss.length === 1 && Number.isFinite(json.trainLoss[0]), r.stdout);
+      assert.match(r.stdout, /^training resnet20 on mnist: 64 training images/m);
+    });
+
+    test('train a layer pattern: saves a checkpoint naming the pattern; eval rebuilds it and prints the same accuracy', async () => {
+      const pattern = '[(conv3-8-relu)*2-pool2]*2-(fc32-relu)*1-fc10-softmax';
+      const out = join(dir, 'pattern');
+      const r = await stride('train', pattern, '--dataset', 'mnist', '--limit', '128', '--test-limit', '100', '--json', '--out', out);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trim().split('\n');
+      const json = JSON.parse(lines[lines.length - 1]);
+      assert.equal(json.model, pattern);
+      assert.equal(json.trainImages, 128);
+      const accuracyLine = `test accuracy: ${json.testAccuracy.toFixed(4)}`;
+      const e = await stride('eval', '--model', out, '--test-limit', '100', '--json');
+      assert.equal(e.code, 0, e.stderr);
+      assert.ok(e.stdout.trim().split('\n').includes(accuracyLine), e.stdout);
+      assert.match(e.stdout, /evaluating \[\(conv3-8-relu\)\*2-pool2\]/);
+    });
+
+    test('a malformed pattern: exit 2, the pattern quoted with a caret under the mistake, nothing trained', async () => {
+      const r = await stride('train', '[(conv3-32-relu)*2-pol2]*2-fc10', '--limit', '10', '--no-save');
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /expected a layer \(convK-C, poolF, fcN, relu, tanh, sigmoid, softmax\) at column 20:\n  \[\(conv3-32-relu\)\*2-pol2\]\*2-fc10\n {21}\^\n/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(r.stdout, '');
+    });
+
     test('an --out that cannot be created fails at once: exit 1, one line, no stack', async () => {
       const file = join(dir, 'a-file');
       await writeFile(file, 'x');
