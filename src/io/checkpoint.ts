@@ -251,11 +251,13 @@ function checkHeader(value: unknown, fail: (what: string) => never): CheckpointH
   };
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+/** A JSON object (not null, not an array). */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function jsonKind(v: unknown): string {
+/** What a JSON value is, for messages: 'an array', 'null', 'number 3', or that the field is missing. */
+export function jsonKind(v: unknown): string {
   if (v === undefined) return 'nothing (the field is missing)';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
