@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 
 import { Generator, LR_SCHEDULES, ValueError, createModel, fit, getBackend, getModelSpec, models, optim, type EpochResult, type LrScheduleName } from '../index.js';
-import { createProgressReporter, saveCheckpoint, type MemorySample } from '../node.js';
+import { CHECKPOINT_FORMATS, createProgressReporter, loadWeightsInto, saveCheckpoint, type CheckpointFormat, type MemorySample } from '../node.js';
 import { datasets, getDataset } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
 import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, recordedValues, withDefaults, type CliCommand, type OptionValues, type RecordedValues } from './options.js';
@@ -60,6 +60,11 @@ export const TRAIN_OPTIONS = {
     flags: '--out <dir>', help: 'folder for the checkpoint model.stride, written atomically', parse: (dir) => dir, defaultHelp: 'runs/<model>-<dataset>/',
   }),
   save: option({ flags: '--no-save', help: 'do not save the weights', alternativeTo: 'out' }),
+  format: option<CheckpointFormat>({
+    flags: '--format <name>', help: 'weights file: stride (model.stride) or safetensors (model.safetensors, PyTorch names)', parse: oneOf(CHECKPOINT_FORMATS, 'format'),
+    default: 'stride', metavar: CHECKPOINT_FORMATS.join('|'),
+  }),
+  init: option<string>({ flags: '--init <path>', help: 'start from these weights (.stride, .safetensors or a folder) instead of a random initialization', parse: (path) => path, metavar: 'PATH' }),
   progress: option({ flags: '--no-progress', help: 'no progress bar, even on a terminal (one line per epoch is always printed)' }),
 };
 
@@ -148,6 +153,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const generator = new Generator(seed);
   const modelOptions = { numClasses: data.numClasses, inChannels: data.inputShape[0] };
   const model = createModel(options.model, { ...modelOptions, generator });
+  if (options.init !== undefined) io.out(`initialized from ${await loadWeightsInto(model, options.init)}`);
   const optimizer: optim.Optimizer = optimizerName === 'sgd' ? new optim.SGD(model, { lr, momentum: momentum! }) : new optim.Adam(model, { lr });
   const backend = getBackend().name;
 
@@ -178,6 +184,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
         ...settings, backend, trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
         trainLoss: result.history.map((h) => h.trainLoss), normalize: { mean: norm.mean, std: norm.std },
       },
+      format: given.format,
     });
     io.out(`saved weights to ${checkpoint}`);
   }
