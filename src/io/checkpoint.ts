@@ -165,18 +165,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
   if (bytes.length < dataStart) {
     fail(`header declares ${headerBytes} bytes of JSON, which needs ${dataStart} bytes with the 12-byte prefix, but the file has only ${bytes.length}; the file is truncated`);
   }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX_BYTES, dataStart));
-  } catch {
-    return fail('the header is not valid UTF-8; the file is corrupt');
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return fail(`the header is not valid JSON (${(err as Error).message}); the file is corrupt`);
-  }
+  const { value: parsed } = parseJsonHeader(bytes.subarray(PREFIX_BYTES, dataStart), fail);
   const header = checkHeader(parsed, fail);
 
   const dataBytes = bytes.length - dataStart;
@@ -215,6 +204,21 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
     state[t.name] = new Tensor(data, t.shape);
   }
   return { header, state };
+}
+
+/** Decodes a file's JSON header (its text and value); invalid UTF-8 or JSON goes to `fail`. */
+export function parseJsonHeader(bytes: Uint8Array, fail: (what: string) => never): { text: string; value: unknown } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fail('the header is not valid UTF-8; the file is corrupt');
+  }
+  try {
+    return { text, value: JSON.parse(text) };
+  } catch (err) {
+    return fail(`the header is not valid JSON (${(err as Error).message}); the file is corrupt`);
+  }
 }
 
 /** Checks the parsed JSON header field by field. */

@@ -17,9 +17,10 @@
  * 100,000,000 bytes that fits in the file; the tensors, sorted by offsets,
  * cover the buffer back to back from byte 0 to its last byte (no gap, no
  * overlap, nothing after the last tensor); each tensor's byte length is its
- * element count times the dtype's size. Stride is stricter in two places: a
+ * element count times the dtype's size. Stride is stricter in three places: a
  * key given twice in the JSON (which a JSON parser would silently resolve to
- * the last) and a header that is not a JSON object are errors. Every
+ * the last), a header that is not a JSON object and a BOOL byte other than 0
+ * and 1 are errors. Every
  * malformation is a DataError naming the source and, where there is one, the
  * tensor.
  *
@@ -42,7 +43,7 @@
  */
 import { DataError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
-import { isPlainObject, jsonKind } from './checkpoint.js';
+import { isPlainObject, jsonKind, parseJsonHeader } from './checkpoint.js';
 
 /** The dtypes Stride reads and writes, in the reference's order of alignment (smallest first). */
 export const SAFETENSORS_DTYPES = ['BOOL', 'U8', 'I8', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64'] as const;
@@ -158,18 +159,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors bytes
   if (dataStart > bytes.length) {
     fail(`header length ${headerBytes} needs ${dataStart} bytes with the 8-byte length, but the file has only ${bytes.length}; the file is truncated`);
   }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart));
-  } catch {
-    return fail('the header is not valid UTF-8; the file is corrupt');
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return fail(`the header is not valid JSON (${(err as Error).message}); the file is corrupt`);
-  }
+  const { text, value: parsed } = parseJsonHeader(bytes.subarray(8, dataStart), fail);
   if (!isPlainObject(parsed)) return fail(`the header must be a JSON object of tensor entries, got ${jsonKind(parsed)}`);
   const duplicate = findDuplicateKey(text);
   if (duplicate !== null) fail(duplicate);
@@ -180,7 +170,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors bytes
     if (!isPlainObject(rawMetadata)) fail(`'${METADATA_KEY}' must be an object of strings, got ${jsonKind(rawMetadata)}`);
     for (const [k, v] of Object.entries(rawMetadata as Record<string, unknown>)) {
       if (typeof v !== 'string') fail(`'${METADATA_KEY}' value '${k}' must be a string, got ${jsonKind(v)}`);
-      metadata[k] = v as string;
+      setOwn(metadata, k, v as string);
     }
   }
 
@@ -213,8 +203,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors bytes
   const dtypes: Record<string, SafetensorsDType> = {};
   for (const info of infos) {
     const data = readValues(bytes, view, dataStart + info.begin, shapeSize(info.shape), info.dtype, (what) => fail(`tensor '${info.name}' (${info.dtype}, shape ${fmtShape(info.shape)}): ${what}`));
-    tensors[info.name] = new Tensor(data, info.shape);
-    dtypes[info.name] = info.dtype;
+    setOwn(tensors, info.name, new Tensor(data, info.shape));
+    setOwn(dtypes, info.name, info.dtype);
   }
   return { tensors, metadata, dtypes };
 }
@@ -425,6 +415,11 @@ function checkMetadata(metadata: unknown): void {
   for (const [k, v] of Object.entries(metadata)) {
     if (typeof v !== 'string') throw new ValueError(`encodeSafetensors: metadata['${k}'] is ${jsonKind(v)}; safetensors metadata holds strings only (JSON.stringify other values)`);
   }
+}
+
+/** obj[key] = value as an own property, even for a key like '__proto__' (a name in a file is data, never a prototype). */
+function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {

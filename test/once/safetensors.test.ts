@@ -218,6 +218,14 @@ describe('safetensors: malformed files are DataErrors naming the file and the te
     assert.deepEqual([...tensors.a.data, ...tensors.b.data], [1, 2]);
   });
 
+  test("a tensor named '__proto__' is a tensor like any other", () => {
+    const { tensors, dtypes } = decodeSafetensors(build('{"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', [0, 0, 0x80, 0x3f]), FILE);
+    assert.deepEqual(Object.keys(tensors), ['__proto__']);
+    assert.ok(Object.getPrototypeOf(tensors) === Object.prototype);
+    assert.deepEqual([...Object.getOwnPropertyDescriptor(tensors, '__proto__')!.value.data], [1]);
+    assert.equal(Object.getOwnPropertyDescriptor(dtypes, '__proto__')!.value, 'F32');
+  });
+
   test('a Stride checkpoint or a zip passed as safetensors says what it is', () => {
     throwsWith(() => decodeSafetensors(new TextEncoder().encode('STRIDE01\u0010\u0000\u0000\u0000{}'), FILE), DataError, 'Stride .stride checkpoint');
     throwsWith(() => decodeSafetensors(new Uint8Array([0x50, 0x4b, 3, 4, 20, 0, 0, 8, 0, 0]), FILE), DataError, 'zip archive');
