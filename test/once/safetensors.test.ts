@@ -16,6 +16,7 @@ import { describe, test } from 'node:test';
 import { DataError, F, Generator, LeNet5, Tensor, ValueError, backward, createModel, decodeSafetensors, encodeSafetensors, nn, noGrad, randn, tensor, zeros } from '../../src/index.js';
 import { loadSafetensors, loadWeightsFile, loadWeightsInto, resolveWeightsPath, saveCheckpoint, saveModelSafetensors, saveSafetensors } from '../../src/node.js';
 import { runEval } from '../../src/cli/eval.js';
+import { runTrain } from '../../src/cli/train.js';
 import { memoryIO } from '../../src/cli/io.js';
 import { assertClose, rejectsWith, throwsWith, withTempDir } from '../helpers/index.js';
 
@@ -317,6 +318,26 @@ describe('safetensors files and model weights', () => {
       assert.equal(fromSt.checkpoint, st);
       assert.equal(fromSt.testAccuracy, fromStride.testAccuracy);
       assert.equal(fromSt.testLoss, fromStride.testLoss);
+    });
+  });
+});
+
+describe('stride train --init and --format safetensors', () => {
+  test('training starts from the given weights (a step of lr 1e-30 leaves them as they were) and saves model.safetensors naming the model', async () => {
+    await withTempDir('stride-st-', async (dir) => {
+      const start = new LeNet5({ generator: new Generator(11) });
+      const init = await saveSafetensors(join(dir, 'init.safetensors'), nn.toPytorchStateDict(start.stateDict()));
+      const io = memoryIO();
+      const out = join(dir, 'run');
+      const summary = await runTrain({ model: 'lenet5', init, limit: 32, testLimit: 32, batchSize: 32, lr: 1e-30, format: 'safetensors', out, progress: false }, io);
+      assert.ok(io.lines.includes(`initialized from ${init}`), io.lines.join('\n'));
+      assert.equal(summary.checkpoint, join(out, 'model.safetensors'));
+      const saved = await loadSafetensors(summary.checkpoint!);
+      assert.equal(saved.metadata['stride.model'], 'lenet5');
+      assert.equal(JSON.parse(saved.metadata['stride.meta']).dataset, 'mnist');
+      for (const [name, t] of Object.entries(nn.toPytorchStateDict(start.stateDict()))) assertClose(saved.tensors[name], t, 1e-6, name);
+      const evaluated = await runEval({ model: out, testLimit: 32 }, memoryIO());
+      assert.equal(evaluated.testAccuracy, summary.testAccuracy);
     });
   });
 });
