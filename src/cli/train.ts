@@ -57,7 +57,7 @@ export const TRAIN_OPTIONS = {
   testLimit: option({ flags: '--test-limit <n>', help: 'evaluate on the first N test images only', parse: integer(1), defaultHelp: 'all' }),
   seed: option({ flags: '--seed <n>', help: 'seed for initialization and shuffling', parse: integer(0, 'an integer >= 0'), default: 0, recorded: true }),
   out: option<string | null>({
-    flags: '--out <dir>', help: 'folder for the checkpoint model.stride, written atomically', parse: (dir) => dir, defaultHelp: 'runs/<model>-<dataset>/',
+    flags: '--out <dir>', help: 'folder for the weights (model.stride or, with --format safetensors, model.safetensors), written atomically', parse: (dir) => dir, defaultHelp: 'runs/<model>-<dataset>/',
   }),
   save: option({ flags: '--no-save', help: 'do not save the weights', alternativeTo: 'out' }),
   format: option<CheckpointFormat>({

@@ -139,7 +139,7 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
  * Parses the bytes of a `.safetensors` file. `source` (a path or URL) names
  * the file in error messages. Every malformation is a DataError.
  */
-export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors bytes'): DecodedSafetensors {
+export function decodeSafetensors(bytes: Uint8Array, source = 'bytes'): DecodedSafetensors {
   if (!(bytes instanceof Uint8Array)) {
     throw new ValueError(`decodeSafetensors: bytes must be a Uint8Array (a Node Buffer is one), got ${bytes === null ? 'null' : typeof bytes}`);
   }
