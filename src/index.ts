@@ -15,7 +15,7 @@
  * - `optim`: optimizers, learning-rate schedulers, gradient clipping, only as
  *   the namespace;
  * - top-level conveniences, grouped below: models, data, training,
- *   checkpoint bytes, backends.
+ *   checkpoint and safetensors bytes, backends.
  *
  * Backends: importing this module registers `wasm` wherever the engine has
  * WebAssembly SIMD and makes it the default (else `ref` runs); the call is the
@@ -57,6 +57,11 @@ export {
   encodeCheckpoint, decodeCheckpoint, CHECKPOINT_MAGIC, CHECKPOINT_FORMAT, CHECKPOINT_FILE,
   type CheckpointHeader, type CheckpointMeta, type CheckpointTensorEntry, type DecodedCheckpoint, type EncodeCheckpointInput, type JsonValue,
 } from './io/checkpoint.js';
+// Safetensors bytes (Hugging Face's format; 'stride/node' reads and writes the files).
+export {
+  encodeSafetensors, decodeSafetensors, SAFETENSORS_DTYPES, SAFETENSORS_FILE, SAFETENSORS_MAX_HEADER_BYTES,
+  type DecodedSafetensors, type EncodeSafetensorsOptions, type SafetensorsDType,
+} from './io/safetensors.js';
 // Backends.
 export { getBackend, setBackend, listBackends, registerBackend, backendInfo, setThreads, ready, type Backend, type KernelName, type BackendInfo, type BackendOptions } from './backends/index.js';
 export { setWasmPlatform, webPlatform, type WasmPlatform, type WorkerInit } from './backends/wasm/platform.js';

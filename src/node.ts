@@ -1,8 +1,8 @@
 /**
  * Stride's Node-only entry point, `stride/node`: what touches the file system,
- * the terminal or native libraries (the MNIST files, checkpoint files, the
- * progress bar, the native backend's status). It repeats nothing from
- * 'stride' (src/index.ts), so import from both:
+ * the terminal or native libraries (the MNIST files, checkpoint and
+ * safetensors files, the progress bar, the native backend's status). It
+ * repeats nothing from 'stride' (src/index.ts), so import from both:
  *
  * ```ts
  * import { LeNet5, optim, Generator, normalize, fit, MNIST_MEAN, MNIST_STD } from 'stride';
@@ -22,7 +22,11 @@ import './tensor/node.js';
 import { registerNativeBackend } from './backends/native/register.js';
 
 export { loadMnist, readIdxFile, type MnistData, type MnistOptions, type MnistSplit } from './data/index.js';
-export { saveCheckpoint, loadCheckpoint, writeFileAtomic, resolveCheckpointPath, nodeAtomicFs, type AtomicWriteFs, type SaveCheckpointInfo, type LoadedCheckpoint } from './io/node-fs.js';
+export {
+  saveCheckpoint, loadCheckpoint, writeFileAtomic, resolveCheckpointPath, nodeAtomicFs, CHECKPOINT_FORMATS,
+  loadSafetensors, saveSafetensors, saveModelSafetensors, SAFETENSORS_MODEL_KEYS, loadWeightsFile, loadWeightsInto, resolveWeightsPath,
+  type AtomicWriteFs, type SaveCheckpointInfo, type LoadedCheckpoint, type CheckpointFormat, type LoadedWeights,
+} from './io/node-fs.js';
 export { createProgressReporter, memorySample, type MemorySample, type ProgressReporter, type ProgressReporterOptions } from './train/progress.js';
 export { nativeStatus, nativeAvailable, oneDnnStatus, oneDnnAvailable, setNativeThreads, getNativeThreads } from './backends/native/index.js';
 export { registerNativeBackend } from './backends/native/register.js';

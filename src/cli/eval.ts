@@ -3,8 +3,8 @@
  * on the test split of the dataset it was trained on, with the same input
  * normalization (both recorded in the checkpoint).
  */
-import { DataError, evaluate, getBackend, getModelSpec } from '../index.js';
-import { loadCheckpoint } from '../node.js';
+import { DataError, evaluate, getBackend, getModelSpec, models } from '../index.js';
+import { loadWeightsFile } from '../node.js';
 import { datasets, getDataset, normalizationFromMeta } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
 import { BACKEND_OPTIONS, integer, jsonOption, oneOf, option, withDefaults, type CliCommand, type OptionValues } from './options.js';
@@ -12,8 +12,12 @@ import { BACKEND_OPTIONS, integer, jsonOption, oneOf, option, withDefaults, type
 /** The options of `stride eval` (without --backend, --threads, --json). */
 export const EVAL_OPTIONS = {
   model: option({
-    flags: '--model <path>', help: 'checkpoint folder (holding model.stride, as written by train --out) or a .stride file', parse: (path) => path,
-    metavar: 'DIR', required: true,
+    flags: '--model <path>', help: 'checkpoint folder (holding model.stride or model.safetensors, as written by train --out), a .stride or a .safetensors file', parse: (path) => path,
+    metavar: 'PATH', required: true,
+  }),
+  arch: option({
+    flags: '--arch <name>', help: `the model of a .safetensors file that does not name it (weights saved by PyTorch): ${Object.keys(models).join(', ')}`, parse: oneOf(Object.keys(models), 'model'),
+    metavar: 'NAME', defaultHelp: "the one named in the file's metadata",
   }),
   dataset: option({
     flags: '--dataset <name>', help: `evaluate on this dataset: ${Object.keys(datasets).join(', ')}`, parse: oneOf(Object.keys(datasets), 'dataset'),
@@ -46,7 +50,7 @@ export interface EvalSummary {
 
 export async function runEval(options: EvalCommandOptions, io: CliIO = consoleIO()): Promise<EvalSummary> {
   const start = performance.now();
-  const { model, header, path } = await loadCheckpoint(options.model);
+  const { model, header, path } = await loadWeightsFile(options.model, { arch: options.arch });
   const meta = header.meta as Record<string, unknown>;
   const datasetName = options.dataset ?? (typeof meta.dataset === 'string' ? meta.dataset : undefined);
   if (datasetName === undefined) {

@@ -11,7 +11,7 @@ import {
   Generator, LR_SCHEDULES, MODEL_PATTERN_EXAMPLE, Perceptron, StrideError, ValueError, createModel, fit, getBackend, getModelSpec, models, noGrad, optim,
   trainPerceptron, zeros, type EpochResult, type LrScheduleName,
 } from '../index.js';
-import { createProgressReporter, saveCheckpoint, type MemorySample } from '../node.js';
+import { CHECKPOINT_FORMATS, createProgressReporter, loadWeightsInto, saveCheckpoint, type CheckpointFormat, type MemorySample } from '../node.js';
 import { datasets, getDataset, type LoadedSplit, type Normalization } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
 import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, recordedValues, withDefaults, type CliCommand, type OptionValues, type RecordedValues } from './options.js';
@@ -61,9 +61,14 @@ export const TRAIN_OPTIONS = {
   testLimit: option({ flags: '--test-limit <n>', help: 'evaluate on the first N test images only', parse: integer(1), defaultHelp: 'all' }),
   seed: option({ flags: '--seed <n>', help: 'seed for initialization and shuffling', parse: integer(0, 'an integer >= 0'), default: 0, recorded: true }),
   out: option<string | null>({
-    flags: '--out <dir>', help: 'folder for the checkpoint model.stride, written atomically', parse: (dir) => dir, defaultHelp: 'runs/<model>-<dataset>/',
+    flags: '--out <dir>', help: 'folder for the weights (model.stride or, with --format safetensors, model.safetensors), written atomically', parse: (dir) => dir, defaultHelp: 'runs/<model>-<dataset>/',
   }),
   save: option({ flags: '--no-save', help: 'do not save the weights', alternativeTo: 'out' }),
+  format: option<CheckpointFormat>({
+    flags: '--format <name>', help: 'weights file: stride (model.stride) or safetensors (model.safetensors, PyTorch names)', parse: oneOf(CHECKPOINT_FORMATS, 'format'),
+    default: 'stride', metavar: CHECKPOINT_FORMATS.join('|'),
+  }),
+  init: option<string>({ flags: '--init <path>', help: 'start from these weights (.stride, .safetensors or a folder) instead of a random initialization', parse: (path) => path, metavar: 'PATH' }),
   progress: option({ flags: '--no-progress', help: 'no progress bar, even on a terminal (one line per epoch is always printed)' }),
 };
 
@@ -149,6 +154,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const generator = new Generator(seed);
   const modelOptions = { numClasses: data.numClasses, inChannels: data.inputShape[0], inputShape: [...data.inputShape] };
   const model = createModel(options.model, { ...modelOptions, generator });
+  if (options.init !== undefined) io.out(`initialized from ${await loadWeightsInto(model, options.init)}`);
   // The model is built for the dataset's images; one image through it shows whether it fits.
   try {
     noGrad(() => model.eval().forward(zeros([1, ...data.inputShape])));
@@ -206,6 +212,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
         ...settings, backend, trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
         trainLoss: result.history.map((h) => h.trainLoss), normalize: { mean: norm.mean, std: norm.std },
       },
+      format: given.format,
     });
     io.out(`saved weights to ${checkpoint}`);
   }

@@ -165,18 +165,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
   if (bytes.length < dataStart) {
     fail(`header declares ${headerBytes} bytes of JSON, which needs ${dataStart} bytes with the 12-byte prefix, but the file has only ${bytes.length}; the file is truncated`);
   }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX_BYTES, dataStart));
-  } catch {
-    return fail('the header is not valid UTF-8; the file is corrupt');
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return fail(`the header is not valid JSON (${(err as Error).message}); the file is corrupt`);
-  }
+  const { value: parsed } = parseJsonHeader(bytes.subarray(PREFIX_BYTES, dataStart), fail);
   const header = checkHeader(parsed, fail);
 
   const dataBytes = bytes.length - dataStart;
@@ -217,6 +206,21 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
   return { header, state };
 }
 
+/** Decodes a file's JSON header (its text and value); invalid UTF-8 or JSON goes to `fail`. */
+export function parseJsonHeader(bytes: Uint8Array, fail: (what: string) => never): { text: string; value: unknown } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fail('the header is not valid UTF-8; the file is corrupt');
+  }
+  try {
+    return { text, value: JSON.parse(text) };
+  } catch (err) {
+    return fail(`the header is not valid JSON (${(err as Error).message}); the file is corrupt`);
+  }
+}
+
 /** Checks the parsed JSON header field by field. */
 function checkHeader(value: unknown, fail: (what: string) => never): CheckpointHeader {
   if (!isPlainObject(value)) fail(`the header must be a JSON object, got ${jsonKind(value)}`);
@@ -251,11 +255,13 @@ function checkHeader(value: unknown, fail: (what: string) => never): CheckpointH
   };
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+/** A JSON object (not null, not an array). */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function jsonKind(v: unknown): string {
+/** What a JSON value is, for messages: 'an array', 'null', 'number 3', or that the field is missing. */
+export function jsonKind(v: unknown): string {
   if (v === undefined) return 'nothing (the field is missing)';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';

@@ -13,9 +13,12 @@ import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 import { DataError, StrideError, ValueError } from '../errors.js';
-import { createModel } from '../models/index.js';
+import { createModel, models } from '../models/index.js';
 import type { Module } from '../nn/module.js';
-import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, type CheckpointHeader, type CheckpointMeta, type JsonValue } from './checkpoint.js';
+import { fromPytorchStateDict, toPytorchStateDict } from '../nn/pytorch-names.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, isPlainObject, type CheckpointHeader, type CheckpointMeta, type JsonValue } from './checkpoint.js';
+import { SAFETENSORS_FILE, decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type EncodeSafetensorsOptions, type SafetensorsDType } from './safetensors.js';
 
 /** The file operations `writeFileAtomic` uses; tests replace them to simulate failures. */
 export interface AtomicWriteFs {
@@ -73,6 +76,10 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** The formats `saveCheckpoint` writes. */
+export const CHECKPOINT_FORMATS = ['stride', 'safetensors'] as const;
+export type CheckpointFormat = (typeof CHECKPOINT_FORMATS)[number];
+
 export interface SaveCheckpointInfo {
   /** The model's name in the registry (`models`), e.g. 'lenet5'. */
   model: string;
@@ -80,10 +87,17 @@ export interface SaveCheckpointInfo {
   modelOptions?: Record<string, JsonValue>;
   /** Anything worth keeping about the run: dataset, epochs, testAccuracy... `createdAt` is filled in. */
   meta?: CheckpointMeta;
+  /**
+   * 'stride' (default): `<dir>/model.stride`. 'safetensors':
+   * `<dir>/model.safetensors` with PyTorch's state-dict names (see
+   * `saveModelSafetensors`), which `safetensors.torch.load_file` reads.
+   */
+  format?: CheckpointFormat;
 }
 
 /**
- * Saves `model`'s state dict to `<dir>/model.stride` (creating `dir`), atomically.
+ * Saves `model`'s state dict to `<dir>/model.stride` (or `<dir>/model.safetensors`
+ * with `format: 'safetensors'`), creating `dir`, atomically.
  * Returns the path of the file.
  */
 export async function saveCheckpoint(dir: string, model: Module, info: SaveCheckpointInfo): Promise<string> {
@@ -92,6 +106,12 @@ export async function saveCheckpoint(dir: string, model: Module, info: SaveCheck
     throw new ValueError('saveCheckpoint: model must be a Module');
   }
   if (info === null || typeof info !== 'object') throw new ValueError("saveCheckpoint: info must be an object like { model: 'lenet5' }");
+  const format = info.format ?? 'stride';
+  if (!CHECKPOINT_FORMATS.includes(format)) throw new ValueError(`saveCheckpoint: format must be one of ${CHECKPOINT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+  if (format === 'safetensors') {
+    await mkdir(dir, { recursive: true });
+    return saveModelSafetensors(join(dir, SAFETENSORS_FILE), model, info);
+  }
   const bytes = encodeCheckpoint({
     model: info.model,
     modelOptions: info.modelOptions ?? {},
@@ -148,4 +168,213 @@ export async function loadCheckpoint(location: string): Promise<LoadedCheckpoint
   }
   model.eval();
   return { model, header, path };
+}
+
+/**
+ * Reads a `.safetensors` file (see `decodeSafetensors` for what is checked and
+ * returned). A missing file or a malformed one is a DataError naming it.
+ */
+export async function loadSafetensors(path: string): Promise<DecodedSafetensors> {
+  if (typeof path !== 'string' || path === '') throw new ValueError(`loadSafetensors: path must be a non-empty string, got ${JSON.stringify(path)}`);
+  return decodeSafetensors(await readExisting(path, 'loadSafetensors'), path);
+}
+
+/**
+ * Writes tensors (and optional string metadata) as a `.safetensors` file,
+ * atomically (`writeFileAtomic`), creating its folder. Float32 tensors are
+ * stored as F32, float64 as F64, unless `options.dtypes` says otherwise.
+ * Returns the path.
+ */
+export async function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>, options?: EncodeSafetensorsOptions): Promise<string> {
+  if (typeof path !== 'string' || path === '') throw new ValueError(`saveSafetensors: path must be a non-empty string, got ${JSON.stringify(path)}`);
+  const bytes = encodeSafetensors(tensors, metadata, options);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, bytes);
+  return path;
+}
+
+/**
+ * The `__metadata__` keys by which a `.safetensors` file written by Stride
+ * names its model: the registry name, the options to rebuild it (JSON) and the
+ * run's meta (JSON). 'format': 'pt' is set too, as Hugging Face's libraries
+ * expect of PyTorch-named weights.
+ */
+export const SAFETENSORS_MODEL_KEYS = { model: 'stride.model', modelOptions: 'stride.modelOptions', meta: 'stride.meta' } as const;
+
+/**
+ * Saves `model`'s state dict as a `.safetensors` file with PyTorch's names
+ * (`nn.toPytorchStateDict`: running_mean, num_batches_tracked...), so that
+ * `torch_model.load_state_dict(safetensors.torch.load_file(path))` loads it
+ * into the torchvision model of the same name. Values are F32, except the
+ * batch-norm counters num_batches_tracked, written as I64 as PyTorch keeps
+ * them. The model's name, options and `meta` go in `__metadata__`
+ * (`SAFETENSORS_MODEL_KEYS`), so `loadWeightsFile` rebuilds it. Atomic.
+ */
+export async function saveModelSafetensors(path: string, model: Module, info: Omit<SaveCheckpointInfo, 'format'>): Promise<string> {
+  if (model === null || typeof model !== 'object' || typeof (model as Module).stateDict !== 'function') throw new ValueError('saveModelSafetensors: model must be a Module');
+  if (info === null || typeof info !== 'object' || typeof info.model !== 'string' || info.model === '') {
+    throw new ValueError(`saveModelSafetensors: info must name the model, like { model: 'lenet5' }, got ${JSON.stringify(info)}`);
+  }
+  const tensors = toPytorchStateDict(model.stateDict());
+  const dtypes: Record<string, SafetensorsDType> = {};
+  for (const name of Object.keys(tensors)) if (name === 'num_batches_tracked' || name.endsWith('.num_batches_tracked')) dtypes[name] = 'I64';
+  const metadata = {
+    format: 'pt',
+    [SAFETENSORS_MODEL_KEYS.model]: info.model,
+    [SAFETENSORS_MODEL_KEYS.modelOptions]: JSON.stringify(info.modelOptions ?? {}),
+    [SAFETENSORS_MODEL_KEYS.meta]: JSON.stringify({ createdAt: new Date().toISOString(), ...info.meta }),
+  };
+  return saveSafetensors(path, tensors, metadata, { dtypes });
+}
+
+/** What `loadWeightsFile` read: the model, in eval mode, and how it was described. */
+export interface LoadedWeights {
+  model: Module;
+  header: {
+    format: CheckpointFormat;
+    /** The registry name the model was built from. */
+    model: string;
+    modelOptions: Record<string, JsonValue>;
+    meta: CheckpointMeta;
+  };
+  /** The file that was read. */
+  path: string;
+}
+
+/**
+ * The weights file for `location`: the file itself, or inside a folder
+ * `model.stride` or `model.safetensors` (whichever it holds; both is an
+ * error, as the choice would be a guess).
+ */
+export async function resolveWeightsPath(location: string): Promise<string> {
+  if (typeof location !== 'string' || location === '') throw new ValueError(`expected a folder, a .stride or a .safetensors file, got ${JSON.stringify(location)}`);
+  const info = await stat(location).catch(() => null);
+  if (info === null) throw new DataError(`${location} does not exist; expected a folder holding ${CHECKPOINT_FILE} or ${SAFETENSORS_FILE} (as written by \`stride train --out DIR\`), a .stride or a .safetensors file`);
+  if (info.isFile()) return location;
+  const found: string[] = [];
+  for (const name of [CHECKPOINT_FILE, SAFETENSORS_FILE]) {
+    const file = await stat(join(location, name)).catch(() => null);
+    if (file !== null && file.isFile()) found.push(join(location, name));
+  }
+  if (found.length === 0) {
+    throw new DataError(`${resolve(location)} holds neither ${CHECKPOINT_FILE} nor ${SAFETENSORS_FILE}; train one with \`stride train lenet5 --dataset mnist --out ${location}\``);
+  }
+  if (found.length > 1) throw new DataError(`${resolve(location)} holds both ${CHECKPOINT_FILE} and ${SAFETENSORS_FILE}; name the file to read`);
+  return found[0];
+}
+
+const isSafetensorsPath = (path: string): boolean => path.toLowerCase().endsWith('.safetensors');
+
+/**
+ * Reads a model's weights: a Stride checkpoint (`loadCheckpoint`) or, for a
+ * `.safetensors` file (or a folder holding model.safetensors), the tensors
+ * under PyTorch's or Stride's names (`nn.fromPytorchStateDict`). The model is
+ * the one the file's `__metadata__` names ('stride.model', as Stride writes
+ * it) or, for weights from elsewhere (a torchvision state dict saved by
+ * PyTorch), `options.arch`; a file that names a model other than `arch` is an
+ * error. Its options come from 'stride.modelOptions' or, when absent, from
+ * the weights: the class count from the classifier's weight (the model's last
+ * 2-D parameter) and the input channels from the first convolution's weight.
+ * Every tensor must fit the model (strict names and shapes); integer tensors
+ * (torchvision's I64 num_batches_tracked) load as float32. The model is
+ * returned in eval mode. Problems are DataErrors naming the file.
+ */
+export async function loadWeightsFile(location: string, options: { arch?: string } = {}): Promise<LoadedWeights> {
+  if (options === null || typeof options !== 'object') throw new ValueError("loadWeightsFile: options must be an object like { arch: 'resnet18' }");
+  const { arch } = options;
+  if (arch !== undefined && !Object.hasOwn(models, arch)) throw new ValueError(`loadWeightsFile: unknown arch '${arch}'; available: ${Object.keys(models).join(', ')}`);
+  const path = await resolveWeightsPath(location);
+  if (!isSafetensorsPath(path)) {
+    const { model, header } = await loadCheckpoint(path);
+    if (arch !== undefined && arch !== header.model) throw new DataError(`checkpoint ${path} holds model '${header.model}', not '${arch}' (--arch); leave --arch out for Stride checkpoints`);
+    return { model, header: { format: 'stride', model: header.model, modelOptions: header.modelOptions, meta: header.meta }, path };
+  }
+  const { tensors, metadata } = await loadSafetensors(path);
+  const where = `safetensors ${path}`;
+  const named = metadata[SAFETENSORS_MODEL_KEYS.model];
+  if (named !== undefined && !Object.hasOwn(models, named)) throw new DataError(`${where}: its metadata names model '${named}', which is not in the registry (${Object.keys(models).join(', ')})`);
+  if (named !== undefined && arch !== undefined && named !== arch) throw new DataError(`${where} holds weights of '${named}' (its metadata says), not '${arch}' (--arch)`);
+  const name = named ?? arch;
+  if (name === undefined) {
+    throw new DataError(`${where} does not name its model (no '${SAFETENSORS_MODEL_KEYS.model}' in its __metadata__, as in weights saved by PyTorch); pass --arch with one of ${Object.keys(models).join(', ')}`);
+  }
+  const parseJson = (key: string): Record<string, JsonValue> | undefined => {
+    const text = metadata[key];
+    if (text === undefined) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new DataError(`${where}: metadata '${key}' must be a JSON object, got ${JSON.stringify(text.slice(0, 80))}`);
+    }
+    if (!isPlainObject(value)) throw new DataError(`${where}: metadata '${key}' must be a JSON object, got ${text.slice(0, 80)}`);
+    return value as Record<string, JsonValue>;
+  };
+  const state = fromPytorchStateDict(tensors);
+  const given = parseJson(SAFETENSORS_MODEL_KEYS.modelOptions);
+  const meta = (parseJson(SAFETENSORS_MODEL_KEYS.meta) ?? {}) as CheckpointMeta;
+  try {
+    let model = createModel(name, given as Parameters<typeof createModel>[1]);
+    let modelOptions = given ?? {};
+    if (given === undefined) {
+      const inferred = optionsFromWeights(model, state);
+      modelOptions = inferred;
+      if (Object.keys(inferred).length > 0) model = createModel(name, inferred);
+    }
+    model.loadStateDict(state);
+    model.eval();
+    return { model, header: { format: 'safetensors', model: name, modelOptions, meta }, path };
+  } catch (err) {
+    if (err instanceof StrideError) throw new DataError(`${where} (model '${name}'): ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * The class count and input channels of weights for `model`'s architecture
+ * where they differ from the model's: the classifier is the last 2-D
+ * parameter ([classes, features]), the first convolution the first 4-D one
+ * ([out, in, kh, kw]).
+ */
+function optionsFromWeights(model: Module, state: Record<string, Tensor>): { numClasses?: number; inChannels?: number } {
+  const params = [...model.namedParameters()];
+  const out: { numClasses?: number; inChannels?: number } = {};
+  const classifier = params.filter(([, p]) => p.ndim === 2).pop();
+  const given = classifier && state[classifier[0]];
+  if (classifier && given && given.ndim === 2 && given.shape[0] !== classifier[1].shape[0] && given.shape[0] > 0) out.numClasses = given.shape[0];
+  const conv = params.find(([, p]) => p.ndim === 4);
+  const first = conv && state[conv[0]];
+  if (conv && first && first.ndim === 4 && first.shape[1] !== conv[1].shape[1] && first.shape[1] > 0) out.inChannels = first.shape[1];
+  return out;
+}
+
+/**
+ * Loads the weights of a file (a Stride checkpoint, a `.safetensors` file
+ * under PyTorch's or Stride's names, or a folder holding either) into
+ * `model`, which must have every tensor the file has, with the same shapes
+ * (e.g. to start training from them). Returns the path read.
+ */
+export async function loadWeightsInto(model: Module, location: string): Promise<string> {
+  if (model === null || typeof model !== 'object' || typeof (model as Module).loadStateDict !== 'function') throw new ValueError('loadWeightsInto: model must be a Module');
+  const path = await resolveWeightsPath(location);
+  const state = isSafetensorsPath(path)
+    ? fromPytorchStateDict((await loadSafetensors(path)).tensors)
+    : decodeCheckpoint(await readExisting(path, 'loadWeightsInto'), path).state;
+  try {
+    model.loadStateDict(state);
+  } catch (err) {
+    if (err instanceof StrideError) throw new DataError(`${isSafetensorsPath(path) ? 'safetensors' : 'checkpoint'} ${path}: ${err.message}`);
+    throw err;
+  }
+  return path;
+}
+
+/** The bytes of `path`; a missing file is a DataError naming it. */
+async function readExisting(path: string, where: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataError(`${where}: ${path} does not exist`);
+    throw err;
+  }
 }
