@@ -42,8 +42,9 @@ export { LeNet5, models, createModel, getModelSpec, type ModelSpec } from './mod
 export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD } from './data/index.js';
 // Training (isomorphic; 'stride/node' adds the terminal progress bar).
 export {
-  fit, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
-  type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type LossFn,
+  fit, fitEpochs, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
+  topKAccuracy, countTopKCorrect, confusionMatrix, perClassAccuracy, perClassPrecision,
+  type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type EvaluateOptions, type LossFn,
 } from './train/index.js';
 // Checkpoint bytes ('stride/node' reads and writes the files).
 export {
