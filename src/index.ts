@@ -27,7 +27,7 @@ import { registerDefaultBackends } from './backends/index.js';
 
 // The tensor API.
 export { Tensor, tensor, zeros, ones, full, rand, randn, arange, zerosLike, onesLike, shapeSize, type DType, type FloatArray, type NestedArray, type TensorLike } from './tensor/tensor.js';
-export { Generator, manualSeed, defaultGenerator } from './tensor/random.js';
+export { Generator, manualSeed, defaultGenerator, type GeneratorState } from './tensor/random.js';
 export { StrideError, ShapeError, ValueError, DataError } from './errors.js';
 export { backward, gradcheck, noGrad, enableGrad, isGradEnabled, type GradcheckOptions, type GradcheckReport } from './autograd/index.js';
 
@@ -37,7 +37,7 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 
 // Models.
-export { LeNet5, models, createModel, getModelSpec, type ModelSpec } from './models/index.js';
+export { LeNet5, models, createModel, getModelSpec, type ModelSpec, type ModelCreateOptions } from './models/index.js';
 // Data.
 export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD } from './data/index.js';
 // Training (isomorphic; 'stride/node' adds the terminal progress bar).
@@ -48,8 +48,9 @@ export {
 } from './train/index.js';
 // Checkpoint bytes ('stride/node' reads and writes the files).
 export {
-  encodeCheckpoint, decodeCheckpoint, CHECKPOINT_MAGIC, CHECKPOINT_FORMAT, CHECKPOINT_FILE,
+  encodeCheckpoint, decodeCheckpoint, CHECKPOINT_MAGIC, CHECKPOINT_FORMAT, TRAINING_CHECKPOINT_FORMAT, OPTIMIZER_TENSOR_PREFIX, CHECKPOINT_FILE,
   type CheckpointHeader, type CheckpointMeta, type CheckpointTensorEntry, type DecodedCheckpoint, type EncodeCheckpointInput, type JsonValue,
+  type CheckpointTraining, type CheckpointOptimizerState,
 } from './io/checkpoint.js';
 // Backends.
 export { getBackend, setBackend, listBackends, registerBackend, backendInfo, setThreads, ready, type Backend, type KernelName, type BackendInfo, type BackendOptions } from './backends/index.js';

@@ -22,7 +22,9 @@ import './tensor/node.js';
 import { registerNativeBackend } from './backends/native/register.js';
 
 export { loadMnist, readIdxFile, type MnistData, type MnistOptions, type MnistSplit } from './data/index.js';
-export { saveCheckpoint, loadCheckpoint, writeFileAtomic, resolveCheckpointPath, nodeAtomicFs, type AtomicWriteFs, type SaveCheckpointInfo, type LoadedCheckpoint } from './io/node-fs.js';
+export {
+  saveCheckpoint, loadCheckpoint, readCheckpoint, writeFileAtomic, resolveCheckpointPath, nodeAtomicFs, type AtomicWriteFs, type SaveCheckpointInfo, type LoadedCheckpoint, type ReadCheckpoint,
+} from './io/node-fs.js';
 export { createProgressReporter, memorySample, type MemorySample, type ProgressReporter, type ProgressReporterOptions } from './train/progress.js';
 export { nativeStatus, nativeAvailable, oneDnnStatus, oneDnnAvailable, setNativeThreads, getNativeThreads } from './backends/native/index.js';
 export { registerNativeBackend } from './backends/native/register.js';

@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { DataError, StrideError, ValueError } from '../errors.js';
 import { createModel } from '../models/index.js';
 import type { Module } from '../nn/module.js';
-import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, type CheckpointHeader, type CheckpointMeta, type JsonValue } from './checkpoint.js';
+import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, type CheckpointHeader, type CheckpointMeta, type CheckpointTraining, type DecodedCheckpoint, type JsonValue } from './checkpoint.js';
 
 /** The file operations `writeFileAtomic` uses; tests replace them to simulate failures. */
 export interface AtomicWriteFs {
@@ -80,6 +80,8 @@ export interface SaveCheckpointInfo {
   modelOptions?: Record<string, JsonValue>;
   /** Anything worth keeping about the run: dataset, epochs, testAccuracy... `createdAt` is filled in. */
   meta?: CheckpointMeta;
+  /** The state to resume training from (optimizer, epoch, generators); the file is then format v2. */
+  training?: CheckpointTraining;
 }
 
 /**
@@ -97,6 +99,7 @@ export async function saveCheckpoint(dir: string, model: Module, info: SaveCheck
     modelOptions: info.modelOptions ?? {},
     state: model.stateDict(),
     meta: { createdAt: new Date().toISOString(), ...info.meta },
+    ...(info.training !== undefined ? { training: info.training } : {}),
   });
   await mkdir(dir, { recursive: true });
   const path = join(dir, CHECKPOINT_FILE);
@@ -110,6 +113,21 @@ export interface LoadedCheckpoint {
   header: CheckpointHeader;
   /** The file that was read. */
   path: string;
+  /** The training state, when the checkpoint holds one (format v2). */
+  training?: CheckpointTraining;
+}
+
+/** A checkpoint file's contents, decoded and checked but not built into a model. */
+export interface ReadCheckpoint extends DecodedCheckpoint {
+  /** The file that was read. */
+  path: string;
+}
+
+/** Reads and decodes a checkpoint (a folder holding model.stride, or the file itself) without building the model. */
+export async function readCheckpoint(location: string): Promise<ReadCheckpoint> {
+  const path = await resolveCheckpointPath(location);
+  const bytes = await readFile(path);
+  return { ...decodeCheckpoint(bytes, path), path };
 }
 
 /** The checkpoint file for `location`: the file itself, or `model.stride` inside a folder. */
@@ -135,9 +153,7 @@ export async function resolveCheckpointPath(location: string): Promise<string> {
  * fit the model is a DataError naming the file.
  */
 export async function loadCheckpoint(location: string): Promise<LoadedCheckpoint> {
-  const path = await resolveCheckpointPath(location);
-  const bytes = await readFile(path);
-  const { header, state } = decodeCheckpoint(bytes, path);
+  const { header, state, training, path } = await readCheckpoint(location);
   let model: Module;
   try {
     model = createModel(header.model, header.modelOptions as Parameters<typeof createModel>[1]);
@@ -147,5 +163,5 @@ export async function loadCheckpoint(location: string): Promise<LoadedCheckpoint
     throw err;
   }
   model.eval();
-  return { model, header, path };
+  return training === undefined ? { model, header, path } : { model, header, path, training };
 }

@@ -16,7 +16,21 @@ export interface ModelSpec {
   description: string;
   /** The input one image has, [C, H, W]. */
   inputShape: readonly [number, number, number];
-  create(options: { generator?: Generator; numClasses?: number; inChannels?: number }): Module;
+  create(options: ModelCreateOptions): Module;
+}
+
+/** What createModel passes a model's spec. */
+export interface ModelCreateOptions {
+  generator?: Generator;
+  numClasses?: number;
+  inChannels?: number;
+  /** The input one image has, [C, H, W], for models that size their layers from it; the named models read any size their layers allow and ignore it. */
+  inputShape?: readonly [number, number, number];
+}
+
+/** The options a named model's constructor takes: the create options without inputShape. */
+function constructorOptions({ inputShape: _inputShape, ...options }: ModelCreateOptions): Omit<ModelCreateOptions, 'inputShape'> {
+  return options;
 }
 
 /** Named models, for the command line and for checkpoints (which record the name). */
@@ -24,12 +38,12 @@ export const models: Record<string, ModelSpec> = {
   lenet5: {
     description: 'LeNet-5: conv 6@5x5 pad 2, ReLU, max pool 2; conv 16@5x5, ReLU, max pool 2; linear 400-120-84-10',
     inputShape: [1, 28, 28],
-    create: (options) => new LeNet5(options),
+    create: (options) => new LeNet5(constructorOptions(options)),
   },
   alexnet: {
     description: "AlexNet as torchvision builds it (Krizhevsky's single-GPU variant): 5 convolutions 64-192-384-256-256, 3 linear layers; 61.1M parameters",
     inputShape: [3, 224, 224],
-    create: (options) => new AlexNet(options),
+    create: (options) => new AlexNet(constructorOptions(options)),
   },
   ...vggSpecs(),
   ...resnetSpecs(),
@@ -43,7 +57,7 @@ function vggSpecs(): Record<string, ModelSpec> {
       specs[batchNorm ? `${depth}_bn` : depth] = {
         description: `${depth.toUpperCase()}${batchNorm ? ' with batch norm after each convolution' : ''} as torchvision builds it (Simonyan & Zisserman, 2014)`,
         inputShape: [3, 224, 224],
-        create: (options) => new VGG(depth, { ...options, batchNorm }),
+        create: (options) => new VGG(depth, { ...constructorOptions(options), batchNorm }),
       };
     }
   }
@@ -57,7 +71,7 @@ function resnetSpecs(): Record<string, ModelSpec> {
     specs[depth] = {
       description: `ResNet-${depth.slice(6)} as torchvision builds it (He et al., 2016; stride on the bottleneck's 3x3)`,
       inputShape: [3, 224, 224],
-      create: (options) => new ResNet(depth, options),
+      create: (options) => new ResNet(depth, constructorOptions(options)),
     };
   }
   return specs;
@@ -69,6 +83,6 @@ export function getModelSpec(name: string): ModelSpec {
   return spec;
 }
 
-export function createModel(name: string, options: { generator?: Generator; numClasses?: number; inChannels?: number } = {}): Module {
+export function createModel(name: string, options: ModelCreateOptions = {}): Module {
   return getModelSpec(name).create(options);
 }
