@@ -95,7 +95,7 @@ describe('fitEpochs resumed through checkpoint bytes', () => {
     const resumed = setup(77); // other initial weights and generator: everything must come from the checkpoint
     resumed.model.loadStateDict(state);
     resumed.opt.loadStateDict(training!.optimizer);
-    resumed.sched.loadStateDict(training!.scheduler as unknown as optim.LRSchedulerStateDict);
+    resumed.sched.loadStateDict(training!.scheduler as optim.LRSchedulerStateDict);
     resumed.g.setState(training!.generators.g);
     const resumedResults: EpochResult[] = [];
     for (const r of fitEpochs(resumed.model, options(resumed, training!.epoch))) {
