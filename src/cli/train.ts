@@ -94,7 +94,7 @@ export const TRAIN_COMMAND = {
   options: {
     ...TRAIN_OPTIONS,
     ...BACKEND_OPTIONS,
-    json: jsonOption('testAccuracy, trainImagesPerSec, seconds, model, epochs, batchSize, lr, optimizer, seed, backend, rssMiB (per epoch)...'),
+    json: jsonOption('testAccuracy, trainImagesPerSec, seconds, model, epochs, batchSize, lr, optimizer, seed, backend, resumedFrom, topK (with --top), rssMiB (per epoch)...'),
   },
   afterHelp: `
 On a terminal a progress bar shows epoch, batch k/K, the running mean loss,

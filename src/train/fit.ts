@@ -126,7 +126,7 @@ export interface FitOptions {
   /**
    * How the learning rate changes over the run, as a multiple of each
    * parameter group's lr, set before every step (default 'constant'). The
-   * groups' lrs are put back to their starting values when fit returns.
+   * groups' lrs are put back to their starting values at the end of every epoch and when fit returns.
    * With 'constant', fit leaves the lrs alone, so a scheduler from optim
    * (StepLR, OneCycleLR...) can drive them: call its step() in onEpoch or onBatch.
    */
