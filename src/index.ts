@@ -27,7 +27,7 @@ import { registerDefaultBackends } from './backends/index.js';
 
 // The tensor API.
 export { Tensor, tensor, zeros, ones, full, rand, randn, arange, zerosLike, onesLike, shapeSize, type DType, type FloatArray, type NestedArray, type TensorLike } from './tensor/tensor.js';
-export { Generator, manualSeed, defaultGenerator } from './tensor/random.js';
+export { Generator, manualSeed, defaultGenerator, type GeneratorState } from './tensor/random.js';
 export { StrideError, ShapeError, ValueError, DataError } from './errors.js';
 export { backward, gradcheck, noGrad, enableGrad, isGradEnabled, type GradcheckOptions, type GradcheckReport } from './autograd/index.js';
 
@@ -48,14 +48,16 @@ export {
 export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD } from './data/index.js';
 // Training (isomorphic; 'stride/node' adds the terminal progress bar).
 export {
-  fit, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
-  type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type LossFn,
+  fit, fitEpochs, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
+  topKAccuracy, countTopKCorrect, confusionMatrix, perClassAccuracy, perClassPrecision,
+  type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type EvaluateOptions, type LossFn,
 } from './train/index.js';
 export { trainPerceptron, type TrainPerceptronOptions, type TrainPerceptronResult } from './train/perceptron.js';
 // Checkpoint bytes ('stride/node' reads and writes the files).
 export {
-  encodeCheckpoint, decodeCheckpoint, CHECKPOINT_MAGIC, CHECKPOINT_FORMAT, CHECKPOINT_FILE,
+  encodeCheckpoint, decodeCheckpoint, CHECKPOINT_MAGIC, CHECKPOINT_FORMAT, TRAINING_CHECKPOINT_FORMAT, OPTIMIZER_TENSOR_PREFIX, CHECKPOINT_FILE,
   type CheckpointHeader, type CheckpointMeta, type CheckpointTensorEntry, type DecodedCheckpoint, type EncodeCheckpointInput, type JsonValue,
+  type CheckpointTraining, type CheckpointOptimizerState,
 } from './io/checkpoint.js';
 // Safetensors bytes (Hugging Face's format; 'stride/node' reads and writes the files).
 export {

@@ -23,9 +23,9 @@ import { registerNativeBackend } from './backends/native/register.js';
 
 export { loadMnist, readIdxFile, type MnistData, type MnistOptions, type MnistSplit } from './data/index.js';
 export {
-  saveCheckpoint, loadCheckpoint, writeFileAtomic, resolveCheckpointPath, nodeAtomicFs, CHECKPOINT_FORMATS,
+  saveCheckpoint, loadCheckpoint, readCheckpoint, writeFileAtomic, resolveCheckpointPath, nodeAtomicFs, CHECKPOINT_FORMATS,
   loadSafetensors, saveSafetensors, saveModelSafetensors, SAFETENSORS_MODEL_KEYS, loadWeightsFile, loadWeightsInto, resolveWeightsPath,
-  type AtomicWriteFs, type SaveCheckpointInfo, type LoadedCheckpoint, type CheckpointFormat, type LoadedWeights,
+  type AtomicWriteFs, type SaveCheckpointInfo, type LoadedCheckpoint, type CheckpointFormat, type LoadedWeights, type ReadCheckpoint,
 } from './io/node-fs.js';
 export { createProgressReporter, memorySample, type MemorySample, type ProgressReporter, type ProgressReporterOptions } from './train/progress.js';
 export { nativeStatus, nativeAvailable, oneDnnStatus, oneDnnAvailable, setNativeThreads, getNativeThreads } from './backends/native/index.js';

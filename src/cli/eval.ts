@@ -1,12 +1,15 @@
 /**
  * `stride eval` as a function: reloads a checkpoint and measures its accuracy
  * on the test split of the dataset it was trained on, with the same input
- * normalization (both recorded in the checkpoint).
+ * normalization (both recorded in the checkpoint). `--top K` adds the top-K
+ * accuracy, `--confusion` the confusion matrix with each class's accuracy;
+ * all are accumulated from the same forward passes.
  */
-import { DataError, evaluate, getBackend, getModelSpec, models } from '../index.js';
+import { DataError, evaluate, getBackend, models } from '../index.js';
 import { loadWeightsFile } from '../node.js';
 import { datasets, getDataset, normalizationFromMeta } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
+import { checkModelFits } from './model-fit.js';
 import { BACKEND_OPTIONS, integer, jsonOption, oneOf, option, withDefaults, type CliCommand, type OptionValues } from './options.js';
 
 /** The options of `stride eval` (without --backend, --threads, --json). */
@@ -25,13 +28,23 @@ export const EVAL_OPTIONS = {
   }),
   batchSize: option({ flags: '--batch-size <n>', help: 'examples per forward pass', parse: integer(1), default: 1000 }),
   testLimit: option({ flags: '--test-limit <n>', help: 'evaluate on the first N test images only', parse: integer(1), defaultHelp: 'all' }),
+  top: option({ flags: '--top <k>', help: 'also print the top-K accuracy and error (the label among the K highest scores)', parse: integer(1), metavar: 'K' }),
+  confusion: option({ flags: '--confusion', help: 'print the confusion matrix (row: true class, column: predicted) with each class\'s accuracy and precision' }),
 };
 
 /** `stride eval`. */
 export const EVAL_COMMAND = {
   name: 'eval',
   description: 'Reload saved weights and print the test accuracy',
-  options: { ...EVAL_OPTIONS, ...BACKEND_OPTIONS, json: jsonOption('testAccuracy, testLoss, testImages, seconds, model, checkpoint, dataset, backend') },
+  options: {
+    ...EVAL_OPTIONS, ...BACKEND_OPTIONS,
+    json: jsonOption('testAccuracy, testLoss, testImages, topK, seconds, model, checkpoint, dataset, backend; with --confusion, confusionMatrix and perClassAccuracy'),
+  },
+  afterHelp: `
+Ties in the scores count for the lower class index (as argmax). The confusion
+matrix is printed only with --confusion: its rows are the true classes and
+its columns the predicted ones (as scikit-learn's confusion_matrix), each row
+followed by the class's accuracy (recall), and a last line of precisions.`,
 } satisfies CliCommand;
 
 /** What runEval takes: the checkpoint (a folder holding model.stride, or the file) and the options. */
@@ -45,33 +58,78 @@ export interface EvalSummary {
   testImages: number;
   testAccuracy: number;
   testLoss: number;
+  /** Top-k accuracy for k = 1 and --top K. */
+  topK: Record<number, number>;
+  /** With --confusion: rows the true class, columns the predicted one. */
+  confusionMatrix?: number[][];
+  /** With --confusion: the accuracy (recall) of each class, null for a class with no test images. */
+  perClassAccuracy?: (number | null)[];
+  /** With --confusion: the precision of each class, null for a class never predicted. */
+  perClassPrecision?: (number | null)[];
   seconds: number;
 }
 
 export async function runEval(options: EvalCommandOptions, io: CliIO = consoleIO()): Promise<EvalSummary> {
   const start = performance.now();
-  const { model, header, path } = await loadWeightsFile(options.model, { arch: options.arch });
+  const { model, header, path, training } = await loadWeightsFile(options.model, { arch: options.arch });
   const meta = header.meta as Record<string, unknown>;
   const datasetName = options.dataset ?? (typeof meta.dataset === 'string' ? meta.dataset : undefined);
   if (datasetName === undefined) {
     throw new DataError(`checkpoint ${path} does not record the dataset it was trained on; pass --dataset`);
   }
   const data = getDataset(datasetName);
-  const spec = getModelSpec(header.model);
-  if (spec.inputShape.join() !== data.inputShape.join()) {
-    throw new DataError(`checkpoint ${path}: model '${header.model}' takes ${spec.inputShape.join('x')} inputs but dataset '${datasetName}' has ${data.inputShape.join('x')} images`);
+  try {
+    checkModelFits(model, header.model, datasetName, data.inputShape, data.numClasses);
+  } catch (err) {
+    throw new DataError(`checkpoint ${path}: ${(err as Error).message}`);
   }
   const norm = normalizationFromMeta(meta, data, path);
   const test = await data.load('test', options.testLimit, norm);
-  const trained = typeof meta.epochs === 'number' ? `, trained ${meta.epochs} epoch${meta.epochs === 1 ? '' : 's'}` : '';
+  const epochs = training?.epoch ?? meta.epochs;
+  const trained = typeof epochs === 'number' ? `, trained ${epochs} epoch${epochs === 1 ? '' : 's'}` : '';
   const when = typeof meta.createdAt === 'string' ? `, saved ${meta.createdAt}` : '';
   io.out(`evaluating ${header.model} from ${path}${trained}${when} on ${test.images.shape[0]} ${datasetName} test images`);
-  const result = evaluate(model, { images: test.images, labels: test.labels }, withDefaults(EVAL_OPTIONS, options).batchSize);
+  const ks = options.top === undefined ? [1] : [...new Set([1, options.top])];
+  const confusion = options.confusion === true;
+  const result = evaluate(model, { images: test.images, labels: test.labels }, withDefaults(EVAL_OPTIONS, options).batchSize, { topK: ks, confusion });
   io.out(`test accuracy: ${result.accuracy.toFixed(4)}`);
-  return {
+  const topK = result.topK!;
+  if (options.top !== undefined) {
+    for (const k of ks) io.out(`top-${k} accuracy ${topK[k].toFixed(4)}, error ${(1 - topK[k]).toFixed(4)}`);
+  }
+  const summary: EvalSummary = {
     model: header.model, checkpoint: path, dataset: datasetName, backend: getBackend().name,
-    testImages: result.total, testAccuracy: result.accuracy, testLoss: result.loss, seconds: (performance.now() - start) / 1000,
+    testImages: result.total, testAccuracy: result.accuracy, testLoss: result.loss, topK, seconds: 0,
   };
+  if (confusion) {
+    const names = data.classNames ?? Array.from({ length: data.numClasses }, (_, i) => String(i));
+    for (const line of formatConfusion(result.confusionMatrix!, names, result.perClassAccuracy!, result.perClassPrecision!)) io.out(line);
+    summary.confusionMatrix = result.confusionMatrix;
+    summary.perClassAccuracy = result.perClassAccuracy!.map((x) => (Number.isNaN(x) ? null : x));
+    summary.perClassPrecision = result.perClassPrecision!.map((x) => (Number.isNaN(x) ? null : x));
+  }
+  summary.seconds = (performance.now() - start) / 1000;
+  return summary;
+}
+
+/**
+ * The confusion matrix for people: a header of predicted classes, one row per
+ * true class with its accuracy (recall) beside it, a last row of precisions;
+ * columns right-aligned to the widest entry. A class with no examples (or
+ * never predicted) shows "-".
+ */
+export function formatConfusion(matrix: number[][], names: readonly string[], accuracy: number[], precision: number[]): string[] {
+  const rate = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(4));
+  const corner = 'true \\ predicted';
+  const width = Math.max(...names.map((n) => n.length), ...matrix.flat().map((v) => String(v).length), 6);
+  const label = Math.max(corner.length, 'precision'.length, ...names.map((n) => n.length));
+  const cells = (values: string[]) => values.map((v) => v.padStart(width)).join(' ');
+  return [
+    `confusion matrix (rows: true class, columns: predicted; ${matrix.flat().reduce((s, v) => s + v, 0)} images):`,
+    `${corner.padEnd(label)}  ${cells([...names])}  accuracy`,
+    ...matrix.map((row, i) => `${names[i].padStart(label)}  ${cells(row.map(String))}  ${rate(accuracy[i]).padStart(8)}`),
+    `${'precision'.padStart(label)}  ${cells(precision.map(rate))}`,
+  ];
 }
 
 export function evalJson(s: EvalSummary): string {

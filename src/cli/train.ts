@@ -2,17 +2,30 @@
  * `stride train` as a function: loads the dataset, builds the model, trains,
  * evaluates on the test split, saves the checkpoint. The command line parses
  * and validates arguments and calls `runTrain`; tests call it directly.
+ *
+ * The checkpoint is saved (atomically) at the end of every epoch with the
+ * optimizer's state, the epoch and the random generators' states, so
+ * `--resume DIR` continues an interrupted run from its last completed epoch
+ * exactly as if it had not stopped (on the same backend): the same weights,
+ * bit for bit, and the same metrics. A resumed run keeps the settings it
+ * started with (model, dataset, optimizer, lr, momentum, schedule, batch
+ * size, seed, --limit): giving one of them with another value is refused.
+ * `--epochs N` may extend it (N above the epochs completed); a decaying
+ * schedule then spans the new length from the resumed step on.
  */
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
 import { InvalidArgumentError } from 'commander';
 
 import {
-  Generator, LR_SCHEDULES, MODEL_PATTERN_EXAMPLE, Perceptron, StrideError, ValueError, createModel, fit, getBackend, getModelSpec, models, noGrad, optim,
-  trainPerceptron, zeros, type EpochResult, type LrScheduleName,
+  DataError, Generator, LR_SCHEDULES, MODEL_PATTERN_EXAMPLE, Perceptron, StrideError, ValueError, createModel, defaultGenerator, fitEpochs, getBackend, getModelSpec,
+  models, optim, trainPerceptron, type CheckpointTraining, type EpochResult, type JsonValue, type LrScheduleName,
 } from '../index.js';
-import { CHECKPOINT_FORMATS, createProgressReporter, loadWeightsInto, saveCheckpoint, type CheckpointFormat, type MemorySample } from '../node.js';
+import { CHECKPOINT_FORMATS, createProgressReporter, loadWeightsInto, readCheckpoint, saveCheckpoint, type CheckpointFormat, type MemorySample, type ReadCheckpoint } from '../node.js';
 import { datasets, getDataset, type LoadedSplit, type Normalization } from './datasets.js';
+import { checkModelFits } from './model-fit.js';
 import { consoleIO, type CliIO } from './io.js';
 import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, recordedValues, withDefaults, type CliCommand, type OptionValues, type RecordedValues } from './options.js';
 
@@ -65,11 +78,16 @@ export const TRAIN_OPTIONS = {
   }),
   save: option({ flags: '--no-save', help: 'do not save the weights', alternativeTo: 'out' }),
   format: option<CheckpointFormat>({
-    flags: '--format <name>', help: 'weights file: stride (model.stride) or safetensors (model.safetensors, PyTorch names)', parse: oneOf(CHECKPOINT_FORMATS, 'format'),
+    flags: '--format <name>', help: 'weights file: stride (model.stride, with the state --resume needs) or safetensors (model.safetensors, PyTorch names, weights only)', parse: oneOf(CHECKPOINT_FORMATS, 'format'),
     default: 'stride', metavar: CHECKPOINT_FORMATS.join('|'),
   }),
   init: option<string>({ flags: '--init <path>', help: 'start from these weights (.stride, .safetensors or a folder) instead of a random initialization', parse: (path) => path, metavar: 'PATH' }),
   progress: option({ flags: '--no-progress', help: 'no progress bar, even on a terminal (one line per epoch is always printed)' }),
+  top: option({ flags: '--top <k>', help: 'also report the top-K test accuracy (the label among the K highest scores) at the end', parse: integer(1), metavar: 'K' }),
+  resume: option<string>({
+    flags: '--resume <dir>', help: 'continue the run saved in DIR from its last completed epoch, with its settings (--epochs N extends it); saves to DIR unless --out',
+    parse: (dir) => dir, metavar: 'DIR',
+  }),
 };
 
 /** `stride train`. */
@@ -77,13 +95,14 @@ export const TRAIN_COMMAND = {
   name: 'train',
   description: 'Train a model on a dataset, print the test accuracy and save the weights',
   argument: {
-    name: '<model>', synopsis: '<model>', help: `model to train: ${Object.keys(models).join(', ')}, or a layer pattern such as "${MODEL_PATTERN_EXAMPLE}"`,
+    name: '[model]', synopsis: '[model]',
+    help: `model to train: ${Object.keys(models).join(', ')}, or a layer pattern such as "${MODEL_PATTERN_EXAMPLE}" (with --resume: the run's own)`,
     parse: modelArgument,
   },
   options: {
     ...TRAIN_OPTIONS,
     ...BACKEND_OPTIONS,
-    json: jsonOption('testAccuracy, trainImagesPerSec, seconds, model, epochs, batchSize, lr, optimizer, seed, backend, rssMiB (per epoch)...'),
+    json: jsonOption('testAccuracy, trainImagesPerSec, seconds, model, epochs, batchSize, lr, optimizer, seed, backend, resumedFrom, topK (with --top), rssMiB (per epoch)...'),
   },
   afterHelp: `
 On a terminal a progress bar shows epoch, batch k/K, the running mean loss,
@@ -91,7 +110,11 @@ images/s and the ETA; otherwise one line per epoch is printed. Inputs are
 normalized with the dataset's mean and std (MNIST: 0.1307, 0.3081). The test
 accuracy and the checkpoint's path end the output (before the --json line):
   test accuracy: 0.9871
-  saved weights to runs/lenet5-mnist/model.stride`,
+  saved weights to runs/lenet5-mnist/model.stride
+The checkpoint is rewritten at the end of every epoch, with the optimizer's
+state and the random generators', so an interrupted run continues from its
+last completed epoch with --resume DIR, as if it had not stopped. The model
+is built for the dataset's images and checked on one of them before training.`,
 } satisfies CliCommand;
 
 /** A registered model name or a layer pattern (a malformed pattern is reported with a caret under the mistake). */
@@ -110,7 +133,7 @@ function modelArgument(value: string): string {
  * defaults). `out: null` or `save: false` skips saving; `progress` shows the
  * bar (default: when the progress stream is a TTY).
  */
-export type TrainCommandOptions = { model: string } & OptionValues<typeof TRAIN_OPTIONS>;
+export type TrainCommandOptions = { model?: string } & OptionValues<typeof TRAIN_OPTIONS>;
 
 /** The settings a run used, as recorded in the checkpoint meta and the --json line. */
 export type TrainSettings = RecordedValues<typeof TRAIN_OPTIONS>;
@@ -131,6 +154,10 @@ export interface TrainSummary extends TrainSettings {
   seconds: number;
   /** The checkpoint file written, or null. */
   checkpoint: string | null;
+  /** The checkpoint the run was resumed from, or null. */
+  resumedFrom: string | null;
+  /** Top-k test accuracy after the last epoch, for k = 1 and --top K. */
+  topK?: Record<number, number>;
   history: EpochResult[];
   /** The process's resident set and V8 heap in use at the end of each epoch (after its evaluation), in bytes. */
   memory: MemorySample[];
@@ -139,8 +166,11 @@ export interface TrainSummary extends TrainSettings {
 /** Runs a training job and reports to `io`; returns the numbers the --json line holds. */
 export async function runTrain(options: TrainCommandOptions, io: CliIO = consoleIO()): Promise<TrainSummary> {
   const start = performance.now();
+  const resume = options.resume !== undefined ? await readResume(options) : null;
+  const modelName = resume?.model ?? options.model;
+  if (modelName === undefined) throw new ValueError('stride train: name the model to train (e.g. stride train lenet5), or continue a run with --resume DIR');
   // Every recorded option has a default except lr and momentum, whose defaults depend on the optimizer.
-  const given = withDefaults(TRAIN_OPTIONS, options) as TrainCommandOptions & Omit<TrainSettings, 'lr' | 'momentum'>;
+  const given = withDefaults(TRAIN_OPTIONS, { ...options, ...resume?.settings }) as TrainCommandOptions & Omit<TrainSettings, 'lr' | 'momentum'>;
   const optimizerName = given.optimizer;
   if (!OPTIMIZERS.includes(optimizerName)) throw new ValueError(`unknown optimizer '${String(optimizerName)}'; available: ${OPTIMIZERS.join(', ')}`);
   if (options.momentum !== undefined && optimizerName !== 'sgd') throw new ValueError(`--momentum applies to --optimizer sgd only, not ${optimizerName}`);
@@ -151,22 +181,15 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   });
   const { dataset, epochs, batchSize, lr, momentum, lrSchedule, seed } = settings;
   const data = getDataset(dataset);
+  const resumeDir = resume === null ? null : dirname(resume.checkpoint.path);
+  const out = given.save === false ? null : given.out ?? resumeDir ?? `runs/${modelName}-${dataset}/`;
+
   const generator = new Generator(seed);
-  const modelOptions = { numClasses: data.numClasses, inChannels: data.inputShape[0], inputShape: [...data.inputShape] };
-  const model = createModel(options.model, { ...modelOptions, generator });
+  const modelOptions = { numClasses: data.numClasses, inChannels: data.inputShape[0], inputShape: [...data.inputShape] as [number, number, number] };
+  const model = createModel(modelName, { ...modelOptions, generator });
   if (options.init !== undefined) io.out(`initialized from ${await loadWeightsInto(model, options.init)}`);
-  // The model is built for the dataset's images; one image through it shows whether it fits.
-  try {
-    noGrad(() => model.eval().forward(zeros([1, ...data.inputShape])));
-  } catch (err) {
-    if (err instanceof StrideError) {
-      throw new ValueError(`model '${options.model}' does not fit dataset '${dataset}' (${data.inputShape.join('x')} images): ${err.message}`);
-    }
-    throw err;
-  } finally {
-    model.train();
-  }
-  const out = given.save === false ? null : given.out === undefined ? `runs/${options.model}-${dataset}/` : given.out;
+  const byPerceptronRule = getModelSpec(modelName).trainingRule === 'perceptron' && model instanceof Perceptron;
+  if (!byPerceptronRule) checkModelFits(model, modelName, dataset, data.inputShape, data.numClasses);
 
   if (out !== null) {
     // Fail before an epoch of work, not after: the folder must exist (it is created) and be writable.
@@ -175,54 +198,78 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   }
 
   const norm = data.normalization;
-  const [train, test] = await Promise.all([data.load('train', options.limit, norm), data.load('test', options.testLimit, norm)]);
+  const [train, test] = await Promise.all([data.load('train', given.limit, norm), data.load('test', given.testLimit, norm)]);
   const trainImages = train.images.shape[0];
   const testImages = test.images.shape[0];
 
-  if (getModelSpec(options.model).trainingRule === 'perceptron' && model instanceof Perceptron) {
-    return runPerceptronTrain(model, { options, settings, train, test, out, modelOptions, norm, generator, start }, io);
+  if (byPerceptronRule) {
+    return runPerceptronTrain(model, { options: { ...options, model: modelName }, settings, train, test, out, modelOptions, norm, generator, start }, io);
   }
   const optimizer: optim.Optimizer = optimizerName === 'sgd' ? new optim.SGD(model, { lr, momentum: momentum! }) : new optim.Adam(model, { lr });
   const backend = getBackend().name;
+  const batches = Math.ceil(trainImages / batchSize);
+  let initialEpoch = 0;
+  if (resume !== null) {
+    initialEpoch = restore(resume, { model, optimizer, generator, trainImages, batches });
+    io.out(`resuming ${resume.checkpoint.path} after epoch ${initialEpoch} of ${epochs}${resume.extended ? ` (extended from ${resume.training.epochs})` : ''}`);
+  }
 
   io.out(
-    `training ${options.model} on ${dataset}: ${trainImages} training images, ${testImages} test images; ` +
+    `training ${modelName} on ${dataset}: ${trainImages} training images, ${testImages} test images; ` +
       `${epochs} epoch${epochs === 1 ? '' : 's'}, batch ${batchSize}, ${optimizerName} lr ${lr}${momentum !== null ? ` momentum ${momentum}` : ''} (${lrSchedule} schedule), seed ${seed}, backend ${backend}`,
   );
+  const topK = options.top === undefined ? undefined : [...new Set([1, options.top])];
+  const trainLoss = [...(resume?.trainLoss ?? [])];
+  const history: EpochResult[] = [];
+  let checkpoint: string | null = null;
   const reporter = createProgressReporter({ stream: io.progressStream, bar: options.progress ?? io.progressStream.isTTY === true, log: io.out });
-  let result;
   try {
-    result = fit(model, {
+    const epochsRun = fitEpochs(model, {
       train: { images: train.images, labels: train.labels },
       test: { images: test.images, labels: test.labels },
-      epochs, batchSize, optimizer, generator, lrSchedule, ...reporter.callbacks,
+      epochs, initialEpoch, batchSize, optimizer, generator, lrSchedule, ...(topK !== undefined ? { topK } : {}), ...reporter.callbacks,
     });
+    for (const result of epochsRun) {
+      history.push(result);
+      trainLoss.push(result.trainLoss);
+      if (out === null) continue;
+      // The state at the end of this epoch, from which --resume continues.
+      const training: CheckpointTraining = {
+        epoch: result.epoch, epochs,
+        optimizer: { name: optimizer.name, ...optimizer.stateDict() },
+        scheduler: { schedule: lrSchedule, step: result.epoch * batches, totalSteps: epochs * batches },
+        generators: { generator: generator.getState(), default: defaultGenerator.getState() },
+      };
+      checkpoint = await saveCheckpoint(out, model, {
+        model: modelName,
+        modelOptions,
+        meta: {
+          ...settings, limit: given.limit ?? null, testLimit: given.testLimit ?? null, backend, trainImages, testImages,
+          testAccuracy: result.test!.accuracy, testLoss: result.test!.loss, trainLoss, normalize: { mean: norm.mean, std: norm.std },
+        },
+        training,
+        format: given.format,
+      });
+    }
   } finally {
     reporter.stop();
   }
-  const final = result.test!;
+  const final = history[history.length - 1].test!;
   io.out(`test accuracy: ${final.accuracy.toFixed(4)}`);
-
-  let checkpoint: string | null = null;
-  if (out !== null) {
-    checkpoint = await saveCheckpoint(out, model, {
-      model: options.model,
-      modelOptions,
-      meta: {
-        ...settings, backend, trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
-        trainLoss: result.history.map((h) => h.trainLoss), normalize: { mean: norm.mean, std: norm.std },
-      },
-      format: given.format,
-    });
-    io.out(`saved weights to ${checkpoint}`);
+  if (options.top !== undefined && options.top !== 1) {
+    const acc = final.topK![options.top];
+    io.out(`top-${options.top} test accuracy: ${acc.toFixed(4)} (error ${(1 - acc).toFixed(4)})`);
   }
+  if (checkpoint !== null) io.out(`saved weights to ${checkpoint}`);
+  const trainSeconds = history.reduce((sum, h) => sum + h.trainSeconds, 0);
   return {
-    model: options.model, ...settings, backend, trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
-    trainLoss: result.history.map((h) => h.trainLoss),
-    trainImagesPerSec: result.trainImagesPerSec, trainSeconds: result.trainSeconds,
-    evalSeconds: result.history.reduce((s, h) => s + (h.test?.seconds ?? 0), 0),
+    model: modelName, ...settings, backend, trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
+    trainLoss,
+    trainImagesPerSec: history.reduce((sum, h) => sum + h.trainImages, 0) / Math.max(trainSeconds, 1e-9), trainSeconds,
+    evalSeconds: history.reduce((sum, h) => sum + (h.test?.seconds ?? 0), 0),
     seconds: (performance.now() - start) / 1000,
-    checkpoint, history: result.history, memory: [...reporter.memory],
+    checkpoint, resumedFrom: resume?.checkpoint.path ?? null, history, memory: [...reporter.memory],
+    ...(options.top !== undefined ? { topK: final.topK } : {}),
   };
 }
 
@@ -235,7 +282,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
  */
 async function runPerceptronTrain(
   model: Perceptron,
-  run: { options: TrainCommandOptions; settings: TrainSettings; train: LoadedSplit; test: LoadedSplit; out: string | null; modelOptions: { numClasses: number; inChannels: number }; norm: Normalization; generator: Generator; start: number },
+  run: { options: TrainCommandOptions & { model: string }; settings: TrainSettings; train: LoadedSplit; test: LoadedSplit; out: string | null; modelOptions: { numClasses: number; inChannels: number }; norm: Normalization; generator: Generator; start: number },
   io: CliIO,
 ): Promise<TrainSummary> {
   const { options, settings, out, start } = run;
@@ -267,8 +314,100 @@ async function runPerceptronTrain(
   return {
     model: options.model, ...recorded, backend, trainImages: result.trainImages, testImages: result.testImages, testAccuracy, testLoss, trainLoss,
     trainImagesPerSec: result.trainImagesPerSec, trainSeconds: result.trainSeconds, evalSeconds: result.history.reduce((t, h) => t + h.test!.seconds, 0),
-    seconds: (performance.now() - start) / 1000, checkpoint, history: result.history, memory: [],
+    seconds: (performance.now() - start) / 1000, checkpoint, resumedFrom: null, history: result.history, memory: [],
   };
+}
+
+/** A run to resume: its checkpoint, and the settings and history recorded in it. */
+interface Resume {
+  checkpoint: ReadCheckpoint;
+  training: CheckpointTraining;
+  model: string;
+  /** The recorded settings, with --epochs when it extends the run. */
+  settings: Partial<TrainCommandOptions>;
+  /** --epochs extends the run beyond the epochs it was started with. */
+  extended: boolean;
+  trainLoss: number[];
+  trainImages: number;
+}
+
+/** The settings a resumed run keeps, as they are recorded in the checkpoint's meta. */
+const KEPT_SETTINGS = ['dataset', 'batchSize', 'optimizer', 'lr', 'momentum', 'lrSchedule', 'seed', 'limit'] as const;
+
+/** Reads the checkpoint of --resume and checks the options given against the run's settings. */
+async function readResume(options: TrainCommandOptions): Promise<Resume> {
+  const location = options.resume!;
+  const where = `--resume ${location}`;
+  const checkpoint = await readCheckpoint(location);
+  const { header, training, path } = checkpoint;
+  if (training === undefined) {
+    throw new DataError(
+      `${where}: checkpoint ${path} holds no training state (optimizer state, epoch, random generators): it was saved by an older Stride ` +
+        `(format ${header.format}) or as weights only, so the run cannot continue exactly; start a new run (it can be evaluated with stride eval)`,
+    );
+  }
+  const meta = header.meta as Record<string, JsonValue | undefined>;
+  const recorded: Record<string, unknown> = {};
+  for (const key of KEPT_SETTINGS) {
+    const value = meta[key];
+    const ok = key === 'momentum' || key === 'limit' ? value === null || typeof value === 'number' : key === 'dataset' || key === 'optimizer' || key === 'lrSchedule' ? typeof value === 'string' : typeof value === 'number';
+    if (!ok) throw new DataError(`${where}: checkpoint ${path} does not record the run's ${key} (meta.${key} is ${JSON.stringify(value) ?? 'missing'}); it was not written by stride train`);
+    recorded[key] = value;
+  }
+  if (options.model !== undefined && options.model !== header.model) {
+    throw new ValueError(`${where}: the run trains model '${header.model}', not '${options.model}'; a resumed run keeps its model (omit the model name, or start a new run with --out elsewhere)`);
+  }
+  for (const key of KEPT_SETTINGS) {
+    const value = options[key];
+    if (value !== undefined && value !== recorded[key]) {
+      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      throw new ValueError(
+        `${where}: ${flag} ${String(value)} conflicts with the run's ${flag} ${String(recorded[key] ?? 'absent')}; a resumed run keeps the settings it started with (drop ${flag}, or start a new run with --out elsewhere)`,
+      );
+    }
+  }
+  const done = training.epoch;
+  const epochs = options.epochs ?? training.epochs;
+  if (epochs <= done) {
+    throw new ValueError(
+      options.epochs === undefined
+        ? `${where}: the run has finished (${done} of ${training.epochs} epochs trained); nothing is left to train. Pass --epochs N with N > ${done} to train it longer`
+        : `${where}: --epochs ${epochs} is not more than the ${done} epochs the run has trained; pass --epochs N with N > ${done} to train it longer`,
+    );
+  }
+  const trainLoss = Array.isArray(meta.trainLoss) && meta.trainLoss.every((x) => typeof x === 'number') ? (meta.trainLoss as number[]) : [];
+  if (trainLoss.length !== done || typeof meta.trainImages !== 'number') {
+    throw new DataError(`${where}: checkpoint ${path} records ${trainLoss.length} epoch losses and ${JSON.stringify(meta.trainImages)} training images for ${done} epochs trained; it was not written by stride train`);
+  }
+  const settings: Partial<TrainCommandOptions> = { ...recorded, epochs, limit: (recorded.limit as number | null) ?? undefined, momentum: (recorded.momentum as number | null) ?? undefined };
+  if (options.testLimit === undefined && typeof meta.testLimit === 'number') settings.testLimit = meta.testLimit;
+  return { checkpoint, training, model: header.model, settings, extended: epochs !== training.epochs, trainLoss, trainImages: meta.trainImages };
+}
+
+/** Puts the model, the optimizer and the generators back in their state at the end of the checkpoint's epoch; returns that epoch. */
+function restore(
+  resume: Resume, run: { model: ReturnType<typeof createModel>; optimizer: optim.Optimizer; generator: Generator; trainImages: number; batches: number },
+): number {
+  const { checkpoint, training } = resume;
+  const where = `checkpoint ${checkpoint.path}`;
+  if (run.trainImages !== resume.trainImages) {
+    throw new DataError(`${where}: the run trained on ${resume.trainImages} images per epoch, but the training set now has ${run.trainImages}; it cannot continue exactly`);
+  }
+  if (training.optimizer.name !== run.optimizer.name) {
+    throw new DataError(`${where}: the optimizer state is ${training.optimizer.name}'s, but the run's settings build ${run.optimizer.name}`);
+  }
+  const { generator, default: global } = training.generators;
+  if (generator === undefined || global === undefined) throw new DataError(`${where}: training.generators must hold 'generator' and 'default'`);
+  try {
+    run.model.loadStateDict(checkpoint.state);
+    run.optimizer.loadStateDict(training.optimizer);
+    run.generator.setState(generator);
+    defaultGenerator.setState(global);
+  } catch (err) {
+    if (err instanceof StrideError) throw new DataError(`${where}: ${err.message}`);
+    throw err;
+  }
+  return training.epoch;
 }
 
 /** The --json line: one object, numbers rounded for reading. */
@@ -278,7 +417,8 @@ export function trainJson(s: TrainSummary): string {
     model: s.model, ...recordedValues(TRAIN_OPTIONS, s), backend: s.backend, trainImages: s.trainImages, testImages: s.testImages,
     testAccuracy: s.testAccuracy, testLoss: r(s.testLoss, 6), trainLoss: s.trainLoss.map((x) => r(x, 6)),
     trainImagesPerSec: r(s.trainImagesPerSec, 1), trainSeconds: r(s.trainSeconds, 2), evalSeconds: r(s.evalSeconds, 2), seconds: r(s.seconds, 2),
-    checkpoint: s.checkpoint,
+    checkpoint: s.checkpoint, resumedFrom: s.resumedFrom,
+    ...(s.topK !== undefined ? { topK: s.topK } : {}),
     rssMiB: s.memory.map((m) => r(m.rss / 2 ** 20, 1)), heapUsedMiB: s.memory.map((m) => r(m.heapUsed / 2 ** 20, 1)),
   });
 }

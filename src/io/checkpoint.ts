@@ -22,18 +22,43 @@
  * section; `length` is always `4 * prod(shape)`. Ranges may not overlap and
  * nothing may follow the last one (the encoder writes them back to back).
  *
+ * A checkpoint that can resume training is format "stride-checkpoint-v2": the
+ * same layout and fields, plus a `training` field in the header and the
+ * optimizer's buffers among the tensors, named `optimizer.state.<i>.<key>`
+ * (parameter i, counted over the parameter groups in order, as
+ * `optimizer.stateDict()` numbers them; e.g. `optimizer.state.3.momentumBuffer`,
+ * `optimizer.state.0.expAvgSq`). The numbers go in the header:
+ *
+ * ```json
+ * "training": { "epoch": 1, "epochs": 2,
+ *   "optimizer": { "name": "Adam", "stepCount": 16, "paramGroups": [{ "lr": 0.001, "betas": [0.9, 0.999], ..., "params": [0, 1, ...] }],
+ *                  "state": { "0": { "step": 16 }, ... } },
+ *   "scheduler": { ... },                                    (optional: a scheduler's stateDict(), or a schedule's description)
+ *   "generators": { "generator": { "state": [4 uint32], "spareNormal": null }, ... } }
+ * ```
+ *
+ * `epoch` counts the epochs completed, `epochs` those the run was planned
+ * for. A weights-only checkpoint is still written as v1 (no `training`), so
+ * readers of v1 keep reading it; a v2 file is refused by them with its format
+ * named, instead of being read with unknown tensors.
+ *
  * `decodeCheckpoint` checks every part (magic, header length, JSON, each
  * field's type, every tensor's range and size, the total length) and throws a
  * `DataError` naming the source and what was expected: a damaged file is never
  * read into a silently wrong model (docs/design.md, "Errors state the rule").
  */
 import { DataError, ValueError, fmtShape } from '../errors.js';
+import type { GeneratorState } from '../tensor/random.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
 
 /** The 8 bytes every checkpoint starts with. */
 export const CHECKPOINT_MAGIC = 'STRIDE01';
-/** The value of the header's `format` field. */
+/** The value of the header's `format` field of a weights-only checkpoint. */
 export const CHECKPOINT_FORMAT = 'stride-checkpoint-v1';
+/** The `format` of a checkpoint holding training state (the `training` field and the optimizer's tensors). */
+export const TRAINING_CHECKPOINT_FORMAT = 'stride-checkpoint-v2';
+/** The names of the optimizer's tensors in a v2 checkpoint start with this, then `<parameter index>.<key>`. */
+export const OPTIMIZER_TENSOR_PREFIX = 'optimizer.state.';
 /** The file name `saveCheckpoint` writes inside its folder. */
 export const CHECKPOINT_FILE = 'model.stride';
 
@@ -65,14 +90,44 @@ export interface CheckpointMeta {
   [key: string]: JsonValue | undefined;
 }
 
+/**
+ * An optimizer's state as a checkpoint holds it: its class name and its
+ * stateDict() (`{ state, paramGroups, stepCount }`), which its loadStateDict()
+ * takes back as it is.
+ */
+export interface CheckpointOptimizerState {
+  /** The optimizer's class: 'SGD', 'Adam', 'AdamW'. */
+  name: string;
+  /** Per parameter (by position over the groups): buffers as tensors, counters as numbers. */
+  state: Record<number, Record<string, Tensor | number>>;
+  /** Each group's hyper-parameters (JSON values) and the positions of its parameters. */
+  paramGroups: (Record<string, unknown> & { params: number[] })[];
+  stepCount: number;
+}
+
+/** What a run needs to continue exactly where it stopped (the `training` field of a v2 checkpoint). */
+export interface CheckpointTraining {
+  /** Epochs completed. */
+  epoch: number;
+  /** Epochs the run is planned for (epoch <= epochs). */
+  epochs: number;
+  optimizer: CheckpointOptimizerState;
+  /** A learning-rate scheduler's stateDict(), or the description of a schedule (JSON values). */
+  scheduler?: Record<string, JsonValue>;
+  /** The state of every random generator the run draws from, by a name of the caller's choosing (Generator.getState()). */
+  generators: Record<string, GeneratorState>;
+}
+
 export interface CheckpointHeader {
-  format: typeof CHECKPOINT_FORMAT;
+  format: typeof CHECKPOINT_FORMAT | typeof TRAINING_CHECKPOINT_FORMAT;
   /** A name in the model registry (`models`), used to rebuild the model. */
   model: string;
   /** The options `createModel(model, modelOptions)` rebuilds it with (JSON only: no generator). */
   modelOptions: Record<string, JsonValue>;
   tensors: CheckpointTensorEntry[];
   meta: CheckpointMeta;
+  /** v2 only: the training state without the optimizer's tensors (those are in `tensors`; decodeCheckpoint puts them together). */
+  training?: Record<string, JsonValue>;
 }
 
 export interface EncodeCheckpointInput {
@@ -81,12 +136,16 @@ export interface EncodeCheckpointInput {
   /** Tensors by name, e.g. `module.stateDict()`. float64 tensors are stored as float32. */
   state: Record<string, Tensor>;
   meta?: CheckpointMeta;
+  /** Training state to resume from; the checkpoint is then written as v2. */
+  training?: CheckpointTraining;
 }
 
 export interface DecodedCheckpoint {
   header: CheckpointHeader;
-  /** Fresh float32 tensors (they do not share memory with the bytes), in header order. */
+  /** The model's tensors: fresh float32 tensors (they do not share memory with the bytes), in header order. */
   state: Record<string, Tensor>;
+  /** The training state, with the optimizer's tensors in it (v2 checkpoints; absent from v1). */
+  training?: CheckpointTraining;
 }
 
 /** Serializes a model's state and description into the bytes of one `.stride` file. */
@@ -103,14 +162,24 @@ export function encodeCheckpoint(input: EncodeCheckpointInput): Uint8Array {
   const tensors: CheckpointTensorEntry[] = [];
   const values: Tensor[] = [];
   let offset = 0;
-  for (const [name, t] of Object.entries(state)) {
-    if (!(t instanceof Tensor)) throw new ValueError(`encodeCheckpoint: state['${name}'] is not a Tensor`);
+  const add = (name: string, t: Tensor) => {
     const length = 4 * t.size;
     tensors.push({ name, shape: [...t.shape], offset, length });
     values.push(t);
     offset += length;
+  };
+  for (const [name, t] of Object.entries(state)) {
+    if (!(t instanceof Tensor)) throw new ValueError(`encodeCheckpoint: state['${name}'] is not a Tensor`);
+    if (input.training !== undefined && name.startsWith(OPTIMIZER_TENSOR_PREFIX)) {
+      throw new ValueError(`encodeCheckpoint: model tensor '${name}' starts with '${OPTIMIZER_TENSOR_PREFIX}', which names the optimizer's tensors in a checkpoint with training state; rename the submodule`);
+    }
+    add(name, t);
   }
   const header: CheckpointHeader = { format: CHECKPOINT_FORMAT, model, modelOptions, tensors, meta };
+  if (input.training !== undefined) {
+    header.format = TRAINING_CHECKPOINT_FORMAT;
+    header.training = encodeTraining(input.training, add);
+  }
   let json = new TextEncoder().encode(JSON.stringify(header));
   const pad = (4 - ((PREFIX_BYTES + json.length) % 4)) % 4;
   if (pad) {
@@ -203,7 +272,103 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
     for (let i = 0; i < n; i++) data[i] = view.getFloat32(base + 4 * i, true);
     state[t.name] = new Tensor(data, t.shape);
   }
-  return { header, state };
+  if (header.training === undefined) return { header, state };
+  return { header, ...decodeTraining(header.training, state, fail) };
+}
+
+/** The header's `training` field of `training`, its optimizer tensors passed to `add` under their checkpoint names. */
+function encodeTraining(training: CheckpointTraining, add: (name: string, t: Tensor) => void): Record<string, JsonValue> {
+  const where = 'encodeCheckpoint: training';
+  if (training === null || typeof training !== 'object') throw new ValueError(`${where} must be an object { epoch, epochs, optimizer, generators, scheduler? }`);
+  const { epoch, epochs, optimizer, scheduler, generators } = training;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new ValueError(`${where}.epochs must be an integer >= 1, got ${epochs}`);
+  if (!Number.isInteger(epoch) || epoch < 0 || epoch > epochs) throw new ValueError(`${where}.epoch (epochs completed) must be an integer in [0, ${epochs}], got ${epoch}`);
+  if (optimizer === null || typeof optimizer !== 'object' || typeof optimizer.name !== 'string' || optimizer.name === '' || optimizer.state === null || typeof optimizer.state !== 'object') {
+    throw new ValueError(`${where}.optimizer must be { name, ...optimizer.stateDict() }`);
+  }
+  const scalars: Record<string, Record<string, number>> = {};
+  for (const [index, entry] of Object.entries(optimizer.state)) {
+    for (const [key, value] of Object.entries(entry)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new ValueError(`${where}.optimizer.state[${index}] has key '${key}'; state keys must be identifiers (letters, digits, _)`);
+      if (value instanceof Tensor) add(`${OPTIMIZER_TENSOR_PREFIX}${index}.${key}`, value);
+      else (scalars[index] ??= {})[key] = value;
+    }
+  }
+  const out: Record<string, unknown> = {
+    epoch, epochs,
+    optimizer: { name: optimizer.name, stepCount: optimizer.stepCount, paramGroups: optimizer.paramGroups, state: scalars },
+    generators,
+  };
+  if (scheduler !== undefined) out.scheduler = scheduler;
+  checkJsonObject('encodeCheckpoint', 'training', out);
+  return out as Record<string, JsonValue>;
+}
+
+/** Checks a v2 header's `training` field and gives the optimizer its tensors back, which leaves the model's in `state`. */
+function decodeTraining(
+  value: Record<string, JsonValue>, all: Record<string, Tensor>, fail: (what: string) => never,
+): { state: Record<string, Tensor>; training: CheckpointTraining } {
+  const t = value as Record<string, unknown>;
+  const { epoch, epochs, optimizer, scheduler, generators } = t;
+  if (!Number.isInteger(epochs) || (epochs as number) < 1) fail(`training.epochs must be an integer >= 1, got ${JSON.stringify(epochs)}`);
+  if (!Number.isInteger(epoch) || (epoch as number) < 0 || (epoch as number) > (epochs as number)) fail(`training.epoch must be an integer in [0, ${epochs}], got ${JSON.stringify(epoch)}`);
+  if (!isPlainObject(optimizer)) fail(`training.optimizer must be an object { name, stepCount, paramGroups, state }, got ${jsonKind(optimizer)}`);
+  const o = optimizer as Record<string, unknown>;
+  if (typeof o.name !== 'string' || o.name === '') fail(`training.optimizer.name must name the optimizer class, got ${JSON.stringify(o.name)}`);
+  if (!Number.isInteger(o.stepCount) || (o.stepCount as number) < 0) fail(`training.optimizer.stepCount must be an integer >= 0, got ${JSON.stringify(o.stepCount)}`);
+  if (!Array.isArray(o.paramGroups) || o.paramGroups.length === 0) fail(`training.optimizer.paramGroups must be a non-empty array, got ${jsonKind(o.paramGroups)}`);
+  let numParams = 0;
+  (o.paramGroups as unknown[]).forEach((g, i) => {
+    const params = isPlainObject(g) ? g.params : undefined;
+    if (!Array.isArray(params) || !params.every((p) => Number.isInteger(p) && p >= 0)) fail(`training.optimizer.paramGroups[${i}].params must be an array of parameter positions`);
+    numParams += (params as number[]).length;
+  });
+  if (!isPlainObject(o.state)) fail(`training.optimizer.state must be an object, got ${jsonKind(o.state)}`);
+  const optState: Record<number, Record<string, Tensor | number>> = {};
+  const entryOf = (index: string, what: string): Record<string, Tensor | number> => {
+    const i = Number(index);
+    if (!/^\d+$/.test(index) || i >= numParams) fail(`${what} is for parameter ${JSON.stringify(index)}, but the optimizer's groups hold parameters 0 to ${numParams - 1}`);
+    return (optState[i] ??= {});
+  };
+  for (const [index, entry] of Object.entries(o.state as Record<string, unknown>)) {
+    if (!isPlainObject(entry)) fail(`training.optimizer.state[${index}] must be an object of numbers`);
+    const target = entryOf(index, `training.optimizer.state[${index}]`);
+    for (const [key, v] of Object.entries(entry as Record<string, unknown>)) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`training.optimizer.state[${index}].${key} must be a finite number, got ${JSON.stringify(v)}`);
+      target[key] = v as number;
+    }
+  }
+  const state: Record<string, Tensor> = {};
+  for (const [name, tensor] of Object.entries(all)) {
+    if (!name.startsWith(OPTIMIZER_TENSOR_PREFIX)) {
+      state[name] = tensor;
+      continue;
+    }
+    const rest = name.slice(OPTIMIZER_TENSOR_PREFIX.length);
+    const dot = rest.indexOf('.');
+    if (dot < 0) fail(`tensor '${name}' is not named ${OPTIMIZER_TENSOR_PREFIX}<parameter>.<key>`);
+    const key = rest.slice(dot + 1);
+    const target = entryOf(rest.slice(0, dot), `tensor '${name}'`);
+    if (key in target) fail(`optimizer state '${key}' of parameter ${rest.slice(0, dot)} is both a tensor and a number`);
+    target[key] = tensor;
+  }
+  if (!isPlainObject(generators)) fail(`training.generators must be an object of generator states, got ${jsonKind(generators)}`);
+  for (const [name, g] of Object.entries(generators as Record<string, unknown>)) {
+    const words = isPlainObject(g) ? g.state : undefined;
+    const spare = isPlainObject(g) ? g.spareNormal : undefined;
+    if (!Array.isArray(words) || words.length !== 4 || !words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) || !(spare === null || typeof spare === 'number')) {
+      fail(`training.generators.${name} must be { state: [four 32-bit unsigned integers], spareNormal: number or null }, got ${JSON.stringify(g)}`);
+    }
+  }
+  if (scheduler !== undefined && !isPlainObject(scheduler)) fail(`training.scheduler must be an object, got ${jsonKind(scheduler)}`);
+  const training: CheckpointTraining = {
+    epoch: epoch as number,
+    epochs: epochs as number,
+    optimizer: { name: o.name as string, stepCount: o.stepCount as number, paramGroups: o.paramGroups as CheckpointOptimizerState['paramGroups'], state: optState },
+    generators: generators as Record<string, GeneratorState>,
+  };
+  if (scheduler !== undefined) training.scheduler = scheduler as Record<string, JsonValue>;
+  return { state, training };
 }
 
 /** Decodes a file's JSON header (its text and value); invalid UTF-8 or JSON goes to `fail`. */
@@ -225,7 +390,11 @@ export function parseJsonHeader(bytes: Uint8Array, fail: (what: string) => never
 function checkHeader(value: unknown, fail: (what: string) => never): CheckpointHeader {
   if (!isPlainObject(value)) fail(`the header must be a JSON object, got ${jsonKind(value)}`);
   const h = value as Record<string, unknown>;
-  if (h.format !== CHECKPOINT_FORMAT) fail(`header format is ${JSON.stringify(h.format)}; expected "${CHECKPOINT_FORMAT}"`);
+  if (h.format !== CHECKPOINT_FORMAT && h.format !== TRAINING_CHECKPOINT_FORMAT) {
+    fail(`header format is ${JSON.stringify(h.format)}; expected "${CHECKPOINT_FORMAT}" or "${TRAINING_CHECKPOINT_FORMAT}" (a newer Stride wrote it?)`);
+  }
+  const v2 = h.format === TRAINING_CHECKPOINT_FORMAT;
+  if (v2 && !isPlainObject(h.training)) fail(`header field 'training' must be an object in a ${TRAINING_CHECKPOINT_FORMAT} checkpoint, got ${jsonKind(h.training)}`);
   if (typeof h.model !== 'string' || h.model === '') fail(`header field 'model' must be a non-empty model name, got ${JSON.stringify(h.model)}`);
   if (!isPlainObject(h.modelOptions)) fail(`header field 'modelOptions' must be an object, got ${jsonKind(h.modelOptions)}`);
   if (!isPlainObject(h.meta)) fail(`header field 'meta' must be an object, got ${jsonKind(h.meta)}`);
@@ -246,13 +415,15 @@ function checkHeader(value: unknown, fail: (what: string) => never): CheckpointH
     }
     return { name, shape: [...(e.shape as number[])], offset: e.offset as number, length: e.length as number };
   });
-  return {
-    format: CHECKPOINT_FORMAT,
+  const header: CheckpointHeader = {
+    format: v2 ? TRAINING_CHECKPOINT_FORMAT : CHECKPOINT_FORMAT,
     model: h.model as string,
     modelOptions: h.modelOptions as Record<string, JsonValue>,
     tensors,
     meta: h.meta as CheckpointMeta,
   };
+  if (v2) header.training = h.training as Record<string, JsonValue>;
+  return header;
 }
 
 /** A JSON object (not null, not an array). */

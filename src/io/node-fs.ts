@@ -17,7 +17,7 @@ import { createModel, models } from '../models/index.js';
 import type { Module } from '../nn/module.js';
 import { fromPytorchStateDict, toPytorchStateDict } from '../nn/pytorch-names.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, isPlainObject, type CheckpointHeader, type CheckpointMeta, type JsonValue } from './checkpoint.js';
+import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, isPlainObject, type CheckpointHeader, type CheckpointMeta, type CheckpointTraining, type DecodedCheckpoint, type JsonValue } from './checkpoint.js';
 import { SAFETENSORS_FILE, decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type EncodeSafetensorsOptions, type SafetensorsDType } from './safetensors.js';
 
 /** The file operations `writeFileAtomic` uses; tests replace them to simulate failures. */
@@ -93,6 +93,8 @@ export interface SaveCheckpointInfo {
    * `saveModelSafetensors`), which `safetensors.torch.load_file` reads.
    */
   format?: CheckpointFormat;
+  /** The state to resume training from (optimizer, epoch, generators); the file is then format v2. */
+  training?: CheckpointTraining;
 }
 
 /**
@@ -117,6 +119,7 @@ export async function saveCheckpoint(dir: string, model: Module, info: SaveCheck
     modelOptions: info.modelOptions ?? {},
     state: model.stateDict(),
     meta: { createdAt: new Date().toISOString(), ...info.meta },
+    ...(info.training !== undefined ? { training: info.training } : {}),
   });
   await mkdir(dir, { recursive: true });
   const path = join(dir, CHECKPOINT_FILE);
@@ -130,6 +133,21 @@ export interface LoadedCheckpoint {
   header: CheckpointHeader;
   /** The file that was read. */
   path: string;
+  /** The training state, when the checkpoint holds one (format v2). */
+  training?: CheckpointTraining;
+}
+
+/** A checkpoint file's contents, decoded and checked but not built into a model. */
+export interface ReadCheckpoint extends DecodedCheckpoint {
+  /** The file that was read. */
+  path: string;
+}
+
+/** Reads and decodes a checkpoint (a folder holding model.stride, or the file itself) without building the model. */
+export async function readCheckpoint(location: string): Promise<ReadCheckpoint> {
+  const path = await resolveCheckpointPath(location);
+  const bytes = await readFile(path);
+  return { ...decodeCheckpoint(bytes, path), path };
 }
 
 /** The checkpoint file for `location`: the file itself, or `model.stride` inside a folder. */
@@ -155,9 +173,7 @@ export async function resolveCheckpointPath(location: string): Promise<string> {
  * fit the model is a DataError naming the file.
  */
 export async function loadCheckpoint(location: string): Promise<LoadedCheckpoint> {
-  const path = await resolveCheckpointPath(location);
-  const bytes = await readFile(path);
-  const { header, state } = decodeCheckpoint(bytes, path);
+  const { header, state, training, path } = await readCheckpoint(location);
   let model: Module;
   try {
     model = createModel(header.model, header.modelOptions as Parameters<typeof createModel>[1]);
@@ -167,7 +183,7 @@ export async function loadCheckpoint(location: string): Promise<LoadedCheckpoint
     throw err;
   }
   model.eval();
-  return { model, header, path };
+  return training === undefined ? { model, header, path } : { model, header, path, training };
 }
 
 /**
@@ -239,6 +255,8 @@ export interface LoadedWeights {
   };
   /** The file that was read. */
   path: string;
+  /** The training state of a Stride checkpoint that holds one (format v2). */
+  training?: CheckpointTraining;
 }
 
 /**
@@ -285,9 +303,10 @@ export async function loadWeightsFile(location: string, options: { arch?: string
   if (arch !== undefined && !Object.hasOwn(models, arch)) throw new ValueError(`loadWeightsFile: unknown arch '${arch}'; available: ${Object.keys(models).join(', ')}`);
   const path = await resolveWeightsPath(location);
   if (!isSafetensorsPath(path)) {
-    const { model, header } = await loadCheckpoint(path);
+    const { model, header, training } = await loadCheckpoint(path);
     if (arch !== undefined && arch !== header.model) throw new DataError(`checkpoint ${path} holds model '${header.model}', not '${arch}' (--arch); leave --arch out for Stride checkpoints`);
-    return { model, header: { format: 'stride', model: header.model, modelOptions: header.modelOptions, meta: header.meta }, path };
+    const loaded: LoadedWeights = { model, header: { format: 'stride', model: header.model, modelOptions: header.modelOptions, meta: header.meta }, path };
+    return training === undefined ? loaded : { ...loaded, training };
   }
   const { tensors, metadata } = await loadSafetensors(path);
   const where = `safetensors ${path}`;

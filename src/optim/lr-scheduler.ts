@@ -25,13 +25,13 @@ import { ValueError } from '../errors.js';
 import { checkOptions } from '../validate.js';
 import { Optimizer, type ParamGroup } from './optimizer.js';
 
-/** What LRScheduler.stateDict() returns: plain numbers. */
-export interface LRSchedulerStateDict {
+/** What LRScheduler.stateDict() returns: plain numbers (JSON data, as a checkpoint's header holds it). */
+export type LRSchedulerStateDict = {
   lastEpoch: number;
   baseLrs: number[];
   lastLr: number[];
   stepCount: number;
-}
+};
 
 /** PyTorch's closed form of cosine annealing: etaMin + (base - etaMin) (1 + cos(pi t / tMax)) / 2. */
 export function cosineAnnealingLr(base: number, etaMin: number, t: number, tMax: number): number {

@@ -68,7 +68,8 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   stepCount = 0;
   /** Per-parameter state (momentum buffers, moments, step counts), created at a parameter's first update. */
   protected readonly state = new Map<Tensor, ParamState>();
-  protected readonly name: string;
+  /** The class name errors and checkpoints use: SGD, Adam, AdamW. */
+  readonly name: string;
   private readonly defaults: Readonly<Record<string, unknown>>;
   /** Whether errors name the group (the optimizer was given groups, or a group is added later). */
   private namedGroups = false;

@@ -1,6 +1,17 @@
 import { ValueError } from '../errors.js';
 
 /**
+ * A generator's whole state as plain JSON data (Generator.getState): the four
+ * 32-bit words of xoshiro128** and the second normal of the last Box-Muller
+ * pair, when one is waiting. setState restores it, so the stream continues
+ * exactly where it was taken.
+ */
+export interface GeneratorState {
+  state: [number, number, number, number];
+  spareNormal: number | null;
+}
+
+/**
  * A small, fast, seedable pseudo-random generator (xoshiro128**, 128-bit state,
  * period 2^128 - 1). Every random thing in Stride (initialization, rand/randn,
  * dropout masks, data shuffling) draws from a `Generator`, so a seed makes a run
@@ -38,6 +49,26 @@ export class Generator {
     this.s3 = next();
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
     this.spareNormal = null;
+    return this;
+  }
+
+  /** The state, to continue this stream later with setState (torch.Generator.get_state). */
+  getState(): GeneratorState {
+    return { state: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spareNormal: this.spareNormal };
+  }
+
+  /** Restores a state taken with getState (torch.Generator.set_state); the draws that follow are those that followed it. */
+  setState(state: GeneratorState): this {
+    const words = state?.state;
+    if (!Array.isArray(words) || words.length !== 4 || !words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) || words.every((w) => w === 0)) {
+      throw new ValueError(`Generator.setState: state must be four 32-bit unsigned integers, not all 0, as getState returns them; got ${JSON.stringify(words)}`);
+    }
+    const spare = state.spareNormal;
+    if (spare !== null && !(typeof spare === 'number' && Number.isFinite(spare))) {
+      throw new ValueError(`Generator.setState: spareNormal must be a finite number or null, got ${JSON.stringify(spare)}`);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = words.map((w) => w | 0);
+    this.spareNormal = spare;
     return this;
   }
 

@@ -24,7 +24,7 @@ import { crossEntropy } from '../ops/cross-entropy.js';
 import { Optimizer } from '../optim/optimizer.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { RunningMean, countCorrect } from './metrics.js';
+import { RunningMean, addToConfusion, countCorrect, labelRanks, perClassAccuracy, perClassPrecision } from './metrics.js';
 import { lrMultiplier, type LrSchedule } from './schedule.js';
 
 /** Maps a batch's model output and labels to a scalar loss, mean-reduced over the batch (as crossEntropy's default). */
@@ -70,6 +70,24 @@ export interface EvaluateResult {
   correct: number;
   total: number;
   seconds: number;
+  /** Top-k accuracy for each k of the `topK` option (`topK[5]`), when it was given; the top-k error is 1 minus it. */
+  topK?: Record<number, number>;
+  /** With the `confusion` option: rows the true class, columns the predicted one (confusionMatrix). */
+  confusionMatrix?: number[][];
+  /** With the `confusion` option: the accuracy (recall) of each true class; NaN for a class absent from the data. */
+  perClassAccuracy?: number[];
+  /** With the `confusion` option: the precision of each predicted class; NaN for a class never predicted. */
+  perClassPrecision?: number[];
+}
+
+/** What evaluate measures beyond top-1 accuracy and the loss. */
+export interface EvaluateOptions {
+  /** Default crossEntropy. */
+  lossFn?: LossFn;
+  /** Top-k accuracies to measure, e.g. [1, 5] (EvaluateResult.topK). */
+  topK?: readonly number[];
+  /** Accumulate the confusion matrix, per-class accuracy and precision. */
+  confusion?: boolean;
 }
 
 export interface EpochResult {
@@ -90,7 +108,17 @@ export interface FitOptions {
   train: TensorDataset;
   /** Evaluated after every epoch when given. */
   test?: TensorDataset;
+  /** The run's length in epochs, those already trained (initialEpoch) included. */
   epochs: number;
+  /**
+   * Epochs already trained, when resuming (default 0, as Keras' initial_epoch):
+   * training runs epochs initialEpoch + 1 to `epochs`, and the lr schedule
+   * continues at step initialEpoch * batches of the same run length. With the
+   * model, the optimizer (loadStateDict) and the generator (setState) restored
+   * from the end of epoch initialEpoch, the continuation is exactly the
+   * uninterrupted run's.
+   */
+  initialEpoch?: number;
   batchSize: number;
   optimizer: Optimizer;
   /** Default crossEntropy. */
@@ -98,7 +126,7 @@ export interface FitOptions {
   /**
    * How the learning rate changes over the run, as a multiple of each
    * parameter group's lr, set before every step (default 'constant'). The
-   * groups' lrs are put back to their starting values when fit returns.
+   * groups' lrs are put back to their starting values at the end of every epoch and when fit returns.
    * With 'constant', fit leaves the lrs alone, so a scheduler from optim
    * (StepLR, OneCycleLR...) can drive them: call its step() in onEpoch or onBatch.
    */
@@ -109,6 +137,8 @@ export interface FitOptions {
   generator?: Generator;
   /** Batch size for evaluation (default 1000; no gradients are kept, so it can be large). */
   evalBatchSize?: number;
+  /** Top-k accuracies to measure on `test` after every epoch (EvaluateResult.topK). */
+  topK?: readonly number[];
   onEpochStart?: (info: EpochStartInfo) => void;
   onBatch?: (info: BatchInfo) => void;
   /** Called after training on an epoch, before the test set is evaluated. */
@@ -126,7 +156,10 @@ export interface FitResult {
   test?: EvaluateResult;
 }
 
-const FIT_KEYS = ['train', 'test', 'epochs', 'batchSize', 'optimizer', 'lossFn', 'lrSchedule', 'shuffle', 'generator', 'evalBatchSize', 'onEpochStart', 'onBatch', 'onEvaluateStart', 'onEpoch'];
+const FIT_KEYS = [
+  'train', 'test', 'epochs', 'initialEpoch', 'batchSize', 'optimizer', 'lossFn', 'lrSchedule', 'shuffle', 'generator', 'evalBatchSize', 'topK',
+  'onEpochStart', 'onBatch', 'onEvaluateStart', 'onEpoch',
+];
 
 const defaultLoss: LossFn = (output, labels) => crossEntropy(output, labels);
 
@@ -136,6 +169,33 @@ const defaultLoss: LossFn = (output, labels) => crossEntropy(output, labels);
  * before is restored at the end.
  */
 export function fit(model: Module, options: FitOptions): FitResult {
+  const history = [...fitEpochs(model, options)];
+  const trainSeconds = history.reduce((s, h) => s + h.trainSeconds, 0);
+  const trainImages = history.reduce((s, h) => s + h.trainImages, 0);
+  return {
+    history,
+    trainSeconds,
+    trainImagesPerSec: trainImages / Math.max(trainSeconds, 1e-9),
+    test: history[history.length - 1].test,
+  };
+}
+
+/**
+ * `fit` one epoch at a time: an iterator that trains an epoch (and evaluates
+ * `test`) at each `next()` and yields its result, so the caller can do
+ * asynchronous work between epochs, such as saving a checkpoint:
+ *
+ * ```ts
+ * for (const epoch of fitEpochs(model, options)) await saveCheckpoint(dir, model, { ... });
+ * ```
+ *
+ * The options are checked when fitEpochs is called. Between epochs the
+ * model is in the mode it had before, and with a named lrSchedule every
+ * group's lr is its base lr (the schedule sets it again before each step), so
+ * the optimizer's stateDict() taken there resumes the run exactly. Leaving the
+ * loop early (break, an exception) restores the same way.
+ */
+export function fitEpochs(model: Module, options: FitOptions): IterableIterator<EpochResult> {
   checkModel('fit', model);
   if (options === null || typeof options !== 'object') throw new ValueError('fit: options must be an object { train, epochs, batchSize, optimizer, ... }');
   for (const key of Object.keys(options)) {
@@ -150,8 +210,13 @@ export function fit(model: Module, options: FitOptions): FitResult {
   if (!(optimizer instanceof Optimizer)) throw new ValueError('fit: optimizer must be an Optimizer, e.g. new SGD(model, { lr: 0.05, momentum: 0.9 })');
   const lossFn = options.lossFn ?? defaultLoss;
   if (typeof lossFn !== 'function') throw new ValueError('fit: lossFn must be a function (output, labels) => scalar loss');
+  const initialEpoch = options.initialEpoch ?? 0;
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
+    throw new ValueError(`fit: initialEpoch (epochs already trained) must be an integer in [0, epochs - 1] = [0, ${epochs - 1}], got ${initialEpoch}; to train longer, raise epochs`);
+  }
   const evalBatchSize = options.evalBatchSize ?? 1000;
   if (!Number.isInteger(evalBatchSize) || evalBatchSize < 1) throw new ValueError(`fit: evalBatchSize must be a positive integer, got ${evalBatchSize}`);
+  if (options.topK !== undefined) checkTopK('fit', options.topK);
   const generator = options.generator ?? defaultGenerator;
   const multiplier = lrMultiplier(options.lrSchedule ?? 'constant');
   const scheduled = (options.lrSchedule ?? 'constant') !== 'constant';
@@ -159,92 +224,97 @@ export function fit(model: Module, options: FitOptions): FitResult {
   const loader = new DataLoader(train, { batchSize, shuffle: options.shuffle ?? true, generator });
   const totalSteps = loader.length * epochs;
   const baseLrs = optimizer.paramGroups.map((g) => g.lr);
-  let step = 0;
-  const wasTraining = model.training;
-  const history: EpochResult[] = [];
-  let trainSeconds = 0;
-  let trainImages = 0;
-  try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const batches = loader.length;
-      const images = loader.numSamples;
-      options.onEpochStart?.({ epoch, epochs, batches, images });
-      model.train();
-      const meanLoss = new RunningMean();
-      let correct = 0;
-      const start = now();
-      for (const { x, y, index } of loader) {
-        optimizer.zeroGrad();
-        const output = model.forward(x);
-        const loss = lossFn(output, y);
-        if (!(loss instanceof Tensor) || loss.size !== 1) {
-          throw new ShapeError(`fit: lossFn must return a one-element tensor, got ${loss instanceof Tensor ? fmtShape(loss.shape) : typeof loss}`);
-        }
-        const value = loss.item();
-        if (!Number.isFinite(value)) {
-          throw new ValueError(
-            `fit: the loss became ${value} at epoch ${epoch}, batch ${index + 1}/${batches}; training diverged. Lower the learning rate (now ${optimizer.lr}) or check the inputs for NaN`,
-          );
-        }
-        backward(loss);
-        if (scheduled) {
-          const factor = multiplier(step, totalSteps);
-          if (!(typeof factor === 'number' && factor >= 0 && Number.isFinite(factor))) {
-            throw new ValueError(`fit: lrSchedule returned ${factor} at step ${step} of ${totalSteps}; expected a finite multiplier >= 0`);
+  const evaluateOptions: EvaluateOptions = options.topK === undefined ? { lossFn } : { lossFn, topK: options.topK };
+  return run();
+
+  function* run(): IterableIterator<EpochResult> {
+    let step = initialEpoch * loader.length;
+    const wasTraining = model.training;
+    try {
+      for (let epoch = initialEpoch + 1; epoch <= epochs; epoch++) {
+        const batches = loader.length;
+        const images = loader.numSamples;
+        options.onEpochStart?.({ epoch, epochs, batches, images });
+        model.train();
+        const meanLoss = new RunningMean();
+        let correct = 0;
+        const start = now();
+        for (const { x, y, index } of loader) {
+          optimizer.zeroGrad();
+          const output = model.forward(x);
+          const loss = lossFn(output, y);
+          if (!(loss instanceof Tensor) || loss.size !== 1) {
+            throw new ShapeError(`fit: lossFn must return a one-element tensor, got ${loss instanceof Tensor ? fmtShape(loss.shape) : typeof loss}`);
           }
-          optimizer.paramGroups.forEach((g, i) => (g.lr = baseLrs[i] * factor));
+          const value = loss.item();
+          if (!Number.isFinite(value)) {
+            throw new ValueError(
+              `fit: the loss became ${value} at epoch ${epoch}, batch ${index + 1}/${batches}; training diverged. Lower the learning rate (now ${optimizer.lr}) or check the inputs for NaN`,
+            );
+          }
+          backward(loss);
+          if (scheduled) {
+            const factor = multiplier(step, totalSteps);
+            if (!(typeof factor === 'number' && factor >= 0 && Number.isFinite(factor))) {
+              throw new ValueError(`fit: lrSchedule returned ${factor} at step ${step} of ${totalSteps}; expected a finite multiplier >= 0`);
+            }
+            optimizer.paramGroups.forEach((g, i) => (g.lr = baseLrs[i] * factor));
+          }
+          optimizer.step();
+          step++;
+          const n = x.shape[0];
+          meanLoss.add(value, n);
+          if (output.ndim === 2 && y.ndim === 1) correct += countCorrect(output, y);
+          if (options.onBatch) {
+            const seconds = (now() - start) / 1000;
+            options.onBatch({
+              epoch, epochs, batch: index + 1, batches, loss: value, lr: optimizer.lr, meanLoss: meanLoss.mean,
+              seen: meanLoss.count, images, imagesPerSec: meanLoss.count / Math.max(seconds, 1e-9), seconds,
+            });
+          }
         }
-        optimizer.step();
-        step++;
-        const n = x.shape[0];
-        meanLoss.add(value, n);
-        if (output.ndim === 2 && y.ndim === 1) correct += countCorrect(output, y);
-        if (options.onBatch) {
-          const seconds = (now() - start) / 1000;
-          options.onBatch({
-            epoch, epochs, batch: index + 1, batches, loss: value, lr: optimizer.lr, meanLoss: meanLoss.mean,
-            seen: meanLoss.count, images, imagesPerSec: meanLoss.count / Math.max(seconds, 1e-9), seconds,
-          });
+        const seconds = (now() - start) / 1000;
+        if (scheduled) optimizer.paramGroups.forEach((g, i) => (g.lr = baseLrs[i]));
+        model.train(wasTraining);
+        const result: EpochResult = {
+          epoch, epochs, trainLoss: meanLoss.mean, trainAccuracy: images > 0 ? correct / images : NaN,
+          trainImages: images, trainSeconds: seconds, trainImagesPerSec: images / Math.max(seconds, 1e-9),
+        };
+        if (test !== undefined) {
+          options.onEvaluateStart?.({ epoch, images: test.images.shape[0] });
+          result.test = evaluate(model, test, evalBatchSize, evaluateOptions);
         }
+        options.onEpoch?.(result);
+        yield result;
       }
-      const seconds = (now() - start) / 1000;
-      trainSeconds += seconds;
-      trainImages += images;
-      const result: EpochResult = {
-        epoch, epochs, trainLoss: meanLoss.mean, trainAccuracy: images > 0 ? correct / images : NaN,
-        trainImages: images, trainSeconds: seconds, trainImagesPerSec: images / Math.max(seconds, 1e-9),
-      };
-      if (test !== undefined) {
-        options.onEvaluateStart?.({ epoch, images: test.images.shape[0] });
-        result.test = evaluate(model, test, evalBatchSize, { lossFn });
-      }
-      history.push(result);
-      options.onEpoch?.(result);
+    } finally {
+      model.train(wasTraining);
+      if (scheduled) optimizer.paramGroups.forEach((g, i) => (g.lr = baseLrs[i]));
     }
-  } finally {
-    model.train(wasTraining);
-    if (scheduled) optimizer.paramGroups.forEach((g, i) => (g.lr = baseLrs[i]));
   }
-  return {
-    history,
-    trainSeconds,
-    trainImagesPerSec: trainImages / Math.max(trainSeconds, 1e-9),
-    test: history[history.length - 1].test,
-  };
 }
 
 /**
  * Accuracy and mean loss of `model` on `data`, in eval mode (dropout off) and
  * without recording gradients; the model's previous mode is restored after.
- * The examples are taken in order, `batchSize` at a time.
+ * The examples are taken in order, `batchSize` at a time. With `topK` and
+ * `confusion`, the top-k accuracies and the confusion matrix are accumulated
+ * from each batch's logits in the same pass (no extra forward).
  */
-export function evaluate(model: Module, data: TensorDataset, batchSize = 1000, options: { lossFn?: LossFn } = {}): EvaluateResult {
+export function evaluate(model: Module, data: TensorDataset, batchSize = 1000, options: EvaluateOptions = {}): EvaluateResult {
   checkModel('evaluate', model);
   checkDataset('evaluate', 'data', data);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
   const total = data.images.shape[0];
   if (total === 0) throw new ValueError('evaluate: the dataset is empty; accuracy needs at least one example');
+  if (options === null || typeof options !== 'object') throw new ValueError('evaluate: options must be an object { lossFn?, topK?, confusion? }');
+  for (const key of Object.keys(options)) {
+    if (!['lossFn', 'topK', 'confusion'].includes(key)) throw new ValueError(`evaluate: unknown option '${key}'; known options are lossFn, topK, confusion`);
+  }
   const lossFn = options.lossFn ?? defaultLoss;
+  const ks = options.topK === undefined ? [] : checkTopK('evaluate', options.topK);
+  const confusion = options.confusion ?? false;
+  if (typeof confusion !== 'boolean') throw new ValueError(`evaluate: confusion must be true or false, got ${String(confusion)}`);
   const wasTraining = model.training;
   const start = now();
   model.eval();
@@ -253,16 +323,43 @@ export function evaluate(model: Module, data: TensorDataset, batchSize = 1000, o
       const loader = new DataLoader(data, { batchSize, shuffle: false });
       let correct = 0;
       const meanLoss = new RunningMean();
+      const topKCorrect = ks.map(() => 0);
+      let matrix: number[][] | null = null;
       for (const { x, y } of loader) {
         const output = model.forward(x);
         meanLoss.add(lossFn(output, y).item(), x.shape[0]);
         correct += countCorrect(output, y);
+        if (ks.length > 0) {
+          const ranks = labelRanks(output, y);
+          for (let i = 0; i < ranks.length; i++) ks.forEach((k, j) => (topKCorrect[j] += ranks[i] < k ? 1 : 0));
+        }
+        if (confusion) {
+          if (output.ndim !== 2) throw new ShapeError(`evaluate: the confusion matrix needs logits [N, classes], got ${fmtShape(output.shape)}`);
+          matrix ??= Array.from({ length: output.shape[1] }, () => new Array<number>(output.shape[1]).fill(0));
+          addToConfusion(matrix, output, y);
+        }
       }
-      return { accuracy: correct / total, loss: meanLoss.mean, correct, total, seconds: (now() - start) / 1000 };
+      const result: EvaluateResult = { accuracy: correct / total, loss: meanLoss.mean, correct, total, seconds: 0 };
+      if (ks.length > 0) result.topK = Object.fromEntries(ks.map((k, j) => [k, topKCorrect[j] / total]));
+      if (matrix !== null) {
+        result.confusionMatrix = matrix;
+        result.perClassAccuracy = perClassAccuracy(matrix);
+        result.perClassPrecision = perClassPrecision(matrix);
+      }
+      result.seconds = (now() - start) / 1000;
+      return result;
     });
   } finally {
     model.train(wasTraining);
   }
+}
+
+/** The k of a topK option: integers >= 1, without repeats. */
+function checkTopK(where: string, topK: readonly number[]): number[] {
+  if (!Array.isArray(topK) || topK.length === 0 || !topK.every((k) => Number.isInteger(k) && k >= 1)) {
+    throw new ValueError(`${where}: topK must be a non-empty array of integers >= 1, e.g. [1, 5], got ${JSON.stringify(topK)}`);
+  }
+  return [...new Set(topK)];
 }
 
 function checkModel(where: string, model: Module): void {

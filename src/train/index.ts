@@ -3,6 +3,10 @@
  * terminal progress reporter (cli-progress) is Node-only and is exported from
  * 'stride/node' instead.
  */
-export { fit, evaluate, type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type LossFn } from './fit.js';
-export { accuracy, countCorrect, RunningMean, formatDuration } from './metrics.js';
+export {
+  fit, fitEpochs, evaluate, type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type EvaluateOptions, type LossFn,
+} from './fit.js';
+export {
+  accuracy, countCorrect, topKAccuracy, countTopKCorrect, confusionMatrix, perClassAccuracy, perClassPrecision, RunningMean, formatDuration,
+} from './metrics.js';
 export { lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName } from './schedule.js';

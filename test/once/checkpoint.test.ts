@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { DataError, Generator, LeNet5, ValueError, createModel, noGrad, randn } from '../../src/index.js';
+import { DataError, F, Generator, LeNet5, Tensor, ValueError, createModel, noGrad, optim, randn, tensor } from '../../src/index.js';
 import { loadCheckpoint, nodeAtomicFs, saveCheckpoint, writeFileAtomic, type AtomicWriteFs } from '../../src/node.js';
-import { CHECKPOINT_FILE, CHECKPOINT_FORMAT, CHECKPOINT_MAGIC, decodeCheckpoint, encodeCheckpoint } from '../../src/index.js';
+import { CHECKPOINT_FILE, CHECKPOINT_FORMAT, CHECKPOINT_MAGIC, TRAINING_CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from '../../src/index.js';
 import { rejectsWith, throwsWith, withTempDir } from '../helpers/index.js';
 
 /** Bytes of a checkpoint with an arbitrary header (any JSON text) and data section. */
@@ -107,6 +107,64 @@ describe('checkpoint encode/decode', () => {
   for (const [name, make, patterns] of cases) {
     test(`malformed: ${name} -> DataError naming the source`, () => {
       throwsWith(() => decodeCheckpoint(make(), '/some/dir/model.stride'), DataError, /\/some\/dir\/model\.stride/, ...patterns);
+    });
+  }
+
+  test('training state: format v2, optimizer buffers as prefixed tensors, its numbers and the generators in the header', () => {
+    const model = new LeNet5({ generator: new Generator(3) });
+    const opt = new optim.Adam(model, { lr: 0.002 });
+    const x = randn([4, 1, 28, 28], { generator: new Generator(1) });
+    F.crossEntropy(model.forward(x), tensor([0, 1, 2, 3])).backward();
+    opt.step();
+    const g = new Generator(9);
+    g.normal();
+    const training = { epoch: 1, epochs: 3, optimizer: { name: opt.name, ...opt.stateDict() }, scheduler: { schedule: 'cosine', step: 1, totalSteps: 3 }, generators: { g: g.getState() } };
+    const bytes = encodeCheckpoint({ model: 'lenet5', state: model.stateDict(), training });
+    const decoded = decodeCheckpoint(bytes, 'memory');
+    assert.equal(decoded.header.format, TRAINING_CHECKPOINT_FORMAT);
+    const names = decoded.header.tensors.map((t) => t.name);
+    assert.deepEqual(names.slice(0, 10), Object.keys(model.stateDict()));
+    assert.deepEqual(names.slice(10, 13), ['optimizer.state.0.expAvg', 'optimizer.state.0.expAvgSq', 'optimizer.state.1.expAvg'], 'per parameter, in stateDict order');
+    assert.equal(names.length, 30, '10 weights and 2 moments for each of the 10 parameters');
+    assert.deepEqual(Object.keys(decoded.state), Object.keys(model.stateDict()), 'state holds the model only');
+    const t = decoded.training!;
+    assert.equal(t.optimizer.name, 'Adam');
+    assert.equal(t.optimizer.stepCount, 1);
+    assert.equal(t.optimizer.state[0].step, 1);
+    assert.deepEqual(t.optimizer.paramGroups, JSON.parse(JSON.stringify(opt.stateDict().paramGroups)));
+    assert.deepEqual(t.generators.g, g.getState());
+    assert.deepEqual(t.scheduler, { schedule: 'cosine', step: 1, totalSteps: 3 });
+    const before = opt.stateDict();
+    for (let i = 0; i < 10; i++) {
+      for (const key of ['expAvg', 'expAvgSq']) assert.deepEqual((t.optimizer.state[i][key] as Tensor).data, (before.state[i][key] as Tensor).data, `${i}.${key}`);
+    }
+    // What a v1 reader gets: the format named, not tensors it does not know.
+    throwsWith(() => decodeCheckpoint(build({ ...goodHeader(), format: 'stride-checkpoint-v3' }, goodData()), 'x'), DataError, /"stride-checkpoint-v3"/);
+    const fresh = new optim.Adam(new LeNet5({ generator: new Generator(4) }), { lr: 0.1 });
+    fresh.loadStateDict(t.optimizer);
+    assert.equal(fresh.lr, 0.002, 'the decoded optimizer state loads as it is');
+  });
+
+  test('a v1 checkpoint has no training state; encode writes v1 without one', () => {
+    const v1 = decodeCheckpoint(build(goodHeader(), goodData()), 'x');
+    assert.equal(v1.header.format, CHECKPOINT_FORMAT);
+    assert.equal(v1.training, undefined);
+    assert.equal(decodeCheckpoint(encodeCheckpoint({ model: 'm', state: {} }), 'y').header.format, 'stride-checkpoint-v1');
+  });
+
+  const v2 = (training: unknown, tensors: unknown[] = [], data = new Uint8Array(0)) => build({ ...goodHeader(), format: TRAINING_CHECKPOINT_FORMAT, tensors, training }, data);
+  const goodTraining = () => ({ epoch: 1, epochs: 2, optimizer: { name: 'SGD', stepCount: 4, paramGroups: [{ lr: 0.1, params: [0, 1] }], state: {} }, generators: { g: { state: [1, 2, 3, 4], spareNormal: null } } });
+  const badTraining: [string, () => Uint8Array, RegExp[]][] = [
+    ['v2 without training', () => v2(undefined), [/'training' must be an object/]],
+    ['epoch past epochs', () => v2({ ...goodTraining(), epoch: 3 }), [/training\.epoch must be an integer in \[0, 2\], got 3/]],
+    ['optimizer without a name', () => v2({ ...goodTraining(), optimizer: { ...goodTraining().optimizer, name: '' } }), [/optimizer\.name/]],
+    ['optimizer tensor of a parameter the groups do not hold', () => v2(goodTraining(), [{ name: 'optimizer.state.2.momentumBuffer', shape: [1], offset: 0, length: 4 }], new Uint8Array(4)), [/'optimizer\.state\.2\.momentumBuffer'/, /parameters 0 to 1/]],
+    ['optimizer counter not a number', () => v2({ ...goodTraining(), optimizer: { ...goodTraining().optimizer, state: { 0: { step: 'x' } } } }), [/state\[0\]\.step must be a finite number/]],
+    ['generator state malformed', () => v2({ ...goodTraining(), generators: { g: { state: [1, 2], spareNormal: null } } }), [/training\.generators\.g must be/]],
+  ];
+  for (const [name, make, patterns] of badTraining) {
+    test(`malformed training state: ${name} -> DataError naming the source`, () => {
+      throwsWith(() => decodeCheckpoint(make(), '/runs/a/model.stride'), DataError, /\/runs\/a\/model\.stride/, ...patterns);
     });
   }
 

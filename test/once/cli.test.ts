@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stride } from '../helpers/index.js';
 
-const TRAIN_OPTIONS = ['--dataset', '--epochs', '--batch-size', '--lr', '--optimizer', '--momentum', '--lr-schedule', '--limit', '--test-limit', '--seed', '--out', '--no-save', '--backend', '--no-progress', '--json'];
-const EVAL_OPTIONS = ['--model', '--dataset', '--batch-size', '--test-limit', '--backend', '--json'];
+const TRAIN_OPTIONS = ['--dataset', '--epochs', '--batch-size', '--lr', '--optimizer', '--momentum', '--lr-schedule', '--limit', '--test-limit', '--seed', '--out', '--no-save', '--backend', '--no-progress', '--top', '--resume', '--json'];
+const EVAL_OPTIONS = ['--model', '--dataset', '--batch-size', '--test-limit', '--top', '--confusion', '--backend', '--json'];
 
 describe('stride CLI', () => {
   test('--help, train --help and eval --help mention every option', async () => {
@@ -38,6 +38,8 @@ describe('stride CLI', () => {
     [['train', 'lenet5', '--backend', 'cuda'], /--backend.*cuda.*ref/],
     [['train', 'lenet5', '--bogus'], /unknown option '--bogus'/],
     [['train', 'vgg99'], /'vgg99'.*model.*lenet5/],
+    [['train'], /name the model to train.*--resume DIR/],
+    [['train', 'lenet5', '--top', '0'], /--top.*'0'/],
     [['eval'], /--model/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ];
@@ -95,6 +97,37 @@ describe('stride CLI', () => {
       assert.equal(evalJson.testAccuracy, json.testAccuracy);
       assert.equal(evalJson.testImages, 500);
       assert.equal(evalJson.backend, 'ref');
+      assert.deepEqual(evalJson.topK, { 1: json.testAccuracy });
+      assert.equal(evalJson.confusionMatrix, undefined, 'the confusion matrix only with --confusion');
+
+      const c = await stride('eval', '--model', out, '--test-limit', '500', '--top', '5', '--confusion', '--json');
+      assert.equal(c.code, 0, c.stderr);
+      const cLines = c.stdout.trim().split('\n');
+      const cJson = JSON.parse(cLines[cLines.length - 1]);
+      assert.equal(cJson.topK['1'], json.testAccuracy);
+      assert.ok(cJson.topK['5'] >= cJson.topK['1'] && cJson.topK['5'] <= 1);
+      assert.ok(cLines.includes(`top-5 accuracy ${cJson.topK['5'].toFixed(4)}, error ${(1 - cJson.topK['5']).toFixed(4)}`), c.stdout);
+      const m: number[][] = cJson.confusionMatrix;
+      assert.equal(m.length, 10);
+      assert.ok(m.every((row) => row.length === 10));
+      assert.equal(m.flat().reduce((s, v) => s + v, 0), 500);
+      assert.equal(m.reduce((s, row, i) => s + row[i], 0), Math.round(json.testAccuracy * 500), 'the diagonal holds the correct predictions');
+      m.forEach((row, i) => {
+        const total = row.reduce((s, v) => s + v, 0);
+        assert.equal(cJson.perClassAccuracy[i], total > 0 ? row[i] / total : null, `class ${i}`);
+      });
+      // The printed matrix: a header of the ten digits, then one row per true digit with its counts and accuracy.
+      const header = cLines.findIndex((l) => l.startsWith('true \\ predicted'));
+      assert.ok(header > 0, c.stdout);
+      assert.deepEqual(cLines[header].split(/\s+/).slice(3), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'accuracy']);
+      for (let i = 0; i < 10; i++) {
+        const cells = cLines[header + 1 + i].trim().split(/\s+/);
+        assert.equal(cells[0], String(i));
+        assert.deepEqual(cells.slice(1, 11).map(Number), m[i]);
+        assert.equal(cells[11], cJson.perClassAccuracy[i] === null ? '-' : cJson.perClassAccuracy[i].toFixed(4));
+      }
+      const widths = new Set(cLines.slice(header, header + 11).map((l) => l.length));
+      assert.equal(widths.size, 1, 'the columns are aligned');
     });
 
     test('train resnet20 --dataset mnist: the CIFAR network built for 1x28x28 images trains', async () => {
