@@ -50,6 +50,13 @@ export {
   encodeCheckpoint, decodeCheckpoint, CHECKPOINT_MAGIC, CHECKPOINT_FORMAT, CHECKPOINT_FILE,
   type CheckpointHeader, type CheckpointMeta, type CheckpointTensorEntry, type DecodedCheckpoint, type EncodeCheckpointInput, type JsonValue,
 } from './io/checkpoint.js';
+// Window arithmetic (what `stride explain` prints) and warnings.
+export {
+  explainWindow, type ExplainWindowOptions, type WindowExplanation, type WindowExplanation1d, type WindowExplanation2d,
+  type WindowAxis, type WindowSpan, type PaddingSuggestion, type WindowKind, type WindowPadding, type AxisPair, type HeightWidth,
+} from './ops/explain-window.js';
+export { formatWindowExplanation, windowPicture } from './ops/explain-window-text.js';
+export { setWarningHandler, type StrideWarning, type WarningCode, type WarningHandler } from './warnings.js';
 // Backends.
 export { getBackend, setBackend, listBackends, registerBackend, backendInfo, setThreads, ready, type Backend, type KernelName, type BackendInfo, type BackendOptions } from './backends/index.js';
 export { setWasmPlatform, webPlatform, type WasmPlatform, type WorkerInit } from './backends/wasm/platform.js';
