@@ -149,7 +149,7 @@ export function formatWindowExplanation(e: WindowExplanation): string {
   const settings = [`kernel ${perAxis(e, (a) => a.kernel)}`, `stride ${perAxis(e, (a) => a.stride)}`, `padding ${perAxis(e, (a) => paddingText(a.padding))}`, `dilation ${perAxis(e, (a) => a.dilation)}`];
   if (e.kind === 'pool') settings.push(`ceilMode ${e.ceilMode}`);
   const inputText = e.axes.length === 2 ? e.axes.map((a) => a.input).join('x') : input;
-  lines.push(`${KIND_NAMES[e.kind]} on a ${inputText} input${e.axes.length === 1 ? ' (one axis)' : ''}: ${settings.join(', ')}`);
+  lines.push(`${KIND_NAMES[e.kind]} on an input of ${inputText}${e.axes.length === 1 ? ' (one axis)' : ''}: ${settings.join(', ')}`);
   lines.push(e.kind === 'conv-transpose'
     ? 'output size = (N - 1)*S - 2P + D*(K - 1) + outputPadding + 1'
     : `output size = (N + 2P - D*(K - 1) - 1)/S + 1, ${e.ceilMode ? 'rounded up (ceilMode)' : 'rounded down'}`);
