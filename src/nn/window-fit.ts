@@ -1,12 +1,14 @@
 /**
  * The check behind the warning of Conv2d and the pooling layers when their
- * windows leave input rows or columns unseen ("doesn't fit": a 3x3 kernel
- * with stride 3 on a 7x7 input never reads row and column 6). It runs once
+ * windows do not fit the input and leave its last rows or columns unseen ("doesn't
+ * fit": a 3x3 kernel with stride 3 on a 7x7 input never reads row and column
+ * 6). Gaps between windows by design (a 1x1 convolution with stride 2) do not
+ * warn. It runs once
  * per new input size (the last size checked is kept, so a training loop pays
  * two comparisons per forward) and warns at most once per layer, through
  * warn() (src/warnings.ts: setWarningHandler silences or redirects it).
  */
-import { explainWindow, hasUncoveredInput, type ExplainWindowOptions } from '../ops/explain-window.js';
+import { explainWindow, leavesInputUnseen, type ExplainWindowOptions } from '../ops/explain-window.js';
 import { uncoveredWindowMessage } from '../ops/explain-window-text.js';
 import { warn } from '../warnings.js';
 
@@ -27,7 +29,7 @@ export class WindowFitCheck {
     this.lastH = h;
     this.lastW = w;
     const e = explainWindow({ ...this.settings(), input: [h, w] });
-    if (!hasUncoveredInput(e)) return;
+    if (!leavesInputUnseen(e)) return;
     this.warned = true;
     warn('STRIDE_WINDOW_UNCOVERED', uncoveredWindowMessage(this.layer(), e));
   }

@@ -85,6 +85,8 @@ function fitSentence(e: WindowExplanation, a: WindowAxis): string {
     const dropped = e.ceilMode ? "; ceilMode's extra window would start past the input and the left padding, so it is dropped (PyTorch's rule)" : '';
     if (a.uncoveredAtEnd.length) {
       parts.push(`doesn't fit (${why}${dropped}): ${inputWord(a, a.uncoveredAtEnd.length)} ${formatIndices(a.uncoveredAtEnd)} ${a.uncoveredAtEnd.length === 1 ? 'is' : 'are'} never seen`);
+    } else if (a.reachedPadding[1] < 0) {
+      parts.push(`doesn't fit exactly (${why}${dropped}); the remainder falls where the stride skips input anyway`);
     } else {
       parts.push(`doesn't fit exactly (${why}${dropped}), but the remainder is padding: ${a.remainder} ${plural(a.remainder, 'cell')} of the padding after the input ${a.remainder === 1 ? 'is' : 'are'} never reached and every ${inputWord(a)} is seen`);
     }
@@ -180,15 +182,16 @@ export function formatWindowExplanation(e: WindowExplanation): string {
 }
 
 /**
- * The warning of a layer whose windows leave input unseen: the layer (its
- * repr), the input size, the unseen rows and columns and the padding that fits.
+ * The warning of a layer whose windows do not fit its input: the layer (its
+ * repr), the input size, the rows and columns after the last window and the
+ * padding that fits.
  */
 export function uncoveredWindowMessage(layer: string, e: WindowExplanation): string {
-  const parts = e.axes.filter((a) => a.uncovered.length).map((a) => `${inputWord(a, a.uncovered.length)} ${formatIndices(a.uncovered)}`);
-  const fixes = e.axes.filter((a) => a.uncovered.length).map((a) => {
-    const s = a.suggestedPadding;
+  const misfit = e.axes.filter((a) => a.uncoveredAtEnd.length && a.suggestedPadding);
+  const parts = misfit.map((a) => `${inputWord(a, a.uncoveredAtEnd.length)} ${formatIndices(a.uncoveredAtEnd)}`);
+  const fixes = misfit.map((a) => {
+    const s = a.suggestedPadding!;
     const where = e.axes.length === 2 ? `${a.name} ` : '';
-    if (!s || a.uncoveredAtEnd.length === 0) return `no padding closes the ${where}gaps between windows, ${gapFix(a)} does`;
     const padding = s.symmetric ? `${s.padding[0]}` : s.symmetricPadding !== null ? `${s.symmetricPadding}` : `[${s.padding.join(', ')}] (before, after)`;
     const output = s.symmetric || s.symmetricOutputSize === null ? s.outputSize : s.symmetricOutputSize;
     return `${where}padding ${padding} would fit (output ${output}), or crop ${s.crop} ${cellWord(a, s.crop)}`;

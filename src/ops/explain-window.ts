@@ -122,7 +122,11 @@ export interface WindowAxis {
   covered: number[];
   /** Input indices no window sees. */
   uncovered: number[];
-  /** Of those, the ones after the last window (what padding fixes); the rest are gaps between windows. */
+  /**
+   * Of those, the ones one more window would read ("doesn't fit": what padding
+   * fixes); the rest are gaps the stride or the dilation skips. For a
+   * transposed convolution, the inputs whose windows start past the output.
+   */
   uncoveredAtEnd: number[];
   /** Transposed convolution: output indices no input reaches (they hold the bias only); empty otherwise. */
   uncoveredOutput: number[];
@@ -308,12 +312,14 @@ function slidingAxis(kind: 'conv' | 'pool', a: AxisSettings): WindowAxis {
   const windows: WindowSpan[] = [];
   for (let j = 0; j < outputSize; j++) windows.push({ start: j * s - before, end: j * s - before + span - 1 });
   const { covered, uncovered } = split(seenMask(n, windows, k, d));
-  const lastEnd = windows[windows.length - 1].end;
+  // Unseen for want of one more window: the cells the next window's taps would read (the rest are gaps the stride skips).
+  const next = windows[windows.length - 1].start + s;
+  const atEnd = uncovered.filter((i) => i >= next && (i - next) % d === 0 && i < next + span);
   const reachedAfter = reachedPadding(n, k, s, before, d, outputSize);
   const suggestion = suggestPadding(kind, a, remainder, reachedAfter);
   return {
     name, input: n, kernel: k, stride: s, dilation: d, padding, span, outputSize, roundedUp: outputSize > floorOut, formula, exact, remainder,
-    windows, covered, uncovered, uncoveredAtEnd: uncovered.filter((i) => i > lastEnd), uncoveredOutput: [],
+    windows, covered, uncovered, uncoveredAtEnd: atEnd, uncoveredOutput: [],
     reachedPadding: [before, reachedAfter], suggestedPadding: suggestion,
   };
 }
@@ -416,6 +422,9 @@ export function explainWindow(options: ExplainWindowOptions): WindowExplanation 
     const settings: AxisSettings = { name, input: input[i], kernel: kernel[i], stride: stride[i], dilation: dilation[i], padding: padding[i], ceilMode, outputPadding: outputPadding[i] };
     return kind === 'conv-transpose' ? transposedAxis(settings) : slidingAxis(kind, settings);
   });
+  if (kind === 'pool' && axes.some((a) => a.dilation > 1 && Math.max(...a.padding) > Math.floor(a.kernel / 2))) {
+    notes.push(`PyTorch's max pooling takes padding up to half the kernel size, floor(k/2), whatever the dilation; Stride's allows half the dilated window, so PyTorch refuses this padding`);
+  }
   if (kind === 'pool') {
     notes.push(`pooling padding must be at most half the window (PyTorch's rule)${ceilMode ? "; with ceilMode the output rounds up, but a last window that would start after the input and the left padding is dropped" : ''}`);
   }
@@ -439,7 +448,11 @@ export function explainWindow(options: ExplainWindowOptions): WindowExplanation 
   };
 }
 
-/** Whether some input row or column is never seen by any window. */
-export function hasUncoveredInput(e: WindowExplanation): boolean {
-  return e.axes.some((a) => a.uncovered.length > 0);
+/**
+ * Whether the windows leave input rows or columns unseen at the end ("doesn't
+ * fit": the floor drops them). Gaps between windows (a 1x1 convolution with
+ * stride 2, as in ResNet's downsampling shortcut) are a design, not a misfit.
+ */
+export function leavesInputUnseen(e: WindowExplanation): boolean {
+  return e.axes.some((a) => a.uncoveredAtEnd.length > 0);
 }
