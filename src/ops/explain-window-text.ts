@@ -11,8 +11,12 @@ export const PICTURE_MAX_CELLS = 64;
 
 const plural = (n: number, one: string, many = `${one}s`) => (n === 1 ? one : many);
 
+/** Set while the text describes height and width at once (equal settings): cells are rows and columns. */
+let bothAxes = false;
+
 /** 'row' / 'column' / 'cell' as the axis counts its cells. */
 function cellWord(a: WindowAxis, n = 1): string {
+  if (bothAxes) return plural(n, 'row and column', 'rows and columns');
   const one = a.name === 'height' ? 'row' : a.name === 'width' ? 'column' : 'cell';
   return plural(n, one);
 }
@@ -158,12 +162,17 @@ export function formatWindowExplanation(e: WindowExplanation): string {
   for (const a of axisList) lines.push(`  ${axisName(a) ? `${axisName(a)}: ` : ''}${a.formula}`);
   const outSize = e.axes.map((a) => a.outputSize).join('x');
   lines.push(`output: ${outSize}${e.outputShape ? ` (with channels: ${e.outputShape.join('x')}, channels first)` : ''}`);
-  for (const a of axisList) lines.push(`fit${axisName(a) ? ` (${axisName(a)})` : ''}: ${fitSentence(e, a)}`);
-  for (const a of axisList) {
-    // Both axes said at once: a size is the same along each.
-    const size = (n: number) => (one && e.axes.length === 2 ? `${n}x${n}` : `${n}`);
-    const fix = a.suggestedPadding ? fixSentence(e, a, a.suggestedPadding, size) : '';
-    if (fix) lines.push(`fix${axisName(a) ? ` (${axisName(a)})` : ''}: ${fix}`);
+  bothAxes = one && e.axes.length === 2;
+  try {
+    for (const a of axisList) lines.push(`fit${axisName(a) ? ` (${axisName(a)})` : ''}: ${fitSentence(e, a)}`);
+    for (const a of axisList) {
+      // Both axes said at once: a size is the same along each.
+      const size = (n: number) => (bothAxes ? `${n}x${n}` : `${n}`);
+      const fix = a.suggestedPadding ? fixSentence(e, a, a.suggestedPadding, size) : '';
+      if (fix) lines.push(`fix${axisName(a) ? ` (${axisName(a)})` : ''}: ${fix}`);
+    }
+  } finally {
+    bothAxes = false;
   }
   if (e.kind === 'pool') lines.push('parameters: 0 (pooling computes a fixed function of its input)');
   else if (e.params !== null && e.outputShape) {
