@@ -64,6 +64,13 @@ export {
   encodeSafetensors, decodeSafetensors, SAFETENSORS_DTYPES, SAFETENSORS_FILE, SAFETENSORS_MAX_HEADER_BYTES,
   type DecodedSafetensors, type EncodeSafetensorsOptions, type SafetensorsDType,
 } from './io/safetensors.js';
+// Window arithmetic (what `stride explain` prints) and warnings.
+export {
+  explainWindow, type ExplainWindowOptions, type WindowExplanation, type WindowExplanation1d, type WindowExplanation2d,
+  type WindowAxis, type WindowSpan, type PaddingSuggestion, type WindowKind, type WindowPadding, type AxisPair, type HeightWidth,
+} from './ops/explain-window.js';
+export { formatWindowExplanation, windowPicture } from './ops/explain-window-text.js';
+export { setWarningHandler, type StrideWarning, type WarningCode, type WarningHandler } from './warnings.js';
 // Backends.
 export { getBackend, setBackend, listBackends, registerBackend, backendInfo, setThreads, ready, type Backend, type KernelName, type BackendInfo, type BackendOptions } from './backends/index.js';
 export { setWasmPlatform, webPlatform, type WasmPlatform, type WorkerInit } from './backends/wasm/platform.js';

@@ -11,10 +11,11 @@ import { createRequire } from 'node:module';
 
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 
-import { StrideError, getBackend, setBackend, setThreads } from '../index.js';
+import { StrideError, getBackend, setBackend, setThreads, type WindowKind } from '../index.js';
 import { registerNativeBackend } from '../node.js';
 import { BENCH_COMMAND, INFO_COMMAND, benchJson, runBench, runInfo, type WorkloadName } from './bench.js';
 import { EVAL_COMMAND, evalJson, runEval } from './eval.js';
+import { EXPLAIN_COMMAND, explainJson, runExplain } from './explain.js';
 import { consoleIO, type CliIO } from './io.js';
 import { addCommand, synopsis, type CliCommand } from './options.js';
 import { TRAIN_COMMAND, runTrain, trainJson } from './train.js';
@@ -34,7 +35,7 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 /** The commands, in the order `stride --help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [TRAIN_COMMAND, EVAL_COMMAND, BENCH_COMMAND, INFO_COMMAND];
+export const COMMANDS: readonly CliCommand[] = [TRAIN_COMMAND, EVAL_COMMAND, EXPLAIN_COMMAND, BENCH_COMMAND, INFO_COMMAND];
 
 /** The synopsis of every command, as `stride --help` and the README's "The command line" print it. */
 export function commandSynopsis(): string {
@@ -89,6 +90,12 @@ one line) or an unexpected error (a bug: the stack is printed).`,
     // --model is a mandatory option: commander has refused a command line without it.
     const summary = await runEval({ ...flags, model: flags.model! }, io);
     if (flags.json) io.out(evalJson(summary));
+  });
+
+  addCommand(program, EXPLAIN_COMMAND, async (flags, kind) => {
+    // Pure arithmetic: no backend to wait for.
+    const explanation = runExplain({ ...flags, kind: kind as WindowKind }, io);
+    if (flags.json) io.out(explainJson(explanation));
   });
 
   addCommand(program, BENCH_COMMAND, async (flags, workload) => {

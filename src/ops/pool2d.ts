@@ -40,6 +40,11 @@ export function poolOutputSize(inSize: number, k: number, s: number, p: number, 
   return out;
 }
 
+/** PyTorch's limit on pooling padding: at most half the (dilated) window, floor((d*(k - 1) + 1) / 2), so every window holds a real input. */
+export function poolPaddingLimit(k: number, d: number): number {
+  return Math.floor((d * (k - 1) + 1) / 2);
+}
+
 function poolGeometry(
   where: string, xShape: readonly number[], kernelSize: number | readonly [number, number],
   strideOpt: number | readonly [number, number] | undefined, paddingOpt: number | readonly [number, number] | undefined,
@@ -51,11 +56,10 @@ function poolGeometry(
   const [sH, sW] = pair(where, 'stride', strideOpt ?? [kH, kW], 1);
   const [pH, pW] = pair(where, 'padding', paddingOpt ?? 0, 0);
   const [dH, dW] = pair(where, 'dilation', dilationOpt ?? 1, 1);
-  // PyTorch's rule: padding at most half the (dilated) window, so every window holds a real input.
   const effH = dH * (kH - 1) + 1;
   const effW = dW * (kW - 1) + 1;
-  if (pH > Math.floor(effH / 2) || pW > Math.floor(effW / 2)) {
-    throw new ValueError(`${where}: padding ${pH}x${pW} is more than half the window ${effH}x${effW}; padding must be at most ${Math.floor(effH / 2)}x${Math.floor(effW / 2)}`);
+  if (pH > poolPaddingLimit(kH, dH) || pW > poolPaddingLimit(kW, dW)) {
+    throw new ValueError(`${where}: padding ${pH}x${pW} is more than half the window ${effH}x${effW}; padding must be at most ${poolPaddingLimit(kH, dH)}x${poolPaddingLimit(kW, dW)}`);
   }
   if (effH > inH + 2 * pH || effW > inW + 2 * pW) {
     throw new ShapeError(`${where}: window ${effH}x${effW} is larger than the padded input ${inH + 2 * pH}x${inW + 2 * pW}; use a smaller kernelSize or more padding`);

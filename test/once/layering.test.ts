@@ -27,19 +27,21 @@ const SRC = join(ROOT, 'src');
  */
 const LAYERS: Record<string, readonly string[]> = {
   errors: [],
+  // Warnings sit beside the errors: every layer may report one.
+  warnings: ['errors'],
   validate: ['errors'],
   backends: ['errors', 'validate'],
   tensor: ['backends', 'errors', 'validate'],
   autograd: ['tensor', 'backends', 'errors', 'validate'],
   ops: ['autograd', 'tensor', 'backends', 'errors', 'validate'],
-  nn: ['ops', 'autograd', 'tensor', 'errors', 'validate'],
+  nn: ['ops', 'autograd', 'tensor', 'errors', 'warnings', 'validate'],
   optim: ['ops', 'autograd', 'tensor', 'backends', 'errors', 'validate'],
   models: ['nn', 'ops', 'tensor', 'errors', 'validate'],
   data: ['ops', 'tensor', 'errors', 'validate'],
   io: ['models', 'nn', 'tensor', 'errors', 'validate'],
   train: ['io', 'data', 'models', 'optim', 'nn', 'ops', 'autograd', 'tensor', 'errors', 'validate'],
   // The entry points: the public API over everything above (never the tools).
-  index: ['train', 'io', 'data', 'models', 'optim', 'nn', 'ops', 'autograd', 'tensor', 'backends', 'errors', 'validate'],
+  index: ['train', 'io', 'data', 'models', 'optim', 'nn', 'ops', 'autograd', 'tensor', 'backends', 'errors', 'warnings', 'validate'],
   'index-node': ['index', 'backends', 'tensor'],
   node: ['index', 'train', 'io', 'data', 'models', 'optim', 'nn', 'ops', 'autograd', 'tensor', 'backends', 'errors', 'validate'],
   // The tools use the library as its users do.

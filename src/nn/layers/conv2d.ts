@@ -5,6 +5,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
 import { defaultLayerParameters } from '../init.js';
 import { Module } from '../module.js';
+import { WindowFitCheck } from '../window-fit.js';
 
 export interface Conv2dLayerOptions extends Conv2dOptions {
   /** Learn a bias per output channel (default true). */
@@ -46,8 +47,16 @@ export class Conv2d extends Module {
     ({ weight: this.weight, bias: this.bias } = defaultLayerParameters([outChannels, inChannels / groups, ...this.kernelSize], bias ? outChannels : null, generator));
   }
 
+  /** Warns once when the windows leave input unseen (see window-fit.ts). */
+  private readonly _fit = new WindowFitCheck(() => `Conv2d(${this.extraRepr()})`, () => {
+    const { stride, padding, dilation } = this.options;
+    return { kind: 'conv', kernel: this.kernelSize, stride, padding, dilation };
+  });
+
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, this.options);
+    const y = conv2d(x, this.weight, this.bias, this.options);
+    this._fit.check(x.shape);
+    return y;
   }
 
   override extraRepr(): string {
