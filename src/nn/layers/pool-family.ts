@@ -12,7 +12,7 @@ import { checkLpNorm, lpPool2d, type LpPool2dOptions } from '../../ops/lp-pool2d
 import { maxUnpool2d, type MaxUnpool2dOptions } from '../../ops/max-unpool2d.js';
 import { checkInt, checkOptions, pair } from '../../validate.js';
 import { Tensor, shapeSize } from '../../tensor/tensor.js';
-import { transposedField, type LayerCounts } from '../describe.js';
+import { transposedField, wholeAxisField, type LayerCounts } from '../describe.js';
 import { Module } from '../module.js';
 import { fmtSize, WindowPool2d } from './pool.js';
 
@@ -61,7 +61,8 @@ export abstract class AdaptivePool2dLayer extends Module {
    * floor(i*in/out) .. ceil((i+1)*in/out) - 1: connections are the windows'
    * areas summed over the output (exact when out does not divide in and the
    * windows differ); the receptive field takes the widest window and a jump
-   * of in/out input units (fractional then).
+   * of in/out input units (fractional then); pooled to one unit along an
+   * axis, that unit sees the whole axis (jump 0, as a global pooling).
    */
   describeLayer(inputShape: readonly number[], outputShape: readonly number[]): LayerCounts {
     const inSize = (axis: 0 | 1) => inputShape[inputShape.length - 2 + axis];
@@ -75,11 +76,10 @@ export abstract class AdaptivePool2dLayer extends Module {
     return {
       connections: planes * total(0) * total(1),
       macs: 0,
-      field: (input, axis) => ({
-        size: input.size + (Math.max(...windows(axis)) - 1) * input.jump,
-        jump: (input.jump * inSize(axis)) / outSize(axis),
-        start: input.start,
-      }),
+      field: (input, axis) =>
+        outSize(axis) === 1
+          ? wholeAxisField(input, inSize(axis))
+          : { size: input.size + (Math.max(...windows(axis)) - 1) * input.jump, jump: (input.jump * inSize(axis)) / outSize(axis), start: input.start },
     };
   }
 }
