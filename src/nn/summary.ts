@@ -172,7 +172,11 @@ function checkInputShape(inputShape: readonly number[]): number[] {
 /** The rows of the trace: the leaves (modules without children, or describing themselves), with names and depths, outermost first. */
 function leafModules(model: Module): { name: string; module: Module; depth: number }[] {
   const out: { name: string; module: Module; depth: number }[] = [];
+  const seen = new Set<Module>();
   const visit = (name: string, m: Module, depth: number) => {
+    // A module held in two places is one layer, named where it is first found (as PyTorch's named_modules).
+    if (seen.has(m)) return;
+    seen.add(m);
     const children = [...m.namedChildren()];
     if (children.length === 0 || isDescribedLayer(m)) {
       out.push({ name, module: m, depth });
