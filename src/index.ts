@@ -39,7 +39,7 @@ export * as optim from './optim/index.js';
 // Models.
 export { LeNet5, models, createModel, getModelSpec, type ModelSpec } from './models/index.js';
 // What a network is made of: per-layer counts, multiply-accumulates, receptive fields.
-export { summary, formatSummary, type ModelSummary, type LayerSummary, type ReceptiveField, type SummaryOptions } from './nn/summary.js';
+export { summary, formatSummary, type ModelSummary, type LayerSummary, type BlockSummary, type ReceptiveField, type SummaryOptions, type FormatSummaryOptions } from './nn/summary.js';
 export type { LayerCounts, DescribedLayer, WindowGeometry, AxisField } from './nn/describe.js';
 // Data.
 export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD } from './data/index.js';

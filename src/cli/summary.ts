@@ -26,11 +26,12 @@ export function parseInputShape(value: string): number[] {
 export const SUMMARY_OPTIONS = {
   input: option({
     flags: '--input <shape>', help: 'shape of one input image, CxHxW', parse: parseInputShape, metavar: 'CxHxW',
-    defaultHelp: "the model's (1x28x28 for lenet5, 3x224x224 for the torchvision models; a checkpoint's channels)",
+    defaultHelp: "the model's: 1x28x28 for lenet5, 3x224x224 for the torchvision models, a checkpoint's channels",
   }),
+  blocks: option({ flags: '--blocks', help: 'also a row per block (Sequential, residual block) with its totals, names indented by depth' }),
   json: option({
     flags: '--json',
-    help: 'print one JSON line instead of the table: model, input, layers [{ name, type, outputShape, params, trainableParams, neurons, weightsPerNeuron, connections, macs, receptiveField }], totalParams, trainableParams, macs...',
+    help: 'print one JSON line instead of the table: model, input, layers [{ name, type, outputShape, params, trainableParams, neurons, weightsPerNeuron, connections, macs, receptiveField }], totalParams, trainableParams, macs, blocks...',
   }),
 };
 
@@ -77,6 +78,6 @@ async function resolveModel(name: string, input: number[] | undefined): Promise<
 export async function runSummary(options: SummaryCommandOptions, io: CliIO = consoleIO()): Promise<ModelSummary> {
   const { model, input } = await resolveModel(options.model, options.input);
   const s = summary(model, input, { name: options.model });
-  io.out(options.json ? JSON.stringify(s) : formatSummary(s));
+  io.out(options.json ? JSON.stringify(s) : formatSummary(s, { blocks: options.blocks ?? false }));
   return s;
 }

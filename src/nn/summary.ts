@@ -99,6 +99,23 @@ export interface ModelSummary {
   inputBytes: number;
   /** What could not be computed exactly (receptive fields of undescribed layers that resize the image). */
   warnings: string[];
+  /** The calls of the modules that hold layers (Sequential, residual blocks), in the order of their first row, outer ones first. */
+  blocks: BlockSummary[];
+}
+
+/** One call of a module that holds layers: its totals over the rows the call made. */
+export interface BlockSummary {
+  name: string;
+  type: string;
+  depth: number;
+  outputShape: number[];
+  /** All its parameters (its layers' and its own). */
+  params: number;
+  macs: number;
+  /** The receptive field of one unit of its output. */
+  receptiveField: ReceptiveField;
+  /** Its rows: layers[first] .. layers[end - 1]. */
+  layers: [number, number];
 }
 
 export interface SummaryOptions {
@@ -169,19 +186,22 @@ function checkInputShape(inputShape: readonly number[]): number[] {
   return [...inputShape];
 }
 
-/** The rows of the trace: the leaves (modules without children, or describing themselves), with names and depths, outermost first. */
-function leafModules(model: Module): { name: string; module: Module; depth: number }[] {
-  const out: { name: string; module: Module; depth: number }[] = [];
+/**
+ * The modules of the trace with names and depths, outermost first: leaves
+ * (modules without children, or describing themselves) give rows, the others
+ * (below the model) blocks.
+ */
+function tracedModules(model: Module): { name: string; module: Module; depth: number; leaf: boolean }[] {
+  const out: { name: string; module: Module; depth: number; leaf: boolean }[] = [];
   const seen = new Set<Module>();
   const visit = (name: string, m: Module, depth: number) => {
     // A module held in two places is one layer, named where it is first found (as PyTorch's named_modules).
     if (seen.has(m)) return;
     seen.add(m);
     const children = [...m.namedChildren()];
-    if (children.length === 0 || isDescribedLayer(m)) {
-      out.push({ name, module: m, depth });
-      return;
-    }
+    const leaf = children.length === 0 || isDescribedLayer(m);
+    if (leaf || depth > 0) out.push({ name, module: m, depth, leaf });
+    if (leaf) return;
     for (const [child, c] of children) visit(name ? `${name}.${child}` : child, c, depth + 1);
   };
   visit('', model, 0);
@@ -258,7 +278,21 @@ export function summary(model: Module, inputShape: readonly number[], options: S
     });
   };
 
-  const leaves = leafModules(model);
+  const blocks: BlockSummary[] = [];
+  /** A block's call: its output's shape and field, its parameters, and the rows its call made. */
+  const recordBlock = (name: string, module: Module, depth: number, first: number, out: Tensor) => {
+    const rf = fieldOf(out)?.axes ?? [{ size: 1, jump: 1, start: 0 }, { size: 1, jump: 1, start: 0 }];
+    const params = new Set(module.parameters());
+    const rows = layers.slice(first);
+    blocks.push({
+      name, type: module.constructor.name, depth, outputShape: out.shape.slice(1),
+      params: [...params].reduce((n, p) => n + p.size, 0),
+      macs: rows.reduce((n, l) => n + l.macs, 0),
+      receptiveField: { size: [rf[0].size, rf[1].size], jump: [rf[0].jump, rf[1].jump], start: [rf[0].start, rf[1].start] },
+      layers: [first, layers.length],
+    });
+  };
+  const traced = tracedModules(model);
   const modes = [...model.namedModules()].map(([, m]) => [m, m.training] as const);
   const wrapped: { module: Module; own: boolean; forward: Module['forward'] }[] = [];
   const x = zeros([1, ...input], { requiresGrad: true });
@@ -266,12 +300,16 @@ export function summary(model: Module, inputShape: readonly number[], options: S
   fields.set(x, { axes: [{ size: 1, jump: 1, start: 0 }, { size: 1, jump: 1, start: 0 }], lengths: inputLengths });
   try {
     model.eval();
-    for (const { name, module, depth } of leaves) {
+    for (const { name, module, depth, leaf } of traced) {
       const forward = module.forward;
       wrapped.push({ module, own: Object.prototype.hasOwnProperty.call(module, 'forward'), forward });
       module.forward = (...args: Tensor[]): Tensor => {
+        const first = layers.length;
         const out = forward.apply(module, args);
-        if (out instanceof Tensor) record(name, module, depth, args, out);
+        if (out instanceof Tensor) {
+          if (leaf) record(name, module, depth, args, out);
+          else recordBlock(name, module, depth, first, out);
+        }
         return out;
       };
     }
@@ -307,6 +345,7 @@ export function summary(model: Module, inputShape: readonly number[], options: S
     activationBytes: layers.reduce((n, l) => n + l.activationBytes, 0),
     inputBytes: x.size * x.data.BYTES_PER_ELEMENT,
     warnings,
+    blocks: blocks.sort((a, b) => a.layers[0] - b.layers[0] || a.depth - b.depth),
   };
 }
 
@@ -335,21 +374,30 @@ function pairText(v: readonly [number, number], sep: string): string {
   return v[0] === v[1] ? fmt(v[0]) : `${fmt(v[0])}${sep}${fmt(v[1])}`;
 }
 
-/** The columns of the table: header and cell text. */
-const COLUMNS: readonly [string, (l: LayerSummary) => string][] = [
-  ['Layer', (l) => l.name || '(model)'],
-  ['Type', (l) => l.type],
-  ['Output', (l) => l.outputShape.join('x')],
-  ['Params', (l) => count(l.params)],
-  ['Neurons', (l) => count(l.neurons)],
-  ['Weights/neuron', (l) => count(l.weightsPerNeuron)],
-  ['Connections', (l) => count(l.connections)],
-  ['MACs', (l) => count(l.macs)],
-  ['RF', (l) => pairText(l.receptiveField.size, 'x')],
-  ['Jump', (l) => pairText(l.receptiveField.jump, 'x')],
-  ['Start', (l) => pairText(l.receptiveField.start, ',')],
-  ['Memory', (l) => bytes(l.activationBytes)],
+/** The columns of the table: header, and cell text of a layer and of a block ('-' where a block has no such total). */
+const COLUMNS: readonly [string, (l: LayerSummary) => string, (b: BlockSummary) => string][] = [
+  ['Layer', (l) => l.name || '(model)', (b) => b.name],
+  ['Type', (l) => l.type, (b) => b.type],
+  ['Output', (l) => l.outputShape.join('x'), (b) => b.outputShape.join('x')],
+  ['Params', (l) => count(l.params), (b) => count(b.params)],
+  ['Neurons', (l) => count(l.neurons), () => '-'],
+  ['Weights/neuron', (l) => count(l.weightsPerNeuron), () => '-'],
+  ['Connections', (l) => count(l.connections), () => '-'],
+  ['MACs', (l) => count(l.macs), (b) => count(b.macs)],
+  ['RF', (l) => pairText(l.receptiveField.size, 'x'), (b) => pairText(b.receptiveField.size, 'x')],
+  ['Jump', (l) => pairText(l.receptiveField.jump, 'x'), (b) => pairText(b.receptiveField.jump, 'x')],
+  ['Start', (l) => pairText(l.receptiveField.start, ','), (b) => pairText(b.receptiveField.start, ',')],
+  ['Memory', (l) => bytes(l.activationBytes), () => '-'],
 ];
+
+export interface FormatSummaryOptions {
+  /**
+   * Also a row per block (each Sequential, residual block... call) before its
+   * layers, with its output, its parameters and multiply-accumulates in total
+   * and its output's receptive field; names indented by depth (default false).
+   */
+  blocks?: boolean;
+}
 
 /**
  * The summary as a table for people, as torchinfo prints one: a row per
@@ -358,9 +406,17 @@ const COLUMNS: readonly [string, (l: LayerSummary) => string][] = [
  * (one number when height and width agree; Start is the first pixel of the
  * first unit's field, negative inside the padding).
  */
-export function formatSummary(s: ModelSummary): string {
+export function formatSummary(s: ModelSummary, options: FormatSummaryOptions = {}): string {
   if (s === null || typeof s !== 'object' || !Array.isArray(s.layers)) throw new ValueError('formatSummary: expects the object summary() returns');
-  const cells = s.layers.map((l) => COLUMNS.map(([, cell]) => cell(l)));
+  if (options === null || typeof options !== 'object') throw new ValueError(`formatSummary: options must be an object such as { blocks: true }, got ${JSON.stringify(options)}`);
+  const withBlocks = options.blocks ?? false;
+  if (typeof withBlocks !== 'boolean') throw new ValueError(`formatSummary: options.blocks must be a boolean, got ${JSON.stringify(withBlocks)}`);
+  const indent = (depth: number, row: string[]) => (withBlocks ? [' '.repeat(2 * Math.max(depth - 1, 0)) + row[0], ...row.slice(1)] : row);
+  const blocks = withBlocks ? (s.blocks ?? []) : [];
+  const cells = s.layers.flatMap((l, i) => [
+    ...blocks.filter((b) => b.layers[0] === i).map((b) => indent(b.depth, COLUMNS.map(([, , cell]) => cell(b)))),
+    indent(l.depth, COLUMNS.map(([, cell]) => cell(l))),
+  ]);
   const widths = COLUMNS.map(([header], i) => Math.max(header.length, ...cells.map((row) => row[i].length)));
   const line = (row: readonly string[]) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
   const header = line(COLUMNS.map(([h]) => h));

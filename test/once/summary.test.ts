@@ -109,6 +109,9 @@ describe('receptive fields by hand', () => {
     assert.deepEqual(row(s, 'block.body').receptiveField, { size: [3, 3], jump: [1, 1], start: [-2, -2] });
     assert.deepEqual(row(s, 'block.shortcut').receptiveField, { size: [3, 3], jump: [1, 1], start: [0, 0] });
     assert.deepEqual(row(s, 'relu').receptiveField, merged);
+    // The block's own output: the sum, before the ReLU; its parameters are both convolutions'.
+    assert.deepEqual(s.blocks.map((b) => [b.name, b.type, b.params, b.layers]), [['block', 'Residual', 20, [0, 2]]]);
+    assert.deepEqual(s.blocks[0].receptiveField, merged);
   });
 
   test('the same block as a Graph with an Add node', () => {
@@ -305,6 +308,11 @@ describe('torchvision models at 3x224x224', () => {
     // Average pooling over the 7x7 units: 6*32 + 435 = 627 pixels from -217.
     assert.deepEqual(row(s, 'fc').receptiveField.size, [627, 627]);
     assert.deepEqual(row(s, 'fc').receptiveField.start, [-217, -217]);
+    // The first basic block: two 3x3x64x64 convolutions and two batch norms; its output sees what its body sees, 11 + 2*8.
+    const block = s.blocks.find((b) => b.name === 'layer1.0')!;
+    assert.equal(block.params, 2 * 36_864 + 2 * 128);
+    assert.equal(block.macs, 2 * 56 * 56 * 64 * 576);
+    assert.deepEqual(block.receptiveField.size, [27, 27]);
   });
 
   test("per-layer multiply-accumulates equal those of torchvision's convolution and linear layers (forward hooks)", async (t) => {
@@ -369,6 +377,10 @@ describe('stride summary', () => {
     // A model with dotted names and fractional counts formats the same way.
     const net = new nn.Sequential({ block: new nn.Residual(new nn.Sequential(new nn.Conv2d(2, 2, 3, { padding: 1, generator: g() }), new nn.BatchNorm2d(2))), up: new nn.ConvTranspose2d(2, 1, 3, { stride: 2, padding: 1, generator: g() }) });
     assertAligned(formatSummary(summary(net, [2, 5, 5])));
+    // With blocks: a row for the residual block and one for its body, before their layers, names indented by depth.
+    const lines = formatSummary(summary(net, [2, 5, 5]), { blocks: true }).split('\n');
+    const names = lines.slice(lines.findIndex((l) => l.startsWith('Layer')) + 2).map((l) => /^( *\S+)/.exec(l)?.[1] ?? '');
+    assert.deepEqual(names.slice(0, 5), ['block', '  block.body', '    block.body.0', '    block.body.1', 'up']);
   });
 
   test('--input and a checkpoint folder', async () => {
