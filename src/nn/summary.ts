@@ -12,8 +12,12 @@
  * functional ops inside their own forward (torchvision's ResNets add the
  * shortcut with F.add). Each call of a leaf is one row, named by its
  * state-dict prefix ('features.10', 'layer1.0.conv1'); a module called twice
- * has two rows, its parameters counted on the first. A module that
- * implements describeLayer is a leaf even when it has children.
+ * has two rows, its parameters counted on the first, and a module held in
+ * two places is named where it is first found. A module that implements
+ * describeLayer is a leaf even when it has children. The modules that hold
+ * layers are wrapped too: each of their calls is a block (Sequential,
+ * residual block) with its output, totals and its output's receptive field,
+ * which the table shows indented by depth with formatSummary's { blocks }.
  *
  * Receptive fields (describe.ts, AxisField: unit i of an axis sees the input
  * pixels start + i*jump .. start + i*jump + size - 1, start being the first
