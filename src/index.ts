@@ -44,6 +44,9 @@ export {
   parseModelPattern, buildModelFromPattern, isModelPattern, PatternModel, MODEL_PATTERN_EXAMPLE,
   type ModelPattern, type PatternNode, type PatternLayer, type PatternActivation, type PatternModelOptions,
 } from './models/index.js';
+// What a network is made of: per-layer counts, multiply-accumulates, receptive fields.
+export { summary, formatSummary, type ModelSummary, type LayerSummary, type BlockSummary, type ReceptiveField, type SummaryOptions, type FormatSummaryOptions } from './nn/summary.js';
+export type { LayerCounts, DescribedLayer, WindowGeometry, AxisField } from './nn/describe.js';
 // Data.
 export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD } from './data/index.js';
 // Training (isomorphic; 'stride/node' adds the terminal progress bar).

@@ -18,6 +18,7 @@ import { EVAL_COMMAND, evalJson, runEval } from './eval.js';
 import { EXPLAIN_COMMAND, explainJson, runExplain } from './explain.js';
 import { consoleIO, type CliIO } from './io.js';
 import { addCommand, synopsis, type CliCommand } from './options.js';
+import { SUMMARY_COMMAND, runSummary } from './summary.js';
 import { TRAIN_COMMAND, runTrain, trainJson } from './train.js';
 
 /** The package version (package.json is two folders up from both src/cli and dist/cli). */
@@ -35,7 +36,7 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 /** The commands, in the order `stride --help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [TRAIN_COMMAND, EVAL_COMMAND, EXPLAIN_COMMAND, BENCH_COMMAND, INFO_COMMAND];
+export const COMMANDS: readonly CliCommand[] = [TRAIN_COMMAND, EVAL_COMMAND, SUMMARY_COMMAND, EXPLAIN_COMMAND, BENCH_COMMAND, INFO_COMMAND];
 
 /** The synopsis of every command, as `stride --help` and the README's "The command line" print it. */
 export function commandSynopsis(): string {
@@ -73,6 +74,8 @@ Examples:
   $ stride train lenet5 --dataset mnist --epochs 3 --optimizer adam --out runs/adam/
   $ stride eval --model runs/lenet5-mnist/
       reload the weights and measure the test accuracy
+  $ stride summary alexnet
+      per layer: parameters, connections, multiply-accumulates, receptive field
 
 Exit codes: 0 success; 2 invalid arguments or input files (one line naming
 the problem); 1 anything else: the system refused (e.g. --out not writable;
@@ -90,6 +93,11 @@ one line) or an unexpected error (a bug: the stack is printed).`,
     // --model is a mandatory option: commander has refused a command line without it.
     const summary = await runEval({ ...flags, model: flags.model! }, io);
     if (flags.json) io.out(evalJson(summary));
+  });
+
+  addCommand(program, SUMMARY_COMMAND, async (flags, model) => {
+    await useBackend(flags.backend, flags.threads);
+    await runSummary({ ...flags, model }, io);
   });
 
   addCommand(program, EXPLAIN_COMMAND, async (flags, kind) => {

@@ -1,7 +1,8 @@
 import { ShapeError, ValueError, fmtShape } from '../../errors.js';
 import { batchNorm2d } from '../../ops/batch-norm.js';
 import { checkInt, checkOptions } from '../../validate.js';
-import { Tensor, ones, zeros } from '../../tensor/tensor.js';
+import { Tensor, ones, shapeSize, zeros } from '../../tensor/tensor.js';
+import type { LayerCounts } from '../describe.js';
 import { Module, parameter } from '../module.js';
 
 export interface BatchNorm2dLayerOptions {
@@ -129,6 +130,11 @@ export class BatchNorm2d extends Module {
       this.bias,
       { training: useBatchStats, momentum: factor, eps: this.eps },
     );
+  }
+
+  /** Each output unit sees its own input, plus one (the shift) when affine; not counted as multiply-accumulates. */
+  describeLayer(_inputShape: readonly number[], outputShape: readonly number[]): LayerCounts {
+    return { connections: shapeSize(outputShape) * (this.affine ? 2 : 1), macs: 0 };
   }
 
   override extraRepr(): string {

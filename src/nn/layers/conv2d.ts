@@ -1,8 +1,9 @@
 import { ValueError } from '../../errors.js';
-import { conv2d, type Conv2dOptions, type Conv2dPadding } from '../../ops/conv2d.js';
+import { conv2d, resolvePadding, type Conv2dOptions, type Conv2dPadding } from '../../ops/conv2d.js';
 import { checkInt, checkOptions, pair } from '../../validate.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { shapeSize, type Tensor } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
+import type { LayerCounts } from '../describe.js';
 import { defaultLayerParameters } from '../init.js';
 import { Module } from '../module.js';
 import { WindowFitCheck } from '../window-fit.js';
@@ -57,6 +58,27 @@ export class Conv2d extends Module {
     const y = conv2d(x, this.weight, this.bias, this.options);
     this._fit.check(x.shape);
     return y;
+  }
+
+  /**
+   * Each output unit sees inChannels/groups x kH x kW inputs, plus one with a
+   * bias (the lectures' 5x5x3 filter: 76); the multiply-accumulates are the
+   * same without the bias. Units at the border whose window reaches into the
+   * padding are counted with their whole window, as the lectures count them.
+   */
+  describeLayer(inputShape: readonly number[], outputShape: readonly number[]): LayerCounts {
+    const o = this.options;
+    const stride = pair('Conv2d', 'stride', o.stride ?? 1, 1);
+    const dilation = pair('Conv2d', 'dilation', o.dilation ?? 1, 1);
+    const [kH, kW] = this.kernelSize;
+    const [top, , left] = resolvePadding('Conv2d', o.padding ?? 0, inputShape[inputShape.length - 2], inputShape[inputShape.length - 1], kH, kW, stride, dilation);
+    const perUnit = (this.inChannels / (o.groups ?? 1)) * kH * kW;
+    const units = shapeSize(outputShape);
+    return {
+      connections: units * (perUnit + (this.bias ? 1 : 0)),
+      macs: units * perUnit,
+      window: { kernel: this.kernelSize, stride, padding: [top, left], dilation },
+    };
   }
 
   override extraRepr(): string {

@@ -11,7 +11,8 @@ import { channelL2Pool } from '../../ops/channel-l2-pool.js';
 import { checkLpNorm, lpPool2d, type LpPool2dOptions } from '../../ops/lp-pool2d.js';
 import { maxUnpool2d, type MaxUnpool2dOptions } from '../../ops/max-unpool2d.js';
 import { checkInt, checkOptions, pair } from '../../validate.js';
-import { Tensor } from '../../tensor/tensor.js';
+import { Tensor, shapeSize } from '../../tensor/tensor.js';
+import { transposedField, wholeAxisField, type LayerCounts } from '../describe.js';
 import { Module } from '../module.js';
 import { fmtSize, WindowPool2d } from './pool.js';
 
@@ -54,6 +55,33 @@ export abstract class AdaptivePool2dLayer extends Module {
   override extraRepr(): string {
     return `outputSize=${fmtSize(this.outputSize)}`;
   }
+
+  /**
+   * Output unit i along an axis of `in` units pooled to `out` covers
+   * floor(i*in/out) .. ceil((i+1)*in/out) - 1: connections are the windows'
+   * areas summed over the output (exact when out does not divide in and the
+   * windows differ); the receptive field takes the widest window and a jump
+   * of in/out input units (fractional then); pooled to one unit along an
+   * axis, that unit sees the whole axis (jump 0, as a global pooling).
+   */
+  describeLayer(inputShape: readonly number[], outputShape: readonly number[]): LayerCounts {
+    const inSize = (axis: 0 | 1) => inputShape[inputShape.length - 2 + axis];
+    const outSize = (axis: 0 | 1) => outputShape[outputShape.length - 2 + axis];
+    const windows = (axis: 0 | 1): number[] => {
+      const [n, m] = [inSize(axis), outSize(axis)];
+      return Array.from({ length: m }, (_, i) => Math.ceil(((i + 1) * n) / m) - Math.floor((i * n) / m));
+    };
+    const total = (axis: 0 | 1) => windows(axis).reduce((a, b) => a + b, 0);
+    const planes = shapeSize(outputShape) / (outSize(0) * outSize(1));
+    return {
+      connections: planes * total(0) * total(1),
+      macs: 0,
+      field: (input, axis) =>
+        outSize(axis) === 1
+          ? wholeAxisField(input, inSize(axis))
+          : { size: input.size + (Math.max(...windows(axis)) - 1) * input.jump, jump: (input.jump * inSize(axis)) / outSize(axis), start: input.start },
+    };
+  }
 }
 
 /** Average pooling to a fixed output size, whatever the input size (PyTorch's windows). */
@@ -90,6 +118,12 @@ export abstract class GlobalPool2dLayer extends Module {
 
   override extraRepr(): string {
     return `keepDims=${this.options.keepDims ?? true}`;
+  }
+
+  /** Each output unit sees its whole input plane. */
+  describeLayer(inputShape: readonly number[], outputShape: readonly number[]): LayerCounts {
+    const plane = inputShape[inputShape.length - 2] * inputShape[inputShape.length - 1];
+    return { connections: shapeSize(outputShape) * plane, macs: 0, global: true };
   }
 }
 
@@ -131,6 +165,11 @@ export class ChannelL2Pool extends Module {
   override extraRepr(): string {
     return `groupSize=${this.groupSize}`;
   }
+
+  /** Each output unit sees groupSize channels at its own position. */
+  describeLayer(_inputShape: readonly number[], outputShape: readonly number[]): LayerCounts {
+    return { connections: shapeSize(outputShape) * this.groupSize, macs: 0 };
+  }
 }
 
 /**
@@ -160,5 +199,18 @@ export class MaxUnpool2d extends Module {
 
   override extraRepr(): string {
     return `kernelSize=${fmtSize(this.kernelSize)}, stride=${fmtSize(this.stride)}, padding=${fmtSize(this.padding)}`;
+  }
+
+  /**
+   * Each input value goes to one output unit (connections: the input's size);
+   * an output unit may receive from any input unit whose window held it,
+   * the transposed window of the pooling.
+   */
+  describeLayer(inputShape: readonly number[]): LayerCounts {
+    return {
+      connections: shapeSize(inputShape),
+      macs: 0,
+      field: (input, axis) => transposedField(input, this.kernelSize[axis], this.stride[axis], this.padding[axis], 1),
+    };
   }
 }

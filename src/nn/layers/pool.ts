@@ -1,14 +1,22 @@
 import { avgPool2d, maxPool2d, type AvgPool2dOptions, type MaxPool2dOptions } from '../../ops/pool2d.js';
 import { checkOptions, pair } from '../../validate.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { shapeSize, type Tensor } from '../../tensor/tensor.js';
+import type { LayerCounts } from '../describe.js';
 import { Module } from '../module.js';
 import { WindowFitCheck } from '../window-fit.js';
 
 /** A size, a pair or an [h, w] with nulls as a layer's repr shows it: 2, [2, 3], [null, 4]. */
 export const fmtSize = (v: number | null | readonly (number | null)[]) => (Array.isArray(v) ? `[${v.map(String).join(', ')}]` : `${v}`);
 
+/** The window options a pooling layer may have (stride defaults to the kernel size, padding to 0, dilation to 1). */
+export interface PoolWindowOptions {
+  stride?: number | readonly [number, number];
+  padding?: number | readonly [number, number];
+  dilation?: number | readonly [number, number];
+}
+
 /** What the pooling layers over kernelSize windows hold: the kernel size as a pair and a copy of the options. */
-export abstract class WindowPool2d<O extends object> extends Module {
+export abstract class WindowPool2d<O extends PoolWindowOptions> extends Module {
   readonly kernelSize: [number, number];
   readonly options: O;
 
@@ -17,6 +25,22 @@ export abstract class WindowPool2d<O extends object> extends Module {
     checkOptions(where, options, known);
     this.kernelSize = pair(where, 'kernelSize', kernelSize, 1);
     this.options = { ...options };
+  }
+
+  /** Each output unit sees kH x kW inputs of its own channel; no parameters, no multiply-accumulates. */
+  describeLayer(_inputShape: readonly number[], outputShape: readonly number[]): LayerCounts {
+    const where = this.constructor.name;
+    const [kH, kW] = this.kernelSize;
+    return {
+      connections: shapeSize(outputShape) * kH * kW,
+      macs: 0,
+      window: {
+        kernel: this.kernelSize,
+        stride: pair(where, 'stride', this.options.stride ?? this.kernelSize, 1),
+        padding: pair(where, 'padding', this.options.padding ?? 0, 0),
+        dilation: pair(where, 'dilation', this.options.dilation ?? 1, 1),
+      },
+    };
   }
 }
 

@@ -1,0 +1,83 @@
+/**
+ * `stride summary` as a function: builds a model by name (or reloads a
+ * checkpoint), traces one image through it with summary() and prints the
+ * table (formatSummary) or, with --json, the summary as one JSON line.
+ */
+import { stat } from 'node:fs/promises';
+
+import { InvalidArgumentError } from 'commander';
+
+import { ValueError, createModel, formatSummary, models, summary, type ModelSummary, type nn } from '../index.js';
+import { loadCheckpoint } from '../node.js';
+import { consoleIO, type CliIO } from './io.js';
+import { BACKEND_OPTIONS, option, type CliCommand, type OptionValues } from './options.js';
+
+/** Parses --input: CxHxW (3x224x224), or fewer axes for flat inputs (784). */
+export function parseInputShape(value: string): number[] {
+  const parts = value.trim().split(/x/i);
+  const shape = parts.map(Number);
+  if (parts.length > 3 || !parts.every((p) => /^\d+$/.test(p)) || shape.some((n) => !Number.isSafeInteger(n) || n < 1)) {
+    throw new InvalidArgumentError('Expected one image shape CxHxW of positive integers, such as 3x224x224 (or 1x28x28).');
+  }
+  return shape;
+}
+
+/** The options of `stride summary` (without --backend, --threads). */
+export const SUMMARY_OPTIONS = {
+  input: option({
+    flags: '--input <shape>', help: 'shape of one input image, CxHxW', parse: parseInputShape, metavar: 'CxHxW',
+    defaultHelp: "the model's: 1x28x28 for lenet5, 3x224x224 for the torchvision models, a checkpoint's channels",
+  }),
+  blocks: option({ flags: '--blocks', help: 'also a row per block (Sequential, residual block) with its totals, names indented by depth' }),
+  json: option({
+    flags: '--json',
+    help: 'print one JSON line instead of the table: model, input, layers [{ name, type, outputShape, params, trainableParams, neurons, weightsPerNeuron, connections, macs, receptiveField }], totalParams, trainableParams, macs, blocks...',
+  }),
+};
+
+/** `stride summary`. */
+export const SUMMARY_COMMAND = {
+  name: 'summary',
+  description: 'Print what a model is made of: per layer its output shape, parameters, neurons, connections, multiply-accumulates, receptive field and memory',
+  argument: {
+    name: '<model>', synopsis: 'MODEL',
+    help: `a registered model (${Object.keys(models).join(', ')}) or a checkpoint (a folder holding model.stride, or the file)`,
+    parse: (value: string) => value,
+  },
+  options: { ...SUMMARY_OPTIONS, ...BACKEND_OPTIONS },
+  afterHelp: `
+One row per layer call, named by its state-dict prefix. Weights/neuron and
+connections count the bias as the lectures do (a 5x5x3 filter: 76); MACs are
+the multiply-accumulates of convolution and linear layers for one image
+(FLOPs = 2 x MACs). RF, Jump and Start give the receptive field of one output
+unit in input pixels: its size, the distance between neighbouring units'
+fields, and the first pixel of the first unit's field (negative in padding).`,
+} satisfies CliCommand;
+
+export type SummaryCommandOptions = { model: string } & OptionValues<typeof SUMMARY_OPTIONS>;
+
+/** The model named `name`, or the one a checkpoint at `name` holds, and the input shape it takes. */
+async function resolveModel(name: string, input: number[] | undefined): Promise<{ model: nn.Module; input: number[] }> {
+  const registered = Object.hasOwn(models, name);
+  if (!registered && (await stat(name).catch(() => null)) !== null) {
+    const { model, header } = await loadCheckpoint(name);
+    const spec = models[header.model];
+    const options = header.modelOptions as { inChannels?: unknown };
+    const channels = typeof options?.inChannels === 'number' ? options.inChannels : spec?.inputShape[0];
+    if (input === undefined && (spec === undefined || channels === undefined)) throw new ValueError(`checkpoint ${name} holds model '${header.model}', whose input shape is not known; pass --input CxHxW`);
+    return { model, input: input ?? [channels!, spec!.inputShape[1], spec!.inputShape[2]] };
+  }
+  const spec = registered ? models[name] : undefined;
+  // A different number of input channels builds the model for them; height and width need no option.
+  const model = createModel(name, input !== undefined && spec !== undefined && input.length === 3 ? { inChannels: input[0] } : {});
+  const shape = input ?? (spec ? [...spec.inputShape] : undefined);
+  if (shape === undefined) throw new ValueError(`model '${name}' does not say its input shape; pass --input CxHxW`);
+  return { model, input: shape };
+}
+
+export async function runSummary(options: SummaryCommandOptions, io: CliIO = consoleIO()): Promise<ModelSummary> {
+  const { model, input } = await resolveModel(options.model, options.input);
+  const s = summary(model, input, { name: options.model });
+  io.out(options.json ? JSON.stringify(s) : formatSummary(s, { blocks: options.blocks ?? false }));
+  return s;
+}
