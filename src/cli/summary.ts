@@ -7,8 +7,8 @@ import { stat } from 'node:fs/promises';
 
 import { InvalidArgumentError } from 'commander';
 
-import { ValueError, createModel, formatSummary, models, summary, type ModelSummary, type nn } from '../index.js';
-import { loadCheckpoint } from '../node.js';
+import { ValueError, createModel, formatSummary, getModelSpec, isModelPattern, models, summary, type ModelSummary, type nn } from '../index.js';
+import { loadWeightsFile } from '../node.js';
 import { consoleIO, type CliIO } from './io.js';
 import { BACKEND_OPTIONS, option, type CliCommand, type OptionValues } from './options.js';
 
@@ -26,7 +26,7 @@ export function parseInputShape(value: string): number[] {
 export const SUMMARY_OPTIONS = {
   input: option({
     flags: '--input <shape>', help: 'shape of one input image, CxHxW', parse: parseInputShape, metavar: 'CxHxW',
-    defaultHelp: "the model's: 1x28x28 for lenet5, 3x224x224 for the torchvision models, a checkpoint's channels",
+    defaultHelp: "the model's: 1x28x28 for lenet5 and patterns, 3x224x224 for the torchvision models, the shape a checkpoint was trained on",
   }),
   blocks: option({ flags: '--blocks', help: 'also a row per block (Sequential, residual block) with its totals, names indented by depth' }),
   json: option({
@@ -41,7 +41,7 @@ export const SUMMARY_COMMAND = {
   description: 'Print what a model is made of: per layer its output shape, parameters, neurons, connections, multiply-accumulates, receptive field and memory',
   argument: {
     name: '<model>', synopsis: 'MODEL',
-    help: `a registered model (${Object.keys(models).join(', ')}) or a checkpoint (a folder holding model.stride, or the file)`,
+    help: `a registered model (${Object.keys(models).join(', ')}), a layer pattern, or saved weights (a folder holding model.stride or model.safetensors, or the file)`,
     parse: (value: string) => value,
   },
   options: { ...SUMMARY_OPTIONS, ...BACKEND_OPTIONS },
@@ -58,20 +58,21 @@ export type SummaryCommandOptions = { model: string } & OptionValues<typeof SUMM
 
 /** The model named `name`, or the one a checkpoint at `name` holds, and the input shape it takes. */
 async function resolveModel(name: string, input: number[] | undefined): Promise<{ model: nn.Module; input: number[] }> {
-  const registered = Object.hasOwn(models, name);
-  if (!registered && (await stat(name).catch(() => null)) !== null) {
-    const { model, header } = await loadCheckpoint(name);
-    const spec = models[header.model];
-    const options = header.modelOptions as { inChannels?: unknown };
-    const channels = typeof options?.inChannels === 'number' ? options.inChannels : spec?.inputShape[0];
-    if (input === undefined && (spec === undefined || channels === undefined)) throw new ValueError(`checkpoint ${name} holds model '${header.model}', whose input shape is not known; pass --input CxHxW`);
-    return { model, input: input ?? [channels!, spec!.inputShape[1], spec!.inputShape[2]] };
+  const named = Object.hasOwn(models, name) || isModelPattern(name);
+  if (!named && (await stat(name).catch(() => null)) !== null) {
+    const { model, header } = await loadWeightsFile(name);
+    const spec = models[header.model] ?? (isModelPattern(header.model) ? getModelSpec(header.model) : undefined);
+    const options = header.modelOptions as { inChannels?: unknown; inputShape?: unknown };
+    const recorded = Array.isArray(options.inputShape) && options.inputShape.every((n) => Number.isSafeInteger(n)) ? (options.inputShape as number[]) : undefined;
+    const channels = typeof options.inChannels === 'number' ? options.inChannels : spec?.inputShape[0];
+    const shape = input ?? recorded ?? (spec !== undefined && channels !== undefined ? [channels, spec.inputShape[1], spec.inputShape[2]] : undefined);
+    if (shape === undefined) throw new ValueError(`checkpoint ${name} holds model '${header.model}', whose input shape is not known; pass --input CxHxW`);
+    return { model, input: shape };
   }
-  const spec = registered ? models[name] : undefined;
-  // A different number of input channels builds the model for them; height and width need no option.
-  const model = createModel(name, input !== undefined && spec !== undefined && input.length === 3 ? { inChannels: input[0] } : {});
-  const shape = input ?? (spec ? [...spec.inputShape] : undefined);
-  if (shape === undefined) throw new ValueError(`model '${name}' does not say its input shape; pass --input CxHxW`);
+  // A name or a layer pattern (a malformed one is reported with a caret under the mistake), built for the input given.
+  const spec = getModelSpec(name);
+  const shape = input ?? [...spec.inputShape];
+  const model = createModel(name, shape.length === 3 ? { inputShape: shape } : {});
   return { model, input: shape };
 }
 
