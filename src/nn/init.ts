@@ -19,19 +19,16 @@ export function fans(t: Tensor): { fanIn: number; fanOut: number } {
   return { fanIn: t.shape[1] * receptive, fanOut: t.shape[0] * receptive };
 }
 
-function fill(t: Tensor, f: () => number): Tensor {
-  for (let i = 0; i < t.size; i++) t.data[i] = f();
-  return t;
-}
-
 export function uniform(t: Tensor, low = 0, high = 1, generator: Generator = defaultGenerator): Tensor {
   if (!(low <= high)) throw new ValueError(`init.uniform: low ${low} must not exceed high ${high}`);
-  return fill(t, () => generator.uniform(low, high));
+  generator.fillUniform(t.data.subarray(0, t.size), low, high);
+  return t;
 }
 
 export function normal(t: Tensor, mean = 0, std = 1, generator: Generator = defaultGenerator): Tensor {
   if (!(std >= 0)) throw new ValueError(`init.normal: std must be >= 0, got ${std}`);
-  return fill(t, () => mean + std * generator.normal());
+  generator.fillNormal(t.data.subarray(0, t.size), mean, std);
+  return t;
 }
 
 export function constant(t: Tensor, value: number): Tensor {

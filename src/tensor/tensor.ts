@@ -378,7 +378,7 @@ export function rand(shape: readonly number[], options?: RandomOptions & { low?:
   const g = options?.generator ?? defaultGenerator;
   const low = options?.low ?? 0;
   const high = options?.high ?? 1;
-  for (let i = 0; i < t.data.length; i++) t.data[i] = g.uniform(low, high);
+  g.fillUniform(t.data, low, high);
   return t;
 }
 
@@ -388,7 +388,7 @@ export function randn(shape: readonly number[], options?: RandomOptions & { mean
   const g = options?.generator ?? defaultGenerator;
   const mean = options?.mean ?? 0;
   const std = options?.std ?? 1;
-  for (let i = 0; i < t.data.length; i++) t.data[i] = mean + std * g.normal();
+  g.fillNormal(t.data, mean, std);
   return t;
 }
 

@@ -44,6 +44,28 @@ describe('Generator state', () => {
     assert.deepEqual(draw(g.setState(saved)), first);
   });
 
+  test('fillUniform and fillNormal give the values of one call per element, in order, and leave the same state (odd lengths and a pending normal too)', () => {
+    for (const length of [0, 1, 2, 5, 1001]) {
+      for (const pending of [false, true]) {
+        const bulk = new Generator(5);
+        const single = new Generator(5);
+        if (pending) {
+          bulk.normal();
+          single.normal();
+        }
+        const normals = new Float32Array(length);
+        bulk.fillNormal(normals, 0.5, 2);
+        const uniforms = new Float64Array(length);
+        bulk.fillUniform(uniforms, -3, 1);
+        const expectedNormals = Float32Array.from({ length }, () => 0.5 + 2 * single.normal());
+        const expectedUniforms = Float64Array.from({ length }, () => single.uniform(-3, 1));
+        assert.deepEqual([...normals], [...expectedNormals], `normals, length ${length}`);
+        assert.deepEqual([...uniforms], [...expectedUniforms], `uniforms, length ${length}`);
+        assert.deepEqual(bulk.getState(), single.getState(), `state after length ${length}`);
+      }
+    }
+  });
+
   test('a malformed state is refused', () => {
     assert.throws(() => new Generator(0).setState({ state: [1, 2, 3] as never, spareNormal: null }), /four 32-bit unsigned integers/);
     assert.throws(() => new Generator(0).setState({ state: [0, 0, 0, 0], spareNormal: null }), /not all 0/);
