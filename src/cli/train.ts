@@ -60,7 +60,11 @@ export const TRAIN_OPTIONS = {
   }),
   lr: option({
     flags: '--lr <x>', help: 'learning rate > 0', parse: number((n) => n > 0, 'a learning rate > 0'),
-    defaultHelp: OPTIMIZERS.map((o) => `${DEFAULT_LR[o]} for ${o}`).join(', '), metavar: 'X', recorded: true,
+    defaultHelp: [
+      ...OPTIMIZERS.map((o) => `${DEFAULT_LR[o]} for ${o}`),
+      ...Object.entries(models).flatMap(([name, spec]) => OPTIMIZERS.filter((o) => spec.defaultLr?.[o] !== undefined).map((o) => `${spec.defaultLr![o]} for ${name} with ${o}`)),
+    ].join(', '),
+    metavar: 'X', recorded: true,
   }),
   momentum: option<number | null, true>({
     flags: '--momentum <x>', help: 'SGD momentum in [0, 1)', parse: number((n) => n >= 0 && n < 1, 'a momentum in [0, 1)'),
@@ -176,7 +180,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   if (options.momentum !== undefined && optimizerName !== 'sgd') throw new ValueError(`--momentum applies to --optimizer sgd only, not ${optimizerName}`);
   const settings = recordedValues(TRAIN_OPTIONS, {
     ...given,
-    lr: given.lr ?? DEFAULT_LR[optimizerName],
+    lr: given.lr ?? getModelSpec(modelName).defaultLr?.[optimizerName] ?? DEFAULT_LR[optimizerName],
     momentum: optimizerName === 'sgd' ? (given.momentum ?? DEFAULT_MOMENTUM) : null,
   });
   const { dataset, epochs, batchSize, lr, momentum, lrSchedule, seed } = settings;
