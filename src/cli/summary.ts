@@ -58,8 +58,7 @@ export type SummaryCommandOptions = { model: string } & OptionValues<typeof SUMM
 
 /** The model named `name`, or the one a checkpoint at `name` holds, and the input shape it takes. */
 async function resolveModel(name: string, input: number[] | undefined): Promise<{ model: nn.Module; input: number[] }> {
-  const named = Object.hasOwn(models, name) || isModelPattern(name);
-  if (!named && (await stat(name).catch(() => null)) !== null) {
+  if (!Object.hasOwn(models, name) && (await stat(name).catch(() => null)) !== null) {
     const { model, header } = await loadWeightsFile(name);
     const spec = models[header.model] ?? (isModelPattern(header.model) ? getModelSpec(header.model) : undefined);
     const options = header.modelOptions as { inChannels?: unknown; inputShape?: unknown };

@@ -366,10 +366,11 @@ export function buildModelFromPattern(text: string, options: PatternModelOptions
 }
 
 /**
- * Whether a model argument is meant as a pattern rather than a name: it holds
- * one of '[', '(', '-', '*' or starts with conv or fc (a registered name is
- * checked first by the registry).
+ * Whether a model argument is meant as a pattern rather than a name: it
+ * starts with '[', '(' or a layer word (conv, pool, fc, relu, tanh, sigmoid,
+ * softmax). A registered name is checked first by the registry, so a
+ * misspelt name ('resnet-18') or a path is not read as a pattern.
  */
 export function looksLikeModelPattern(name: string): boolean {
-  return typeof name === 'string' && (/[[(\-*]/.test(name) || /^\s*(conv|fc)/i.test(name));
+  return typeof name === 'string' && /^\s*([[(]|(conv|pool|fc|relu|tanh|sigmoid|softmax))/i.test(name);
 }

@@ -170,11 +170,15 @@ describe('the registry takes patterns', () => {
     assert.equal(isModelPattern('conv5-6-fc10'), true);
     assert.equal(isModelPattern('lenet5'), false);
     assert.equal(isModelPattern('resnet20'), false);
+    // A misspelt name or a path is not a pattern: it gets the unknown-model message, not a caret.
+    assert.equal(isModelPattern('resnet-18'), false);
+    assert.equal(isModelPattern('runs/lenet5-mnist/model.stride'), false);
     // Malformed patterns fail in getModelSpec already, with the caret.
     caretAt(() => getModelSpec('conv3-32-pol2-fc10'), 'conv3-32-pol2-fc10', 10, 'expected a layer');
   });
 
   test('an unknown name lists the models and says a pattern is accepted, with an example', () => {
+    throwsWith(() => createModel('resnet-18'), ValueError, "unknown model 'resnet-18'");
     throwsWith(() => createModel('vgg99'), ValueError, "unknown model 'vgg99'", 'lenet5', 'resnet20', 'resnet110', `a layer pattern is also accepted, e.g. "${EXAMPLE}"`);
   });
 });
