@@ -66,7 +66,7 @@ import { Sequential } from '../nn/layers/sequential.js';
 import { constant, normal } from '../nn/init.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkInt, checkOptions } from '../validate.js';
+import { classifierOptions } from './classifier-options.js';
 
 export interface AlexNetOptions {
   numClasses?: number;
@@ -158,11 +158,5 @@ function overlappingPool(): MaxPool2d {
 
 /** The options both AlexNets take, checked, with their defaults. */
 function alexNetOptions(where: string, options: AlexNetOptions): { numClasses: number; inChannels: number; dropout: number; generator?: Generator } {
-  checkOptions(where, options, ['numClasses', 'inChannels', 'dropout', 'generator']);
-  return {
-    numClasses: checkInt(where, 'numClasses', options.numClasses ?? 1000, 1),
-    inChannels: checkInt(where, 'inChannels', options.inChannels ?? 3, 1),
-    dropout: options.dropout ?? 0.5,
-    generator: options.generator,
-  };
+  return { ...classifierOptions(where, options, { numClasses: 1000, inChannels: 3 }, ['dropout']), dropout: options.dropout ?? 0.5 };
 }

@@ -71,6 +71,7 @@ import { concat } from '../ops/shape.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { Tensor, full, tensor } from '../tensor/tensor.js';
 import { checkInt, checkOptions } from '../validate.js';
+import { classifierOptions } from './classifier-options.js';
 
 /**
  * Table I of the paper: LENET5_C3_TABLE[o] lists the S2 maps that C3's map o
@@ -137,9 +138,7 @@ export class LeNet1998 extends Sequential {
   readonly inChannels: number;
 
   constructor(options: LeNet1998Options = {}) {
-    checkOptions('LeNet1998', options, ['inChannels', 'numClasses', 'output', 'inputSize', 'generator']);
-    const inChannels = checkInt('LeNet1998', 'inChannels', options.inChannels ?? 1, 1);
-    const numClasses = checkInt('LeNet1998', 'numClasses', options.numClasses ?? 10, 1);
+    const { numClasses, inChannels } = classifierOptions('LeNet1998', options, { numClasses: 10, inChannels: 1 }, ['output', 'inputSize']);
     const output = options.output ?? 'rbf';
     if (output !== 'rbf' && output !== 'linear') throw new ValueError(`LeNet1998: output must be 'rbf' (the paper's) or 'linear', got ${JSON.stringify(output)}`);
     const inputSize = options.inputSize ?? 32;

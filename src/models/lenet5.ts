@@ -1,4 +1,3 @@
-import { checkInt, checkOptions } from '../validate.js';
 import type { Generator } from '../tensor/random.js';
 import { ReLU } from '../nn/layers/activation.js';
 import { Conv2d } from '../nn/layers/conv2d.js';
@@ -6,6 +5,7 @@ import { Flatten } from '../nn/layers/flatten.js';
 import { Linear } from '../nn/layers/linear.js';
 import { MaxPool2d } from '../nn/layers/pool.js';
 import { Sequential } from '../nn/layers/sequential.js';
+import { classifierOptions } from './classifier-options.js';
 
 export interface LeNet5Options {
   /** Input channels (1 for MNIST). */
@@ -32,10 +32,7 @@ export class LeNet5 extends Sequential {
   declare fc3: Linear;
 
   constructor(options: LeNet5Options = {}) {
-    checkOptions('LeNet5', options, ['inChannels', 'numClasses', 'generator']);
-    const inChannels = checkInt('LeNet5', 'inChannels', options.inChannels ?? 1, 1);
-    const numClasses = checkInt('LeNet5', 'numClasses', options.numClasses ?? 10, 1);
-    const generator = options.generator;
+    const { numClasses, inChannels, generator } = classifierOptions('LeNet5', options, { numClasses: 10, inChannels: 1 });
     super({
       conv1: new Conv2d(inChannels, 6, 5, { padding: 2, generator }),
       relu1: new ReLU(),

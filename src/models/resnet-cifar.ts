@@ -49,8 +49,9 @@ import { concat, slice } from '../ops/shape.js';
 import { relu } from '../ops/unary.js';
 import type { Generator } from '../tensor/random.js';
 import { zeros, type Tensor } from '../tensor/tensor.js';
-import { checkInt, checkOptions } from '../validate.js';
+import { checkInt } from '../validate.js';
 import { torchvisionInit } from './torchvision-init.js';
+import { classifierOptions } from './classifier-options.js';
 
 /**
  * The paper's option-A shortcut: y = x[:, :, ::stride, ::stride] with
@@ -159,10 +160,7 @@ export class CifarResNet extends Sequential {
 
   constructor(depth: CifarResNetDepth, options: CifarResNetOptions = {}) {
     const where = `CifarResNet(${depth})`;
-    checkOptions(where, options, ['numClasses', 'inChannels', 'generator']);
-    const numClasses = checkInt(where, 'numClasses', options.numClasses ?? 10, 1);
-    const inChannels = checkInt(where, 'inChannels', options.inChannels ?? 3, 1);
-    const { generator } = options;
+    const { numClasses, inChannels, generator } = classifierOptions(where, options, { numClasses: 10, inChannels: 3 });
     if (!Object.hasOwn(CIFAR_DEPTHS, depth)) throw new ValueError(`CifarResNet: depth must be one of ${CIFAR_RESNET_DEPTHS.join(', ')}, got ${JSON.stringify(depth)}`);
     const n = CIFAR_DEPTHS[depth];
     // n blocks of `width` channels; the first takes `from` channels and the stage's stride.

@@ -28,8 +28,8 @@ import { add } from '../ops/binary.js';
 import { relu } from '../ops/unary.js';
 import type { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkInt, checkOptions } from '../validate.js';
 import { torchvisionInit } from './torchvision-init.js';
+import { classifierOptions } from './classifier-options.js';
 
 /** A block's shortcut where its output shape differs from its input's: 1x1 convolution with the block's stride, then batch norm. */
 function downsample(inChannels: number, outChannels: number, stride: number, generator?: Generator): Sequential | null {
@@ -128,10 +128,7 @@ export class ResNet extends Sequential {
 
   constructor(depth: ResNetDepth, options: ResNetOptions = {}) {
     const where = `ResNet(${depth})`;
-    checkOptions(where, options, ['numClasses', 'inChannels', 'generator']);
-    const numClasses = checkInt(where, 'numClasses', options.numClasses ?? 1000, 1);
-    const inChannels = checkInt(where, 'inChannels', options.inChannels ?? 3, 1);
-    const { generator } = options;
+    const { numClasses, inChannels, generator } = classifierOptions(where, options, { numClasses: 1000, inChannels: 3 });
     const { block: Block, layers } = DEPTHS[depth];
     let channels = 64;
     const stage = (width: number, blocks: number, stride: number): Sequential => {

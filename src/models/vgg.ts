@@ -26,8 +26,8 @@ import { AdaptiveAvgPool2d } from '../nn/layers/pool-family.js';
 import { Sequential } from '../nn/layers/sequential.js';
 import type { Module } from '../nn/module.js';
 import type { Generator } from '../tensor/random.js';
-import { checkInt, checkOptions } from '../validate.js';
 import { torchvisionInit } from './torchvision-init.js';
+import { classifierOptions } from './classifier-options.js';
 
 /** The convolution widths of each configuration, 'M' a max pool. */
 const CONFIGS = {
@@ -58,10 +58,9 @@ export class VGG extends Sequential {
 
   constructor(depth: VggDepth, options: VggOptions = {}) {
     const where = `VGG(${depth})`;
-    checkOptions(where, options, ['numClasses', 'inChannels', 'batchNorm', 'dropout', 'generator']);
-    const numClasses = checkInt(where, 'numClasses', options.numClasses ?? 1000, 1);
-    let channels = checkInt(where, 'inChannels', options.inChannels ?? 3, 1);
-    const { generator, batchNorm = false, dropout = 0.5 } = options;
+    const { numClasses, inChannels, generator } = classifierOptions(where, options, { numClasses: 1000, inChannels: 3 }, ['batchNorm', 'dropout']);
+    let channels = inChannels;
+    const { batchNorm = false, dropout = 0.5 } = options;
     const layers: Module[] = [];
     for (const v of CONFIGS[depth]) {
       if (v === 'M') {
