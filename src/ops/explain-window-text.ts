@@ -26,6 +26,11 @@ function inputWord(a: WindowAxis, n = 1): string {
   return a.name === 'length' ? plural(n, 'input') : `input ${cellWord(a, n)}`;
 }
 
+/** 'is' or 'are' after inputWord(a, n): "row and column 6 are", "input 6 is". */
+function isAre(a: WindowAxis, n: number): string {
+  return n === 1 && !(bothAxes && a.name !== 'length') ? 'is' : 'are';
+}
+
 /** The change of stride that closes gaps between windows (no padding does). */
 function gapFix(a: WindowAxis): string {
   return a.dilation > 1 ? 'a stride that fills the dilation holes (stride 1 always does)' : `a stride of at most ${a.span}`;
@@ -72,7 +77,7 @@ function fitSentence(e: WindowExplanation, a: WindowAxis): string {
   }
   const gaps = a.uncovered.filter((i) => !a.uncoveredAtEnd.includes(i));
   const gapText = gaps.length
-    ? `${inputWord(a, gaps.length)} ${formatIndices(gaps)} fall between the windows and ${gaps.length === 1 ? 'is' : 'are'} never seen (${a.dilation > 1 ? `dilation ${a.dilation} leaves holes that stride ${a.stride} does not fill` : `stride ${a.stride} is larger than the ${a.span}-cell window`}); no padding closes these gaps, ${gapFix(a)} does`
+    ? `${inputWord(a, gaps.length)} ${formatIndices(gaps)} fall between the windows and ${isAre(a, gaps.length)} never seen (${a.dilation > 1 ? `dilation ${a.dilation} leaves holes that stride ${a.stride} does not fill` : `stride ${a.stride} is larger than the ${a.span}-cell window`}); no padding closes these gaps, ${gapFix(a)} does`
     : '';
   const padded = a.input + a.padding[0] + a.padding[1];
   if (a.exact) {
@@ -88,7 +93,7 @@ function fitSentence(e: WindowExplanation, a: WindowAxis): string {
   } else {
     const dropped = e.ceilMode ? "; ceilMode's extra window would start past the input and the left padding, so it is dropped (PyTorch's rule)" : '';
     if (a.uncoveredAtEnd.length) {
-      parts.push(`doesn't fit (${why}${dropped}): ${inputWord(a, a.uncoveredAtEnd.length)} ${formatIndices(a.uncoveredAtEnd)} ${a.uncoveredAtEnd.length === 1 ? 'is' : 'are'} never seen`);
+      parts.push(`doesn't fit (${why}${dropped}): ${inputWord(a, a.uncoveredAtEnd.length)} ${formatIndices(a.uncoveredAtEnd)} ${isAre(a, a.uncoveredAtEnd.length)} never seen`);
     } else if (a.reachedPadding[1] < 0) {
       parts.push(`doesn't fit exactly (${why}${dropped}); the remainder falls where the stride skips input anyway`);
     } else {
