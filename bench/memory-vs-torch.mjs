@@ -22,11 +22,12 @@
  * Stride is run from dist/ (npm run build), as bench/run.mjs runs it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeReadmeBlock } from './readme-block.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
@@ -165,19 +166,4 @@ ${table}
 `;
 console.log(markdown);
 
-if (!opts['no-write']) {
-  const readme = join(ROOT, 'README.md');
-  const START = '<!-- memory:start -->';
-  const END = '<!-- memory:end -->';
-  const text = existsSync(readme) ? readFileSync(readme, 'utf8') : null;
-  const a = text?.indexOf(START) ?? -1;
-  const b = text?.indexOf(END) ?? -1;
-  if (text !== null && a >= 0 && b > a) {
-    writeFileSync(readme, `${text.slice(0, a + START.length)}\n${markdown}\n${text.slice(b)}`);
-    console.error(`memory-vs-torch: wrote the table into README.md (between ${START} and ${END})`);
-  } else {
-    const out = join(BENCH, 'memory-results.md');
-    writeFileSync(out, `# Peak memory of a training step\n\n${START}\n${markdown}\n${END}\n`);
-    console.error(`memory-vs-torch: README.md has no ${START} ... ${END} markers; wrote the table to ${relative(ROOT, out)}`);
-  }
-}
+if (!opts['no-write']) console.error(`memory-vs-torch: ${writeReadmeBlock('memory', markdown, { fallback: 'memory-results.md', title: 'Peak memory of a training step' })}`);

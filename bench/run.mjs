@@ -34,8 +34,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeReadmeBlock } from './readme-block.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
@@ -422,19 +423,4 @@ console.log(markdown);
 // ---------------------------------------------------------------------------
 mkdirSync(join(BENCH, '.cache'), { recursive: true });
 writeFileSync(join(BENCH, '.cache', 'results.json'), JSON.stringify({ date: started.toISOString(), threads: THREADS, rounds: ROUNDS, info, results: raw }, null, 1));
-if (WRITE) {
-  const readme = join(ROOT, 'README.md');
-  const START = '<!-- bench:start -->';
-  const END = '<!-- bench:end -->';
-  const text = existsSync(readme) ? readFileSync(readme, 'utf8') : null;
-  const a = text?.indexOf(START) ?? -1;
-  const b = text?.indexOf(END) ?? -1;
-  if (text !== null && a >= 0 && b > a) {
-    writeFileSync(readme, `${text.slice(0, a + START.length)}\n${markdown}\n${text.slice(b)}`);
-    log(`bench: wrote the table into README.md (between ${START} and ${END})`);
-  } else {
-    const out = join(BENCH, 'results.md');
-    writeFileSync(out, `# Benchmark results\n\n${START}\n${markdown}\n${END}\n`);
-    log(`bench: ${text === null ? 'README.md does not exist' : `README.md has no ${START} ... ${END} markers`}; wrote the table to ${relative(ROOT, out)}`);
-  }
-}
+if (WRITE) log(`bench: ${writeReadmeBlock('bench', markdown, { fallback: 'results.md', title: 'Benchmark results' })}`);
