@@ -16,7 +16,9 @@
  * Engines (those that are installed; bench/setup.sh installs the peers):
  *   Stride on each backend it has here (wasm, native; ref once, small workloads
  *   only), PyTorch (/usr/bin/python3 with torch), onnxruntime-node (inference),
- *   TensorFlow.js wasm and cpu, ConvNetJS.
+ *   TensorFlow.js wasm and cpu, ConvNetJS. The zoo workloads (ResNet-18,
+ *   VGG-16, AlexNet on 3x224x224) run on Stride wasm and native, PyTorch and
+ *   onnxruntime-node only, and get tables of their own.
  * The fast engines run in alternation, A B C A B C ..., for --rounds rounds;
  * each run reports the median of its timed iterations and the table shows the
  * median over the rounds. The slow engines (Stride ref, TF.js cpu, ConvNetJS:
@@ -32,13 +34,24 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeReadmeBlock } from './readme-block.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
 const WORKLOADS = JSON.parse(readFileSync(join(BENCH, 'workloads.json'), 'utf8'));
 const WORKLOAD_NAMES = Object.keys(WORKLOADS);
+/**
+ * The zoo workloads (torchvision's ResNet-18, VGG-16, AlexNet on 3x224x224) get
+ * tables of their own; only Stride wasm and native, PyTorch and
+ * onnxruntime-node run them (seconds per iteration on 2 cores even there).
+ */
+const ZOO = ['resnet18-train', 'resnet18-infer', 'vgg16-infer', 'alexnet-infer'];
+const SMALL = WORKLOAD_NAMES.filter((w) => !ZOO.includes(w));
+/** The same reason for each of `workloads`, as an engine's `skip`. */
+const skipAll = (workloads, reason) => Object.fromEntries(workloads.map((w) => [w, reason]));
+const ZOO_SKIP = skipAll(ZOO, 'not run (zoo)');
 const PYTHON = process.env.STRIDE_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 // ---------------------------------------------------------------------------
@@ -137,7 +150,8 @@ const notes = [];
 const engines = [];
 function addEngine(e) {
   if (ONLY_ENGINES && !ONLY_ENGINES.includes(e.id)) return;
-  engines.push({ skip: {}, ...e, workloads: (e.workloads ?? WORKLOAD_NAMES).filter((w) => ONLY_WORKLOADS.includes(w)) });
+  const runs = e.workloads ?? WORKLOAD_NAMES;
+  engines.push({ skip: {}, ...e, runs, workloads: runs.filter((w) => ONLY_WORKLOADS.includes(w)) });
 }
 
 function strideEngine(backend, threads, extra = {}) {
@@ -163,14 +177,14 @@ if (torchVersion) {
 if (peerInstalled('onnxruntime-node')) {
   addEngine({
     id: 'onnxruntime', label: `onnxruntime-node ${peerVersion('onnxruntime-node')} CPU`, threads: THREADS, family: 'onnxruntime',
-    workloads: ['lenet5-infer', 'resnet-block-infer', 'conv-fwd'],
-    skip: { 'lenet5-train': 'inference only', 'resnet-block-train': 'inference only', 'conv-fwdbwd': 'inference only' },
+    workloads: ['lenet5-infer', 'resnet-block-infer', 'conv-fwd', 'resnet18-infer', 'vgg16-infer', 'alexnet-infer'],
+    skip: skipAll(['lenet5-train', 'resnet-block-train', 'conv-fwdbwd', 'resnet18-train'], 'inference only'),
     command: (workloads, flags) => [process.execPath, [join(BENCH, 'peers', 'onnx.mjs'), '--threads', String(THREADS), ...flags, ...workloads]],
   });
 } else notes.push('onnxruntime-node is missing (bench/setup.sh installs it)');
 if (peerInstalled('@tensorflow/tfjs') && peerInstalled('@tensorflow/tfjs-backend-wasm')) {
   addEngine({
-    id: 'tfjs-wasm', label: `TensorFlow.js ${peerVersion('@tensorflow/tfjs')} wasm`, threads: 1, family: 'js',
+    id: 'tfjs-wasm', label: `TensorFlow.js ${peerVersion('@tensorflow/tfjs')} wasm`, threads: 1, family: 'js', workloads: SMALL, skip: ZOO_SKIP,
     command: (workloads, flags) => [process.execPath, [join(BENCH, 'peers', 'tfjs.mjs'), '--backend', 'wasm', ...flags, ...workloads]],
   });
 } else notes.push('TensorFlow.js is missing (bench/setup.sh installs it)');
@@ -180,14 +194,14 @@ const SLOW_FLAGS = ['--warmup', '1', '--iterations', '5', '--max-seconds', '8'];
 if (info.backends.includes('ref')) {
   addEngine(strideEngine('ref', 1, {
     slow: true, workloads: ['lenet5-train', 'lenet5-infer', 'conv-fwd'],
-    skip: { 'resnet-block-train': 'not run (too slow)', 'resnet-block-infer': 'not run (too slow)', 'conv-fwdbwd': 'not run (too slow)' },
+    skip: skipAll(['resnet-block-train', 'resnet-block-infer', 'conv-fwdbwd', ...ZOO], 'not run (too slow)'),
   }));
 }
 if (peerInstalled('@tensorflow/tfjs')) {
   addEngine({
     id: 'tfjs-cpu', label: `TensorFlow.js ${peerVersion('@tensorflow/tfjs')} cpu`, threads: 1, family: 'js', slow: true,
     workloads: ['lenet5-train', 'lenet5-infer', 'resnet-block-infer', 'conv-fwd'],
-    skip: { 'resnet-block-train': 'not run (minutes per step)', 'conv-fwdbwd': 'not run (minutes per step)' },
+    skip: skipAll(['resnet-block-train', 'conv-fwdbwd', ...ZOO], 'not run (minutes per step)'),
     command: (workloads, flags) => [process.execPath, [join(BENCH, 'peers', 'tfjs.mjs'), '--backend', 'cpu', ...flags, ...workloads]],
   });
 }
@@ -195,7 +209,7 @@ if (peerInstalled('convnetjs')) {
   addEngine({
     id: 'convnetjs', label: `ConvNetJS ${peerVersion('convnetjs')}`, threads: 1, family: 'js', slow: true,
     workloads: ['lenet5-train', 'lenet5-infer', 'conv-fwd', 'conv-fwdbwd'],
-    skip: { 'resnet-block-train': 'no BN/residual layers', 'resnet-block-infer': 'no BN/residual layers' },
+    skip: { ...skipAll(['resnet-block-train', 'resnet-block-infer'], 'no BN/residual layers'), ...ZOO_SKIP },
     command: (workloads, flags) => [process.execPath, [join(BENCH, 'peers', 'convnetjs.mjs'), ...flags, ...workloads]],
   });
 } else notes.push('ConvNetJS is missing (bench/setup.sh installs it)');
@@ -279,7 +293,7 @@ const t0 = performance.now();
 log(`bench: ${fast.map((e) => e.label).join(', ')} in ${ROUNDS} alternating rounds; then once: ${slow.map((e) => e.label).join(', ') || 'none'}`);
 if (loadStart > 0.5 * availableParallelism()) log(`bench: the machine is busy (load average ${loadStart.toFixed(2)} on ${availableParallelism()} cores); expect noisy numbers`);
 for (let round = 1; round <= ROUNDS; round++) {
-  for (const e of fast) runEngine(e, ['--max-seconds', '15'], e.perWorkload ? 120 : 300, `[round ${round}/${ROUNDS}]`);
+  for (const e of fast) runEngine(e, ['--max-seconds', '15'], e.perWorkload ? 120 : 600, `[round ${round}/${ROUNDS}]`);
 }
 for (const e of slow) runEngine(e, SLOW_FLAGS, e.perWorkload ? 120 : 300, '[once]');
 const loadEnd = loadavg()[0];
@@ -316,11 +330,13 @@ function value(engine, w) {
 }
 
 const threadsLabel = (e) => `${e.threads} thread${e.threads === 1 ? '' : 's'}`;
-const shownWorkloads = ONLY_WORKLOADS;
-const header = (first) => `| ${first} | ${shownWorkloads.map((w) => `${w} (batch ${WORKLOADS[w].batch})`).join(' | ')} |\n|${' --- |'.repeat(shownWorkloads.length + 1)}`;
+/** The tables: one for the small workloads, one for the zoo; each has the engines that run any of its workloads. */
+const tableGroups = [SMALL, ZOO].map((group) => group.filter((w) => ONLY_WORKLOADS.includes(w))).filter((ws) => ws.length > 0);
+const enginesFor = (ws) => engines.filter((e) => ws.some((w) => e.runs.includes(w)));
+const header = (first, ws) => `| ${first} | ${ws.map((w) => `${w} (batch ${WORKLOADS[w].batch})`).join(' | ')} |\n|${' --- |'.repeat(ws.length + 1)}`;
 
-function speedTable() {
-  const rows = engines.map((e) => {
+function speedTable(shownWorkloads) {
+  const rows = enginesFor(shownWorkloads).map((e) => {
     const cells = shownWorkloads.map((w) => {
       const v = value(e, w);
       if (v.text) return v.text;
@@ -330,20 +346,21 @@ function speedTable() {
     });
     return `| ${e.label}, ${threadsLabel(e)} | ${cells.join(' | ')} |`;
   });
-  return `${header('engine')}\n${rows.join('\n')}`;
+  return `${header('engine', shownWorkloads)}\n${rows.join('\n')}`;
 }
 
-function gflopsTable() {
-  const rows = engines.map((e) => `| ${e.label} | ${shownWorkloads.map((w) => fmtNum(value(e, w).gflops)).join(' | ')} |`);
-  return `${header('GFLOPS')}\n${rows.join('\n')}`;
+function gflopsTable(shownWorkloads) {
+  const rows = enginesFor(shownWorkloads).map((e) => `| ${e.label} | ${shownWorkloads.map((w) => fmtNum(value(e, w).gflops)).join(' | ')} |`);
+  return `${header('GFLOPS', shownWorkloads)}\n${rows.join('\n')}`;
 }
 
 /** Stride's images/s over a peer's (> 1: Stride is faster). */
-function ratioTable() {
-  const strides = engines.filter((e) => e.family === 'stride' && !e.slow);
-  const pytorch = engines.find((e) => e.family === 'pytorch');
-  const ort = engines.find((e) => e.family === 'onnxruntime');
-  const jsPeers = engines.filter((e) => e.family === 'js');
+function ratioTable(shownWorkloads) {
+  const group = enginesFor(shownWorkloads);
+  const strides = group.filter((e) => e.family === 'stride' && !e.slow);
+  const pytorch = group.find((e) => e.family === 'pytorch');
+  const ort = group.find((e) => e.family === 'onnxruntime');
+  const jsPeers = group.filter((e) => e.family === 'js');
   const ratio = (a, b) => (a.imagesPerSec && b?.imagesPerSec ? `${(a.imagesPerSec / b.imagesPerSec).toFixed(2)}x` : '-');
   const rows = [];
   for (const s of strides) {
@@ -384,19 +401,19 @@ const envNotes = [
 ].filter(Boolean);
 const markdown = `Measured by \`npm run bench\` on ${date}: ${cpuModel()}, ${availableParallelism()} cores, Node ${process.version}; load average ${loadStart.toFixed(2)} at the start and ${loadEnd.toFixed(2)} at the end; before the runs the CPUs were ${(median(busySeen) * 100).toFixed(0)}% busy (median; ${busySeen.filter((b) => b >= 0.15).length} of ${busySeen.length} runs started on a busy machine after waiting ${waitedSec.toFixed(0)} s in all); ${seconds.toFixed(0)} s in all.
 Stride's default here: ${info.backend} (${info.threads} threads, SIMD ${info.simd}). Engines with threads use ${THREADS}; TF.js wasm runs 1 thread in Node, TF.js cpu, ConvNetJS and Stride ref have none.
-Each number is the median over ${ROUNDS} alternating rounds of each run's median iteration time (Stride ref, TF.js cpu and ConvNetJS: one time-boxed run). FLOPs are counted, not measured: 2 per multiply-add of the convolutions and linear layers, training = 3x forward (src/cli/bench.ts).${envNotes.length ? `\n${envNotes.join('; ')}.` : ''}${notes.length ? `\nNot measured: ${notes.join('; ')}.` : ''}
+Each number is the median over ${ROUNDS} alternating rounds of each run's median iteration time (Stride ref, TF.js cpu and ConvNetJS: one time-boxed run). FLOPs are counted, not measured: 2 per multiply-add of the convolutions and linear layers, training = 3x forward (src/cli/bench.ts).${ZOO.some((w) => ONLY_WORKLOADS.includes(w)) ? `\nThe zoo workloads run torchvision's ResNet-18, VGG-16 and AlexNet (randomly initialized) in PyTorch and, exported with torch.onnx.export, in onnxruntime-node, and the same architectures from Stride's models (createModel); the other peers do not run them.` : ''}${envNotes.length ? `\n${envNotes.join('; ')}.` : ''}${notes.length ? `\nNot measured: ${notes.join('; ')}.` : ''}
 
 Images per second and milliseconds per iteration (medians; "best round" where the fastest round was more than 15% faster than the median, a sign of other work on the machine):
 
-${speedTable()}
+${tableGroups.map(speedTable).join('\n\n')}
 
 Stride's images/s divided by the peer's (above 1: Stride is faster):
 
-${ratioTable()}
+${tableGroups.map(ratioTable).filter(Boolean).join('\n\n')}
 
 GFLOPS (the FLOPs of direct convolution divided by the time: an engine that needs fewer multiplications, e.g. by Winograd transforms, can show more than the hardware's peak):
 
-${gflopsTable()}
+${tableGroups.map(gflopsTable).join('\n\n')}
 `;
 
 console.log(markdown);
@@ -406,19 +423,4 @@ console.log(markdown);
 // ---------------------------------------------------------------------------
 mkdirSync(join(BENCH, '.cache'), { recursive: true });
 writeFileSync(join(BENCH, '.cache', 'results.json'), JSON.stringify({ date: started.toISOString(), threads: THREADS, rounds: ROUNDS, info, results: raw }, null, 1));
-if (WRITE) {
-  const readme = join(ROOT, 'README.md');
-  const START = '<!-- bench:start -->';
-  const END = '<!-- bench:end -->';
-  const text = existsSync(readme) ? readFileSync(readme, 'utf8') : null;
-  const a = text?.indexOf(START) ?? -1;
-  const b = text?.indexOf(END) ?? -1;
-  if (text !== null && a >= 0 && b > a) {
-    writeFileSync(readme, `${text.slice(0, a + START.length)}\n${markdown}\n${text.slice(b)}`);
-    log(`bench: wrote the table into README.md (between ${START} and ${END})`);
-  } else {
-    const out = join(BENCH, 'results.md');
-    writeFileSync(out, `# Benchmark results\n\n${START}\n${markdown}\n${END}\n`);
-    log(`bench: ${text === null ? 'README.md does not exist' : `README.md has no ${START} ... ${END} markers`}; wrote the table to ${relative(ROOT, out)}`);
-  }
-}
+if (WRITE) log(`bench: ${writeReadmeBlock('bench', markdown, { fallback: 'results.md', title: 'Benchmark results' })}`);

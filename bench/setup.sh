@@ -12,7 +12,8 @@
 # - PyTorch from Debian (python3-torch, run by /usr/bin/python3) when it is
 #   missing and apt-get can be used; otherwise the PyTorch column is skipped.
 # - The ONNX models for onnxruntime-node, exported from the PyTorch nets
-#   (bench/peers/export_onnx.py) into bench/.cache/.
+#   (bench/peers/export_onnx.py) into bench/.cache/: torchvision's ResNet-18,
+#   VGG-16 and AlexNet among them (randomly initialized; about 850 MB).
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON="${STRIDE_BENCH_PYTHON:-/usr/bin/python3}"

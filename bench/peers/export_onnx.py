@@ -6,7 +6,15 @@ of bench/peers/pytorch.py (the very same layers), with torch.onnx.export:
   lenet5-b256.onnx        LeNet-5, input x [256, 1, 28, 28], eval mode
   resnet-block-b32.onnx   the ResNet-block net, input x [32, 3, 32, 32], eval mode
   conv-b32.onnx           conv 64->64 3x3 pad 1 without bias, input x [32, 64, 32, 32]
+  resnet18-b16.onnx       torchvision's ResNet-18, input x [16, 3, 224, 224], eval mode
+  vgg16-b8.onnx           torchvision's VGG-16, input x [8, 3, 224, 224], eval mode
+  alexnet-b16.onnx        torchvision's AlexNet, input x [16, 3, 224, 224], eval mode
 
+The zoo models are the very ones bench/peers/pytorch.py runs (torchvision's,
+randomly initialized: nothing is downloaded); the speed of a dense network does
+not depend on its weights.
+
+Each file is <stem>-b<batch>.onnx, as bench/peers/onnx.mjs looks for it.
 Batch sizes are fixed (those of bench/workloads.json), so onnxruntime can plan
 every shape once. torch.onnx.export of PyTorch 1.13 needs no `onnx` package.
 Run by bench/setup.sh; the files are not committed (bench/.gitignore).
@@ -20,7 +28,7 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch import WORKLOADS, LeNet5, resnet_block_net  # noqa: E402
+from pytorch import WORKLOADS, ZOO, LeNet5, resnet_block_net, zoo_model  # noqa: E402
 
 
 def export(model, shape, path):
@@ -33,9 +41,19 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '.cache')
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(1)
-    export(LeNet5(), (WORKLOADS['lenet5-infer']['batch'], 1, 28, 28), os.path.join(out, 'lenet5-b256.onnx'))
-    export(resnet_block_net(), (WORKLOADS['resnet-block-infer']['batch'], 3, 32, 32), os.path.join(out, 'resnet-block-b32.onnx'))
-    export(nn.Conv2d(64, 64, 3, padding=1, bias=False), (WORKLOADS['conv-fwd']['batch'], 64, 32, 32), os.path.join(out, 'conv-b32.onnx'))
+    nets = [
+        ('lenet5-infer', 'lenet5', LeNet5, (1, 28, 28)),
+        ('resnet-block-infer', 'resnet-block', resnet_block_net, (3, 32, 32)),
+        ('conv-fwd', 'conv', lambda: nn.Conv2d(64, 64, 3, padding=1, bias=False), (64, 32, 32)),
+    ]
+    try:
+        import torchvision  # noqa: F401  (the zoo models)
+        nets += [(w, m, lambda m=m: zoo_model(m), (3, 224, 224)) for w, (m, train) in ZOO.items() if not train]
+    except ImportError:
+        print('skipped the zoo models: torchvision is missing (onnxruntime-node will not run the zoo workloads)')
+    for workload, stem, make, image in nets:
+        b = WORKLOADS[workload]['batch']
+        export(make(), (b, *image), os.path.join(out, f'{stem}-b{b}.onnx'))
 
 
 if __name__ == '__main__':

@@ -1,6 +1,7 @@
 /**
  * onnxruntime-node (CPU execution provider) on the inference workloads of
- * `stride bench`: lenet5-infer, resnet-block-infer, conv-fwd. It cannot train,
+ * `stride bench`: lenet5-infer, resnet-block-infer, conv-fwd, resnet18-infer,
+ * vgg16-infer, alexnet-infer (torchvision's models). It cannot train,
  * so the training workloads and conv-fwdbwd are reported as unsupported.
  *
  *   node bench/peers/onnx.mjs [--threads 2] [--iterations N] [--warmup N] [--max-seconds S] [workload ...]
@@ -14,13 +15,20 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BENCH_DIR, benchRequire, firstLine, packageVersion, parseArgs, randomArray, runAll } from './common.mjs';
+import { BENCH_DIR, WORKLOADS, benchRequire, firstLine, packageVersion, parseArgs, randomArray, runAll } from './common.mjs';
 
-const MODELS = {
-  'lenet5-infer': { file: 'lenet5-b256.onnx', shape: [256, 1, 28, 28] },
-  'resnet-block-infer': { file: 'resnet-block-b32.onnx', shape: [32, 3, 32, 32] },
-  'conv-fwd': { file: 'conv-b32.onnx', shape: [32, 64, 32, 32] },
-};
+/** Each workload's model: bench/.cache/<stem>-b<batch>.onnx, input x [batch, ...image] (batch from bench/workloads.json). */
+const MODELS = Object.fromEntries(Object.entries({
+  'lenet5-infer': { stem: 'lenet5', image: [1, 28, 28] },
+  'resnet-block-infer': { stem: 'resnet-block', image: [3, 32, 32] },
+  'conv-fwd': { stem: 'conv', image: [64, 32, 32] },
+  'resnet18-infer': { stem: 'resnet18', image: [3, 224, 224] },
+  'vgg16-infer': { stem: 'vgg16', image: [3, 224, 224] },
+  'alexnet-infer': { stem: 'alexnet', image: [3, 224, 224] },
+}).map(([workload, { stem, image }]) => {
+  const { batch } = WORKLOADS[workload];
+  return [workload, { file: `${stem}-b${batch}.onnx`, shape: [batch, ...image] }];
+}));
 
 const ort = benchRequire('onnxruntime-node');
 const version = packageVersion('onnxruntime-node');

@@ -3,7 +3,8 @@
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/peers/pytorch.py [--threads 2]
         [--iterations N] [--warmup N] [--max-seconds S] [workload ...]
 
-Prints one JSON line per workload with the keys of `stride bench --json`
+The zoo workloads (resnet18-*, vgg16-infer, alexnet-infer) run torchvision's
+models, randomly initialized. Prints one JSON line per workload with the keys of `stride bench --json`
 (workload, backend, threads, imagesPerSec, msPerIter, gflops, ...). Batches,
 FLOP counts and default iteration counts come from bench/workloads.json.
 OPENBLAS_NUM_THREADS=1 (set here before torch loads, too) keeps OpenBLAS's own
@@ -74,6 +75,21 @@ def labels(n):
     return torch.tensor([(i * 7) % 10 for i in range(n)])
 
 
+# The zoo workloads: workload -> torchvision model (random weights, built offline), train or infer.
+ZOO = {
+    'resnet18-train': ('resnet18', True),
+    'resnet18-infer': ('resnet18', False),
+    'vgg16-infer': ('vgg16', False),
+    'alexnet-infer': ('alexnet', False),
+}
+
+
+def zoo_model(name):
+    """torchvision's model by name, randomly initialized (no weights are downloaded)."""
+    import torchvision  # only the zoo workloads need it
+    return getattr(torchvision.models, name)()
+
+
 def train_step(model, x, y):
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -123,6 +139,10 @@ def build(name):
             w.grad = None
             F.conv2d(x, w, None, padding=1).backward(gy)
         return fwdbwd
+    if name in ZOO:
+        model_name, train = ZOO[name]
+        x = torch.randn(b, 3, 224, 224)
+        return train_step(zoo_model(model_name), x, labels(b)) if train else infer_step(zoo_model(model_name), x)
     raise SystemExit(f"unknown workload '{name}'; one of {', '.join(WORKLOADS)}")
 
 
@@ -140,7 +160,15 @@ def main():
         w = WORKLOADS[name]
         iterations = args.iterations if args.iterations is not None else w['iterations']
         warmup = args.warmup if args.warmup is not None else w['warmup']
-        step = build(name)
+        try:
+            step = build(name)
+        except ImportError as e:  # torchvision missing: the zoo workloads are reported as not run
+            print(json.dumps({
+                'engine': 'pytorch', 'workload': name, 'backend': 'cpu', 'threads': torch.get_num_threads(),
+                'imagesPerSec': None, 'msPerIter': None, 'gflops': None, 'batch': w['batch'], 'flopsPerIter': w['flopsPerIter'],
+                'unsupported': f'{e} (install python3-torchvision)', 'version': torch.__version__,
+            }), flush=True)
+            continue
         for _ in range(warmup):
             step()
         times = []

@@ -7,7 +7,7 @@
  * the median. GFLOPS are computed from the FLOPs each workload needs by the
  * formulas below (not measured), so every engine is credited the same work.
  */
-import { F, Generator, LeNet5, backendInfo, backward, getBackend, listBackends, nn, noGrad, optim, randn, tensor, type BackendInfo, type Tensor } from '../index.js';
+import { F, Generator, LeNet5, backendInfo, createModel, backward, getBackend, listBackends, nn, noGrad, optim, randn, tensor, type BackendInfo, type Tensor } from '../index.js';
 import { nativeAvailable, nativeStatus, oneDnnAvailable, oneDnnStatus } from '../node.js';
 import { consoleIO, type CliIO } from './io.js';
 import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, type CliCommand, type OptionValues } from './options.js';
@@ -62,7 +62,68 @@ export function convLayerForwardFlopsPerImage(): number {
   return 2 * convMacs(64, 64, 3, 32, 32);
 }
 
-export type WorkloadName = 'lenet5-train' | 'lenet5-infer' | 'resnet-block-train' | 'resnet-block-infer' | 'conv-fwd' | 'conv-fwdbwd';
+/**
+ * AlexNet as torchvision builds it, on 3x224x224, MACs per image:
+ *   conv1 3->64 11x11 stride 4 pad 2, out 55x55:   64*55*55*3*121   =  70,276,800
+ *   (max pool 3 stride 2 -> 27x27)
+ *   conv2 64->192 5x5 pad 2, out 27x27:            192*27*27*64*25  = 223,948,800
+ *   (max pool -> 13x13; conv3-5 3x3 pad 1, out 13x13)
+ *   conv3 192->384:                                384*13*13*192*9  = 112,140,288
+ *   conv4 384->256:                                256*13*13*384*9  = 149,520,384
+ *   conv5 256->256:                                256*13*13*256*9  =  99,680,256
+ *   (max pool -> 6x6, adaptive average pool 6x6: 9,216 features)
+ *   fc 9216->4096 = 37,748,736; 4096->4096 = 16,777,216; 4096->1000 = 4,096,000
+ *   total 714,188,480 MACs = 1,428,376,960 FLOPs forward.
+ */
+export function alexnetForwardFlopsPerImage(): number {
+  const convs = convMacs(3, 64, 11, 55, 55) + convMacs(64, 192, 5, 27, 27) + convMacs(192, 384, 3, 13, 13) + convMacs(384, 256, 3, 13, 13) + convMacs(256, 256, 3, 13, 13);
+  return 2 * (convs + linearMacs(9216, 4096) + linearMacs(4096, 4096) + linearMacs(4096, 1000));
+}
+
+/**
+ * VGG-16 (configuration D, torchvision's, no batch norm) on 3x224x224, MACs
+ * per image; every conv 3x3 pad 1 keeps the size, a max pool 2 halves it:
+ *   224x224: 3->64, 64->64                  86,704,128 + 1,849,688,064
+ *   112x112: 64->128, 128->128             924,844,032 + 1,849,688,064
+ *   56x56:   128->256, 2 x 256->256        924,844,032 + 2 * 1,849,688,064
+ *   28x28:   256->512, 2 x 512->512        924,844,032 + 2 * 1,849,688,064
+ *   14x14:   3 x 512->512                  3 * 462,422,016
+ *   fc 25088->4096 = 102,760,448; 4096->4096 = 16,777,216; 4096->1000 = 4,096,000
+ *   total 15,346,630,656 conv + 123,633,664 linear = 15,470,264,320 MACs
+ *   = 30,940,528,640 FLOPs forward.
+ */
+export function vgg16ForwardFlopsPerImage(): number {
+  const convs = convMacs(3, 64, 3, 224, 224) + convMacs(64, 64, 3, 224, 224)
+    + convMacs(64, 128, 3, 112, 112) + convMacs(128, 128, 3, 112, 112)
+    + convMacs(128, 256, 3, 56, 56) + 2 * convMacs(256, 256, 3, 56, 56)
+    + convMacs(256, 512, 3, 28, 28) + 2 * convMacs(512, 512, 3, 28, 28)
+    + 3 * convMacs(512, 512, 3, 14, 14);
+  return 2 * (convs + linearMacs(25088, 4096) + linearMacs(4096, 4096) + linearMacs(4096, 1000));
+}
+
+/**
+ * ResNet-18 as torchvision builds it, on 3x224x224, MACs per image:
+ *   stem conv 3->64 7x7 stride 2 pad 3, out 112x112:  64*112*112*3*49 = 118,013,952
+ *   (max pool 3 stride 2 -> 56x56)
+ *   layer1, 56x56: 4 convs 64->64 3x3               4 * 115,605,504 = 462,422,016
+ *   layer2-4 (28x28, 14x14, 7x7), each: the first conv C->2C 3x3 stride 2
+ *     (57,802,752), three convs 2C->2C 3x3 (3 * 115,605,504) and the 1x1
+ *     stride-2 downsample C->2C (6,422,528): 411,041,792 per stage
+ *   fc 512->1000 = 512,000
+ *   total 1,813,561,344 conv + 512,000 linear = 1,814,073,344 MACs
+ *   = 3,628,146,688 FLOPs forward.
+ */
+export function resnet18ForwardFlopsPerImage(): number {
+  let convs = convMacs(3, 64, 7, 112, 112) + 4 * convMacs(64, 64, 3, 56, 56);
+  for (const [c, size] of [[64, 28], [128, 14], [256, 7]]) {
+    convs += convMacs(c, 2 * c, 3, size, size) + 3 * convMacs(2 * c, 2 * c, 3, size, size) + convMacs(c, 2 * c, 1, size, size);
+  }
+  return 2 * (convs + linearMacs(512, 1000));
+}
+
+export type WorkloadName =
+  | 'lenet5-train' | 'lenet5-infer' | 'resnet-block-train' | 'resnet-block-infer' | 'conv-fwd' | 'conv-fwdbwd'
+  | 'resnet18-train' | 'resnet18-infer' | 'vgg16-infer' | 'alexnet-infer';
 
 export interface WorkloadSpec {
   name: WorkloadName;
@@ -89,6 +150,10 @@ export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadSpec>> = {
   'resnet-block-infer': spec('resnet-block-infer', 32, resnetBlockForwardFlopsPerImage(), 1, 'the ResNet-block net, batch 32 of 3x32x32: forward in eval mode under noGrad', 10, 2),
   'conv-fwd': spec('conv-fwd', 32, convLayerForwardFlopsPerImage(), 1, 'conv 64->64 3x3 pad 1 (no bias) on 32x32, batch 32: forward', 10, 2),
   'conv-fwdbwd': spec('conv-fwdbwd', 32, convLayerForwardFlopsPerImage(), 3, 'the same conv: forward and backward to the input and the weight', 5, 1),
+  'resnet18-train': spec('resnet18-train', 16, resnet18ForwardFlopsPerImage(), 3, "ResNet-18 (torchvision's), batch 16 of 3x224x224: one SGD step (zeroGrad, forward, crossEntropy over 1000 classes, backward, step)", 3, 1),
+  'resnet18-infer': spec('resnet18-infer', 16, resnet18ForwardFlopsPerImage(), 1, 'ResNet-18, batch 16 of 3x224x224: forward in eval mode under noGrad', 5, 1),
+  'vgg16-infer': spec('vgg16-infer', 8, vgg16ForwardFlopsPerImage(), 1, "VGG-16 (torchvision's, no batch norm), batch 8 of 3x224x224: forward in eval mode under noGrad", 3, 1),
+  'alexnet-infer': spec('alexnet-infer', 16, alexnetForwardFlopsPerImage(), 1, "AlexNet (torchvision's), batch 16 of 3x224x224: forward in eval mode under noGrad", 10, 2),
 };
 
 export const WORKLOAD_NAMES = Object.keys(WORKLOADS) as WorkloadName[];
@@ -97,7 +162,7 @@ export const WORKLOAD_NAMES = Object.keys(WORKLOADS) as WorkloadName[];
 // The workloads as Stride code
 // ---------------------------------------------------------------------------
 
-/** Labels 0..9 in a fixed order, as every peer uses. */
+/** Labels 0..9 in a fixed order, as every peer uses (valid for the zoo's 1000 classes too). */
 function labels(n: number): Tensor {
   return tensor(Array.from({ length: n }, (_, i) => (i * 7) % 10));
 }
@@ -160,6 +225,14 @@ export function buildWorkload(name: WorkloadName, seed = 1): () => void {
         backward(F.conv2d(x, w, null, { padding: 1 }), gy);
       };
     }
+    case 'resnet18-train':
+      return trainStep(createModel('resnet18', { generator }), randn([batch, 3, 224, 224], { generator }), labels(batch));
+    case 'resnet18-infer':
+      return inferStep(createModel('resnet18', { generator }), randn([batch, 3, 224, 224], { generator }));
+    case 'vgg16-infer':
+      return inferStep(createModel('vgg16', { generator }), randn([batch, 3, 224, 224], { generator }));
+    case 'alexnet-infer':
+      return inferStep(createModel('alexnet', { generator }), randn([batch, 3, 224, 224], { generator }));
   }
 }
 
@@ -175,7 +248,7 @@ export function median(xs: readonly number[]): number {
 
 /** The options of `stride bench` (without --backend, --threads, --json); the defaults are the workload's. */
 export const BENCH_OPTIONS = {
-  iterations: option({ flags: '--iterations <n>', help: 'timed iterations; the median is reported', parse: integer(1), defaultHelp: 'per workload, 5-30' }),
+  iterations: option({ flags: '--iterations <n>', help: 'timed iterations; the median is reported', parse: integer(1), defaultHelp: 'per workload, 3-30' }),
   warmup: option({ flags: '--warmup <n>', help: 'untimed iterations first', parse: integer(0, 'an integer >= 0'), defaultHelp: 'per workload, 1-5' }),
   maxSeconds: option({
     flags: '--max-seconds <s>', help: 'stop timing after this many seconds (at least one timed iteration runs)', parse: number((n) => n > 0, 'a number of seconds > 0'),

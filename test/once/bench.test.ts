@@ -1,16 +1,76 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import {
-  WORKLOADS, WORKLOAD_NAMES, convLayerForwardFlopsPerImage, convMacs, lenet5ForwardFlopsPerImage, linearMacs, median,
-  resnetBlockForwardFlopsPerImage,
+  WORKLOADS, WORKLOAD_NAMES, alexnetForwardFlopsPerImage, convLayerForwardFlopsPerImage, convMacs, lenet5ForwardFlopsPerImage, linearMacs, median,
+  resnet18ForwardFlopsPerImage, resnetBlockForwardFlopsPerImage, vgg16ForwardFlopsPerImage, resnetBlockNet, type WorkloadName,
 } from '../../src/cli/bench.js';
 import { main } from '../../src/cli/program.js';
 import { memoryIO } from '../../src/cli/io.js';
-import { getBackend, listBackends } from '../../src/index.js';
+import { Generator, LeNet5, createModel, getBackend, getModelSpec, listBackends, nn, noGrad, zeros, type Tensor } from '../../src/index.js';
+import type { Module } from '../../src/nn/index.js';
 import { repoRoot, stride } from '../helpers/index.js';
+
+type Pair = number | readonly number[] | string | undefined;
+/** A Conv2d option as [height, width]; the models of the benchmarks give numbers or pairs. */
+function pairOf(v: Pair, fallback: number): [number, number] {
+  if (v === undefined) return [fallback, fallback];
+  if (typeof v === 'number') return [v, v];
+  if (typeof v === 'string') throw new Error(`padding '${v}' is not traced here`);
+  return [v[0], v[1]];
+}
+
+/**
+ * The multiply-adds of one image in a model's Conv2d and Linear layers, as the
+ * model runs: every Conv2d and Linear gets a forward that adds its MACs and
+ * returns zeros of its output shape (PyTorch's output size
+ * floor((in + 2p - d(k-1) - 1) / s) + 1), while every other layer (pooling,
+ * batch norm, residual additions, flatten) runs for real and so decides the
+ * shapes the next layers see. No convolution is computed.
+ */
+function tracedMacs(model: Module, image: readonly number[]): { conv: number; linear: number; convLayers: number; linearLayers: number } {
+  const count = { conv: 0, linear: 0, convLayers: 0, linearLayers: 0 };
+  for (const [, m] of model.namedModules()) {
+    if (m instanceof nn.Conv2d) {
+      m.forward = (x: Tensor): Tensor => {
+        const [n, c, h, w] = x.shape;
+        assert.equal(c, m.inChannels, 'input channels');
+        const [kH, kW] = m.kernelSize;
+        const [sH, sW] = pairOf(m.options.stride, 1);
+        const [pH, pW] = pairOf(m.options.padding, 0);
+        const [dH, dW] = pairOf(m.options.dilation, 1);
+        const outH = Math.floor((h + 2 * pH - dH * (kH - 1) - 1) / sH) + 1;
+        const outW = Math.floor((w + 2 * pW - dW * (kW - 1) - 1) / sW) + 1;
+        count.conv += m.outChannels * outH * outW * (m.inChannels / (m.options.groups ?? 1)) * kH * kW;
+        count.convLayers++;
+        return zeros([n, m.outChannels, outH, outW]);
+      };
+    } else if (m instanceof nn.Linear) {
+      m.forward = (x: Tensor): Tensor => {
+        assert.equal(x.shape[1], m.inFeatures, 'input features');
+        count.linear += m.inFeatures * m.outFeatures;
+        count.linearLayers++;
+        return zeros([x.shape[0], m.outFeatures]);
+      };
+    }
+  }
+  model.eval();
+  noGrad(() => model.forward(zeros([1, ...image])));
+  return count;
+}
+
+/** The model each workload runs (the conv-* workloads are one layer, counted by hand above), and its image. */
+function workloadModel(name: WorkloadName): { model: Module; image: readonly number[] } | null {
+  const generator = new Generator(0);
+  const base = name.replace(/-(train|infer)$/, '');
+  if (base === 'lenet5') return { model: new LeNet5({ generator }), image: [1, 28, 28] };
+  if (base === 'resnet-block') return { model: resnetBlockNet(generator), image: [3, 32, 32] };
+  if (base.startsWith('conv')) return null;
+  return { model: createModel(base, { generator }), image: getModelSpec(base).inputShape };
+}
 
 describe('bench FLOP counts (by hand)', () => {
   test('conv and linear MACs', () => {
@@ -47,15 +107,86 @@ describe('bench FLOP counts (by hand)', () => {
     assert.equal(WORKLOADS['conv-fwdbwd'].flopsPerIter, 7_247_757_312); // * 3 * 32
   });
 
-  test('the workloads\' batches, and the peers read the same numbers (bench/workloads.json)', () => {
+  test('AlexNet: 714,188,480 MACs per image on 3x224x224', () => {
+    // conv 64*55*55*3*121 = 70,276,800; 192*27*27*64*25 = 223,948,800; 384*13*13*192*9 = 112,140,288;
+    // 256*13*13*384*9 = 149,520,384; 256*13*13*256*9 = 99,680,256 (655,566,528 in all);
+    // linear 9216*4096 + 4096*4096 + 4096*1000 = 58,621,952. Sum 714,188,480 MACs.
+    assert.equal(alexnetForwardFlopsPerImage(), 2 * 714_188_480);
+    assert.equal(WORKLOADS['alexnet-infer'].flopsPerIter, 16 * 1_428_376_960); // 22,854,031,360
+  });
+
+  test('VGG-16: 15,470,264,320 MACs per image on 3x224x224', () => {
+    // A 3x3 conv C->C' at S x S: C'*S*S*C*9. 224: 3->64 86,704,128, 64->64 1,849,688,064;
+    // 112: 924,844,032 + 1,849,688,064; 56: 924,844,032 + 2 * 1,849,688,064;
+    // 28: the same; 14: 3 * 462,422,016. Conv sum 15,346,630,656.
+    // linear 25088*4096 + 4096*4096 + 4096*1000 = 123,633,664.
+    assert.equal(vgg16ForwardFlopsPerImage(), 2 * 15_470_264_320);
+    assert.equal(WORKLOADS['vgg16-infer'].flopsPerIter, 8 * 30_940_528_640); // 247,524,229,120
+  });
+
+  test('ResNet-18: 1,814,073,344 MACs per image on 3x224x224', () => {
+    // stem 64*112*112*3*49 = 118,013,952; layer1 4 * 64*56*56*64*9 = 462,422,016;
+    // layers 2-4 each 57,802,752 + 3 * 115,605,504 + 6,422,528 (1x1 downsample) = 411,041,792;
+    // conv sum 1,813,561,344; fc 512*1000 = 512,000.
+    assert.equal(resnet18ForwardFlopsPerImage(), 2 * 1_814_073_344);
+    assert.equal(WORKLOADS['resnet18-infer'].flopsPerIter, 16 * 3_628_146_688); // 58,050,347,008
+    assert.equal(WORKLOADS['resnet18-train'].flopsPerIter, 3 * 16 * 3_628_146_688); // 174,151,041,024
+  });
+
+  test('the workloads\' batches, and the peers read the same table (bench/workloads.json)', () => {
     const batches = Object.fromEntries(WORKLOAD_NAMES.map((n) => [n, WORKLOADS[n].batch]));
-    assert.deepEqual(batches, { 'lenet5-train': 64, 'lenet5-infer': 256, 'resnet-block-train': 32, 'resnet-block-infer': 32, 'conv-fwd': 32, 'conv-fwdbwd': 32 });
-    const peers = JSON.parse(readFileSync(join(repoRoot, 'bench', 'workloads.json'), 'utf8')) as Record<string, { batch: number; flopsPerIter: number }>;
+    assert.deepEqual(batches, {
+      'lenet5-train': 64, 'lenet5-infer': 256, 'resnet-block-train': 32, 'resnet-block-infer': 32, 'conv-fwd': 32, 'conv-fwdbwd': 32,
+      'resnet18-train': 16, 'resnet18-infer': 16, 'vgg16-infer': 8, 'alexnet-infer': 16,
+    });
+    type Entry = { batch: number; flopsPerIter: number; iterations: number; warmup: number; description: string };
+    const peers = JSON.parse(readFileSync(join(repoRoot, 'bench', 'workloads.json'), 'utf8')) as Record<string, Entry>;
     assert.deepEqual(Object.keys(peers), WORKLOAD_NAMES);
     for (const n of WORKLOAD_NAMES) {
-      assert.equal(peers[n].batch, WORKLOADS[n].batch, `${n} batch`);
-      assert.equal(peers[n].flopsPerIter, WORKLOADS[n].flopsPerIter, `${n} FLOPs`);
+      const { batch, flopsPerIter, iterations, warmup, description } = WORKLOADS[n];
+      assert.deepEqual(peers[n], { batch, flopsPerIter, iterations, warmup, description }, n);
     }
+  });
+
+  // Each model is traced once (VGG-16 takes seconds to initialize; nothing is convolved).
+  const traced = new Map<string, ReturnType<typeof tracedMacs>>();
+  const trace = (name: WorkloadName) => {
+    const base = name.replace(/-(train|infer)$/, '');
+    if (!traced.has(base)) {
+      const w = workloadModel(name);
+      assert.ok(w, `${name} runs no model`);
+      traced.set(base, tracedMacs(w.model, w.image));
+    }
+    return { ...traced.get(base)!, train: name.endsWith('-train') };
+  };
+  for (const name of WORKLOAD_NAMES.filter((n) => !n.startsWith('conv'))) {
+    test(`${name}: FLOPs per iteration = batch x 2 x the MACs of the model's conv and linear layers${name.endsWith('-train') ? ' x 3' : ''}`, () => {
+      const t = trace(name);
+      const expected = WORKLOADS[name].batch * 2 * (t.conv + t.linear) * (t.train ? 3 : 1);
+      assert.equal(WORKLOADS[name].flopsPerIter, expected);
+    });
+  }
+
+  test('the layers traced: ResNet-18 20 convolutions (3 downsample) and 1 linear; VGG-16 13 and 3; AlexNet 5 and 3', () => {
+    const layers = (n: WorkloadName) => {
+      const t = trace(n);
+      return [t.convLayers, t.linearLayers];
+    };
+    assert.deepEqual(layers('resnet18-infer'), [20, 1]);
+    assert.deepEqual(layers('vgg16-infer'), [13, 3]);
+    assert.deepEqual(layers('alexnet-infer'), [5, 3]);
+  });
+
+  test('the zoo FLOPs equal those counted on torchvision\'s models with forward hooks (bench/flops.py)', (t) => {
+    const r = spawnSync('/usr/bin/python3', [join(repoRoot, 'bench', 'flops.py'), 'resnet18', 'vgg16', 'alexnet'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
+    if (r.error || r.status !== 0) {
+      t.skip(`python3 with torch and torchvision is not available (${r.error?.message ?? r.stderr.trim().split('\n').pop()})`);
+      return;
+    }
+    const theirs = JSON.parse(r.stdout) as Record<string, { forwardFlops: number }>;
+    assert.equal(resnet18ForwardFlopsPerImage(), theirs.resnet18.forwardFlops);
+    assert.equal(vgg16ForwardFlopsPerImage(), theirs.vgg16.forwardFlops);
+    assert.equal(alexnetForwardFlopsPerImage(), theirs.alexnet.forwardFlops);
   });
 
   test('median: middle value, mean of the two middle values for an even count', () => {
