@@ -111,6 +111,11 @@ export interface OneDnnApi {
   /** Creates a memory object whose buffer oneDNN allocates (DNNL_MEMORY_ALLOCATE). */
   memoryCreateOwned(out: [Handle | null], md: Uint8Array | Handle, engine: Handle, allocate: bigint): number;
   memorySetDataHandle(memory: Handle, data: Float32Array): number;
+  /** The same, with the buffer as an address (a place inside a buffer oneDNN allocated). */
+  memorySetDataAddress(memory: Handle, address: bigint): number;
+  memoryGetDataHandle(memory: Handle, out: [Handle | null]): number;
+  /** Bytes a memory descriptor's buffer takes (its padded, blocked layout included). */
+  memoryDescGetSize(md: Uint8Array | Handle): number;
   memoryDescEqual(a: Uint8Array | Handle, b: Uint8Array | Handle): number;
   reorderDescCreate(out: [Handle | null], src: Uint8Array | Handle, srcEngine: Handle, dst: Uint8Array | Handle, dstEngine: Handle, attr: null): number;
   /** args: nargs records of 16 bytes { int32 arg; pad; void *memory } (dnnl_exec_arg_t). */
@@ -205,6 +210,9 @@ function bind(koffi: Koffi, lib: KoffiLib, path: string): OneDnn {
     // The same C function with the handle as an integer, to pass DNNL_MEMORY_ALLOCATE ((void *)-1).
     memoryCreateOwned: f('int dnnl_memory_create(_Out_ void **m, const void *md, void *engine, int64_t handle)') as OneDnnApi['memoryCreateOwned'],
     memorySetDataHandle: f('int dnnl_memory_set_data_handle(void *m, void *handle)') as OneDnnApi['memorySetDataHandle'],
+    memorySetDataAddress: f('int dnnl_memory_set_data_handle(void *m, int64_t handle)') as OneDnnApi['memorySetDataAddress'],
+    memoryGetDataHandle: f('int dnnl_memory_get_data_handle(void *m, _Out_ void **handle)') as OneDnnApi['memoryGetDataHandle'],
+    memoryDescGetSize: f('size_t dnnl_memory_desc_get_size(const void *md)') as OneDnnApi['memoryDescGetSize'],
     memoryDescEqual: f('int dnnl_memory_desc_equal(const void *a, const void *b)') as OneDnnApi['memoryDescEqual'],
     reorderDescCreate: f('int dnnl_reorder_primitive_desc_create(_Out_ void **pd, const void *src, void *srcEngine, const void *dst, void *dstEngine, void *attr)') as OneDnnApi['reorderDescCreate'],
     execute: f('int dnnl_primitive_execute(void *p, void *stream, int nargs, const void *args)') as OneDnnApi['execute'],
