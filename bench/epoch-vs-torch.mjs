@@ -3,7 +3,7 @@
  * `npm start` against PyTorch: one epoch of LeNet-5 on all of MNIST, then the
  * test set. Alternates, for several rounds, Stride's command line
  *
- *   node dist/cli/main.js train lenet5 --dataset mnist --epochs 1 --json --threads 2 [--backend B]
+ *   node --initial-heap-size=128 dist/cli/main.js train lenet5 --dataset mnist --epochs 1 --json --threads 2 [--backend B]
  *
  * (what `npm start` runs, with a JSON line, a thread count and a temporary
  * --out) and bench/epoch.py (the same epoch in PyTorch: same model, data files,
@@ -126,7 +126,7 @@ const engines = [
     run: () => {
       const flags = ['train', 'lenet5', '--dataset', 'mnist', '--epochs', epochs, '--json', '--no-progress', '--threads', threads, '--out', outDir];
       if (backend) flags.push('--backend', backend);
-      const { json, ...m } = run(`Stride ${backend ?? ''}`, process.execPath, [cli, ...flags], {});
+      const { json, ...m } = run(`Stride ${backend ?? ''}`, process.execPath, ['--initial-heap-size=128', cli, ...flags], {});
       return { ...m, epochSeconds: json.trainSeconds / json.epochs, accuracy: json.testAccuracy, name: `Stride ${json.backend}` };
     },
   })),

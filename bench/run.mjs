@@ -110,7 +110,8 @@ function run(cmd, args, { env = {}, timeoutSec }) {
  * a thread of its own, half of the native runs of conv-fwd took 9.5-12 ms
  * instead of 5.1-6.4 (8 runs each way); from dist/ 7 of 8 took 4.9-5.2 ms.
  */
-const STRIDE_CLI = [join(ROOT, 'dist', 'cli', 'main.js')];
+// The flag the `stride` executable starts Node with (src/cli/main.ts: V8's initial heap).
+const STRIDE_CLI = ['--initial-heap-size=128', join(ROOT, 'dist', 'cli', 'main.js')];
 
 function strideInfo() {
   const r = spawnSync(process.execPath, [...STRIDE_CLI, 'info', '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });

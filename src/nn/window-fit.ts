@@ -12,25 +12,37 @@ import { explainWindow, leavesInputUnseen, type ExplainWindowOptions } from '../
 import { uncoveredWindowMessage } from '../ops/explain-window-text.js';
 import { warn } from '../warnings.js';
 
-export class WindowFitCheck {
-  private lastH = -1;
-  private lastW = -1;
-  private warned = false;
+/** A layer's window, as explainWindow takes it without the input size. */
+export type LayerWindow = Omit<ExplainWindowOptions, 'input'>;
 
-  /** `layer` gives the layer as its repr names it, `settings` its window (both read when a new size arrives). */
-  constructor(private readonly layer: () => string, private readonly settings: () => Omit<ExplainWindowOptions, 'input'>) {}
+/** A layer whose forward checks the fit: its window settings and its repr. */
+export interface WindowedLayer {
+  windowOptions(): LayerWindow;
+  extraRepr(): string;
+}
 
-  /** Checks an input of shape [..., H, W] that the layer's forward accepted. */
-  check(shape: readonly number[]): void {
-    if (this.warned) return;
-    const h = shape[shape.length - 2];
-    const w = shape[shape.length - 1];
-    if (h === this.lastH && w === this.lastW) return;
-    this.lastH = h;
-    this.lastW = w;
-    const e = explainWindow({ ...this.settings(), input: [h, w] });
-    if (!leavesInputUnseen(e)) return;
-    this.warned = true;
-    warn('STRIDE_WINDOW_UNCOVERED', uncoveredWindowMessage(this.layer(), e));
+/** Per layer: the last input size checked, and whether it has warned. */
+const checked = new WeakMap<WindowedLayer, { h: number; w: number; warned: boolean }>();
+
+/**
+ * Checks an input of shape [..., H, W] that `layer`'s forward accepted. The
+ * state (the last size checked, whether it warned) is kept beside the layer,
+ * not in it, so layers carry no private fields for it and a training loop
+ * pays one WeakMap lookup and two comparisons per forward.
+ */
+export function checkWindowFit(layer: WindowedLayer, shape: readonly number[]): void {
+  const h = shape[shape.length - 2];
+  const w = shape[shape.length - 1];
+  let state = checked.get(layer);
+  if (state === undefined) {
+    state = { h: -1, w: -1, warned: false };
+    checked.set(layer, state);
   }
+  if (state.warned || (h === state.h && w === state.w)) return;
+  state.h = h;
+  state.w = w;
+  const e = explainWindow({ ...layer.windowOptions(), input: [h, w] });
+  if (!leavesInputUnseen(e)) return;
+  state.warned = true;
+  warn('STRIDE_WINDOW_UNCOVERED', uncoveredWindowMessage(`${layer.constructor.name}(${layer.extraRepr()})`, e));
 }

@@ -6,7 +6,7 @@ import type { Generator } from '../../tensor/random.js';
 import type { LayerCounts } from '../describe.js';
 import { defaultLayerParameters } from '../init.js';
 import { Module } from '../module.js';
-import { WindowFitCheck } from '../window-fit.js';
+import { checkWindowFit, type LayerWindow } from '../window-fit.js';
 
 export interface Conv2dLayerOptions extends Conv2dOptions {
   /** Learn a bias per output channel (default true). */
@@ -48,16 +48,16 @@ export class Conv2d extends Module {
     ({ weight: this.weight, bias: this.bias } = defaultLayerParameters([outChannels, inChannels / groups, ...this.kernelSize], bias ? outChannels : null, generator));
   }
 
-  /** Warns once when the windows leave input unseen (see window-fit.ts). */
-  private readonly _fit = new WindowFitCheck(() => `Conv2d(${this.extraRepr()})`, () => {
-    const { stride, padding, dilation } = this.options;
-    return { kind: 'conv', kernel: this.kernelSize, stride, padding, dilation };
-  });
-
   forward(x: Tensor): Tensor {
     const y = conv2d(x, this.weight, this.bias, this.options);
-    this._fit.check(x.shape);
+    checkWindowFit(this, x.shape); // warns once when the windows leave input unseen (window-fit.ts)
     return y;
+  }
+
+  /** The window, for the fit check. */
+  windowOptions(): LayerWindow {
+    const { stride, padding, dilation } = this.options;
+    return { kind: 'conv', kernel: this.kernelSize, stride, padding, dilation };
   }
 
   /**

@@ -3,7 +3,7 @@ import { checkOptions, pair } from '../../validate.js';
 import { shapeSize, type Tensor } from '../../tensor/tensor.js';
 import type { LayerCounts } from '../describe.js';
 import { Module } from '../module.js';
-import { WindowFitCheck } from '../window-fit.js';
+import { checkWindowFit, type LayerWindow } from '../window-fit.js';
 
 /** A size, a pair or an [h, w] with nulls as a layer's repr shows it: 2, [2, 3], [null, 4]. */
 export const fmtSize = (v: number | null | readonly (number | null)[]) => (Array.isArray(v) ? `[${v.map(String).join(', ')}]` : `${v}`);
@@ -50,16 +50,16 @@ export class MaxPool2d extends WindowPool2d<MaxPool2dOptions> {
     super('MaxPool2d', kernelSize, options, ['stride', 'padding', 'dilation', 'ceilMode']);
   }
 
-  /** Warns once when the windows leave input unseen (see window-fit.ts). */
-  private readonly _fit = new WindowFitCheck(() => `MaxPool2d(${this.extraRepr()})`, () => {
-    const { stride, padding, dilation, ceilMode } = this.options;
-    return { kind: 'pool', kernel: this.kernelSize, stride: stride ?? this.kernelSize, padding, dilation, ceilMode };
-  });
-
   forward(x: Tensor): Tensor {
     const y = maxPool2d(x, this.kernelSize, this.options);
-    this._fit.check(x.shape);
+    checkWindowFit(this, x.shape); // warns once when the windows leave input unseen (window-fit.ts)
     return y;
+  }
+
+  /** The window, for the fit check. */
+  windowOptions(): LayerWindow {
+    const { stride, padding, dilation, ceilMode } = this.options;
+    return { kind: 'pool', kernel: this.kernelSize, stride: stride ?? this.kernelSize, padding, dilation, ceilMode };
   }
 
   override extraRepr(): string {
@@ -74,16 +74,16 @@ export class AvgPool2d extends WindowPool2d<AvgPool2dOptions> {
     super('AvgPool2d', kernelSize, options, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
   }
 
-  /** Warns once when the windows leave input unseen (see window-fit.ts). */
-  private readonly _fit = new WindowFitCheck(() => `AvgPool2d(${this.extraRepr()})`, () => {
-    const { stride, padding, ceilMode } = this.options;
-    return { kind: 'pool', kernel: this.kernelSize, stride: stride ?? this.kernelSize, padding, ceilMode };
-  });
-
   forward(x: Tensor): Tensor {
     const y = avgPool2d(x, this.kernelSize, this.options);
-    this._fit.check(x.shape);
+    checkWindowFit(this, x.shape); // warns once when the windows leave input unseen (window-fit.ts)
     return y;
+  }
+
+  /** The window, for the fit check. */
+  windowOptions(): LayerWindow {
+    const { stride, padding, ceilMode } = this.options;
+    return { kind: 'pool', kernel: this.kernelSize, stride: stride ?? this.kernelSize, padding, ceilMode };
   }
 
   override extraRepr(): string {
