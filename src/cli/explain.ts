@@ -9,16 +9,15 @@ import { InvalidArgumentError } from 'commander';
 
 import { explainWindow, formatWindowExplanation, type AxisPair, type WindowExplanation, type WindowKind, type WindowPadding } from '../index.js';
 import { consoleIO, type CliIO } from './io.js';
-import { integer, jsonOption, oneOf, option, type CliCommand, type OptionValues } from './options.js';
+import { integer, jsonOption, oneOf, option, sizes, type CliCommand, type OptionValues } from './options.js';
 
 const KINDS: readonly WindowKind[] = ['conv', 'pool', 'conv-transpose'];
 
 /** Parser of N or NxM (integers >= min). */
 function size(min: number) {
+  const parse = sizes(2, min, `N or NxM (height x width), integers >= ${min}`);
   return (value: string): AxisPair => {
-    const m = /^\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?$/.exec(value);
-    const parts = m ? [Number(m[1]), ...(m[2] !== undefined ? [Number(m[2])] : [])] : [];
-    if (!m || parts.some((n) => !Number.isSafeInteger(n) || n < min)) throw new InvalidArgumentError(`Expected N or NxM (height x width), integers >= ${min}.`);
+    const parts = parse(value);
     return parts.length === 1 ? parts[0] : [parts[0], parts[1]];
   };
 }

@@ -76,6 +76,21 @@ export function integer(min: number, what = `an integer >= ${min}`) {
   };
 }
 
+/**
+ * Parser of sizes written with 'x' between them (7, 7x7, 3x224x224): 1 to
+ * `maxAxes` integers >= min; `what` completes "Expected ...".
+ */
+export function sizes(maxAxes: number, min: number, what: string) {
+  return (value: string): number[] => {
+    const parts = value.trim().split(/\s*x\s*/i);
+    const n = parts.map(Number);
+    if (parts.length > maxAxes || !parts.every((p) => /^\d+$/.test(p)) || n.some((v) => !Number.isSafeInteger(v) || v < min)) {
+      throw new InvalidArgumentError(`Expected ${what}.`);
+    }
+    return n;
+  };
+}
+
 /** Parser of a finite number passing `check`. */
 export function number(check: (n: number) => boolean, what: string) {
   return (value: string): number => {

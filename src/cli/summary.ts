@@ -5,22 +5,13 @@
  */
 import { stat } from 'node:fs/promises';
 
-import { InvalidArgumentError } from 'commander';
-
 import { ValueError, createModel, formatSummary, getModelSpec, isModelPattern, models, summary, type ModelSummary, type nn } from '../index.js';
 import { loadWeightsFile } from '../node.js';
 import { consoleIO, type CliIO } from './io.js';
-import { BACKEND_OPTIONS, option, type CliCommand, type OptionValues } from './options.js';
+import { BACKEND_OPTIONS, option, sizes, type CliCommand, type OptionValues } from './options.js';
 
 /** Parses --input: CxHxW (3x224x224), or fewer axes for flat inputs (784). */
-export function parseInputShape(value: string): number[] {
-  const parts = value.trim().split(/x/i);
-  const shape = parts.map(Number);
-  if (parts.length > 3 || !parts.every((p) => /^\d+$/.test(p)) || shape.some((n) => !Number.isSafeInteger(n) || n < 1)) {
-    throw new InvalidArgumentError('Expected one image shape CxHxW of positive integers, such as 3x224x224 (or 1x28x28).');
-  }
-  return shape;
-}
+export const parseInputShape = sizes(3, 1, 'one image shape CxHxW of positive integers, such as 3x224x224 (or 1x28x28)');
 
 /** The options of `stride summary` (without --backend, --threads). */
 export const SUMMARY_OPTIONS = {

@@ -173,6 +173,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const resume = options.resume !== undefined ? await readResume(options) : null;
   const modelName = resume?.model ?? options.model;
   if (modelName === undefined) throw new ValueError('stride train: name the model to train (e.g. stride train lenet5), or continue a run with --resume DIR');
+  const spec = getModelSpec(modelName);
   // Every recorded option has a default except lr and momentum, whose defaults depend on the optimizer.
   const given = withDefaults(TRAIN_OPTIONS, { ...options, ...resume?.settings }) as TrainCommandOptions & Omit<TrainSettings, 'lr' | 'momentum'>;
   const optimizerName = given.optimizer;
@@ -180,7 +181,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   if (options.momentum !== undefined && optimizerName !== 'sgd') throw new ValueError(`--momentum applies to --optimizer sgd only, not ${optimizerName}`);
   const settings = recordedValues(TRAIN_OPTIONS, {
     ...given,
-    lr: given.lr ?? getModelSpec(modelName).defaultLr?.[optimizerName] ?? DEFAULT_LR[optimizerName],
+    lr: given.lr ?? spec.defaultLr?.[optimizerName] ?? DEFAULT_LR[optimizerName],
     momentum: optimizerName === 'sgd' ? (given.momentum ?? DEFAULT_MOMENTUM) : null,
   });
   const { dataset, epochs, batchSize, lr, momentum, lrSchedule, seed } = settings;
@@ -190,9 +191,9 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
 
   const generator = new Generator(seed);
   const modelOptions = { numClasses: data.numClasses, inChannels: data.inputShape[0], inputShape: [...data.inputShape] as [number, number, number] };
-  const model = createModel(modelName, { ...modelOptions, generator });
+  const model = spec.create({ ...modelOptions, generator });
   if (options.init !== undefined) io.out(`initialized from ${await loadWeightsInto(model, options.init)}`);
-  const byPerceptronRule = getModelSpec(modelName).trainingRule === 'perceptron' && model instanceof Perceptron;
+  const byPerceptronRule = spec.trainingRule === 'perceptron' && model instanceof Perceptron;
   if (!byPerceptronRule) checkModelFits(model, modelName, dataset, data.inputShape, data.numClasses);
 
   if (out !== null) {

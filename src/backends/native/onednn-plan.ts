@@ -28,7 +28,7 @@ export interface Port {
   /** A memory object in the primitive's preferred layout, or null when that is the plain layout; its buffer is in the planner's arena, set per run. */
   inner: Handle | null;
   /** Where the inner buffer sits in the arena, in bytes (64-byte aligned). */
-  innerOffset: number;
+  innerOffset: bigint;
   /** Its size in bytes. */
   innerBytes: number;
   /** The reorder user -> inner (an input) or inner -> user (an output), and its argument list. */
@@ -145,7 +145,7 @@ export function makePlanner(dnnl: OneDnn): Planner {
     const user = created((out) => api.memoryCreate(out, userMd, engine, null), 'memory');
     owned.memories.push(user);
     const want = api.queryMd(pd, query, index);
-    if (api.memoryDescEqual(userMd, want)) return { arg, user, inner: null, innerOffset: 0, innerBytes: 0, reorder: null, reorderArgs: null, output };
+    if (api.memoryDescEqual(userMd, want)) return { arg, user, inner: null, innerOffset: 0n, innerBytes: 0, reorder: null, reorderArgs: null, output };
     const inner = created((out) => api.memoryCreate(out, want, engine, null), 'memory');
     owned.memories.push(inner);
     const rpd = created((out) => (output ? api.reorderDescCreate(out, want, engine, userMd, engine, null) : api.reorderDescCreate(out, userMd, engine, want, engine, null)), 'reorder descriptor');
@@ -153,13 +153,13 @@ export function makePlanner(dnnl: OneDnn): Planner {
     const reorder = created((out) => api.primitiveCreate(out, rpd), 'reorder');
     owned.primitives.push(reorder);
     const reorderArgs = execArgs(output ? [[DNNL.argFrom, inner], [DNNL.argTo, user]] : [[DNNL.argFrom, user], [DNNL.argTo, inner]]);
-    return { arg, user, inner, innerOffset: 0, innerBytes: Number(api.memoryDescGetSize(want)), reorder, reorderArgs, output };
+    return { arg, user, inner, innerOffset: 0n, innerBytes: Number(api.memoryDescGetSize(want)), reorder, reorderArgs, output };
   }
 
   function plainPort(arg: number, userMd: Uint8Array, output: boolean, owned: Owned): Port {
     const user = created((out) => api.memoryCreate(out, userMd, engine, null), 'memory');
     owned.memories.push(user);
-    return { arg, user, inner: null, innerOffset: 0, innerBytes: 0, reorder: null, reorderArgs: null, output };
+    return { arg, user, inner: null, innerOffset: 0n, innerBytes: 0, reorder: null, reorderArgs: null, output };
   }
 
   function finish(pd: Handle, ports: Port[], owned: Owned): Plan {
@@ -170,7 +170,7 @@ export function makePlanner(dnnl: OneDnn): Planner {
     let arenaBytes = 0;
     for (const p of ports) {
       if (!p.inner) continue;
-      p.innerOffset = arenaBytes;
+      p.innerOffset = BigInt(arenaBytes);
       arenaBytes += Math.ceil(p.innerBytes / ARENA_ALIGN) * ARENA_ALIGN;
     }
     return { primitive, args: execArgs(ports.map((p) => [p.arg, p.inner ?? p.user])), ports, impl: out[0] ?? '?', arenaBytes, owned };
@@ -212,7 +212,7 @@ export function makePlanner(dnnl: OneDnn): Planner {
     for (let i = 0; i < p.ports.length; i++) {
       const q = p.ports[i];
       check(api.memorySetDataHandle(q.user, arrays[i]), 'set data handle');
-      if (q.inner) check(api.memorySetDataAddress(q.inner, base + BigInt(q.innerOffset)), 'set data handle');
+      if (q.inner) check(api.memorySetDataAddress(q.inner, base + q.innerOffset), 'set data handle');
     }
     for (const q of p.ports) if (!q.output && q.reorder) check(api.execute(q.reorder, stream, 2, q.reorderArgs!), 'reorder');
     check(api.execute(p.primitive, stream, p.ports.length, p.args), 'primitive');
