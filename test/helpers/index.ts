@@ -30,3 +30,4 @@ export * from './ok.js';
 export * from './oracles.js';
 export * from './temp-dir.js';
 export * from './torch.js';
+export * from './web.js';
