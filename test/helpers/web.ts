@@ -106,3 +106,19 @@ export async function openApp(browser: Browser, url: string, viewport = { width:
 
 /** Where the test run writes its screenshots of the app (kept after the run, for a person to look at). */
 export const SCREENSHOT_DIR = join(root, 'web', 'screenshots');
+
+/** What each page's checks (test/web/<page>.ts) get from the web app test. */
+export interface WebTestContext {
+  browser: Browser;
+  /** The built site, served cross-origin isolated. */
+  origin: string;
+  /** Opens `#/<route>` (with its query) at 1280x800, or at `viewport`. */
+  open(route: string, viewport?: { width: number; height: number }): Promise<AppPage>;
+  /** Writes a full-page screenshot to SCREENSHOT_DIR/<name>.png; returns its path. */
+  screenshot(page: Page, name: string): Promise<string>;
+}
+
+/** Fails with the list when the page or its workers logged an error. */
+export function assertNoErrors(app: AppPage, where: string): void {
+  ok(app.errors.length === 0, `${where}: the browser logged errors:\n${app.errors.join('\n')}`);
+}

@@ -5,6 +5,11 @@
  * page side is checked against.
  */
 import { backendInfo, ready } from 'stride';
+import { convolutionHandlers } from './convolution.js';
+import { kernelsHandlers } from './kernels.js';
+import { digitsHandlers } from './digits.js';
+import { trainHandlers } from './train.js';
+import { architectureHandlers } from './architecture.js';
 
 /** What the status line of every page says about the engine. */
 export interface EngineStatus {
@@ -29,6 +34,11 @@ async function engine(): Promise<EngineStatus> {
 
 export const handlers = {
   engine,
+  ...convolutionHandlers,
+  ...kernelsHandlers,
+  ...digitsHandlers,
+  ...trainHandlers,
+  ...architectureHandlers,
 };
 
 export type Requests = typeof handlers;

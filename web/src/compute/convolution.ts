@@ -1,0 +1,2 @@
+/** The compute worker's handlers of the #/convolution page. */
+export const convolutionHandlers = {};

@@ -1,0 +1,2 @@
+/** The compute worker's handlers of the #/kernels page. */
+export const kernelsHandlers = {};

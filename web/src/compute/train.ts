@@ -1,0 +1,2 @@
+/** The compute worker's handlers of the #/train page. */
+export const trainHandlers = {};
