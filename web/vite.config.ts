@@ -64,8 +64,9 @@ export default defineConfig({
   base: './',
   resolve: { alias: { stride: join(here, '..', 'src', 'index.ts') } },
   plugins: [mnistData()],
-  worker: { format: 'es' },
+  // Stride names layers by their class (summaries, module trees, error messages): minified names would show as 'X'.
+  worker: { format: 'es', rolldownOptions: { external: [/^node:/], output: { keepNames: true } } },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
-  build: { outDir: join(here, 'dist'), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2048 },
+  build: { outDir: join(here, 'dist'), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2048, rolldownOptions: { output: { keepNames: true } } },
 });
