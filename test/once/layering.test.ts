@@ -10,11 +10,13 @@
  * (src/backends/) never see tensors or the tape; the AssemblyScript kernels
  * (kernels/) import only each other; the tools (the CLI and the conformance
  * runner) import only the public entry points and their own folder; and no
- * file imports itself back through a cycle.
+ * file imports itself back through a cycle. The web app (web/src/) reaches the
+ * library only as 'stride' (its public entry point), and only from the compute
+ * worker's side (worker.ts and compute/); the page side draws.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -142,6 +144,31 @@ describe('layering', () => {
     };
     for (const f of files) if (!colour.has(f)) visit(f);
     assert.deepEqual(cycles, []);
+  });
+
+  test('the web app uses the public entry point, from the compute worker only', () => {
+    const WEB = join(ROOT, 'web', 'src');
+    const webFiles = sourceFiles(WEB);
+    assert.ok(webFiles.some((f) => f.endsWith(join('compute', 'index.ts'))), `no web/src/compute/index.ts among ${webFiles.length} files`);
+    const workerSide = (f: string) => relative(WEB, f) === 'worker.ts' || relative(WEB, f).startsWith(`compute${sep}`);
+    const bad: string[] = [];
+    for (const f of webFiles) {
+      const text = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+      for (const m of text.matchAll(/(import\s+type\b[^;]*?)?(?:from\s*|import\s*\(?\s*)['"]([^'"]+)['"]/g)) {
+        const spec = m[2];
+        const typeOnly = m[1] !== undefined;
+        const at = `${relative(ROOT, f)} imports ${spec}`;
+        if (spec.startsWith('.')) {
+          const target = resolve(dirname(f), spec);
+          if (!target.startsWith(WEB + sep)) bad.push(`${at}: outside web/src`);
+          else if (workerSide(f) && !workerSide(target.replace(/\.js$/, '.ts')) && !spec.endsWith('.css') && !/\brpc\.js$/.test(spec)) bad.push(`${at}: the worker side imports the page side`);
+          else if (!workerSide(f) && workerSide(target.replace(/\.js$/, '.ts')) && !typeOnly) bad.push(`${at}: the page side takes only types from the worker side (else Stride runs on the page)`);
+        } else if (spec === 'stride') {
+          if (!workerSide(f)) bad.push(`${at}: only the compute worker (worker.ts, compute/) runs Stride`);
+        } else if (!/^uplot(\/|$)/.test(spec)) bad.push(`${at}: not a dependency of the web app`);
+      }
+    }
+    assert.deepEqual(bad, []);
   });
 
   test('a planted violation is caught (the checks can fail)', () => {
