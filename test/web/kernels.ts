@@ -126,7 +126,18 @@ export async function checkKernels(ctx: WebTestContext, t: TestContext): Promise
     ok(rr > rb + 60 && rr > rg, `the largest output pixel is red-ish, got rgb(${rr}, ${rg}, ${rb})`);
     const negatives = r.output.filter((v) => v < 0).length;
     ok(negatives > r.output.length / 10, `a sizeable share of the output is negative (${negatives})`);
+    // The colour bar names the extremes and zero.
+    const legendText = (await page.locator('.legend').textContent()) ?? '';
+    const minText = String(Math.min(...r.output)).replace('-', '−');
+    ok(legendText.includes(`min ${minText}`) && legendText.includes(`max ${Math.max(...r.output)}`), `the colour bar gives min and max: ${legendText}`);
+    ok(await page.locator('.legend .tick.zero').textContent() === '0', 'the colour bar marks 0');
     await ctx.screenshot(page, 'kernels');
+
+    // Keys move the worked pixel and pin it in the URL.
+    await page.locator('[data-testid="kernel-output"]').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => document.querySelector('.inspect-head')?.textContent?.includes('row 128, column 129'));
+    ok(/[?&]at=128(%2C|,)129/.test(page.url()), `the pinned pixel is in the URL: ${page.url()}`);
 
     // Pointing at the top-left output pixel writes out its sum, with the padding's zeros.
     await hoverPixel(page, 'kernel-output', 0, 0, r.outHeight, r.outWidth);
@@ -212,7 +223,48 @@ export async function checkKernels(ctx: WebTestContext, t: TestContext): Promise
     await custom.close();
   }
 
-  // A narrow screen: everything fits in 375 px, the images one under the other.
+  // The reader's own image: decoded by the browser, scaled down to 512 pixels on its long side.
+  const own = await ctx.open('kernels?kernel=box-blur-3&border=reflect');
+  try {
+    await waitFor(own.page, 'true');
+    await own.page.evaluate(async () => {
+      const c = document.createElement('canvas');
+      c.width = 1000;
+      c.height = 600;
+      const g = c.getContext('2d')!;
+      g.fillStyle = '#204080';
+      g.fillRect(0, 0, 1000, 600);
+      g.fillStyle = '#f0d020';
+      g.fillRect(250, 150, 500, 300);
+      const blob = await new Promise<Blob>((resolve) => c.toBlob((b) => resolve(b!), 'image/png'));
+      const input = document.querySelector<HTMLInputElement>('input[type="file"]')!;
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], 'wide.png', { type: 'image/png' }));
+      input.files = dt.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    const r = await waitFor(own.page, 'r.width !== 256');
+    ok(r.width === 512 && r.height === 307, `a 1000x600 image is filtered at 512x307, got ${r.width}x${r.height}`);
+    ok(r.outWidth === 512 && r.outHeight === 307, 'reflect keeps its size');
+    assertMatchesConv2d(r, 'box blur of an opened image, reflect');
+    ok(await own.page.locator('select').filter({ has: own.page.locator('option[value="file"]') }).inputValue() === 'file', 'the image select shows the opened image');
+    // A file that is not an image is refused with a message; the last image stays.
+    await own.page.evaluate(() => {
+      const input = document.querySelector<HTMLInputElement>('input[type="file"]')!;
+      const dt = new DataTransfer();
+      dt.items.add(new File(['not an image'], 'notes.txt', { type: 'text/plain' }));
+      input.files = dt.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await own.page.waitForSelector('[role="alert"]');
+    const alert = (await own.page.locator('[role="alert"]').textContent()) ?? '';
+    ok(alert.includes('notes.txt') && alert.includes('could not be read as an image'), `a text file is refused: ${alert}`);
+    assertNoErrors(own, '#/kernels with an opened image');
+  } finally {
+    await own.close();
+  }
+
+  // A narrow screen: everything fits in 375 px (the two images still side by side).
   const narrow = await ctx.open('kernels', { width: 375, height: 800 });
   try {
     await waitFor(narrow.page, 'true');

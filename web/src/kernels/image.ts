@@ -111,7 +111,7 @@ export function loadFile(file: File): Promise<Picture> {
 
 /**
  * A 256 x 256 test pattern, drawn pixel by pixel (no antialiasing, the same
- * in every browser): a mid-grey ground; a bright red square (straight
+ * in every browser): a mid-grey ground; a bright yellow square (straight
  * horizontal and vertical edges); a dark blue disc (edges in every
  * direction); a horizontal ramp from black to white (a linear slope, on which
  * the Laplacian is 0 and Sobel x is constant); vertical stripes of 1, 2 and
@@ -130,7 +130,7 @@ export function testPattern(size = 256): Picture {
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       let c: [number, number, number] = [128, 128, 128];
-      if (y >= 24 && y < 104 && x >= 24 && x < 104) c = [230, 70, 60];
+      if (y >= 24 && y < 104 && x >= 24 && x < 104) c = [250, 200, 60];
       const dy = y - 64;
       const dx = x - 180;
       if (dy * dy + dx * dx <= 40 * 40) c = [40, 60, 150];

@@ -14,7 +14,7 @@ export const VIEWS: readonly { value: View; label: string; about: string }[] = [
   {
     value: 'signed',
     label: 'Signed colours (zero = white)',
-    about: 'A diverging map centred on zero: negative values blue, zero white, positive red, the strongest |value| at full colour. ' +
+    about: 'A diverging map centred on zero: negative values blue, zero white, positive red, full colour at the ends of the scale. ' +
       'Nothing is clipped. An output without negative values is shown in grey (0 black). In colour mode each channel is ' +
       'shown around mid-grey: 128 means 0.',
   },
@@ -116,7 +116,7 @@ function mapping(view: View, s: Stats, colour: boolean): { level(v: number): num
         const hi = Math.max(255, s.saturated ? s.hi : s.max);
         return {
           level: (v) => v / hi,
-          legend: { lo: 0, hi, colour: (v) => greyRgb(v / hi), note: 'No negative values: grey from 0 (black) to ' + (hi === 255 ? '255' : 'the maximum') + ' (white).' },
+          legend: { lo: 0, hi, colour: (v) => greyRgb(v / hi), note: `No negative values: grey from 0 (black) to ${hi === 255 ? '255' : s.saturated ? 'the 99th percentile' : 'the maximum'} (white).` },
         };
       }
       const m = s.absHi || 1;

@@ -8,7 +8,8 @@
  *
  * The URL query holds the state: kernel (a preset id, or 'custom' with
  * k=<weights, row by row>, div=<divisor>, mag=1 for the gradient magnitude),
- * border, img, color, view, sat and at=<row>,<col> (the pinned pixel).
+ * border, img, color=1, view, sat=0 (colour scale to the extremes rather
+ * than the 1st/99th percentiles) and at=<row>,<col> (the pinned pixel).
  *
  * Test hook: window.strideKernels.last() returns the last computation
  * ({ input, height, width, kernel, kernelSize, paddingMode, output, outHeight,
@@ -146,7 +147,7 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
   let border = choiceParam(params, 'border', BORDERS.map((b) => b.value), 'zeros');
   let view = choiceParam<View>(params, 'view', VIEWS.map((v) => v.value), 'signed');
   let colour = params.get('color') === '1';
-  let saturate = params.get('sat') === '1';
+  let saturate = params.get('sat') !== '0';
   let source = choiceParam(params, 'img', IMAGE_SOURCES, 'sample');
   const notes: string[] = [];
   if (restored.note) notes.push(restored.note);
@@ -387,11 +388,11 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
     },
   });
   const saturateBox = checkbox({
-    label: 'Saturate the outer 1% (stronger colours when a few values are extreme)',
+    label: 'Saturate the outer 1%: the colour scale ends at the 1st and 99th percentiles, so a few extreme values do not wash out the rest',
     checked: saturate,
     onChange(v) {
       saturate = v;
-      ctx.setParams({ sat: v ? 1 : null });
+      ctx.setParams({ sat: v ? null : 0 });
       redraw();
     },
   });
@@ -655,8 +656,13 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
   for (const [canvas, isInput] of [[inputCanvas, true], [outputCanvas, false]] as const) {
     canvas.addEventListener('pointermove', onMove(canvas, isInput));
     canvas.addEventListener('pointerleave', onLeave);
-    canvas.addEventListener('click', () => {
-      if (hover) pin(hover);
+    // A click (or a tap, which brings no hover first) pins the pixel under it.
+    canvas.addEventListener('click', (e) => {
+      const p = shown ? pixelAt(e, canvas) : null;
+      if (!p || !shown) return;
+      const r = shown.record;
+      hover = null;
+      pin(isInput ? outputPixelOf(p[0], p[1], r.kernelSize, r.paddingMode, r.outHeight, r.outWidth) : p);
     });
     canvas.addEventListener('keydown', onKey);
   }
