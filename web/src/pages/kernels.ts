@@ -581,10 +581,14 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
     legendTicks.replaceChildren(tick(lg.lo, num(lg.lo), 'lo'), tick(lg.hi, num(lg.hi), 'hi'));
     if (lg.lo < 0 && lg.hi > 0) legendTicks.append(tick(0, '0', 'zero'));
     // The data's own extremes under the bar (at its ends, pointing outwards, when they lie beyond it).
-    legendMarks.replaceChildren(
-      el('span', { class: 'mark', style: `left: ${pos(lg.min)}` }, `${lg.min < lg.lo ? '◀' : '▲'} min ${num(lg.min)}`),
-      el('span', { class: 'mark max', style: `left: ${pos(lg.max)}` }, `max ${num(lg.max)} ${lg.max > lg.hi ? '▶' : '▲'}`),
-    );
+    // The absolute-value view has one extreme, the largest |value|.
+    const maxAbs = Math.max(Math.abs(lg.min), Math.abs(lg.max));
+    legendMarks.replaceChildren(...(view === 'abs'
+      ? [el('span', { class: 'mark max', style: `left: ${pos(maxAbs)}` }, `max |value| ${num(maxAbs)} ${maxAbs > lg.hi ? '▶' : '▲'}`)]
+      : [
+        el('span', { class: 'mark', style: `left: ${pos(lg.min)}` }, `${lg.min < lg.lo ? '◀' : '▲'} min ${num(lg.min)}`),
+        el('span', { class: 'mark max', style: `left: ${pos(lg.max)}` }, `max ${num(lg.max)} ${lg.max > lg.hi ? '▶' : '▲'}`),
+      ]));
     legendNote.textContent = lg.note;
   }
 
