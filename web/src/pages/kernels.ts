@@ -508,6 +508,8 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
   function compute(): void {
     describeKernel();
     const k = parsedKernel();
+    // Until the kernel parses again, the output on screen is that of the last valid one: dimmed.
+    outputFrame.classList.toggle('stale', !k);
     if (!k) return;
     describeSum(k);
     const channels = colour ? 3 : 1;
@@ -675,6 +677,8 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
   showBorderAbout();
   showViewAbout();
   writeKernelParams();
+  // A link's image that cannot be shown (an opened file, or the sample when it failed) is replaced in the URL too.
+  ctx.setParams({ img: source === 'sample' ? null : source });
   drawInput(inputCanvas, colour ? picture.rgb : picture.grey, colour ? 3 : 1, picture.height, picture.width);
   compute();
 }
