@@ -1,11 +1,692 @@
+/**
+ * #/convolution: convolution and pooling arithmetic, step by step. The window
+ * slides over the padded input (padding drawn in its mode's values), the cells
+ * under it and the output cell light up, the dot product is written out with
+ * its numbers, the output size formula is filled in with a verdict on the fit
+ * (which rows and columns no window sees, and the padding that fits), and the
+ * equivalent Stride and PyTorch lines follow the controls. A transposed
+ * convolution is shown the other way round: each input cell scatters a scaled
+ * kernel into the output. Every result comes from Stride in the compute
+ * worker; this module draws and handles input.
+ */
+import './convolution.css';
 import type { PageDefinition } from '../router.js';
-import { el } from '../ui.js';
+import { call } from '../rpc.js';
+import { button, checkbox, el, errorBox, fmt, maxAbs, panel, selectField, signed, uniqueId } from '../ui.js';
+import type { ConvolutionRequest, ConvolutionResult } from '../compute/convolution.js';
+import { Grid, cellSizeFor } from '../convolution/grid.js';
+import {
+  DEFAULT_STATE, LIMITS, MODES, PADDING_MODES, POOLS, PRESETS, SPEEDS, formatPadding, formatPair, inputCount, outChannels, parsePadding, parsePair,
+  perGroup, presetState, resize, stateFromParams, stateToParams, values, weightCount, weightShape, type ConvState,
+} from '../convolution/state.js';
+import {
+  codeLines, describeStep, errorHint, fitSummary, groupChannels, paddingSuggestion, stepCell, stepCount, windowTaps,
+} from '../convolution/describe.js';
+
+const MODE_LABELS = { conv: 'Convolution', transposed: 'Transposed convolution', pool: 'Pooling' } as const;
+const POOL_LABELS = { max: 'Max', avg: 'Average', l2: 'L2 (LP, p = 2)' } as const;
+const PAD_LABELS = { zeros: 'zeros', reflect: 'reflect', replicate: 'replicate', circular: 'circular', partial: 'partial (rescaled)' } as const;
+
+/** A text control for a size: "7" or "7x5" (height x width); ArrowUp / ArrowDown step a square size. */
+function sizeField(o: {
+  label: string; hint: string; value: string; testid: string; parse(raw: string): unknown | null; onChange(raw: string): void; min: number; max: number;
+}): { root: HTMLElement; input: HTMLInputElement; set(v: string): void } {
+  const id = uniqueId('size');
+  const msgId = `${id}-msg`;
+  const input = el('input', { id, type: 'text', value: o.value, 'data-testid': o.testid, spellcheck: 'false', autocomplete: 'off', 'aria-describedby': msgId, inputmode: 'text' });
+  const msg = el('span', { id: msgId, class: 'hint field-msg' });
+  const check = () => {
+    const ok = o.parse(input.value) !== null;
+    input.setAttribute('aria-invalid', ok ? 'false' : 'true');
+    msg.textContent = ok ? '' : `${o.hint}`;
+    return ok;
+  };
+  input.addEventListener('input', () => {
+    if (check()) o.onChange(input.value.trim());
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowUp' && e.key !== 'ArrowDown') return;
+    const n = Number(input.value.trim());
+    if (!Number.isInteger(n)) return;
+    e.preventDefault();
+    const next = Math.min(o.max, Math.max(o.min, n + (e.key === 'ArrowUp' ? 1 : -1)));
+    input.value = String(next);
+    if (check()) o.onChange(input.value);
+  });
+  const root = el('div', { class: 'field' }, el('label', { for: id }, o.label, el('span', { class: 'hint' }, ` ${o.hint}`)), input, msg);
+  return { root, input, set: (v) => { input.value = v; check(); } };
+}
+
+/** A labelled whole-number input (channels, filters, groups): reports only values in range. */
+function intField(o: { label: string; value: number; min: number; max: number; testid: string; onChange(v: number): void }): { root: HTMLElement; input: HTMLInputElement; set(v: number): void } {
+  const id = uniqueId('int');
+  const input = el('input', { id, type: 'number', min: o.min, max: o.max, step: 1, value: o.value, 'data-testid': o.testid, inputmode: 'numeric' });
+  input.addEventListener('input', () => {
+    const v = input.valueAsNumber;
+    const ok = Number.isInteger(v) && v >= o.min && v <= o.max;
+    input.setAttribute('aria-invalid', ok ? 'false' : 'true');
+    if (ok) o.onChange(v);
+  });
+  return { root: el('div', { class: 'field' }, el('label', { for: id }, o.label, el('span', { class: 'hint' }, ` ${o.min}–${o.max}`)), input), input, set: (v) => { input.value = String(v); } };
+}
+
+/** Pretty formula text: Stride writes ASCII (*, -); the page shows · and −. */
+const pretty = (f: string) => f.replace(/\*/g, '·').replace(/ - /g, ' − ').replace(/\(-/g, '(−');
+
+/** The colour of a value on the signed map (0 white, positive red, negative blue). */
+const colour = (v: number, m: number) => signed(v, m);
 
 export const convolutionPage: PageDefinition = {
   path: 'convolution',
   title: 'Convolution',
-  blurb: '',
-  mount(root) {
-    root.append(el('h1', {}, 'Convolution'));
+  blurb: 'Slide a window over an input: the output size, the fit, every dot product, pooling and transposed convolution.',
+  mount(root, ctx) {
+    let s: ConvState = stateFromParams(ctx.params);
+    let result: ConvolutionResult | null = null;
+    let vals = values(s);
+    let timer: number | null = null;
+    let request = 0;
+    let pending: number | null = null;
+
+    // ---- the controls ------------------------------------------------------
+    const presetSelect = selectField({
+      label: 'Worked example', value: s.preset || '', testid: 'preset',
+      options: [{ value: '', label: 'Choose an example…' }, ...PRESETS.map((p) => ({ value: p.id, label: p.label }))],
+      onChange: (id) => {
+        const p = PRESETS.find((q) => q.id === id);
+        if (!p) return;
+        s = presetState(p, s.seed);
+        syncControls();
+        changed(true);
+      },
+    });
+    const modeSelect = selectField({ label: 'Operation', value: s.mode, testid: 'mode', options: MODES.map((m) => ({ value: m, label: MODE_LABELS[m] })), onChange: (m) => {
+      const patch: Partial<ConvState> = { mode: m };
+      // pooling's stride is its window by default (PyTorch); 'same' is for convolutions only
+      if (m === 'pool' && s.mode !== 'pool' && s.stride[0] === 1 && s.stride[1] === 1) patch.stride = [...s.kernel];
+      if (m !== 'conv' && typeof s.padding === 'string') patch.padding = 0;
+      set(patch);
+    } });
+    const poolSelect = selectField({ label: 'Pooling', value: s.pool, testid: 'pool', options: POOLS.map((p) => ({ value: p, label: POOL_LABELS[p] })), onChange: (p) => set({ pool: p }) });
+    const inputField = sizeField({
+      label: 'Input size', hint: '1–32, or HxW like 7x5', value: formatPair(s.input), testid: 'input', min: 1, max: 32,
+      parse: (v) => parsePair(v, ...LIMITS.input), onChange: (v) => set({ input: parsePair(v, ...LIMITS.input)! }),
+    });
+    const channelsField = intField({ label: 'Channels', value: s.channels, min: 1, max: 3, testid: 'channels', onChange: (v) => set({ channels: v }) });
+    const kernelField = sizeField({
+      label: 'Kernel size', hint: '1–11, or HxW like 3x5', value: formatPair(s.kernel), testid: 'kernel', min: 1, max: 11,
+      parse: (v) => parsePair(v, ...LIMITS.kernel), onChange: (v) => set({ kernel: parsePair(v, ...LIMITS.kernel)! }),
+    });
+    const filtersField = intField({ label: 'Filters (output channels)', value: s.filters, min: 1, max: 16, testid: 'filters', onChange: (v) => set({ filters: v }) });
+    const strideField = sizeField({
+      label: 'Stride', hint: '1–8, or HxW', value: formatPair(s.stride), testid: 'stride', min: 1, max: 8,
+      parse: (v) => parsePair(v, ...LIMITS.stride), onChange: (v) => set({ stride: parsePair(v, ...LIMITS.stride)! }),
+    });
+    const paddingField = sizeField({
+      label: 'Padding', hint: "0–8, HxW, 'same' or 'valid'", value: formatPadding(s.padding), testid: 'padding', min: 0, max: 8,
+      parse: (v) => parsePadding(v), onChange: (v) => set({ padding: parsePadding(v)! }),
+    });
+    const paddingModeSelect = selectField({ label: 'Padding mode', value: s.paddingMode, testid: 'padding-mode', options: PADDING_MODES.map((m) => ({ value: m, label: PAD_LABELS[m] })), onChange: (m) => set({ paddingMode: m }) });
+    const dilationField = sizeField({
+      label: 'Dilation', hint: '1–5, or HxW', value: formatPair(s.dilation), testid: 'dilation', min: 1, max: 5,
+      parse: (v) => parsePair(v, ...LIMITS.dilation), onChange: (v) => set({ dilation: parsePair(v, ...LIMITS.dilation)! }),
+    });
+    const groupsField = intField({ label: 'Groups', value: s.groups, min: 1, max: 16, testid: 'groups', onChange: (v) => set({ groups: v }) });
+    const outputPaddingField = sizeField({
+      label: 'Output padding', hint: '0–7, or HxW; below the stride', value: formatPair(s.outputPadding), testid: 'output-padding', min: 0, max: 7,
+      parse: (v) => parsePair(v, ...LIMITS.outputPadding), onChange: (v) => set({ outputPadding: parsePair(v, ...LIMITS.outputPadding)! }),
+    });
+    const ceilBox = checkbox({ label: 'Ceil mode (round the output size up)', checked: s.ceilMode, testid: 'ceil-mode', onChange: (v) => set({ ceilMode: v }) });
+    const countPadBox = checkbox({ label: 'Count padding in the average', checked: s.countIncludePad, testid: 'count-include-pad', onChange: (v) => set({ countIncludePad: v }) });
+    const biasBox = checkbox({ label: 'Bias', checked: s.bias, testid: 'bias', onChange: (v) => set({ bias: v }) });
+    const randomize = button('Random values', () => set({ seed: (s.seed * 7919 + 104729) % 2147483647, x: null, w: null, b: null, preset: '' }), { 'data-testid': 'randomize' });
+    const reset = button('Reset', () => {
+      s = { ...DEFAULT_STATE };
+      syncControls();
+      changed(true);
+    }, { 'data-testid': 'reset' });
+
+    const shows = {
+      pool: [poolSelect.root, ceilBox.root],
+      avg: [countPadBox.root],
+      learned: [filtersField.root, groupsField.root, biasBox.root],
+      conv: [paddingModeSelect.root],
+      transposed: [outputPaddingField.root],
+    };
+
+    const controls = panel('Settings',
+      presetSelect.root,
+      modeSelect.root,
+      poolSelect.root,
+      el('div', { class: 'fields' },
+        inputField.root, channelsField.root, kernelField.root, filtersField.root, strideField.root, paddingField.root, dilationField.root,
+        groupsField.root, outputPaddingField.root),
+      paddingModeSelect.root,
+      ceilBox.root, countPadBox.root, biasBox.root,
+      el('div', { class: 'row' }, randomize, reset),
+      el('p', { class: 'hint small' }, 'Click a cell of the input or the kernel (or focus the grid, move with the arrow keys and press Enter) to type a value.'),
+    );
+
+    // ---- the size, the fit and the code ------------------------------------------
+    const sizeOut = el('strong', { 'data-testid': 'output-size', class: 'size' }, '…');
+    const shapeOut = el('span', { class: 'muted' });
+    const generalFormula = el('p', { class: 'mono formula-general' });
+    const formulas = el('div', { class: 'formulas', 'data-testid': 'formula' });
+    const fitOut = el('p', { 'data-testid': 'fit', class: 'fit' });
+    const suggestion = el('div', { class: 'suggestion', 'data-testid': 'suggestion' });
+    const notes = el('ul', { class: 'notes' });
+    const params = el('p', { class: 'params', 'data-testid': 'params' });
+    const explainText = el('pre', { class: 'explain', 'data-testid': 'explain-text' });
+    const sizePanel = panel('Output size',
+      el('p', { class: 'size-line' }, sizeOut, ' ', shapeOut),
+      generalFormula, formulas, fitOut, suggestion, params, notes,
+      el('details', {}, el('summary', {}, 'What stride explain prints for these settings'), el('div', { class: 'scroll-x' }, explainText)),
+    );
+
+    const strideCode = el('pre', { 'data-testid': 'code-stride' });
+    const torchCode = el('pre', { 'data-testid': 'code-pytorch' });
+    const codeNote = el('p', { class: 'hint small' });
+    const codePanel = panel('The same in code',
+      el('h3', {}, 'Stride'), el('div', { class: 'scroll-x' }, strideCode),
+      el('h3', {}, 'PyTorch'), el('div', { class: 'scroll-x' }, torchCode), codeNote);
+
+    // ---- the animation ------------------------------------------------------------
+    const playBtn = button('Play', () => (timer === null ? play() : pause()), { 'data-testid': 'play', class: 'primary', 'aria-pressed': 'false' });
+    const backBtn = button('◀ Back', () => { pause(); go(s.step - 1); }, { 'data-testid': 'step-back', 'aria-label': 'Step back' });
+    const fwdBtn = button('Next ▶', () => { pause(); go(s.step + 1); }, { 'data-testid': 'step-forward', 'aria-label': 'Step forward' });
+    const speedSelect = selectField({
+      label: 'Speed', value: String(s.speed) as `${number}`, testid: 'speed',
+      options: SPEEDS.map((v) => ({ value: String(v) as `${number}`, label: `${v} step${v === 1 ? '' : 's'}/s` })),
+      onChange: (v) => {
+        s.speed = Number(v);
+        ctx.setParams({ speed: s.speed });
+        if (timer !== null) { pause(); play(); }
+      },
+    });
+    const scrubId = uniqueId('scrub');
+    const scrub = el('input', { id: scrubId, type: 'range', min: 0, max: 0, step: 1, value: 0, 'data-testid': 'scrub' });
+    scrub.addEventListener('input', () => { pause(); go(scrub.valueAsNumber); });
+    const position = el('span', { class: 'position mono', 'data-testid': 'position' });
+    const ochSelectHolder = el('div', { class: 'och' });
+    const transport = el('div', { class: 'transport' },
+      el('div', { class: 'row' }, playBtn, backBtn, fwdBtn, speedSelect.root),
+      el('div', { class: 'field scrub' }, el('label', { for: scrubId }, 'Window position ', position), scrub),
+      ochSelectHolder,
+    );
+    const inputBox = el('div', { class: 'maps', 'data-testid': 'input-maps' });
+    const kernelBox = el('div', { class: 'maps', 'data-testid': 'kernel-maps' });
+    const outputBox = el('div', { class: 'maps', 'data-testid': 'output-maps' });
+    const inputTitle = el('h3', {}, 'Input');
+    const kernelTitle = el('h3', {}, 'Kernel');
+    const outputTitle = el('h3', {}, 'Output');
+    const stepTitle = el('p', { class: 'step-title', 'data-testid': 'step-title' });
+    const stepLines = el('div', { class: 'mono step-lines', 'data-testid': 'dot-product' });
+    const legend = el('p', { class: 'legend hint small' },
+      el('span', { class: 'sw sw-tap' }), ' under the window ',
+      el('span', { class: 'sw sw-pad' }), ' padding ',
+      el('span', { class: 'sw sw-unseen' }), ' never seen ',
+      el('span', { class: 'sw sw-current' }), ' output cell');
+    const vizPanel = panel('Sliding the window',
+      transport,
+      el('div', { class: 'stage' },
+        el('div', { class: 'stage-part' }, inputTitle, el('div', { class: 'scroll-x' }, inputBox)),
+        el('div', { class: 'stage-part' }, kernelTitle, el('div', { class: 'scroll-x' }, kernelBox)),
+        el('div', { class: 'stage-part' }, outputTitle, el('div', { class: 'scroll-x' }, outputBox)),
+      ),
+      legend,
+      el('div', { class: 'step-box', 'aria-live': 'polite' }, stepTitle, el('div', { class: 'scroll-x' }, stepLines)),
+      el('p', { class: 'hint small' }, 'Keys: Space plays or pauses, ← and → step, while a button of the animation has focus; click an output cell to jump to it.'),
+    );
+    vizPanel.classList.add('viz');
+    vizPanel.addEventListener('keydown', (e) => {
+      const t = e.target as HTMLElement;
+      if (t.closest('.cgrid') || t instanceof HTMLInputElement || t instanceof HTMLSelectElement) return;
+      if (e.key === 'ArrowRight') { e.preventDefault(); pause(); go(s.step + 1); }
+      else if (e.key === 'ArrowLeft') { e.preventDefault(); pause(); go(s.step - 1); }
+      else if (e.key === ' ' && t !== playBtn) { e.preventDefault(); if (timer === null) play(); else pause(); }
+    });
+
+    const errorSlot = el('div', { class: 'error-slot', 'data-testid': 'error' });
+    const warnSlot = el('div', { class: 'warn-slot' });
+    const results = el('div', { class: 'stack results' }, sizePanel, vizPanel, codePanel);
+
+    root.append(
+      el('h1', {}, 'Convolution'),
+      el('p', { class: 'lead' }, 'A filter slides over the input; at each position it multiplies the cells under it by its weights and adds them up. Pick a worked example or set the sizes, and watch each output cell being computed: the size formula, whether the windows fit, and the code that does the same.'),
+      el('div', { class: 'layout conv-layout' }, el('div', { class: 'stack' }, controls), el('div', { class: 'stack' }, errorSlot, warnSlot, results)),
+    );
+
+    // ---- state changes -------------------------------------------------------------
+
+    /** Applies a change of the controls: edited values follow a change of shape, the URL is written, the op runs again. */
+    function set(patch: Partial<ConvState>): void {
+      const before = s;
+      s = { ...s, ...patch, preset: patch.preset ?? (('x' in patch || 'w' in patch || 'seed' in patch) ? '' : s.preset) };
+      if (s.x && s.x.length !== inputCount(s)) {
+        const fill = values({ ...s, x: null }).x;
+        s.x = resize(s.x, before.channels, before.input[0], before.input[1], s.channels, s.input[0], s.input[1], fill);
+      }
+      const ws0 = weightShape(before);
+      const ws1 = weightShape(s);
+      if (s.w && ws0 && ws1 && s.w.length !== weightCount(s)) {
+        const fill = values({ ...s, w: null }).w;
+        s.w = before.mode === s.mode ? resize(s.w, ws0[0] * ws0[1], ws0[2], ws0[3], ws1[0] * ws1[1], ws1[2], ws1[3], fill) : null;
+      } else if (s.w && ws0 && ws1 && before.mode !== s.mode) s.w = null;
+      if (s.b && s.b.length !== s.filters) s.b = Array.from({ length: s.filters }, (_, i) => s.b![i] ?? 0);
+      if (s.och >= outChannels(s)) s.och = 0;
+      presetSelect.set(s.preset);
+      changed(false);
+    }
+
+    /** Writes the URL and the control visibility, and asks the worker for the result. */
+    function changed(fromPreset: boolean): void {
+      vals = values(s);
+      if (fromPreset) pause();
+      ctx.setParams(stateToParams(s));
+      showFor(s);
+      if (pending !== null) cancelAnimationFrame(pending);
+      pending = requestAnimationFrame(() => { pending = null; compute(); });
+    }
+
+    function syncControls(): void {
+      presetSelect.set(s.preset);
+      modeSelect.set(s.mode);
+      poolSelect.set(s.pool);
+      inputField.set(formatPair(s.input));
+      channelsField.set(s.channels);
+      kernelField.set(formatPair(s.kernel));
+      filtersField.set(s.filters);
+      strideField.set(formatPair(s.stride));
+      paddingField.set(formatPadding(s.padding));
+      paddingModeSelect.set(s.paddingMode);
+      dilationField.set(formatPair(s.dilation));
+      groupsField.set(s.groups);
+      outputPaddingField.set(formatPair(s.outputPadding));
+      ceilBox.input.checked = s.ceilMode;
+      countPadBox.input.checked = s.countIncludePad;
+      biasBox.input.checked = s.bias;
+      speedSelect.set(String(s.speed) as `${number}`);
+    }
+
+    function showFor(st: ConvState): void {
+      const show = (els: HTMLElement[], on: boolean) => els.forEach((e) => { e.hidden = !on; });
+      show(shows.pool, st.mode === 'pool');
+      show(shows.avg, st.mode === 'pool' && st.pool === 'avg');
+      show(shows.learned, st.mode !== 'pool');
+      show(shows.conv, st.mode === 'conv');
+      show(shows.transposed, st.mode === 'transposed');
+    }
+
+    async function compute(): Promise<void> {
+      const id = ++request;
+      const req: ConvolutionRequest = {
+        mode: s.mode, pool: s.pool, input: [...s.input], channels: s.channels, kernel: [...s.kernel], filters: s.filters, stride: [...s.stride],
+        padding: typeof s.padding === 'object' ? [...s.padding] : s.padding, paddingMode: s.paddingMode, dilation: [...s.dilation], groups: s.groups,
+        outputPadding: [...s.outputPadding], ceilMode: s.ceilMode, countIncludePad: s.countIncludePad,
+        x: Float32Array.from(vals.x), w: Float32Array.from(vals.w), b: vals.b ? Float32Array.from(vals.b) : null,
+      };
+      try {
+        const r = await call('convolution', req);
+        if (id !== request) return;
+        result = r;
+        errorSlot.replaceChildren();
+        results.hidden = false;
+        render();
+      } catch (err) {
+        if (id !== request) return;
+        result = null;
+        pause();
+        const message = err instanceof Error ? err.message : String(err);
+        const hint = errorHint(s, message);
+        errorSlot.replaceChildren(errorBox(message), ...(hint ? [el('p', { class: 'fix' }, el('strong', {}, 'How to fix it: '), hint)] : []));
+        warnSlot.replaceChildren();
+        results.hidden = true;
+      }
+    }
+
+    // ---- drawing ---------------------------------------------------------------------
+
+    let layoutKey = '';
+    let inputGrids: Grid[] = [];
+    let kernelGrids: Grid[] = [];
+    let outputGrids: Grid[] = [];
+    let kernelKey = '';
+
+    /** The rows (and columns) the input grid spans: the padding, and past it where ceil mode's last window hangs over. */
+    function inputExtent(r: ConvolutionResult, axis: 0 | 1): [number, number] {
+      const a = r.axes[axis];
+      if (s.mode === 'transposed') return [0, a.input - 1];
+      const lastEnd = (a.outputSize - 1) * a.stride - a.padding[0] + a.span - 1;
+      return [-a.padding[0], Math.max(a.input - 1 + a.padding[1], lastEnd)];
+    }
+
+    /** The rows the output grid spans: for a transposed convolution also the border its padding crops. */
+    function outputExtent(r: ConvolutionResult, axis: 0 | 1): [number, number] {
+      const a = r.axes[axis];
+      const n = axis === 0 ? r.output.h : r.output.w;
+      if (s.mode !== 'transposed') return [0, n - 1];
+      const fullEnd = (a.input - 1) * a.stride - a.padding[0] + a.span - 1;
+      return [Math.min(0, -a.padding[0]), Math.max(n - 1, fullEnd)];
+    }
+
+    function render(): void {
+      const r = result;
+      if (!r) return;
+      renderSize(r);
+      renderCode(r);
+      const [ih0, ih1] = inputExtent(r, 0);
+      const [iw0, iw1] = inputExtent(r, 1);
+      const [oh0, oh1] = outputExtent(r, 0);
+      const [ow0, ow1] = outputExtent(r, 1);
+      const key = [s.mode, s.channels, ih0, ih1, iw0, iw1, oh0, oh1, ow0, ow1, r.output.c, s.input.join()].join('|');
+      const budget = Math.min(440, Math.max(260, (results.clientWidth || 800) - 60));
+      if (key !== layoutKey) {
+        layoutKey = key;
+        const perMap = s.channels > 1 ? Math.min(budget, 300) : budget;
+        const icell = cellSizeFor(iw1 - iw0 + 1, perMap);
+        inputGrids = Array.from({ length: s.channels }, (_, ch) => new Grid({
+          rows: ih1 - ih0 + 1, cols: iw1 - iw0 + 1, r0: ih0, c0: iw0, cellSize: icell, testid: 'input-grid',
+          label: `Input channel ${ch}${s.mode === 'transposed' ? '' : ', padding included'}`,
+          editable: (row, col) => row >= 0 && col >= 0 && row < s.input[0] && col < s.input[1],
+          onEdit: (row, col, v) => editInput(ch, row, col, v),
+          onPick: s.mode === 'transposed' ? (row, col) => { if (row >= 0 && row < s.input[0] && col >= 0 && col < s.input[1]) { pause(); go(row * s.input[1] + col); } } : undefined,
+        }));
+        inputBox.replaceChildren(...inputGrids.map((g, ch) => el('figure', { class: 'map', 'data-channel': ch }, g.root, el('figcaption', {}, s.channels > 1 ? `channel ${ch}` : `${s.input[0]} x ${s.input[1]}`))));
+        const outC = r.output.c;
+        const ocell = cellSizeFor(ow1 - ow0 + 1, outC > 1 ? Math.min(budget, 260) : budget);
+        outputGrids = Array.from({ length: outC }, (_, o) => new Grid({
+          rows: oh1 - oh0 + 1, cols: ow1 - ow0 + 1, r0: oh0, c0: ow0, cellSize: ocell, testid: 'output-grid', label: `Output channel ${o}`,
+          onPick: (row, col) => pickOutput(o, row, col),
+        }));
+        outputBox.replaceChildren(...outputGrids.map((g, o) => el('figure', { class: 'map', 'data-channel': o }, g.root, el('figcaption', {}, outC > 1 ? `channel ${o}` : `${r.output.h} x ${r.output.w}`))));
+        kernelKey = '';
+      }
+      fillInput(r);
+      fillOutput(r);
+      renderKernel();
+      inputTitle.textContent = s.mode === 'transposed' ? 'Input' : r.padded ? 'Input, padded' : 'Input';
+      outputTitle.textContent = s.mode === 'transposed' && r.pads.some((p) => p > 0) ? 'Output (hatched: cropped by the padding)' : 'Output';
+      renderOch();
+      const n = stepCount(s, r);
+      scrub.max = String(Math.max(0, n - 1));
+      if (s.step >= n) s.step = 0;
+      renderStep();
+    }
+
+    function fillInput(r: ConvolutionResult): void {
+      const m = Math.max(maxAbs(vals.x), r.padded ? maxAbs(r.padded.data) : 0, 1);
+      const [ih0, ih1] = inputExtent(r, 0);
+      const [iw0, iw1] = inputExtent(r, 1);
+      const [H, W] = s.input;
+      const [top, bottom, left, right] = r.pads;
+      const fit = s.mode === 'transposed' ? null : fitSummary(s, r);
+      const unseenR = new Set([...(fit?.unseenRows ?? []), ...(fit?.gapRows ?? [])]);
+      const unseenC = new Set([...(fit?.unseenCols ?? []), ...(fit?.gapCols ?? [])]);
+      inputGrids.forEach((g, ch) => {
+        for (let i = ih0; i <= ih1; i++) {
+          for (let j = iw0; j <= iw1; j++) {
+            const real = i >= 0 && j >= 0 && i < H && j < W;
+            if (real) {
+              const v = vals.x[(ch * H + i) * W + j];
+              g.set(i, j, fmt(v), colour(v, m), unseenR.has(i) || unseenC.has(j) ? ['unseen'] : [], v);
+              continue;
+            }
+            const inPad = i >= -top && i < H + bottom && j >= -left && j < W + right;
+            if (!inPad) { g.set(i, j, '', null, ['outside']); continue; }
+            if (s.mode === 'pool') {
+              g.set(i, j, s.pool === 'max' ? '−∞' : '0', null, ['pad']);
+            } else if (s.paddingMode === 'partial') {
+              g.set(i, j, '', null, ['pad', 'hole']);
+            } else {
+              const v = r.padded ? r.padded.data[(ch * r.padded.h + i + top) * r.padded.w + j + left] : 0;
+              g.set(i, j, fmt(v), colour(v, m), ['pad'], v);
+            }
+          }
+        }
+      });
+    }
+
+    function fillOutput(r: ConvolutionResult): void {
+      const m = Math.max(maxAbs(r.output.data), 1e-6);
+      const [oh0, oh1] = outputExtent(r, 0);
+      const [ow0, ow1] = outputExtent(r, 1);
+      const { h, w } = r.output;
+      outputGrids.forEach((g, o) => {
+        for (let i = oh0; i <= oh1; i++) {
+          for (let j = ow0; j <= ow1; j++) {
+            if (i < 0 || j < 0 || i >= h || j >= w) { g.set(i, j, '', null, ['crop']); continue; }
+            const v = r.output.data[(o * h + i) * w + j];
+            g.set(i, j, fmt(v), colour(v, m), [], v);
+          }
+        }
+      });
+    }
+
+    /** The kernel of the followed output channel (one map per input channel of its group), editable; pooling shows its window. */
+    function renderKernel(): void {
+      const shape = weightShape(s);
+      const o = s.och;
+      const chans = groupChannels(s, o);
+      const key = [s.mode, s.kernel.join(), o, chans.join(), s.bias, s.filters, s.groups, s.channels, s.pool].join('|');
+      const [kH, kW] = s.kernel;
+      if (key !== kernelKey) {
+        kernelKey = key;
+        const cell = cellSizeFor(kW, 200);
+        kernelGrids = (shape ? chans : [0]).map((c, k) => new Grid({
+          rows: kH, cols: kW, cellSize: Math.max(cell, 20), testid: 'kernel-grid',
+          label: shape ? `Kernel of output channel ${o}, input channel ${c}` : `Pooling window ${kH} x ${kW}`,
+          editable: () => shape !== null,
+          onEdit: (u, v, value) => editWeight(k, u, v, value),
+        }));
+        const figs = kernelGrids.map((g, k) => el('figure', { class: 'map' }, g.root, el('figcaption', {}, shape ? (chans.length > 1 || s.filters > 1 ? `filter ${o}, channel ${chans[k]}` : `${kH} x ${kW}`) : `${POOL_LABELS[s.pool]} over ${kH} x ${kW}`)));
+        kernelBox.replaceChildren(...figs);
+        if (shape && vals.b) {
+          const id = uniqueId('bias');
+          const input = el('input', { id, type: 'number', step: 'any', value: vals.b[o], 'data-testid': 'bias-value', class: 'bias-input' });
+          input.addEventListener('change', () => {
+            const v = input.valueAsNumber;
+            if (!Number.isFinite(v)) return;
+            const b = [...(vals.b ?? [])];
+            b[o] = v;
+            set({ b });
+          });
+          kernelBox.append(el('div', { class: 'field bias-field' }, el('label', { for: id }, `Bias of filter ${o}`), input));
+        }
+      }
+      kernelTitle.textContent = s.mode === 'pool' ? 'Window' : s.mode === 'transposed' ? 'Kernel (scattered)' : 'Kernel';
+      const m = Math.max(maxAbs(vals.w), 1);
+      kernelGrids.forEach((g, k) => {
+        for (let u = 0; u < kH; u++) {
+          for (let v = 0; v < kW; v++) {
+            if (!shape) { g.set(u, v, s.pool === 'max' ? 'max' : s.pool === 'avg' ? `1/${kH * kW}` : 'x²', null, ['window-cell']); continue; }
+            const idx = s.mode === 'conv'
+              ? ((o * shape[1] + k) * kH + u) * kW + v
+              : ((chans[k] * shape[1] + (o % shape[1])) * kH + u) * kW + v;
+            const wv = vals.w[idx];
+            g.set(u, v, fmt(wv), colour(wv, m), [], wv);
+          }
+        }
+      });
+      const bias = kernelBox.querySelector<HTMLInputElement>('.bias-input');
+      if (bias && vals.b && document.activeElement !== bias) bias.value = String(vals.b[o]);
+    }
+
+    function renderOch(): void {
+      const n = outChannels(s);
+      if (n <= 1) { ochSelectHolder.replaceChildren(); return; }
+      const sel = selectField({
+        label: 'Follow output channel', value: String(s.och), testid: 'och',
+        options: Array.from({ length: n }, (_, i) => ({ value: String(i), label: `channel ${i}` })),
+        onChange: (v) => { s.och = Number(v); ctx.setParams({ och: s.och }); kernelKey = ''; render(); },
+      });
+      ochSelectHolder.replaceChildren(sel.root);
+    }
+
+    /** Moves the window to a step (wrapping round) and draws it. */
+    function go(step: number): void {
+      if (!result) return;
+      const n = stepCount(s, result);
+      s.step = ((step % n) + n) % n;
+      ctx.setParams({ step: s.step });
+      renderStep();
+    }
+
+    function renderStep(): void {
+      const r = result;
+      if (!r) return;
+      const n = stepCount(s, r);
+      const [i, j] = stepCell(s, r, s.step);
+      scrub.value = String(s.step);
+      scrub.setAttribute('aria-valuetext', `${s.mode === 'transposed' ? 'input' : 'output'} cell (${i}, ${j}), ${s.step + 1} of ${n}`);
+      position.textContent = `${s.step + 1} / ${n}: ${s.mode === 'transposed' ? 'input' : 'output'} (${i}, ${j})`;
+      const taps = windowTaps(r, i, j);
+      const o = s.och;
+      const chans = groupChannels(s, o);
+      // the span of a dilated window: its taps and the holes between them
+      const [h, w] = r.axes;
+      const spanCells: [number, number][] = [];
+      const r0 = i * h.stride - h.padding[0];
+      const c0 = j * w.stride - w.padding[0];
+      for (let a = 0; a < h.span; a++) for (let b = 0; b < w.span; b++) spanCells.push([r0 + a, c0 + b]);
+      if (s.mode === 'transposed') {
+        inputGrids.forEach((g, ch) => { g.mark('current', chans.includes(ch) ? [[i, j]] : []); g.mark('tap', []); g.mark('span', []); });
+        outputGrids.forEach((g, oc) => {
+          g.mark('tap', oc === o ? taps.map((t) => [t.r, t.c] as [number, number]) : []);
+          g.mark('span', oc === o ? spanCells : []);
+          g.mark('current', []);
+        });
+        outputGrids[o]?.reveal('tap');
+      } else {
+        inputGrids.forEach((g, ch) => {
+          const on = chans.includes(ch);
+          g.mark('tap', on ? taps.map((t) => [t.r, t.c] as [number, number]) : []);
+          g.mark('span', on ? spanCells : []);
+          g.mark('current', []);
+          if (on) g.reveal('tap');
+        });
+        outputGrids.forEach((g, oc) => { g.mark('current', oc === o ? [[i, j]] : []); g.mark('tap', []); g.mark('span', []); });
+        outputGrids[o]?.reveal('current');
+      }
+      kernelGrids.forEach((g) => g.mark('tap', []));
+      const text = describeStep(s, r, vals, o, s.step);
+      stepTitle.textContent = text.title;
+      stepLines.replaceChildren(...text.lines.map((l) => el('div', {}, l)));
+    }
+
+    function pickOutput(o: number, row: number, col: number): void {
+      const r = result;
+      if (!r) return;
+      if (s.mode === 'transposed') {
+        if (o !== s.och) { s.och = o; ctx.setParams({ och: o }); kernelKey = ''; renderKernel(); renderOch(); }
+        return;
+      }
+      if (row < 0 || col < 0 || row >= r.output.h || col >= r.output.w) return;
+      pause();
+      if (o !== s.och) { s.och = o; ctx.setParams({ och: o }); kernelKey = ''; renderKernel(); renderOch(); }
+      go(row * r.output.w + col);
+    }
+
+    function editInput(ch: number, row: number, col: number, v: number): void {
+      const x = [...vals.x];
+      x[(ch * s.input[0] + row) * s.input[1] + col] = v;
+      set({ x });
+    }
+
+    function editWeight(k: number, u: number, v: number, value: number): void {
+      const shape = weightShape(s);
+      if (!shape) return;
+      const [kH, kW] = s.kernel;
+      const o = s.och;
+      const chans = groupChannels(s, o);
+      const idx = s.mode === 'conv' ? ((o * shape[1] + k) * kH + u) * kW + v : ((chans[k] * shape[1] + (o % shape[1])) * kH + u) * kW + v;
+      const w = [...vals.w];
+      w[idx] = value;
+      set({ w });
+    }
+
+    function play(): void {
+      if (!result || timer !== null) return;
+      playBtn.textContent = 'Pause';
+      playBtn.setAttribute('aria-pressed', 'true');
+      timer = window.setInterval(() => go(s.step + 1), 1000 / s.speed);
+    }
+
+    function pause(): void {
+      if (timer !== null) clearInterval(timer);
+      timer = null;
+      playBtn.textContent = 'Play';
+      playBtn.setAttribute('aria-pressed', 'false');
+    }
+
+    // ---- the size panel and the code ------------------------------------------------------
+
+    function renderSize(r: ConvolutionResult): void {
+      const [h, w] = r.axes;
+      sizeOut.textContent = `${r.output.h} x ${r.output.w}`;
+      const outC = r.output.c;
+      shapeOut.textContent = `(height x width), ${outC} channel${outC === 1 ? '' : 's'}: output shape [1, ${outC}, ${r.output.h}, ${r.output.w}]`;
+      generalFormula.textContent = s.mode === 'transposed'
+        ? 'out = (n − 1)·s − 2p + d·(k − 1) + output_padding + 1'
+        : s.mode === 'pool'
+          ? `out = ${s.ceilMode ? 'ceil' : 'floor'}((n + 2p − d·(k − 1) − 1) / s) + 1${s.ceilMode ? ', less a last window that would start past the input and the left padding' : ''}`
+          : 'out = floor((n + p_before + p_after − d·(k − 1) − 1) / s) + 1';
+      const same = h.formula === w.formula;
+      formulas.replaceChildren(...(same ? [['height and width', h.formula]] : [['height', h.formula], ['width', w.formula]]).map(([name, f]) =>
+        el('p', { class: 'mono formula' }, el('span', { class: 'axis' }, `${name}: `), pretty(f))));
+      const fit = fitSummary(s, r);
+      fitOut.textContent = fit.sentence;
+      fitOut.className = `fit ${fit.fits ? 'fits' : 'misfit'}`;
+      const sug = fit.fits ? null : paddingSuggestion(s, r);
+      suggestion.replaceChildren();
+      if (sug) {
+        suggestion.append(el('p', {}, el('strong', {}, 'Suggestion: '), sug.text));
+        if (sug.padding !== null) {
+          const p = sug.padding;
+          suggestion.append(button(`Use padding ${typeof p === 'number' ? p : formatPair(p)}`, () => {
+            set({ padding: p });
+            paddingField.set(formatPadding(p));
+          }, { 'data-testid': 'apply-suggestion' }));
+        }
+      }
+      if (s.mode === 'pool') params.textContent = 'Parameters: 0 (pooling is a fixed function of its input)';
+      else {
+        const cg = perGroup(s.mode === 'conv' ? s.channels : s.filters, s.groups);
+        const k = s.kernel[0] * s.kernel[1];
+        const per = s.mode === 'conv' ? cg * k : perGroup(s.channels, s.groups) * k;
+        const weights = s.mode === 'conv' ? s.filters * cg * k : s.channels * cg * k;
+        const total = weights + (s.bias ? s.filters : 0);
+        params.textContent = s.mode === 'conv'
+          ? `Parameters: ${s.filters} filter${s.filters === 1 ? '' : 's'} × (${per} weights (${cg} channel${cg === 1 ? '' : 's'} × ${s.kernel[0]}·${s.kernel[1]})${s.bias ? ' + 1 bias' : ''}) = ${total}`
+          : `Parameters: ${weights} weights (${s.channels} × ${cg} × ${s.kernel[0]}·${s.kernel[1]})${s.bias ? ` + ${s.filters} biases` : ''} = ${total}`;
+      }
+      notes.replaceChildren(...r.notes.map((n) => el('li', {}, n)));
+      const sameStrided = s.mode === 'conv' && s.padding === 'same' && (s.stride[0] > 1 || s.stride[1] > 1);
+      warnSlot.replaceChildren(...(sameStrided ? [el('p', { class: 'warn', role: 'status' }, el('strong', {}, "PyTorch refuses padding='same' with a stride > 1. "), `Stride follows TensorFlow here (padding top ${r.pads[0]}, bottom ${r.pads[1]}, left ${r.pads[2]}, right ${r.pads[3]}); the PyTorch code below spells that padding out.`)] : []));
+      explainText.textContent = r.text;
+    }
+
+    function renderCode(r: ConvolutionResult): void {
+      const c = codeLines(s, r);
+      strideCode.textContent = c.stride.join('\n');
+      torchCode.textContent = c.pytorch.join('\n');
+      codeNote.textContent = c.note;
+    }
+
+    // ---- start ------------------------------------------------------------------------------
+    syncControls();
+    showFor(s);
+    vals = values(s);
+    ctx.setParams(stateToParams(s));
+    compute();
+    const onResize = () => { layoutKey = ''; if (result) render(); };
+    let resizeTimer: number | null = null;
+    const resized = () => { if (resizeTimer !== null) clearTimeout(resizeTimer); resizeTimer = window.setTimeout(onResize, 150); };
+    window.addEventListener('resize', resized);
+    return () => {
+      pause();
+      window.removeEventListener('resize', resized);
+      if (pending !== null) cancelAnimationFrame(pending);
+      request++;
+    };
   },
 };
