@@ -54,7 +54,7 @@ function ints(n: number, seed: number, lo: number, hi: number): number[] {
   let a = seed;
   return Array.from({ length: n }, () => {
     a = (a * 1103515245 + 12345) % 2147483648;
-    return lo + (a % (hi - lo + 1));
+    return lo + (Math.floor(a / 65536) % (hi - lo + 1));
   });
 }
 
@@ -224,6 +224,12 @@ export async function checkConvolution(ctx: WebTestContext, t: TestContext): Pro
       await page.fill('[data-testid="cell-editor"]', '7');
       await page.keyboard.press('Enter');
       await page.waitForFunction(() => document.querySelector('[data-testid="input-grid"] .cell[data-r="0"][data-c="0"]')?.textContent === '7');
+      // the keyboard edits a kernel cell: focus the grid, move right, type a number, Enter
+      await page.focus('[data-testid="kernel-grid"]');
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.type('5');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.querySelector('[data-testid="kernel-grid"] .cell[data-r="0"][data-c="1"]')?.textContent === '5');
       const before = await outputValues(page, 1);
       await page.reload();
       await sizeAndFit(page, '5 x 4', 'after the reload');
@@ -232,6 +238,8 @@ export async function checkConvolution(ctx: WebTestContext, t: TestContext): Pro
       ok(await page.isChecked('[data-testid="bias"]'), 'the bias is restored');
       const cell = await page.textContent('[data-testid="input-grid"] .cell[data-r="0"][data-c="0"]');
       ok(cell === '7', `the edited cell is restored, got ${cell}`);
+      const weight = await page.textContent('[data-testid="kernel-grid"] .cell[data-r="0"][data-c="1"]');
+      ok(weight === '5', `the edited weight is restored, got ${weight}`);
       close(await outputValues(page, 1), before, 'the output after the reload');
       const code = await page.textContent('[data-testid="code-pytorch"]');
       ok(code?.includes("torch.nn.Conv2d(2, 2, 3, stride=2, padding=1, padding_mode='replicate')"), `the code follows the controls: ${code}`);
@@ -245,6 +253,13 @@ export async function checkConvolution(ctx: WebTestContext, t: TestContext): Pro
       await page.fill('[data-testid="groups"]', '1');
       await sizeAndFit(page, '5 x 5', 'groups back to 1');
       ok((await page.$('[data-testid="error"] .error')) === null, 'the error is gone');
+      // the fix button applies the fix
+      await goTo(page, 'convolution?mode=pool&pool=avg&input=8&kernel=2&stride=2&dilation=2');
+      await page.waitForSelector('[data-testid="error"] .error');
+      ok(/unknown option 'dilation'/.test((await page.textContent('[data-testid="error"]')) ?? ''), "average pooling refuses a dilation, in Stride's words");
+      await page.click('[data-testid="fix-error"]');
+      await sizeAndFit(page, '4 x 4', 'average pooling after the fix');
+      ok((await page.inputValue('[data-testid="dilation"]')) === '1', 'the fix set dilation to 1');
       await goTo(page, 'convolution?input=3&kernel=5');
       await page.waitForSelector('[data-testid="error"] .error');
       ok(/larger than the padded input/.test((await page.textContent('[data-testid="error"]')) ?? ''), 'a kernel larger than the input is explained');

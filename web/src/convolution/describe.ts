@@ -273,15 +273,16 @@ export function fitSummary(s: ConvState, r: ConvolutionResult): FitSummary {
     parts.push(`doesn't fit: no window sees ${what.join(' and ')} (${why2.join('; ')})`);
   } else {
     const inexact = [h, w].filter((a) => !a.exact);
-    if (!inexact.length) parts.push('fits: the windows tile the padded input exactly and every input cell is seen');
-    else if (inexact.every((a) => a.roundedUp)) parts.push('fits: ceil mode adds a last window over the remainder, so every input cell is seen');
-    else parts.push('fits: every input cell is seen (the remainder of the division is padding no window reaches)');
+    const seen = out.gapRows.length || out.gapCols.length ? '' : ' and every input cell is seen';
+    if (!inexact.length) parts.push(`fits: the windows tile the padded input exactly${seen}`);
+    else if (inexact.every((a) => a.roundedUp)) parts.push(`fits: ceil mode adds a last window over the remainder${seen}`);
+    else parts.push(`fits: the remainder of the division is padding no window reaches${seen}`);
   }
   if (out.gapRows.length || out.gapCols.length) {
     const what = [out.gapRows.length ? `rows ${indices(out.gapRows)}` : '', out.gapCols.length ? `columns ${indices(out.gapCols)}` : ''].filter(Boolean).join(' and ');
-    parts.push(`input ${what} fall between the windows (the stride or the dilation skips them; no padding closes these gaps, a smaller stride does)`);
+    parts.push(`but input ${what} fall between the windows and are never seen (the ${[h, w].some((a) => a.dilation > 1) ? 'dilation leaves holes the stride does not fill' : 'stride is longer than the window'}; no padding closes these gaps, a smaller stride does)`);
   }
-  out.sentence = parts.join('; ');
+  out.sentence = parts.join(parts.length > 1 && out.fits ? ', ' : '; ');
   return out;
 }
 
@@ -421,14 +422,42 @@ export function codeLines(s: ConvState, r: ConvolutionResult | null): CodeLines 
   };
 }
 
-/** A hint for an error the op or explainWindow raised, where the state says more than the message. */
-export function errorHint(s: ConvState, message: string): string {
-  if (s.mode === 'pool' && s.pool !== 'max' && /dilation/.test(message)) return `${s.pool === 'avg' ? 'Average' : 'L2'} pooling has no dilation (nor in PyTorch): set dilation to 1, or use max pooling.`;
-  if (s.mode === 'pool' && s.pool === 'l2' && /padding/.test(message)) return 'L2 pooling has no padding (PyTorch\'s lp_pool2d neither): set padding to 0.';
+/** What the page suggests for an error the op or explainWindow raised: a sentence (where the state says more than the message) and a change of the controls that fixes it. */
+export interface ErrorFix {
+  text: string;
+  /** The change the "Fix it" button applies, and its label. */
+  patch: Partial<ConvState> | null;
+  label: string;
+}
+
+/** A fix for an error, read from the state (the message names the problem; the state says which control to change). */
+export function errorFix(s: ConvState, message: string): ErrorFix | null {
+  const span = (a: 0 | 1) => s.dilation[a] * (s.kernel[a] - 1) + 1;
+  if (s.mode === 'pool' && s.pool !== 'max' && /dilation/.test(message)) {
+    return { text: `${s.pool === 'avg' ? 'Average' : 'L2'} pooling has no dilation (nor in PyTorch): set dilation to 1, or use max pooling.`, patch: { dilation: [1, 1] }, label: 'Set dilation to 1' };
+  }
+  if (s.mode === 'pool' && s.pool === 'l2' && /padding/.test(message)) {
+    return { text: "L2 pooling has no padding (PyTorch's lp_pool2d neither): set padding to 0.", patch: { padding: 0 }, label: 'Set padding to 0' };
+  }
   if (/groups/.test(message) && s.mode !== 'pool') {
     const common = Array.from({ length: 16 }, (_, i) => i + 1).filter((g) => s.channels % g === 0 && s.filters % g === 0);
-    return `Groups must divide both the ${s.channels} input channels and the ${s.filters} filters: try ${common.join(' or ')}.`;
+    const best = common[common.length - 1];
+    return { text: `Groups must divide both the ${s.channels} input channels and the ${s.filters} filters: ${common.join(' or ')}.`, patch: { groups: best }, label: `Set groups to ${best}` };
   }
-  if (/same/.test(message)) return "Padding 'same' is for convolutions: give a number.";
-  return '';
+  if (/outputPadding/.test(message) && s.mode === 'transposed') {
+    const op: [number, number] = [0, 1].map((a) => Math.min(s.outputPadding[a], Math.max(s.stride[a], s.dilation[a]) - 1)) as [number, number];
+    return { text: '', patch: { outputPadding: op }, label: `Set output padding to ${op[0] === op[1] ? op[0] : op.join('x')}` };
+  }
+  if (/reflect padding/.test(message)) return { text: '', patch: { paddingMode: 'replicate' }, label: 'Use replicate padding' };
+  if (/circular padding/.test(message)) return { text: '', patch: { paddingMode: 'zeros' }, label: 'Use zero padding' };
+  if (s.mode === 'pool' && /more than half the window/.test(message)) {
+    const limit = Math.min(Math.floor(span(0) / 2), Math.floor(span(1) / 2));
+    return { text: '', patch: { padding: limit }, label: `Set padding to ${limit}` };
+  }
+  if (/larger than the (padded )?input/.test(message)) {
+    const k: [number, number] = [0, 1].map((a) => Math.min(s.kernel[a], s.input[a])) as [number, number];
+    return { text: '', patch: { kernel: k, dilation: [1, 1] }, label: `Use a ${k[0] === k[1] ? k[0] : k.join('x')} kernel` };
+  }
+  if (/would be/.test(message) && s.mode === 'transposed') return { text: '', patch: { padding: 0 }, label: 'Set padding to 0' };
+  return null;
 }

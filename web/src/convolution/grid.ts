@@ -27,9 +27,9 @@ export interface GridOptions {
   onPick?(r: number, c: number): void;
 }
 
-/** The cell size for a grid of `cols` columns within `width` pixels, between 12 and 34. */
+/** The cell size for a grid of `cols` columns within `width` pixels, between 6 and 44. */
 export function cellSizeFor(cols: number, width: number): number {
-  return Math.max(12, Math.min(34, Math.floor(width / Math.max(cols, 1))));
+  return Math.max(6, Math.min(44, Math.floor(width / Math.max(cols, 1))));
 }
 
 /** Black or white text, whichever reads better on an `rgb(r, g, b)` background. */
@@ -55,7 +55,7 @@ export class Grid {
     this.c0 = o.c0 ?? 0;
     const id = uniqueId('grid');
     this.box = el('div', {
-      class: `cgrid${o.cellSize < 20 ? ' small' : ''}`, role: 'grid', tabindex: 0, 'aria-label': o.label, 'data-testid': o.testid,
+      class: `cgrid${o.cellSize < 20 ? ' small' : ''}${o.cellSize < 28 ? ' no-notes' : ''}`, role: 'grid', tabindex: 0, 'aria-label': o.label, 'data-testid': o.testid,
       'aria-readonly': o.editable ? 'false' : 'true',
       style: `--cell: ${o.cellSize}px; grid-template-columns: repeat(${o.cols}, var(--cell));`,
     });
@@ -116,6 +116,19 @@ export class Grid {
       now.push(this.cells[k]);
     }
     this.marks.set(name, now);
+  }
+
+  /** Small corner notes on cells (the weight a tap multiplies by, what a scatter adds), replacing the previous ones. */
+  annotate(notes: readonly (readonly [number, number, string])[]): void {
+    for (const cell of this.marks.get('\u0000note') ?? []) cell.removeAttribute('data-note');
+    const now: HTMLElement[] = [];
+    for (const [r, c, text] of notes) {
+      const k = this.index(r, c);
+      if (k < 0) continue;
+      this.cells[k].setAttribute('data-note', text);
+      now.push(this.cells[k]);
+    }
+    this.marks.set('\u0000note', now);
   }
 
   /** The first marked cell of `name` scrolled into view inside its scroll box (not the page). */

@@ -20,7 +20,7 @@ import {
   perGroup, presetState, resize, stateFromParams, stateToParams, values, weightCount, weightShape, type ConvState,
 } from '../convolution/state.js';
 import {
-  codeLines, describeStep, errorHint, fitSummary, groupChannels, paddingSuggestion, stepCell, stepCount, windowTaps,
+  codeLines, describeStep, errorFix, fitSummary, groupChannels, paddingSuggestion, stepCell, stepCount, windowTaps,
 } from '../convolution/describe.js';
 
 const MODE_LABELS = { conv: 'Convolution', transposed: 'Transposed convolution', pool: 'Pooling' } as const;
@@ -106,6 +106,7 @@ export const convolutionPage: PageDefinition = {
       if (m === 'pool' && s.mode !== 'pool' && s.stride[0] === 1 && s.stride[1] === 1) patch.stride = [...s.kernel];
       if (m !== 'conv' && typeof s.padding === 'string') patch.padding = 0;
       set(patch);
+      syncControls();
     } });
     const poolSelect = selectField({ label: 'Pooling', value: s.pool, testid: 'pool', options: POOLS.map((p) => ({ value: p, label: POOL_LABELS[p] })), onChange: (p) => set({ pool: p }) });
     const inputField = sizeField({
@@ -180,7 +181,6 @@ export const convolutionPage: PageDefinition = {
     const sizePanel = panel('Output size',
       el('p', { class: 'size-line' }, sizeOut, ' ', shapeOut),
       generalFormula, formulas, fitOut, suggestion, params, notes,
-      el('details', {}, el('summary', {}, 'What stride explain prints for these settings'), el('div', { class: 'scroll-x' }, explainText)),
     );
 
     const strideCode = el('pre', { 'data-testid': 'code-stride' });
@@ -188,7 +188,8 @@ export const convolutionPage: PageDefinition = {
     const codeNote = el('p', { class: 'hint small' });
     const codePanel = panel('The same in code',
       el('h3', {}, 'Stride'), el('div', { class: 'scroll-x' }, strideCode),
-      el('h3', {}, 'PyTorch'), el('div', { class: 'scroll-x' }, torchCode), codeNote);
+      el('h3', {}, 'PyTorch'), el('div', { class: 'scroll-x' }, torchCode), codeNote,
+      el('details', {}, el('summary', {}, 'What explainWindow says (as stride explain prints it)'), el('div', { class: 'scroll-x' }, explainText)));
 
     // ---- the animation ------------------------------------------------------------
     const playBtn = button('Play', () => (timer === null ? play() : pause()), { 'data-testid': 'play', class: 'primary', 'aria-pressed': 'false' });
@@ -226,13 +227,19 @@ export const convolutionPage: PageDefinition = {
       el('span', { class: 'sw sw-pad' }), ' padding ',
       el('span', { class: 'sw sw-unseen' }), ' never seen ',
       el('span', { class: 'sw sw-current' }), ' output cell');
+    const links = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    links.setAttribute('class', 'links');
+    links.setAttribute('aria-hidden', 'true');
+    const stage = el('div', { class: 'stage' },
+      el('div', { class: 'stage-part' }, inputTitle, el('div', { class: 'scroll-x' }, inputBox)),
+      el('div', { class: 'stage-part' }, kernelTitle, el('div', { class: 'scroll-x' }, kernelBox)),
+      el('div', { class: 'stage-part' }, outputTitle, el('div', { class: 'scroll-x' }, outputBox)),
+      links,
+    );
+    stage.addEventListener('scroll', () => drawLinks(), true);
     const vizPanel = panel('Sliding the window',
       transport,
-      el('div', { class: 'stage' },
-        el('div', { class: 'stage-part' }, inputTitle, el('div', { class: 'scroll-x' }, inputBox)),
-        el('div', { class: 'stage-part' }, kernelTitle, el('div', { class: 'scroll-x' }, kernelBox)),
-        el('div', { class: 'stage-part' }, outputTitle, el('div', { class: 'scroll-x' }, outputBox)),
-      ),
+      stage,
       legend,
       el('div', { class: 'step-box', 'aria-live': 'polite' }, stepTitle, el('div', { class: 'scroll-x' }, stepLines)),
       el('p', { class: 'hint small' }, 'Keys: Space plays or pauses, ← and → step, while a button of the animation has focus; click an output cell to jump to it.'),
@@ -252,7 +259,7 @@ export const convolutionPage: PageDefinition = {
 
     root.append(
       el('h1', {}, 'Convolution'),
-      el('p', { class: 'lead' }, 'A filter slides over the input; at each position it multiplies the cells under it by its weights and adds them up. Pick a worked example or set the sizes, and watch each output cell being computed: the size formula, whether the windows fit, and the code that does the same.'),
+      el('p', { class: 'lead' }, 'A filter slides over the input, multiplying the cells under it by its weights and adding them up. Pick a worked example or set the sizes; step through every output cell, see the size formula and whether the windows fit.'),
       el('div', { class: 'layout conv-layout' }, el('div', { class: 'stack' }, controls), el('div', { class: 'stack' }, errorSlot, warnSlot, results)),
     );
 
@@ -337,8 +344,14 @@ export const convolutionPage: PageDefinition = {
         result = null;
         pause();
         const message = err instanceof Error ? err.message : String(err);
-        const hint = errorHint(s, message);
-        errorSlot.replaceChildren(errorBox(message), ...(hint ? [el('p', { class: 'fix' }, el('strong', {}, 'How to fix it: '), hint)] : []));
+        const fix = errorFix(s, message);
+        const parts: HTMLElement[] = [errorBox(message)];
+        if (fix?.text) parts.push(el('p', { class: 'fix' }, el('strong', {}, 'How to fix it: '), fix.text));
+        if (fix?.patch) {
+          const patch = fix.patch;
+          parts.push(button(fix.label, () => { set(patch); syncControls(); }, { 'data-testid': 'fix-error', class: 'primary' }));
+        }
+        errorSlot.replaceChildren(...parts);
         warnSlot.replaceChildren();
         results.hidden = true;
       }
@@ -351,6 +364,8 @@ export const convolutionPage: PageDefinition = {
     let kernelGrids: Grid[] = [];
     let outputGrids: Grid[] = [];
     let kernelKey = '';
+    let runningGrid: Grid | null = null;
+    let runningCaption: HTMLElement = el('figcaption');
 
     /** The rows (and columns) the input grid spans: the padding, and past it where ceil mode's last window hangs over. */
     function inputExtent(r: ConvolutionResult, axis: 0 | 1): [number, number] {
@@ -393,19 +408,23 @@ export const convolutionPage: PageDefinition = {
         }));
         inputBox.replaceChildren(...inputGrids.map((g, ch) => el('figure', { class: 'map', 'data-channel': ch }, g.root, el('figcaption', {}, s.channels > 1 ? `channel ${ch}` : `${s.input[0]} x ${s.input[1]}`))));
         const outC = r.output.c;
-        const ocell = cellSizeFor(ow1 - ow0 + 1, outC > 1 ? Math.min(budget, 260) : budget);
+        const ocell = cellSizeFor(ow1 - ow0 + 1, outC > 2 ? Math.min(budget, 200) : outC > 1 ? Math.min(budget, 260) : budget);
         outputGrids = Array.from({ length: outC }, (_, o) => new Grid({
           rows: oh1 - oh0 + 1, cols: ow1 - ow0 + 1, r0: oh0, c0: ow0, cellSize: ocell, testid: 'output-grid', label: `Output channel ${o}`,
           onPick: (row, col) => pickOutput(o, row, col),
         }));
-        outputBox.replaceChildren(...outputGrids.map((g, o) => el('figure', { class: 'map', 'data-channel': o }, g.root, el('figcaption', {}, outC > 1 ? `channel ${o}` : `${r.output.h} x ${r.output.w}`))));
+        outputBox.replaceChildren(...outputGrids.map((g, o) => el('figure', { class: 'map', 'data-channel': o }, g.root, el('figcaption', {}, `${s.mode === 'transposed' ? "Stride's output" : ''}${outC > 1 ? ` channel ${o}` : ` ${r.output.h} x ${r.output.w}`}`.trim()))));
+        // A transposed convolution adds up its scatters: the running sum after the current input, beside Stride's result.
+        runningGrid = s.mode === 'transposed' ? new Grid({ rows: oh1 - oh0 + 1, cols: ow1 - ow0 + 1, r0: oh0, c0: ow0, cellSize: ocell, testid: 'running-grid', label: 'Running sum of the scatters so far' }) : null;
+        runningCaption = el('figcaption', {});
+        if (runningGrid) outputBox.prepend(el('figure', { class: 'map running' }, runningGrid.root, runningCaption));
         kernelKey = '';
       }
       fillInput(r);
       fillOutput(r);
       renderKernel();
       inputTitle.textContent = s.mode === 'transposed' ? 'Input' : r.padded ? 'Input, padded' : 'Input';
-      outputTitle.textContent = s.mode === 'transposed' && r.pads.some((p) => p > 0) ? 'Output (hatched: cropped by the padding)' : 'Output';
+      outputTitle.textContent = s.mode === 'transposed' && r.pads.some((p) => p > 0) ? 'Output (hatched border: cropped by the padding)' : 'Output';
       renderOch();
       const n = stepCount(s, r);
       scrub.max = String(Math.max(0, n - 1));
@@ -428,7 +447,7 @@ export const convolutionPage: PageDefinition = {
             const real = i >= 0 && j >= 0 && i < H && j < W;
             if (real) {
               const v = vals.x[(ch * H + i) * W + j];
-              g.set(i, j, fmt(v), colour(v, m), unseenR.has(i) || unseenC.has(j) ? ['unseen'] : [], v);
+              g.set(i, j, fmt(v), colour(v, m * 1.6), unseenR.has(i) || unseenC.has(j) ? ['unseen'] : [], v);
               continue;
             }
             const inPad = i >= -top && i < H + bottom && j >= -left && j < W + right;
@@ -439,7 +458,7 @@ export const convolutionPage: PageDefinition = {
               g.set(i, j, '', null, ['pad', 'hole']);
             } else {
               const v = r.padded ? r.padded.data[(ch * r.padded.h + i + top) * r.padded.w + j + left] : 0;
-              g.set(i, j, fmt(v), colour(v, m), ['pad'], v);
+              g.set(i, j, fmt(v), colour(v, m * 1.6), ['pad'], v);
             }
           }
         }
@@ -456,7 +475,7 @@ export const convolutionPage: PageDefinition = {
           for (let j = ow0; j <= ow1; j++) {
             if (i < 0 || j < 0 || i >= h || j >= w) { g.set(i, j, '', null, ['crop']); continue; }
             const v = r.output.data[(o * h + i) * w + j];
-            g.set(i, j, fmt(v), colour(v, m), [], v);
+            g.set(i, j, fmt(v), colour(v, m * 1.25), [], v);
           }
         }
       });
@@ -503,7 +522,7 @@ export const convolutionPage: PageDefinition = {
               ? ((o * shape[1] + k) * kH + u) * kW + v
               : ((chans[k] * shape[1] + (o % shape[1])) * kH + u) * kW + v;
             const wv = vals.w[idx];
-            g.set(u, v, fmt(wv), colour(wv, m), [], wv);
+            g.set(u, v, fmt(wv), colour(wv, m * 1.6), [], wv);
           }
         }
       });
@@ -568,9 +587,131 @@ export const convolutionPage: PageDefinition = {
         outputGrids[o]?.reveal('current');
       }
       kernelGrids.forEach((g) => g.mark('tap', []));
+      annotate(r, taps, i, j);
+      if (s.mode === 'transposed') renderRunning(r);
+      drawLinks();
       const text = describeStep(s, r, vals, o, s.step);
       stepTitle.textContent = text.title;
       stepLines.replaceChildren(...text.lines.map((l) => el('div', {}, l)));
+    }
+
+    /**
+     * Lines from the window to the cell it makes (convolution, pooling), or
+     * from the input cell to the window it writes (transposed): the corners of
+     * one joined to the corners of the other, as far as both are in view.
+     */
+    function drawLinks(): void {
+      links.replaceChildren();
+      if (!result) return;
+      const base = stage.getBoundingClientRect();
+      links.setAttribute('width', String(base.width));
+      links.setAttribute('height', String(base.height));
+      const union = (cells: Iterable<Element>): DOMRect | null => {
+        let box: { l: number; t: number; r: number; b: number } | null = null;
+        for (const c of cells) {
+          const q = c.getBoundingClientRect();
+          box = box ? { l: Math.min(box.l, q.left), t: Math.min(box.t, q.top), r: Math.max(box.r, q.right), b: Math.max(box.b, q.bottom) } : { l: q.left, t: q.top, r: q.right, b: q.bottom };
+        }
+        if (!box) return null;
+        return new DOMRect(box.l, box.t, box.r - box.l, box.b - box.t);
+      };
+      // the part of a rectangle its scroll box shows
+      const visible = (rect: DOMRect | null, inside: Element): DOMRect | null => {
+        const sc = inside.closest('.scroll-x');
+        if (!rect || !sc) return rect;
+        const v = sc.getBoundingClientRect();
+        const l = Math.max(rect.left, v.left);
+        const rr = Math.min(rect.right, v.right);
+        return rr - l < 2 ? null : new DOMRect(l, rect.top, rr - l, rect.height);
+      };
+      const o = s.och;
+      const chans = groupChannels(s, o);
+      const outFig = outputBox.querySelector(`figure[data-channel="${o}"]`);
+      const pairs: [DOMRect | null, DOMRect | null][] = [];
+      for (const ch of chans) {
+        const inFig = inputBox.querySelector(`figure[data-channel="${ch}"]`);
+        if (!inFig || !outFig) continue;
+        const a = s.mode === 'transposed' ? inFig.querySelectorAll('.cell.current') : inFig.querySelectorAll('.cell.tap');
+        const b = s.mode === 'transposed' ? outFig.querySelectorAll('.cell.tap') : outFig.querySelectorAll('.cell.current');
+        pairs.push([visible(union(a), inFig), visible(union(b), outFig)]);
+      }
+      const ns = 'http://www.w3.org/2000/svg';
+      for (const [a, b] of pairs) {
+        if (!a || !b) continue;
+        const corners = (q: DOMRect) => [[q.left, q.top], [q.right, q.top], [q.left, q.bottom], [q.right, q.bottom]];
+        const ca = corners(a);
+        const cb = corners(b);
+        for (let k = 0; k < 4; k++) {
+          const line = document.createElementNS(ns, 'line');
+          line.setAttribute('x1', String(ca[k][0] - base.left));
+          line.setAttribute('y1', String(ca[k][1] - base.top));
+          line.setAttribute('x2', String(cb[k][0] - base.left));
+          line.setAttribute('y2', String(cb[k][1] - base.top));
+          links.append(line);
+        }
+      }
+    }
+
+    /** The weight each tap multiplies by, on the input cells under the window; for a transposed convolution what each output cell receives. */
+    function annotate(r: ConvolutionResult, taps: ReturnType<typeof windowTaps>, i: number, j: number): void {
+      const o = s.och;
+      const chans = groupChannels(s, o);
+      const shape = weightShape(s);
+      const [kH, kW] = s.kernel;
+      inputGrids.forEach((g) => g.annotate([]));
+      outputGrids.forEach((g) => g.annotate([]));
+      runningGrid?.annotate([]);
+      if (!shape) return;
+      if (s.mode === 'conv') {
+        chans.forEach((ch, k) => {
+          const partial = s.paddingMode === 'partial';
+          inputGrids[ch]?.annotate(taps
+            .filter((t) => !partial || (t.r >= 0 && t.c >= 0 && t.r < s.input[0] && t.c < s.input[1]))
+            .map((t) => [t.r, t.c, `×${fmt(vals.w[((o * shape[1] + k) * kH + t.u) * kW + t.v]).replace('-', '−')}`] as const));
+        });
+        return;
+      }
+      // transposed: what each output cell of the window gets from this input (summed over the group's channels)
+      const adds = taps.map((t) => {
+        let sum = 0;
+        for (const ch of chans) sum += vals.x[(ch * s.input[0] + i) * s.input[1] + j] * vals.w[((ch * shape[1] + (o % shape[1])) * kH + t.u) * kW + t.v];
+        return [t.r, t.c, `+${fmt(sum).replace('-', '−')}`] as const;
+      });
+      runningGrid?.annotate(adds);
+    }
+
+    /** The transposed convolution's output so far: bias, plus the scatters of the inputs up to the current one (raster order). */
+    function renderRunning(r: ConvolutionResult): void {
+      const g = runningGrid;
+      const shape = weightShape(s);
+      if (!g || !shape) return;
+      const o = s.och;
+      const chans = groupChannels(s, o);
+      const { h, w } = r.output;
+      const [H, W] = s.input;
+      const [kH, kW] = s.kernel;
+      const sum = new Float64Array(h * w).fill(vals.b ? vals.b[o] : 0);
+      for (let k = 0; k <= s.step; k++) {
+        const i = Math.floor(k / W);
+        const j = k % W;
+        for (const t of windowTaps(r, i, j)) {
+          if (t.r < 0 || t.c < 0 || t.r >= h || t.c >= w) continue;
+          for (const ch of chans) sum[t.r * w + t.c] += vals.x[(ch * H + i) * W + j] * vals.w[((ch * shape[1] + (o % shape[1])) * kH + t.u) * kW + t.v];
+        }
+      }
+      const m = Math.max(maxAbs(r.output.data), 1e-6);
+      const [oh0, oh1] = outputExtent(r, 0);
+      const [ow0, ow1] = outputExtent(r, 1);
+      for (let i = oh0; i <= oh1; i++) {
+        for (let j = ow0; j <= ow1; j++) {
+          if (i < 0 || j < 0 || i >= h || j >= w) { g.set(i, j, '', null, ['crop']); continue; }
+          const v = sum[i * w + j];
+          g.set(i, j, fmt(v), colour(v, m * 1.25), [], v);
+        }
+      }
+      const taps = windowTaps(r, Math.floor(s.step / W), s.step % W);
+      g.mark('tap', taps.map((t) => [t.r, t.c] as [number, number]));
+      runningCaption.textContent = `running sum after ${s.step + 1} of ${H * W} inputs${outChannels(s) > 1 ? ` (channel ${o})` : ''}`;
     }
 
     function pickOutput(o: number, row: number, col: number): void {
@@ -635,7 +776,7 @@ export const convolutionPage: PageDefinition = {
         el('p', { class: 'mono formula' }, el('span', { class: 'axis' }, `${name}: `), pretty(f))));
       const fit = fitSummary(s, r);
       fitOut.textContent = fit.sentence;
-      fitOut.className = `fit ${fit.fits ? 'fits' : 'misfit'}`;
+      fitOut.className = `fit ${!fit.fits ? 'misfit' : fit.gapRows.length || fit.gapCols.length ? 'gaps' : 'fits'}`;
       const sug = fit.fits ? null : paddingSuggestion(s, r);
       suggestion.replaceChildren();
       if (sug) {
@@ -678,7 +819,7 @@ export const convolutionPage: PageDefinition = {
     vals = values(s);
     ctx.setParams(stateToParams(s));
     compute();
-    const onResize = () => { layoutKey = ''; if (result) render(); };
+    const onResize = () => { layoutKey = ''; kernelKey = ''; if (result) render(); };
     let resizeTimer: number | null = null;
     const resized = () => { if (resizeTimer !== null) clearTimeout(resizeTimer); resizeTimer = window.setTimeout(onResize, 150); };
     window.addEventListener('resize', resized);
