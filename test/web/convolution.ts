@@ -176,6 +176,42 @@ export async function checkConvolution(ctx: WebTestContext, t: TestContext): Pro
       ok(Number(corner) === x[1 * 5 + 1], `the padding cell (-1, -1) shows its reflected value ${x[6]}, got ${corner}`);
     });
 
+    await t.test("the written arithmetic gives Stride's value at every position", async () => {
+      // each line "expression = value": the expression, evaluated here, must give the value the page shows (Stride's)
+      const configs = [
+        'convolution?input=5&kernel=3&padding=1&paddingMode=partial&seed=4',
+        'convolution?input=5x6&channels=2&filters=2&kernel=2x3&stride=2x1&padding=1&paddingMode=circular&bias=1&seed=5',
+        'convolution?input=6&channels=2&filters=2&groups=2&kernel=3&dilation=2&padding=1&paddingMode=replicate&seed=6',
+        'convolution?mode=pool&pool=avg&input=5&kernel=2&stride=2&padding=1&ceilMode=1&countIncludePad=0&seed=7',
+        'convolution?mode=pool&pool=avg&input=5&kernel=3&stride=2&padding=1&ceilMode=1&countIncludePad=1&seed=8',
+        'convolution?mode=pool&pool=max&input=5&kernel=3&stride=2&padding=1&ceilMode=1&seed=9',
+        'convolution?mode=pool&pool=l2&input=5&kernel=2&stride=2&ceilMode=1&seed=10',
+      ];
+      const evaluate = (expr: string): number => {
+        const js = expr.replace(/−∞/g, '-Infinity').replace(/−/g, '-').replace(/[·×]/g, '*').replace(/²/g, '**2')
+          .replace(/sqrt\(/g, 'Math.sqrt(').replace(/max\(/g, 'Math.max(');
+        ok(/^[-+*/().,\s\d\w]*$/.test(js), `an arithmetic expression: ${js}`);
+        return Function(`return (${js});`)() as number;
+      };
+      for (const route of configs) {
+        await goTo(page, `${route}&step=0`);
+        await page.waitForSelector('[data-testid="output-grid"] .cell[data-value]');
+        const steps = Number(await page.getAttribute('[data-testid="scrub"]', 'max')) + 1;
+        const channels = await page.$$eval('[data-testid="output-grid"]', (g) => g.length);
+        for (let k = 0; k < steps * channels; k++) {
+          const lines = await page.$$eval('[data-testid="dot-product"] div', (d) => d.map((x) => x.textContent ?? ''));
+          for (const line of lines) {
+            const body = line.replace(/^channel \d+: /, '').replace(/^partial padding: /, '').replace(/bias /g, '').replace(/\([^()]*[a-z][^()]*\)/g, '');
+            const parts = body.split(' = ');
+            const shown = Number(parts[parts.length - 1].replace('−', '-'));
+            const got = evaluate(parts[0]);
+            ok(Math.abs(got - shown) <= 5e-3 * Math.max(1, Math.abs(shown)), `${route}, step ${k}: "${line}" evaluates to ${got}, not ${shown}`);
+          }
+          await page.click('[data-testid="step-forward"]');
+        }
+      }
+    });
+
     await t.test('play and step move the window', async () => {
       await goTo(page, 'convolution?input=7&kernel=3&stride=3&padding=0&dilation=1&step=0');
       await sizeAndFit(page, '2 x 2', 'stride 3');

@@ -155,9 +155,12 @@ function poolLine(s: ConvState, r: ConvolutionResult, x: readonly number[], ch: 
   const inPadded = taps.filter((t) => t.r >= -top && t.r < H + bottom && t.c >= -left && t.c < W + right);
   const real = taps.filter((t) => inside(s, t.r, t.c));
   const value = (t: Tap) => x[(ch * H + t.r) * W + t.c];
+  // ceil mode's last window may hang past the padding: those cells are left out
+  const past = taps.length - inPadded.length;
+  const over = past ? ` (${past} of the window's ${taps.length} cells lie past the ${top + bottom + left + right ? 'padding' : 'input'} and are left out)` : '';
   if (s.pool === 'max') {
     const items = inPadded.map((t) => (inside(s, t.r, t.c) ? num(value(t)) : '−∞'));
-    return `max(${joinTerms(items, ', ')}) = ${num(y)}`;
+    return `max(${joinTerms(items, ', ')}) = ${num(y)}${over}`;
   }
   if (s.pool === 'avg') {
     const items = (s.countIncludePad ? inPadded : real).map((t) => (inside(s, t.r, t.c) ? term(value(t)) : '0'));
@@ -165,13 +168,16 @@ function poolLine(s: ConvState, r: ConvolutionResult, x: readonly number[], ch: 
     const n = items.length;
     const touchesPadding = inPadded.some((t) => !inside(s, t.r, t.c));
     const why = touchesPadding ? (s.countIncludePad ? ' (padding counted)' : ' (padding not counted)') : '';
-    return `(${joinTerms(items, ' + ')}) / ${n}${why} = ${num(y)}`;
+    return `(${joinTerms(items, ' + ')}) / ${n}${why} = ${num(y)}${over}`;
   }
   const items = real.map((t) => `${term(value(t))}²`);
   const sumSq = real.reduce((a, t) => a + value(t) ** 2, 0);
   const full = s.kernel[0] * s.kernel[1];
-  const scale = real.length < full ? ` · ${full}/${real.length} (a window cut short by ceil mode is scaled up, as PyTorch)` : '';
-  return `sqrt(${joinTerms(items, ' + ')}${scale}) = sqrt(${num(real.length < full ? (sumSq * full) / real.length : sumSq)}) = ${num(y)}`;
+  if (real.length < full) {
+    // PyTorch scales a window that ceil mode cuts short by its full size over the cells it has
+    return `sqrt((${joinTerms(items, ' + ')}) · ${full}/${real.length}) = sqrt(${num((sumSq * full) / real.length)}) = ${num(y)} (a window cut short by ceil mode is scaled up to ${full} cells, as PyTorch does)`;
+  }
+  return `sqrt(${joinTerms(items, ' + ')}) = sqrt(${num(sumSq)}) = ${num(y)}`;
 }
 
 /**

@@ -222,6 +222,7 @@ export const convolutionPage: PageDefinition = {
     const outputTitle = el('h3', {}, 'Output');
     const stepTitle = el('p', { class: 'step-title', 'data-testid': 'step-title' });
     const stepLines = el('div', { class: 'mono step-lines', 'data-testid': 'dot-product' });
+    const stepBox = el('div', { class: 'step-box', 'aria-live': 'polite' }, stepTitle, el('div', { class: 'scroll-x' }, stepLines));
     const legend = el('p', { class: 'legend hint small' },
       el('span', { class: 'sw sw-tap' }), ' under the window ',
       el('span', { class: 'sw sw-pad' }), ' padding ',
@@ -241,7 +242,7 @@ export const convolutionPage: PageDefinition = {
       transport,
       stage,
       legend,
-      el('div', { class: 'step-box', 'aria-live': 'polite' }, stepTitle, el('div', { class: 'scroll-x' }, stepLines)),
+      stepBox,
       el('p', { class: 'hint small' }, 'Keys: Space plays or pauses, ← and → step, while a button of the animation has focus; click an output cell to jump to it.'),
     );
     vizPanel.classList.add('viz');
@@ -268,7 +269,8 @@ export const convolutionPage: PageDefinition = {
     /** Applies a change of the controls: edited values follow a change of shape, the URL is written, the op runs again. */
     function set(patch: Partial<ConvState>): void {
       const before = s;
-      s = { ...s, ...patch, preset: patch.preset ?? (('x' in patch || 'w' in patch || 'seed' in patch) ? '' : s.preset) };
+      // any change leaves the worked example (its values stay, in the URL)
+      s = { ...s, ...patch, preset: patch.preset ?? '' };
       if (s.x && s.x.length !== inputCount(s)) {
         const fill = values({ ...s, x: null }).x;
         s.x = resize(s.x, before.channels, before.input[0], before.input[1], s.channels, s.input[0], s.input[1], fill);
@@ -530,21 +532,45 @@ export const convolutionPage: PageDefinition = {
       if (bias && vals.b && document.activeElement !== bias) bias.value = String(vals.b[o]);
     }
 
+    let ochSelect: ReturnType<typeof selectField<`${number}`>> | null = null;
+    let ochCount = 0;
+
+    /** The output channel the animation follows: a select when there are several (rebuilt only when their number changes). */
     function renderOch(): void {
       const n = outChannels(s);
-      if (n <= 1) { ochSelectHolder.replaceChildren(); return; }
-      const sel = selectField({
-        label: 'Follow output channel', value: String(s.och), testid: 'och',
-        options: Array.from({ length: n }, (_, i) => ({ value: String(i), label: `channel ${i}` })),
-        onChange: (v) => { s.och = Number(v); ctx.setParams({ och: s.och }); kernelKey = ''; render(); },
+      if (n <= 1) { ochSelectHolder.replaceChildren(); ochSelect = null; ochCount = n; return; }
+      if (ochSelect && ochCount === n) { ochSelect.set(String(s.och) as `${number}`); return; }
+      ochCount = n;
+      ochSelect = selectField({
+        label: 'Follow output channel', value: String(s.och) as `${number}`, testid: 'och',
+        options: Array.from({ length: n }, (_, i) => ({ value: String(i) as `${number}`, label: `channel ${i}` })),
+        onChange: (v) => { followChannel(Number(v)); renderStep(); },
       });
-      ochSelectHolder.replaceChildren(sel.root);
+      ochSelectHolder.replaceChildren(ochSelect.root);
     }
 
-    /** Moves the window to a step (wrapping round) and draws it. */
+    function followChannel(o: number): void {
+      if (o === s.och) return;
+      s.och = o;
+      ctx.setParams({ och: o });
+      kernelKey = '';
+      renderKernel();
+      renderOch();
+    }
+
+    /**
+     * Moves the window to a step and draws it. Past the last position it goes
+     * on with the next output channel (before the first, the previous one), so
+     * playing shows every filter in turn.
+     */
     function go(step: number): void {
       if (!result) return;
       const n = stepCount(s, result);
+      const channels = outChannels(s);
+      if (step >= n || step < 0) {
+        const shift = Math.floor(step / n);
+        followChannel((((s.och + shift) % channels) + channels) % channels);
+      }
       s.step = ((step % n) + n) % n;
       ctx.setParams({ step: s.step });
       renderStep();
@@ -718,12 +744,13 @@ export const convolutionPage: PageDefinition = {
       const r = result;
       if (!r) return;
       if (s.mode === 'transposed') {
-        if (o !== s.och) { s.och = o; ctx.setParams({ och: o }); kernelKey = ''; renderKernel(); renderOch(); }
+        followChannel(o);
+        renderStep();
         return;
       }
       if (row < 0 || col < 0 || row >= r.output.h || col >= r.output.w) return;
       pause();
-      if (o !== s.och) { s.och = o; ctx.setParams({ och: o }); kernelKey = ''; renderKernel(); renderOch(); }
+      followChannel(o);
       go(row * r.output.w + col);
     }
 
@@ -749,6 +776,8 @@ export const convolutionPage: PageDefinition = {
       if (!result || timer !== null) return;
       playBtn.textContent = 'Pause';
       playBtn.setAttribute('aria-pressed', 'true');
+      // while playing, a screen reader is not read every step
+      stepBox.setAttribute('aria-live', 'off');
       timer = window.setInterval(() => go(s.step + 1), 1000 / s.speed);
     }
 
@@ -757,6 +786,7 @@ export const convolutionPage: PageDefinition = {
       timer = null;
       playBtn.textContent = 'Play';
       playBtn.setAttribute('aria-pressed', 'false');
+      stepBox.setAttribute('aria-live', 'polite');
     }
 
     // ---- the size panel and the code ------------------------------------------------------
