@@ -161,6 +161,19 @@ export async function checkConvolution(ctx: WebTestContext, t: TestContext): Pro
       await page.click('[data-testid="step-forward"]');
       await page.waitForFunction(() => document.querySelector('[data-testid="step-title"]')?.textContent?.includes('input (0, 1)'));
       await ctx.screenshot(page, 'convolution-transposed');
+      // with several channels, groups and a bias: after the last scatter the running sum is Stride's output, channel by channel
+      const x2 = ints(2 * 3 * 4, 13, -2, 3);
+      const w2 = ints(2 * 2 * 2 * 3, 17, -2, 2);
+      await goTo(page, `convolution?mode=transposed&input=3x4&channels=2&filters=4&groups=2&kernel=2x3&stride=2x1&padding=0x1&dilation=1&bias=1&b=1,-1,2,0&x=${x2.join(',')}&w=${w2.join(',')}`);
+      await sizeAndFit(page, `${(3 - 1) * 2 + 2} x ${(4 - 1) * 1 - 2 + 3}`, 'transposed 3x4, kernel 2x3, stride 2x1, padding 0x1');
+      for (let o = 0; o < 4; o++) {
+        await page.selectOption('[data-testid="och"]', String(o));
+        await page.fill('[data-testid="scrub"]', '11');
+        await page.waitForFunction(() => document.querySelector('[data-testid="running-grid"]')?.closest('figure')?.textContent?.includes('after 12 of 12'));
+        const running = await page.$$eval('[data-testid="running-grid"] .cell[data-value]', (c) => c.map((x) => Number((x as HTMLElement).dataset.value)));
+        const final = (await outputValues(page, o)).flat();
+        close([running], [final], `the running sum of output channel ${o} after every scatter`);
+      }
     });
 
     await t.test('reflection padding against loops written here', async () => {
