@@ -102,6 +102,9 @@ export async function checkConvolution(ctx: WebTestContext, t: TestContext): Pro
       ok(fit.startsWith('fits'), `padding 1 fits: ${fit}`);
       await goTo(page, 'convolution?input=7&kernel=3&stride=1&padding=0&dilation=2');
       await sizeAndFit(page, '3 x 3', 'dilation 2');
+      await goTo(page, 'convolution?inputH=7&inputW=9&kernel=3x5&stride=2&padding=0&dilation=1');
+      await sizeAndFit(page, '3 x 3', 'inputH 7, inputW 9, kernel 3x5, stride 2');
+      ok((await page.inputValue('[data-testid="input"]')) === '7x9', 'inputH / inputW show as 7x9');
       await goTo(page, 'convolution?input=7x9&channels=3&kernel=3&stride=2&padding=0&dilation=1');
       await sizeAndFit(page, '3 x 4', '7x9 input, stride 2');
       const code = await page.textContent('[data-testid="code-pytorch"]');

@@ -163,15 +163,15 @@ function convolution(req: ConvolutionRequest): ConvolutionResult {
     }
     if (req.paddingMode === 'partial') ratio = F.partialConvRatio(F.conv2dGeometry([1, channels, H, W], w.shape, options));
   } else if (mode === 'transposed') {
-    if (typeof padding !== 'number' && !Array.isArray(padding)) {
-      throw new Error(`convTranspose2d: padding must be a number (rows and columns cropped from each side of the output), got '${padding}'`);
+    if (padding === 'same') {
+      throw new Error("convTranspose2d: padding must be a number (rows and columns cropped from each side of the output), got 'same'; give a number");
     }
     if (filters % groups !== 0) {
       throw new Error(`convTranspose2d: groups ${groups} does not divide the ${filters} output channels (filters); use a group count that divides both channel counts`);
     }
     const w = tensor(req.w, [channels, perGroup(filters, groups), kernel[0], kernel[1]]);
     const b = req.b ? tensor(req.b, [filters]) : null;
-    y = F.convTranspose2d(x, w, b, { stride, padding, dilation, groups, outputPadding });
+    y = F.convTranspose2d(x, w, b, { stride, padding: padding === 'valid' ? 0 : padding, dilation, groups, outputPadding });
   } else {
     const p = padding === 'valid' ? 0 : padding;
     if (p === 'same') throw new Error("pooling: padding 'same' is for convolutions; give pooling a number");

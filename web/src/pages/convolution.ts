@@ -243,7 +243,7 @@ export const convolutionPage: PageDefinition = {
       stage,
       legend,
       stepBox,
-      el('p', { class: 'hint small' }, 'Keys: Space plays or pauses, ← and → step, while a button of the animation has focus; click an output cell to jump to it.'),
+      el('p', { class: 'hint small' }, 'Keys: with a button of the animation focused, ← and → step the window and P plays or pauses; the slider takes the arrow keys, Home and End. Click an output cell (or press Enter on it) to jump there.'),
     );
     vizPanel.classList.add('viz');
     vizPanel.addEventListener('keydown', (e) => {
@@ -251,7 +251,7 @@ export const convolutionPage: PageDefinition = {
       if (t.closest('.cgrid') || t instanceof HTMLInputElement || t instanceof HTMLSelectElement) return;
       if (e.key === 'ArrowRight') { e.preventDefault(); pause(); go(s.step + 1); }
       else if (e.key === 'ArrowLeft') { e.preventDefault(); pause(); go(s.step - 1); }
-      else if (e.key === ' ' && t !== playBtn) { e.preventDefault(); if (timer === null) play(); else pause(); }
+      else if (e.key === 'p' || e.key === 'P') { e.preventDefault(); if (timer === null) play(); else pause(); }
     });
 
     const errorSlot = el('div', { class: 'error-slot', 'data-testid': 'error' });
