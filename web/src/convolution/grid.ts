@@ -25,6 +25,8 @@ export interface GridOptions {
   onEdit?(r: number, c: number, value: number): void;
   /** A cell was chosen (click, or Enter on a cell that is not editable). */
   onPick?(r: number, c: number): void;
+  /** Row and column labels beside the grid (the index, 'p' for padding...); none when absent or when the cells are small. */
+  axisLabel?(axis: 'row' | 'col', index: number): string;
 }
 
 /** The cell size for a grid of `cols` columns within `width` pixels, between 6 and 44. */
@@ -59,8 +61,18 @@ export class Grid {
       'aria-readonly': o.editable ? 'false' : 'true',
       style: `--cell: ${o.cellSize}px; grid-template-columns: repeat(${o.cols}, var(--cell));`,
     });
+    // index labels: a row of column labels above, a label before each row (hidden from screen readers: each cell says its row and column)
+    const labels = o.axisLabel && o.cellSize >= 20 ? o.axisLabel : null;
+    if (labels) {
+      this.box.style.gridTemplateColumns = `auto repeat(${o.cols}, var(--cell))`;
+      this.box.classList.add('labelled');
+      const head = el('div', { class: 'crow', 'aria-hidden': 'true' }, el('span', { class: 'axis-label' }));
+      for (let j = 0; j < o.cols; j++) head.append(el('span', { class: 'axis-label col' }, labels('col', j + this.c0)));
+      this.box.append(head);
+    }
     for (let i = 0; i < o.rows; i++) {
       const row = el('div', { role: 'row', class: 'crow' });
+      if (labels) row.append(el('span', { class: 'axis-label row', 'aria-hidden': 'true' }, labels('row', i + this.r0)));
       for (let j = 0; j < o.cols; j++) {
         const cell = el('div', { role: 'gridcell', class: 'cell', id: `${id}-${i}-${j}`, 'data-r': i + this.r0, 'data-c': j + this.c0 });
         cell.addEventListener('click', () => this.choose(i * o.cols + j));

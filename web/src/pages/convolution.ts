@@ -406,6 +406,7 @@ export const convolutionPage: PageDefinition = {
           label: `Input channel ${ch}${s.mode === 'transposed' ? '' : ', padding included'}`,
           editable: (row, col) => row >= 0 && col >= 0 && row < s.input[0] && col < s.input[1],
           onEdit: (row, col, v) => editInput(ch, row, col, v),
+          axisLabel: (axis, n) => (n >= 0 && n < s.input[axis === 'row' ? 0 : 1] ? String(n) : 'p'),
           onPick: s.mode === 'transposed' ? (row, col) => { if (row >= 0 && row < s.input[0] && col >= 0 && col < s.input[1]) { pause(); go(row * s.input[1] + col); } } : undefined,
         }));
         inputBox.replaceChildren(...inputGrids.map((g, ch) => el('figure', { class: 'map', 'data-channel': ch }, g.root, el('figcaption', {}, s.channels > 1 ? `channel ${ch}` : `${s.input[0]} x ${s.input[1]}`))));
@@ -413,6 +414,7 @@ export const convolutionPage: PageDefinition = {
         const ocell = cellSizeFor(ow1 - ow0 + 1, outC > 2 ? Math.min(budget, 200) : outC > 1 ? Math.min(budget, 260) : budget);
         outputGrids = Array.from({ length: outC }, (_, o) => new Grid({
           rows: oh1 - oh0 + 1, cols: ow1 - ow0 + 1, r0: oh0, c0: ow0, cellSize: ocell, testid: 'output-grid', label: `Output channel ${o}`,
+          axisLabel: (axis, n) => (n >= 0 && n < (axis === 'row' ? r.output.h : r.output.w) ? String(n) : ''),
           onPick: (row, col) => pickOutput(o, row, col),
         }));
         outputBox.replaceChildren(...outputGrids.map((g, o) => el('figure', { class: 'map', 'data-channel': o }, g.root, el('figcaption', {}, `${s.mode === 'transposed' ? "Stride's output" : ''}${outC > 1 ? ` channel ${o}` : ` ${r.output.h} x ${r.output.w}`}`.trim()))));
