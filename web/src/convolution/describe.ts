@@ -46,19 +46,15 @@ export function windowTaps(r: ConvolutionResult, i: number, j: number): Tap[] {
   return taps;
 }
 
-/** The input channels an output channel reads (its group). */
+/**
+ * The input channels an output channel reads: those of its group (all of them
+ * without groups). Pooling reads its own channel only.
+ */
 export function groupChannels(s: ConvState, o: number): number[] {
   if (s.mode === 'pool') return [o];
-  const groups = s.groups;
-  if (s.mode === 'conv') {
-    const perOut = Math.max(1, Math.floor(s.filters / groups));
-    const cg = perGroup(s.channels, groups);
-    const g = Math.min(groups - 1, Math.floor(o / perOut));
-    return Array.from({ length: cg }, (_, k) => g * cg + k);
-  }
-  const perOut = perGroup(s.filters, groups);
-  const cg = perGroup(s.channels, groups);
-  const g = Math.min(groups - 1, Math.floor(o / perOut));
+  const perOut = perGroup(s.filters, s.groups);
+  const cg = perGroup(s.channels, s.groups);
+  const g = Math.min(s.groups - 1, Math.floor(o / perOut));
   return Array.from({ length: cg }, (_, k) => g * cg + k);
 }
 
@@ -466,4 +462,48 @@ export function errorFix(s: ConvState, message: string): ErrorFix | null {
   }
   if (/would be/.test(message) && s.mode === 'transposed') return { text: '', patch: { padding: 0 }, label: 'Set padding to 0' };
   return null;
+}
+
+// ---- the settings, in words ----------------------------------------------------------
+
+/** One sentence per setting that is not plain, saying what it does here, with the numbers of these settings. */
+export function settingNotes(s: ConvState, r: ConvolutionResult): string[] {
+  const out: string[] = [];
+  const [h, w] = r.axes;
+  const both = (f: (a: AxisSummary) => number) => (f(h) === f(w) ? `${f(h)}` : `${f(h)}x${f(w)}`);
+  if (s.mode === 'conv') {
+    out.push(`Each output cell is a dot product: the ${s.kernel[0]}x${s.kernel[1]} kernel times the input cells under it${s.channels > 1 ? `, over ${perGroup(s.channels, s.groups)} channel${perGroup(s.channels, s.groups) > 1 ? 's' : ''} at once` : ''}, summed${s.bias ? ', plus the filter\'s bias' : ''} (cross-correlation: the kernel is not flipped).`);
+  } else if (s.mode === 'transposed') {
+    out.push(`A transposed convolution runs the other way: each input cell adds a copy of the kernel, scaled by its value, into the output; where copies overlap they add up. It is a convolution's backward pass (its gradient with respect to the input) run forward, so it maps a small map back up to the size that convolution would have shrunk.`);
+  } else {
+    const what = s.pool === 'max' ? 'the largest value under the window' : s.pool === 'avg' ? 'the mean of the values under the window' : 'the square root of the sum of squares under the window';
+    out.push(`Pooling has no weights: each output cell is ${what}, for each channel on its own.`);
+  }
+  if (s.stride[0] > 1 || s.stride[1] > 1) out.push(`Stride ${both((a) => a.stride)}: the window jumps ${both((a) => a.stride)} cells between outputs, so the output is about ${both((a) => a.stride)} times smaller along each axis.`);
+  if (s.dilation[0] > 1 || s.dilation[1] > 1) out.push(`Dilation ${both((a) => a.dilation)}: the kernel's taps are ${both((a) => a.dilation)} cells apart, so a ${s.kernel[0]}x${s.kernel[1]} kernel spans ${h.span}x${w.span} cells with the same ${s.kernel[0] * s.kernel[1]} weights.`);
+  const padded = r.pads.some((p) => p > 0);
+  if (padded && s.mode === 'conv') {
+    const mode = {
+      zeros: 'zeros around the input',
+      reflect: 'the input mirrored at its border, the edge itself not repeated (F.pad mode reflect)',
+      replicate: 'the edge values repeated outwards',
+      circular: 'the opposite side wrapped round, as if the input tiled the plane',
+      partial: 'zeros, but each output is then rescaled by (window cells / cells inside the image), so border outputs are not darkened by the zeros (partial-convolution padding, Liu et al. 2018)',
+    }[s.paddingMode];
+    out.push(`Padding ${r.pads[0] === r.pads[1] && r.pads[2] === r.pads[3] ? (r.pads[0] === r.pads[2] ? r.pads[0] : `${r.pads[0]}x${r.pads[2]}`) : `top ${r.pads[0]}, bottom ${r.pads[1]}, left ${r.pads[2]}, right ${r.pads[3]}`}: ${mode}.`);
+  } else if (padded && s.mode === 'pool') {
+    out.push(s.pool === 'max'
+      ? 'Max pooling pads with −∞, so the padding never wins.'
+      : `Average pooling pads with zeros${s.countIncludePad ? ' and counts them in the divisor' : ' but divides by the image cells only (count_include_pad off)'}.`);
+  } else if (padded && s.mode === 'transposed') {
+    out.push(`Padding ${both((a) => a.padding[0])} crops that many rows and columns from each side of the full output (hatched): the inverse of a convolution's padding.`);
+  }
+  if (s.mode === 'transposed' && (s.outputPadding[0] > 0 || s.outputPadding[1] > 0)) {
+    out.push(`Output padding ${s.outputPadding[0] === s.outputPadding[1] ? s.outputPadding[0] : s.outputPadding.join('x')} adds rows and columns at the bottom and right: with stride ${both((a) => a.stride)} several input sizes convolve to the same output size, and this picks the larger one.`);
+  }
+  if (s.mode !== 'pool' && s.groups > 1) {
+    out.push(`Groups ${s.groups}: the channels are split into ${s.groups} groups and each filter sees only its own group's ${perGroup(s.channels, s.groups)} channel${perGroup(s.channels, s.groups) > 1 ? 's' : ''}${s.groups === s.channels ? ' (depthwise when every channel is its own group)' : ''}.`);
+  }
+  if (s.mode === 'pool' && s.ceilMode) out.push('Ceil mode rounds the output size up: a last window may hang past the input, and it only counts the cells it covers.');
+  return out;
 }

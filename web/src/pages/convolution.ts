@@ -20,7 +20,7 @@ import {
   perGroup, presetState, resize, stateFromParams, stateToParams, values, weightCount, weightShape, type ConvState,
 } from '../convolution/state.js';
 import {
-  codeLines, describeStep, errorFix, fitSummary, groupChannels, paddingSuggestion, stepCell, stepCount, windowTaps,
+  codeLines, describeStep, errorFix, fitSummary, groupChannels, paddingSuggestion, settingNotes, stepCell, stepCount, windowTaps,
 } from '../convolution/describe.js';
 
 const MODE_LABELS = { conv: 'Convolution', transposed: 'Transposed convolution', pool: 'Pooling' } as const;
@@ -176,11 +176,13 @@ export const convolutionPage: PageDefinition = {
     const fitOut = el('p', { 'data-testid': 'fit', class: 'fit' });
     const suggestion = el('div', { class: 'suggestion', 'data-testid': 'suggestion' });
     const notes = el('ul', { class: 'notes' });
+    const about = el('ul', { class: 'about', 'data-testid': 'about' });
     const params = el('p', { class: 'params', 'data-testid': 'params' });
     const explainText = el('pre', { class: 'explain', 'data-testid': 'explain-text' });
     const sizePanel = panel('Output size',
       el('p', { class: 'size-line' }, sizeOut, ' ', shapeOut),
       generalFormula, formulas, fitOut, suggestion, params, notes,
+      el('details', { class: 'about-box', open: true }, el('summary', {}, 'What these settings do'), about),
     );
 
     const strideCode = el('pre', { 'data-testid': 'code-stride' });
@@ -833,6 +835,7 @@ export const convolutionPage: PageDefinition = {
           : `Parameters: ${weights} weights (${s.channels} × ${cg} × ${s.kernel[0]}·${s.kernel[1]})${s.bias ? ` + ${s.filters} biases` : ''} = ${total}`;
       }
       notes.replaceChildren(...r.notes.map((n) => el('li', {}, n)));
+      about.replaceChildren(...settingNotes(s, r).map((n) => el('li', {}, n)));
       const sameStrided = s.mode === 'conv' && s.padding === 'same' && (s.stride[0] > 1 || s.stride[1] > 1);
       warnSlot.replaceChildren(...(sameStrided ? [el('p', { class: 'warn', role: 'status' }, el('strong', {}, "PyTorch refuses padding='same' with a stride > 1. "), `Stride follows TensorFlow here (padding top ${r.pads[0]}, bottom ${r.pads[1]}, left ${r.pads[2]}, right ${r.pads[3]}); the PyTorch code below spells that padding out.`)] : []));
       explainText.textContent = r.text;
