@@ -691,6 +691,19 @@ export const convolutionPage: PageDefinition = {
       inputGrids.forEach((g) => g.annotate([]));
       outputGrids.forEach((g) => g.annotate([]));
       runningGrid?.annotate([]);
+      if (s.mode === 'pool') {
+        // max: the winner; average: the divisor; L2: the square
+        const [H, W] = s.input;
+        const real = taps.filter((t) => t.r >= 0 && t.c >= 0 && t.r < H && t.c < W);
+        const g = inputGrids[o];
+        if (!g || !real.length) return;
+        if (s.pool === 'max') {
+          const value = (t: { r: number; c: number }) => vals.x[(o * H + t.r) * W + t.c];
+          const best = real.reduce((a, t) => (value(t) > value(a) ? t : a));
+          g.annotate([[best.r, best.c, 'max']]);
+        } else if (s.pool === 'l2') g.annotate(real.map((t) => [t.r, t.c, '²'] as const));
+        return;
+      }
       if (!shape) return;
       if (s.mode === 'conv') {
         chans.forEach((ch, k) => {
