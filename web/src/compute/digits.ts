@@ -1,2 +1,246 @@
-/** The compute worker's handlers of the #/digits page. */
-export const digitsHandlers = {};
+/**
+ * The compute worker's handlers of the #/digits page: a classifier rebuilt
+ * from a checkpoint's bytes with the public API (decodeCheckpoint, createModel,
+ * loadStateDict), and one forward pass per drawing that records the output of
+ * every layer the model calls.
+ *
+ * Every layer is recorded, whatever the model: each leaf module's `forward`
+ * is wrapped on its instance while the pass runs (and restored after), so a
+ * Sequential such as LeNet-5, a model built from a layer pattern and a model
+ * with its own forward are all traced as they really run. Each call is one
+ * layer, named by its state-dict prefix (conv1, fc3, features.0), in the
+ * order of the calls: the same rows, in the same order, as `summary` gives,
+ * which supplies each layer's receptive field in the input.
+ */
+import {
+  MNIST_MEAN, MNIST_STD, F, Tensor, createModel, decodeCheckpoint, noGrad, summary, nn,
+  AlexNet2012, CifarResNet, LeNet1998, LeNet5, PatternModel, Perceptron,
+} from 'stride';
+
+type Module = nn.Module;
+type ModuleClass = abstract new (...args: never[]) => Module;
+
+/**
+ * The classes a layer or model may be, by their exported names. A built,
+ * minified app renames classes, so `constructor.name` (and so summary's
+ * `type`) cannot name a layer there; the export names can.
+ */
+const CLASSES: [string, ModuleClass][] = [
+  ...Object.entries(nn).filter((e): e is [string, ModuleClass] => typeof e[1] === 'function' && e[1].prototype instanceof nn.Module),
+  ...Object.entries({ LeNet5, LeNet1998, AlexNet2012, CifarResNet, PatternModel, Perceptron }) as [string, ModuleClass][],
+];
+
+/** A module's class name: its exact class's export name, else the nearest exported base class's, else what the runtime says. */
+function className(m: Module): string {
+  const exact = CLASSES.find(([, C]) => m.constructor === C);
+  if (exact) return exact[0];
+  const base = CLASSES.filter(([, C]) => m instanceof C && C !== nn.Module);
+  // The most derived of the bases: one that is an instance of no other's subclass.
+  const nearest = base.find(([, C]) => base.every(([, D]) => D === C || !(D.prototype instanceof C)));
+  return nearest?.[0] ?? m.constructor.name;
+}
+
+/** The image a digits model reads: one 28x28 grey image. */
+const INPUT_SHAPE = [1, 28, 28] as const;
+
+/** One layer the model calls, as the page draws it. */
+export interface DigitsLayerInfo {
+  /** The state-dict prefix ('conv1'), with '#2' for a module's second call. */
+  name: string;
+  /** The class ('Conv2d'). */
+  type: string;
+  /** Output of one image: [C, H, W] for maps, [N] for a vector. */
+  shape: number[];
+  /** Which input pixels unit (i, j) sees: rows start[0] + i*jump[0] .. + size[0] - 1, likewise columns. */
+  field: { size: [number, number]; jump: [number, number]; start: [number, number] };
+  /** Its own parameters. */
+  params: number;
+}
+
+/** What the page knows about the loaded model. */
+export interface DigitsModelInfo {
+  /** Where it came from: the shipped file's URL or the user's file name. */
+  source: string;
+  /** The registry name or layer pattern it was rebuilt from. */
+  model: string;
+  /** Its class name. */
+  className: string;
+  totalParams: number;
+  /** Output classes. */
+  classes: number;
+  /** Every layer it calls except Flatten, in order. */
+  layers: DigitsLayerInfo[];
+  /** The input normalization it was trained with (meta.normalize, else MNIST's). */
+  mean: number;
+  std: number;
+  /** What its training recorded, when it did: test accuracy, epochs, dataset. */
+  testAccuracy: number | null;
+  epochs: number | null;
+  dataset: string | null;
+  /** The first convolution's filters: [outChannels, kH, kW] of its first input channel; null without one. */
+  filters: { layer: string; shape: [number, number, number]; data: Float32Array; bias: Float32Array | null } | null;
+}
+
+export interface DigitsLoadArgs {
+  /** The bytes of a .stride checkpoint. */
+  bytes: Uint8Array;
+  /** Its name, for error messages. */
+  source: string;
+}
+
+export interface DigitsPredictArgs {
+  /** 28x28 ink in [0, 1], row-major (normalized here with the model's mean and std). */
+  image: Float32Array;
+}
+
+/** One layer's output for one image. */
+export interface DigitsActivation {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface DigitsPrediction {
+  /** The normalized input the model read. */
+  input: Float32Array;
+  /** softmax of the scores, per class. */
+  probs: Float32Array;
+  /** Each layer's output, in the order of DigitsModelInfo.layers. */
+  activations: DigitsActivation[];
+}
+
+interface Loaded {
+  model: Module;
+  info: DigitsModelInfo;
+}
+
+let loaded: Loaded | null = null;
+
+/** Leaves in the order namedModules gives them (modules without children), with their names. */
+function leaves(model: Module): [string, Module][] {
+  return [...model.namedModules()].filter(([, m]) => m.children().length === 0);
+}
+
+/**
+ * Runs one forward pass with every leaf's forward wrapped, and returns the
+ * output and each call's [name, module, output]. The wrappers are removed in
+ * `finally`, whatever happens.
+ */
+function traced(model: Module, x: Tensor): { out: Tensor; calls: { name: string; module: Module; out: Tensor }[] } {
+  const calls: { name: string; module: Module; out: Tensor }[] = [];
+  const seen = new Map<string, number>();
+  const restore: (() => void)[] = [];
+  for (const [name, m] of leaves(model)) {
+    const own = Object.prototype.hasOwnProperty.call(m, 'forward');
+    const original = m.forward;
+    (m as { forward: Module['forward'] }).forward = function (this: Module, ...inputs: Tensor[]) {
+      const y = original.apply(this, inputs);
+      const k = (seen.get(name) ?? 0) + 1;
+      seen.set(name, k);
+      calls.push({ name: k === 1 ? name : `${name}#${k}`, module: m, out: y });
+      return y;
+    };
+    restore.push(() => {
+      if (own) (m as { forward: Module['forward'] }).forward = original;
+      else delete (m as { forward?: Module['forward'] }).forward;
+    });
+  }
+  try {
+    const out = model.forward(x);
+    return { out, calls };
+  } finally {
+    for (const r of restore) r();
+  }
+}
+
+/** Is this layer drawn? Flatten only reshapes: the page skips it. */
+const shown = (type: string) => type !== 'Flatten';
+
+/** Rebuilds the model of a checkpoint and checks it reads 1x28x28 digits into class scores. */
+function load({ bytes, source }: DigitsLoadArgs): DigitsModelInfo {
+  const { header, state } = decodeCheckpoint(bytes, source);
+  const model = createModel(header.model, header.modelOptions as Parameters<typeof createModel>[1]);
+  model.loadStateDict(state);
+  model.eval();
+  const s = noGrad(() => summary(model, [...INPUT_SHAPE], { name: header.model }));
+  const out = s.layers.length ? s.layers[s.layers.length - 1].outputShape : [];
+  if (out.length !== 1) {
+    throw new Error(`${source}: the model ${header.model} gives an output of shape [${out.join(', ')}] for a 1x28x28 image; this page needs one score per class (a vector)`);
+  }
+  // Names per call, as the trace will give them (a module called twice gets '#2').
+  const seen = new Map<string, number>();
+  const modules = new Map(model.namedModules());
+  const layers: DigitsLayerInfo[] = [];
+  for (const l of s.layers) {
+    const k = (seen.get(l.name) ?? 0) + 1;
+    seen.set(l.name, k);
+    const module = modules.get(l.name);
+    const type = module ? className(module) : l.type;
+    if (!shown(type)) continue;
+    layers.push({
+      name: k === 1 ? l.name : `${l.name}#${k}`,
+      type,
+      shape: [...l.outputShape],
+      field: { size: [...l.receptiveField.size], jump: [...l.receptiveField.jump], start: [...l.receptiveField.start] },
+      params: l.params,
+    });
+  }
+  const meta = header.meta as Record<string, unknown>;
+  const norm = meta.normalize as { mean?: unknown; std?: unknown } | undefined;
+  const mean = typeof norm?.mean === 'number' ? norm.mean : MNIST_MEAN;
+  const std = typeof norm?.std === 'number' && norm.std > 0 ? norm.std : MNIST_STD;
+  const info: DigitsModelInfo = {
+    source,
+    model: header.model,
+    className: className(model),
+    totalParams: s.totalParams,
+    classes: out[0],
+    layers,
+    mean,
+    std,
+    testAccuracy: typeof meta.testAccuracy === 'number' ? meta.testAccuracy : null,
+    epochs: typeof meta.epochs === 'number' ? meta.epochs : null,
+    dataset: typeof meta.dataset === 'string' ? meta.dataset : null,
+    filters: firstFilters(model),
+  };
+  loaded = { model, info };
+  return info;
+}
+
+/** The first convolution's filters (first input channel), for the filter gallery. */
+function firstFilters(model: Module): DigitsModelInfo['filters'] {
+  for (const [name, m] of leaves(model)) {
+    if (!(m instanceof nn.Conv2d)) continue;
+    const sd = m.stateDict();
+    const w = sd.weight;
+    if (!w || w.shape.length !== 4) continue;
+    const [out, inC, kh, kw] = w.shape;
+    const data = new Float32Array(out * kh * kw);
+    for (let o = 0; o < out; o++) data.set(w.data.subarray(o * inC * kh * kw, o * inC * kh * kw + kh * kw) as Float32Array, o * kh * kw);
+    return { layer: name, shape: [out, kh, kw], data, bias: sd.bias ? Float32Array.from(sd.bias.data) : null };
+  }
+  return null;
+}
+
+/** One forward pass of a 28x28 drawing: the class probabilities and every layer's output. */
+function predict({ image }: DigitsPredictArgs): DigitsPrediction {
+  if (!loaded) throw new Error('no model is loaded yet: load a checkpoint first');
+  if (!(image instanceof Float32Array) || image.length !== 28 * 28) throw new Error(`digitsPredict: the image must be 784 values (28x28), got ${image?.length}`);
+  const { model, info } = loaded;
+  const input = new Float32Array(image.length);
+  for (let i = 0; i < image.length; i++) input[i] = (image[i] - info.mean) / info.std;
+  return noGrad(() => {
+    const x = new Tensor(input.slice(), [1, ...INPUT_SHAPE]);
+    const { out, calls } = traced(model, x);
+    const probs = F.softmax(out, -1);
+    const activations: DigitsActivation[] = calls
+      .filter((c) => shown(className(c.module)))
+      .map((c) => ({ name: c.name, shape: c.out.shape.slice(1), data: Float32Array.from(c.out.data) }));
+    return { input, probs: Float32Array.from(probs.data), activations };
+  });
+}
+
+export const digitsHandlers = {
+  digitsLoad: load,
+  digitsPredict: predict,
+};
