@@ -11,6 +11,8 @@ import {
   MNIST_BOX, MNIST_CENTER, MNIST_SIZE, centerOfMass, inkBoundingBox, penWidthFor, rasterizeStrokes, strokesToMnist, toMnist, type Raster, type Stroke,
 } from '../../web/src/digits/preprocess.js';
 import { decodeStrokes, encodeStrokes } from '../../web/src/digits/strokes.js';
+import { convUnitTerms } from '../../web/src/digits/explain.js';
+import { F, Generator, randn } from '../../src/index.js';
 
 /** A `width` x `height` image, ink 1 inside the rectangle [x0, x1] x [y0, y1] (inclusive). */
 function rect(width: number, height: number, x0: number, y0: number, x1: number, y1: number): Raster {
@@ -158,5 +160,28 @@ describe('digits drawings in links', () => {
     const text = encodeStrokes([[{ x: 10, y: 20 }, { x: 100, y: 30 }]], 280);
     assert.equal(decodeStrokes(text.slice(0, -2), 280), null, 'truncated');
     assert.equal(decodeStrokes('AAAA', 280), null, 'a stroke of zero points');
+  });
+});
+
+describe('digits: a unit of the first convolution, term by term', () => {
+  test('patch x filter summed plus bias is F.conv2d\'s output, padding and stride included', () => {
+    const g = new Generator(7);
+    const x = randn([1, 1, 28, 28], { generator: g });
+    const w = randn([3, 1, 5, 5], { generator: g });
+    const b = randn([3], { generator: g });
+    for (const [padding, stride] of [[2, 1], [0, 2]] as const) {
+      const y = F.conv2d(x, w, b, { padding, stride });
+      const [, , oh, ow] = y.shape;
+      for (const [o, i, j] of [[0, 0, 0], [1, oh - 1, 3], [2, 7, ow - 1], [2, Math.min(13, oh - 1), Math.min(11, ow - 2)]]) {
+        const t = convUnitTerms(x.data, 28, 28, w.data.subarray(o * 25, o * 25 + 25), 5, 5, b.data[o], { start: [-padding, -padding], jump: [stride, stride] }, i, j);
+        const expected = y.data[(o * oh + i) * ow + j];
+        assert.ok(Math.abs(t.value - expected) < 1e-4, `padding ${padding} stride ${stride} unit ${o} (${i}, ${j}): ${t.value} vs ${expected}`);
+      }
+    }
+    // The padded corner: the patch is zero where the filter hangs over the edge.
+    const t = convUnitTerms(x.data, 28, 28, w.data.subarray(0, 25), 5, 5, 0, { start: [-2, -2], jump: [1, 1] }, 0, 0);
+    assert.equal(t.patch[0], 0);
+    assert.equal(t.patch[1 * 5 + 4], 0);
+    assert.equal(t.patch[2 * 5 + 2], x.data[0]);
   });
 });

@@ -154,6 +154,19 @@ export async function checkDigits(ctx: WebTestContext, t: TestContext): Promise<
     const readout = await page.getByTestId('unit-readout').innerText();
     ok(/^conv2 channel 0, unit \(row 0, column 1\): -?[\d.e+-]+\. It sees input rows 0–11, columns 0–13 \(12×14\)\.$/.test(readout), `conv2 (0, 1) readout: ${readout}`);
 
+    // A unit of conv1, term by term: the sum of patch x filter plus the bias is the value the network computed.
+    await page.getByTestId('activation-conv1').locator('canvas').nth(3).focus();
+    for (let k = 0; k < 12; k++) await page.keyboard.press('ArrowDown');
+    for (let k = 0; k < 14; k++) await page.keyboard.press('ArrowRight');
+    ok(/^conv1 channel 3, unit \(row 12, column 14\): .* It sees input rows 10–14, columns 12–16 \(5×5\)\.$/.test(await page.getByTestId('unit-readout').innerText()), 'arrow keys move the probe');
+    const terms = (await page.getByTestId('unit-explain').innerText()).replace(/\s+/g, ' ');
+    const m = /Σ products (\S+) \+ bias (\S+) = (\S+) \(the network computed (\S+)\)/.exec(terms);
+    ok(m, `the explanation: ${terms}`);
+    const [sum, bias, value, computed] = m.slice(1).map(Number);
+    ok(Math.abs(sum + bias - value) <= 0.01 * Math.max(1, Math.abs(value)) && Math.abs(value - computed) <= 0.01 * Math.max(1, Math.abs(value)), `the terms add up: ${terms}`);
+    await page.getByTestId('activation-conv2').locator('canvas').first().focus();
+    ok(await page.getByTestId('unit-explain').isHidden(), 'no term-by-term view for conv2');
+
     // Clear empties the guesses and the input.
     await page.getByTestId('clear').click();
     await settled(page);
@@ -183,7 +196,15 @@ export async function checkDigits(ctx: WebTestContext, t: TestContext): Promise<
     await toggle.check();
     ok(await page.getByTestId('activation-conv1').isVisible(), 'checking it shows activation-conv1 again');
 
-    // The screenshot: a drawn digit and all layers.
+    // Hovering a unit reads it.
+    await page.getByTestId('activation-pool2').locator('canvas').nth(7).hover({ position: { x: 30, y: 20 } });
+    ok(/^pool2 channel 7, unit \(row 1, column 2\): [\d.]+\. It sees input rows 2–17, columns 6–21 \(16×16\)\.$/.test(await page.getByTestId('unit-readout').innerText()), 'hovering a unit reads it');
+
+    // The screenshot: a drawn digit, all layers, a unit of conv1 probed (its receptive field marked on the input, its terms shown).
+    await page.mouse.move(0, 0);
+    await page.getByTestId('activation-conv1').locator('canvas').nth(3).focus();
+    for (let k = 0; k < 6; k++) await page.keyboard.press('ArrowDown');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await ctx.screenshot(page, 'digits');
 
     // A checkpoint from a file: another architecture, its layers replace LeNet-5's.

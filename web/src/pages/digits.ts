@@ -17,11 +17,12 @@
 import type { DigitsLayerInfo, DigitsModelInfo, DigitsPrediction } from '../compute/digits.js';
 import { numberParam, type PageDefinition } from '../router.js';
 import { call } from '../rpc.js';
-import { button, checkbox, el, errorBox, fmt, maxAbs, numberField, panel, thousands } from '../ui.js';
+import { button, checkbox, drawMap, el, errorBox, fmt, maxAbs, numberField, panel, thousands } from '../ui.js';
 import { probeMap } from '../digits/maps.js';
 import { PAD_SIZE, drawingPad } from '../digits/pad.js';
 import { MNIST_SIZE, strokesToMnist, type MnistInput, type Stroke } from '../digits/preprocess.js';
 import { decodeStrokes, encodeStrokes } from '../digits/strokes.js';
+import { convUnitTerms } from '../digits/explain.js';
 import './digits.css';
 
 /** The shipped checkpoint, relative to the page (the site may live under a sub-path). */
@@ -156,13 +157,15 @@ export const digitsPage: PageDefinition = {
     const thumbField = el('span', { class: 'digits-field', 'aria-hidden': 'true' });
     thumbField.hidden = true;
     thumb.root.append(thumbField);
+    const explain = el('div', { class: 'digits-explain', 'data-testid': 'unit-explain' });
+    explain.hidden = true;
     const toggles = el('fieldset', { class: 'digits-toggles' }, el('legend', {}, 'Show layers'));
     const layerList = el('div', { class: 'digits-layers' });
     const layersPanel = panel(
       'Every layer',
       el('p', { class: 'digits-note' }, 'Each layer’s output for the drawing. Maps use a signed colour scale per layer (red positive, blue negative, white zero; the ± value is the layer’s largest |value|); fully connected layers are a strip of units. A unit’s receptive field is the part of the 28×28 input it depends on.'),
       toggles,
-      el('div', { class: 'digits-probe' }, thumb.root, readout),
+      el('div', { class: 'digits-probe' }, thumb.root, el('div', { class: 'digits-probe-text' }, readout, explain)),
       layerList,
     );
 
@@ -219,6 +222,7 @@ export const digitsPage: PageDefinition = {
         show(thumbField, null);
         return;
       }
+      explainUnit(u.layer, u.channel, u.i, u.j);
       const g = regionOf(entry.field, u.i, u.j);
       show(inputField, u.layer === 0 ? null : g);
       show(thumbField, g);
@@ -233,6 +237,43 @@ export const digitsPage: PageDefinition = {
       const prob = last && prediction ? `, probability ${pct(prediction.probs[u.j])}` : '';
       readout.textContent = `${where}: ${value}${prob}. It ${describeRegion(g)}.`;
       probeThumb();
+    }
+
+    /**
+     * Under the readout, for a unit of the first convolution: the input patch
+     * its filter covers, the filter, their products, and how their sum plus
+     * the bias is the unit's value. Hidden for other layers.
+     */
+    function explainUnit(layer: number, channel: number, i: number, j: number): void {
+      const f = info?.filters;
+      const entry = entries[layer];
+      const input = prediction?.input;
+      const act = prediction?.activations[layer - 1]?.data;
+      const ok = layer === 1 && f && entry && f.layer === entry.name && entry.shape.length === 3 && input && act &&
+        entry.field.size[0] === f.shape[1] && entry.field.size[1] === f.shape[2];
+      explain.hidden = !ok;
+      if (!ok) return;
+      const [, kh, kw] = f.shape;
+      const filter = f.data.subarray(channel * kh * kw, (channel + 1) * kh * kw);
+      const bias = f.bias ? f.bias[channel] : 0;
+      const t = convUnitTerms(input, MNIST_SIZE, MNIST_SIZE, filter, kh, kw, bias, entry.field, i, j);
+      const actual = act[(channel * entry.shape[1] + i) * entry.shape[2] + j];
+      const tiny = (data: Float32Array, map: 'grey' | 'signed', label: string, opts: { lo?: number; hi?: number } = {}) => {
+        const c = el('canvas', { class: 'map', role: 'img', 'aria-label': label });
+        drawMap(c, data, kh, kw, map === 'grey' ? { map, lo: opts.lo, hi: opts.hi } : { map, maxAbs: maxAbs(data) });
+        return el('figure', { class: 'digits-channel' }, c, el('figcaption', {}, label));
+      };
+      const lo = info ? -info.mean / info.std : 0;
+      const hi = info ? (1 - info.mean) / info.std : 1;
+      explain.replaceChildren(
+        tiny(t.patch, 'grey', 'input patch', { lo, hi }), el('span', { class: 'digits-op' }, '×'),
+        tiny(filter.slice(), 'signed', `filter ${channel}`), el('span', { class: 'digits-op' }, '='),
+        tiny(t.products, 'signed', 'products'),
+        el('p', { class: 'digits-sum' },
+          `Σ products ${fmt(t.sum)} + bias ${fmt(bias)} = ${fmt(t.value)}`,
+          el('br'),
+          el('span', { class: 'muted' }, `(the network computed ${fmt(actual)})`)),
+      );
     }
 
     /** Builds the toggles and the sections of every layer of the loaded model. */
@@ -277,15 +318,14 @@ export const digitsPage: PageDefinition = {
     /** A layer with height and width: one small map per channel, on one signed scale. */
     function mapsView(entry: LayerEntry, k: number, body: HTMLElement, scale: HTMLElement) {
       const [c, h, w] = entry.shape;
-      const side = Math.max(h, w);
-      const px = side <= 28 ? Math.max(2, Math.round(56 / side)) : 2;
       const grid = el('div', { class: 'digits-channels' });
       const maps = Array.from({ length: c }, (_, ch) => {
         const m = probeMap({
           height: h,
           width: w,
-          cssWidth: `${w * px}px`,
-          cssHeight: `${h * px}px`,
+          // Every map of every layer the same size on screen (digits.css), whatever its units: they cover the same input.
+          cssWidth: 'var(--digits-map)',
+          cssHeight: 'auto',
           label: `${entry.name} channel ${ch}, ${h} by ${w}`,
           onUnit: (u) => probe(u && { layer: k, channel: ch, i: u.i, j: u.j }),
         });
