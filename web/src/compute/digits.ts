@@ -13,7 +13,7 @@
  * which supplies each layer's receptive field in the input.
  */
 import {
-  MNIST_MEAN, MNIST_STD, F, Tensor, createModel, decodeCheckpoint, noGrad, summary, nn,
+  MNIST_MEAN, MNIST_STD, F, Tensor, createModel, decodeCheckpoint, noGrad, parseIdx, summary, nn,
   AlexNet2012, CifarResNet, LeNet1998, LeNet5, PatternModel, Perceptron,
 } from 'stride';
 
@@ -240,7 +240,50 @@ function predict({ image }: DigitsPredictArgs): DigitsPrediction {
   });
 }
 
+export interface DigitsSampleArgs {
+  /** Absolute URLs of the gzipped IDX files of MNIST's test images and labels. */
+  images: string;
+  labels: string;
+  index: number;
+}
+
+export interface DigitsSample {
+  index: number;
+  /** Test images in the set. */
+  count: number;
+  label: number;
+  /** 28x28 ink in [0, 1], row-major. */
+  image: Float32Array;
+}
+
+/** MNIST's test set once fetched, by the images' URL. */
+let testSet: { url: string; images: Uint8Array; labels: Uint8Array; count: number } | null = null;
+
+/** The bytes of a gzipped file at `url`, inflated. */
+async function fetchGzip(url: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok || !res.body) throw new Error(`could not fetch ${url}: HTTP ${res.status} ${res.statusText}`);
+  const inflated = res.body.pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(inflated).arrayBuffer());
+}
+
+/** One image of MNIST's test set, as MNIST stores it (already cropped, scaled and centred), with its label. */
+async function sample({ images, labels, index }: DigitsSampleArgs): Promise<DigitsSample> {
+  if (testSet?.url !== images) {
+    const [img, lab] = await Promise.all([fetchGzip(images), fetchGzip(labels)]);
+    const i = parseIdx(img, images, { dtype: 'uint8', shape: [null, 28, 28] });
+    const l = parseIdx(lab, labels, { dtype: 'uint8', shape: [i.shape[0]] });
+    testSet = { url: images, images: i.data as Uint8Array, labels: l.data as Uint8Array, count: i.shape[0] };
+  }
+  const { count } = testSet;
+  if (!Number.isInteger(index) || index < 0 || index >= count) throw new Error(`there is no test image ${index}: MNIST's test images are numbered 0 to ${count - 1}`);
+  const image = new Float32Array(784);
+  for (let k = 0; k < 784; k++) image[k] = testSet.images[index * 784 + k] / 255;
+  return { index, count, label: testSet.labels[index], image };
+}
+
 export const digitsHandlers = {
   digitsLoad: load,
   digitsPredict: predict,
+  digitsSample: sample,
 };

@@ -11,11 +11,14 @@
  * relative to the page so the site works under any path; a person may load
  * their own checkpoint of any model that reads 1x28x28 images.
  *
- * In the link: the drawing (`ink`), the pen width at 28x28 (`pen`) and the
- * layers switched off (`hide`).
+ * A person without a pointer (or curious how real MNIST digits look) can
+ * show any of MNIST's 10,000 test images instead of a drawing.
+ *
+ * In the link: the drawing (`ink`) or the test image (`sample`), the pen
+ * width at 28x28 (`pen`) and the layers switched off (`hide`).
  */
-import type { DigitsLayerInfo, DigitsModelInfo, DigitsPrediction } from '../compute/digits.js';
-import { numberParam, type PageDefinition } from '../router.js';
+import type { DigitsLayerInfo, DigitsModelInfo, DigitsPrediction, DigitsSample } from '../compute/digits.js';
+import { intParam, numberParam, type PageDefinition } from '../router.js';
 import { call } from '../rpc.js';
 import { button, checkbox, drawMap, el, errorBox, fmt, maxAbs, numberField, panel, thousands } from '../ui.js';
 import { probeMap } from '../digits/maps.js';
@@ -27,6 +30,11 @@ import './digits.css';
 
 /** The shipped checkpoint, relative to the page (the site may live under a sub-path). */
 const SHIPPED_MODEL = 'models/lenet5-mnist/model.stride';
+/** MNIST's test set, as the app serves it (gzipped IDX), relative to the page. */
+const TEST_IMAGES = 'data/mnist-test-images.idx.gz';
+const TEST_LABELS = 'data/mnist-test-labels.idx.gz';
+/** MNIST's test images are numbered 0 to 9,999. */
+const TEST_COUNT = 10000;
 /** The pen width at 28x28 when the link gives none: MNIST's strokes are 2 to 3 px wide. */
 const DEFAULT_PEN = 2.5;
 
@@ -71,7 +79,13 @@ export const digitsPage: PageDefinition = {
     let disposed = false;
     let info: DigitsModelInfo | null = null;
     let prediction: DigitsPrediction | null = null;
+    /** The drawing made into MNIST's form; null without a drawing. */
     let mnist: MnistInput | null = null;
+    /** An MNIST test image shown instead of a drawing (the pad is then empty). */
+    let sample: DigitsSample | null = null;
+    let sampleIndex = intParam(ctx.params, 'sample', 0, 0, TEST_COUNT - 1);
+    /** The 28x28 image the network reads now: the drawing's, else the test image's. */
+    const shownImage = (): Float32Array | null => mnist?.image ?? sample?.image ?? null;
     let pen = numberParam(ctx.params, 'pen', DEFAULT_PEN, 1, 5);
     const hidden = new Set((ctx.params.get('hide') ?? '').split(',').filter(Boolean));
     const linked = decodeStrokes(ctx.params.get('ink') ?? '', PAD_SIZE);
@@ -83,6 +97,11 @@ export const digitsPage: PageDefinition = {
       strokes: live.slice(),
       onChange(strokes, final) {
         live = strokes;
+        // Drawing, clearing or undoing puts the pad's drawing back in place of a test image.
+        if (sample) {
+          sample = null;
+          ctx.setParams({ sample: null });
+        }
         if (final) ctx.setParams({ ink: encodeStrokes(strokes, PAD_SIZE) || null });
         schedule();
       },
@@ -103,6 +122,44 @@ export const digitsPage: PageDefinition = {
         schedule();
       },
     });
+    const sampleField = numberField({
+      label: 'Or read MNIST test image',
+      hint: '(0–9,999)',
+      value: sampleIndex,
+      min: 0,
+      max: TEST_COUNT - 1,
+      testid: 'sample-index',
+      onChange(v) {
+        sampleIndex = v;
+      },
+    });
+    const sampleError = el('div');
+    const showSample = async (index: number) => {
+      sampleError.replaceChildren();
+      try {
+        const got = await call('digitsSample', {
+          images: new URL(TEST_IMAGES, document.baseURI).href,
+          labels: new URL(TEST_LABELS, document.baseURI).href,
+          index,
+        });
+        if (disposed) return;
+        if (live.some((st) => st.length > 0)) pad.clear();
+        sample = got;
+        sampleIndex = index;
+        sampleField.set(index);
+        ctx.setParams({ sample: index, ink: null });
+        schedule();
+      } catch (err) {
+        if (!disposed) sampleError.replaceChildren(errorBox((err as Error).message));
+      }
+    };
+    const sampleButtons = el('div', { class: 'row' },
+      button('Show it', () => {
+        const v = sampleField.input.valueAsNumber;
+        if (Number.isInteger(v) && v >= 0 && v < TEST_COUNT) void showSample(v);
+        else sampleError.replaceChildren(errorBox(`MNIST's test images are numbered 0 to 9,999; “${sampleField.input.value}” is not one of them. Type a whole number in that range.`));
+      }, { 'data-testid': 'show-sample' }),
+      button('Next', () => void showSample((sampleIndex + 1) % TEST_COUNT), { 'data-testid': 'next-sample' }));
     const drawPanel = panel(
       'Draw a digit',
       el('p', { class: 'digits-hint' }, 'Drawing needs a pointer: a mouse, a finger or a pen. Keys on the pad: Delete or Escape clears it, Backspace takes the last stroke back.'),
@@ -110,6 +167,7 @@ export const digitsPage: PageDefinition = {
       pad.root,
       el('div', { class: 'row digits-pad-buttons' }, clearButton, undoButton),
       penField.root,
+      el('div', { class: 'digits-sample' }, sampleField.root, sampleButtons, sampleError),
     );
 
     // ---- what the network reads ----------------------------------------------
@@ -202,7 +260,8 @@ export const digitsPage: PageDefinition = {
     let views: { draw(p: DigitsPrediction | null): void }[] = [];
 
     const probeThumb = () => {
-      if (mnist) thumb.draw(mnist.image, { map: 'grey', lo: 0, hi: 1 });
+      const image = shownImage();
+      if (image) thumb.draw(image, { map: 'grey', lo: 0, hi: 1 });
       else thumb.draw(new Float32Array(MNIST_SIZE * MNIST_SIZE), { map: 'grey', lo: 0, hi: 1 });
     };
 
@@ -403,7 +462,11 @@ export const digitsPage: PageDefinition = {
     // ---- showing a prediction ------------------------------------------------------
     function showPrediction(): void {
       pad.showBox(mnist ? mnist.box : null);
-      if (mnist) {
+      const image = shownImage();
+      if (!mnist && sample) {
+        inputView.draw(sample.image, { map: 'grey', lo: 0, hi: 1 });
+        stepsText.textContent = `MNIST test image ${sample.index}, labelled ${sample.label}, as MNIST stores it (already cropped, scaled and centred). Draw on the pad to read your own digit instead.`;
+      } else if (mnist) {
         inputView.draw(mnist.image, { map: 'grey', lo: 0, hi: 1 });
         stepsText.textContent = `Ink box ${mnist.box.x1 - mnist.box.x0 + 1}×${mnist.box.y1 - mnist.box.y0 + 1} pad units, scaled ×${mnist.scale.toFixed(3)}; centre of mass at (${mnist.center.y.toFixed(2)}, ${mnist.center.x.toFixed(2)}) (row, column); pen ${pen} px.`;
       } else {
@@ -412,7 +475,7 @@ export const digitsPage: PageDefinition = {
       }
       probeThumb();
       const probs = prediction?.probs;
-      if (!probs || !mnist) {
+      if (!probs || !image) {
         guess1.textContent = '';
         guess2.textContent = '';
         guessNote.textContent = info ? 'Draw a digit on the pad.' : guessNote.textContent;
@@ -425,14 +488,16 @@ export const digitsPage: PageDefinition = {
         const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]);
         guess1.textContent = `${order[0]} (${pct(probs[order[0]])})`;
         guess2.textContent = order.length > 1 ? `${order[1]} (${pct(probs[order[1]])})` : '';
-        guessNote.textContent = probs[order[0]] < 0.5 ? 'Not sure: no class has half of the probability.' : '';
+        const unsure = probs[order[0]] < 0.5 ? 'Not sure: no class has half of the probability.' : '';
+        const label = !mnist && sample ? `Test image ${sample.index} is labelled ${sample.label}: ${order[0] === sample.label ? 'right' : 'wrong'}. ` : '';
+        guessNote.textContent = `${label}${unsure}`;
         [...bars.children].forEach((li, c) => {
           (li.querySelector('.digits-bar-fill') as HTMLElement).style.width = `${(100 * probs[c]).toFixed(2)}%`;
           (li.querySelector('.digits-bar-value') as HTMLElement).textContent = pct(probs[c]);
           li.classList.toggle('top', c === order[0]);
         });
       }
-      for (const v of views) v.draw(mnist ? prediction : null);
+      for (const v of views) v.draw(image ? prediction : null);
     }
 
     function buildBars(classes: number): void {
@@ -467,18 +532,18 @@ export const digitsPage: PageDefinition = {
         return;
       }
       mnist = strokesToMnist(live, PAD_SIZE, pen);
-      if (!mnist || !info) {
+      const image = shownImage();
+      if (!image || !info) {
         prediction = null;
         showPrediction();
         settle();
         return;
       }
       busy = true;
-      const image = mnist.image;
       try {
         const p = await call('digitsPredict', { image });
         if (disposed) return;
-        if (mnist && mnist.image === image) {
+        if (shownImage() === image) {
           prediction = p;
           showPrediction();
         }
@@ -538,6 +603,7 @@ export const digitsPage: PageDefinition = {
 
     showPrediction();
     void loadShipped();
+    if (ctx.params.has('sample') && !live.some((st) => st.length > 0)) void showSample(sampleIndex);
     return () => {
       disposed = true;
       if (frame) cancelAnimationFrame(frame);
