@@ -250,9 +250,8 @@ export const digitsPage: PageDefinition = {
     root.append(
       el('h1', {}, 'Digits'),
       el('p', { class: 'lead' }, 'Draw a digit and watch LeNet-5, trained by Stride on MNIST, read it: the image it sees, its guess, and what every layer computes on the way.'),
-      el('div', { class: 'digits-top' }, drawPanel, inputPanel, predictionPanel),
+      el('div', { class: 'digits-top' }, drawPanel, inputPanel, el('div', { class: 'stack digits-side' }, predictionPanel, filtersPanel, modelPanel)),
       layersPanel,
-      el('div', { class: 'digits-bottom' }, filtersPanel, modelPanel),
     );
 
     // ---- layer views ---------------------------------------------------------
@@ -438,7 +437,7 @@ export const digitsPage: PageDefinition = {
       if (!f) return;
       const [n, kh, kw] = f.shape;
       const s = maxAbs(f.data);
-      filtersTitle.textContent = `${f.layer}: ${n} filters of ${kh}×${kw} weights (red positive, blue negative, ±${fmt(s)}). Each map of ${f.layer} above is its filter slid over the input, plus its bias: where the ink matches the filter’s red part, the output is high.`;
+      filtersTitle.textContent = `${f.layer}: ${n} filters of ${kh}×${kw} weights (red positive, blue negative, ±${fmt(s)}). Each map of ${f.layer} under “Every layer” is one filter slid over the input, plus its bias: where the ink matches the filter’s red part, the output is high.`;
       const px = Math.max(4, Math.round(60 / Math.max(kh, kw)));
       const note = el('p', { class: 'digits-readout', 'aria-live': 'polite' }, 'Point at a weight (or focus a filter and use the arrow keys) to read it.');
       const grid = el('div', { class: 'digits-channels' });
