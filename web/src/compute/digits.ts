@@ -112,6 +112,8 @@ export interface DigitsPrediction {
 interface Loaded {
   model: Module;
   info: DigitsModelInfo;
+  /** The modules whose calls are the layers (summary's rows), by name. */
+  traced: [string, Module][];
 }
 
 let loaded: Loaded | null = null;
@@ -122,22 +124,22 @@ function leaves(model: Module): [string, Module][] {
 }
 
 /**
- * Runs one forward pass with every leaf's forward wrapped, and returns the
- * output and each call's [name, module, output]. The wrappers are removed in
- * `finally`, whatever happens.
+ * Runs one forward pass with the forward of each of `modules` wrapped, and
+ * returns the output and each call's name and output, in the order of the
+ * calls. The wrappers are removed in `finally`, whatever happens.
  */
-function traced(model: Module, x: Tensor): { out: Tensor; calls: { name: string; module: Module; out: Tensor }[] } {
-  const calls: { name: string; module: Module; out: Tensor }[] = [];
+function traced(model: Module, modules: [string, Module][], x: Tensor): { out: Tensor; calls: { name: string; out: Tensor }[] } {
+  const calls: { name: string; out: Tensor }[] = [];
   const seen = new Map<string, number>();
   const restore: (() => void)[] = [];
-  for (const [name, m] of leaves(model)) {
+  for (const [name, m] of modules) {
     const own = Object.prototype.hasOwnProperty.call(m, 'forward');
     const original = m.forward;
     (m as { forward: Module['forward'] }).forward = function (this: Module, ...inputs: Tensor[]) {
       const y = original.apply(this, inputs);
       const k = (seen.get(name) ?? 0) + 1;
       seen.set(name, k);
-      calls.push({ name: k === 1 ? name : `${name}#${k}`, module: m, out: y });
+      calls.push({ name: k === 1 ? name : `${name}#${k}`, out: y });
       return y;
     };
     restore.push(() => {
@@ -163,7 +165,7 @@ function load({ bytes, source }: DigitsLoadArgs): DigitsModelInfo {
   model.loadStateDict(state);
   model.eval();
   const s = noGrad(() => summary(model, [...INPUT_SHAPE], { name: header.model }));
-  const out = s.layers.length ? s.layers[s.layers.length - 1].outputShape : [];
+  const out = noGrad(() => model.forward(new Tensor(new Float32Array(784), [1, ...INPUT_SHAPE]))).shape.slice(1);
   if (out.length !== 1) {
     throw new Error(`${source}: the model ${header.model} gives an output of shape [${out.join(', ')}] for a 1x28x28 image; this page needs one score per class (a vector)`);
   }
@@ -203,7 +205,9 @@ function load({ bytes, source }: DigitsLoadArgs): DigitsModelInfo {
     dataset: typeof meta.dataset === 'string' ? meta.dataset : null,
     filters: firstFilters(model),
   };
-  loaded = { model, info };
+  // The modules summary traced, each once, in the order of their first call.
+  const names = [...new Set(s.layers.map((l) => l.name))];
+  loaded = { model, info, traced: names.flatMap((n): [string, Module][] => (modules.has(n) ? [[n, modules.get(n)!]] : [])) };
   return info;
 }
 
@@ -226,16 +230,19 @@ function firstFilters(model: Module): DigitsModelInfo['filters'] {
 function predict({ image }: DigitsPredictArgs): DigitsPrediction {
   if (!loaded) throw new Error('no model is loaded yet: load a checkpoint first');
   if (!(image instanceof Float32Array) || image.length !== 28 * 28) throw new Error(`digitsPredict: the image must be 784 values (28x28), got ${image?.length}`);
-  const { model, info } = loaded;
+  const { model, info, traced: modules } = loaded;
   const input = new Float32Array(image.length);
   for (let i = 0; i < image.length; i++) input[i] = (image[i] - info.mean) / info.std;
   return noGrad(() => {
     const x = new Tensor(input.slice(), [1, ...INPUT_SHAPE]);
-    const { out, calls } = traced(model, x);
+    const { out, calls } = traced(model, modules, x);
     const probs = F.softmax(out, -1);
-    const activations: DigitsActivation[] = calls
-      .filter((c) => shown(className(c.module)))
-      .map((c) => ({ name: c.name, shape: c.out.shape.slice(1), data: Float32Array.from(c.out.data) }));
+    const byName = new Map(calls.map((c) => [c.name, c.out]));
+    // In the order of info.layers, matched by name: what the page draws for layer k is that layer's output.
+    const activations: DigitsActivation[] = info.layers.map((l) => {
+      const t = byName.get(l.name);
+      return { name: l.name, shape: t ? t.shape.slice(1) : l.shape, data: t ? Float32Array.from(t.data) : new Float32Array(l.shape.reduce((a, b) => a * b, 1)) };
+    });
     return { input, probs: Float32Array.from(probs.data), activations };
   });
 }
@@ -259,11 +266,17 @@ export interface DigitsSample {
 /** MNIST's test set once fetched, by the images' URL. */
 let testSet: { url: string; images: Uint8Array; labels: Uint8Array; count: number } | null = null;
 
-/** The bytes of a gzipped file at `url`, inflated. */
+/**
+ * The bytes of a gzipped file at `url`, inflated. A host that serves .gz
+ * files with `Content-Encoding: gzip` has the browser inflate them already:
+ * bytes without gzip's magic number (1f 8b) are taken as they are.
+ */
 async function fetchGzip(url: string): Promise<Uint8Array> {
   const res = await fetch(url);
-  if (!res.ok || !res.body) throw new Error(`could not fetch ${url}: HTTP ${res.status} ${res.statusText}`);
-  const inflated = res.body.pipeThrough(new DecompressionStream('gzip'));
+  if (!res.ok) throw new Error(`could not fetch ${url}: HTTP ${res.status} ${res.statusText}`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  const inflated = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
   return new Uint8Array(await new Response(inflated).arrayBuffer());
 }
 
