@@ -154,6 +154,25 @@ export async function checkDigits(ctx: WebTestContext, t: TestContext): Promise<
     const readout = await page.getByTestId('unit-readout').innerText();
     ok(/^conv2 channel 0, unit \(row 0, column 1\): -?[\d.e+-]+\. It sees input rows 0–11, columns 0–13 \(12×14\)\.$/.test(readout), `conv2 (0, 1) readout: ${readout}`);
 
+    // The guess follows the pen while it draws, before the stroke ends.
+    await page.getByTestId('clear').click();
+    await settled(page);
+    {
+      const box = (await page.getByTestId('draw-canvas').boundingBox())!;
+      const oval = ZERO[0];
+      await page.mouse.move(box.x + oval[0][0] * box.width, box.y + oval[0][1] * box.height);
+      await page.mouse.down();
+      for (const [x, y] of oval.slice(1, 20)) await page.mouse.move(box.x + x * box.width, box.y + y * box.height, { steps: 2 });
+      await settled(page);
+      ok(/^\d \(/.test(await page.getByTestId('guess-1').innerText()), 'a guess while the stroke is under way');
+      ok(!new URL(page.url()).hash.includes('ink='), 'the link takes the drawing when the stroke ends, not before');
+      for (const [x, y] of oval.slice(20)) await page.mouse.move(box.x + x * box.width, box.y + y * box.height, { steps: 2 });
+      await page.mouse.up();
+      await settled(page);
+      ok((await page.getByTestId('guess-1').innerText()).startsWith('0'), 'the finished oval is a 0');
+      ok(new URL(page.url()).hash.includes('ink='), 'and the link holds it');
+    }
+
     // A unit of conv1, term by term: the sum of patch x filter plus the bias is the value the network computed.
     await page.getByTestId('activation-conv1').locator('canvas').nth(3).focus();
     for (let k = 0; k < 12; k++) await page.keyboard.press('ArrowDown');
