@@ -438,15 +438,14 @@ export const digitsPage: PageDefinition = {
       const [n, kh, kw] = f.shape;
       const s = maxAbs(f.data);
       filtersTitle.textContent = `${f.layer}: ${n} filters of ${kh}×${kw} weights (red positive, blue negative, ±${fmt(s)}). Each map of ${f.layer} under “Every layer” is one filter slid over the input, plus its bias: where the ink matches the filter’s red part, the output is high.`;
-      const px = Math.max(4, Math.round(60 / Math.max(kh, kw)));
       const note = el('p', { class: 'digits-readout', 'aria-live': 'polite' }, 'Point at a weight (or focus a filter and use the arrow keys) to read it.');
       const grid = el('div', { class: 'digits-channels' });
       for (let o = 0; o < n; o++) {
         const map = probeMap({
           height: kh,
           width: kw,
-          cssWidth: `${kw * px}px`,
-          cssHeight: `${kh * px}px`,
+          cssWidth: 'var(--digits-filter)',
+          cssHeight: 'auto',
           label: `${f.layer} filter ${o}, ${kh} by ${kw}`,
           onUnit: (u) => {
             if (u) note.textContent = `${f.layer} filter ${o}, weight (row ${u.i}, column ${u.j}): ${fmt(f.data[o * kh * kw + u.i * kw + u.j])}${f.bias ? `; bias ${fmt(f.bias[o])}` : ''}.`;
