@@ -224,6 +224,8 @@ export async function checkDigits(ctx: WebTestContext, t: TestContext): Promise<
     await page.getByTestId('activation-conv1').locator('canvas').nth(3).focus();
     for (let k = 0; k < 6; k++) await page.keyboard.press('ArrowDown');
     await page.evaluate(() => window.scrollTo(0, 0));
+    const padBox = (await page.getByTestId('draw-canvas').boundingBox())!;
+    await page.mouse.move(padBox.x + 0.8 * padBox.width, padBox.y + 0.75 * padBox.height); // the brush ring, where the pointer is
     await ctx.screenshot(page, 'digits');
 
     // A checkpoint from a file: another architecture, its layers replace LeNet-5's.
