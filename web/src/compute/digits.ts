@@ -14,32 +14,9 @@
  */
 import {
   MNIST_MEAN, MNIST_STD, F, Tensor, createModel, decodeCheckpoint, noGrad, parseIdx, summary, nn,
-  AlexNet2012, CifarResNet, LeNet1998, LeNet5, PatternModel, Perceptron,
 } from 'stride';
 
 type Module = nn.Module;
-type ModuleClass = abstract new (...args: never[]) => Module;
-
-/**
- * The classes a layer or model may be, by their exported names. A built,
- * minified app renames classes, so `constructor.name` (and so summary's
- * `type`) cannot name a layer there; the export names can.
- */
-const CLASSES: [string, ModuleClass][] = [
-  ...Object.entries(nn).filter((e): e is [string, ModuleClass] => typeof e[1] === 'function' && e[1].prototype instanceof nn.Module),
-  ...Object.entries({ LeNet5, LeNet1998, AlexNet2012, CifarResNet, PatternModel, Perceptron }) as [string, ModuleClass][],
-];
-
-/** A module's class name: its exact class's export name, else the nearest exported base class's, else what the runtime says. */
-function className(m: Module): string {
-  const exact = CLASSES.find(([, C]) => m.constructor === C);
-  if (exact) return exact[0];
-  const base = CLASSES.filter(([, C]) => m instanceof C && C !== nn.Module);
-  // The most derived of the bases: one that is an instance of no other's subclass.
-  const nearest = base.find(([, C]) => base.every(([, D]) => D === C || !(D.prototype instanceof C)));
-  return nearest?.[0] ?? m.constructor.name;
-}
-
 /** The image a digits model reads: one 28x28 grey image. */
 const INPUT_SHAPE = [1, 28, 28] as const;
 
@@ -171,13 +148,11 @@ function load({ bytes, source }: DigitsLoadArgs): DigitsModelInfo {
   }
   // Names per call, as the trace will give them (a module called twice gets '#2').
   const seen = new Map<string, number>();
-  const modules = new Map(model.namedModules());
   const layers: DigitsLayerInfo[] = [];
   for (const l of s.layers) {
     const k = (seen.get(l.name) ?? 0) + 1;
     seen.set(l.name, k);
-    const module = modules.get(l.name);
-    const type = module ? className(module) : l.type;
+    const type = l.type;
     if (!shown(type)) continue;
     layers.push({
       name: k === 1 ? l.name : `${l.name}#${k}`,
@@ -194,7 +169,7 @@ function load({ bytes, source }: DigitsLoadArgs): DigitsModelInfo {
   const info: DigitsModelInfo = {
     source,
     model: header.model,
-    className: className(model),
+    className: model.constructor.name,
     totalParams: s.totalParams,
     classes: out[0],
     layers,
@@ -206,6 +181,7 @@ function load({ bytes, source }: DigitsLoadArgs): DigitsModelInfo {
     filters: firstFilters(model),
   };
   // The modules summary traced, each once, in the order of their first call.
+  const modules = new Map(model.namedModules());
   const names = [...new Set(s.layers.map((l) => l.name))];
   loaded = { model, info, traced: names.flatMap((n): [string, Module][] => (modules.has(n) ? [[n, modules.get(n)!]] : [])) };
   return info;
