@@ -1,12 +1,169 @@
-/** Checks of the web app's #/train page (run by test/once/web.test.ts). */
+/**
+ * Checks of the web app's #/train page (run by test/once/web.test.ts): LeNet-5
+ * really learns MNIST in the page's worker (the loss the page streams falls
+ * from chance level to well under what a wrong pipeline reaches), pause
+ * stops the steps and resume continues them, a live change of the learning
+ * rate and the batch size reaches the worker, a layer pattern trains and a
+ * malformed one is explained, the engine line says how many threads run, and
+ * the main thread's long tasks during training are reported.
+ */
 import type { TestContext } from 'node:test';
-import { assertNoErrors, type WebTestContext } from '../helpers/index.js';
+import type { Page } from 'playwright-core';
+import { assertNoErrors, ok, type WebTestContext } from '../helpers/index.js';
+
+const STEP_TIMEOUT = 240_000;
+
+/** The step counter the page shows. */
+async function step(page: Page): Promise<number> {
+  const text = await page.textContent('[data-testid="train-step"]');
+  return Number((text ?? '').replace(/,/g, ''));
+}
+
+async function waitForStep(page: Page, n: number): Promise<number> {
+  await page.waitForFunction(
+    (target) => Number((document.querySelector('[data-testid="train-step"]')?.textContent ?? '').replace(/,/g, '')) >= target,
+    n,
+    { timeout: STEP_TIMEOUT },
+  );
+  return step(page);
+}
+
+async function waitForState(page: Page, state: string): Promise<void> {
+  await page.waitForSelector(`[data-testid="train-state"][data-state="${state}"]`, { timeout: STEP_TIMEOUT });
+}
+
+/** Sets a labelled input to `value` as typing would (one input event). */
+async function fill(page: Page, testid: string, value: string): Promise<void> {
+  await page.fill(`[data-testid="${testid}"]`, value);
+}
 
 export async function checkTrain(ctx: WebTestContext, t: TestContext): Promise<void> {
-  const app = await ctx.open('train');
+  const app = await ctx.open('train?model=lenet5&opt=sgd&lr=0.05&momentum=0.9&batch=64&epochs=1&seed=1');
+  const { page } = app;
   try {
-    await app.page.waitForSelector('h1');
-    await ctx.screenshot(app.page, 'train');
+    // The settings come from the link.
+    await page.waitForSelector('[data-testid="train-start"]:not([disabled])', { timeout: 60_000 });
+    ok((await page.inputValue('[data-testid="train-lr"]')) === '0.05', 'the learning rate field shows the link\'s 0.05');
+    ok((await page.inputValue('[data-testid="train-batch"]')) === '64', 'the batch size field shows the link\'s 64');
+    ok((await page.inputValue('[data-testid="train-model"]')) === 'lenet5', 'the model select shows lenet5');
+
+    // The engine line: wasm with as many threads as the browser reports cores, on this cross-origin isolated page.
+    await page.waitForSelector('[data-testid="train-threads"][data-threads]');
+    const threadsText = (await page.textContent('[data-testid="train-threads"]')) ?? '';
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const isolated = await page.evaluate(() => crossOriginIsolated);
+    ok(isolated, 'the test server serves the page cross-origin isolated');
+    const expected = Math.min(cores, 64);
+    ok(threadsText.includes(`wasm with ${expected === 1 ? 'one thread' : `${expected} threads`}`), `the threads line names ${expected} threads (${cores} cores): "${threadsText}"`);
+    if (cores === 2) ok(threadsText.includes('wasm with 2 threads'), `on this 2-core machine the line says 2 threads: "${threadsText}"`);
+    t.diagnostic(`threads line: ${threadsText}`);
+
+    // Record the main thread's long tasks and every loss value the page shows, from before the start.
+    await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[]; losses: number[] };
+      w.longTasks = [];
+      w.losses = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) w.longTasks.push(e.duration);
+      }).observe({ type: 'longtask', buffered: true });
+      const loss = document.querySelector('[data-testid="train-loss"]')!;
+      new MutationObserver(() => {
+        const v = Number(loss.textContent);
+        if (loss.textContent !== '–' && Number.isFinite(v)) w.losses.push(v);
+      }).observe(loss, { childList: true, characterData: true, subtree: true });
+    });
+
+    await page.click('[data-testid="train-start"]');
+    await waitForState(page, 'training');
+    ok(await page.isDisabled('[data-testid="train-model"]'), 'the model is locked while it trains');
+    ok(!(await page.isDisabled('[data-testid="train-lr"]')), 'the learning rate stays editable while it trains');
+
+    // LeNet-5, SGD 0.05 with momentum 0.9, batch 64: after 200 steps the mean loss of the last 20 batches is far below chance.
+    const at = await waitForStep(page, 200);
+    const losses = await page.evaluate(() => (window as unknown as { losses: number[] }).losses);
+    ok(losses.length >= 3, `the page showed the loss several times (${losses.length})`);
+    const first = losses[0];
+    const last = Number(await page.textContent('[data-testid="train-loss"]'));
+    t.diagnostic(`loss: first shown ${first}, at step ${at} ${last} (${losses.length} values shown)`);
+    // The first steps start from ln(10) = 2.303, the loss of a uniform guess over ten digits.
+    ok(first > 1.8 && first < 2.6, `the first loss shown is near ln 10 = 2.30 (got ${first})`);
+    ok(Number.isFinite(last) && last < 0.5, `after ${at} steps of 64 images the loss is below 0.5 (got ${last})`);
+    ok(last < 0.6 * first, `the loss fell below 60% of the first shown (${last} vs ${first})`);
+    const accuracy = Number(((await page.textContent('[data-testid="train-accuracy"]')) ?? '').replace('%', ''));
+    ok(accuracy > 80, `the training accuracy of the last batches is above 80% after ${at} steps (got ${accuracy}%)`);
+
+    // The curves and the filters are drawn: six 5x5 filters of conv1, two charts.
+    const filters = await page.$$eval('[data-testid="train-filters"] canvas', (cs) => cs.map((c) => `${(c as HTMLCanvasElement).width}x${(c as HTMLCanvasElement).height}`));
+    ok(filters.length === 6 && filters.every((f) => f === '5x5'), `conv1's six 5x5 filters are drawn (got ${filters.join(', ')})`);
+    ok((await page.$$('[data-testid="train-loss-chart"] canvas')).length >= 1 && (await page.$$('[data-testid="train-accuracy-chart"] canvas')).length >= 1, 'both charts are drawn');
+    const speed = Number(((await page.textContent('[data-testid="train-speed"]')) ?? '').replace(/,/g, ''));
+    ok(speed > 0, `images/s is shown (got ${speed})`);
+    t.diagnostic(`throughput shown: ${speed} images/s`);
+    await ctx.screenshot(page, 'train');
+
+    // Pause: the step counter stops (after the step in flight); resume: it goes on.
+    await page.click('[data-testid="train-pause"]');
+    await waitForState(page, 'paused');
+    ok((await page.getAttribute('[data-testid="train-pause"]', 'aria-pressed')) === 'true', 'the pause button is pressed');
+    const pausedAt = await step(page);
+    await page.waitForTimeout(1500);
+    const stillAt = await step(page);
+    ok(stillAt === pausedAt, `no step runs while paused (${pausedAt} -> ${stillAt})`);
+    await page.click('[data-testid="train-pause"]');
+    await waitForState(page, 'training');
+    const resumedAt = await waitForStep(page, pausedAt + 5);
+    ok(resumedAt > pausedAt, `training continues after resume (${pausedAt} -> ${resumedAt})`);
+
+    // A new learning rate and batch size mid-training: the worker's next steps use them, as the page shows.
+    await fill(page, 'train-lr', '0.01');
+    await fill(page, 'train-batch', '32');
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-lr-applied"]')?.textContent === '0.01', undefined, { timeout: STEP_TIMEOUT });
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-batch-applied"]')?.textContent === '32', undefined, { timeout: STEP_TIMEOUT });
+    const url = new URL(page.url().replace('#/', ''));
+    ok(page.url().includes('lr=0.01') && page.url().includes('batch=32'), `the link holds the new values: ${url.hash || page.url()}`);
+
+    // Narrow screen, mid-training: one column, no horizontal page scroll.
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.waitForTimeout(400);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    ok(overflow <= 0, `no horizontal scroll at 375 px (the page is ${overflow} px wider)`);
+    await ctx.screenshot(page, 'train-narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // Stop ends the run; the model can still be evaluated on the test set.
+    await page.click('[data-testid="train-stop"]');
+    await waitForState(page, 'stopped');
+    const stoppedAt = await step(page);
+    await page.click('[data-testid="train-evaluate"]');
+    await page.waitForFunction(() => /%$/.test(document.querySelector('[data-testid="train-test-accuracy"]')?.textContent ?? ''), undefined, { timeout: STEP_TIMEOUT });
+    const test = Number(((await page.textContent('[data-testid="train-test-accuracy"]')) ?? '').replace('%', ''));
+    t.diagnostic(`test accuracy after ${stoppedAt} steps: ${test}% (all 10,000 test images)`);
+    ok(test > 85, `the test accuracy after ${stoppedAt} steps is above 85% (got ${test}%)`);
+
+    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    t.diagnostic(`main-thread long tasks while training: ${longTasks.length}, the longest ${longTasks.length ? Math.max(...longTasks).toFixed(0) : 0} ms`);
+
+    // A malformed pattern: the page says what is wrong and where, and does not start.
+    await page.selectOption('[data-testid="train-model"]', 'pattern');
+    await fill(page, 'train-pattern', 'conv3-8-relu-pool2-fc');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="train-model-error"]')?.textContent ?? '').includes('model pattern'), undefined, { timeout: 30_000 });
+    const message = (await page.textContent('[data-testid="train-model-error"]')) ?? '';
+    ok(message.includes('fc10') && message.includes('^'), `the error names the fix and points at the column: "${message}"`);
+    ok(await page.isDisabled('[data-testid="train-start"]'), 'start is disabled while the pattern is malformed');
+
+    // A pattern trains: a few steps, a finite loss, its eight 5x5 filters.
+    await fill(page, 'train-pattern', '(conv5-8-relu-pool2)-fc10');
+    await page.waitForSelector('[data-testid="train-start"]:not([disabled])', { timeout: 30_000 });
+    ok((await page.textContent('[data-testid="train-model-error"]')) === '', 'the error is gone once the pattern is valid');
+    ok(page.url().includes('model=pattern') && page.url().includes('pattern=%28conv5-8-relu-pool2%29-fc10'), `the link holds the pattern: ${page.url()}`);
+    await page.click('[data-testid="train-start"]');
+    await waitForStep(page, 10);
+    const patternLoss = Number(await page.textContent('[data-testid="train-loss"]'));
+    ok(Number.isFinite(patternLoss) && patternLoss > 0, `the pattern's loss is a finite number (got ${patternLoss})`);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="train-filters"] canvas').length === 8, undefined, { timeout: 30_000 });
+    await page.click('[data-testid="train-stop"]');
+    await waitForState(page, 'stopped');
+
     assertNoErrors(app, '#/train');
   } finally {
     await app.close();
