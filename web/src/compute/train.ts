@@ -469,8 +469,10 @@ function setState(r: Run, state: RunState): void {
  * Loss and accuracy of the model on all of MNIST's 10,000 test images, in
  * eval mode without gradients, EVAL_BATCH images per forward pass with a task
  * boundary after each, so pause and stop stay answered. Steps wait for it.
+ * The evaluation at the end of an epoch is abandoned (null) when the run is
+ * stopped meanwhile; one the page asked for is finished.
  */
-async function evaluateRun(r: Run, reason: 'epoch' | 'request'): Promise<EvalResult> {
+async function evaluateRun(r: Run, reason: 'epoch' | 'request'): Promise<EvalResult | null> {
   while (r.evaluating) await r.evaluating;
   const { model, data } = r;
   if (!model || !data) throw new ValueError('there is no model to evaluate yet: start training first');
@@ -484,6 +486,7 @@ async function evaluateRun(r: Run, reason: 'epoch' | 'request'): Promise<EvalRes
     model.eval();
     try {
       for (let i = 0; i < data.test.count; i += EVAL_BATCH) {
+        if (reason === 'epoch' && r.stopped) return null;
         const end = Math.min(i + EVAL_BATCH, data.test.count);
         const { x, y } = batch(data.test, null, i, end);
         noGrad(() => {
@@ -715,9 +718,9 @@ export const trainHandlers = {
   },
 
   /** Evaluates the model as it is now on the test set (between two steps of a running run). */
-  'train-evaluate': (): Promise<EvalResult> => {
-    if (!run || !run.model || !run.data) return Promise.reject(new ValueError('there is no trained model yet: start training first'));
-    return evaluateRun(run, 'request');
+  'train-evaluate': async (): Promise<EvalResult> => {
+    if (!run || !run.model || !run.data) throw new ValueError('there is no trained model yet: start training first');
+    return (await evaluateRun(run, 'request'))!;
   },
 
   'train-status': (): RunStatus => status(),

@@ -294,7 +294,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     for (const c of [modelSelect.select, patternField.input, optimizerSelect.select, momentumField.input, epochsField.input, seedField.input]) c.disabled = active;
     const invalid = [lrField, momentumField, batchField, epochsField, seedField].some((f) => f.invalid());
     startButton.disabled = active || modelError !== null || modelInfo === null || invalid;
-    startButton.textContent = phase === 'idle' ? 'Start training' : 'Train a new model';
+    startButton.textContent = active ? 'Training…' : phase === 'idle' ? 'Start training' : 'Train a new model';
     pauseButton.disabled = !active;
     pauseButton.textContent = paused ? 'Resume' : 'Pause';
     pauseButton.setAttribute('aria-pressed', String(paused));
@@ -339,11 +339,9 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     speedStat.value.textContent = l ? thousands(Math.round(l.imagesPerSec)) : '–';
     speedStat.note.textContent = l ? `last ${Math.min(options.window, l.step)} steps, pauses excluded` : 'training steps only';
     lrStat.value.textContent = l ? fmt(l.lr) : '–';
-    lrStat.note.textContent = l && running() && settings.lr !== l.lr ? `${fmt(settings.lr)} from the next step` : 'in effect';
+    lrStat.note.textContent = appliedNote(l?.lr, settings.lr, fmt);
     batchStat.value.textContent = l ? String(l.batchSize) : '–';
-    batchStat.note.textContent = l && running() && settings.batchSize !== l.batchSize && l.epochSeen < l.epochImages
-      ? `${settings.batchSize} from the next step`
-      : l && l.batchSize !== settings.batchSize ? 'the epoch\'s last batch was smaller' : 'in effect';
+    batchStat.note.textContent = appliedNote(l?.batchSize, settings.batchSize, String);
   }
 
   function stateText(): string {
@@ -366,6 +364,12 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
       case 'error':
         return `Stopped at step ${step} by the error below.`;
     }
+  }
+
+  /** Whether the value the last step used is the one set, or when the set one applies. */
+  function appliedNote(used: number | undefined, wanted: number, show: (v: number) => string): string {
+    if (used === undefined || used === wanted) return 'in effect';
+    return running() ? `${show(wanted)} from the next step` : 'used by the last step';
   }
 
   const modelName = () => (settings.model === PATTERN ? 'the pattern' : MODEL_LABELS[settings.model] ?? settings.model);

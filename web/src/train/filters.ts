@@ -66,8 +66,8 @@ export class FilterView {
 
   private build(maps: number, channels: number, h: number, w: number): void {
     this.key = [maps, channels, h, w].join('x');
-    // Kernels of 3 to 7 pixels get 12 screen pixels each; 28x28 templates 3 each.
-    const px = Math.max(44, Math.min(96, w * 12));
+    // Kernels of 3 to 6 pixels get 16 screen pixels each (at least 48 in all); 28x28 templates 3 each.
+    const px = Math.max(48, Math.min(96, w * 16));
     this.canvases = [];
     const cells: HTMLElement[] = [];
     for (let i = 0; i < maps; i++) {
