@@ -99,6 +99,17 @@ export async function checkTrain(ctx: WebTestContext, t: TestContext): Promise<v
     const filters = await page.$$eval('[data-testid="train-filters"] canvas', (cs) => cs.map((c) => `${(c as HTMLCanvasElement).width}x${(c as HTMLCanvasElement).height}`));
     ok(filters.length === 6 && filters.every((f) => f === '5x5'), `conv1's six 5x5 filters are drawn (got ${filters.join(', ')})`);
     ok((await page.$$('[data-testid="train-loss-chart"] canvas')).length >= 1 && (await page.$$('[data-testid="train-accuracy-chart"] canvas')).length >= 1, 'both charts are drawn');
+    // The filters the run started from, on demand, under the current ones (and in the link).
+    await page.check('[data-testid="train-filters-toggle"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="train-filters-start"] canvas').length === 6);
+    ok(page.url().includes('start=1'), 'the link remembers that the start filters are shown');
+    // (No named helper inside evaluate: the test's TypeScript compiler would wrap it in a function the page lacks.)
+    const changed = await page.evaluate(() => {
+      const rows = ['train-filters', 'train-filters-start'].map((id) => Array.from(document.querySelectorAll(`[data-testid="${id}"] canvas`))
+        .map((c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 5, 5).data).join()));
+      return rows[0].filter((now, i) => now !== rows[1][i]).length;
+    });
+    ok(changed >= 1, `training changed the drawn filters (${changed} of 6 differ from the start)`);
     const speed = Number(((await page.textContent('[data-testid="train-speed"]')) ?? '').replace(/,/g, ''));
     ok(speed > 0, `images/s is shown (got ${speed})`);
     t.diagnostic(`throughput shown: ${speed} images/s`);

@@ -14,7 +14,7 @@ import './train.css';
 import type { PageContext, PageDefinition } from '../router.js';
 import { choiceParam, intParam, numberParam } from '../router.js';
 import { call, stream } from '../rpc.js';
-import { button, el, errorBox, fmt, numberField, panel, selectField, textField, thousands } from '../ui.js';
+import { button, checkbox, el, errorBox, fmt, numberField, panel, selectField, textField, thousands } from '../ui.js';
 import type { EvalResult, ModelChoice, ModelInfo, OptimizerName, RunState, TrainConfig, TrainEvent, TrainOptions, TrainResult } from '../compute/train.js';
 import { Curves } from '../train/curves.js';
 import { accuracyChart, lossChart, type LiveChart } from '../train/charts.js';
@@ -87,7 +87,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   let pendingFilters: FilterMaps | null = null;
   let result: TrainResult | null = null;
   const curves = new Curves();
-  const filters = new FilterView();
+  const filters = new FilterView(p.get('start') === '1');
   let charts: LiveChart[] = [];
 
   function suggestedLr(): number {
@@ -257,7 +257,16 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
 
   const chartBox = el('div', { class: 'train-charts' });
   const chartsPanel = panel('Loss and accuracy', chartBox);
-  const filtersPanel = panel('First layer filters', filters.root);
+  const startToggle = checkbox({
+    label: 'Show the filters the run started from',
+    checked: p.get('start') === '1',
+    testid: 'train-filters-toggle',
+    onChange(v) {
+      filters.setShowInitial(v);
+      ctx.setParams({ start: v ? 1 : null });
+    },
+  });
+  const filtersPanel = panel('First layer filters', startToggle.root, filters.root);
   const printout = el('pre', { class: 'train-printout', 'data-testid': 'train-printout' });
   const modelPanel = panel('The model', el('details', {}, el('summary', {}, 'Layers, as PyTorch prints them'), printout));
 
@@ -348,7 +357,8 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     const step = thousands(latest?.step ?? 0);
     switch (phase) {
       case 'idle':
-        return modelInfo ? `Ready: press Start to train ${modelName()} on MNIST.` : 'Ready.';
+        if (modelError) return 'The model above has a mistake: fix it to train.';
+        return modelInfo ? `Ready: press Start to train ${modelName()} on MNIST.` : 'Checking the model…';
       case 'loading':
         return paused ? 'Loading MNIST (paused: training waits after it loads)…' : 'Loading MNIST…';
       case 'training':

@@ -5,6 +5,9 @@
  * it. A convolution's filter is its KxK kernel; a linear first layer (a
  * pattern starting with fc) shows each output's 784 weights as a 28x28 image:
  * the template it matches against the digit.
+ *
+ * The filters the run started from (its step 0) can be shown under the
+ * current ones, on the same scale: what training changed is then in view.
  */
 import { drawMap, el, fmt, maxAbs } from '../ui.js';
 
@@ -18,60 +21,45 @@ export interface FilterMaps {
   weights: Float32Array;
 }
 
-export class FilterView {
+/** One row of maps with its heading; the canvases are kept while the shape stays. */
+class FilterRow {
   readonly root: HTMLElement;
+  private readonly heading: HTMLElement;
   private readonly grid: HTMLElement;
-  private readonly caption: HTMLElement;
-  private readonly scale: HTMLElement;
   private canvases: HTMLCanvasElement[] = [];
   private key = '';
 
-  constructor() {
-    this.caption = el('p', { class: 'muted train-filters-caption', 'data-testid': 'train-filters-caption' }, 'The filters appear when training starts.');
-    this.grid = el('div', { class: 'train-filter-grid', 'data-testid': 'train-filters' });
-    this.scale = el('div', { class: 'train-scale', 'aria-hidden': 'true' });
-    this.root = el('div', {}, this.caption, this.scale, this.grid);
+  constructor(testid: string, private readonly which: string) {
+    this.heading = el('h3', {});
+    this.grid = el('div', { class: 'train-filter-grid', 'data-testid': testid });
+    this.root = el('div', { class: 'train-filter-row' }, this.heading, this.grid);
   }
 
-  /** Draws `f` (reusing the canvases while the layer's shape stays). */
-  update(f: FilterMaps): void {
+  draw(f: FilterMaps, scale: number, heading: string): void {
     const [maps, channels, h, w] = f.shape;
     const key = f.shape.join('x');
-    if (key !== this.key) this.build(maps, channels, h, w);
-    const m = maxAbs(f.weights);
+    if (key !== this.key) this.build(maps, h, w);
+    this.heading.textContent = heading;
     const size = channels * h * w;
-    for (let i = 0; i < maps; i++) {
-      // A first layer sees one grey channel here; for more, channel 0 is the one drawn.
-      drawMap(this.canvases[i], f.weights, h, w, { map: 'signed', maxAbs: m }, i * size);
-    }
-    const shown = maps < f.total ? `the first ${maps} of ${f.total}` : `${f.total}`;
-    this.caption.textContent = `${f.name}: ${shown} filters of ${h}x${w}, at step ${f.step.toLocaleString('en-US')}.`;
-    this.scale.replaceChildren(
-      el('span', {}, `−${fmt(m)}`),
-      el('span', { class: 'train-scale-bar' }),
-      el('span', {}, `+${fmt(m)}`),
-    );
-    this.scale.setAttribute('aria-hidden', 'false');
-    this.scale.setAttribute('aria-label', `colour scale: blue is −${fmt(m)}, white 0, red +${fmt(m)}`);
+    // A first layer sees one grey channel here; with more, channel 0 is the one drawn.
+    for (let i = 0; i < maps; i++) drawMap(this.canvases[i], f.weights, h, w, { map: 'signed', maxAbs: scale }, i * size);
   }
 
-  /** Back to the empty state (a new run). */
   clear(): void {
     this.grid.replaceChildren();
+    this.heading.textContent = '';
     this.canvases = [];
     this.key = '';
-    this.scale.replaceChildren();
-    this.caption.textContent = 'The filters appear when training starts.';
   }
 
-  private build(maps: number, channels: number, h: number, w: number): void {
-    this.key = [maps, channels, h, w].join('x');
+  private build(maps: number, h: number, w: number): void {
+    this.key = `${maps}x${h}x${w}`;
     // Kernels of 3 to 6 pixels get 16 screen pixels each (at least 48 in all); 28x28 templates 3 each.
     const px = Math.max(48, Math.min(96, w * 16));
     this.canvases = [];
     const cells: HTMLElement[] = [];
     for (let i = 0; i < maps; i++) {
-      const canvas = el('canvas', { class: 'map', width: w, height: h, 'aria-label': `filter ${i + 1}`, role: 'img' });
+      const canvas = el('canvas', { class: 'map', width: w, height: h, role: 'img', 'aria-label': `filter ${i + 1}, ${this.which}` });
       canvas.style.width = `${px}px`;
       canvas.style.height = `${Math.round((px * h) / w)}px`;
       this.canvases.push(canvas);
@@ -80,3 +68,63 @@ export class FilterView {
     this.grid.replaceChildren(...cells);
   }
 }
+
+export class FilterView {
+  readonly root: HTMLElement;
+  private readonly caption: HTMLElement;
+  private readonly scale: HTMLElement;
+  private readonly now = new FilterRow('train-filters', 'now');
+  private readonly start = new FilterRow('train-filters-start', 'at the start');
+  private latest: FilterMaps | null = null;
+  private initial: FilterMaps | null = null;
+  private showInitial: boolean;
+
+  constructor(showInitial: boolean) {
+    this.showInitial = showInitial;
+    this.caption = el('p', { class: 'muted train-filters-caption', 'data-testid': 'train-filters-caption' }, EMPTY);
+    this.scale = el('div', { class: 'train-scale' });
+    this.root = el('div', {}, this.caption, this.scale, this.now.root, this.start.root);
+  }
+
+  /** Draws `f`; the run's first maps (step 0) are kept as its start. */
+  update(f: FilterMaps): void {
+    if (f.step === 0 || this.initial === null || this.initial.shape.join() !== f.shape.join()) this.initial = f;
+    this.latest = f;
+    this.render();
+  }
+
+  /** Shows or hides the step-0 filters under the current ones. */
+  setShowInitial(show: boolean): void {
+    this.showInitial = show;
+    this.render();
+  }
+
+  /** Back to the empty state (a new run). */
+  clear(): void {
+    this.latest = null;
+    this.initial = null;
+    this.now.clear();
+    this.start.clear();
+    this.scale.replaceChildren();
+    this.scale.removeAttribute('aria-label');
+    this.caption.textContent = EMPTY;
+  }
+
+  private render(): void {
+    const f = this.latest;
+    if (!f) return;
+    const first = this.showInitial && this.initial && this.initial !== f ? this.initial : null;
+    const m = Math.max(maxAbs(f.weights), first ? maxAbs(first.weights) : 0);
+    const [maps, , h, w] = f.shape;
+    const shown = maps < f.total ? `the first ${maps} of its ${f.total}` : `its ${f.total}`;
+    this.caption.textContent = `${f.name}: ${shown} filters of ${h}x${w}${h === 28 && w === 28 ? ' (one weight per pixel: the template each unit matches)' : ''}.`;
+    this.now.draw(f, m, `Now, at step ${f.step.toLocaleString('en-US')}`);
+    this.start.root.hidden = first === null;
+    if (first) this.start.draw(first, m, `At the start (step ${first.step.toLocaleString('en-US')}), same scale`);
+    this.scale.replaceChildren(el('span', {}, `−${fmt(m)}`), el('span', { class: 'train-scale-bar' }), el('span', {}, `+${fmt(m)}`));
+    this.scale.setAttribute('role', 'img');
+    this.scale.setAttribute('aria-label', `colour scale: blue is −${fmt(m)}, white 0, red +${fmt(m)}`);
+  }
+}
+
+const EMPTY = 'The filters appear when training starts.';
