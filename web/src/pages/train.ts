@@ -268,7 +268,8 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   });
   const filtersPanel = panel('First layer filters', startToggle.root, filters.root);
   const printout = el('pre', { class: 'train-printout', 'data-testid': 'train-printout' });
-  const modelPanel = panel('The model', el('details', {}, el('summary', {}, 'Layers, as PyTorch prints them'), printout));
+  const description = el('p', { class: 'train-description', 'data-testid': 'train-description' });
+  const modelPanel = panel('The model', description, el('details', {}, el('summary', {}, 'Layers, as PyTorch prints them'), printout));
 
   root.append(
     el('h1', {}, 'Train a CNN on MNIST'),
@@ -320,37 +321,37 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   }
 
   function renderStats(): void {
-    stateLine.dataset.state = phase;
-    stateLine.textContent = stateText();
+    if (stateLine.dataset.state !== phase) stateLine.dataset.state = phase;
+    setText(stateLine, stateText());
     const d = dataStatus;
     dataBox.hidden = !(phase === 'loading' && d !== null);
     if (d) {
-      dataLine.textContent = dataText(d);
+      setText(dataLine, dataText(d));
       if (d.total) {
         dataBar.max = d.total;
         dataBar.value = d.loaded;
       } else dataBar.removeAttribute('value');
     }
     const l = latest;
-    epochLine.textContent = l ? `epoch ${l.epoch} of ${l.epochs}: ${thousands(l.epochSeen)} of ${thousands(l.epochImages)} images` : `epoch – of ${settings.epochs}`;
-    stepValue.textContent = thousands(l?.step ?? 0);
-    timeValue.textContent = l ? ` · ${seconds(l.trainSeconds)} training` : '';
-    epochBar.max = l?.epochImages ?? 1;
-    epochBar.value = l?.epochSeen ?? 0;
-    lossStat.value.textContent = l ? l.loss.toFixed(4) : '–';
-    lossStat.note.textContent = l ? `mean of the last ${Math.min(options.window, l.step)} batches; this batch ${l.batchLoss.toFixed(3)}` : `mean of the last ${options.window} batches`;
-    accStat.value.textContent = l ? pct(l.accuracy) : '–';
-    accStat.note.textContent = l ? `last ${Math.min(options.window, l.step)} batches; this batch ${pct(l.batchAccuracy)}` : `last ${options.window} batches`;
-    testStat.value.textContent = phase === 'evaluating' ? 'measuring…' : lastTest ? pct(lastTest.accuracy, 2) : '–';
-    testStat.note.textContent = lastTest
+    setText(epochLine, l ? `epoch ${l.epoch} of ${l.epochs}: ${thousands(l.epochSeen)} of ${thousands(l.epochImages)} images` : `epoch – of ${settings.epochs}`);
+    setText(stepValue, thousands(l?.step ?? 0));
+    setText(timeValue, l ? ` · ${seconds(l.trainSeconds)} training` : '');
+    if (epochBar.max !== (l?.epochImages ?? 1)) epochBar.max = l?.epochImages ?? 1;
+    if (epochBar.value !== (l?.epochSeen ?? 0)) epochBar.value = l?.epochSeen ?? 0;
+    setText(lossStat.value, l ? l.loss.toFixed(4) : '–');
+    setText(lossStat.note, l ? `mean of the last ${Math.min(options.window, l.step)} batches; this batch ${l.batchLoss.toFixed(3)}` : `mean of the last ${options.window} batches`);
+    setText(accStat.value, l ? pct(l.accuracy) : '–');
+    setText(accStat.note, l ? `last ${Math.min(options.window, l.step)} batches; this batch ${pct(l.batchAccuracy)}` : `last ${options.window} batches`);
+    setText(testStat.value, phase === 'evaluating' ? 'measuring…' : lastTest ? pct(lastTest.accuracy, 2) : '–');
+    setText(testStat.note, lastTest
       ? `${thousands(lastTest.correct)} of ${thousands(lastTest.total)} test images, at step ${thousands(lastTest.step)}; loss ${lastTest.loss.toFixed(4)}`
-      : `all ${evalImages ? thousands(evalImages) : '10,000'} test images, after each epoch and on request`;
-    speedStat.value.textContent = l ? thousands(Math.round(l.imagesPerSec)) : '–';
-    speedStat.note.textContent = l ? `last ${Math.min(options.window, l.step)} steps, pauses excluded` : 'training steps only';
-    lrStat.value.textContent = l ? fmt(l.lr) : '–';
-    lrStat.note.textContent = appliedNote(l?.lr, settings.lr, fmt);
-    batchStat.value.textContent = l ? String(l.batchSize) : '–';
-    batchStat.note.textContent = appliedNote(l?.batchSize, settings.batchSize, String);
+      : `all ${evalImages ? thousands(evalImages) : '10,000'} test images, after each epoch and on request`);
+    setText(speedStat.value, l ? thousands(Math.round(l.imagesPerSec)) : '–');
+    setText(speedStat.note, l ? `last ${Math.min(options.window, l.step)} steps, pauses excluded` : 'training steps only');
+    setText(lrStat.value, l ? fmt(l.lr) : '–');
+    setText(lrStat.note, appliedNote(l?.lr, settings.lr, fmt));
+    setText(batchStat.value, l ? String(l.batchSize) : '–');
+    setText(batchStat.note, appliedNote(l?.batchSize, settings.batchSize, String));
   }
 
   function stateText(): string {
@@ -428,6 +429,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
       if (id === runId) {
         streaming = false;
         paused = false;
+        curves.finish();
         if (!disposed) {
           renderControls();
           scheduleDraw();
@@ -594,6 +596,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
       `${thousands(info.parameters)} parameters, ${fmt(info.macs / 1e6)} million multiply-accumulates per image; ` +
       `first layer ${first.name} [${first.shape.join(', ')}].`;
     printout.textContent = info.printout;
+    description.textContent = `${info.description}.`;
   }
 
   /** Moves the learning rate to the model's and optimizer's usual one, unless the user had chosen another. */
@@ -691,6 +694,11 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
       invalid: () => field.input.getAttribute('aria-invalid') === 'true',
     });
   }
+}
+
+/** Sets an element's text only when it changes: an unchanged write would still cost a style and layout pass. */
+function setText(node: HTMLElement, text: string): void {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 function pct(v: number, digits = 1): string {

@@ -63,9 +63,16 @@ export class Curves {
 
   /** A test measurement; it joins the point of its step once that step has arrived. */
   addTest(point: TestPoint): void {
+    // Steps held back to be merged into one point are shown at once when a test is measured at them.
+    if (this.bucket && this.bucket.count > 0 && point.step <= this.bucket.step) this.flush();
     this.waiting.push(point);
     this.placeWaiting();
     this.changed = true;
+  }
+
+  /** Shows the steps held back to be merged into one point (the run ended: no more steps come). */
+  finish(): void {
+    this.flush();
   }
 
   /** Empties the store (a new run). */

@@ -9,7 +9,7 @@
  * The filters the run started from (its step 0) can be shown under the
  * current ones, on the same scale: what training changed is then in view.
  */
-import { drawMap, el, fmt, maxAbs } from '../ui.js';
+import { el, fmt, maxAbs, signed } from '../ui.js';
 
 /** What the worker sends: `shape` is [maps, channels, height, width], `weights` row-major. */
 export interface FilterMaps {
@@ -21,12 +21,24 @@ export interface FilterMaps {
   weights: Float32Array;
 }
 
-/** One row of maps with its heading; the canvases are kept while the shape stays. */
+/** A filter's canvas with its context and pixel buffer, kept between updates. */
+interface Cell {
+  canvas: HTMLCanvasElement;
+  ctx: CanvasRenderingContext2D | null;
+  image: ImageData | null;
+}
+
+/**
+ * One row of maps with its heading. The canvases, their contexts and pixel
+ * buffers are kept while the shape stays: an update only writes pixels
+ * (resizing a canvas to redraw it, even to the same size, reallocates it, and
+ * that several times a second was most of the page's drawing time).
+ */
 class FilterRow {
   readonly root: HTMLElement;
   private readonly heading: HTMLElement;
   private readonly grid: HTMLElement;
-  private canvases: HTMLCanvasElement[] = [];
+  private cells: Cell[] = [];
   private key = '';
 
   constructor(testid: string, private readonly which: string) {
@@ -39,16 +51,31 @@ class FilterRow {
     const [maps, channels, h, w] = f.shape;
     const key = f.shape.join('x');
     if (key !== this.key) this.build(maps, h, w);
-    this.heading.textContent = heading;
+    if (this.heading.textContent !== heading) this.heading.textContent = heading;
     const size = channels * h * w;
-    // A first layer sees one grey channel here; with more, channel 0 is the one drawn.
-    for (let i = 0; i < maps; i++) drawMap(this.canvases[i], f.weights, h, w, { map: 'signed', maxAbs: scale }, i * size);
+    for (let i = 0; i < maps; i++) {
+      const cell = this.cells[i];
+      cell.ctx ??= cell.canvas.getContext('2d');
+      if (!cell.ctx) continue;
+      cell.image ??= cell.ctx.createImageData(w, h);
+      const px = cell.image.data;
+      // A first layer sees one grey channel here; with more, channel 0 is the one drawn.
+      const offset = i * size;
+      for (let j = 0; j < h * w; j++) {
+        const [r, g, b] = signed(f.weights[offset + j], scale);
+        px[4 * j] = r;
+        px[4 * j + 1] = g;
+        px[4 * j + 2] = b;
+        px[4 * j + 3] = 255;
+      }
+      cell.ctx.putImageData(cell.image, 0, 0);
+    }
   }
 
   clear(): void {
     this.grid.replaceChildren();
     this.heading.textContent = '';
-    this.canvases = [];
+    this.cells = [];
     this.key = '';
   }
 
@@ -56,16 +83,16 @@ class FilterRow {
     this.key = `${maps}x${h}x${w}`;
     // Kernels of 3 to 6 pixels get 16 screen pixels each (at least 48 in all); 28x28 templates 3 each.
     const px = Math.max(48, Math.min(96, w * 16));
-    this.canvases = [];
-    const cells: HTMLElement[] = [];
+    this.cells = [];
+    const figures: HTMLElement[] = [];
     for (let i = 0; i < maps; i++) {
       const canvas = el('canvas', { class: 'map', width: w, height: h, role: 'img', 'aria-label': `filter ${i + 1}, ${this.which}` });
       canvas.style.width = `${px}px`;
       canvas.style.height = `${Math.round((px * h) / w)}px`;
-      this.canvases.push(canvas);
-      cells.push(el('figure', { class: 'train-filter' }, canvas, el('figcaption', {}, String(i + 1))));
+      this.cells.push({ canvas, ctx: null, image: null });
+      figures.push(el('figure', { class: 'train-filter' }, canvas, el('figcaption', {}, String(i + 1))));
     }
-    this.grid.replaceChildren(...cells);
+    this.grid.replaceChildren(...figures);
   }
 }
 
@@ -73,6 +100,8 @@ export class FilterView {
   readonly root: HTMLElement;
   private readonly caption: HTMLElement;
   private readonly scale: HTMLElement;
+  private readonly lo: HTMLElement;
+  private readonly hi: HTMLElement;
   private readonly now = new FilterRow('train-filters', 'now');
   private readonly start = new FilterRow('train-filters-start', 'at the start');
   private latest: FilterMaps | null = null;
@@ -82,7 +111,9 @@ export class FilterView {
   constructor(showInitial: boolean) {
     this.showInitial = showInitial;
     this.caption = el('p', { class: 'muted train-filters-caption', 'data-testid': 'train-filters-caption' }, EMPTY);
-    this.scale = el('div', { class: 'train-scale' });
+    this.lo = el('span', {});
+    this.hi = el('span', {});
+    this.scale = el('div', { class: 'train-scale', role: 'img', hidden: true }, this.lo, el('span', { class: 'train-scale-bar' }), this.hi);
     this.root = el('div', {}, this.caption, this.scale, this.now.root, this.start.root);
   }
 
@@ -105,8 +136,7 @@ export class FilterView {
     this.initial = null;
     this.now.clear();
     this.start.clear();
-    this.scale.replaceChildren();
-    this.scale.removeAttribute('aria-label');
+    this.scale.hidden = true;
     this.caption.textContent = EMPTY;
   }
 
@@ -117,13 +147,18 @@ export class FilterView {
     const m = Math.max(maxAbs(f.weights), first ? maxAbs(first.weights) : 0);
     const [maps, , h, w] = f.shape;
     const shown = maps < f.total ? `the first ${maps} of its ${f.total}` : `its ${f.total}`;
-    this.caption.textContent = `${f.name}: ${shown} filters of ${h}x${w}${h === 28 && w === 28 ? ' (one weight per pixel: the template each unit matches)' : ''}.`;
+    const caption = `${f.name}: ${shown} filters of ${h}x${w}${h === 28 && w === 28 ? ' (one weight per pixel: the template each unit matches)' : ''}.`;
+    if (this.caption.textContent !== caption) this.caption.textContent = caption;
     this.now.draw(f, m, `Now, at step ${f.step.toLocaleString('en-US')}`);
     this.start.root.hidden = first === null;
     if (first) this.start.draw(first, m, `At the start (step ${first.step.toLocaleString('en-US')}), same scale`);
-    this.scale.replaceChildren(el('span', {}, `−${fmt(m)}`), el('span', { class: 'train-scale-bar' }), el('span', {}, `+${fmt(m)}`));
-    this.scale.setAttribute('role', 'img');
-    this.scale.setAttribute('aria-label', `colour scale: blue is −${fmt(m)}, white 0, red +${fmt(m)}`);
+    const hi = `+${fmt(m)}`;
+    if (this.hi.textContent !== hi) {
+      this.hi.textContent = hi;
+      this.lo.textContent = `−${fmt(m)}`;
+      this.scale.setAttribute('aria-label', `colour scale: blue is −${fmt(m)}, white 0, red +${fmt(m)}`);
+    }
+    this.scale.hidden = false;
   }
 }
 
