@@ -184,8 +184,38 @@ export async function checkTrain(ctx: WebTestContext, t: TestContext): Promise<v
     await page.click('[data-testid="train-stop"]');
     await waitForState(page, 'stopped');
 
+    // Reset clears the run from the page.
+    await page.click('[data-testid="train-reset"]');
+    await waitForState(page, 'idle');
+    ok((await step(page)) === 0 && (await page.textContent('[data-testid="train-loss"]')) === '–', 'reset clears the step counter and the loss');
+    ok((await page.$$('[data-testid="train-filters"] canvas')).length === 0, 'reset clears the filters');
+
+    // A learning rate out of range: the field says what a valid one is, and start waits for it.
+    await fill(page, 'train-lr', '0');
+    ok((await page.getAttribute('[data-testid="train-lr"]', 'aria-invalid')) === 'true', 'a learning rate of 0 is marked invalid');
+    const lrError = await page.$eval('[data-testid="train-lr"]', (input) => document.getElementById(input.getAttribute('aria-describedby') ?? '')?.textContent ?? '');
+    ok(/0\.00001 to 10/.test(lrError), `the field says which learning rates are valid: "${lrError}"`);
+    ok(await page.isDisabled('[data-testid="train-start"]'), 'start is disabled while the learning rate is invalid');
+    await fill(page, 'train-lr', '0.05');
+    await page.waitForSelector('[data-testid="train-start"]:not([disabled])');
     assertNoErrors(app, '#/train');
   } finally {
     await app.close();
+  }
+
+  // A shared link restores a pattern run's settings, the filter comparison included.
+  const shared = await ctx.open('train?model=pattern&pattern=%28conv5-8-relu-pool2%29-fc10&opt=adam&lr=0.002&batch=100&epochs=2&seed=7&start=1');
+  try {
+    await shared.page.waitForSelector('[data-testid="train-start"]:not([disabled])', { timeout: 60_000 });
+    const values = await Promise.all(['train-model', 'train-pattern', 'train-optimizer', 'train-lr', 'train-batch', 'train-epochs', 'train-seed'].map((id) => shared.page.inputValue(`[data-testid="${id}"]`)));
+    ok(values.join(' ') === 'pattern (conv5-8-relu-pool2)-fc10 adam 0.002 100 2 7', `the link's settings are restored: ${values.join(' ')}`);
+    ok(await shared.page.isChecked('[data-testid="train-filters-toggle"]'), 'the filter comparison is restored');
+    ok(await shared.page.isHidden('[data-testid="train-momentum"]'), 'Adam has no momentum field');
+    const summary = (await shared.page.textContent('[data-testid="train-model-summary"]')) ?? '';
+    // conv5-8: 8 * 25 + 8 = 208 weights; fc10 on 8 x 14 x 14 = 1,568 inputs: 15,690.
+    ok(summary.includes('15,898 parameters'), `the pattern's parameter count is shown: "${summary}"`);
+    assertNoErrors(shared, '#/train from a shared link');
+  } finally {
+    await shared.close();
   }
 }
