@@ -89,7 +89,11 @@ export function lossChart(curves: Curves, window: number): LiveChart {
       { label: `mean of last ${window}`, stroke: COLOURS.smooth, width: 2, value: fixed(4), points: { show: false } },
       { label: 'test loss', stroke: COLOURS.test, width: 2, spanGaps: true, value: fixed(4), points: { show: true, size: 7, fill: COLOURS.test } },
     ],
-    range: (_u, _min, max) => [0, Number.isFinite(max) && max > 0 ? max * 1.05 : 2.5],
+    // Up to the highest smoothed or test loss: a single batch's spike would otherwise flatten the curve (it is clipped).
+    range: (u) => {
+      const top = Math.max(peak(u.data[2]), peak(u.data[3]));
+      return [0, top > 0 ? top * 1.15 : 2.5];
+    },
     data: (c) => [c.steps, c.loss, c.smoothLoss, c.testLoss] as uPlot.AlignedData,
   }, curves, 'train-loss-chart');
 }
@@ -103,9 +107,19 @@ export function accuracyChart(curves: Curves, window: number): LiveChart {
       { label: `train, last ${window}`, stroke: COLOURS.smooth, width: 2, value: percent, points: { show: false } },
       { label: 'test', stroke: COLOURS.test, width: 2, spanGaps: true, value: percent, points: { show: true, size: 7, fill: COLOURS.test } },
     ],
-    // From a little under the lowest value shown to 100%: the last percent is where training goes on.
+    // From a little under the lowest value shown to 100%.
     range: (_u, min) => [Number.isFinite(min) ? Math.max(0, Math.floor(min * 20) / 20) : 0, 1],
     yValues: (_u, ticks) => ticks.map((v) => `${Math.round(v * 100)}%`),
     data: (c) => [c.steps, c.smoothAccuracy, c.testAccuracy] as uPlot.AlignedData,
   }, curves, 'train-accuracy-chart');
+}
+
+/** The largest finite value of a series (0 when it has none). */
+function peak(values: ArrayLike<number | null | undefined> | undefined): number {
+  let m = 0;
+  for (let i = 0; i < (values?.length ?? 0); i++) {
+    const v = values![i];
+    if (typeof v === 'number' && Number.isFinite(v) && v > m) m = v;
+  }
+  return m;
 }
