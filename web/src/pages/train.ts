@@ -239,10 +239,11 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   const timeValue = el('span', { 'data-testid': 'train-time' }, '');
   const progressLine = el('p', { class: 'train-progress' }, epochLine, ' · step ', stepValue, timeValue);
 
+  /** One number of the run: a term and its value (with a note on what it measures) in the stats list. */
   const stat = (label: string, testid: string, hint: string) => {
     const value = el('span', { class: 'train-stat-value', 'data-testid': testid }, '–');
     const note = el('span', { class: 'train-stat-hint' }, hint);
-    return { root: el('div', { class: 'train-stat' }, el('span', { class: 'train-stat-label' }, label), value, note), value, note };
+    return { root: el('div', { class: 'train-stat' }, el('dt', { class: 'train-stat-label' }, label), el('dd', {}, value, note)), value, note };
   };
   const lossStat = stat('Loss', 'train-loss', 'mean of the last 20 batches');
   const accStat = stat('Train accuracy', 'train-accuracy', 'last 20 batches');
@@ -250,7 +251,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   const speedStat = stat('Images/s', 'train-speed', 'training steps only');
   const lrStat = stat('Learning rate', 'train-lr-applied', 'in effect');
   const batchStat = stat('Batch size', 'train-batch-applied', 'in effect');
-  const statsGrid = el('div', { class: 'train-stats' }, lossStat.root, accStat.root, testStat.root, speedStat.root, lrStat.root, batchStat.root);
+  const statsGrid = el('dl', { class: 'train-stats' }, lossStat.root, accStat.root, testStat.root, speedStat.root, lrStat.root, batchStat.root);
   const runError = el('div', { 'data-testid': 'train-error', 'aria-live': 'assertive' });
 
   const status = panel('Run', threadsLine, stateLine, dataBox, progressLine, epochBar, statsGrid, runError);
