@@ -4,8 +4,9 @@
  * from chance level to well under what a wrong pipeline reaches), pause
  * stops the steps and resume continues them, a live change of the learning
  * rate and the batch size reaches the worker, a layer pattern trains and a
- * malformed one is explained, the engine line says how many threads run, and
- * the main thread's long tasks during training are reported.
+ * malformed one is explained, a shared link restores the settings, a missing
+ * data file is reported and retried, the engine line says how many threads
+ * run, and the main thread's long tasks during training are reported.
  */
 import type { TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -214,6 +215,20 @@ export async function checkTrain(ctx: WebTestContext, t: TestContext): Promise<v
     const summary = (await shared.page.textContent('[data-testid="train-model-summary"]')) ?? '';
     // conv5-8: 8 * 25 + 8 = 208 weights; fc10 on 8 x 14 x 14 = 1,568 inputs: 15,690.
     ok(summary.includes('15,898 parameters'), `the pattern's parameter count is shown: "${summary}"`);
+
+    // A data file the server does not have: the page says which and stops; once it is there, start works (no failure is cached).
+    const missing = '**/data/mnist-test-labels.idx.gz';
+    await shared.context.route(missing, (route) => route.fulfill({ status: 404, body: 'not found' }));
+    await shared.page.click('[data-testid="train-start"]');
+    await waitForState(shared.page, 'error');
+    const error = (await shared.page.textContent('[data-testid="train-error"]')) ?? '';
+    ok(error.includes('mnist-test-labels.idx.gz') && error.includes('404'), `the error names the missing file and the answer: "${error}"`);
+    await shared.context.unroute(missing);
+    await shared.page.click('[data-testid="train-start"]');
+    await waitForStep(shared.page, 3);
+    ok((await shared.page.textContent('[data-testid="train-error"]')) === '', 'the error is gone once training runs');
+    await shared.page.click('[data-testid="train-stop"]');
+    await waitForState(shared.page, 'stopped');
     assertNoErrors(shared, '#/train from a shared link');
   } finally {
     await shared.close();

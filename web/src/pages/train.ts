@@ -374,7 +374,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
       case 'stopped':
         return `Stopped at step ${step}.`;
       case 'error':
-        return `Stopped at step ${step} by the error below.`;
+        return latest ? `Stopped at step ${step} by the error below.` : 'Stopped by the error below.';
     }
   }
 
