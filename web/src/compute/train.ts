@@ -575,11 +575,18 @@ async function loop(r: Run): Promise<TrainResult> {
     while (r.epochSeen < n) {
       // Between steps: run what the page asked for (pause, stop, evaluate, a new lr).
       await yieldToEvents();
+      if ((r.paused || r.evaluating) && pending.losses.length > 0) progress(latest);
       while ((r.paused || r.evaluating) && !r.stopped) {
-        if (r.evaluating) await r.evaluating.catch(() => {});
-        else await new Promise<void>((resolve) => (r.wake = resolve));
+        if (r.evaluating) {
+          await r.evaluating.catch(() => {});
+        } else {
+          // Said here, after the steps so far were reported: the page shows the step it paused at.
+          if (r.state !== 'paused') setState(r, 'paused');
+          await new Promise<void>((resolve) => (r.wake = resolve));
+        }
       }
       if (r.stopped) break;
+      if (r.state !== 'training') setState(r, 'training');
 
       const t0 = performance.now();
       optimizer.paramGroups.forEach((g) => (g.lr = r.lr));
@@ -687,11 +694,13 @@ export const trainHandlers = {
   /** Loads MNIST (once per worker), builds the model and trains it, streaming TrainEvents. */
   'train-start': (config: TrainConfig, emit: (e: unknown) => void): Promise<TrainResult> => start(config, emit),
 
-  /** Pauses (after the step in flight) or resumes the run. */
+  /**
+   * Pauses or resumes the run. The training loop says 'paused' once the step
+   * in flight is done and reported, and 'training' when it steps again.
+   */
   'train-pause': (args: { paused: boolean }): RunStatus => {
     if (run && !run.stopped && run.state !== 'finished') {
       run.paused = args.paused === true;
-      if (run.state === 'training' || run.state === 'paused') setState(run, run.paused ? 'paused' : 'training');
       if (!run.paused) {
         run.wake?.();
         run.wake = null;
