@@ -84,6 +84,8 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   let lastTest: EvalResult | null = null;
   let dataStatus: DataEvent | null = null;
   let evalImages = 0;
+  /** An `Evaluate now` of a run that has ended is in progress. */
+  let measuring = false;
   let pendingFilters: FilterMaps | null = null;
   let result: TrainResult | null = null;
   const curves = new Curves();
@@ -310,7 +312,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     pauseButton.textContent = paused ? 'Resume' : 'Pause';
     pauseButton.setAttribute('aria-pressed', String(paused));
     stopButton.disabled = !active;
-    evalButton.disabled = !hasModel || phase === 'evaluating' || phase === 'loading';
+    evalButton.disabled = !hasModel || measuring || phase === 'evaluating' || phase === 'loading';
     resetButton.disabled = active || phase === 'idle';
     liveNote.textContent = active
       ? 'While it trains, the learning rate and the batch size apply from the next step; stop the run to change the rest.'
@@ -343,7 +345,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     setText(lossStat.note, l ? `mean of the last ${Math.min(options.window, l.step)} batches; this batch ${l.batchLoss.toFixed(3)}` : `mean of the last ${options.window} batches`);
     setText(accStat.value, l ? pct(l.accuracy) : '–');
     setText(accStat.note, l ? `last ${Math.min(options.window, l.step)} batches; this batch ${pct(l.batchAccuracy)}` : `last ${options.window} batches`);
-    setText(testStat.value, phase === 'evaluating' ? 'measuring…' : lastTest ? pct(lastTest.accuracy, 2) : '–');
+    setText(testStat.value, phase === 'evaluating' || measuring ? 'measuring…' : lastTest ? pct(lastTest.accuracy, 2) : '–');
     setText(testStat.note, lastTest
       ? `${thousands(lastTest.correct)} of ${thousands(lastTest.total)} test images, at step ${thousands(lastTest.step)}; loss ${lastTest.loss.toFixed(4)}`
       : `all ${evalImages ? thousands(evalImages) : '10,000'} test images, after each epoch and on request`);
@@ -357,6 +359,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
 
   function stateText(): string {
     const step = thousands(latest?.step ?? 0);
+    if (measuring) return `Evaluating the model of step ${step} on the test images…`;
     switch (phase) {
       case 'idle':
         if (modelError) return 'The model above has a mistake: fix it to train.';
@@ -510,19 +513,17 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   async function evaluateNow(): Promise<void> {
     evalButton.disabled = true;
     controlError.replaceChildren();
-    const before = phase;
-    if (!streaming) {
-      // The stream of an ended run no longer reports: show the measuring here.
-      phase = 'evaluating';
-      scheduleDraw();
-    }
+    // The stream of an ended run no longer reports: the page says it is measuring.
+    measuring = !streaming;
+    renderControls();
+    scheduleDraw();
     try {
       const r = await call('train-evaluate', undefined);
       if (!disposed) takeEval(r);
     } catch (err) {
       if (!disposed) controlError.replaceChildren(errorBox((err as Error).message));
     } finally {
-      if (!streaming && !disposed) phase = before;
+      measuring = false;
       if (!disposed) {
         renderControls();
         scheduleDraw();
