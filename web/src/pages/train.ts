@@ -531,12 +531,24 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     }
   }
 
-  /** Sends a live change of the learning rate or the batch size to the running run. */
+  let liveTimer = 0;
+  let liveChange: { lr?: number; batchSize?: number } = {};
+  /**
+   * Sends a live change of the learning rate or the batch size to the running
+   * run, after 250 ms without typing: typing 32 should not train a step with
+   * a batch of 3 first.
+   */
   function live(change: { lr?: number; batchSize?: number }): void {
-    call('train-set', change).then(
-      () => controlError.replaceChildren(),
-      (err: Error) => controlError.replaceChildren(errorBox(err.message)),
-    );
+    liveChange = { ...liveChange, ...change };
+    clearTimeout(liveTimer);
+    liveTimer = window.setTimeout(() => {
+      const send = liveChange;
+      liveChange = {};
+      call('train-set', send).then(
+        () => controlError.replaceChildren(),
+        (err: Error) => controlError.replaceChildren(errorBox(err.message)),
+      );
+    }, 250);
   }
 
   function clearRun(): void {
@@ -670,6 +682,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   return () => {
     disposed = true;
     clearTimeout(describeTimer);
+    clearTimeout(liveTimer);
     if (frame) cancelAnimationFrame(frame);
     for (const c of charts) c.destroy();
     // Leaving the page ends its run: nothing would show it.
