@@ -1,14 +1,236 @@
-/** Checks of the web app's #/train page (run by test/once/web.test.ts). */
+/**
+ * Checks of the web app's #/train page (run by test/once/web.test.ts): LeNet-5
+ * really learns MNIST in the page's worker (the loss the page streams falls
+ * from chance level to well under what a wrong pipeline reaches), pause
+ * stops the steps and resume continues them, a live change of the learning
+ * rate and the batch size reaches the worker, a layer pattern trains and a
+ * malformed one is explained, a shared link restores the settings, a missing
+ * data file is reported and retried, the engine line says how many threads
+ * run, and the main thread's long tasks during training are reported.
+ */
 import type { TestContext } from 'node:test';
-import { assertNoErrors, type WebTestContext } from '../helpers/index.js';
+import type { Page } from 'playwright-core';
+import { assertNoErrors, ok, type WebTestContext } from '../helpers/index.js';
+
+const STEP_TIMEOUT = 240_000;
+
+/** The step counter the page shows. */
+async function step(page: Page): Promise<number> {
+  const text = await page.textContent('[data-testid="train-step"]');
+  return Number((text ?? '').replace(/,/g, ''));
+}
+
+async function waitForStep(page: Page, n: number): Promise<number> {
+  await page.waitForFunction(
+    (target) => Number((document.querySelector('[data-testid="train-step"]')?.textContent ?? '').replace(/,/g, '')) >= target,
+    n,
+    { timeout: STEP_TIMEOUT },
+  );
+  return step(page);
+}
+
+async function waitForState(page: Page, state: string): Promise<void> {
+  await page.waitForSelector(`[data-testid="train-state"][data-state="${state}"]`, { timeout: STEP_TIMEOUT });
+}
+
+/** Sets a labelled input to `value` as typing would (one input event). */
+async function fill(page: Page, testid: string, value: string): Promise<void> {
+  await page.fill(`[data-testid="${testid}"]`, value);
+}
 
 export async function checkTrain(ctx: WebTestContext, t: TestContext): Promise<void> {
-  const app = await ctx.open('train');
+  const app = await ctx.open('train?model=lenet5&opt=sgd&lr=0.05&momentum=0.9&batch=64&epochs=1&seed=1');
+  const { page } = app;
   try {
-    await app.page.waitForSelector('h1');
-    await ctx.screenshot(app.page, 'train');
+    // The settings come from the link.
+    await page.waitForSelector('[data-testid="train-start"]:not([disabled])', { timeout: 60_000 });
+    ok((await page.inputValue('[data-testid="train-lr"]')) === '0.05', 'the learning rate field shows the link\'s 0.05');
+    ok((await page.inputValue('[data-testid="train-batch"]')) === '64', 'the batch size field shows the link\'s 64');
+    ok((await page.inputValue('[data-testid="train-model"]')) === 'lenet5', 'the model select shows lenet5');
+
+    // The engine line: wasm with as many threads as the browser reports cores, on this cross-origin isolated page.
+    await page.waitForSelector('[data-testid="train-threads"][data-threads]');
+    const threadsText = (await page.textContent('[data-testid="train-threads"]')) ?? '';
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const isolated = await page.evaluate(() => crossOriginIsolated);
+    ok(isolated, 'the test server serves the page cross-origin isolated');
+    const expected = Math.min(cores, 64);
+    ok(threadsText.includes(`wasm with ${expected === 1 ? 'one thread' : `${expected} threads`}`), `the threads line names ${expected} threads (${cores} cores): "${threadsText}"`);
+    if (cores === 2) ok(threadsText.includes('wasm with 2 threads'), `on this 2-core machine the line says 2 threads: "${threadsText}"`);
+    t.diagnostic(`threads line: ${threadsText}`);
+
+    // Record the main thread's long tasks and every loss value the page shows, from before the start.
+    await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[]; losses: number[] };
+      w.longTasks = [];
+      w.losses = [];
+      // From now on (the page's own loading is not training).
+      const from = performance.now();
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (e.startTime >= from) w.longTasks.push(e.duration);
+      }).observe({ type: 'longtask' });
+      const loss = document.querySelector('[data-testid="train-loss"]')!;
+      new MutationObserver(() => {
+        const v = Number(loss.textContent);
+        if (loss.textContent !== '–' && Number.isFinite(v)) w.losses.push(v);
+      }).observe(loss, { childList: true, characterData: true, subtree: true });
+    });
+
+    await page.click('[data-testid="train-start"]');
+    await waitForState(page, 'training');
+    ok(await page.isDisabled('[data-testid="train-model"]'), 'the model is locked while it trains');
+    ok(!(await page.isDisabled('[data-testid="train-lr"]')), 'the learning rate stays editable while it trains');
+
+    // LeNet-5, SGD 0.05 with momentum 0.9, batch 64: after 200 steps the mean loss of the last 20 batches is far below chance.
+    const at = await waitForStep(page, 200);
+    const trainingTasks = await page.evaluate(() => [...(window as unknown as { longTasks: number[] }).longTasks]);
+    const losses = await page.evaluate(() => (window as unknown as { losses: number[] }).losses);
+    ok(losses.length >= 3, `the page showed the loss several times (${losses.length})`);
+    const first = losses[0];
+    const last = Number(await page.textContent('[data-testid="train-loss"]'));
+    t.diagnostic(`loss: first shown ${first}, at step ${at} ${last} (${losses.length} values shown)`);
+    // The first steps start from ln(10) = 2.303, the loss of a uniform guess over ten digits.
+    ok(first > 1.8 && first < 2.6, `the first loss shown is near ln 10 = 2.30 (got ${first})`);
+    ok(Number.isFinite(last) && last < 0.5, `after ${at} steps of 64 images the loss is below 0.5 (got ${last})`);
+    ok(last < 0.6 * first, `the loss fell below 60% of the first shown (${last} vs ${first})`);
+    const accuracy = Number(((await page.textContent('[data-testid="train-accuracy"]')) ?? '').replace('%', ''));
+    ok(accuracy > 80, `the training accuracy of the last batches is above 80% after ${at} steps (got ${accuracy}%)`);
+
+    // The curves and the filters are drawn: six 5x5 filters of conv1, two charts.
+    const filters = await page.$$eval('[data-testid="train-filters"] canvas', (cs) => cs.map((c) => `${(c as HTMLCanvasElement).width}x${(c as HTMLCanvasElement).height}`));
+    ok(filters.length === 6 && filters.every((f) => f === '5x5'), `conv1's six 5x5 filters are drawn (got ${filters.join(', ')})`);
+    ok((await page.$$('[data-testid="train-loss-chart"] canvas')).length >= 1 && (await page.$$('[data-testid="train-accuracy-chart"] canvas')).length >= 1, 'both charts are drawn');
+    // The filters the run started from, on demand, under the current ones (and in the link).
+    await page.check('[data-testid="train-filters-toggle"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="train-filters-start"] canvas').length === 6);
+    ok(page.url().includes('start=1'), 'the link remembers that the start filters are shown');
+    // (No named helper inside evaluate: the test's TypeScript compiler would wrap it in a function the page lacks.)
+    const changed = await page.evaluate(() => {
+      const rows = ['train-filters', 'train-filters-start'].map((id) => Array.from(document.querySelectorAll(`[data-testid="${id}"] canvas`))
+        .map((c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 5, 5).data).join()));
+      return rows[0].filter((now, i) => now !== rows[1][i]).length;
+    });
+    ok(changed >= 1, `training changed the drawn filters (${changed} of 6 differ from the start)`);
+    const speed = Number(((await page.textContent('[data-testid="train-speed"]')) ?? '').replace(/,/g, ''));
+    ok(speed > 0, `images/s is shown (got ${speed})`);
+    t.diagnostic(`throughput shown: ${speed} images/s`);
+    await ctx.screenshot(page, 'train');
+
+    // Pause: the step counter stops (after the step in flight); resume: it goes on.
+    await page.click('[data-testid="train-pause"]');
+    await waitForState(page, 'paused');
+    ok((await page.getAttribute('[data-testid="train-pause"]', 'aria-pressed')) === 'true', 'the pause button is pressed');
+    const pausedAt = await step(page);
+    await page.waitForTimeout(1500);
+    const stillAt = await step(page);
+    ok(stillAt === pausedAt, `no step runs while paused (${pausedAt} -> ${stillAt})`);
+    await page.click('[data-testid="train-pause"]');
+    await waitForState(page, 'training');
+    const resumedAt = await waitForStep(page, pausedAt + 5);
+    ok(resumedAt > pausedAt, `training continues after resume (${pausedAt} -> ${resumedAt})`);
+
+    // A new learning rate and batch size mid-training: the worker's next steps use them, as the page shows.
+    await fill(page, 'train-lr', '0.01');
+    await fill(page, 'train-batch', '32');
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-lr-applied"]')?.textContent === '0.01', undefined, { timeout: STEP_TIMEOUT });
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-batch-applied"]')?.textContent === '32', undefined, { timeout: STEP_TIMEOUT });
+    const url = new URL(page.url().replace('#/', ''));
+    ok(page.url().includes('lr=0.01') && page.url().includes('batch=32'), `the link holds the new values: ${url.hash || page.url()}`);
+
+    // Narrow screen, mid-training: one column, no horizontal page scroll.
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.waitForTimeout(400);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    ok(overflow <= 0, `no horizontal scroll at 375 px (the page is ${overflow} px wider)`);
+    await ctx.screenshot(page, 'train-narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // Stop ends the run; the model can still be evaluated on the test set.
+    await page.click('[data-testid="train-stop"]');
+    await waitForState(page, 'stopped');
+    const stoppedAt = await step(page);
+    await page.click('[data-testid="train-evaluate"]');
+    await page.waitForFunction(() => /%$/.test(document.querySelector('[data-testid="train-test-accuracy"]')?.textContent ?? ''), undefined, { timeout: STEP_TIMEOUT });
+    const test = Number(((await page.textContent('[data-testid="train-test-accuracy"]')) ?? '').replace('%', ''));
+    t.diagnostic(`test accuracy after ${stoppedAt} steps: ${test}% (all 10,000 test images)`);
+    ok(test > 85, `the test accuracy after ${stoppedAt} steps is above 85% (got ${test}%)`);
+
+    // Long tasks (> 50 ms) of the main thread from the start to here; wall-clock, so a busy machine lengthens them.
+    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    const describe = (tasks: number[]) => {
+      const sorted = [...tasks].sort((a, b) => b - a).map((d) => Math.round(d));
+      return `${tasks.length}, the longest ${sorted[0] ?? 0} ms (top: ${sorted.slice(0, 5).join(', ') || 'none'} ms)`;
+    };
+    t.diagnostic(`main-thread long tasks from the start to step ${at}: ${describe(trainingTasks)}`);
+    t.diagnostic(`main-thread long tasks to step ${stoppedAt}, with the screenshots, the resizes and the evaluation: ${describe(longTasks)}`);
+
+    // A malformed pattern: the page says what is wrong and where, and does not start.
+    await page.selectOption('[data-testid="train-model"]', 'pattern');
+    await fill(page, 'train-pattern', 'conv3-8-relu-pool2-fc');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="train-model-error"]')?.textContent ?? '').includes('model pattern'), undefined, { timeout: 30_000 });
+    const message = (await page.textContent('[data-testid="train-model-error"]')) ?? '';
+    ok(message.includes('fc10') && message.includes('^'), `the error names the fix and points at the column: "${message}"`);
+    ok(await page.isDisabled('[data-testid="train-start"]'), 'start is disabled while the pattern is malformed');
+
+    // A pattern trains: a few steps, a finite loss, its eight 5x5 filters.
+    await fill(page, 'train-pattern', '(conv5-8-relu-pool2)-fc10');
+    await page.waitForSelector('[data-testid="train-start"]:not([disabled])', { timeout: 30_000 });
+    ok((await page.textContent('[data-testid="train-model-error"]')) === '', 'the error is gone once the pattern is valid');
+    ok(page.url().includes('model=pattern') && page.url().includes('pattern=%28conv5-8-relu-pool2%29-fc10'), `the link holds the pattern: ${page.url()}`);
+    await page.click('[data-testid="train-start"]');
+    await waitForStep(page, 10);
+    const patternLoss = Number(await page.textContent('[data-testid="train-loss"]'));
+    ok(Number.isFinite(patternLoss) && patternLoss > 0, `the pattern's loss is a finite number (got ${patternLoss})`);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="train-filters"] canvas').length === 8, undefined, { timeout: 30_000 });
+    await page.click('[data-testid="train-stop"]');
+    await waitForState(page, 'stopped');
+
+    // Reset clears the run from the page.
+    await page.click('[data-testid="train-reset"]');
+    await waitForState(page, 'idle');
+    ok((await step(page)) === 0 && (await page.textContent('[data-testid="train-loss"]')) === '–', 'reset clears the step counter and the loss');
+    ok((await page.$$('[data-testid="train-filters"] canvas')).length === 0, 'reset clears the filters');
+
+    // A learning rate out of range: the field says what a valid one is, and start waits for it.
+    await fill(page, 'train-lr', '0');
+    ok((await page.getAttribute('[data-testid="train-lr"]', 'aria-invalid')) === 'true', 'a learning rate of 0 is marked invalid');
+    const lrError = await page.$eval('[data-testid="train-lr"]', (input) => document.getElementById(input.getAttribute('aria-describedby') ?? '')?.textContent ?? '');
+    ok(/0\.00001 to 10/.test(lrError), `the field says which learning rates are valid: "${lrError}"`);
+    ok(await page.isDisabled('[data-testid="train-start"]'), 'start is disabled while the learning rate is invalid');
+    await fill(page, 'train-lr', '0.05');
+    await page.waitForSelector('[data-testid="train-start"]:not([disabled])');
     assertNoErrors(app, '#/train');
   } finally {
     await app.close();
+  }
+
+  // A shared link restores a pattern run's settings, the filter comparison included.
+  const shared = await ctx.open('train?model=pattern&pattern=%28conv5-8-relu-pool2%29-fc10&opt=adam&lr=0.002&batch=100&epochs=2&seed=7&start=1');
+  try {
+    await shared.page.waitForSelector('[data-testid="train-start"]:not([disabled])', { timeout: 60_000 });
+    const values = await Promise.all(['train-model', 'train-pattern', 'train-optimizer', 'train-lr', 'train-batch', 'train-epochs', 'train-seed'].map((id) => shared.page.inputValue(`[data-testid="${id}"]`)));
+    ok(values.join(' ') === 'pattern (conv5-8-relu-pool2)-fc10 adam 0.002 100 2 7', `the link's settings are restored: ${values.join(' ')}`);
+    ok(await shared.page.isChecked('[data-testid="train-filters-toggle"]'), 'the filter comparison is restored');
+    ok(await shared.page.isHidden('[data-testid="train-momentum"]'), 'Adam has no momentum field');
+    const summary = (await shared.page.textContent('[data-testid="train-model-summary"]')) ?? '';
+    // conv5-8: 8 * 25 + 8 = 208 weights; fc10 on 8 x 14 x 14 = 1,568 inputs: 15,690.
+    ok(summary.includes('15,898 parameters'), `the pattern's parameter count is shown: "${summary}"`);
+
+    // A data file the server does not have: the page says which and stops; once it is there, start works (no failure is cached).
+    const missing = '**/data/mnist-test-labels.idx.gz';
+    await shared.context.route(missing, (route) => route.fulfill({ status: 404, body: 'not found' }));
+    await shared.page.click('[data-testid="train-start"]');
+    await waitForState(shared.page, 'error');
+    const error = (await shared.page.textContent('[data-testid="train-error"]')) ?? '';
+    ok(error.includes('mnist-test-labels.idx.gz') && error.includes('404'), `the error names the missing file and the answer: "${error}"`);
+    await shared.context.unroute(missing);
+    await shared.page.click('[data-testid="train-start"]');
+    await waitForStep(shared.page, 3);
+    ok((await shared.page.textContent('[data-testid="train-error"]')) === '', 'the error is gone once training runs');
+    await shared.page.click('[data-testid="train-stop"]');
+    await waitForState(shared.page, 'stopped');
+    assertNoErrors(shared, '#/train from a shared link');
+  } finally {
+    await shared.close();
   }
 }

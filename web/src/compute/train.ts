@@ -1,2 +1,740 @@
-/** The compute worker's handlers of the #/train page. */
-export const trainHandlers = {};
+/**
+ * The compute worker's handlers of the #/train page: MNIST fetched and
+ * decoded here, a model trained here step by step with Stride's public API,
+ * progress streamed to the page.
+ *
+ * One run at a time lives in this worker (`run`). `train-start` owns it: it
+ * loads the data (once per worker: later runs reuse it), builds the model and
+ * the optimizer, then loops over steps, awaiting a macrotask after each one so
+ * the messages of the other handlers (`train-pause`, `train-stop`,
+ * `train-set`, `train-evaluate`) run between two steps. A change of the
+ * learning rate or the batch size is therefore applied at the next step, and
+ * a pause takes effect after the step in flight.
+ *
+ * A step is PyTorch's: zeroGrad, forward, F.crossEntropy, backward,
+ * optimizer.step. The batches come from a seeded permutation of the 60,000
+ * training images drawn at the start of every epoch; the batch size may change
+ * mid-epoch, so an epoch is "every image once", however many steps that takes.
+ * The images stay as bytes (47 MB); each batch is scaled to [0, 1] and
+ * standardized with MNIST's mean and std (`normalize`) when it is drawn.
+ *
+ * The test accuracy is measured on all 10,000 test images, after every epoch
+ * and when the page asks (`train-evaluate`), in batches of 500 with a task
+ * boundary between them.
+ */
+import {
+  DataError, F, Generator, MNIST_MEAN, MNIST_STD, Tensor, ValueError, backward, countCorrect, createModel, getModelSpec,
+  isModelPattern, MODEL_PATTERN_EXAMPLE, models, noGrad, normalize, optim, parseIdx, ready, summary, zeros, type nn,
+} from 'stride';
+
+// ---- messages ----------------------------------------------------------------
+
+/** Where the page serves MNIST's four gzipped IDX files (absolute URLs). */
+export interface MnistUrls {
+  trainImages: string;
+  trainLabels: string;
+  testImages: string;
+  testLabels: string;
+}
+
+export type OptimizerName = 'sgd' | 'adam';
+
+/** What defines a run. `model` is a model name (see `train-options`) or a layer pattern. */
+export interface TrainConfig {
+  model: string;
+  optimizer: OptimizerName;
+  lr: number;
+  /** SGD's momentum (ignored by Adam). */
+  momentum: number;
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  data: MnistUrls;
+}
+
+/** A model the page offers by name: those of the zoo that take one 28x28 grey image and learn by gradients. */
+export interface ModelChoice {
+  name: string;
+  description: string;
+  /** The learning rate the model is known to train with, per optimizer. */
+  lr: Record<OptimizerName, number>;
+}
+
+/** What the page needs before its first run: the models it offers and how it labels the smoothed curves. */
+export interface TrainOptions {
+  models: ModelChoice[];
+  /** The learning rate of each optimizer for a layer pattern. */
+  patternLr: Record<OptimizerName, number>;
+  /** The lectures' example pattern, for the help text. */
+  patternExample: string;
+  /** Batches the smoothed loss and accuracy average over. */
+  window: number;
+}
+
+/** What the page shows about a model before training it. */
+export interface ModelInfo {
+  /** The name or the pattern it was built from. */
+  model: string;
+  description: string;
+  parameters: number;
+  /** Multiply-accumulates of one forward pass of one image. */
+  macs: number;
+  /** PyTorch-style printout of the modules. */
+  printout: string;
+  /** The parameter whose values the filter view shows, and its shape. */
+  firstLayer: { name: string; shape: number[] };
+}
+
+export type RunState = 'loading' | 'training' | 'paused' | 'evaluating' | 'finished' | 'stopped';
+
+/** The loss and accuracy on the test set, after `step` steps. */
+export interface EvalResult {
+  step: number;
+  /** Epochs completed when it was measured (fractional mid-epoch). */
+  epoch: number;
+  accuracy: number;
+  loss: number;
+  correct: number;
+  total: number;
+  seconds: number;
+}
+
+/** How many recent batches the smoothed loss, accuracy and throughput average over. */
+export const WINDOW = 20;
+
+/** The events `train-start` streams to the page. */
+export type TrainEvent =
+  /** Fetching and decoding the data: `loaded` of `total` bytes (total null when the server does not say). */
+  | { kind: 'data'; file: string; phase: 'download' | 'decompress' | 'parse' | 'done'; loaded: number; total: number | null }
+  | { kind: 'state'; state: RunState; step: number }
+  /** The model is built and the data loaded: training begins. */
+  | { kind: 'ready'; model: ModelInfo; trainImages: number; testImages: number }
+  /**
+   * The steps since the previous progress event (at most ~10 events a second):
+   * `losses[i]`, `smoothLoss[i]`, `smoothAccuracy[i]` belong to step `firstStep + i`.
+   * The scalars describe the latest step.
+   */
+  | {
+      kind: 'progress';
+      firstStep: number;
+      losses: number[];
+      smoothLoss: number[];
+      smoothAccuracy: number[];
+      step: number;
+      /** 1-based epoch in progress; `epochSeen` of `epochImages` images of it are done. */
+      epoch: number;
+      epochs: number;
+      epochSeen: number;
+      epochImages: number;
+      /** Mean loss and accuracy of the last WINDOW batches. */
+      loss: number;
+      accuracy: number;
+      batchLoss: number;
+      batchAccuracy: number;
+      /** Training images per second over the last WINDOW steps (pauses and evaluation excluded). */
+      imagesPerSec: number;
+      /** The learning rate and batch size the latest step used. */
+      lr: number;
+      batchSize: number;
+      /** Seconds spent in training steps so far. */
+      trainSeconds: number;
+    }
+  /** The first layer's weights (at most MAX_FILTERS maps): `shape` is [maps, channels, height, width]. */
+  | { kind: 'filters'; step: number; name: string; shape: [number, number, number, number]; total: number; weights: Float32Array }
+  | { kind: 'eval-start'; step: number; images: number; reason: 'epoch' | 'request' }
+  | { kind: 'eval'; result: EvalResult; reason: 'epoch' | 'request' };
+
+/** How `train-start` ends (a diverged loss or a bad setting rejects it instead). */
+export interface TrainResult {
+  reason: 'finished' | 'stopped';
+  steps: number;
+  epochsCompleted: number;
+  trainSeconds: number;
+  test: EvalResult | null;
+}
+
+/** What the controls of a running (or ended) run report back. */
+export interface RunStatus {
+  state: RunState | 'none';
+  step: number;
+  /** The values the next step will use. */
+  lr: number;
+  batchSize: number;
+}
+
+// ---- limits ------------------------------------------------------------------
+
+/** Most maps sent for the filter view: a first layer of fc300 would otherwise send 300 images twice a second. */
+export const MAX_FILTERS = 64;
+const MAX_BATCH = 4096;
+const MAX_EPOCHS = 100;
+/**
+ * The largest model this page trains: 10 million parameters, 50 million
+ * multiply-accumulates per image (120 times LeNet-5, 4 times the lectures'
+ * example pattern). Beyond that one step of a batch of 64 takes seconds, and
+ * pause and stop, which act between steps, would not answer in good time.
+ */
+const MAX_PARAMETERS = 10_000_000;
+const MAX_MACS = 50_000_000;
+const PROGRESS_MS = 100;
+const FILTERS_MS = 500;
+/** Images per forward pass when evaluating (no gradients are kept, so it can be large); the worker yields between them. */
+const EVAL_BATCH = 500;
+const IMAGE = 28 * 28;
+const CLASSES = 10;
+/** The learning rate an optimizer starts from when the model names none (`stride train`'s defaults). */
+const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 0.05, adam: 0.001 };
+
+// ---- data --------------------------------------------------------------------
+
+/** One split of MNIST as the files hold it: `count` images of 28x28 bytes and their labels. */
+interface Split {
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+interface Mnist {
+  train: Split;
+  test: Split;
+}
+
+/** The data of this worker, kept across runs; keyed by the URLs it came from. */
+let mnist: { key: string; data: Promise<Mnist> } | null = null;
+
+type Emit = (e: TrainEvent) => void;
+
+function loadMnist(urls: MnistUrls, emit: Emit): Promise<Mnist> {
+  const key = JSON.stringify(urls);
+  if (mnist?.key === key) {
+    return mnist.data;
+  }
+  const data = (async () => {
+    // One file after the other: the progress reads as a sequence, and the two big
+    // files are not decompressed at the same time.
+    const train = await loadSplit('training', urls.trainImages, urls.trainLabels, emit);
+    const test = await loadSplit('test', urls.testImages, urls.testLabels, emit);
+    return { train, test };
+  })();
+  mnist = { key, data };
+  // A failed download is not cached: the next start tries again.
+  data.catch(() => {
+    if (mnist?.data === data) mnist = null;
+  });
+  return data;
+}
+
+async function loadSplit(name: string, imagesUrl: string, labelsUrl: string, emit: Emit): Promise<Split> {
+  const images = parseIdx(await fetchGzip(imagesUrl, `${name} images`, emit), imagesUrl, { dtype: 'uint8', shape: [null, 28, 28] });
+  const labels = parseIdx(await fetchGzip(labelsUrl, `${name} labels`, emit), labelsUrl, { dtype: 'uint8', shape: [null] });
+  const count = images.shape[0];
+  if (labels.shape[0] !== count) {
+    throw new DataError(`${imagesUrl} holds ${count} images but ${labelsUrl} holds ${labels.shape[0]} labels; the two files must be of the same split`);
+  }
+  const bad = labels.data.findIndex((v) => v >= CLASSES);
+  if (bad >= 0) throw new DataError(`${labelsUrl}: label ${bad} is ${labels.data[bad]}; MNIST labels are the digits 0 to 9`);
+  emit({ kind: 'data', file: `${name} images`, phase: 'done', loaded: count, total: count });
+  return { images: images.data, labels: labels.data, count };
+}
+
+/**
+ * The bytes of a gzipped file at `url`, decompressed. The download is read
+ * chunk by chunk to report its progress; a server that already decoded the
+ * gzip (Content-Encoding: gzip) hands over the IDX bytes, which are then taken
+ * as they are (gzip files start with 0x1f 0x8b, IDX files with two zero bytes).
+ */
+async function fetchGzip(url: string, file: string, emit: Emit): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new DataError(`could not download the MNIST ${file} from ${url}: ${(err as Error).message}; check the connection and start again`);
+  }
+  if (!response.ok || response.body === null) {
+    throw new DataError(`could not download the MNIST ${file}: ${url} answered ${response.status} ${response.statusText}; the site must serve data/${url.split('/').pop()}`);
+  }
+  const length = Number(response.headers.get('Content-Length'));
+  const total = response.headers.get('Content-Encoding') === null && Number.isFinite(length) && length > 0 ? length : null;
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  let last = 0;
+  const reader = response.body.getReader();
+  emit({ kind: 'data', file, phase: 'download', loaded, total });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    const now = performance.now();
+    if (now - last >= PROGRESS_MS) {
+      last = now;
+      emit({ kind: 'data', file, phase: 'download', loaded, total });
+    }
+  }
+  const bytes = concat(chunks, loaded);
+  emit({ kind: 'data', file, phase: 'download', loaded, total: loaded });
+  if (!(bytes[0] === 0x1f && bytes[1] === 0x8b)) return bytes;
+  emit({ kind: 'data', file, phase: 'decompress', loaded: 0, total: null });
+  let raw: Uint8Array;
+  try {
+    raw = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+  } catch (err) {
+    throw new DataError(`${url}: the gzip data is damaged (${(err as Error).message}); download it again`);
+  }
+  emit({ kind: 'data', file, phase: 'parse', loaded: raw.length, total: raw.length });
+  return raw;
+}
+
+function concat(chunks: Uint8Array[], length: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
+ * Images `order[start..end)` of `split` as a normalized batch: x [B, 1, 28, 28]
+ * (bytes / 255, then standardized by MNIST's mean and std) and y [B].
+ */
+function batch(split: Split, order: Uint32Array | null, start: number, end: number): { x: Tensor; y: Tensor } {
+  const count = end - start;
+  const pixels = new Float32Array(count * IMAGE);
+  const labels = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    const r = order === null ? start + i : order[start + i];
+    const src = r * IMAGE;
+    const dst = i * IMAGE;
+    for (let p = 0; p < IMAGE; p++) pixels[dst + p] = split.images[src + p] / 255;
+    labels[i] = split.labels[r];
+  }
+  return { x: normalize(new Tensor(pixels, [count, 1, 28, 28]), MNIST_MEAN, MNIST_STD), y: new Tensor(labels, [count]) };
+}
+
+// ---- models ------------------------------------------------------------------
+
+/** The zoo models that take MNIST's 1x28x28 and learn by gradient steps. */
+function modelChoices(): ModelChoice[] {
+  return Object.entries(models)
+    .filter(([, spec]) => spec.inputShape.join('x') === '1x28x28' && spec.trainingRule === undefined)
+    .map(([name, spec]) => ({
+      name,
+      description: spec.description,
+      lr: { sgd: spec.defaultLr?.sgd ?? DEFAULT_LR.sgd, adam: spec.defaultLr?.adam ?? DEFAULT_LR.adam },
+    }));
+}
+
+/**
+ * Builds `name` (a zoo name or a layer pattern) for 1x28x28 images and ten
+ * classes, checks that one image gives ten scores and that it is small enough
+ * to train here, and describes it.
+ */
+function buildModel(name: string, generator: Generator): { model: nn.Module; info: ModelInfo } {
+  if (typeof name !== 'string' || name.trim() === '') throw new ValueError('name a model: LeNet-5, or a layer pattern such as (conv5-8-relu-pool2)-fc10');
+  const pattern = isModelPattern(name);
+  if (!pattern && !modelChoices().some((m) => m.name === name)) {
+    throw new ValueError(`'${name}' is not a model this page trains; choose ${modelChoices().map((m) => m.name).join(' or ')}, or write a layer pattern`);
+  }
+  const model = createModel(name, { generator, numClasses: CLASSES, inputShape: [1, 28, 28] });
+  // The size first (summary traces one forward): a model too big to train is refused before anything else runs it.
+  const s = summary(model, [1, 28, 28]);
+  if (s.totalParams > MAX_PARAMETERS) {
+    throw new ValueError(`${name} has ${s.totalParams.toLocaleString('en-US')} parameters; this page trains models of up to ${MAX_PARAMETERS.toLocaleString('en-US')} (use fewer or narrower layers)`);
+  }
+  if (s.macs > MAX_MACS) {
+    throw new ValueError(
+      `${name} needs ${(s.macs / 1e6).toFixed(0)} million multiply-accumulates per image; this page trains models of up to ${MAX_MACS / 1e6} million, ` +
+        'so that a step stays short enough to pause between (pool earlier, or use fewer filters)',
+    );
+  }
+  const out = noGrad(() => {
+    model.eval();
+    try {
+      return model.forward(zeros([1, 1, 28, 28])).shape;
+    } finally {
+      model.train();
+    }
+  });
+  if (out.length !== 2 || out[1] !== CLASSES) {
+    throw new ValueError(`${name} gives an output of shape [${out.join(', ')}] for one image; training on MNIST needs [1, 10], one score per digit`);
+  }
+  const first = firstLayerWeight(model);
+  return {
+    model,
+    info: {
+      model: name,
+      description: pattern ? `layer pattern ${name}` : getModelSpec(name).description,
+      parameters: s.totalParams,
+      macs: s.macs,
+      printout: model.toString(),
+      firstLayer: { name: first.name, shape: [...first.weight.shape] },
+    },
+  };
+}
+
+/** The first layer's weight: the model's first parameter of rank 4 (a convolution) or 2 (a linear layer on the pixels). */
+function firstLayerWeight(model: nn.Module): { name: string; weight: Tensor } {
+  for (const [name, p] of model.namedParameters()) {
+    if (p.ndim === 4 || p.ndim === 2) return { name, weight: p };
+  }
+  throw new ValueError('the model has no convolution or linear layer to learn with');
+}
+
+/**
+ * The first layer's weights as maps [maps, channels, height, width]: a
+ * convolution's filters as they are, a linear layer on the pixels as one
+ * 28x28 map per output (its weights are a template over the image).
+ */
+function filterMaps(name: string, weight: Tensor, step: number): Extract<TrainEvent, { kind: 'filters' }> {
+  const total = weight.shape[0];
+  const maps = Math.min(total, MAX_FILTERS);
+  const shape: [number, number, number, number] = weight.ndim === 4
+    ? [maps, weight.shape[1], weight.shape[2], weight.shape[3]]
+    : weight.shape[1] === IMAGE ? [maps, 1, 28, 28] : [maps, 1, 1, weight.shape[1]];
+  const size = shape[1] * shape[2] * shape[3];
+  return { kind: 'filters', step, name, shape, total, weights: weight.data.slice(0, maps * size) as Float32Array };
+}
+
+// ---- the run -----------------------------------------------------------------
+
+interface Run {
+  config: TrainConfig;
+  /** Seeded by the config: draws the initial weights, then every epoch's order. */
+  generator: Generator;
+  state: RunState;
+  model: nn.Module | null;
+  optimizer: optim.Optimizer | null;
+  data: Mnist | null;
+  emit: Emit;
+  step: number;
+  /** Images of the current epoch already trained on, and epochs completed. */
+  epochSeen: number;
+  epochsDone: number;
+  /** What the next step uses (train-set changes these). */
+  lr: number;
+  batchSize: number;
+  paused: boolean;
+  stopped: boolean;
+  /** Resolves the wait of a paused loop (set while it waits). */
+  wake: (() => void) | null;
+  /** The evaluation in progress; steps wait for it. */
+  evaluating: Promise<unknown> | null;
+  trainSeconds: number;
+  lastTest: EvalResult | null;
+  /** Resolves when the loop has returned (the run's `train-start` settles right after). */
+  ended: Promise<void>;
+}
+
+let run: Run | null = null;
+
+/**
+ * A task boundary: lets the worker run the messages that arrived during the
+ * last step (pause, stop, a new lr). A message to a fresh MessageChannel
+ * rather than setTimeout(0): nested timers are clamped to 4 ms each, which
+ * after every step of a small model would be a tenth of the time.
+ */
+function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+function checkLr(lr: unknown): number {
+  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0 || lr > 10) throw new ValueError(`the learning rate must be a number in (0, 10], such as 0.05 for SGD or 0.001 for Adam; got ${String(lr)}`);
+  return lr;
+}
+
+function checkBatch(b: unknown): number {
+  if (typeof b !== 'number' || !Number.isInteger(b) || b < 1 || b > MAX_BATCH) throw new ValueError(`the batch size must be a whole number from 1 to ${MAX_BATCH}; got ${String(b)}`);
+  return b;
+}
+
+function checkConfig(c: TrainConfig): void {
+  if (c === null || typeof c !== 'object') throw new ValueError('train-start needs the run\'s settings');
+  checkLr(c.lr);
+  checkBatch(c.batchSize);
+  if (c.optimizer !== 'sgd' && c.optimizer !== 'adam') throw new ValueError(`the optimizer must be sgd or adam; got ${String(c.optimizer)}`);
+  if (c.optimizer === 'sgd' && !(typeof c.momentum === 'number' && c.momentum >= 0 && c.momentum < 1)) {
+    throw new ValueError(`SGD's momentum must be a number in [0, 1), such as 0.9; got ${String(c.momentum)}`);
+  }
+  if (!Number.isInteger(c.epochs) || c.epochs < 1 || c.epochs > MAX_EPOCHS) throw new ValueError(`epochs must be a whole number from 1 to ${MAX_EPOCHS}; got ${String(c.epochs)}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0) throw new ValueError(`the seed must be a whole number >= 0; got ${String(c.seed)}`);
+}
+
+function setState(r: Run, state: RunState): void {
+  r.state = state;
+  r.emit({ kind: 'state', state, step: r.step });
+}
+
+/**
+ * Loss and accuracy of the model on all of MNIST's 10,000 test images, in
+ * eval mode without gradients, EVAL_BATCH images per forward pass with a task
+ * boundary after each, so pause and stop stay answered. Steps wait for it.
+ * The evaluation at the end of an epoch is abandoned (null) when the run is
+ * stopped meanwhile; one the page asked for is finished.
+ */
+async function evaluateRun(r: Run, reason: 'epoch' | 'request'): Promise<EvalResult | null> {
+  while (r.evaluating) await r.evaluating;
+  const { model, data } = r;
+  if (!model || !data) throw new ValueError('there is no model to evaluate yet: start training first');
+  const job = (async () => {
+    const before = r.state;
+    if (before === 'training' || before === 'paused') setState(r, 'evaluating');
+    r.emit({ kind: 'eval-start', step: r.step, images: data.test.count, reason });
+    const start = performance.now();
+    let correct = 0;
+    let lossSum = 0;
+    model.eval();
+    try {
+      for (let i = 0; i < data.test.count; i += EVAL_BATCH) {
+        if (reason === 'epoch' && r.stopped) return null;
+        const end = Math.min(i + EVAL_BATCH, data.test.count);
+        const { x, y } = batch(data.test, null, i, end);
+        noGrad(() => {
+          const out = model.forward(x);
+          lossSum += F.crossEntropy(out, y).item() * (end - i);
+          correct += countCorrect(out, y);
+        });
+        await yieldToEvents();
+      }
+    } finally {
+      model.train();
+    }
+    const result: EvalResult = {
+      step: r.step,
+      epoch: r.epochsDone + r.epochSeen / data.train.count,
+      accuracy: correct / data.test.count,
+      loss: lossSum / data.test.count,
+      correct,
+      total: data.test.count,
+      seconds: (performance.now() - start) / 1000,
+    };
+    r.lastTest = result;
+    r.emit({ kind: 'eval', result, reason });
+    // A stopped run gets its final state from the loop, which is about to end.
+    if (r.state === 'evaluating' && !r.stopped) setState(r, r.paused ? 'paused' : 'training');
+    return result;
+  })();
+  r.evaluating = job;
+  try {
+    return await job;
+  } finally {
+    r.evaluating = null;
+  }
+}
+
+/** Trains until the epochs are done or the run is stopped. */
+async function loop(r: Run): Promise<TrainResult> {
+  const model = r.model!;
+  const optimizer = r.optimizer!;
+  const data = r.data!;
+  const generator = r.generator;
+  const n = data.train.count;
+  const window: { loss: number; correct: number; images: number; ms: number }[] = [];
+  let pending = { firstStep: 1, losses: [] as number[], smoothLoss: [] as number[], smoothAccuracy: [] as number[] };
+  let lastProgress = 0;
+  let lastFilters = performance.now();
+  const first = firstLayerWeight(model);
+  model.train();
+
+  const progress = (latest: { loss: number; correct: number; images: number }) => {
+    const w = window.reduce((a, s) => ({ loss: a.loss + s.loss, correct: a.correct + s.correct, images: a.images + s.images, ms: a.ms + s.ms }), { loss: 0, correct: 0, images: 0, ms: 0 });
+    r.emit({
+      kind: 'progress',
+      ...pending,
+      step: r.step,
+      epoch: r.epochsDone + 1,
+      epochs: r.config.epochs,
+      epochSeen: r.epochSeen,
+      epochImages: n,
+      loss: w.loss / window.length,
+      accuracy: w.correct / w.images,
+      batchLoss: latest.loss,
+      batchAccuracy: latest.correct / latest.images,
+      imagesPerSec: w.images / Math.max(w.ms / 1000, 1e-9),
+      lr: optimizer.lr,
+      batchSize: latest.images,
+      trainSeconds: r.trainSeconds,
+    });
+    pending = { firstStep: r.step + 1, losses: [], smoothLoss: [], smoothAccuracy: [] };
+    lastProgress = performance.now();
+  };
+
+  r.emit(filterMaps(first.name, first.weight, 0));
+  while (r.epochsDone < r.config.epochs && !r.stopped) {
+    const order = generator.shuffle(Uint32Array.from({ length: n }, (_, i) => i));
+    r.epochSeen = 0;
+    let latest = { loss: NaN, correct: 0, images: 0 };
+    while (r.epochSeen < n) {
+      // Between steps: run what the page asked for (pause, stop, evaluate, a new lr).
+      await yieldToEvents();
+      if ((r.paused || r.evaluating) && pending.losses.length > 0) progress(latest);
+      while ((r.paused || r.evaluating) && !r.stopped) {
+        if (r.evaluating) {
+          await r.evaluating.catch(() => {});
+        } else {
+          // Said here, after the steps so far were reported: the page shows the step it paused at.
+          if (r.state !== 'paused') setState(r, 'paused');
+          await new Promise<void>((resolve) => (r.wake = resolve));
+        }
+      }
+      if (r.stopped) break;
+      if (r.state !== 'training') setState(r, 'training');
+
+      const t0 = performance.now();
+      optimizer.paramGroups.forEach((g) => (g.lr = r.lr));
+      const end = Math.min(r.epochSeen + r.batchSize, n);
+      const { x, y } = batch(data.train, order, r.epochSeen, end);
+      optimizer.zeroGrad();
+      const out = model.forward(x);
+      const loss = F.crossEntropy(out, y);
+      const value = loss.item();
+      if (!Number.isFinite(value)) {
+        throw new ValueError(
+          `the loss became ${value} at step ${r.step + 1} (epoch ${r.epochsDone + 1}): training diverged. Lower the learning rate (it was ${r.lr}) and start again`,
+        );
+      }
+      backward(loss);
+      optimizer.step();
+      const correct = countCorrect(out, y);
+      const images = end - r.epochSeen;
+      const ms = performance.now() - t0;
+
+      r.step++;
+      r.epochSeen = end;
+      r.trainSeconds += ms / 1000;
+      latest = { loss: value, correct, images };
+      window.push({ loss: value, correct, images, ms });
+      if (window.length > WINDOW) window.shift();
+      pending.losses.push(value);
+      pending.smoothLoss.push(window.reduce((a, s) => a + s.loss, 0) / window.length);
+      pending.smoothAccuracy.push(window.reduce((a, s) => a + s.correct, 0) / window.reduce((a, s) => a + s.images, 0));
+
+      const now = performance.now();
+      if (now - lastProgress >= PROGRESS_MS) progress(latest);
+      if (now - lastFilters >= FILTERS_MS) {
+        lastFilters = now;
+        r.emit(filterMaps(first.name, first.weight, r.step));
+      }
+    }
+    if (pending.losses.length > 0) progress(latest);
+    r.emit(filterMaps(first.name, first.weight, r.step));
+    if (r.stopped) break;
+    r.epochsDone++;
+    r.epochSeen = 0;
+    await evaluateRun(r, 'epoch');
+  }
+  const reason = r.stopped ? 'stopped' : 'finished';
+  setState(r, reason);
+  return { reason, steps: r.step, epochsCompleted: r.epochsDone, trainSeconds: r.trainSeconds, test: r.lastTest };
+}
+
+async function start(config: TrainConfig, emit: (e: unknown) => void): Promise<TrainResult> {
+  checkConfig(config);
+  // A run still going (a page mounted again) ends before the new one begins.
+  if (run && !run.stopped && run.state !== 'finished') {
+    const old = run;
+    old.stopped = true;
+    old.wake?.();
+    await old.ended;
+  }
+  let endRun: () => void = () => {};
+  const r: Run = {
+    config, generator: new Generator(config.seed), state: 'loading', model: null, optimizer: null, data: null, emit, step: 0, epochSeen: 0, epochsDone: 0,
+    lr: config.lr, batchSize: config.batchSize, paused: false, stopped: false, wake: null, evaluating: null, trainSeconds: 0,
+    lastTest: null, ended: new Promise<void>((resolve) => (endRun = resolve)),
+  };
+  run = r;
+  try {
+    setState(r, 'loading');
+    // The model first: a malformed pattern is reported before any download.
+    const { model, info } = buildModel(config.model, r.generator);
+    await ready();
+    r.data = await loadMnist(config.data, emit);
+    r.model = model;
+    r.optimizer = config.optimizer === 'sgd'
+      ? new optim.SGD(model, { lr: config.lr, momentum: config.momentum })
+      : new optim.Adam(model, { lr: config.lr });
+    emit({ kind: 'ready', model: info, trainImages: r.data.train.count, testImages: r.data.test.count });
+    if (r.stopped) {
+      setState(r, 'stopped');
+      return { reason: 'stopped', steps: 0, epochsCompleted: 0, trainSeconds: 0, test: null };
+    }
+    setState(r, r.paused ? 'paused' : 'training');
+    return await loop(r);
+  } catch (err) {
+    r.stopped = true;
+    r.state = 'stopped';
+    throw err;
+  } finally {
+    r.wake = null;
+    endRun();
+  }
+}
+
+function status(): RunStatus {
+  if (!run) return { state: 'none', step: 0, lr: NaN, batchSize: 0 };
+  return { state: run.state, step: run.step, lr: run.lr, batchSize: run.batchSize };
+}
+
+export const trainHandlers = {
+  /** The zoo models the page offers, and the constants its labels name. */
+  'train-options': (): TrainOptions => ({ models: modelChoices(), patternLr: { ...DEFAULT_LR }, patternExample: MODEL_PATTERN_EXAMPLE, window: WINDOW }),
+
+  /** Builds a model (a name or a pattern) to check and describe it, without training; errors say what is wrong. */
+  'train-describe': (args: { model: string }): ModelInfo => buildModel(args.model, new Generator(0)).info,
+
+  /** Loads MNIST (once per worker), builds the model and trains it, streaming TrainEvents. */
+  'train-start': (config: TrainConfig, emit: (e: unknown) => void): Promise<TrainResult> => start(config, emit),
+
+  /**
+   * Pauses or resumes the run. The training loop says 'paused' once the step
+   * in flight is done and reported, and 'training' when it steps again.
+   */
+  'train-pause': (args: { paused: boolean }): RunStatus => {
+    if (run && !run.stopped && run.state !== 'finished') {
+      run.paused = args.paused === true;
+      if (!run.paused) {
+        run.wake?.();
+        run.wake = null;
+      }
+    }
+    return status();
+  },
+
+  /** Ends the run after the step in flight; the model stays for `train-evaluate`. */
+  'train-stop': async (): Promise<RunStatus> => {
+    if (run && !run.stopped && run.state !== 'finished') {
+      run.stopped = true;
+      run.wake?.();
+      run.wake = null;
+      await run.ended;
+    }
+    return status();
+  },
+
+  /** Changes the learning rate and/or the batch size; the next step uses them. */
+  'train-set': (args: { lr?: number; batchSize?: number }): RunStatus => {
+    const lr = args.lr === undefined ? undefined : checkLr(args.lr);
+    const batchSize = args.batchSize === undefined ? undefined : checkBatch(args.batchSize);
+    if (run) {
+      if (lr !== undefined) run.lr = lr;
+      if (batchSize !== undefined) run.batchSize = batchSize;
+    }
+    return status();
+  },
+
+  /** Evaluates the model as it is now on the test set (between two steps of a running run). */
+  'train-evaluate': async (): Promise<EvalResult> => {
+    if (!run || !run.model || !run.data) throw new ValueError('there is no trained model yet: start training first');
+    return (await evaluateRun(run, 'request'))!;
+  },
+
+};
