@@ -40,7 +40,8 @@ export async function checkShell(ctx: WebTestContext, t: TestContext, builtDir: 
     for (const p of PAGES) {
       await page.getByRole('link', { name: new RegExp(`^${p}$`, 'i') }).click();
       await page.waitForFunction((path) => location.hash.startsWith(`#/${path}`) && document.querySelector('main h1') !== null, p);
-      assert.equal(await page.locator('nav a[aria-current="page"]').textContent(), (await page.locator('main h1').textContent())?.split(/\s/)[0]);
+      assert.equal(await page.locator('nav a[aria-current="page"]').getAttribute('href'), `#/${p}`, 'the navigation marks the page shown');
+      assert.match(await page.title(), new RegExp(`^${p} · Stride$`, 'i'), 'the document title names the page');
       await page.waitForTimeout(300);
       assert.deepEqual(await page.evaluate(unlabelledControls), [], `#/${p}: every control has a label`);
     }
