@@ -72,6 +72,8 @@ export function startRouter(pages: readonly PageDefinition[], outlet: HTMLElemen
     unmount?.();
     unmount = null;
     outlet.replaceChildren();
+    // Each page's stylesheet is scoped under [data-page="<path>"].
+    outlet.dataset.page = page.path;
     current = formatHash(page.path, params);
     const ctx: PageContext = {
       params,
