@@ -9,7 +9,7 @@
  *
  * The page never imports 'stride', so the message types are defined here.
  */
-import { F, explainWindow, formatWindowExplanation, tensor, type Tensor, type WindowAxis } from 'stride';
+import { F, explainWindow, formatWindowExplanation, tensor, type Tensor, type PaddingSuggestion, type WindowAxis } from 'stride';
 
 /** What the page computes: a convolution, a transposed convolution, or a pooling. */
 export type ConvMode = 'conv' | 'transposed' | 'pool';
@@ -44,38 +44,16 @@ export interface ConvolutionRequest {
   b: Float32Array | null;
 }
 
-/** A padding suggestion along one axis (explainWindow's PaddingSuggestion, copied). */
-export interface AxisSuggestion {
-  extra: number;
-  padding: [number, number];
-  outputSize: number;
-  symmetric: boolean;
-  symmetricPadding: number | null;
-  symmetricOutputSize: number | null;
-  allowed: boolean;
-  crop: number;
-}
+/** A padding that would make the windows fit along one axis (explainWindow's). */
+export type AxisSuggestion = PaddingSuggestion;
 
-/** One axis of the window arithmetic (explainWindow's WindowAxis, the fields the page draws). */
-export interface AxisSummary {
+/** One axis of the window arithmetic: the fields of explainWindow's WindowAxis the page draws (not every window's span). */
+export type AxisSummary = Pick<WindowAxis,
+  'input' | 'kernel' | 'stride' | 'dilation' | 'padding' | 'span' | 'outputSize' | 'formula' | 'exact' | 'remainder' | 'roundedUp' |
+  'uncovered' | 'uncoveredAtEnd' | 'uncoveredOutput' | 'reachedPadding'> & {
   name: 'height' | 'width';
-  input: number;
-  kernel: number;
-  stride: number;
-  dilation: number;
-  padding: [number, number];
-  span: number;
-  outputSize: number;
-  formula: string;
-  exact: boolean;
-  remainder: number;
-  roundedUp: boolean;
-  uncovered: number[];
-  uncoveredAtEnd: number[];
-  uncoveredOutput: number[];
-  reachedPadding: [number, number];
   suggestion: AxisSuggestion | null;
-}
+};
 
 /** A [channels, height, width] map. */
 export interface Planes {
@@ -101,17 +79,15 @@ export interface ConvolutionResult {
 }
 
 function axisSummary(a: WindowAxis): AxisSummary {
-  const s = a.suggestedPadding;
+  // a plain-data object (structured-cloned to the page)
+  const s = a.suggestedPadding && { ...a.suggestedPadding };
   return {
     name: a.name === 'width' ? 'width' : 'height',
     input: a.input, kernel: a.kernel, stride: a.stride, dilation: a.dilation, padding: [a.padding[0], a.padding[1]], span: a.span,
     outputSize: a.outputSize, formula: a.formula, exact: a.exact, remainder: a.remainder, roundedUp: a.roundedUp,
     uncovered: [...a.uncovered], uncoveredAtEnd: [...a.uncoveredAtEnd], uncoveredOutput: [...a.uncoveredOutput],
     reachedPadding: [a.reachedPadding[0], a.reachedPadding[1]],
-    suggestion: s && {
-      extra: s.extra, padding: [s.padding[0], s.padding[1]], outputSize: s.outputSize, symmetric: s.symmetric,
-      symmetricPadding: s.symmetricPadding, symmetricOutputSize: s.symmetricOutputSize, allowed: s.allowed, crop: s.crop,
-    },
+    suggestion: s,
   };
 }
 
