@@ -27,6 +27,11 @@ export async function checkArchitecture(ctx: WebTestContext, t: TestContext): Pr
     await page.getByTestId('rf-layer').fill('2');
     await page.getByTestId('rf-layer').dispatchEvent('input');
     assert.match((await page.getByTestId('receptive-field').textContent()) ?? '', /features\.2 \(MaxPool2d\): one unit sees 19×19 input pixels; neighbouring units' fields are 8×8 pixels apart/);
+    assert.match(page.url(), /layer=features\.2/, 'the selected layer is in the link');
+    // classifier.6, the last linear layer, sees the whole image; its nominal field runs past it
+    await page.getByTestId('rf-layer').fill('21');
+    await page.getByTestId('rf-layer').dispatchEvent('input');
+    assert.match((await page.getByTestId('receptive-field').textContent()) ?? '', /classifier\.6 \(Linear\): one unit sees the whole 224×224 image .*every unit sees the same field/);
 
     // LeNet-5 on its 1x28x28 digits, chosen through the control, and the URL follows.
     await page.getByTestId('model').selectOption('lenet5');
@@ -50,6 +55,19 @@ export async function checkArchitecture(ctx: WebTestContext, t: TestContext): Pr
     assert.match((await alert.textContent()) ?? '', /poolx|pool/);
     await page.getByTestId('model').selectOption('resnet18');
     await page.waitForFunction(() => document.querySelector('[data-testid="total-params"]')?.textContent === '11,689,512', null, { timeout: 120_000 });
+    // ResNet-18's eight basic blocks are drawn as frames that say how each adds its shortcut.
+    const frames = page.getByTestId('diagram').locator('.residual-label');
+    assert.equal(await frames.count(), 8);
+    assert.equal(await frames.nth(0).textContent(), 'layer1.0 · ResNetBasicBlock: relu(layers(x) + x)');
+    assert.equal(await frames.nth(2).textContent(), 'layer2.0 · ResNetBasicBlock: relu(layers(x) + shortcut(x))');
+
+    // A trace that would take minutes (40 convolutions of 512 channels at 224x224) is cancelled by the next choice.
+    await page.getByTestId('model').selectOption('pattern');
+    await page.getByTestId('input-shape').fill('3x224x224');
+    await page.getByTestId('pattern').fill('[(conv3-512-relu)*10]*4-fc10');
+    await page.waitForFunction(() => /Tracing \[/.test(document.querySelector('main')?.textContent ?? ''), null, { timeout: 10_000 });
+    await page.getByTestId('model').selectOption('lenet5');
+    await page.waitForFunction(() => document.querySelector('[data-testid="total-params"]')?.textContent === '61,706', null, { timeout: 60_000 });
     assertNoErrors(app, '#/architecture');
   } finally {
     await app.close();

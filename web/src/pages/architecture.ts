@@ -8,7 +8,7 @@
 import './architecture.css';
 import type { ArchitectureResult, ZooEntry } from '../compute/architecture.js';
 import type { PageDefinition } from '../router.js';
-import { call } from '../rpc.js';
+import { CANCELLED, ComputeClient, ComputeError, call } from '../rpc.js';
 import { el, errorBox, panel, selectField, textField, thousands } from '../ui.js';
 
 type LayerRow = ArchitectureResult['summary']['layers'][number];
@@ -42,6 +42,8 @@ function bytes(n: number): string {
 
 /** The layer kinds drawn as full blocks in the diagram; the rest (activations, normalization, dropout) as thin chips. */
 const MAJOR = /Conv|Linear|Pool|Subsampling|RBF|Upsample|Flatten/;
+/** The blocks drawn as a frame with a skip connection. */
+const RESIDUAL = /Block|Bottleneck|Residual/;
 
 function kindClass(type: string): string {
   if (/Conv/.test(type)) return 'conv';
@@ -125,6 +127,27 @@ function drawField(svgHost: HTMLElement, input: readonly number[], row: LayerRow
   svgHost.replaceChildren(svg);
 }
 
+/**
+ * What one unit of `row` sees, in words. A field that covers the whole image
+ * (every fully connected layer after the convolutions) is said to, with its
+ * nominal size, which runs past the image into the padding; a layer with one
+ * unit per axis has no neighbours to be apart from.
+ */
+export function fieldSentence(row: LayerRow, input: readonly number[]): string {
+  const [, H, W] = input;
+  const { size, jump, start } = row.receptiveField;
+  const who = `${row.name || '(model)'} (${row.type})`;
+  const whole = start[0] <= 0 && start[1] <= 0 && start[0] + size[0] >= H && start[1] + size[1] >= W;
+  const beyond = start[0] < 0 || start[1] < 0 || start[0] + size[0] > H || start[1] + size[1] > W;
+  const single = jump[0] === 0 && jump[1] === 0;
+  const sees = whole
+    ? `one unit sees the whole ${H}×${W} image${size[0] > H || size[1] > W ? ` (its field is ${size[0]}×${size[1]} from (${start[0]}, ${start[1]}): it runs past the image into the padding)` : ''}`
+    : `one unit sees ${size[0]}×${size[1]} input pixels`;
+  const apart = single ? 'every unit sees the same field' : `neighbouring units' fields are ${jump[0]}×${jump[1]} pixels apart`;
+  const first = whole ? '' : `; the first starts at (${start[0]}, ${start[1]})${beyond ? ', partly in the padding' : ''}`;
+  return `${who}: ${sees}; ${apart}${first}.`;
+}
+
 /** A small line chart of the receptive field's size (height) after each layer. */
 function fieldChart(rows: LayerRow[], selected: number, onPick: (i: number) => void): SVGSVGElement {
   const ns = 'http://www.w3.org/2000/svg';
@@ -172,7 +195,8 @@ function summaryTable(rows: LayerRow[], selected: number, onPick: (i: number) =>
       el('td', { class: 'mono' }, shapeText(r.outputShape)),
       el('td', {}, thousands(r.params)),
       el('td', {}, thousands(r.neurons)),
-      el('td', {}, r.weightsPerNeuron ? thousands(Math.round(r.weightsPerNeuron * 100) / 100) : '–'),
+      // weights per neuron is a count of weights: layers without parameters (pooling, LRN) have none
+      el('td', {}, r.params > 0 && r.weightsPerNeuron ? thousands(Math.round(r.weightsPerNeuron * 100) / 100) : '–'),
       el('td', {}, r.connections ? thousands(r.connections) : '–'),
       el('td', {}, r.macs ? thousands(r.macs) : '–'),
       el('td', { class: 'mono' }, rf.size.join('×')),
@@ -207,6 +231,10 @@ export const architecturePage: PageDefinition = {
     const tableHost = el('div', { class: 'scroll-x' });
     const slider = el('input', { type: 'range', id: 'rf-layer', min: 0, max: 0, value: 0, step: 1, 'data-testid': 'rf-layer' });
 
+    // Tracing runs a forward pass at full size (seconds for VGG at 224, longer for a large pattern): it gets a
+    // worker of its own, so the other pages never wait for it, and a new request cancels the one in flight.
+    let tracer = new ComputeClient('stride-architecture');
+    let wantedLayer = ctx.params.get('layer');
     let zoo: ZooEntry[] = [];
     let model = ctx.params.get('model') ?? 'alexnet';
     let pattern = ctx.params.get('pattern') ?? DEFAULT_PATTERN;
@@ -238,10 +266,8 @@ export const architecturePage: PageDefinition = {
       const rows = result.summary.layers;
       const row = rows[selected] ?? null;
       drawField(fieldPic, result.summary.input, row);
-      if (row) {
-        const rf = row.receptiveField;
-        fieldText.textContent = `${row.name || '(model)'} (${row.type}): one unit sees ${rf.size[0]}×${rf.size[1]} input pixels; neighbouring units' fields are ${rf.jump[0]}×${rf.jump[1]} pixels apart; the first starts at (${rf.start[0]}, ${rf.start[1]})${rf.start[0] < 0 || rf.start[1] < 0 ? ', in the padding' : ''}.`;
-      }
+      if (row) fieldText.textContent = fieldSentence(row, result.summary.input);
+      ctx.setParams({ layer: row && selected > 0 ? row.name || null : null });
       chartHost.replaceChildren(fieldChart(rows, selected, pick));
       for (const b of diagram.querySelectorAll<HTMLElement>('.block')) b.setAttribute('aria-pressed', b.dataset.index === String(selected) ? 'true' : 'false');
       for (const [i, tr] of [...tableHost.querySelectorAll('tbody tr')].entries()) {
@@ -264,14 +290,31 @@ export const architecturePage: PageDefinition = {
         el('dt', {}, 'Layers'), el('dd', {}, String(s.layers.length)),
       );
       warnings.replaceChildren(...s.warnings.map((w) => el('p', { class: 'muted' }, `Note: ${w}`)));
-      diagram.replaceChildren(
-        el('div', { class: 'block input' }, el('span', { class: 'type' }, 'Input'), el('span', { class: 'shape mono' }, shapeText(s.input))),
-        ...s.layers.map((r, i) => (MAJOR.test(r.type) ? diagramBlock(r, i, pick) : (() => {
-          const chip = el('button', { type: 'button', class: 'block chip', 'data-index': i, title: `${r.name} (${r.type})` }, r.type);
-          chip.addEventListener('click', () => pick(i));
-          return chip;
-        })())),
-      );
+      const item = (i: number): HTMLElement => {
+        const r = s.layers[i];
+        if (MAJOR.test(r.type)) return diagramBlock(r, i, pick);
+        const chip = el('button', { type: 'button', class: 'block chip', 'data-index': i, title: `${r.name} (${r.type})` }, r.type);
+        chip.addEventListener('click', () => pick(i));
+        return chip;
+      };
+      // Residual blocks: their layers inside a frame that says how the block adds its shortcut.
+      const residual = new Map(s.blocks.filter((b) => RESIDUAL.test(b.type) && b.layers[1] > b.layers[0]).map((b) => [b.layers[0], b]));
+      const items: HTMLElement[] = [el('div', { class: 'block input' }, el('span', { class: 'type' }, 'Input'), el('span', { class: 'shape mono' }, shapeText(s.input)))];
+      for (let i = 0; i < s.layers.length; i++) {
+        const b = residual.get(i);
+        if (!b) {
+          items.push(item(i));
+          continue;
+        }
+        const inside = [];
+        for (let j = b.layers[0]; j < b.layers[1]; j++) inside.push(item(j));
+        const projected = s.layers.slice(b.layers[0], b.layers[1]).some((r) => /(^|\.)(downsample|shortcut)(\.|$)/.test(r.name));
+        items.push(el('div', { class: 'residual', role: 'group', 'aria-label': `${b.name}, a ${b.type}` },
+          el('span', { class: 'residual-label' }, `${b.name} · ${b.type}: relu(layers(x) + ${projected ? 'shortcut(x)' : 'x'})`),
+          el('div', { class: 'residual-body' }, ...inside)));
+        i = b.layers[1] - 1;
+      }
+      diagram.replaceChildren(...items);
       tableHost.replaceChildren(summaryTable(s.layers, selected, pick));
       slider.max = String(Math.max(0, s.layers.length - 1));
       renderSelection();
@@ -294,17 +337,23 @@ export const architecturePage: PageDefinition = {
       inputError.hidden = true;
       ctx.setParams({ model, pattern: custom ? pattern : null, input: inputText.trim() || null });
       const id = ++request;
+      if (tracer.busy) {
+        tracer.terminate();
+        tracer = new ComputeClient('stride-architecture');
+      }
       status.textContent = `Tracing ${name} through one zero image…`;
       status.classList.remove('error');
       try {
-        const r = await call('architectureSummary', input ? { model: name, input } : { model: name });
+        const r = await tracer.call('architectureSummary', input ? { model: name, input } : { model: name });
         if (id !== request) return;
         result = r;
-        selected = Math.min(selected, r.summary.layers.length - 1);
+        const named = wantedLayer === null ? -1 : r.summary.layers.findIndex((l) => l.name === wantedLayer);
+        wantedLayer = null;
+        selected = named >= 0 ? named : Math.min(selected, r.summary.layers.length - 1);
         status.textContent = `${name} on a ${shapeText(r.summary.input)} input.`;
         render();
       } catch (err) {
-        if (id !== request) return;
+        if (id !== request || (err instanceof ComputeError && err.kind === CANCELLED)) return;
         status.textContent = '';
         status.replaceChildren(errorBox((err as Error).message));
       }
@@ -328,7 +377,8 @@ export const architecturePage: PageDefinition = {
               el('div', { class: 'rf-side' },
                 el('label', { for: 'rf-layer' }, 'Layer'), slider, fieldText)),
             chartHost),
-          panel('Summary', el('p', { class: 'muted small' }, 'The numbers of `stride summary`. Weights/neuron and connections count the bias, as the lectures do; MACs are for one image; RF, Jump and Start locate the receptive field of one unit in input pixels.'), tableHost))),
+          )),
+      panel('Summary', el('p', { class: 'muted small' }, 'The numbers of `stride summary`. Weights/neuron and connections count the bias, as the lectures do; MACs are for one image; RF, Jump and Start locate the receptive field of one unit in input pixels.'), tableHost),
     );
 
     call('architectureModels', undefined).then((list) => {
@@ -348,6 +398,7 @@ export const architecturePage: PageDefinition = {
     return () => {
       clearTimeout(timer);
       request++;
+      tracer.terminate();
     };
   },
 };
