@@ -33,6 +33,8 @@ interface ChartSpec {
   /** The y range from the data's min and max. */
   range: uPlot.Range.Function;
   yValues?: uPlot.Axis.Values;
+  /** Where the labels of the changes go: at the top (the loss falls away from it) or the bottom (the accuracy rises to the top). */
+  labels: 'top' | 'bottom';
   data(curves: Curves): uPlot.AlignedData;
 }
 
@@ -83,18 +85,18 @@ export class LiveChart {
       ],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
-      hooks: { draw: [(u) => drawChanges(u, this.changes())] },
+      hooks: { draw: [(u) => drawChanges(u, this.changes(), s.labels)] },
     }, s.data(this.curves), this.root);
   }
 }
 
 /**
  * Draws each change as a dashed vertical line between the step it followed
- * and the next one, with its label at the top of the plot (right of the line,
+ * and the next one, with its label at the top or the bottom of the plot (right of the line,
  * or left of it near the right edge, kept inside the plot, and one row lower
  * when it would overlap the previous label).
  */
-function drawChanges(u: uPlot, changes: readonly RunChange[]): void {
+function drawChanges(u: uPlot, changes: readonly RunChange[], where: 'top' | 'bottom'): void {
   if (changes.length === 0) return;
   const { ctx, bbox } = u;
   const dpr = devicePixelRatio || 1;
@@ -104,6 +106,8 @@ function drawChanges(u: uPlot, changes: readonly RunChange[]): void {
   ctx.rect(bbox.left, bbox.top, bbox.width, bbox.height);
   ctx.clip();
   ctx.font = `600 ${fontPx}px system-ui, sans-serif`;
+  // Set here: uPlot leaves the alignment of its last axis label on the context.
+  ctx.textAlign = 'left';
   ctx.textBaseline = 'top';
   let lastRight = -Infinity;
   let row = 0;
@@ -124,7 +128,7 @@ function drawChanges(u: uPlot, changes: readonly RunChange[]): void {
     const right = bbox.left + bbox.width;
     const left = Math.max(bbox.left + pad, x + pad + w <= right ? x + pad : Math.min(x - pad - w, right - pad - w));
     row = left < lastRight + pad ? (row + 1) % 3 : 0;
-    const y = bbox.top + pad + row * (fontPx + pad);
+    const y = where === 'top' ? bbox.top + pad + row * (fontPx + pad) : bbox.top + bbox.height - (row + 1) * (fontPx + pad);
     ctx.setLineDash([]);
     ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
     ctx.fillRect(left - 2 * dpr, y - dpr, w + 4 * dpr, fontPx + 2 * dpr);
@@ -150,6 +154,7 @@ export function lossChart(curves: Curves, window: number, changes: () => readonl
       const top = Math.max(peak(u.data[2]), peak(u.data[3]));
       return [0, top > 0 ? top * 1.15 : 2.5];
     },
+    labels: 'top',
     data: (c) => [c.steps, c.loss, c.smoothLoss, c.testLoss] as uPlot.AlignedData,
   }, curves, 'train-loss-chart', changes);
 }
@@ -166,6 +171,7 @@ export function accuracyChart(curves: Curves, window: number, changes: () => rea
     // From a little under the lowest value shown to 100%.
     range: (_u, min) => [Number.isFinite(min) ? Math.max(0, Math.floor(min * 20) / 20) : 0, 1],
     yValues: (_u, ticks) => ticks.map((v) => `${Math.round(v * 100)}%`),
+    labels: 'bottom',
     data: (c) => [c.steps, c.smoothAccuracy, c.testAccuracy] as uPlot.AlignedData,
   }, curves, 'train-accuracy-chart', changes);
 }
