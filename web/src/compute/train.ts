@@ -8,8 +8,9 @@
  * the optimizer, then loops over steps, awaiting a macrotask after each one so
  * the messages of the other handlers (`train-pause`, `train-stop`,
  * `train-set`, `train-evaluate`) run between two steps. A change of the
- * learning rate or the batch size is therefore applied at the next step, and
- * a pause takes effect after the step in flight.
+ * learning rate or the batch size is therefore applied at the next step (and
+ * reported with the step it follows, so that a config's `changes` can replay
+ * it at the same step), and a pause takes effect after the step in flight.
  *
  * A step is PyTorch's: zeroGrad, forward, F.crossEntropy, backward,
  * optimizer.step. The batches come from a seeded permutation of the 60,000

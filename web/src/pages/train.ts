@@ -84,8 +84,8 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
       changes: parsed.changes,
     };
     run.form.lr = numberParam(p, 'lr', suggestedLr(), 0.00001, 10);
-    view.showStart = p.get('start') === '1';
   }
+  if (hasQuery) view.showStart = p.get('start') === '1';
   const settings = run.form!;
 
   let disposed = false;
@@ -304,7 +304,8 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     el('h1', {}, 'Train a CNN on MNIST'),
     el('p', { class: 'lead' },
       'Train a convolutional network on the 60,000 handwritten digits of MNIST, here in this tab: Stride runs every step in a worker, ',
-      'and the curves and the first layer\'s filters follow as it learns. Change the learning rate or the batch size while it trains.'),
+      'and the curves and the first layer\'s filters follow as it learns. Change the learning rate or the batch size while it trains; ',
+      'the run goes on while you look at the other pages.'),
     el('div', { class: 'layout train-layout' }, el('div', { class: 'stack' }, controls), el('div', { class: 'stack' }, status, chartsPanel, filtersPanel, modelPanel)),
   );
 
@@ -408,13 +409,14 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     const active = running();
     const list = active ? run.changes() : settings.changes;
     const reached = run.latest?.step ?? 0;
-    const key = JSON.stringify([active, list, active ? list.map((c) => c.step < reached) : [], badChanges]);
+    const isDone = (step: number) => step < reached || run.applied.some((a) => a.step === step);
+    const key = JSON.stringify([active, list, active ? list.map((c) => isDone(c.step)) : [], badChanges]);
     if (key === changesKey) return;
     changesKey = key;
     changesBox.hidden = list.length === 0 && badChanges.length === 0;
     changesTitle.textContent = active ? 'Changes in this run' : 'Changes a new run applies';
     changesList.replaceChildren(...list.map((c) => {
-      const done = active && c.step < reached;
+      const done = active && isDone(c.step);
       return el('li', { 'data-step': c.step, 'data-done': String(done) }, describeChange(c, fmt), active ? (done ? ' (done)' : ' (to come)') : '');
     }));
     changesNote.textContent = [
