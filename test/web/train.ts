@@ -6,7 +6,10 @@
  * rate and the batch size reaches the worker, a layer pattern trains and a
  * malformed one is explained, a shared link restores the settings, a missing
  * data file is reported and retried, the engine line says how many threads
- * run, and the main thread's long tasks during training are reported.
+ * run, and the main thread's long tasks during training are reported. The
+ * run outlives the page: leaving for another page and coming back shows it
+ * still training, its history whole; the link keeps the run's starting values
+ * and records its live changes, which a run started from the link applies.
  */
 import type { TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -31,6 +34,22 @@ async function waitForStep(page: Page, n: number): Promise<number> {
 
 async function waitForState(page: Page, state: string): Promise<void> {
   await page.waitForSelector(`[data-testid="train-state"][data-state="${state}"]`, { timeout: STEP_TIMEOUT });
+}
+
+/**
+ * Pixels of a chart's canvas close to the colour `rgb` (a curve or the marker
+ * of a change). Inline in the page: no named helper crosses into evaluate.
+ */
+async function chartPixels(page: Page, testid: string, rgb: [number, number, number]): Promise<number> {
+  return page.$eval(`[data-testid="${testid}"] canvas`, (c, want) => {
+    const canvas = c as HTMLCanvasElement;
+    const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4) {
+      if (Math.abs(px[i] - want[0]) + Math.abs(px[i + 1] - want[1]) + Math.abs(px[i + 2] - want[2]) < 40 && px[i + 3] > 200) n++;
+    }
+    return n;
+  }, rgb);
 }
 
 /** Sets a labelled input to `value` as typing would (one input event). */
@@ -99,6 +118,8 @@ export async function checkTrain(ctx: WebTestContext, t: TestContext): Promise<v
     // The curves and the filters are drawn: six 5x5 filters of conv1, two charts.
     const filters = await page.$$eval('[data-testid="train-filters"] canvas', (cs) => cs.map((c) => `${(c as HTMLCanvasElement).width}x${(c as HTMLCanvasElement).height}`));
     ok(filters.length === 6 && filters.every((f) => f === '5x5'), `conv1's six 5x5 filters are drawn (got ${filters.join(', ')})`);
+    const numbers = await page.$$eval('[data-testid="train-filters"] figcaption', (fs) => fs.map((f) => f.textContent).join(' '));
+    ok(numbers === '0 1 2 3 4 5', `the filters are numbered from 0, as the other pages number channels (got ${numbers})`);
     ok((await page.$$('[data-testid="train-loss-chart"] canvas')).length >= 1 && (await page.$$('[data-testid="train-accuracy-chart"] canvas')).length >= 1, 'both charts are drawn');
     // The filters the run started from, on demand, under the current ones (and in the link).
     await page.check('[data-testid="train-filters-toggle"]');
@@ -134,8 +155,51 @@ export async function checkTrain(ctx: WebTestContext, t: TestContext): Promise<v
     await fill(page, 'train-batch', '32');
     await page.waitForFunction(() => document.querySelector('[data-testid="train-lr-applied"]')?.textContent === '0.01', undefined, { timeout: STEP_TIMEOUT });
     await page.waitForFunction(() => document.querySelector('[data-testid="train-batch-applied"]')?.textContent === '32', undefined, { timeout: STEP_TIMEOUT });
-    const url = new URL(page.url().replace('#/', ''));
-    ok(page.url().includes('lr=0.01') && page.url().includes('batch=32'), `the link holds the new values: ${url.hash || page.url()}`);
+    // The link keeps the values the run started with and records the changes at the steps they applied from.
+    await page.waitForFunction(() => /changes=\d+-lr-0\.01(_\d+-batch-32)?/.test(location.hash) && /-batch-32/.test(location.hash));
+    const link = new URLSearchParams(page.url().split('?')[1]);
+    ok(link.get('lr') === '0.05' && link.get('batch') === '64', `the link keeps the starting lr and batch: ${page.url()}`);
+    const changeSteps = (link.get('changes') ?? '').split('_').map((part) => Number(part.split('-')[0]));
+    ok(changeSteps.length >= 1 && changeSteps.every((s) => s >= resumedAt), `the changes are at steps after ${resumedAt}: ${link.get('changes')}`);
+    const listed = await page.$$eval('[data-testid="train-changes"] li', (li) => li.map((l) => l.textContent ?? ''));
+    ok(listed.some((l) => l.includes('learning rate 0.01')) && listed.some((l) => l.includes('batch size 32')), `the page lists the run's changes: ${listed.join(' | ')}`);
+    // The loss chart marks the change: a dashed line and its label in the change colour (#6d28d9).
+    await page.waitForFunction(() => Number((document.querySelector('[data-testid="train-step"]')?.textContent ?? '').replace(/,/g, '')) > 0);
+    await page.waitForTimeout(300);
+    const marker = await chartPixels(page, 'train-loss-chart', [0x6d, 0x28, 0xd9]);
+    ok(marker > 50, `the loss chart marks the change of the learning rate (${marker} pixels in the marker colour)`);
+
+    // Leave the page by the navigation and come back: the run went on in the worker and shows again, whole.
+    const leftAt = await step(page);
+    await page.click('nav a[href="#/kernels"]');
+    await page.waitForSelector('[data-page="kernels"]');
+    ok((await page.$('[data-testid="train-step"]')) === null, 'the kernels page replaced the train page');
+    await page.waitForTimeout(2000);
+    await page.click('nav a[href="#/train"]');
+    await page.waitForSelector('[data-page="train"] [data-testid="train-step"]');
+    const backAt = await waitForStep(page, leftAt + 1);
+    ok(backAt > leftAt, `the run kept training while the page was left (step ${leftAt} -> ${backAt})`);
+    ok((await page.getAttribute('[data-testid="train-state"]', 'data-state')) === 'training', 'the page shows the run training');
+    ok((await page.textContent('[data-testid="train-start"]')) === 'Training…' && (await page.isDisabled('[data-testid="train-model"]')), 'the run\'s controls are as they were');
+    ok((await page.inputValue('[data-testid="train-lr"]')) === '0.01' && (await page.inputValue('[data-testid="train-batch"]')) === '32', 'the live values are in the fields');
+    const back = new URLSearchParams(page.url().split('?')[1]);
+    ok(back.get('model') === 'lenet5' && back.get('lr') === '0.05' && back.get('seed') === '1' && back.get('changes') === link.get('changes'),
+      `the link shows the running run's settings again: ${page.url()}`);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="train-filters"] canvas').length === 6);
+    await page.waitForTimeout(300);
+    const curve = await chartPixels(page, 'train-loss-chart', [0x0a, 0x58, 0xca]);
+    ok(curve > 200, `the loss chart shows the curve from step 1 again (${curve} pixels of the smoothed loss)`);
+    ok((await chartPixels(page, 'train-loss-chart', [0x6d, 0x28, 0xd9])) > 50, 'the change is still marked');
+    await ctx.screenshot(page, 'train-back');
+    ok(Number(await page.textContent('[data-testid="train-loss"]')) < 0.5, 'the latest loss is shown');
+    // Pause still reaches the run.
+    await page.click('[data-testid="train-pause"]');
+    await waitForState(page, 'paused');
+    const pausedAgain = await step(page);
+    await page.waitForTimeout(1000);
+    ok((await step(page)) === pausedAgain, `pause works after coming back (${pausedAgain})`);
+    await page.click('[data-testid="train-pause"]');
+    await waitForState(page, 'training');
 
     // Narrow screen, mid-training: one column, no horizontal page scroll.
     await page.setViewportSize({ width: 375, height: 800 });
@@ -205,7 +269,7 @@ export async function checkTrain(ctx: WebTestContext, t: TestContext): Promise<v
   }
 
   // A shared link restores a pattern run's settings, the filter comparison included.
-  const shared = await ctx.open('train?model=pattern&pattern=%28conv5-8-relu-pool2%29-fc10&opt=adam&lr=0.002&batch=100&epochs=2&seed=7&start=1');
+  const shared = await ctx.open('train?model=pattern&pattern=%28conv5-8-relu-pool2%29-fc10&opt=adam&lr=0.002&batch=100&epochs=2&seed=7&start=1&changes=4-batch-50_oops');
   try {
     await shared.page.waitForSelector('[data-testid="train-start"]:not([disabled])', { timeout: 60_000 });
     const values = await Promise.all(['train-model', 'train-pattern', 'train-optimizer', 'train-lr', 'train-batch', 'train-epochs', 'train-seed'].map((id) => shared.page.inputValue(`[data-testid="${id}"]`)));
@@ -215,6 +279,8 @@ export async function checkTrain(ctx: WebTestContext, t: TestContext): Promise<v
     const summary = (await shared.page.textContent('[data-testid="train-model-summary"]')) ?? '';
     // conv5-8: 8 * 25 + 8 = 208 weights; fc10 on 8 x 14 x 14 = 1,568 inputs: 15,690.
     ok(summary.includes('15,898 parameters'), `the pattern's parameter count is shown: "${summary}"`);
+    const planned = (await shared.page.textContent('[data-testid="train-changes"]')) ?? '';
+    ok(planned.includes('after step 4: batch size 50') && planned.includes('Ignored in the link: oops'), `the link's changes are listed, the malformed part named: "${planned}"`);
 
     // A data file the server does not have: the page says which and stops; once it is there, start works (no failure is cached).
     const missing = '**/data/mnist-test-labels.idx.gz';
@@ -227,6 +293,10 @@ export async function checkTrain(ctx: WebTestContext, t: TestContext): Promise<v
     await shared.page.click('[data-testid="train-start"]');
     await waitForStep(shared.page, 3);
     ok((await shared.page.textContent('[data-testid="train-error"]')) === '', 'the error is gone once training runs');
+    // The link's change applies at its step: from step 5 on, batches of 50.
+    await waitForStep(shared.page, 6);
+    await shared.page.waitForFunction(() => document.querySelector('[data-testid="train-batch-applied"]')?.textContent === '50', undefined, { timeout: STEP_TIMEOUT });
+    ok(shared.page.url().includes('batch=100') && shared.page.url().includes('changes=4-batch-50'), `the link still describes the run as started: ${shared.page.url()}`);
     await shared.page.click('[data-testid="train-stop"]');
     await waitForState(shared.page, 'stopped');
     assertNoErrors(shared, '#/train from a shared link');

@@ -8,8 +8,9 @@
  * the optimizer, then loops over steps, awaiting a macrotask after each one so
  * the messages of the other handlers (`train-pause`, `train-stop`,
  * `train-set`, `train-evaluate`) run between two steps. A change of the
- * learning rate or the batch size is therefore applied at the next step, and
- * a pause takes effect after the step in flight.
+ * learning rate or the batch size is therefore applied at the next step (and
+ * reported with the step it follows, so that a config's `changes` can replay
+ * it at the same step), and a pause takes effect after the step in flight.
  *
  * A step is PyTorch's: zeroGrad, forward, F.crossEntropy, backward,
  * optimizer.step. The batches come from a seeded permutation of the 60,000
@@ -50,6 +51,19 @@ export interface TrainConfig {
   epochs: number;
   seed: number;
   data: MnistUrls;
+  /**
+   * Changes of the learning rate or the batch size at given steps (a run's
+   * live changes, replayed from a link): each applies after `step` steps,
+   * before the next one, so the same config trains the same model.
+   */
+  changes?: RunChange[];
+}
+
+/** A change of the learning rate and/or the batch size after `step` steps (the steps from `step + 1` on use it). */
+export interface RunChange {
+  step: number;
+  lr?: number;
+  batchSize?: number;
 }
 
 /** A model the page offers by name: those of the zoo that take one 28x28 grey image and learn by gradients. */
@@ -141,6 +155,12 @@ export type TrainEvent =
     }
   /** The first layer's weights (at most MAX_FILTERS maps): `shape` is [maps, channels, height, width]. */
   | { kind: 'filters'; step: number; name: string; shape: [number, number, number, number]; total: number; weights: Float32Array }
+  /**
+   * The learning rate and/or the batch size changed after `step` steps (a
+   * `train-set` or a scheduled change of the config): the values the next
+   * steps use, and those they replace.
+   */
+  | { kind: 'change'; step: number; lr: number; batchSize: number; from: { lr: number; batchSize: number } }
   | { kind: 'eval-start'; step: number; images: number; reason: 'epoch' | 'request' }
   | { kind: 'eval'; result: EvalResult; reason: 'epoch' | 'request' };
 
@@ -466,6 +486,12 @@ function checkConfig(c: TrainConfig): void {
   }
   if (!Number.isInteger(c.epochs) || c.epochs < 1 || c.epochs > MAX_EPOCHS) throw new ValueError(`epochs must be a whole number from 1 to ${MAX_EPOCHS}; got ${String(c.epochs)}`);
   if (!Number.isInteger(c.seed) || c.seed < 0) throw new ValueError(`the seed must be a whole number >= 0; got ${String(c.seed)}`);
+  if (c.changes !== undefined && !Array.isArray(c.changes)) throw new ValueError('changes must be a list of { step, lr?, batchSize? }');
+  for (const ch of c.changes ?? []) {
+    if (!Number.isInteger(ch?.step) || ch.step < 0) throw new ValueError(`a change's step must be a whole number >= 0; got ${String(ch?.step)}`);
+    if (ch.lr !== undefined) checkLr(ch.lr);
+    if (ch.batchSize !== undefined) checkBatch(ch.batchSize);
+  }
 }
 
 function setState(r: Run, state: RunState): void {
@@ -567,6 +593,11 @@ async function loop(r: Run): Promise<TrainResult> {
     lastProgress = performance.now();
   };
 
+  /** The scheduled changes by step, and the values the last step used (a difference is reported as a change). */
+  const schedule = new Map<number, RunChange[]>();
+  for (const c of r.config.changes ?? []) schedule.set(c.step, [...(schedule.get(c.step) ?? []), c]);
+  let used = { lr: r.lr, batchSize: r.batchSize };
+
   r.emit(filterMaps(first.name, first.weight, 0));
   while (r.epochsDone < r.config.epochs && !r.stopped) {
     const order = generator.shuffle(Uint32Array.from({ length: n }, (_, i) => i));
@@ -587,6 +618,14 @@ async function loop(r: Run): Promise<TrainResult> {
       }
       if (r.stopped) break;
       if (r.state !== 'training') setState(r, 'training');
+      for (const c of schedule.get(r.step) ?? []) {
+        if (c.lr !== undefined) r.lr = c.lr;
+        if (c.batchSize !== undefined) r.batchSize = c.batchSize;
+      }
+      if (r.lr !== used.lr || r.batchSize !== used.batchSize) {
+        r.emit({ kind: 'change', step: r.step, lr: r.lr, batchSize: r.batchSize, from: used });
+        used = { lr: r.lr, batchSize: r.batchSize };
+      }
 
       const t0 = performance.now();
       optimizer.paramGroups.forEach((g) => (g.lr = r.lr));

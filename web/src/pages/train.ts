@@ -9,16 +9,22 @@
  * animation frame. The learning rate and the batch size may change while the
  * model trains (the worker applies them at its next step); the other settings
  * define a run and are locked while it goes.
+ *
+ * The run outlives the page (train/run.ts): leaving the page does not stop
+ * it, and coming back shows it as it goes on, its history whole. The link
+ * describes the run as it started, its changes included, so a run started
+ * from it trains the same model.
  */
 import './train.css';
 import type { PageContext, PageDefinition } from '../router.js';
 import { choiceParam, intParam, numberParam } from '../router.js';
-import { call, stream } from '../rpc.js';
+import { call } from '../rpc.js';
 import { button, checkbox, el, errorBox, fmt, numberField, panel, selectField, textField, thousands } from '../ui.js';
-import type { EvalResult, ModelChoice, ModelInfo, OptimizerName, RunState, TrainConfig, TrainEvent, TrainOptions, TrainResult } from '../compute/train.js';
-import { Curves } from '../train/curves.js';
+import type { ModelChoice, ModelInfo, OptimizerName, TrainOptions } from '../compute/train.js';
+import { describeChange, formatChanges, parseChanges } from '../train/changes.js';
 import { accuracyChart, lossChart, type LiveChart } from '../train/charts.js';
 import { FilterView, type FilterMaps } from '../train/filters.js';
+import { copySettings, trainRun, type DataEvent } from '../train/run.js';
 
 /** The select's value for "a layer pattern" (the pattern itself is in its own field). */
 const PATTERN = 'pattern';
@@ -41,10 +47,8 @@ const DATA_FILES = {
   testLabels: 'mnist-test-labels.idx.gz',
 };
 
-/** The page's phase: before any run, a run's state, or a run ended by an error. */
-type Phase = 'idle' | RunState | 'error';
-type Progress = Extract<TrainEvent, { kind: 'progress' }>;
-type DataEvent = Extract<TrainEvent, { kind: 'data' }>;
+/** How the page was left, for a return by the navigation's plain link: whether the start filters were shown. */
+const view = { showStart: false };
 
 export const trainPage: PageDefinition = {
   path: 'train',
@@ -57,47 +61,47 @@ export const trainPage: PageDefinition = {
 
 function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   const p = ctx.params;
+  const run = trainRun;
   let options = FALLBACK_OPTIONS;
-  const settings = {
-    model: p.get('model') ?? 'lenet5',
-    pattern: p.get('pattern') ?? DEFAULT_PATTERN,
-    optimizer: choiceParam(p, 'opt', ['sgd', 'adam'] as const, 'sgd'),
-    lr: 0,
-    momentum: numberParam(p, 'momentum', 0.9, 0, 0.99),
-    batchSize: intParam(p, 'batch', 64, 1, 4096),
-    epochs: intParam(p, 'epochs', 1, 1, 100),
-    seed: intParam(p, 'seed', 0, 0, 2 ** 31 - 1),
-  };
-  settings.lr = numberParam(p, 'lr', suggestedLr(), 0.00001, 10);
+  // The form: the running run's settings (the link is rewritten to them), else the link's,
+  // else (the navigation's plain #/train) the form as it was left.
+  const hasQuery = [...p.keys()].length > 0;
+  const fromLink = !run.running() && (hasQuery || run.form === null);
+  let badChanges: string[] = [];
+  if (run.running() && run.settings) run.form = { ...copySettings(run.settings), changes: run.changes() };
+  else if (fromLink) {
+    const parsed = parseChanges(p.get('changes'));
+    badChanges = parsed.bad;
+    run.form = {
+      model: p.get('model') ?? 'lenet5',
+      pattern: p.get('pattern') ?? DEFAULT_PATTERN,
+      optimizer: choiceParam(p, 'opt', ['sgd', 'adam'] as const, 'sgd'),
+      lr: 0,
+      momentum: numberParam(p, 'momentum', 0.9, 0, 0.99),
+      batchSize: intParam(p, 'batch', 64, 1, 4096),
+      epochs: intParam(p, 'epochs', 1, 1, 100),
+      seed: intParam(p, 'seed', 0, 0, 2 ** 31 - 1),
+      changes: parsed.changes,
+    };
+    run.form.lr = numberParam(p, 'lr', suggestedLr(), 0.00001, 10);
+  }
+  if (hasQuery) view.showStart = p.get('start') === '1';
+  const settings = run.form!;
 
-  let phase: Phase = 'idle';
-  let paused = false;
-  /** Counts runs, so that events of an earlier run (still in flight) are ignored. */
-  let runId = 0;
-  /** Whether `train-start`'s stream of the current run is still open. */
-  let streaming = false;
-  let hasModel = false;
   let disposed = false;
   let modelInfo: ModelInfo | null = null;
   let modelError: string | null = null;
-  let latest: Progress | null = null;
-  let lastTest: EvalResult | null = null;
-  let dataStatus: DataEvent | null = null;
-  let evalImages = 0;
-  /** An `Evaluate now` of a run that has ended is in progress. */
-  let measuring = false;
-  let pendingFilters: FilterMaps | null = null;
-  let result: TrainResult | null = null;
-  const curves = new Curves();
-  const filters = new FilterView(p.get('start') === '1');
+  /** Whether a run was training at the last update (its end puts its start values back in the fields). */
+  let wasActive = run.running();
+  const filters = new FilterView(view.showStart);
   let charts: LiveChart[] = [];
 
   function suggestedLr(): number {
-    const m = options.models.find((c) => c.name === settings.model);
-    return (m?.lr ?? options.patternLr)[settings.optimizer];
+    const m = options.models.find((c) => c.name === run.form!.model);
+    return (m?.lr ?? options.patternLr)[run.form!.optimizer];
   }
   const modelString = () => (settings.model === PATTERN ? settings.pattern : settings.model);
-  const running = () => phase === 'loading' || phase === 'training' || phase === 'paused' || phase === 'evaluating';
+  const running = () => run.running();
 
   // ---- controls --------------------------------------------------------------
 
@@ -110,7 +114,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
       const before = suggestedLr();
       settings.model = v;
       followSuggestedLr(before);
-      ctx.setParams({ model: v, pattern: v === PATTERN ? settings.pattern : null });
+      writeParams();
       renderControls();
       describeModel();
     },
@@ -122,7 +126,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     testid: 'train-pattern',
     onChange(v) {
       settings.pattern = v;
-      ctx.setParams({ pattern: v });
+      writeParams();
       describeModel(250);
     },
   });
@@ -141,21 +145,27 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
       const before = suggestedLr();
       settings.optimizer = v;
       followSuggestedLr(before);
-      ctx.setParams({ opt: v });
+      writeParams();
       renderControls();
     },
   });
   const lrField = checked(numberField({
     label: 'Learning rate',
-    value: settings.lr,
+    value: running() ? run.want.lr : settings.lr,
     min: 0.00001,
     max: 10,
     step: 0.00001,
     testid: 'train-lr',
     onChange(v) {
-      settings.lr = v;
-      ctx.setParams({ lr: v });
-      if (running()) live({ lr: v });
+      // While a run trains, a change applies to it from its next step (the link records it once applied);
+      // otherwise it is the learning rate the next run starts with.
+      if (running()) {
+        run.want.lr = v;
+        live({ lr: v });
+      } else {
+        settings.lr = v;
+        writeParams();
+      }
       renderStats();
     },
   }), 'a number from 0.00001 to 10, such as 0.05 for SGD or 0.001 for Adam');
@@ -168,19 +178,23 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     testid: 'train-momentum',
     onChange(v) {
       settings.momentum = v;
-      ctx.setParams({ momentum: v });
+      writeParams();
     },
   }), 'a number from 0 to 0.99 in steps of 0.01, such as 0.9');
   const batchField = checked(numberField({
     label: 'Batch size',
-    value: settings.batchSize,
+    value: running() ? run.want.batchSize : settings.batchSize,
     min: 1,
     max: 4096,
     testid: 'train-batch',
     onChange(v) {
-      settings.batchSize = v;
-      ctx.setParams({ batch: v });
-      if (running()) live({ batchSize: v });
+      if (running()) {
+        run.want.batchSize = v;
+        live({ batchSize: v });
+      } else {
+        settings.batchSize = v;
+        writeParams();
+      }
       renderStats();
     },
   }), 'a whole number from 1 to 4096');
@@ -192,7 +206,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     testid: 'train-epochs',
     onChange(v) {
       settings.epochs = v;
-      ctx.setParams({ epochs: v });
+      writeParams();
     },
   }), 'a whole number from 1 to 100');
   const seedField = checked(numberField({
@@ -203,10 +217,20 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     testid: 'train-seed',
     onChange(v) {
       settings.seed = v;
-      ctx.setParams({ seed: v });
+      writeParams();
     },
   }), 'a whole number >= 0');
   const liveNote = el('p', { class: 'hint train-help', 'data-testid': 'train-live-note' });
+  const changesTitle = el('h3', { class: 'train-changes-title' });
+  const changesList = el('ol', { class: 'train-changes-list' });
+  const changesNote = el('p', { class: 'hint train-help' });
+  const forgetButton = button('Train without these changes', () => {
+    settings.changes = [];
+    badChanges = [];
+    writeParams();
+    renderChanges();
+  }, { 'data-testid': 'train-changes-clear' });
+  const changesBox = el('div', { class: 'train-changes', 'data-testid': 'train-changes', 'aria-live': 'polite' }, changesTitle, changesList, changesNote, forgetButton);
 
   const startButton = button('Start training', () => void startRun(), { class: 'primary', 'data-testid': 'train-start' });
   const pauseButton = button('Pause', () => void togglePause(), { 'data-testid': 'train-pause', 'aria-pressed': 'false' });
@@ -224,6 +248,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     optimizerSelect.root,
     el('div', { class: 'fields' }, lrField.root, momentumField.root, batchField.root, epochsField.root, seedField.root),
     liveNote,
+    changesBox,
     el('div', { class: 'row train-buttons' }, startButton, pauseButton, stopButton, evalButton, resetButton),
     controlError,
   );
@@ -262,11 +287,12 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   const chartsPanel = panel('Loss and accuracy', chartBox);
   const startToggle = checkbox({
     label: 'Show the filters the run started from',
-    checked: p.get('start') === '1',
+    checked: view.showStart,
     testid: 'train-filters-toggle',
     onChange(v) {
+      view.showStart = v;
       filters.setShowInitial(v);
-      ctx.setParams({ start: v ? 1 : null });
+      writeParams();
     },
   });
   const filtersPanel = panel('First layer filters', startToggle.root, filters.root);
@@ -278,13 +304,20 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     el('h1', {}, 'Train a CNN on MNIST'),
     el('p', { class: 'lead' },
       'Train a convolutional network on the 60,000 handwritten digits of MNIST, here in this tab: Stride runs every step in a worker, ',
-      'and the curves and the first layer\'s filters follow as it learns. Change the learning rate or the batch size while it trains.'),
+      'and the curves and the first layer\'s filters follow as it learns. Change the learning rate or the batch size while it trains; ',
+      'the run goes on while you look at the other pages.'),
     el('div', { class: 'layout train-layout' }, el('div', { class: 'stack' }, controls), el('div', { class: 'stack' }, status, chartsPanel, filtersPanel, modelPanel)),
   );
 
   // ---- drawing (at most once per animation frame) --------------------------------
 
   let frame = 0;
+  /** What this page has drawn of the run: the filter update, the changes marked, the model and the error shown. */
+  let drawnFilters = -1;
+  let fedInitial: FilterMaps | null = null;
+  let drawnMarks = -1;
+  let shownRunModel: ModelInfo | null = null;
+  let shownError: string | null = null;
   const scheduleDraw = () => {
     if (frame === 0 && !disposed) frame = requestAnimationFrame(draw);
   };
@@ -292,11 +325,53 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     frame = 0;
     if (disposed) return;
     renderStats();
-    if (curves.take()) for (const c of charts) c.draw();
-    if (pendingFilters) {
-      filters.update(pendingFilters);
-      pendingFilters = null;
+    const marks = run.applied.length;
+    if (run.curves.take() || marks !== drawnMarks) {
+      drawnMarks = marks;
+      for (const c of charts) c.draw();
     }
+    if (run.filterVersion !== drawnFilters) {
+      drawnFilters = run.filterVersion;
+      const latest = run.latestFilters;
+      if (!latest) {
+        filters.clear();
+        fedInitial = null;
+      } else {
+        // The step-0 filters first (a page mounted mid-run has not seen them), then the latest.
+        if (run.initialFilters !== fedInitial) {
+          fedInitial = run.initialFilters;
+          if (fedInitial && fedInitial !== latest) filters.update(fedInitial);
+        }
+        filters.update(latest);
+      }
+    }
+    if (run.error !== shownError) {
+      shownError = run.error;
+      runError.replaceChildren(...(shownError ? [errorBox(shownError)] : []));
+    }
+  }
+
+  /** After a change of the run's state, model or changes: the controls, the fields, the link. */
+  function onRunChange(): void {
+    const active = running();
+    if (active !== wasActive) {
+      wasActive = active;
+      // A run that ended gives the fields back its start values (the form and the link describe it: a new run repeats it).
+      lrField.set(active ? run.want.lr : settings.lr);
+      batchField.set(active ? run.want.batchSize : settings.batchSize);
+      writeParams();
+    } else if (active) {
+      // A scheduled change moves the fields, unless the user is typing a value of their own.
+      if (!liveTimer && document.activeElement !== lrField.input && lrField.input.valueAsNumber !== run.want.lr) lrField.set(run.want.lr);
+      if (!liveTimer && document.activeElement !== batchField.input && batchField.input.valueAsNumber !== run.want.batchSize) batchField.set(run.want.batchSize);
+      writeParams();
+    }
+    if (run.model && run.model !== shownRunModel && (active || modelInfo === null)) {
+      shownRunModel = run.model;
+      showModel(run.model);
+    }
+    renderControls();
+    renderChanges();
   }
 
   function renderControls(): void {
@@ -307,13 +382,13 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     for (const c of [modelSelect.select, patternField.input, optimizerSelect.select, momentumField.input, epochsField.input, seedField.input]) c.disabled = active;
     const invalid = [lrField, momentumField, batchField, epochsField, seedField].some((f) => f.invalid());
     startButton.disabled = active || modelError !== null || modelInfo === null || invalid;
-    startButton.textContent = active ? 'Training…' : phase === 'idle' ? 'Start training' : 'Train a new model';
+    startButton.textContent = active ? 'Training…' : run.phase === 'idle' ? 'Start training' : 'Train a new model';
     pauseButton.disabled = !active;
-    pauseButton.textContent = paused ? 'Resume' : 'Pause';
-    pauseButton.setAttribute('aria-pressed', String(paused));
+    pauseButton.textContent = run.paused ? 'Resume' : 'Pause';
+    pauseButton.setAttribute('aria-pressed', String(run.paused));
     stopButton.disabled = !active;
-    evalButton.disabled = !hasModel || measuring || phase === 'evaluating' || phase === 'loading';
-    resetButton.disabled = active || phase === 'idle';
+    evalButton.disabled = run.model === null || run.measuring || run.phase === 'evaluating' || run.phase === 'loading';
+    resetButton.disabled = active || run.phase === 'idle';
     liveNote.textContent = active
       ? 'While it trains, the learning rate and the batch size apply from the next step; stop the run to change the rest.'
       : 'The seed fixes the initial weights and the order of the images: the same settings train the same model.';
@@ -323,10 +398,41 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     );
   }
 
+  let changesKey = '';
+  /**
+   * The changes of the learning rate and the batch size: while a run trains,
+   * its own (those it started with and those made since, each marked done or
+   * to come); otherwise those the next run applies (a link's, or the last
+   * run's), which can be dropped.
+   */
+  function renderChanges(): void {
+    const active = running();
+    const list = active ? run.changes() : settings.changes;
+    const reached = run.latest?.step ?? 0;
+    const isDone = (step: number) => step < reached || run.applied.some((a) => a.step === step);
+    const key = JSON.stringify([active, list, active ? list.map((c) => isDone(c.step)) : [], badChanges]);
+    if (key === changesKey) return;
+    changesKey = key;
+    changesBox.hidden = list.length === 0 && badChanges.length === 0;
+    changesTitle.textContent = active ? 'Changes in this run' : 'Changes a new run applies';
+    changesList.replaceChildren(...list.map((c) => {
+      const done = active && isDone(c.step);
+      return el('li', { 'data-step': c.step, 'data-done': String(done) }, describeChange(c, fmt), active ? (done ? ' (done)' : ' (to come)') : '');
+    }));
+    changesNote.textContent = [
+      active
+        ? 'The link keeps the run\'s starting values and these changes: a run started from it applies them at the same steps and trains the same model.'
+        : 'They apply at the same steps as in the run they come from, so the same settings train the same model.',
+      badChanges.length ? `Ignored in the link: ${badChanges.join(', ')} (write each as step-lr-value or step-batch-value, joined by _, e.g. 120-lr-0.01_300-batch-32).` : '',
+    ].filter(Boolean).join(' ');
+    forgetButton.hidden = active || list.length === 0;
+  }
+
   function renderStats(): void {
+    const phase = run.phase;
     if (stateLine.dataset.state !== phase) stateLine.dataset.state = phase;
     setText(stateLine, stateText());
-    const d = dataStatus;
+    const d = run.dataStatus;
     dataBox.hidden = !(phase === 'loading' && d !== null);
     if (d) {
       setText(dataLine, dataText(d));
@@ -335,7 +441,8 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
         dataBar.value = d.loaded;
       } else dataBar.removeAttribute('value');
     }
-    const l = latest;
+    const l = run.latest;
+    const lastTest = run.lastTest;
     setText(epochLine, l ? `epoch ${l.epoch} of ${l.epochs}: ${thousands(l.epochSeen)} of ${thousands(l.epochImages)} images` : `epoch – of ${settings.epochs}`);
     setText(stepValue, thousands(l?.step ?? 0));
     setText(timeValue, l ? ` · ${seconds(l.trainSeconds)} training` : '');
@@ -345,39 +452,42 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     setText(lossStat.note, l ? `mean of the last ${Math.min(options.window, l.step)} batches; this batch ${l.batchLoss.toFixed(3)}` : `mean of the last ${options.window} batches`);
     setText(accStat.value, l ? pct(l.accuracy) : '–');
     setText(accStat.note, l ? `last ${Math.min(options.window, l.step)} batches; this batch ${pct(l.batchAccuracy)}` : `last ${options.window} batches`);
-    setText(testStat.value, phase === 'evaluating' || measuring ? 'measuring…' : lastTest ? pct(lastTest.accuracy, 2) : '–');
+    setText(testStat.value, phase === 'evaluating' || run.measuring ? 'measuring…' : lastTest ? pct(lastTest.accuracy, 2) : '–');
     setText(testStat.note, lastTest
       ? `${thousands(lastTest.correct)} of ${thousands(lastTest.total)} test images, at step ${thousands(lastTest.step)}; loss ${lastTest.loss.toFixed(4)}`
-      : `all ${evalImages ? thousands(evalImages) : '10,000'} test images, after each epoch and on request`);
+      : `all ${run.evalImages ? thousands(run.evalImages) : '10,000'} test images, after each epoch and on request`);
     setText(speedStat.value, l ? thousands(Math.round(l.imagesPerSec)) : '–');
     setText(speedStat.note, l ? `last ${Math.min(options.window, l.step)} steps, pauses excluded` : 'training steps only');
+    const active = running();
     setText(lrStat.value, l ? fmt(l.lr) : '–');
-    setText(lrStat.note, appliedNote(l?.lr, settings.lr, fmt));
+    setText(lrStat.note, appliedNote(l?.lr, active ? run.want.lr : settings.lr, fmt));
     setText(batchStat.value, l ? String(l.batchSize) : '–');
-    setText(batchStat.note, appliedNote(l?.batchSize, settings.batchSize, String));
+    setText(batchStat.note, appliedNote(l?.batchSize, active ? run.want.batchSize : settings.batchSize, String));
   }
 
   function stateText(): string {
-    const step = thousands(latest?.step ?? 0);
-    if (measuring) return `Evaluating the model of step ${step} on the test images…`;
-    switch (phase) {
+    const step = thousands(run.latest?.step ?? 0);
+    const result = run.result;
+    const epochs = result?.epochsCompleted ?? run.settings?.epochs ?? settings.epochs;
+    if (run.measuring) return `Evaluating the model of step ${step} on the test images…`;
+    switch (run.phase) {
       case 'idle':
         if (modelError) return 'The model above has a mistake: fix it to train.';
         return modelInfo ? `Ready: press Start to train ${modelName()} on MNIST.` : 'Checking the model…';
       case 'loading':
-        return paused ? 'Loading MNIST (paused: training waits after it loads)…' : 'Loading MNIST…';
+        return run.paused ? 'Loading MNIST (paused: training waits after it loads)…' : 'Loading MNIST…';
       case 'training':
         return `Training ${modelName()}.`;
       case 'paused':
         return `Paused at step ${step}.`;
       case 'evaluating':
-        return `Evaluating on the ${thousands(evalImages)} test images…`;
+        return `Evaluating on the ${thousands(run.evalImages)} test images…`;
       case 'finished':
-        return `Finished ${result?.epochsCompleted ?? settings.epochs} epoch${(result?.epochsCompleted ?? settings.epochs) === 1 ? '' : 's'} in ${thousands(result?.steps ?? 0)} steps${lastTest ? `: test accuracy ${pct(lastTest.accuracy, 2)}` : ''}.`;
+        return `Finished ${epochs} epoch${epochs === 1 ? '' : 's'} in ${thousands(result?.steps ?? 0)} steps${run.lastTest ? `: test accuracy ${pct(run.lastTest.accuracy, 2)}` : ''}.`;
       case 'stopped':
         return `Stopped at step ${step}.`;
       case 'error':
-        return latest ? `Stopped at step ${step} by the error below.` : 'Stopped by the error below.';
+        return run.latest ? `Stopped at step ${step} by the error below.` : 'Stopped by the error below.';
     }
   }
 
@@ -389,115 +499,44 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
 
   const modelName = () => (settings.model === PATTERN ? 'the pattern' : MODEL_LABELS[settings.model] ?? settings.model);
 
+  /**
+   * Writes the form into the link. While a run trains, the form holds the
+   * settings it started with, and the link adds the changes made since.
+   */
+  function writeParams(): void {
+    if (disposed) return;
+    ctx.setParams({
+      model: settings.model, pattern: settings.model === PATTERN ? settings.pattern : null, opt: settings.optimizer, lr: settings.lr,
+      momentum: settings.momentum, batch: settings.batchSize, epochs: settings.epochs, seed: settings.seed,
+      changes: formatChanges(running() ? run.changes() : settings.changes), start: view.showStart ? 1 : null,
+    });
+  }
+
   // ---- the run -----------------------------------------------------------------
 
-  function config(): TrainConfig {
+  /** Where the page serves MNIST's four files, as absolute URLs for the worker. */
+  function dataUrls(): { trainImages: string; trainLabels: string; testImages: string; testLabels: string } {
     const url = (f: string) => new URL(`data/${f}`, document.baseURI).href;
     return {
-      model: modelString(),
-      optimizer: settings.optimizer,
-      lr: settings.lr,
-      momentum: settings.momentum,
-      batchSize: settings.batchSize,
-      epochs: settings.epochs,
-      seed: settings.seed,
-      data: {
-        trainImages: url(DATA_FILES.trainImages),
-        trainLabels: url(DATA_FILES.trainLabels),
-        testImages: url(DATA_FILES.testImages),
-        testLabels: url(DATA_FILES.testLabels),
-      },
+      trainImages: url(DATA_FILES.trainImages),
+      trainLabels: url(DATA_FILES.trainLabels),
+      testImages: url(DATA_FILES.testImages),
+      testLabels: url(DATA_FILES.testLabels),
     };
   }
 
-  async function startRun(): Promise<void> {
+  function startRun(): void {
     if (running()) return;
-    const id = ++runId;
-    clearRun();
-    phase = 'loading';
-    paused = false;
-    streaming = true;
-    renderControls();
-    scheduleDraw();
-    try {
-      result = await stream('train-start', config(), (e) => {
-        if (id === runId && !disposed) onEvent(e as TrainEvent);
-      });
-      if (id !== runId || disposed) return;
-      phase = result.reason;
-    } catch (err) {
-      if (id !== runId || disposed) return;
-      phase = 'error';
-      runError.replaceChildren(errorBox((err as Error).message));
-    } finally {
-      if (id === runId) {
-        streaming = false;
-        paused = false;
-        curves.finish();
-        if (!disposed) {
-          renderControls();
-          scheduleDraw();
-        }
-      }
-    }
-  }
-
-  function onEvent(e: TrainEvent): void {
-    switch (e.kind) {
-      case 'data':
-        dataStatus = e;
-        break;
-      case 'state':
-        phase = e.state;
-        if (e.state === 'paused') paused = true;
-        if (e.state === 'training') paused = false;
-        renderControls();
-        break;
-      case 'ready':
-        hasModel = true;
-        showModel(e.model);
-        renderControls();
-        break;
-      case 'progress':
-        latest = e;
-        curves.append(e.firstStep, e.losses, e.smoothLoss, e.smoothAccuracy);
-        break;
-      case 'filters':
-        pendingFilters = e;
-        break;
-      case 'eval-start':
-        evalImages = e.images;
-        break;
-      case 'eval':
-        takeEval(e.result);
-        break;
-    }
-    scheduleDraw();
-  }
-
-  /** A test measurement, from the run's stream or from an `Evaluate now` after the run ended (taken once). */
-  function takeEval(r: EvalResult): void {
-    if (lastTest && lastTest.step === r.step && lastTest.correct === r.correct) return;
-    lastTest = r;
-    evalImages = r.total;
-    curves.addTest({ step: r.step, loss: r.loss, accuracy: r.accuracy });
-    scheduleDraw();
+    controlError.replaceChildren();
+    // The store reports the whole run (this page, or a later mount of it, draws it).
+    void run.start(settings, dataUrls());
   }
 
   async function togglePause(): Promise<void> {
-    const want = !paused;
-    paused = want;
-    renderControls();
     try {
-      const s = await call('train-pause', { paused: want });
-      // A run that ended meanwhile has nothing to pause.
-      if (s.state === 'none' || s.state === 'finished' || s.state === 'stopped') paused = false;
+      await run.setPaused(!run.paused);
     } catch (err) {
-      controlError.replaceChildren(errorBox((err as Error).message));
-    }
-    if (!disposed) {
-      renderControls();
-      scheduleDraw();
+      if (!disposed) controlError.replaceChildren(errorBox((err as Error).message));
     }
   }
 
@@ -506,28 +545,17 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     try {
       await call('train-stop', undefined);
     } catch (err) {
-      controlError.replaceChildren(errorBox((err as Error).message));
+      if (!disposed) controlError.replaceChildren(errorBox((err as Error).message));
     }
   }
 
   async function evaluateNow(): Promise<void> {
     evalButton.disabled = true;
     controlError.replaceChildren();
-    // The stream of an ended run no longer reports: the page says it is measuring.
-    measuring = !streaming;
-    renderControls();
-    scheduleDraw();
     try {
-      const r = await call('train-evaluate', undefined);
-      if (!disposed) takeEval(r);
+      await run.evaluate();
     } catch (err) {
       if (!disposed) controlError.replaceChildren(errorBox((err as Error).message));
-    } finally {
-      measuring = false;
-      if (!disposed) {
-        renderControls();
-        scheduleDraw();
-      }
     }
   }
 
@@ -541,37 +569,29 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   function live(change: { lr?: number; batchSize?: number }): void {
     liveChange = { ...liveChange, ...change };
     clearTimeout(liveTimer);
-    liveTimer = window.setTimeout(() => {
-      const send = liveChange;
-      liveChange = {};
-      call('train-set', send).then(
-        () => controlError.replaceChildren(),
-        (err: Error) => controlError.replaceChildren(errorBox(err.message)),
-      );
-    }, 250);
+    liveTimer = window.setTimeout(sendLive, 250);
   }
 
-  function clearRun(): void {
-    latest = null;
-    lastTest = null;
-    dataStatus = null;
-    result = null;
-    pendingFilters = null;
-    hasModel = false;
-    curves.clear();
-    filters.clear();
-    runError.replaceChildren();
-    controlError.replaceChildren();
+  function sendLive(): void {
+    clearTimeout(liveTimer);
+    liveTimer = 0;
+    const send = liveChange;
+    liveChange = {};
+    if (send.lr === undefined && send.batchSize === undefined) return;
+    call('train-set', send).then(
+      () => {
+        if (!disposed) controlError.replaceChildren();
+      },
+      (err: Error) => {
+        if (!disposed) controlError.replaceChildren(errorBox(err.message));
+      },
+    );
   }
 
   function resetRun(): void {
     if (running()) return;
-    runId++;
-    clearRun();
-    phase = 'idle';
-    renderControls();
-    for (const c of charts) c.draw();
-    scheduleDraw();
+    controlError.replaceChildren();
+    run.reset();
   }
 
   // ---- the model -----------------------------------------------------------------
@@ -618,7 +638,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     if (settings.lr !== before || running()) return;
     settings.lr = suggestedLr();
     lrField.set(settings.lr);
-    ctx.setParams({ lr: settings.lr });
+    writeParams();
   }
 
   function modelOptions(): { value: string; label: string }[] {
@@ -629,25 +649,29 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
 
   // ---- start ---------------------------------------------------------------------
 
-  ctx.setParams({
-    model: settings.model, pattern: settings.model === PATTERN ? settings.pattern : null, opt: settings.optimizer, lr: settings.lr,
-    momentum: settings.momentum, batch: settings.batchSize, epochs: settings.epochs, seed: settings.seed,
-  });
-  renderControls();
+  writeParams();
+  onRunChange();
   renderStats();
   describeModel();
+  // The run's updates redraw this page while it is shown (and only then).
+  const unsubscribe = run.subscribe((controls) => {
+    if (controls) onRunChange();
+    scheduleDraw();
+  });
 
   call('train-options', undefined).then(
     (o) => {
       if (disposed) return;
       options = o;
       modelSelect.select.replaceChildren(...modelOptions().map((m) => el('option', { value: m.value, selected: m.value === settings.model }, m.label)));
-      if (p.get('lr') === null || numberParam(p, 'lr', -1, 0.00001, 10) < 0) {
+      // A link without a valid learning rate gets the model's usual one (known now).
+      if (fromLink && !running() && (p.get('lr') === null || numberParam(p, 'lr', -1, 0.00001, 10) < 0)) {
         settings.lr = suggestedLr();
         lrField.set(settings.lr);
-        ctx.setParams({ lr: settings.lr });
+        writeParams();
       }
-      charts = [lossChart(curves, o.window), accuracyChart(curves, o.window)];
+      const marks = () => run.applied;
+      charts = [lossChart(run.curves, o.window, marks), accuracyChart(run.curves, o.window, marks)];
       chartBox.replaceChildren(...charts.map((c) => c.root));
       for (const c of charts) c.draw();
       renderControls();
@@ -680,13 +704,14 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   );
 
   return () => {
+    // The run goes on in the worker and in the store; only this page's drawing ends.
+    // A live change still waiting for the end of typing is sent now rather than lost.
+    if (liveTimer) sendLive();
     disposed = true;
+    unsubscribe();
     clearTimeout(describeTimer);
-    clearTimeout(liveTimer);
     if (frame) cancelAnimationFrame(frame);
     for (const c of charts) c.destroy();
-    // Leaving the page ends its run: nothing would show it.
-    if (running()) call('train-stop', undefined).catch(() => {});
   };
 
   /** Adds a message under a number field saying what a valid value is, shown while the value is not one. */

@@ -7,6 +7,8 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { el } from '../ui.js';
+import type { RunChange } from '../compute/train.js';
+import { changeLabel } from './changes.js';
 import type { Curves } from './curves.js';
 
 /** The colours of the curves (AA contrast on white for the lines that carry the information). */
@@ -14,6 +16,8 @@ export const COLOURS = {
   batch: 'rgba(10, 88, 202, 0.28)',
   smooth: '#0a58ca',
   test: '#b45309',
+  /** The vertical line and label of a change of the learning rate or the batch size. */
+  change: '#6d28d9',
 };
 
 const HEIGHT = 220;
@@ -29,6 +33,8 @@ interface ChartSpec {
   /** The y range from the data's min and max. */
   range: uPlot.Range.Function;
   yValues?: uPlot.Axis.Values;
+  /** Where the labels of the changes go: at the top (the loss falls away from it) or the bottom (the accuracy rises to the top). */
+  labels: 'top' | 'bottom';
   data(curves: Curves): uPlot.AlignedData;
 }
 
@@ -38,7 +44,11 @@ export class LiveChart {
   private plot: uPlot | null = null;
   private readonly observer: ResizeObserver;
 
-  constructor(private readonly spec: ChartSpec, private readonly curves: Curves, testid: string) {
+  /**
+   * `changes` gives the run's changes of the learning rate and the batch
+   * size: each is drawn as a dashed vertical line at its step, labelled.
+   */
+  constructor(private readonly spec: ChartSpec, private readonly curves: Curves, testid: string, private readonly changes: () => readonly RunChange[] = () => []) {
     this.root = el('div', { class: 'train-chart', role: 'img', 'aria-label': spec.label, 'data-testid': testid });
     this.observer = new ResizeObserver(() => this.fit());
     this.observer.observe(this.root);
@@ -75,14 +85,64 @@ export class LiveChart {
       ],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
+      hooks: { draw: [(u) => drawChanges(u, this.changes(), s.labels)] },
     }, s.data(this.curves), this.root);
   }
 }
 
+/**
+ * Draws each change as a dashed vertical line between the step it followed
+ * and the next one, with its label at the top or the bottom of the plot (right of the line,
+ * or left of it near the right edge, kept inside the plot, and one row lower
+ * when it would overlap the previous label).
+ */
+function drawChanges(u: uPlot, changes: readonly RunChange[], where: 'top' | 'bottom'): void {
+  if (changes.length === 0) return;
+  const { ctx, bbox } = u;
+  const dpr = devicePixelRatio || 1;
+  const fontPx = Math.round(11 * dpr);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(bbox.left, bbox.top, bbox.width, bbox.height);
+  ctx.clip();
+  ctx.font = `600 ${fontPx}px system-ui, sans-serif`;
+  // Set here: uPlot leaves the alignment of its last axis label on the context.
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'top';
+  let lastRight = -Infinity;
+  let row = 0;
+  for (const c of changes) {
+    const x = Math.round(u.valToPos(c.step + 0.5, 'x', true)) + 0.5;
+    if (!Number.isFinite(x) || x < bbox.left || x > bbox.left + bbox.width) continue;
+    ctx.strokeStyle = COLOURS.change;
+    ctx.lineWidth = Math.max(1, Math.round(1.5 * dpr));
+    ctx.setLineDash([4 * dpr, 3 * dpr]);
+    ctx.beginPath();
+    ctx.moveTo(x, bbox.top);
+    ctx.lineTo(x, bbox.top + bbox.height);
+    ctx.stroke();
+    const label = changeLabel(c);
+    const w = ctx.measureText(label).width;
+    const pad = 3 * dpr;
+    // Right of the line when it fits, else left of it; always inside the plot.
+    const right = bbox.left + bbox.width;
+    const left = Math.max(bbox.left + pad, x + pad + w <= right ? x + pad : Math.min(x - pad - w, right - pad - w));
+    row = left < lastRight + pad ? (row + 1) % 3 : 0;
+    const y = where === 'top' ? bbox.top + pad + row * (fontPx + pad) : bbox.top + bbox.height - (row + 1) * (fontPx + pad);
+    ctx.setLineDash([]);
+    ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
+    ctx.fillRect(left - 2 * dpr, y - dpr, w + 4 * dpr, fontPx + 2 * dpr);
+    ctx.fillStyle = COLOURS.change;
+    ctx.fillText(label, left, y);
+    lastRight = Math.max(lastRight, left + w);
+  }
+  ctx.restore();
+}
+
 /** The loss: every step's batch loss (light), its mean over the last `window` batches, and the test loss. */
-export function lossChart(curves: Curves, window: number): LiveChart {
+export function lossChart(curves: Curves, window: number, changes: () => readonly RunChange[]): LiveChart {
   return new LiveChart({
-    label: `Training loss per step, its mean over the last ${window} batches, and the test loss after each evaluation`,
+    label: `Training loss per step, its mean over the last ${window} batches, the test loss after each evaluation, and the steps where the learning rate or the batch size changed`,
     yLabel: 'cross-entropy',
     series: [
       { label: 'batch loss', stroke: COLOURS.batch, width: 1, value: fixed(4), points: { show: false } },
@@ -94,12 +154,13 @@ export function lossChart(curves: Curves, window: number): LiveChart {
       const top = Math.max(peak(u.data[2]), peak(u.data[3]));
       return [0, top > 0 ? top * 1.15 : 2.5];
     },
+    labels: 'top',
     data: (c) => [c.steps, c.loss, c.smoothLoss, c.testLoss] as uPlot.AlignedData,
-  }, curves, 'train-loss-chart');
+  }, curves, 'train-loss-chart', changes);
 }
 
-/** The accuracy: the training batches' over the last `window` batches, and the test set's. */
-export function accuracyChart(curves: Curves, window: number): LiveChart {
+/** The accuracy: the training batches' over the last `window` batches, and the test set's (with the changes marked too). */
+export function accuracyChart(curves: Curves, window: number, changes: () => readonly RunChange[]): LiveChart {
   return new LiveChart({
     label: `Training accuracy over the last ${window} batches, and the test accuracy after each evaluation`,
     yLabel: 'accuracy',
@@ -110,8 +171,9 @@ export function accuracyChart(curves: Curves, window: number): LiveChart {
     // From a little under the lowest value shown to 100%.
     range: (_u, min) => [Number.isFinite(min) ? Math.max(0, Math.floor(min * 20) / 20) : 0, 1],
     yValues: (_u, ticks) => ticks.map((v) => `${Math.round(v * 100)}%`),
+    labels: 'bottom',
     data: (c) => [c.steps, c.smoothAccuracy, c.testAccuracy] as uPlot.AlignedData,
-  }, curves, 'train-accuracy-chart');
+  }, curves, 'train-accuracy-chart', changes);
 }
 
 /** The largest finite value of a series (0 when it has none). */

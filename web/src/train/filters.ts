@@ -86,11 +86,11 @@ class FilterRow {
     this.cells = [];
     const figures: HTMLElement[] = [];
     for (let i = 0; i < maps; i++) {
-      const canvas = el('canvas', { class: 'map', width: w, height: h, role: 'img', 'aria-label': `filter ${i + 1}, ${this.which}` });
+      const canvas = el('canvas', { class: 'map', width: w, height: h, role: 'img', 'aria-label': `filter ${i}, ${this.which}` });
       canvas.style.width = `${px}px`;
       canvas.style.height = `${Math.round((px * h) / w)}px`;
       this.cells.push({ canvas, ctx: null, image: null });
-      figures.push(el('figure', { class: 'train-filter' }, canvas, el('figcaption', {}, String(i + 1))));
+      figures.push(el('figure', { class: 'train-filter' }, canvas, el('figcaption', {}, String(i))));
     }
     this.grid.replaceChildren(...figures);
   }
