@@ -6,7 +6,11 @@
  * a transposed convolution's size and values and a reflect-padded
  * convolution's values against loops written here, the animation moving the
  * window, a state set through the controls surviving a reload, a bad
- * combination explained, and screenshots at 1280 and 375 px.
+ * combination explained, the fit verdict (left-over rows, gaps between
+ * windows) against coverage counted here, the settings explained in each
+ * operation's words, only the controls an operation takes shown (and the
+ * padding Stride asks for within the field's range), and screenshots at 1280
+ * and 375 px (wrapped code, no connector lines across stacked grids).
  */
 import type { TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -332,6 +336,13 @@ export async function checkConvolution(ctx: WebTestContext, t: TestContext): Pro
       ok(/maps every input of 5–6 rows and columns to 3;.*picks 6 instead/.test(text), `transposed: output padding picks 6 of 5–6: ${text}`);
       text = await about('convolution?mode=transposed&input=3&kernel=2&stride=3x2&dilation=2&padding=0', '9 x 7');
       ok(/about 3 times larger in height and 2 in width/.test(text) && /cells of each kernel copy land 2 cells apart in the output/.test(text), `transposed: per-axis stride and dilation: ${text}`);
+      // output cells no kernel copy reaches: the stride past the kernel, or the holes of a dilated copy
+      await goTo(page, 'convolution?mode=transposed&input=3&kernel=2&stride=3&padding=0&dilation=1');
+      let fit = await sizeAndFit(page, '8 x 8', 'transposed, stride 3 past a kernel of 2');
+      ok(/output row 2, row 5, column 2, column 5 get no input, only the bias \(the stride is larger than the kernel\)/.test(fit), `transposed gaps from the stride: ${fit}`);
+      await goTo(page, 'convolution?mode=transposed&input=3&kernel=2&stride=3&padding=0&dilation=3');
+      fit = await sizeAndFit(page, '10 x 10', 'transposed, dilation 3');
+      ok(/output row 1, row 2, row 4, row 5, row 7, row 8,.* get no input, only the bias \(they fall in the holes of the dilated kernel copies/.test(fit), `transposed gaps from the dilation: ${fit}`);
       text = await about('convolution?input=7&kernel=3&stride=2&padding=0&dilation=2', '2 x 2');
       ok(/the window jumps 2 cells between outputs, so the output is about 2 times smaller along each axis than the input \(here 7x7 → 2x2\)/.test(text) && /spans 5x5 input cells with the same 9 weights/.test(text), `convolution: ${text}`);
       text = await about('convolution?mode=pool&pool=max&input=9&kernel=3&stride=2&dilation=2&padding=1', '4 x 4');

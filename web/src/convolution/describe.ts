@@ -263,11 +263,11 @@ function between(a: AxisSummary): number[] {
 }
 
 /** "input rows 1, 2 and columns 1, 2" (the lists may be empty). */
-function rowsAndCols(rows: readonly number[], cols: readonly number[], lead = 'input '): string {
+function rowsAndCols(rows: readonly number[], cols: readonly number[], lead = 'input ', joiner = ' and '): string {
   const what: string[] = [];
   if (rows.length) what.push(`${plural(rows.length, 'row', 'rows')} ${indices(rows)}`);
   if (cols.length) what.push(`${plural(cols.length, 'column', 'columns')} ${indices(cols)}`);
-  return `${lead}${what.join(' and ')}`;
+  return `${lead}${what.join(joiner)}`;
 }
 
 /** The fit along both axes, in the page's words (the data is explainWindow's). */
@@ -281,7 +281,8 @@ export function fitSummary(s: ConvState, r: ConvolutionResult): FitSummary {
     out.unseenRows = h.uncovered;
     out.unseenCols = w.uncovered;
     const parts = [out.fits ? 'fits: every input cell writes into the output' : `doesn't fit: the padding crops away everything ${lost.join(', ')} writes`];
-    if (empty.length) parts.push(`output ${empty.join(', ')} ${plural(empty.length, 'gets', 'get')} no input, only the bias (the stride is larger than the window)`);
+    const holes = (h.uncoveredOutput.length && h.dilation > 1) || (w.uncoveredOutput.length && w.dilation > 1);
+    if (empty.length) parts.push(`output ${empty.join(', ')} ${plural(empty.length, 'gets', 'get')} no input, only the bias (${holes ? "they fall in the holes of the dilated kernel copies, which the stride does not fill" : 'the stride is larger than the kernel'})`);
     out.sentence = parts.join('; ');
     return out;
   }
@@ -300,7 +301,7 @@ export function fitSummary(s: ConvState, r: ConvolutionResult): FitSummary {
     const [sr, sc] = [skip(h), skip(w)];
     if (sr.length || sc.length) {
       const dilated = (sr.length && h.dilation > 1) || (sc.length && w.dilation > 1);
-      parts.push(`even one more window would not read ${rowsAndCols(sr, sc, '')} (${dilated ? 'its dilated taps step over' : 'the stride steps over'} ${sr.length + sc.length === 1 ? 'it' : 'them'})`);
+      parts.push(`even one more window would not read ${rowsAndCols(sr, sc, '', ' or ')} (${dilated ? 'its dilated taps step over' : 'the stride steps over'} ${sr.length + sc.length === 1 ? 'it' : 'them'})`);
     }
   } else {
     const seen = out.gapRows.length || out.gapCols.length ? '' : ' and every input cell is seen';
