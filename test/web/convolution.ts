@@ -6,7 +6,11 @@
  * a transposed convolution's size and values and a reflect-padded
  * convolution's values against loops written here, the animation moving the
  * window, a state set through the controls surviving a reload, a bad
- * combination explained, and screenshots at 1280 and 375 px.
+ * combination explained, the fit verdict (left-over rows, gaps between
+ * windows) against coverage counted here, the settings explained in each
+ * operation's words, only the controls an operation takes shown (and the
+ * padding Stride asks for within the field's range), and screenshots at 1280
+ * and 375 px (wrapped code, no connector lines across stacked grids).
  */
 import type { TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -75,6 +79,50 @@ function correlate(x: number[][], w: number[][]): number[][] {
 }
 
 const grid = (flat: number[], n: number) => Array.from({ length: flat.length / n }, (_, i) => flat.slice(i * n, (i + 1) * n));
+
+/**
+ * Which input cells along one axis the windows' taps touch, counted here:
+ * window j starts at j*stride - before and reads start + t*dilation for each
+ * of the kernel's taps. `left` are the unseen cells past the last window's end
+ * (what the division's remainder leaves over), `gaps` the unseen cells before
+ * it, `padRemainder` the padding cells after the last window (a remainder of
+ * padding only). Ceil mode (pooling) rounds up but drops a window that would
+ * start at or past input + before, as PyTorch does.
+ */
+function coverage(n: number, k: number, s: number, d: number, before: number, after: number, ceil = false) {
+  const span = d * (k - 1) + 1;
+  const room = n + before + after - span;
+  let out = (ceil ? Math.ceil(room / s) : Math.floor(room / s)) + 1;
+  if (ceil && (out - 1) * s >= n + before) out--;
+  const seen = new Set<number>();
+  let lastEnd = -Infinity;
+  for (let j = 0; j < out; j++) {
+    const start = j * s - before;
+    for (let t = 0; t < k; t++) seen.add(start + t * d);
+    lastEnd = start + span - 1;
+  }
+  const left: number[] = [];
+  const gaps: number[] = [];
+  for (let i = 0; i < n; i++) if (!seen.has(i)) (i > lastEnd ? left : gaps).push(i);
+  return { out, left, gaps, padRemainder: Math.max(0, n + after - 1 - Math.max(lastEnd, n - 1)) };
+}
+
+/** 0, 2, 5–9: runs of three or more shortened, as the page writes index lists. */
+function runs(list: number[]): string {
+  const parts: string[] = [];
+  for (let a = 0; a < list.length;) {
+    let b = a;
+    while (b + 1 < list.length && list[b + 1] === list[b] + 1) b++;
+    parts.push(b === a ? `${list[a]}` : b === a + 1 ? `${list[a]}, ${list[b]}` : `${list[a]}–${list[b]}`);
+    a = b + 1;
+  }
+  return parts.join(', ');
+}
+
+/** Whether the control with this test id is shown (its field is not hidden). */
+async function shown(page: Page, testid: string): Promise<boolean> {
+  return page.$eval(`[data-testid="${testid}"]`, (e) => (e as HTMLElement).offsetParent !== null);
+}
 
 export async function checkConvolution(ctx: WebTestContext, t: TestContext): Promise<void> {
   const app = await ctx.open('convolution?input=7&kernel=3&stride=1&padding=0&dilation=1');
@@ -228,6 +276,132 @@ export async function checkConvolution(ctx: WebTestContext, t: TestContext): Pro
       }
     });
 
+    await t.test('the fit verdict against the windows counted here', async () => {
+      // [route, pooling ceil mode]: each axis's left-over cells (past the last window: "doesn't fit") and gaps (between windows)
+      const configs: { q: string; input: [number, number]; kernel: [number, number]; stride: [number, number]; dilation: [number, number]; padding: number; ceil?: boolean }[] = [
+        { q: 'input=5&kernel=2&dilation=3&stride=3&padding=0', input: [5, 5], kernel: [2, 2], stride: [3, 3], dilation: [3, 3], padding: 0 },
+        { q: 'input=7&kernel=3&stride=3&padding=0&dilation=1', input: [7, 7], kernel: [3, 3], stride: [3, 3], dilation: [1, 1], padding: 0 },
+        { q: 'input=8&kernel=3&dilation=2&stride=2&padding=1', input: [8, 8], kernel: [3, 3], stride: [2, 2], dilation: [2, 2], padding: 1 },
+        { q: 'input=9&kernel=2&stride=4&padding=0&dilation=1', input: [9, 9], kernel: [2, 2], stride: [4, 4], dilation: [1, 1], padding: 0 },
+        { q: 'input=6&kernel=3&stride=2&padding=1&dilation=1', input: [6, 6], kernel: [3, 3], stride: [2, 2], dilation: [1, 1], padding: 1 },
+        { q: 'input=10&kernel=3&dilation=3&stride=4&padding=2', input: [10, 10], kernel: [3, 3], stride: [4, 4], dilation: [3, 3], padding: 2 },
+        { q: 'input=11&kernel=2&stride=3&padding=1&dilation=1', input: [11, 11], kernel: [2, 2], stride: [3, 3], dilation: [1, 1], padding: 1 },
+        { q: 'input=7x5&kernel=3x2&stride=3&dilation=1x3&padding=0', input: [7, 5], kernel: [3, 2], stride: [3, 3], dilation: [1, 3], padding: 0 },
+        { q: 'mode=pool&pool=max&input=5&kernel=1&stride=3&ceilMode=1&padding=0&dilation=1', input: [5, 5], kernel: [1, 1], stride: [3, 3], dilation: [1, 1], padding: 0, ceil: true },
+        { q: 'mode=pool&pool=max&input=5&kernel=2&stride=2&ceilMode=1&padding=0&dilation=1', input: [5, 5], kernel: [2, 2], stride: [2, 2], dilation: [1, 1], padding: 0, ceil: true },
+        { q: 'mode=pool&pool=max&input=9&kernel=3&stride=2&dilation=2&padding=1', input: [9, 9], kernel: [3, 3], stride: [2, 2], dilation: [2, 2], padding: 1 },
+      ];
+      for (const c of configs) {
+        const [h, w] = [0, 1].map((a) => coverage(c.input[a], c.kernel[a], c.stride[a], c.dilation[a], c.padding, c.padding, c.ceil));
+        await goTo(page, `convolution?${c.q}`);
+        const fit = await sizeAndFit(page, `${h.out} x ${w.out}`, c.q);
+        const data = await page.$eval('[data-testid="fit"]', (e) => ({ ...(e as HTMLElement).dataset }));
+        const same = (got: string | undefined, want: number[], what: string) => ok(got === want.join(','), `${c.q}: ${what} should be [${want}], the page says [${got}]; ${fit}`);
+        same(data.unseenRows, h.left, 'rows left over past the last window');
+        same(data.unseenCols, w.left, 'columns left over past the last window');
+        same(data.gapRows, h.gaps, 'rows between the windows');
+        same(data.gapCols, w.gaps, 'columns between the windows');
+        const misfit = h.left.length > 0 || w.left.length > 0;
+        ok(fit.startsWith(misfit ? "doesn't fit: no window sees" : 'fits'), `${c.q}: ${misfit ? "doesn't fit" : 'fits'} expected: ${fit}`);
+        if (h.left.length) ok(fit.includes(`${h.left.length === 1 ? 'row' : 'rows'} ${runs(h.left)}`), `${c.q}: names rows ${h.left}: ${fit}`);
+        if (w.left.length) ok(fit.includes(`${w.left.length === 1 ? 'column' : 'columns'} ${runs(w.left)}`), `${c.q}: names columns ${w.left}: ${fit}`);
+        // "the remainder is padding" only when it is: nothing left over, and padding past the last window
+        if (fit.includes('padding no window reaches')) ok(!misfit && (h.padRemainder > 0 || w.padRemainder > 0), `${c.q}: the remainder is not padding only: ${fit}`);
+        ok(fit.includes('fall between the windows') === (h.gaps.length + w.gaps.length > 0), `${c.q}: the gaps are named exactly when there are some: ${fit}`);
+        const unseen = await page.$$eval('[data-testid="input-grid"] .cell.unseen', (cells) => cells.map((e) => [Number((e as HTMLElement).dataset.r), Number((e as HTMLElement).dataset.c)]));
+        const rows = new Set([...h.left, ...h.gaps]);
+        const cols = new Set([...w.left, ...w.gaps]);
+        const want = c.input[0] * c.input[1] - (c.input[0] - rows.size) * (c.input[1] - cols.size);
+        ok(unseen.length === want && unseen.every(([r, cc]) => rows.has(r) || cols.has(cc)), `${c.q}: the ${want} unseen cells are hatched, got ${JSON.stringify(unseen)}`);
+      }
+      // the case that once read "fits": row and column 4 are input the remainder leaves over, and padding does not bring them in
+      await goTo(page, 'convolution?input=5&kernel=2&dilation=3&stride=3&padding=0');
+      const fit = await sizeAndFit(page, '1 x 1', 'dilation 3, stride 3');
+      ok(/^doesn't fit: no window sees input row 4 and column 4 \(5 − 4 = 1 leaves 1 over stride 3\)/.test(fit) && !/between the windows[^;]*\b4\b/.test(fit), `row and column 4 are left over, not between windows: ${fit}`);
+      const suggestion = (await page.textContent('[data-testid="suggestion"]')) ?? '';
+      ok(/Crop 1 row and 1 column from the end of the input/.test(suggestion) && (await page.$('[data-testid="apply-suggestion"]')) === null, `cropping is suggested, no padding button: ${suggestion}`);
+    });
+
+    await t.test('what the settings do, in the words of each operation', async () => {
+      const about = async (route: string, size: string) => {
+        await goTo(page, route);
+        await sizeAndFit(page, size, route);
+        return (await page.textContent('[data-testid="about"]')) ?? '';
+      };
+      let text = await about('convolution?mode=transposed&input=3&kernel=3&stride=2&padding=1&outputPadding=1', '6 x 6');
+      ok(/Stride 2: each input cell moves the kernel's copy 2 cells further along in the output, so the output is about 2 times larger along each axis than the input \(here 3x3 → 6x6\)/.test(text), `transposed: the stride enlarges: ${text}`);
+      ok(!/smaller along|jumps/.test(text), `transposed: nothing about shrinking or jumping windows: ${text}`);
+      ok(/crops that many rows and columns/.test(text), `transposed: padding crops the output: ${text}`);
+      // a convolution with k3 s2 p1 maps 5 and 6 to 3; output padding 1 picks 6
+      ok(/maps every input of 5–6 rows and columns to 3;.*picks 6 instead/.test(text), `transposed: output padding picks 6 of 5–6: ${text}`);
+      text = await about('convolution?mode=transposed&input=3&kernel=2&stride=3x2&dilation=2&padding=0', '9 x 7');
+      ok(/about 3 times larger in height and 2 in width/.test(text) && /cells of each kernel copy land 2 cells apart in the output/.test(text), `transposed: per-axis stride and dilation: ${text}`);
+      // output cells no kernel copy reaches: the stride past the kernel, or the holes of a dilated copy
+      await goTo(page, 'convolution?mode=transposed&input=3&kernel=2&stride=3&padding=0&dilation=1');
+      let fit = await sizeAndFit(page, '8 x 8', 'transposed, stride 3 past a kernel of 2');
+      ok(/output row 2, row 5, column 2, column 5 get no input, only the bias \(the stride is larger than the kernel\)/.test(fit), `transposed gaps from the stride: ${fit}`);
+      await goTo(page, 'convolution?mode=transposed&input=3&kernel=2&stride=3&padding=0&dilation=3');
+      fit = await sizeAndFit(page, '10 x 10', 'transposed, dilation 3');
+      ok(/output row 1, row 2, row 4, row 5, row 7, row 8,.* get no input, only the bias \(they fall in the holes of the dilated kernel copies/.test(fit), `transposed gaps from the dilation: ${fit}`);
+      text = await about('convolution?input=7&kernel=3&stride=2&padding=0&dilation=2', '2 x 2');
+      ok(/the window jumps 2 cells between outputs, so the output is about 2 times smaller along each axis than the input \(here 7x7 → 2x2\)/.test(text) && /spans 5x5 input cells with the same 9 weights/.test(text), `convolution: ${text}`);
+      text = await about('convolution?mode=pool&pool=max&input=9&kernel=3&stride=2&dilation=2&padding=1', '4 x 4');
+      ok(/about 2 times smaller/.test(text) && /window's 9 cells are 2 apart/.test(text) && !/weights\./.test(text) && /pads with −∞/.test(text), `max pooling: no weights, −∞ padding: ${text}`);
+      text = await about('convolution?mode=pool&pool=avg&input=5&kernel=2&stride=2&padding=1&ceilMode=1&countIncludePad=0', '3 x 3');
+      ok(/divides by the image cells only/.test(text) && /the extra window would start past the input and its left padding, so PyTorch drops it/.test(text), `average pooling: the divisor and ceil mode: ${text}`);
+      text = await about('convolution?mode=pool&pool=l2&input=5&kernel=2&stride=2&ceilMode=1', '3 x 3');
+      ok(/square root of the sum of squares/.test(text) && /a last window hangs past the input, and it scales its sum of squares/.test(text), `L2 pooling with ceil mode: ${text}`);
+    });
+
+    await t.test('only the controls the operation takes are offered', async () => {
+      // average pooling takes no dilation: the field is hidden and a dilation in the link is ignored, not refused
+      await goTo(page, 'convolution?mode=pool&pool=avg&input=8&kernel=2&stride=2&dilation=2');
+      await sizeAndFit(page, '4 x 4', 'average pooling, dilation in the link ignored');
+      ok((await page.$('[data-testid="error"] .error')) === null, 'no error for the ignored dilation');
+      ok(!(await shown(page, 'dilation')) && (await shown(page, 'padding')), 'average pooling: no dilation field, a padding field');
+      ok(/Average pooling takes no dilation/.test((await page.textContent('[data-testid="not-taken"]')) ?? ''), 'the page says why the dilation is missing');
+      ok(!/dilation=/.test(page.url()), `the link drops the dilation: ${page.url()}`);
+      // L2 pooling takes neither padding nor dilation
+      await goTo(page, 'convolution?mode=pool&pool=l2&input=4&kernel=2&stride=2&padding=1&dilation=2');
+      await sizeAndFit(page, '2 x 2', 'L2 pooling, padding and dilation in the link ignored');
+      ok((await page.$('[data-testid="error"] .error')) === null, 'no error for the ignored padding');
+      ok(!(await shown(page, 'padding')) && !(await shown(page, 'dilation')), 'L2 pooling: no padding or dilation field');
+      ok(/L2 pooling takes no padding and no dilation/.test((await page.textContent('[data-testid="not-taken"]')) ?? ''), 'the page says why');
+      // max pooling takes both; switching to average drops the dilation it cannot take
+      await goTo(page, 'convolution?mode=pool&pool=max&input=8&kernel=2&stride=2&dilation=2&padding=1');
+      await sizeAndFit(page, '4 x 4', 'max pooling, dilation 2, padding 1');
+      ok((await shown(page, 'padding')) && (await shown(page, 'dilation')), 'max pooling: padding and dilation fields');
+      ok(((await page.textContent('[data-testid="not-taken"]')) ?? '') === '', 'max pooling: nothing left out');
+      await page.selectOption('[data-testid="pool"]', 'avg');
+      await sizeAndFit(page, '5 x 5', 'switched to average pooling: dilation 1, padding 1');
+      ok((await page.$('[data-testid="error"] .error')) === null, 'switching to average pooling raises no error');
+      await page.selectOption('[data-testid="pool"]', 'l2');
+      await sizeAndFit(page, '4 x 4', 'switched to L2 pooling: no padding');
+      ok((await page.$('[data-testid="error"] .error')) === null, 'switching to L2 pooling raises no error');
+      // 'same' is a convolution's: the transposed convolution's padding field refuses it in place
+      await goTo(page, 'convolution?mode=transposed&input=3&kernel=3&stride=2&padding=same');
+      await sizeAndFit(page, '7 x 7', "transposed, 'same' in the link ignored (padding 0)");
+      ok(!(await shown(page, 'padding-mode')) && (await shown(page, 'output-padding')), 'transposed: no padding mode, an output padding');
+      await page.fill('[data-testid="padding"]', 'same');
+      ok((await page.getAttribute('[data-testid="padding"]', 'aria-invalid')) === 'true', "the padding field marks 'same' as invalid");
+      ok(/'same' is for convolutions/.test((await page.textContent('[data-testid="padding"] + .field-msg')) ?? ''), 'and says why');
+      ok((await page.$('[data-testid="error"] .error')) === null && (await page.textContent('[data-testid="output-size"]')) === '7 x 7', 'the result stays');
+      // every padding Stride asks for with inputs up to 32 fits the padding field: the most is 25 (kernel 11, dilation 5 on 1 cell)
+      await goTo(page, 'convolution?input=7&kernel=3');
+      const hint = (await page.textContent('label[for="' + (await page.getAttribute('[data-testid="padding"]', 'id')) + '"]')) ?? '';
+      const max = Number(/0–(\d+)/.exec(hint)?.[1]);
+      let need = 0;
+      for (let n = 1; n <= 32; n++) for (let k = 1; k <= 11; k++) for (let d = 1; d <= 5; d++) need = Math.max(need, Math.ceil((d * (k - 1) + 1 - n) / 2));
+      ok(max >= need, `the padding field takes 0–${max}, Stride may ask for ${need}: ${hint}`);
+      await goTo(page, 'convolution?input=1&kernel=11&dilation=5');
+      await page.waitForSelector('[data-testid="error"] .error');
+      const message = (await page.textContent('[data-testid="error"]')) ?? '';
+      const asked = Number(/use padding >= (\d+)/.exec(message)?.[1]);
+      ok(asked === 25, `Stride asks for padding >= 25: ${message}`);
+      await page.fill('[data-testid="padding"]', String(asked));
+      await sizeAndFit(page, '1 x 1', 'the padding Stride asked for, typed into the field');
+    });
+
     await t.test('play and step move the window', async () => {
       await goTo(page, 'convolution?input=7&kernel=3&stride=3&padding=0&dilation=1&step=0');
       await sizeAndFit(page, '2 x 2', 'stride 3');
@@ -257,6 +431,8 @@ export async function checkConvolution(ctx: WebTestContext, t: TestContext): Pro
       // mid-animation, at the doesn't-fit case: the window on output (1, 0)
       await page.fill('[data-testid="scrub"]', '2');
       await page.waitForFunction(() => document.querySelector('[data-testid="step-title"]')?.textContent?.startsWith('output (1, 0)'));
+      // side by side, dashed lines join the window to its output cell
+      ok((await page.$$('.links line')).length === 4, 'four connector lines at 1280 px');
       await ctx.screenshot(page, 'convolution');
     });
 
@@ -306,12 +482,12 @@ export async function checkConvolution(ctx: WebTestContext, t: TestContext): Pro
       await sizeAndFit(page, '5 x 5', 'groups back to 1');
       ok((await page.$('[data-testid="error"] .error')) === null, 'the error is gone');
       // the fix button applies the fix
-      await goTo(page, 'convolution?mode=pool&pool=avg&input=8&kernel=2&stride=2&dilation=2');
+      await goTo(page, 'convolution?mode=pool&pool=max&input=8&kernel=2&stride=2&padding=2');
       await page.waitForSelector('[data-testid="error"] .error');
-      ok(/unknown option 'dilation'/.test((await page.textContent('[data-testid="error"]')) ?? ''), "average pooling refuses a dilation, in Stride's words");
+      ok(/more than half the window/.test((await page.textContent('[data-testid="error"]')) ?? ''), "pooling padding over half the window is refused, in Stride's words");
       await page.click('[data-testid="fix-error"]');
-      await sizeAndFit(page, '4 x 4', 'average pooling after the fix');
-      ok((await page.inputValue('[data-testid="dilation"]')) === '1', 'the fix set dilation to 1');
+      await sizeAndFit(page, '5 x 5', 'max pooling after the fix (padding 1)');
+      ok((await page.inputValue('[data-testid="padding"]')) === '1', 'the fix set padding to 1');
       await goTo(page, 'convolution?input=3&kernel=5');
       await page.waitForSelector('[data-testid="error"] .error');
       ok(/larger than the padded input/.test((await page.textContent('[data-testid="error"]')) ?? ''), 'a kernel larger than the input is explained');
@@ -332,6 +508,12 @@ export async function checkConvolution(ctx: WebTestContext, t: TestContext): Pro
       await sizeAndFit(narrow.page, '2 x 2', 'narrow');
       const overflow = await narrow.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 375 px`);
+      // the code wraps inside its box; the grids stack, so no connector lines cross them
+      for (const id of ['code-stride', 'code-pytorch']) {
+        const box = await narrow.page.$eval(`[data-testid="${id}"]`, (e) => ({ scroll: e.scrollWidth, client: e.clientWidth, right: e.getBoundingClientRect().right }));
+        ok(box.scroll <= box.client && box.right <= 375, `${id} fits its box at 375 px: ${JSON.stringify(box)}`);
+      }
+      ok((await narrow.page.$$('.links line')).length === 0, 'no connector lines across the stacked grids');
       await ctx.screenshot(narrow.page, 'convolution-narrow');
       assertNoErrors(narrow, '#/convolution at 375 px');
     });

@@ -231,10 +231,10 @@ export interface FitSummary {
   fits: boolean;
   /** "fits" or "doesn't fit", and why, in a sentence. */
   sentence: string;
-  /** Input rows / columns no window sees because the windows stop short (what padding fixes). */
+  /** Input rows / columns past the last window: the remainder of the division leaves them over, so no window sees them (cropping them, or padding, fixes it). */
   unseenRows: number[];
   unseenCols: number[];
-  /** Input rows / columns that fall between windows (stride or dilation gaps; no padding fixes these). */
+  /** Input rows / columns between the first and the last window that no tap reads (stride or dilation gaps; no padding closes these). */
   gapRows: number[];
   gapCols: number[];
 }
@@ -244,10 +244,35 @@ function axisWhy(a: AxisSummary): string {
   return `${padded} − ${a.span} = ${padded - a.span} leaves ${a.remainder} over stride ${a.stride}`;
 }
 
+/**
+ * The input indices past the last window along one axis: what the remainder
+ * of the division leaves over. The last window ends reachedPadding[1] cells
+ * into the padding after the input (a negative count: that many cells before
+ * the input's end), so the cells from input + reachedPadding[1] on are left
+ * over; when it reaches the padding, the remainder is padding only.
+ */
+export function leftOver(a: AxisSummary): number[] {
+  const first = a.input + a.reachedPadding[1];
+  return a.uncovered.filter((i) => i >= first);
+}
+
+/** The unseen input indices before the last window's end: gaps between the windows' taps. */
+function between(a: AxisSummary): number[] {
+  const first = a.input + a.reachedPadding[1];
+  return a.uncovered.filter((i) => i < first);
+}
+
+/** "input rows 1, 2 and columns 1, 2" (the lists may be empty). */
+function rowsAndCols(rows: readonly number[], cols: readonly number[], lead = 'input ', joiner = ' and '): string {
+  const what: string[] = [];
+  if (rows.length) what.push(`${plural(rows.length, 'row', 'rows')} ${indices(rows)}`);
+  if (cols.length) what.push(`${plural(cols.length, 'column', 'columns')} ${indices(cols)}`);
+  return `${lead}${what.join(joiner)}`;
+}
+
 /** The fit along both axes, in the page's words (the data is explainWindow's). */
 export function fitSummary(s: ConvState, r: ConvolutionResult): FitSummary {
   const [h, w] = r.axes;
-  const gaps = (a: AxisSummary) => a.uncovered.filter((i) => !a.uncoveredAtEnd.includes(i));
   const out: FitSummary = { fits: true, sentence: '', unseenRows: [], unseenCols: [], gapRows: [], gapCols: [] };
   if (s.mode === 'transposed') {
     const lost = [...h.uncovered.map((i) => `input row ${i}`), ...w.uncovered.map((i) => `input column ${i}`)];
@@ -256,50 +281,66 @@ export function fitSummary(s: ConvState, r: ConvolutionResult): FitSummary {
     out.unseenRows = h.uncovered;
     out.unseenCols = w.uncovered;
     const parts = [out.fits ? 'fits: every input cell writes into the output' : `doesn't fit: the padding crops away everything ${lost.join(', ')} writes`];
-    if (empty.length) parts.push(`output ${empty.join(', ')} ${plural(empty.length, 'gets', 'get')} no input, only the bias (the stride is larger than the window)`);
+    const holes = (h.uncoveredOutput.length && h.dilation > 1) || (w.uncoveredOutput.length && w.dilation > 1);
+    if (empty.length) parts.push(`output ${empty.join(', ')} ${plural(empty.length, 'gets', 'get')} no input, only the bias (${holes ? "they fall in the holes of the dilated kernel copies, which the stride does not fill" : 'the stride is larger than the kernel'})`);
     out.sentence = parts.join('; ');
     return out;
   }
-  out.unseenRows = h.uncoveredAtEnd;
-  out.unseenCols = w.uncoveredAtEnd;
-  out.gapRows = gaps(h);
-  out.gapCols = gaps(w);
+  out.unseenRows = leftOver(h);
+  out.unseenCols = leftOver(w);
+  out.gapRows = between(h);
+  out.gapCols = between(w);
   out.fits = out.unseenRows.length === 0 && out.unseenCols.length === 0;
   const parts: string[] = [];
   if (!out.fits) {
-    const what: string[] = [];
-    if (out.unseenRows.length) what.push(`input ${plural(out.unseenRows.length, 'row', 'rows')} ${indices(out.unseenRows)}`);
-    if (out.unseenCols.length) what.push(`${what.length ? '' : 'input '}${plural(out.unseenCols.length, 'column', 'columns')} ${indices(out.unseenCols)}`);
-    const why = [h, w].filter((a) => a.uncoveredAtEnd.length).map(axisWhy);
+    const why = [h, w].filter((a) => leftOver(a).length).map(axisWhy);
     const why2 = why.length === 2 && why[0] === why[1] ? [why[0]] : why;
-    parts.push(`doesn't fit: no window sees ${what.join(' and ')} (${why2.join('; ')})`);
+    parts.push(`doesn't fit: no window sees ${rowsAndCols(out.unseenRows, out.unseenCols)} (${why2.join('; ')})`);
+    // left over, yet not where one more window would read: the stride (or a dilation hole) steps over them
+    const skip = (a: AxisSummary) => leftOver(a).filter((i) => !a.uncoveredAtEnd.includes(i));
+    const [sr, sc] = [skip(h), skip(w)];
+    if (sr.length || sc.length) {
+      const dilated = (sr.length && h.dilation > 1) || (sc.length && w.dilation > 1);
+      parts.push(`even one more window would not read ${rowsAndCols(sr, sc, '', ' or ')} (${dilated ? 'its dilated taps step over' : 'the stride steps over'} ${sr.length + sc.length === 1 ? 'it' : 'them'})`);
+    }
   } else {
-    const inexact = [h, w].filter((a) => !a.exact);
     const seen = out.gapRows.length || out.gapCols.length ? '' : ' and every input cell is seen';
-    if (!inexact.length) parts.push(`fits: the windows tile the padded input exactly${seen}`);
-    else if (inexact.every((a) => a.roundedUp)) parts.push(`fits: ceil mode adds a last window over the remainder${seen}`);
-    else parts.push(`fits: the remainder of the division is padding no window reaches${seen}`);
+    const rounded = [h, w].some((a) => a.roundedUp);
+    const padOnly = [h, w].some((a) => !a.exact && !a.roundedUp);
+    if (!rounded && !padOnly) parts.push(`fits: the windows tile the padded input exactly${seen}`);
+    else {
+      const how = [rounded ? 'ceil mode adds a last window over the remainder' : '', padOnly ? 'the remainder of the division is padding no window reaches' : ''].filter(Boolean);
+      parts.push(`fits: ${how.join(', and ')}${seen}`);
+    }
   }
   if (out.gapRows.length || out.gapCols.length) {
-    const what = [out.gapRows.length ? `rows ${indices(out.gapRows)}` : '', out.gapCols.length ? `columns ${indices(out.gapCols)}` : ''].filter(Boolean).join(' and ');
-    parts.push(`but input ${what} fall between the windows and are never seen (the ${[h, w].some((a) => a.dilation > 1) ? 'dilation leaves holes the stride does not fill' : 'stride is longer than the window'}; no padding closes these gaps, a smaller stride does)`);
+    const dilated = (out.gapRows.length && h.dilation > 1) || (out.gapCols.length && w.dilation > 1);
+    parts.push(`${out.fits ? 'but' : 'and'} ${rowsAndCols(out.gapRows, out.gapCols)} fall between the windows and are never seen (the ${dilated ? 'dilation leaves holes the stride does not fill' : 'stride is longer than the window'}; no padding closes these gaps, a smaller stride does)`);
   }
   out.sentence = parts.join(parts.length > 1 && out.fits ? ', ' : '; ');
   return out;
 }
 
-/** The padding that makes the windows fit, from explainWindow's suggestion (null when they fit, or no padding helps). */
+/** The padding that makes the windows fit, from explainWindow's suggestion (null when they fit); or, when one more window would not see the left-over rows, the crop that does. */
 export function paddingSuggestion(s: ConvState, r: ConvolutionResult): { text: string; padding: number | [number, number] | null } | null {
   if (s.mode === 'transposed') return null;
   const [h, w] = r.axes;
-  const misfit = [h, w].filter((a) => a.uncoveredAtEnd.length && a.suggestion);
+  const misfit = [h, w].filter((a) => leftOver(a).length && a.suggestion);
   if (!misfit.length) return null;
+  // cropping the left-over input cells (the remainder less any padding after) makes the last window end on the input's last cell
+  const crops = misfit.map((a) => {
+    const n = leftOver(a).length;
+    return `${n} ${a.name === 'height' ? plural(n, 'row', 'rows') : plural(n, 'column', 'columns')}`;
+  });
+  // padding adds one more window; it helps only where that window reads some of the left-over cells
+  if (!misfit.every((a) => leftOver(a).some((i) => a.uncoveredAtEnd.includes(i)))) {
+    return { text: `Crop ${crops.join(' and ')} from the end of the input: the last window then ends on its last ${misfit.length > 1 ? 'row and column' : misfit[0].name === 'height' ? 'row' : 'column'}.`, padding: null };
+  }
   // the same padding on both sides of each axis, when one exists
-  const sym = (a: AxisSummary) => (a.uncoveredAtEnd.length && a.suggestion ? a.suggestion.symmetricPadding : a.padding[0] === a.padding[1] ? a.padding[0] : null);
+  const sym = (a: AxisSummary) => (misfit.includes(a) ? a.suggestion!.symmetricPadding : a.padding[0] === a.padding[1] ? a.padding[0] : null);
   const ph = sym(h);
   const pw = sym(w);
-  const outSize = (a: AxisSummary) => (a.uncoveredAtEnd.length && a.suggestion ? a.suggestion.symmetricOutputSize ?? a.outputSize : a.outputSize);
-  const crops = misfit.map((a) => `${a.suggestion!.crop} ${a.name === 'height' ? plural(a.suggestion!.crop, 'row', 'rows') : plural(a.suggestion!.crop, 'column', 'columns')}`);
+  const outSize = (a: AxisSummary) => (misfit.includes(a) ? a.suggestion!.symmetricOutputSize ?? a.outputSize : a.outputSize);
   const allowed = misfit.every((a) => a.suggestion!.allowed);
   if (ph === null || pw === null) {
     const uneven = misfit.map((a) => `${a.name} ${a.suggestion!.padding[0]} before and ${a.suggestion!.padding[1]} after`).join(', ');
@@ -435,12 +476,6 @@ export interface ErrorFix {
 /** A fix for an error, read from the state (the message names the problem; the state says which control to change). */
 export function errorFix(s: ConvState, message: string): ErrorFix | null {
   const span = (a: 0 | 1) => s.dilation[a] * (s.kernel[a] - 1) + 1;
-  if (s.mode === 'pool' && s.pool !== 'max' && /dilation/.test(message)) {
-    return { text: `${s.pool === 'avg' ? 'Average' : 'L2'} pooling has no dilation (nor in PyTorch): set dilation to 1, or use max pooling.`, patch: { dilation: [1, 1] }, label: 'Set dilation to 1' };
-  }
-  if (s.mode === 'pool' && s.pool === 'l2' && /padding/.test(message)) {
-    return { text: "L2 pooling has no padding (PyTorch's lp_pool2d neither): set padding to 0.", patch: { padding: 0 }, label: 'Set padding to 0' };
-  }
   if (/groups/.test(message) && s.mode !== 'pool') {
     const common = Array.from({ length: 16 }, (_, i) => i + 1).filter((g) => s.channels % g === 0 && s.filters % g === 0);
     const best = common[common.length - 1];
@@ -466,21 +501,36 @@ export function errorFix(s: ConvState, message: string): ErrorFix | null {
 
 // ---- the settings, in words ----------------------------------------------------------
 
-/** One sentence per setting that is not plain, saying what it does here, with the numbers of these settings. */
+/** One sentence per setting that is not plain, saying what it does here, with the numbers of these settings, for the chosen operation. */
 export function settingNotes(s: ConvState, r: ConvolutionResult): string[] {
   const out: string[] = [];
   const [h, w] = r.axes;
   const both = (f: (a: AxisSummary) => number) => (f(h) === f(w) ? `${f(h)}` : `${f(h)}x${f(w)}`);
+  /** "2 times along each axis", or "2 times in height and 3 in width". */
+  const perAxis = (f: (a: AxisSummary) => number, word: string) => (f(h) === f(w) ? `${f(h)} times ${word} along each axis` : `${f(h)} times ${word} in height and ${f(w)} in width`);
+  const k = `${s.kernel[0]}x${s.kernel[1]}`;
+  const taps = s.kernel[0] * s.kernel[1];
+  const span = `${h.span}x${w.span}`;
   if (s.mode === 'conv') {
-    out.push(`Each output cell is a dot product: the ${s.kernel[0]}x${s.kernel[1]} kernel times the input cells under it${s.channels > 1 ? `, over ${perGroup(s.channels, s.groups)} channel${perGroup(s.channels, s.groups) > 1 ? 's' : ''} at once` : ''}, summed${s.bias ? ', plus the filter\'s bias' : ''} (cross-correlation: the kernel is not flipped).`);
+    out.push(`Each output cell is a dot product: the ${k} kernel times the input cells under it${s.channels > 1 ? `, over ${perGroup(s.channels, s.groups)} channel${perGroup(s.channels, s.groups) > 1 ? 's' : ''} at once` : ''}, summed${s.bias ? ', plus the filter\'s bias' : ''} (cross-correlation: the kernel is not flipped).`);
   } else if (s.mode === 'transposed') {
     out.push(`A transposed convolution runs the other way: each input cell adds a copy of the kernel, scaled by its value, into the output; where copies overlap they add up. It is a convolution's backward pass (its gradient with respect to the input) run forward, so it maps a small map back up to the size that convolution would have shrunk.`);
   } else {
     const what = s.pool === 'max' ? 'the largest value under the window' : s.pool === 'avg' ? 'the mean of the values under the window' : 'the square root of the sum of squares under the window';
     out.push(`Pooling has no weights: each output cell is ${what}, for each channel on its own.`);
   }
-  if (s.stride[0] > 1 || s.stride[1] > 1) out.push(`Stride ${both((a) => a.stride)}: the window jumps ${both((a) => a.stride)} cells between outputs, so the output is about ${both((a) => a.stride)} times smaller along each axis.`);
-  if (s.dilation[0] > 1 || s.dilation[1] > 1) out.push(`Dilation ${both((a) => a.dilation)}: the kernel's taps are ${both((a) => a.dilation)} cells apart, so a ${s.kernel[0]}x${s.kernel[1]} kernel spans ${h.span}x${w.span} cells with the same ${s.kernel[0] * s.kernel[1]} weights.`);
+  const strided = s.stride[0] > 1 || s.stride[1] > 1;
+  if (strided && s.mode === 'transposed') {
+    out.push(`Stride ${both((a) => a.stride)}: each input cell moves the kernel's copy ${both((a) => a.stride)} cells further along in the output, so the output is about ${perAxis((a) => a.stride, 'larger')} than the input (here ${s.input[0]}x${s.input[1]} → ${r.output.h}x${r.output.w}).`);
+  } else if (strided) {
+    out.push(`Stride ${both((a) => a.stride)}: the window jumps ${both((a) => a.stride)} cells between outputs, so the output is about ${perAxis((a) => a.stride, 'smaller')} than the input (here ${s.input[0]}x${s.input[1]} → ${r.output.h}x${r.output.w}).`);
+  }
+  if (s.dilation[0] > 1 || s.dilation[1] > 1) {
+    const d = both((a) => a.dilation);
+    if (s.mode === 'conv') out.push(`Dilation ${d}: the kernel's taps are ${d} cells apart, so a ${k} kernel spans ${span} input cells with the same ${taps} weights.`);
+    else if (s.mode === 'transposed') out.push(`Dilation ${d}: the ${taps} cells of each kernel copy land ${d} cells apart in the output, so one input cell writes over a ${span} block, with holes between its cells.`);
+    else out.push(`Dilation ${d}: the window's ${taps} cells are ${d} apart, so the ${k} window spans ${span} input cells and takes the maximum of those ${taps} only.`);
+  }
   const padded = r.pads.some((p) => p > 0);
   if (padded && s.mode === 'conv') {
     const mode = {
@@ -493,17 +543,40 @@ export function settingNotes(s: ConvState, r: ConvolutionResult): string[] {
     out.push(`Padding ${r.pads[0] === r.pads[1] && r.pads[2] === r.pads[3] ? (r.pads[0] === r.pads[2] ? r.pads[0] : `${r.pads[0]}x${r.pads[2]}`) : `top ${r.pads[0]}, bottom ${r.pads[1]}, left ${r.pads[2]}, right ${r.pads[3]}`}: ${mode}.`);
   } else if (padded && s.mode === 'pool') {
     out.push(s.pool === 'max'
-      ? 'Max pooling pads with −∞, so the padding never wins.'
-      : `Average pooling pads with zeros${s.countIncludePad ? ' and counts them in the divisor' : ' but divides by the image cells only (count_include_pad off)'}.`);
+      ? `Padding ${both((a) => a.padding[0])}: max pooling pads with −∞, so the padding never wins.`
+      : `Padding ${both((a) => a.padding[0])}: average pooling pads with zeros${s.countIncludePad ? ' and counts them in the divisor' : ' but divides by the image cells only (count_include_pad off)'}.`);
   } else if (padded && s.mode === 'transposed') {
-    out.push(`Padding ${both((a) => a.padding[0])} crops that many rows and columns from each side of the full output (hatched): the inverse of a convolution's padding.`);
+    out.push(`Padding ${both((a) => a.padding[0])} crops that many rows and columns from each side of the full output (hatched), so it makes the output smaller, not larger: the inverse of a convolution's padding.`);
   }
   if (s.mode === 'transposed' && (s.outputPadding[0] > 0 || s.outputPadding[1] > 0)) {
-    out.push(`Output padding ${s.outputPadding[0] === s.outputPadding[1] ? s.outputPadding[0] : s.outputPadding.join('x')} adds rows and columns at the bottom and right: with stride ${both((a) => a.stride)} several input sizes convolve to the same output size, and this picks the larger one.`);
+    const op = s.outputPadding[0] === s.outputPadding[1] ? `${s.outputPadding[0]}` : s.outputPadding.join('x');
+    // the sizes a convolution with these settings maps onto the transposed convolution's input: out - op .. out - op + stride - 1
+    const sizes = (a: AxisSummary, o: number, outSize: number) => {
+      const base = outSize - o;
+      return a.stride > 1 && o < a.stride ? `${base}–${base + a.stride - 1}` : null;
+    };
+    const hs = sizes(h, s.outputPadding[0], r.output.h);
+    const ws = sizes(w, s.outputPadding[1], r.output.w);
+    const which = hs && ws
+      ? ` The convolution with these settings maps every input of ${hs === ws ? `${hs} rows and columns` : `${hs} rows and ${ws} columns`} to ${s.input[0] === s.input[1] ? s.input[0] : `${s.input[0]}x${s.input[1]}`}; the transposed convolution alone gives back the smallest, and output padding picks ${r.output.h === r.output.w ? r.output.h : `${r.output.h}x${r.output.w}`} instead.`
+      : '';
+    out.push(`Output padding ${op} adds ${op} row${s.outputPadding[0] === 1 && s.outputPadding[1] === 1 ? '' : 's'} and column${s.outputPadding[0] === 1 && s.outputPadding[1] === 1 ? '' : 's'} at the bottom and right of the output.${which}`);
   }
-  if (s.mode !== 'pool' && s.groups > 1) {
+  if (s.mode === 'conv' && s.groups > 1) {
     out.push(`Groups ${s.groups}: the channels are split into ${s.groups} groups and each filter sees only its own group's ${perGroup(s.channels, s.groups)} channel${perGroup(s.channels, s.groups) > 1 ? 's' : ''}${s.groups === s.channels ? ' (depthwise when every channel is its own group)' : ''}.`);
+  } else if (s.mode === 'transposed' && s.groups > 1) {
+    out.push(`Groups ${s.groups}: the channels are split into ${s.groups} groups and each group's ${perGroup(s.channels, s.groups)} input channel${perGroup(s.channels, s.groups) > 1 ? 's' : ''} write${perGroup(s.channels, s.groups) > 1 ? '' : 's'} only into its own ${perGroup(s.filters, s.groups)} output channel${perGroup(s.filters, s.groups) > 1 ? 's' : ''}.`);
   }
-  if (s.mode === 'pool' && s.ceilMode) out.push('Ceil mode rounds the output size up: a last window may hang past the input, and it only counts the cells it covers.');
+  if (s.mode === 'pool' && s.ceilMode) {
+    const rounded = h.roundedUp || w.roundedUp;
+    const cut = s.pool === 'max'
+      ? 'takes the maximum of the cells it covers'
+      : s.pool === 'avg'
+        ? `divides by the cells it covers${s.countIncludePad ? ' (padding included)' : ''}`
+        : 'scales its sum of squares by window cells / cells it covers before the square root (as PyTorch does)';
+    if (rounded) out.push(`Ceil mode rounds the output size up: here a last window hangs past the ${padded ? 'padding' : 'input'}, and it ${cut}.`);
+    else if (h.exact && w.exact) out.push('Ceil mode rounds the output size up, but the division is exact here, so it changes nothing.');
+    else out.push(`Ceil mode rounds the output size up, but here the extra window would start past the input and its left padding, so PyTorch drops it: the size is the floor's.`);
+  }
   return out;
 }

@@ -47,10 +47,57 @@ export const POOLS: readonly PoolKind[] = ['max', 'avg', 'l2'];
 export const PADDING_MODES: readonly PaddingModeName[] = ['zeros', 'reflect', 'replicate', 'circular', 'partial'];
 export const SPEEDS = [0.5, 1, 2, 4, 8] as const;
 
-/** Limits of the controls. */
+/**
+ * Limits of the controls. Padding reaches 25 because that is the most Stride
+ * ever asks for: a kernel of 11 with dilation 5 spans 51 cells, and on a
+ * 1-cell input its message says "use padding >= 25"; every fix the page or
+ * Stride suggests for these inputs fits the controls (output padding below a
+ * stride of 8 is at most 7, pooling padding at most half a 51-cell window).
+ */
 export const LIMITS = {
-  input: [1, 32], channels: [1, 3], kernel: [1, 11], filters: [1, 16], stride: [1, 8], padding: [0, 8], dilation: [1, 5], groups: [1, 16], outputPadding: [0, 7],
+  input: [1, 32], channels: [1, 3], kernel: [1, 11], filters: [1, 16], stride: [1, 8], padding: [0, 25], dilation: [1, 5], groups: [1, 16], outputPadding: [0, 7],
 } as const satisfies Record<string, readonly [number, number]>;
+
+/**
+ * The options each operation takes, as Stride's ops (and PyTorch's) do:
+ * F.avgPool2d has no dilation; F.lpPool2d neither dilation nor padding;
+ * only a convolution pads by a mode or by 'same'; only a transposed
+ * convolution has output padding. The page hides the other controls.
+ */
+export interface Takes {
+  padding: boolean;
+  /** 'same' (and the padding modes): a convolution's only. */
+  samePadding: boolean;
+  paddingMode: boolean;
+  dilation: boolean;
+  outputPadding: boolean;
+}
+
+export function takes(s: Pick<ConvState, 'mode' | 'pool'>): Takes {
+  const pool = s.mode === 'pool';
+  return {
+    padding: !(pool && s.pool === 'l2'),
+    samePadding: s.mode === 'conv',
+    paddingMode: s.mode === 'conv',
+    dilation: !(pool && s.pool !== 'max'),
+    outputPadding: s.mode === 'transposed',
+  };
+}
+
+/**
+ * The state with the sizes its operation does not take set back to the
+ * default (dilation 1, padding 0; 'same' or 'valid' as 0 outside a
+ * convolution), so that a value left from another operation, or written into
+ * a link by hand, is ignored instead of reaching the op. (The padding mode
+ * and the output padding stay: only their own operation ever reads them.)
+ */
+export function applicable(s: ConvState): ConvState {
+  const t = takes(s);
+  const out = { ...s };
+  if (!t.dilation) out.dilation = [1, 1];
+  if (!t.padding || (!t.samePadding && typeof s.padding === 'string')) out.padding = 0;
+  return out;
+}
 
 export const DEFAULT_STATE: ConvState = {
   mode: 'conv', pool: 'max', input: [7, 7], channels: 1, kernel: [3, 3], filters: 1, stride: [1, 1], padding: 0, paddingMode: 'zeros',
@@ -127,7 +174,7 @@ export function stateFromParams(params: URLSearchParams): ConvState {
   const input = h && w ? [h, w] as Pair : parsePair(params.get('input'), ...LIMITS.input) ?? d.input;
   // pooling's stride defaults to its window, as in PyTorch
   const stride = parsePair(params.get('stride'), ...LIMITS.stride) ?? (mode === 'pool' ? kernel : d.stride);
-  const state: ConvState = {
+  const parsed: ConvState = {
     mode,
     pool: choice(params, 'pool', POOLS, d.pool),
     input,
@@ -153,6 +200,7 @@ export function stateFromParams(params: URLSearchParams): ConvState {
     speed: SPEEDS.includes(Number(params.get('speed')) as (typeof SPEEDS)[number]) ? Number(params.get('speed')) : d.speed,
   };
   // values that do not match the shapes (a hand-edited link) give way to the seeded ones
+  const state = applicable(parsed);
   if (state.x && state.x.length !== inputCount(state)) state.x = null;
   if (state.w && state.w.length !== weightCount(state)) state.w = null;
   if (state.b && state.b.length !== state.filters) state.b = null;
@@ -162,6 +210,7 @@ export function stateFromParams(params: URLSearchParams): ConvState {
 /** The URL query of a state: every key, values only when edited. */
 export function stateToParams(s: ConvState): Record<string, string | number | null> {
   const pool = s.mode === 'pool';
+  const t = takes(s);
   return {
     mode: s.mode,
     pool: pool ? s.pool : null,
@@ -172,11 +221,11 @@ export function stateToParams(s: ConvState): Record<string, string | number | nu
     kernel: formatPair(s.kernel),
     filters: pool ? null : s.filters,
     stride: formatPair(s.stride),
-    padding: formatPadding(s.padding),
-    paddingMode: s.mode === 'conv' ? s.paddingMode : null,
-    dilation: formatPair(s.dilation),
+    padding: t.padding ? formatPadding(s.padding) : null,
+    paddingMode: t.paddingMode ? s.paddingMode : null,
+    dilation: t.dilation ? formatPair(s.dilation) : null,
     groups: pool ? null : s.groups,
-    outputPadding: s.mode === 'transposed' ? formatPair(s.outputPadding) : null,
+    outputPadding: t.outputPadding ? formatPair(s.outputPadding) : null,
     ceilMode: pool ? (s.ceilMode ? 1 : 0) : null,
     countIncludePad: pool && s.pool === 'avg' ? (s.countIncludePad ? 1 : 0) : null,
     bias: pool ? null : s.bias ? 1 : 0,
@@ -336,5 +385,5 @@ export const PRESETS: readonly Preset[] = [
 
 /** The state a preset loads: the defaults, then the preset's settings and values. */
 export function presetState(p: Preset, seed: number): ConvState {
-  return { ...DEFAULT_STATE, seed, ...p.state, preset: p.id, step: 0, och: 0 };
+  return applicable({ ...DEFAULT_STATE, seed, ...p.state, preset: p.id, step: 0, och: 0 });
 }

@@ -17,7 +17,7 @@ import type { ConvolutionRequest, ConvolutionResult } from '../compute/convoluti
 import { Grid, cellSizeFor } from '../convolution/grid.js';
 import {
   DEFAULT_STATE, LIMITS, MODES, PADDING_MODES, POOLS, PRESETS, SPEEDS, formatPadding, formatPair, inputCount, outChannels, parsePadding, parsePair,
-  perGroup, presetState, resize, stateFromParams, stateToParams, values, weightCount, weightShape, type ConvState,
+  applicable, perGroup, presetState, resize, stateFromParams, stateToParams, takes, values, weightCount, weightShape, type ConvState,
 } from '../convolution/state.js';
 import {
   codeLines, describeStep, errorFix, fitSummary, groupChannels, paddingSuggestion, settingNotes, stepCell, stepCount, windowTaps,
@@ -30,15 +30,16 @@ const PAD_LABELS = { zeros: 'zeros', reflect: 'reflect', replicate: 'replicate',
 /** A text control for a size: "7" or "7x5" (height x width); ArrowUp / ArrowDown step a square size. */
 function sizeField(o: {
   label: string; hint: string; value: string; testid: string; parse(raw: string): unknown | null; onChange(raw: string): void; min: number; max: number;
-}): { root: HTMLElement; input: HTMLInputElement; set(v: string): void } {
+}): { root: HTMLElement; input: HTMLInputElement; set(v: string): void; setHint(hint: string): void } {
   const id = uniqueId('size');
   const msgId = `${id}-msg`;
   const input = el('input', { id, type: 'text', value: o.value, 'data-testid': o.testid, spellcheck: 'false', autocomplete: 'off', 'aria-describedby': msgId, inputmode: 'text' });
   const msg = el('span', { id: msgId, class: 'hint field-msg' });
+  let hint = o.hint;
   const check = () => {
     const ok = o.parse(input.value) !== null;
     input.setAttribute('aria-invalid', ok ? 'false' : 'true');
-    msg.textContent = ok ? '' : `${o.hint}`;
+    msg.textContent = ok ? '' : hint;
     return ok;
   };
   input.addEventListener('input', () => {
@@ -53,8 +54,14 @@ function sizeField(o: {
     input.value = String(next);
     if (check()) o.onChange(input.value);
   });
-  const root = el('div', { class: 'field' }, el('label', { for: id }, o.label, el('span', { class: 'hint' }, ` ${o.hint}`)), input, msg);
-  return { root, input, set: (v) => { input.value = v; check(); } };
+  const hintSpan = el('span', { class: 'hint' }, ` ${o.hint}`);
+  const root = el('div', { class: 'field' }, el('label', { for: id }, o.label, hintSpan), input, msg);
+  return {
+    root, input,
+    set: (v) => { input.value = v; check(); },
+    // the accepted values depend on the operation (only a convolution takes 'same')
+    setHint: (h) => { hint = h; hintSpan.textContent = ` ${h}`; check(); },
+  };
 }
 
 /** A labelled whole-number input (channels, filters, groups): reports only values in range. */
@@ -102,9 +109,8 @@ export const convolutionPage: PageDefinition = {
     });
     const modeSelect = selectField({ label: 'Operation', value: s.mode, testid: 'mode', options: MODES.map((m) => ({ value: m, label: MODE_LABELS[m] })), onChange: (m) => {
       const patch: Partial<ConvState> = { mode: m };
-      // pooling's stride is its window by default (PyTorch); 'same' is for convolutions only
+      // pooling's stride is its window by default (PyTorch); set() drops what the new operation does not take
       if (m === 'pool' && s.mode !== 'pool' && s.stride[0] === 1 && s.stride[1] === 1) patch.stride = [...s.kernel];
-      if (m !== 'conv' && typeof s.padding === 'string') patch.padding = 0;
       set(patch);
       syncControls();
     } });
@@ -120,21 +126,27 @@ export const convolutionPage: PageDefinition = {
     });
     const filtersField = intField({ label: 'Filters (output channels)', value: s.filters, min: 1, max: 16, testid: 'filters', onChange: (v) => set({ filters: v }) });
     const strideField = sizeField({
-      label: 'Stride', hint: '1–8, or HxW', value: formatPair(s.stride), testid: 'stride', min: 1, max: 8,
+      label: 'Stride', hint: `${LIMITS.stride[0]}–${LIMITS.stride[1]}, or HxW`, value: formatPair(s.stride), testid: 'stride', min: LIMITS.stride[0], max: LIMITS.stride[1],
       parse: (v) => parsePair(v, ...LIMITS.stride), onChange: (v) => set({ stride: parsePair(v, ...LIMITS.stride)! }),
     });
+    // 'same' and 'valid' are a convolution's words; the other operations take numbers
+    const paddingFor = (v: string) => {
+      const p = parsePadding(v);
+      return typeof p === 'string' && !takes(s).samePadding ? null : p;
+    };
+    const paddingHint = () => `${LIMITS.padding[0]}–${LIMITS.padding[1]}, or HxW${takes(s).samePadding ? ", 'same' or 'valid'" : ` ('same' is for convolutions)`}`;
     const paddingField = sizeField({
-      label: 'Padding', hint: "0–8, HxW, 'same' or 'valid'", value: formatPadding(s.padding), testid: 'padding', min: 0, max: 8,
-      parse: (v) => parsePadding(v), onChange: (v) => set({ padding: parsePadding(v)! }),
+      label: 'Padding', hint: paddingHint(), value: formatPadding(s.padding), testid: 'padding', min: LIMITS.padding[0], max: LIMITS.padding[1],
+      parse: paddingFor, onChange: (v) => set({ padding: paddingFor(v)! }),
     });
     const paddingModeSelect = selectField({ label: 'Padding mode', value: s.paddingMode, testid: 'padding-mode', options: PADDING_MODES.map((m) => ({ value: m, label: PAD_LABELS[m] })), onChange: (m) => set({ paddingMode: m }) });
     const dilationField = sizeField({
-      label: 'Dilation', hint: '1–5, or HxW', value: formatPair(s.dilation), testid: 'dilation', min: 1, max: 5,
+      label: 'Dilation', hint: `${LIMITS.dilation[0]}–${LIMITS.dilation[1]}, or HxW`, value: formatPair(s.dilation), testid: 'dilation', min: LIMITS.dilation[0], max: LIMITS.dilation[1],
       parse: (v) => parsePair(v, ...LIMITS.dilation), onChange: (v) => set({ dilation: parsePair(v, ...LIMITS.dilation)! }),
     });
     const groupsField = intField({ label: 'Groups', value: s.groups, min: 1, max: 16, testid: 'groups', onChange: (v) => set({ groups: v }) });
     const outputPaddingField = sizeField({
-      label: 'Output padding', hint: '0–7, or HxW; below the stride', value: formatPair(s.outputPadding), testid: 'output-padding', min: 0, max: 7,
+      label: 'Output padding', hint: `${LIMITS.outputPadding[0]}–${LIMITS.outputPadding[1]}, or HxW; below the stride`, value: formatPair(s.outputPadding), testid: 'output-padding', min: LIMITS.outputPadding[0], max: LIMITS.outputPadding[1],
       parse: (v) => parsePair(v, ...LIMITS.outputPadding), onChange: (v) => set({ outputPadding: parsePair(v, ...LIMITS.outputPadding)! }),
     });
     const ceilBox = checkbox({ label: 'Ceil mode (round the output size up)', checked: s.ceilMode, testid: 'ceil-mode', onChange: (v) => set({ ceilMode: v }) });
@@ -153,7 +165,11 @@ export const convolutionPage: PageDefinition = {
       learned: [filtersField.root, groupsField.root, biasBox.root],
       conv: [paddingModeSelect.root],
       transposed: [outputPaddingField.root],
+      padding: [paddingField.root],
+      dilation: [dilationField.root],
     };
+    // what the chosen operation leaves out, and why (its controls are hidden)
+    const notTaken = el('p', { class: 'hint small not-taken', 'data-testid': 'not-taken' });
 
     const controls = panel('Settings',
       presetSelect.root,
@@ -162,6 +178,7 @@ export const convolutionPage: PageDefinition = {
       el('div', { class: 'fields' },
         inputField.root, channelsField.root, kernelField.root, filtersField.root, strideField.root, paddingField.root, dilationField.root,
         groupsField.root, outputPaddingField.root),
+      notTaken,
       paddingModeSelect.root,
       ceilBox.root, countPadBox.root, biasBox.root,
       el('div', { class: 'row' }, randomize, reset),
@@ -185,8 +202,8 @@ export const convolutionPage: PageDefinition = {
       el('details', { class: 'about-box', open: true }, el('summary', {}, 'What these settings do'), about),
     );
 
-    const strideCode = el('pre', { 'data-testid': 'code-stride' });
-    const torchCode = el('pre', { 'data-testid': 'code-pytorch' });
+    const strideCode = el('pre', { class: 'code', 'data-testid': 'code-stride' });
+    const torchCode = el('pre', { class: 'code', 'data-testid': 'code-pytorch' });
     const codeNote = el('p', { class: 'hint small' });
     const codePanel = panel('The same in code',
       el('h3', {}, 'Stride'), el('div', { class: 'scroll-x' }, strideCode),
@@ -271,8 +288,10 @@ export const convolutionPage: PageDefinition = {
     /** Applies a change of the controls: edited values follow a change of shape, the URL is written, the op runs again. */
     function set(patch: Partial<ConvState>): void {
       const before = s;
-      // any change leaves the worked example (its values stay, in the URL)
-      s = { ...s, ...patch, preset: patch.preset ?? '' };
+      // any change leaves the worked example (its values stay, in the URL); what the operation does not take is dropped
+      s = applicable({ ...s, ...patch, preset: patch.preset ?? '' });
+      if (formatPair(s.dilation) !== formatPair(before.dilation) && !('dilation' in patch)) dilationField.set(formatPair(s.dilation));
+      if (formatPadding(s.padding) !== formatPadding(before.padding) && !('padding' in patch)) paddingField.set(formatPadding(s.padding));
       if (s.x && s.x.length !== inputCount(s)) {
         const fill = values({ ...s, x: null }).x;
         s.x = resize(s.x, before.channels, before.input[0], before.input[1], s.channels, s.input[0], s.input[1], fill);
@@ -321,11 +340,20 @@ export const convolutionPage: PageDefinition = {
 
     function showFor(st: ConvState): void {
       const show = (els: HTMLElement[], on: boolean) => els.forEach((e) => { e.hidden = !on; });
+      const t = takes(st);
       show(shows.pool, st.mode === 'pool');
       show(shows.avg, st.mode === 'pool' && st.pool === 'avg');
       show(shows.learned, st.mode !== 'pool');
-      show(shows.conv, st.mode === 'conv');
-      show(shows.transposed, st.mode === 'transposed');
+      show(shows.conv, t.paddingMode);
+      show(shows.transposed, t.outputPadding);
+      show(shows.padding, t.padding);
+      show(shows.dilation, t.dilation);
+      paddingField.setHint(paddingHint());
+      const missing = [t.padding ? '' : 'padding', t.dilation ? '' : 'dilation'].filter(Boolean);
+      const pyName = st.pool === 'avg' ? 'avg_pool2d' : 'lp_pool2d';
+      notTaken.textContent = missing.length && st.mode === 'pool'
+        ? `${POOL_LABELS[st.pool].replace(/ \(.*/, '')} pooling takes no ${missing.join(' and no ')} (nor does PyTorch's ${pyName}), so ${missing.length > 1 ? 'those controls are' : 'that control is'} hidden.`
+        : '';
     }
 
     async function compute(): Promise<void> {
@@ -654,6 +682,9 @@ export const convolutionPage: PageDefinition = {
         const rr = Math.min(rect.right, v.right);
         return rr - l < 2 ? null : new DOMRect(l, rect.top, rr - l, rect.height);
       };
+      // only while the output stands beside the input: stacked (a narrow screen), the lines would cross the grids between them
+      const [inPart, , outPart] = [...stage.querySelectorAll(':scope > .stage-part')].map((e) => e.getBoundingClientRect());
+      if (!inPart || !outPart || outPart.left < inPart.right || outPart.top >= inPart.bottom) return;
       const o = s.och;
       const chans = groupChannels(s, o);
       const outFig = outputBox.querySelector(`figure[data-channel="${o}"]`);
@@ -823,12 +854,19 @@ export const convolutionPage: PageDefinition = {
         el('p', { class: 'mono formula' }, el('span', { class: 'axis' }, `${name}: `), pretty(f))));
       const fit = fitSummary(s, r);
       fitOut.textContent = fit.sentence;
+      // the verdict's lists, for checks and assistive tools: left over at the end, and gaps between the windows
+      fitOut.dataset.unseenRows = fit.unseenRows.join(',');
+      fitOut.dataset.unseenCols = fit.unseenCols.join(',');
+      fitOut.dataset.gapRows = fit.gapRows.join(',');
+      fitOut.dataset.gapCols = fit.gapCols.join(',');
       fitOut.className = `fit ${!fit.fits ? 'misfit' : fit.gapRows.length || fit.gapCols.length ? 'gaps' : 'fits'}`;
       const sug = fit.fits ? null : paddingSuggestion(s, r);
       suggestion.replaceChildren();
       if (sug) {
         suggestion.append(el('p', {}, el('strong', {}, 'Suggestion: '), sug.text));
-        if (sug.padding !== null) {
+        // the button only offers what the padding control can hold
+        const within = (p: number | [number, number]) => (typeof p === 'number' ? [p] : p).every((v) => v >= LIMITS.padding[0] && v <= LIMITS.padding[1]);
+        if (sug.padding !== null && within(sug.padding)) {
           const p = sug.padding;
           suggestion.append(button(`Use padding ${typeof p === 'number' ? p : formatPair(p)}`, () => {
             set({ padding: p });
@@ -856,8 +894,10 @@ export const convolutionPage: PageDefinition = {
 
     function renderCode(r: ConvolutionResult): void {
       const c = codeLines(s, r);
-      strideCode.textContent = c.stride.join('\n');
-      torchCode.textContent = c.pytorch.join('\n');
+      // one block per line: a long line wraps inside the box, its continuation indented under it
+      const lines = (list: string[]) => list.flatMap((l, i) => [...(i ? ['\n'] : []), el('span', { class: 'line' }, l)]);
+      strideCode.replaceChildren(...lines(c.stride));
+      torchCode.replaceChildren(...lines(c.pytorch));
       codeNote.textContent = c.note;
     }
 
