@@ -339,7 +339,7 @@ export async function checkKernels(ctx: WebTestContext, t: TestContext): Promise
     ok(/positive values are red, negative ones blue/.test(signedText), `signed colours: the LoG explanation names red and blue: ${signedText}`);
     await preset.selectOption('edge-8');
     const edgeText = (await about.textContent()) ?? '';
-    ok(edgeText.includes('"outline"') && edgeText.includes('not the same thing as the gradient magnitude (Sobel)'), `the 8-neighbour kernel's explanation tells it apart from the gradient magnitude: ${edgeText}`);
+    ok(edgeText.includes('"outline"') && edgeText.includes('it is not the gradient magnitude (Sobel)'), `the 8-neighbour kernel's explanation tells it apart from the gradient magnitude: ${edgeText}`);
     assertNoErrors(named, '#/kernels names and explanations');
   } finally {
     await named.close();
@@ -368,6 +368,21 @@ export async function checkKernels(ctx: WebTestContext, t: TestContext): Promise
     await p.locator('[data-testid="pixel-left"]').click();
     await p.locator('[data-testid="pixel-up"]').click();
     await p.waitForFunction(() => document.querySelector('.inspect-head')?.textContent?.includes('row 128, column 128'));
+    // The magnified output: a tap on the cell two rows down and three columns left pins that pixel.
+    const loupe = await p.locator('[data-testid="loupe-output"]').boundingBox();
+    ok(loupe && loupe.width >= 100, `the magnified output is shown at 375 px (${loupe?.width} px wide)`);
+    const cell = loupe!.width / 11;
+    await p.mouse.click(loupe!.x + (5 - 3 + 0.5) * cell, loupe!.y + (5 + 2 + 0.5) * cell);
+    await p.waitForFunction(() => document.querySelector('.inspect-head')?.textContent?.includes('row 130, column 125'));
+    ok(/[?&]at=130(%2C|,)125/.test(p.url()), `a tap on the magnified output pins that pixel: ${p.url()}`);
+    // Its centre cell shows the output pixel the sum is worked out for (the same colour as on the output canvas).
+    const same = await p.evaluate(() => {
+      const out = document.querySelector<HTMLCanvasElement>('[data-testid="kernel-output"]')!.getContext('2d')!.getImageData(125, 130, 1, 1).data;
+      const lp = document.querySelector<HTMLCanvasElement>('[data-testid="loupe-output"]')!;
+      const mid = lp.getContext('2d')!.getImageData(lp.width / 2, lp.height / 2, 1, 1).data;
+      return [Array.from(out), Array.from(mid)];
+    });
+    ok(same[0].slice(0, 3).join() === same[1].slice(0, 3).join(), `the loupe's centre is the pinned output pixel: ${same[0]} vs ${same[1]}`);
     for (const view of ['abs', 'stretch', 'clamp', 'signed']) {
       await p.locator('[data-testid="output-view"]').selectOption(view);
       await assertLegendLabelsFit(p, `375 px, view=${view}, saturated`);

@@ -68,11 +68,10 @@ export const KERNEL_PRESETS: readonly KernelPreset[] = [
     'A single 1 in the centre: every output pixel is the input pixel under it, so the image comes out unchanged. ' +
     'A good baseline to compare the border modes: only the valid mode changes anything, by cutting off the frame the kernel cannot fully cover.'),
   fromStride('edge-8', 'edgeDetection8', 'Edge detection (8 neighbours)',
-    'The centre pixel counts 8 times, minus each of its 8 neighbours once. The weights add up to 0, so a flat area gives 0; ' +
-    'where a pixel is brighter than its surroundings the result is positive, where it is darker, negative. ' +
-    'Every edge therefore shows up as a positive line on its bright side next to a negative line on its dark side. ' +
-    'It is a second derivative (a Laplacian that also counts the diagonal neighbours); some image-kernel demos list it as "outline", ' +
-    'which is not the same thing as the gradient magnitude (Sobel) preset further down.'),
+    'The centre pixel counts 8 times, minus each of its 8 neighbours once: a second derivative, like the Laplacian below but counting the diagonals too. ' +
+    'The weights add up to 0, so a flat area gives 0; a pixel brighter than its surroundings gives a positive result, a darker one a negative result, ' +
+    'so every edge is a positive line on its bright side next to a negative line on its dark side. ' +
+    'Some demos call this kernel "outline"; it is not the gradient magnitude (Sobel) preset, which gives one line per edge and is never negative.'),
   fromStride('edge-4', 'edgeDetection4', 'Edge detection (4 neighbours, Laplacian)',
     'The discrete Laplacian: the sum of the 4 direct neighbours minus 4 times the centre, a second derivative. ' +
     'It is 0 on flat areas and also on smooth ramps of brightness, so only changes of slope (edges, lines, dots) remain. ' +

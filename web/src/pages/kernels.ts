@@ -27,6 +27,7 @@ import { loadFile, loadSample, testPattern, MAX_SIDE, type Picture } from '../ke
 import { inspectPixel, num } from '../kernels/inspect.js';
 import { drawInput, drawLegendBar, drawOutput, VIEWS, type Legend, type View } from '../kernels/render.js';
 import { placeLabels, type BarLabel } from '../kernels/labels.js';
+import { drawLoupe, loupeOffset, LOUPE_PIXELS } from '../kernels/loupe.js';
 import { outputPixelOf } from '../kernels/window.js';
 
 const BORDERS: readonly { value: BorderMode; label: string; about: string }[] = [
@@ -429,6 +430,13 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
   const moveRight = button('→', () => movePixel(0, 1), { 'aria-label': 'Move the pixel right one column', 'data-testid': 'pixel-right', class: 'right' });
   const moveDown = button('↓', () => movePixel(1, 0), { 'aria-label': 'Move the pixel down one row', 'data-testid': 'pixel-down', class: 'down' });
   const movePad = el('div', { class: 'move-pad', role: 'group', 'aria-label': 'Move the pinned pixel' }, moveUp, moveLeft, moveRight, moveDown);
+  // Both images magnified around the pixel: every pixel a cell to see and to tap.
+  const loupeIn = el('canvas', { class: 'loupe', 'data-testid': 'loupe-input', role: 'img', 'aria-label': `The input, ${LOUPE_PIXELS}×${LOUPE_PIXELS} pixels around the kernel's window, magnified` });
+  const loupeOut = el('canvas', { class: 'loupe', 'data-testid': 'loupe-output', role: 'img', 'aria-label': `The output, ${LOUPE_PIXELS}×${LOUPE_PIXELS} pixels around the pixel, magnified` });
+  const loupes = el('div', { class: 'loupes' },
+    el('figure', {}, loupeIn, el('figcaption', {}, 'Input, magnified')),
+    el('figure', {}, loupeOut, el('figcaption', {}, 'Output, magnified')),
+    movePad);
 
   const notesBox = el('div', {}, ...notes.map((n) => el('p', { class: 'note' }, n)));
   // Wide screens: the three control panels on the left, the results beside them. Narrow
@@ -459,8 +467,9 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
         callLine),
       panel('One pixel, worked out',
         el('div', { class: 'pick' },
-          el('p', { class: 'muted small' }, 'Point at either image (or focus one and use the arrow keys; click, tap or press Enter to pin a pixel). The pad moves the pinned pixel one step at a time, for fingers too wide for one pixel.'),
-          movePad),
+          el('p', { class: 'muted small' }, 'Point at either image (or focus one and use the arrow keys; click, tap or press Enter to pin a pixel). ' +
+            'To land on one exact pixel, tap a cell of the magnified views or step with the pad.'),
+          loupes),
         inspector),
     ),
   ));
@@ -504,11 +513,12 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
   function describeKernel(): void {
     const p = presetById(kstate.preset);
     const text = p
-      ? p.about + (p.source === 'stride' ? ' (Weights from Stride\'s nn.imageKernels.)' : '')
+      ? p.about
       : 'Your own kernel: each output pixel is the sum of the weights times the pixels under them. Try making the weights add up to 1 (brightness kept) or to 0 (flat areas vanish).';
     // A kernel with negative weights gives negative outputs: say how this view draws the signs.
     const signs = !kstate.magnitude && kstate.texts.some((t) => (parseWeight(t) ?? 0) < 0);
-    about.textContent = signs ? `${text} ${signsInView()}` : text;
+    const source = p?.source === 'stride' ? ' (Weights from Stride\'s nn.imageKernels.)' : '';
+    about.textContent = `${text}${signs ? ` ${signsInView()}` : ''}${source}`;
   }
 
   /** How the chosen view shows positive and negative outputs (the explanations speak of signs, this says which colours). */
@@ -529,7 +539,9 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
 
   function describeSum(k: { entries: number[]; divisor: number }): void {
     const s = k.entries.reduce((a, b) => a + b, 0) / k.divisor;
-    const rounded = Math.abs(s - Math.round(s)) < 1e-9 ? Math.round(s) : s;
+    // Rounding errors grow with the weights (9 × 12345678.9 does not cancel exactly): judge them relative to their size.
+    const scale = Math.max(1, k.entries.reduce((a, b) => a + Math.abs(b), 0) / Math.abs(k.divisor));
+    const rounded = Math.abs(s - Math.round(s)) < 1e-9 * scale ? Math.round(s) : s;
     let what: string;
     if (kstate.magnitude) what = 'the magnitude is never negative; flat areas give 0 when the sum is 0';
     else if (rounded === 0) what = 'flat areas become 0; only changes survive';
@@ -674,6 +686,8 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
       left: `${(100 * cc) / r.width}%`, top: `${(100 * cr) / r.height}%`,
       width: `${100 / r.width}%`, height: `${100 / r.height}%`,
     });
+    drawLoupe(loupeIn, inputCanvas, cr, cc, n);
+    drawLoupe(loupeOut, outputCanvas, row, col, 1);
   }
 
   // ---- pointing and keys ---------------------------------------------------
@@ -717,6 +731,20 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
     }
   };
 
+  // A tap on a cell of a magnified view pins that pixel (on the input: the output pixel it is the centre of).
+  loupeIn.addEventListener('click', (e) => {
+    const d = shown ? loupeOffset(e, loupeIn) : null;
+    if (!d || !shown) return;
+    const r = shown.record;
+    const [row, col] = currentPixel(r);
+    const half = r.paddingMode === 'valid' ? (r.kernelSize - 1) / 2 : 0;
+    hover = null;
+    pin(outputPixelOf(row + half + d[0], col + half + d[1], r.kernelSize, r.paddingMode, r.outHeight, r.outWidth));
+  });
+  loupeOut.addEventListener('click', (e) => {
+    const d = shown ? loupeOffset(e, loupeOut) : null;
+    if (d) movePixel(d[0], d[1]);
+  });
   for (const [canvas, isInput] of [[inputCanvas, true], [outputCanvas, false]] as const) {
     canvas.addEventListener('pointermove', onMove(canvas, isInput));
     canvas.addEventListener('pointerleave', onLeave);
