@@ -412,6 +412,12 @@ export async function checkKernels(ctx: WebTestContext, t: TestContext): Promise
       await p.locator('[data-testid="output-view"]').selectOption(view);
       await assertLegendLabelsFit(p, `375 px, 11-digit values, view=${view}`);
     }
+    // Divided by 10^-10: 21-digit values, too long for the labels to share a line; they go one per line.
+    await p.locator('[data-testid="output-view"]').selectOption('signed');
+    await p.getByLabel('Divide every weight by').fill('1e-10');
+    await waitFor(p, 'Math.abs(r.output[1000]) > 1e15 || Math.abs(r.output[2000]) > 1e15');
+    await assertLegendLabelsFit(p, '375 px, 21-digit values');
+    await ctx.screenshot(p, 'kernels-narrow-stacked');
     const scroll = await p.evaluate(() => document.documentElement.scrollWidth);
     ok(scroll <= 375, `no horizontal page scroll with long values (scrollWidth ${scroll})`);
     assertNoErrors(long, '#/kernels at 375 px with long values');

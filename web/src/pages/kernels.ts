@@ -4,7 +4,9 @@
  * Stride's conv2d in the compute worker, with every padding mode conv2d has.
  * The output is shown with its sign (a diverging map centred on zero) rather
  * than clamped to 0..255, with a colour bar; pointing at any pixel of either
- * image writes out the sum that produced it.
+ * image writes out the sum that produced it. Magnified views around that
+ * pixel (a tap on a cell picks it) and a move pad make one exact pixel easy
+ * to reach on a phone, where the images are stacked at the full width.
  *
  * The URL query holds the state: kernel (a preset id, or 'custom' with
  * k=<weights, row by row>, div=<divisor>, mag=1 for the gradient magnitude),
