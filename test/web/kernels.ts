@@ -340,6 +340,13 @@ export async function checkKernels(ctx: WebTestContext, t: TestContext): Promise
     await preset.selectOption('edge-8');
     const edgeText = (await about.textContent()) ?? '';
     ok(edgeText.includes('"outline"') && edgeText.includes('it is not the gradient magnitude (Sobel)'), `the 8-neighbour kernel's explanation tells it apart from the gradient magnitude: ${edgeText}`);
+    // Narrowing the window places the colour bar's labels again for the new width.
+    await preset.selectOption('log-5');
+    await waitFor(p, 'r.kernelSize === 5');
+    await assertLegendLabelsFit(p, 'LoG at 1280 px');
+    await p.setViewportSize({ width: 375, height: 800 });
+    await p.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    await assertLegendLabelsFit(p, 'LoG after narrowing the window to 375 px');
     assertNoErrors(named, '#/kernels names and explanations');
   } finally {
     await named.close();
