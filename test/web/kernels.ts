@@ -3,8 +3,11 @@
  * page's filtered image is Stride's conv2d of the image it shows (computed
  * again here, in Node, from the page's own input and kernel), for zero,
  * reflect and no padding and for a 5x5 kernel; negative outputs stay visible
- * (blue) instead of being clamped; edits and links drive the computation;
- * nothing is logged as an error.
+ * (blue) instead of being clamped; edits and links drive the computation
+ * (an invalid edit leaves the link alone); explanations name the colours of
+ * the chosen view only; the colour bar's labels never overlap or leave the
+ * screen, at 1280 and at 375 px; on a phone the images are stacked full
+ * width and a pad moves the worked pixel; nothing is logged as an error.
  */
 import type { TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -96,6 +99,38 @@ async function hoverPixel(page: Page, testid: string, row: number, col: number, 
 
 const EDGE8 = [-1, -1, -1, -1, 8, -1, -1, -1, -1];
 
+/**
+ * The colour bar's labels (the values at its ends, 0, the data's extremes)
+ * do not overlap one another and lie inside the colour bar's box and the
+ * viewport, by their bounding boxes.
+ */
+async function assertLegendLabelsFit(page: Page, where: string): Promise<void> {
+  // (No named functions inside page.evaluate: the test runner's transform would wrap them in a helper the page lacks.)
+  const { labels, legend, viewport } = await page.evaluate(() => ({
+    labels: Array.from(document.querySelectorAll('.legend .lab'), (e) => {
+      const r = e.getBoundingClientRect();
+      return { text: e.textContent ?? '', left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+    }),
+    legend: document.querySelector('.legend')!.getBoundingClientRect().toJSON() as { left: number; right: number },
+    viewport: document.documentElement.clientWidth,
+  }));
+  ok(labels.length >= 3, `${where}: the colour bar has its labels (${labels.map((l) => l.text).join(' | ')})`);
+  const eps = 0.5;
+  for (const l of labels) {
+    ok(l.right - l.left > 0, `${where}: the label “${l.text}” is shown`);
+    ok(l.left >= -eps && l.right <= viewport + eps, `${where}: the label “${l.text}” (${l.left.toFixed(1)}..${l.right.toFixed(1)}) lies within the ${viewport} px viewport`);
+    ok(l.left >= legend.left - eps && l.right <= legend.right + eps, `${where}: the label “${l.text}” (${l.left.toFixed(1)}..${l.right.toFixed(1)}) lies within the colour bar's box (${legend.left.toFixed(1)}..${legend.right.toFixed(1)})`);
+  }
+  for (let i = 0; i < labels.length; i++) {
+    for (let j = i + 1; j < labels.length; j++) {
+      const a = labels[i];
+      const b = labels[j];
+      const overlap = Math.min(a.right, b.right) - Math.max(a.left, b.left) > eps && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > eps;
+      ok(!overlap, `${where}: the labels “${a.text}” and “${b.text}” overlap`);
+    }
+  }
+}
+
 export async function checkKernels(ctx: WebTestContext, t: TestContext): Promise<void> {
   const app = await ctx.open('kernels');
   const page = app.page;
@@ -131,6 +166,7 @@ export async function checkKernels(ctx: WebTestContext, t: TestContext): Promise
     const minText = String(Math.min(...r.output)).replace('-', '−');
     ok(legendText.includes(`min ${minText}`) && legendText.includes(`max ${Math.max(...r.output)}`), `the colour bar gives min and max: ${legendText}`);
     ok(await page.locator('.legend .tick.zero').textContent() === '0', 'the colour bar marks 0');
+    await assertLegendLabelsFit(page, 'the colour bar at 1280 px');
     await ctx.screenshot(page, 'kernels');
 
     // Keys move the worked pixel and pin it in the URL.
@@ -167,9 +203,16 @@ export async function checkKernels(ctx: WebTestContext, t: TestContext): Promise
     ok(canvasSize[0] === r.width - 2 && canvasSize[1] === r.height - 2, `the output canvas is ${canvasSize}`);
     assertMatchesConv2d(r, 'edge detection, valid');
 
-    // Editing a cell makes the kernel custom and changes the output.
+    // Editing a cell makes the kernel custom and changes the output; an edit that does not parse
+    // changes nothing in the link (only a valid kernel goes into it).
     await page.locator('[data-testid="border-mode"]').selectOption('zeros');
     const before = await waitFor(page, "r.paddingMode === 'zeros'");
+    const urlBefore = page.url();
+    await page.locator('[data-testid="kernel-grid"] input').nth(0).fill('abc');
+    await page.waitForSelector('[role="alert"]');
+    ok(page.url() === urlBefore, `typing “abc” in a weight leaves the link as it was: ${urlBefore} became ${page.url()}`);
+    ok(!/kernel=custom|[?&]k=/.test(page.url()), `no custom kernel in the link after an invalid edit: ${page.url()}`);
+    await page.locator('[data-testid="kernel-grid"] input').nth(0).fill('-1');
     await page.locator('[data-testid="kernel-grid"] input').nth(4).fill('9');
     r = await waitFor(page, 'r.kernel[4] === 9');
     ok(await page.locator('[data-testid="kernel-preset"]').inputValue() === 'custom', 'an edited kernel is marked custom');
@@ -182,6 +225,7 @@ export async function checkKernels(ctx: WebTestContext, t: TestContext): Promise
     const alert = (await page.locator('[role="alert"]').first().textContent()) ?? '';
     ok(alert.includes('Row 1, column 1') && alert.includes('not a number'), `the bad cell is named: ${alert}`);
     ok(await page.locator('[data-testid="kernel-grid"] input').nth(0).getAttribute('aria-invalid') === 'true', 'the bad cell is marked invalid');
+    ok(/[?&]k=-1%2C-1%2C-1%2C-1%2C9%2C|[?&]k=-1,-1,-1,-1,9,/.test(page.url()) && !page.url().includes('1..2'), `the link keeps the last valid kernel: ${page.url()}`);
 
     // A 5x5 Gaussian blur: conv2d with padding 2, nothing negative, grey output.
     await page.locator('[data-testid="kernel-preset"]').selectOption('gaussian-5');
@@ -264,15 +308,127 @@ export async function checkKernels(ctx: WebTestContext, t: TestContext): Promise
     await own.close();
   }
 
-  // A narrow screen: everything fits in 375 px (the two images still side by side).
+  // Names and explanations: the Sobel gradient magnitude is named for what it computes (links that called it
+  // 'outline' still open it), and an explanation names colours only when the chosen view shows them.
+  const named = await ctx.open('kernels?kernel=outline&view=abs');
+  try {
+    const p = named.page;
+    await waitFor(p, 'true');
+    const preset = p.locator('[data-testid="kernel-preset"]');
+    ok(await preset.inputValue() === 'sobel-magnitude', `kernel=outline opens the Sobel gradient magnitude, got ${await preset.inputValue()}`);
+    const label = (await preset.locator('option:checked').textContent()) ?? '';
+    ok(label === 'Gradient magnitude (Sobel)', `the magnitude preset is named for what it computes: ${label}`);
+    const labels = await preset.locator('option').evaluateAll((os) => os.map((o) => o.textContent ?? ''));
+    ok(!labels.some((l) => /outline/i.test(l)), `no preset is labelled “outline”: ${labels.join(' | ')}`);
+    const about = p.locator('.k-kernel .about');
+    const ids = await preset.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value).filter((v) => v !== 'custom'));
+    for (const view of ['abs', 'clamp', 'stretch']) {
+      await p.locator('[data-testid="output-view"]').selectOption(view);
+      for (const id of ids) {
+        await preset.selectOption(id);
+        const text = (await about.textContent()) ?? '';
+        ok(!/\b(red|blue)\b/i.test(text), `view=${view}, ${id}: the explanation speaks of colours the view does not show: ${text}`);
+      }
+    }
+    await preset.selectOption('log-5');
+    await p.locator('[data-testid="output-view"]').selectOption('abs');
+    const absText = (await about.textContent()) ?? '';
+    ok(absText.includes('positive and negative look alike'), `view=abs: the LoG explanation says both signs look alike: ${absText}`);
+    await p.locator('[data-testid="output-view"]').selectOption('signed');
+    const signedText = (await about.textContent()) ?? '';
+    ok(/positive values are red, negative ones blue/.test(signedText), `signed colours: the LoG explanation names red and blue: ${signedText}`);
+    await preset.selectOption('edge-8');
+    const edgeText = (await about.textContent()) ?? '';
+    ok(edgeText.includes('"outline"') && edgeText.includes('it is not the gradient magnitude (Sobel)'), `the 8-neighbour kernel's explanation tells it apart from the gradient magnitude: ${edgeText}`);
+    // Narrowing the window places the colour bar's labels again for the new width.
+    await preset.selectOption('log-5');
+    await waitFor(p, 'r.kernelSize === 5');
+    await assertLegendLabelsFit(p, 'LoG at 1280 px');
+    await p.setViewportSize({ width: 375, height: 800 });
+    await p.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    await assertLegendLabelsFit(p, 'LoG after narrowing the window to 375 px');
+    assertNoErrors(named, '#/kernels names and explanations');
+  } finally {
+    await named.close();
+  }
+
+  // A narrow screen: everything fits in 375 px; the images are stacked at the full width, a pad moves the
+  // worked pixel, and the colour bar's labels stay apart and on screen in every view.
   const narrow = await ctx.open('kernels', { width: 375, height: 800 });
   try {
-    await waitFor(narrow.page, 'true');
-    const scroll = await narrow.page.evaluate(() => document.documentElement.scrollWidth);
+    const p = narrow.page;
+    await waitFor(p, 'true');
+    const scroll = await p.evaluate(() => document.documentElement.scrollWidth);
     ok(scroll <= 375, `no horizontal page scroll at 375 px (scrollWidth ${scroll})`);
-    await ctx.screenshot(narrow.page, 'kernels-narrow');
+    const inBox = await p.locator('[data-testid="kernel-input"]').boundingBox();
+    const outBox = await p.locator('[data-testid="kernel-output"]').boundingBox();
+    ok(inBox && outBox && inBox.width >= 300 && outBox.width >= 300, `at 375 px each image is at least 300 px wide: ${inBox?.width}, ${outBox?.width}`);
+    ok(inBox && outBox && outBox.y >= inBox.y + inBox.height - 1, 'at 375 px the output is below the input');
+    await assertLegendLabelsFit(p, '375 px, signed, saturated');
+    await ctx.screenshot(p, 'kernels-narrow');
+    // The pad: one column right, one row down, pinned in the URL.
+    await p.locator('[data-testid="pixel-right"]').click();
+    await p.waitForFunction(() => document.querySelector('.inspect-head')?.textContent?.includes('row 128, column 129'));
+    await p.locator('[data-testid="pixel-down"]').click();
+    await p.waitForFunction(() => document.querySelector('.inspect-head')?.textContent?.includes('row 129, column 129'));
+    ok(/[?&]at=129(%2C|,)129/.test(p.url()), `the pad pins the pixel in the URL: ${p.url()}`);
+    await p.locator('[data-testid="pixel-left"]').click();
+    await p.locator('[data-testid="pixel-up"]').click();
+    await p.waitForFunction(() => document.querySelector('.inspect-head')?.textContent?.includes('row 128, column 128'));
+    // The magnified output: a tap on the cell two rows down and three columns left pins that pixel.
+    const loupe = await p.locator('[data-testid="loupe-output"]').boundingBox();
+    ok(loupe && loupe.width >= 100, `the magnified output is shown at 375 px (${loupe?.width} px wide)`);
+    const cell = loupe!.width / 11;
+    await p.mouse.click(loupe!.x + (5 - 3 + 0.5) * cell, loupe!.y + (5 + 2 + 0.5) * cell);
+    await p.waitForFunction(() => document.querySelector('.inspect-head')?.textContent?.includes('row 130, column 125'));
+    ok(/[?&]at=130(%2C|,)125/.test(p.url()), `a tap on the magnified output pins that pixel: ${p.url()}`);
+    // Its centre cell shows the output pixel the sum is worked out for (the same colour as on the output canvas).
+    const same = await p.evaluate(() => {
+      const out = document.querySelector<HTMLCanvasElement>('[data-testid="kernel-output"]')!.getContext('2d')!.getImageData(125, 130, 1, 1).data;
+      const lp = document.querySelector<HTMLCanvasElement>('[data-testid="loupe-output"]')!;
+      const mid = lp.getContext('2d')!.getImageData(lp.width / 2, lp.height / 2, 1, 1).data;
+      return [Array.from(out), Array.from(mid)];
+    });
+    ok(same[0].slice(0, 3).join() === same[1].slice(0, 3).join(), `the loupe's centre is the pinned output pixel: ${same[0]} vs ${same[1]}`);
+    for (const view of ['abs', 'stretch', 'clamp', 'signed']) {
+      await p.locator('[data-testid="output-view"]').selectOption(view);
+      await assertLegendLabelsFit(p, `375 px, view=${view}, saturated`);
+    }
+    await p.getByLabel('Saturate the outer 1%', { exact: false }).uncheck();
+    for (const view of ['signed', 'abs', 'stretch']) {
+      await p.locator('[data-testid="output-view"]').selectOption(view);
+      await assertLegendLabelsFit(p, `375 px, view=${view}, extremes`);
+    }
     assertNoErrors(narrow, '#/kernels at 375 px');
   } finally {
     await narrow.close();
+  }
+
+  // Long numbers at 375 px: a kernel with huge weights gives 11-digit extremes; the labels still fit.
+  const big = '-12345678.9';
+  const long = await ctx.open(`kernels?k=${[big, big, big, big, '98765431.2', big, big, big, big].join(',')}&sat=0`, { width: 375, height: 800 });
+  try {
+    const p = long.page;
+    const r = await waitFor(p, 'true');
+    ok(Math.max(...r.output.map(Math.abs)) > 1e9, 'the huge kernel gives values above 10^9');
+    await assertLegendLabelsFit(p, '375 px, 11-digit values, extremes');
+    await p.getByLabel('Saturate the outer 1%', { exact: false }).check();
+    await assertLegendLabelsFit(p, '375 px, 11-digit values, saturated');
+    await ctx.screenshot(p, 'kernels-narrow-long');
+    for (const view of ['abs', 'stretch']) {
+      await p.locator('[data-testid="output-view"]').selectOption(view);
+      await assertLegendLabelsFit(p, `375 px, 11-digit values, view=${view}`);
+    }
+    // Divided by 10^-10: 21-digit values, too long for the labels to share a line; they go one per line.
+    await p.locator('[data-testid="output-view"]').selectOption('signed');
+    await p.getByLabel('Divide every weight by').fill('1e-10');
+    await waitFor(p, 'Math.abs(r.output[1000]) > 1e15 || Math.abs(r.output[2000]) > 1e15');
+    await assertLegendLabelsFit(p, '375 px, 21-digit values');
+    await ctx.screenshot(p, 'kernels-narrow-stacked');
+    const scroll = await p.evaluate(() => document.documentElement.scrollWidth);
+    ok(scroll <= 375, `no horizontal page scroll with long values (scrollWidth ${scroll})`);
+    assertNoErrors(long, '#/kernels at 375 px with long values');
+  } finally {
+    await long.close();
   }
 }

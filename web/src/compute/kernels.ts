@@ -68,14 +68,14 @@ export const KERNEL_PRESETS: readonly KernelPreset[] = [
     'A single 1 in the centre: every output pixel is the input pixel under it, so the image comes out unchanged. ' +
     'A good baseline to compare the border modes: only the valid mode changes anything, by cutting off the frame the kernel cannot fully cover.'),
   fromStride('edge-8', 'edgeDetection8', 'Edge detection (8 neighbours)',
-    'The centre pixel counts 8 times, minus each of its 8 neighbours once. The weights add up to 0, so a flat area gives 0; ' +
-    'where a pixel is brighter than its surroundings the result is positive (red), darker gives negative (blue). ' +
-    'Every edge therefore shows up as a red line on its bright side next to a blue line on its dark side. ' +
-    'Some tools call this kernel "outline".'),
+    'The centre pixel counts 8 times, minus each of its 8 neighbours once: a second derivative, like the Laplacian below but counting the diagonals too. ' +
+    'The weights add up to 0, so a flat area gives 0; a pixel brighter than its surroundings gives a positive result, a darker one a negative result, ' +
+    'so every edge is a positive line on its bright side next to a negative line on its dark side. ' +
+    'Some demos call this kernel "outline"; it is not the gradient magnitude (Sobel) preset, which gives one line per edge and is never negative.'),
   fromStride('edge-4', 'edgeDetection4', 'Edge detection (4 neighbours, Laplacian)',
     'The discrete Laplacian: the sum of the 4 direct neighbours minus 4 times the centre, a second derivative. ' +
     'It is 0 on flat areas and also on smooth ramps of brightness, so only changes of slope (edges, lines, dots) remain. ' +
-    'Its centre is negative, so the signs are the other way round from the 8-neighbour kernel: a bright line on a dark background comes out blue.'),
+    'Its centre is negative, so the signs are the other way round from the 8-neighbour kernel: a bright line on a dark background comes out negative.'),
   fromStride('sharpen', 'sharpen', 'Sharpen',
     'The identity minus the Laplacian: the pixel plus how much it differs from its 4 neighbours. The weights add up to 1, ' +
     'so flat areas keep their brightness, while on each side of an edge the difference is pushed further apart. ' +
@@ -97,13 +97,14 @@ export const KERNEL_PRESETS: readonly KernelPreset[] = [
     'Where the picture gets brighter towards the bottom right the result rises, where it gets darker it sinks, as if lit from one side: a relief.'),
   fromStride('sobel-x', 'sobelX', 'Sobel x (left to right)',
     'The horizontal derivative: right column minus left column, the middle row counted twice ([1 2 1] smoothing along y). ' +
-    'Positive (red) where brightness grows to the right, negative (blue) where it falls; vertical edges light up, horizontal ones vanish.'),
+    'Positive where brightness grows to the right, negative where it falls; vertical edges stand out, horizontal ones vanish.'),
   fromStride('sobel-y', 'sobelY', 'Sobel y (top to bottom)',
     'The vertical derivative: bottom row minus top row, the middle column counted twice. ' +
-    'Positive (red) where brightness grows downwards, negative (blue) where it falls; horizontal edges light up, vertical ones vanish.'),
-  fromStride('outline', 'sobelX', 'Outline (Sobel gradient magnitude)',
+    'Positive where brightness grows downwards, negative where it falls; horizontal edges stand out, vertical ones vanish.'),
+  fromStride('sobel-magnitude', 'sobelX', 'Gradient magnitude (Sobel)',
     'Two convolutions: Sobel x (shown in the grid) and its transpose, Sobel y; each pixel gets the length of the gradient, sqrt(x² + y²). ' +
-    'That is the edge strength in any direction, never negative, so it draws every outline as a light line whatever its orientation.', true),
+    'That is the edge strength in any direction, a first derivative and never negative: every edge is one light line whatever its orientation, ' +
+    'where the 8-neighbour edge detector (a second derivative) gives a positive and a negative line side by side.', true),
   own('prewitt-x', 'Prewitt x', [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], 1,
     'Like Sobel x, the right column minus the left column, but every row counts the same: a slightly noisier estimate of the horizontal derivative.'),
   own('prewitt-y', 'Prewitt y', [[-1, -1, -1], [0, 0, 0], [1, 1, 1]], 1,
@@ -111,7 +112,7 @@ export const KERNEL_PRESETS: readonly KernelPreset[] = [
   own('log-5', 'Laplacian of Gaussian (5×5)',
     [[0, 0, -1, 0, 0], [0, -1, -2, -1, 0], [-1, -2, 16, -2, -1], [0, -1, -2, -1, 0], [0, 0, -1, 0, 0]], 1,
     'A blur and a Laplacian in one kernel (the "Mexican hat", here with a positive centre). The blur makes it ignore single-pixel noise ' +
-    'that the 3×3 edge detectors amplify; edges are where the output crosses zero, between a red band and a blue one.'),
+    'that the 3×3 edge detectors amplify; edges are where the output crosses zero, between a positive band and a negative one.'),
   own('unsharp-5', 'Unsharp masking (5×5)',
     outer(BINOMIAL5, BINOMIAL5).map((r, i) => r.map((v, j) => (i === 2 && j === 2 ? 2 * 256 - v : -v))), 256,
     'Twice the image minus its 5×5 Gaussian blur: the photographer\'s unsharp mask. It adds back the detail the blur removes, ' +

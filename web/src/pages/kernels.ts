@@ -4,7 +4,9 @@
  * Stride's conv2d in the compute worker, with every padding mode conv2d has.
  * The output is shown with its sign (a diverging map centred on zero) rather
  * than clamped to 0..255, with a colour bar; pointing at any pixel of either
- * image writes out the sum that produced it.
+ * image writes out the sum that produced it. Magnified views around that
+ * pixel (a tap on a cell picks it) and a move pad make one exact pixel easy
+ * to reach on a phone, where the images are stacked at the full width.
  *
  * The URL query holds the state: kernel (a preset id, or 'custom' with
  * k=<weights, row by row>, div=<divisor>, mag=1 for the gradient magnitude),
@@ -26,6 +28,8 @@ import { kernelGrid, formatWeight, parseWeight } from '../kernels/grid.js';
 import { loadFile, loadSample, testPattern, MAX_SIDE, type Picture } from '../kernels/image.js';
 import { inspectPixel, num } from '../kernels/inspect.js';
 import { drawInput, drawLegendBar, drawOutput, VIEWS, type Legend, type View } from '../kernels/render.js';
+import { placeLabels, type BarLabel } from '../kernels/labels.js';
+import { drawLoupe, loupeOffset, LOUPE_PIXELS } from '../kernels/loupe.js';
 import { outputPixelOf } from '../kernels/window.js';
 
 const BORDERS: readonly { value: BorderMode; label: string; about: string }[] = [
@@ -40,8 +44,8 @@ const BORDERS: readonly { value: BorderMode; label: string; about: string }[] = 
 type ImageSource = 'sample' | 'pattern' | 'file';
 const IMAGE_SOURCES: readonly ImageSource[] = ['sample', 'pattern', 'file'];
 const DEFAULT_PRESET = 'edge-8';
-/** Names the URL also accepts for a preset. */
-const ALIASES: Record<string, string> = { laplacian: 'edge-4', 'box-blur': 'box-blur-3', 'gaussian-blur': 'gaussian-3', blur: 'gaussian-3' };
+/** Names the URL also accepts for a preset ('outline' is what links called the Sobel gradient magnitude before it was named after what it computes). */
+const ALIASES: Record<string, string> = { laplacian: 'edge-4', 'box-blur': 'box-blur-3', 'gaussian-blur': 'gaussian-3', blur: 'gaussian-3', outline: 'sobel-magnitude' };
 
 interface KernelState {
   /** A preset id, or 'custom'. */
@@ -113,6 +117,7 @@ function pixelAt(e: PointerEvent | MouseEvent, canvas: HTMLCanvasElement): [numb
 
 function mountKernels(root: HTMLElement, ctx: PageContext): () => void {
   let alive = true;
+  let dispose: (() => void) | null = null;
   const loading = el('p', { class: 'muted', role: 'status' }, 'Starting the engine and loading the sample photo…');
   root.append(
     el('h1', {}, 'Image kernels'),
@@ -127,7 +132,7 @@ function mountKernels(root: HTMLElement, ctx: PageContext): () => void {
     ([presets, sample]) => {
       if (!alive) return;
       loading.remove();
-      build(root, ctx, presets, sample, () => alive);
+      dispose = build(root, ctx, presets, sample, () => alive);
     },
     (err: Error) => {
       if (!alive) return;
@@ -136,11 +141,13 @@ function mountKernels(root: HTMLElement, ctx: PageContext): () => void {
   );
   return () => {
     alive = false;
+    dispose?.();
     delete window.strideKernels;
   };
 }
 
-function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPreset[], sampleOrError: Picture | Error, isAlive: () => boolean): void {
+/** Builds the page once the presets (and the sample photo) are there; returns what to undo when the page is left. */
+function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPreset[], sampleOrError: Picture | Error, isAlive: () => boolean): () => void {
   const params = ctx.params;
   const restored = kernelFromParams(params, presets);
   let kstate = restored.state;
@@ -384,6 +391,7 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
       view = v;
       ctx.setParams({ view: v === 'signed' ? null : v });
       showViewAbout();
+      describeKernel();
       redraw();
     },
   });
@@ -418,6 +426,19 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
   const callLine = el('pre', { class: 'call' });
   const resultError = el('div', { 'aria-live': 'assertive' });
   const inspector = el('div', { class: 'inspector', 'aria-live': 'off' });
+  // A visible pad that moves the pinned pixel by one: on a phone a finger covers a dozen pixels of the image.
+  const moveUp = button('↑', () => movePixel(-1, 0), { 'aria-label': 'Move the pixel up one row', 'data-testid': 'pixel-up', class: 'up' });
+  const moveLeft = button('←', () => movePixel(0, -1), { 'aria-label': 'Move the pixel left one column', 'data-testid': 'pixel-left', class: 'left' });
+  const moveRight = button('→', () => movePixel(0, 1), { 'aria-label': 'Move the pixel right one column', 'data-testid': 'pixel-right', class: 'right' });
+  const moveDown = button('↓', () => movePixel(1, 0), { 'aria-label': 'Move the pixel down one row', 'data-testid': 'pixel-down', class: 'down' });
+  const movePad = el('div', { class: 'move-pad', role: 'group', 'aria-label': 'Move the pinned pixel' }, moveUp, moveLeft, moveRight, moveDown);
+  // Both images magnified around the pixel: every pixel a cell to see and to tap.
+  const loupeIn = el('canvas', { class: 'loupe', 'data-testid': 'loupe-input', role: 'img', 'aria-label': `The input, ${LOUPE_PIXELS}×${LOUPE_PIXELS} pixels around the kernel's window, magnified` });
+  const loupeOut = el('canvas', { class: 'loupe', 'data-testid': 'loupe-output', role: 'img', 'aria-label': `The output, ${LOUPE_PIXELS}×${LOUPE_PIXELS} pixels around the pixel, magnified` });
+  const loupes = el('div', { class: 'loupes' },
+    el('figure', {}, loupeIn, el('figcaption', {}, 'Input, magnified')),
+    el('figure', {}, loupeOut, el('figcaption', {}, 'Output, magnified')),
+    movePad);
 
   const notesBox = el('div', {}, ...notes.map((n) => el('p', { class: 'note' }, n)));
   // Wide screens: the three control panels on the left, the results beside them. Narrow
@@ -446,7 +467,12 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
           legend),
         statsLine,
         callLine),
-      panel('One pixel, worked out', el('p', { class: 'muted small' }, 'Point at either image (or focus one and use the arrow keys; click or press Enter to pin a pixel).'), inspector),
+      panel('One pixel, worked out',
+        el('div', { class: 'pick' },
+          el('p', { class: 'muted small' }, 'Point at either image (or focus one and use the arrow keys; click, tap or press Enter to pin a pixel). ' +
+            'To land on one exact pixel, tap a cell of the magnified views or step with the pad.'),
+          loupes),
+        inspector),
     ),
   ));
 
@@ -488,14 +514,36 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
 
   function describeKernel(): void {
     const p = presetById(kstate.preset);
-    about.textContent = p
-      ? p.about + (p.source === 'stride' ? ' (Weights from Stride\'s nn.imageKernels.)' : '')
+    const text = p
+      ? p.about
       : 'Your own kernel: each output pixel is the sum of the weights times the pixels under them. Try making the weights add up to 1 (brightness kept) or to 0 (flat areas vanish).';
+    // A kernel with negative weights gives negative outputs: say how this view draws the signs.
+    const signs = !kstate.magnitude && kstate.texts.some((t) => (parseWeight(t) ?? 0) < 0);
+    const source = p?.source === 'stride' ? ' (Weights from Stride\'s nn.imageKernels.)' : '';
+    about.textContent = `${text}${signs ? ` ${signsInView()}` : ''}${source}`;
+  }
+
+  /** How the chosen view shows positive and negative outputs (the explanations speak of signs, this says which colours). */
+  function signsInView(): string {
+    switch (view) {
+      case 'signed':
+        return colour
+          ? 'In this view each channel sits around mid-grey: lighter is positive, darker negative.'
+          : 'In this view positive values are red, negative ones blue and 0 white.';
+      case 'stretch':
+        return 'In this view lighter means larger; 0 is the grey level marked 0 on the colour bar.';
+      case 'abs':
+        return 'This view shows |value|, so positive and negative look alike: choose signed colours to tell them apart.';
+      case 'clamp':
+        return 'This view clamps to 0..255, so every negative value is black, like 0: choose signed colours to see them.';
+    }
   }
 
   function describeSum(k: { entries: number[]; divisor: number }): void {
     const s = k.entries.reduce((a, b) => a + b, 0) / k.divisor;
-    const rounded = Math.abs(s - Math.round(s)) < 1e-9 ? Math.round(s) : s;
+    // Rounding errors grow with the weights (9 × 12345678.9 does not cancel exactly): judge them relative to their size.
+    const scale = Math.max(1, k.entries.reduce((a, b) => a + Math.abs(b), 0) / Math.abs(k.divisor));
+    const rounded = Math.abs(s - Math.round(s)) < 1e-9 * scale ? Math.round(s) : s;
     let what: string;
     if (kstate.magnitude) what = 'the magnitude is never negative; flat areas give 0 when the sum is 0';
     else if (rounded === 0) what = 'flat areas become 0; only changes survive';
@@ -575,23 +623,41 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
     showPixel();
   }
 
+  /** The colour bar's labels: the values at its ends and 0 above it, the data's extremes under it. */
+  let legendLabels: { ticks: BarLabel[]; marks: BarLabel[] } = { ticks: [], marks: [] };
+
   function drawLegend(lg: Legend): void {
     drawLegendBar(legendBar, lg);
     const span = lg.hi - lg.lo || 1;
-    const pos = (v: number) => `${Math.min(100, Math.max(0, (100 * (v - lg.lo)) / span))}%`;
-    const tick = (v: number, label: string, cls: string) => el('span', { class: `tick ${cls}`, style: `left: ${pos(v)}` }, label);
-    legendTicks.replaceChildren(tick(lg.lo, num(lg.lo), 'lo'), tick(lg.hi, num(lg.hi), 'hi'));
-    if (lg.lo < 0 && lg.hi > 0) legendTicks.append(tick(0, '0', 'zero'));
-    // The data's own extremes under the bar (at its ends, pointing outwards, when they lie beyond it).
+    const frac = (v: number) => Math.min(1, Math.max(0, (v - lg.lo) / span));
+    // A short line marks each labelled value exactly; the label itself may be nudged aside to stay readable.
+    const line = (at: number) => el('span', { class: 'tick-line', 'aria-hidden': 'true', style: `left: min(${(100 * at).toFixed(3)}%, calc(100% - 1px))` });
+    const label = (cls: string, text: string, at: number, align: BarLabel['align']): BarLabel =>
+      ({ el: el('span', { class: `lab ${cls}`, 'data-align': align }, text), at, align });
+    const ticks = [label('tick lo', num(lg.lo), 0, 'start'), label('tick hi', num(lg.hi), 1, 'end')];
+    if (lg.lo < 0 && lg.hi > 0) ticks.push(label('tick zero', '0', frac(0), 'centre'));
+    // The data's own extremes: at the value when it lies on the bar, else at the bar's end, pointing outwards.
     // The absolute-value view has one extreme, the largest |value|.
     const maxAbs = Math.max(Math.abs(lg.min), Math.abs(lg.max));
-    legendMarks.replaceChildren(...(view === 'abs'
-      ? [el('span', { class: 'mark max', style: `left: ${pos(maxAbs)}` }, `max |value| ${num(maxAbs)} ${maxAbs > lg.hi ? '▶' : '▲'}`)]
-      : [
-        el('span', { class: 'mark', style: `left: ${pos(lg.min)}` }, `${lg.min < lg.lo ? '◀' : '▲'} min ${num(lg.min)}`),
-        el('span', { class: 'mark max', style: `left: ${pos(lg.max)}` }, `max ${num(lg.max)} ${lg.max > lg.hi ? '▶' : '▲'}`),
-      ]));
+    const extreme = (name: string, v: number, cls: string): BarLabel =>
+      v < lg.lo ? label(cls, `◀ ${name} ${num(v)}`, 0, 'start')
+        : v > lg.hi ? label(cls, `${name} ${num(v)} ▶`, 1, 'end')
+          : label(cls, `${name} ${num(v)}`, frac(v), 'centre');
+    const marks = view === 'abs'
+      ? [extreme('max |value|', maxAbs, 'mark max')]
+      : [extreme('min', lg.min, 'mark min'), extreme('max', lg.max, 'mark max')];
+    const inside = marks.filter((m) => m.align === 'centre');
+    legendTicks.replaceChildren(...ticks.map((t) => t.el), ...ticks.map((t) => line(t.at)));
+    legendMarks.replaceChildren(...marks.map((m) => m.el), ...inside.map((m) => line(m.at)));
+    legendLabels = { ticks, marks };
+    placeLegend();
     legendNote.textContent = lg.note;
+  }
+
+  /** Places the colour bar's labels for the bar's current width. */
+  function placeLegend(): void {
+    placeLabels(legendTicks, legendLabels.ticks);
+    placeLabels(legendMarks, legendLabels.marks);
   }
 
   /** The pixel the inspector shows: the hovered one, else the pinned one, else the centre. */
@@ -622,6 +688,8 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
       left: `${(100 * cc) / r.width}%`, top: `${(100 * cr) / r.height}%`,
       width: `${100 / r.width}%`, height: `${100 / r.height}%`,
     });
+    drawLoupe(loupeIn, inputCanvas, cr, cc, n);
+    drawLoupe(loupeOut, outputCanvas, row, col, 1);
   }
 
   // ---- pointing and keys ---------------------------------------------------
@@ -643,22 +711,42 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
     ctx.setParams({ at: `${p[0]},${p[1]}` });
     showPixel();
   };
-  const onKey = (e: KeyboardEvent) => {
+  /** Moves the pinned pixel by (dr, dc), staying on the output (the arrow keys and the pad). */
+  function movePixel(dr: number, dc: number): void {
     if (!shown) return;
     const r = shown.record;
-    const step = e.shiftKey ? 10 : 1;
     const [row, col] = currentPixel(r);
+    hover = null;
+    pin([Math.min(r.outHeight - 1, Math.max(0, row + dr)), Math.min(r.outWidth - 1, Math.max(0, col + dc))]);
+  }
+  const onKey = (e: KeyboardEvent) => {
+    if (!shown) return;
+    const step = e.shiftKey ? 10 : 1;
     const moves: Record<string, [number, number]> = { ArrowUp: [-step, 0], ArrowDown: [step, 0], ArrowLeft: [0, -step], ArrowRight: [0, step] };
     const m = moves[e.key];
     if (m) {
       e.preventDefault();
-      hover = null;
-      pin([Math.min(r.outHeight - 1, Math.max(0, row + m[0])), Math.min(r.outWidth - 1, Math.max(0, col + m[1]))]);
+      movePixel(m[0], m[1]);
     } else if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
-      pin([row, col]);
+      pin(currentPixel(shown.record));
     }
   };
+
+  // A tap on a cell of a magnified view pins that pixel (on the input: the output pixel it is the centre of).
+  loupeIn.addEventListener('click', (e) => {
+    const d = shown ? loupeOffset(e, loupeIn) : null;
+    if (!d || !shown) return;
+    const r = shown.record;
+    const [row, col] = currentPixel(r);
+    const half = r.paddingMode === 'valid' ? (r.kernelSize - 1) / 2 : 0;
+    hover = null;
+    pin(outputPixelOf(row + half + d[0], col + half + d[1], r.kernelSize, r.paddingMode, r.outHeight, r.outWidth));
+  });
+  loupeOut.addEventListener('click', (e) => {
+    const d = shown ? loupeOffset(e, loupeOut) : null;
+    if (d) movePixel(d[0], d[1]);
+  });
   for (const [canvas, isInput] of [[inputCanvas, true], [outputCanvas, false]] as const) {
     canvas.addEventListener('pointermove', onMove(canvas, isInput));
     canvas.addEventListener('pointerleave', onLeave);
@@ -681,6 +769,26 @@ function build(root: HTMLElement, ctx: PageContext, presets: readonly KernelPres
   ctx.setParams({ img: source === 'sample' ? null : source });
   drawInput(inputCanvas, colour ? picture.rgb : picture.grey, colour ? 3 : 1, picture.height, picture.width);
   compute();
+
+  // The colour bar's labels are placed in pixels: again whenever the bar's width changes (rotating a
+  // phone, resizing the window) and once the web fonts are in. The placement runs in the next frame,
+  // outside the observer's callback, and only for a new width, so it cannot feed back into itself.
+  let legendWidth = -1;
+  let legendFrame = 0;
+  const observer = new ResizeObserver(() => {
+    if (legend.clientWidth === legendWidth || legendFrame) return;
+    legendFrame = requestAnimationFrame(() => {
+      legendFrame = 0;
+      legendWidth = legend.clientWidth;
+      placeLegend();
+    });
+  });
+  observer.observe(legend);
+  void document.fonts?.ready.then(() => { if (isAlive()) placeLegend(); });
+  return () => {
+    observer.disconnect();
+    cancelAnimationFrame(legendFrame);
+  };
 }
 
 export const kernelsPage: PageDefinition = {
