@@ -48,7 +48,7 @@ export {
 export { summary, formatSummary, type ModelSummary, type LayerSummary, type BlockSummary, type ReceptiveField, type SummaryOptions, type FormatSummaryOptions } from './nn/summary.js';
 export type { LayerCounts, DescribedLayer, WindowGeometry, AxisField } from './nn/describe.js';
 // Data.
-export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD } from './data/index.js';
+export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD, transforms } from './data/index.js';
 // Training (isomorphic; 'stride/node' adds the terminal progress bar).
 export {
   fit, fitEpochs, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,

@@ -1,8 +1,10 @@
 /**
- * The data layer: file formats (IDX), datasets (MNIST) and mini-batching.
+ * The data layer: file formats (IDX), datasets (MNIST), mini-batching and
+ * augmentation (the `transforms` namespace, as torchvision.transforms).
  * Everything here loads in a browser; functions that read files import Node
  * modules lazily on their first call.
  */
 export { parseIdx, encodeIdx, readIdxFile, type IdxArrays, type IdxDType, type IdxExpect, type IdxFile } from './idx.js';
 export { loadMnist, normalize, MNIST_MEAN, MNIST_STD, type MnistData, type MnistOptions, type MnistSplit } from './mnist.js';
 export { DataLoader, type Batch, type DataLoaderOptions, type TensorDataset } from './loader.js';
+export * as transforms from './transforms/index.js';
