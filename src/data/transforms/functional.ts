@@ -588,7 +588,8 @@ export function normalizeImage(image: Tensor, mean: number | readonly number[], 
     const round = image.dtype === 'float32' ? f32 : (v: number) => v;
     const m = round(p.mean.length === 1 ? p.mean[0] : p.mean[ch]);
     const s = round(p.std.length === 1 ? p.std[0] : p.std[ch]);
-    for (let k = ch * plane; k < (ch + 1) * plane; k++) out[k] = (x[k] - m) / s;
+    // As torch: the difference is rounded to the dtype before the division.
+    for (let k = ch * plane; k < (ch + 1) * plane; k++) out[k] = round(x[k] - m) / s;
   }
   return new Tensor(out, image.shape);
 }
