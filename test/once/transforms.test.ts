@@ -343,6 +343,19 @@ describe('random transforms', () => {
     }
     assert.equal(counts.size, 25, 'every (top, left) in 0..4 x 0..4 occurs');
     for (const [k, n] of counts) ok(Math.abs(n / draws - 1 / 25) < 0.015, `offset ${k} occurs ${n} times in ${draws}, expected about ${draws / 25}`);
+    for (const paddingMode of ['constant', 'reflect', 'edge', 'symmetric'] as const) {
+      const image = randomImage(3, 7, 9, 30);
+      const ltrb = [1, 3, 2, 0];
+      const t2 = randomCrop([8, 8], { padding: ltrb, paddingMode, fill: [0.1, 0.2, 0.3] });
+      for (let k = 0; k < 10; k++) {
+        const e = peek(g);
+        const top = e.randint(7 + 3 + 0 - 8 + 1);
+        const left = e.randint(9 + 1 + 2 - 8 + 1);
+        const expected = crop(pad(image, ltrb, { paddingMode, fill: [0.1, 0.2, 0.3] }), top, left, 8, 8);
+        assert.deepEqual(Array.from(t2(image, g).data), Array.from(expected.data), `${paddingMode}: the window of the padded image`);
+      }
+    }
+    throwsWith(() => randomCrop(6, { padding: 6, paddingMode: 'reflect' })(p, g), ValueError, "randomCrop: 'reflect' padding must be < the image side it mirrors (width 6, height 6)");
     const same = randomCrop(6)(p, g);
     assert.deepEqual(Array.from(same.data), Array.from(p.data), 'no padding, same size: the image itself (a copy)');
     throwsWith(() => randomCrop(8)(p, g), ValueError, 'randomCrop: the crop 8x8 is larger than the image 6x6');
@@ -481,6 +494,52 @@ describe('random transforms', () => {
     assert.deepEqual(Array.from(randomErasing({ p: 1, scale: [0.9, 1] })(tiny, g).data), [1, 1, 1, 1], 'no box fits in 10 attempts: unchanged');
     throwsWith(() => randomErasing({ scale: [0.5, 1.2] }), ValueError, 'scale must be [min, max] with 0 <= min <= max <= 1');
     throwsWith(() => randomErasing({ p: 1, value: [1, 2] })(img, g), ValueError, 'value has 2 numbers but the image has 3 channels');
+  });
+
+  test("randomErasing's boxes are distributed as torchvision's RandomErasing: mean area, mean log aspect, misses", (t) => {
+    // 4000 draws each on a 1x40x30 image of ones with p = 1, default scale and ratio; the box is where the zeros are.
+    const draws = 4000;
+    const script = String.raw`
+import json, sys, torch, math
+from torchvision.transforms import RandomErasing
+torch.manual_seed(0)
+t = RandomErasing(p=1.0)
+out = []
+for _ in range(${draws}):
+    z = (t(torch.ones(1, 40, 30)) == 0).nonzero()
+    out.append([0, 0] if len(z) == 0 else [int(z[:, 1].max() - z[:, 1].min() + 1), int(z[:, 2].max() - z[:, 2].min() + 1)])
+print(json.dumps(out))
+`;
+    const r = runTorch<[number, number][]>(script);
+    if (!r.ok) {
+      t.skip(r.reason);
+      return;
+    }
+    const ones = new Tensor(new Float32Array(1200).fill(1), [1, 40, 30]);
+    const erasing = randomErasing({ p: 1 });
+    const g = new Generator(9);
+    const ours: [number, number][] = [];
+    for (let k = 0; k < draws; k++) {
+      const out = erasing(ones, g);
+      let top = 40, bottom = -1, left = 30, right = -1;
+      for (let i = 0; i < 40; i++) for (let j = 0; j < 30; j++) if (at(out, 0, i, j) === 0) [top, bottom, left, right] = [Math.min(top, i), Math.max(bottom, i), Math.min(left, j), Math.max(right, j)];
+      ours.push(bottom < 0 ? [0, 0] : [bottom - top + 1, right - left + 1]);
+    }
+    const stats = (boxes: [number, number][]) => {
+      const hit = boxes.filter(([h]) => h > 0);
+      const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+      const sd = (v: number[]) => Math.sqrt(mean(v.map((x) => (x - mean(v)) ** 2)));
+      const area = hit.map(([h, w]) => h * w);
+      const logAspect = hit.map(([h, w]) => Math.log(h / w));
+      return { misses: (boxes.length - hit.length) / boxes.length, area: mean(area), areaSd: sd(area), logAspect: mean(logAspect), logAspectSd: sd(logAspect), n: hit.length };
+    };
+    const a = stats(ours);
+    const b = stats(r.value);
+    const se = (sa: number, sb: number) => Math.sqrt((sa * sa) / a.n + (sb * sb) / b.n);
+    t.diagnostic(`ours: area ${a.area.toFixed(1)}, log aspect ${a.logAspect.toFixed(3)}, misses ${a.misses}; torchvision: area ${b.area.toFixed(1)}, log aspect ${b.logAspect.toFixed(3)}, misses ${b.misses}`);
+    ok(Math.abs(a.area - b.area) < 5 * se(a.areaSd, b.areaSd), `mean area ${a.area} vs torchvision's ${b.area}`);
+    ok(Math.abs(a.logAspect - b.logAspect) < 5 * se(a.logAspectSd, b.logAspectSd), `mean log aspect ${a.logAspect} vs ${b.logAspect}`);
+    ok(Math.abs(a.misses - b.misses) < 0.02, `no box in ${a.misses} vs ${b.misses} of the draws`);
   });
 
   test('transformBatch applies the transform to each image in order, from one generator', () => {

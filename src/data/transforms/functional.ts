@@ -130,6 +130,23 @@ function padIndex(i: number, n: number, mode: PaddingMode): number {
   }
 }
 
+/** Checks that 'reflect' padding is < the side it mirrors and 'symmetric' padding <= it, as torchvision requires. */
+export function checkMirror(fn: string, h: number, w: number, padding: readonly [number, number, number, number], mode: PaddingMode): void {
+  if (mode === 'constant' || mode === 'edge') {
+    if (mode === 'edge' && (h === 0 || w === 0)) throw new ValueError(`${fn}: 'edge' padding needs a non-empty image, got ${h}x${w}`);
+    return;
+  }
+  const [left, top, right, bottom] = padding;
+  const limitW = mode === 'reflect' ? w - 1 : w;
+  const limitH = mode === 'reflect' ? h - 1 : h;
+  if (Math.max(left, right) > limitW || Math.max(top, bottom) > limitH) {
+    const rel = mode === 'reflect' ? '<' : '<=';
+    throw new ValueError(
+      `${fn}: '${mode}' padding must be ${rel} the image side it mirrors (width ${w}, height ${h}), got [left ${left}, top ${top}, right ${right}, bottom ${bottom}]; use 'edge' or 'constant' padding, or less of it`,
+    );
+  }
+}
+
 export interface PadOptions {
   /** The value of the padded border in 'constant' mode (default 0); a number or one per channel. */
   fill?: Fill;
@@ -148,35 +165,39 @@ export function pad(image: Tensor, padding: number | readonly number[], options:
   const [left, top, right, bottom] = parsePadding('pad', padding);
   const mode = checkChoice('pad', 'paddingMode', options.paddingMode ?? 'constant', PADDING_MODES);
   const fill = fillPerChannel('pad', options.fill ?? 0, c);
-  if (mode !== 'constant') {
-    if (h === 0 || w === 0) throw new ValueError(`pad: '${mode}' padding needs a non-empty image, got ${fmtShape(image.shape)}`);
-    const limitW = mode === 'reflect' ? w - 1 : mode === 'symmetric' ? w : Infinity;
-    const limitH = mode === 'reflect' ? h - 1 : mode === 'symmetric' ? h : Infinity;
-    if (Math.max(left, right) > limitW || Math.max(top, bottom) > limitH) {
-      const rel = mode === 'reflect' ? '<' : '<=';
-      throw new ValueError(
-        `pad: '${mode}' padding must be ${rel} the image side it mirrors (width ${w}, height ${h}), got [left ${left}, top ${top}, right ${right}, bottom ${bottom}]; use 'edge' or 'constant' padding, or less of it`,
-      );
-    }
-  }
-  const oh = h + top + bottom;
-  const ow = w + left + right;
-  const cols = Int32Array.from({ length: ow }, (_, j) => padIndex(j - left, w, mode));
+  checkMirror('pad', h, w, [left, top, right, bottom], mode);
+  return window(image, -top, -left, h + top + bottom, w + left + right, mode, fill);
+}
+
+/**
+ * The height x width window at (top, left) of the image extended beyond its
+ * borders by `mode` (constant: `fill` per channel): pad and crop in one
+ * pass, with the part inside the image copied row by row. The caller has
+ * checked that a mirrored index stays inside the image.
+ */
+export function window(image: Tensor, top: number, left: number, height: number, width: number, mode: PaddingMode, fill: readonly number[]): Tensor {
+  const [c, h, w] = image.shape;
+  const cols = Int32Array.from({ length: width }, (_, j) => padIndex(left + j, w, mode));
+  // The output columns that read the image directly: left + j in [0, w).
+  const j0 = Math.min(width, Math.max(0, -left));
+  const j1 = Math.max(j0, Math.min(width, w - left));
   const x = image.data;
-  const out = allocate(image.dtype, c * oh * ow);
+  const out = allocate(image.dtype, c * height * width);
   for (let ch = 0; ch < c; ch++) {
-    for (let i = 0; i < oh; i++) {
-      const si = padIndex(i - top, h, mode);
-      const o = (ch * oh + i) * ow;
+    for (let i = 0; i < height; i++) {
+      const si = padIndex(top + i, h, mode);
+      const o = (ch * height + i) * width;
       if (si < 0) {
-        out.fill(fill[ch], o, o + ow);
+        out.fill(fill[ch], o, o + width);
         continue;
       }
       const s = (ch * h + si) * w;
-      for (let j = 0; j < ow; j++) out[o + j] = cols[j] < 0 ? fill[ch] : x[s + cols[j]];
+      if (j1 > j0) out.set(x.subarray(s + left + j0, s + left + j1), o + j0);
+      for (let j = 0; j < j0; j++) out[o + j] = cols[j] < 0 ? fill[ch] : x[s + cols[j]];
+      for (let j = j1; j < width; j++) out[o + j] = cols[j] < 0 ? fill[ch] : x[s + cols[j]];
     }
   }
-  return new Tensor(out, [c, oh, ow]);
+  return new Tensor(out, [c, height, width]);
 }
 
 /**
@@ -185,25 +206,11 @@ export function pad(image: Tensor, padding: number | readonly number[], options:
  * image are 0, as torchvision pads them.
  */
 export function crop(image: Tensor, top: number, left: number, height: number, width: number): Tensor {
-  const [c, h, w] = imageDims('crop', image);
+  const [c] = imageDims('crop', image);
   if (!Number.isInteger(top) || !Number.isInteger(left)) throw new ValueError(`crop: top and left must be integers, got top ${top}, left ${left}`);
   checkInt('crop', 'height', height, 1);
   checkInt('crop', 'width', width, 1);
-  const x = image.data;
-  const out = allocate(image.dtype, c * height * width);
-  for (let ch = 0; ch < c; ch++) {
-    for (let i = 0; i < height; i++) {
-      const si = top + i;
-      const o = (ch * height + i) * width;
-      if (si < 0 || si >= h) continue;
-      const s = (ch * h + si) * w;
-      for (let j = 0; j < width; j++) {
-        const sj = left + j;
-        if (sj >= 0 && sj < w) out[o + j] = x[s + sj];
-      }
-    }
-  }
-  return new Tensor(out, [c, height, width]);
+  return window(image, top, left, height, width, 'constant', new Array(c).fill(0));
 }
 
 /**
@@ -300,22 +307,29 @@ function warp(fn: string, image: Tensor, m: readonly number[], interpolation: In
       const y0 = Math.floor(py);
       const fx = px - x0;
       const fy = py - y0;
-      const weights = [(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy];
-      const xs = [x0, x0 + 1, x0, x0 + 1];
-      const ys = [y0, y0, y0 + 1, y0 + 1];
-      let mask = 0;
-      const idx = [-1, -1, -1, -1];
-      for (let k = 0; k < 4; k++) {
-        if (xs[k] >= 0 && xs[k] < w && ys[k] >= 0 && ys[k] < h) {
-          idx[k] = ys[k] * w + xs[k];
-          mask += weights[k];
-        }
-      }
+      // The four neighbours (north-west, north-east, south-west, south-east) and their weights; a neighbour outside weighs 0.
+      const inX0 = x0 >= 0 && x0 < w;
+      const inX1 = x0 + 1 >= 0 && x0 + 1 < w;
+      const inY0 = y0 >= 0 && y0 < h;
+      const inY1 = y0 + 1 >= 0 && y0 + 1 < h;
+      const nw = inX0 && inY0;
+      const ne = inX1 && inY0;
+      const sw = inX0 && inY1;
+      const se = inX1 && inY1;
+      const wNW = (1 - fx) * (1 - fy);
+      const wNE = fx * (1 - fy);
+      const wSW = (1 - fx) * fy;
+      const wSE = fx * fy;
+      const iNW = y0 * w + x0;
+      const mask = (nw ? wNW : 0) + (ne ? wNE : 0) + (sw ? wSW : 0) + (se ? wSE : 0);
       for (let ch = 0; ch < c; ch++) {
-        const base = ch * plane;
-        let s = 0;
-        for (let k = 0; k < 4; k++) if (idx[k] >= 0) s += weights[k] * x[base + idx[k]];
-        out[base + at] = fills === null ? s : s * mask + (1 - mask) * fills[ch];
+        const base = ch * plane + iNW;
+        let v = 0;
+        if (nw) v += wNW * x[base];
+        if (ne) v += wNE * x[base + 1];
+        if (sw) v += wSW * x[base + w];
+        if (se) v += wSE * x[base + w + 1];
+        out[ch * plane + at] = fills === null ? v : v * mask + (1 - mask) * fills[ch];
       }
     }
   }

@@ -13,7 +13,7 @@ import { ShapeError, ValueError, fmtShape } from '../../errors.js';
 import { Tensor, allocate } from '../../tensor/tensor.js';
 import { Generator } from '../../tensor/random.js';
 import {
-  INTERPOLATIONS, PADDING_MODES, adjustBrightness, adjustContrast, adjustHue, adjustSaturation, affine, crop, cropSize, erase,
+  INTERPOLATIONS, PADDING_MODES, adjustBrightness, adjustContrast, adjustHue, adjustSaturation, affine, checkMirror, cropSize, erase, window,
   fillPerChannel, hflip, imageDims, normalizeImage, normalizeParams, pad, parsePadding, rotate, roundHalfEven, vflip,
   type Fill, type Interpolation, type PaddingMode,
 } from './functional.js';
@@ -113,18 +113,31 @@ export function randomCrop(size: number | readonly [number, number] | null, opti
     const [, h0, w0] = imageDims('randomCrop', image);
     checkGenerator('randomCrop', generator);
     const [th, tw] = target ?? [h0, w0];
-    let x = padding === null ? image : pad(image, padding, padOptions);
-    if (padIfNeeded && x.shape[2] < tw) x = pad(x, [tw - x.shape[2], 0], padOptions);
-    if (padIfNeeded && x.shape[1] < th) x = pad(x, [0, th - x.shape[1]], padOptions);
-    const [, h, w] = x.shape;
+    const [pl, pt, pr, pb] = padding ?? [0, 0, 0, 0];
+    if (padIfNeeded && (w0 + pl + pr < tw || h0 + pt + pb < th)) {
+      // torchvision pads the padded image again, on both sides of each short axis: done step by step.
+      let x = padding === null ? image : pad(image, padding, padOptions);
+      if (x.shape[2] < tw) x = pad(x, [tw - x.shape[2], 0], padOptions);
+      if (x.shape[1] < th) x = pad(x, [0, th - x.shape[1]], padOptions);
+      return cropFrom(x, [0, 0, 0, 0], th, tw, generator);
+    }
+    return cropFrom(image, [pl, pt, pr, pb], th, tw, generator);
+  };
+  /** The random th x tw window of the image padded by [left, top, right, bottom], read without building the padded image. */
+  function cropFrom(image: Tensor, ltrb: [number, number, number, number], th: number, tw: number, generator: Generator): Tensor {
+    const [c, ih, iw] = image.shape;
+    const h = ih + ltrb[1] + ltrb[3];
+    const w = iw + ltrb[0] + ltrb[2];
     if (h < th || w < tw) {
       throw new ValueError(`randomCrop: the crop ${th}x${tw} is larger than the ${padding === null ? '' : 'padded '}image ${h}x${w}; pad more, crop less, or set padIfNeeded`);
     }
-    if (h === th && w === tw) return x === image ? copy(image) : x;
+    checkMirror('randomCrop', ih, iw, ltrb, paddingMode);
+    const fills = fillPerChannel('randomCrop', fill, c);
+    if (h === th && w === tw) return window(image, -ltrb[1], -ltrb[0], th, tw, paddingMode, fills);
     const i = generator.randint(h - th + 1);
     const j = generator.randint(w - tw + 1);
-    return crop(x, i, j, th, tw);
-  };
+    return window(image, i - ltrb[1], j - ltrb[0], th, tw, paddingMode, fills);
+  }
 }
 
 /** transforms.RandomHorizontalFlip: mirrors left to right when a uniform draw in [0, 1) is < p (one draw). */
