@@ -144,6 +144,7 @@ async function imageFiles(fs: NodeFs, path: NodePath, dir: string): Promise<{ fi
         isDir = st?.isDirectory() ?? false;
         isFile = st?.isFile() ?? false;
       }
+      if (isDir && depth === 0) other.push(`${e.name}/`);
       if (isDir && depth < 32) dirs.push(e.name);
       else if (isFile && isImageName(e.name)) names.push(e.name);
       else if (depth === 0) other.push(e.name);

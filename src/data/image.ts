@@ -111,7 +111,25 @@ export async function decodeImage(bytes: Uint8Array, source: string): Promise<De
   );
 }
 
+/** Why a PNG's chunk list is cut short (a chunk running past the end, or no IEND chunk), or null when it is whole. */
+function pngTruncation(bytes: Uint8Array): string | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let i = 8;
+  while (i + 8 <= bytes.length) {
+    const length = view.getUint32(i);
+    const type = String.fromCharCode(bytes[i + 4], bytes[i + 5], bytes[i + 6], bytes[i + 7]);
+    if (i + 12 + length > bytes.length) return `its ${type} chunk at byte ${i} needs ${12 + length} bytes but ${bytes.length - i} remain`;
+    if (type === 'IEND') return null;
+    i += 12 + length;
+  }
+  return 'it ends without the IEND chunk that closes every PNG';
+}
+
 function decodePngBytes(png: FastPng, bytes: Uint8Array, source: string): DecodedImage {
+  const cut = pngTruncation(bytes);
+  if (cut !== null) {
+    throw new DataError(`decodeImage: ${source}: truncated PNG: ${cut} (the file was cut short: copy or download it again)`);
+  }
   let decoded: ReturnType<FastPng['decode']>;
   try {
     decoded = png.decode(bytes, { checkCrc: true });
