@@ -130,6 +130,14 @@ function decodePngBytes(png: FastPng, bytes: Uint8Array, source: string): Decode
   if (cut !== null) {
     throw new DataError(`decodeImage: ${source}: truncated PNG: ${cut} (the file was cut short: copy or download it again)`);
   }
+  // IHDR: bit depth at byte 24, interlace method at byte 28. fast-png de-interlaces samples of whole bytes
+  // only, so an interlaced 1-, 2- or 4-bit image would come out wrong: refuse it rather than guess.
+  if (bytes.length > 28 && bytes[28] === 1 && bytes[24] < 8) {
+    throw new DataError(
+      `decodeImage: ${source}: an interlaced (Adam7) PNG with ${bytes[24]}-bit samples is not supported (interlaced PNGs of 8 or 16 bits are); ` +
+        'save it without interlacing or with 8-bit samples (e.g. PIL: Image.open(f).convert("L").save(f))',
+    );
+  }
   let decoded: ReturnType<FastPng['decode']>;
   try {
     decoded = png.decode(bytes, { checkCrc: true });

@@ -109,6 +109,13 @@ describe('decodeImage: malformed files are DataErrors naming the file', () => {
     }
   });
 
+  test('an interlaced PNG of 1-, 2- or 4-bit samples is refused (its decoder handles whole-byte samples only)', async () => {
+    for (const depth of [1, 2, 4] as const) {
+      const bytes = encodePngRaw({ width: 9, height: 3, data: new Uint8Array(3 * Math.ceil((9 * depth) / 8)), channels: 1, depth }, { interlace: 'Adam7' });
+      await rejectsWith(decodeImage(bytes, `adam7-${depth}.png`), DataError, `adam7-${depth}.png`, `interlaced (Adam7) PNG with ${depth}-bit samples is not supported`);
+    }
+  });
+
   test('a flipped byte in the image data fails the chunk CRC', async () => {
     const bad = png.slice();
     bad[50] ^= 0x5a;
