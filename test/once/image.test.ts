@@ -78,6 +78,19 @@ describe('decodeImage: PNG by definition (files from fast-png)', () => {
     assert.equal(imageFormat(j), 'jpeg');
     assert.equal((await decodeImage(j, 'named-like-a.png')).format, 'jpeg');
   });
+
+  test('bytes that are a view into a larger buffer (a pooled Node Buffer) decode the same', async () => {
+    const values = samples(5, 4, 3, 255);
+    const png = encodePngRaw({ width: 5, height: 4, data: Uint8Array.from(values), channels: 3, depth: 8 });
+    const big = new Uint8Array(png.length + 13);
+    big.set(png, 7);
+    const im = await decodeImage(big.subarray(7, 7 + png.length), 'view.png');
+    assert.deepEqual(Array.from(im.data), Array.from(chw(values, 5, 4, 3, 255)));
+    const j = jpeg.encode({ width: 8, height: 8, data: new Uint8Array(256).fill(200) }, 90).data;
+    const bigJ = new Uint8Array(j.length + 9);
+    bigJ.set(j, 4);
+    assert.deepEqual((await decodeImage(bigJ.subarray(4, 4 + j.length), 'view.jpg')).height, 8);
+  });
 });
 
 describe('decodeImage: JPEG (files from jpeg-js)', () => {
