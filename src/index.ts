@@ -49,6 +49,10 @@ export { summary, formatSummary, type ModelSummary, type LayerSummary, type Bloc
 export type { LayerCounts, DescribedLayer, WindowGeometry, AxisField } from './nn/describe.js';
 // Data.
 export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD, transforms } from './data/index.js';
+export {
+  decodeImage, encodePng, imageFormat, convertChannels, resizeImage, centerCropImage, coverSize, fitImage, imageFromTensor,
+  type FloatImage, type DecodedImage, type ImageFormat, type ResizeOptions,
+} from './data/index.js';
 // Training (isomorphic; 'stride/node' adds the terminal progress bar).
 export {
   fit, fitEpochs, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,

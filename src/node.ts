@@ -23,6 +23,10 @@ import { registerNativeBackend } from './backends/native/register.js';
 
 export { loadMnist, readIdxFile, type MnistData, type MnistOptions, type MnistSplit } from './data/index.js';
 export {
+  loadImageFolder, listImageFolder, IMAGE_EXTENSIONS,
+  type ImageFolderOptions, type ImageFolderData, type ImageFolderListing, type ImageFolderSplit, type ImageFolderLayout,
+} from './data/index.js';
+export {
   saveCheckpoint, loadCheckpoint, readCheckpoint, writeFileAtomic, resolveCheckpointPath, nodeAtomicFs, CHECKPOINT_FORMATS,
   loadSafetensors, saveSafetensors, saveModelSafetensors, SAFETENSORS_MODEL_KEYS, loadWeightsFile, loadWeightsInto, resolveWeightsPath,
   type AtomicWriteFs, type SaveCheckpointInfo, type LoadedCheckpoint, type CheckpointFormat, type LoadedWeights, type ReadCheckpoint,
