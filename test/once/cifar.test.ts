@@ -14,6 +14,7 @@ import { join } from 'node:path';
 
 import { DataError, Generator, ValueError, parseCifarBatch, CIFAR10_MEAN, CIFAR10_STD } from '../../src/index.js';
 import { loadCifar10, loadCifar100, readCheckpoint } from '../../src/node.js';
+import { normalizationFromMeta, openDataset } from '../../src/cli/datasets.js';
 import { rejectsWith, stride, throwsWith, withTempDir } from '../helpers/index.js';
 
 const PIXELS = 3 * 32 * 32;
@@ -238,6 +239,36 @@ describe('stride train and eval on CIFAR-10 files', () => {
     const r = await stride('train', 'lenet5', '--dataset', 'cifar10', '--data-dir', join(dir, 'data'), '--limit', '200', '--test-limit', '100', '--no-save', '--json');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout.trim().split('\n').at(-1)!).trainImages, 200);
+  });
+
+  test("the cifar10 dataset: names from batches.meta.txt, CIFAR-10's per-channel normalization; checkpoint meta read back, scalar or per channel", async () => {
+    const spec = await openDataset('cifar10', { dataDir: join(dir, 'data') });
+    assert.deepEqual(spec.classNames, CLASSES10);
+    assert.equal(spec.numClasses, 10);
+    assert.deepEqual(spec.inputShape, [3, 32, 32]);
+    assert.deepEqual(spec.normalization, { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] });
+    const test = await spec.load('test', 2, spec.normalization);
+    // (byte / 255 - mean[c]) / std[c], channel by channel.
+    const raw = await loadCifar10({ dir: join(dir, 'data'), split: 'test', limit: 2 });
+    for (const i of [0, 1500, 2500, PIXELS + 3000]) {
+      const c = Math.floor((i % PIXELS) / 1024);
+      assert.ok(Math.abs(test.images.data[i] - (raw.images.data[i] - CIFAR10_MEAN[c]) / CIFAR10_STD[c]) < 1e-6, `element ${i}`);
+    }
+    assert.deepEqual(normalizationFromMeta({ normalize: { mean: [0.5, 0.4, 0.3], std: [0.2, 0.2, 0.2] } }, spec, 'a.stride'), { mean: [0.5, 0.4, 0.3], std: [0.2, 0.2, 0.2] });
+    assert.deepEqual(normalizationFromMeta({ normalize: { mean: 0.1307, std: 0.3081 } }, spec, 'old.stride'), { mean: 0.1307, std: 0.3081 });
+    assert.deepEqual(normalizationFromMeta({}, spec, 'a.stride'), spec.normalization);
+    throwsWith(() => normalizationFromMeta({ normalize: { mean: [0.5, 0.4], std: 0.2 } }, spec, 'b.stride'), DataError, 'checkpoint b.stride', 'an array of 1 or 3 numbers');
+    throwsWith(() => normalizationFromMeta({ normalize: { mean: 0.5, std: [1, 0, 1] } }, spec, 'c.stride'), DataError, 'std > 0');
+  });
+
+  test('a model that cannot take 3x32x32 images is refused before training, with the reason', async () => {
+    const alex = await stride('train', 'alexnet', '--dataset', 'cifar10', '--data-dir', join(dir, 'data'), '--no-save');
+    assert.equal(alex.code, 2);
+    assert.match(alex.stderr, /model 'alexnet' cannot take cifar10's 3x32x32 images: /);
+    assert.doesNotMatch(alex.stdout, /epoch 1/);
+    const pattern = await stride('train', '[conv3-8-pool2]*6-fc10', '--dataset', 'cifar10', '--data-dir', join(dir, 'data'), '--no-save');
+    assert.equal(pattern.code, 2);
+    assert.match(pattern.stderr, /model '\[conv3-8-pool2\]\*6-fc10' cannot take cifar10's 3x32x32 images: .*below 1x1/);
   });
 
   test('without --data-dir, a wrong folder, or a different --input: refused with what to do', async () => {
