@@ -144,7 +144,7 @@ export async function openDataset(name: string, options: DatasetOpenOptions = {}
   const { input } = options;
   if (input !== undefined && !entry.resizes && (input.length !== 3 || input.some((v, i) => v !== entry.inputShape[i]))) {
     const own = entry.inputShape.join('x');
-    throw new ValueError(`--input ${input.join('x')}: ${name}'s images are ${own} and are not resized (only image folders are); drop --input or pass --input ${own}`);
+    throw new ValueError(`--input ${input.join('x')}: ${name}'s images are ${own} and are not resized; drop --input or pass --input ${own}`);
   }
   return entry.open(options);
 }

@@ -121,6 +121,10 @@ normalized with the dataset's mean and std per channel (MNIST: 0.1307,
 accuracy and the checkpoint's path end the output (before the --json line):
   test accuracy: 0.9871
   saved weights to runs/lenet5-mnist/model.stride
+cifar10 and cifar100 read the extracted binary version of the data ("CIFAR-10
+binary version (suitable for C programs)" from
+https://www.cs.toronto.edu/~kriz/cifar.html) from --data-dir:
+  stride train resnet20 --dataset cifar10 --data-dir cifar-10-batches-bin
 The checkpoint is rewritten at the end of every epoch, with the optimizer's
 state and the random generators', so an interrupted run continues from its
 last completed epoch with --resume DIR, as if it had not stopped. The model
@@ -222,7 +226,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const testImages = test.images.shape[0];
 
   if (byPerceptronRule) {
-    return runPerceptronTrain(model, { options: { ...options, model: modelName }, settings, train, test, out, modelOptions, norm, generator, start }, io);
+    return runPerceptronTrain(model, { options: { ...options, model: modelName }, settings, train, test, out, modelOptions, norm, generator, start, classNames: data.classNames }, io);
   }
   const optimizer: optim.Optimizer = optimizerName === 'sgd' ? new optim.SGD(model, { lr, momentum: momentum! }) : new optim.Adam(model, { lr });
   const backend = getBackend().name;
@@ -293,15 +297,15 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
 }
 
 /**
- * `stride train perceptron`: Rosenblatt's rule (trainPerceptron) on digit 0
- * (desired output 0) against digit 1 (desired output 1), --epochs passes at
+ * `stride train perceptron`: Rosenblatt's rule (trainPerceptron) on class 0
+ * (desired output 0; MNIST's digit 0) against class 1 (desired output 1), --epochs passes at
  * most (a pass without a mistake ends it), --lr the rule's alpha (default 1).
  * The gradient options (--optimizer, --momentum, --batch-size, --lr-schedule)
  * do not apply and are refused when given.
  */
 async function runPerceptronTrain(
   model: Perceptron,
-  run: { options: TrainCommandOptions & { model: string }; settings: TrainSettings; train: LoadedSplit; test: LoadedSplit; out: string | null; modelOptions: { numClasses: number; inChannels: number }; norm: Normalization; generator: Generator; start: number },
+  run: { options: TrainCommandOptions & { model: string }; settings: TrainSettings; train: LoadedSplit; test: LoadedSplit; out: string | null; modelOptions: { numClasses: number; inChannels: number }; norm: Normalization; generator: Generator; start: number; classNames: readonly string[] | undefined },
   io: CliIO,
 ): Promise<TrainSummary> {
   const { options, settings, out, start } = run;
@@ -311,12 +315,15 @@ async function runPerceptronTrain(
   }
   const lr = options.lr ?? 1;
   const backend = getBackend().name;
-  io.out(`training perceptron on ${settings.dataset} by Rosenblatt's rule (w += lr (d - y) x, b += lr (d - y); no gradients): digit 0 (output 0) against digit 1 (output 1); at most ${settings.epochs} pass${settings.epochs === 1 ? '' : 'es'}, lr ${lr}, seed ${settings.seed}`);
+  // Classes 0 and 1: MNIST's digits 0 and 1, or the dataset's first two named classes.
+  const [first, second] = settings.dataset === 'mnist' || run.classNames === undefined
+    ? ['digit 0', 'digit 1'] : [`class 0 (${run.classNames[0]})`, `class 1 (${run.classNames[1]})`];
+  io.out(`training perceptron on ${settings.dataset} by Rosenblatt's rule (w += lr (d - y) x, b += lr (d - y); no gradients): ${first} (output 0) against ${second} (output 1); at most ${settings.epochs} pass${settings.epochs === 1 ? '' : 'es'}, lr ${lr}, seed ${settings.seed}`);
   const result = trainPerceptron(model, { train: run.train, test: run.test }, {
     epochs: settings.epochs, lr, generator: run.generator,
     onEpoch: (e) => io.out(`pass ${e.epoch}: ${Math.round(e.trainLoss * e.trainImages)} mistakes in ${e.trainImages} training images; test accuracy ${e.test!.accuracy.toFixed(4)}`),
   });
-  io.out(`${result.converged ? 'converged: the last pass made no mistake' : 'not converged: the last pass still made mistakes'}; ${result.trainImages} training and ${result.testImages} test images of digits 0 and 1`);
+  io.out(`${result.converged ? 'converged: the last pass made no mistake' : 'not converged: the last pass still made mistakes'}; ${result.trainImages} training and ${result.testImages} test images of ${first} and ${second}`);
   io.out(`test accuracy: ${result.test.accuracy.toFixed(4)}`);
   // The rule is SGD with batch 1, a constant rate and no momentum on the perceptron criterion (y - d)(w . x + b): recorded as such.
   const recorded: TrainSettings = { ...settings, optimizer: 'sgd', lr, momentum: 0, batchSize: 1, lrSchedule: 'constant' };
