@@ -88,7 +88,7 @@ function cifar(name: 'cifar10' | 'cifar100', description: string, mean: readonly
     inputShape: CIFAR_SHAPE,
     resizes: false,
     async open({ dataDir }) {
-      if (dataDir === undefined) throw new ValueError(`--dataset ${name} needs --data-dir DIR, the folder of its files: ${cifarDownloadHelp(name)}`);
+      if (dataDir === undefined) throw new ValueError(`the ${name} dataset needs --data-dir DIR, the folder of its files: ${cifarDownloadHelp(name)}`);
       const classNames = await loadCifarClassNames({ dir: dataDir, dataset: name });
       return {
         name, description, inputShape: CIFAR_SHAPE, numClasses: classNames.length, classNames, normalization: { mean, std },

@@ -119,6 +119,7 @@ function contents(v: Variant): string {
  * of every "missing" error (also used by the command line when no folder is given).
  */
 export function cifarDownloadHelp(dataset: 'cifar10' | 'cifar100'): string {
+  if (dataset !== 'cifar10' && dataset !== 'cifar100') throw new ValueError(`cifarDownloadHelp: dataset must be 'cifar10' or 'cifar100', got ${JSON.stringify(dataset)}`);
   const v = dataset === 'cifar10' ? CIFAR10 : CIFAR100;
   return `download the ${v.download} from ${CIFAR_URL} and extract it (\`tar xzf ${v.archive}\`); ` +
     `the folder it creates, ${v.folder}, holds ${contents(v)}, and is the folder to pass`;

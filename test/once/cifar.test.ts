@@ -274,7 +274,7 @@ describe('stride train and eval on CIFAR-10 files', () => {
   test('without --data-dir, a wrong folder, or a different --input: refused with what to do', async () => {
     const none = await stride('train', 'resnet20', '--dataset', 'cifar10', '--no-save');
     assert.equal(none.code, 2);
-    assert.match(none.stderr, /--dataset cifar10 needs --data-dir DIR/);
+    assert.match(none.stderr, /the cifar10 dataset needs --data-dir DIR/);
     assert.match(none.stderr, /https:\/\/www\.cs\.toronto\.edu\/~kriz\/cifar\.html/);
     assert.match(none.stderr, /CIFAR-10 binary version \(suitable for C programs\)/);
     assert.match(none.stderr, /data_batch_1\.bin.*batches\.meta\.txt/);

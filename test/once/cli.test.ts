@@ -35,7 +35,7 @@ describe('stride CLI', () => {
     [['train', 'lenet5', '--input', '3x32'], /--input.*'3x32'.*CxHxW/],
     [['train', 'lenet5', '--input', '3x0x32'], /--input.*'3x0x32'.*three whole numbers >= 1/],
     [['train', 'lenet5', '--dataset', 'mnist', '--input', '3x32x32'], /--input 3x32x32: mnist's images are 1x28x28 and are not resized.*--input 1x28x28/],
-    [['train', 'lenet5', '--dataset', 'cifar100'], /--dataset cifar100 needs --data-dir DIR.*CIFAR-100 binary version \(suitable for C programs\).*train\.bin, test\.bin, fine_label_names\.txt, coarse_label_names\.txt/],
+    [['train', 'lenet5', '--dataset', 'cifar100'], /the cifar100 dataset needs --data-dir DIR.*CIFAR-100 binary version \(suitable for C programs\).*train\.bin, test\.bin, fine_label_names\.txt, coarse_label_names\.txt/],
     [['train', 'lenet5', '--momentum', '1'], /--momentum/],
     [['train', 'lenet5', '--optimizer', 'adam', '--momentum', '0.5'], /--momentum applies to --optimizer sgd only/],
     [['train', 'lenet5', '--lr-schedule', 'step'], /--lr-schedule.*step.*constant, linear, cosine/],
