@@ -53,6 +53,7 @@ export {
   decodeImage, encodePng, imageFormat, convertChannels, resizeImage, centerCropImage, coverSize, fitImage, imageFromTensor,
   type FloatImage, type DecodedImage, type ImageFormat, type ResizeOptions,
 } from './data/index.js';
+export { parseCifarBatch, CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, type CifarBatch, type CifarBatchOptions, type CifarLabels } from './data/index.js';
 // Training (isomorphic; 'stride/node' adds the terminal progress bar).
 export {
   fit, fitEpochs, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,

@@ -1,6 +1,6 @@
 /**
  * Stride's Node-only entry point, `stride/node`: what touches the file system,
- * the terminal or native libraries (the MNIST files, checkpoint and
+ * the terminal or native libraries (the MNIST and CIFAR files, checkpoint and
  * safetensors files, the progress bar, the native backend's status). It
  * repeats nothing from 'stride' (src/index.ts), so import from both:
  *
@@ -22,6 +22,7 @@ import './tensor/node.js';
 import { registerNativeBackend } from './backends/native/register.js';
 
 export { loadMnist, readIdxFile, type MnistData, type MnistOptions, type MnistSplit } from './data/index.js';
+export { loadCifar10, loadCifar100, loadCifarClassNames, cifarDownloadHelp, type CifarData, type CifarSplit, type Cifar10Options, type Cifar100Options } from './data/index.js';
 export {
   loadImageFolder, listImageFolder, IMAGE_EXTENSIONS,
   type ImageFolderOptions, type ImageFolderData, type ImageFolderListing, type ImageFolderSplit, type ImageFolderLayout,

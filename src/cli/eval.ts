@@ -7,7 +7,7 @@
  */
 import { DataError, evaluate, getBackend, models } from '../index.js';
 import { loadWeightsFile } from '../node.js';
-import { datasets, getDataset, normalizationFromMeta } from './datasets.js';
+import { DATA_DIR_OPTION, datasets, normalizationFromMeta, openDataset } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
 import { checkModelFits } from './model-fit.js';
 import { BACKEND_OPTIONS, integer, jsonOption, oneOf, option, withDefaults, type CliCommand, type OptionValues } from './options.js';
@@ -26,6 +26,7 @@ export const EVAL_OPTIONS = {
     flags: '--dataset <name>', help: `evaluate on this dataset: ${Object.keys(datasets).join(', ')}`, parse: oneOf(Object.keys(datasets), 'dataset'),
     defaultHelp: 'the one recorded in the checkpoint',
   }),
+  dataDir: DATA_DIR_OPTION,
   batchSize: option({ flags: '--batch-size <n>', help: 'examples per forward pass', parse: integer(1), default: 1000 }),
   testLimit: option({ flags: '--test-limit <n>', help: 'evaluate on the first N test images only', parse: integer(1), defaultHelp: 'all' }),
   top: option({ flags: '--top <k>', help: 'also print the top-K accuracy and error (the label among the K highest scores)', parse: integer(1), metavar: 'K' }),
@@ -77,7 +78,10 @@ export async function runEval(options: EvalCommandOptions, io: CliIO = consoleIO
   if (datasetName === undefined) {
     throw new DataError(`checkpoint ${path} does not record the dataset it was trained on; pass --dataset`);
   }
-  const data = getDataset(datasetName);
+  // A dataset that resizes its images does so to the size the model was built for.
+  const shape = header.modelOptions.inputShape;
+  const input = datasets[datasetName]?.resizes && Array.isArray(shape) && shape.every((v) => Number.isSafeInteger(v)) ? (shape as number[]) : undefined;
+  const data = await openDataset(datasetName, { dataDir: options.dataDir, input });
   try {
     checkModelFits(model, header.model, datasetName, data.inputShape, data.numClasses);
   } catch (err) {

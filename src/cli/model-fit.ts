@@ -7,6 +7,22 @@
 import { ShapeError, StrideError, noGrad, zeros, type nn } from '../index.js';
 
 /**
+ * Builds a model for a dataset's images with `create`; a model whose
+ * constructor refuses the image (LeNet-5's fc1 for an image below 12x12, a
+ * pattern whose pooling would shrink it below one pixel) is reported as
+ * checkModelFits reports one that fails on it: a ShapeError "model 'X'
+ * cannot take DATASET's CxHxW images: <reason>", before any training.
+ */
+export function buildModelFor(create: () => nn.Module, name: string, dataset: string, inputShape: readonly number[]): nn.Module {
+  try {
+    return create();
+  } catch (err) {
+    if (err instanceof StrideError) throw new ShapeError(`model '${name}' cannot take ${dataset}'s ${inputShape.join('x')} images: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
  * Runs one zero image of `inputShape` [C, H, W] through `model` (eval mode, no
  * gradients; the mode is restored) and checks that it gives `numClasses`
  * scores. Throws a ShapeError "model 'X' cannot take DATASET's CxHxW images: <reason>".

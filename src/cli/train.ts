@@ -24,10 +24,10 @@ import {
   models, optim, trainPerceptron, type CheckpointTraining, type EpochResult, type JsonValue, type LrScheduleName,
 } from '../index.js';
 import { CHECKPOINT_FORMATS, createProgressReporter, loadWeightsInto, readCheckpoint, saveCheckpoint, type CheckpointFormat, type MemorySample, type ReadCheckpoint } from '../node.js';
-import { datasets, getDataset, type LoadedSplit, type Normalization } from './datasets.js';
-import { checkModelFits } from './model-fit.js';
+import { DATA_DIR_OPTION, datasets, normalizationJson, openDataset, type LoadedSplit, type Normalization } from './datasets.js';
+import { buildModelFor, checkModelFits } from './model-fit.js';
 import { consoleIO, type CliIO } from './io.js';
-import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, recordedValues, withDefaults, type CliCommand, type OptionValues, type RecordedValues } from './options.js';
+import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, recordedValues, sizes, withDefaults, type CliCommand, type OptionValues, type RecordedValues } from './options.js';
 
 const OPTIMIZERS = ['sgd', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -52,6 +52,11 @@ export const TRAIN_OPTIONS = {
   dataset: option({
     flags: '--dataset <name>', help: `dataset to train on: ${Object.keys(datasets).join(', ')}`, parse: oneOf(Object.keys(datasets), 'dataset'),
     default: 'mnist', recorded: true,
+  }),
+  dataDir: DATA_DIR_OPTION,
+  input: option<number[]>({
+    flags: '--input <shape>', help: "one image as the model takes it, CxHxW, for datasets whose images are resized to it (mnist's and cifar's are not: only their own size is accepted)",
+    parse: inputShapeArgument, defaultHelp: "the dataset's images' (mnist 1x28x28, cifar10/cifar100 3x32x32)", metavar: 'CxHxW',
   }),
   epochs: option({ flags: '--epochs <n>', help: 'passes over the training set', parse: integer(1, 'a whole number of epochs >= 1'), default: 1, recorded: true }),
   batchSize: option({ flags: '--batch-size <n>', help: 'training examples per step', parse: integer(1, 'an integer >= 1'), default: 64, recorded: true }),
@@ -111,15 +116,27 @@ export const TRAIN_COMMAND = {
   afterHelp: `
 On a terminal a progress bar shows epoch, batch k/K, the running mean loss,
 images/s and the ETA; otherwise one line per epoch is printed. Inputs are
-normalized with the dataset's mean and std (MNIST: 0.1307, 0.3081). The test
+normalized with the dataset's mean and std per channel (MNIST: 0.1307,
+0.3081; CIFAR-10: 0.4914, 0.4822, 0.4465 and 0.2470, 0.2435, 0.2616). The test
 accuracy and the checkpoint's path end the output (before the --json line):
   test accuracy: 0.9871
   saved weights to runs/lenet5-mnist/model.stride
+cifar10 and cifar100 read the extracted binary version of the data ("CIFAR-10
+binary version (suitable for C programs)" from
+https://www.cs.toronto.edu/~kriz/cifar.html) from --data-dir:
+  stride train resnet20 --dataset cifar10 --data-dir cifar-10-batches-bin
 The checkpoint is rewritten at the end of every epoch, with the optimizer's
 state and the random generators', so an interrupted run continues from its
 last completed epoch with --resume DIR, as if it had not stopped. The model
 is built for the dataset's images and checked on one of them before training.`,
 } satisfies CliCommand;
+
+/** --input: CxHxW, three whole numbers >= 1. */
+function inputShapeArgument(value: string): number[] {
+  const shape = sizes(3, 1, 'one image as CxHxW, three whole numbers >= 1 (3x32x32)')(value);
+  if (shape.length !== 3) throw new InvalidArgumentError('Expected one image as CxHxW, three whole numbers >= 1 (3x32x32).');
+  return shape;
+}
 
 /** A registered model name or a layer pattern (a malformed pattern is reported with a caret under the mistake). */
 function modelArgument(value: string): string {
@@ -185,13 +202,14 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
     momentum: optimizerName === 'sgd' ? (given.momentum ?? DEFAULT_MOMENTUM) : null,
   });
   const { dataset, epochs, batchSize, lr, momentum, lrSchedule, seed } = settings;
-  const data = getDataset(dataset);
+  // The data first: a dataset whose files are not there fails before a model is built.
+  const data = await openDataset(dataset, { dataDir: options.dataDir, input: options.input ?? (datasets[dataset]?.resizes ? resume?.inputShape : undefined) });
   const resumeDir = resume === null ? null : dirname(resume.checkpoint.path);
   const out = given.save === false ? null : given.out ?? resumeDir ?? `runs/${modelName}-${dataset}/`;
 
   const generator = new Generator(seed);
   const modelOptions = { numClasses: data.numClasses, inChannels: data.inputShape[0], inputShape: [...data.inputShape] as [number, number, number] };
-  const model = spec.create({ ...modelOptions, generator });
+  const model = buildModelFor(() => spec.create({ ...modelOptions, generator }), modelName, dataset, data.inputShape);
   if (options.init !== undefined) io.out(`initialized from ${await loadWeightsInto(model, options.init)}`);
   const byPerceptronRule = spec.trainingRule === 'perceptron' && model instanceof Perceptron;
   if (!byPerceptronRule) checkModelFits(model, modelName, dataset, data.inputShape, data.numClasses);
@@ -208,7 +226,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const testImages = test.images.shape[0];
 
   if (byPerceptronRule) {
-    return runPerceptronTrain(model, { options: { ...options, model: modelName }, settings, train, test, out, modelOptions, norm, generator, start }, io);
+    return runPerceptronTrain(model, { options: { ...options, model: modelName }, settings, train, test, out, modelOptions, norm, generator, start, classNames: data.classNames }, io);
   }
   const optimizer: optim.Optimizer = optimizerName === 'sgd' ? new optim.SGD(model, { lr, momentum: momentum! }) : new optim.Adam(model, { lr });
   const backend = getBackend().name;
@@ -250,7 +268,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
         modelOptions,
         meta: {
           ...settings, limit: given.limit ?? null, testLimit: given.testLimit ?? null, backend, trainImages, testImages,
-          testAccuracy: result.test!.accuracy, testLoss: result.test!.loss, trainLoss, normalize: { mean: norm.mean, std: norm.std },
+          testAccuracy: result.test!.accuracy, testLoss: result.test!.loss, trainLoss, normalize: normalizationJson(norm),
         },
         training,
         format: given.format,
@@ -279,15 +297,15 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
 }
 
 /**
- * `stride train perceptron`: Rosenblatt's rule (trainPerceptron) on digit 0
- * (desired output 0) against digit 1 (desired output 1), --epochs passes at
+ * `stride train perceptron`: Rosenblatt's rule (trainPerceptron) on class 0
+ * (desired output 0; MNIST's digit 0) against class 1 (desired output 1), --epochs passes at
  * most (a pass without a mistake ends it), --lr the rule's alpha (default 1).
  * The gradient options (--optimizer, --momentum, --batch-size, --lr-schedule)
  * do not apply and are refused when given.
  */
 async function runPerceptronTrain(
   model: Perceptron,
-  run: { options: TrainCommandOptions & { model: string }; settings: TrainSettings; train: LoadedSplit; test: LoadedSplit; out: string | null; modelOptions: { numClasses: number; inChannels: number }; norm: Normalization; generator: Generator; start: number },
+  run: { options: TrainCommandOptions & { model: string }; settings: TrainSettings; train: LoadedSplit; test: LoadedSplit; out: string | null; modelOptions: { numClasses: number; inChannels: number }; norm: Normalization; generator: Generator; start: number; classNames: readonly string[] | undefined },
   io: CliIO,
 ): Promise<TrainSummary> {
   const { options, settings, out, start } = run;
@@ -297,12 +315,15 @@ async function runPerceptronTrain(
   }
   const lr = options.lr ?? 1;
   const backend = getBackend().name;
-  io.out(`training perceptron on ${settings.dataset} by Rosenblatt's rule (w += lr (d - y) x, b += lr (d - y); no gradients): digit 0 (output 0) against digit 1 (output 1); at most ${settings.epochs} pass${settings.epochs === 1 ? '' : 'es'}, lr ${lr}, seed ${settings.seed}`);
+  // Classes 0 and 1: MNIST's digits 0 and 1, or the dataset's first two named classes.
+  const [first, second] = settings.dataset === 'mnist' || run.classNames === undefined
+    ? ['digit 0', 'digit 1'] : [`class 0 (${run.classNames[0]})`, `class 1 (${run.classNames[1]})`];
+  io.out(`training perceptron on ${settings.dataset} by Rosenblatt's rule (w += lr (d - y) x, b += lr (d - y); no gradients): ${first} (output 0) against ${second} (output 1); at most ${settings.epochs} pass${settings.epochs === 1 ? '' : 'es'}, lr ${lr}, seed ${settings.seed}`);
   const result = trainPerceptron(model, { train: run.train, test: run.test }, {
     epochs: settings.epochs, lr, generator: run.generator,
     onEpoch: (e) => io.out(`pass ${e.epoch}: ${Math.round(e.trainLoss * e.trainImages)} mistakes in ${e.trainImages} training images; test accuracy ${e.test!.accuracy.toFixed(4)}`),
   });
-  io.out(`${result.converged ? 'converged: the last pass made no mistake' : 'not converged: the last pass still made mistakes'}; ${result.trainImages} training and ${result.testImages} test images of digits 0 and 1`);
+  io.out(`${result.converged ? 'converged: the last pass made no mistake' : 'not converged: the last pass still made mistakes'}; ${result.trainImages} training and ${result.testImages} test images of ${first} and ${second}`);
   io.out(`test accuracy: ${result.test.accuracy.toFixed(4)}`);
   // The rule is SGD with batch 1, a constant rate and no momentum on the perceptron criterion (y - d)(w . x + b): recorded as such.
   const recorded: TrainSettings = { ...settings, optimizer: 'sgd', lr, momentum: 0, batchSize: 1, lrSchedule: 'constant' };
@@ -312,7 +333,7 @@ async function runPerceptronTrain(
   if (out !== null) {
     checkpoint = await saveCheckpoint(out, model, {
       model: options.model, modelOptions: run.modelOptions,
-      meta: { ...recorded, trainingRule: 'perceptron', classes: result.classes, converged: result.converged, backend, trainImages: result.trainImages, testImages: result.testImages, testAccuracy, testLoss, trainLoss, normalize: { mean: run.norm.mean, std: run.norm.std } },
+      meta: { ...recorded, trainingRule: 'perceptron', classes: result.classes, converged: result.converged, backend, trainImages: result.trainImages, testImages: result.testImages, testAccuracy, testLoss, trainLoss, normalize: normalizationJson(run.norm) },
     });
     io.out(`saved weights to ${checkpoint}`);
   }
@@ -334,6 +355,8 @@ interface Resume {
   extended: boolean;
   trainLoss: number[];
   trainImages: number;
+  /** The image the model was built for (modelOptions.inputShape), when recorded. */
+  inputShape: number[] | undefined;
 }
 
 /** The settings a resumed run keeps, as they are recorded in the checkpoint's meta. */
@@ -386,7 +409,9 @@ async function readResume(options: TrainCommandOptions): Promise<Resume> {
   }
   const settings: Partial<TrainCommandOptions> = { ...recorded, epochs, limit: (recorded.limit as number | null) ?? undefined, momentum: (recorded.momentum as number | null) ?? undefined };
   if (options.testLimit === undefined && typeof meta.testLimit === 'number') settings.testLimit = meta.testLimit;
-  return { checkpoint, training, model: header.model, settings, extended: epochs !== training.epochs, trainLoss, trainImages: meta.trainImages };
+  const shape = header.modelOptions.inputShape;
+  const inputShape = Array.isArray(shape) && shape.length === 3 && shape.every((v) => Number.isSafeInteger(v)) ? (shape as number[]) : undefined;
+  return { checkpoint, training, model: header.model, settings, extended: epochs !== training.epochs, trainLoss, trainImages: meta.trainImages, inputShape };
 }
 
 /** Puts the model, the optimizer and the generators back in their state at the end of the checkpoint's epoch; returns that epoch. */

@@ -52,14 +52,20 @@ export interface ModelSpec {
    * not given, for a model the general defaults do not train.
    */
   defaultLr?: { sgd?: number; adam?: number };
+  /**
+   * create takes `inputShape` itself and sizes the model for it (LeNet-5's
+   * fc1, the perceptron's inputs); otherwise inputShape only gives inChannels.
+   */
+  sizedByInput?: boolean;
 }
 
 /** Named models, for the command line and for checkpoints (which record the name). */
 export const models: Record<string, ModelSpec> = takingInputShape({
   lenet5: {
-    description: 'LeNet-5: conv 6@5x5 pad 2, ReLU, max pool 2; conv 16@5x5, ReLU, max pool 2; linear 400-120-84-10',
+    description: 'LeNet-5: conv 6@5x5 pad 2, ReLU, max pool 2; conv 16@5x5, ReLU, max pool 2; linear 400-120-84-10 (fc1 sized for other images: 576 inputs for 3x32x32)',
     inputShape: [1, 28, 28],
     create: (options) => new LeNet5(options),
+    sizedByInput: true,
   },
   'lenet5-1998': {
     description: "LeNet-5 as published (LeCun et al., 1998): scaled tanh, trainable subsampling, C3's sparse table, fixed RBF output; 60,000 parameters; 28x28 digits zero-padded to the paper's 32x32",
@@ -82,7 +88,8 @@ export const models: Record<string, ModelSpec> = takingInputShape({
     description: "Rosenblatt's perceptron (1958): one threshold unit on the pixels, trained by its own rule, not by gradients; two classes (stride train: digit 0 against digit 1)",
     inputShape: [1, 28, 28],
     // Two classes whatever numClasses says: the unit answers 0 or 1.
-    create: (options) => new Perceptron((options.inChannels ?? 1) * 28 * 28),
+    create: ({ inputShape, inChannels }) => new Perceptron(inputShape !== undefined ? inputShape[0] * inputShape[1] * inputShape[2] : (inChannels ?? 1) * 28 * 28),
+    sizedByInput: true,
     trainingRule: 'perceptron',
   },
   ...vggSpecs(),
@@ -104,7 +111,7 @@ function takingInputShape(specs: Record<string, ModelSpec>): Record<string, Mode
       if (options.inChannels !== undefined && options.inChannels !== channels) {
         throw new ValueError(`${name}: inChannels ${options.inChannels} disagrees with inputShape [${inputShape.join(', ')}]; give one of them`);
       }
-      return spec.create({ ...options, inChannels: channels });
+      return spec.create(spec.sizedByInput ? { ...options, inputShape: [...inputShape], inChannels: channels } : { ...options, inChannels: channels });
     },
   }]));
 }

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stride } from '../helpers/index.js';
 
-const TRAIN_OPTIONS = ['--dataset', '--epochs', '--batch-size', '--lr', '--optimizer', '--momentum', '--lr-schedule', '--limit', '--test-limit', '--seed', '--out', '--no-save', '--backend', '--no-progress', '--top', '--resume', '--json'];
-const EVAL_OPTIONS = ['--model', '--dataset', '--batch-size', '--test-limit', '--top', '--confusion', '--backend', '--json'];
+const TRAIN_OPTIONS = ['--dataset', '--data-dir', '--input', '--epochs', '--batch-size', '--lr', '--optimizer', '--momentum', '--lr-schedule', '--limit', '--test-limit', '--seed', '--out', '--no-save', '--backend', '--no-progress', '--top', '--resume', '--json'];
+const EVAL_OPTIONS = ['--model', '--dataset', '--data-dir', '--batch-size', '--test-limit', '--top', '--confusion', '--backend', '--json'];
 
 describe('stride CLI', () => {
   test('--help, train --help and eval --help mention every option', async () => {
@@ -31,7 +31,11 @@ describe('stride CLI', () => {
     [['train', 'lenet5', '--lr', '-0.1'], /--lr.*'-0\.1'.*> 0/],
     [['train', 'lenet5', '--batch-size', 'lots'], /--batch-size.*'lots'/],
     [['train', 'lenet5', '--optimizer', 'rmsprop'], /--optimizer.*rmsprop.*sgd, adam/],
-    [['train', 'lenet5', '--dataset', 'cifar'], /--dataset.*cifar.*mnist/],
+    [['train', 'lenet5', '--dataset', 'cifar'], /--dataset.*cifar.*mnist, cifar10, cifar100/],
+    [['train', 'lenet5', '--input', '3x32'], /--input.*'3x32'.*CxHxW/],
+    [['train', 'lenet5', '--input', '3x0x32'], /--input.*'3x0x32'.*three whole numbers >= 1/],
+    [['train', 'lenet5', '--dataset', 'mnist', '--input', '3x32x32'], /--input 3x32x32: mnist's images are 1x28x28 and are not resized.*--input 1x28x28/],
+    [['train', 'lenet5', '--dataset', 'cifar100'], /the cifar100 dataset needs --data-dir DIR.*CIFAR-100 binary version \(suitable for C programs\).*train\.bin, test\.bin, fine_label_names\.txt, coarse_label_names\.txt/],
     [['train', 'lenet5', '--momentum', '1'], /--momentum/],
     [['train', 'lenet5', '--optimizer', 'adam', '--momentum', '0.5'], /--momentum applies to --optimizer sgd only/],
     [['train', 'lenet5', '--lr-schedule', 'step'], /--lr-schedule.*step.*constant, linear, cosine/],
