@@ -976,6 +976,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     disposed = true;
     unsubscribe();
     clearTimeout(describeTimer);
+    clearTimeout(augmentTimer);
     if (frame) cancelAnimationFrame(frame);
     for (const c of charts) c.destroy();
   };
