@@ -10,7 +10,7 @@
  * run outlives the page: leaving for another page and coming back shows it
  * still training, its history whole; the link keeps the run's starting values
  * and records its live changes, which a run started from the link applies.
- * A folder of images opened on the page (three classes of coloured shapes,
+ * A folder of images opened on the page (three classes of shapes in random colours,
  * written here as PNGs of varied sizes) lists its classes, trains LeNet-5 at
  * 3x32x32 to a high accuracy on its held-out images, and a file in it that
  * does not decode is named in the error.
@@ -324,7 +324,7 @@ function lcg(seed: number): () => number {
   };
 }
 
-/** The three classes: a reddish disk, a greenish square, a bluish horizontal grating, each on a noisy grey ground. */
+/** The three classes: a disk, a square, a horizontal grating, each of a random colour on a noisy grey ground. */
 const FOLDER_CLASSES = ['disks', 'gratings', 'squares'] as const;
 
 /**
@@ -335,8 +335,8 @@ function drawShape(cls: (typeof FOLDER_CLASSES)[number], width: number, height: 
   const data = new Float32Array(3 * width * height);
   const plane = width * height;
   const ground = 0.35 + 0.3 * rand();
-  const base: [number, number, number] = cls === 'disks' ? [0.85, 0.25, 0.2] : cls === 'squares' ? [0.2, 0.75, 0.3] : [0.2, 0.35, 0.9];
-  const colour = base.map((v) => Math.min(1, Math.max(0, v + (rand() - 0.5) * 0.2)));
+  // The colour says nothing of the class (any hue, any class): the model must learn the shapes.
+  const colour = [rand(), rand(), rand()].map((v) => (ground < 0.5 ? 0.6 + 0.4 * v : 0.3 * v));
   const side = Math.min(width, height);
   const r = side * (0.22 + 0.12 * rand());
   const cx = width / 2 + (rand() - 0.5) * (width - 2 * r) * 0.6;

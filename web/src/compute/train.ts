@@ -573,7 +573,8 @@ function buildModel(
     model,
     info: {
       model: name,
-      description: pattern ? `layer pattern ${name}` : getModelSpec(name).description,
+      description: (pattern ? `layer pattern ${name}` : getModelSpec(name).description) +
+        (inputShape.join('x') === '1x28x28' && classes === CLASSES ? '' : `; built here for ${inputShape.join('x')} images${classes === null ? '' : ` and ${classes} classes`}`),
       parameters: s.totalParams,
       macs: s.macs,
       printout: model.toString(),

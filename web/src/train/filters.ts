@@ -165,10 +165,14 @@ export class FilterView {
     this.start.root.hidden = first === null;
     if (first) this.start.draw(first, m, `At the start (step ${first.step.toLocaleString('en-US')}), same scale`);
     const hi = `+${fmt(m)}`;
-    if (this.hi.textContent !== hi) {
+    const rgb = channels === 3;
+    if (this.hi.textContent !== hi || this.scale.classList.contains('rgb') !== rgb) {
       this.hi.textContent = hi;
       this.lo.textContent = `−${fmt(m)}`;
-      this.scale.setAttribute('aria-label', `colour scale: blue is −${fmt(m)}, white 0, red +${fmt(m)}`);
+      this.scale.classList.toggle('rgb', rgb);
+      this.scale.setAttribute('aria-label', rgb
+        ? `scale of each channel: none of it at −${fmt(m)}, half at 0, full at +${fmt(m)}`
+        : `colour scale: blue is −${fmt(m)}, white 0, red +${fmt(m)}`);
     }
     this.scale.hidden = false;
   }
