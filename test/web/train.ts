@@ -10,7 +10,7 @@
  * run outlives the page: leaving for another page and coming back shows it
  * still training, its history whole; the link keeps the run's starting values
  * and records its live changes, which a run started from the link applies.
- * A folder of images opened on the page (three classes of shapes in random colours,
+ * A folder of images opened on the page (disks and two orientations of gratings in random colours,
  * written here as PNGs of varied sizes) lists its classes, trains LeNet-5 at
  * 3x32x32 to a high accuracy on its held-out images, and a file in it that
  * does not decode is named in the error.
@@ -324,8 +324,8 @@ function lcg(seed: number): () => number {
   };
 }
 
-/** The three classes: a disk, a square, a horizontal grating, each of a random colour on a noisy grey ground. */
-const FOLDER_CLASSES = ['disks', 'gratings', 'squares'] as const;
+/** The three classes: a disk, a horizontal grating, a vertical grating, each of a random colour on a noisy grey ground. */
+const FOLDER_CLASSES = ['disks', 'horizontal', 'vertical'] as const;
 
 /**
  * One RGB image of `cls`, `width` x `height`, its shape placed and sized at
@@ -346,9 +346,7 @@ function drawShape(cls: (typeof FOLDER_CLASSES)[number], width: number, height: 
     for (let x = 0; x < width; x++) {
       const inside = cls === 'disks'
         ? (x - cx) ** 2 + (y - cy) ** 2 <= r * r
-        : cls === 'squares'
-          ? Math.abs(x - cx) <= r && Math.abs(y - cy) <= r
-          : Math.floor(y / period) % 2 === 0;
+        : Math.floor((cls === 'horizontal' ? y : x) / period) % 2 === 0;
       for (let c = 0; c < 3; c++) {
         const v = (inside ? colour[c] : ground) + (rand() - 0.5) * 0.1;
         data[c * plane + y * width + x] = Math.min(1, Math.max(0, v));
@@ -386,10 +384,10 @@ async function checkFolder(ctx: WebTestContext, t: TestContext): Promise<void> {
   await writeFolder(shapes, 40, 11);
   await writeFolder(broken, 4, 12);
   // A file named .png that is a PNG signature followed by nothing a PNG holds.
-  await writeFile(join(broken, 'squares', 'damaged.png'), Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+  await writeFile(join(broken, 'vertical', 'damaged.png'), Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
   await mkdir(loose, { recursive: true });
   await writeFile(join(loose, 'a.png'), await encodePng(drawShape('disks', 30, 30, lcg(1))));
-  await writeFile(join(loose, 'b.png'), await encodePng(drawShape('squares', 30, 30, lcg(2))));
+  await writeFile(join(loose, 'b.png'), await encodePng(drawShape('vertical', 30, 30, lcg(2))));
 
   const app = await ctx.open('train?data=folder&shape=3x32x32&holdout=0.2&model=lenet5&opt=adam&lr=0.002&batch=16&epochs=40&seed=3&augment=flip');
   const { page } = app;
@@ -422,7 +420,7 @@ async function checkFolder(ctx: WebTestContext, t: TestContext): Promise<void> {
     await page.waitForSelector('[data-testid="train-classes"]');
     ok((await page.textContent('[data-testid="train-folder-error"]')) === '', 'the error of the earlier folder is gone');
     const rows = await page.$$eval('[data-testid="train-classes"] tbody tr', (trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent).join(':')));
-    ok(rows.join(' ') === 'disks:40 gratings:40 squares:40', `the classes and their counts are shown: ${rows.join(' ')}`);
+    ok(rows.join(' ') === 'disks:40 horizontal:40 vertical:40', `the classes and their counts are shown: ${rows.join(' ')}`);
     await page.waitForSelector('[data-testid="train-start"]:not([disabled])', { timeout: 60_000 });
     const summary = (await page.textContent('[data-testid="train-model-summary"]')) ?? '';
     // LeNet-5 for 3x32x32 and 3 classes, as createModel sizes it (conv1 takes 3 channels, the classifier gives 3 scores).
@@ -441,7 +439,7 @@ async function checkFolder(ctx: WebTestContext, t: TestContext): Promise<void> {
     await page.click('[data-testid="train-start"]');
     await waitForState(page, 'finished');
     const rowsAfter = await page.$$eval('[data-testid="train-classes"] tbody tr', (trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent).join(':')));
-    ok(rowsAfter.join(' ') === 'disks:32:8 gratings:32:8 squares:32:8', `20% of each class is held out: ${rowsAfter.join(' ')}`);
+    ok(rowsAfter.join(' ') === 'disks:32:8 horizontal:32:8 vertical:32:8', `20% of each class is held out: ${rowsAfter.join(' ')}`);
     const steps = await step(page);
     ok(steps === 40 * 6, `40 epochs of 96 training images in batches of 16 are 240 steps (got ${steps})`);
     const firstLoss = await page.evaluate(() => (window as unknown as { folderLosses: number[] }).folderLosses[0]);
@@ -466,7 +464,7 @@ async function checkFolder(ctx: WebTestContext, t: TestContext): Promise<void> {
     await page.click('[data-testid="train-start"]');
     await waitForState(page, 'error');
     const error = (await page.textContent('[data-testid="train-error"]')) ?? '';
-    ok(error.includes('broken-shapes/squares/damaged.png'), `the error names the file that does not decode: "${error}"`);
+    ok(error.includes('broken-shapes/vertical/damaged.png'), `the error names the file that does not decode: "${error}"`);
     assertNoErrors(app, '#/train with a folder');
   } finally {
     await app.close();
