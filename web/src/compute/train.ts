@@ -896,7 +896,15 @@ async function start(config: TrainConfig, emit: (e: unknown) => void): Promise<T
     r.data = folder ? await loadFolder(folder, config.seed, plan.description, emit) : mnistDataset(await loadMnist(config.data as MnistUrls, emit), plan.description);
     // Built once the data is known, from the run's generator (a MNIST run draws the same weights as before).
     const { model, info } = buildModel(config.model, r.generator, r.data.info.inputShape, r.data.info.classNames.length);
-    r.augment = plan.steps.length > 0 ? { transform: plan.transform, generator: new Generator(config.seed + 1) } : null;
+    if (plan.steps.length > 0) {
+      // A crop to another size would hand the model images it was not built for: said now, not at the first step.
+      const size = r.data.info.inputShape;
+      const out = plan.transform(zeros([...size]), new Generator(0)).shape;
+      if (out.join('x') !== size.join('x')) {
+        throw new ValueError(`the augmentation '${config.augment}' turns a ${size.join('x')} image into ${out.join('x')}; the model takes ${size.join('x')}: give the crop no size, or the input's own`);
+      }
+      r.augment = { transform: plan.transform, generator: new Generator(config.seed + 1) };
+    }
     r.model = model;
     r.optimizer = config.optimizer === 'sgd'
       ? new optim.SGD(model, { lr: config.lr, momentum: config.momentum })
