@@ -465,6 +465,17 @@ async function checkFolder(ctx: WebTestContext, t: TestContext): Promise<void> {
     await waitForState(page, 'error');
     const error = (await page.textContent('[data-testid="train-error"]')) ?? '';
     ok(error.includes('broken-shapes/vertical/damaged.png'), `the error names the file that does not decode: "${error}"`);
+
+    // An augmentation that crops to another size is refused before any step, saying why.
+    await page.setInputFiles('[data-testid="train-folder"]', shapes);
+    await page.waitForFunction(() => !(document.querySelector('[data-testid="train-folder-summary"]')?.textContent ?? '').includes('broken-shapes'));
+    await fill(page, 'train-augment', 'crop:2/16');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="train-augment-info"]')?.textContent ?? '').includes('crop'));
+    await page.waitForSelector('[data-testid="train-start"]:not([disabled])', { timeout: 60_000 });
+    await page.click('[data-testid="train-start"]');
+    await waitForState(page, 'error');
+    const cropError = (await page.textContent('[data-testid="train-error"]')) ?? '';
+    ok(cropError.includes('3x16x16') && (await step(page)) === 0, `a crop to 16x16 is refused before training: "${cropError}"`);
     assertNoErrors(app, '#/train with a folder');
   } finally {
     await app.close();
