@@ -26,7 +26,7 @@
  * standardization, as torchvision's transforms do, from a generator of its own
  * (seeded by the run's seed) so that it does not move the order of the images.
  *
- * The test accuracy is measured on all 10,000 test images, after every epoch
+ * The test accuracy is measured on all the test images, after every epoch
  * and when the page asks (`train-evaluate`), in batches of 500 with a task
  * boundary between them.
  */
@@ -691,7 +691,8 @@ function setState(r: Run, state: RunState): void {
 }
 
 /**
- * Loss and accuracy of the model on all of MNIST's 10,000 test images, in
+ * Loss and accuracy of the model on all the test images (MNIST's 10,000, or
+ * the folder's held-out ones), in
  * eval mode without gradients, EVAL_BATCH images per forward pass with a task
  * boundary after each, so pause and stop stay answered. Steps wait for it.
  * The evaluation at the end of an epoch is abandoned (null) when the run is

@@ -58,7 +58,7 @@ const DATA_FILES = {
 const DEFAULT_SHAPE = '3x32x32';
 const DEFAULT_HOLDOUT = 0.2;
 const DATASETS: readonly { value: 'mnist' | 'folder'; label: string }[] = [
-  { value: 'mnist', label: 'MNIST digits (60,000 + 10,000)' },
+  { value: 'mnist', label: 'MNIST digits' },
   { value: 'folder', label: 'A folder of images you open' },
 ];
 
