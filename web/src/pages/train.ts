@@ -1027,8 +1027,16 @@ async function droppedFiles(transfer: DataTransfer): Promise<{ files: File[]; pa
       }
     }
   };
-  const entries = [...transfer.items].map((item) => item.webkitGetAsEntry()).filter((e): e is FileSystemEntry => e !== null);
-  for (const e of entries) await walk(e);
+  // The entries are taken before any await: a DataTransfer's items are readable only while the drop event runs.
+  const items = [...transfer.items].filter((item) => item.kind === 'file').map((item) => ({ entry: item.webkitGetAsEntry(), file: item.getAsFile() }));
+  for (const { entry, file } of items) {
+    if (entry) await walk(entry);
+    else if (file) {
+      // No entry (a browser without the Entries API): a plain file, by its name.
+      files.push(file);
+      paths.push(file.name);
+    }
+  }
   return { files, paths };
 }
 
