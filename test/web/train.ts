@@ -10,9 +10,17 @@
  * run outlives the page: leaving for another page and coming back shows it
  * still training, its history whole; the link keeps the run's starting values
  * and records its live changes, which a run started from the link applies.
+ * A folder of images opened on the page (disks and two orientations of gratings in random colours,
+ * written here as PNGs of varied sizes) lists its classes, trains LeNet-5 at
+ * 3x32x32 to a high accuracy on its held-out images, and a file in it that
+ * does not decode is named in the error.
  */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
+import { encodePng } from '../../src/index.js';
 import { assertNoErrors, ok, type WebTestContext } from '../helpers/index.js';
 
 const STEP_TIMEOUT = 240_000;
@@ -302,5 +310,189 @@ export async function checkTrain(ctx: WebTestContext, t: TestContext): Promise<v
     assertNoErrors(shared, '#/train from a shared link');
   } finally {
     await shared.close();
+  }
+
+  await checkFolder(ctx, t);
+}
+
+/** A seeded random number in [0, 1) (a small LCG: the folder is the same on every run). */
+function lcg(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** The three classes: a disk, a horizontal grating, a vertical grating, each of a random colour on a noisy grey ground. */
+const FOLDER_CLASSES = ['disks', 'horizontal', 'vertical'] as const;
+
+/**
+ * One RGB image of `cls`, `width` x `height`, its shape placed and sized at
+ * random and its colour varied, on a grey background with pixel noise.
+ */
+function drawShape(cls: (typeof FOLDER_CLASSES)[number], width: number, height: number, rand: () => number): { data: Float32Array; channels: number; height: number; width: number } {
+  const data = new Float32Array(3 * width * height);
+  const plane = width * height;
+  const ground = 0.35 + 0.3 * rand();
+  // The colour says nothing of the class (any hue, any class): the model must learn the shapes.
+  const colour = [rand(), rand(), rand()].map((v) => (ground < 0.5 ? 0.6 + 0.4 * v : 0.3 * v));
+  const side = Math.min(width, height);
+  const r = side * (0.22 + 0.12 * rand());
+  const cx = width / 2 + (rand() - 0.5) * (width - 2 * r) * 0.6;
+  const cy = height / 2 + (rand() - 0.5) * (height - 2 * r) * 0.6;
+  const period = Math.max(3, Math.round(side / (5 + 3 * rand())));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const inside = cls === 'disks'
+        ? (x - cx) ** 2 + (y - cy) ** 2 <= r * r
+        : Math.floor((cls === 'horizontal' ? y : x) / period) % 2 === 0;
+      for (let c = 0; c < 3; c++) {
+        const v = (inside ? colour[c] : ground) + (rand() - 0.5) * 0.1;
+        data[c * plane + y * width + x] = Math.min(1, Math.max(0, v));
+      }
+    }
+  }
+  return { data, channels: 3, height, width };
+}
+
+/** Writes `dir/<class>/<i>.png`: `perClass` images per class, of sizes from 24 to 56 pixels a side (not square). */
+async function writeFolder(dir: string, perClass: number, seed: number): Promise<void> {
+  const rand = lcg(seed);
+  for (const cls of FOLDER_CLASSES) {
+    await mkdir(join(dir, cls), { recursive: true });
+    for (let i = 0; i < perClass; i++) {
+      const w = 24 + Math.floor(rand() * 33);
+      const h = 24 + Math.floor(rand() * 33);
+      await writeFile(join(dir, cls, `${String(i).padStart(3, '0')}.png`), await encodePng(drawShape(cls, w, h, rand)));
+    }
+  }
+}
+
+/**
+ * A folder of images: a link with data=folder says the folder must be opened
+ * again; opening it lists the classes and their counts; LeNet-5 at 3x32x32
+ * learns it (the loss falls from ln 3, the held-out images are classified
+ * well); a folder without class folders and a folder with a file that does
+ * not decode are explained, the file named.
+ */
+async function checkFolder(ctx: WebTestContext, t: TestContext): Promise<void> {
+  const tmp = await mkdtemp(join(tmpdir(), 'stride-train-folder-'));
+  const shapes = join(tmp, 'shapes');
+  const broken = join(tmp, 'broken-shapes');
+  const loose = join(tmp, 'loose');
+  await writeFolder(shapes, 40, 11);
+  await writeFolder(broken, 4, 12);
+  // A file named .png that is a PNG signature followed by nothing a PNG holds.
+  await writeFile(join(broken, 'vertical', 'damaged.png'), Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+  await mkdir(loose, { recursive: true });
+  await writeFile(join(loose, 'a.png'), await encodePng(drawShape('disks', 30, 30, lcg(1))));
+  await writeFile(join(loose, 'b.png'), await encodePng(drawShape('vertical', 30, 30, lcg(2))));
+
+  const app = await ctx.open('train?data=folder&shape=3x32x32&holdout=0.2&model=lenet5&opt=adam&lr=0.002&batch=16&epochs=40&seed=3&augment=flip');
+  const { page } = app;
+  try {
+    await page.waitForSelector('[data-testid="train-folder"]');
+    ok((await page.inputValue('[data-testid="train-dataset"]')) === 'folder', 'the link chooses the folder data');
+    ok((await page.inputValue('[data-testid="train-shape"]')) === '3x32x32', 'the input shape comes from the link');
+    const note = (await page.textContent('[data-testid="train-folder-note"]')) ?? '';
+    ok(/cannot carry/.test(note) && /open the folder again/.test(note), `the page says the folder must be opened again: "${note}"`);
+    ok(await page.isDisabled('[data-testid="train-start"]'), 'start waits for a folder');
+    const label = await page.$eval('[data-testid="train-folder"]', (input) => document.querySelector(`label[for="${input.id}"]`)?.textContent ?? '');
+    ok(label.includes('one sub-folder per class'), `the folder input has a visible label: "${label}"`);
+    await page.waitForFunction(() => (document.querySelector('[data-testid="train-augment-info"]')?.textContent ?? '').includes('flip'));
+
+    // A folder of loose images, no class folder: the page says what a class folder is.
+    await page.setInputFiles('[data-testid="train-folder"]', loose);
+    await page.waitForSelector('[data-testid="train-folder-error"] .error');
+    const looseError = (await page.textContent('[data-testid="train-folder-error"]')) ?? '';
+    ok(looseError.includes('no class folders') && looseError.includes('loose'), `a folder without class folders is explained: "${looseError}"`);
+    ok(await page.isDisabled('[data-testid="train-start"]'), 'start stays disabled without class folders');
+
+    // A malformed augmentation is explained with a caret, and start waits for it.
+    await fill(page, 'train-augment', 'flip,spin:3');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="train-augment-info"]')?.textContent ?? '').includes('unknown step'));
+    await fill(page, 'train-augment', 'flip');
+    await page.waitForFunction(() => !(document.querySelector('[data-testid="train-augment-info"]')?.textContent ?? '').includes('unknown step'));
+
+    // The folder: three classes of 40, listed with their counts.
+    await page.setInputFiles('[data-testid="train-folder"]', shapes);
+    await page.waitForSelector('[data-testid="train-classes"]');
+    ok((await page.textContent('[data-testid="train-folder-error"]')) === '', 'the error of the earlier folder is gone');
+    const rows = await page.$$eval('[data-testid="train-classes"] tbody tr', (trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent).join(':')));
+    ok(rows.join(' ') === 'disks:40 horizontal:40 vertical:40', `the classes and their counts are shown: ${rows.join(' ')}`);
+    await page.waitForSelector('[data-testid="train-start"]:not([disabled])', { timeout: 60_000 });
+    const summary = (await page.textContent('[data-testid="train-model-summary"]')) ?? '';
+    // LeNet-5 for 3x32x32 and 3 classes, as createModel sizes it (conv1 takes 3 channels, the classifier gives 3 scores).
+    ok(summary.includes('82,531 parameters'), `LeNet-5 is sized for 3x32x32 and three classes: "${summary}"`);
+    await ctx.screenshot(page, 'train-folder-open');
+
+    await page.evaluate(() => {
+      const w = window as unknown as { folderLosses: number[] };
+      w.folderLosses = [];
+      const loss = document.querySelector('[data-testid="train-loss"]')!;
+      new MutationObserver(() => {
+        const v = Number(loss.textContent);
+        if (loss.textContent !== '–' && Number.isFinite(v)) w.folderLosses.push(v);
+      }).observe(loss, { childList: true, characterData: true, subtree: true });
+    });
+    await page.click('[data-testid="train-start"]');
+    await waitForState(page, 'finished');
+    const rowsAfter = await page.$$eval('[data-testid="train-classes"] tbody tr', (trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent).join(':')));
+    ok(rowsAfter.join(' ') === 'disks:32:8 horizontal:32:8 vertical:32:8', `20% of each class is held out: ${rowsAfter.join(' ')}`);
+    const steps = await step(page);
+    ok(steps === 40 * 6, `40 epochs of 96 training images in batches of 16 are 240 steps (got ${steps})`);
+    const firstLoss = await page.evaluate(() => (window as unknown as { folderLosses: number[] }).folderLosses[0]);
+    // The first steps start near ln 3 = 1.10, the loss of a uniform guess over three classes.
+    ok(firstLoss > 0.8 && firstLoss < 1.5, `the first loss shown is near ln 3 = 1.10 (got ${firstLoss})`);
+    const loss = Number(await page.textContent('[data-testid="train-loss"]'));
+    ok(Number.isFinite(loss) && loss < 0.35 && loss < 0.4 * firstLoss, `after ${steps} steps the loss fell well below ln 3 (from ${firstLoss} to ${loss})`);
+    const testText = (await page.textContent('[data-testid="train-test-accuracy"]')) ?? '';
+    const testAcc = Number(testText.replace('%', ''));
+    const testNote = (await page.textContent('[data-testid="train-test-accuracy"] + *')) ?? '';
+    t.diagnostic(`folder: loss ${loss} after ${steps} steps, test accuracy ${testText} ${testNote}`);
+    ok(testAcc >= 90, `the held-out images are classified well (got ${testText}; chance is 33%)`);
+    const filters = await page.$$eval('[data-testid="train-filters"] canvas', (cs) => cs.length);
+    ok(filters === 6, `conv1's six filters are drawn (got ${filters})`);
+    ok(page.url().includes('data=folder') && page.url().includes('shape=3x32x32') && page.url().includes('augment=flip'), `the link records the data choice: ${page.url()}`);
+    await ctx.screenshot(page, 'train-folder');
+
+    // A folder with a file that does not decode: the run stops, naming the file.
+    await page.setInputFiles('[data-testid="train-folder"]', broken);
+    await page.waitForFunction(() => (document.querySelector('[data-testid="train-folder-summary"]')?.textContent ?? '').includes('broken-shapes'));
+    await page.waitForSelector('[data-testid="train-start"]:not([disabled])', { timeout: 60_000 });
+    await page.click('[data-testid="train-start"]');
+    await waitForState(page, 'error');
+    const error = (await page.textContent('[data-testid="train-error"]')) ?? '';
+    ok(error.includes('broken-shapes/vertical/damaged.png'), `the error names the file that does not decode: "${error}"`);
+
+    // An augmentation that crops to another size is refused before any step, saying why.
+    await page.setInputFiles('[data-testid="train-folder"]', shapes);
+    await page.waitForFunction(() => !(document.querySelector('[data-testid="train-folder-summary"]')?.textContent ?? '').includes('broken-shapes'));
+    await fill(page, 'train-augment', 'crop:2/16');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="train-augment-info"]')?.textContent ?? '').includes('crop'));
+    await page.waitForSelector('[data-testid="train-start"]:not([disabled])', { timeout: 60_000 });
+    await page.click('[data-testid="train-start"]');
+    await waitForState(page, 'error');
+    const cropError = (await page.textContent('[data-testid="train-error"]')) ?? '';
+    ok(cropError.includes('3x16x16') && (await step(page)) === 0, `a crop to 16x16 is refused before training: "${cropError}"`);
+    assertNoErrors(app, '#/train with a folder');
+  } finally {
+    await app.close();
+  }
+
+  // At 375 px wide: the folder controls fit, nothing scrolls sideways.
+  const narrow = await ctx.open('train?data=folder&shape=1x28x28', { width: 375, height: 800 });
+  try {
+    await narrow.page.waitForSelector('[data-testid="train-folder"]');
+    await narrow.page.setInputFiles('[data-testid="train-folder"]', shapes);
+    await narrow.page.waitForSelector('[data-testid="train-classes"]');
+    const overflow = await narrow.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    ok(overflow <= 0, `no horizontal page scroll at 375 px (overflow ${overflow})`);
+    await ctx.screenshot(narrow.page, 'train-folder-narrow');
+    assertNoErrors(narrow, '#/train with a folder, narrow');
+  } finally {
+    await narrow.close();
+    await rm(tmp, { recursive: true, force: true });
   }
 }

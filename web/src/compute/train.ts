@@ -1,7 +1,8 @@
 /**
  * The compute worker's handlers of the #/train page: MNIST fetched and
- * decoded here, a model trained here step by step with Stride's public API,
- * progress streamed to the page.
+ * decoded here, or the images of a folder the user opened decoded here
+ * (decodeImage, then fitImage to the input shape chosen), a model trained here
+ * step by step with Stride's public API, progress streamed to the page.
  *
  * One run at a time lives in this worker (`run`). `train-start` owns it: it
  * loads the data (once per worker: later runs reuse it), builds the model and
@@ -19,24 +20,50 @@
  * The images stay as bytes (47 MB); each batch is scaled to [0, 1] and
  * standardized with MNIST's mean and std (`normalize`) when it is drawn.
  *
- * The test accuracy is measured on all 10,000 test images, after every epoch
+ * A folder's images are kept in [0, 1] at the input shape; its mean and std
+ * are per channel, measured on its training images. An augmentation (the
+ * `--augment` grammar) runs on each training batch in [0, 1], before the
+ * standardization, as torchvision's transforms do, from a generator of its own
+ * (seeded by the run's seed) so that it does not move the order of the images.
+ *
+ * The test accuracy is measured on all the test images, after every epoch
  * and when the page asks (`train-evaluate`), in batches of 500 with a task
  * boundary between them.
  */
 import {
   DataError, F, Generator, MNIST_MEAN, MNIST_STD, Tensor, ValueError, backward, countCorrect, createModel, getModelSpec,
   isModelPattern, MODEL_PATTERN_EXAMPLE, models, noGrad, normalize, optim, parseIdx, ready, summary, zeros, type nn,
+  decodeImage, fitImage, transforms,
 } from 'stride';
+import { classCounts, listFolder } from '../train/folder.js';
 
 // ---- messages ----------------------------------------------------------------
 
 /** Where the page serves MNIST's four gzipped IDX files (absolute URLs). */
 export interface MnistUrls {
+  kind?: 'mnist';
   trainImages: string;
   trainLabels: string;
   testImages: string;
   testLabels: string;
 }
+
+/**
+ * A folder of images the page read: each file's relative path (the first part
+ * the folder's name) and its bytes (transferred, not copied), in the same order.
+ */
+export interface FolderData {
+  kind: 'folder';
+  paths: string[];
+  files: ArrayBuffer[];
+  /** [C, H, W] every image is brought to (C 1 or 3). */
+  inputShape: [number, number, number];
+  /** The share of each class held out for testing when the folder has no train/test sub-folders (0 < f < 1). */
+  testFraction: number;
+}
+
+/** What the run trains on. */
+export type DataChoice = MnistUrls | FolderData;
 
 export type OptimizerName = 'sgd' | 'adam';
 
@@ -50,7 +77,9 @@ export interface TrainConfig {
   batchSize: number;
   epochs: number;
   seed: number;
-  data: MnistUrls;
+  data: DataChoice;
+  /** An augmentation of the training batches in the `--augment` grammar ('' or 'none' for none). */
+  augment?: string;
   /**
    * Changes of the learning rate or the batch size at given steps (a run's
    * live changes, replayed from a link): each applies after `step` steps,
@@ -113,16 +142,35 @@ export interface EvalResult {
   seconds: number;
 }
 
+/** What the run trains on, as the worker read it. */
+export interface DatasetInfo {
+  /** 'MNIST', or the folder's name. */
+  name: string;
+  kind: 'mnist' | 'folder';
+  classNames: string[];
+  /** Images per class in the training and the test set. */
+  trainCounts: number[];
+  testCounts: number[];
+  inputShape: [number, number, number];
+  /** Per channel, applied after the augmentation. */
+  mean: number[];
+  std: number[];
+  /** How the test set was made: on disk (train/ and test/), held out by a seeded fraction, or MNIST's own. */
+  split: string;
+  /** The augmentation in words, or '' for none. */
+  augment: string;
+}
+
 /** How many recent batches the smoothed loss, accuracy and throughput average over. */
 export const WINDOW = 20;
 
 /** The events `train-start` streams to the page. */
 export type TrainEvent =
   /** Fetching and decoding the data: `loaded` of `total` bytes (total null when the server does not say). */
-  | { kind: 'data'; file: string; phase: 'download' | 'decompress' | 'parse' | 'done'; loaded: number; total: number | null }
+  | { kind: 'data'; file: string; phase: 'download' | 'decompress' | 'parse' | 'decode' | 'done'; loaded: number; total: number | null }
   | { kind: 'state'; state: RunState; step: number }
   /** The model is built and the data loaded: training begins. */
-  | { kind: 'ready'; model: ModelInfo; trainImages: number; testImages: number }
+  | { kind: 'ready'; model: ModelInfo; trainImages: number; testImages: number; dataset: DatasetInfo }
   /**
    * The steps since the previous progress event (at most ~10 events a second):
    * `losses[i]`, `smoothLoss[i]`, `smoothAccuracy[i]` belong to step `firstStep + i`.
@@ -200,16 +248,18 @@ const PROGRESS_MS = 100;
 const FILTERS_MS = 500;
 /** Images per forward pass when evaluating (no gradients are kept, so it can be large); the worker yields between them. */
 const EVAL_BATCH = 500;
-const IMAGE = 28 * 28;
 const CLASSES = 10;
 /** The learning rate an optimizer starts from when the model names none (`stride train`'s defaults). */
 const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 0.05, adam: 0.001 };
 
 // ---- data --------------------------------------------------------------------
 
-/** One split of MNIST as the files hold it: `count` images of 28x28 bytes and their labels. */
+/**
+ * One split: `count` images and their labels. MNIST's are bytes as its files
+ * hold them (scaled to [0, 1] when a batch is drawn), a folder's floats in [0, 1].
+ */
 interface Split {
-  images: Uint8Array;
+  images: Uint8Array | Float32Array;
   labels: Uint8Array;
   count: number;
 }
@@ -217,6 +267,11 @@ interface Split {
 interface Mnist {
   train: Split;
   test: Split;
+}
+
+/** What a run trains on: the two splits, the shape of an image, the classes and how a batch is standardized. */
+interface Dataset extends Mnist {
+  info: DatasetInfo;
 }
 
 /** The data of this worker, kept across runs; keyed by the URLs it came from. */
@@ -316,21 +371,148 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Images `order[start..end)` of `split` as a normalized batch: x [B, 1, 28, 28]
- * (bytes / 255, then standardized by MNIST's mean and std) and y [B].
+ * Images `order[start..end)` of `split` as a normalized batch: x [B, C, H, W]
+ * (in [0, 1]: MNIST's bytes / 255; then augmented, when `augment` is given;
+ * then standardized by the dataset's mean and std) and y [B].
  */
-function batch(split: Split, order: Uint32Array | null, start: number, end: number): { x: Tensor; y: Tensor } {
+function batch(
+  data: Dataset, split: Split, order: Uint32Array | null, start: number, end: number,
+  augment: { transform: transforms.Transform; generator: Generator } | null = null,
+): { x: Tensor; y: Tensor } {
   const count = end - start;
-  const pixels = new Float32Array(count * IMAGE);
+  const shape = data.info.inputShape;
+  const size = shape[0] * shape[1] * shape[2];
+  const pixels = new Float32Array(count * size);
   const labels = new Float32Array(count);
+  const scale = split.images instanceof Uint8Array ? 1 / 255 : 1;
   for (let i = 0; i < count; i++) {
     const r = order === null ? start + i : order[start + i];
-    const src = r * IMAGE;
-    const dst = i * IMAGE;
-    for (let p = 0; p < IMAGE; p++) pixels[dst + p] = split.images[src + p] / 255;
+    const src = r * size;
+    const dst = i * size;
+    for (let p = 0; p < size; p++) pixels[dst + p] = split.images[src + p] * scale;
     labels[i] = split.labels[r];
   }
-  return { x: normalize(new Tensor(pixels, [count, 1, 28, 28]), MNIST_MEAN, MNIST_STD), y: new Tensor(labels, [count]) };
+  let x = new Tensor(pixels, [count, ...shape]);
+  if (augment) x = transforms.transformBatch(x, augment.transform, augment.generator);
+  return { x: normalize(x, data.info.mean, data.info.std), y: new Tensor(labels, [count]) };
+}
+
+/** MNIST as a Dataset: 1x28x28, ten digits, MNIST's own mean and std. */
+function mnistDataset(m: Mnist, augment: string): Dataset {
+  const names = Array.from({ length: CLASSES }, (_, i) => String(i));
+  return {
+    ...m,
+    info: {
+      name: 'MNIST', kind: 'mnist', classNames: names,
+      trainCounts: classCounts(Array.from(m.train.labels, (label) => ({ label })), CLASSES),
+      testCounts: classCounts(Array.from(m.test.labels, (label) => ({ label })), CLASSES),
+      inputShape: [1, 28, 28], mean: [MNIST_MEAN], std: [MNIST_STD], split: 'MNIST\'s own 60,000 training and 10,000 test images', augment,
+    },
+  };
+}
+
+/** Largest number of images a folder may hold: at 3x32x32 that is 600 MB of floats. */
+const MAX_FOLDER_IMAGES = 50_000;
+
+/**
+ * Decodes the images of an opened folder (decodeImage: PNG or JPEG, by their
+ * bytes), brings each to the input shape (fitImage: channels as PIL's
+ * convert, resize to cover then centre crop, as torchvision), splits them into
+ * train and test (the folder's train/ and test/, or a seeded, stratified
+ * `testFraction` of each class), and measures the training images' mean and
+ * standard deviation per channel. A file that does not decode is a DataError
+ * naming it.
+ */
+async function loadFolder(f: FolderData, seed: number, augment: string, emit: Emit): Promise<Dataset> {
+  if (!Array.isArray(f.paths) || !Array.isArray(f.files) || f.paths.length !== f.files.length) {
+    throw new ValueError('the folder\'s files did not arrive whole: open the folder again');
+  }
+  const shape = f.inputShape;
+  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((v) => Number.isInteger(v) && v >= 1) || (shape[0] !== 1 && shape[0] !== 3) || shape[1] > 256 || shape[2] > 256) {
+    throw new ValueError(`the input shape must be C x H x W with C 1 or 3 and sides up to 256, e.g. 3x32x32; got ${JSON.stringify(shape)}`);
+  }
+  const listing = listFolder(f.paths);
+  const classes = listing.classNames.length;
+  let train = listing.train;
+  let test = listing.test;
+  let split: string;
+  if (listing.layout === 'classes') {
+    const frac = f.testFraction;
+    if (typeof frac !== 'number' || !(frac > 0 && frac < 1)) throw new ValueError(`the held-out share must be a number between 0 and 1, e.g. 0.2; got ${String(frac)}`);
+    // Stratified and seeded: each class's images shuffled, its first round(n * frac) held out (at least one, and one kept).
+    const generator = new Generator(seed);
+    const keep: typeof train = [];
+    const held: typeof train = [];
+    for (let c = 0; c < classes; c++) {
+      const items = train.filter((t) => t.label === c);
+      const order = generator.shuffle(Uint32Array.from({ length: items.length }, (_, i) => i));
+      const n = items.length < 2 ? 0 : Math.min(items.length - 1, Math.max(1, Math.round(items.length * frac)));
+      order.forEach((o, i) => (i < n ? held : keep).push(items[o]));
+    }
+    train = keep.sort((a, b) => a.index - b.index);
+    test = held.sort((a, b) => a.index - b.index);
+    split = `${Math.round(frac * 100)}% of each class held out for testing (seed ${seed})`;
+  } else {
+    split = `the folder's own train/ and test/ sub-folders`;
+  }
+  if (test.length === 0) throw new ValueError('no image is left for testing: each class needs at least two images, or the folder needs test/ images');
+  const total = train.length + test.length;
+  if (total > MAX_FOLDER_IMAGES) throw new ValueError(`${listing.name} holds ${total.toLocaleString('en-US')} images; this page trains on folders of up to ${MAX_FOLDER_IMAGES.toLocaleString('en-US')}`);
+  const size = shape[0] * shape[1] * shape[2];
+  let done = 0;
+  let last = 0;
+  emit({ kind: 'data', file: `images of ${listing.name}`, phase: 'decode', loaded: 0, total });
+  const read = async (items: typeof train): Promise<Split> => {
+    const images = new Float32Array(items.length * size);
+    const labels = new Uint8Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const { index, label } = items[i];
+      const image = await decodeImage(new Uint8Array(f.files[index]), f.paths[index]);
+      images.set(fitImage(image, shape).data, i * size);
+      labels[i] = label;
+      done++;
+      const now = performance.now();
+      if (now - last >= PROGRESS_MS) {
+        last = now;
+        emit({ kind: 'data', file: `images of ${listing.name}`, phase: 'decode', loaded: done, total });
+        await yieldToEvents();
+      }
+    }
+    return { images, labels, count: items.length };
+  };
+  const trainSplit = await read(train);
+  const testSplit = await read(test);
+  emit({ kind: 'data', file: `images of ${listing.name}`, phase: 'done', loaded: total, total });
+  // Per-channel mean and (population) standard deviation of the training images, as transforms.Normalize is given them.
+  const plane = shape[1] * shape[2];
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (let c = 0; c < shape[0]; c++) {
+    let sum = 0;
+    let sq = 0;
+    for (let i = 0; i < trainSplit.count; i++) {
+      const at = i * size + c * plane;
+      for (let p = 0; p < plane; p++) {
+        const v = trainSplit.images[at + p];
+        sum += v;
+        sq += v * v;
+      }
+    }
+    const n = trainSplit.count * plane;
+    const m = sum / n;
+    mean.push(m);
+    // A channel that never varies (a flat colour) would divide by zero: it stays centred, unscaled.
+    std.push(Math.sqrt(Math.max(sq / n - m * m, 0)) || 1);
+  }
+  return {
+    train: trainSplit,
+    test: testSplit,
+    info: {
+      name: listing.name, kind: 'folder', classNames: listing.classNames,
+      trainCounts: classCounts(train, classes), testCounts: classCounts(test, classes),
+      inputShape: [shape[0], shape[1], shape[2]], mean, std, split, augment,
+    },
+  };
 }
 
 // ---- models ------------------------------------------------------------------
@@ -347,19 +529,22 @@ function modelChoices(): ModelChoice[] {
 }
 
 /**
- * Builds `name` (a zoo name or a layer pattern) for 1x28x28 images and ten
- * classes, checks that one image gives ten scores and that it is small enough
- * to train here, and describes it.
+ * Builds `name` (a zoo name or a layer pattern) for images of `inputShape`
+ * (MNIST's 1x28x28 by default) and `classes` classes, checks that one image
+ * gives one score per class (when `classes` is known) and that it is small
+ * enough to train here, and describes it.
  */
-function buildModel(name: string, generator: Generator): { model: nn.Module; info: ModelInfo } {
+function buildModel(
+  name: string, generator: Generator, inputShape: [number, number, number] = [1, 28, 28], classes: number | null = CLASSES,
+): { model: nn.Module; info: ModelInfo } {
   if (typeof name !== 'string' || name.trim() === '') throw new ValueError('name a model: LeNet-5, or a layer pattern such as (conv5-8-relu-pool2)-fc10');
   const pattern = isModelPattern(name);
   if (!pattern && !modelChoices().some((m) => m.name === name)) {
     throw new ValueError(`'${name}' is not a model this page trains; choose ${modelChoices().map((m) => m.name).join(' or ')}, or write a layer pattern`);
   }
-  const model = createModel(name, { generator, numClasses: CLASSES, inputShape: [1, 28, 28] });
+  const model = createModel(name, { generator, numClasses: classes ?? CLASSES, inputShape: [...inputShape] });
   // The size first (summary traces one forward): a model too big to train is refused before anything else runs it.
-  const s = summary(model, [1, 28, 28]);
+  const s = summary(model, inputShape);
   if (s.totalParams > MAX_PARAMETERS) {
     throw new ValueError(`${name} has ${s.totalParams.toLocaleString('en-US')} parameters; this page trains models of up to ${MAX_PARAMETERS.toLocaleString('en-US')} (use fewer or narrower layers)`);
   }
@@ -372,20 +557,24 @@ function buildModel(name: string, generator: Generator): { model: nn.Module; inf
   const out = noGrad(() => {
     model.eval();
     try {
-      return model.forward(zeros([1, 1, 28, 28])).shape;
+      return model.forward(zeros([1, ...inputShape])).shape;
     } finally {
       model.train();
     }
   });
-  if (out.length !== 2 || out[1] !== CLASSES) {
-    throw new ValueError(`${name} gives an output of shape [${out.join(', ')}] for one image; training on MNIST needs [1, 10], one score per digit`);
+  if (out.length !== 2 || (classes !== null && out[1] !== classes)) {
+    const want = classes === CLASSES && inputShape.join('x') === '1x28x28'
+      ? 'training on MNIST needs [1, 10], one score per digit'
+      : `training on these ${classes ?? 'N'} classes needs [1, ${classes ?? 'N'}], one score per class${pattern ? ` (end the pattern with fc${classes ?? 'N'})` : ''}`;
+    throw new ValueError(`${name} gives an output of shape [${out.join(', ')}] for one image of ${inputShape.join('x')}; ${want}`);
   }
   const first = firstLayerWeight(model);
   return {
     model,
     info: {
       model: name,
-      description: pattern ? `layer pattern ${name}` : getModelSpec(name).description,
+      description: (pattern ? `layer pattern ${name}` : getModelSpec(name).description) +
+        (inputShape.join('x') === '1x28x28' && classes === CLASSES ? '' : `; built here for ${inputShape.join('x')} images${classes === null ? '' : ` and ${classes} classes`}`),
       parameters: s.totalParams,
       macs: s.macs,
       printout: model.toString(),
@@ -405,14 +594,14 @@ function firstLayerWeight(model: nn.Module): { name: string; weight: Tensor } {
 /**
  * The first layer's weights as maps [maps, channels, height, width]: a
  * convolution's filters as they are, a linear layer on the pixels as one
- * 28x28 map per output (its weights are a template over the image).
+ * image-shaped map per output (its weights are a template over the image).
  */
-function filterMaps(name: string, weight: Tensor, step: number): Extract<TrainEvent, { kind: 'filters' }> {
+function filterMaps(name: string, weight: Tensor, step: number, image: readonly number[] = [1, 28, 28]): Extract<TrainEvent, { kind: 'filters' }> {
   const total = weight.shape[0];
   const maps = Math.min(total, MAX_FILTERS);
   const shape: [number, number, number, number] = weight.ndim === 4
     ? [maps, weight.shape[1], weight.shape[2], weight.shape[3]]
-    : weight.shape[1] === IMAGE ? [maps, 1, 28, 28] : [maps, 1, 1, weight.shape[1]];
+    : weight.shape[1] === image[0] * image[1] * image[2] ? [maps, image[0], image[1], image[2]] : [maps, 1, 1, weight.shape[1]];
   const size = shape[1] * shape[2] * shape[3];
   return { kind: 'filters', step, name, shape, total, weights: weight.data.slice(0, maps * size) as Float32Array };
 }
@@ -426,7 +615,9 @@ interface Run {
   state: RunState;
   model: nn.Module | null;
   optimizer: optim.Optimizer | null;
-  data: Mnist | null;
+  data: Dataset | null;
+  /** The augmentation of the training batches and its own generator (null: none). */
+  augment: { transform: transforms.Transform; generator: Generator } | null;
   emit: Emit;
   step: number;
   /** Images of the current epoch already trained on, and epochs completed. */
@@ -500,7 +691,8 @@ function setState(r: Run, state: RunState): void {
 }
 
 /**
- * Loss and accuracy of the model on all of MNIST's 10,000 test images, in
+ * Loss and accuracy of the model on all the test images (MNIST's 10,000, or
+ * the folder's held-out ones), in
  * eval mode without gradients, EVAL_BATCH images per forward pass with a task
  * boundary after each, so pause and stop stay answered. Steps wait for it.
  * The evaluation at the end of an epoch is abandoned (null) when the run is
@@ -522,7 +714,7 @@ async function evaluateRun(r: Run, reason: 'epoch' | 'request'): Promise<EvalRes
       for (let i = 0; i < data.test.count; i += EVAL_BATCH) {
         if (reason === 'epoch' && r.stopped) return null;
         const end = Math.min(i + EVAL_BATCH, data.test.count);
-        const { x, y } = batch(data.test, null, i, end);
+        const { x, y } = batch(data, data.test, null, i, end);
         noGrad(() => {
           const out = model.forward(x);
           lossSum += F.crossEntropy(out, y).item() * (end - i);
@@ -598,7 +790,7 @@ async function loop(r: Run): Promise<TrainResult> {
   for (const c of r.config.changes ?? []) schedule.set(c.step, [...(schedule.get(c.step) ?? []), c]);
   let used = { lr: r.lr, batchSize: r.batchSize };
 
-  r.emit(filterMaps(first.name, first.weight, 0));
+  r.emit(filterMaps(first.name, first.weight, 0, data.info.inputShape));
   while (r.epochsDone < r.config.epochs && !r.stopped) {
     const order = generator.shuffle(Uint32Array.from({ length: n }, (_, i) => i));
     r.epochSeen = 0;
@@ -630,7 +822,7 @@ async function loop(r: Run): Promise<TrainResult> {
       const t0 = performance.now();
       optimizer.paramGroups.forEach((g) => (g.lr = r.lr));
       const end = Math.min(r.epochSeen + r.batchSize, n);
-      const { x, y } = batch(data.train, order, r.epochSeen, end);
+      const { x, y } = batch(data, data.train, order, r.epochSeen, end, r.augment);
       optimizer.zeroGrad();
       const out = model.forward(x);
       const loss = F.crossEntropy(out, y);
@@ -660,11 +852,11 @@ async function loop(r: Run): Promise<TrainResult> {
       if (now - lastProgress >= PROGRESS_MS) progress(latest);
       if (now - lastFilters >= FILTERS_MS) {
         lastFilters = now;
-        r.emit(filterMaps(first.name, first.weight, r.step));
+        r.emit(filterMaps(first.name, first.weight, r.step, data.info.inputShape));
       }
     }
     if (pending.losses.length > 0) progress(latest);
-    r.emit(filterMaps(first.name, first.weight, r.step));
+    r.emit(filterMaps(first.name, first.weight, r.step, data.info.inputShape));
     if (r.stopped) break;
     r.epochsDone++;
     r.epochSeen = 0;
@@ -686,22 +878,39 @@ async function start(config: TrainConfig, emit: (e: unknown) => void): Promise<T
   }
   let endRun: () => void = () => {};
   const r: Run = {
-    config, generator: new Generator(config.seed), state: 'loading', model: null, optimizer: null, data: null, emit, step: 0, epochSeen: 0, epochsDone: 0,
+    config, generator: new Generator(config.seed), state: 'loading', model: null, optimizer: null, data: null, augment: null, emit, step: 0, epochSeen: 0, epochsDone: 0,
     lr: config.lr, batchSize: config.batchSize, paused: false, stopped: false, wake: null, evaluating: null, trainSeconds: 0,
     lastTest: null, ended: new Promise<void>((resolve) => (endRun = resolve)),
   };
   run = r;
   try {
     setState(r, 'loading');
-    // The model first: a malformed pattern is reported before any download.
-    const { model, info } = buildModel(config.model, r.generator);
+    // The augmentation and the model first: a malformed spec or pattern is reported before any download.
+    const plan = transforms.parseAugment(config.augment ?? '');
+    const folder = config.data?.kind === 'folder' ? config.data : null;
+    const shape: [number, number, number] = folder ? folder.inputShape : [1, 28, 28];
+    if (folder) {
+      // The classes are known from the paths alone: the model is checked against them before any image is decoded.
+      buildModel(config.model, new Generator(config.seed), shape, listFolder(folder.paths).classNames.length);
+    } else buildModel(config.model, new Generator(config.seed));
     await ready();
-    r.data = await loadMnist(config.data, emit);
+    r.data = folder ? await loadFolder(folder, config.seed, plan.description, emit) : mnistDataset(await loadMnist(config.data as MnistUrls, emit), plan.description);
+    // Built once the data is known, from the run's generator (a MNIST run draws the same weights as before).
+    const { model, info } = buildModel(config.model, r.generator, r.data.info.inputShape, r.data.info.classNames.length);
+    if (plan.steps.length > 0) {
+      // A crop to another size would hand the model images it was not built for: said now, not at the first step.
+      const size = r.data.info.inputShape;
+      const out = plan.transform(zeros([...size]), new Generator(0)).shape;
+      if (out.join('x') !== size.join('x')) {
+        throw new ValueError(`the augmentation '${config.augment}' turns a ${size.join('x')} image into ${out.join('x')}; the model takes ${size.join('x')}: give the crop no size, or the input's own`);
+      }
+      r.augment = { transform: plan.transform, generator: new Generator(config.seed + 1) };
+    }
     r.model = model;
     r.optimizer = config.optimizer === 'sgd'
       ? new optim.SGD(model, { lr: config.lr, momentum: config.momentum })
       : new optim.Adam(model, { lr: config.lr });
-    emit({ kind: 'ready', model: info, trainImages: r.data.train.count, testImages: r.data.test.count });
+    emit({ kind: 'ready', model: info, trainImages: r.data.train.count, testImages: r.data.test.count, dataset: r.data.info });
     if (r.stopped) {
       setState(r, 'stopped');
       return { reason: 'stopped', steps: 0, epochsCompleted: 0, trainSeconds: 0, test: null };
@@ -727,8 +936,19 @@ export const trainHandlers = {
   /** The zoo models the page offers, and the constants its labels name. */
   'train-options': (): TrainOptions => ({ models: modelChoices(), patternLr: { ...DEFAULT_LR }, patternExample: MODEL_PATTERN_EXAMPLE, window: WINDOW }),
 
-  /** Builds a model (a name or a pattern) to check and describe it, without training; errors say what is wrong. */
-  'train-describe': (args: { model: string }): ModelInfo => buildModel(args.model, new Generator(0)).info,
+  /**
+   * Builds a model (a name or a pattern) to check and describe it, without
+   * training; errors say what is wrong. `inputShape` and `classes` default to
+   * MNIST's; `classes` null (a folder not opened yet) checks no class count.
+   */
+  'train-describe': (args: { model: string; inputShape?: [number, number, number]; classes?: number | null }): ModelInfo =>
+    buildModel(args.model, new Generator(0), args.inputShape, args.classes === undefined ? CLASSES : args.classes).info,
+
+  /** Parses an augmentation spec: its normal form and what it does in words; errors quote the spec with a caret. */
+  'train-augment': (args: { spec: string }): { spec: string; description: string } => {
+    const plan = transforms.parseAugment(args.spec);
+    return { spec: plan.spec, description: plan.description };
+  },
 
   /** Loads MNIST (once per worker), builds the model and trains it, streaming TrainEvents. */
   'train-start': (config: TrainConfig, emit: (e: unknown) => void): Promise<TrainResult> => start(config, emit),

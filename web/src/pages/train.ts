@@ -1,7 +1,14 @@
 /**
- * #/train: trains a convolutional network on MNIST in the browser and shows it
+ * #/train: trains a convolutional network in the browser, on MNIST or on a
+ * folder of images the user opens (one sub-folder per class), and shows it
  * learning: the loss and accuracy curves, the first layer's filters, the test
  * accuracy after each epoch, the throughput.
+ *
+ * A folder is read here only as far as its paths (the classes and their
+ * counts show at once); its files' bytes go to the worker when a run starts,
+ * transferred rather than copied, and are decoded and resized there. A link
+ * records that a folder was used and how (shape, held-out share,
+ * augmentation), but cannot hold the folder: the page asks for it again.
  *
  * Everything Stride computes (download, decoding, every training step) runs
  * in the compute worker (compute/train.ts); this module only sends the
@@ -20,7 +27,8 @@ import type { PageContext, PageDefinition } from '../router.js';
 import { choiceParam, intParam, numberParam } from '../router.js';
 import { call } from '../rpc.js';
 import { button, checkbox, el, errorBox, fmt, numberField, panel, selectField, textField, thousands } from '../ui.js';
-import type { ModelChoice, ModelInfo, OptimizerName, TrainOptions } from '../compute/train.js';
+import type { DatasetInfo, FolderData, ModelChoice, ModelInfo, OptimizerName, TrainOptions } from '../compute/train.js';
+import { classCounts, listFolder, parseShape } from '../train/folder.js';
 import { describeChange, formatChanges, parseChanges } from '../train/changes.js';
 import { accuracyChart, lossChart, type LiveChart } from '../train/charts.js';
 import { FilterView, type FilterMaps } from '../train/filters.js';
@@ -47,13 +55,20 @@ const DATA_FILES = {
   testLabels: 'mnist-test-labels.idx.gz',
 };
 
+const DEFAULT_SHAPE = '3x32x32';
+const DEFAULT_HOLDOUT = 0.2;
+const DATASETS: readonly { value: 'mnist' | 'folder'; label: string }[] = [
+  { value: 'mnist', label: 'MNIST digits' },
+  { value: 'folder', label: 'A folder of images you open' },
+];
+
 /** How the page was left, for a return by the navigation's plain link: whether the start filters were shown. */
 const view = { showStart: false };
 
 export const trainPage: PageDefinition = {
   path: 'train',
   title: 'Train',
-  blurb: 'Train a CNN on MNIST in this tab and watch it learn.',
+  blurb: 'Train a CNN on MNIST or your own folder of images in this tab and watch it learn.',
   mount(root, ctx) {
     return mountTrain(root, ctx);
   },
@@ -82,6 +97,10 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
       epochs: intParam(p, 'epochs', 1, 1, 100),
       seed: intParam(p, 'seed', 0, 0, 2 ** 31 - 1),
       changes: parsed.changes,
+      dataset: choiceParam(p, 'data', ['mnist', 'folder'] as const, 'mnist'),
+      shape: p.get('shape') ?? DEFAULT_SHAPE,
+      holdout: numberParam(p, 'holdout', DEFAULT_HOLDOUT, 0.05, 0.9),
+      augment: p.get('augment') ?? '',
     };
     run.form.lr = numberParam(p, 'lr', suggestedLr(), 0.00001, 10);
   }
@@ -220,6 +239,95 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
       writeParams();
     },
   }), 'a whole number >= 0');
+  // ---- the data ------------------------------------------------------------------
+
+  const datasetSelect = selectField<'mnist' | 'folder'>({
+    label: 'Data',
+    value: settings.dataset,
+    options: DATASETS,
+    testid: 'train-dataset',
+    onChange(v) {
+      settings.dataset = v;
+      writeParams();
+      renderFolder();
+      renderControls();
+      describeModel();
+    },
+  });
+  const folderInput = el('input', { type: 'file', id: 'train-folder-input', 'data-testid': 'train-folder', 'aria-describedby': 'train-folder-note train-folder-error' });
+  folderInput.multiple = true;
+  folderInput.webkitdirectory = true;
+  folderInput.addEventListener('change', () => {
+    const files = [...(folderInput.files ?? [])];
+    openFolder(files, files.map((f) => f.webkitRelativePath || f.name));
+  });
+  const folderNote = el('p', { class: 'hint train-help', id: 'train-folder-note', 'data-testid': 'train-folder-note' });
+  const dropZone = el('div', { class: 'train-drop', 'data-testid': 'train-drop' },
+    el('label', { for: 'train-folder-input', class: 'train-drop-label' }, 'Folder of images, one sub-folder per class'),
+    folderInput,
+    el('span', { class: 'train-drop-hint' }, 'or drop a folder here'));
+  dropZone.addEventListener('dragover', (e) => {
+    if (running()) return;
+    e.preventDefault();
+    dropZone.classList.add('over');
+  });
+  dropZone.addEventListener('dragleave', () => dropZone.classList.remove('over'));
+  dropZone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    dropZone.classList.remove('over');
+    if (running() || !e.dataTransfer) return;
+    void droppedFiles(e.dataTransfer).then(({ files, paths }) => openFolder(files, paths));
+  });
+  const folderError = el('div', { 'data-testid': 'train-folder-error', id: 'train-folder-error', 'aria-live': 'polite' });
+  const folderSummary = el('div', { class: 'train-folder-summary', 'data-testid': 'train-folder-summary', 'aria-live': 'polite' });
+  const shapeField = textField({
+    label: 'Input shape (channels x height x width)',
+    value: settings.shape,
+    placeholder: DEFAULT_SHAPE,
+    testid: 'train-shape',
+    onChange(v) {
+      settings.shape = v;
+      writeParams();
+      renderFolder();
+      renderControls();
+      describeModel(250);
+    },
+  });
+  const shapeError = el('span', { class: 'train-field-error', id: 'train-shape-error', 'aria-live': 'polite' });
+  shapeField.input.setAttribute('aria-describedby', 'train-shape-error');
+  shapeField.root.append(shapeError);
+  const holdoutField = checked(numberField({
+    label: 'Held out for testing',
+    hint: '(share of each class)',
+    value: settings.holdout,
+    min: 0.05,
+    max: 0.9,
+    step: 0.05,
+    testid: 'train-holdout',
+    onChange(v) {
+      settings.holdout = v;
+      writeParams();
+      renderFolder();
+    },
+  }), 'a number from 0.05 to 0.9, such as 0.2');
+  const folderBox = el('div', { class: 'train-folder' }, dropZone, folderNote, folderError, folderSummary,
+    el('div', { class: 'fields' }, shapeField.root, holdoutField.root));
+
+  let augmentError: string | null = null;
+  const augmentField = textField({
+    label: 'Augmentation of the training batches',
+    value: settings.augment,
+    placeholder: 'none, or e.g. flip,crop:4/reflect',
+    testid: 'train-augment',
+    onChange(v) {
+      settings.augment = v;
+      writeParams();
+      checkAugment(250);
+    },
+  });
+  const augmentInfo = el('div', { class: 'train-help', id: 'train-augment-info', 'data-testid': 'train-augment-info', 'aria-live': 'polite' });
+  augmentField.input.setAttribute('aria-describedby', 'train-augment-info');
+
   const liveNote = el('p', { class: 'hint train-help', 'data-testid': 'train-live-note' });
   const changesTitle = el('h3', { class: 'train-changes-title' });
   const changesList = el('ol', { class: 'train-changes-list' });
@@ -241,6 +349,10 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
 
   const controls = panel(
     'Settings',
+    datasetSelect.root,
+    folderBox,
+    augmentField.root,
+    augmentInfo,
     modelSelect.root,
     patternBox,
     modelErrorBox,
@@ -301,9 +413,10 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   const modelPanel = panel('The model', description, el('details', {}, el('summary', {}, 'Layers, as PyTorch prints them'), printout));
 
   root.append(
-    el('h1', {}, 'Train a CNN on MNIST'),
+    el('h1', {}, 'Train a CNN'),
     el('p', { class: 'lead' },
-      'Train a convolutional network on the 60,000 handwritten digits of MNIST, here in this tab: Stride runs every step in a worker, ',
+      'Train a convolutional network on the 60,000 handwritten digits of MNIST, or on a folder of your own images (one sub-folder per class), ',
+      'here in this tab: Stride decodes the images and runs every step in a worker, ',
       'and the curves and the first layer\'s filters follow as it learns. Change the learning rate or the batch size while it trains; ',
       'the run goes on while you look at the other pages.'),
     el('div', { class: 'layout train-layout' }, el('div', { class: 'stack' }, controls), el('div', { class: 'stack' }, status, chartsPanel, filtersPanel, modelPanel)),
@@ -370,6 +483,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
       shownRunModel = run.model;
       showModel(run.model);
     }
+    renderFolder();
     renderControls();
     renderChanges();
   }
@@ -379,10 +493,15 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     const isPattern = settings.model === PATTERN;
     patternBox.hidden = !isPattern;
     momentumField.root.hidden = settings.optimizer !== 'sgd';
-    for (const c of [modelSelect.select, patternField.input, optimizerSelect.select, momentumField.input, epochsField.input, seedField.input]) c.disabled = active;
-    const invalid = [lrField, momentumField, batchField, epochsField, seedField].some((f) => f.invalid());
-    startButton.disabled = active || modelError !== null || modelInfo === null || invalid;
-    startButton.textContent = active ? 'Training…' : run.phase === 'idle' ? 'Start training' : 'Train a new model';
+    const controlsOfRun = [modelSelect.select, patternField.input, optimizerSelect.select, momentumField.input, epochsField.input, seedField.input,
+      datasetSelect.select, folderInput, shapeField.input, holdoutField.input, augmentField.input];
+    for (const c of controlsOfRun) c.disabled = active || reading;
+    const folder = settings.dataset === 'folder';
+    folderBox.hidden = !folder;
+    const invalid = [lrField, momentumField, batchField, epochsField, seedField, ...(folder ? [holdoutField] : [])].some((f) => f.invalid());
+    const dataMissing = folder && (run.folder === null || parseShape(settings.shape) instanceof Error);
+    startButton.disabled = active || reading || modelError !== null || modelInfo === null || invalid || dataMissing || augmentError !== null;
+    startButton.textContent = reading ? 'Reading the folder…' : active ? 'Training…' : run.phase === 'idle' ? 'Start training' : 'Train a new model';
     pauseButton.disabled = !active;
     pauseButton.textContent = run.paused ? 'Resume' : 'Pause';
     pauseButton.setAttribute('aria-pressed', String(run.paused));
@@ -393,7 +512,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
       ? 'While it trains, the learning rate and the batch size apply from the next step; stop the run to change the rest.'
       : 'The seed fixes the initial weights and the order of the images: the same settings train the same model.';
     patternHelp.replaceChildren(
-      'Layers joined by -: convK-C (C filters KxK), poolF, fcN, relu, tanh, sigmoid; (…)*N repeats. End with fc10. Example: ',
+      `Layers joined by -: convK-C (C filters KxK), poolF, fcN, relu, tanh, sigmoid; (…)*N repeats. End with fc${classCount() ?? 'N (N the number of classes)'}. Example: `,
       el('code', {}, options.patternExample),
     );
   }
@@ -455,7 +574,8 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     setText(testStat.value, phase === 'evaluating' || run.measuring ? 'measuring…' : lastTest ? pct(lastTest.accuracy, 2) : '–');
     setText(testStat.note, lastTest
       ? `${thousands(lastTest.correct)} of ${thousands(lastTest.total)} test images, at step ${thousands(lastTest.step)}; loss ${lastTest.loss.toFixed(4)}`
-      : `all ${run.evalImages ? thousands(run.evalImages) : '10,000'} test images, after each epoch and on request`);
+      : run.evalImages ? `all ${thousands(run.evalImages)} test images, after each epoch and on request`
+        : settings.dataset === 'folder' ? 'the held-out images, after each epoch and on request' : 'all 10,000 test images, after each epoch and on request');
     setText(speedStat.value, l ? thousands(Math.round(l.imagesPerSec)) : '–');
     setText(speedStat.note, l ? `last ${Math.min(options.window, l.step)} steps, pauses excluded` : 'training steps only');
     const active = running();
@@ -472,10 +592,13 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     if (run.measuring) return `Evaluating the model of step ${step} on the test images…`;
     switch (run.phase) {
       case 'idle':
+        if (settings.dataset === 'folder' && run.folder === null) return 'Open a folder of images (above) to train on it.';
         if (modelError) return 'The model above has a mistake: fix it to train.';
-        return modelInfo ? `Ready: press Start to train ${modelName()} on MNIST.` : 'Checking the model…';
-      case 'loading':
-        return run.paused ? 'Loading MNIST (paused: training waits after it loads)…' : 'Loading MNIST…';
+        return modelInfo ? `Ready: press Start to train ${modelName()} on ${dataName()}.` : 'Checking the model…';
+      case 'loading': {
+        const what = run.settings?.dataset === 'folder' ? 'the folder\'s images' : 'MNIST';
+        return run.paused ? `Loading ${what} (paused: training waits after it loads)…` : `Loading ${what}…`;
+      }
       case 'training':
         return `Training ${modelName()}.`;
       case 'paused':
@@ -498,6 +621,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   }
 
   const modelName = () => (settings.model === PATTERN ? 'the pattern' : MODEL_LABELS[settings.model] ?? settings.model);
+  const dataName = () => (settings.dataset === 'folder' && run.folder ? `${run.folder.listing.name} (${run.folder.listing.classNames.length} classes)` : 'MNIST');
 
   /**
    * Writes the form into the link. While a run trains, the form holds the
@@ -509,6 +633,10 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
       model: settings.model, pattern: settings.model === PATTERN ? settings.pattern : null, opt: settings.optimizer, lr: settings.lr,
       momentum: settings.momentum, batch: settings.batchSize, epochs: settings.epochs, seed: settings.seed,
       changes: formatChanges(running() ? run.changes() : settings.changes), start: view.showStart ? 1 : null,
+      data: settings.dataset === 'folder' ? 'folder' : null,
+      shape: settings.dataset === 'folder' ? settings.shape : null,
+      holdout: settings.dataset === 'folder' && settings.holdout !== DEFAULT_HOLDOUT ? settings.holdout : null,
+      augment: settings.augment.trim() === '' ? null : settings.augment,
     });
   }
 
@@ -525,11 +653,143 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     };
   }
 
-  function startRun(): void {
-    if (running()) return;
+  /** Whether the files of the folder are being read for a run about to start. */
+  let reading = false;
+
+  async function startRun(): Promise<void> {
+    if (running() || reading) return;
     controlError.replaceChildren();
-    // The store reports the whole run (this page, or a later mount of it, draws it).
-    void run.start(settings, dataUrls());
+    if (settings.dataset === 'mnist') {
+      // The store reports the whole run (this page, or a later mount of it, draws it).
+      void run.start(settings, dataUrls());
+      return;
+    }
+    const folder = run.folder;
+    const shape = parseShape(settings.shape);
+    if (folder === null || shape instanceof Error) return;
+    reading = true;
+    renderControls();
+    let files: ArrayBuffer[];
+    try {
+      files = await Promise.all(folder.files.map((f) => f.arrayBuffer()));
+    } catch (err) {
+      if (!disposed) controlError.replaceChildren(errorBox(`could not read the folder's files (${(err as Error).message}); open the folder again`));
+      return;
+    } finally {
+      reading = false;
+      if (!disposed) renderControls();
+    }
+    const data: FolderData = { kind: 'folder', paths: folder.paths, files, inputShape: shape, testFraction: settings.holdout };
+    // The bytes are handed to the worker, not copied (the File objects stay for the next run).
+    void run.start(settings, data, files);
+  }
+
+  /**
+   * Takes the files of an opened or dropped folder: lists its classes (an
+   * error says what a class folder is) and keeps the files for the next run.
+   */
+  function openFolder(files: File[], paths: string[]): void {
+    try {
+      run.folder = { files, paths, listing: listFolder(paths) };
+      folderErrorText = null;
+    } catch (err) {
+      run.folder = null;
+      folderErrorText = (err as Error).message;
+    }
+    if (settings.dataset !== 'folder') {
+      settings.dataset = 'folder';
+      datasetSelect.set('folder');
+      writeParams();
+    }
+    renderFolder();
+    renderControls();
+    describeModel();
+    scheduleDraw();
+  }
+
+  let folderErrorText: string | null = null;
+  let folderKey = '';
+  /**
+   * The folder's part of the settings: what a link cannot hold, the folder's
+   * classes with their image counts (after a run loaded it, the images of
+   * each class in the training and the test set), the errors.
+   */
+  function renderFolder(): void {
+    const shape = parseShape(settings.shape);
+    setText(shapeError, shape instanceof Error ? `${shape.message[0].toUpperCase()}${shape.message.slice(1)}.` : '');
+    shapeField.input.setAttribute('aria-invalid', String(shape instanceof Error));
+    const listing = run.folder?.listing ?? null;
+    const info: DatasetInfo | null = run.dataset?.kind === 'folder' && run.settings?.dataset === 'folder' ? run.dataset : null;
+    // The error of the run's own data (a file that does not decode) is shown by the run; here, what the paths say.
+    const error = folderErrorText;
+    const key = JSON.stringify([settings.dataset, listing?.name, listing?.classNames, listing?.train.length, listing?.test.length, info, error, settings.holdout, fromLink && run.folder === null]);
+    if (key === folderKey) return;
+    folderKey = key;
+    folderError.replaceChildren(...(error ? [errorBox(error)] : []));
+    folderNote.textContent = run.folder === null
+      ? (fromLink && settings.dataset === 'folder'
+        ? 'This link was made with a folder of images, which a link cannot carry: open the folder again (the shape, held-out share and augmentation come from the link).'
+        : 'Each class is a sub-folder of .png or .jpg images (cats/1.png, dogs/1.png), or train/<class> and test/<class>. The images stay on this computer; a link cannot carry them.')
+      : 'The images stay on this computer. A link to this run records the settings, not the folder: whoever opens it opens the folder again.';
+    holdoutField.root.hidden = listing?.layout === 'train-test';
+    if (!listing) {
+      folderSummary.replaceChildren();
+      return;
+    }
+    const n = listing.classNames.length;
+    const total = classCounts(listing.train, n).map((c, i) => c + classCounts(listing.test, n)[i]);
+    const head = info
+      ? ['Class', 'Train', 'Test']
+      : listing.layout === 'train-test' ? ['Class', 'Train', 'Test'] : ['Class', 'Images'];
+    const rows = listing.classNames.map((name, i) => info
+      ? [name, thousands(info.trainCounts[i]), thousands(info.testCounts[i])]
+      : listing.layout === 'train-test'
+        ? [name, thousands(classCounts(listing.train, n)[i]), thousands(classCounts(listing.test, n)[i])]
+        : [name, thousands(total[i])]);
+    const images = total.reduce((a, b) => a + b, 0);
+    const how = info
+      ? `${info.split}; each image at ${info.inputShape.join('x')}, standardized by the training images' mean ${info.mean.map((v) => v.toFixed(3)).join(', ')} and std ${info.std.map((v) => v.toFixed(3)).join(', ')} per channel.`
+      : listing.layout === 'train-test'
+        ? 'Its train/ and test/ sub-folders are the two sets.'
+        : `${Math.round(settings.holdout * 100)}% of each class will be held out for testing, drawn by the seed.`;
+    folderSummary.replaceChildren(
+      el('p', { class: 'train-folder-title' }, `${listing.name}: ${thousands(images)} images in ${n} classes`,
+        listing.ignored ? ` (${thousands(listing.ignored)} other files ignored)` : ''),
+      el('div', { class: 'scroll-x train-classes' }, el('table', { class: 'data', 'data-testid': 'train-classes' },
+        el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, ...rows.map((r) => el('tr', { 'data-class': r[0] }, ...r.map((v, j) => (j === 0 ? el('th', { scope: 'row' }, v) : el('td', {}, v)))))))),
+      el('p', { class: 'hint train-help' }, how),
+    );
+  }
+
+  /** The number of classes the model must score: MNIST's ten, or the opened folder's (null: no folder yet). */
+  function classCount(): number | null {
+    return settings.dataset === 'folder' ? run.folder?.listing.classNames.length ?? null : 10;
+  }
+
+  let augmentTimer = 0;
+  let augmentId = 0;
+  /** Parses the augmentation in the worker (after `delay` ms of no typing): its description, or the error with a caret. */
+  function checkAugment(delay = 0): void {
+    clearTimeout(augmentTimer);
+    const id = ++augmentId;
+    augmentTimer = window.setTimeout(async () => {
+      try {
+        const plan = await call('train-augment', { spec: settings.augment });
+        if (id !== augmentId || disposed) return;
+        augmentError = null;
+        augmentField.input.setAttribute('aria-invalid', 'false');
+        augmentInfo.replaceChildren(plan.description
+          ? `Each training batch, before standardizing: ${plan.description}.`
+          : 'None: the images are trained on as they are. Write steps such as flip,crop:4/reflect,jitter:0.2/0.2/0.2 (torchvision\'s transforms, seeded by the run).');
+      } catch (err) {
+        if (id !== augmentId || disposed) return;
+        augmentError = (err as Error).message;
+        augmentField.input.setAttribute('aria-invalid', 'true');
+        augmentInfo.replaceChildren(el('pre', { class: 'error train-augment-error' }, augmentError));
+      }
+      renderControls();
+    }, delay);
   }
 
   async function togglePause(): Promise<void> {
@@ -604,7 +864,11 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     const id = ++describeId;
     describeTimer = window.setTimeout(async () => {
       try {
-        const info = await call('train-describe', { model: modelString() });
+        const shape = parseShape(settings.shape);
+        const folder = settings.dataset === 'folder';
+        const info = await call('train-describe', folder
+          ? { model: modelString(), inputShape: shape instanceof Error ? [3, 32, 32] : shape, classes: classCount() }
+          : { model: modelString() });
         if (id !== describeId || disposed) return;
         modelError = null;
         modelErrorBox.replaceChildren();
@@ -650,9 +914,11 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   // ---- start ---------------------------------------------------------------------
 
   writeParams();
+  renderFolder();
   onRunChange();
   renderStats();
   describeModel();
+  checkAugment();
   // The run's updates redraw this page while it is shown (and only then).
   const unsubscribe = run.subscribe((controls) => {
     if (controls) onRunChange();
@@ -710,6 +976,7 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
     disposed = true;
     unsubscribe();
     clearTimeout(describeTimer);
+    clearTimeout(augmentTimer);
     if (frame) cancelAnimationFrame(frame);
     for (const c of charts) c.destroy();
   };
@@ -736,6 +1003,43 @@ function mountTrain(root: HTMLElement, ctx: PageContext): () => void {
   }
 }
 
+/**
+ * The files of a folder (or folders and files) dropped on the page, each with
+ * its path from the dropped folder's name down (as a folder upload gives
+ * `webkitRelativePath`). Folders are walked with the File and Directory
+ * Entries API; a readDirectory call returns at most 100 entries, so it is
+ * called until it returns none.
+ */
+async function droppedFiles(transfer: DataTransfer): Promise<{ files: File[]; paths: string[] }> {
+  const files: File[] = [];
+  const paths: string[] = [];
+  const walk = async (entry: FileSystemEntry): Promise<void> => {
+    if (entry.isFile) {
+      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+      files.push(file);
+      paths.push(entry.fullPath.replace(/^\//, ''));
+    } else if (entry.isDirectory) {
+      const reader = (entry as FileSystemDirectoryEntry).createReader();
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+        if (batch.length === 0) break;
+        for (const e of batch) await walk(e);
+      }
+    }
+  };
+  // The entries are taken before any await: a DataTransfer's items are readable only while the drop event runs.
+  const items = [...transfer.items].filter((item) => item.kind === 'file').map((item) => ({ entry: item.webkitGetAsEntry(), file: item.getAsFile() }));
+  for (const { entry, file } of items) {
+    if (entry) await walk(entry);
+    else if (file) {
+      // No entry (a browser without the Entries API): a plain file, by its name.
+      files.push(file);
+      paths.push(file.name);
+    }
+  }
+  return { files, paths };
+}
+
 /** Sets an element's text only when it changes: an unchanged write would still cost a style and layout pass. */
 function setText(node: HTMLElement, text: string): void {
   if (node.textContent !== text) node.textContent = text;
@@ -758,6 +1062,8 @@ function dataText(d: DataEvent): string {
       return `Decompressing the ${d.file}…`;
     case 'parse':
       return `Reading the ${d.file} (${mb(d.loaded)} of IDX data)…`;
+    case 'decode':
+      return `Decoding the ${d.file}: ${thousands(d.loaded)} of ${thousands(d.total ?? 0)}`;
     case 'done':
       return `Loaded ${thousands(d.loaded)} ${d.file}.`;
   }

@@ -4,7 +4,8 @@
  * on one scale so that a filter that grows stronger than the others shows
  * it. A convolution's filter is its KxK kernel; a linear first layer (a
  * pattern starting with fc) shows each output's 784 weights as a 28x28 image:
- * the template it matches against the digit.
+ * the template it matches against the digit. The filters of RGB images are
+ * drawn in colour (each channel's weight as that channel's level, zero grey).
  *
  * The filters the run started from (its step 0) can be shown under the
  * current ones, on the same scale: what training changed is then in view.
@@ -59,14 +60,23 @@ class FilterRow {
       if (!cell.ctx) continue;
       cell.image ??= cell.ctx.createImageData(w, h);
       const px = cell.image.data;
-      // A first layer sees one grey channel here; with more, channel 0 is the one drawn.
       const offset = i * size;
-      for (let j = 0; j < h * w; j++) {
-        const [r, g, b] = signed(f.weights[offset + j], scale);
-        px[4 * j] = r;
-        px[4 * j + 1] = g;
-        px[4 * j + 2] = b;
-        px[4 * j + 3] = 255;
+      const plane = h * w;
+      if (channels === 3) {
+        // An RGB filter in colour: each channel's weight on one scale, -scale black, 0 mid grey, +scale full (the colour it responds to).
+        for (let j = 0; j < plane; j++) {
+          for (let c = 0; c < 3; c++) px[4 * j + c] = Math.round(255 * Math.min(1, Math.max(0, 0.5 + f.weights[offset + c * plane + j] / (2 * scale))));
+          px[4 * j + 3] = 255;
+        }
+      } else {
+        // One grey channel in the signed map (with 2 or 4, channel 0 is the one drawn).
+        for (let j = 0; j < plane; j++) {
+          const [r, g, b] = signed(f.weights[offset + j], scale);
+          px[4 * j] = r;
+          px[4 * j + 1] = g;
+          px[4 * j + 2] = b;
+          px[4 * j + 3] = 255;
+        }
       }
       cell.ctx.putImageData(cell.image, 0, 0);
     }
@@ -145,18 +155,24 @@ export class FilterView {
     if (!f) return;
     const first = this.showInitial && this.initial && this.initial !== f ? this.initial : null;
     const m = Math.max(maxAbs(f.weights), first ? maxAbs(first.weights) : 0);
-    const [maps, , h, w] = f.shape;
+    const [maps, channels, h, w] = f.shape;
     const shown = maps < f.total ? `the first ${maps} of its ${f.total}` : `its ${f.total}`;
-    const caption = `${f.name}: ${shown} filters of ${h}x${w}${h === 28 && w === 28 ? ' (one weight per pixel: the template each unit matches)' : ''}.`;
+    const template = h >= 16 && w >= 16 ? ' (one weight per pixel: the template each unit matches)' : '';
+    const colour = channels === 3 ? ', in colour: each channel\'s weight as its level, grey for 0, on the scale below' : '';
+    const caption = `${f.name}: ${shown} filters of ${channels === 3 ? '3x' : ''}${h}x${w}${template}${colour}.`;
     if (this.caption.textContent !== caption) this.caption.textContent = caption;
     this.now.draw(f, m, `Now, at step ${f.step.toLocaleString('en-US')}`);
     this.start.root.hidden = first === null;
     if (first) this.start.draw(first, m, `At the start (step ${first.step.toLocaleString('en-US')}), same scale`);
     const hi = `+${fmt(m)}`;
-    if (this.hi.textContent !== hi) {
+    const rgb = channels === 3;
+    if (this.hi.textContent !== hi || this.scale.classList.contains('rgb') !== rgb) {
       this.hi.textContent = hi;
       this.lo.textContent = `−${fmt(m)}`;
-      this.scale.setAttribute('aria-label', `colour scale: blue is −${fmt(m)}, white 0, red +${fmt(m)}`);
+      this.scale.classList.toggle('rgb', rgb);
+      this.scale.setAttribute('aria-label', rgb
+        ? `scale of each channel: none of it at −${fmt(m)}, half at 0, full at +${fmt(m)}`
+        : `colour scale: blue is −${fmt(m)}, white 0, red +${fmt(m)}`);
     }
     this.scale.hidden = false;
   }

@@ -11,7 +11,8 @@
  * plain `#/train` link brings back the settings as they were.
  */
 import { call, stream } from '../rpc.js';
-import type { EvalResult, ModelInfo, OptimizerName, RunChange, RunState, TrainConfig, TrainEvent, TrainResult } from '../compute/train.js';
+import type { DatasetInfo, EvalResult, ModelInfo, OptimizerName, RunChange, RunState, TrainConfig, TrainEvent, TrainResult } from '../compute/train.js';
+import type { FolderListing } from './folder.js';
 import { addChange, mergeChanges } from './changes.js';
 import { Curves } from './curves.js';
 import type { FilterMaps } from './filters.js';
@@ -30,6 +31,22 @@ export interface RunSettings {
   seed: number;
   /** Changes of the learning rate and the batch size at given steps. */
   changes: RunChange[];
+  /** What to train on: MNIST, or a folder of images the user opens (which a link cannot hold). */
+  dataset: 'mnist' | 'folder';
+  /** A folder's images are brought to this shape, written CxHxW (e.g. 3x32x32). */
+  shape: string;
+  /** The share of each class of a folder held out for testing (when it has no train/ and test/). */
+  holdout: number;
+  /** An augmentation of the training batches in the `--augment` grammar; '' for none. */
+  augment: string;
+}
+
+/** A folder the user opened: its files (read when a run starts) and what their paths say. */
+export interface OpenedFolder {
+  files: File[];
+  /** Each file's path inside the upload, the folder's name first. */
+  paths: string[];
+  listing: FolderListing;
 }
 
 /** The page's phase: before any run, a run's state, or a run ended by an error. */
@@ -74,6 +91,10 @@ class TrainRun {
   want = { lr: 0, batchSize: 0 };
   /** The page's settings form, as last shown (null until the page is first mounted). */
   form: RunSettings | null = null;
+  /** The folder opened on the page (kept while the tab lives: coming back to the page keeps it). */
+  folder: OpenedFolder | null = null;
+  /** What the run trains on, as the worker read it (null until its data is loaded). */
+  dataset: DatasetInfo | null = null;
   /** Counts runs, so that events of an earlier run (still in flight) are ignored. */
   private id = 0;
   private readonly listeners = new Set<Listener>();
@@ -101,7 +122,7 @@ class TrainRun {
    * Trains a model with `settings` (the form's, copied) in the worker. The
    * stream feeds this store until the run ends, whether a page shows it or not.
    */
-  async start(settings: RunSettings, data: TrainConfig['data']): Promise<void> {
+  async start(settings: RunSettings, data: TrainConfig['data'], transfer: Transferable[] = []): Promise<void> {
     if (this.running()) return;
     const id = ++this.id;
     this.clear();
@@ -120,12 +141,13 @@ class TrainRun {
       epochs: settings.epochs,
       seed: settings.seed,
       data,
+      augment: settings.augment,
       changes: settings.changes.map((c) => ({ ...c })),
     };
     try {
       this.result = await stream('train-start', config, (e) => {
         if (id === this.id) this.onEvent(e as TrainEvent);
-      });
+      }, transfer);
       if (id !== this.id) return;
       this.phase = this.result.reason;
     } catch (err) {
@@ -158,6 +180,7 @@ class TrainRun {
         break;
       case 'ready':
         this.model = e.model;
+        this.dataset = e.dataset;
         controls = true;
         break;
       case 'progress':
@@ -237,6 +260,7 @@ class TrainRun {
     this.dataStatus = null;
     this.result = null;
     this.model = null;
+    this.dataset = null;
     this.error = null;
     this.measuring = false;
     this.initialFilters = null;
