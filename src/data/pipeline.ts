@@ -189,6 +189,8 @@ interface Slot {
   worker: Worker;
   /** Task ids out at this worker. */
   busy: Set<number>;
+  /** Being terminated: referenced until it has exited, whatever messages still arrive. */
+  stopping: boolean;
 }
 
 interface Pending {
@@ -366,7 +368,7 @@ export class BatchPipeline {
       seed: this.seed,
     };
     for (let i = 0; i < this.workers; i++) {
-      const slot: Slot = { worker: startWorker(init), busy: new Set() };
+      const slot: Slot = { worker: startWorker(init), busy: new Set(), stopping: false };
       slot.worker.unref();
       slot.worker.on('message', (msg: PipelineResult) => this.onResult(slot, msg));
       slot.worker.on('error', (err: Error) => this.onWorkerFailure(slot, `threw ${err?.message ?? String(err)}`));
@@ -384,7 +386,7 @@ export class BatchPipeline {
       this.pending.set(id, { resolve, reject, slot, epoch, index });
       if (slot.busy.size === 0) slot.worker.ref();
       slot.busy.add(id);
-      const task: PipelineTask = { id, epoch, index, rows: rows.slice() };
+        const task: PipelineTask = { id, epoch, index, rows: rows.slice() };
       slot.worker.postMessage(task, [task.rows.buffer as ArrayBuffer]);
     });
   }
@@ -393,7 +395,7 @@ export class BatchPipeline {
     const p = this.pending.get(id);
     this.pending.delete(id);
     slot.busy.delete(id);
-    if (slot.busy.size === 0) slot.worker.unref();
+    if (slot.busy.size === 0 && !slot.stopping) slot.worker.unref();
     return p;
   }
 
@@ -419,7 +421,12 @@ export class BatchPipeline {
   private async stopWorkers(reason: Error): Promise<void> {
     const slots = this.slots;
     this.slots = [];
-    for (const slot of slots) for (const id of [...slot.busy]) this.settle(slot, id)?.reject(reason);
+    for (const slot of slots) {
+      // referenced until it has exited, so that awaiting its end keeps the process alive
+      slot.stopping = true;
+      slot.worker.ref();
+      for (const id of [...slot.busy]) this.settle(slot, id)?.reject(reason);
+    }
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 }
