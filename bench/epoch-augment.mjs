@@ -16,7 +16,9 @@
  *
  *   none     DataLoader over images normalized once (no augmentation);
  *   thread   BatchPipeline with workers 0: augmentation in the training thread;
- *   workers  BatchPipeline with --workers workers (default: cores - 1).
+ *   workers  BatchPipeline with --workers workers (default: cores - 1);
+ *   making   the in-thread pipeline's batches alone, no training: what the
+ *            augmentation itself costs per epoch.
  *
  * An epoch is --examples / --batch SGD steps (zeroGrad, forward,
  * cross-entropy, backward, step), timed from asking for the first batch to
@@ -27,14 +29,17 @@
  * a ratio <= 1.10), and the machine's load average before and after.
  *
  *   node --import tsx bench/epoch-augment.mjs [--rounds 5] [--examples 3200] [--batch 64]
- *       [--workers N] [--only mnist|cifar]
+ *       [--workers N] [--threads T] [--only mnist|cifar]
+ *
+ * --threads sets the native backend's threads (e.g. cores - workers, so that
+ * the training thread's BLAS and the workers do not share cores).
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   LeNet5, nn, optim, F, backward, Generator, Tensor, DataLoader, normalize, MNIST_MEAN, MNIST_STD, CIFAR10_MEAN, CIFAR10_STD, transforms, getBackend,
 } from '../src/index-node.ts';
-import { loadMnist, BatchPipeline } from '../src/node.ts';
+import { loadMnist, BatchPipeline, nativeAvailable, setNativeThreads, getNativeThreads } from '../src/node.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -43,6 +48,7 @@ const { values: opts } = parseArgs({
     batch: { type: 'string', default: '64' },
     workers: { type: 'string' },
     only: { type: 'string' },
+    threads: { type: 'string' },
   },
 });
 const rounds = Number(opts.rounds);
@@ -108,6 +114,13 @@ async function epoch(model, opt, batches) {
   return (performance.now() - t0) / 1000;
 }
 
+/** Seconds to make one epoch's batches without training on them. */
+async function batchesOnly(batches) {
+  const t0 = performance.now();
+  for await (const _ of batches) void _;
+  return (performance.now() - t0) / 1000;
+}
+
 async function run(w) {
   const model = w.model();
   const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
@@ -116,13 +129,14 @@ async function run(w) {
   const common = { images: w.images, labels: w.labels, batchSize, augment: w.augment, normalize: w.norm, seed: 1, shuffle: true };
   const inThread = new BatchPipeline({ ...common, workers: 0 });
   const pooled = new BatchPipeline({ ...common, workers });
-  const times = { none: [], thread: [], workers: [] };
+  const times = { none: [], thread: [], workers: [], making: [] };
   try {
     for (let r = 0; r <= rounds; r++) {
       const t = {
         none: await epoch(model, opt, loader),
         thread: await epoch(model, opt, inThread.epoch(r)),
         workers: await epoch(model, opt, pooled.epoch(r)),
+        making: await batchesOnly(inThread.epoch(r)),
       };
       if (r > 0) for (const k of Object.keys(times)) times[k].push(t[k]);
     }
@@ -133,14 +147,19 @@ async function run(w) {
   const base = median(times.none);
   console.log(`\n${w.title}: ${examples} examples, batch ${batchSize} (${Math.ceil(examples / batchSize)} steps), augment '${w.augment}', ${rounds} rounds after a warm-up`);
   console.log('mode                     median s   ratio to none   all (s)');
-  for (const [k, label] of [['none', 'none (DataLoader)'], ['thread', 'augment, workers 0'], ['workers', `augment, workers ${workers}`]]) {
+  for (const [k, label] of [['none', 'none (DataLoader)'], ['thread', 'augment, workers 0'], ['workers', `augment, workers ${workers}`], ['making', 'batches only, workers 0']]) {
     const m = median(times[k]);
     console.log(`${label.padEnd(24)} ${m.toFixed(3).padStart(9)}   ${(m / base).toFixed(3).padStart(13)}   ${times[k].map((v) => v.toFixed(2)).join(' ')}`);
   }
 }
 
+if (opts.threads !== undefined) {
+  const t = Number(opts.threads);
+  if (!(Number.isInteger(t) && t >= 1)) throw new Error(`--threads must be an integer >= 1, got ${opts.threads}`);
+  if (nativeAvailable()) setNativeThreads(t);
+}
 const load0 = os.loadavg();
-console.log(`backend ${getBackend().name}, ${cores} cores, load average ${load0.map((v) => v.toFixed(2)).join(' ')} (1/5/15 min) at the start`);
+console.log(`backend ${getBackend().name}${nativeAvailable() ? ` (${getNativeThreads()} threads)` : ''}, ${cores} cores, load average ${load0.map((v) => v.toFixed(2)).join(' ')} (1/5/15 min) at the start`);
 if (opts.only !== 'cifar') await run(await mnistWorkload());
 if (opts.only !== 'mnist') await run(cifarWorkload());
 console.log(`\nload average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')} at the end`);
