@@ -18,7 +18,8 @@
  *   thread   BatchPipeline with workers 0: augmentation in the training thread;
  *   workers  BatchPipeline with --workers workers (default: cores - 1);
  *   making   the in-thread pipeline's batches alone, no training: what the
- *            augmentation itself costs per epoch.
+ *            augmentation itself costs per epoch;
+ *   fetching the workers' batches alone, no training: how fast they deliver.
  *
  * An epoch is --examples / --batch SGD steps (zeroGrad, forward,
  * cross-entropy, backward, step), timed from asking for the first batch to
@@ -129,7 +130,7 @@ async function run(w) {
   const common = { images: w.images, labels: w.labels, batchSize, augment: w.augment, normalize: w.norm, seed: 1, shuffle: true };
   const inThread = new BatchPipeline({ ...common, workers: 0 });
   const pooled = new BatchPipeline({ ...common, workers });
-  const times = { none: [], thread: [], workers: [], making: [] };
+  const times = { none: [], thread: [], workers: [], making: [], fetching: [] };
   try {
     for (let r = 0; r <= rounds; r++) {
       const t = {
@@ -137,6 +138,7 @@ async function run(w) {
         thread: await epoch(model, opt, inThread.epoch(r)),
         workers: await epoch(model, opt, pooled.epoch(r)),
         making: await batchesOnly(inThread.epoch(r)),
+        fetching: await batchesOnly(pooled.epoch(r)),
       };
       if (r > 0) for (const k of Object.keys(times)) times[k].push(t[k]);
     }
@@ -147,7 +149,7 @@ async function run(w) {
   const base = median(times.none);
   console.log(`\n${w.title}: ${examples} examples, batch ${batchSize} (${Math.ceil(examples / batchSize)} steps), augment '${w.augment}', ${rounds} rounds after a warm-up`);
   console.log('mode                     median s   ratio to none   all (s)');
-  for (const [k, label] of [['none', 'none (DataLoader)'], ['thread', 'augment, workers 0'], ['workers', `augment, workers ${workers}`], ['making', 'batches only, workers 0']]) {
+  for (const [k, label] of [['none', 'none (DataLoader)'], ['thread', 'augment, workers 0'], ['workers', `augment, workers ${workers}`], ['making', 'batches only, workers 0'], ['fetching', `batches only, workers ${workers}`]]) {
     const m = median(times[k]);
     console.log(`${label.padEnd(24)} ${m.toFixed(3).padStart(9)}   ${(m / base).toFixed(3).padStart(13)}   ${times[k].map((v) => v.toFixed(2)).join(' ')}`);
   }
