@@ -55,8 +55,8 @@ export const TRAIN_OPTIONS = {
   }),
   dataDir: DATA_DIR_OPTION,
   input: option<number[]>({
-    flags: '--input <shape>', help: "one image as the model takes it, CxHxW, for datasets whose images are resized to it (mnist's and cifar's are not: only their own size is accepted)",
-    parse: inputShapeArgument, defaultHelp: "the dataset's images' (mnist 1x28x28, cifar10/cifar100 3x32x32)", metavar: 'CxHxW',
+    flags: '--input <shape>', help: "one image as the model takes it, CxHxW, for datasets whose images are resized to it (folder; mnist's and cifar's are not: only their own size is accepted)",
+    parse: inputShapeArgument, defaultHelp: "the dataset's images' (mnist 1x28x28, cifar10/cifar100 3x32x32); folder requires it", metavar: 'CxHxW',
   }),
   epochs: option({ flags: '--epochs <n>', help: 'passes over the training set', parse: integer(1, 'a whole number of epochs >= 1'), default: 1, recorded: true }),
   batchSize: option({ flags: '--batch-size <n>', help: 'training examples per step', parse: integer(1, 'an integer >= 1'), default: 64, recorded: true }),
