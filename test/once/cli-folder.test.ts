@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
@@ -51,6 +51,12 @@ export async function writeGratings(dir: string, perClass: number): Promise<void
       }
     }
   }
+}
+
+/** The weights of a checkpoint, each tensor's values as a plain array, by name. */
+async function weights(dir: string): Promise<Record<string, number[]>> {
+  const { state } = await readCheckpoint(dir);
+  return Object.fromEntries(Object.entries(state).map(([k, t]) => [k, Array.from(t.data)]));
 }
 
 describe('stride train/eval --dataset folder', () => {
@@ -112,5 +118,52 @@ describe('stride train/eval --dataset folder', () => {
     const none = await stride('train', 'lenet5', '--dataset', 'folder', '--data-dir', bare, '--input', '3x32x32', '--no-save');
     assert.equal(none.code, 2);
     assert.match(none.stderr, /^error: .*class folder/);
+  });
+
+  describe('--augment', () => {
+    const base = (out: string, ...extra: string[]) => [
+      'train', 'lenet5', '--dataset', 'folder', '--data-dir', data, '--input', '3x24x24', '--limit', '60', '--test-limit', '20',
+      '--batch-size', '20', '--seed', '5', '--out', out, '--no-progress', ...extra,
+    ];
+
+    test('the same seed gives the same weights with augmentation; another augmentation (or none) other weights; the spec is recorded and printed', async () => {
+      const [a, b, c, none, plain] = ['a', 'b', 'c', 'none', 'plain'].map((n) => join(root, `aug-${n}`));
+      const runs = await Promise.all([
+        stride(...base(a, '--augment')),
+        stride(...base(b, '--augment', 'default')),
+        stride(...base(c, '--augment', 'flip:1')),
+        stride(...base(none, '--augment', 'none')),
+        stride(...base(plain)),
+      ]);
+      for (const r of runs) assert.equal(r.code, 0, r.stderr);
+      const [ra, rb, , rn, rp] = runs;
+      // --augment alone is --augment default: the folder recipe at 24x24 (a flip, a crop after reflect-padding by 24 / 8 = 3).
+      assert.match(ra.stdout.split('\n')[0], /seed 5, augment flip,crop:padding=3\/mode=reflect, backend /);
+      assert.equal(ra.stdout.split('\n')[0], rb.stdout.split('\n')[0]);
+      // No augmentation prints the line it always printed.
+      assert.doesNotMatch(rp.stdout.split('\n')[0], /augment/);
+      assert.equal(rn.stdout.split('\n')[0], rp.stdout.split('\n')[0]);
+
+      const [wa, wb, wc, wn, wp] = await Promise.all([a, b, c, none, plain].map(weights));
+      assert.deepEqual(wa, wb);
+      assert.deepEqual(wn, wp);
+      assert.notDeepEqual(wa, wc);
+      assert.notDeepEqual(wa, wn);
+      assert.notDeepEqual(wc, wn);
+      const meta = (await readCheckpoint(a)).header.meta as Record<string, unknown>;
+      assert.equal(meta.augment, 'flip,crop:padding=3/mode=reflect');
+      assert.equal((await readCheckpoint(none)).header.meta.augment, 'none');
+      assert.equal((await readCheckpoint(plain)).header.meta.augment, 'none');
+    });
+
+    test('a malformed spec is exit 2 with the spec quoted and a caret under the mistake', async () => {
+      const r = await stride(...base(join(root, 'bad'), '--augment', 'flip,rotat:10'));
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /unknown step 'rotat'/);
+      const lines = r.stderr.split('\n');
+      const quoted = lines.findIndex((l) => l === '  flip,rotat:10');
+      assert.ok(quoted >= 0, r.stderr);
+      assert.equal(lines[quoted + 1], `  ${' '.repeat('flip,'.length)}^`);
+    });
   });
 });
