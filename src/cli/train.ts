@@ -193,7 +193,7 @@ function augmentFor(spec: string, dataset: string, inputShape: readonly [number,
  * separate stream, so that the initialization and the shuffles of a run with
  * augmentation are those of the same run without it.
  */
-const AUGMENT_SEED_OFFSET = 0x2545f491;
+export const AUGMENT_SEED_OFFSET = 0x2545f491;
 
 /** A registered model name or a layer pattern (a malformed pattern is reported with a caret under the mistake). */
 function modelArgument(value: string): string {
