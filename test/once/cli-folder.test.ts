@@ -156,6 +156,21 @@ describe('stride train/eval --dataset folder', () => {
       assert.equal((await readCheckpoint(plain)).header.meta.augment, 'none');
     });
 
+    test('--resume continues an augmented run exactly: 1 epoch then 1 more gives the 2-epoch weights; another --augment is refused', async () => {
+      // A constant rate: extending a decaying schedule by --epochs would stretch it, by design.
+      const [whole, part] = ['whole', 'part'].map((n) => join(root, `aug-resume-${n}`));
+      const [w, p] = await Promise.all([stride(...base(whole, '--augment', '--lr-schedule', 'constant', '--epochs', '2')), stride(...base(part, '--augment', '--lr-schedule', 'constant', '--epochs', '1'))]);
+      assert.equal(w.code, 0, w.stderr);
+      assert.equal(p.code, 0, p.stderr);
+      const resumed = await stride('train', '--resume', part, '--epochs', '2', '--data-dir', data, '--input', '3x24x24', '--no-progress');
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stdout, /augment flip,crop:padding=3\/mode=reflect/);
+      assert.deepEqual(await weights(part), await weights(whole));
+      const other = await stride('train', '--resume', part, '--epochs', '3', '--data-dir', data, '--input', '3x24x24', '--augment', 'flip:1');
+      assert.equal(other.code, 2);
+      assert.match(other.stderr, /--augment flip:p=1 conflicts with the run's --augment flip,crop:padding=3\/mode=reflect/);
+    });
+
     test('a malformed spec is exit 2 with the spec quoted and a caret under the mistake', async () => {
       const r = await stride(...base(join(root, 'bad'), '--augment', 'flip,rotat:10'));
       assert.equal(r.code, 2);
