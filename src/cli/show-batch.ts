@@ -90,19 +90,24 @@ export interface GridLayout {
   width: number;
 }
 
-/** Images are scaled up by the whole factor that brings their longer side nearest below this many pixels (28 -> 84, 32 -> 96). */
+/** Images are scaled up by the whole factor that brings their longer side nearest this many pixels (28 -> 84, 32 -> 96, 56 -> 112). */
 const TARGET_SIDE = 96;
 const GAP = 4;
 const BACKGROUND = 0.12;
 
-/** The layout of `count` images of h x w: a near-square grid, images scaled up to about TARGET_SIDE pixels, a label strip under each. */
-export function gridLayout(count: number, h: number, w: number): GridLayout {
+/**
+ * The layout of `count` images of h x w: a near-square grid, images scaled up
+ * to about TARGET_SIDE pixels, a label strip under each, its text at double
+ * size when the cell is wide enough for the longest label (`longest`
+ * characters) at that size.
+ */
+export function gridLayout(count: number, h: number, w: number, longest = 0): GridLayout {
   const columns = Math.ceil(Math.sqrt(count));
   const rows = Math.ceil(count / columns);
-  const scale = Math.max(1, Math.floor(TARGET_SIDE / Math.max(h, w)));
+  const scale = Math.max(1, Math.round(TARGET_SIDE / Math.max(h, w)));
   const cellHeight = h * scale;
   const cellWidth = w * scale;
-  const textScale = cellWidth >= 72 ? 2 : 1;
+  const textScale = cellWidth >= 72 && textWidth('x'.repeat(longest), 2) <= cellWidth ? 2 : 1;
   const labelHeight = (GLYPH_HEIGHT + 4) * textScale;
   return {
     columns, rows, scale, cellHeight, cellWidth, labelHeight, textScale, gap: GAP,
@@ -121,7 +126,7 @@ export function renderGrid(images: Tensor, labels: readonly string[]): { data: F
   const [n, c, h, w] = images.shape;
   if (labels.length !== n) throw new ValueError(`renderGrid: ${n} images need ${n} labels, got ${labels.length}`);
   if (n === 0) throw new ValueError('renderGrid: no images to show');
-  const layout = gridLayout(n, h, w);
+  const layout = gridLayout(n, h, w, Math.max(...labels.map((l) => l.length)));
   const channels = c === 1 ? 1 : 3;
   const { height, width, scale, cellHeight, cellWidth, labelHeight, textScale, columns } = layout;
   const data = new Float32Array(channels * height * width).fill(BACKGROUND);
