@@ -75,6 +75,11 @@ Examples:
   $ stride train lenet5 --dataset mnist --epochs 3 --optimizer adam --out runs/adam/
   $ stride eval --model runs/lenet5-mnist/
       reload the weights and measure the test accuracy
+  $ stride train lenet5 --dataset folder --data-dir photos --input 3x64x64 --augment
+      a folder of PNG/JPEG images, one sub-folder per class, each image
+      resized to 3x64x64, training batches flipped and cropped
+  $ stride show-batch --dataset mnist --augment --out batch.png
+      a grid of 16 augmented training images (before normalization), labelled
   $ stride summary alexnet
       per layer: parameters, connections, multiply-accumulates, receptive field
 
