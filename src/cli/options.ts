@@ -30,6 +30,8 @@ export interface CliOption<T = unknown> {
   recorded?: boolean;
   /** Written in the synopsis as the alternative of this other option ([--out DIR | --no-save]); giving both is an error. */
   alternativeTo?: string;
+  /** For a flag whose value may be left out ('--augment [spec]'): the value it takes then (parsed like a given one). */
+  preset?: string;
 }
 
 export type CliOptions = Record<string, CliOption>;
@@ -130,6 +132,7 @@ export function addCommand<O extends CliOptions>(program: Command, spec: CliComm
     const opt = new Option(o.flags, helpLine(o));
     if (opt.attributeName() !== key) throw new Error(`option ${o.flags} of '${spec.name}' is declared as '${key}', but commander names it '${opt.attributeName()}'`);
     if (o.parse) opt.argParser(o.parse);
+    if (o.preset !== undefined) opt.preset(o.preset);
     if (o.required) opt.makeOptionMandatory();
     command.addOption(opt);
   }
@@ -149,7 +152,11 @@ export function addCommand<O extends CliOptions>(program: Command, spec: CliComm
 
 /** The synopsis of a command, wrapped at `width` columns with the options aligned after the command name. */
 export function synopsis(spec: CliCommand, width = 78): string[] {
-  const token = (o: CliOption) => (o.parse ? `${longFlag(o)} ${o.metavar ?? /<(\w+)>/.exec(o.flags)![1].toUpperCase()}` : longFlag(o));
+  const token = (o: CliOption) => {
+    if (!o.parse) return longFlag(o);
+    const metavar = o.metavar ?? /[<[](\w+)[>\]]/.exec(o.flags)![1].toUpperCase();
+    return `${longFlag(o)} ${o.preset !== undefined ? `[${metavar}]` : metavar}`;
+  };
   const entries = Object.values(spec.options);
   const tokens = entries
     .filter((o) => o.alternativeTo === undefined)

@@ -18,6 +18,7 @@ import { EVAL_COMMAND, evalJson, runEval } from './eval.js';
 import { EXPLAIN_COMMAND, explainJson, runExplain } from './explain.js';
 import { consoleIO, type CliIO } from './io.js';
 import { addCommand, synopsis, type CliCommand } from './options.js';
+import { SHOW_BATCH_COMMAND, runShowBatch } from './show-batch.js';
 import { SUMMARY_COMMAND, runSummary } from './summary.js';
 import { TRAIN_COMMAND, runTrain, trainJson } from './train.js';
 
@@ -36,7 +37,7 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 /** The commands, in the order `stride --help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [TRAIN_COMMAND, EVAL_COMMAND, SUMMARY_COMMAND, EXPLAIN_COMMAND, BENCH_COMMAND, INFO_COMMAND];
+export const COMMANDS: readonly CliCommand[] = [TRAIN_COMMAND, EVAL_COMMAND, SHOW_BATCH_COMMAND, SUMMARY_COMMAND, EXPLAIN_COMMAND, BENCH_COMMAND, INFO_COMMAND];
 
 /** The synopsis of every command, as `stride --help` and the README's "The command line" print it. */
 export function commandSynopsis(): string {
@@ -74,6 +75,11 @@ Examples:
   $ stride train lenet5 --dataset mnist --epochs 3 --optimizer adam --out runs/adam/
   $ stride eval --model runs/lenet5-mnist/
       reload the weights and measure the test accuracy
+  $ stride train lenet5 --dataset folder --data-dir photos --input 3x64x64 --augment
+      a folder of PNG/JPEG images, one sub-folder per class, each image
+      resized to 3x64x64, training batches flipped and cropped
+  $ stride show-batch --dataset mnist --augment --out batch.png
+      a grid of 16 augmented training images (before normalization), labelled
   $ stride summary alexnet
       per layer: parameters, connections, multiply-accumulates, receptive field
 
@@ -93,6 +99,10 @@ one line) or an unexpected error (a bug: the stack is printed).`,
     // --model is a mandatory option: commander has refused a command line without it.
     const summary = await runEval({ ...flags, model: flags.model! }, io);
     if (flags.json) io.out(evalJson(summary));
+  });
+
+  addCommand(program, SHOW_BATCH_COMMAND, async (flags) => {
+    await runShowBatch(flags, io);
   });
 
   addCommand(program, SUMMARY_COMMAND, async (flags, model) => {

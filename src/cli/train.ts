@@ -21,13 +21,16 @@ import { InvalidArgumentError } from 'commander';
 
 import {
   DataError, Generator, LR_SCHEDULES, MODEL_PATTERN_EXAMPLE, Perceptron, StrideError, ValueError, createModel, defaultGenerator, fitEpochs, getBackend, getModelSpec,
-  models, optim, trainPerceptron, type CheckpointTraining, type EpochResult, type JsonValue, type LrScheduleName,
+  models, normalize, optim, zeros, type Tensor, trainPerceptron, transforms, type CheckpointTraining, type EpochResult, type JsonValue, type LrScheduleName,
 } from '../index.js';
 import { CHECKPOINT_FORMATS, createProgressReporter, loadWeightsInto, readCheckpoint, saveCheckpoint, type CheckpointFormat, type MemorySample, type ReadCheckpoint } from '../node.js';
 import { DATA_DIR_OPTION, datasets, normalizationJson, openDataset, type LoadedSplit, type Normalization } from './datasets.js';
 import { buildModelFor, checkModelFits } from './model-fit.js';
 import { consoleIO, type CliIO } from './io.js';
 import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, recordedValues, sizes, withDefaults, type CliCommand, type OptionValues, type RecordedValues } from './options.js';
+
+const { AUGMENT_EXAMPLE, AUGMENT_STEPS, defaultAugment, parseAugment, transformBatch } = transforms;
+type AugmentPlan = transforms.AugmentPlan;
 
 const OPTIMIZERS = ['sgd', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -55,8 +58,8 @@ export const TRAIN_OPTIONS = {
   }),
   dataDir: DATA_DIR_OPTION,
   input: option<number[]>({
-    flags: '--input <shape>', help: "one image as the model takes it, CxHxW, for datasets whose images are resized to it (mnist's and cifar's are not: only their own size is accepted)",
-    parse: inputShapeArgument, defaultHelp: "the dataset's images' (mnist 1x28x28, cifar10/cifar100 3x32x32)", metavar: 'CxHxW',
+    flags: '--input <shape>', help: "one image as the model takes it, CxHxW, for datasets whose images are resized to it (folder; mnist's and cifar's are not: only their own size is accepted)",
+    parse: inputShapeArgument, defaultHelp: "the dataset's images' (mnist 1x28x28, cifar10/cifar100 3x32x32); folder requires it", metavar: 'CxHxW',
   }),
   epochs: option({ flags: '--epochs <n>', help: 'passes over the training set', parse: integer(1, 'a whole number of epochs >= 1'), default: 1, recorded: true }),
   batchSize: option({ flags: '--batch-size <n>', help: 'training examples per step', parse: integer(1, 'an integer >= 1'), default: 64, recorded: true }),
@@ -81,7 +84,12 @@ export const TRAIN_OPTIONS = {
   }),
   limit: option({ flags: '--limit <n>', help: 'train on the first N training images only', parse: integer(1), defaultHelp: 'all' }),
   testLimit: option({ flags: '--test-limit <n>', help: 'evaluate on the first N test images only', parse: integer(1), defaultHelp: 'all' }),
-  seed: option({ flags: '--seed <n>', help: 'seed for initialization and shuffling', parse: integer(0, 'an integer >= 0'), default: 0, recorded: true }),
+  augment: option<string>({
+    flags: '--augment [spec]',
+    help: `augment every training batch (before normalization; the test set is not): 'default' (also --augment alone) for the dataset's standard recipe, 'none', or steps such as '${AUGMENT_EXAMPLE}' (${AUGMENT_STEPS.join(', ')}); seeded by --seed`,
+    parse: augmentArgument, preset: 'default', defaultHelp: 'none', metavar: 'SPEC',
+  }),
+  seed: option({ flags: '--seed <n>', help: 'seed for initialization, shuffling and augmentation', parse: integer(0, 'an integer >= 0'), default: 0, recorded: true }),
   out: option<string | null>({
     flags: '--out <dir>', help: 'folder for the weights (model.stride or, with --format safetensors, model.safetensors), written atomically', parse: (dir) => dir, defaultHelp: 'runs/<model>-<dataset>/',
   }),
@@ -125,6 +133,13 @@ cifar10 and cifar100 read the extracted binary version of the data ("CIFAR-10
 binary version (suitable for C programs)" from
 https://www.cs.toronto.edu/~kriz/cifar.html) from --data-dir:
   stride train resnet20 --dataset cifar10 --data-dir cifar-10-batches-bin
+folder reads a folder of PNG/JPEG images, one sub-folder per class, brought
+to --input (resized, centre-cropped) and normalized by the per-channel mean
+and std of its training images (recorded in the checkpoint for eval):
+  stride train lenet5 --dataset folder --data-dir photos --input 3x64x64
+--augment transforms each training batch in 0..1 before normalizing it,
+drawing from its own generator seeded by --seed, so a run is repeatable:
+  stride train resnet20 --dataset cifar10 --data-dir cifar-10-batches-bin --augment
 The checkpoint is rewritten at the end of every epoch, with the optimizer's
 state and the random generators', so an interrupted run continues from its
 last completed epoch with --resume DIR, as if it had not stopped. The model
@@ -137,6 +152,48 @@ function inputShapeArgument(value: string): number[] {
   if (shape.length !== 3) throw new InvalidArgumentError('Expected one image as CxHxW, three whole numbers >= 1 (3x32x32).');
   return shape;
 }
+
+/** --augment: 'default', 'none' or a spec parseAugment accepts (a malformed one is reported with a caret under the mistake). */
+function augmentArgument(value: string): string {
+  if (value.trim().toLowerCase() === 'default') return 'default';
+  try {
+    parseAugment(value);
+  } catch (err) {
+    if (err instanceof ValueError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+  return value;
+}
+
+/**
+ * The augmentation a run applies: `spec` 'default' is defaultAugment of the
+ * dataset at its input size, anything else is parsed (parseAugment; 'none'
+ * and '' are no steps).
+ */
+export function resolveAugment(spec: string, dataset: string, inputShape: readonly number[]): AugmentPlan {
+  return spec.trim().toLowerCase() === 'default' ? defaultAugment(dataset, inputShape) : parseAugment(spec);
+}
+
+/**
+ * The run's augmentation, or null for none: resolveAugment of `spec`, checked
+ * to give images of `inputShape` (a crop to another size would not fit the model).
+ */
+function augmentFor(spec: string, dataset: string, inputShape: readonly [number, number, number]): AugmentPlan | null {
+  const plan = resolveAugment(spec, dataset, inputShape);
+  if (plan.steps.length === 0) return null;
+  const out = plan.transform(zeros([...inputShape]), new Generator(0)).shape;
+  if (out.length !== 3 || out.some((d, i) => d !== inputShape[i])) {
+    throw new ValueError(`--augment ${plan.spec}: turns ${dataset}'s ${inputShape.join('x')} images into ${out.join('x')}, but the model takes ${inputShape.join('x')}; give a crop the input's size (or none)`);
+  }
+  return plan;
+}
+
+/**
+ * What is added to --seed to seed the augmentation's own generator: a
+ * separate stream, so that the initialization and the shuffles of a run with
+ * augmentation are those of the same run without it.
+ */
+export const AUGMENT_SEED_OFFSET = 0x2545f491;
 
 /** A registered model name or a layer pattern (a malformed pattern is reported with a caret under the mistake). */
 function modelArgument(value: string): string {
@@ -161,6 +218,8 @@ export type TrainSettings = RecordedValues<typeof TRAIN_OPTIONS>;
 
 export interface TrainSummary extends TrainSettings {
   model: string;
+  /** The augmentation of the training batches in normal form (parseAugment's spec), or 'none'. */
+  augment: string;
   backend: string;
   trainImages: number;
   testImages: number;
@@ -204,6 +263,11 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const { dataset, epochs, batchSize, lr, momentum, lrSchedule, seed } = settings;
   // The data first: a dataset whose files are not there fails before a model is built.
   const data = await openDataset(dataset, { dataDir: options.dataDir, input: options.input ?? (datasets[dataset]?.resizes ? resume?.inputShape : undefined) });
+  const augmentation = augmentFor(options.augment ?? resume?.augment ?? 'none', dataset, data.inputShape);
+  const augment = augmentation === null ? 'none' : augmentation.spec;
+  if (resume !== null && options.augment !== undefined && augment !== resume.augment) {
+    throw new ValueError(`--resume ${options.resume}: --augment ${augment} conflicts with the run's --augment ${resume.augment}; a resumed run keeps the settings it started with (drop --augment, or start a new run with --out elsewhere)`);
+  }
   const resumeDir = resume === null ? null : dirname(resume.checkpoint.path);
   const out = given.save === false ? null : given.out ?? resumeDir ?? `runs/${modelName}-${dataset}/`;
 
@@ -221,25 +285,30 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   }
 
   const norm = data.normalization;
-  const [train, test] = await Promise.all([data.load('train', given.limit, norm), data.load('test', given.testLimit, norm)]);
+  // With augmentation the training images stay in 0..1 (the transforms' fill and padding values assume it) and each batch is normalized after its transform.
+  const trainNorm = augmentation === null ? norm : { mean: 0, std: 1 };
+  const [train, test] = await Promise.all([data.load('train', given.limit, trainNorm), data.load('test', given.testLimit, norm)]);
   const trainImages = train.images.shape[0];
   const testImages = test.images.shape[0];
 
   if (byPerceptronRule) {
+    if (augmentation !== null) throw new ValueError(`--augment ${augment}: the perceptron trains by Rosenblatt's rule one image at a time, without augmentation; drop --augment`);
     return runPerceptronTrain(model, { options: { ...options, model: modelName }, settings, train, test, out, modelOptions, norm, generator, start, classNames: data.classNames }, io);
   }
   const optimizer: optim.Optimizer = optimizerName === 'sgd' ? new optim.SGD(model, { lr, momentum: momentum! }) : new optim.Adam(model, { lr });
   const backend = getBackend().name;
   const batches = Math.ceil(trainImages / batchSize);
+  const augmentGenerator = new Generator(seed + AUGMENT_SEED_OFFSET);
+  const batchTransform = augmentation === null ? undefined : (x: Tensor) => normalize(transformBatch(x, augmentation.transform, augmentGenerator), norm.mean, norm.std);
   let initialEpoch = 0;
   if (resume !== null) {
-    initialEpoch = restore(resume, { model, optimizer, generator, trainImages, batches });
+    initialEpoch = restore(resume, { model, optimizer, generator, augmentGenerator: augmentation === null ? null : augmentGenerator, trainImages, batches });
     io.out(`resuming ${resume.checkpoint.path} after epoch ${initialEpoch} of ${epochs}${resume.extended ? ` (extended from ${resume.training.epochs})` : ''}`);
   }
 
   io.out(
     `training ${modelName} on ${dataset}: ${trainImages} training images, ${testImages} test images; ` +
-      `${epochs} epoch${epochs === 1 ? '' : 's'}, batch ${batchSize}, ${optimizerName} lr ${lr}${momentum !== null ? ` momentum ${momentum}` : ''} (${lrSchedule} schedule), seed ${seed}, backend ${backend}`,
+      `${epochs} epoch${epochs === 1 ? '' : 's'}, batch ${batchSize}, ${optimizerName} lr ${lr}${momentum !== null ? ` momentum ${momentum}` : ''} (${lrSchedule} schedule), seed ${seed}${augmentation === null ? '' : `, augment ${augment}`}, backend ${backend}`,
   );
   const topK = options.top === undefined ? undefined : [...new Set([1, options.top])];
   const trainLoss = [...(resume?.trainLoss ?? [])];
@@ -250,7 +319,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
     const epochsRun = fitEpochs(model, {
       train: { images: train.images, labels: train.labels },
       test: { images: test.images, labels: test.labels },
-      epochs, initialEpoch, batchSize, optimizer, generator, lrSchedule, ...(topK !== undefined ? { topK } : {}), ...reporter.callbacks,
+      epochs, initialEpoch, batchSize, optimizer, generator, lrSchedule, ...(topK !== undefined ? { topK } : {}), ...(batchTransform !== undefined ? { batchTransform } : {}), ...reporter.callbacks,
     });
     for (const result of epochsRun) {
       history.push(result);
@@ -261,13 +330,13 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
         epoch: result.epoch, epochs,
         optimizer: { name: optimizer.name, ...optimizer.stateDict() },
         scheduler: { schedule: lrSchedule, step: result.epoch * batches, totalSteps: epochs * batches },
-        generators: { generator: generator.getState(), default: defaultGenerator.getState() },
+        generators: { generator: generator.getState(), default: defaultGenerator.getState(), ...(augmentation !== null ? { augment: augmentGenerator.getState() } : {}) },
       };
       checkpoint = await saveCheckpoint(out, model, {
         model: modelName,
         modelOptions,
         meta: {
-          ...settings, limit: given.limit ?? null, testLimit: given.testLimit ?? null, backend, trainImages, testImages,
+          ...settings, augment, limit: given.limit ?? null, testLimit: given.testLimit ?? null, backend, trainImages, testImages,
           testAccuracy: result.test!.accuracy, testLoss: result.test!.loss, trainLoss, normalize: normalizationJson(norm),
         },
         training,
@@ -286,7 +355,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   if (checkpoint !== null) io.out(`saved weights to ${checkpoint}`);
   const trainSeconds = history.reduce((sum, h) => sum + h.trainSeconds, 0);
   return {
-    model: modelName, ...settings, backend, trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
+    model: modelName, ...settings, augment, backend, trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
     trainLoss,
     trainImagesPerSec: history.reduce((sum, h) => sum + h.trainImages, 0) / Math.max(trainSeconds, 1e-9), trainSeconds,
     evalSeconds: history.reduce((sum, h) => sum + (h.test?.seconds ?? 0), 0),
@@ -338,7 +407,7 @@ async function runPerceptronTrain(
     io.out(`saved weights to ${checkpoint}`);
   }
   return {
-    model: options.model, ...recorded, backend, trainImages: result.trainImages, testImages: result.testImages, testAccuracy, testLoss, trainLoss,
+    model: options.model, ...recorded, augment: 'none', backend, trainImages: result.trainImages, testImages: result.testImages, testAccuracy, testLoss, trainLoss,
     trainImagesPerSec: result.trainImagesPerSec, trainSeconds: result.trainSeconds, evalSeconds: result.history.reduce((t, h) => t + h.test!.seconds, 0),
     seconds: (performance.now() - start) / 1000, checkpoint, resumedFrom: null, history: result.history, memory: [],
   };
@@ -357,6 +426,8 @@ interface Resume {
   trainImages: number;
   /** The image the model was built for (modelOptions.inputShape), when recorded. */
   inputShape: number[] | undefined;
+  /** The run's augmentation (meta.augment; 'none' for runs recorded without one). */
+  augment: string;
 }
 
 /** The settings a resumed run keeps, as they are recorded in the checkpoint's meta. */
@@ -411,12 +482,14 @@ async function readResume(options: TrainCommandOptions): Promise<Resume> {
   if (options.testLimit === undefined && typeof meta.testLimit === 'number') settings.testLimit = meta.testLimit;
   const shape = header.modelOptions.inputShape;
   const inputShape = Array.isArray(shape) && shape.length === 3 && shape.every((v) => Number.isSafeInteger(v)) ? (shape as number[]) : undefined;
-  return { checkpoint, training, model: header.model, settings, extended: epochs !== training.epochs, trainLoss, trainImages: meta.trainImages, inputShape };
+  if (meta.augment !== undefined && typeof meta.augment !== 'string') throw new DataError(`${where}: checkpoint ${path}: meta.augment must be an augmentation spec or 'none', got ${JSON.stringify(meta.augment)}`);
+  const augment = meta.augment ?? 'none';
+  return { checkpoint, training, model: header.model, settings, extended: epochs !== training.epochs, trainLoss, trainImages: meta.trainImages, inputShape, augment };
 }
 
 /** Puts the model, the optimizer and the generators back in their state at the end of the checkpoint's epoch; returns that epoch. */
 function restore(
-  resume: Resume, run: { model: ReturnType<typeof createModel>; optimizer: optim.Optimizer; generator: Generator; trainImages: number; batches: number },
+  resume: Resume, run: { model: ReturnType<typeof createModel>; optimizer: optim.Optimizer; generator: Generator; augmentGenerator: Generator | null; trainImages: number; batches: number },
 ): number {
   const { checkpoint, training } = resume;
   const where = `checkpoint ${checkpoint.path}`;
@@ -426,13 +499,15 @@ function restore(
   if (training.optimizer.name !== run.optimizer.name) {
     throw new DataError(`${where}: the optimizer state is ${training.optimizer.name}'s, but the run's settings build ${run.optimizer.name}`);
   }
-  const { generator, default: global } = training.generators;
+  const { generator, default: global, augment } = training.generators;
   if (generator === undefined || global === undefined) throw new DataError(`${where}: training.generators must hold 'generator' and 'default'`);
+  if (run.augmentGenerator !== null && augment === undefined) throw new DataError(`${where}: the run augments its batches, but training.generators holds no 'augment' state to continue them from`);
   try {
     run.model.loadStateDict(checkpoint.state);
     run.optimizer.loadStateDict(training.optimizer);
     run.generator.setState(generator);
     defaultGenerator.setState(global);
+    if (run.augmentGenerator !== null) run.augmentGenerator.setState(augment!);
   } catch (err) {
     if (err instanceof StrideError) throw new DataError(`${where}: ${err.message}`);
     throw err;
@@ -444,7 +519,7 @@ function restore(
 export function trainJson(s: TrainSummary): string {
   const r = (x: number, d: number) => Number(x.toFixed(d));
   return JSON.stringify({
-    model: s.model, ...recordedValues(TRAIN_OPTIONS, s), backend: s.backend, trainImages: s.trainImages, testImages: s.testImages,
+    model: s.model, ...recordedValues(TRAIN_OPTIONS, s), augment: s.augment, backend: s.backend, trainImages: s.trainImages, testImages: s.testImages,
     testAccuracy: s.testAccuracy, testLoss: r(s.testLoss, 6), trainLoss: s.trainLoss.map((x) => r(x, 6)),
     trainImagesPerSec: r(s.trainImagesPerSec, 1), trainSeconds: r(s.trainSeconds, 2), evalSeconds: r(s.evalSeconds, 2), seconds: r(s.seconds, 2),
     checkpoint: s.checkpoint, resumedFrom: s.resumedFrom,

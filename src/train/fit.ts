@@ -139,6 +139,14 @@ export interface FitOptions {
   evalBatchSize?: number;
   /** Top-k accuracies to measure on `test` after every epoch (EvaluateResult.topK). */
   topK?: readonly number[];
+  /**
+   * Turns each training batch's images [N, C, H, W] into the ones the model
+   * trains on (augmentation, then normalization), called once per batch in
+   * order before the forward pass; the labels are unchanged. The test set is
+   * not passed through it. Seeded transforms (transforms.transformBatch with
+   * their own Generator) keep the run reproducible.
+   */
+  batchTransform?: (images: Tensor, info: { epoch: number; batch: number }) => Tensor;
   onEpochStart?: (info: EpochStartInfo) => void;
   onBatch?: (info: BatchInfo) => void;
   /** Called after training on an epoch, before the test set is evaluated. */
@@ -158,7 +166,7 @@ export interface FitResult {
 
 const FIT_KEYS = [
   'train', 'test', 'epochs', 'initialEpoch', 'batchSize', 'optimizer', 'lossFn', 'lrSchedule', 'shuffle', 'generator', 'evalBatchSize', 'topK',
-  'onEpochStart', 'onBatch', 'onEvaluateStart', 'onEpoch',
+  'batchTransform', 'onEpochStart', 'onBatch', 'onEvaluateStart', 'onEpoch',
 ];
 
 const defaultLoss: LossFn = (output, labels) => crossEntropy(output, labels);
@@ -214,6 +222,8 @@ export function fitEpochs(model: Module, options: FitOptions): IterableIterator<
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
     throw new ValueError(`fit: initialEpoch (epochs already trained) must be an integer in [0, epochs - 1] = [0, ${epochs - 1}], got ${initialEpoch}; to train longer, raise epochs`);
   }
+  const { batchTransform } = options;
+  if (batchTransform !== undefined && typeof batchTransform !== 'function') throw new ValueError('fit: batchTransform must be a function (images, { epoch, batch }) => images');
   const evalBatchSize = options.evalBatchSize ?? 1000;
   if (!Number.isInteger(evalBatchSize) || evalBatchSize < 1) throw new ValueError(`fit: evalBatchSize must be a positive integer, got ${evalBatchSize}`);
   if (options.topK !== undefined) checkTopK('fit', options.topK);
@@ -239,7 +249,11 @@ export function fitEpochs(model: Module, options: FitOptions): IterableIterator<
         const meanLoss = new RunningMean();
         let correct = 0;
         const start = now();
-        for (const { x, y, index } of loader) {
+        for (const { x: batch, y, index } of loader) {
+          const x = batchTransform === undefined ? batch : batchTransform(batch, { epoch, batch: index + 1 });
+          if (!(x instanceof Tensor) || x.ndim < 1 || x.shape[0] !== batch.shape[0]) {
+            throw new ShapeError(`fit: batchTransform must return a tensor of the batch's ${batch.shape[0]} images, got ${x instanceof Tensor ? fmtShape(x.shape) : typeof x}`);
+          }
           optimizer.zeroGrad();
           const output = model.forward(x);
           const loss = lossFn(output, y);

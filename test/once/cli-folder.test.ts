@@ -1,0 +1,184 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import jpeg from 'jpeg-js';
+
+import { Generator } from '../../src/tensor/random.js';
+import { encodePng } from '../../src/data/image.js';
+import { readCheckpoint } from '../../src/node.js';
+import { ok, stride } from '../helpers/index.js';
+
+/**
+ * A grating of w x h pixels in two colours: stripes across the orientation
+ * of its class (0 horizontal, 1 vertical, 2 rising diagonal, 3 falling
+ * diagonal), with a random period, phase and colours.
+ */
+function grating(cls: number, w: number, h: number, g: Generator): Uint8Array {
+  const period = g.uniform(7, 14);
+  const phase = g.uniform(0, 2 * Math.PI);
+  const a = [0, 1, 2].map(() => g.uniform(0, 255));
+  const b = a.map((v) => (v + 128 + g.uniform(-40, 40)) % 256);
+  const rgba = new Uint8Array(w * h * 4);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const u = [y, x, (x + y) / Math.SQRT2, (x - y) / Math.SQRT2][cls];
+      const t = 0.5 + 0.5 * Math.sin((2 * Math.PI * u) / period + phase);
+      const p = (y * w + x) * 4;
+      for (let c = 0; c < 3; c++) rgba[p + c] = Math.round(a[c] * t + b[c] * (1 - t));
+      rgba[p + 3] = 255;
+    }
+  }
+  return rgba;
+}
+
+/** Writes DIR/<class>/<i>.png|jpg: `perClass` gratings of each of the four classes, of varied sizes, every 10th a JPEG. */
+export async function writeGratings(dir: string, perClass: number): Promise<void> {
+  const g = new Generator(2024);
+  const sizes: [number, number][] = [[48, 40], [64, 64], [80, 56], [60, 90], [100, 70], [45, 45]];
+  for (const [cls, name] of ['horizontal', 'vertical', 'rising', 'falling'].entries()) {
+    await mkdir(join(dir, name), { recursive: true });
+    for (let i = 0; i < perClass; i++) {
+      const [w, h] = sizes[g.randint(sizes.length)];
+      const rgba = grating(cls, w, h, g);
+      if (i % 10 === 0) {
+        await writeFile(join(dir, name, `${i}.jpg`), jpeg.encode({ width: w, height: h, data: rgba }, 85).data);
+      } else {
+        const rgb = new Float32Array(3 * w * h);
+        for (let p = 0; p < w * h; p++) for (let c = 0; c < 3; c++) rgb[c * w * h + p] = rgba[p * 4 + c] / 255;
+        await writeFile(join(dir, name, `${i}.png`), await encodePng({ data: rgb, channels: 3, height: h, width: w }));
+      }
+    }
+  }
+}
+
+/** The weights of a checkpoint, each tensor's values as a plain array, by name. */
+async function weights(dir: string): Promise<Record<string, number[]>> {
+  const { state } = await readCheckpoint(dir);
+  return Object.fromEntries(Object.entries(state).map(([k, t]) => [k, Array.from(t.data)]));
+}
+
+describe('stride train/eval --dataset folder', () => {
+  let root: string;
+  let data: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'stride-cli-folder-'));
+    data = join(root, 'gratings');
+    await writeGratings(data, 150);
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('lenet5 learns a folder of PNG/JPEG gratings at 3x40x48 in two epochs; eval agrees, with the recorded normalization', async (t) => {
+    const out = join(root, 'run');
+    const args = ['--dataset', 'folder', '--data-dir', data, '--input', '3x40x48', '--epochs', '2', '--batch-size', '10', '--optimizer', 'adam', '--lr', '0.002', '--out', out, '--json'];
+    const train = await stride('train', 'lenet5', ...args);
+    assert.equal(train.code, 0, train.stderr);
+    assert.match(train.stdout, /training lenet5 on folder: 480 training images, 120 test images/);
+    const summary = JSON.parse(train.stdout.trim().split('\n').pop()!);
+    t.diagnostic(`test accuracy ${summary.testAccuracy}`);
+    ok(summary.testAccuracy >= 0.9, `test accuracy ${summary.testAccuracy}; expected >= 0.9`);
+
+    const { header } = await readCheckpoint(out);
+    const meta = header.meta as Record<string, any>;
+    assert.deepEqual(header.modelOptions.inputShape, [3, 40, 48]);
+    assert.equal(header.modelOptions.numClasses, 4);
+    // The training images' per-channel statistics: three values each, std in (0, 0.5] for 0..1 images.
+    assert.equal(meta.normalize.mean.length, 3);
+    assert.equal(meta.normalize.std.length, 3);
+    for (const s of meta.normalize.std) ok(s > 0.05 && s <= 0.5, `std ${s}`);
+    for (const m of meta.normalize.mean) ok(m > 0.2 && m < 0.8, `mean ${m}`);
+
+    const ev = await stride('eval', '--model', out, '--data-dir', data, '--confusion', '--json');
+    assert.equal(ev.code, 0, ev.stderr);
+    const evs = JSON.parse(ev.stdout.trim().split('\n').pop()!);
+    assert.equal(evs.testAccuracy, summary.testAccuracy);
+    assert.equal(evs.testImages, 120);
+    assert.match(ev.stdout, /falling\s+horizontal\s+rising\s+vertical/);
+  });
+
+  test('the folder dataset says what it needs: --data-dir, --input, class folders', async () => {
+    const noDir = await stride('train', 'lenet5', '--dataset', 'folder', '--input', '3x32x32', '--no-save');
+    assert.equal(noDir.code, 2);
+    assert.match(noDir.stderr, /the folder dataset needs --data-dir DIR/);
+    const noInput = await stride('train', 'lenet5', '--dataset', 'folder', '--data-dir', data, '--no-save');
+    assert.equal(noInput.code, 2);
+    assert.match(noInput.stderr, /the folder dataset needs --input CxHxW/);
+    const empty = join(root, 'empty');
+    await mkdir(join(empty, 'notes'), { recursive: true });
+    await writeFile(join(empty, 'notes', 'readme.txt'), 'no images');
+    const noClasses = await stride('train', 'lenet5', '--dataset', 'folder', '--data-dir', empty, '--input', '3x32x32', '--no-save');
+    assert.equal(noClasses.code, 2);
+    assert.match(noClasses.stderr, /error: .*class folder notes \(it holds readme.txt\) .* has no images/);
+    assert.equal(noClasses.stderr.split('\n').filter((l) => l.trim() !== '').length, 1, noClasses.stderr);
+    const bare = join(root, 'bare');
+    await mkdir(bare);
+    const none = await stride('train', 'lenet5', '--dataset', 'folder', '--data-dir', bare, '--input', '3x32x32', '--no-save');
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /^error: .*class folder/);
+  });
+
+  describe('--augment', () => {
+    const base = (out: string, ...extra: string[]) => [
+      'train', 'lenet5', '--dataset', 'folder', '--data-dir', data, '--input', '3x24x24', '--limit', '60', '--test-limit', '20',
+      '--batch-size', '20', '--seed', '5', '--out', out, '--no-progress', ...extra,
+    ];
+
+    test('the same seed gives the same weights with augmentation; another augmentation (or none) other weights; the spec is recorded and printed', async () => {
+      const [a, b, c, none, plain] = ['a', 'b', 'c', 'none', 'plain'].map((n) => join(root, `aug-${n}`));
+      const runs = await Promise.all([
+        stride(...base(a, '--augment')),
+        stride(...base(b, '--augment', 'default')),
+        stride(...base(c, '--augment', 'flip:1')),
+        stride(...base(none, '--augment', 'none')),
+        stride(...base(plain)),
+      ]);
+      for (const r of runs) assert.equal(r.code, 0, r.stderr);
+      const [ra, rb, , rn, rp] = runs;
+      // --augment alone is --augment default: the folder recipe at 24x24 (a flip, a crop after reflect-padding by 24 / 8 = 3).
+      assert.match(ra.stdout.split('\n')[0], /seed 5, augment flip,crop:padding=3\/mode=reflect, backend /);
+      assert.equal(ra.stdout.split('\n')[0], rb.stdout.split('\n')[0]);
+      // No augmentation prints the line it always printed.
+      assert.doesNotMatch(rp.stdout.split('\n')[0], /augment/);
+      assert.equal(rn.stdout.split('\n')[0], rp.stdout.split('\n')[0]);
+
+      const [wa, wb, wc, wn, wp] = await Promise.all([a, b, c, none, plain].map(weights));
+      assert.deepEqual(wa, wb);
+      assert.deepEqual(wn, wp);
+      assert.notDeepEqual(wa, wc);
+      assert.notDeepEqual(wa, wn);
+      assert.notDeepEqual(wc, wn);
+      const meta = (await readCheckpoint(a)).header.meta as Record<string, unknown>;
+      assert.equal(meta.augment, 'flip,crop:padding=3/mode=reflect');
+      assert.equal((await readCheckpoint(none)).header.meta.augment, 'none');
+      assert.equal((await readCheckpoint(plain)).header.meta.augment, 'none');
+    });
+
+    test('--resume continues an augmented run exactly: 1 epoch then 1 more gives the 2-epoch weights; another --augment is refused', async () => {
+      // A constant rate: extending a decaying schedule by --epochs would stretch it, by design.
+      const [whole, part] = ['whole', 'part'].map((n) => join(root, `aug-resume-${n}`));
+      const [w, p] = await Promise.all([stride(...base(whole, '--augment', '--lr-schedule', 'constant', '--epochs', '2')), stride(...base(part, '--augment', '--lr-schedule', 'constant', '--epochs', '1'))]);
+      assert.equal(w.code, 0, w.stderr);
+      assert.equal(p.code, 0, p.stderr);
+      const resumed = await stride('train', '--resume', part, '--epochs', '2', '--data-dir', data, '--input', '3x24x24', '--no-progress');
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stdout, /augment flip,crop:padding=3\/mode=reflect/);
+      assert.deepEqual(await weights(part), await weights(whole));
+      const other = await stride('train', '--resume', part, '--epochs', '3', '--data-dir', data, '--input', '3x24x24', '--augment', 'flip:1');
+      assert.equal(other.code, 2);
+      assert.match(other.stderr, /--augment flip:p=1 conflicts with the run's --augment flip,crop:padding=3\/mode=reflect/);
+    });
+
+    test('a malformed spec is exit 2 with the spec quoted and a caret under the mistake', async () => {
+      const r = await stride(...base(join(root, 'bad'), '--augment', 'flip,rotat:10'));
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /unknown step 'rotat'/);
+      const lines = r.stderr.split('\n');
+      const quoted = lines.findIndex((l) => l === '  flip,rotat:10');
+      assert.ok(quoted >= 0, r.stderr);
+      assert.equal(lines[quoted + 1], `  ${' '.repeat('flip,'.length)}^`);
+    });
+  });
+});
