@@ -473,6 +473,8 @@ async function checkFolder(ctx: WebTestContext, t: TestContext): Promise<void> {
     await page.waitForFunction(() => (document.querySelector('[data-testid="train-augment-info"]')?.textContent ?? '').includes('crop'));
     await page.waitForSelector('[data-testid="train-start"]:not([disabled])', { timeout: 60_000 });
     await page.click('[data-testid="train-start"]');
+    // The page is still in the previous run's error state until this run reports: wait for this run's message.
+    await page.waitForFunction(() => (document.querySelector('[data-testid="train-error"]')?.textContent ?? '').includes('16x16'), null, { timeout: 60_000 });
     await waitForState(page, 'error');
     const cropError = (await page.textContent('[data-testid="train-error"]')) ?? '';
     ok(cropError.includes('3x16x16') && (await step(page)) === 0, `a crop to 16x16 is refused before training: "${cropError}"`);
