@@ -56,9 +56,9 @@ export {
 export { parseCifarBatch, CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, type CifarBatch, type CifarBatchOptions, type CifarLabels } from './data/index.js';
 // Training (isomorphic; 'stride/node' adds the terminal progress bar).
 export {
-  fit, fitEpochs, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
+  fit, fitEpochs, fitEpochsAsync, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
   topKAccuracy, countTopKCorrect, confusionMatrix, perClassAccuracy, perClassPrecision,
-  type FitOptions, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type EvaluateOptions, type LossFn,
+  type FitOptions, type FitAsyncOptions, type BatchSource, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type EvaluateOptions, type LossFn,
 } from './train/index.js';
 export { trainPerceptron, type TrainPerceptronOptions, type TrainPerceptronResult } from './train/perceptron.js';
 // Checkpoint bytes ('stride/node' reads and writes the files).

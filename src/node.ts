@@ -32,7 +32,7 @@ export {
   loadSafetensors, saveSafetensors, saveModelSafetensors, SAFETENSORS_MODEL_KEYS, loadWeightsFile, loadWeightsInto, resolveWeightsPath,
   type AtomicWriteFs, type SaveCheckpointInfo, type LoadedCheckpoint, type CheckpointFormat, type LoadedWeights, type ReadCheckpoint,
 } from './io/node-fs.js';
-export { BatchPipeline, batchGenerator, shuffleGenerator, type BatchPipelineOptions } from './data/pipeline.js';
+export { BatchPipeline, batchGenerator, shuffleGenerator, sharedImages, type BatchPipelineOptions } from './data/pipeline.js';
 export { createProgressReporter, memorySample, type MemorySample, type ProgressReporter, type ProgressReporterOptions } from './train/progress.js';
 export { nativeStatus, nativeAvailable, oneDnnStatus, oneDnnAvailable, setNativeThreads, getNativeThreads } from './backends/native/index.js';
 export { registerNativeBackend } from './backends/native/register.js';

@@ -1,19 +1,19 @@
 /**
  * `stride show-batch`: a picture of what a model is fed. The first N images
  * of a seeded shuffle of a split (the order a DataLoader with that seed
- * gives), augmented as `stride train --augment` would (the same spec, the
- * same seeding), laid out in a grid with each image's class name written
+ * gives), augmented as `stride train --augment` augments the first batch
+ * of its first epoch (the same spec, drawing from batchGenerator(seed, 1, 0)), laid out in a grid with each image's class name written
  * under it, saved as a PNG. Images are shown in 0..1, before normalization,
  * scaled up by a whole factor (nearest neighbour: every pixel stays a sharp
  * square) so that small ones (28x28, 32x32) are large enough to look at.
  * The same command writes the same bytes.
  */
 import { DataLoader, Generator, ValueError, encodePng, transforms, type Tensor } from '../index.js';
-import { writeFileAtomic } from '../node.js';
+import { batchGenerator, writeFileAtomic } from '../node.js';
 import { DATA_DIR_OPTION, datasets, openDataset } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
 import { integer, oneOf, option, withDefaults, type CliCommand, type OptionValues } from './options.js';
-import { AUGMENT_SEED_OFFSET, TRAIN_OPTIONS, resolveAugment } from './train.js';
+import { TRAIN_OPTIONS, resolveAugment } from './train.js';
 
 /** Glyph width and height of the built-in font, in pixels. */
 export const GLYPH_WIDTH = 5;
@@ -156,7 +156,7 @@ export const SHOW_BATCH_OPTIONS = {
   }),
   dataDir: DATA_DIR_OPTION,
   input: TRAIN_OPTIONS.input,
-  augment: { ...TRAIN_OPTIONS.augment, help: "augment the images as stride train --augment does (the same spec; its generator seeded from --seed the same way): 'default' (also --augment alone), 'none' or steps such as 'crop:4,flip'" },
+  augment: { ...TRAIN_OPTIONS.augment, help: "augment the images as stride train --augment does (the same spec; drawn as for the first batch of training with this --seed): 'default' (also --augment alone), 'none' or steps such as 'crop:4,flip'" },
   seed: option({ flags: '--seed <n>', help: 'seed of the shuffle (and of the augmentation)', parse: integer(0, 'an integer >= 0'), default: 0 }),
   count: option({ flags: '--count <n>', help: 'images to show: the first N of the shuffled split', parse: integer(1, 'a whole number of images >= 1'), default: 16 }),
   split: option<'train' | 'test'>({ flags: '--split <name>', help: 'which split', parse: oneOf(['train', 'test'] as const, 'split'), default: 'train', metavar: 'train|test' }),
@@ -211,7 +211,7 @@ export async function runShowBatch(options: ShowBatchOptions, io: CliIO = consol
   let { x } = first.value;
   const labels = Array.from(first.value.y.data, Number);
   const plan = resolveAugment(given.augment ?? 'none', given.dataset, data.inputShape);
-  if (plan.steps.length > 0) x = transforms.transformBatch(x, plan.transform, new Generator(given.seed + AUGMENT_SEED_OFFSET));
+  if (plan.steps.length > 0) x = transforms.transformBatch(x, plan.transform, batchGenerator(given.seed, 1, 0));
   const names = data.classNames ?? Array.from({ length: data.numClasses }, (_, i) => String(i));
   const classes = labels.map((l) => names[l] ?? String(l));
   const { data: pixels, channels, layout } = renderGrid(x, classes);

@@ -15,21 +15,24 @@
  */
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import { dirname } from 'node:path';
 
 import { InvalidArgumentError } from 'commander';
 
 import {
-  DataError, Generator, LR_SCHEDULES, MODEL_PATTERN_EXAMPLE, Perceptron, StrideError, ValueError, createModel, defaultGenerator, fitEpochs, getBackend, getModelSpec,
-  models, normalize, optim, zeros, type Tensor, trainPerceptron, transforms, type CheckpointTraining, type EpochResult, type JsonValue, type LrScheduleName,
+  DataError, Generator, LR_SCHEDULES, MODEL_PATTERN_EXAMPLE, Perceptron, StrideError, ValueError, backendInfo, createModel, defaultGenerator, fitEpochsAsync, getBackend, getModelSpec,
+  models, optim, setThreads, zeros, trainPerceptron, transforms, type CheckpointTraining, type EpochResult, type JsonValue, type LrScheduleName,
 } from '../index.js';
-import { CHECKPOINT_FORMATS, createProgressReporter, loadWeightsInto, readCheckpoint, saveCheckpoint, type CheckpointFormat, type MemorySample, type ReadCheckpoint } from '../node.js';
+import {
+  BatchPipeline, CHECKPOINT_FORMATS, createProgressReporter, loadWeightsInto, readCheckpoint, saveCheckpoint, sharedImages, type CheckpointFormat, type MemorySample, type ReadCheckpoint,
+} from '../node.js';
 import { DATA_DIR_OPTION, datasets, normalizationJson, openDataset, type LoadedSplit, type Normalization } from './datasets.js';
 import { buildModelFor, checkModelFits } from './model-fit.js';
 import { consoleIO, type CliIO } from './io.js';
 import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, recordedValues, sizes, withDefaults, type CliCommand, type OptionValues, type RecordedValues } from './options.js';
 
-const { AUGMENT_EXAMPLE, AUGMENT_STEPS, defaultAugment, parseAugment, transformBatch } = transforms;
+const { AUGMENT_EXAMPLE, AUGMENT_STEPS, defaultAugment, parseAugment } = transforms;
 type AugmentPlan = transforms.AugmentPlan;
 
 const OPTIMIZERS = ['sgd', 'adam'] as const;
@@ -88,6 +91,10 @@ export const TRAIN_OPTIONS = {
     flags: '--augment [spec]',
     help: `augment every training batch (before normalization; the test set is not): 'default' (also --augment alone) for the dataset's standard recipe, 'none', or steps such as '${AUGMENT_EXAMPLE}' (${AUGMENT_STEPS.join(', ')}); seeded by --seed`,
     parse: augmentArgument, preset: 'default', defaultHelp: 'none', metavar: 'SPEC',
+  }),
+  workers: option({
+    flags: '--workers <n>', help: 'worker threads that make the augmented training batches while the model trains (0: in the training thread); any number gives the same batches',
+    parse: integer(0, 'an integer >= 0'), defaultHelp: '1 with --augment on 2 or more cores, the kernels then taking one thread fewer (unless --threads); else 0',
   }),
   seed: option({ flags: '--seed <n>', help: 'seed for initialization, shuffling and augmentation', parse: integer(0, 'an integer >= 0'), default: 0, recorded: true }),
   out: option<string | null>({
@@ -189,11 +196,24 @@ function augmentFor(spec: string, dataset: string, inputShape: readonly [number,
 }
 
 /**
- * What is added to --seed to seed the augmentation's own generator: a
- * separate stream, so that the initialization and the shuffles of a run with
- * augmentation are those of the same run without it.
+ * The data worker threads of a run and the kernels' threads beside them.
+ * Without augmentation there is nothing to make off the training thread (the
+ * images are normalized once, and a batch is a gather): 0 workers. With it,
+ * --workers, else 1 worker when there are 2 or more cores: one worker makes
+ * batches several times faster than a LeNet-5 or ResNet step consumes them
+ * (bench/epoch-augment.mjs), so a second would only take a core from the
+ * kernels. Unless --threads says otherwise, the kernels take the cores the
+ * workers leave (at least 1) for the training and set them back afterwards.
  */
-export const AUGMENT_SEED_OFFSET = 0x2545f491;
+export function dataThreads(augmenting: boolean, workers: number | undefined, threads: number | undefined, cores = availableCores()): { workers: number; kernelThreads: number | undefined } {
+  const w = !augmenting ? 0 : workers ?? (cores >= 2 && (threads === undefined || threads < cores) ? 1 : 0);
+  const kernelThreads = threads !== undefined || w === 0 ? undefined : Math.max(1, cores - w);
+  return { workers: w, kernelThreads };
+}
+
+function availableCores(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
 
 /** A registered model name or a layer pattern (a malformed pattern is reported with a caret under the mistake). */
 function modelArgument(value: string): string {
@@ -211,7 +231,7 @@ function modelArgument(value: string): string {
  * defaults). `out: null` or `save: false` skips saving; `progress` shows the
  * bar (default: when the progress stream is a TTY).
  */
-export type TrainCommandOptions = { model?: string } & OptionValues<typeof TRAIN_OPTIONS>;
+export type TrainCommandOptions = { model?: string; /** The --threads the backend was set up with, if given: the data workers then leave it as it is. */ threads?: number } & OptionValues<typeof TRAIN_OPTIONS>;
 
 /** The settings a run used, as recorded in the checkpoint meta and the --json line. */
 export type TrainSettings = RecordedValues<typeof TRAIN_OPTIONS>;
@@ -220,6 +240,10 @@ export interface TrainSummary extends TrainSettings {
   model: string;
   /** The augmentation of the training batches in normal form (parseAugment's spec), or 'none'. */
   augment: string;
+  /** Worker threads that made the augmented batches (0: the training thread did). */
+  workers: number;
+  /** The kernels' threads during training. */
+  threads: number;
   backend: string;
   trainImages: number;
   testImages: number;
@@ -298,30 +322,41 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const optimizer: optim.Optimizer = optimizerName === 'sgd' ? new optim.SGD(model, { lr, momentum: momentum! }) : new optim.Adam(model, { lr });
   const backend = getBackend().name;
   const batches = Math.ceil(trainImages / batchSize);
-  const augmentGenerator = new Generator(seed + AUGMENT_SEED_OFFSET);
-  const batchTransform = augmentation === null ? undefined : (x: Tensor) => normalize(transformBatch(x, augmentation.transform, augmentGenerator), norm.mean, norm.std);
   let initialEpoch = 0;
   if (resume !== null) {
-    initialEpoch = restore(resume, { model, optimizer, generator, augmentGenerator: augmentation === null ? null : augmentGenerator, trainImages, batches });
+    initialEpoch = restore(resume, { model, optimizer, generator, trainImages, batches });
     io.out(`resuming ${resume.checkpoint.path} after epoch ${initialEpoch} of ${epochs}${resume.extended ? ` (extended from ${resume.training.epochs})` : ''}`);
   }
 
+  // With augmentation each batch is made by a BatchPipeline from the images in 0..1: augmented with the generator of
+  // (seed, epoch, batch) and then normalized, in worker threads; the example order is the one fit draws from `generator`.
+  const { workers, kernelThreads } = dataThreads(augmentation !== null, given.workers, options.threads);
+  const trainSet = augmentation === null ? train : { images: sharedImages(train.images), labels: train.labels };
+  const pipeline = augmentation === null ? undefined : new BatchPipeline({ images: trainSet.images, labels: trainSet.labels, batchSize, augment, normalize: { mean: norm.mean, std: norm.std }, seed, workers });
+  const threads = kernelThreads ?? backendInfo().threads;
+  const making = augmentation === null ? '' : workers === 0 ? ', batches made in the training thread' : `, batches made by ${workers} worker thread${workers === 1 ? '' : 's'} beside ${threads} kernel thread${threads === 1 ? '' : 's'}`;
   io.out(
     `training ${modelName} on ${dataset}: ${trainImages} training images, ${testImages} test images; ` +
-      `${epochs} epoch${epochs === 1 ? '' : 's'}, batch ${batchSize}, ${optimizerName} lr ${lr}${momentum !== null ? ` momentum ${momentum}` : ''} (${lrSchedule} schedule), seed ${seed}${augmentation === null ? '' : `, augment ${augment}`}, backend ${backend}`,
+      `${epochs} epoch${epochs === 1 ? '' : 's'}, batch ${batchSize}, ${optimizerName} lr ${lr}${momentum !== null ? ` momentum ${momentum}` : ''} (${lrSchedule} schedule), seed ${seed}${augmentation === null ? '' : `, augment ${augment}`}, backend ${backend}${making}`,
   );
   const topK = options.top === undefined ? undefined : [...new Set([1, options.top])];
   const trainLoss = [...(resume?.trainLoss ?? [])];
   const history: EpochResult[] = [];
   let checkpoint: string | null = null;
   const reporter = createProgressReporter({ stream: io.progressStream, bar: options.progress ?? io.progressStream.isTTY === true, log: io.out });
+  // The kernels leave the workers their cores while batches are made, and take them all back for the evaluation.
+  const callbacks = kernelThreads === undefined ? reporter.callbacks : {
+    ...reporter.callbacks,
+    onEpochStart: (info: Parameters<NonNullable<typeof reporter.callbacks.onEpochStart>>[0]) => { setThreads(kernelThreads); reporter.callbacks.onEpochStart?.(info); },
+    onEvaluateStart: (info: Parameters<NonNullable<typeof reporter.callbacks.onEvaluateStart>>[0]) => { setThreads(options.threads ?? null); reporter.callbacks.onEvaluateStart?.(info); },
+  };
   try {
-    const epochsRun = fitEpochs(model, {
-      train: { images: train.images, labels: train.labels },
+    const epochsRun = fitEpochsAsync(model, {
+      train: { images: trainSet.images, labels: trainSet.labels },
       test: { images: test.images, labels: test.labels },
-      epochs, initialEpoch, batchSize, optimizer, generator, lrSchedule, ...(topK !== undefined ? { topK } : {}), ...(batchTransform !== undefined ? { batchTransform } : {}), ...reporter.callbacks,
+      epochs, initialEpoch, batchSize, optimizer, generator, lrSchedule, ...(topK !== undefined ? { topK } : {}), ...(pipeline !== undefined ? { batchSource: pipeline } : {}), ...callbacks,
     });
-    for (const result of epochsRun) {
+    for await (const result of epochsRun) {
       history.push(result);
       trainLoss.push(result.trainLoss);
       if (out === null) continue;
@@ -330,7 +365,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
         epoch: result.epoch, epochs,
         optimizer: { name: optimizer.name, ...optimizer.stateDict() },
         scheduler: { schedule: lrSchedule, step: result.epoch * batches, totalSteps: epochs * batches },
-        generators: { generator: generator.getState(), default: defaultGenerator.getState(), ...(augmentation !== null ? { augment: augmentGenerator.getState() } : {}) },
+        generators: { generator: generator.getState(), default: defaultGenerator.getState() },
       };
       checkpoint = await saveCheckpoint(out, model, {
         model: modelName,
@@ -345,6 +380,8 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
     }
   } finally {
     reporter.stop();
+    if (kernelThreads !== undefined) setThreads(options.threads ?? null);
+    await pipeline?.close();
   }
   const final = history[history.length - 1].test!;
   io.out(`test accuracy: ${final.accuracy.toFixed(4)}`);
@@ -355,7 +392,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   if (checkpoint !== null) io.out(`saved weights to ${checkpoint}`);
   const trainSeconds = history.reduce((sum, h) => sum + h.trainSeconds, 0);
   return {
-    model: modelName, ...settings, augment, backend, trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
+    model: modelName, ...settings, augment, workers, threads, backend, trainImages, testImages, testAccuracy: final.accuracy, testLoss: final.loss,
     trainLoss,
     trainImagesPerSec: history.reduce((sum, h) => sum + h.trainImages, 0) / Math.max(trainSeconds, 1e-9), trainSeconds,
     evalSeconds: history.reduce((sum, h) => sum + (h.test?.seconds ?? 0), 0),
@@ -407,7 +444,7 @@ async function runPerceptronTrain(
     io.out(`saved weights to ${checkpoint}`);
   }
   return {
-    model: options.model, ...recorded, augment: 'none', backend, trainImages: result.trainImages, testImages: result.testImages, testAccuracy, testLoss, trainLoss,
+    model: options.model, ...recorded, augment: 'none', workers: 0, threads: backendInfo().threads, backend, trainImages: result.trainImages, testImages: result.testImages, testAccuracy, testLoss, trainLoss,
     trainImagesPerSec: result.trainImagesPerSec, trainSeconds: result.trainSeconds, evalSeconds: result.history.reduce((t, h) => t + h.test!.seconds, 0),
     seconds: (performance.now() - start) / 1000, checkpoint, resumedFrom: null, history: result.history, memory: [],
   };
@@ -489,7 +526,7 @@ async function readResume(options: TrainCommandOptions): Promise<Resume> {
 
 /** Puts the model, the optimizer and the generators back in their state at the end of the checkpoint's epoch; returns that epoch. */
 function restore(
-  resume: Resume, run: { model: ReturnType<typeof createModel>; optimizer: optim.Optimizer; generator: Generator; augmentGenerator: Generator | null; trainImages: number; batches: number },
+  resume: Resume, run: { model: ReturnType<typeof createModel>; optimizer: optim.Optimizer; generator: Generator; trainImages: number; batches: number },
 ): number {
   const { checkpoint, training } = resume;
   const where = `checkpoint ${checkpoint.path}`;
@@ -499,15 +536,14 @@ function restore(
   if (training.optimizer.name !== run.optimizer.name) {
     throw new DataError(`${where}: the optimizer state is ${training.optimizer.name}'s, but the run's settings build ${run.optimizer.name}`);
   }
-  const { generator, default: global, augment } = training.generators;
+  // An augmented run's batches depend only on (seed, epoch, batch): no generator of theirs to restore.
+  const { generator, default: global } = training.generators;
   if (generator === undefined || global === undefined) throw new DataError(`${where}: training.generators must hold 'generator' and 'default'`);
-  if (run.augmentGenerator !== null && augment === undefined) throw new DataError(`${where}: the run augments its batches, but training.generators holds no 'augment' state to continue them from`);
   try {
     run.model.loadStateDict(checkpoint.state);
     run.optimizer.loadStateDict(training.optimizer);
     run.generator.setState(generator);
     defaultGenerator.setState(global);
-    if (run.augmentGenerator !== null) run.augmentGenerator.setState(augment!);
   } catch (err) {
     if (err instanceof StrideError) throw new DataError(`${where}: ${err.message}`);
     throw err;
@@ -519,7 +555,7 @@ function restore(
 export function trainJson(s: TrainSummary): string {
   const r = (x: number, d: number) => Number(x.toFixed(d));
   return JSON.stringify({
-    model: s.model, ...recordedValues(TRAIN_OPTIONS, s), augment: s.augment, backend: s.backend, trainImages: s.trainImages, testImages: s.testImages,
+    model: s.model, ...recordedValues(TRAIN_OPTIONS, s), augment: s.augment, workers: s.workers, threads: s.threads, backend: s.backend, trainImages: s.trainImages, testImages: s.testImages,
     testAccuracy: s.testAccuracy, testLoss: r(s.testLoss, 6), trainLoss: s.trainLoss.map((x) => r(x, 6)),
     trainImagesPerSec: r(s.trainImagesPerSec, 1), trainSeconds: r(s.trainSeconds, 2), evalSeconds: r(s.evalSeconds, 2), seconds: r(s.seconds, 2),
     checkpoint: s.checkpoint, resumedFrom: s.resumedFrom,

@@ -104,10 +104,21 @@ export class DataLoader implements Iterable<Batch> {
     return this.dropLast ? Math.floor(this.numSamples / this.batchSize) : Math.ceil(this.numSamples / this.batchSize);
   }
 
+  /**
+   * The example order of the next epoch, drawn as iteration draws it: a
+   * permutation from the generator (Fisher-Yates) with shuffle, else 0..N-1
+   * (nothing drawn). A batch maker given this order (fitEpochsAsync's
+   * batchSource) sees the examples iteration would have.
+   */
+  order(): Uint32Array {
+    const a = identity(this.numSamples);
+    return this.shuffle ? this.generator.shuffle(a) : a;
+  }
+
   /** One epoch. The order is drawn when iteration starts, so each `for...of` is a new epoch. */
   *[Symbol.iterator](): Iterator<Batch> {
     const n = this.numSamples;
-    const order = this.shuffle ? this.generator.shuffle(identity(n)) : null;
+    const order = this.shuffle ? this.order() : null;
     const batches = this.length;
     for (let b = 0; b < batches; b++) {
       const start = b * this.batchSize;

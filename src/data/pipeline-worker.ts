@@ -9,7 +9,7 @@ import { parseAugment } from './transforms/augment.js';
 import { makeAugmentedBatch, type PipelineResult, type PipelineTask, type PipelineWorkerInit } from './pipeline.js';
 
 const init = workerData as PipelineWorkerInit;
-const data = init.dtype === 'float64' ? new Float64Array(init.images) : new Float32Array(init.images);
+const data = init.dtype === 'float64' ? new Float64Array(init.images, init.byteOffset, init.length) : new Float32Array(init.images, init.byteOffset, init.length);
 const rowShape = init.shape.slice(1);
 const { transform } = parseAugment(init.augment);
 const port = parentPort!;

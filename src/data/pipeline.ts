@@ -66,7 +66,10 @@ const OPTION_KEYS = ['images', 'labels', 'batchSize', 'augment', 'normalize', 's
 
 /** What a worker is started with (workerData). */
 export interface PipelineWorkerInit {
+  /** The images' values: `length` elements of `dtype` from byte `byteOffset` of a shared buffer. */
   images: SharedArrayBuffer;
+  byteOffset: number;
+  length: number;
   dtype: DType;
   shape: number[];
   augment: string;
@@ -201,6 +204,22 @@ interface Pending {
   index: number;
 }
 
+/**
+ * `images` with its values moved to a SharedArrayBuffer, which a
+ * BatchPipeline's workers read in place: make the pipeline from the result
+ * (and drop the original) to hold one copy of a large image set instead of
+ * two. A tensor already in shared memory is returned as it is.
+ */
+export function sharedImages(images: Tensor): Tensor {
+  if (!(images instanceof Tensor)) throw new ValueError(`sharedImages: images must be a Tensor, got ${describe(images)}`);
+  const src = images.data;
+  if (src.buffer instanceof SharedArrayBuffer) return images;
+  const buffer = new SharedArrayBuffer(src.byteLength);
+  const data = src instanceof Float64Array ? new Float64Array(buffer) : new Float32Array(buffer);
+  data.set(src);
+  return new Tensor(data, [...images.shape]);
+}
+
 function describe(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
 }
@@ -224,7 +243,7 @@ export class BatchPipeline {
   readonly numSamples: number;
   private readonly transform: Transform;
   private readonly norm: { mean: number | number[]; std: number | number[] } | null;
-  private shared: SharedArrayBuffer | null = null;
+  private shared: { buffer: SharedArrayBuffer; byteOffset: number; length: number } | null = null;
   private slots: Slot[] = [];
   private pending = new Map<number, Pending>();
   private nextId = 0;
@@ -300,13 +319,19 @@ export class BatchPipeline {
    * One epoch's batches in order, `{ x [B, C, H', W'], y [B], index }`, as an
    * async iterable. One epoch iterates at a time; breaking out ends the
    * workers (their batches were this epoch's).
+   *
+   * `order`, when given, is the epoch's example order instead of
+   * `this.order(epoch)`: N row indices (a permutation, or any rows < N), as
+   * fitEpochsAsync passes the order its generator drew. The augmentation
+   * still depends only on (seed, epoch, index).
    */
-  async *epoch(epoch: number): AsyncGenerator<Batch, void, undefined> {
+  async *epoch(epoch: number, order?: Uint32Array): AsyncGenerator<Batch, void, undefined> {
     checkSeedLike('BatchPipeline.epoch', 'epoch', epoch);
+    if (order !== undefined) this.checkOrder(order);
     if (this.closed) throw new ValueError('BatchPipeline.epoch: the pipeline is closed; make a new BatchPipeline');
     if (this.running) throw new ValueError('BatchPipeline.epoch: another epoch is being iterated; finish it (or break out of it) first');
     this.running = true;
-    const order = this.order(epoch);
+    order ??= this.order(epoch);
     const batches = this.length;
     const rowsOf = (b: number) => order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, this.numSamples));
     const rowShape = this.images.shape.slice(1);
@@ -346,6 +371,16 @@ export class BatchPipeline {
     }
   }
 
+  private checkOrder(order: Uint32Array): void {
+    if (!(order instanceof Uint32Array)) throw new ValueError(`BatchPipeline.epoch: order must be a Uint32Array of ${this.numSamples} row indices, got ${describe(order)}`);
+    if (order.length !== this.numSamples) {
+      throw new ShapeError(`BatchPipeline.epoch: order holds ${order.length} row indices, but the pipeline has ${this.numSamples} examples; give one index per example`);
+    }
+    for (let i = 0; i < order.length; i++) {
+      if (order[i] >= this.numSamples) throw new ValueError(`BatchPipeline.epoch: order[${i}] is ${order[i]}, but the rows are 0..${this.numSamples - 1}`);
+    }
+  }
+
   /** Ends the workers; pending batches reject. The pipeline cannot be used afterwards. */
   async close(): Promise<void> {
     this.closed = true;
@@ -356,11 +391,19 @@ export class BatchPipeline {
     if (this.slots.length > 0) return;
     if (this.shared === null) {
       const src = this.images.data;
-      this.shared = new SharedArrayBuffer(src.byteLength);
-      (src instanceof Float64Array ? new Float64Array(this.shared) : new Float32Array(this.shared)).set(src);
+      if (src.buffer instanceof SharedArrayBuffer) {
+        // already shared (sharedImages): the workers read it in place
+        this.shared = { buffer: src.buffer, byteOffset: src.byteOffset, length: src.length };
+      } else {
+        const buffer = new SharedArrayBuffer(src.byteLength);
+        (src instanceof Float64Array ? new Float64Array(buffer) : new Float32Array(buffer)).set(src);
+        this.shared = { buffer, byteOffset: 0, length: src.length };
+      }
     }
     const init: PipelineWorkerInit = {
-      images: this.shared,
+      images: this.shared.buffer,
+      byteOffset: this.shared.byteOffset,
+      length: this.shared.length,
       dtype: this.images.dtype,
       shape: [...this.images.shape],
       augment: this.augment,
@@ -386,7 +429,7 @@ export class BatchPipeline {
       this.pending.set(id, { resolve, reject, slot, epoch, index });
       if (slot.busy.size === 0) slot.worker.ref();
       slot.busy.add(id);
-        const task: PipelineTask = { id, epoch, index, rows: rows.slice() };
+      const task: PipelineTask = { id, epoch, index, rows: rows.slice() };
       slot.worker.postMessage(task, [task.rows.buffer as ArrayBuffer]);
     });
   }

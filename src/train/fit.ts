@@ -17,7 +17,7 @@
  */
 import { backward } from '../autograd/backward.js';
 import { noGrad } from '../autograd/tape.js';
-import { DataLoader, type TensorDataset } from '../data/loader.js';
+import { DataLoader, type Batch, type TensorDataset } from '../data/loader.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Module } from '../nn/module.js';
 import { crossEntropy } from '../ops/cross-entropy.js';
@@ -204,108 +204,214 @@ export function fit(model: Module, options: FitOptions): FitResult {
  * loop early (break, an exception) restores the same way.
  */
 export function fitEpochs(model: Module, options: FitOptions): IterableIterator<EpochResult> {
-  checkModel('fit', model);
-  if (options === null || typeof options !== 'object') throw new ValueError('fit: options must be an object { train, epochs, batchSize, optimizer, ... }');
+  const run = prepareRun('fit', model, options, null);
+  return (function* epochs(): IterableIterator<EpochResult> {
+    try {
+      for (let epoch = run.initialEpoch + 1; epoch <= run.epochs; epoch++) {
+        const state = run.begin(epoch);
+        for (const batch of run.loader) run.step(state, batch);
+        yield run.end(state);
+      }
+    } finally {
+      run.finish();
+    }
+  })();
+}
+
+/**
+ * Where fitEpochsAsync takes each epoch's training batches from, in place of
+ * a DataLoader over `train`: a BatchPipeline (stride/node), which makes them
+ * in worker threads, or anything with the same two members.
+ */
+export interface BatchSource {
+  /** Batches per epoch; it must equal ceil(N / batchSize) for fit's `train` and `batchSize`. */
+  readonly length: number;
+  /**
+   * The batches of epoch `epoch` (1-based), in order: batch `index` holds the
+   * examples `order[index * batchSize ...]` of `train`, where `order` is the
+   * epoch's example order drawn by fit (as its DataLoader would draw it).
+   */
+  epoch(epoch: number, order: Uint32Array): AsyncIterable<Batch> | Iterable<Batch>;
+}
+
+export interface FitAsyncOptions extends FitOptions {
+  /** The training batches' maker (default: a DataLoader over `train`, as fitEpochs). */
+  batchSource?: BatchSource;
+}
+
+/**
+ * fitEpochs for batches that arrive asynchronously: the same training, the
+ * same checks and the same results, with each epoch's batches taken from
+ * `batchSource` (awaited one at a time) when it is given. The example order
+ * is drawn from `generator` exactly as fitEpochs' DataLoader draws it, so a
+ * batch source that makes batch `index` from the rows it is given trains on
+ * the same examples in the same order as fitEpochs does.
+ *
+ * ```ts
+ * const pipeline = new BatchPipeline({ images, labels, batchSize: 64, augment: 'crop:4,flip', normalize, seed: 1 });
+ * for await (const epoch of fitEpochsAsync(model, { train, epochs: 10, batchSize: 64, optimizer, batchSource: pipeline })) console.log(epoch.trainLoss);
+ * await pipeline.close();
+ * ```
+ */
+export function fitEpochsAsync(model: Module, options: FitAsyncOptions): AsyncIterableIterator<EpochResult> {
+  const source = options?.batchSource;
+  const { batchSource: _, ...rest } = options ?? ({} as FitAsyncOptions);
+  const run = prepareRun('fitEpochsAsync', model, options === null || typeof options !== 'object' ? options : rest, source === undefined ? null : source);
+  return (async function* epochs(): AsyncIterableIterator<EpochResult> {
+    try {
+      for (let epoch = run.initialEpoch + 1; epoch <= run.epochs; epoch++) {
+        const state = run.begin(epoch);
+        const batches = source === undefined ? run.loader : source.epoch(epoch, run.order());
+        let count = 0;
+        for await (const batch of batches) {
+          run.step(state, batch);
+          count++;
+        }
+        if (count !== run.loader.length) {
+          throw new ValueError(`fitEpochsAsync: batchSource gave ${count} batches in epoch ${epoch}, but ${run.loader.numSamples} examples in batches of ${run.loader.batchSize} make ${run.loader.length}`);
+        }
+        yield run.end(state);
+      }
+    } finally {
+      run.finish();
+    }
+  })();
+}
+
+/** One epoch's running totals. */
+interface EpochState {
+  epoch: number;
+  meanLoss: RunningMean;
+  correct: number;
+  start: number;
+}
+
+/** The checked options of a run and its steps, shared by fitEpochs and fitEpochsAsync. */
+interface PreparedRun {
+  initialEpoch: number;
+  epochs: number;
+  loader: DataLoader;
+  /** The next epoch's example order, drawn as the loader draws it. */
+  order(): Uint32Array;
+  begin(epoch: number): EpochState;
+  step(state: EpochState, batch: Batch): void;
+  end(state: EpochState): EpochResult;
+  /** Puts back the model's mode and the base learning rates. */
+  finish(): void;
+}
+
+function prepareRun(where: string, model: Module, options: FitOptions, source: BatchSource | null): PreparedRun {
+  checkModel(where, model);
+  if (options === null || typeof options !== 'object') throw new ValueError(`${where}: options must be an object { train, epochs, batchSize, optimizer, ... }`);
   for (const key of Object.keys(options)) {
-    if (!FIT_KEYS.includes(key)) throw new ValueError(`fit: unknown option '${key}'; known options are ${FIT_KEYS.join(', ')}`);
+    if (!FIT_KEYS.includes(key)) throw new ValueError(`${where}: unknown option '${key}'; known options are ${FIT_KEYS.join(', ')}${where === 'fit' ? '' : ', batchSource'}`);
   }
   const { train, test, epochs, batchSize, optimizer } = options;
-  checkDataset('fit', 'train', train);
-  if (train.images.shape[0] === 0) throw new ValueError('fit: the training set is empty');
-  if (test !== undefined) checkDataset('fit', 'test', test);
-  if (!Number.isInteger(epochs) || epochs < 1) throw new ValueError(`fit: epochs must be a positive integer, got ${epochs}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`fit: batchSize must be a positive integer, got ${batchSize}`);
-  if (!(optimizer instanceof Optimizer)) throw new ValueError('fit: optimizer must be an Optimizer, e.g. new SGD(model, { lr: 0.05, momentum: 0.9 })');
+  checkDataset(where, 'train', train);
+  if (train.images.shape[0] === 0) throw new ValueError(`${where}: the training set is empty`);
+  if (test !== undefined) checkDataset(where, 'test', test);
+  if (!Number.isInteger(epochs) || epochs < 1) throw new ValueError(`${where}: epochs must be a positive integer, got ${epochs}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`${where}: batchSize must be a positive integer, got ${batchSize}`);
+  if (!(optimizer instanceof Optimizer)) throw new ValueError(`${where}: optimizer must be an Optimizer, e.g. new SGD(model, { lr: 0.05, momentum: 0.9 })`);
   const lossFn = options.lossFn ?? defaultLoss;
-  if (typeof lossFn !== 'function') throw new ValueError('fit: lossFn must be a function (output, labels) => scalar loss');
+  if (typeof lossFn !== 'function') throw new ValueError(`${where}: lossFn must be a function (output, labels) => scalar loss`);
   const initialEpoch = options.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
-    throw new ValueError(`fit: initialEpoch (epochs already trained) must be an integer in [0, epochs - 1] = [0, ${epochs - 1}], got ${initialEpoch}; to train longer, raise epochs`);
+    throw new ValueError(`${where}: initialEpoch (epochs already trained) must be an integer in [0, epochs - 1] = [0, ${epochs - 1}], got ${initialEpoch}; to train longer, raise epochs`);
   }
   const { batchTransform } = options;
-  if (batchTransform !== undefined && typeof batchTransform !== 'function') throw new ValueError('fit: batchTransform must be a function (images, { epoch, batch }) => images');
+  if (batchTransform !== undefined && typeof batchTransform !== 'function') throw new ValueError(`${where}: batchTransform must be a function (images, { epoch, batch }) => images`);
   const evalBatchSize = options.evalBatchSize ?? 1000;
-  if (!Number.isInteger(evalBatchSize) || evalBatchSize < 1) throw new ValueError(`fit: evalBatchSize must be a positive integer, got ${evalBatchSize}`);
-  if (options.topK !== undefined) checkTopK('fit', options.topK);
+  if (!Number.isInteger(evalBatchSize) || evalBatchSize < 1) throw new ValueError(`${where}: evalBatchSize must be a positive integer, got ${evalBatchSize}`);
+  if (options.topK !== undefined) checkTopK(where, options.topK);
   const generator = options.generator ?? defaultGenerator;
+  const shuffle = options.shuffle ?? true;
   const multiplier = lrMultiplier(options.lrSchedule ?? 'constant');
   const scheduled = (options.lrSchedule ?? 'constant') !== 'constant';
 
-  const loader = new DataLoader(train, { batchSize, shuffle: options.shuffle ?? true, generator });
+  const loader = new DataLoader(train, { batchSize, shuffle, generator });
+  if (source !== null) {
+    if (source === null || typeof source !== 'object' || typeof source.epoch !== 'function' || !Number.isInteger(source.length)) {
+      throw new ValueError(`${where}: batchSource must have length (batches per epoch) and epoch(epoch, order), as a BatchPipeline has`);
+    }
+    if (source.length !== loader.length) {
+      throw new ValueError(`${where}: batchSource makes ${source.length} batches per epoch, but ${loader.numSamples} training examples in batches of ${batchSize} make ${loader.length}; give it the same examples and batch size`);
+    }
+  }
   const totalSteps = loader.length * epochs;
   const baseLrs = optimizer.paramGroups.map((g) => g.lr);
   const evaluateOptions: EvaluateOptions = options.topK === undefined ? { lossFn } : { lossFn, topK: options.topK };
-  return run();
+  const wasTraining = model.training;
+  let step = initialEpoch * loader.length;
 
-  function* run(): IterableIterator<EpochResult> {
-    let step = initialEpoch * loader.length;
-    const wasTraining = model.training;
-    try {
-      for (let epoch = initialEpoch + 1; epoch <= epochs; epoch++) {
-        const batches = loader.length;
-        const images = loader.numSamples;
-        options.onEpochStart?.({ epoch, epochs, batches, images });
-        model.train();
-        const meanLoss = new RunningMean();
-        let correct = 0;
-        const start = now();
-        for (const { x: batch, y, index } of loader) {
-          const x = batchTransform === undefined ? batch : batchTransform(batch, { epoch, batch: index + 1 });
-          if (!(x instanceof Tensor) || x.ndim < 1 || x.shape[0] !== batch.shape[0]) {
-            throw new ShapeError(`fit: batchTransform must return a tensor of the batch's ${batch.shape[0]} images, got ${x instanceof Tensor ? fmtShape(x.shape) : typeof x}`);
-          }
-          optimizer.zeroGrad();
-          const output = model.forward(x);
-          const loss = lossFn(output, y);
-          if (!(loss instanceof Tensor) || loss.size !== 1) {
-            throw new ShapeError(`fit: lossFn must return a one-element tensor, got ${loss instanceof Tensor ? fmtShape(loss.shape) : typeof loss}`);
-          }
-          const value = loss.item();
-          if (!Number.isFinite(value)) {
-            throw new ValueError(
-              `fit: the loss became ${value} at epoch ${epoch}, batch ${index + 1}/${batches}; training diverged. Lower the learning rate (now ${optimizer.lr}) or check the inputs for NaN`,
-            );
-          }
-          backward(loss);
-          if (scheduled) {
-            const factor = multiplier(step, totalSteps);
-            if (!(typeof factor === 'number' && factor >= 0 && Number.isFinite(factor))) {
-              throw new ValueError(`fit: lrSchedule returned ${factor} at step ${step} of ${totalSteps}; expected a finite multiplier >= 0`);
-            }
-            optimizer.paramGroups.forEach((g, i) => (g.lr = baseLrs[i] * factor));
-          }
-          optimizer.step();
-          step++;
-          const n = x.shape[0];
-          meanLoss.add(value, n);
-          if (output.ndim === 2 && y.ndim === 1) correct += countCorrect(output, y);
-          if (options.onBatch) {
-            const seconds = (now() - start) / 1000;
-            options.onBatch({
-              epoch, epochs, batch: index + 1, batches, loss: value, lr: optimizer.lr, meanLoss: meanLoss.mean,
-              seen: meanLoss.count, images, imagesPerSec: meanLoss.count / Math.max(seconds, 1e-9), seconds,
-            });
-          }
-        }
-        const seconds = (now() - start) / 1000;
-        if (scheduled) optimizer.paramGroups.forEach((g, i) => (g.lr = baseLrs[i]));
-        model.train(wasTraining);
-        const result: EpochResult = {
-          epoch, epochs, trainLoss: meanLoss.mean, trainAccuracy: images > 0 ? correct / images : NaN,
-          trainImages: images, trainSeconds: seconds, trainImagesPerSec: images / Math.max(seconds, 1e-9),
-        };
-        if (test !== undefined) {
-          options.onEvaluateStart?.({ epoch, images: test.images.shape[0] });
-          result.test = evaluate(model, test, evalBatchSize, evaluateOptions);
-        }
-        options.onEpoch?.(result);
-        yield result;
+  return {
+    initialEpoch, epochs, loader,
+    order: () => loader.order(),
+    begin(epoch) {
+      options.onEpochStart?.({ epoch, epochs, batches: loader.length, images: loader.numSamples });
+      model.train();
+      return { epoch, meanLoss: new RunningMean(), correct: 0, start: now() };
+    },
+    step(state, { x: batch, y, index }) {
+      const { epoch, meanLoss } = state;
+      const batches = loader.length;
+      const x = batchTransform === undefined ? batch : batchTransform(batch, { epoch, batch: index + 1 });
+      if (!(x instanceof Tensor) || x.ndim < 1 || x.shape[0] !== batch.shape[0]) {
+        throw new ShapeError(`${where}: batchTransform must return a tensor of the batch's ${batch.shape[0]} images, got ${x instanceof Tensor ? fmtShape(x.shape) : typeof x}`);
       }
-    } finally {
+      optimizer.zeroGrad();
+      const output = model.forward(x);
+      const loss = lossFn(output, y);
+      if (!(loss instanceof Tensor) || loss.size !== 1) {
+        throw new ShapeError(`${where}: lossFn must return a one-element tensor, got ${loss instanceof Tensor ? fmtShape(loss.shape) : typeof loss}`);
+      }
+      const value = loss.item();
+      if (!Number.isFinite(value)) {
+        throw new ValueError(
+          `${where}: the loss became ${value} at epoch ${epoch}, batch ${index + 1}/${batches}; training diverged. Lower the learning rate (now ${optimizer.lr}) or check the inputs for NaN`,
+        );
+      }
+      backward(loss);
+      if (scheduled) {
+        const factor = multiplier(step, totalSteps);
+        if (!(typeof factor === 'number' && factor >= 0 && Number.isFinite(factor))) {
+          throw new ValueError(`${where}: lrSchedule returned ${factor} at step ${step} of ${totalSteps}; expected a finite multiplier >= 0`);
+        }
+        optimizer.paramGroups.forEach((g, i) => (g.lr = baseLrs[i] * factor));
+      }
+      optimizer.step();
+      step++;
+      meanLoss.add(value, x.shape[0]);
+      if (output.ndim === 2 && y.ndim === 1) state.correct += countCorrect(output, y);
+      if (options.onBatch) {
+        const seconds = (now() - state.start) / 1000;
+        options.onBatch({
+          epoch, epochs, batch: index + 1, batches, loss: value, lr: optimizer.lr, meanLoss: meanLoss.mean,
+          seen: meanLoss.count, images: loader.numSamples, imagesPerSec: meanLoss.count / Math.max(seconds, 1e-9), seconds,
+        });
+      }
+    },
+    end({ epoch, meanLoss, correct, start }) {
+      const seconds = (now() - start) / 1000;
+      const images = loader.numSamples;
+      if (scheduled) optimizer.paramGroups.forEach((g, i) => (g.lr = baseLrs[i]));
+      model.train(wasTraining);
+      const result: EpochResult = {
+        epoch, epochs, trainLoss: meanLoss.mean, trainAccuracy: images > 0 ? correct / images : NaN,
+        trainImages: images, trainSeconds: seconds, trainImagesPerSec: images / Math.max(seconds, 1e-9),
+      };
+      if (test !== undefined) {
+        options.onEvaluateStart?.({ epoch, images: test.images.shape[0] });
+        result.test = evaluate(model, test, evalBatchSize, evaluateOptions);
+      }
+      options.onEpoch?.(result);
+      return result;
+    },
+    finish() {
       model.train(wasTraining);
       if (scheduled) optimizer.paramGroups.forEach((g, i) => (g.lr = baseLrs[i]));
-    }
-  }
+    },
+  };
 }
 
 /**

@@ -8,6 +8,7 @@ import jpeg from 'jpeg-js';
 import { Generator } from '../../src/tensor/random.js';
 import { encodePng } from '../../src/data/image.js';
 import { readCheckpoint } from '../../src/node.js';
+import { dataThreads } from '../../src/cli/train.js';
 import { ok, stride, grating } from '../helpers/index.js';
 
 /** Writes DIR/<class>/<i>.png|jpg: `perClass` gratings of each of the four classes, of varied sizes, every 10th a JPEG. */
@@ -146,6 +147,39 @@ describe('stride train/eval --dataset folder', () => {
       const other = await stride('train', '--resume', part, '--epochs', '3', '--data-dir', data, '--input', '3x24x24', '--augment', 'flip:1');
       assert.equal(other.code, 2);
       assert.match(other.stderr, /--augment flip:p=1 conflicts with the run's --augment flip,crop:padding=3\/mode=reflect/);
+    });
+
+    test('the batches are the same whoever makes them: --workers 0 and 2 train the same weights; the first line and --json say who made them', async () => {
+      const [w0, w2] = ['w0', 'w2'].map((n) => join(root, `aug-workers-${n}`));
+      const [r0, r2] = await Promise.all([
+        // the same kernel threads in both: a different split of a sum rounds differently
+        stride(...base(w0, '--augment', '--workers', '0', '--threads', '1', '--json')),
+        stride(...base(w2, '--augment', '--workers', '2', '--threads', '1', '--json')),
+      ]);
+      assert.equal(r0.code, 0, r0.stderr);
+      assert.equal(r2.code, 0, r2.stderr);
+      assert.match(r0.stdout.split('\n')[0], /, batches made in the training thread$/);
+      assert.match(r2.stdout.split('\n')[0], /, batches made by 2 worker threads beside 1 kernel thread$/);
+      const j0 = JSON.parse(r0.stdout.trim().split('\n').at(-1)!);
+      const j2 = JSON.parse(r2.stdout.trim().split('\n').at(-1)!);
+      assert.equal(j0.workers, 0);
+      assert.equal(j2.workers, 2);
+      assert.equal(j2.threads, 1);
+      assert.deepEqual(await weights(w0), await weights(w2));
+      const bad = await stride(...base(join(root, 'aug-workers-bad'), '--augment', '--workers', '-1'));
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--workers/);
+    });
+
+    test('dataThreads: one worker beside the kernels when augmenting on 2+ cores, none otherwise; --threads and --workers are kept', () => {
+      assert.deepEqual(dataThreads(true, undefined, undefined, 2), { workers: 1, kernelThreads: 1 });
+      assert.deepEqual(dataThreads(true, undefined, undefined, 8), { workers: 1, kernelThreads: 7 });
+      assert.deepEqual(dataThreads(true, undefined, undefined, 1), { workers: 0, kernelThreads: undefined });
+      assert.deepEqual(dataThreads(false, undefined, undefined, 8), { workers: 0, kernelThreads: undefined });
+      assert.deepEqual(dataThreads(false, 3, undefined, 8), { workers: 0, kernelThreads: undefined }, 'no augmentation, no workers');
+      assert.deepEqual(dataThreads(true, undefined, 2, 2), { workers: 0, kernelThreads: undefined }, '--threads taking every core leaves none for a worker');
+      assert.deepEqual(dataThreads(true, undefined, 1, 2), { workers: 1, kernelThreads: undefined }, '--threads is kept');
+      assert.deepEqual(dataThreads(true, 3, undefined, 2), { workers: 3, kernelThreads: 1 }, 'the kernels keep at least one thread');
     });
 
     test('a malformed spec is exit 2 with the spec quoted and a caret under the mistake', async () => {

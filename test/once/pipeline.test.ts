@@ -6,8 +6,12 @@
  * permutation; the same seed gives the same bytes and another seed others.
  * Errors: bad options and specs fail at construction with parseAugment's
  * message; a transform that throws in a worker rejects the iteration with its
- * message; close() and abandoning an epoch end the workers. The timeouts are
- * liveness checks (no hang), not speed assertions.
+ * message; close() and abandoning an epoch end the workers. fitEpochsAsync
+ * with a pipeline as its batchSource trains on the examples fitEpochs'
+ * DataLoader would give, in the same order: the same weights bit for bit when
+ * the pipeline neither augments nor normalizes, and the same weights with 0
+ * or 1 workers when it augments. The timeouts are liveness checks (no hang),
+ * not speed assertions.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +19,9 @@ import assert from 'node:assert/strict';
 import { ValueError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Generator } from '../../src/tensor/random.js';
-import { BatchPipeline, batchGenerator, shuffleGenerator, type BatchPipelineOptions } from '../../src/data/pipeline.js';
+import { BatchPipeline, batchGenerator, sharedImages, shuffleGenerator, type BatchPipelineOptions } from '../../src/data/pipeline.js';
+import { fitEpochs, fitEpochsAsync, type BatchSource, type FitOptions } from '../../src/train/fit.js';
+import { nn, optim } from '../../src/index.js';
 import { parseAugment, transformBatch } from '../../src/data/transforms/index.js';
 import { normalize } from '../../src/data/mnist.js';
 import * as strideNode from '../../src/node.js';
@@ -120,6 +126,49 @@ describe('BatchPipeline: determinism', { timeout: 120_000 }, () => {
     }
   });
 
+  test('an order given to epoch() replaces the shuffle; the augmentation still follows (seed, epoch, index)', async () => {
+    const order = Uint32Array.from({ length: N }, (_, i) => (i * 7) % N);
+    const p = pipeline();
+    const given: Collected = { x: [], y: [], index: [], shapes: [] };
+    for await (const { x, y } of p.epoch(2, order)) {
+      given.x.push(Float32Array.from(x.data));
+      given.y.push(Array.from(y.data));
+    }
+    assert.deepEqual(given.y.flat(), Array.from(order));
+    // batch b is rows order[5b..] transformed by batchGenerator(11, 2, b), then normalized
+    const { transform } = parseAugment(SPEC);
+    const { images } = dataset();
+    const per = C * H * W;
+    for (let b = 0; b < 5; b++) {
+      const rows = order.subarray(b * 5, Math.min(b * 5 + 5, N));
+      const gathered = new Float32Array(rows.length * per);
+      rows.forEach((r, i) => gathered.set(images.data.subarray(r * per, (r + 1) * per), i * per));
+      const expected = normalize(transformBatch(new Tensor(gathered, [rows.length, C, H, W]), transform, batchGenerator(11, 2, b)), NORM.mean, NORM.std);
+      ok(Buffer.from(given.x[b].buffer).equals(Buffer.from(Float32Array.from(expected.data).buffer)), `batch ${b} is rows order[${b * 5}..] augmented by batchGenerator(11, 2, ${b})`);
+    }
+    await assert.rejects(collect2(p.epoch(0, new Uint32Array(N - 1))), (e: unknown) => e instanceof ShapeError && /order holds 22 row indices, but the pipeline has 23 examples/.test(e.message));
+    const bad = new Uint32Array(N);
+    bad[4] = N;
+    await rejectsWith(collect2(p.epoch(0, bad)), ValueError, 'order[4] is 23, but the rows are 0..22');
+  });
+
+  test('sharedImages moves the values to shared memory once; the workers read it in place with the same batches', async () => {
+    const { images, labels } = dataset();
+    const shared = sharedImages(images);
+    ok(shared.data.buffer instanceof SharedArrayBuffer, 'the values are in a SharedArrayBuffer');
+    assert.deepEqual(Array.from(shared.data), Array.from(images.data));
+    assert.equal(sharedImages(shared), shared, 'a shared tensor is returned as it is');
+    const a = pipeline({ workers: 1 });
+    const b = new BatchPipeline({ images: shared, labels, batchSize: 5, augment: SPEC, normalize: NORM, seed: 11, shuffle: true, workers: 1 });
+    try {
+      ok(sameBytes(await collect(a, 3), await collect(b, 3)), 'the same batches from a shared tensor');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    throwsWith(() => sharedImages([1, 2] as unknown as Tensor), ValueError, 'sharedImages: images must be a Tensor, got an array');
+  });
+
   test('the same seed gives the same bytes; another seed other bytes', async () => {
     const a = await collect(pipeline({ seed: 11 }), 0);
     const b = await collect(pipeline({ seed: 11 }), 0);
@@ -210,7 +259,68 @@ describe('BatchPipeline: errors and ending', { timeout: 120_000 }, () => {
 
   test('stride/node exports the pipeline', () => {
     assert.equal(strideNode.BatchPipeline, BatchPipeline);
+    assert.equal(strideNode.sharedImages, sharedImages);
     assert.equal(strideNode.batchGenerator, batchGenerator);
     assert.equal(strideNode.shuffleGenerator, shuffleGenerator);
+  });
+});
+
+async function collect2(batches: AsyncIterable<unknown>): Promise<number> {
+  let n = 0;
+  for await (const _ of batches) n++;
+  return n;
+}
+
+describe('fitEpochsAsync with a BatchPipeline as its batchSource', { timeout: 120_000 }, () => {
+  function net(): nn.Sequential {
+    const g = new Generator(3);
+    return new nn.Sequential(new nn.Conv2d(C, 4, 3, { padding: 1, generator: g }), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(4 * 4 * 4, N, { generator: g }));
+  }
+  function options(model: nn.Module, data: { images: Tensor; labels: Tensor }): FitOptions {
+    return { train: data, epochs: 2, batchSize: 5, optimizer: new optim.SGD(model, { lr: 0.05, momentum: 0.9 }), generator: new Generator(9), lrSchedule: 'cosine' };
+  }
+  async function trained(source: (data: { images: Tensor; labels: Tensor }) => BatchSource | undefined): Promise<{ weights: Float32Array[]; losses: number[] }> {
+    const data = dataset();
+    const model = net();
+    const batchSource = source(data);
+    const losses: number[] = [];
+    try {
+      for await (const r of fitEpochsAsync(model, { ...options(model, data), ...(batchSource !== undefined ? { batchSource } : {}) })) losses.push(r.trainLoss);
+    } finally {
+      if (batchSource instanceof BatchPipeline) await batchSource.close();
+    }
+    return { weights: model.parameters().map((p) => Float32Array.from(p.data)), losses };
+  }
+  const same = (a: Float32Array[], b: Float32Array[]) => a.length === b.length && a.every((v, i) => Buffer.from(v.buffer).equals(Buffer.from(b[i].buffer)));
+
+  test('without augmentation the pipeline gives the DataLoader\'s batches: the weights of fitEpochs, bit for bit; so does no batchSource', async () => {
+    const data = dataset();
+    const model = net();
+    const losses: number[] = [];
+    for (const r of fitEpochs(model, options(model, data))) losses.push(r.trainLoss);
+    const plain = model.parameters().map((p) => Float32Array.from(p.data));
+    const none = await trained((d) => new BatchPipeline({ ...d, batchSize: 5, augment: 'none', seed: 0, workers: 1 }));
+    const bare = await trained(() => undefined);
+    ok(same(none.weights, plain), 'pipeline with augment none: the fitEpochs weights');
+    ok(same(bare.weights, plain), 'no batchSource: the fitEpochs weights');
+    assert.deepEqual(none.losses, losses);
+  });
+
+  test('with augmentation, 0 and 1 workers train the same weights; another seed other weights', async () => {
+    const make = (workers: number, seed: number) => (d: { images: Tensor; labels: Tensor }) => new BatchPipeline({ ...d, batchSize: 5, augment: SPEC, normalize: NORM, seed, workers });
+    const [w0, w1, other] = [await trained(make(0, 4)), await trained(make(1, 4)), await trained(make(1, 5))];
+    ok(same(w0.weights, w1.weights), 'workers 0 and 1: the same weights');
+    ok(!same(w0.weights, other.weights), 'another augmentation seed: other weights');
+  });
+
+  test('a batch source of another length or one that ends early is refused, saying why', async () => {
+    const data = dataset();
+    const model = net();
+    const short: BatchSource = { length: 4, epoch: () => [] };
+    throwsWith(() => fitEpochsAsync(model, { ...options(model, data), batchSource: short }), ValueError, 'batchSource makes 4 batches per epoch, but 23 training examples in batches of 5 make 5');
+    const early: BatchSource = { length: 5, epoch: () => [] };
+    await rejectsWith(fitEpochsAsync(model, { ...options(model, data), batchSource: early }).next(), ValueError, 'batchSource gave 0 batches in epoch 1, but 23 examples in batches of 5 make 5');
+    throwsWith(() => fitEpochsAsync(model, { ...options(model, data), batchSource: {} as BatchSource }), ValueError, 'batchSource must have length (batches per epoch) and epoch(epoch, order)');
+    throwsWith(() => fitEpochsAsync(model, { ...options(model, data), batchSorce: short } as unknown as FitOptions), ValueError, "fitEpochsAsync: unknown option 'batchSorce'");
   });
 });
