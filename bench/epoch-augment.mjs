@@ -16,7 +16,11 @@
  *
  *   none     DataLoader over images normalized once (no augmentation);
  *   thread   BatchPipeline with workers 0: augmentation in the training thread;
- *   workers  BatchPipeline with --workers workers (default: cores - 1);
+ *   workers  BatchPipeline with --workers workers (default 1), the kernels
+ *            on all the cores meanwhile;
+ *   train    what `stride train --augment` does: the same workers, the
+ *            kernels on the cores they leave (cores - workers, at least 1)
+ *            while the epoch trains (unless --threads fixes them);
  *   making   the in-thread pipeline's batches alone, no training: what the
  *            augmentation itself costs per epoch;
  *   fetching the workers' batches alone, no training: how fast they deliver.
@@ -38,7 +42,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import {
-  LeNet5, nn, optim, F, backward, Generator, Tensor, DataLoader, normalize, MNIST_MEAN, MNIST_STD, CIFAR10_MEAN, CIFAR10_STD, transforms, getBackend,
+  LeNet5, nn, optim, F, backward, Generator, Tensor, DataLoader, normalize, MNIST_MEAN, MNIST_STD, CIFAR10_MEAN, CIFAR10_STD, transforms, getBackend, setThreads,
 } from '../src/index-node.ts';
 import { loadMnist, BatchPipeline, nativeAvailable, setNativeThreads, getNativeThreads } from '../src/node.ts';
 
@@ -56,7 +60,7 @@ const rounds = Number(opts.rounds);
 const examples = Number(opts.examples);
 const batchSize = Number(opts.batch);
 const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-const workers = opts.workers === undefined ? Math.max(1, cores - 1) : Number(opts.workers);
+const workers = opts.workers === undefined ? 1 : Number(opts.workers);
 for (const [name, v, min] of [['--rounds', rounds, 1], ['--examples', examples, 1], ['--batch', batchSize, 1], ['--workers', workers, 1]]) {
   if (!(Number.isInteger(v) && v >= min)) throw new Error(`${name} must be an integer >= ${min}, got ${v}`);
 }
@@ -130,13 +134,14 @@ async function run(w) {
   const common = { images: w.images, labels: w.labels, batchSize, augment: w.augment, normalize: w.norm, seed: 1, shuffle: true };
   const inThread = new BatchPipeline({ ...common, workers: 0 });
   const pooled = new BatchPipeline({ ...common, workers });
-  const times = { none: [], thread: [], workers: [], making: [], fetching: [] };
+  const times = { none: [], thread: [], workers: [], train: [], making: [], fetching: [] };
   try {
     for (let r = 0; r <= rounds; r++) {
       const t = {
         none: await epoch(model, opt, loader),
         thread: await epoch(model, opt, inThread.epoch(r)),
         workers: await epoch(model, opt, pooled.epoch(r)),
+        train: await withKernelThreads(() => epoch(model, opt, pooled.epoch(rounds + 1 + r))),
         making: await batchesOnly(inThread.epoch(r)),
         fetching: await batchesOnly(pooled.epoch(r)),
       };
@@ -148,10 +153,13 @@ async function run(w) {
   }
   const base = median(times.none);
   console.log(`\n${w.title}: ${examples} examples, batch ${batchSize} (${Math.ceil(examples / batchSize)} steps), augment '${w.augment}', ${rounds} rounds after a warm-up`);
-  console.log('mode                     median s   ratio to none   all (s)');
-  for (const [k, label] of [['none', 'none (DataLoader)'], ['thread', 'augment, workers 0'], ['workers', `augment, workers ${workers}`], ['making', 'batches only, workers 0'], ['fetching', `batches only, workers ${workers}`]]) {
+  console.log(`${'mode'.padEnd(32)}  median s   ratio to none   all (s)`);
+  for (const [k, label] of [
+    ['none', 'none (DataLoader)'], ['thread', 'augment, workers 0'], ['workers', `augment, workers ${workers}`], ['train', `augment, workers ${workers}, kernels ${kernelThreads ?? 'as set'}`],
+    ['making', 'batches only, workers 0'], ['fetching', `batches only, workers ${workers}`],
+  ]) {
     const m = median(times[k]);
-    console.log(`${label.padEnd(24)} ${m.toFixed(3).padStart(9)}   ${(m / base).toFixed(3).padStart(13)}   ${times[k].map((v) => v.toFixed(2)).join(' ')}`);
+    console.log(`${label.padEnd(32)} ${m.toFixed(3).padStart(9)}   ${(m / base).toFixed(3).padStart(13)}   ${times[k].map((v) => v.toFixed(2)).join(' ')}`);
   }
 }
 
@@ -159,6 +167,19 @@ if (opts.threads !== undefined) {
   const t = Number(opts.threads);
   if (!(Number.isInteger(t) && t >= 1)) throw new Error(`--threads must be an integer >= 1, got ${opts.threads}`);
   if (nativeAvailable()) setNativeThreads(t);
+}
+/** The kernels' threads in the `train` mode: those the workers leave, unless --threads fixed them. */
+const kernelThreads = opts.threads === undefined ? Math.max(1, cores - workers) : undefined;
+
+/** Runs `f` with the kernels on kernelThreads threads, then puts them back. */
+async function withKernelThreads(f) {
+  if (kernelThreads === undefined) return f();
+  setThreads(kernelThreads);
+  try {
+    return await f();
+  } finally {
+    setThreads(null);
+  }
 }
 const load0 = os.loadavg();
 console.log(`backend ${getBackend().name}${nativeAvailable() ? ` (${getNativeThreads()} threads)` : ''}, ${cores} cores, load average ${load0.map((v) => v.toFixed(2)).join(' ')} (1/5/15 min) at the start`);

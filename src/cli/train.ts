@@ -311,7 +311,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const norm = data.normalization;
   // With augmentation the training images stay in 0..1 (the transforms' fill and padding values assume it) and each batch is normalized after its transform.
   const trainNorm = augmentation === null ? norm : { mean: 0, std: 1 };
-  const [train, test] = await Promise.all([data.load('train', given.limit, trainNorm), data.load('test', given.testLimit, norm)]);
+  let [train, test] = await Promise.all([data.load('train', given.limit, trainNorm), data.load('test', given.testLimit, norm)]);
   const trainImages = train.images.shape[0];
   const testImages = test.images.shape[0];
 
@@ -331,8 +331,9 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   // With augmentation each batch is made by a BatchPipeline from the images in 0..1: augmented with the generator of
   // (seed, epoch, batch) and then normalized, in worker threads; the example order is the one fit draws from `generator`.
   const { workers, kernelThreads } = dataThreads(augmentation !== null, given.workers, options.threads);
-  const trainSet = augmentation === null ? train : { images: sharedImages(train.images), labels: train.labels };
-  const pipeline = augmentation === null ? undefined : new BatchPipeline({ images: trainSet.images, labels: trainSet.labels, batchSize, augment, normalize: { mean: norm.mean, std: norm.std }, seed, workers });
+  // The training images move to shared memory, which the workers read in place; the original copy is let go.
+  if (augmentation !== null) train = { ...train, images: sharedImages(train.images) };
+  const pipeline = augmentation === null ? undefined : new BatchPipeline({ images: train.images, labels: train.labels, batchSize, augment, normalize: { mean: norm.mean, std: norm.std }, seed, workers });
   const threads = kernelThreads ?? backendInfo().threads;
   const making = augmentation === null ? '' : workers === 0 ? ', batches made in the training thread' : `, batches made by ${workers} worker thread${workers === 1 ? '' : 's'} beside ${threads} kernel thread${threads === 1 ? '' : 's'}`;
   io.out(
@@ -352,7 +353,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   };
   try {
     const epochsRun = fitEpochsAsync(model, {
-      train: { images: trainSet.images, labels: trainSet.labels },
+      train: { images: train.images, labels: train.labels },
       test: { images: test.images, labels: test.labels },
       epochs, initialEpoch, batchSize, optimizer, generator, lrSchedule, ...(topK !== undefined ? { topK } : {}), ...(pipeline !== undefined ? { batchSource: pipeline } : {}), ...callbacks,
     });

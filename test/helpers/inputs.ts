@@ -38,25 +38,5 @@ export function uniformArray(n: number, seed: number, lo = -1, hi = 1): Float32A
   return out;
 }
 
-/**
- * A grating of w x h pixels in two colours: stripes across the orientation
- * of its class (0 horizontal, 1 vertical, 2 rising diagonal, 3 falling
- * diagonal), with a random period, phase and colours.
- */
-export function grating(cls: number, w: number, h: number, g: Generator): Uint8Array {
-  const period = g.uniform(7, 14);
-  const phase = g.uniform(0, 2 * Math.PI);
-  const a = [0, 1, 2].map(() => g.uniform(0, 255));
-  const b = a.map((v) => (v + 128 + g.uniform(-40, 40)) % 256);
-  const rgba = new Uint8Array(w * h * 4);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const u = [y, x, (x + y) / Math.SQRT2, (x - y) / Math.SQRT2][cls];
-      const t = 0.5 + 0.5 * Math.sin((2 * Math.PI * u) / period + phase);
-      const p = (y * w + x) * 4;
-      for (let c = 0; c < 3; c++) rgba[p + c] = Math.round(a[c] * t + b[c] * (1 - t));
-      rgba[p + 3] = 255;
-    }
-  }
-  return rgba;
-}
+/** Gratings in the formats Stride reads (the README's example data too). */
+export { grating, writeFolderGratings, writeCifarGratings, cifarGratingRecords, CIFAR_GRATING_CLASSES, FOLDER_GRATING_CLASSES } from '../../scripts/gratings.js';

@@ -12,10 +12,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { DataError, Generator, ValueError, parseCifarBatch, CIFAR10_MEAN, CIFAR10_STD } from '../../src/index.js';
+import { DataError, ValueError, parseCifarBatch, CIFAR10_MEAN, CIFAR10_STD } from '../../src/index.js';
 import { loadCifar10, loadCifar100, readCheckpoint } from '../../src/node.js';
 import { normalizationFromMeta, openDataset } from '../../src/cli/datasets.js';
-import { rejectsWith, stride, throwsWith, withTempDir } from '../helpers/index.js';
+import { CIFAR_GRATING_CLASSES, rejectsWith, stride, throwsWith, withTempDir, writeCifarGratings } from '../helpers/index.js';
 
 const PIXELS = 3 * 32 * 32;
 const CLASSES10 = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -175,39 +175,11 @@ describe('loadCifar10 and loadCifar100', () => {
   });
 });
 
-/**
- * Oriented gratings, one orientation and frequency per class:
- * v = 0.5 + 0.3 sin(2 pi f (x cos t + y sin t) + phase), a random phase and
- * colour tint per image and Gaussian noise (sd 0.08) per pixel, as bytes.
- */
-function gratings(n: number, generator: Generator): Uint8Array {
-  const out = new Uint8Array(n * (1 + PIXELS));
-  for (let r = 0; r < n; r++) {
-    const label = r % 10;
-    const angle = ((label % 5) * Math.PI) / 5;
-    const freq = label < 5 ? 1 / 8 : 1 / 4;
-    const phase = generator.uniform(0, 2 * Math.PI);
-    const tint = [generator.uniform(0.6, 1.2), generator.uniform(0.6, 1.2), generator.uniform(0.6, 1.2)];
-    const at = r * (1 + PIXELS);
-    out[at] = label;
-    for (let c = 0; c < 3; c++) {
-      for (let y = 0; y < 32; y++) {
-        for (let x = 0; x < 32; x++) {
-          const v = tint[c] * (0.5 + 0.3 * Math.sin(2 * Math.PI * freq * (x * Math.cos(angle) + y * Math.sin(angle)) + phase)) + 0.08 * generator.normal();
-          out[at + 1 + c * 1024 + y * 32 + x] = Math.max(0, Math.min(255, Math.round(v * 255)));
-        }
-      }
-    }
-  }
-  return out;
-}
-
 describe('stride train and eval on CIFAR-10 files', () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'stride-cifar-cli-'));
-    const generator = new Generator(7);
-    await writeCifar10(join(dir, 'data'), 300, 1000, (_split, n) => gratings(n, generator));
+    await writeCifarGratings(join(dir, 'data'), { perBatch: 300, test: 1000, seed: 7 });
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -232,7 +204,7 @@ describe('stride train and eval on CIFAR-10 files', () => {
     assert.equal(result.testAccuracy, summary.testAccuracy);
     assert.equal(result.testImages, 1000);
     // The confusion matrix is labelled with the names read from batches.meta.txt.
-    assert.match(ev.stdout, /airplane.*automobile.*truck/);
+    assert.match(ev.stdout, /0deg-wide.*36deg-wide.*144deg-fine/);
   });
 
   test('lenet5 is built for 3x32x32 (fc1 576 inputs) and trains on the same files', async () => {
@@ -243,7 +215,7 @@ describe('stride train and eval on CIFAR-10 files', () => {
 
   test("the cifar10 dataset: names from batches.meta.txt, CIFAR-10's per-channel normalization; checkpoint meta read back, scalar or per channel", async () => {
     const spec = await openDataset('cifar10', { dataDir: join(dir, 'data') });
-    assert.deepEqual(spec.classNames, CLASSES10);
+    assert.deepEqual(spec.classNames, CIFAR_GRATING_CLASSES);
     assert.equal(spec.numClasses, 10);
     assert.deepEqual(spec.inputShape, [3, 32, 32]);
     assert.deepEqual(spec.normalization, { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] });

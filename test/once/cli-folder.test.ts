@@ -3,33 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import jpeg from 'jpeg-js';
 
-import { Generator } from '../../src/tensor/random.js';
-import { encodePng } from '../../src/data/image.js';
 import { readCheckpoint } from '../../src/node.js';
 import { dataThreads } from '../../src/cli/train.js';
-import { ok, stride, grating } from '../helpers/index.js';
-
-/** Writes DIR/<class>/<i>.png|jpg: `perClass` gratings of each of the four classes, of varied sizes, every 10th a JPEG. */
-export async function writeGratings(dir: string, perClass: number): Promise<void> {
-  const g = new Generator(2024);
-  const sizes: [number, number][] = [[48, 40], [64, 64], [80, 56], [60, 90], [100, 70], [45, 45]];
-  for (const [cls, name] of ['horizontal', 'vertical', 'rising', 'falling'].entries()) {
-    await mkdir(join(dir, name), { recursive: true });
-    for (let i = 0; i < perClass; i++) {
-      const [w, h] = sizes[g.randint(sizes.length)];
-      const rgba = grating(cls, w, h, g);
-      if (i % 10 === 0) {
-        await writeFile(join(dir, name, `${i}.jpg`), jpeg.encode({ width: w, height: h, data: rgba }, 85).data);
-      } else {
-        const rgb = new Float32Array(3 * w * h);
-        for (let p = 0; p < w * h; p++) for (let c = 0; c < 3; c++) rgb[c * w * h + p] = rgba[p * 4 + c] / 255;
-        await writeFile(join(dir, name, `${i}.png`), await encodePng({ data: rgb, channels: 3, height: h, width: w }));
-      }
-    }
-  }
-}
+import { ok, stride, writeFolderGratings } from '../helpers/index.js';
 
 /** The weights of a checkpoint, each tensor's values as a plain array, by name. */
 async function weights(dir: string): Promise<Record<string, number[]>> {
@@ -43,7 +20,7 @@ describe('stride train/eval --dataset folder', () => {
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'stride-cli-folder-'));
     data = join(root, 'gratings');
-    await writeGratings(data, 150);
+    await writeFolderGratings(data, { perClass: 150, seed: 2024 });
   });
   after(async () => {
     await rm(root, { recursive: true, force: true });

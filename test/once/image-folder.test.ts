@@ -8,7 +8,6 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import jpeg from 'jpeg-js';
 
 import { DataError, ValueError } from '../../src/errors.js';
 import { Generator } from '../../src/tensor/random.js';
@@ -18,7 +17,7 @@ import { normalize } from '../../src/data/mnist.js';
 import { buildModelFromPattern } from '../../src/models/pattern.js';
 import { Adam } from '../../src/optim/index.js';
 import { fit } from '../../src/train/fit.js';
-import { assertClose, ok, rejectsWith, withTempDir, grating } from '../helpers/index.js';
+import { assertClose, ok, rejectsWith, withTempDir, writeFolderGratings } from '../helpers/index.js';
 
 /** A constant-colour RGB image: every pixel (r, g, b). */
 function flat(r: number, g: number, b: number, height = 6, width = 9): FloatImage {
@@ -206,25 +205,7 @@ describe('loadImageFolder: errors', () => {
 
 test('a LeNet-5-sized network learns a folder of PNG and JPEG gratings (3x40x48 from varied sizes) in two epochs', async (t) => {
   await withTempDir('stride-gratings-', async (dir) => {
-    const g = new Generator(2024);
-    const sizes: [number, number][] = [[48, 40], [64, 64], [80, 56], [60, 90], [100, 70], [45, 45]];
-    const classNames = ['horizontal', 'vertical', 'rising', 'falling'];
-    const perClass = 150;
-    for (const [cls, name] of classNames.entries()) {
-      await mkdir(join(dir, name));
-      for (let i = 0; i < perClass; i++) {
-        const [w, h] = sizes[g.randint(sizes.length)];
-        const rgba = grating(cls, w, h, g);
-        // Every 10th a JPEG (jpeg-js's encoder sets up its tables on each call, ~0.1 s), the rest PNG.
-        if (i % 10 === 0) {
-          await writeFile(join(dir, name, `${i}.jpg`), jpeg.encode({ width: w, height: h, data: rgba }, 85).data);
-        } else {
-          const rgb = new Float32Array(3 * w * h);
-          for (let p = 0; p < w * h; p++) for (let c = 0; c < 3; c++) rgb[c * w * h + p] = rgba[p * 4 + c] / 255;
-          await writeFile(join(dir, name, `${i}.png`), await encodePng({ data: rgb, channels: 3, height: h, width: w }));
-        }
-      }
-    }
+    await writeFolderGratings(dir, { perClass: 150, seed: 2024 });
     const inputShape = [3, 40, 48];
     const train = await loadImageFolder({ dir, split: 'train', inputShape, testFraction: 0.25, seed: 1 });
     const test = await loadImageFolder({ dir, split: 'test', inputShape, testFraction: 0.25, seed: 1 });

@@ -288,15 +288,20 @@ function warp(fn: string, image: Tensor, m: readonly number[], interpolation: In
   const out = allocate(image.dtype, c * plane);
   const ox = (w - 1) / 2;
   const oy = (h - 1) / 2;
+  const [m0, m1, m2, m3, m4, m5] = m;
+  const nearest = interpolation === 'nearest';
   for (let i = 0; i < h; i++) {
     const v = i - h / 2 + 0.5;
+    // the row's constant part of the read position, summed in the same order as m0 * u + m1 * v + m2 + ox
+    const rowX = m1 * v;
+    const rowY = m4 * v;
     for (let j = 0; j < w; j++) {
       const u = j - w / 2 + 0.5;
       // The input position read, in pixel indices.
-      const px = m[0] * u + m[1] * v + m[2] + ox;
-      const py = m[3] * u + m[4] * v + m[5] + oy;
+      const px = m0 * u + rowX + m2 + ox;
+      const py = m3 * u + rowY + m5 + oy;
       const at = i * w + j;
-      if (interpolation === 'nearest') {
+      if (nearest) {
         const nx = roundHalfEven(px);
         const ny = roundHalfEven(py);
         const inside = nx >= 0 && nx < w && ny >= 0 && ny < h;
@@ -308,6 +313,25 @@ function warp(fn: string, image: Tensor, m: readonly number[], interpolation: In
       const fx = px - x0;
       const fy = py - y0;
       // The four neighbours (north-west, north-east, south-west, south-east) and their weights; a neighbour outside weighs 0.
+      const wNW = (1 - fx) * (1 - fy);
+      const wNE = fx * (1 - fy);
+      const wSW = (1 - fx) * fy;
+      const wSE = fx * fy;
+      const iNW = y0 * w + x0;
+      if (x0 >= 0 && x0 + 1 < w && y0 >= 0 && y0 + 1 < h) {
+        // all four inside (most pixels)
+        const mask = wNW + wNE + wSW + wSE;
+        for (let ch = 0; ch < c; ch++) {
+          const base = ch * plane + iNW;
+          let val = 0;
+          val += wNW * x[base];
+          val += wNE * x[base + 1];
+          val += wSW * x[base + w];
+          val += wSE * x[base + w + 1];
+          out[ch * plane + at] = fills === null ? val : val * mask + (1 - mask) * fills[ch];
+        }
+        continue;
+      }
       const inX0 = x0 >= 0 && x0 < w;
       const inX1 = x0 + 1 >= 0 && x0 + 1 < w;
       const inY0 = y0 >= 0 && y0 < h;
@@ -316,20 +340,15 @@ function warp(fn: string, image: Tensor, m: readonly number[], interpolation: In
       const ne = inX1 && inY0;
       const sw = inX0 && inY1;
       const se = inX1 && inY1;
-      const wNW = (1 - fx) * (1 - fy);
-      const wNE = fx * (1 - fy);
-      const wSW = (1 - fx) * fy;
-      const wSE = fx * fy;
-      const iNW = y0 * w + x0;
       const mask = (nw ? wNW : 0) + (ne ? wNE : 0) + (sw ? wSW : 0) + (se ? wSE : 0);
       for (let ch = 0; ch < c; ch++) {
         const base = ch * plane + iNW;
-        let v = 0;
-        if (nw) v += wNW * x[base];
-        if (ne) v += wNE * x[base + 1];
-        if (sw) v += wSW * x[base + w];
-        if (se) v += wSE * x[base + w + 1];
-        out[ch * plane + at] = fills === null ? v : v * mask + (1 - mask) * fills[ch];
+        let val = 0;
+        if (nw) val += wNW * x[base];
+        if (ne) val += wNE * x[base + 1];
+        if (sw) val += wSW * x[base + w];
+        if (se) val += wSE * x[base + w + 1];
+        out[ch * plane + at] = fills === null ? val : val * mask + (1 - mask) * fills[ch];
       }
     }
   }
