@@ -8,7 +8,7 @@
  * at once with where to get it, not after building a model.
  */
 import {
-  CIFAR100_MEAN, CIFAR100_STD, CIFAR10_MEAN, CIFAR10_STD, DataError, MNIST_MEAN, MNIST_STD, ValueError, normalize, type Tensor,
+  CIFAR100_MEAN, CIFAR100_STD, CIFAR10_MEAN, CIFAR10_STD, DataError, MNIST_MEAN, MNIST_STD, StrideError, ValueError, normalize, type Tensor,
 } from '../index.js';
 import { cifarDownloadHelp, listImageFolder, loadCifar10, loadCifar100, loadCifarClassNames, loadImageFolder, loadMnist } from '../node.js';
 import { option } from './options.js';
@@ -224,11 +224,56 @@ export async function openDataset(name: string, options: DatasetOpenOptions = {}
   return entry.open(options);
 }
 
+/**
+ * Opens a dataset whose folder may come from a checkpoint (`recorded`: the run
+ * saved its --data-dir there): when that folder fails, the error says where
+ * the folder came from and that --data-dir names another.
+ */
+export async function openRecorded<T>(recorded: boolean, dataDir: string | undefined, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    if (!recorded || !(err instanceof StrideError)) throw err;
+    const Kind = err.constructor as new (message: string) => StrideError;
+    throw new Kind(`the data folder recorded in the checkpoint, ${dataDir}: ${err.message}; pass --data-dir DIR if the data has moved`);
+  }
+}
+
 /** Whether `v` is a finite number, or a non-empty array of them whose length is 1 or `channels`. */
 function perChannel(v: unknown, channels: number, positive: boolean): boolean {
   const good = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0);
   if (typeof v === 'number') return good(v);
   return Array.isArray(v) && (v.length === 1 || v.length === channels) && v.every(good);
+}
+
+/**
+ * --normalize MEAN/STD: each side one number (every channel) or one per
+ * channel separated by commas, std > 0: `0.1307/0.3081`,
+ * `0.4914,0.4822,0.4465/0.2470,0.2435,0.2616` (what `stride stats` prints).
+ */
+export function parseNormalization(value: string): Normalization {
+  const sides = value.trim().split('/');
+  const fail = (why: string) => new ValueError(`--normalize ${value}: ${why}; expected MEAN/STD, each one number or one per channel separated by commas, e.g. 0.1307/0.3081 or 0.4914,0.4822,0.4465/0.247,0.2435,0.2616 (stride stats prints them)`);
+  if (sides.length !== 2) throw fail(`found ${sides.length === 1 ? 'no' : sides.length - 1} '/'`);
+  const [mean, std] = sides.map((side, k) =>
+    side.split(',').map((part) => {
+      const n = Number(part.trim());
+      if (part.trim() === '' || !Number.isFinite(n)) throw fail(`'${part.trim()}' in the ${k === 0 ? 'mean' : 'std'} is not a number`);
+      if (k === 1 && n <= 0) throw fail(`a std must be > 0, got ${n}`);
+      return n;
+    }),
+  );
+  if (mean.length !== std.length && mean.length !== 1 && std.length !== 1) throw fail(`${mean.length} means but ${std.length} stds`);
+  return { mean: mean.length === 1 ? mean[0] : mean, std: std.length === 1 ? std[0] : std };
+}
+
+/** Checks that a normalization has one value or one per channel of images with `channels` channels. */
+export function checkNormalizationChannels(norm: Normalization, channels: number, dataset: string): void {
+  for (const [name, v] of [['mean', norm.mean], ['std', norm.std]] as const) {
+    if (typeof v !== 'number' && v.length !== 1 && v.length !== channels) {
+      throw new ValueError(`--normalize gives ${v.length} values of the ${name}, but ${dataset}'s images have ${channels} channel${channels === 1 ? '' : 's'}; give one value or ${channels}`);
+    }
+  }
 }
 
 /**

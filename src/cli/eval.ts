@@ -7,7 +7,7 @@
  */
 import { DataError, evaluate, getBackend, models } from '../index.js';
 import { loadWeightsFile } from '../node.js';
-import { DATA_DIR_OPTION, datasets, normalizationFromMeta, openDataset, type Normalization } from './datasets.js';
+import { DATA_DIR_OPTION, datasets, normalizationFromMeta, openDataset, openRecorded, type Normalization } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
 import { checkModelFits } from './model-fit.js';
 import { BACKEND_OPTIONS, integer, jsonOption, oneOf, option, withDefaults, type CliCommand, type OptionValues } from './options.js';
@@ -83,7 +83,9 @@ export async function runEval(options: EvalCommandOptions, io: CliIO = consoleIO
   const input = datasets[datasetName]?.resizes && Array.isArray(shape) && shape.every((v) => Number.isSafeInteger(v)) ? (shape as number[]) : undefined;
   // The normalization the model was trained with, when recorded (checked against the dataset below), spares a dataset that computes its own the work.
   const recordedNorm = meta.normalize !== null && typeof meta.normalize === 'object' ? (meta.normalize as Normalization) : undefined;
-  const data = await openDataset(datasetName, { dataDir: options.dataDir, input, ...(recordedNorm !== undefined ? { normalization: recordedNorm } : {}) });
+  // The data folder: --data-dir, else the one the run trained from (recorded as an absolute path) for the same dataset.
+  const dataDir = options.dataDir ?? (datasetName === meta.dataset && typeof meta.dataDir === 'string' ? meta.dataDir : undefined);
+  const data = await openRecorded(dataDir !== options.dataDir, dataDir, () => openDataset(datasetName, { dataDir, input, ...(recordedNorm !== undefined ? { normalization: recordedNorm } : {}) }));
   try {
     checkModelFits(model, header.model, datasetName, data.inputShape, data.numClasses);
   } catch (err) {

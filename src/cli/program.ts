@@ -19,6 +19,7 @@ import { EXPLAIN_COMMAND, explainJson, runExplain } from './explain.js';
 import { consoleIO, type CliIO } from './io.js';
 import { addCommand, synopsis, type CliCommand } from './options.js';
 import { SHOW_BATCH_COMMAND, runShowBatch } from './show-batch.js';
+import { STATS_COMMAND, runStats } from './stats.js';
 import { SUMMARY_COMMAND, runSummary } from './summary.js';
 import { TRAIN_COMMAND, runTrain, trainJson } from './train.js';
 
@@ -37,7 +38,7 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 /** The commands, in the order `stride --help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [TRAIN_COMMAND, EVAL_COMMAND, SHOW_BATCH_COMMAND, SUMMARY_COMMAND, EXPLAIN_COMMAND, BENCH_COMMAND, INFO_COMMAND];
+export const COMMANDS: readonly CliCommand[] = [TRAIN_COMMAND, EVAL_COMMAND, SHOW_BATCH_COMMAND, STATS_COMMAND, SUMMARY_COMMAND, EXPLAIN_COMMAND, BENCH_COMMAND, INFO_COMMAND];
 
 /** The synopsis of every command, as `stride --help` and the README's "The command line" print it. */
 export function commandSynopsis(): string {
@@ -103,6 +104,11 @@ one line) or an unexpected error (a bug: the stack is printed).`,
 
   addCommand(program, SHOW_BATCH_COMMAND, async (flags) => {
     await runShowBatch(flags, io);
+  });
+
+  addCommand(program, STATS_COMMAND, async (flags) => {
+    // Sums over the images: no backend to wait for.
+    await runStats(flags, io);
   });
 
   addCommand(program, SUMMARY_COMMAND, async (flags, model) => {

@@ -16,7 +16,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import os from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 import { InvalidArgumentError } from 'commander';
 
@@ -27,7 +27,9 @@ import {
 import {
   BatchPipeline, CHECKPOINT_FORMATS, createProgressReporter, loadWeightsInto, readCheckpoint, saveCheckpoint, sharedImages, type CheckpointFormat, type MemorySample, type ReadCheckpoint,
 } from '../node.js';
-import { DATA_DIR_OPTION, datasets, normalizationJson, openDataset, type LoadedSplit, type Normalization } from './datasets.js';
+import {
+  DATA_DIR_OPTION, checkNormalizationChannels, datasets, normalizationFromMeta, normalizationJson, openDataset, openRecorded, parseNormalization, type LoadedSplit, type Normalization,
+} from './datasets.js';
 import { buildModelFor, checkModelFits } from './model-fit.js';
 import { consoleIO, type CliIO } from './io.js';
 import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, recordedValues, sizes, withDefaults, type CliCommand, type OptionValues, type RecordedValues } from './options.js';
@@ -63,6 +65,11 @@ export const TRAIN_OPTIONS = {
   input: option<number[]>({
     flags: '--input <shape>', help: "one image as the model takes it, CxHxW, for datasets whose images are resized to it (folder; mnist's and cifar's are not: only their own size is accepted)",
     parse: inputShapeArgument, defaultHelp: "the dataset's images' (mnist 1x28x28, cifar10/cifar100 3x32x32); folder requires it", metavar: 'CxHxW',
+  }),
+  normalize: option<Normalization>({
+    flags: '--normalize <mean/std>', help: 'standardize the inputs as (x - mean[c]) / std[c], x in 0..1: MEAN/STD, each one number or one per channel separated by commas (stride stats prints them)',
+    parse: normalizeArgument, metavar: 'MEAN/STD',
+    defaultHelp: "the dataset's: mnist 0.1307/0.3081, cifar10 and cifar100 their published per-channel values, folder its training images' (as stride stats computes them)",
   }),
   epochs: option({ flags: '--epochs <n>', help: 'passes over the training set', parse: integer(1, 'a whole number of epochs >= 1'), default: 1, recorded: true }),
   batchSize: option({ flags: '--batch-size <n>', help: 'training examples per step', parse: integer(1, 'an integer >= 1'), default: 64, recorded: true }),
@@ -160,6 +167,16 @@ function inputShapeArgument(value: string): number[] {
   return shape;
 }
 
+/** --normalize: MEAN/STD (parseNormalization's message when malformed). */
+function normalizeArgument(value: string): Normalization {
+  try {
+    return parseNormalization(value);
+  } catch (err) {
+    if (err instanceof ValueError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+}
+
 /** --augment: 'default', 'none' or a spec parseAugment accepts (a malformed one is reported with a caret under the mistake). */
 function augmentArgument(value: string): string {
   if (value.trim().toLowerCase() === 'default') return 'default';
@@ -213,6 +230,12 @@ export function dataThreads(augmenting: boolean, workers: number | undefined, th
 
 function availableCores(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/** A normalization as --normalize writes it: MEAN/STD. */
+function normalizeText(norm: Normalization): string {
+  const side = (v: number | readonly number[]) => (typeof v === 'number' ? String(v) : v.join(','));
+  return `${side(norm.mean)}/${side(norm.std)}`;
 }
 
 /** A registered model name or a layer pattern (a malformed pattern is reported with a caret under the mistake). */
@@ -286,7 +309,23 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   });
   const { dataset, epochs, batchSize, lr, momentum, lrSchedule, seed } = settings;
   // The data first: a dataset whose files are not there fails before a model is built.
-  const data = await openDataset(dataset, { dataDir: options.dataDir, input: options.input ?? (datasets[dataset]?.resizes ? resume?.inputShape : undefined) });
+  // The normalization: --normalize, else a resumed run's recorded one, else the dataset's (a folder computes it from its training images).
+  const recordedNorm = resume?.checkpoint.header.meta.normalize;
+  // The data folder: --data-dir, else a resumed run's (recorded as an absolute path).
+  const recordedDir = resume !== null && typeof resume.checkpoint.header.meta.dataDir === 'string' ? resume.checkpoint.header.meta.dataDir : undefined;
+  const dataDir = options.dataDir !== undefined ? resolve(options.dataDir) : recordedDir;
+  const data = await openRecorded(options.dataDir === undefined && recordedDir !== undefined, dataDir, () => openDataset(dataset, {
+    dataDir, input: options.input ?? (datasets[dataset]?.resizes ? resume?.inputShape : undefined),
+    ...(options.normalize !== undefined ? { normalization: options.normalize } : recordedNorm !== undefined && recordedNorm !== null && typeof recordedNorm === 'object' ? { normalization: recordedNorm as unknown as Normalization } : {}),
+  }));
+  if (options.normalize !== undefined) checkNormalizationChannels(options.normalize, data.inputShape[0], dataset);
+  const resumedNorm = resume !== null && recordedNorm !== undefined ? normalizationFromMeta(resume.checkpoint.header.meta, data, resume.checkpoint.path) : undefined;
+  if (resumedNorm !== undefined) {
+    const recorded = normalizationJson(resumedNorm);
+    if (options.normalize !== undefined && JSON.stringify(normalizationJson(options.normalize)) !== JSON.stringify(recorded)) {
+      throw new ValueError(`--resume ${options.resume}: --normalize ${normalizeText(options.normalize)} conflicts with the run's ${normalizeText(recorded)}; a resumed run keeps the settings it started with (drop --normalize, or start a new run with --out elsewhere)`);
+    }
+  }
   const augmentation = augmentFor(options.augment ?? resume?.augment ?? 'none', dataset, data.inputShape);
   const augment = augmentation === null ? 'none' : augmentation.spec;
   if (resume !== null && options.augment !== undefined && augment !== resume.augment) {
@@ -308,7 +347,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
     await access(out, constants.W_OK);
   }
 
-  const norm = data.normalization;
+  const norm = options.normalize ?? resumedNorm ?? data.normalization;
   // With augmentation the training images stay in 0..1 (the transforms' fill and padding values assume it) and each batch is normalized after its transform.
   const trainNorm = augmentation === null ? norm : { mean: 0, std: 1 };
   let [train, test] = await Promise.all([data.load('train', given.limit, trainNorm), data.load('test', given.testLimit, norm)]);
@@ -317,7 +356,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
 
   if (byPerceptronRule) {
     if (augmentation !== null) throw new ValueError(`--augment ${augment}: the perceptron trains by Rosenblatt's rule one image at a time, without augmentation; drop --augment`);
-    return runPerceptronTrain(model, { options: { ...options, model: modelName }, settings, train, test, out, modelOptions, norm, generator, start, classNames: data.classNames }, io);
+    return runPerceptronTrain(model, { options: { ...options, model: modelName }, settings, train, test, out, modelOptions, norm, dataDir, generator, start, classNames: data.classNames }, io);
   }
   const optimizer: optim.Optimizer = optimizerName === 'sgd' ? new optim.SGD(model, { lr, momentum: momentum! }) : new optim.Adam(model, { lr });
   const backend = getBackend().name;
@@ -372,7 +411,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
         model: modelName,
         modelOptions,
         meta: {
-          ...settings, augment, limit: given.limit ?? null, testLimit: given.testLimit ?? null, backend, trainImages, testImages,
+          ...settings, augment, dataDir: dataDir ?? null, limit: given.limit ?? null, testLimit: given.testLimit ?? null, backend, trainImages, testImages,
           testAccuracy: result.test!.accuracy, testLoss: result.test!.loss, trainLoss, normalize: normalizationJson(norm),
         },
         training,
@@ -412,7 +451,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
  */
 async function runPerceptronTrain(
   model: Perceptron,
-  run: { options: TrainCommandOptions & { model: string }; settings: TrainSettings; train: LoadedSplit; test: LoadedSplit; out: string | null; modelOptions: { numClasses: number; inChannels: number }; norm: Normalization; generator: Generator; start: number; classNames: readonly string[] | undefined },
+  run: { options: TrainCommandOptions & { model: string }; settings: TrainSettings; train: LoadedSplit; test: LoadedSplit; out: string | null; modelOptions: { numClasses: number; inChannels: number }; norm: Normalization; dataDir: string | undefined; generator: Generator; start: number; classNames: readonly string[] | undefined },
   io: CliIO,
 ): Promise<TrainSummary> {
   const { options, settings, out, start } = run;
@@ -440,7 +479,7 @@ async function runPerceptronTrain(
   if (out !== null) {
     checkpoint = await saveCheckpoint(out, model, {
       model: options.model, modelOptions: run.modelOptions,
-      meta: { ...recorded, trainingRule: 'perceptron', classes: result.classes, converged: result.converged, backend, trainImages: result.trainImages, testImages: result.testImages, testAccuracy, testLoss, trainLoss, normalize: normalizationJson(run.norm) },
+      meta: { ...recorded, trainingRule: 'perceptron', classes: result.classes, converged: result.converged, backend, trainImages: result.trainImages, testImages: result.testImages, testAccuracy, testLoss, trainLoss, normalize: normalizationJson(run.norm), dataDir: run.dataDir ?? null },
     });
     io.out(`saved weights to ${checkpoint}`);
   }

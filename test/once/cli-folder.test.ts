@@ -1,8 +1,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 import { readCheckpoint } from '../../src/node.js';
 import { dataThreads } from '../../src/cli/train.js';
@@ -73,6 +73,27 @@ describe('stride train/eval --dataset folder', () => {
     const none = await stride('train', 'lenet5', '--dataset', 'folder', '--data-dir', bare, '--input', '3x32x32', '--no-save');
     assert.equal(none.code, 2);
     assert.match(none.stderr, /^error: .*class folder/);
+  });
+
+  test('the data folder is recorded in the checkpoint as an absolute path: eval and --resume find it; a moved folder says where it was looked for', async () => {
+    const copy = join(root, 'gratings-copy');
+    await cp(data, copy, { recursive: true });
+    const out = join(root, 'recorded');
+    const args = ['--dataset', 'folder', '--input', '3x24x24', '--limit', '40', '--test-limit', '20', '--batch-size', '20', '--lr-schedule', 'constant', '--out', out];
+    // a relative --data-dir, resolved against the working directory
+    const r = await stride('train', 'lenet5', ...args, '--data-dir', relative(process.cwd(), copy), '--epochs', '1', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await readCheckpoint(out)).header.meta.dataDir, copy);
+    const ev = await stride('eval', '--model', out, '--test-limit', '20', '--json');
+    assert.equal(ev.code, 0, ev.stderr);
+    const resumed = await stride('train', '--resume', out, '--epochs', '2', '--json');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    await rm(copy, { recursive: true });
+    const moved = await stride('eval', '--model', out);
+    assert.equal(moved.code, 2);
+    assert.match(moved.stderr, new RegExp(`the data folder recorded in the checkpoint, ${copy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*; pass --data-dir DIR if the data has moved`));
+    const elsewhere = await stride('eval', '--model', out, '--data-dir', data, '--test-limit', '20');
+    assert.equal(elsewhere.code, 0, elsewhere.stderr);
   });
 
   describe('--augment', () => {
