@@ -70,7 +70,15 @@ export const models: Record<string, ModelSpec> = takingInputShape({
   'lenet5-1998': {
     description: "LeNet-5 as published (LeCun et al., 1998): scaled tanh, trainable subsampling, C3's sparse table, fixed RBF output; 60,000 parameters; 28x28 digits zero-padded to the paper's 32x32",
     inputShape: [1, 28, 28],
-    create: (options) => new LeNet1998({ ...options, inputSize: 28 }),
+    // 28x28 (MNIST's digits, zero-padded to the paper's 32x32 field by c1) or 32x32 (the paper's input, as CIFAR's images)
+    create: ({ inputShape, ...options }) => {
+      const size = inputShape?.[1] ?? 28;
+      if (inputShape !== undefined && (inputShape[1] !== inputShape[2] || (size !== 28 && size !== 32))) {
+        throw new ValueError(`lenet5-1998: takes 28x28 images (zero-padded to the paper's 32x32 field) or 32x32 (the paper's input), got ${inputShape.slice(1).join('x')}; resize the images (--input Cx32x32)`);
+      }
+      return new LeNet1998({ ...options, inputSize: size as 28 | 32 });
+    },
+    sizedByInput: true,
     // SGD at 0.05 (momentum 0.9) diverges on its RBF output (loss 37.9, test accuracy 0.085 on 2,000 images); 0.01 reaches 0.9676 in one MNIST epoch.
     defaultLr: { sgd: 0.01 },
   },

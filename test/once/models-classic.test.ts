@@ -163,6 +163,17 @@ describe('lenet5-1998: LeNet-5 as published', () => {
     throwsWith(() => model.forward(x28), ShapeError, /\[batch, 1, 32, 32\]/, /inputSize 28/);
   });
 
+  test('the registry sizes it by the input: 32x32 builds the paper\'s (c1 unpadded), 3 channels for CIFAR-sized images; other sizes are refused', () => {
+    const paper = createModel('lenet5-1998', { inputShape: [1, 32, 32], generator: new Generator(3) });
+    paper.loadStateDict(model.stateDict());
+    const x32 = rn([2, 1, 32, 32], { dtype: 'float32' });
+    assertClose(noGrad(() => paper.forward(x32)), noGrad(() => model.forward(x32)), 0, 'the same network as new LeNet1998() on 32x32');
+    const colour = createModel('lenet5-1998', { inputShape: [3, 32, 32], generator: new Generator(3) });
+    assert.deepEqual(noGrad(() => colour.forward(rn([1, 3, 32, 32], { dtype: 'float32' }))).shape, [1, 10]);
+    throwsWith(() => createModel('lenet5-1998', { inputShape: [1, 40, 40] }), ValueError, 'takes 28x28 images', 'or 32x32', 'got 40x40');
+    throwsWith(() => createModel('lenet5-1998', { inputShape: [1, 32, 28] }), ValueError, 'got 32x28');
+  });
+
   test('describeLayer: S2 5,880 connections, C3 151,600, S4 2,000, the RBF 840; C1 122,304 where Conv2d describes itself', (t) => {
     assert.equal(model.s2.describeLayer([6, 28, 28], [6, 14, 14]).connections, 5880);
     const c3 = model.c3.describeLayer([6, 14, 14], [16, 10, 10]);
