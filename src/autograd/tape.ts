@@ -43,20 +43,27 @@ export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
  * grad. `backward(gy)` returns dL/dinput for each input (null to skip one); it
  * is only called for graphs that need it, with recording off. It must not keep
  * `gy` or what it returns after it returns: the engine recycles gradient
- * memory it knows to be free (backward.ts). Internal: ops only, not exported
- * from the package.
+ * memory it knows to be free (backward.ts). `attrs` keeps what the op was
+ * asked to do beyond its inputs, for exporters (GradFn.attrs). Internal: ops
+ * only, not exported from the package.
  */
 export function record(
   out: Tensor,
   name: string,
   inputs: (Tensor | null | undefined)[],
   backward: (gradOutput: Tensor) => (Tensor | null)[],
+  attrs?: object,
 ): Tensor {
   if (!needsGrad(...inputs)) return out;
   const kept = inputs.map((t) => t ?? PLACEHOLDER);
   out.requiresGrad = true;
-  out.gradFn = { name, inputs: kept, backward };
+  out.gradFn = attrs === undefined ? { name, inputs: kept, backward } : { name, inputs: kept, backward, attrs };
   return out;
+}
+
+/** Whether `t` stands for an absent optional input in a GradFn's inputs (a missing bias). */
+export function isPlaceholder(t: Tensor): boolean {
+  return t === PLACEHOLDER;
 }
 
 /** Stands in for an absent optional input (a missing bias) so indices line up. */

@@ -118,6 +118,7 @@ export function batchNorm2d(
 
   const y = output(x.shape, dtype);
   k.batchNorm2dForward(x.data, mean, invstd, weight ? weight.data : null, bias ? bias.data : null, g, y.data);
+  const attrs = { training, eps, runningMean: runningMean ?? null, runningVar: runningVar ?? null };
   return record(y, 'batchNorm2d', [x, weight, bias], (gy) => {
     const kg = kernelsFor(gy.dtype);
     const gx = x.requiresGrad ? output(x.shape, gy.dtype) : null;
@@ -125,5 +126,5 @@ export function batchNorm2d(
     const gb = bias && bias.requiresGrad ? output(bias.shape, gy.dtype) : null;
     kg.batchNorm2dBackward(x.data, gy.data, mean, invstd, weight ? weight.data : null, g, training, gx && gx.data, gw && gw.data, gb && gb.data);
     return [gx, gw, gb];
-  });
+  }, attrs);
 }

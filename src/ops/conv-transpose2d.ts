@@ -142,5 +142,5 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
       kg.reduce('sum', perPlane, 1, g.batch, outC, gb.data);
     }
     return [gx, gw, gb];
-  });
+  }, g);
 }

@@ -308,5 +308,5 @@ export function conv2dZeros(x: Tensor, weight: Tensor, bias: Tensor | null, g: C
       if (weight.requiresGrad) gw = gwTmp;
     }
     return [gx, gw, gb];
-  });
+  }, g);
 }

@@ -146,7 +146,7 @@ export function indexSelect(x: Tensor, dim: number, indices: Tensor | ArrayLike<
     const gx = empty(x.shape, g.dtype);
     kernelsFor(g.dtype).scatterAdd(g.data, idx, os, d, gx.data, xs);
     return [gx];
-  });
+  }, { dim: d, indices: sel });
 }
 
 /**

@@ -58,5 +58,5 @@ export function localResponseNorm(x: Tensor, size: number, options: LocalRespons
     const gx = output(x.shape, gy.dtype);
     kernelsFor(gy.dtype).localResponseNormBackward(x.data, y.data, scale.data, gy.data, batch, channels, inner, params, gx.data);
     return [gx];
-  });
+  }, params);
 }

@@ -70,6 +70,7 @@ export function lpPool2d(x: Tensor, p: number, kernelSize: number | readonly [nu
     const g = lpGeometry(x4.shape, kernelSize, options);
     return planeOp('lpPool2d', x4, g,
       (k, y) => k.lpPool2dForward(x4.data, g, p, mean, y),
-      (k, gy, gx) => k.lpPool2dBackward(x4.data, gy, g, p, mean, gx));
+      (k, gy, gx) => k.lpPool2dBackward(x4.data, gy, g, p, mean, gx),
+      { ...g, p, mean, ceilMode: options.ceilMode ?? false });
   });
 }

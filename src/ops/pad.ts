@@ -68,7 +68,7 @@ export function pad2dResolved(where: string, x: Tensor, pads: readonly [number, 
     const gx = output(x.shape, gy.dtype);
     kernelsFor(gy.dtype).pad2dBackward(gy.data, g, mode, gx.data);
     return [gx];
-  });
+  }, { ...g, mode, value });
 }
 
 /**

@@ -82,12 +82,13 @@ export function batched(x: Tensor, f: (x4: Tensor) => Tensor): Tensor {
  * An op that turns each plane of x [N, C, H, W] into a plane of g.outH x g.outW:
  * `forward` fills y, and y is recorded as `name` with a backward in which
  * `backward` fills dL/dx (shaped like x) from dL/dy. Each gets the kernels for
- * its arrays' dtype.
+ * its arrays' dtype. `attrs` (default g) is what an exporter reads (GradFn.attrs).
  */
 export function planeOp(
   name: string, x: Tensor, g: { outH: number; outW: number },
   forward: (k: Backend['kernels'], y: FloatArray) => void,
   backward: (k: Backend['kernels'], gy: FloatArray, gx: FloatArray) => void,
+  attrs: object = g,
 ): Tensor {
   const y = output([x.shape[0], x.shape[1], g.outH, g.outW], x.dtype);
   forward(kernelsFor(x.dtype), y.data);
@@ -95,7 +96,7 @@ export function planeOp(
     const gx = output(x.shape, gy.dtype);
     backward(kernelsFor(gy.dtype), gy.data, gx.data);
     return [gx];
-  });
+  }, attrs);
 }
 
 /** Max pooling of x [N, C, H, W] (or [C, H, W]). */
@@ -129,7 +130,8 @@ function maxPoolCore(
     if (found) found.argmax = argmax;
     return planeOp('maxPool2d', x4, g,
       (k, y) => k.maxPool2dForward(x4.data, g, y, argmax),
-      (k, gy, gx) => k.maxPool2dBackward(gy, argmax, g, gx));
+      (k, gy, gx) => k.maxPool2dBackward(gy, argmax, g, gx),
+      { ...g, ceilMode: options.ceilMode ?? false });
   });
 }
 
@@ -142,6 +144,7 @@ export function avgPool2d(x: Tensor, kernelSize: number | readonly [number, numb
     const g = poolGeometry('avgPool2d', x4.shape, kernelSize, options.stride, options.padding, 1, options.ceilMode ?? false);
     return planeOp('avgPool2d', x4, g,
       (k, y) => k.avgPool2dForward(x4.data, g, countIncludePad, y),
-      (k, gy, gx) => k.avgPool2dBackward(gy, g, countIncludePad, gx));
+      (k, gy, gx) => k.avgPool2dBackward(gy, g, countIncludePad, gx),
+      { ...g, ceilMode: options.ceilMode ?? false, countIncludePad });
   });
 }

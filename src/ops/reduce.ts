@@ -48,7 +48,7 @@ export function sum(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor 
   const dims = normalizeDims(dim, x.ndim, 'sum');
   const { kept, out } = shapes(x, dims, options.keepDims ?? false);
   const y = new Tensor(reduceData('sum', x, dims), out);
-  return record(y, 'sum', [x], (g) => [broadcastData(g.shape.length === kept.length ? g : new Tensor(g.data, kept), x.shape)]);
+  return record(y, 'sum', [x], (g) => [broadcastData(g.shape.length === kept.length ? g : new Tensor(g.data, kept), x.shape)], { dims, keepDims: options.keepDims ?? false });
 }
 
 /** Mean over `dim` (all dims when omitted). */
@@ -71,7 +71,7 @@ function extreme(op: 'max' | 'min', x: Tensor, dim: Dims, options: ReduceOptions
     const mask = eq(x, yk);
     const count = broadcastData(new Tensor(reduceData('sum', mask, dims), kept), x.shape);
     return [div(mul(mask, broadcastData(new Tensor(g.data, kept), x.shape)), count)];
-  });
+  }, { dims, keepDims: options.keepDims ?? false });
 }
 
 /** Maximum over `dim` (all dims when omitted). */

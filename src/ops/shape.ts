@@ -80,7 +80,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
     const gx = output(x.shape, g.dtype);
     kernelsFor(g.dtype).permute(g.data, g.shape, inverse, gx.data);
     return [gx];
-  });
+  }, { perm: p });
 }
 
 /** Swaps two dims (default the last two, the matrix transpose). */
@@ -131,7 +131,7 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
       }
     }
     return [gx];
-  });
+  }, { dim: d, start: s, end: e, step });
 }
 
 /** Joins tensors along an existing dim; all other dims must match. */
@@ -167,7 +167,7 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
       off += t.shape[d];
       return gt;
     });
-  });
+  }, { dim: d });
 }
 
 /** Joins same-shaped tensors along a new dim. */

@@ -23,7 +23,7 @@ function softmaxOp(x: Tensor, dim: number, log: boolean): Tensor {
     const gx = output(x.shape, g.dtype);
     kernelsFor(g.dtype).softmaxBackward(y.data, g.data, outer, size, inner, log, gx.data);
     return [gx];
-  });
+  }, { dim: d });
 }
 
 /** Softmax along `dim` (default the last). */

@@ -21,7 +21,7 @@ function unaryOp(op: UnaryOp, x: Tensor, params: UnaryParams = {}, name: string 
     const gx = output(x.shape, g.dtype);
     kernelsFor(g.dtype).unaryBackward(op, x.data, out.data, g.data, gx.data, params);
     return [gx];
-  });
+  }, { op, params });
 }
 
 export const neg = (x: Tensor) => unaryOp('neg', x);

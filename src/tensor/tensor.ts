@@ -19,6 +19,12 @@ export interface GradFn {
   readonly name: string;
   readonly inputs: readonly Tensor[];
   backward(gradOutput: Tensor): (Tensor | null)[];
+  /**
+   * What the op was asked to do beyond its inputs (a convolution's geometry,
+   * a pooling window, batch norm's running statistics in eval mode): what an
+   * exporter needs to write the op again. Absent for ops that need nothing.
+   */
+  readonly attrs?: object;
 }
 
 /**
