@@ -72,6 +72,11 @@ export {
   encodeSafetensors, decodeSafetensors, SAFETENSORS_DTYPES, SAFETENSORS_FILE, SAFETENSORS_MAX_HEADER_BYTES,
   type DecodedSafetensors, type EncodeSafetensorsOptions, type SafetensorsDType,
 } from './io/safetensors.js';
+// ONNX files (isomorphic bytes; exportOnnx traces a model into an inference graph).
+export { exportOnnx, exportOnnxModel, ONNX_EXPORT_OPSETS, type ExportOnnxOptions } from './io/onnx/export.js';
+export {
+  encodeOnnx, decodeOnnx, onnxDtypeName, ONNX_DTYPE, type OnnxModel, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxAttribute, type OnnxValueInfo,
+} from './io/onnx/proto.js';
 // Window arithmetic (what `stride explain` prints) and warnings.
 export {
   explainWindow, type ExplainWindowOptions, type WindowExplanation, type WindowExplanation1d, type WindowExplanation2d,

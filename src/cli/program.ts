@@ -16,6 +16,7 @@ import { registerNativeBackend } from '../node.js';
 import { BENCH_COMMAND, INFO_COMMAND, benchJson, runBench, runInfo, type WorkloadName } from './bench.js';
 import { EVAL_COMMAND, evalJson, runEval } from './eval.js';
 import { EXPLAIN_COMMAND, explainJson, runExplain } from './explain.js';
+import { EXPORT_COMMAND, runExport } from './export.js';
 import { consoleIO, type CliIO } from './io.js';
 import { addCommand, synopsis, type CliCommand } from './options.js';
 import { SHOW_BATCH_COMMAND, runShowBatch } from './show-batch.js';
@@ -38,7 +39,7 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 /** The commands, in the order `stride --help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [TRAIN_COMMAND, EVAL_COMMAND, SHOW_BATCH_COMMAND, STATS_COMMAND, SUMMARY_COMMAND, EXPLAIN_COMMAND, BENCH_COMMAND, INFO_COMMAND];
+export const COMMANDS: readonly CliCommand[] = [TRAIN_COMMAND, EVAL_COMMAND, SHOW_BATCH_COMMAND, STATS_COMMAND, EXPORT_COMMAND, SUMMARY_COMMAND, EXPLAIN_COMMAND, BENCH_COMMAND, INFO_COMMAND];
 
 /** The synopsis of every command, as `stride --help` and the README's "The command line" print it. */
 export function commandSynopsis(): string {
@@ -109,6 +110,12 @@ one line) or an unexpected error (a bug: the stack is printed).`,
   addCommand(program, STATS_COMMAND, async (flags) => {
     // Sums over the images: no backend to wait for.
     await runStats(flags, io);
+  });
+
+  addCommand(program, EXPORT_COMMAND, async (flags) => {
+    await useBackend(flags.backend, flags.threads);
+    const summary = await runExport(flags, io);
+    if (flags.json) io.out(JSON.stringify(summary));
   });
 
   addCommand(program, SUMMARY_COMMAND, async (flags, model) => {

@@ -47,8 +47,13 @@ fields, and the first pixel of the first unit's field (negative in padding).`,
 
 export type SummaryCommandOptions = { model: string } & OptionValues<typeof SUMMARY_OPTIONS>;
 
-/** The model named `name`, or the one a checkpoint at `name` holds, and the input shape it takes. */
-async function resolveModel(name: string, input: number[] | undefined): Promise<{ model: nn.Module; input: number[] }> {
+/**
+ * The model named `name` (a registered name or a layer pattern, freshly
+ * initialized), or the one a checkpoint at `name` holds, and the input shape it
+ * takes: `input` when given, else the one the checkpoint records, else the
+ * model's own. Shared by `stride summary` and `stride export`.
+ */
+export async function resolveModel(name: string, input: number[] | undefined): Promise<{ model: nn.Module; input: number[] }> {
   if (!Object.hasOwn(models, name) && (await stat(name).catch(() => null)) !== null) {
     const { model, header } = await loadWeightsFile(name);
     const spec = models[header.model] ?? (isModelPattern(header.model) ? getModelSpec(header.model) : undefined);

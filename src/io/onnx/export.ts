@@ -24,7 +24,6 @@
 import { enableGrad, isPlaceholder } from '../../autograd/tape.js';
 import { ShapeError, ValueError } from '../../errors.js';
 import type { Module } from '../../nn/module.js';
-import type { Conv2dGeometry } from '../../backends/backend.js';
 import { Generator } from '../../tensor/random.js';
 import { Tensor, type GradFn } from '../../tensor/tensor.js';
 import { encodeOnnx, ONNX_DTYPE, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
@@ -127,6 +126,21 @@ export function exportOnnxModel(model: Module, options: ExportOnnxOptions): Onnx
 }
 
 type Attrs = Record<string, OnnxAttribute>;
+
+/** The geometry a convolution records (GradFn.attrs of conv2d and convTranspose2d): what the ONNX node needs of it. */
+interface Conv2dGeometry {
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  dilationH: number;
+  dilationW: number;
+  groups: number;
+  padTop: number;
+  padLeft: number;
+  padBottom: number;
+  padRight: number;
+}
 const ints = (value: readonly number[]): OnnxAttribute => ({ type: 'ints', value: [...value] });
 const int = (value: number): OnnxAttribute => ({ type: 'int', value });
 const float = (value: number): OnnxAttribute => ({ type: 'float', value });
@@ -379,7 +393,10 @@ const CONVERTERS: Record<string, Converter> = {
   lpPool2d(w, _out, [x], attrs) {
     const p = attrs.p as number;
     if (!Number.isInteger(p)) throw new ValueError(`exportOnnx: LP pooling with p = ${p}: ONNX's LpPool takes a whole-number p`);
-    const pooled = w.node('LpPool', [w.name(x!)], { ...poolAttrs(attrs), p: int(p) });
+    // LpPool has ceil_mode from opset 18
+    const { ceil_mode: ceil, ...window } = poolAttrs(attrs);
+    if (attrs.ceilMode && w.opset < 18) throw new ValueError('exportOnnx: LP pooling in ceil mode is LpPool with ceil_mode, from opset 18; export with opset: 18 or later');
+    const pooled = w.node('LpPool', [w.name(x!)], { ...window, ...(w.opset >= 18 ? { ceil_mode: ceil } : {}), p: int(p) });
     if (!attrs.mean) return pooled;
     // the mean form divides the sum inside the root by the window: a factor (1/(kH kW))^(1/p) outside it
     return w.node('Mul', [pooled, w.floatConstant([(1 / ((attrs.kH as number) * (attrs.kW as number))) ** (1 / p)])]);
@@ -424,8 +441,13 @@ function adaptive(w: GraphWriter, out: Tensor, x: Tensor, global: string, window
     const k = [inH / outH, inW / outW];
     return w.node(windowed, [w.name(x)], { kernel_shape: ints(k), strides: ints(k) });
   }
+  if (outH % inH === 0 && outW % inW === 0) {
+    // every window is one input pixel, repeated outH/inH x outW/inW times: a nearest upsampling
+    const scales = w.floatConstant([1, 1, outH / inH, outW / inW], [4]);
+    return w.node('Resize', [w.name(x), '', scales], { mode: str('nearest'), coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') });
+  }
   throw new ValueError(
-    `exportOnnx: adaptive pooling from ${inH}x${inW} to ${outH}x${outW} has windows of unequal sizes, which no ONNX pooling node writes; export at an input size where ${outH}x${outW} divides the feature map (for torchvision's models: 224x224)`,
+    `exportOnnx: adaptive pooling from ${inH}x${inW} to ${outH}x${outW} has windows of unequal sizes, which no ONNX pooling node writes; export at an input size where one of ${inH}x${inW} and ${outH}x${outW} divides the other (for torchvision's models: 224x224)`,
   );
 }
 
