@@ -1,7 +1,7 @@
 /**
  * exportOnnx: a model's inference graph as an ONNX file (isomorphic).
  *
- * The graph is traced, as torch.onnx.export traces: the model runs once in
+ * The graph is traced (src/io/trace.ts), as torch.onnx.export traces: the model runs once in
  * eval mode on an input that requires a gradient, so every op on the way to
  * the output records itself (GradFn: its name, inputs and attributes), and
  * the recorded ops are written as ONNX nodes. A layer is thus exported
@@ -21,11 +21,11 @@
  * ONNX form at the opset asked for is refused, naming it and what would
  * export it.
  */
-import { enableGrad, isPlaceholder } from '../../autograd/tape.js';
-import { ShapeError, ValueError } from '../../errors.js';
+import { isPlaceholder } from '../../autograd/tape.js';
+import { ValueError } from '../../errors.js';
 import type { Module } from '../../nn/module.js';
-import { Generator } from '../../tensor/random.js';
-import { Tensor, type GradFn } from '../../tensor/tensor.js';
+import type { Tensor, GradFn } from '../../tensor/tensor.js';
+import { keepsBatch, traceModel, type Trace } from '../trace.js';
 import { encodeOnnx, ONNX_DTYPE, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
 
 /** The opsets exportOnnx writes: 13 (the default, what every current runtime reads) to 21. */
@@ -84,30 +84,11 @@ export function exportOnnxModel(model: Module, options: ExportOnnxOptions): Onnx
     throw new ValueError('exportOnnx: metadata must map names to strings');
   }
 
-  // The trace: eval mode, an input that requires a gradient, recording on.
-  const names = new Map<Tensor, string>();
-  for (const [name, t] of Object.entries(model.stateDict())) if (!names.has(t)) names.set(t, name);
-  const wasTraining = model.training;
-  const x = new Tensor(new Float32Array(batch * inputShape.reduce((p, d) => p * d, 1)), [batch, ...inputShape]);
-  new Generator(0).fillUniform(x.data, -1, 1);
-  x.requiresGrad = true;
-  let y: unknown;
-  model.eval();
-  try {
-    y = enableGrad(() => model.forward(x));
-  } finally {
-    model.train(wasTraining);
-  }
-  if (!(y instanceof Tensor)) throw new ValueError(`exportOnnx: the model's forward must return one tensor, got ${typeof y}`);
-  if (y === x) throw new ValueError('exportOnnx: the model returns its input unchanged; there is no graph to export');
-  if (y.gradFn === null) throw new ValueError("exportOnnx: the model's output does not depend on its input (no op between them was recorded); there is nothing to trace");
-
-  const writer = new GraphWriter(opset, names, x, dynamicBatch ? batch : null);
-  const out = writer.write(y);
+  const trace = traceModel('exportOnnx', model, inputShape, batch, dynamicBatch);
+  const y = trace.output;
+  const writer = new GraphWriter(opset, trace);
+  const out = writer.write();
   const batchDim = dynamicBatch ? 'N' : batch;
-  if (dynamicBatch && y.shape[0] !== batch) {
-    throw new ShapeError(`exportOnnx: the output ${JSON.stringify(y.shape)} does not keep the batch in its first dimension, so it cannot be exported with a dynamic batch; pass dynamicBatch: false`);
-  }
   return {
     irVersion: irVersionFor(opset),
     opsetImport: [{ domain: '', version: opset }],
@@ -152,43 +133,22 @@ class GraphWriter {
   readonly initializers: OnnxTensor[] = [];
   private readonly valueNames = new Map<Tensor, string>();
   /** The traced tensors computed from the input (the others are constants, parameters or computed from them only). */
-  readonly fromInput = new Set<Tensor>();
+  readonly fromInput: ReadonlySet<Tensor>;
   private readonly counts = new Map<string, number>();
   private constants = 0;
 
   constructor(
     readonly opset: number,
-    private readonly stateNames: Map<Tensor, string>,
-    private readonly input: Tensor,
-    /** The traced batch when the export's batch is dynamic, else null. */
-    private readonly dynamicBatch: number | null,
+    private readonly trace: Trace,
   ) {
-    this.valueNames.set(input, 'input');
+    this.valueNames.set(trace.input, 'input');
+    this.fromInput = trace.fromInput;
   }
 
-  /** Writes the graph that computes `y`; returns the name of its output. */
-  write(y: Tensor): string {
-    // post-order over the recorded graph, iteratively (deep networks would overflow a recursion)
-    const order: Tensor[] = [];
-    const seen = new Set<Tensor>();
-    const stack: [Tensor, boolean][] = [[y, false]];
-    while (stack.length > 0) {
-      const [t, expanded] = stack.pop()!;
-      if (expanded) {
-        order.push(t);
-        continue;
-      }
-      if (seen.has(t)) continue;
-      seen.add(t);
-      stack.push([t, true]);
-      if (t !== this.input && t.gradFn !== null) for (const i of t.gradFn.inputs) if (!isPlaceholder(i) && !seen.has(i)) stack.push([i, false]);
-    }
-    this.fromInput.add(this.input);
-    for (const t of order) {
-      if (t === this.input || t.gradFn === null) continue;
-      if (t.gradFn.inputs.some((i) => this.fromInput.has(i))) this.fromInput.add(t);
-      this.valueNames.set(t, this.op(t, t.gradFn));
-    }
+  /** Writes the traced graph; returns the name of its output. */
+  write(): string {
+    for (const t of this.trace.ops) this.valueNames.set(t, this.op(t, t.gradFn!));
+    const y = this.trace.output;
     const name = this.valueNames.get(y)!;
     // the graph's output is called 'output'
     const last = this.nodes[this.nodes.length - 1];
@@ -205,7 +165,7 @@ class GraphWriter {
   name(t: Tensor): string {
     const known = this.valueNames.get(t);
     if (known !== undefined) return known;
-    const state = this.stateNames.get(t);
+    const state = this.trace.stateNames.get(t);
     const name = state ?? `const_${this.constants++}`;
     this.initializers.push({ name, dataType: t.dtype === 'float64' ? ONNX_DTYPE.DOUBLE : ONNX_DTYPE.FLOAT, dims: [...t.shape], floats: t.data });
     this.valueNames.set(t, name);
@@ -251,12 +211,7 @@ class GraphWriter {
 
   /** A reshape's target shape for ONNX: 0 where the traced batch is kept (dynamic batch), else the traced size. */
   reshapeTarget(x: Tensor, to: readonly number[]): number[] {
-    const from = x.shape;
-    if (this.dynamicBatch === null || !this.fromInput.has(x)) return [...to];
-    if (from[0] === this.dynamicBatch && to[0] === this.dynamicBatch) return [0, ...to.slice(1)];
-    throw new ShapeError(
-      `exportOnnx: a reshape from [${from.join(', ')}] to [${to.join(', ')}] does not keep the batch (${this.dynamicBatch} in the trace) as its first dimension, so it cannot be written for any batch; export with dynamicBatch: false`,
-    );
+    return keepsBatch('exportOnnx', this.trace, x, to) ? [0, ...to.slice(1)] : [...to];
   }
 }
 

@@ -1,0 +1,95 @@
+/**
+ * Tracing a model for export, as torch.onnx.export and torch.jit.trace do:
+ * the model runs once in eval mode on an input that requires a gradient, so
+ * every op on the way from the input to the output records itself on the
+ * autograd tape (GradFn: the op's name, its inputs and its attributes). The
+ * exporters (ONNX, PyTorch code) write those ops again. Dropout is the
+ * identity in eval mode and records nothing; a layer's functional calls (a
+ * residual block's add and ReLU) are traced like its layers' ops.
+ */
+import { enableGrad, isPlaceholder } from '../autograd/tape.js';
+import { ShapeError, ValueError } from '../errors.js';
+import type { Module } from '../nn/module.js';
+import { Generator } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export interface Trace {
+  /** The traced input, [batch, ...inputShape]. */
+  input: Tensor;
+  output: Tensor;
+  /** The tensors the recorded ops made, each after its inputs (every one has a gradFn). */
+  ops: Tensor[];
+  /** The model's parameters and buffers by tensor: their state-dict names. */
+  stateNames: Map<Tensor, string>;
+  /** The traced tensors computed from the input; the others are constants, parameters and what is computed from them only. */
+  fromInput: Set<Tensor>;
+  /** The batch of the trace when the export's batch is free (it tells the batch dimension from the others), else null. */
+  dynamicBatch: number | null;
+}
+
+/**
+ * Traces `model` on a random input [batch, ...inputShape] (see the file
+ * comment). `dynamic` says the export's batch is free: the trace's batch then
+ * marks the batch dimension. The model's training mode is put back after.
+ */
+export function traceModel(where: string, model: Module, inputShape: readonly number[], batch: number, dynamic: boolean): Trace {
+  const stateNames = new Map<Tensor, string>();
+  for (const [name, t] of Object.entries(model.stateDict())) if (!stateNames.has(t)) stateNames.set(t, name);
+  const x = new Tensor(new Float32Array(batch * inputShape.reduce((p, d) => p * d, 1)), [batch, ...inputShape]);
+  new Generator(0).fillUniform(x.data, -1, 1);
+  x.requiresGrad = true;
+  const wasTraining = model.training;
+  let y: unknown;
+  model.eval();
+  try {
+    y = enableGrad(() => model.forward(x));
+  } finally {
+    model.train(wasTraining);
+  }
+  if (!(y instanceof Tensor)) throw new ValueError(`${where}: the model's forward must return one tensor, got ${typeof y}`);
+  if (y === x) throw new ValueError(`${where}: the model returns its input unchanged; there is no graph to export`);
+  if (y.gradFn === null) {
+    throw new ValueError(`${where}: the model's output does not depend on its input through Stride's ops (none was recorded between them: the output is computed outside autograd, as the perceptron's threshold is); there is nothing to trace`);
+  }
+  if (dynamic && (y.ndim === 0 || y.shape[0] !== batch)) {
+    throw new ShapeError(`${where}: the output [${y.shape.join(', ')}] does not keep the batch in its first dimension, so it cannot be exported with a free batch; export with a fixed batch (dynamicBatch: false)`);
+  }
+  // post-order over the recorded graph, iteratively (deep networks would overflow a recursion)
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, boolean][] = [[y, false]];
+  while (stack.length > 0) {
+    const [t, expanded] = stack.pop()!;
+    if (expanded) {
+      order.push(t);
+      continue;
+    }
+    if (seen.has(t)) continue;
+    seen.add(t);
+    stack.push([t, true]);
+    if (t !== x && t.gradFn !== null) for (const i of t.gradFn.inputs) if (!isPlaceholder(i) && !seen.has(i)) stack.push([i, false]);
+  }
+  const fromInput = new Set<Tensor>([x]);
+  const ops: Tensor[] = [];
+  for (const t of order) {
+    if (t === x || t.gradFn === null) continue;
+    if (t.gradFn.inputs.some((i) => fromInput.has(i))) fromInput.add(t);
+    ops.push(t);
+  }
+  return { input: x, output: y, ops, stateNames, fromInput, dynamicBatch: dynamic ? batch : null };
+}
+
+/**
+ * Whether a reshape of `x` to `to` keeps the batch as its first dimension (and
+ * so is written with the batch left free), or has no batch to keep (a
+ * reshape of a parameter, or any reshape when the batch is fixed). A reshape
+ * that folds a free batch into other dimensions is refused: no fixed shape
+ * writes it for every batch.
+ */
+export function keepsBatch(where: string, trace: Trace, x: Tensor, to: readonly number[]): boolean {
+  if (trace.dynamicBatch === null || !trace.fromInput.has(x)) return false;
+  if (x.shape[0] === trace.dynamicBatch && to[0] === trace.dynamicBatch) return true;
+  throw new ShapeError(
+    `${where}: a reshape from [${x.shape.join(', ')}] to [${to.join(', ')}] does not keep the batch (${trace.dynamicBatch} in the trace) as its first dimension, so it cannot be written for any batch; export with a fixed batch (dynamicBatch: false)`,
+  );
+}
