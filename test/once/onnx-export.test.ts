@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 
 import { Generator, ShapeError, Tensor, ValueError, F, createModel, models, nn, noGrad } from '../../src/index.js';
+import { pytorchName } from '../../src/nn/pytorch-names.js';
 import { decodeOnnx } from '../../src/io/onnx/proto.js';
 import { exportOnnx, type ExportOnnxOptions } from '../../src/io/onnx/export.js';
 import { ok, throwsWith, withTempDir } from '../helpers/index.js';
@@ -67,8 +68,8 @@ describe('exportOnnx: every zoo model runs in onnxruntime with Stride\'s outputs
       const file = decodeOnnx(bytes, `${name}.onnx`);
       const initializers = new Set(file.graph.initializers.map((i) => i.name));
       for (const key of Object.keys(model.stateDict())) {
-        if (key.endsWith('numBatchesTracked') || key.endsWith('num_batches_tracked')) continue;
-        ok(initializers.has(key), `initializer '${key}'`);
+        if (key.endsWith('numBatchesTracked')) continue;
+        ok(initializers.has(pytorchName(key)), `initializer '${pytorchName(key)}'`);
       }
       assert.deepEqual(file.graph.inputs[0].shape, ['N', ...inputFor(name)]);
       assert.equal(file.graph.outputs[0].shape![0], 'N');
@@ -157,6 +158,13 @@ describe('exportOnnx: the file', () => {
       assert.equal(r.stdout.trim().split('\n').length, 3, r.stdout);
       t.diagnostic(r.stdout.trim().replaceAll(dir, '.'));
     });
+  });
+
+  test('initializers carry PyTorch\'s state-dict names: a batch norm\'s running statistics as running_mean and running_var', () => {
+    const file = decodeOnnx(exportOnnx(createModel('resnet20', { generator: new Generator(1) }), { inputShape: [3, 32, 32] }));
+    const names = file.graph.initializers.map((t) => t.name);
+    for (const name of ['conv1.weight', 'bn1.running_mean', 'bn1.running_var', 'layer3.2.bn2.running_var', 'linear.bias']) ok(names.includes(name), name);
+    ok(!names.some((n) => n.includes('running') && /[A-Z]/.test(n)), 'no camelCase buffer names');
   });
 
   test('metadata, the graph name, the IR version of the opset', () => {

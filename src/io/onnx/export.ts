@@ -7,8 +7,9 @@
  * the recorded ops are written as ONNX nodes. A layer is thus exported
  * however its forward computes, functional calls included (a residual
  * block's add and ReLU). Tensors the ops read that are not computed from the
- * input are initializers: the parameters and buffers under their state-dict
- * names (PyTorch's), any other constant as `const_<k>`.
+ * input are initializers: the parameters and buffers under their PyTorch
+ * state-dict names (`bn1.running_mean` for Stride's `bn1.runningMean`, as
+ * torch.onnx.export names them), any other constant as `const_<k>`.
  *
  * With `dynamicBatch` (the default) the input and output's first dimension is
  * the symbolic `N`: the trace runs on a batch of 2 so that the batch
@@ -24,6 +25,7 @@
 import { isPlaceholder } from '../../autograd/tape.js';
 import { ValueError } from '../../errors.js';
 import type { Module } from '../../nn/module.js';
+import { pytorchName } from '../../nn/pytorch-names.js';
 import type { Tensor, GradFn } from '../../tensor/tensor.js';
 import { keepsBatch, traceModel, type Trace } from '../trace.js';
 import { encodeOnnx, ONNX_DTYPE, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
@@ -166,7 +168,7 @@ class GraphWriter {
     const known = this.valueNames.get(t);
     if (known !== undefined) return known;
     const state = this.trace.stateNames.get(t);
-    const name = state ?? `const_${this.constants++}`;
+    const name = state !== undefined ? pytorchName(state) : `const_${this.constants++}`;
     this.initializers.push({ name, dataType: t.dtype === 'float64' ? ONNX_DTYPE.DOUBLE : ONNX_DTYPE.FLOAT, dims: [...t.shape], floats: t.data });
     this.valueNames.set(t, name);
     return name;
