@@ -74,6 +74,8 @@ export {
 } from './io/safetensors.js';
 // ONNX files (isomorphic bytes; exportOnnx traces a model into an inference graph).
 export { exportOnnx, exportOnnxModel, ONNX_EXPORT_OPSETS, type ExportOnnxOptions } from './io/onnx/export.js';
+// PyTorch source of a model (model.py) and its state under PyTorch's names.
+export { exportPytorch, type ExportPytorchOptions, type PytorchExport } from './io/pytorch-export.js';
 export {
   encodeOnnx, decodeOnnx, onnxDtypeName, ONNX_DTYPE, type OnnxModel, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxAttribute, type OnnxValueInfo,
 } from './io/onnx/proto.js';

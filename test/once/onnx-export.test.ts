@@ -10,7 +10,7 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 
@@ -18,7 +18,7 @@ import { Generator, ShapeError, Tensor, ValueError, F, createModel, models, nn, 
 import { pytorchName } from '../../src/nn/pytorch-names.js';
 import { decodeOnnx } from '../../src/io/onnx/proto.js';
 import { exportOnnx, type ExportOnnxOptions } from '../../src/io/onnx/export.js';
-import { ok, throwsWith, withTempDir } from '../helpers/index.js';
+import { ok, stride, throwsWith, withTempDir } from '../helpers/index.js';
 
 before(() => {
   ort.env.wasm.numThreads = 1;
@@ -176,6 +176,39 @@ describe('exportOnnx: the file', () => {
     assert.equal(file.irVersion, 8);
     assert.equal(file.producerName, 'stride');
     assert.deepEqual(file.graph.nodes.map((n) => n.opType), ['Conv', 'Relu', 'MaxPool', 'Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm']);
+  });
+
+  test('stride export: --format onnx writes a file onnxruntime runs (a checkpoint\'s recorded input size, a fixed --batch); --format pytorch a folder; bad flags are exit 2', async () => {
+    await withTempDir('stride-export-cli-', async (dir) => {
+      const train = await stride('train', 'lenet5', '--limit', '200', '--test-limit', '100', '--out', join(dir, 'run'));
+      assert.equal(train.code, 0, train.stderr);
+      const r = await stride('export', '--model', join(dir, 'run'), '--out', join(dir, 'lenet5.onnx'), '--json');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^wrote .*lenet5\.onnx: ONNX opset 13, \d+ bytes, 12 nodes, 61706 parameters\ninput \[N, 1, 28, 28\] -> output \[N, 10\]\nnodes: Conv x2, Relu x4, MaxPool x2, Flatten, Gemm x3\n/);
+      const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+      assert.deepEqual(summary.opTypes, { Conv: 2, Relu: 4, MaxPool: 2, Flatten: 1, Gemm: 3 });
+      const session = await ort.InferenceSession.create(new Uint8Array(await readFile(join(dir, 'lenet5.onnx'))));
+      const out = await session.run({ input: new ort.Tensor('float32', new Float32Array(3 * 784), [3, 1, 28, 28]) });
+      assert.deepEqual([...out.output.dims], [3, 10]);
+      await session.release();
+      const fixed = await stride('export', '--model', 'resnet20', '--batch', '4', '--opset', '17', '--out', join(dir, 'r.onnx'));
+      assert.equal(fixed.code, 0, fixed.stderr);
+      assert.deepEqual(decodeOnnx(new Uint8Array(await readFile(join(dir, 'r.onnx')))).graph.inputs[0].shape, [4, 3, 32, 32]);
+      const torch = await stride('export', '--model', join(dir, 'run'), '--format', 'pytorch', '--out', join(dir, 'torch'));
+      assert.equal(torch.code, 0, torch.stderr);
+      assert.match(torch.stdout, /model\.py \(class LeNet5, \d+ bytes\) and .*weights\.safetensors \(\d+ tensors/);
+      assert.match(await readFile(join(dir, 'torch', 'model.py'), 'utf8'), /class LeNet5\(nn\.Module\):/);
+      for (const [args, message] of [
+        [['--model', 'lenet5', '--out', join(dir, 'x.onnx'), '--opset', '22'], /Stride writes opsets 13 to 21/],
+        [['--model', 'lenet5', '--out', join(dir, 'x'), '--format', 'pytorch', '--batch', '2'], /--batch applies to --format onnx only/],
+        [['--model', 'lenet5', '--out', join(dir, 'x'), '--format', 'tflite'], /Unknown format; available: onnx, pytorch/],
+        [['--model', 'perceptron', '--out', join(dir, 'x.onnx')], /does not depend on its input/],
+      ] as const) {
+        const bad = await stride('export', ...args);
+        assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
+        assert.match(bad.stderr, message);
+      }
+    });
   });
 
   test('what cannot be exported is refused, saying what and why', () => {
