@@ -47,7 +47,9 @@ export const EXPORT_COMMAND = {
   options: { ...EXPORT_OPTIONS, ...BACKEND_OPTIONS, json: jsonOption('format, path, bytes, parameters; onnx: opset, nodes, opTypes, input, output; pytorch: files, className') },
   afterHelp: `
 The graph is traced in eval mode (dropout off, batch norm on its running
-statistics), so it computes what the model computes at inference. The input
+statistics), so it computes what the model computes at inference. The file's
+metadata names the dataset and normalization a checkpoint records
+(stride.dataset, stride.normalize), which stride eval reads. The input
 is called "input" and the output "output"; the first dimension is the batch,
 "N" unless --batch fixes it. The weights keep their state-dict names.
 An ONNX file carries no preprocessing: feed it what the model was trained on
@@ -81,7 +83,7 @@ export async function runExport(options: ExportCommandOptions, io: CliIO = conso
   const given = withDefaults(EXPORT_OPTIONS, options) as ExportCommandOptions & { format: 'onnx' | 'pytorch' };
   if (given.model === undefined) throw new ValueError('stride export: name the model with --model (saved weights, or a model name)');
   if (given.out === undefined) throw new ValueError('stride export: name where to write with --out (a file for onnx, a folder for pytorch)');
-  const { model, input } = await resolveModel(given.model, given.input);
+  const { model, input, meta, modelName } = await resolveModel(given.model, given.input);
   const parameters = model.parameters().reduce((sum, t) => sum + t.size, 0);
   if (given.format === 'pytorch') {
     const onlyOnnx = (['opset', 'batch'] as const).filter((k) => given[k] !== undefined);
@@ -98,7 +100,11 @@ export async function runExport(options: ExportCommandOptions, io: CliIO = conso
   }
   const opset = given.opset ?? ONNX_EXPORT_OPSETS.default;
   if (opset > ONNX_EXPORT_OPSETS.max) throw new ValueError(`--opset ${opset}: Stride writes opsets ${ONNX_EXPORT_OPSETS.min} to ${ONNX_EXPORT_OPSETS.max}`);
-  const onnx = exportOnnxModel(model, { inputShape: input, opset, ...(given.batch !== undefined ? { dynamicBatch: false, batchSize: given.batch } : {}) });
+  // what stride eval needs to feed the file as it was trained: the dataset and the normalization, when a checkpoint records them
+  const metadata: Record<string, string> = { 'stride.model': modelName };
+  if (typeof meta?.dataset === 'string') metadata['stride.dataset'] = meta.dataset;
+  if (meta?.normalize !== undefined) metadata['stride.normalize'] = JSON.stringify(meta.normalize);
+  const onnx = exportOnnxModel(model, { inputShape: input, opset, metadata, ...(given.batch !== undefined ? { dynamicBatch: false, batchSize: given.batch } : {}) });
   const bytes = encodeOnnx(onnx);
   await writeFileAtomic(given.out, bytes);
   const opTypes: Record<string, number> = {};

@@ -53,7 +53,7 @@ export type SummaryCommandOptions = { model: string } & OptionValues<typeof SUMM
  * takes: `input` when given, else the one the checkpoint records, else the
  * model's own. Shared by `stride summary` and `stride export`.
  */
-export async function resolveModel(name: string, input: number[] | undefined): Promise<{ model: nn.Module; input: number[] }> {
+export async function resolveModel(name: string, input: number[] | undefined): Promise<{ model: nn.Module; input: number[]; meta?: Record<string, unknown>; modelName: string }> {
   if (!Object.hasOwn(models, name) && (await stat(name).catch(() => null)) !== null) {
     const { model, header } = await loadWeightsFile(name);
     const spec = models[header.model] ?? (isModelPattern(header.model) ? getModelSpec(header.model) : undefined);
@@ -62,13 +62,13 @@ export async function resolveModel(name: string, input: number[] | undefined): P
     const channels = typeof options.inChannels === 'number' ? options.inChannels : spec?.inputShape[0];
     const shape = input ?? recorded ?? (spec !== undefined && channels !== undefined ? [channels, spec.inputShape[1], spec.inputShape[2]] : undefined);
     if (shape === undefined) throw new ValueError(`checkpoint ${name} holds model '${header.model}', whose input shape is not known; pass --input CxHxW`);
-    return { model, input: shape };
+    return { model, input: shape, meta: header.meta as Record<string, unknown>, modelName: header.model };
   }
   // A name or a layer pattern (a malformed one is reported with a caret under the mistake), built for the input given.
   const spec = getModelSpec(name);
   const shape = input ?? [...spec.inputShape];
   const model = createModel(name, shape.length === 3 ? { inputShape: shape } : {});
-  return { model, input: shape };
+  return { model, input: shape, modelName: name };
 }
 
 export async function runSummary(options: SummaryCommandOptions, io: CliIO = consoleIO()): Promise<ModelSummary> {
