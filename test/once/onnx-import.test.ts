@@ -1,0 +1,340 @@
+/**
+ * importOnnx: files written by exportOnnx and by torch.onnx.export run as
+ * Stride modules that give the source model's outputs, keep its state-dict
+ * names, and train as it does; files Stride cannot run are refused by name.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+
+import { DataError, ValueError } from '../../src/errors.js';
+import { exportOnnx } from '../../src/io/onnx/export.js';
+import { importOnnx, OnnxModule } from '../../src/io/onnx/import.js';
+import { encodeOnnx, ONNX_DTYPE, type OnnxModel } from '../../src/io/onnx/proto.js';
+import { createModel } from '../../src/models/index.js';
+import { buildModelFromPattern } from '../../src/models/pattern.js';
+import type { Module } from '../../src/nn/module.js';
+import {
+  AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, ELU, Flatten, GELU, LeakyReLU, Linear, LocalResponseNorm, MaxPool2d, ReLU, Sequential, SiLU, Softmax, Upsample,
+} from '../../src/nn/index.js';
+import { mseLoss } from '../../src/ops/index.js';
+import { SGD } from '../../src/optim/index.js';
+import { Generator } from '../../src/tensor/random.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { runTorch, throwsWith, withTempDir } from '../helpers/index.js';
+
+function randomTensor(shape: number[], seed: number, lo = -1, hi = 1): Tensor {
+  const t = new Tensor(new Float32Array(shape.reduce((p, d) => p * d, 1)), shape);
+  new Generator(seed).fillUniform(t.data, lo, hi);
+  return t;
+}
+
+/** max |a - b| / max |b|: the error relative to the reference's scale. */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / Math.max(scale, 1e-12);
+}
+
+/** State the graph does not read (a batch counter) is not in the file. */
+const notInGraph = (name: string) => /numBatchesTracked|num_batches_tracked/.test(name);
+
+const figures: string[] = [];
+
+/**
+ * exportOnnx then importOnnx: the same outputs (eval), the same state-dict
+ * names, and the same weights after 2 SGD steps (train mode when `trainMode`,
+ * else eval, for models with dropout).
+ */
+function roundTrip(name: string, model: Module, inputShape: number[], options: { batch?: number; trainMode?: boolean } = {}): void {
+  const batch = options.batch ?? 2;
+  model.eval();
+  const imported = importOnnx(exportOnnx(model, { inputShape }), { source: `${name}.onnx` });
+  assert.ok(imported instanceof OnnxModule);
+  imported.eval();
+  const x = randomTensor([batch, ...inputShape], 1);
+  const want = model.forward(x);
+  const got = imported.forward(x);
+  assert.deepEqual(got.shape, want.shape);
+  const err = relErr(got.data, want.data);
+  figures.push(`${name}: max relative error ${err.toExponential(2)}`);
+  assert.ok(err < 1e-5, `${name}: outputs differ by ${err} relative`);
+
+  const ownKeys = Object.keys(model.stateDict()).filter((k) => !notInGraph(k)).sort();
+  assert.deepEqual(Object.keys(imported.stateDict()).sort(), ownKeys);
+  // parameters are parameters, buffers are buffers
+  assert.deepEqual([...imported.namedParameters()].map(([k]) => k).sort(), [...model.namedParameters()].map(([k]) => k).sort());
+
+  const train = options.trainMode ?? true;
+  model.train(train);
+  imported.train(train);
+  const target = randomTensor([...want.shape], 2);
+  const optA = new SGD(model, { lr: 0.05, momentum: 0.9 });
+  const optB = new SGD(imported, { lr: 0.05, momentum: 0.9 });
+  for (let step = 0; step < 2; step++) {
+    for (const [m, opt] of [[model, optA], [imported, optB]] as const) {
+      opt.zeroGrad();
+      const loss = mseLoss(m.forward(x), target);
+      loss.backward();
+      opt.step();
+    }
+  }
+  const a = model.stateDict();
+  const b = imported.stateDict();
+  let worst = 0;
+  for (const key of ownKeys) {
+    const e = relErr(b[key].data, a[key].data);
+    worst = Math.max(worst, e);
+    assert.ok(e < 1e-5, `${name}: '${key}' differs by ${e} relative after 2 SGD steps`);
+  }
+  figures.push(`${name}: after 2 SGD steps, max relative weight difference ${worst.toExponential(2)}`);
+  model.eval();
+}
+
+describe('importOnnx: round trip through exportOnnx', () => {
+  test('lenet5 (1x28x28)', () => roundTrip('lenet5', createModel('lenet5', { generator: new Generator(0) }), [1, 28, 28]));
+  test('resnet20 (3x32x32): batch norm in train mode updates the running statistics as BatchNorm2d', () => {
+    const model = createModel('resnet20', { generator: new Generator(0) });
+    roundTrip('resnet20', model, [3, 32, 32], { batch: 2 });
+  });
+  test('lenet5-1998 (1x32x32)', () => roundTrip('lenet5-1998', createModel('lenet5-1998', { inputSize: 32, generator: new Generator(0) } as never), [1, 32, 32]));
+  test('alexnet-2012 (3x224x224, one image)', () => {
+    roundTrip('alexnet-2012', createModel('alexnet-2012', { generator: new Generator(0) }), [3, 224, 224], { batch: 1, trainMode: false });
+  });
+  test('a pattern model', () => {
+    const model = buildModelFromPattern('conv5-6-relu-pool2-conv5-16-relu-pool2-fc120-relu-fc84-relu-fc4', { inputShape: [1, 28, 28], generator: new Generator(3) });
+    roundTrip('pattern', model, [1, 28, 28]);
+  });
+  test('conv transpose, reflect and replicate padding, ceil-mode average pooling, LRN, up-sampling', () => {
+    const g = new Generator(5);
+    const model = new Sequential(
+      new ConvTranspose2d(3, 4, 3, { stride: 2, padding: 1, outputPadding: 1, generator: g }),
+      new Conv2d(4, 4, 3, { padding: 1, paddingMode: 'reflect', generator: g }),
+      new LeakyReLU(0.2),
+      new Conv2d(4, 4, 3, { padding: 1, paddingMode: 'replicate', generator: g }),
+      new ELU(0.7),
+      new AvgPool2d(3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }),
+      new LocalResponseNorm(3, { alpha: 0.01, beta: 0.75, k: 2 }),
+      new Upsample({ scaleFactor: 2, mode: 'nearest' }),
+      new MaxPool2d(3, { stride: 2, ceilMode: true }),
+      new Upsample({ scaleFactor: 2, mode: 'bilinear' }),
+      new Conv2d(4, 2, 1, { generator: g }),
+    );
+    roundTrip('transpose-pad-pool-lrn-upsample', model, [3, 7, 9]);
+  });
+  test('batch norm, gelu, silu, softmax, linear', () => {
+    const g = new Generator(6);
+    const bn = new BatchNorm2d(4);
+    randomTensor([4], 7, -0.5, 0.5).data.forEach((v, i) => (bn.runningMean.data[i] = v));
+    randomTensor([4], 8, 0.5, 1.5).data.forEach((v, i) => (bn.runningVar.data[i] = v));
+    const model = new Sequential(
+      new Conv2d(2, 4, 3, { generator: g }), bn, new GELU(), new Conv2d(4, 4, 3, { generator: g }), new SiLU(), new GELU({ approximate: 'tanh' }),
+      new Flatten(), new Linear(4 * 4 * 4, 6, { generator: g }), new ReLU(), new Softmax(1),
+    );
+    roundTrip('bn-gelu-silu-softmax', model, [2, 8, 8]);
+  });
+  test('dropout is the identity in eval mode and drops in train mode', () => {
+    const g = new Generator(9);
+    const model = new Sequential(new Flatten(), new Linear(12, 8, { generator: g }), new Dropout(0.5), new Linear(8, 3, { generator: g }));
+    roundTrip('dropout-mlp', model, [3, 4], { trainMode: false });
+  });
+  test('figures', () => {
+    console.log(figures.join('\n'));
+  });
+});
+
+// ---------------------------------------------------------------------------
+// PyTorch-made files
+
+const TORCH_PRELUDE = `
+import sys, json, torch, torch.nn as nn, torch.nn.functional as F
+inp = json.load(sys.stdin)
+torch.manual_seed(0)
+`;
+
+const TORCH_EXPORT = `
+m.eval()
+x = torch.tensor(inp['x'], dtype=torch.float32).reshape(inp['shape'])
+kwargs = dict(opset_version=13, do_constant_folding=True, input_names=['input'], output_names=['output'], dynamic_axes={'input': {0: 'N'}, 'output': {0: 'N'}})
+if inp.get('preserve'):
+    kwargs['training'] = torch.onnx.TrainingMode.PRESERVE
+torch.onnx.export(m, x[:1], inp['path'], **kwargs)
+import onnx
+onnx.checker.check_model(onnx.load(inp['path']))
+with torch.no_grad():
+    y = m(x)
+print(json.dumps({'y': y.flatten().tolist(), 'shape': list(y.shape), 'keys': list(m.state_dict().keys())}))
+`;
+
+const LENET_SEQUENTIAL = `${TORCH_PRELUDE}
+m = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+${TORCH_EXPORT}`;
+
+const LENET_MODULE = `${TORCH_PRELUDE}
+class LeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(400, 120)
+        self.drop = nn.Dropout(0.3)
+        self.fc2 = nn.Linear(120, 10)
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = x.view(x.size(0), -1)
+        return F.log_softmax(self.fc2(self.drop(F.relu(self.fc1(x)))), dim=1)
+m = LeNet()
+${TORCH_EXPORT}`;
+
+const RESIDUAL = `${TORCH_PRELUDE}
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + x)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.layer1 = nn.Sequential(Block(8), Block(8))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 5)
+    def forward(self, x):
+        x = F.relu(self.bn(self.stem(x)))
+        x = self.layer1(x)
+        return self.fc(torch.flatten(self.pool(x), 1))
+m = Net()
+for mod in m.modules():
+    if isinstance(mod, nn.BatchNorm2d):
+        mod.running_mean.uniform_(-0.5, 0.5)
+        mod.running_var.uniform_(0.5, 1.5)
+        mod.weight.data.uniform_(0.5, 1.5)
+        mod.bias.data.uniform_(-0.5, 0.5)
+${TORCH_EXPORT}`;
+
+interface TorchOut {
+  y: number[];
+  shape: number[];
+  keys: string[];
+}
+
+async function fromTorch(t: { skip(reason: string): void }, name: string, script: string, shape: number[], options: { preserve?: boolean; checkKeys?: boolean } = {}): Promise<void> {
+  await withTempDir('stride-onnx-', async (dir) => {
+    const path = join(dir, `${name}.onnx`);
+    const x = randomTensor(shape, 11);
+    const r = runTorch<TorchOut>(script, { x: Array.from(x.data), shape, path, preserve: options.preserve ?? false });
+    if (!r.ok) {
+      console.log(`skipped: ${r.reason}`);
+      t.skip(r.reason);
+      return;
+    }
+    const model = importOnnx(new Uint8Array(await readFile(path)), { source: path });
+    model.eval();
+    const y = model.forward(x);
+    assert.deepEqual(y.shape, r.value.shape);
+    const err = relErr(y.data, r.value.y);
+    figures.push(`torch ${name}: max relative error ${err.toExponential(2)}`);
+    console.log(`torch ${name}: max relative error ${err.toExponential(2)}`);
+    assert.ok(err < 1e-4, `${name}: differs from PyTorch by ${err} relative`);
+    if (options.checkKeys ?? true) assert.deepEqual(Object.keys(model.stateDict()).sort(), r.value.keys.filter((k) => !notInGraph(k)).sort());
+    // it trains: a step changes the loss
+    model.train();
+    const opt = new SGD(model, { lr: 0.1 });
+    const target = randomTensor([...y.shape], 12);
+    const before = mseLoss(model.forward(x), target);
+    opt.zeroGrad();
+    before.backward();
+    opt.step();
+    model.eval();
+    const after = mseLoss(model.forward(x), target);
+    assert.ok(Number.isFinite(after.item()) && after.item() !== before.item());
+  });
+}
+
+describe('importOnnx: files from torch.onnx.export (opset 13, constant folding, dynamic batch)', () => {
+  test('LeNet-5 as nn.Sequential', (t) => fromTorch(t, 'lenet-sequential', LENET_SEQUENTIAL, [3, 1, 28, 28]));
+  test('LeNet-5 as a Module: view(x.size(0), -1) (a Shape/Gather/Unsqueeze/Concat chain), dropout, log_softmax', (t) => fromTorch(t, 'lenet-module', LENET_MODULE, [3, 1, 28, 28]));
+  test('conv/BN/residual net with a functional add, adaptive average pooling and flatten (batch norm kept)', (t) => fromTorch(t, 'residual', RESIDUAL, [2, 3, 16, 16], { preserve: true }));
+  test('the same net with batch norm folded into the convolutions by the exporter', (t) => fromTorch(t, 'residual-folded', RESIDUAL, [2, 3, 16, 16], { checkKeys: false }));
+});
+
+// ---------------------------------------------------------------------------
+// Errors
+
+function graph(nodes: OnnxModel['graph']['nodes'], inputs = ['input'], initializers: OnnxModel['graph']['initializers'] = []): Uint8Array {
+  return encodeOnnx({
+    irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'test', producerVersion: '', docString: '', metadata: {},
+    graph: {
+      name: 'g', nodes, initializers,
+      inputs: inputs.map((name) => ({ name, elemType: ONNX_DTYPE.FLOAT, shape: ['N', 4] })),
+      outputs: [{ name: 'output', elemType: ONNX_DTYPE.FLOAT, shape: ['N', 4] }],
+    },
+  });
+}
+
+describe('importOnnx: refusals', () => {
+  test('an op Stride does not run names the node, its index, its op, the opset and the supported ops', () => {
+    const bytes = graph([
+      { name: 'relu_0', opType: 'Relu', domain: '', inputs: ['input'], outputs: ['a'], attributes: {} },
+      { name: 'lstm_1', opType: 'LSTM', domain: '', inputs: ['a'], outputs: ['output'], attributes: { hidden_size: { type: 'int', value: 4 } } },
+    ]);
+    throwsWith(() => importOnnx(bytes, { source: 'lstm.onnx' }), ValueError, 'lstm.onnx', "node 1 'lstm_1'", 'LSTM', 'opset 13', 'Conv', 'BatchNormalization', 'Gemm');
+  });
+  test('an op of another domain', () => {
+    const bytes = graph([{ name: 'q', opType: 'Relu', domain: 'com.microsoft', inputs: ['input'], outputs: ['output'], attributes: {} }]);
+    throwsWith(() => importOnnx(bytes), ValueError, "node 0 'q'", "domain 'com.microsoft'");
+  });
+  test('a graph with two inputs', () => {
+    const bytes = graph([{ name: 'add', opType: 'Add', domain: '', inputs: ['input', 'other'], outputs: ['output'], attributes: {} }], ['input', 'other']);
+    throwsWith(() => importOnnx(bytes), ValueError, '2 data inputs', "'input', 'other'", 'exactly one float input');
+  });
+  test('truncated bytes are a DataError naming the file', () => {
+    const bytes = exportOnnx(createModel('lenet5', { generator: new Generator(0) }), { inputShape: [1, 28, 28] });
+    throwsWith(() => importOnnx(bytes.subarray(0, Math.floor(bytes.length / 2)), { source: 'cut.onnx' }), DataError, 'cut.onnx');
+  });
+  test('a node reading a value nothing defines', () => {
+    const bytes = graph([{ name: 'mul', opType: 'Mul', domain: '', inputs: ['input', 'scale'], outputs: ['output'], attributes: {} }]);
+    throwsWith(() => importOnnx(bytes), ValueError, "node 0 'mul' (Mul) reads 'scale'", 'no node, initializer or graph input defines');
+  });
+  test('an attribute Stride cannot honour', () => {
+    const bytes = graph([{
+      name: 'pool', opType: 'MaxPool', domain: '', inputs: ['input'], outputs: ['output', 'idx'],
+      attributes: { kernel_shape: { type: 'ints', value: [2, 2] }, storage_order: { type: 'int', value: 1 } },
+    }]);
+    throwsWith(() => importOnnx(bytes), ValueError, "node 0 'pool' (MaxPool, opset 13)", 'storage_order 1');
+    const padded = graph([{ name: 'c', opType: 'AveragePool', domain: '', inputs: ['input'], outputs: ['output'], attributes: { kernel_shape: { type: 'ints', value: [2, 2] }, auto_pad: { type: 'string', value: 'SAME' } } }]);
+    throwsWith(() => importOnnx(padded), ValueError, "auto_pad 'SAME'");
+  });
+  test('a state name whose part would hide a module member is refused', () => {
+    const w = { name: 'fc.training', dataType: ONNX_DTYPE.FLOAT, dims: [4, 4], floats: new Float32Array(16) };
+    const bytes = graph([{ name: 'mm', opType: 'MatMul', domain: '', inputs: ['input', 'fc.training'], outputs: ['output'], attributes: {} }], ['input'], [w]);
+    throwsWith(() => importOnnx(bytes), ValueError, "'fc.training'", "'training'");
+  });
+  test('a name whose prefix is also a tensor keeps its whole name', () => {
+    const a = { name: 'fc', dataType: ONNX_DTYPE.FLOAT, dims: [4, 4], floats: new Float32Array(16).fill(1) };
+    const b = { name: 'fc.w', dataType: ONNX_DTYPE.FLOAT, dims: [4, 4], floats: new Float32Array(16).fill(2) };
+    const bytes = graph([
+      { name: 'm1', opType: 'MatMul', domain: '', inputs: ['input', 'fc'], outputs: ['h'], attributes: {} },
+      { name: 'm2', opType: 'MatMul', domain: '', inputs: ['h', 'fc.w'], outputs: ['output'], attributes: {} },
+    ], ['input'], [a, b]);
+    const m = importOnnx(bytes);
+    assert.deepEqual(Object.keys(m.stateDict()).sort(), ['fc', 'fc.w']);
+    const y = m.forward(new Tensor(Float32Array.of(1, 0, 0, 0), [1, 4]));
+    assert.deepEqual(Array.from(y.data), [8, 8, 8, 8]);
+  });
+});
