@@ -111,7 +111,7 @@ export class OnnxModule extends Module {
     this._outputName = g.outputs[0].name;
 
     const nodes = liveNodes(fuseGelu(g.nodes, g.initializers), this._outputName, this._inputName, initNames, source);
-    const roles = initializerRoles(nodes);
+    const roles = initializerRoles(nodes, new Map(g.initializers.map((t) => [t.name, t])));
     placeState(this, g.initializers, roles);
     for (const t of g.initializers) if (!this._state.has(t.name)) this._constants.set(t.name, constantValue(t));
     for (const { node, index } of nodes) {
@@ -284,24 +284,33 @@ type Role = 'parameter' | 'buffer';
 type Use = Role | 'operand';
 
 /** Which initializers are state: read as weights (parameters) or as BatchNormalization's statistics (buffers). */
-function initializerRoles(nodes: { node: OnnxNode }[]): Map<string, Use> {
+function initializerRoles(nodes: { node: OnnxNode }[], inits: Map<string, OnnxTensor>): Map<string, Use> {
+  const isFill = (t: OnnxTensor | undefined) => t?.floats !== undefined && t.floats.every((v) => v === t.floats![0]);
   const roles = new Map<string, Use>();
-  // values that are an initializer seen through shape-only nodes (a weight read through a Transpose)
-  const origin = new Map<string, string>();
-  const root = (name: string) => origin.get(name) ?? name;
+  // the initializers a value is moved from (a weight read through a Transpose, a Concat, a Gather...)
+  const origin = new Map<string, string[]>();
+  const roots = (name: string) => origin.get(name) ?? [name];
   const rank: Record<Use, number> = { operand: 0, buffer: 1, parameter: 2 };
   const mark = (name: string | undefined, role: Use) => {
     if (name === undefined || name === '') return;
-    const r = root(name);
-    const had = roles.get(r);
-    if (had === undefined || rank[had] < rank[role]) roles.set(r, role);
+    for (const r of roots(name)) {
+      const had = roles.get(r);
+      if (had === undefined || rank[had] < rank[role]) roles.set(r, role);
+    }
   };
   for (const { node: n } of nodes) {
     const i = n.inputs;
     switch (n.opType) {
-      case 'Transpose': case 'Identity': case 'Reshape': case 'Unsqueeze': case 'Squeeze': case 'Cast': case 'Flatten':
-        origin.set(n.outputs[0], root(i[0]));
+      case 'Transpose': case 'Identity': case 'Reshape': case 'Unsqueeze': case 'Squeeze': case 'Cast': case 'Flatten': case 'Gather': case 'Slice': case 'Pad':
+        origin.set(n.outputs[0], roots(i[0]));
         break;
+      case 'Concat': {
+        // a block of one repeated value joined to a weight (padding, as a sparse connection table's zeros) stays a constant
+        const parts = i.filter((name) => name !== '');
+        const moved = parts.filter((name) => !isFill(inits.get(name)));
+        origin.set(n.outputs[0], (moved.length > 0 ? moved : parts).flatMap(roots));
+        break;
+      }
       case 'Conv': case 'ConvTranspose': mark(i[1], 'parameter'); mark(i[2], 'parameter'); break;
       case 'Gemm': mark(i[0], 'parameter'); mark(i[1], 'parameter'); mark(i[2], 'parameter'); break;
       case 'MatMul': mark(i[0], 'parameter'); mark(i[1], 'parameter'); break;
