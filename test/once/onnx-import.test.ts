@@ -295,6 +295,107 @@ function graph(nodes: OnnxModel['graph']['nodes'], inputs = ['input'], initializ
   });
 }
 
+type Node = OnnxModel['graph']['nodes'][number];
+const node = (opType: string, inputs: string[], outputs: string[], attributes: Node['attributes'] = {}): Node => ({ name: `${opType.toLowerCase()}_node`, opType, domain: '', inputs, outputs, attributes });
+const ints = (value: number[]) => ({ type: 'ints' as const, value });
+const int = (value: number) => ({ type: 'int' as const, value });
+const floatAttr = (value: number) => ({ type: 'float' as const, value });
+const str = (value: string) => ({ type: 'string' as const, value });
+const f32 = (name: string, dims: number[], values: number[]) => ({ name, dataType: ONNX_DTYPE.FLOAT, dims, floats: Float32Array.from(values) });
+const i64 = (name: string, values: number[]) => ({ name, dataType: ONNX_DTYPE.INT64, dims: [values.length], ints: values });
+
+function model(opset: number, shape: (number | string)[], nodes: Node[], initializers: OnnxModel['graph']['initializers'] = []): OnnxModule {
+  return importOnnx(encodeOnnx({
+    irVersion: 7, opsetImport: [{ domain: '', version: opset }], producerName: 'test', producerVersion: '', docString: '', metadata: {},
+    graph: { name: 'g', nodes, initializers, inputs: [{ name: 'input', elemType: ONNX_DTYPE.FLOAT, shape }], outputs: [{ name: 'output', elemType: ONNX_DTYPE.FLOAT, shape: null }] },
+  }));
+}
+
+const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-6) => assert.ok(relErr(a, b) < tol, `[${Array.from(a).join(', ')}] != [${Array.from(b).join(', ')}]`);
+
+describe('importOnnx: op semantics by definition', () => {
+  const x = new Tensor(Float32Array.of(1, 2, 3, 4, 5, 6), [1, 2, 3]);
+  const softmaxOf = (v: number[]) => {
+    const e = v.map(Math.exp);
+    const s = e.reduce((p, q) => p + q, 0);
+    return e.map((q) => q / s);
+  };
+  test('Softmax from opset 13 normalizes along its axis; before 13 over the input flattened to 2-D at the axis', () => {
+    const m13 = model(13, ['N', 2, 3], [node('Softmax', ['input'], ['output'], { axis: int(1) })]);
+    const col = (j: number) => softmaxOf([1 + j, 4 + j]);
+    close(m13.forward(x).data, [col(0)[0], col(1)[0], col(2)[0], col(0)[1], col(1)[1], col(2)[1]]);
+    const m11 = model(11, ['N', 2, 3], [node('Softmax', ['input'], ['output'], { axis: int(1) })]);
+    close(m11.forward(x).data, softmaxOf([1, 2, 3, 4, 5, 6]));
+    // opset 11's default axis is 1, opset 13's the last
+    close(model(11, ['N', 2, 3], [node('LogSoftmax', ['input'], ['output'])]).forward(x).data, softmaxOf([1, 2, 3, 4, 5, 6]).map(Math.log));
+    close(model(13, ['N', 2, 3], [node('Softmax', ['input'], ['output'])]).forward(x).data, [...softmaxOf([1, 2, 3]), ...softmaxOf([4, 5, 6])]);
+  });
+  test('Pad: opset 2 attributes and opset 11 inputs, reflect and constant on the channel axis', () => {
+    const img = new Tensor(Float32Array.of(1, 2, 3, 4, 5, 6), [1, 1, 2, 3]);
+    const reflect = model(2, ['N', 1, 2, 3], [node('Pad', ['input'], ['output'], { mode: str('reflect'), pads: ints([0, 0, 0, 1, 0, 0, 0, 1]) })]);
+    close(reflect.forward(img).data, [2, 1, 2, 3, 2, 5, 4, 5, 6, 5]);
+    const constant = model(11, ['N', 1, 2, 3], [node('Pad', ['input', 'pads', 'value'], ['output'], { mode: str('constant') })], [i64('pads', [0, 1, 0, 0, 0, 0, 0, 0]), f32('value', [], [7])]);
+    const y = constant.forward(img);
+    assert.deepEqual(y.shape, [1, 2, 2, 3]);
+    close(y.data, [7, 7, 7, 7, 7, 7, 1, 2, 3, 4, 5, 6]);
+  });
+  test('MaxPool with asymmetric pads pads explicitly; AveragePool without count_include_pad averages the real inputs', () => {
+    const img = new Tensor(Float32Array.of(-1, -2, -3, -4), [1, 1, 2, 2]);
+    const maxed = model(13, ['N', 1, 2, 2], [node('MaxPool', ['input'], ['output'], { kernel_shape: ints([2, 2]), pads: ints([1, 1, 0, 0]) })]);
+    close(maxed.forward(img).data, [-1, -1, -1, -1]);
+    const avg = model(13, ['N', 1, 2, 2], [node('AveragePool', ['input'], ['output'], { kernel_shape: ints([2, 2]), pads: ints([1, 1, 0, 0]) })]);
+    close(avg.forward(img).data, [-1, -1.5, -2, -2.5]);
+    const avgIncl = model(13, ['N', 1, 2, 2], [node('AveragePool', ['input'], ['output'], { kernel_shape: ints([2, 2]), pads: ints([1, 1, 0, 0]), count_include_pad: int(1) })]);
+    close(avgIncl.forward(img).data, [-0.25, -0.75, -1, -2.5]);
+  });
+  test('Gemm with alpha, beta, transA and transB', () => {
+    // Y = 2 A^T B + 0.5 C, A^T = input [1, 2] read as A [2, 1]
+    const m = model(13, [2, 1], [node('Gemm', ['input', 'B', 'C'], ['output'], { alpha: floatAttr(2), beta: floatAttr(0.5), transA: int(1) })], [f32('B', [2, 2], [1, 2, 3, 4]), f32('C', [1, 2], [10, 20])]);
+    close(m.forward(new Tensor(Float32Array.of(1, 1), [2, 1])).data, [2 * 4 + 5, 2 * 6 + 10]);
+    assert.deepEqual(Object.keys(m.stateDict()).sort(), ['B', 'C']);
+  });
+  test('BatchNormalization: running statistics in eval; batch statistics in train, updating them with momentum 1 - the file\'s', () => {
+    const m = model(13, ['N', 1, 1, 2], [node('BatchNormalization', ['input', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var'], ['output'], { momentum: floatAttr(0.75) })], [
+      f32('bn.weight', [1], [2]), f32('bn.bias', [1], [1]), f32('bn.running_mean', [1], [1]), f32('bn.running_var', [1], [4]),
+    ]);
+    const input = new Tensor(Float32Array.of(3, 5), [1, 1, 1, 2]);
+    m.eval();
+    close(m.forward(input).data, [2 * (3 - 1) / 2 + 1, 2 * (5 - 1) / 2 + 1], 1e-5);
+    assert.deepEqual([...m.namedBuffers()].map(([k]) => k), ['bn.running_mean', 'bn.running_var']);
+    m.train();
+    close(m.forward(input).data, [-1, 3], 1e-4);
+    // batch mean 4, unbiased variance 2: running = 0.75 old + 0.25 batch
+    close(m.stateDict()['bn.running_mean'].data, [0.75 * 1 + 0.25 * 4]);
+    close(m.stateDict()['bn.running_var'].data, [0.75 * 4 + 0.25 * 2]);
+  });
+  test('Dropout: the identity in eval mode, a scaled dropout in train mode', () => {
+    const m = model(13, ['N', 1000], [node('Dropout', ['input', 'ratio'], ['output'])], [f32('ratio', [], [0.25])]);
+    const input = new Tensor(new Float32Array(1000).fill(1), [1, 1000]);
+    m.eval();
+    close(m.forward(input).data, input.data);
+    m.train();
+    const y = Array.from(m.forward(input).data);
+    assert.ok(y.every((v) => v === 0 || Math.abs(v - 4 / 3) < 1e-6));
+    const dropped = y.filter((v) => v === 0).length;
+    assert.ok(dropped > 150 && dropped < 350, `${dropped} of 1000 dropped at p 0.25`);
+  });
+  test('Resize nearest (asymmetric, floor) and linear (half-pixel), from scales and from sizes', () => {
+    const img = new Tensor(Float32Array.of(1, 2, 3, 4), [1, 1, 2, 2]);
+    const nearest = model(13, ['N', 1, 2, 2], [node('Resize', ['input', '', 'scales'], ['output'], { mode: str('nearest'), coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') })], [f32('scales', [4], [1, 1, 2, 2])]);
+    close(nearest.forward(img).data, [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
+    const linear = model(13, ['N', 1, 2, 2], [node('Resize', ['input', '', '', 'sizes'], ['output'], { mode: str('linear'), coordinate_transformation_mode: str('half_pixel') })], [i64('sizes', [1, 1, 1, 4])]);
+    // height 2 -> 1 samples row 0.5 (the mean of the rows); width 2 -> 4 samples -0.25, 0.25, 0.75, 1.25 (clamped to the edges)
+    close(linear.forward(img).data, [2, 2.25, 2.75, 3]);
+    // pytorch_half_pixel samples 0 where a side becomes 1: Stride's bilinear does not, and says so
+    const torchMode = model(13, ['N', 1, 2, 2], [node('Resize', ['input', '', '', 'sizes'], ['output'], { mode: str('linear'), coordinate_transformation_mode: str('pytorch_half_pixel') })], [i64('sizes', [1, 1, 1, 4])]);
+    throwsWith(() => torchMode.forward(img), ValueError, 'pytorch_half_pixel', 'size 1');
+    throwsWith(() => model(13, ['N', 1, 2, 2], [node('Resize', ['input', '', 'scales'], ['output'], { mode: str('cubic') })], [f32('scales', [4], [1, 1, 2, 2])]), ValueError, "mode 'cubic'");
+  });
+  test('an Erf outside GELU is refused: Stride has no erf op', () => {
+    throwsWith(() => model(13, ['N', 4], [node('Erf', ['input'], ['output'])]), ValueError, "node 0 'erf_node' (Erf, opset 13)", 'no erf op');
+  });
+});
+
 describe('importOnnx: refusals', () => {
   test('an op Stride does not run names the node, its index, its op, the opset and the supported ops', () => {
     const bytes = graph([

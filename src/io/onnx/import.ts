@@ -116,7 +116,7 @@ export class OnnxModule extends Module {
     for (const t of g.initializers) if (!this._state.has(t.name)) this._constants.set(t.name, constantValue(t));
     for (const { node, index } of nodes) {
       if (node.domain !== '' && node.domain !== 'ai.onnx') {
-        throw new ValueError(`importOnnx: ${source}: node ${index}${node.name ? ` '${node.name}'` : ''} (${node.opType}) is in domain '${node.domain}'; Stride imports the default ONNX domain ('' or 'ai.onnx') only, opset ${this._opset}`);
+        throw new ValueError(`importOnnx: ${source}: node ${index}${node.name ? ` '${node.name}'` : ''} (${node.opType}) is in domain '${node.domain}'; Stride imports ops of the default ONNX domain ('' or 'ai.onnx'; this model's opset ${this._opset}) only: ${ONNX_IMPORT_OPS.join(', ')}`);
       }
       this._steps.push({ node, index, run: compileNode(node, index, this._opset, source) });
     }
@@ -1031,8 +1031,6 @@ function compilePad(c: Ctx): Run {
     if (rank === 3 || rank === 4) {
       const [top, left, bottom, right] = [pos[spatialFrom], pos[spatialFrom + 1], pos[rank + spatialFrom], pos[rank + spatialFrom + 1]];
       if (top || left || bottom || right) x = pad(x, [left, right, top, bottom], mode, mode === 'constant' ? value : 0);
-    } else if (rank < 3 && pos.some((p, i) => p > 0 && (i % rank) >= 0 && mode !== 'constant')) {
-      c.fail(`${modeName} padding of a rank-${rank} input is not supported`);
     }
     setOut(env, c, T(x));
   };
@@ -1042,9 +1040,11 @@ function compileResize(c: Ctx): Run {
   const isUpsample = c.node.opType === 'Upsample';
   const mode = c.str('mode', 'nearest');
   const old = isUpsample || c.opset < 11;
-  const coord = old ? (mode === 'nearest' ? 'asymmetric' : 'asymmetric') : c.str('coordinate_transformation_mode', 'half_pixel');
+  const coord = old ? 'asymmetric' : c.str('coordinate_transformation_mode', 'half_pixel');
   const nearestMode = old ? 'floor' : c.str('nearest_mode', 'round_prefer_floor');
   let stride: { mode: 'nearest' | 'bilinear'; alignCorners?: boolean };
+  // pytorch_half_pixel maps an output side of 1 to the input's first row, where half_pixel (Stride's bilinear) takes the middle
+  const torchHalfPixel = mode !== 'nearest' && coord === 'pytorch_half_pixel';
   if (mode === 'nearest') {
     if (coord !== 'asymmetric' || nearestMode !== 'floor') {
       c.fail(`nearest resizing with coordinate_transformation_mode '${coord}' and nearest_mode '${nearestMode}' is not supported; Stride's nearest is 'asymmetric' with 'floor' (PyTorch's)`);
@@ -1060,6 +1060,11 @@ function compileResize(c: Ctx): Run {
   if (!old && c.attr('antialias') !== undefined && c.int('antialias', 0) !== 0) c.fail('antialias is not supported');
   if (!old && c.str('keep_aspect_ratio_policy', 'stretch') !== 'stretch') c.fail('keep_aspect_ratio_policy other than stretch is not supported');
   const attrScales = isUpsample && c.opset < 9 ? (c.attr('scales')?.type === 'floats' ? (c.attr('scales')!.value as number[]) : c.fail('scales is required')) : null;
+  const checkSides = (x: Tensor, outH: number, outW: number) => {
+    if (torchHalfPixel && ((outH === 1 && x.shape[2] > 1) || (outW === 1 && x.shape[3] > 1))) {
+      c.fail(`pytorch_half_pixel resizing of ${fmtShape(x.shape)} to a side of size 1 samples the first row or column, which Stride's bilinear (half_pixel there) does not; resize to sides larger than 1`);
+    }
+  };
   return (env) => {
     const x = needTensor(env, c, 0);
     need4d(c, x, c.node.opType);
@@ -1075,10 +1080,12 @@ function compileResize(c: Ctx): Run {
     }
     if (scales !== null) {
       if (scales.length !== 4 || scales[0] !== 1 || scales[1] !== 1) c.fail(`scales [${scales.join(', ')}] must be [1, 1, h, w] (Stride resizes height and width)`);
+      checkSides(x, Math.floor(x.shape[2] * scales[2]), Math.floor(x.shape[3] * scales[3]));
       return setOut(env, c, T(upsampleOp(x, { ...stride, scaleFactor: [scales[2], scales[3]] })));
     }
     if (sizes === null || sizes.length !== 4) c.fail('it needs scales or sizes for the 4 axes');
     if (sizes![0] !== x.shape[0] || sizes![1] !== x.shape[1]) c.fail(`sizes [${sizes!.join(', ')}] change the batch or channels of ${fmtShape(x.shape)}`);
+    checkSides(x, sizes![2], sizes![3]);
     setOut(env, c, T(upsampleOp(x, { ...stride, size: [sizes![2], sizes![3]] })));
   };
 }
