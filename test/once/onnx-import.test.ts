@@ -235,6 +235,12 @@ for mod in m.modules():
         mod.bias.data.uniform_(-0.5, 0.5)
 ${TORCH_EXPORT}`;
 
+const GELU_UPSAMPLE = `${TORCH_PRELUDE}
+m = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.GELU(), nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False),
+                  nn.Conv2d(4, 4, 3), nn.SiLU(), nn.Upsample(scale_factor=2, mode='nearest'), nn.LeakyReLU(0.1),
+                  nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), nn.Flatten(), nn.Linear(4 * 11 * 11, 3), nn.Softmax(dim=1))
+${TORCH_EXPORT}`;
+
 interface TorchOut {
   y: number[];
   shape: number[];
@@ -278,6 +284,7 @@ describe('importOnnx: files from torch.onnx.export (opset 13, constant folding, 
   test('LeNet-5 as nn.Sequential', (t) => fromTorch(t, 'lenet-sequential', LENET_SEQUENTIAL, [3, 1, 28, 28]));
   test('LeNet-5 as a Module: view(x.size(0), -1) (a Shape/Gather/Unsqueeze/Concat chain), dropout, log_softmax', (t) => fromTorch(t, 'lenet-module', LENET_MODULE, [3, 1, 28, 28]));
   test('conv/BN/residual net with a functional add, adaptive average pooling and flatten (batch norm kept)', (t) => fromTorch(t, 'residual', RESIDUAL, [2, 3, 16, 16], { preserve: true }));
+  test('GELU (Erf in the file), bilinear and nearest up-sampling, SiLU, ceil-mode average pooling, softmax', (t) => fromTorch(t, 'gelu-upsample', GELU_UPSAMPLE, [2, 2, 6, 6]));
   test('the same net with batch norm folded into the convolutions by the exporter', (t) => fromTorch(t, 'residual-folded', RESIDUAL, [2, 3, 16, 16], { checkKeys: false }));
 });
 
