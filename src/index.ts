@@ -74,6 +74,7 @@ export {
 } from './io/safetensors.js';
 // ONNX files (isomorphic bytes; exportOnnx traces a model into an inference graph).
 export { exportOnnx, exportOnnxModel, ONNX_EXPORT_OPSETS, type ExportOnnxOptions } from './io/onnx/export.js';
+export { importOnnx, OnnxModule, type ImportOnnxOptions } from './io/onnx/import.js';
 // PyTorch source of a model (model.py) and its state under PyTorch's names.
 export { exportPytorch, type ExportPytorchOptions, type PytorchExport } from './io/pytorch-export.js';
 export {

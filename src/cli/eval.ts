@@ -5,17 +5,20 @@
  * accuracy, `--confusion` the confusion matrix with each class's accuracy;
  * all are accumulated from the same forward passes.
  */
-import { DataError, evaluate, getBackend, models } from '../index.js';
+import { readFile } from 'node:fs/promises';
+
+import { DataError, OnnxModule, evaluate, getBackend, importOnnx, models, type nn } from '../index.js';
 import { loadWeightsFile } from '../node.js';
-import { DATA_DIR_OPTION, datasets, normalizationFromMeta, openDataset, openRecorded, type Normalization } from './datasets.js';
+import { DATA_DIR_OPTION, checkNormalizationChannels, datasets, normalizationFromMeta, openDataset, openRecorded, type Normalization } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
 import { checkModelFits } from './model-fit.js';
 import { BACKEND_OPTIONS, integer, jsonOption, oneOf, option, withDefaults, type CliCommand, type OptionValues } from './options.js';
+import { TRAIN_OPTIONS } from './train.js';
 
 /** The options of `stride eval` (without --backend, --threads, --json). */
 export const EVAL_OPTIONS = {
   model: option({
-    flags: '--model <path>', help: 'checkpoint folder (holding model.stride or model.safetensors, as written by train --out), a .stride or a .safetensors file', parse: (path) => path,
+    flags: '--model <path>', help: 'checkpoint folder (holding model.stride or model.safetensors, as written by train --out), a .stride, .safetensors or .onnx file', parse: (path) => path,
     metavar: 'PATH', required: true,
   }),
   arch: option({
@@ -27,6 +30,11 @@ export const EVAL_OPTIONS = {
     defaultHelp: 'the one recorded in the checkpoint',
   }),
   dataDir: DATA_DIR_OPTION,
+  normalize: {
+    ...TRAIN_OPTIONS.normalize,
+    help: "standardize the inputs as (x - mean[c]) / std[c], x in 0..1: MEAN/STD, each one number or one per channel (an ONNX file from elsewhere carries none)",
+    defaultHelp: "the checkpoint's (or the ONNX file's stride.normalize), else the dataset's: mnist 0.1307/0.3081",
+  },
   batchSize: option({ flags: '--batch-size <n>', help: 'examples per forward pass', parse: integer(1), default: 1000 }),
   testLimit: option({ flags: '--test-limit <n>', help: 'evaluate on the first N test images only', parse: integer(1), defaultHelp: 'all' }),
   top: option({ flags: '--top <k>', help: 'also print the top-K accuracy and error (the label among the K highest scores)', parse: integer(1), metavar: 'K' }),
@@ -70,33 +78,57 @@ export interface EvalSummary {
   seconds: number;
 }
 
-export async function runEval(options: EvalCommandOptions, io: CliIO = consoleIO()): Promise<EvalSummary> {
-  const start = performance.now();
+/** The model to evaluate: a Stride checkpoint or safetensors file (loadWeightsFile), or an ONNX file (importOnnx, its metadata as the checkpoint's meta). */
+async function loadForEval(options: EvalCommandOptions): Promise<{ model: nn.Module; name: string; meta: Record<string, unknown>; path: string; epochs: unknown; inputShape: unknown }> {
+  if (/\.onnx$/i.test(options.model)) {
+    if (options.arch !== undefined) throw new DataError(`--arch names the model of a .safetensors file; ${options.model} is an ONNX file, which holds its own graph`);
+    const model = importOnnx(new Uint8Array(await readFile(options.model)), { source: options.model });
+    const { 'stride.model': name, 'stride.dataset': dataset, 'stride.normalize': normalize } = model.metadata;
+    const meta: Record<string, unknown> = {};
+    if (dataset !== undefined) meta.dataset = dataset;
+    if (normalize !== undefined) {
+      try {
+        meta.normalize = JSON.parse(normalize);
+      } catch {
+        throw new DataError(`${options.model}: metadata stride.normalize is not JSON: ${JSON.stringify(normalize.slice(0, 80))}`);
+      }
+    }
+    const shape = model.inputShape;
+    return { model, name: name ?? 'onnx', meta, path: options.model, epochs: undefined, inputShape: shape?.slice(1) };
+  }
   const { model, header, path, training } = await loadWeightsFile(options.model, { arch: options.arch });
   const meta = header.meta as Record<string, unknown>;
+  return { model, name: header.model, meta, path, epochs: training?.epoch ?? meta.epochs, inputShape: header.modelOptions.inputShape };
+}
+
+export async function runEval(options: EvalCommandOptions, io: CliIO = consoleIO()): Promise<EvalSummary> {
+  const start = performance.now();
+  const { model, name: modelName, meta, path, epochs, inputShape: shape } = await loadForEval(options);
+  const onnx = model instanceof OnnxModule;
   const datasetName = options.dataset ?? (typeof meta.dataset === 'string' ? meta.dataset : undefined);
   if (datasetName === undefined) {
-    throw new DataError(`checkpoint ${path} does not record the dataset it was trained on; pass --dataset`);
+    throw new DataError(`${onnx ? '' : 'checkpoint '}${path} does not record the dataset it was trained on; pass --dataset`);
   }
   // A dataset that resizes its images does so to the size the model was built for.
-  const shape = header.modelOptions.inputShape;
   const input = datasets[datasetName]?.resizes && Array.isArray(shape) && shape.every((v) => Number.isSafeInteger(v)) ? (shape as number[]) : undefined;
-  // The normalization the model was trained with, when recorded (checked against the dataset below), spares a dataset that computes its own the work.
-  const recordedNorm = meta.normalize !== null && typeof meta.normalize === 'object' ? (meta.normalize as Normalization) : undefined;
+  // The normalization: --normalize, else the one the model was trained with when recorded (checked against the dataset below), which spares a dataset that computes its own the work.
+  const recordedNorm = options.normalize ?? (meta.normalize !== null && typeof meta.normalize === 'object' ? (meta.normalize as Normalization) : undefined);
   // The data folder: --data-dir, else the one the run trained from (recorded as an absolute path) for the same dataset.
   const dataDir = options.dataDir ?? (datasetName === meta.dataset && typeof meta.dataDir === 'string' ? meta.dataDir : undefined);
   const data = await openRecorded(dataDir !== options.dataDir, dataDir, () => openDataset(datasetName, { dataDir, input, ...(recordedNorm !== undefined ? { normalization: recordedNorm } : {}) }));
   try {
-    checkModelFits(model, header.model, datasetName, data.inputShape, data.numClasses);
+    checkModelFits(model, modelName, datasetName, data.inputShape, data.numClasses);
   } catch (err) {
-    throw new DataError(`checkpoint ${path}: ${(err as Error).message}`);
+    throw new DataError(`${onnx ? '' : 'checkpoint '}${path}: ${(err as Error).message}`);
   }
-  const norm = normalizationFromMeta(meta, data, path);
+  if (options.normalize !== undefined) checkNormalizationChannels(options.normalize, data.inputShape[0], datasetName);
+  const norm = options.normalize ?? normalizationFromMeta(meta, data, path);
   const test = await data.load('test', options.testLimit, norm);
-  const epochs = training?.epoch ?? meta.epochs;
   const trained = typeof epochs === 'number' ? `, trained ${epochs} epoch${epochs === 1 ? '' : 's'}` : '';
   const when = typeof meta.createdAt === 'string' ? `, saved ${meta.createdAt}` : '';
-  io.out(`evaluating ${header.model} from ${path}${trained}${when} on ${test.images.shape[0]} ${datasetName} test images`);
+  const normText = (v: number | readonly number[]) => (typeof v === 'number' ? String(v) : v.join(','));
+  const fed = onnx ? `, inputs normalized ${normText(norm.mean)}/${normText(norm.std)}` : '';
+  io.out(`evaluating ${modelName} from ${path}${trained}${when} on ${test.images.shape[0]} ${datasetName} test images${fed}`);
   const ks = options.top === undefined ? [1] : [...new Set([1, options.top])];
   const confusion = options.confusion === true;
   const result = evaluate(model, { images: test.images, labels: test.labels }, withDefaults(EVAL_OPTIONS, options).batchSize, { topK: ks, confusion });
@@ -106,7 +138,7 @@ export async function runEval(options: EvalCommandOptions, io: CliIO = consoleIO
     for (const k of ks) io.out(`top-${k} accuracy ${topK[k].toFixed(4)}, error ${(1 - topK[k]).toFixed(4)}`);
   }
   const summary: EvalSummary = {
-    model: header.model, checkpoint: path, dataset: datasetName, backend: getBackend().name,
+    model: modelName, checkpoint: path, dataset: datasetName, backend: getBackend().name,
     testImages: result.total, testAccuracy: result.accuracy, testLoss: result.loss, topK, seconds: 0,
   };
   if (confusion) {

@@ -20,7 +20,7 @@ import type { Module } from '../nn/module.js';
 import { pytorchName } from '../nn/pytorch-names.js';
 import type { GradFn, Tensor } from '../tensor/tensor.js';
 import { isPlaceholder } from '../autograd/tape.js';
-import { keepsBatch, traceModel, type Trace } from './trace.js';
+import { keepsBatch, symmetricPadding, traceModel, type Trace, type TracedConv } from './trace.js';
 
 export interface ExportPytorchOptions {
   /** One input without the batch: [C, H, W] for images ([D] for a flat input). */
@@ -289,10 +289,9 @@ class PythonWriter {
     switch (fn.name) {
       case 'conv2d':
       case 'conv2dFFT': {
-        const g = a as { kH: number; kW: number; strideH: number; strideW: number; dilationH: number; dilationW: number; groups: number; padTop: number; padLeft: number; padBottom: number; padRight: number; inH: number; inW: number; outH: number; outW: number };
-        // symmetric padding when it gives the traced size (the extra rows at the end are never read), else an explicit pad first
-        const size = (n: number, p: number, k: number, d: number, s: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
-        const symmetric = size(g.inH, g.padTop, g.kH, g.dilationH, g.strideH) === g.outH && size(g.inW, g.padLeft, g.kW, g.dilationW, g.strideW) === g.outW;
+        const g = a as TracedConv;
+        // the layer's symmetric padding when it gives the traced size, else an explicit pad first
+        const symmetric = symmetricPadding(g);
         const padded = symmetric ? v(x) : `F.pad(${v(x)}, (${g.padLeft}, ${Math.max(0, g.padRight)}, ${g.padTop}, ${Math.max(0, g.padBottom)}))`;
         const padding = symmetric ? `(${g.padTop}, ${g.padLeft})` : '0';
         const path = this.layerPath(y!, z);
@@ -304,7 +303,7 @@ class PythonWriter {
         return this.assign(`F.conv2d(${padded}, ${v(y)}, ${z ? v(z) : 'None'}, ${common})`);
       }
       case 'convTranspose2d': {
-        const g = a as { kH: number; kW: number; strideH: number; strideW: number; dilationH: number; dilationW: number; groups: number; padTop: number; padLeft: number; padBottom: number; padRight: number };
+        const g = a as TracedConv;
         const common = `stride=(${g.strideH}, ${g.strideW}), padding=(${g.padTop}, ${g.padLeft}), output_padding=(${g.padTop - g.padBottom}, ${g.padLeft - g.padRight}), groups=${g.groups}, dilation=(${g.dilationH}, ${g.dilationW})`;
         const path = this.layerPath(y!, z);
         if (path !== null) {

@@ -93,3 +93,34 @@ export function keepsBatch(where: string, trace: Trace, x: Tensor, to: readonly 
     `${where}: a reshape from [${x.shape.join(', ')}] to [${to.join(', ')}] does not keep the batch (${trace.dynamicBatch} in the trace) as its first dimension, so it cannot be written for any batch; export with a fixed batch (dynamicBatch: false)`,
   );
 }
+
+/** A convolution's recorded geometry (GradFn.attrs of conv2d): what the exporters read of it. */
+export interface TracedConv {
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  dilationH: number;
+  dilationW: number;
+  groups: number;
+  padTop: number;
+  padLeft: number;
+  /** The padding a window reaches at the end: below the layer's padding when the last rows are never read, above it for an odd 'same'. */
+  padBottom: number;
+  padRight: number;
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+}
+
+/**
+ * Whether the convolution is the layer's symmetric padding (top = bottom,
+ * left = right): when that padding gives the traced output size, the rows
+ * past the reached end are never read, and the exporters write it as the
+ * frameworks do (PyTorch's nn.Conv2d(padding=p), ONNX pads [p, p, p, p]).
+ */
+export function symmetricPadding(g: TracedConv): boolean {
+  const size = (n: number, p: number, k: number, d: number, s: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
+  return size(g.inH, g.padTop, g.kH, g.dilationH, g.strideH) === g.outH && size(g.inW, g.padLeft, g.kW, g.dilationW, g.strideW) === g.outW;
+}

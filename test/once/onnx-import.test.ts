@@ -15,6 +15,7 @@ import { encodeOnnx, ONNX_DTYPE, type OnnxModel } from '../../src/io/onnx/proto.
 import { createModel } from '../../src/models/index.js';
 import { buildModelFromPattern } from '../../src/models/pattern.js';
 import type { Module } from '../../src/nn/module.js';
+import { pytorchName } from '../../src/nn/pytorch-names.js';
 import {
   AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, ELU, Flatten, GELU, LeakyReLU, Linear, LocalResponseNorm, MaxPool2d, ReLU, Sequential, SiLU, Softmax, Upsample,
 } from '../../src/nn/index.js';
@@ -81,12 +82,13 @@ function roundTrip(name: string, model: Module, inputShape: number[], options: {
   figures.push(`${name}: max relative error ${err.toExponential(2)}`);
   assert.ok(err < 1e-5, `${name}: outputs differ by ${err} relative`);
 
+  // exportOnnx names the state as PyTorch does (bn1.running_mean for bn1.runningMean); the import keeps the file's names
   const ownKeys = Object.keys(model.stateDict()).filter((k) => !notInGraph(k)).sort();
-  assert.deepEqual(Object.keys(imported.stateDict()).sort(), ownKeys);
+  assert.deepEqual(Object.keys(imported.stateDict()).sort(), ownKeys.map(pytorchName).sort());
   // weights are parameters, batch norm statistics buffers; a file does not say which other operands are fixed (LeNet-1998's
   // RBF prototypes are a buffer in Stride, a Sub operand in the file): those import as parameters, frozen here as in the source
-  const ownParams = new Set([...model.namedParameters()].map(([k]) => k));
-  const ownBuffers = new Set([...model.namedBuffers()].map(([k]) => k));
+  const ownParams = new Set([...model.namedParameters()].map(([k]) => pytorchName(k)));
+  const ownBuffers = new Set([...model.namedBuffers()].map(([k]) => pytorchName(k)));
   for (const [k, p] of imported.namedParameters()) {
     if (ownParams.has(k)) continue;
     assert.ok(ownBuffers.has(k) && !/running/.test(k), `${name}: '${k}' imports as a parameter`);
@@ -112,7 +114,7 @@ function roundTrip(name: string, model: Module, inputShape: number[], options: {
   const b = imported.stateDict();
   let worst = 0;
   for (const key of ownKeys) {
-    const e = relErrFloor(b[key].data, a[key].data);
+    const e = relErrFloor(b[pytorchName(key)].data, a[key].data);
     worst = Math.max(worst, e);
     assert.ok(e < 1e-5, `${name}: '${key}' differs by ${e} relative after 2 SGD steps`);
   }
@@ -256,6 +258,16 @@ m = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.GELU(), nn.Upsample(scale_fa
                   nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), nn.Flatten(), nn.Linear(4 * 11 * 11, 3), nn.Softmax(dim=1))
 ${TORCH_EXPORT}`;
 
+const OPEN_SLICE = `${TORCH_PRELUDE}
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, padding=1)
+    def forward(self, x):
+        return self.conv(x)[:, 1:, 2:] * 2
+m = Net()
+${TORCH_EXPORT}`;
+
 interface TorchOut {
   y: number[];
   shape: number[];
@@ -301,6 +313,7 @@ describe('importOnnx: files from torch.onnx.export (opset 13, constant folding, 
   test('conv/BN/residual net with a functional add, adaptive average pooling and flatten (batch norm kept)', (t) => fromTorch(t, 'residual', RESIDUAL, [2, 3, 16, 16], { preserve: true }));
   test('GELU (Erf in the file), bilinear and nearest up-sampling, SiLU, ceil-mode average pooling, softmax', (t) => fromTorch(t, 'gelu-upsample', GELU_UPSAMPLE, [2, 2, 6, 6]));
   test('the same net with batch norm folded into the convolutions by the exporter', (t) => fromTorch(t, 'residual-folded', RESIDUAL, [2, 3, 16, 16], { checkKeys: false }));
+  test('open slices (PyTorch writes INT64_MAX as their end, read as "to the end")', (t) => fromTorch(t, 'open-slice', OPEN_SLICE, [2, 2, 5, 5]));
 });
 
 // ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import { ValueError } from '../../errors.js';
 import type { Module } from '../../nn/module.js';
 import { pytorchName } from '../../nn/pytorch-names.js';
 import type { Tensor, GradFn } from '../../tensor/tensor.js';
-import { keepsBatch, traceModel, type Trace } from '../trace.js';
+import { keepsBatch, symmetricPadding, traceModel, type Trace, type TracedConv } from '../trace.js';
 import { encodeOnnx, ONNX_DTYPE, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
 
 /** The opsets exportOnnx writes: 13 (the default, what every current runtime reads) to 21. */
@@ -110,20 +110,6 @@ export function exportOnnxModel(model: Module, options: ExportOnnxOptions): Onnx
 
 type Attrs = Record<string, OnnxAttribute>;
 
-/** The geometry a convolution records (GradFn.attrs of conv2d and convTranspose2d): what the ONNX node needs of it. */
-interface Conv2dGeometry {
-  kH: number;
-  kW: number;
-  strideH: number;
-  strideW: number;
-  dilationH: number;
-  dilationW: number;
-  groups: number;
-  padTop: number;
-  padLeft: number;
-  padBottom: number;
-  padRight: number;
-}
 const ints = (value: readonly number[]): OnnxAttribute => ({ type: 'ints', value: [...value] });
 const int = (value: number): OnnxAttribute => ({ type: 'int', value });
 const float = (value: number): OnnxAttribute => ({ type: 'float', value });
@@ -223,14 +209,23 @@ const unaryOnnx: Record<string, string> = {
   relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', neg: 'Neg', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', abs: 'Abs', reciprocal: 'Reciprocal', sign: 'Sign',
 };
 
-function convLike(opType: 'Conv', w: GraphWriter, inputs: (Tensor | null)[], g: Conv2dGeometry): string {
+function convLike(opType: 'Conv', w: GraphWriter, inputs: (Tensor | null)[], g: TracedConv): string {
   const [x, weight, bias] = inputs;
   const names = [w.name(x!), w.name(weight!), ...(bias ? [w.name(bias)] : [])];
   return w.node(opType, names, {
     kernel_shape: ints([g.kH, g.kW]), strides: ints([g.strideH, g.strideW]), dilations: ints([g.dilationH, g.dilationW]), group: int(g.groups),
-    // the padding a window reaches at the end (it is negative when the last rows are never read: 0 then gives the same size)
-    pads: ints([g.padTop, g.padLeft, Math.max(0, g.padBottom), Math.max(0, g.padRight)]),
+    pads: ints(convPads(g)),
   });
+}
+
+/**
+ * A convolution's ONNX pads [top, left, bottom, right]: the layer's symmetric
+ * padding when it gives the traced size (as torch.onnx.export writes it), else
+ * the padding the windows reach (never below 0).
+ */
+function convPads(g: TracedConv): number[] {
+  if (symmetricPadding(g)) return [g.padTop, g.padLeft, g.padTop, g.padLeft];
+  return [g.padTop, g.padLeft, Math.max(0, g.padBottom), Math.max(0, g.padRight)];
 }
 
 /** Pooling attributes from a pooling geometry: window, strides and the padding (PyTorch pads both sides alike). */
@@ -242,10 +237,10 @@ function poolAttrs(g: Record<string, unknown>): Attrs {
 }
 
 const CONVERTERS: Record<string, Converter> = {
-  conv2d: (w, _out, inputs, attrs) => convLike('Conv', w, inputs, attrs as unknown as Conv2dGeometry),
-  conv2dFFT: (w, _out, inputs, attrs) => convLike('Conv', w, inputs, attrs as unknown as Conv2dGeometry),
+  conv2d: (w, _out, inputs, attrs) => convLike('Conv', w, inputs, attrs as unknown as TracedConv),
+  conv2dFFT: (w, _out, inputs, attrs) => convLike('Conv', w, inputs, attrs as unknown as TracedConv),
   convTranspose2d(w, _out, [x, weight, bias], attrs) {
-    const g = attrs as unknown as Conv2dGeometry;
+    const g = attrs as unknown as TracedConv;
     return w.node('ConvTranspose', [w.name(x!), w.name(weight!), ...(bias ? [w.name(bias)] : [])], {
       kernel_shape: ints([g.kH, g.kW]), strides: ints([g.strideH, g.strideW]), dilations: ints([g.dilationH, g.dilationW]), group: int(g.groups),
       pads: ints([g.padTop, g.padLeft, g.padTop, g.padLeft]), output_padding: ints([g.padTop - g.padBottom, g.padLeft - g.padRight]),

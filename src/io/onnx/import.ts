@@ -87,11 +87,28 @@ export class OnnxModule extends Module {
   readonly _state = new Map<string, StateSlot>();
   readonly _constants = new Map<string, Value>();
   readonly _source: string;
+  readonly _metadata: Readonly<Record<string, string>>;
+
+  /** The file's input shape: numbers, names (a free batch 'N') or null where unknown; null when the file gives none. */
+  get inputShape(): (number | string | null)[] | null {
+    return this._inputShape === null ? null : [...this._inputShape];
+  }
+
+  /** The default-domain opset the file was written for. */
+  get opset(): number {
+    return this._opset;
+  }
+
+  /** The file's metadata_props (what stride export records: stride.model, stride.dataset, stride.normalize). */
+  get metadata(): Readonly<Record<string, string>> {
+    return this._metadata;
+  }
 
   /** Use importOnnx. */
   constructor(model: OnnxModel, source: string) {
     super();
     this._source = source;
+    this._metadata = Object.freeze({ ...model.metadata });
     this._opset = opsetOf(model, source);
     const g = model.graph;
     const initNames = new Set(g.initializers.map((t) => t.name));

@@ -37,7 +37,7 @@ export function onnxDtypeName(dataType: number): string {
 /**
  * A tensor of an ONNX file: floating-point values (FLOAT, FLOAT16 and DOUBLE)
  * as `floats`, integer and boolean ones (INT64, INT32, INT8, UINT8, BOOL) as
- * `ints` (exact: INT64 values beyond 2^53 are refused).
+ * `ints` (exact within 2^53; INT64 values beyond are clamped to +-(2^53 - 1), see clampInt).
  */
 export interface OnnxTensor {
   name: string;
@@ -283,7 +283,7 @@ function readTensor(t: Raw, where: string, fileBytes: number, fail: (what: strin
       }
       case ONNX_DTYPE.INT64: {
         const ints = new Array<number>(count);
-        for (let i = 0; i < count; i++) ints[i] = exactInt(view.getBigInt64(8 * i, true), `${where}: element ${i}`, fail);
+        for (let i = 0; i < count; i++) ints[i] = clampInt(view.getBigInt64(8 * i, true));
         return { name, dataType, dims, ints };
       }
       case ONNX_DTYPE.INT32: {
@@ -306,7 +306,7 @@ function readTensor(t: Raw, where: string, fileBytes: number, fail: (what: strin
       // float16 values travel as their bit patterns in int32_data
       return { name, dataType, dims, floats: Float32Array.from(fromField(t.int32Data, 'int32_data') as number[], (h) => halfToFloat(h & 0xffff)) };
     case ONNX_DTYPE.INT64:
-      return { name, dataType, dims, ints: (fromField(t.int64Data, 'int64_data') as string[]).map((v, i) => int64(v, `${where}: element ${i}`, fail)) };
+      return { name, dataType, dims, ints: (fromField(t.int64Data, 'int64_data') as string[]).map((v) => clampInt(BigInt(v))) };
     default: // INT32, INT8, UINT8, BOOL travel in int32_data
       return { name, dataType, dims, ints: [...(fromField(t.int32Data, 'int32_data') as number[])] };
   }
@@ -340,8 +340,15 @@ function int64(value: string | number, where: string, fail: (what: string) => ne
   return n;
 }
 
-function exactInt(value: bigint, where: string, fail: (what: string) => never): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) fail(`${where}: ${value} is not an integer within +-2^53`);
+/**
+ * An INT64 element: exact within +-2^53, else clamped to +-(2^53 - 1). Values
+ * that large are the "to the end" and "from the start" of open slices
+ * (PyTorch writes INT64_MAX), which mean the same clamped; no shape, axis or
+ * index is that large.
+ */
+function clampInt(value: bigint): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
+  if (value < BigInt(Number.MIN_SAFE_INTEGER)) return Number.MIN_SAFE_INTEGER;
   return Number(value);
 }
 
