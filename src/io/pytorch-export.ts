@@ -20,7 +20,7 @@ import type { Module } from '../nn/module.js';
 import { pytorchName } from '../nn/pytorch-names.js';
 import type { GradFn, Tensor } from '../tensor/tensor.js';
 import { isPlaceholder } from '../autograd/tape.js';
-import { keepsBatch, symmetricPadding, traceModel, type Trace, type TracedConv } from './trace.js';
+import { checkExportArgs, keepsBatch, symmetricPadding, traceModel, type Trace, type TracedConv } from './trace.js';
 
 export interface ExportPytorchOptions {
   /** One input without the batch: [C, H, W] for images ([D] for a flat input). */
@@ -41,17 +41,7 @@ const OPTION_KEYS = ['inputShape', 'className'];
 
 /** The PyTorch source of `model` and its state dict under PyTorch's names (see the file comment). */
 export function exportPytorch(model: Module, options: ExportPytorchOptions): PytorchExport {
-  if (model === null || typeof model !== 'object' || typeof (model as Module).forward !== 'function' || typeof (model as Module).stateDict !== 'function') {
-    throw new ValueError('exportPytorch: model must be a Module (an nn layer or a model from createModel)');
-  }
-  if (options === null || typeof options !== 'object') throw new ValueError('exportPytorch: options must be an object { inputShape, className? }');
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) throw new ValueError(`exportPytorch: unknown option '${key}'; known options are ${OPTION_KEYS.join(', ')}`);
-  }
-  const { inputShape } = options;
-  if (!Array.isArray(inputShape) || inputShape.length === 0 || !inputShape.every((d) => Number.isSafeInteger(d) && d >= 1)) {
-    throw new ValueError(`exportPytorch: inputShape must be one input's shape without the batch, e.g. [1, 28, 28], got ${JSON.stringify(inputShape)}`);
-  }
+  const inputShape = checkExportArgs('exportPytorch', model, options, OPTION_KEYS);
   const fallback = /^[A-Za-z_][A-Za-z0-9_]*$/.test(model.constructor.name) ? model.constructor.name : 'Model';
   const className = options.className ?? fallback;
   if (typeof className !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(className)) {

@@ -28,6 +28,26 @@ export interface Trace {
 }
 
 /**
+ * The checks every exporter makes of its arguments: `model` is a Module,
+ * `options` an object of the `known` keys, `options.inputShape` one input's
+ * shape without the batch. Returns that shape.
+ */
+export function checkExportArgs(where: string, model: unknown, options: unknown, known: readonly string[]): number[] {
+  if (model === null || typeof model !== 'object' || typeof (model as Module).forward !== 'function' || typeof (model as Module).stateDict !== 'function') {
+    throw new ValueError(`${where}: model must be a Module (an nn layer or a model from createModel)`);
+  }
+  if (options === null || typeof options !== 'object') throw new ValueError(`${where}: options must be an object { ${known.join(', ')} } (inputShape required)`);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new ValueError(`${where}: unknown option '${key}'; known options are ${known.join(', ')}`);
+  }
+  const { inputShape } = options as { inputShape?: unknown };
+  if (!Array.isArray(inputShape) || inputShape.length === 0 || !inputShape.every((d) => Number.isSafeInteger(d) && d >= 1)) {
+    throw new ValueError(`${where}: inputShape must be one input's shape without the batch, e.g. [1, 28, 28], got ${JSON.stringify(inputShape)}`);
+  }
+  return inputShape as number[];
+}
+
+/**
  * Traces `model` on a random input [batch, ...inputShape] (see the file
  * comment). `dynamic` says the export's batch is free: the trace's batch then
  * marks the batch dimension. The model's training mode is put back after.

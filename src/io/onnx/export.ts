@@ -27,7 +27,7 @@ import { ValueError } from '../../errors.js';
 import type { Module } from '../../nn/module.js';
 import { pytorchName } from '../../nn/pytorch-names.js';
 import type { Tensor, GradFn } from '../../tensor/tensor.js';
-import { keepsBatch, symmetricPadding, traceModel, type Trace, type TracedConv } from '../trace.js';
+import { checkExportArgs, keepsBatch, symmetricPadding, traceModel, type Trace, type TracedConv } from '../trace.js';
 import { encodeOnnx, ONNX_DTYPE, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
 
 /** The opsets exportOnnx writes: 13 (the default, what every current runtime reads) to 21. */
@@ -61,17 +61,7 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Arra
 
 /** exportOnnx's model before encoding: the graph as plain objects. */
 export function exportOnnxModel(model: Module, options: ExportOnnxOptions): OnnxModel {
-  if (model === null || typeof model !== 'object' || typeof (model as Module).forward !== 'function' || typeof (model as Module).stateDict !== 'function') {
-    throw new ValueError('exportOnnx: model must be a Module (an nn layer or a model from createModel)');
-  }
-  if (options === null || typeof options !== 'object') throw new ValueError('exportOnnx: options must be an object { inputShape, opset?, dynamicBatch? }');
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) throw new ValueError(`exportOnnx: unknown option '${key}'; known options are ${OPTION_KEYS.join(', ')}`);
-  }
-  const { inputShape } = options;
-  if (!Array.isArray(inputShape) || inputShape.length === 0 || !inputShape.every((d) => Number.isSafeInteger(d) && d >= 1)) {
-    throw new ValueError(`exportOnnx: inputShape must be one input's shape without the batch, e.g. [1, 28, 28], got ${JSON.stringify(inputShape)}`);
-  }
+  const inputShape = checkExportArgs('exportOnnx', model, options, OPTION_KEYS);
   const opset = options.opset ?? ONNX_EXPORT_OPSETS.default;
   if (!Number.isInteger(opset) || opset < ONNX_EXPORT_OPSETS.min || opset > ONNX_EXPORT_OPSETS.max) {
     throw new ValueError(`exportOnnx: opset must be an integer from ${ONNX_EXPORT_OPSETS.min} to ${ONNX_EXPORT_OPSETS.max}, got ${JSON.stringify(opset)}`);
