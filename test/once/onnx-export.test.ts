@@ -3,7 +3,8 @@
  * cover each exported layer and option are written as ONNX, run by
  * onnxruntime-web (Microsoft's runtime compiled to WebAssembly, a dev
  * dependency), and must give Stride's own outputs (relative error <= 1e-4 of
- * the largest output). Where /usr/bin/python3 has the onnx package, the files
+ * the largest output); imported back with importOnnx they give them within
+ * 1e-5. Where /usr/bin/python3 has the onnx package, the files
  * also pass onnx.checker with full shape inference. Errors: ops without an
  * ONNX form, a reshape that mixes the batch into other dims, bad options.
  */
@@ -18,6 +19,7 @@ import { Generator, ShapeError, Tensor, ValueError, F, createModel, models, nn, 
 import { pytorchName } from '../../src/nn/pytorch-names.js';
 import { decodeOnnx } from '../../src/io/onnx/proto.js';
 import { exportOnnx, type ExportOnnxOptions } from '../../src/io/onnx/export.js';
+import { importOnnx } from '../../src/io/onnx/import.js';
 import { ok, stride, throwsWith, withTempDir } from '../helpers/index.js';
 
 before(() => {
@@ -26,7 +28,7 @@ before(() => {
 });
 
 /** Stride's output and onnxruntime's on the same input (batch `batch`), and the largest error relative to the largest output. */
-async function compare(model: nn.Module, inputShape: number[], options: Partial<ExportOnnxOptions> = {}, batch = 2): Promise<{ bytes: Uint8Array; relative: number; shape: readonly number[] }> {
+async function compare(model: nn.Module, inputShape: number[], options: Partial<ExportOnnxOptions> = {}, batch = 2): Promise<{ bytes: Uint8Array; relative: number; reimported: number; shape: readonly number[] }> {
   const bytes = exportOnnx(model, { inputShape, ...options });
   const x = new Tensor(new Float32Array(batch * inputShape.reduce((p, d) => p * d, 1)), [batch, ...inputShape]);
   new Generator(11).fillUniform(x.data, -1, 1);
@@ -44,7 +46,13 @@ async function compare(model: nn.Module, inputShape: number[], options: Partial<
       err = Math.max(err, Math.abs(got[i] - y.data[i]));
       scale = Math.max(scale, Math.abs(y.data[i]));
     }
-    return { bytes, relative: err / Math.max(scale, 1e-30), shape: y.shape };
+    // and back into Stride: the imported module gives the same outputs
+    const back = importOnnx(bytes);
+    back.eval();
+    const z = noGrad(() => back.forward(x));
+    let backErr = 0;
+    for (let i = 0; i < z.size; i++) backErr = Math.max(backErr, Math.abs(z.data[i] - y.data[i]));
+    return { bytes, relative: err / Math.max(scale, 1e-30), reimported: backErr / Math.max(scale, 1e-30), shape: y.shape };
   } finally {
     await session.release();
   }
@@ -61,9 +69,10 @@ describe('exportOnnx: every zoo model runs in onnxruntime with Stride\'s outputs
   for (const name of Object.keys(models).filter((n) => n !== 'perceptron')) {
     test(`${name} at ${inputFor(name).join('x')}`, async (t) => {
       const model = createModel(name, { generator: new Generator(1), inputShape: inputFor(name) });
-      const { bytes, relative } = await compare(model, inputFor(name), {}, name.startsWith('vgg') || name.startsWith('alexnet') ? 1 : 2);
-      t.diagnostic(`${bytes.length} bytes, relative error ${relative.toExponential(2)}`);
+      const { bytes, relative, reimported } = await compare(model, inputFor(name), {}, name.startsWith('vgg') || name.startsWith('alexnet') ? 1 : 2);
+      t.diagnostic(`${bytes.length} bytes, relative error ${relative.toExponential(2)} in onnxruntime, ${reimported.toExponential(2)} imported back`);
       ok(relative <= 1e-4, `relative error ${relative} > 1e-4`);
+      ok(reimported <= 1e-5, `imported back: relative error ${reimported} > 1e-5`);
       // the parameters and buffers are initializers under their state-dict names
       const file = decodeOnnx(bytes, `${name}.onnx`);
       const initializers = new Set(file.graph.initializers.map((i) => i.name));

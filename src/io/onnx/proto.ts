@@ -16,7 +16,7 @@
  * The format has no checksum: a changed byte inside a weight's data goes
  * unnoticed, as in every ONNX reader.
  */
-import protobuf from 'protobufjs/light.js';
+import type * as Protobuf from 'protobufjs/light.js';
 
 import { DataError } from '../../errors.js';
 import { halfToFloat } from '../safetensors.js';
@@ -163,11 +163,24 @@ const SCHEMA = {
   },
 };
 
-let modelType: protobuf.Type | null = null;
+/**
+ * protobufjs's light build, loaded with this module (a dynamic import, so the
+ * rest of Stride loads where a package cannot: a browser importing the
+ * compiled modules without a bundler), or null there.
+ */
+const protobuf: typeof Protobuf | null = await import('protobufjs/light.js').then(
+  (m) => ((m as unknown as { default?: typeof Protobuf }).default ?? m) as typeof Protobuf,
+  () => null,
+);
+
+let modelType: Protobuf.Type | null = null;
 
 /** The ModelProto type, built from the schema the first time it is needed. */
-function modelProto(): protobuf.Type {
-  modelType ??= protobuf.Root.fromJSON(SCHEMA as protobuf.INamespace).lookupType('onnx.ModelProto');
+function modelProto(): Protobuf.Type {
+  if (protobuf === null) {
+    throw new DataError("ONNX files need the protobufjs package, which could not be loaded here: in a browser, load Stride through a bundler (Vite, esbuild, webpack), which includes it");
+  }
+  modelType ??= protobuf.Root.fromJSON(SCHEMA as Protobuf.INamespace).lookupType('onnx.ModelProto');
   return modelType;
 }
 
