@@ -78,7 +78,7 @@ export { importOnnx, OnnxModule, type ImportOnnxOptions } from './io/onnx/import
 // PyTorch source of a model (model.py) and its state under PyTorch's names.
 export { exportPytorch, type ExportPytorchOptions, type PytorchExport } from './io/pytorch-export.js';
 export {
-  encodeOnnx, decodeOnnx, onnxDtypeName, ONNX_DTYPE, type OnnxModel, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxAttribute, type OnnxValueInfo,
+  encodeOnnx, decodeOnnx, onnxDtypeName, onnxReady, ONNX_DTYPE, type OnnxModel, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxAttribute, type OnnxValueInfo,
 } from './io/onnx/proto.js';
 // Window arithmetic (what `stride explain` prints) and warnings.
 export {

@@ -163,22 +163,61 @@ const SCHEMA = {
   },
 };
 
+type ProtobufLight = typeof Protobuf;
+
 /**
- * protobufjs's light build, loaded with this module (a dynamic import, so the
- * rest of Stride loads where a package cannot: a browser importing the
- * compiled modules without a bundler), or null there.
+ * protobufjs's light build. In Node it is required synchronously when this
+ * module loads (through process.getBuiltinModule, so no Node module is
+ * imported here); elsewhere it is imported dynamically, which a bundler (Vite,
+ * esbuild, webpack) turns into a chunk loaded at once, and which fails in a
+ * browser loading the compiled modules without a bundler (the rest of Stride
+ * still works there). A dynamic import rather than a top-level await: a
+ * module worker that imports Stride must not miss the messages posted to it
+ * while a top-level await is pending.
  */
-const protobuf: typeof Protobuf | null = await import('protobufjs/light.js').then(
-  (m) => ((m as unknown as { default?: typeof Protobuf }).default ?? m) as typeof Protobuf,
-  () => null,
-);
+let protobuf: ProtobufLight | null = null;
+let loadFailure: string | null = null;
+const asLight = (m: unknown) => ((m as { default?: ProtobufLight }).default ?? m) as ProtobufLight;
+const nodeModule = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:module') as
+  | { createRequire(url: string): (id: string) => unknown }
+  | undefined;
+if (nodeModule !== undefined) {
+  try {
+    protobuf = asLight(nodeModule.createRequire(import.meta.url)('protobufjs/light.js'));
+  } catch (err) {
+    loadFailure = (err as Error).message;
+  }
+}
+const loading: Promise<void> = protobuf !== null
+  ? Promise.resolve()
+  : import('protobufjs/light.js').then(
+    (m) => {
+      protobuf = asLight(m);
+    },
+    (err: Error) => {
+      loadFailure = err.message;
+    },
+  );
+
+/**
+ * Resolves once the ONNX codec (protobufjs) has loaded, or could not: await
+ * it before the first exportOnnx, importOnnx, encodeOnnx or decodeOnnx in a
+ * browser (in Node it is loaded when Stride is).
+ */
+export function onnxReady(): Promise<void> {
+  return loading;
+}
 
 let modelType: Protobuf.Type | null = null;
 
 /** The ModelProto type, built from the schema the first time it is needed. */
 function modelProto(): Protobuf.Type {
   if (protobuf === null) {
-    throw new DataError("ONNX files need the protobufjs package, which could not be loaded here: in a browser, load Stride through a bundler (Vite, esbuild, webpack), which includes it");
+    throw new DataError(
+      loadFailure === null
+        ? 'ONNX files need the protobufjs package, which is still loading: await onnxReady() before the first ONNX call'
+        : `ONNX files need the protobufjs package, which could not be loaded here (${loadFailure}); in a browser, load Stride through a bundler (Vite, esbuild, webpack), which includes it`,
+    );
   }
   modelType ??= protobuf.Root.fromJSON(SCHEMA as Protobuf.INamespace).lookupType('onnx.ModelProto');
   return modelType;
