@@ -42,9 +42,9 @@ const OPTION_KEYS = ['inputShape', 'className'];
 /** The PyTorch source of `model` and its state dict under PyTorch's names (see the file comment). */
 export function exportPytorch(model: Module, options: ExportPytorchOptions): PytorchExport {
   const inputShape = checkExportArgs('exportPytorch', model, options, OPTION_KEYS);
-  const fallback = /^[A-Za-z_][A-Za-z0-9_]*$/.test(model.constructor.name) ? model.constructor.name : 'Model';
+  const fallback = isIdentifier(model.constructor.name) ? model.constructor.name : 'Model';
   const className = options.className ?? fallback;
-  if (typeof className !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(className)) {
+  if (typeof className !== 'string' || !isIdentifier(className)) {
     throw new ValueError(`exportPytorch: className must be a Python identifier, got ${JSON.stringify(className)}`);
   }
   const trace = traceModel('exportPytorch', model, inputShape, 2, true);
@@ -65,6 +65,8 @@ function py(v: number): string {
   if (Number.isInteger(v)) return `${v}.0`;
   return String(v);
 }
+
+const isIdentifier = (name: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
 
 const tuple = (values: readonly number[]) => (values.length === 1 ? `(${values[0]},)` : `(${values.join(', ')})`);
 
@@ -195,14 +197,14 @@ class PythonWriter {
     ].join('\n');
   }
 
-  /** How forward refers to the module or tensor at a state path. */
+  /** How forward refers to the module or tensor at a state path: attribute access where every part is an identifier, else get_submodule. */
   private at(path: string): string {
-    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(path) ? `self.${path}` : path.includes('.') && path.split('.').every((s) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) ? `self.${path}` : `self.get_submodule(${JSON.stringify(path)})`;
+    return path.split('.').every(isIdentifier) ? `self.${path}` : `self.get_submodule(${JSON.stringify(path)})`;
   }
 
   /** Adds `expr` (a module, parameter or buffer constructor) at `path` in __init__. */
   private place(path: string, expr: string, buffer = false): void {
-    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(path)) {
+    if (isIdentifier(path)) {
       this.init.push(buffer ? `self.register_buffer(${JSON.stringify(path)}, ${expr})` : `self.${path} = ${expr}`);
     } else {
       this.usesPut = true;
@@ -343,8 +345,9 @@ class PythonWriter {
       case 'softmax': return this.assign(`F.softmax(${v(x)}, dim=${a.dim})`);
       case 'logSoftmax': return this.assign(`F.log_softmax(${v(x)}, dim=${a.dim})`);
       case 'reshape': {
-        const target = keepsBatch('exportPytorch', this.trace, x!, out.shape) ? [`${v(x)}.shape[0]`, ...out.shape.slice(1)] : [...out.shape];
-        if (out.ndim === 2 && x!.ndim > 2 && keepsBatch('exportPytorch', this.trace, x!, out.shape)) return this.assign(`torch.flatten(${v(x)}, 1)`);
+        const batch = keepsBatch('exportPytorch', this.trace, x!, out.shape);
+        if (batch && out.ndim === 2 && x!.ndim > 2) return this.assign(`torch.flatten(${v(x)}, 1)`);
+        const target = batch ? [`${v(x)}.shape[0]`, ...out.shape.slice(1)] : [...out.shape];
         return this.assign(`${v(x)}.reshape(${target.join(', ')})`);
       }
       case 'clone': return this.assign(`${v(x)}.clone()`);

@@ -331,7 +331,7 @@ function prepareRun(where: string, model: Module, options: FitOptions, source: B
 
   const loader = new DataLoader(train, { batchSize, shuffle, generator });
   if (source !== null) {
-    if (source === null || typeof source !== 'object' || typeof source.epoch !== 'function' || !Number.isInteger(source.length)) {
+    if (typeof source !== 'object' || typeof source.epoch !== 'function' || !Number.isInteger(source.length)) {
       throw new ValueError(`${where}: batchSource must have length (batches per epoch) and epoch(epoch, order), as a BatchPipeline has`);
     }
     if (source.length !== loader.length) {
