@@ -5,12 +5,11 @@
  * accuracy, `--confusion` the confusion matrix with each class's accuracy;
  * all are accumulated from the same forward passes.
  */
-import { readFile } from 'node:fs/promises';
-
-import { DataError, OnnxModule, evaluate, getBackend, importOnnx, models, type nn } from '../index.js';
+import { DataError, OnnxModule, evaluate, getBackend, models, type nn } from '../index.js';
 import { loadWeightsFile } from '../node.js';
 import { DATA_DIR_OPTION, checkNormalizationChannels, datasets, normalizationFromMeta, openDataset, openRecorded, type Normalization } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
+import { isOnnxPath, readOnnxFile } from './summary.js';
 import { checkModelFits } from './model-fit.js';
 import { BACKEND_OPTIONS, integer, jsonOption, oneOf, option, withDefaults, type CliCommand, type OptionValues } from './options.js';
 import { TRAIN_OPTIONS } from './train.js';
@@ -80,21 +79,10 @@ export interface EvalSummary {
 
 /** The model to evaluate: a Stride checkpoint or safetensors file (loadWeightsFile), or an ONNX file (importOnnx, its metadata as the checkpoint's meta). */
 async function loadForEval(options: EvalCommandOptions): Promise<{ model: nn.Module; name: string; meta: Record<string, unknown>; path: string; epochs: unknown; inputShape: unknown }> {
-  if (/\.onnx$/i.test(options.model)) {
+  if (isOnnxPath(options.model)) {
     if (options.arch !== undefined) throw new DataError(`--arch names the model of a .safetensors file; ${options.model} is an ONNX file, which holds its own graph`);
-    const model = importOnnx(new Uint8Array(await readFile(options.model)), { source: options.model });
-    const { 'stride.model': name, 'stride.dataset': dataset, 'stride.normalize': normalize } = model.metadata;
-    const meta: Record<string, unknown> = {};
-    if (dataset !== undefined) meta.dataset = dataset;
-    if (normalize !== undefined) {
-      try {
-        meta.normalize = JSON.parse(normalize);
-      } catch {
-        throw new DataError(`${options.model}: metadata stride.normalize is not JSON: ${JSON.stringify(normalize.slice(0, 80))}`);
-      }
-    }
-    const shape = model.inputShape;
-    return { model, name: name ?? 'onnx', meta, path: options.model, epochs: undefined, inputShape: shape?.slice(1) };
+    const { model, name, meta, inputShape } = await readOnnxFile(options.model);
+    return { model, name: name ?? 'onnx', meta, path: options.model, epochs: undefined, inputShape };
   }
   const { model, header, path, training } = await loadWeightsFile(options.model, { arch: options.arch });
   const meta = header.meta as Record<string, unknown>;

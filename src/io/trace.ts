@@ -6,6 +6,12 @@
  * exporters (ONNX, PyTorch code) write those ops again. Dropout is the
  * identity in eval mode and records nothing; a layer's functional calls (a
  * residual block's add and ReLU) are traced like its layers' ops.
+ *
+ * Each recorded op is also given the module that made it (Trace.scopes, its
+ * state-dict prefix): every module's forward is wrapped for the trace (and
+ * put back after), and when a call returns, the ops between its inputs and
+ * its output that no module inside it claimed are its own. A residual
+ * block's add is the block's; an op of the model's own forward has none.
  */
 import { enableGrad, isPlaceholder } from '../autograd/tape.js';
 import { ShapeError, ValueError } from '../errors.js';
@@ -25,6 +31,8 @@ export interface Trace {
   fromInput: Set<Tensor>;
   /** The batch of the trace when the export's batch is free (it tells the batch dimension from the others), else null. */
   dynamicBatch: number | null;
+  /** The module that made each op, by its state-dict prefix ('layer1.0.conv1'); absent for the model's own ops. */
+  scopes: Map<Tensor, string>;
 }
 
 /**
@@ -60,10 +68,28 @@ export function traceModel(where: string, model: Module, inputShape: readonly nu
   x.requiresGrad = true;
   const wasTraining = model.training;
   let y: unknown;
+  const scopes = new Map<Tensor, string>();
+  const wrapped: { module: Module; own: boolean; forward: Module['forward'] }[] = [];
   model.eval();
   try {
+    const seen = new Set<Module>([model]);
+    for (const [name, module] of model.namedModules()) {
+      if (seen.has(module)) continue;
+      seen.add(module);
+      const forward = module.forward;
+      wrapped.push({ module, own: Object.hasOwn(module, 'forward'), forward });
+      module.forward = (...args: Tensor[]): Tensor => {
+        const out = forward.apply(module, args);
+        if (out instanceof Tensor) claimScope(out, args, name, scopes);
+        return out;
+      };
+    }
     y = enableGrad(() => model.forward(x));
   } finally {
+    for (const w of wrapped) {
+      if (w.own) w.module.forward = w.forward;
+      else Reflect.deleteProperty(w.module, 'forward');
+    }
     model.train(wasTraining);
   }
   if (!(y instanceof Tensor)) throw new ValueError(`${where}: the model's forward must return one tensor, got ${typeof y}`);
@@ -96,7 +122,22 @@ export function traceModel(where: string, model: Module, inputShape: readonly nu
     if (t.gradFn.inputs.some((i) => fromInput.has(i))) fromInput.add(t);
     ops.push(t);
   }
-  return { input: x, output: y, ops, stateNames, fromInput, dynamicBatch: dynamic ? batch : null };
+  return { input: x, output: y, ops, stateNames, fromInput, dynamicBatch: dynamic ? batch : null, scopes };
+}
+
+/** Gives `scope` the recorded ops from a call's inputs to its output that have none yet (see the file comment). */
+function claimScope(out: Tensor, args: unknown[], scope: string, scopes: Map<Tensor, string>): void {
+  const inputs = new Set(args.filter((a): a is Tensor => a instanceof Tensor));
+  const visited = new Set<Tensor>();
+  const stack = [out];
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    if (inputs.has(t) || visited.has(t) || t.gradFn === null) continue;
+    visited.add(t);
+    // an op a module inside this one made stays its own, and the walk goes on past it to the call's inputs
+    if (!scopes.has(t)) scopes.set(t, scope);
+    for (const i of t.gradFn.inputs) if (!isPlaceholder(i)) stack.push(i);
+  }
 }
 
 /**

@@ -18,6 +18,10 @@
  * layers are wrapped too: each of their calls is a block (Sequential,
  * residual block) with its output, totals and its output's receptive field,
  * which the table shows indented by depth with formatSummary's { blocks }.
+ * A module that runs layers it does not hold as children (an imported ONNX
+ * graph, whose nodes are not modules of the state tree) lists them with
+ * `summaryLayers()`: those are its rows, one level below it, and its
+ * children are not traced.
  *
  * Receptive fields (describe.ts, AxisField: unit i of an axis sees the input
  * pixels start + i*jump .. start + i*jump + size - 1, start being the first
@@ -195,6 +199,15 @@ function checkInputShape(inputShape: readonly number[]): number[] {
  * (modules without children, or describing themselves) give rows, the others
  * (below the model) blocks.
  */
+/** A module that lists the layers it runs itself (see the file comment). */
+export interface RunsOwnLayers {
+  summaryLayers(): Iterable<readonly [string, Module]>;
+}
+
+function runsOwnLayers(m: Module): m is Module & RunsOwnLayers {
+  return typeof (m as Partial<RunsOwnLayers>).summaryLayers === 'function';
+}
+
 function tracedModules(model: Module): { name: string; module: Module; depth: number; leaf: boolean }[] {
   const out: { name: string; module: Module; depth: number; leaf: boolean }[] = [];
   const seen = new Set<Module>();
@@ -202,6 +215,11 @@ function tracedModules(model: Module): { name: string; module: Module; depth: nu
     // A module held in two places is one layer, named where it is first found (as PyTorch's named_modules).
     if (seen.has(m)) return;
     seen.add(m);
+    if (runsOwnLayers(m)) {
+      if (depth > 0) out.push({ name, module: m, depth, leaf: false });
+      for (const [layer, l] of m.summaryLayers()) out.push({ name: name ? `${name}.${layer}` : layer, module: l, depth: depth + 1, leaf: true });
+      return;
+    }
     const children = [...m.namedChildren()];
     const leaf = children.length === 0 || isDescribedLayer(m);
     if (leaf || depth > 0) out.push({ name, module: m, depth, leaf });
@@ -275,7 +293,7 @@ export function summary(model: Module, inputShape: readonly number[], options: S
     const macs = counts?.macs ?? 0;
     const rf = field?.axes ?? [{ size: 1, jump: 1, start: 0 }, { size: 1, jump: 1, start: 0 }];
     layers.push({
-      name, type: module.constructor.name, outputShape: outShape, params, trainableParams: trainable, neurons,
+      name, type: (isDescribedLayer(module) ? module.layerType : undefined) ?? module.constructor.name, outputShape: outShape, params, trainableParams: trainable, neurons,
       weightsPerNeuron: neurons ? connections / neurons : 0, connections, macs, flops: 2 * macs,
       receptiveField: { size: [rf[0].size, rf[1].size], jump: [rf[0].jump, rf[1].jump], start: [rf[0].start, rf[1].start] },
       activationBytes: out.size * out.data.BYTES_PER_ELEMENT, depth,

@@ -1,5 +1,6 @@
 /**
- * ONNX files on the command line: `stride eval --model FILE.onnx` evaluates a
+ * ONNX files on the command line: `stride summary FILE.onnx` gives the rows
+ * and counts of the model the file came from; `stride eval --model FILE.onnx` evaluates a
  * file Stride exported (the dataset and normalization from its metadata) with
  * the checkpoint's accuracy, and a LeNet-5 that PyTorch trained on MNIST and
  * exported with torch.onnx.export at PyTorch's own test accuracy (within 0.1
@@ -10,9 +11,61 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
+import { writeFile } from 'node:fs/promises';
+
+import { encodeOnnx, ONNX_DTYPE } from '../../src/io/onnx/proto.js';
 import { ok, repoRoot, runTorch, stride, withTempDir } from '../helpers/index.js';
 
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);
+
+describe('stride summary FILE.onnx', { timeout: 120_000 }, () => {
+  test('an exported ResNet-20: the rows and totals of stride summary resnet20 (the graph adds rows for the blocks\' adds and ReLUs)', async () => {
+    await withTempDir('stride-onnx-summary-', async (dir) => {
+      const file = join(dir, 'resnet20.onnx');
+      const exported = await stride('export', '--model', 'resnet20', '--out', file);
+      assert.equal(exported.code, 0, exported.stderr);
+      const [own, graph] = await Promise.all([stride('summary', 'resnet20', '--json'), stride('summary', file, '--json')]);
+      assert.equal(graph.code, 0, graph.stderr);
+      const a = lastJson(own.stdout);
+      const b = lastJson(graph.stdout);
+      assert.deepEqual(b.input, [3, 32, 32]);
+      assert.equal(b.totalParams, a.totalParams);
+      assert.equal(b.macs, a.macs);
+      type Row = { name: string; type: string; outputShape: number[]; params: number; connections: number; macs: number; receptiveField: unknown };
+      for (const row of a.layers as Row[]) {
+        const rows = (b.layers as Row[]).filter((r) => r.name === row.name);
+        assert.ok(rows.length > 0, `no row '${row.name}'`);
+        const { name, outputShape, connections, macs, receptiveField } = rows.at(-1)!;
+        assert.deepEqual({ name, outputShape, connections, macs, receptiveField }, { name: row.name, outputShape: row.outputShape, connections: row.connections, macs: row.macs, receptiveField: row.receptiveField });
+      }
+      assert.equal((b.layers as Row[]).filter((r) => r.type === 'Add').length, 9);
+      const table = await stride('summary', file);
+      assert.match(table.stdout, /^layer1\.0\.conv1 +Conv +16x32x32 +2,304 /m);
+    });
+  });
+
+  test('a file whose height and width are free needs --input', async () => {
+    await withTempDir('stride-onnx-summary-', async (dir) => {
+      const file = join(dir, 'free.onnx');
+      await writeFile(file, encodeOnnx({
+        irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'test', producerVersion: '', docString: '', metadata: {},
+        graph: {
+          name: 'g', initializers: [],
+          nodes: [{ name: '/pool/MaxPool', opType: 'MaxPool', domain: '', inputs: ['input'], outputs: ['output'], attributes: { kernel_shape: { type: 'ints', value: [2, 2] }, strides: { type: 'ints', value: [2, 2] } } }],
+          inputs: [{ name: 'input', elemType: ONNX_DTYPE.FLOAT, shape: ['N', 3, 'H', 'W'] }],
+          outputs: [{ name: 'output', elemType: ONNX_DTYPE.FLOAT, shape: null }],
+        },
+      }));
+      const refused = await stride('summary', file);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /free\.onnx gives its input as \[N, 3, \?, \?\]; pass one image's shape with --input CxHxW/);
+      const given = await stride('summary', file, '--input', '3x10x8', '--json');
+      assert.equal(given.code, 0, given.stderr);
+      const rows = lastJson(given.stdout).layers;
+      assert.deepEqual(rows.map((r: { name: string; type: string; outputShape: number[]; connections: number }) => [r.name, r.type, r.outputShape, r.connections]), [['pool', 'MaxPool', [3, 5, 4], 3 * 5 * 4 * 4]]);
+    });
+  });
+});
 
 describe('stride eval --model FILE.onnx', { timeout: 600_000 }, () => {
   test('a file Stride exported from a checkpoint: the checkpoint\'s accuracy, with the dataset and normalization from the file\'s metadata', async () => {

@@ -114,6 +114,8 @@ class GraphWriter {
   readonly fromInput: ReadonlySet<Tensor>;
   private readonly counts = new Map<string, number>();
   private constants = 0;
+  /** The module path of the op being written ('' for the model's own ops). */
+  private scope = '';
 
   constructor(
     readonly opset: number,
@@ -125,7 +127,10 @@ class GraphWriter {
 
   /** Writes the traced graph; returns the name of its output. */
   write(): string {
-    for (const t of this.trace.ops) this.valueNames.set(t, this.op(t, t.gradFn!));
+    for (const t of this.trace.ops) {
+      this.scope = this.trace.scopes.get(t) ?? '';
+      this.valueNames.set(t, this.op(t, t.gradFn!));
+    }
     const y = this.trace.output;
     const name = this.valueNames.get(y)!;
     // the graph's output is called 'output'
@@ -166,10 +171,12 @@ class GraphWriter {
 
   /** Appends a node; returns its output's name (`output`, or a new one). */
   node(opType: string, inputs: string[], attributes: Attrs = {}, output?: string): string {
-    const k = this.counts.get(opType) ?? 0;
-    this.counts.set(opType, k + 1);
-    const name = `${opType}_${k}`;
-    const out = output ?? `${name}_out`;
+    // named as torch.onnx.export names nodes: the module's path, then the op ('/layer1/0/conv1/Conv'), unique by a count
+    const base = `${this.scope === '' ? '' : `/${this.scope.split('.').join('/')}`}/${opType}`;
+    const k = this.counts.get(base) ?? 0;
+    this.counts.set(base, k + 1);
+    const name = k === 0 ? base : `${base}_${k}`;
+    const out = output ?? `${name}_output`;
     this.nodes.push({ name, opType, domain: '', inputs, outputs: [out], attributes });
     return out;
   }

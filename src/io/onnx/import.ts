@@ -30,11 +30,24 @@
  * before opset 20) is recognised and run as gelu(); Stride has no erf op, so
  * an Erf elsewhere is refused.
  *
+ * summary() traces the graph node by node: each node on the path of the
+ * data (not the shape arithmetic beside it, not Identity, Constant or Cast)
+ * is one row, an OnnxNodeLayer that describes the node from the attributes
+ * and pads of its last run (connections, multiply-accumulates, its window).
+ * A row is named by its state's common prefix ('conv1' for conv1.weight and
+ * conv1.bias), else by the module scope torch.onnx.export writes into the
+ * node's name ('/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'), else by
+ * the node's name or its op type and position.
+ *
  * train() / eval() switch Dropout (a real dropout in training) and
  * BatchNormalization (batch statistics in training, updating the running
  * ones with momentum 1 - the file's momentum, as BatchNorm2d does).
  */
 import { ShapeError, ValueError, fmtShape } from '../../errors.js';
+import {
+  alongDimCounts, linearCounts, localResponseCounts, transposedConvCounts, upsampleCounts,
+  type DescribedLayer, type LayerCounts, type TransposedGeometry, type WindowGeometry,
+} from '../../nn/describe.js';
 import { Module, parameter } from '../../nn/module.js';
 import { Tensor } from '../../tensor/tensor.js';
 import {
@@ -83,7 +96,9 @@ export class OnnxModule extends Module {
   readonly _inputName: string;
   readonly _inputShape: (number | string | null)[] | null;
   readonly _outputName: string;
-  readonly _steps: { node: OnnxNode; index: number; run: Run }[] = [];
+  readonly _steps: Step[] = [];
+  /** The values of the forward running now (what an OnnxNodeLayer's forward reads). */
+  _env: Env | null = null;
   readonly _state = new Map<string, StateSlot>();
   readonly _constants = new Map<string, Value>();
   readonly _source: string;
@@ -131,12 +146,32 @@ export class OnnxModule extends Module {
     const roles = initializerRoles(nodes, new Map(g.initializers.map((t) => [t.name, t])));
     placeState(this, g.initializers, roles);
     for (const t of g.initializers) if (!this._state.has(t.name)) this._constants.set(t.name, constantValue(t));
+    const onDataPath = new Set([this._inputName]);
+    // the state each value beside the data's path is computed from (a weight reshaped for a broadcast)
+    const stateBehind = new Map<string, string[]>();
+    const stateOf = (names: string[]) => [...new Set(names.flatMap((n) => (this._state.has(n) ? [n] : (stateBehind.get(n) ?? []))))];
     for (const { node, index } of nodes) {
       if (node.domain !== '' && node.domain !== 'ai.onnx') {
         throw new ValueError(`importOnnx: ${source}: node ${index}${node.name ? ` '${node.name}'` : ''} (${node.opType}) is in domain '${node.domain}'; Stride imports ops of the default ONNX domain ('' or 'ai.onnx'; this model's opset ${this._opset}) only: ${ONNX_IMPORT_OPS.join(', ')}`);
       }
-      this._steps.push({ node, index, run: compileNode(node, index, this._opset, source) });
+      const { run, ctx } = compileNode(node, index, this._opset, source);
+      const dataInputs = node.inputs.filter((n) => onDataPath.has(n));
+      const state = stateOf(node.inputs.filter((n) => !onDataPath.has(n)));
+      const step: Step = { node, index, run, ctx, dataInputs, state, layer: null };
+      // the data's path: float values computed from the input (a Shape's integers, and what is computed from them, are beside it)
+      if (step.dataInputs.length > 0 && node.opType !== 'Shape') {
+        for (const out of node.outputs) if (out !== '') onDataPath.add(out);
+        if (!ROWLESS_OPS.has(node.opType)) step.layer = new OnnxNodeLayer(this, step);
+      } else {
+        for (const out of node.outputs) stateBehind.set(out, state);
+      }
+      this._steps.push(step);
     }
+  }
+
+  /** One layer per node on the data's path, named as the file comment says: the rows of summary(). */
+  summaryLayers(): [string, OnnxNodeLayer][] {
+    return this._steps.filter((s) => s.layer !== null).map((s) => [rowName(s), s.layer!]);
   }
 
   /** Runs the graph on x (the file's one input; the batch may differ from the file's). */
@@ -156,15 +191,22 @@ export class OnnxModule extends Module {
       env.set(name, { kind: 'tensor', t });
     }
     env.set(this._inputName, { kind: 'tensor', t: x });
-    for (const step of this._steps) {
-      try {
-        step.run(env, this);
-      } catch (err) {
-        if (err instanceof Error && !err.message.includes('importOnnx') && !err.message.startsWith('OnnxModule')) {
-          err.message = `OnnxModule: node ${step.index}${step.node.name ? ` '${step.node.name}'` : ''} (${step.node.opType}): ${err.message}`;
+    this._env = env;
+    try {
+      for (const step of this._steps) {
+        try {
+          // a node with a layer runs through it, so that what wraps a layer's forward (summary) sees the call
+          if (step.layer !== null) step.layer.forward(...step.dataInputs.map((n) => tensorOf(env.get(n)!)));
+          else step.run(env, this);
+        } catch (err) {
+          if (err instanceof Error && !err.message.includes('importOnnx') && !err.message.startsWith('OnnxModule')) {
+            err.message = `OnnxModule: node ${step.index}${step.node.name ? ` '${step.node.name}'` : ''} (${step.node.opType}): ${err.message}`;
+          }
+          throw err;
         }
-        throw err;
       }
+    } finally {
+      this._env = null;
     }
     const out = env.get(this._outputName)!;
     if (out.kind !== 'tensor') throw new ValueError(`OnnxModule.forward: the graph's output '${this._outputName}' is an integer value (a shape), not a tensor`);
@@ -180,6 +222,126 @@ export class OnnxModule extends Module {
   override extraRepr(): string {
     return `opset=${this._opset}, nodes=${this._steps.length}`;
   }
+}
+
+/** A compiled node: how it runs, what its run resolved, which of its inputs are on the data's path, and its row. */
+interface Step {
+  node: OnnxNode;
+  index: number;
+  run: Run;
+  ctx: Ctx;
+  dataInputs: string[];
+  /** The state the node reads, directly or through values computed from it beside the data's path. */
+  state: string[];
+  layer: OnnxNodeLayer | null;
+}
+
+/** Nodes on the data's path that are no layer of their own (they pass the data on unchanged in kind). */
+const ROWLESS_OPS = new Set(['Identity', 'Constant', 'Cast']);
+
+/**
+ * One node of an imported graph seen as a layer (summary()'s row): its
+ * forward runs the node on the values of the OnnxModule's running forward
+ * (the inputs passed are those values, so that wrappers see them), its
+ * parameters are the owner's tensors the node reads, and describeLayer counts
+ * the node as the layer of the same kind counts itself.
+ */
+export class OnnxNodeLayer extends Module implements DescribedLayer {
+  readonly _owner: OnnxModule;
+  readonly _step: Step;
+
+  /** The node's op type ('Conv'). */
+  get layerType(): string {
+    return this._step.node.opType;
+  }
+
+  /** Made by OnnxModule. */
+  constructor(owner: OnnxModule, step: Step) {
+    super();
+    this._owner = owner;
+    this._step = step;
+    // the owner's state the node reads, as live fields (a tensor replaced on the owner is the one seen here)
+    step.state.forEach((name, k) => {
+      const slot = owner._state.get(name)!;
+      Object.defineProperty(this, `state${k}`, { get: () => (slot.holder as unknown as Record<string, unknown>)[slot.key], enumerable: true, configurable: true });
+    });
+  }
+
+  forward(..._inputs: Tensor[]): Tensor {
+    const env = this._owner._env;
+    if (env === null) throw new ValueError(`OnnxNodeLayer (${this._step.node.opType}) runs inside its OnnxModule's forward; call the module`);
+    this._step.run(env, this._owner);
+    return tensorOf(env.get(this._step.node.outputs[0])!);
+  }
+
+  describeLayer(inputShape: readonly number[], outputShape: readonly number[]): LayerCounts {
+    const { node, ctx } = this._step;
+    const g = ctx.seen;
+    const units = outputShape.reduce((a, b) => a * b, 1);
+    switch (node.opType) {
+      case 'Conv':
+        return { connections: units * (g.fanIn! + (g.bias ? 1 : 0)), macs: units * g.fanIn!, window: g.window };
+      case 'ConvTranspose':
+        return transposedConvCounts(g.transposed!, inputShape, outputShape);
+      case 'Gemm':
+      case 'MatMul':
+        return linearCounts(inputShape, outputShape, g.fanIn!, g.bias!);
+      case 'MaxPool':
+      case 'AveragePool':
+      case 'LpPool':
+        return { connections: units * g.window!.kernel[0] * g.window!.kernel[1], macs: 0, window: g.window };
+      case 'GlobalAveragePool':
+      case 'GlobalMaxPool':
+        return { connections: units * inputShape.slice(1).reduce((a, b) => a * b, 1), macs: 0, global: true };
+      case 'BatchNormalization':
+        return { connections: units * 2, macs: 0 };
+      case 'LRN':
+        return localResponseCounts(inputShape, ctx.int('size', 1));
+      case 'Softmax':
+      case 'LogSoftmax':
+        return alongDimCounts(inputShape, outputShape, g.axis!);
+      case 'Resize':
+      case 'Upsample':
+        return upsampleCounts(inputShape, outputShape, g.resize!.bilinear, g.resize!.alignCorners);
+      case 'Pad': {
+        const shift = g.shift!;
+        return { connections: g.reads!, macs: 0, field: (input, axis) => ({ ...input, start: input.start - shift[axis] * input.jump }) };
+      }
+      case 'Slice':
+        return { connections: units, macs: 0, window: g.window };
+      case 'Flatten':
+      case 'Reshape':
+        return { connections: 0, macs: 0, global: outputShape.length < inputShape.length };
+      default:
+        return { connections: 0, macs: 0 };
+    }
+  }
+
+  override extraRepr(): string {
+    return `${this._step.node.opType}, node ${this._step.index}${this._step.node.name ? ` '${this._step.node.name}'` : ''}`;
+  }
+}
+
+/**
+ * A row's name: the common prefix of the state the node reads ('conv1' for
+ * conv1.weight and conv1.bias), else the module path in the scope
+ * torch.onnx.export writes ('/layer1/layer1.0/conv1/Conv' -> layer1.0.conv1;
+ * a scope that repeats its parent's path, 'layer1.0' below 'layer1', is
+ * taken whole), else the node's name, else its op type and position.
+ */
+function rowName(step: Step): string {
+  const prefixes = new Set(step.state.map((n) => (n.includes('.') ? n.slice(0, n.lastIndexOf('.')) : '')));
+  if (prefixes.size === 1 && !prefixes.has('')) return [...prefixes][0];
+  const name = step.node.name;
+  if (name.startsWith('/')) {
+    const scopes = name.split('/').slice(1, -1).filter((p) => p !== '');
+    let path = '';
+    for (const scope of scopes) path = path !== '' && !scope.startsWith(`${path}.`) ? `${path}.${scope}` : scope;
+    if (path !== '') return path;
+    const last = name.slice(name.lastIndexOf('/') + 1);
+    if (last !== '') return last;
+  }
+  return name !== '' ? name : `${step.node.opType}_${step.index}`;
 }
 
 /**
@@ -410,8 +572,27 @@ const ONNX_IMPORT_OPS: readonly string[] = [
   'Unsqueeze', 'Upsample', 'Where',
 ];
 
+/** What a node's last run resolved (its pads, its weight's fan-in): what summary() reads. */
+interface NodeGeometry {
+  /** Conv and the pools: the window, its padding the top and left pads. */
+  window?: WindowGeometry;
+  transposed?: TransposedGeometry;
+  /** Conv, ConvTranspose, Gemm, MatMul: inputs per output unit, and whether there is a bias. */
+  fanIn?: number;
+  bias?: boolean;
+  /** Pad: how far the first row and column moved ([top, left], negative for a crop). */
+  shift?: [number, number];
+  /** Pad: the output units of one image that copy an input unit (not the constant). */
+  reads?: number;
+  resize?: { bilinear: boolean; alignCorners: boolean };
+  /** Softmax, LogSoftmax: the axis, counted with the batch. */
+  axis?: number;
+}
+
 interface Ctx {
   node: OnnxNode;
+  /** Set by each run (see NodeGeometry). */
+  seen: NodeGeometry;
   opset: number;
   where: string;
   fail(what: string): never;
@@ -434,7 +615,7 @@ function context(node: OnnxNode, index: number, opset: number, source: string): 
     return a.value;
   };
   return {
-    node, opset, where, fail,
+    node, opset, where, fail, seen: {},
     attr: (name) => node.attributes[name],
     int: (name, dflt) => (get(name, 'int') as number | undefined) ?? dflt,
     float: (name, dflt) => (get(name, 'float') as number | undefined) ?? dflt,
@@ -491,7 +672,7 @@ function singleOutput(c: Ctx, what: string): void {
 
 type Compiler = (c: Ctx) => Run;
 
-function compileNode(node: OnnxNode, index: number, opset: number, source: string): Run {
+function compileNode(node: OnnxNode, index: number, opset: number, source: string): { run: Run; ctx: Ctx } {
   const c = context(node, index, opset, source);
   const compile = COMPILERS[node.opType];
   if (compile === undefined) {
@@ -500,7 +681,7 @@ function compileNode(node: OnnxNode, index: number, opset: number, source: strin
     }
     c.fail(`op ${node.opType} is not supported; Stride imports ${ONNX_IMPORT_OPS.join(', ')}`);
   }
-  return compile!(c);
+  return { run: compile!(c), ctx: c };
 }
 
 const unary = (f: (t: Tensor) => Tensor): Compiler => (c) => (env) => setOut(env, c, T(f(needTensor(env, c, 0))));
@@ -697,6 +878,7 @@ const COMPILERS: Record<string, Compiler> = {
       if (w.ndim !== 4) c.fail(`weight has shape ${fmtShape(w.shape)}; a 2-D convolution's weight is 4-D`);
       if (kernel !== null && (kernel[0] !== w.shape[2] || kernel[1] !== w.shape[3])) c.fail(`kernel_shape [${kernel.join(', ')}] disagrees with the weight ${fmtShape(w.shape)}`);
       const [t, l, bo, r] = spatialPads(c, x.shape[2], x.shape[3], [w.shape[2], w.shape[3]], s, d);
+      c.seen = { window: { kernel: [w.shape[2], w.shape[3]], stride: s, padding: [t, l], dilation: d }, fanIn: w.shape[1] * w.shape[2] * w.shape[3], bias: b !== undefined };
       setOut(env, c, T(conv2d(x, w, b === undefined ? null : tensorOf(b), { stride: s, dilation: d, groups: group, padding: [t, bo, l, r] })));
     };
   },
@@ -714,7 +896,12 @@ const COMPILERS: Record<string, Compiler> = {
       const x = needTensor(env, c, 0);
       const b = inputOf(env, c, 2);
       need4d(c, x, 'ConvTranspose');
-      setOut(env, c, T(convTranspose2d(x, needTensor(env, c, 1), b === undefined ? null : tensorOf(b), {
+      const w = needTensor(env, c, 1);
+      if (w.ndim !== 4) c.fail(`weight has shape ${fmtShape(w.shape)}; a 2-D transposed convolution's weight is 4-D`);
+      c.seen = {
+        transposed: { inChannels: w.shape[0], outChannels: w.shape[1] * group, groups: group, kernel: [w.shape[2], w.shape[3]], stride: s, padding: [p[0], p[1]], dilation: d, bias: b !== undefined },
+      };
+      setOut(env, c, T(convTranspose2d(x, w, b === undefined ? null : tensorOf(b), {
         stride: s, dilation: d, groups: group, padding: [p[0], p[1]], outputPadding: [op[0], op[1]],
       })));
     };
@@ -732,6 +919,7 @@ const COMPILERS: Record<string, Compiler> = {
       if (transA) a = permute(a, [1, 0]);
       const bias = cv === undefined ? null : tensorOf(cv);
       const n = transB ? b.shape[0] : b.shape[1];
+      c.seen = { fanIn: transB ? b.shape[1] : b.shape[0], bias: bias !== null && beta !== 0 };
       // the common case, a linear layer: x W^T + b with b of n values
       if (transB && alpha === 1 && beta === 1 && (bias === null || (bias.size === n && bias.shape[bias.ndim - 1] === n))) {
         setOut(env, c, T(linear(a, b, bias === null ? null : bias.ndim === 1 ? bias : reshape(bias, [n]))));
@@ -743,7 +931,11 @@ const COMPILERS: Record<string, Compiler> = {
       setOut(env, c, T(y));
     };
   },
-  MatMul: (c) => (env) => setOut(env, c, T(matmul(needTensor(env, c, 0), needTensor(env, c, 1)))),
+  MatMul: (c) => (env) => {
+    const b = needTensor(env, c, 1);
+    c.seen = { fanIn: b.ndim >= 2 ? b.shape[b.ndim - 2] : b.shape[0], bias: false };
+    setOut(env, c, T(matmul(needTensor(env, c, 0), b)));
+  },
   BatchNormalization(c) {
     const eps = c.float('epsilon', 1e-5);
     const momentum = c.float('momentum', 0.9);
@@ -766,6 +958,7 @@ const COMPILERS: Record<string, Compiler> = {
       const x = needTensor(env, c, 0);
       need4d(c, x, 'MaxPool');
       const [t, l, b, r] = spatialPads(c, x.shape[2], x.shape[3], k, s, d);
+      c.seen = { window: { kernel: k, stride: s, padding: [t, l], dilation: d } };
       if (t === b && l === r && t <= limit(k[0], d[0]) && l <= limit(k[1], d[1])) {
         setOut(env, c, T(maxPool2d(x, k, { stride: s, dilation: d, padding: [t, l], ceilMode: ceil })));
       } else {
@@ -781,6 +974,7 @@ const COMPILERS: Record<string, Compiler> = {
       const x = needTensor(env, c, 0);
       need4d(c, x, 'AveragePool');
       const [t, l, b, r] = spatialPads(c, x.shape[2], x.shape[3], k, s, d);
+      c.seen = { window: { kernel: k, stride: s, padding: [t, l], dilation: d } };
       if (t === b && l === r && t <= limit(k[0], 1) && l <= limit(k[1], 1)) {
         setOut(env, c, T(avgPool2d(x, k, { stride: s, padding: [t, l], ceilMode: ceil, countIncludePad: includePad })));
         return;
@@ -801,7 +995,9 @@ const COMPILERS: Record<string, Compiler> = {
       const x = needTensor(env, c, 0);
       need4d(c, x, 'LpPool');
       // zeros add nothing to a sum of |x|^p: the padding is explicit
-      const padded = padExplicit(x, spatialPads(c, x.shape[2], x.shape[3], k, s, d), 0);
+      const pads = spatialPads(c, x.shape[2], x.shape[3], k, s, d);
+      c.seen = { window: { kernel: k, stride: s, padding: [pads[0], pads[1]], dilation: d } };
+      const padded = padExplicit(x, pads, 0);
       setOut(env, c, T(lpPool2d(padded, p, k, { stride: s, ceilMode: ceil })));
     };
   },
@@ -953,6 +1149,9 @@ const COMPILERS: Record<string, Compiler> = {
         return setOut(env, c, I([out.length], out));
       }
       let t = v.t;
+      // along height and width a slice is a 1x1 window: its stride the step, its first row or column the start
+      const stride: [number, number] = [1, 1];
+      const padding: [number, number] = [0, 0];
       axes.forEach((axis, i) => {
         const a = normAxis(c, axis, shape.length);
         const n = shape[a];
@@ -960,8 +1159,11 @@ const COMPILERS: Record<string, Compiler> = {
         const s = clip(starts[i]);
         const e = ends[i] >= INT64_MAX_LIKE ? n : clip(ends[i]);
         if (s === 0 && e === n && steps[i] === 1) return;
+        const spatial = shape.length >= 3 && a >= Math.max(shape.length - 2, 2) ? a - (shape.length - 2) : -1;
+        if (spatial >= 0) [stride[spatial], padding[spatial]] = [steps[i], -s];
         t = slice(t, a, s, Math.max(s, e), steps[i]);
       });
+      c.seen = { window: { kernel: [1, 1], stride, padding, dilation: [1, 1] } };
       setOut(env, c, T(t));
     };
   },
@@ -977,6 +1179,7 @@ function softmaxLike(c: Ctx, f: (x: Tensor, dim: number) => Tensor): Run {
   return (env) => {
     const x = needTensor(env, c, 0);
     const a = normAxis(c, axis, x.ndim);
+    c.seen = { axis: a };
     if (modern) return setOut(env, c, T(f(x, a)));
     // before opset 13: the input is seen as 2-D [prod(dims before axis), prod(the rest)]
     const prod = (s: readonly number[]) => s.reduce((p, v) => p * v, 1);
@@ -1025,6 +1228,7 @@ function compilePad(c: Ctx): Run {
       pads = full;
     }
     if (pads.length !== 2 * rank) c.fail(`pads has ${pads.length} values; an input of rank ${rank} takes ${2 * rank} (begins, then ends)`);
+    c.seen = { shift: rank === 3 || rank === 4 ? [rank === 4 ? pads[rank - 2] : 0, pads[rank - 1]] : [0, 0] };
     // negative pads crop
     for (let a = 0; a < rank; a++) {
       const [b, e] = [pads[a], pads[rank + a]];
@@ -1032,6 +1236,7 @@ function compilePad(c: Ctx): Run {
     }
     const pos = pads.map((p) => Math.max(0, p));
     const spatialFrom = rank - 2;
+    const copied = x.size;
     for (let a = 0; a < rank; a++) {
       const [b, e] = [pos[a], pos[rank + a]];
       if (b === 0 && e === 0) continue;
@@ -1049,6 +1254,7 @@ function compilePad(c: Ctx): Run {
       const [top, left, bottom, right] = [pos[spatialFrom], pos[spatialFrom + 1], pos[rank + spatialFrom], pos[rank + spatialFrom + 1]];
       if (top || left || bottom || right) x = pad(x, [left, right, top, bottom], mode, mode === 'constant' ? value : 0);
     }
+    c.seen.reads = (mode === 'constant' ? copied : x.size) / x.shape[0];
     setOut(env, c, T(x));
   };
 }
@@ -1085,6 +1291,7 @@ function compileResize(c: Ctx): Run {
   return (env) => {
     const x = needTensor(env, c, 0);
     need4d(c, x, c.node.opType);
+    c.seen = { resize: { bilinear: stride.mode === 'bilinear', alignCorners: stride.alignCorners ?? false } };
     let scales: number[] | null = attrScales;
     let sizes: number[] | null = null;
     if (scales === null) {

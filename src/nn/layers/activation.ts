@@ -1,8 +1,8 @@
 import { ValueError } from '../../errors.js';
 import { logSoftmax, softmax } from '../../ops/softmax.js';
 import { elu, gelu, leakyRelu, relu, sigmoid, silu, softplus, tanh, type GeluOptions, type SoftplusOptions } from '../../ops/unary.js';
-import { shapeSize, type Tensor } from '../../tensor/tensor.js';
-import { wholeAxisField, type LayerCounts } from '../describe.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { alongDimCounts, type LayerCounts } from '../describe.js';
 import { Module } from '../module.js';
 
 export class ReLU extends Module {
@@ -50,22 +50,9 @@ export abstract class AlongDim extends Module {
     return `dim=${this.dim}`;
   }
 
-  /**
-   * Each output unit reads every unit along `dim`. Along the channels the
-   * field is kept; along height or width every unit sees the whole extent of
-   * that axis (jump 0: they all see the same pixels).
-   */
+  /** Each output unit reads every unit along `dim` (alongDimCounts, describe.ts). */
   describeLayer(inputShape: readonly number[], outputShape: readonly number[]): LayerCounts {
-    // Shapes here are for one image: the batch axis the dim counts is not in them.
-    const rank = inputShape.length + 1;
-    const dim = this.dim < 0 ? this.dim + rank : this.dim;
-    const along = inputShape[dim - 1] ?? 1;
-    const spatialAxis = rank >= 4 && dim >= rank - 2 ? dim - (rank - 2) : -1;
-    return {
-      connections: shapeSize(outputShape) * along,
-      macs: 0,
-      field: (input, axis, length) => (axis === spatialAxis ? wholeAxisField(input, length) : input),
-    };
+    return alongDimCounts(inputShape, outputShape, this.dim);
   }
 }
 

@@ -1,9 +1,9 @@
 import { ValueError } from '../../errors.js';
 import { convTranspose2d, type ConvTranspose2dOptions } from '../../ops/conv-transpose2d.js';
 import { checkInt, checkOptions, pair } from '../../validate.js';
-import { shapeSize, type Tensor } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
-import { transposedField, type LayerCounts } from '../describe.js';
+import { transposedConvCounts, type LayerCounts } from '../describe.js';
 import { defaultLayerParameters } from '../init.js';
 import { Module } from '../module.js';
 
@@ -58,37 +58,16 @@ export class ConvTranspose2d extends Module {
     return convTranspose2d(x, this.weight, this.bias, this.options);
   }
 
-  /**
-   * Counted exactly: along each axis, the (input unit, kernel tap) pairs that
-   * land inside the output (i*stride - padding + k*dilation in [0, out)); each
-   * such pair in both axes is one multiply-accumulate per input channel of the
-   * group and output channel, so with padding 0 the count is inputs x
-   * outChannels/groups x kH x kW. Connections add one per output unit with a
-   * bias. Receptive field: transposedField (describe.ts).
-   */
+  /** Counted exactly (transposedConvCounts, describe.ts). */
   describeLayer(inputShape: readonly number[], outputShape: readonly number[]): LayerCounts {
     const o = this.options;
-    const stride = pair('ConvTranspose2d', 'stride', o.stride ?? 1, 1);
-    const padding = pair('ConvTranspose2d', 'padding', o.padding ?? 0, 0);
-    const dilation = pair('ConvTranspose2d', 'dilation', o.dilation ?? 1, 1);
-    const taps = (axis: 0 | 1): number => {
-      const inSize = inputShape[inputShape.length - 2 + axis];
-      const outSize = outputShape[outputShape.length - 2 + axis];
-      let n = 0;
-      for (let i = 0; i < inSize; i++) {
-        for (let k = 0; k < this.kernelSize[axis]; k++) {
-          const at = i * stride[axis] - padding[axis] + k * dilation[axis];
-          if (at >= 0 && at < outSize) n++;
-        }
-      }
-      return n;
-    };
-    const macs = this.outChannels * (this.inChannels / (o.groups ?? 1)) * taps(0) * taps(1);
-    return {
-      connections: macs + (this.bias ? shapeSize(outputShape) : 0),
-      macs,
-      field: (input, axis) => transposedField(input, this.kernelSize[axis], stride[axis], padding[axis], dilation[axis]),
-    };
+    return transposedConvCounts({
+      inChannels: this.inChannels, outChannels: this.outChannels, groups: o.groups ?? 1, kernel: this.kernelSize,
+      stride: pair('ConvTranspose2d', 'stride', o.stride ?? 1, 1),
+      padding: pair('ConvTranspose2d', 'padding', o.padding ?? 0, 0),
+      dilation: pair('ConvTranspose2d', 'dilation', o.dilation ?? 1, 1),
+      bias: this.bias !== null,
+    }, inputShape, outputShape);
   }
 
   override extraRepr(): string {

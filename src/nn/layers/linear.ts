@@ -1,8 +1,8 @@
 import { linear } from '../../ops/linear.js';
 import { checkInt, checkOptions } from '../../validate.js';
-import { shapeSize, type Tensor } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
-import { wholeAxisField, type LayerCounts } from '../describe.js';
+import { linearCounts, type LayerCounts } from '../describe.js';
 import { defaultLayerParameters } from '../init.js';
 import { Module } from '../module.js';
 
@@ -28,18 +28,9 @@ export class Linear extends Module {
     return linear(x, this.weight, this.bias);
   }
 
-  /**
-   * Each output unit sees all inFeatures inputs, plus one with a bias;
-   * inFeatures multiply-accumulates per unit. On a flat input every unit sees
-   * the whole image; applied to the last axis of an image it sees one whole
-   * row: the field spans the width and is the same for every unit along it
-   * (jump 0), the height is kept.
-   */
+  /** inFeatures inputs plus the bias per unit (linearCounts, describe.ts). */
   describeLayer(inputShape: readonly number[], outputShape: readonly number[]): LayerCounts {
-    const units = shapeSize(outputShape);
-    const counts = { connections: units * (this.inFeatures + (this.bias ? 1 : 0)), macs: units * this.inFeatures };
-    if (inputShape.length < 3) return { ...counts, global: true };
-    return { ...counts, field: (input, axis, length) => (axis === 0 ? input : wholeAxisField(input, length)) };
+    return linearCounts(inputShape, outputShape, this.inFeatures, this.bias !== null);
   }
 
   override extraRepr(): string {

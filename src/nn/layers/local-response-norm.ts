@@ -1,7 +1,7 @@
 import { localResponseNorm, type LocalResponseNormOptions } from '../../ops/local-response-norm.js';
 import { checkInt, checkOptions } from '../../validate.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { LayerCounts } from '../describe.js';
+import { localResponseCounts, type LayerCounts } from '../describe.js';
 import { Module } from '../module.js';
 
 /**
@@ -28,17 +28,9 @@ export class LocalResponseNorm extends Module {
     return localResponseNorm(x, this.size, { alpha: this.alpha, beta: this.beta, k: this.k });
   }
 
-  /**
-   * Channel c sees channels c - floor(size/2) .. c + floor((size-1)/2) that
-   * exist (PyTorch's window, cut at the first and last channel), at its own
-   * position: connections sum those windows over the output.
-   */
+  /** Each channel sees its window of neighbouring channels at its own position (localResponseCounts, describe.ts). */
   describeLayer(inputShape: readonly number[]): LayerCounts {
-    const channels = inputShape[0];
-    const plane = inputShape.slice(1).reduce((a, b) => a * b, 1);
-    let seen = 0;
-    for (let c = 0; c < channels; c++) seen += Math.min(channels - 1, c + Math.floor((this.size - 1) / 2)) - Math.max(0, c - Math.floor(this.size / 2)) + 1;
-    return { connections: seen * plane, macs: 0 };
+    return localResponseCounts(inputShape, this.size);
   }
 
   override extraRepr(): string {

@@ -1,8 +1,8 @@
 import { ValueError } from '../../errors.js';
 import { upsample, type UpsampleOptions } from '../../ops/upsample.js';
 import { checkOptions } from '../../validate.js';
-import { shapeSize, type Tensor } from '../../tensor/tensor.js';
-import { transposedField, type AxisField, type LayerCounts } from '../describe.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { upsampleCounts, type LayerCounts } from '../describe.js';
 import { Module } from '../module.js';
 
 /**
@@ -37,29 +37,9 @@ export class Upsample extends Module {
     return upsample(x, this.options);
   }
 
-  /**
-   * Nearest reads one input unit per output unit, bilinear four (two per
-   * axis). Receptive field: with a whole factor f (and alignCorners false)
-   * up-sampling is a transposed window of stride f: nearest has kernel f,
-   * bilinear the taps where its weight is not zero (f = 2: kernel 4, padding
-   * 1, the classic bilinear kernel), read as if the image went on past its
-   * border. Otherwise each unit sees one (nearest) or two (bilinear) input
-   * units along the axis, 1/f of an input unit apart.
-   */
+  /** Nearest reads one input unit, bilinear four; the field is a transposed window (upsampleCounts, describe.ts). */
   describeLayer(inputShape: readonly number[], outputShape: readonly number[]): LayerCounts {
-    const bilinear = this.options.mode === 'bilinear';
-    const field = (input: AxisField, axis: 0 | 1): AxisField => {
-      const f = outputShape[outputShape.length - 2 + axis] / inputShape[inputShape.length - 2 + axis];
-      if (Number.isInteger(f) && !this.options.alignCorners) {
-        if (!bilinear) return transposedField(input, f, f, 0, 1);
-        // Output o reads input i where |o + 0.5 - f/2 - f*i| < f: o - f*i in the open interval (f/2 - 0.5 - f, f/2 - 0.5 + f).
-        const first = Math.floor(f / 2 - 0.5 - f) + 1;
-        const last = Math.ceil(f / 2 - 0.5 + f) - 1;
-        return transposedField(input, last - first + 1, f, -first, 1);
-      }
-      return { size: input.size + (bilinear ? input.jump : 0), jump: input.jump / f, start: input.start };
-    };
-    return { connections: shapeSize(outputShape) * (bilinear ? 4 : 1), macs: 0, field };
+    return upsampleCounts(inputShape, outputShape, this.options.mode === 'bilinear', this.options.alignCorners ?? false);
   }
 
   override extraRepr(): string {
