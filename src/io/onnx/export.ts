@@ -18,12 +18,19 @@
  * the batch with other dimensions cannot be written for any batch and is
  * refused (export with dynamicBatch: false and a fixed batch instead).
  *
+ * The perceptron computes outside autograd (its output is a threshold of a
+ * double-precision score, and it learns by its own rule), so it is not
+ * traced: its graph is written as it computes, the input flattened and cast
+ * to double, Gemm by the weight (as a row) plus the bias, Greater than 0,
+ * cast back to float ([N] of 0s and 1s).
+ *
  * Dropout is the identity at inference and leaves no node. An op without an
  * ONNX form at the opset asked for is refused, naming it and what would
  * export it.
  */
 import { isPlaceholder } from '../../autograd/tape.js';
-import { ValueError } from '../../errors.js';
+import { ShapeError, ValueError } from '../../errors.js';
+import { Perceptron } from '../../models/perceptron.js';
 import type { Module } from '../../nn/module.js';
 import { pytorchName } from '../../nn/pytorch-names.js';
 import type { Tensor, GradFn } from '../../tensor/tensor.js';
@@ -76,11 +83,15 @@ export function exportOnnxModel(model: Module, options: ExportOnnxOptions): Onnx
     throw new ValueError('exportOnnx: metadata must map names to strings');
   }
 
-  const trace = traceModel('exportOnnx', model, inputShape, batch, dynamicBatch);
-  const y = trace.output;
-  const writer = new GraphWriter(opset, trace);
-  const out = writer.write();
   const batchDim = dynamicBatch ? 'N' : batch;
+  let graph: { nodes: OnnxNode[]; initializers: OnnxTensor[]; out: string; outShape: number[] };
+  if (model instanceof Perceptron) graph = perceptronGraph(model, inputShape);
+  else {
+    const trace = traceModel('exportOnnx', model, inputShape, batch, dynamicBatch);
+    const writer = new GraphWriter(opset, trace);
+    const out = writer.write();
+    graph = { nodes: writer.nodes, initializers: writer.initializers, out, outShape: trace.output.shape.slice(1) };
+  }
   return {
     irVersion: irVersionFor(opset),
     opsetImport: [{ domain: '', version: opset }],
@@ -90,12 +101,41 @@ export function exportOnnxModel(model: Module, options: ExportOnnxOptions): Onnx
     metadata,
     graph: {
       name: options.name ?? model.constructor.name,
-      nodes: writer.nodes,
-      initializers: writer.initializers,
+      nodes: graph.nodes,
+      initializers: graph.initializers,
       inputs: [{ name: 'input', elemType: ONNX_DTYPE.FLOAT, shape: [batchDim, ...inputShape] }],
-      outputs: [{ name: out, elemType: ONNX_DTYPE.FLOAT, shape: [batchDim, ...y.shape.slice(1)] }],
+      outputs: [{ name: graph.out, elemType: ONNX_DTYPE.FLOAT, shape: [batchDim, ...graph.outShape] }],
     },
   };
+}
+
+/** The perceptron's graph, written as it computes (see the file comment); its output is [N]. */
+function perceptronGraph(model: Perceptron, inputShape: readonly number[]): { nodes: OnnxNode[]; initializers: OnnxTensor[]; out: string; outShape: number[] } {
+  const features = inputShape.reduce((p, d) => p * d, 1);
+  if (features !== model.inFeatures) {
+    throw new ShapeError(`exportOnnx: the perceptron takes ${model.inFeatures} values per sample; inputShape [${inputShape.join(', ')}] holds ${features}`);
+  }
+  const nodes: OnnxNode[] = [];
+  const node = (opType: string, inputs: string[], attributes: Attrs = {}): string => {
+    const name = `/${opType}_${nodes.length}`;
+    nodes.push({ name, opType, domain: '', inputs, outputs: [`${name}_output`], attributes });
+    return `${name}_output`;
+  };
+  const toDouble = (x: string) => node('Cast', [x], { to: int(ONNX_DTYPE.DOUBLE) });
+  const flat = node('Flatten', ['input'], { axis: int(1) });
+  // w . x + b for each sample: Gemm with the weight as the one row of B, [N, 1]
+  const row = node('Reshape', [toDouble('weight'), 'weight_row_shape']);
+  const score = node('Gemm', [toDouble(flat), row, toDouble('bias')], { transB: int(1) });
+  const fires = node('Greater', [score, toDouble('zero')]);
+  const out = node('Reshape', [node('Cast', [fires], { to: int(ONNX_DTYPE.FLOAT) }), 'flat_shape']);
+  const initializers: OnnxTensor[] = [
+    { name: 'weight', dataType: ONNX_DTYPE.FLOAT, dims: [features], floats: Float32Array.from(model.weight.data) },
+    { name: 'bias', dataType: ONNX_DTYPE.FLOAT, dims: [1], floats: Float32Array.from(model.bias.data) },
+    { name: 'zero', dataType: ONNX_DTYPE.FLOAT, dims: [], floats: Float32Array.of(0) },
+    { name: 'weight_row_shape', dataType: ONNX_DTYPE.INT64, dims: [2], ints: [1, features] },
+    { name: 'flat_shape', dataType: ONNX_DTYPE.INT64, dims: [1], ints: [-1] },
+  ];
+  return { nodes, initializers, out, outShape: [] };
 }
 
 type Attrs = Record<string, OnnxAttribute>;

@@ -21,6 +21,9 @@
  * ONNX name. A part of a name that would hide a module's own member
  * ('training', 'forward', '__proto__'...) or starts with '_' is refused.
  *
+ * Float values are Stride's float32 whatever the file's type: a graph that
+ * casts to DOUBLE (the perceptron's) is computed in float32.
+ *
  * Integer values (shapes, axes, indices) are evaluated eagerly as plain
  * numbers on every forward: PyTorch's Shape -> Gather -> Unsqueeze -> Concat
  * -> Reshape chains that compute a flatten's target shape become constants
