@@ -125,11 +125,40 @@ function pngTruncation(bytes: Uint8Array): string | null {
   return 'it ends without the IEND chunk that closes every PNG';
 }
 
+/** The deflate format's largest expansion: 1032 bytes out per byte in (258 copied per 2 bits, zlib's figure). */
+const DEFLATE_MAX_RATIO = 1032;
+
+/**
+ * Why the header's image cannot come from the compressed data (its filtered
+ * rows are more bytes than the IDAT chunks could inflate to), or null.
+ * Checked before decoding, so that a header claiming a huge image over a few
+ * bytes is refused before the decoder allocates for it.
+ */
+function pngOversized(bytes: Uint8Array): string | null {
+  if (bytes.length < 33) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  const depth = bytes[24];
+  const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[bytes[25]] ?? 4;
+  let compressed = 0;
+  for (let i = 8; i + 8 <= bytes.length; ) {
+    const length = view.getUint32(i);
+    if (String.fromCharCode(bytes[i + 4], bytes[i + 5], bytes[i + 6], bytes[i + 7]) === 'IDAT') compressed += length;
+    i += 12 + length;
+  }
+  const rows = height * (1 + Math.ceil((width * channels * depth) / 8));
+  if (rows <= DEFLATE_MAX_RATIO * compressed + 64) return null;
+  return `its header gives a ${width}x${height} image (${rows} bytes of rows), which its ${compressed} bytes of image data cannot hold (deflate expands at most ${DEFLATE_MAX_RATIO} times)`;
+}
+
 function decodePngBytes(png: FastPng, bytes: Uint8Array, source: string): DecodedImage {
   const cut = pngTruncation(bytes);
   if (cut !== null) {
     throw new DataError(`decodeImage: ${source}: truncated PNG: ${cut} (the file was cut short: copy or download it again)`);
   }
+  const oversized = pngOversized(bytes);
+  if (oversized !== null) throw new DataError(`decodeImage: ${source}: corrupt PNG: ${oversized}`);
   // IHDR: bit depth at byte 24, interlace method at byte 28. fast-png de-interlaces samples of whole bytes
   // only, so an interlaced 1-, 2- or 4-bit image would come out wrong: refuse it rather than guess.
   if (bytes.length > 28 && bytes[28] === 1 && bytes[24] < 8) {
@@ -203,8 +232,8 @@ function unpackSamples(src: ArrayLike<number>, width: number, height: number, de
   return out;
 }
 
-/** The number of components in a JPEG's frame header (SOFn), or null when there is none before the scan. */
-function jpegComponents(bytes: Uint8Array): number | null {
+/** A JPEG's frame header (SOFn): its height, width and number of components, or null when there is none before the scan. */
+function jpegFrame(bytes: Uint8Array): { height: number; width: number; components: number } | null {
   let i = 2;
   while (i + 3 < bytes.length) {
     if (bytes[i] !== 0xff) return null;
@@ -220,14 +249,29 @@ function jpegComponents(bytes: Uint8Array): number | null {
     if (marker === 0xda || marker === 0xd9) return null;
     const length = (bytes[i + 2] << 8) | bytes[i + 3];
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return i + 9 < bytes.length ? bytes[i + 9] : null;
+      if (i + 9 >= bytes.length) return null;
+      return { height: (bytes[i + 5] << 8) | bytes[i + 6], width: (bytes[i + 7] << 8) | bytes[i + 8], components: bytes[i + 9] };
     }
     i += 2 + length;
   }
   return null;
 }
 
+/**
+ * Every 8x8 block of a JPEG costs at least one bit of its data (a baseline
+ * block two: its DC code and the end of block; a progressive DC scan one per
+ * block), so a file of B bytes holds at most 64 x 8 x B pixels. A header
+ * claiming more is refused before the decoder allocates for it.
+ */
+const JPEG_MAX_PIXELS_PER_BYTE = 512;
+
 function decodeJpegBytes(jpeg: JpegJs, bytes: Uint8Array, source: string): DecodedImage {
+  const frame = jpegFrame(bytes);
+  if (frame !== null && frame.height * frame.width > JPEG_MAX_PIXELS_PER_BYTE * bytes.length) {
+    throw new DataError(
+      `decodeImage: ${source}: JPEG does not decode: its header gives a ${frame.width}x${frame.height} image, more pixels than its ${bytes.length} bytes can code (at most ${JPEG_MAX_PIXELS_PER_BYTE} per byte); the file is damaged`,
+    );
+  }
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
     // Not tolerant: a cut or damaged file is an error, as PIL's default, not an image filled with grey.
@@ -244,7 +288,7 @@ function decodeJpegBytes(jpeg: JpegJs, bytes: Uint8Array, source: string): Decod
     throw new DataError(`decodeImage: ${source}: JPEG does not decode: it gave a ${width}x${height} image with ${rgb.length} samples`);
   }
   const pixels = width * height;
-  const channels = jpegComponents(bytes) === 1 ? 1 : 3;
+  const channels = frame?.components === 1 ? 1 : 3;
   const data = new Float32Array(channels * pixels);
   for (let c = 0; c < channels; c++) {
     const plane = c * pixels;

@@ -1,0 +1,53 @@
+/**
+ * npm run fuzz [-- --runs N] [--target NAME] [--seed S]: the long fuzzing run
+ * (not in CI). For each parser of test/helpers/fuzz.ts, N mutated inputs
+ * (default 100,000): how many parsed, how many were refused with a DataError
+ * or ValueError, and the failures: crashes (any other exception), results
+ * larger than the input justifies, and the slowest input. Prints a Markdown
+ * table (the README's) and, for each failure, the input; exits 1 when there
+ * is one.
+ */
+import fc from 'fast-check';
+
+import { FUZZ_TARGETS, describeInput, fuzzOne } from '../test/helpers/fuzz.js';
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const runs = Number(flag('runs') ?? 100_000);
+const seed = Number(flag('seed') ?? 1);
+const only = flag('target');
+if (!Number.isSafeInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${flag('runs')}`);
+const targets = FUZZ_TARGETS.filter((t) => only === undefined || t.name === only);
+if (targets.length === 0) throw new Error(`--target must be one of ${FUZZ_TARGETS.map((t) => t.name).join(', ')}`);
+
+const rows: string[] = [];
+let failures = 0;
+for (const target of targets) {
+  const seeds = await target.seeds();
+  const inputs = fc.sample(target.inputs(seeds), { numRuns: runs, seed });
+  const counts = { parsed: 0, refused: 0, crash: 0, oversized: 0 };
+  let slowest = 0;
+  const start = performance.now();
+  for (const input of inputs) {
+    const t0 = performance.now();
+    const outcome = await fuzzOne(target, input);
+    slowest = Math.max(slowest, performance.now() - t0);
+    counts[outcome.kind]++;
+    if (outcome.kind === 'crash' || outcome.kind === 'oversized') {
+      failures++;
+      const what = outcome.kind === 'crash' ? `threw ${outcome.error instanceof Error ? outcome.error.stack : String(outcome.error)}` : `made ${outcome.made} bytes (limit ${outcome.limit})`;
+      if (counts.crash + counts.oversized <= 5) console.error(`${target.name}: ${describeInput(input)} ${what}`);
+    }
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const row = `| ${target.name} | ${inputs.length.toLocaleString('en-US')} | ${counts.parsed.toLocaleString('en-US')} | ${counts.refused.toLocaleString('en-US')} | ${counts.crash} | ${counts.oversized} | ${slowest.toFixed(1)} ms | ${seconds.toFixed(0)} s |`;
+  rows.push(row);
+  console.error(row);
+}
+console.log('| parser | inputs | parsed | refused (DataError/ValueError) | crashes | oversized results | slowest input | time |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const row of rows) console.log(row);
+process.exitCode = failures > 0 ? 1 : 0;
