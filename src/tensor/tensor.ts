@@ -211,8 +211,14 @@ export function setOutputPoison(value: number | null): void {
 // collector must find and free later (LeNet-5 allocates ~9 MB per training
 // step; V8 collected every 3-4 steps).
 
-/** Bytes of recycled buffers kept at most; more are left to the garbage collector. */
+/**
+ * Bytes of recycled buffers kept at most. When a buffer would go past it, the
+ * sizes used longest ago are dropped first (left to the garbage collector):
+ * after the shapes change (training, then evaluation at another batch) the
+ * pool holds the new sizes, not the old ones.
+ */
 const RECYCLED_MAX_BYTES = 64 * 2 ** 20;
+/** Free buffers by size, the sizes in the order of their last use (a Map keeps insertion order: the first is the oldest). */
 const recycled = new Map<number, ArrayBuffer[]>();
 let recycledBytes = 0;
 let tracker: WeakSet<ArrayBufferLike> | null = null;
@@ -236,10 +242,24 @@ export function trackOutputs(set: WeakSet<ArrayBufferLike> | null): WeakSet<Arra
  */
 export function recycleOutput(buffer: ArrayBufferLike): void {
   const bytes = buffer.byteLength;
-  if (!(buffer instanceof ArrayBuffer) || bytes < MIN_UNINITIALIZED_BYTES || recycledBytes + bytes > RECYCLED_MAX_BYTES) return;
-  const list = recycled.get(bytes);
-  if (list) list.push(buffer);
-  else recycled.set(bytes, [buffer]);
+  if (!(buffer instanceof ArrayBuffer) || bytes < MIN_UNINITIALIZED_BYTES || bytes > RECYCLED_MAX_BYTES) return;
+  const list = recycled.get(bytes) ?? [];
+  recycled.delete(bytes); // to the end: the most recently used size
+  // make room from the sizes used longest ago (their oldest buffers first), then from this size's own oldest buffers
+  for (const [size, old] of recycled) {
+    while (recycledBytes + bytes > RECYCLED_MAX_BYTES && old.length > 0) {
+      old.shift();
+      recycledBytes -= size;
+    }
+    if (old.length === 0) recycled.delete(size);
+    if (recycledBytes + bytes <= RECYCLED_MAX_BYTES) break;
+  }
+  while (recycledBytes + bytes > RECYCLED_MAX_BYTES && list.length > 0) {
+    list.shift();
+    recycledBytes -= bytes;
+  }
+  list.push(buffer);
+  recycled.set(bytes, list);
   recycledBytes += bytes;
 }
 
@@ -261,10 +281,12 @@ export function allocateOutput(dtype: DType, n: number): FloatArray {
   if (bytes >= MIN_UNINITIALIZED_BYTES) {
     // the most recently recycled first: the likeliest to be in the cache
     const list = recycled.get(bytes);
-    buffer = list?.pop() ?? null;
-    if (buffer !== null) recycledBytes -= bytes;
-    if (list !== undefined && list.length === 0) recycled.delete(bytes);
-    else if (uninitializedBuffer !== null) buffer = uninitializedBuffer(bytes);
+    if (list !== undefined) {
+      buffer = list.pop()!;
+      recycledBytes -= bytes;
+      recycled.delete(bytes);
+      if (list.length > 0) recycled.set(bytes, list); // to the end: the most recently used size
+    } else if (uninitializedBuffer !== null) buffer = uninitializedBuffer(bytes);
   }
   let out: FloatArray;
   if (buffer !== null) out = dtype === 'float64' ? new Float64Array(buffer, 0, n) : new Float32Array(buffer, 0, n);

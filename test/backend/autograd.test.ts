@@ -10,7 +10,7 @@ import { Tensor, ShapeError, ValueError, tensor, ones, zeros, noGrad, enableGrad
 import { add, mul, sum, exp, reshape, conv2d, relu, maxPool2d, flatten, linear, crossEntropy } from '../../src/ops/index.js';
 import { record } from '../../src/autograd/index.js';
 import { assertClose, assertGradcheck, ok, seeded } from '../helpers/index.js';
-import { clearRecycledOutputs, recycledOutputBytes } from '../../src/tensor/tensor.js';
+import { allocateOutput, clearRecycledOutputs, recycleOutput, recycledOutputBytes } from '../../src/tensor/tensor.js';
 
 const arr = (t: Tensor | null) => {
   ok(t, 'expected a gradient');
@@ -220,6 +220,28 @@ describe('recycled gradient memory', () => {
     assertClose(gw1, xs.map((v) => Math.exp(v)), 1e-5);
     assert.deepEqual(gx2, gx1, 'the second pass, on recycled buffers, must give the same gradient');
     assert.deepEqual(gw2, gw1);
+  });
+
+  test('the pool is bounded (64 MiB), hands back its buffers, and drops the sizes used longest ago first', () => {
+    clearRecycledOutputs();
+    const MiB = 2 ** 20;
+    const buffers = (bytes: number, n: number) => Array.from({ length: n }, () => new ArrayBuffer(bytes));
+    // two buffers of one size: both are handed back, the last recycled first
+    const [a, b] = buffers(16 * 1024, 2);
+    recycleOutput(a);
+    recycleOutput(b);
+    assert.equal(allocateOutput('float32', 4096).buffer, b);
+    assert.equal(allocateOutput('float32', 4096).buffer, a);
+    assert.equal(recycledOutputBytes(), 0);
+    // 60 MiB of one size (the old shapes), then 16 MiB of another: the old size makes room, the pool stays within its bound
+    for (const buf of buffers(4 * MiB, 15)) recycleOutput(buf);
+    assert.equal(recycledOutputBytes(), 60 * MiB);
+    const fresh = buffers(2 * MiB, 8);
+    for (const buf of fresh) recycleOutput(buf);
+    assert.equal(recycledOutputBytes(), 16 * MiB + 12 * 4 * MiB);
+    ok(recycledOutputBytes() <= 64 * MiB);
+    for (let k = 7; k >= 0; k--) assert.equal(allocateOutput('float32', (2 * MiB) / 4).buffer, fresh[k], 'every buffer of the new size is kept');
+    clearRecycledOutputs();
   });
 
   test('a gradient adopted as .grad is never handed out again', () => {
