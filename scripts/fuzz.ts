@@ -4,10 +4,13 @@
  * (default 100,000): how many parsed, how many were refused with a DataError
  * or ValueError, and the failures: crashes (any other exception), results
  * larger than the input justifies, and the slowest input. Prints a Markdown
- * table (the README's) and, for each failure, the input; exits 1 when there
- * is one.
+ * table and writes it between <!-- fuzz:start --> and <!-- fuzz:end --> in
+ * README.md (unless --no-write, or when --runs or --target narrow the run),
+ * and, for each failure, the input; exits 1 when there is one.
  */
 import fc from 'fast-check';
+
+import { writeReadmeBlock } from '../bench/readme-block.mjs';
 
 import { FUZZ_TARGETS, describeInput, fuzzOne } from '../test/helpers/fuzz.js';
 
@@ -47,7 +50,13 @@ for (const target of targets) {
   rows.push(row);
   console.error(row);
 }
-console.log('| parser | inputs | parsed | refused (DataError/ValueError) | crashes | oversized results | slowest input | time |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const row of rows) console.log(row);
+const table = [
+  '| parser | inputs | parsed | refused (DataError/ValueError) | crashes | oversized results | slowest input | time |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...rows,
+].join('\n');
+console.log(table);
+if (!process.argv.includes('--no-write') && flag('runs') === undefined && only === undefined) {
+  console.log(writeReadmeBlock('fuzz', table, { fallback: 'fuzz-results.md', title: 'Fuzzing: outcomes per parser' }));
+}
 process.exitCode = failures > 0 ? 1 : 0;
