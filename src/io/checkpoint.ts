@@ -66,9 +66,11 @@
  * state the rule"). Nothing is allocated for a tensor before its range has
  * been checked against the file's length.
  */
-import { DataError, ValueError, fmtShape } from '../errors.js';
+import { DataError, StrideError, ValueError, fmtShape } from '../errors.js';
+import { createModel, isModelPattern, models, type ModelOptions } from '../models/index.js';
+import type { Module } from '../nn/module.js';
 import type { GeneratorState } from '../tensor/random.js';
-import { Tensor, shapeSize } from '../tensor/tensor.js';
+import { Tensor, shapeSize, withAllocationLimit } from '../tensor/tensor.js';
 import { warn } from '../warnings.js';
 import { crc32, formatCrc32 } from './crc32.js';
 
@@ -341,6 +343,86 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
 
 /** What a checksum that does not match means. */
 const CHANGED = 'the file was changed or damaged after it was written';
+
+/**
+ * The model a decoded checkpoint describes, with its tensors loaded, in eval
+ * mode. The header is checked before anything is built: the model must be a
+ * name in the registry (an own entry of `models`, so '__proto__' or
+ * 'toString' are not) or a layer pattern, and its options are bounded by the
+ * tensors stored (see `buildModelFromFile`). Every problem is a DataError
+ * naming `source`.
+ */
+export function modelFromCheckpoint(decoded: Pick<DecodedCheckpoint, 'header' | 'state'>, source: string): Module {
+  if (decoded === null || typeof decoded !== 'object' || !isPlainObject(decoded.header) || !isPlainObject(decoded.state)) {
+    throw new ValueError('modelFromCheckpoint: expected what decodeCheckpoint returns, { header, state }');
+  }
+  const { header, state } = decoded;
+  const where = `checkpoint ${source}`;
+  const stored = Object.values(state).reduce((sum, t) => sum + t.size, 0);
+  const model = buildModelFromFile(header.model, header.modelOptions, stored, where, { model: "header field 'model'", options: 'modelOptions', mismatch: 'the header does not describe its tensors' });
+  try {
+    model.loadStateDict(state);
+  } catch (err) {
+    if (err instanceof StrideError) throw new DataError(`${where}: ${err.message}`);
+    throw err;
+  }
+  model.eval();
+  return model;
+}
+
+/**
+ * Values a model may allocate while it is built beyond the values its file
+ * stores: what a constructor computes and does not keep (LeNet-5 as published
+ * computes its RBF centres, 840 values for 10 classes).
+ */
+const BUILD_ALLOWANCE_VALUES = 1 << 16;
+
+/**
+ * Builds the model a file names (`createModel(name, options)`), refusing a
+ * description the file's tensors cannot belong to, before its memory is taken:
+ * - `name` must be an own entry of the registry or a layer pattern;
+ * - `options` are JSON (no generator), and numClasses and inChannels, which
+ *   each give the model at least one stored value apiece, are whole numbers
+ *   from 1 to the `stored` values;
+ * - the model is built under an allocation limit of `stored` values (plus
+ *   BUILD_ALLOWANCE_VALUES): one whose parameters and buffers would exceed
+ *   what the file stores stops at the first tensor past it, before that
+ *   tensor is allocated.
+ * Problems are DataErrors starting with `where`; `labels` name the fields in
+ * the file and say what a model too large for the file means.
+ */
+export function buildModelFromFile(
+  name: unknown, options: unknown, stored: number, where: string, labels: { model: string; options: string; mismatch: string },
+): Module {
+  if (typeof name !== 'string' || name === '') throw new DataError(`${where}: ${labels.model} must be a model name, got ${JSON.stringify(name)}`);
+  if (!Object.hasOwn(models, name) && !isModelPattern(name)) {
+    throw new DataError(`${where}: ${labels.model} is ${JSON.stringify(name)}, which is neither a model in the registry (${Object.keys(models).join(', ')}) nor a layer pattern`);
+  }
+  if (options !== undefined && !isPlainObject(options)) throw new DataError(`${where}: ${labels.options} must be an object, got ${jsonKind(options)}`);
+  const given = (options ?? {}) as Record<string, unknown>;
+  if (Object.hasOwn(given, 'generator')) throw new DataError(`${where}: ${labels.options} has a 'generator', which a file cannot hold (the weights are stored; nothing is drawn)`);
+  for (const key of ['numClasses', 'inChannels'] as const) {
+    if (!Object.hasOwn(given, key)) continue;
+    const v = given[key];
+    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > stored) {
+      throw new DataError(
+        `${where}: ${labels.options}.${key} is ${JSON.stringify(v)}, but it must be a whole number from 1 to ${stored}, the values the file stores ` +
+          `(each ${key === 'numClasses' ? 'class' : 'input channel'} has at least one weight): ${labels.mismatch}`,
+      );
+    }
+  }
+  const limit = stored + BUILD_ALLOWANCE_VALUES;
+  try {
+    return withAllocationLimit(limit, () => createModel(name, given as ModelOptions), (needed) => new DataError(
+      `${where}: model '${name}' with ${labels.options} ${JSON.stringify(given)} needs at least ${needed} values, more than the ${stored} the file stores; ` +
+        `it was refused before they were allocated: ${labels.mismatch}`,
+    ));
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    if (err instanceof StrideError) throw new DataError(`${where}: ${err.message}`);
+    throw err;
+  }
+}
 
 /** The header's `training` field of `training`, its optimizer tensors passed to `add` under their checkpoint names. */
 function encodeTraining(training: CheckpointTraining, add: (name: string, t: Tensor) => void): Record<string, JsonValue> {

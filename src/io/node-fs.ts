@@ -17,7 +17,7 @@ import { createModel, models } from '../models/index.js';
 import type { Module } from '../nn/module.js';
 import { fromPytorchStateDict, toPytorchStateDict } from '../nn/pytorch-names.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, isPlainObject, type CheckpointHeader, type CheckpointMeta, type CheckpointTraining, type DecodedCheckpoint, type JsonValue } from './checkpoint.js';
+import { CHECKPOINT_FILE, buildModelFromFile, decodeCheckpoint, encodeCheckpoint, isPlainObject, modelFromCheckpoint, type CheckpointHeader, type CheckpointMeta, type CheckpointTraining, type DecodedCheckpoint, type JsonValue } from './checkpoint.js';
 import { SAFETENSORS_FILE, decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type EncodeSafetensorsOptions, type SafetensorsDType } from './safetensors.js';
 
 /** The file operations `writeFileAtomic` uses; tests replace them to simulate failures. */
@@ -168,21 +168,15 @@ export async function resolveCheckpointPath(location: string): Promise<string> {
 
 /**
  * Reads a checkpoint (a folder holding model.stride, or the file itself),
- * rebuilds the model with `createModel(header.model, header.modelOptions)` and
- * loads the weights. A file that names an unknown model or whose tensors do not
- * fit the model is a DataError naming the file.
+ * verifies it (decodeCheckpoint), rebuilds the model with
+ * `createModel(header.model, header.modelOptions)` and loads the weights
+ * (modelFromCheckpoint). A file that names an unknown model, whose options
+ * need more values than it stores or whose tensors do not fit the model is a
+ * DataError naming the file.
  */
 export async function loadCheckpoint(location: string): Promise<LoadedCheckpoint> {
   const { header, state, training, path } = await readCheckpoint(location);
-  let model: Module;
-  try {
-    model = createModel(header.model, header.modelOptions as Parameters<typeof createModel>[1]);
-    model.loadStateDict(state);
-  } catch (err) {
-    if (err instanceof StrideError) throw new DataError(`checkpoint ${path}: ${err.message}`);
-    throw err;
-  }
-  model.eval();
+  const model = modelFromCheckpoint({ header, state }, path);
   return training === undefined ? { model, header, path } : { model, header, path, training };
 }
 
@@ -332,21 +326,27 @@ export async function loadWeightsFile(location: string, options: { arch?: string
   const state = fromPytorchStateDict(tensors);
   const given = parseJson(SAFETENSORS_MODEL_KEYS.modelOptions);
   const meta = (parseJson(SAFETENSORS_MODEL_KEYS.meta) ?? {}) as CheckpointMeta;
+  const stored = Object.values(state).reduce((sum, t) => sum + t.size, 0);
+  // A model built from the file's description (its metadata's options, or the options its weights imply) is bounded by the values it stores
+  // (buildModelFromFile); the registry's default model, built to read the names and shapes of its parameters, is not the file's.
+  const building = `${where} (model '${name}')`;
+  const labels = { model: `metadata '${SAFETENSORS_MODEL_KEYS.model}'`, options: `metadata '${SAFETENSORS_MODEL_KEYS.modelOptions}'`, mismatch: 'its metadata does not describe its tensors' };
+  let model = given === undefined ? createModel(name) : buildModelFromFile(name, given, stored, building, labels);
+  let modelOptions = given ?? {};
+  if (given === undefined) {
+    const inferred = optionsFromWeights(model, state);
+    modelOptions = inferred;
+    const mismatch = named === undefined ? `the weights are not those of '${name}' (is arch right?)` : `the weights are not those of '${name}'`;
+    if (Object.keys(inferred).length > 0) model = buildModelFromFile(name, inferred, stored, building, { ...labels, options: 'the options read from its weights', mismatch });
+  }
   try {
-    let model = createModel(name, given as Parameters<typeof createModel>[1]);
-    let modelOptions = given ?? {};
-    if (given === undefined) {
-      const inferred = optionsFromWeights(model, state);
-      modelOptions = inferred;
-      if (Object.keys(inferred).length > 0) model = createModel(name, inferred);
-    }
     model.loadStateDict(state);
-    model.eval();
-    return { model, header: { format: 'safetensors', model: name, modelOptions, meta }, path };
   } catch (err) {
-    if (err instanceof StrideError) throw new DataError(`${where} (model '${name}'): ${err.message}`);
+    if (err instanceof StrideError) throw new DataError(`${building}: ${err.message}`);
     throw err;
   }
+  model.eval();
+  return { model, header: { format: 'safetensors', model: name, modelOptions, meta }, path };
 }
 
 /**

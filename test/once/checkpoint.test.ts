@@ -6,7 +6,7 @@ import { crc32 as zlibCrc32 } from 'node:zlib';
 
 import { DataError, F, Generator, LeNet5, Tensor, ValueError, createModel, noGrad, optim, randn, tensor } from '../../src/index.js';
 import { loadCheckpoint, nodeAtomicFs, saveCheckpoint, writeFileAtomic, type AtomicWriteFs } from '../../src/node.js';
-import { CHECKPOINT_FILE, CHECKPOINT_FORMAT, CHECKPOINT_MAGIC, TRAINING_CHECKPOINT_FORMAT, UNCHECKED_CHECKPOINT_MAGIC, decodeCheckpoint, encodeCheckpoint } from '../../src/index.js';
+import { CHECKPOINT_FILE, CHECKPOINT_FORMAT, CHECKPOINT_MAGIC, TRAINING_CHECKPOINT_FORMAT, UNCHECKED_CHECKPOINT_MAGIC, decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, type JsonValue } from '../../src/index.js';
 import { crc32 } from '../../src/io/crc32.js';
 import { collectWarnings, ok, rejectsWith, repoRoot, throwsWith, withTempDir } from '../helpers/index.js';
 
@@ -261,7 +261,7 @@ describe('checkpoints on disk', () => {
     await withTempDir('stride-ckpt-', async (dir) => {
       const state = new LeNet5({ generator: new Generator(0) }).stateDict();
       await writeFile(join(dir, CHECKPOINT_FILE), encodeCheckpoint({ model: 'resnet999', state }));
-      await rejectsWith(loadCheckpoint(dir), DataError, /model\.stride/, /unknown model 'resnet999'/);
+      await rejectsWith(loadCheckpoint(dir), DataError, /model\.stride/, /header field 'model' is "resnet999", which is neither a model in the registry/);
       await writeFile(join(dir, CHECKPOINT_FILE), encodeCheckpoint({ model: 'lenet5', modelOptions: { numClasses: 5 }, state }));
       await rejectsWith(loadCheckpoint(dir), DataError, /model\.stride/, /fc3\.weight/);
       const { 'fc3.bias': _, ...missing } = state;
@@ -535,5 +535,64 @@ describe('checkpoints written before the checksums (STRIDE01)', () => {
     const { result, warnings: once } = await collectWarnings(() => decodeCheckpoint(build(goodHeader(), goodData(), { unchecked: true }), 'old.stride'));
     assert.deepEqual(result.state.a.shape, [2, 3]);
     assert.equal(once.length, 1);
+  });
+});
+
+describe('the header is checked before the model is built', () => {
+  const lenetState = () => new LeNet5({ generator: new Generator(0) }).stateDict();
+  /** Writes a checkpoint (with valid CRC-32s: the file is as written, only its description is wrong) and loads it. */
+  const load = async (dir: string, model: string, modelOptions: Record<string, JsonValue>, state = lenetState()) => {
+    await writeFile(join(dir, CHECKPOINT_FILE), encodeCheckpoint({ model, modelOptions, state }));
+    return loadCheckpoint(dir);
+  };
+
+  test("a model name that is not the registry's own entry ('__proto__', 'constructor', 'toString', 'hasOwnProperty') is a DataError, not a TypeError", async () => {
+    await withTempDir('stride-ckpt-', async (dir) => {
+      for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+        await rejectsWith(load(dir, name, {}), DataError, join(dir, CHECKPOINT_FILE), `header field 'model' is "${name}", which is neither a model in the registry (lenet5, `, 'nor a layer pattern');
+      }
+    });
+  });
+
+  test('numClasses or inChannels beyond the values stored are refused before anything is built', async () => {
+    await withTempDir('stride-ckpt-', async (dir) => {
+      await rejectsWith(load(dir, 'lenet5', { numClasses: 1e9 }), DataError, 'modelOptions.numClasses is 1000000000', 'from 1 to 61706, the values the file stores', 'does not describe its tensors');
+      await rejectsWith(load(dir, 'resnet18', { inChannels: 2 ** 40 }), DataError, `modelOptions.inChannels is ${2 ** 40}`, 'from 1 to 61706');
+      await rejectsWith(load(dir, 'lenet5', { numClasses: 0 }), DataError, 'modelOptions.numClasses is 0');
+      await rejectsWith(load(dir, 'lenet5', { numClasses: 'ten' }), DataError, 'modelOptions.numClasses is "ten"');
+    });
+  });
+
+  test('a model whose parameters would exceed the values stored stops building before it allocates them', async () => {
+    await withTempDir('stride-ckpt-', async (dir) => {
+      // LeNet-5 for 100000x100000 images: fc1 alone would be 120 x 16 x 24998 x 24998 = 1.2e12 values (4.8 TB), which no allocation survives.
+      await rejectsWith(load(dir, 'lenet5', { inputShape: [1, 100000, 100000] }), DataError, "model 'lenet5' with modelOptions", 'needs at least', 'more than the 61706 the file stores', 'refused before they were allocated');
+      // 200x200: 120 x 16 x 48 x 48 = 4.4M values for fc1, allocatable but not what the file holds: refused by the limit, not after building.
+      await rejectsWith(load(dir, 'lenet5', { inputShape: [1, 200, 200] }), DataError, 'needs at least', 'more than the 61706');
+      // A pattern whose layers the file cannot hold.
+      await rejectsWith(load(dir, '(conv3-4096-relu)*4-fc10', {}), DataError, "model '(conv3-4096-relu)*4-fc10'", 'needs at least');
+      // The same file with its own description loads.
+      const { model } = await load(dir, 'lenet5', { inputShape: [1, 28, 28] });
+      assert.deepEqual(model.stateDict()['fc3.bias'].data, lenetState()['fc3.bias'].data);
+    });
+  });
+
+  test('a generator in modelOptions is refused (a file holds none); a malformed option is a DataError naming the file', async () => {
+    await withTempDir('stride-ckpt-', async (dir) => {
+      await rejectsWith(load(dir, 'lenet5', { generator: { state: [1, 2, 3, 4] } }), DataError, "modelOptions has a 'generator'");
+      await rejectsWith(load(dir, 'lenet5', { inputShape: [1, 28] }), DataError, join(dir, CHECKPOINT_FILE), 'inputShape must be');
+      await rejectsWith(load(dir, 'lenet5', { dropout: 0.5 }), DataError, join(dir, CHECKPOINT_FILE), "unknown option 'dropout'");
+    });
+  });
+
+  test('modelFromCheckpoint (the public API the browser uses) makes the same checks on decoded bytes', () => {
+    const state = lenetState();
+    const decode = (model: string, modelOptions: Record<string, JsonValue>) => decodeCheckpoint(encodeCheckpoint({ model, modelOptions, state }), 'shipped.stride');
+    throwsWith(() => modelFromCheckpoint(decode('toString', {}), 'shipped.stride'), DataError, 'checkpoint shipped.stride: ', 'neither a model in the registry');
+    throwsWith(() => modelFromCheckpoint(decode('lenet5', { numClasses: 1e9 }), 'shipped.stride'), DataError, 'modelOptions.numClasses is 1000000000');
+    const model = modelFromCheckpoint(decode('lenet5', {}), 'shipped.stride');
+    assert.equal(model.training, false);
+    assert.deepEqual(model.stateDict()['conv1.weight'].data, state['conv1.weight'].data);
+    throwsWith(() => modelFromCheckpoint(null as never, 'x'), ValueError, 'decodeCheckpoint returns');
   });
 });
