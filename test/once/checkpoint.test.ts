@@ -1,11 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 
 import { DataError, F, Generator, LeNet5, Tensor, ValueError, createModel, noGrad, optim, randn, tensor } from '../../src/index.js';
-import { loadCheckpoint, nodeAtomicFs, saveCheckpoint, writeFileAtomic, type AtomicWriteFs } from '../../src/node.js';
+import { loadCheckpoint, nodeAtomicFs, readCheckpoint, saveCheckpoint, writeFileAtomic, type AtomicWriteFs } from '../../src/node.js';
 import { CHECKPOINT_FILE, CHECKPOINT_FORMAT, CHECKPOINT_MAGIC, TRAINING_CHECKPOINT_FORMAT, UNCHECKED_CHECKPOINT_MAGIC, decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, type JsonValue } from '../../src/index.js';
 import { crc32 } from '../../src/io/crc32.js';
 import { collectWarnings, ok, rejectsWith, repoRoot, throwsWith, withTempDir } from '../helpers/index.js';
@@ -594,5 +596,132 @@ describe('the header is checked before the model is built', () => {
     assert.equal(model.training, false);
     assert.deepEqual(model.stateDict()['conv1.weight'].data, state['conv1.weight'].data);
     throwsWith(() => modelFromCheckpoint(null as never, 'x'), ValueError, 'decodeCheckpoint returns');
+  });
+});
+
+/** The id of a process that has exited (spawned and waited for; checked not to have been given to another since). */
+function deadPid(): number {
+  for (;;) {
+    const { pid } = spawnSync(process.execPath, ['-e', '']);
+    try {
+      process.kill(pid!, 0);
+    } catch {
+      return pid!;
+    }
+  }
+}
+
+describe('atomic saves: temporary files and folders', () => {
+  test("a save removes its target's temporary files left by processes that no longer run, and no other file", async () => {
+    await withTempDir('stride-ckpt-', async (dir) => {
+      const dead = deadPid();
+      const stale = [`model.stride.tmp-${dead}-0123456789ab`, `model.stride.tmp-${process.pid}-ba9876543210`];
+      const kept = [
+        `model.stride.tmp-${process.ppid}-00000000cafe`, // a process that runs: maybe saving now
+        `other.bin.tmp-${dead}-0123456789ab`, // another target's
+        'model.stride.tmp-notes', `model.stride.tmp-${dead}-0123456789ab.bak`, `model.stride.tmp-${dead}-XYZ456789abc`, // not the pattern
+      ];
+      for (const name of [...stale, ...kept]) await writeFile(join(dir, name), 'half a checkpoint');
+      await saveCheckpoint(dir, new LeNet5({ generator: new Generator(1) }), { model: 'lenet5' });
+      assert.deepEqual((await readdir(dir)).sort(), [CHECKPOINT_FILE, ...kept].sort());
+    });
+  });
+
+  test('concurrent saves in one process to one target leave one complete checkpoint and no temporary file', async () => {
+    await withTempDir('stride-ckpt-', async (dir) => {
+      const models = [1, 2, 3, 4].map((seed) => new LeNet5({ generator: new Generator(seed) }));
+      await Promise.all(models.map((m, i) => saveCheckpoint(dir, m, { model: 'lenet5', meta: { i } })));
+      assert.deepEqual(await readdir(dir), [CHECKPOINT_FILE]);
+      const { model, header } = await loadCheckpoint(dir);
+      assert.deepEqual(model.stateDict()['fc1.weight'].data, models[header.meta.i as number].stateDict()['fc1.weight'].data);
+    });
+  });
+
+  test('saveCheckpoint to a path that is a file says so (not mkdir\'s EEXIST)', async () => {
+    await withTempDir('stride-ckpt-', async (dir) => {
+      const file = join(dir, 'taken');
+      await writeFile(file, 'x');
+      for (const format of ['stride', 'safetensors'] as const) {
+        await rejectsWith(saveCheckpoint(file, new LeNet5(), { model: 'lenet5', format }), ValueError,
+          `saveCheckpoint: dir ${file} is an existing file, not a folder (the folder is to hold model.${format}); name a folder, new or existing, or move the file away`);
+      }
+      assert.equal(await readFile(file, 'utf8'), 'x');
+    });
+  });
+});
+
+describe('saves killed at random moments', () => {
+  // A child process saves LeNet-5 checkpoints in a loop, step after step (every value of step k is the seed-0 value + k), and
+  // reports each save once its promise resolved; it is killed (SIGKILL) after a seeded random delay. After each kill the checkpoint
+  // must load, verified, and be the last one reported or the next (renamed before it could be reported), every value of one step.
+  const KILLS = 32;
+  const nodeFs = pathToFileURL(join(repoRoot, 'src', 'io', 'node-fs.ts')).href;
+  const lenet = pathToFileURL(join(repoRoot, 'src', 'models', 'lenet5.ts')).href;
+  const random = pathToFileURL(join(repoRoot, 'src', 'tensor', 'random.ts')).href;
+  const child = (dir: string, first: number) => `
+    import { saveCheckpoint } from ${JSON.stringify(nodeFs)};
+    import { LeNet5 } from ${JSON.stringify(lenet)};
+    import { Generator } from ${JSON.stringify(random)};
+    const model = new LeNet5({ generator: new Generator(0) });
+    const tensors = Object.values(model.stateDict());
+    const base = tensors.map((t) => Float32Array.from(t.data));
+    process.stdout.write('ready\\n');
+    for (let step = ${first}; ; step++) {
+      tensors.forEach((t, k) => { for (let i = 0; i < t.size; i++) t.data[i] = base[k][i] + step; });
+      await saveCheckpoint(${JSON.stringify(dir)}, model, { model: 'lenet5', meta: { step } });
+      process.stdout.write('saved ' + step + '\\n');
+    }`;
+  const base = Object.values(new LeNet5({ generator: new Generator(0) }).stateDict()).map((t) => Float32Array.from(t.data));
+  const stepOf = (state: Record<string, Tensor>): number => {
+    const tensors = Object.values(state);
+    const step = Math.round(tensors[0].data[0] - base[0][0]);
+    tensors.forEach((t, k) => {
+      for (let i = 0; i < t.size; i++) if (t.data[i] !== Math.fround(base[k][i] + step)) assert.fail(`tensor ${k} value ${i} is not step ${step}'s: a mix of two saves`);
+    });
+    return step;
+  };
+
+  test(`${KILLS} kills: the checkpoint always loads, verified, as the previous or the new save; temporary files never pile up and none is left after the next save`, async (t) => {
+    await withTempDir('stride-kill-', async (dir) => {
+      const model = new LeNet5({ generator: new Generator(0) });
+      await saveCheckpoint(dir, model, { model: 'lenet5', meta: { step: 0 } });
+      const delays = new Generator(2025);
+      let last = 0;
+      let leftTmp = 0;
+      let midFirstSave = 0;
+      for (let kill = 0; kill < KILLS; kill++) {
+        const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child(dir, last + 1)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        proc.stderr.on('data', (d) => (err += d));
+        const closed = new Promise<NodeJS.Signals | null>((resolve) => proc.on('close', (_code, signal) => resolve(signal)));
+        await new Promise<void>((resolve, reject) => {
+          proc.stdout.on('data', (d) => {
+            out += d;
+            if (out.startsWith('ready\n')) resolve();
+          });
+          proc.on('close', () => reject(new Error(`the saving process ended before it was ready: ${err}`)));
+        });
+        await new Promise((resolve) => setTimeout(resolve, delays.randint(150)));
+        proc.kill('SIGKILL');
+        assert.equal(await closed, 'SIGKILL', `killed, not ended: ${err}`);
+        const reported = [...out.matchAll(/^saved (\d+)$/gm)].map((m) => Number(m[1]));
+        const lastReported = reported.length > 0 ? reported[reported.length - 1] : last;
+        if (reported.length === 0) midFirstSave++;
+        const { state, verified, header } = await readCheckpoint(dir);
+        assert.equal(verified, true);
+        const step = stepOf(state);
+        assert.equal(header.meta.step, step);
+        ok(step === lastReported || step === lastReported + 1, `after kill ${kill}: step ${step}, but the last save reported was ${lastReported}`);
+        const tmp = (await readdir(dir)).filter((n) => n !== CHECKPOINT_FILE);
+        ok(tmp.length <= 1 && tmp.every((n) => /^model\.stride\.tmp-\d+-[0-9a-f]{12}$/.test(n)), `after kill ${kill}: ${tmp.join(', ')}`);
+        leftTmp += tmp.length;
+        last = step;
+      }
+      t.diagnostic(`${KILLS} kills, last step ${last}; ${leftTmp} left a temporary file; ${midFirstSave} came before the first save was reported`);
+      ok(last > KILLS / 2, `the saving processes got to save (last step ${last})`);
+      await saveCheckpoint(dir, model, { model: 'lenet5', meta: { step: last + 1 } });
+      assert.deepEqual(await readdir(dir), [CHECKPOINT_FILE]);
+    });
   });
 });
