@@ -381,8 +381,8 @@ const BUILD_ALLOWANCE_VALUES = 1 << 16;
  * Builds the model a file names (`createModel(name, options)`), refusing a
  * description the file's tensors cannot belong to, before its memory is taken:
  * - `name` must be an own entry of the registry or a layer pattern;
- * - `options` are JSON (no generator), and numClasses and inChannels, which
- *   each give the model at least one stored value apiece, are whole numbers
+ * - `options` are JSON (no generator), and numClasses and inChannels (every
+ *   class and every input channel has at least one weight) are whole numbers
  *   from 1 to the `stored` values;
  * - the model is built under an allocation limit of `stored` values (plus
  *   BUILD_ALLOWANCE_VALUES): one whose parameters and buffers would exceed
