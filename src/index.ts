@@ -63,7 +63,7 @@ export {
 export { trainPerceptron, type TrainPerceptronOptions, type TrainPerceptronResult } from './train/perceptron.js';
 // Checkpoint bytes ('stride/node' reads and writes the files).
 export {
-  encodeCheckpoint, decodeCheckpoint, CHECKPOINT_MAGIC, CHECKPOINT_FORMAT, TRAINING_CHECKPOINT_FORMAT, OPTIMIZER_TENSOR_PREFIX, CHECKPOINT_FILE,
+  encodeCheckpoint, decodeCheckpoint, modelFromCheckpoint, CHECKPOINT_MAGIC, UNCHECKED_CHECKPOINT_MAGIC, CHECKPOINT_FORMAT, TRAINING_CHECKPOINT_FORMAT, OPTIMIZER_TENSOR_PREFIX, CHECKPOINT_FILE,
   type CheckpointHeader, type CheckpointMeta, type CheckpointTensorEntry, type DecodedCheckpoint, type EncodeCheckpointInput, type JsonValue,
   type CheckpointTraining, type CheckpointOptimizerState,
 } from './io/checkpoint.js';

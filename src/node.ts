@@ -28,7 +28,7 @@ export {
   type ImageFolderOptions, type ImageFolderData, type ImageFolderListing, type ImageFolderSplit, type ImageFolderLayout,
 } from './data/index.js';
 export {
-  saveCheckpoint, loadCheckpoint, readCheckpoint, writeFileAtomic, resolveCheckpointPath, nodeAtomicFs, CHECKPOINT_FORMATS,
+  saveCheckpoint, loadCheckpoint, readCheckpoint, writeFileAtomic, ensureFolder, resolveCheckpointPath, nodeAtomicFs, CHECKPOINT_FORMATS,
   loadSafetensors, saveSafetensors, saveModelSafetensors, SAFETENSORS_MODEL_KEYS, loadWeightsFile, loadWeightsInto, resolveWeightsPath,
   type AtomicWriteFs, type SaveCheckpointInfo, type LoadedCheckpoint, type CheckpointFormat, type LoadedWeights, type ReadCheckpoint,
 } from './io/node-fs.js';

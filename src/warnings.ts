@@ -24,7 +24,9 @@ export interface StrideWarning {
 /** The codes Stride warns with. */
 export type WarningCode =
   /** A convolution or pooling layer's windows leave input rows or columns that no window sees. */
-  | 'STRIDE_WINDOW_UNCOVERED';
+  | 'STRIDE_WINDOW_UNCOVERED'
+  /** A checkpoint was written before checkpoints carried checksums (STRIDE01): it was checked for structure only. */
+  | 'STRIDE_CHECKPOINT_UNVERIFIED';
 
 export type WarningHandler = (warning: StrideWarning) => void;
 

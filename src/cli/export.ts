@@ -8,10 +8,9 @@
  * atomically.
  */
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
 
 import { ONNX_EXPORT_OPSETS, ValueError, encodeOnnx, encodeSafetensors, exportOnnxModel, exportPytorch } from '../index.js';
-import { writeFileAtomic } from '../node.js';
+import { ensureFolder, writeFileAtomic } from '../node.js';
 import { consoleIO, type CliIO } from './io.js';
 import { BACKEND_OPTIONS, integer, jsonOption, oneOf, option, withDefaults, type CliCommand, type OptionValues } from './options.js';
 import { parseInputShape, resolveModel } from './summary.js';
@@ -91,7 +90,7 @@ export async function runExport(options: ExportCommandOptions, io: CliIO = conso
     const e = exportPytorch(model, { inputShape: input });
     const code = new TextEncoder().encode(e.code);
     const weights = encodeSafetensors(e.stateDict);
-    await mkdir(given.out, { recursive: true });
+    await ensureFolder(given.out, '--out', 'model.py and weights.safetensors');
     await writeFileAtomic(join(given.out, 'model.py'), code);
     await writeFileAtomic(join(given.out, 'weights.safetensors'), weights);
     io.out(`wrote ${join(given.out, 'model.py')} (class ${e.className}, ${code.length} bytes) and ${join(given.out, 'weights.safetensors')} (${Object.keys(e.stateDict).length} tensors, ${weights.length} bytes, ${parameters} parameters)`);

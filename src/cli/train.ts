@@ -14,7 +14,7 @@
  * schedule then spans the new length from the resumed step on.
  */
 import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 
@@ -25,7 +25,7 @@ import {
   models, optim, setThreads, zeros, trainPerceptron, transforms, type CheckpointTraining, type EpochResult, type JsonValue, type LrScheduleName,
 } from '../index.js';
 import {
-  BatchPipeline, CHECKPOINT_FORMATS, createProgressReporter, loadWeightsInto, readCheckpoint, saveCheckpoint, sharedImages, type CheckpointFormat, type MemorySample, type ReadCheckpoint,
+  BatchPipeline, CHECKPOINT_FORMATS, createProgressReporter, ensureFolder, loadWeightsInto, readCheckpoint, saveCheckpoint, sharedImages, type CheckpointFormat, type MemorySample, type ReadCheckpoint,
 } from '../node.js';
 import {
   DATA_DIR_OPTION, checkNormalizationChannels, datasets, normalizationFromMeta, normalizationJson, openDataset, openRecorded, parseNormalization, type LoadedSplit, type Normalization,
@@ -343,7 +343,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
 
   if (out !== null) {
     // Fail before an epoch of work, not after: the folder must exist (it is created) and be writable.
-    await mkdir(out, { recursive: true });
+    await ensureFolder(out, '--out', given.format === 'safetensors' ? 'model.safetensors' : 'model.stride');
     await access(out, constants.W_OK);
   }
 

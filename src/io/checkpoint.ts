@@ -3,10 +3,11 @@
  * system side is in `node-fs.ts`). One file, `model.stride`:
  *
  * ```
- * offset 0    8 bytes        magic "STRIDE01" (ASCII)
- * offset 8    uint32 LE      H, the header length in bytes
- * offset 12   H bytes        UTF-8 JSON header (padded with spaces so the data starts on a 4-byte boundary)
- * offset 12+H                data: float32 little-endian values, each tensor row-major
+ * offset 0    8 bytes        magic "STRIDE02" (ASCII)
+ * offset 8    uint32 LE      the header's CRC-32: of bytes 12 to 16+H (the header length and the JSON, padding included)
+ * offset 12   uint32 LE      H, the header length in bytes
+ * offset 16   H bytes        UTF-8 JSON header (padded with spaces so the data starts on a 4-byte boundary)
+ * offset 16+H                data: float32 little-endian values, each tensor row-major, back to back
  * ```
  *
  * The header:
@@ -14,13 +15,28 @@
  * ```json
  * { "format": "stride-checkpoint-v1",
  *   "model": "lenet5", "modelOptions": { "numClasses": 10 },
- *   "tensors": [{ "name": "conv1.weight", "shape": [6, 1, 5, 5], "offset": 0, "length": 600 }, ...],
+ *   "tensors": [{ "name": "conv1.weight", "shape": [6, 1, 5, 5], "offset": 0, "length": 600, "crc32": 2863311530 }, ...],
  *   "meta": { "dataset": "mnist", "epochs": 1, "testAccuracy": 0.9871, "createdAt": "2025-...", ... } }
  * ```
  *
  * `offset` and `length` are in bytes, relative to the start of the data
- * section; `length` is always `4 * prod(shape)`. Ranges may not overlap and
- * nothing may follow the last one (the encoder writes them back to back).
+ * section; `length` is always `4 * prod(shape)`. The ranges cover the data
+ * section exactly: no overlap, no gap, nothing after the last one (the
+ * encoder writes them back to back). `crc32` is the CRC-32 (IEEE, as zip and
+ * PyTorch's archives use; `crc32.ts`) of the tensor's `length` bytes.
+ *
+ * Every byte is checked: the magic by value, the header length and the
+ * header by the header's CRC-32 (which covers the tensors' CRC-32s), each
+ * tensor's bytes by its own. `decodeCheckpoint` verifies them all before it
+ * returns a tensor, so a file changed or damaged after it was written (one
+ * flipped bit anywhere) is refused with a DataError naming the header or the
+ * tensor, with the stored and the computed CRC-32.
+ *
+ * Files written before the checksums (magic "STRIDE01") are read too: the
+ * same header without `crc32` fields, at offset 12, its length at offset 8
+ * (no header CRC). They are checked for structure only and a
+ * STRIDE_CHECKPOINT_UNVERIFIED warning (src/warnings.ts) says they cannot be
+ * verified; saving them again writes STRIDE02.
  *
  * A checkpoint that can resume training is format "stride-checkpoint-v2": the
  * same layout and fields, plus a `training` field in the header and the
@@ -40,19 +56,28 @@
  * `epoch` counts the epochs completed, `epochs` those the run was planned
  * for. A weights-only checkpoint is still written as v1 (no `training`), so
  * readers of v1 keep reading it; a v2 file is refused by them with its format
- * named, instead of being read with unknown tensors.
+ * named, instead of being read with unknown tensors. (The header's `format`
+ * says what the file holds; the magic says how its bytes are laid out.)
  *
- * `decodeCheckpoint` checks every part (magic, header length, JSON, each
- * field's type, every tensor's range and size, the total length) and throws a
- * `DataError` naming the source and what was expected: a damaged file is never
- * read into a silently wrong model (docs/design.md, "Errors state the rule").
+ * `decodeCheckpoint` checks every part (magic, header length, checksums, JSON,
+ * each field's type, every tensor's range and size, the total length) and
+ * throws a `DataError` naming the source and what was expected: a damaged
+ * file is never read into a silently wrong model (docs/design.md, "Errors
+ * state the rule"). Nothing is allocated for a tensor before its range has
+ * been checked against the file's length.
  */
-import { DataError, ValueError, fmtShape } from '../errors.js';
+import { DataError, StrideError, ValueError, fmtShape } from '../errors.js';
+import { createModel, isModelPattern, models, type ModelOptions } from '../models/index.js';
+import type { Module } from '../nn/module.js';
 import type { GeneratorState } from '../tensor/random.js';
-import { Tensor, shapeSize } from '../tensor/tensor.js';
+import { Tensor, shapeSize, withAllocationLimit } from '../tensor/tensor.js';
+import { warn } from '../warnings.js';
+import { crc32, formatCrc32 } from './crc32.js';
 
-/** The 8 bytes every checkpoint starts with. */
-export const CHECKPOINT_MAGIC = 'STRIDE01';
+/** The 8 bytes a checkpoint starts with: the layout with CRC-32s, which encodeCheckpoint writes. */
+export const CHECKPOINT_MAGIC = 'STRIDE02';
+/** The magic of the layout before the checksums, still read (structure only, with a warning). */
+export const UNCHECKED_CHECKPOINT_MAGIC = 'STRIDE01';
 /** The value of the header's `format` field of a weights-only checkpoint. */
 export const CHECKPOINT_FORMAT = 'stride-checkpoint-v1';
 /** The `format` of a checkpoint holding training state (the `training` field and the optimizer's tensors). */
@@ -62,7 +87,8 @@ export const OPTIMIZER_TENSOR_PREFIX = 'optimizer.state.';
 /** The file name `saveCheckpoint` writes inside its folder. */
 export const CHECKPOINT_FILE = 'model.stride';
 
-const PREFIX_BYTES = 12; // magic + header length
+const PREFIX_BYTES = 16; // magic, header CRC-32, header length
+const UNCHECKED_PREFIX_BYTES = 12; // magic, header length
 /** Header lengths above this are taken as corruption (a real header is a few kB). */
 const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
@@ -78,6 +104,8 @@ export interface CheckpointTensorEntry {
   offset: number;
   /** Byte length, `4 * prod(shape)`. */
   length: number;
+  /** The CRC-32 of the tensor's bytes (absent from files of the layout before the checksums, STRIDE01). */
+  crc32?: number;
 }
 
 /** What a training run records about itself; free-form beyond the named fields. */
@@ -146,6 +174,12 @@ export interface DecodedCheckpoint {
   state: Record<string, Tensor>;
   /** The training state, with the optimizer's tensors in it (v2 checkpoints; absent from v1). */
   training?: CheckpointTraining;
+  /**
+   * true: the file carried CRC-32s and every one matched. false: it was
+   * written before the checksums (STRIDE01) and was checked for structure
+   * only (a STRIDE_CHECKPOINT_UNVERIFIED warning said so).
+   */
+  verified: boolean;
 }
 
 /** Serializes a model's state and description into the bytes of one `.stride` file. */
@@ -180,6 +214,14 @@ export function encodeCheckpoint(input: EncodeCheckpointInput): Uint8Array {
     header.format = TRAINING_CHECKPOINT_FORMAT;
     header.training = encodeTraining(input.training, add);
   }
+  // The values first: each tensor's CRC-32 goes in the header.
+  const data = new Uint8Array(offset);
+  const dataView = new DataView(data.buffer);
+  tensors.forEach((entry, k) => {
+    const src = values[k].data;
+    for (let i = 0; i < src.length; i++) dataView.setFloat32(entry.offset + 4 * i, src[i], true);
+    entry.crc32 = crc32(data.subarray(entry.offset, entry.offset + entry.length));
+  });
   let json = new TextEncoder().encode(JSON.stringify(header));
   const pad = (4 - ((PREFIX_BYTES + json.length) % 4)) % 4;
   if (pad) {
@@ -191,19 +233,18 @@ export function encodeCheckpoint(input: EncodeCheckpointInput): Uint8Array {
   const out = new Uint8Array(dataStart + offset);
   for (let i = 0; i < 8; i++) out[i] = CHECKPOINT_MAGIC.charCodeAt(i);
   const view = new DataView(out.buffer);
-  view.setUint32(8, json.length, true);
+  view.setUint32(12, json.length, true);
   out.set(json, PREFIX_BYTES);
-  tensors.forEach((entry, k) => {
-    const data = values[k].data;
-    const base = dataStart + entry.offset;
-    for (let i = 0; i < data.length; i++) view.setFloat32(base + 4 * i, data[i], true);
-  });
+  view.setUint32(8, crc32(out.subarray(12, dataStart)), true);
+  out.set(data, dataStart);
   return out;
 }
 
 /**
  * Parses the bytes of a `.stride` file. `source` (a path or URL) names the file
- * in error messages. Every malformation is a DataError.
+ * in error messages. Every malformation, and every CRC-32 that does not match,
+ * is a DataError. A file of the layout before the checksums (STRIDE01) is
+ * checked for structure only, with a STRIDE_CHECKPOINT_UNVERIFIED warning.
  */
 export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedCheckpoint {
   if (!(bytes instanceof Uint8Array)) {
@@ -213,29 +254,39 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
   const fail = (what: string): never => {
     throw new DataError(`${where}: ${what}`);
   };
-  if (bytes.length < PREFIX_BYTES) {
-    fail(`file is ${bytes.length} bytes long, but a Stride checkpoint starts with the 8-byte magic "${CHECKPOINT_MAGIC}" and a 4-byte header length; the file is empty or truncated`);
+  if (bytes.length < 8) {
+    fail(`file is ${bytes.length} bytes long, but a Stride checkpoint starts with the 8-byte magic "${CHECKPOINT_MAGIC}"; the file is empty or truncated`);
   }
   let magic = '';
   for (let i = 0; i < 8; i++) magic += String.fromCharCode(bytes[i]);
-  if (magic !== CHECKPOINT_MAGIC) {
+  if (magic !== CHECKPOINT_MAGIC && magic !== UNCHECKED_CHECKPOINT_MAGIC) {
     const shown = JSON.stringify(magic).replace(/[\u0000-\u001f\u007f-\uffff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
     let hint = 'this is not a Stride checkpoint';
-    if (magic.startsWith('STRIDE')) hint = `it is a Stride checkpoint of another version (${shown}); this version reads ${CHECKPOINT_MAGIC}`;
+    if (magic.startsWith('STRIDE')) hint = `it is a Stride checkpoint of another version (${shown}); this version reads ${CHECKPOINT_MAGIC} and ${UNCHECKED_CHECKPOINT_MAGIC}`;
     else if (bytes[0] === 0x50 && bytes[1] === 0x4b) hint = 'it is a zip archive (a PyTorch .pt file?), not a Stride checkpoint';
     fail(`wrong magic ${shown}; expected "${CHECKPOINT_MAGIC}": ${hint}`);
   }
+  const checked = magic === CHECKPOINT_MAGIC;
+  const prefix = checked ? PREFIX_BYTES : UNCHECKED_PREFIX_BYTES;
+  if (bytes.length < prefix) {
+    fail(`file is ${bytes.length} bytes long, but a ${magic} checkpoint starts with ${checked ? 'the 8-byte magic, the header\'s 4-byte CRC-32 and its 4-byte length' : 'the 8-byte magic and a 4-byte header length'}; the file is truncated`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerBytes = view.getUint32(8, true);
+  const headerBytes = view.getUint32(prefix - 4, true);
   if (headerBytes === 0 || headerBytes > MAX_HEADER_BYTES) {
     fail(`header length ${headerBytes} is out of range; expected 1 to ${MAX_HEADER_BYTES} bytes of JSON`);
   }
-  const dataStart = PREFIX_BYTES + headerBytes;
+  const dataStart = prefix + headerBytes;
   if (bytes.length < dataStart) {
-    fail(`header declares ${headerBytes} bytes of JSON, which needs ${dataStart} bytes with the 12-byte prefix, but the file has only ${bytes.length}; the file is truncated`);
+    fail(`header declares ${headerBytes} bytes of JSON, which needs ${dataStart} bytes with the ${prefix}-byte prefix, but the file has only ${bytes.length}; the file is truncated`);
   }
-  const { value: parsed } = parseJsonHeader(bytes.subarray(PREFIX_BYTES, dataStart), fail);
-  const header = checkHeader(parsed, fail);
+  if (checked) {
+    const stored = view.getUint32(8, true);
+    const computed = crc32(bytes.subarray(12, dataStart));
+    if (stored !== computed) fail(`the header fails its CRC-32 check (stored ${formatCrc32(stored)}, computed ${formatCrc32(computed)}): ${CHANGED}`);
+  }
+  const { value: parsed } = parseJsonHeader(bytes.subarray(prefix, dataStart), fail);
+  const header = checkHeader(parsed, checked, fail);
 
   const dataBytes = bytes.length - dataStart;
   const ranges = header.tensors.map((t, i) => ({ start: t.offset, end: t.offset + t.length, i }));
@@ -251,17 +302,25 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
     }
     end = Math.max(end, t.offset + t.length);
   });
-  // Sorted by start, a range overlaps an earlier one exactly when it starts before the furthest end so far.
+  // Sorted by start, a range overlaps an earlier one exactly when it starts before the furthest end so far, and leaves a gap when it starts after it.
   const nonEmpty = ranges.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start);
   let furthest: (typeof ranges)[number] | null = null;
   for (const cur of nonEmpty) {
     if (furthest !== null && cur.start < furthest.end) {
       fail(`tensors '${header.tensors[furthest.i].name}' (bytes ${furthest.start}-${furthest.end}) and '${header.tensors[cur.i].name}' (bytes ${cur.start}-${cur.end}) overlap`);
     }
+    const gapStart = furthest === null ? 0 : furthest.end;
+    if (cur.start > gapStart) fail(`bytes ${gapStart} to ${cur.start} of the data section belong to no tensor (the next is '${header.tensors[cur.i].name}'); the tensors must cover the data back to back`);
     if (furthest === null || cur.end > furthest.end) furthest = cur;
   }
   if (dataBytes !== end) {
     fail(`the data section is ${dataBytes} bytes but the tensors in the header account for ${end}; ${dataBytes - end} extra bytes follow the data (the header and the data do not match)`);
+  }
+  if (checked) {
+    for (const t of header.tensors) {
+      const computed = crc32(bytes.subarray(dataStart + t.offset, dataStart + t.offset + t.length));
+      if (computed !== t.crc32) fail(`tensor '${t.name}' fails its CRC-32 check (stored ${formatCrc32(t.crc32!)}, computed ${formatCrc32(computed)}): ${CHANGED}`);
+    }
   }
 
   const state: Record<string, Tensor> = {};
@@ -272,8 +331,97 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
     for (let i = 0; i < n; i++) data[i] = view.getFloat32(base + 4 * i, true);
     state[t.name] = new Tensor(data, t.shape);
   }
-  if (header.training === undefined) return { header, state };
-  return { header, ...decodeTraining(header.training, state, fail) };
+  const decoded: DecodedCheckpoint = header.training === undefined ? { header, state, verified: checked } : { header, ...decodeTraining(header.training, state, fail), verified: checked };
+  if (!checked) {
+    warn(
+      'STRIDE_CHECKPOINT_UNVERIFIED',
+      `${where} was written before Stride checkpoints carried checksums (layout ${UNCHECKED_CHECKPOINT_MAGIC}), so it cannot be verified: its structure was checked, but a changed value would go unnoticed; save it again (loadCheckpoint, then saveCheckpoint) to write it with CRC-32s`,
+    );
+  }
+  return decoded;
+}
+
+/** What a checksum that does not match means. */
+const CHANGED = 'the file was changed or damaged after it was written';
+
+/**
+ * The model a decoded checkpoint describes, with its tensors loaded, in eval
+ * mode. The header is checked before anything is built: the model must be a
+ * name in the registry (an own entry of `models`, so '__proto__' or
+ * 'toString' are not) or a layer pattern, and its options are bounded by the
+ * tensors stored (see `buildModelFromFile`). Every problem is a DataError
+ * naming `source`.
+ */
+export function modelFromCheckpoint(decoded: Pick<DecodedCheckpoint, 'header' | 'state'>, source: string): Module {
+  if (decoded === null || typeof decoded !== 'object' || !isPlainObject(decoded.header) || !isPlainObject(decoded.state)) {
+    throw new ValueError('modelFromCheckpoint: expected what decodeCheckpoint returns, { header, state }');
+  }
+  const { header, state } = decoded;
+  const where = `checkpoint ${source}`;
+  const stored = Object.values(state).reduce((sum, t) => sum + t.size, 0);
+  const model = buildModelFromFile(header.model, header.modelOptions, stored, where, { model: "header field 'model'", options: 'modelOptions', mismatch: 'the header does not describe its tensors' });
+  try {
+    model.loadStateDict(state);
+  } catch (err) {
+    if (err instanceof StrideError) throw new DataError(`${where}: ${err.message}`);
+    throw err;
+  }
+  model.eval();
+  return model;
+}
+
+/**
+ * Values a model may allocate while it is built beyond the values its file
+ * stores: what a constructor computes and does not keep (LeNet-5 as published
+ * computes its RBF centres, 840 values for 10 classes).
+ */
+const BUILD_ALLOWANCE_VALUES = 1 << 16;
+
+/**
+ * Builds the model a file names (`createModel(name, options)`), refusing a
+ * description the file's tensors cannot belong to, before its memory is taken:
+ * - `name` must be an own entry of the registry or a layer pattern;
+ * - `options` are JSON (no generator), and numClasses and inChannels (every
+ *   class and every input channel has at least one weight) are whole numbers
+ *   from 1 to the `stored` values;
+ * - the model is built under an allocation limit of `stored` values (plus
+ *   BUILD_ALLOWANCE_VALUES): one whose parameters and buffers would exceed
+ *   what the file stores stops at the first tensor past it, before that
+ *   tensor is allocated.
+ * Problems are DataErrors starting with `where`; `labels` name the fields in
+ * the file and say what a model too large for the file means.
+ */
+export function buildModelFromFile(
+  name: unknown, options: unknown, stored: number, where: string, labels: { model: string; options: string; mismatch: string },
+): Module {
+  if (typeof name !== 'string' || name === '') throw new DataError(`${where}: ${labels.model} must be a model name, got ${JSON.stringify(name)}`);
+  if (!Object.hasOwn(models, name) && !isModelPattern(name)) {
+    throw new DataError(`${where}: ${labels.model} is ${JSON.stringify(name)}, which is neither a model in the registry (${Object.keys(models).join(', ')}) nor a layer pattern`);
+  }
+  if (options !== undefined && !isPlainObject(options)) throw new DataError(`${where}: ${labels.options} must be an object, got ${jsonKind(options)}`);
+  const given = (options ?? {}) as Record<string, unknown>;
+  if (Object.hasOwn(given, 'generator')) throw new DataError(`${where}: ${labels.options} has a 'generator', which a file cannot hold (the weights are stored; nothing is drawn)`);
+  for (const key of ['numClasses', 'inChannels'] as const) {
+    if (!Object.hasOwn(given, key)) continue;
+    const v = given[key];
+    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > stored) {
+      throw new DataError(
+        `${where}: ${labels.options}.${key} is ${JSON.stringify(v)}, but it must be a whole number from 1 to ${stored}, the values the file stores ` +
+          `(each ${key === 'numClasses' ? 'class' : 'input channel'} has at least one weight): ${labels.mismatch}`,
+      );
+    }
+  }
+  const limit = stored + BUILD_ALLOWANCE_VALUES;
+  try {
+    return withAllocationLimit(limit, () => createModel(name, given as ModelOptions), (needed) => new DataError(
+      `${where}: model '${name}' with ${labels.options} ${JSON.stringify(given)} needs at least ${needed} values, more than the ${stored} the file stores; ` +
+        `it was refused before they were allocated: ${labels.mismatch}`,
+    ));
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    if (err instanceof StrideError) throw new DataError(`${where}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** The header's `training` field of `training`, its optimizer tensors passed to `add` under their checkpoint names. */
@@ -386,8 +534,8 @@ export function parseJsonHeader(bytes: Uint8Array, fail: (what: string) => never
   }
 }
 
-/** Checks the parsed JSON header field by field. */
-function checkHeader(value: unknown, fail: (what: string) => never): CheckpointHeader {
+/** Checks the parsed JSON header field by field; `checked`: the layout with CRC-32s, where every tensor has one. */
+function checkHeader(value: unknown, checked: boolean, fail: (what: string) => never): CheckpointHeader {
   if (!isPlainObject(value)) fail(`the header must be a JSON object, got ${jsonKind(value)}`);
   const h = value as Record<string, unknown>;
   if (h.format !== CHECKPOINT_FORMAT && h.format !== TRAINING_CHECKPOINT_FORMAT) {
@@ -413,7 +561,14 @@ function checkHeader(value: unknown, fail: (what: string) => never): CheckpointH
     for (const key of ['offset', 'length'] as const) {
       if (!Number.isSafeInteger(e[key]) || (e[key] as number) < 0) fail(`tensor '${name}': ${key} must be a non-negative integer (bytes), got ${JSON.stringify(e[key])}`);
     }
-    return { name, shape: [...(e.shape as number[])], offset: e.offset as number, length: e.length as number };
+    const out: CheckpointTensorEntry = { name, shape: [...(e.shape as number[])], offset: e.offset as number, length: e.length as number };
+    if (checked) {
+      if (!Number.isInteger(e.crc32) || (e.crc32 as number) < 0 || (e.crc32 as number) > 0xffffffff) {
+        fail(`tensor '${name}': crc32 must be the CRC-32 of its bytes, an integer in [0, 4294967295], got ${JSON.stringify(e.crc32)}`);
+      }
+      out.crc32 = e.crc32 as number;
+    }
+    return out;
   });
   const header: CheckpointHeader = {
     format: v2 ? TRAINING_CHECKPOINT_FORMAT : CHECKPOINT_FORMAT,

@@ -2,22 +2,26 @@
  * Checkpoints on disk (Node only; exported from 'stride/node').
  *
  * Saving never destroys the previous checkpoint (docs/design.md, "Errors state the rule"): the bytes
- * go to a temporary file beside the target, which is flushed to disk (fsync)
- * and then renamed over the target. A rename within one folder is atomic on
- * POSIX file systems and on NTFS, so a reader sees either the old file or the
- * new one, never half of each, even if the process dies mid-save. If anything
- * fails, the temporary file is removed and the error is rethrown.
+ * go to a temporary file beside the target, `<name>.tmp-<pid>-<12 hex digits>`,
+ * which is flushed to disk (fsync) and then renamed over the target, and the
+ * folder is flushed too (where the platform allows: not on Windows). A rename
+ * within one folder is atomic on POSIX file systems and on NTFS, so a reader
+ * sees either the old file or the new one, never half of each, even if the
+ * process is killed mid-save or the machine loses power. If anything fails,
+ * the temporary file is removed and the error is rethrown; a process killed
+ * mid-save cannot remove its own, so each save first removes the temporary
+ * files of its target left by processes that no longer run.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 
 import { DataError, StrideError, ValueError } from '../errors.js';
 import { createModel, models } from '../models/index.js';
 import type { Module } from '../nn/module.js';
 import { fromPytorchStateDict, toPytorchStateDict } from '../nn/pytorch-names.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, isPlainObject, type CheckpointHeader, type CheckpointMeta, type CheckpointTraining, type DecodedCheckpoint, type JsonValue } from './checkpoint.js';
+import { CHECKPOINT_FILE, buildModelFromFile, decodeCheckpoint, encodeCheckpoint, isPlainObject, modelFromCheckpoint, type CheckpointHeader, type CheckpointMeta, type CheckpointTraining, type DecodedCheckpoint, type JsonValue } from './checkpoint.js';
 import { SAFETENSORS_FILE, decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type EncodeSafetensorsOptions, type SafetensorsDType } from './safetensors.js';
 
 /** The file operations `writeFileAtomic` uses; tests replace them to simulate failures. */
@@ -43,23 +47,67 @@ export const nodeAtomicFs: AtomicWriteFs = {
   unlink: (path) => unlink(path),
 };
 
+/** The temporary files this process is writing now (absolute paths), which stale-file removal must leave alone. */
+const inFlight = new Set<string>();
+
 /**
  * Writes `bytes` to `path` atomically: to `<path>.tmp-<pid>-<random>` first,
- * fsync, then rename over `path`. On failure the temporary file is removed and
- * whatever was at `path` before is left as it was. The folder must exist.
+ * fsync, then rename over `path`, then fsync the folder. On failure the
+ * temporary file is removed and whatever was at `path` before is left as it
+ * was. The folder must exist. Temporary files of `path` left by a process that
+ * was killed mid-save (one that no longer runs, or an earlier process with
+ * this one's id) are removed first.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array, fs: AtomicWriteFs = nodeAtomicFs): Promise<void> {
   if (typeof path !== 'string' || path === '') throw new ValueError(`writeFileAtomic: path must be a non-empty string, got ${JSON.stringify(path)}`);
   if (!(bytes instanceof Uint8Array)) throw new ValueError('writeFileAtomic: bytes must be a Uint8Array');
+  await removeStaleTemporaryFiles(path);
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  inFlight.add(resolve(tmp));
   try {
     await fs.writeNew(tmp, bytes);
     await fs.rename(tmp, path);
   } catch (err) {
     await fs.unlink(tmp).catch(() => {}); // it may never have been created
     throw err;
+  } finally {
+    inFlight.delete(resolve(tmp));
   }
   await syncDir(dirname(path));
+}
+
+/**
+ * Removes `<path>.tmp-<pid>-<12 hex digits>` files beside `path` whose process
+ * no longer runs (or is this one, but not writing them now): what a save
+ * killed before its rename leaves. A file of a process that still runs on
+ * this machine (another save in progress) is left alone; so is every other
+ * name. Best effort: a folder that cannot be listed or a file that cannot be
+ * removed does not stop the save.
+ */
+async function removeStaleTemporaryFiles(path: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.tmp-`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-[0-9a-f]{12}$/.exec(name.slice(prefix.length));
+    if (m === null) continue;
+    const file = join(dir, name);
+    const pid = Number(m[1]);
+    if (pid === process.pid ? inFlight.has(resolve(file)) : processRuns(pid)) continue;
+    await unlink(file).catch(() => {});
+  }
+}
+
+/** Whether a process with this id runs on this machine (signal 0 tests for it without sending anything). */
+function processRuns(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // it runs, as another user
+  }
 }
 
 /** Flushes a folder's entries (the rename) to disk; not every platform allows it, so failures are ignored. */
@@ -74,6 +122,22 @@ async function syncDir(dir: string): Promise<void> {
   } catch {
     // Windows cannot open folders; the rename itself is still atomic.
   }
+}
+
+/**
+ * Creates the folder `dir` and its parents unless it exists. An existing file
+ * at `dir` is a ValueError that says so (instead of mkdir's "EEXIST: file
+ * already exists"): `label` names the argument (e.g. '--out') and `holds`
+ * what the folder is for (e.g. 'model.stride').
+ */
+export async function ensureFolder(dir: string, label: string, holds: string): Promise<void> {
+  if (typeof label !== 'string' || typeof holds !== 'string') throw new ValueError(`ensureFolder: label and holds must be strings (e.g. '--out', 'model.stride'), got ${typeof label} and ${typeof holds}`);
+  if (typeof dir !== 'string' || dir === '') throw new ValueError(`${label}: expected a folder path, got ${JSON.stringify(dir)}`);
+  const info = await stat(dir).catch(() => null);
+  if (info !== null && !info.isDirectory()) {
+    throw new ValueError(`${label} ${dir} is an existing file, not a folder (the folder is to hold ${holds}); name a folder, new or existing, or move the file away`);
+  }
+  await mkdir(dir, { recursive: true });
 }
 
 /** The formats `saveCheckpoint` writes. */
@@ -111,7 +175,7 @@ export async function saveCheckpoint(dir: string, model: Module, info: SaveCheck
   const format = info.format ?? 'stride';
   if (!CHECKPOINT_FORMATS.includes(format)) throw new ValueError(`saveCheckpoint: format must be one of ${CHECKPOINT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   if (format === 'safetensors') {
-    await mkdir(dir, { recursive: true });
+    await ensureFolder(dir, 'saveCheckpoint: dir', SAFETENSORS_FILE);
     return saveModelSafetensors(join(dir, SAFETENSORS_FILE), model, info);
   }
   const bytes = encodeCheckpoint({
@@ -121,7 +185,7 @@ export async function saveCheckpoint(dir: string, model: Module, info: SaveCheck
     meta: { createdAt: new Date().toISOString(), ...info.meta },
     ...(info.training !== undefined ? { training: info.training } : {}),
   });
-  await mkdir(dir, { recursive: true });
+  await ensureFolder(dir, 'saveCheckpoint: dir', CHECKPOINT_FILE);
   const path = join(dir, CHECKPOINT_FILE);
   await writeFileAtomic(path, bytes);
   return path;
@@ -168,21 +232,15 @@ export async function resolveCheckpointPath(location: string): Promise<string> {
 
 /**
  * Reads a checkpoint (a folder holding model.stride, or the file itself),
- * rebuilds the model with `createModel(header.model, header.modelOptions)` and
- * loads the weights. A file that names an unknown model or whose tensors do not
- * fit the model is a DataError naming the file.
+ * verifies it (decodeCheckpoint), rebuilds the model with
+ * `createModel(header.model, header.modelOptions)` and loads the weights
+ * (modelFromCheckpoint). A file that names an unknown model, whose options
+ * need more values than it stores or whose tensors do not fit the model is a
+ * DataError naming the file.
  */
 export async function loadCheckpoint(location: string): Promise<LoadedCheckpoint> {
   const { header, state, training, path } = await readCheckpoint(location);
-  let model: Module;
-  try {
-    model = createModel(header.model, header.modelOptions as Parameters<typeof createModel>[1]);
-    model.loadStateDict(state);
-  } catch (err) {
-    if (err instanceof StrideError) throw new DataError(`checkpoint ${path}: ${err.message}`);
-    throw err;
-  }
-  model.eval();
+  const model = modelFromCheckpoint({ header, state }, path);
   return training === undefined ? { model, header, path } : { model, header, path, training };
 }
 
@@ -332,21 +390,27 @@ export async function loadWeightsFile(location: string, options: { arch?: string
   const state = fromPytorchStateDict(tensors);
   const given = parseJson(SAFETENSORS_MODEL_KEYS.modelOptions);
   const meta = (parseJson(SAFETENSORS_MODEL_KEYS.meta) ?? {}) as CheckpointMeta;
+  const stored = Object.values(state).reduce((sum, t) => sum + t.size, 0);
+  // A model built from the file's description (its metadata's options, or the options its weights imply) is bounded by the values it stores
+  // (buildModelFromFile); the registry's default model, built to read the names and shapes of its parameters, is not the file's.
+  const building = `${where} (model '${name}')`;
+  const labels = { model: `metadata '${SAFETENSORS_MODEL_KEYS.model}'`, options: `metadata '${SAFETENSORS_MODEL_KEYS.modelOptions}'`, mismatch: 'its metadata does not describe its tensors' };
+  let model = given === undefined ? createModel(name) : buildModelFromFile(name, given, stored, building, labels);
+  let modelOptions = given ?? {};
+  if (given === undefined) {
+    const inferred = optionsFromWeights(model, state);
+    modelOptions = inferred;
+    const mismatch = named === undefined ? `the weights are not those of '${name}' (is arch right?)` : `the weights are not those of '${name}'`;
+    if (Object.keys(inferred).length > 0) model = buildModelFromFile(name, inferred, stored, building, { ...labels, options: 'the options read from its weights', mismatch });
+  }
   try {
-    let model = createModel(name, given as Parameters<typeof createModel>[1]);
-    let modelOptions = given ?? {};
-    if (given === undefined) {
-      const inferred = optionsFromWeights(model, state);
-      modelOptions = inferred;
-      if (Object.keys(inferred).length > 0) model = createModel(name, inferred);
-    }
     model.loadStateDict(state);
-    model.eval();
-    return { model, header: { format: 'safetensors', model: name, modelOptions, meta }, path };
   } catch (err) {
-    if (err instanceof StrideError) throw new DataError(`${where} (model '${name}'): ${err.message}`);
+    if (err instanceof StrideError) throw new DataError(`${building}: ${err.message}`);
     throw err;
   }
+  model.eval();
+  return { model, header: { format: 'safetensors', model: name, modelOptions, meta }, path };
 }
 
 /**

@@ -160,7 +160,44 @@ export function normalizeDim(dim: number, ndim: number, where: string): number {
 
 /** A zero-filled array of n values. */
 export function allocate(dtype: DType, n: number): FloatArray {
+  charge(n);
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
+// ---------------------------------------------------------------------------
+// Allocation limit
+//
+// Building a model from a file's description (a checkpoint's header) takes
+// sizes from the file: a header that claims a billion classes must be refused
+// before a billion floats are allocated, not by the process running out of
+// memory. While a limit is set, every tensor array (allocate, the op outputs)
+// is counted first and the one that would pass the limit throws instead.
+
+let limit: { max: number; used: number; exceeded: (needed: number) => Error } | null = null;
+
+function charge(n: number): void {
+  if (limit === null) return;
+  limit.used += n;
+  if (limit.used > limit.max) throw limit.exceeded(limit.used);
+}
+
+/**
+ * Runs `fn` (synchronous) allowing it to allocate at most `values` tensor
+ * values in all (zeros, parameters, op outputs...). The allocation that would
+ * pass the limit throws `exceeded(values asked for so far, that one
+ * included)` before its memory is taken. The innermost limit applies; the
+ * previous one is restored afterwards.
+ */
+export function withAllocationLimit<T>(values: number, fn: () => T, exceeded: (needed: number) => Error): T {
+  if (!(values >= 0) || !Number.isFinite(values)) throw new ValueError(`withAllocationLimit: values must be a finite number >= 0, got ${values}`);
+  if (typeof fn !== 'function' || typeof exceeded !== 'function') throw new ValueError('withAllocationLimit: expected (values, fn, exceeded) with two functions');
+  const previous = limit;
+  limit = { max: values, used: 0, exceeded };
+  try {
+    return fn();
+  } finally {
+    limit = previous;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -276,6 +313,7 @@ export function recycledOutputBytes(): number {
 
 /** An array of n values for a kernel to overwrite in full; its contents until then are unspecified. */
 export function allocateOutput(dtype: DType, n: number): FloatArray {
+  charge(n);
   const bytes = n * (dtype === 'float64' ? 8 : 4);
   let buffer: ArrayBuffer | null = null;
   if (bytes >= MIN_UNINITIALIZED_BYTES) {
@@ -298,6 +336,7 @@ export function allocateOutput(dtype: DType, n: number): FloatArray {
 
 /** An Int32Array of n values for a kernel to overwrite in full (argmax indices), as allocateOutput. */
 export function allocateOutputIndices(n: number): Int32Array {
+  charge(n);
   const out = uninitializedBuffer !== null && n * 4 >= MIN_UNINITIALIZED_BYTES ? new Int32Array(uninitializedBuffer(n * 4), 0, n) : new Int32Array(n);
   if (poison !== null) out.fill(Number.isNaN(poison) ? 1 << 30 : Math.trunc(poison));
   return out;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 
 import { Generator, Tensor, ShapeError, ValueError, tensor, zeros, ones, full, rand, randn, arange, zerosLike, onesLike, manualSeed, noGrad, getBackend } from '../../src/index.js';
 import { add, sub, mul, div, maximum, minimum, pow, sum, mean, max, min, argmax, argmin, variance, matmul, reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, concat, stack } from '../../src/ops/index.js';
+import { withAllocationLimit } from '../../src/tensor/tensor.js';
 import { assertClose, ok, seeded } from '../helpers/index.js';
 
 const { gen, rn } = seeded(4242, 'float32');
@@ -110,6 +111,19 @@ describe('creation', () => {
     assert.equal(arange(0, 1, 0.1).size, 10);
     assert.equal(arange(3, 3).size, 0);
     assert.throws(() => arange(0, 1, 0), ValueError);
+  });
+  test('withAllocationLimit counts new arrays and op outputs; the one that would pass the limit throws before it is allocated', () => {
+    const over = (needed: number) => new RangeError(`over: ${needed}`);
+    const a = withAllocationLimit(10, () => zeros([4]), over);
+    assert.equal(a.size, 4);
+    assert.throws(() => withAllocationLimit(10, () => [zeros([4]), zeros([7])], over), /^RangeError: over: 11$/);
+    // An op's output counts too: 6 + 6 values for x and 6 for x + x pass 12.
+    assert.throws(() => withAllocationLimit(12, () => add(ones([2, 3]), ones([2, 3])), over), /over: 18/);
+    assert.equal(withAllocationLimit(18, () => add(ones([2, 3]), ones([2, 3])), over).size, 6);
+    // The innermost limit applies, and the outer one is back afterwards.
+    assert.throws(() => withAllocationLimit(100, () => { withAllocationLimit(3, () => zeros([2]), over); return zeros([200]); }, over), /over: 200/);
+    assert.equal(zeros([1000]).size, 1000, 'no limit outside');
+    assert.throws(() => withAllocationLimit(-1, () => 0, over), ValueError);
   });
 });
 

@@ -4,9 +4,10 @@
  * float32-vs-float64 gradient parity (gradients.ts), assert.ok with a
  * message (ok.ts), seeded inputs (inputs.ts) and the naive loops that fast
  * kernels are compared against (oracles.ts), temporary folders (temp-dir.ts),
- * running the CLI from source (cli.ts), PyTorch scripts (torch.ts). The
- * parsers' fuzz targets (fuzz.ts) are imported from their file by the fuzz
- * test and `npm run fuzz` only, not re-exported here: they load every parser.
+ * running the CLI from source (cli.ts), PyTorch scripts (torch.ts), Stride's
+ * warnings collected (warnings.ts). The parsers' fuzz targets (fuzz.ts) are
+ * imported from their file by the fuzz test and `npm run fuzz` only, not
+ * re-exported here: they load every parser.
  *
  * Where the tests are (scripts/test-all-backends.mjs runs them, every file
  * under test/setup.ts, which poisons op outputs with NaN):
@@ -32,4 +33,5 @@ export * from './ok.js';
 export * from './oracles.js';
 export * from './temp-dir.js';
 export * from './torch.js';
+export * from './warnings.js';
 export * from './web.js';

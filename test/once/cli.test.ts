@@ -181,6 +181,16 @@ describe('stride CLI', () => {
       assert.equal(r.stdout, '', 'nothing was trained');
     });
 
+    test('an --out that names an existing file: exit 2, one line saying so, before any training', async () => {
+      const file = join(dir, 'weights-file');
+      await writeFile(file, 'x');
+      const r = await stride('train', 'lenet5', '--limit', '10', '--out', file);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.trim(), `error: --out ${file} is an existing file, not a folder (the folder is to hold model.stride); name a folder, new or existing, or move the file away`);
+      assert.doesNotMatch(r.stderr, /EEXIST|mkdir/);
+      assert.equal(r.stdout, '', 'nothing was trained');
+    });
+
     test('eval of a corrupt checkpoint: exit 2, one line naming the file', async () => {
       const bad = join(dir, 'bad');
       await rm(bad, { recursive: true, force: true });

@@ -57,7 +57,8 @@ describe('src/index.ts is isomorphic', () => {
       assert.equal(stride[name], train[name], name);
     }
     for (const name of ['encodeCheckpoint', 'decodeCheckpoint'] as const) assert.equal(stride[name], checkpoint[name], name);
-    assert.equal(stride.CHECKPOINT_MAGIC, 'STRIDE01');
+    assert.equal(stride.CHECKPOINT_MAGIC, 'STRIDE02');
+    assert.equal(stride.UNCHECKED_CHECKPOINT_MAGIC, 'STRIDE01');
   });
 
   test('no static import reaches a Node built-in or a package (the Node pieces stay behind stride/node)', () => {

@@ -41,7 +41,7 @@ const LAYERS: Record<string, readonly string[]> = {
   models: ['nn', 'ops', 'tensor', 'errors', 'validate'],
   data: ['ops', 'tensor', 'errors', 'validate'],
   // io reads the autograd tape (exportOnnx writes the ops a traced forward recorded) and runs ops (importOnnx runs a graph with them).
-  io: ['models', 'nn', 'ops', 'autograd', 'tensor', 'errors', 'validate'],
+  io: ['models', 'nn', 'ops', 'autograd', 'tensor', 'errors', 'warnings', 'validate'],
   train: ['io', 'data', 'models', 'optim', 'nn', 'ops', 'autograd', 'tensor', 'errors', 'validate'],
   // The entry points: the public API over everything above (never the tools).
   index: ['train', 'io', 'data', 'models', 'optim', 'nn', 'ops', 'autograd', 'tensor', 'backends', 'errors', 'warnings', 'validate'],

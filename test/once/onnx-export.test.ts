@@ -235,6 +235,7 @@ describe('exportOnnx: the file', () => {
         [['--model', 'lenet5', '--out', join(dir, 'x'), '--format', 'pytorch', '--batch', '2'], /--batch applies to --format onnx only/],
         [['--model', 'lenet5', '--out', join(dir, 'x'), '--format', 'tflite'], /Unknown format; available: onnx, pytorch/],
         [['--model', 'perceptron', '--out', join(dir, 'x'), '--format', 'pytorch'], /does not depend on its input/],
+        [['--model', 'lenet5', '--out', join(dir, 'lenet5.onnx'), '--format', 'pytorch'], /--out .*lenet5\.onnx is an existing file, not a folder \(the folder is to hold model\.py and weights\.safetensors\)/],
       ] as const) {
         const bad = await stride('export', ...args);
         assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);

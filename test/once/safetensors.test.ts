@@ -286,13 +286,28 @@ describe('safetensors files and model weights', () => {
       assert.deepEqual(loaded.header.modelOptions, { numClasses: 5, inChannels: 2 });
       const x = randn([2, 2, 28, 28], { generator: new Generator(5) });
       noGrad(() => assert.deepEqual(loaded.model.forward(x).data, model.eval().forward(x).data));
-      await rejectsWith(loadWeightsFile(path, { arch: 'resnet18' }), DataError, path, "model 'resnet18'", 'missing');
+      await rejectsWith(loadWeightsFile(path, { arch: 'resnet18' }), DataError, path, "model 'resnet18'", "the weights are not those of 'resnet18' (is arch right?)");
 
       const target = new LeNet5({ generator: new Generator(6) });
       await rejectsWith(loadWeightsInto(target, path), DataError, path, 'shape');
       const same = new LeNet5({ numClasses: 5, inChannels: 2, generator: new Generator(6) });
       assert.equal(await loadWeightsInto(same, path), path);
       assert.deepEqual(same.stateDict()['fc3.weight'].data, model.stateDict()['fc3.weight'].data);
+    });
+  });
+
+  test("metadata naming options the weights cannot belong to is refused before the model is built", async () => {
+    await withTempDir('stride-st-', async (dir) => {
+      const weights = nn.toPytorchStateDict(new LeNet5({ generator: new Generator(4) }).stateDict());
+      const save = (modelOptions: string) => saveSafetensors(join(dir, 'w.safetensors'), weights, { 'stride.model': 'lenet5', 'stride.modelOptions': modelOptions });
+      const path = await save('{"numClasses": 1000000000}');
+      await rejectsWith(loadWeightsFile(path), DataError, `safetensors ${path} (model 'lenet5'): metadata 'stride.modelOptions'.numClasses is 1000000000`, 'from 1 to 61706');
+      await save('{"inputShape": [1, 100000, 100000]}');
+      await rejectsWith(loadWeightsFile(path), DataError, path, 'needs at least', 'more than the 61706 the file stores');
+      await saveSafetensors(path, weights, { 'stride.model': 'constructor' });
+      await rejectsWith(loadWeightsFile(path), DataError, path, "names model 'constructor', which is not in the registry");
+      await save('{"inputShape": [1, 28, 28]}');
+      assert.equal((await loadWeightsFile(path)).header.model, 'lenet5');
     });
   });
 

@@ -1,7 +1,8 @@
 /**
  * The compute worker's handlers of the #/digits page: a classifier rebuilt
- * from a checkpoint's bytes with the public API (decodeCheckpoint, createModel,
- * loadStateDict), and one forward pass per drawing that records the output of
+ * from a checkpoint's bytes with the public API (decodeCheckpoint, which
+ * verifies the file's checksums, and modelFromCheckpoint, which checks the
+ * header before it builds the model), and one forward pass per drawing that records the output of
  * every layer the model calls.
  *
  * Every layer is recorded, whatever the model: each leaf module's `forward`
@@ -13,7 +14,7 @@
  * which supplies each layer's receptive field in the input.
  */
 import {
-  MNIST_MEAN, MNIST_STD, F, Tensor, createModel, decodeCheckpoint, noGrad, parseIdx, summary, nn,
+  MNIST_MEAN, MNIST_STD, F, Tensor, decodeCheckpoint, modelFromCheckpoint, noGrad, parseIdx, summary, nn,
 } from 'stride';
 
 type Module = nn.Module;
@@ -138,9 +139,7 @@ const shown = (type: string) => type !== 'Flatten';
 /** Rebuilds the model of a checkpoint and checks it reads 1x28x28 digits into class scores. */
 function load({ bytes, source }: DigitsLoadArgs): DigitsModelInfo {
   const { header, state } = decodeCheckpoint(bytes, source);
-  const model = createModel(header.model, header.modelOptions as Parameters<typeof createModel>[1]);
-  model.loadStateDict(state);
-  model.eval();
+  const model = modelFromCheckpoint({ header, state }, source);
   const s = noGrad(() => summary(model, [...INPUT_SHAPE], { name: header.model }));
   const out = noGrad(() => model.forward(new Tensor(new Float32Array(784), [1, ...INPUT_SHAPE]))).shape.slice(1);
   if (out.length !== 1) {
