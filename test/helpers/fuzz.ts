@@ -33,8 +33,8 @@ import { buildModelFromPattern, parseModelPattern } from '../../src/models/patte
 import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 
-/** What a parser made: the bytes of the arrays it allocated for its result. */
-type Made = { bytes: number };
+/** What a parser made: the bytes of the arrays it allocated for its result, and (checksummed formats) a digest of what it decoded. */
+type Made = { bytes: number; digest?: string };
 
 export interface FuzzTarget<I> {
   name: string;
@@ -50,6 +50,12 @@ export interface FuzzTarget<I> {
   limit(input: I): number;
   /** The errors that refuse an input cleanly. */
   refusals: readonly (abstract new (...args: never[]) => Error)[];
+  /**
+   * A checksummed format: any input that parses must decode to what one of
+   * the seeds decodes to (run's digest); anything else is a changed file read
+   * without a word.
+   */
+  checksummed?: boolean;
 }
 
 const BOUNDARY_INTS = [0, 1, 2, 0xff, 0x7fff, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff];
@@ -154,6 +160,20 @@ function mutatedText(seeds: string[], alphabet: string): fc.Arbitrary<string> {
 
 const tensorBytes = (ts: Iterable<Tensor>) => [...ts].reduce((n, t) => n + t.data.byteLength, 0);
 
+/** A digest (FNV-1a, 32 bits, and the lengths) of a header's text and named tensors' shapes and bytes. */
+function digestOf(header: string, tensors: [string, Tensor][]): string {
+  let h = 0x811c9dc5;
+  const eat = (bytes: Uint8Array) => {
+    for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
+  };
+  eat(new TextEncoder().encode(header));
+  for (const [name, t] of tensors) {
+    eat(new TextEncoder().encode(`${name}:${t.shape.join('x')}`));
+    eat(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  return `${(h >>> 0).toString(16)}/${header.length}/${tensors.length}`;
+}
+
 function randomTensor(shape: number[], seed: number): Tensor {
   const t = new Tensor(new Float32Array(shape.reduce((p, d) => p * d, 1)), shape);
   new Generator(seed).fillUniform(t.data, -1, 1);
@@ -257,9 +277,13 @@ export const FUZZ_TARGETS: FuzzTarget<unknown>[] = [
       ];
     },
     inputs: mutatedBytes,
-    run: (b: Uint8Array) => ({ bytes: tensorBytes(Object.values(decodeCheckpoint(b, 'fuzz').state)) }),
+    run: (b: Uint8Array) => {
+      const { header, state } = decodeCheckpoint(b, 'fuzz');
+      return { bytes: tensorBytes(Object.values(state)), digest: digestOf(JSON.stringify(header), Object.entries(state)) };
+    },
     limit: (b: Uint8Array) => b.length,
     refusals: BYTE_REFUSALS,
+    checksummed: true,
   },
   {
     name: 'safetensors',
@@ -340,7 +364,15 @@ const CLI_PARSERS: { name: string; parse: (value: string) => unknown }[] = COMMA
 ]);
 
 /** How one input fared. */
-export type Outcome = { kind: 'parsed'; made: number } | { kind: 'refused' } | { kind: 'crash'; error: unknown } | { kind: 'oversized'; made: number; limit: number };
+export type Outcome =
+  | { kind: 'parsed'; made: number }
+  | { kind: 'refused' }
+  | { kind: 'crash'; error: unknown }
+  | { kind: 'oversized'; made: number; limit: number }
+  | { kind: 'changed' };
+
+/** The digests of a checksummed target's seeds (what a parse may give), computed once. */
+const seedDigests = new WeakMap<FuzzTarget<never>, Promise<Set<string | undefined>>>();
 
 /** Runs one input through a target and classifies what happened. */
 export async function fuzzOne<I>(target: FuzzTarget<I>, input: I): Promise<Outcome> {
@@ -352,7 +384,13 @@ export async function fuzzOne<I>(target: FuzzTarget<I>, input: I): Promise<Outco
     return { kind: 'crash', error };
   }
   const limit = target.limit(input);
-  return made.bytes > limit ? { kind: 'oversized', made: made.bytes, limit } : { kind: 'parsed', made: made.bytes };
+  if (made.bytes > limit) return { kind: 'oversized', made: made.bytes, limit };
+  if (target.checksummed) {
+    const key = target as unknown as FuzzTarget<never>;
+    if (!seedDigests.has(key)) seedDigests.set(key, target.seeds().then(async (seeds) => new Set(await Promise.all(seeds.map(async (seed) => (await target.run(seed)).digest)))));
+    if (!(await seedDigests.get(key)!).has(made.digest)) return { kind: 'changed' };
+  }
+  return { kind: 'parsed', made: made.bytes };
 }
 
 /** An input as text for a report: bytes in hex (the first 64), text quoted. */

@@ -3,7 +3,8 @@
  * batches, PNG/JPEG, checkpoints, safetensors, ONNX, layer patterns and the
  * command line's option values, a few hundred mutated inputs each either parse
  * or are refused with a DataError or ValueError (an option value: commander's
- * InvalidArgumentError), and no result is larger than its input justifies.
+ * InvalidArgumentError), no result is larger than its input justifies, and
+ * a changed checkpoint never decodes to other tensors than its original's.
  * fast-check shrinks a failure to a small input and prints its seed. The
  * seeds themselves parse. `npm run fuzz` runs 10^5 inputs per parser.
  * And headers that claim far more data than their file holds are refused
@@ -36,6 +37,7 @@ describe('every parser either parses or refuses cleanly', { timeout: 600_000 }, 
           const outcome = await fuzzOne(target, input);
           if (outcome.kind === 'crash') throw new Error(`${target.name}: ${describeInput(input)} threw ${outcome.error instanceof Error ? (outcome.error.stack ?? outcome.error.message) : String(outcome.error)}`);
           if (outcome.kind === 'oversized') throw new Error(`${target.name}: ${describeInput(input)} made ${outcome.made} bytes, more than the ${outcome.limit} its size justifies`);
+          if (outcome.kind === 'changed') throw new Error(`${target.name}: ${describeInput(input)} is a changed file, read as other tensors without a word`);
         }),
         { numRuns: RUNS, seed: 20261207 },
       );
