@@ -2,6 +2,7 @@ import { ValueError } from '../errors.js';
 import type { Backend, BackendInfo } from './backend.js';
 import { refBackend } from './ref/index.js';
 import { wasmAvailable, wasmBackend } from './wasm/index.js';
+import { getWasmPlatform } from './wasm/platform.js';
 
 export type { Backend, BackendInfo, KernelName, KernelSignatures, Conv2dGeometry, Pool2dGeometry, UnaryOp, BinaryOp, ReduceOp } from './backend.js';
 
@@ -79,6 +80,9 @@ function checkThreads(where: string, n: unknown): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
     throw new ValueError(`${where}: threads must be an integer >= 1, got ${String(n)}; use 1 for single-threaded kernels`);
   }
+  // more threads than cores only take turns on them: every kernel's split would wait for the slowest share
+  const cores = getWasmPlatform().cores();
+  if (n > cores) throw new ValueError(`${where}: threads must be at most the ${cores} logical core${cores === 1 ? '' : 's'} this process has, got ${n}; leave it out for one per core`);
 }
 
 /** Uses n threads (the calling one included) in every backend that has threads; null restores one per core. */

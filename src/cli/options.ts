@@ -6,6 +6,8 @@
  * settings are all derived from the declarations, so a new command or option
  * is one entry.
  */
+import { availableParallelism } from 'node:os';
+
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { getBackend, listBackends } from '../index.js';
@@ -70,10 +72,10 @@ export function option<T = boolean, R extends boolean = false>(o: CliOption<T> &
 }
 
 /** Parser of an integer >= min. */
-export function integer(min: number, what = `an integer >= ${min}`) {
+export function integer(min: number, what = `an integer >= ${min}`, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`Expected ${what}.`);
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`Expected ${what}.`);
     return n;
   };
 }
@@ -185,7 +187,10 @@ export const BACKEND_OPTIONS = {
     defaultHelp: () => `${getBackend().name} on this machine`,
     metavar: 'NAME',
   }),
-  threads: option({ flags: '--threads <n>', help: 'threads for the kernels, the calling one included', parse: integer(1), defaultHelp: 'one per core' }),
+  threads: option({
+    flags: '--threads <n>', help: 'threads for the kernels, the calling one included, at most one per logical core',
+    parse: integer(1, `an integer from 1 to ${availableParallelism()} (this machine's logical cores)`, availableParallelism()), defaultHelp: 'one per core',
+  }),
 };
 
 /** --json, whose help names the first fields of the command's JSON line. */

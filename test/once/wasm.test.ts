@@ -7,6 +7,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 
 import '../../src/backends/wasm/node.js';
 import { backendInfo, getBackend, listBackends, setBackend, setThreads, ValueError } from '../../src/index.js';
@@ -75,6 +76,14 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
       assert.throws(() => setThreads(bad), (e: unknown) => e instanceof ValueError && /setThreads: threads must be an integer >= 1, got/.test(e.message));
       assert.throws(() => setBackend('wasm', { threads: bad }), (e: unknown) => e instanceof ValueError && /setBackend: threads must be an integer >= 1/.test(e.message));
     }
+    // no more threads than logical cores (os.availableParallelism)
+    const cores = availableParallelism();
+    for (const many of [cores + 1, 100_000]) {
+      assert.throws(() => setThreads(many), (e: unknown) => e instanceof ValueError && e.message.includes(`setThreads: threads must be at most the ${cores} logical core`) && e.message.includes(`got ${many}`));
+      assert.throws(() => setBackend('wasm', { threads: many }), (e: unknown) => e instanceof ValueError && e.message.includes(`at most the ${cores} logical core`));
+    }
+    setBackend('wasm', { threads: cores });
+    assert.equal(backendInfo().threads, cores);
     setBackend('wasm', { threads: 1 });
     assert.equal(backendInfo().threads, 1);
     setThreads(null);
