@@ -7,7 +7,8 @@
  *
  * The surface, each name exported once, as a PyTorch user meets it:
  * - top level, the tensor API (torch.*): Tensor and its factories, Generator
- *   and manualSeed, the typed errors, autograd (backward, noGrad, gradcheck);
+ *   and manualSeed, the typed errors, autograd (backward, noGrad, gradcheck,
+ *   detectAnomaly);
  * - `F`: every functional op (torch.nn.functional, and the tensor maths of
  *   torch.* such as F.matmul, F.concat, F.where), only as the namespace;
  * - `nn`: Module, nn.parameter (torch.nn.Parameter), layers, losses, nn.init,
@@ -29,7 +30,7 @@ import { registerDefaultBackends } from './backends/index.js';
 export { Tensor, tensor, zeros, ones, full, rand, randn, arange, zerosLike, onesLike, shapeSize, type DType, type FloatArray, type NestedArray, type TensorLike } from './tensor/tensor.js';
 export { Generator, manualSeed, defaultGenerator, type GeneratorState } from './tensor/random.js';
 export { StrideError, ShapeError, ValueError, DataError } from './errors.js';
-export { backward, gradcheck, noGrad, enableGrad, isGradEnabled, type GradcheckOptions, type GradcheckReport } from './autograd/index.js';
+export { backward, gradcheck, noGrad, enableGrad, isGradEnabled, detectAnomaly, isAnomalyEnabled, type GradcheckOptions, type GradcheckReport, type AnomalyOptions } from './autograd/index.js';
 
 // The namespaces.
 export * as F from './ops/index.js';
