@@ -49,7 +49,7 @@ export {
 export { summary, formatSummary, type ModelSummary, type LayerSummary, type BlockSummary, type ReceptiveField, type SummaryOptions, type FormatSummaryOptions } from './nn/summary.js';
 export type { LayerCounts, DescribedLayer, WindowGeometry, AxisField } from './nn/describe.js';
 // Data.
-export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD, transforms } from './data/index.js';
+export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD, transforms, type NonFinitePolicy } from './data/index.js';
 export {
   decodeImage, encodePng, imageFormat, convertChannels, resizeImage, centerCropImage, coverSize, fitImage, imageFromTensor,
   type FloatImage, type DecodedImage, type ImageFormat, type ResizeOptions,
@@ -57,7 +57,7 @@ export {
 export { parseCifarBatch, CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, type CifarBatch, type CifarBatchOptions, type CifarLabels } from './data/index.js';
 // Training (isomorphic; 'stride/node' adds the terminal progress bar).
 export {
-  fit, fitEpochs, fitEpochsAsync, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
+  fit, fitEpochs, fitEpochsAsync, evaluate, checkFiniteWeights, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
   topKAccuracy, countTopKCorrect, confusionMatrix, perClassAccuracy, perClassPrecision,
   type FitOptions, type FitAsyncOptions, type BatchSource, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type EvaluateOptions, type LossFn,
 } from './train/index.js';

@@ -24,7 +24,7 @@
  * debugging cost.
  */
 import { ValueError, fmtShape } from '../errors.js';
-import { countNonFinite, describeNonFinite, formatIndex, hasNonFinite } from '../tensor/finite.js';
+import { hasNonFinite, nonFiniteSummary } from '../tensor/finite.js';
 import { Tensor, type GradFn } from '../tensor/tensor.js';
 
 export interface AnomalyOptions {
@@ -48,6 +48,20 @@ let active: AnomalyState | null = null;
 
 /** Where each op recorded in anomaly mode was, in the model's layers: read back when its backward fails. */
 const PLACES = new WeakMap<GradFn, string>();
+
+/** The errors anomaly mode threw, with what they report (their message without the 'detectAnomaly: ' prefix). */
+const REPORTS = new WeakMap<Error, string>();
+
+function anomaly(report: string): ValueError {
+  const err = new ValueError(`detectAnomaly: ${report}`);
+  REPORTS.set(err, report);
+  return err;
+}
+
+/** What `err` reports when anomaly mode threw it (for fit to put in its own message), else null. */
+export function anomalyReport(err: unknown): string | null {
+  return err instanceof Error ? (REPORTS.get(err) ?? null) : null;
+}
 
 /** Whether anomaly mode is on (inside detectAnomaly). */
 export function isAnomalyEnabled(): boolean {
@@ -110,8 +124,7 @@ function shapes(inputs: readonly (Tensor | null | undefined)[], isAbsent: (t: Te
 
 /** 'holds 3 NaN of 40 values (the first at [0, 2])'. */
 function holds(t: Tensor): string {
-  const c = countNonFinite(t.data);
-  return `holds ${describeNonFinite(c)} of ${t.size} value${t.size === 1 ? '' : 's'} (the first at ${formatIndex(c.first, t.shape)})`;
+  return `holds ${nonFiniteSummary(t.data, t.shape)}`;
 }
 
 /** Why an op's inputs were already bad: the first non-finite one, named when it is a parameter. */
@@ -137,8 +150,8 @@ export function checkForward(out: Tensor, name: string, inputs: readonly (Tensor
   const place = placeOf(state, inputs);
   if (out instanceof Tensor && hasNonFinite(out.data)) {
     const cause = badInputs(state, inputs);
-    throw new ValueError(
-      `detectAnomaly: ${name}${place} produced a non-finite value in the forward pass: its output ${fmtShape(out.shape)} ${holds(out)}; input shapes ${shapes(inputs)}. ` +
+    throw anomaly(
+      `${name}${place} produced a non-finite value in the forward pass: its output ${fmtShape(out.shape)} ${holds(out)}; input shapes ${shapes(inputs)}. ` +
         (cause === null ? `Its inputs were all finite, so ${name} made them (a log of 0 or a negative number, a division by 0, an overflow of exp or of a product?)` : `${cause[0].toUpperCase()}${cause.slice(1)}, so ${name} only passed them on`),
     );
   }
@@ -181,8 +194,8 @@ export function checkBackward(gradFn: GradFn, gradOutput: Tensor, inputGrads: re
     const given = hasNonFinite(gradOutput.data)
       ? `The gradient it was given ${fmtShape(gradOutput.shape)} already ${holds(gradOutput)} (made outside the checked ops)`
       : `The gradient it was given ${fmtShape(gradOutput.shape)} was finite, so the backward of ${gradFn.name} made them (its forward inputs or output hold huge values, zeros it divides by, or a NaN hidden by a ReLU?)`;
-    throw new ValueError(
-      `detectAnomaly: the backward of ${gradFn.name}${place} produced a non-finite value in the backward pass: the gradient of its input ${i} ${fmtShape(input.shape)}${name !== undefined ? ` (${name})` : ''} ${holds(g)}; input shapes ${shapes(gradFn.inputs, isAbsent)}. ${given}`,
+    throw anomaly(
+      `the backward of ${gradFn.name}${place} produced a non-finite value in the backward pass: the gradient of its input ${i} ${fmtShape(input.shape)}${name !== undefined ? ` (${name})` : ''} ${holds(g)}; input shapes ${shapes(gradFn.inputs, isAbsent)}. ${given}`,
     );
   }
 }

@@ -99,3 +99,10 @@ export function formatIndex(flat: number, shape: readonly number[]): string {
   }
   return `[${index.join(', ')}]`;
 }
+
+/** '3 NaN of 40 values (the first at [0, 2])', or 'NaN (its one value)': what an array of `shape` holds, for messages. */
+export function nonFiniteSummary(data: NumericArray, shape: readonly number[]): string {
+  const c = countNonFinite(data);
+  if (data.length === 1) return `${describeNonFinite(c)} (its one value)`;
+  return `${describeNonFinite(c)} of ${data.length} values (the first at ${formatIndex(c.first, shape)})`;
+}
