@@ -152,7 +152,7 @@ export function checkForward(out: Tensor, name: string, inputs: readonly (Tensor
     const cause = badInputs(state, inputs);
     throw anomaly(
       `${name}${place} produced a non-finite value in the forward pass: its output ${fmtShape(out.shape)} ${holds(out)}; input shapes ${shapes(inputs)}. ` +
-        (cause === null ? `Its inputs were all finite, so ${name} made them (a log of 0 or a negative number, a division by 0, an overflow of exp or of a product?)` : `${cause[0].toUpperCase()}${cause.slice(1)}, so ${name} only passed them on`),
+        (cause === null ? `Its inputs were all finite, so ${name} made them (an overflow, a log of 0 or of a negative number, a division by 0?)` : `${cause[0].toUpperCase()}${cause.slice(1)}, so ${name} only passed them on`),
     );
   }
   return place;

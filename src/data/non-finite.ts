@@ -52,13 +52,13 @@ export function locateNonFinite(data: NumericArray, shape: readonly number[]): s
  * `images` as the policy wants them: the tensor itself when every value is
  * finite; else with 'error' a DataError naming the first bad example and
  * index, with 'zero' a copy whose NaN and infinities are 0 (`images` is not
- * changed). `what` names the data in the message ('DataLoader: images').
+ * changed). `what` names the data in the message, in the plural ('DataLoader: images').
  */
 export function finiteData(what: string, images: Tensor, policy: NonFinitePolicy): Tensor {
   if (!hasNonFinite(images.data)) return images;
   if (policy === 'error') {
     throw new DataError(
-      `${what} hold${what.endsWith('s') ? '' : 's'} a value that is not finite: ${locateNonFinite(images.data, images.shape)}. ` +
+      `${what} hold a value that is not finite: ${locateNonFinite(images.data, images.shape)}. ` +
         "One such value turns the first layer's weights into NaN at the first step that sees it; clean the data, or pass nonFinite: 'zero' to replace them with 0",
     );
   }
@@ -71,10 +71,10 @@ export function finiteData(what: string, images: Tensor, policy: NonFinitePolicy
   return new Tensor(out, images.shape);
 }
 
-/** Labels (class indices or targets) must be finite whatever the policy: a NaN label has no class to replace it with. */
+/** Labels (class indices or targets) must be finite whatever the policy: a NaN label has no class to replace it with. `what` is plural ('DataLoader: labels'). */
 export function checkFiniteLabels(what: string, labels: Tensor): void {
   if (!hasNonFinite(labels.data)) return;
-  throw new DataError(`${what} hold${what.endsWith('s') ? '' : 's'} a value that is not finite: ${locateNonFinite(labels.data, labels.shape)}; a label has no value to stand in for it, so nonFinite: 'zero' does not apply: fix or drop those examples`);
+  throw new DataError(`${what} hold a value that is not finite: ${locateNonFinite(labels.data, labels.shape)}; a label has no value to stand in for it, so nonFinite: 'zero' does not apply: fix or drop those examples`);
 }
 
 /**

@@ -459,7 +459,7 @@ function prepareRun(where: string, model: Module, options: FitOptions, source: B
       if (!Number.isFinite(value)) {
         const trace = anomaly ? null : traceAnomaly(x, y);
         throw new ValueError(
-          `${where}: the loss became ${value} at ${at}; training diverged.${trace === null ? '' : ` Run again in anomaly mode: ${trace}.`} ` +
+          `${where}: the loss became ${value} at ${at}; training diverged.${trace === null ? '' : ` Rerun on this batch in anomaly mode: ${trace}.`} ` +
             divergenceHint(optimizer, x),
         );
       }
@@ -470,7 +470,7 @@ function prepareRun(where: string, model: Module, options: FitOptions, source: B
         throw new ValueError(
           `${where}: a gradient became non-finite at ${at} (the loss was ${value}); training diverged, and stopped before the step could put it into the weights. ` +
             `The first layer in model order whose gradient went bad: ${name}, whose gradient holds ${nonFiniteSummary(p.grad!.data, p.shape)}; ${listBad(badGrads, parameters.length, 'gradients')}.` +
-            `${trace === null ? '' : ` Run again in anomaly mode: ${trace}.`} ${divergenceHint(optimizer, x)}`,
+            `${trace === null ? '' : ` Rerun on this batch in anomaly mode: ${trace}.`} ${divergenceHint(optimizer, x)}`,
         );
       }
       if (scheduled) {
