@@ -22,11 +22,13 @@
  * optimizer's step (a NaN weight feeding a ReLU gives 0 and no gradient, so
  * neither the loss nor the gradients would ever show it). Each check is one
  * pass over every parameter's values in place (hasNonFinite); on LeNet-5
- * with batches of 64 the two cost FIT_CHECK_COST of a step (see the README,
- * "When the numbers go bad"). When one fires, the batch's forward and
- * backward passes are run once more in anomaly mode to name the op that made
- * the first bad value. Data holding NaN or infinities is refused before
- * training starts (nonFinite).
+ * with MNIST batches of 64 they took 0.039 ms and 0.032 ms, 1.8% of a
+ * 3.97 ms step on the native backend (medians of 300 steps,
+ * bench/finite-checks.mjs; README, "When the numbers go bad"). When one
+ * fires on the loss or a gradient, the batch's forward and backward passes
+ * are run once more in anomaly mode to name the op that made the first bad
+ * value. Data holding NaN or infinities is refused before training starts
+ * (nonFinite).
  */
 import { anomalyReport, detectAnomaly as withAnomaly } from '../autograd/anomaly.js';
 import { backward } from '../autograd/backward.js';
@@ -174,7 +176,8 @@ export interface FitOptions {
    * Runs every step's forward and backward passes in anomaly mode
    * (detectAnomaly, default false): the first op whose output or gradient
    * holds NaN or an infinity stops training, named with its input shapes and
-   * its layer. A debugging aid: it scans the output of every op.
+   * its layer. It scans the output of every op: a LeNet-5 step took about
+   * 1.2 times as long (bench/finite-checks.mjs).
    */
   detectAnomaly?: boolean;
   /**
