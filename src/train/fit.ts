@@ -410,7 +410,7 @@ function prepareRun(where: string, model: Module, options: FitOptions, source: B
    * What anomaly mode finds when the batch's passes run again: the op that
    * made the first non-finite value, or null. The parameters' gradients, the
    * buffers (batch-norm statistics) and the global generator are put back as
-   * they were, so the run again leaves no trace.
+   * they were, so running it again leaves no trace.
    */
   const traceAnomaly = (x: Tensor, y: Tensor): string | null => {
     const grads = parameters.map(([, p]) => p.grad);

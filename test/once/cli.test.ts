@@ -46,6 +46,8 @@ describe('stride CLI', () => {
     [['train', 'vgg99'], /'vgg99'.*model.*lenet5/],
     [['train'], /name the model to train.*--resume DIR/],
     [['train', 'lenet5', '--top', '0'], /--top.*'0'/],
+    [['train', 'lenet5', '--normalize', '0.1/0'], /--normalize 0\.1\/0: a std must be > 0, got 0/],
+    [['train', 'lenet5', '--normalize', '0.1/1e-40', '--limit', '64', '--test-limit', '64'], /normalize: \(x - mean\) \/ std overflows at element 0: \(0 - 0\.1\) \/ 1e-40 is -Infinity in float32; std = 1e-40 is too small/],
     [['eval'], /--model/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ];
