@@ -7,7 +7,8 @@
  *
  * The surface, each name exported once, as a PyTorch user meets it:
  * - top level, the tensor API (torch.*): Tensor and its factories, Generator
- *   and manualSeed, the typed errors, autograd (backward, noGrad, gradcheck);
+ *   and manualSeed, the typed errors, autograd (backward, noGrad, gradcheck,
+ *   detectAnomaly);
  * - `F`: every functional op (torch.nn.functional, and the tensor maths of
  *   torch.* such as F.matmul, F.concat, F.where), only as the namespace;
  * - `nn`: Module, nn.parameter (torch.nn.Parameter), layers, losses, nn.init,
@@ -29,7 +30,7 @@ import { registerDefaultBackends } from './backends/index.js';
 export { Tensor, tensor, zeros, ones, full, rand, randn, arange, zerosLike, onesLike, shapeSize, type DType, type FloatArray, type NestedArray, type TensorLike } from './tensor/tensor.js';
 export { Generator, manualSeed, defaultGenerator, type GeneratorState } from './tensor/random.js';
 export { StrideError, ShapeError, ValueError, DataError } from './errors.js';
-export { backward, gradcheck, noGrad, enableGrad, isGradEnabled, type GradcheckOptions, type GradcheckReport } from './autograd/index.js';
+export { backward, gradcheck, noGrad, enableGrad, isGradEnabled, detectAnomaly, isAnomalyEnabled, type GradcheckOptions, type GradcheckReport, type AnomalyOptions } from './autograd/index.js';
 
 // The namespaces.
 export * as F from './ops/index.js';
@@ -48,7 +49,7 @@ export {
 export { summary, formatSummary, type ModelSummary, type LayerSummary, type BlockSummary, type ReceptiveField, type SummaryOptions, type FormatSummaryOptions } from './nn/summary.js';
 export type { LayerCounts, DescribedLayer, WindowGeometry, AxisField } from './nn/describe.js';
 // Data.
-export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD, transforms } from './data/index.js';
+export { parseIdx, encodeIdx, normalize, DataLoader, MNIST_MEAN, MNIST_STD, transforms, type NonFinitePolicy } from './data/index.js';
 export {
   decodeImage, encodePng, imageFormat, convertChannels, resizeImage, centerCropImage, coverSize, fitImage, imageFromTensor,
   type FloatImage, type DecodedImage, type ImageFormat, type ResizeOptions,
@@ -56,7 +57,7 @@ export {
 export { parseCifarBatch, CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, type CifarBatch, type CifarBatchOptions, type CifarLabels } from './data/index.js';
 // Training (isomorphic; 'stride/node' adds the terminal progress bar).
 export {
-  fit, fitEpochs, fitEpochsAsync, evaluate, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
+  fit, fitEpochs, fitEpochsAsync, evaluate, checkFiniteWeights, accuracy, countCorrect, RunningMean, formatDuration, lrMultiplier, LR_SCHEDULES, type LrSchedule, type LrScheduleName,
   topKAccuracy, countTopKCorrect, confusionMatrix, perClassAccuracy, perClassPrecision,
   type FitOptions, type FitAsyncOptions, type BatchSource, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type EvaluateOptions, type LossFn,
 } from './train/index.js';

@@ -1,13 +1,16 @@
 import { kernelsFor } from '../backends/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocateOutput, onesLike, recycleOutput, trackOutputs } from '../tensor/tensor.js';
-import { noGrad } from './tape.js';
+import { checkBackward, inBackwardPass, isAnomalyEnabled } from './anomaly.js';
+import { isPlaceholder, noGrad } from './tape.js';
 
 /**
  * Reverse-mode differentiation from `root`. Nodes are visited in reverse
  * topological order, so each node's gradient is complete (every fan-out branch
  * summed) before it is passed on. Leaves that require grad accumulate into
- * `.grad` (call optimizer.zeroGrad() between steps, as in PyTorch).
+ * `.grad` (call optimizer.zeroGrad() between steps, as in PyTorch). In
+ * anomaly mode (anomaly.ts) each op's gradients are checked for NaN and
+ * infinities as its backward function returns them.
  */
 export function backward(root: Tensor, gradient?: Tensor): void {
   if (!root.requiresGrad) {
@@ -72,8 +75,9 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   const grads = new Map<Tensor, Tensor>();
   grads.set(root, gradient);
   const previousTracker = trackOutputs(made);
+  const anomaly = isAnomalyEnabled();
   try {
-    noGrad(() => {
+    const pass = () => noGrad(() => {
       for (let k = order.length - 1; k >= 0; k--) {
         const t = order[k];
         const g = grads.get(t);
@@ -94,6 +98,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
           continue;
         }
         const inputGrads = t.gradFn.backward(g);
+        if (anomaly) checkBackward(t.gradFn, g, inputGrads, isPlaceholder);
         const inputs = t.gradFn.inputs;
         for (let i = 0; i < inputs.length; i++) {
           const input = inputs[i];
@@ -114,6 +119,8 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         releaseConsumed();
       }
     });
+    if (anomaly) inBackwardPass(pass);
+    else pass();
   } finally {
     trackOutputs(previousTracker);
   }

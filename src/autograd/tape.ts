@@ -1,4 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
+import { checkForward, isAnomalyEnabled, notePlace } from './anomaly.js';
 
 let gradEnabled = true;
 
@@ -44,8 +45,9 @@ export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
  * is only called for graphs that need it, with recording off. It must not keep
  * `gy` or what it returns after it returns: the engine recycles gradient
  * memory it knows to be free (backward.ts). `attrs` keeps what the op was
- * asked to do beyond its inputs, for exporters (GradFn.attrs). Internal: ops
- * only, not exported from the package.
+ * asked to do beyond its inputs, for exporters (GradFn.attrs). In anomaly
+ * mode (anomaly.ts) `out` is checked for NaN and infinities first, recorded
+ * or not. Internal: ops only, not exported from the package.
  */
 export function record(
   out: Tensor,
@@ -54,10 +56,12 @@ export function record(
   backward: (gradOutput: Tensor) => (Tensor | null)[],
   attrs?: object,
 ): Tensor {
+  const place = isAnomalyEnabled() ? checkForward(out, name, inputs) : null;
   if (!needsGrad(...inputs)) return out;
   const kept = inputs.map((t) => t ?? PLACEHOLDER);
   out.requiresGrad = true;
   out.gradFn = attrs === undefined ? { name, inputs: kept, backward } : { name, inputs: kept, backward, attrs };
+  if (place !== null) notePlace(out.gradFn, place);
   return out;
 }
 

@@ -12,7 +12,7 @@ import { consoleIO, type CliIO } from './io.js';
 import { isOnnxPath, readOnnxFile } from './summary.js';
 import { checkModelFits } from './model-fit.js';
 import { BACKEND_OPTIONS, integer, jsonOption, oneOf, option, withDefaults, type CliCommand, type OptionValues } from './options.js';
-import { TRAIN_OPTIONS } from './train.js';
+import { TRAIN_OPTIONS, refuseNonFiniteWeights } from './train.js';
 
 /** The options of `stride eval` (without --backend, --threads, --json). */
 export const EVAL_OPTIONS = {
@@ -52,7 +52,9 @@ export const EVAL_COMMAND = {
 Ties in the scores count for the lower class index (as argmax). The confusion
 matrix is printed only with --confusion: its rows are the true classes and
 its columns the predicted ones (as scikit-learn's confusion_matrix), each row
-followed by the class's accuracy (recall), and a last line of precisions.`,
+followed by the class's accuracy (recall), and a last line of precisions.
+Weights holding NaN or an infinity are refused (exit code 2), naming each
+such tensor and how many of its values are bad.`,
 } satisfies CliCommand;
 
 /** What runEval takes: the checkpoint (a folder holding model.stride, or the file) and the options. */
@@ -93,6 +95,8 @@ export async function runEval(options: EvalCommandOptions, io: CliIO = consoleIO
   const start = performance.now();
   const { model, name: modelName, meta, path, epochs, inputShape: shape } = await loadForEval(options);
   const onnx = model instanceof OnnxModule;
+  // Weights trained into NaN would evaluate to chance with a NaN loss: refused before the data is read.
+  refuseNonFiniteWeights(model, `${onnx ? '' : 'checkpoint '}${path}`);
   const datasetName = options.dataset ?? (typeof meta.dataset === 'string' ? meta.dataset : undefined);
   if (datasetName === undefined) {
     throw new DataError(`${onnx ? '' : 'checkpoint '}${path} does not record the dataset it was trained on; pass --dataset`);

@@ -1,4 +1,6 @@
 import { DataError, ValueError, fmtShape } from '../errors.js';
+import { hasNonFinite } from '../tensor/finite.js';
+import { checkNonFinitePolicy, locateNonFinite, type NonFinitePolicy } from './non-finite.js';
 
 /**
  * The IDX format (LeCun's MNIST files): a 4-byte magic number, the dimensions,
@@ -51,6 +53,12 @@ export type IdxFile<D extends IdxDType = IdxDType> = {
 export interface IdxExpect<D extends IdxDType = IdxDType> {
   dtype?: D;
   shape?: readonly (number | null)[];
+  /**
+   * NaN and infinities in a float or double file: 'error' (default) is a
+   * DataError naming the example (the first index) and the rest of the
+   * index; 'zero' replaces them with 0. Integer files cannot hold them.
+   */
+  nonFinite?: NonFinitePolicy;
 }
 
 interface TypeInfo {
@@ -87,13 +95,16 @@ const fmtExpectShape = (s: readonly (number | null)[]) => `[${s.map((d) => (d ==
  * Throws DataError for: fewer than 4 bytes, a magic number whose first two
  * bytes are not zero, an unknown type byte, zero dimensions, a header shorter
  * than the dimensions it declares, a data section shorter or longer than
- * `size(type) * prod(dims)`, and anything that contradicts `expect`.
+ * `size(type) * prod(dims)`, anything that contradicts `expect`, and a NaN
+ * or an infinity in a float or double file (unless `expect.nonFinite` is 'zero').
  */
 export function parseIdx<D extends IdxDType = IdxDType>(bytes: Uint8Array, source: string, expect?: IdxExpect<D>): IdxFile<D> {
   if (!(bytes instanceof Uint8Array)) {
     throw new ValueError(`parseIdx: bytes must be a Uint8Array (a Node Buffer is one), got ${bytes === null ? 'null' : typeof bytes}`);
   }
   const where = `parseIdx: ${source}`;
+  if (expect !== undefined && (expect === null || typeof expect !== 'object')) throw new ValueError(`parseIdx: expect must be an object { dtype?, shape?, nonFinite? }, got ${expect === null ? 'null' : typeof expect}`);
+  const nonFinite = checkNonFinitePolicy('parseIdx', expect?.nonFinite);
   if (bytes.length < 4) {
     throw new DataError(
       `${where}: file is ${plural(bytes.length, 'byte')} long, but an IDX file starts with a 4-byte magic number (0x00 0x00, type, rank); the file is empty or truncated`,
@@ -142,6 +153,12 @@ export function parseIdx<D extends IdxDType = IdxDType>(bytes: Uint8Array, sourc
   }
 
   const data = decode(type, view, headerBytes, count, bytes);
+  if ((data instanceof Float32Array || data instanceof Float64Array) && hasNonFinite(data)) {
+    if (nonFinite === 'error') {
+      throw new DataError(`${where}: the ${type.dtype} data holds a value that is not finite: ${locateNonFinite(data, shape)}; fix the file, or pass nonFinite: 'zero' to replace such values with 0`);
+    }
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) data[i] = 0;
+  }
   return { dtype: type.dtype, shape, data } as IdxFile<D>;
 }
 

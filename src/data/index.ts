@@ -12,6 +12,7 @@ export {
   type CifarBatch, type CifarBatchOptions, type CifarData, type CifarLabels, type CifarSplit, type Cifar10Options, type Cifar100Options,
 } from './cifar.js';
 export { DataLoader, type Batch, type DataLoaderOptions, type TensorDataset } from './loader.js';
+export { NON_FINITE_POLICIES, type NonFinitePolicy } from './non-finite.js';
 export * as transforms from './transforms/index.js';
 export {
   decodeImage, encodePng, imageFormat, convertChannels, resizeImage, centerCropImage, coverSize, fitImage, imageFromTensor,

@@ -1,6 +1,7 @@
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocateOutput, shapeSize } from '../tensor/tensor.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';
+import { checkFiniteLabels, checkNonFinitePolicy, finiteData, type NonFinitePolicy } from './non-finite.js';
 
 /** A dataset held in memory: one row of `images` and one of `labels` per example. */
 export interface TensorDataset {
@@ -19,6 +20,12 @@ export interface DataLoaderOptions {
   dropLast?: boolean;
   /** Source of the shuffles; a seeded one makes the order repeatable. Defaults to the global generator. */
   generator?: Generator;
+  /**
+   * Images holding NaN or an infinity: 'error' (default) refuses them with a
+   * DataError naming the first bad example and index; 'zero' trains on a copy
+   * with those values replaced by 0. Labels must be finite either way.
+   */
+  nonFinite?: NonFinitePolicy;
 }
 
 /** One batch: `x` [B, ...] and `y` [B] are new tensors (copies), `index` counts batches from 0 within the epoch. */
@@ -28,7 +35,7 @@ export interface Batch {
   index: number;
 }
 
-const OPTION_KEYS = ['batchSize', 'shuffle', 'dropLast', 'generator'];
+const OPTION_KEYS = ['batchSize', 'shuffle', 'dropLast', 'generator', 'nonFinite'];
 
 /**
  * Splits an in-memory dataset into mini-batches, as PyTorch's DataLoader over a
@@ -49,8 +56,13 @@ const OPTION_KEYS = ['batchSize', 'shuffle', 'dropLast', 'generator'];
  *
  * Batches per epoch: `ceil(N / B)`, or `floor(N / B)` with `dropLast` (which
  * keeps every batch the same size, e.g. for batch norm statistics).
+ *
+ * The images and labels are checked once, when the loader is made (one pass
+ * over them): a NaN or an infinity is a DataError naming the example and the
+ * index, unless `nonFinite: 'zero'` asks for them to be replaced by 0.
  */
 export class DataLoader implements Iterable<Batch> {
+  /** The images batches are taken from: the dataset's, or with nonFinite 'zero' a cleaned copy when they held NaN or infinities. */
   readonly images: Tensor;
   readonly labels: Tensor;
   readonly batchSize: number;
@@ -90,7 +102,9 @@ export class DataLoader implements Iterable<Batch> {
     if (!(generator instanceof Generator)) {
       throw new ValueError(`DataLoader: generator must be a Generator (new Generator(seed)), got ${generator === null ? 'null' : typeof generator}`);
     }
-    this.images = images;
+    const policy = checkNonFinitePolicy('DataLoader', options.nonFinite);
+    checkFiniteLabels('DataLoader: labels', labels);
+    this.images = finiteData('DataLoader: images', images, policy);
     this.labels = labels;
     this.batchSize = batchSize;
     this.shuffle = shuffle;

@@ -1,6 +1,7 @@
 import { DataError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocate } from '../tensor/tensor.js';
 import { readIdxFile, type IdxExpect, type IdxFile } from './idx.js';
+import { checkStandardized } from './non-finite.js';
 
 /**
  * MNIST from the original IDX files (docs/design.md, "Real data, shipped by a package"): 60,000 training and
@@ -150,7 +151,9 @@ async function defaultMnistDir(): Promise<string> {
  * With numbers (or one-element arrays) for `mean` and `std`, the same pair
  * applies to every element of a tensor of any shape. With longer arrays,
  * `images` must be `[N, C, H, W]` and each array holds C values (or 1, used for
- * every channel). `std` must be > 0.
+ * every channel). `std` must be > 0, and large enough that no quotient
+ * overflows the dtype (a ValueError names it otherwise); a NaN or infinity
+ * already in `images` is passed on (the loaders refuse it, naming the example).
  * Returns a new tensor of the input's dtype; `images` is not modified.
  */
 export function normalize(images: Tensor, mean: number | readonly number[], std: number | readonly number[]): Tensor {
@@ -196,5 +199,6 @@ export function normalize(images: Tensor, mean: number | readonly number[], std:
       for (let i = start; i < end; i++) out[i] = (x[i] - m) / s;
     }
   }
+  checkStandardized('normalize', x, out, channels, plane, stds, means);
   return new Tensor(out, images.shape);
 }

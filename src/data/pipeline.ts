@@ -38,6 +38,7 @@ import { parseAugment } from './transforms/augment.js';
 import { transformBatch, type Transform } from './transforms/random.js';
 import { normalize as normalizeImages } from './mnist.js';
 import type { Batch } from './loader.js';
+import { checkFiniteLabels, checkNonFinitePolicy, finiteData, type NonFinitePolicy } from './non-finite.js';
 
 export interface BatchPipelineOptions {
   /** [N, C, H, W], values in 0..1 (float32 or float64). */
@@ -60,9 +61,11 @@ export interface BatchPipelineOptions {
   workers?: number;
   /** Batches made ahead of the consumer when there are workers (default 2 per worker, at least 1). */
   prefetch?: number;
+  /** Images holding NaN or an infinity: 'error' (default) refuses them, naming the example and index; 'zero' uses a copy with them replaced by 0 (as DataLoader). */
+  nonFinite?: NonFinitePolicy;
 }
 
-const OPTION_KEYS = ['images', 'labels', 'batchSize', 'augment', 'normalize', 'seed', 'shuffle', 'dropLast', 'workers', 'prefetch'];
+const OPTION_KEYS = ['images', 'labels', 'batchSize', 'augment', 'normalize', 'seed', 'shuffle', 'dropLast', 'workers', 'prefetch', 'nonFinite'];
 
 /** What a worker is started with (workerData). */
 export interface PipelineWorkerInit {
@@ -288,7 +291,8 @@ export class BatchPipeline {
       normalizeImages(new Tensor(allocate(images.dtype, shapeSize(images.shape.slice(1))), [1, ...images.shape.slice(1)]), mean as number[], std as number[]);
       norm = { mean: mean as number | number[], std: std as number | number[] };
     }
-    this.images = images;
+    checkFiniteLabels('BatchPipeline: labels', labels);
+    this.images = finiteData('BatchPipeline: images', images, checkNonFinitePolicy('BatchPipeline', options.nonFinite));
     this.labels = labels;
     this.batchSize = batchSize;
     this.augment = plan.spec;

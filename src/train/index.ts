@@ -4,7 +4,7 @@
  * 'stride/node' instead.
  */
 export {
-  fit, fitEpochs, fitEpochsAsync, evaluate, type FitOptions, type FitAsyncOptions, type BatchSource, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type EvaluateOptions, type LossFn,
+  fit, fitEpochs, fitEpochsAsync, evaluate, checkFiniteWeights, type FitOptions, type FitAsyncOptions, type BatchSource, type FitResult, type EpochResult, type EpochStartInfo, type BatchInfo, type EvaluateResult, type EvaluateOptions, type LossFn,
 } from './fit.js';
 export {
   accuracy, countCorrect, topKAccuracy, countTopKCorrect, confusionMatrix, perClassAccuracy, perClassPrecision, RunningMean, formatDuration,

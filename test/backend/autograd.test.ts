@@ -1,15 +1,16 @@
 /**
  * The tape: fan-out accumulation, accumulation across backward calls, noGrad,
- * detach, requiresGrad_, errors of backward, and which tensors keep a .grad.
+ * detach, requiresGrad_, errors of backward, which tensors keep a .grad, and
+ * anomaly mode (detectAnomaly).
  * Expected gradients are derived by hand in the comments.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Tensor, ShapeError, ValueError, tensor, ones, zeros, noGrad, enableGrad, isGradEnabled, backward, gradcheck } from '../../src/index.js';
-import { add, mul, sum, exp, reshape, conv2d, relu, maxPool2d, flatten, linear, crossEntropy } from '../../src/ops/index.js';
+import { Tensor, ShapeError, ValueError, tensor, ones, zeros, noGrad, enableGrad, isGradEnabled, backward, gradcheck, detectAnomaly, isAnomalyEnabled, full } from '../../src/index.js';
+import { add, mul, div, sum, exp, log, sqrt, reshape, conv2d, relu, maxPool2d, flatten, linear, crossEntropy, matmul } from '../../src/ops/index.js';
 import { record } from '../../src/autograd/index.js';
-import { assertClose, assertGradcheck, ok, seeded } from '../helpers/index.js';
+import { assertClose, assertGradcheck, ok, seeded, throwsWith } from '../helpers/index.js';
 import { allocateOutput, clearRecycledOutputs, recycleOutput, recycledOutputBytes } from '../../src/tensor/tensor.js';
 
 const arr = (t: Tensor | null) => {
@@ -350,3 +351,83 @@ describe('gradcheck itself', () => {
     assert.throws(() => gradcheck(() => zeros([2]), [rn([2])]), ValueError);
   });
 });
+
+describe('anomaly mode (detectAnomaly)', () => {
+  /** A layer's parameters, named as a model names them: fc1.weight [3, 2] and fc1.bias [3]. */
+  const fc1 = () => {
+    const weight = tensor([[1, 0], [0, 1], [-1, -1]]).requiresGrad_();
+    const bias = tensor([0, 0, 0]).requiresGrad_();
+    return { weight, bias, parameters: [['fc1.weight', weight], ['fc1.bias', bias]] as [string, Tensor][] };
+  };
+  const x = tensor([[1, 2], [3, 1]]);
+
+  test('a log of a negative number: the op, its layer, the pass and the input shapes are named', () => {
+    const { weight, bias, parameters } = fc1();
+    // fc1's third output is -(x0 + x1) < 0 for both rows: its log is NaN.
+    const run = () => sum(log(linear(x, weight, bias))).backward();
+    throwsWith(
+      () => detectAnomaly(run, { parameters }),
+      ValueError,
+      'detectAnomaly: log (after layer fc1) produced a non-finite value in the forward pass: its output [2, 3] holds 2 NaN of 6 values (the first at [0, 2]); input shapes [2, 3]. Its inputs were all finite, so log made them',
+    );
+    assert.equal(isAnomalyEnabled(), false, 'the mode is off again after the throw');
+    // Off (the default) nothing is checked: the same computation runs to its NaN.
+    weight.grad = null;
+    const y = sum(log(linear(x, weight, bias)));
+    assert.ok(Number.isNaN(y.item()));
+    y.backward();
+  });
+
+  test('a 0/0 division is named with its layer, whichever op made it', () => {
+    const scale = tensor([0, 2]).requiresGrad_();
+    const numerator = tensor([0, 1]);
+    throwsWith(
+      () => detectAnomaly(() => div(numerator, scale), { parameters: [['norm.scale', scale]] }),
+      ValueError, 'detectAnomaly: div (layer norm) produced a non-finite value in the forward pass: its output [2] holds 1 NaN of 2 values (the first at [0]); input shapes [2], [2]',
+    );
+    // Overflow in other ops goes through the same check.
+    throwsWith(() => detectAnomaly(() => exp(tensor([1, 100]))), ValueError, 'detectAnomaly: exp produced a non-finite value in the forward pass: its output [2] holds 1 +Infinity of 2 values (the first at [1])');
+    throwsWith(() => detectAnomaly(() => matmul(full([2, 2], 3e19), full([2, 2], 3e19))), ValueError, 'detectAnomaly: matmul produced', 'holds 4 +Infinity of 4 values');
+    const w = full([1, 1, 2, 2], -2e38).requiresGrad_();
+    throwsWith(
+      () => detectAnomaly(() => conv2d(full([1, 1, 3, 3], 1), w), { parameters: [['conv1.weight', w]] }),
+      ValueError, 'detectAnomaly: conv2d (layer conv1) produced a non-finite value in the forward pass: its output [1, 1, 2, 2] holds 4 -Infinity of 4 values',
+    );
+  });
+
+  test('a non-finite gradient is named in the backward pass: sqrt at 0', () => {
+    const { weight, bias, parameters } = fc1();
+    bias.data.set([-1, -1, 0]);
+    // fc1(x)[0, 0] = 1 - 1 = 0: sqrt is 0 there (finite) but its derivative 1 / (2 sqrt(0)) is infinite.
+    throwsWith(
+      () => detectAnomaly(() => sum(sqrt(relu(linear(x, weight, bias)))).backward(), { parameters }),
+      ValueError,
+      'detectAnomaly: the backward of sqrt (after layer fc1) produced a non-finite value in the backward pass: the gradient of its input 0 [2, 3] holds',
+      'input shapes [2, 3]. The gradient it was given [2, 3] was finite, so the backward of sqrt made them',
+    );
+  });
+
+  test('bad values that came in with an input are told apart from those an op makes', () => {
+    const { weight, bias, parameters } = fc1();
+    const data = tensor([[1, NaN]]);
+    throwsWith(
+      () => detectAnomaly(() => linear(data, weight, bias), { parameters }),
+      ValueError,
+      'detectAnomaly: linear (layer fc1) produced a non-finite value in the forward pass',
+      'Its input 0 [1, 2] (a leaf tensor: the data, or a tensor made or changed outside the ops) already holds 1 NaN of 2 values (the first at [0, 1]), so linear only passed them on',
+    );
+    weight.data[3] = Infinity;
+    throwsWith(() => detectAnomaly(() => linear(x, weight, bias), { parameters }), ValueError, 'Its input 1 [3, 2] (parameter fc1.weight) already holds 1 +Infinity of 6 values (the first at [1, 1])');
+  });
+
+  test('the mode nests, is restored after each call, and checks its arguments', () => {
+    assert.equal(isAnomalyEnabled(), false);
+    const inner = detectAnomaly(() => detectAnomaly(() => isAnomalyEnabled()) && isAnomalyEnabled());
+    assert.equal(inner, true);
+    assert.equal(isAnomalyEnabled(), false);
+    throwsWith(() => detectAnomaly(() => 1, { names: [] } as never), ValueError, "unknown option 'names'");
+    throwsWith(() => detectAnomaly(() => 1, { parameters: [['w', 3]] } as never), ValueError, 'parameters must be [name, tensor] pairs');
+    throwsWith(() => detectAnomaly(3 as never), ValueError, 'fn must be a function');
+  });
+});
+

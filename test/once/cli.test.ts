@@ -4,8 +4,10 @@ import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stride } from '../helpers/index.js';
+import { Generator, LeNet5 } from '../../src/index.js';
+import { saveCheckpoint } from '../../src/node.js';
 
-const TRAIN_OPTIONS = ['--dataset', '--data-dir', '--input', '--epochs', '--batch-size', '--lr', '--optimizer', '--momentum', '--lr-schedule', '--limit', '--test-limit', '--seed', '--out', '--no-save', '--backend', '--no-progress', '--top', '--resume', '--json'];
+const TRAIN_OPTIONS = ['--dataset', '--data-dir', '--input', '--epochs', '--batch-size', '--lr', '--optimizer', '--momentum', '--lr-schedule', '--limit', '--test-limit', '--seed', '--out', '--no-save', '--backend', '--no-progress', '--top', '--resume', '--detect-anomaly', '--json'];
 const EVAL_OPTIONS = ['--model', '--dataset', '--data-dir', '--batch-size', '--test-limit', '--top', '--confusion', '--backend', '--json'];
 
 describe('stride CLI', () => {
@@ -44,6 +46,8 @@ describe('stride CLI', () => {
     [['train', 'vgg99'], /'vgg99'.*model.*lenet5/],
     [['train'], /name the model to train.*--resume DIR/],
     [['train', 'lenet5', '--top', '0'], /--top.*'0'/],
+    [['train', 'lenet5', '--normalize', '0.1/0'], /--normalize 0\.1\/0: a std must be > 0, got 0/],
+    [['train', 'lenet5', '--normalize', '0.1/1e-40', '--limit', '64', '--test-limit', '64'], /normalize: \(x - mean\) \/ std overflows at element 0: \(0 - 0\.1\) \/ 1e-40 is -Infinity in float32; std = 1e-40 is too small/],
     [['eval'], /--model/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ];
@@ -189,6 +193,40 @@ describe('stride CLI', () => {
       assert.equal(r.stderr.trim(), `error: --out ${file} is an existing file, not a folder (the folder is to hold model.stride); name a folder, new or existing, or move the file away`);
       assert.doesNotMatch(r.stderr, /EEXIST|mkdir/);
       assert.equal(r.stdout, '', 'nothing was trained');
+    });
+
+    test('a learning rate of 1e6 stops training at the first bad batch: exit 2, one line with the batch and the learning rate; --detect-anomaly names the op and its layer', async () => {
+      const args = ['train', 'lenet5', '--limit', '640', '--test-limit', '100', '--lr', '1e6', '--lr-schedule', 'constant', '--no-save'];
+      const [plain, anomaly] = await Promise.all([stride(...args), stride(...args, '--detect-anomaly')]);
+      for (const r of [plain, anomaly]) {
+        assert.equal(r.code, 2, r.stderr);
+        assert.equal(r.stderr.trim().split('\n').length, 1, `one line expected:\n${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+        assert.doesNotMatch(r.stdout, /test accuracy|saved weights/, 'nothing was evaluated or saved');
+      }
+      assert.match(plain.stderr, /^error: (the loss became (NaN|-?Infinity)|a gradient became non-finite|the optimizer step made the parameters non-finite) at epoch 1, batch \d+\/10/);
+      assert.match(plain.stderr, /learning rate \(?(now )?1000000/);
+      const m = /^error: anomaly mode stopped training at epoch 1, batch (\d+)\/10: (the backward of )?(\w+) \((after )?layer (conv1|conv2|fc1|fc2|fc3)\) produced a non-finite value in the (forward|backward) pass/.exec(anomaly.stderr);
+      assert.ok(m, anomaly.stderr);
+      assert.equal(m[1], /batch (\d+)\/10/.exec(plain.stderr)![1], 'the same batch with and without anomaly mode');
+      assert.match(anomaly.stderr, /input shapes \[\d+(, \d+)*\]/);
+      assert.match(anomaly.stderr, /Lower the learning rate \(now 1000000\)/);
+    });
+
+    test('eval refuses a checkpoint whose bias holds NaN: exit 2, one line naming the tensor and the count; so does train --init', async () => {
+      const out = join(dir, 'nan-bias');
+      const model = new LeNet5({ generator: new Generator(0) });
+      model.fc3.bias!.data[3] = NaN;
+      await saveCheckpoint(out, model, { model: 'lenet5', modelOptions: { numClasses: 10, inChannels: 1 }, meta: { dataset: 'mnist' } });
+      const e = await stride('eval', '--model', out, '--test-limit', '100', '--json');
+      assert.equal(e.code, 2, e.stderr);
+      assert.match(e.stderr, /^error: checkpoint .*model\.stride: the model's weights hold values that are not finite, in 1 of its 10 tensors: fc3\.bias holds 1 NaN of 10 values \(the first at \[3\]\)/);
+      assert.equal(e.stderr.trim().split('\n').length, 1);
+      assert.equal(e.stdout, '', 'no accuracy and no JSON line (whose loss would be null)');
+      const t = await stride('train', 'lenet5', '--init', out, '--limit', '64', '--test-limit', '64', '--no-save');
+      assert.equal(t.code, 2, t.stderr);
+      assert.match(t.stderr, /^error: --init .*model\.stride: the model's weights hold values that are not finite.*fc3\.bias holds 1 NaN/);
+      assert.doesNotMatch(t.stdout, /^epoch /m, 'nothing was trained');
     });
 
     test('eval of a corrupt checkpoint: exit 2, one line naming the file', async () => {

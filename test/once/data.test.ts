@@ -111,6 +111,23 @@ describe('IDX', () => {
     assert.deepEqual(parseIdx(bytes, 'e.idx', { dtype: 'uint8', shape: [null, 3, 4] }).shape, [2, 3, 4]);
   });
 
+  test('a float file holding NaN or an infinity is refused, naming the example and index, unless nonFinite is zero', () => {
+    const values = new Float32Array(3 * 2 * 4).fill(0.5);
+    values[1 * 8 + 1 * 4 + 3] = NaN; // example 1, index [1, 3]
+    values[2 * 8 + 2] = -Infinity; // example 2, index [0, 2]
+    const bytes = encodeIdx(values, [3, 2, 4]);
+    throwsWith(
+      () => parseIdx(bytes, 'f.idx', { dtype: 'float32' }),
+      DataError, "parseIdx: f.idx: the float32 data holds a value that is not finite: NaN at example 1, index [1, 3] (1 NaN and 1 -Infinity in 2 of 3 examples); fix the file, or pass nonFinite: 'zero'",
+    );
+    const cleaned = parseIdx(bytes, 'f.idx', { nonFinite: 'zero' });
+    const expected = Array.from(values, (v) => (Number.isFinite(v) ? v : 0));
+    assert.deepEqual(Array.from(cleaned.data), expected);
+    const doubles = encodeIdx(Float64Array.from([1, Infinity]), [2]);
+    throwsWith(() => parseIdx(doubles, 'd.idx'), DataError, 'the float64 data holds a value that is not finite: +Infinity at example 1 (1 +Infinity in 1 of 2 examples)');
+    throwsWith(() => parseIdx(doubles, 'd.idx', { nonFinite: 'drop' as never }), ValueError, "nonFinite must be 'error'", "or 'zero'");
+  });
+
   test('readIdxFile reads a file and names a missing one', async () => {
     await withTempDir('stride-data-', async (dir) => {
       const path = join(dir, 'small-idx1-ubyte');
@@ -274,6 +291,16 @@ describe('normalize', () => {
     assert.throws(() => normalize(tensor([1, 2, 3], [3]), [0, 0], [1, 1]), ShapeError);
     assert.throws(() => normalize(x, NaN, 1), /mean\[0\] must be a finite number/);
   });
+
+  test('a std so small that the quotient overflows is refused; NaN already in the images is passed on for the loaders', () => {
+    const x = tensor([0.25, 0.5, 0.75, 1], [1, 2, 1, 2]);
+    // 0.5 / 1e-39 = 5e38 > float32's largest value 3.4e38; std 1e-38 keeps every quotient finite.
+    throwsWith(() => normalize(x, [0, 0], [1, 1e-39]), ValueError, 'normalize: (x - mean) / std overflows at element 2: (0.75 - 0) / 1e-39 is Infinity in float32; std[1] = 1e-39 is too small');
+    assert.ok(Array.from(normalize(x, [0, 0], [1, 1e-38]).data).every(Number.isFinite));
+    const y = normalize(tensor([NaN, 1], [2]), 0.5, 0.5);
+    assert.ok(Number.isNaN(y.data[0]));
+    assert.equal(y.data[1], 1);
+  });
 });
 
 describe('DataLoader', () => {
@@ -370,6 +397,25 @@ describe('DataLoader', () => {
     assert.equal(loader.length, 4);
     const shapes = [...loader].map((b) => b.x.shape);
     assert.deepEqual(shapes, [[32, 1, 28, 28], [32, 1, 28, 28], [32, 1, 28, 28], [4, 1, 28, 28]]);
+  });
+
+  test('images holding NaN or an infinity are refused, naming the example and index; nonFinite zero replaces them with 0', () => {
+    const d = dataset(6);
+    const images = new Tensor(d.images.data.slice(), d.images.shape);
+    images.data[2 * 4 + 1] = NaN;
+    images.data[2 * 5] = Infinity;
+    throwsWith(
+      () => new DataLoader({ images, labels: d.labels }, { batchSize: 2 }),
+      DataError, "DataLoader: images hold a value that is not finite: NaN at example 4, index [1] (1 NaN and 1 +Infinity in 2 of 6 examples)", "pass nonFinite: 'zero'",
+    );
+    const loader = new DataLoader({ images, labels: d.labels }, { batchSize: 6, nonFinite: 'zero' });
+    const [{ x }] = [...loader];
+    assert.deepEqual(Array.from(x.data), [0, 100, 1, 101, 2, 102, 3, 103, 4, 0, 0, 105]);
+    assert.ok(Number.isNaN(images.data[9]), "the caller's images are not changed");
+    const labels = new Tensor(d.labels.data.slice(), d.labels.shape);
+    labels.data[3] = NaN;
+    throwsWith(() => new DataLoader({ images: d.images, labels }, { batchSize: 2, nonFinite: 'zero' }), DataError, 'DataLoader: labels hold a value that is not finite: NaN at example 3', "nonFinite: 'zero' does not apply");
+    throwsWith(() => new DataLoader(d, { batchSize: 2, nonFinite: 'skip' as never }), ValueError, "DataLoader: nonFinite must be 'error'");
   });
 
   test('argument checks', () => {

@@ -16,7 +16,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { ValueError, ShapeError } from '../../src/errors.js';
+import { DataError, ValueError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Generator } from '../../src/tensor/random.js';
 import { BatchPipeline, batchGenerator, sharedImages, shuffleGenerator, type BatchPipelineOptions } from '../../src/data/pipeline.js';
@@ -211,6 +211,37 @@ describe('BatchPipeline: errors and ending', { timeout: 120_000 }, () => {
     throwsWith(() => new BatchPipeline({ images: new Tensor(images.data, [N, C * H * W]), labels, batchSize: 4, augment: 'none', seed: 0 }), ShapeError, '[N, C, H, W]');
     throwsWith(() => new BatchPipeline({ images, labels: new Tensor(new Float32Array(3), [3]), batchSize: 4, augment: 'none', seed: 0 }), ShapeError, 'first dimensions must be equal');
     throwsWith(() => pipeline({ batchsize: 4 } as unknown as BatchPipelineOptions), ValueError, "unknown option 'batchsize'");
+  });
+
+  test('images holding NaN are refused at construction, naming the example and index; nonFinite zero makes batches with 0 there', async () => {
+    const { images, labels } = dataset();
+    const bad = new Tensor(images.data.slice(), images.shape);
+    bad.data[6 * C * H * W + 2 * H * W + 3 * W + 4] = NaN; // example 6, index [2, 3, 4]
+    throwsWith(() => new BatchPipeline({ images: bad, labels, batchSize: 5, augment: 'none', seed: 0, workers: 0 }), DataError, 'BatchPipeline: images hold a value that is not finite: NaN at example 6, index [2, 3, 4]');
+    const cleaned = new BatchPipeline({ images: bad, labels, batchSize: N, augment: 'none', seed: 0, workers: 0, nonFinite: 'zero' });
+    const [batch] = (await collect(cleaned, 0)).x;
+    const expected = Float32Array.from(bad.data, (v) => (Number.isNaN(v) ? 0 : v));
+    ok(Buffer.from(batch.buffer).equals(Buffer.from(expected.buffer)), 'the batch is the images with 0 in place of the NaN');
+  });
+
+  test('fitEpochsAsync checks the batches a source makes: a NaN in one is refused with its epoch and batch', async () => {
+    const data = dataset();
+    const model = new nn.Sequential(new nn.Flatten(), new nn.Linear(C * H * W, N, { generator: new Generator(1) }));
+    const source: BatchSource = {
+      length: 5,
+      *epoch(_epoch, order) {
+        for (let b = 0; b < 5; b++) {
+          const rows = order.subarray(b * 5, (b + 1) * 5);
+          const x = new Tensor(new Float32Array(rows.length * C * H * W).fill(0.5), [rows.length, C, H, W]);
+          if (b === 3) x.data[C * H * W + 7] = NaN;
+          yield { x, y: new Tensor(Float32Array.from(rows), [rows.length]), index: b };
+        }
+      },
+    };
+    await rejectsWith(
+      fitEpochsAsync(model, { train: data, epochs: 1, batchSize: 5, optimizer: new optim.SGD(model, { lr: 0.01 }), batchSource: source }).next(),
+      DataError, 'fitEpochsAsync: at epoch 1, batch 4/5, the images the batch source made hold a value that is not finite: NaN at example 1, index [0, 0, 7]',
+    );
   });
 
   test('a transform that throws in a worker rejects the iteration with its message; in this thread it throws the same', async () => {

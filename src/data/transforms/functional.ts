@@ -13,6 +13,7 @@
  */
 import { ShapeError, ValueError, fmtShape } from '../../errors.js';
 import { Tensor, allocate } from '../../tensor/tensor.js';
+import { checkStandardized } from '../non-finite.js';
 
 /** How a warp reads between pixels: the nearest pixel, or the four nearest blended. */
 export type Interpolation = 'nearest' | 'bilinear';
@@ -624,5 +625,6 @@ export function normalizeImage(image: Tensor, mean: number | readonly number[], 
     // As torch: the difference is rounded to the dtype before the division.
     for (let k = ch * plane; k < (ch + 1) * plane; k++) out[k] = round(x[k] - m) / s;
   }
+  checkStandardized('normalizeImage', x, out, c, plane, p.std, p.mean);
   return new Tensor(out, image.shape);
 }

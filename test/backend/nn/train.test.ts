@@ -4,12 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Generator, Tensor, ValueError, tensor } from '../../../src/index.js';
+import { DataError, Generator, LeNet5, MNIST_MEAN, MNIST_STD, Tensor, ValueError, backward, normalize, tensor } from '../../../src/index.js';
 import { Dropout, Linear, Module, Sequential } from '../../../src/nn/index.js';
-import { SGD } from '../../../src/optim/index.js';
-import { mul } from '../../../src/ops/index.js';
-import { loadCheckpoint } from '../../../src/node.js';
+import { Adam, SGD } from '../../../src/optim/index.js';
+import { crossEntropy, mul, relu, sqrt, square } from '../../../src/ops/index.js';
+import { loadCheckpoint, loadMnist } from '../../../src/node.js';
 import { RunningMean, accuracy, countCorrect, evaluate, fit, formatDuration, lrMultiplier, type BatchInfo, type EpochResult } from '../../../src/index.js';
+import { throwsWith } from '../../helpers/index.js';
 import { runTrain } from '../../../src/cli/train.js';
 import { memoryIO } from '../../../src/cli/io.js';
 
@@ -189,3 +190,209 @@ describe('end to end', () => {
     }
   });
 });
+
+/** Whether every value of `t` is a finite number (the tests' own loop, not the library's scan). */
+const allFinite = (t: Tensor) => Array.from(t.data).every((v) => Number.isFinite(v));
+
+/** The first `n` MNIST training images, normalized, and their labels. */
+async function mnist(n: number): Promise<{ images: Tensor; labels: Tensor }> {
+  const data = await loadMnist({ split: 'train', limit: n });
+  return { images: normalize(data.images, MNIST_MEAN, MNIST_STD), labels: data.labels };
+}
+
+describe('bad numbers stop training', () => {
+  test('a NaN pixel in the training data is refused, naming the example and index; nonFinite zero trains as on the data with a 0 there', async () => {
+    const { images, labels } = await mnist(128);
+    const poisoned = new Tensor(images.data.slice(), images.shape);
+    poisoned.data[17 * 784 + 13 * 28 + 14] = NaN;
+    const run = (train: { images: Tensor; labels: Tensor }, nonFinite?: 'zero') => {
+      const model = new LeNet5({ generator: new Generator(0) });
+      fit(model, { train, epochs: 1, batchSize: 64, optimizer: new SGD(model, { lr: 0.05, momentum: 0.9 }), generator: new Generator(1), ...(nonFinite ? { nonFinite } : {}) });
+      return model;
+    };
+    throwsWith(() => run({ images: poisoned, labels }), DataError, 'fit: the train images hold a value that is not finite: NaN at example 17, index [0, 13, 14] (1 NaN in 1 of 128 examples)', "nonFinite: 'zero'");
+    const cleaned = run({ images: poisoned, labels }, 'zero');
+    const zeroed = new Tensor(images.data.slice(), images.shape);
+    zeroed.data[17 * 784 + 13 * 28 + 14] = 0;
+    const reference = run({ images: zeroed, labels });
+    for (const [name, p] of cleaned.namedParameters()) {
+      assert.ok(allFinite(p), `${name} is finite`);
+      assert.deepEqual(Array.from(p.data), Array.from(reference.stateDict()[name].data), `${name}: trained as on the data with 0 in place of the NaN`);
+    }
+    assert.ok(Number.isNaN(poisoned.data[17 * 784 + 13 * 28 + 14]), "the caller's tensor is not changed");
+    // A NaN label has no stand-in: refused even with nonFinite 'zero'.
+    const badLabels = new Tensor(labels.data.slice(), labels.shape);
+    badLabels.data[5] = NaN;
+    throwsWith(() => run({ images, labels: badLabels }, 'zero'), DataError, 'the train labels hold a value that is not finite: NaN at example 5', 'does not apply');
+    // A batch made after the check (batchTransform) is checked as it comes.
+    const model = new LeNet5({ generator: new Generator(0) });
+    const batchTransform = (x: Tensor, info: { batch: number }) => {
+      if (info.batch === 2) x.data[3 * 784 + 5] = Infinity;
+      return x;
+    };
+    throwsWith(
+      () => fit(model, { train: { images, labels }, epochs: 1, batchSize: 64, optimizer: new SGD(model, { lr: 0.05 }), shuffle: false, batchTransform }),
+      DataError, 'fit: at epoch 1, batch 2/2, the images batchTransform made hold a value that is not finite: +Infinity at example 3, index [0, 0, 5]',
+    );
+  });
+
+  test('learning rate 1e6 on LeNet-5 stops at the first bad batch, naming the epoch, the batch, the layer and the learning rate', async () => {
+    const { images, labels } = await mnist(640);
+    const batchSize = 64;
+    // The first batch at which the loss, a gradient or a weight is not finite, found by a plain training loop.
+    const model = new LeNet5({ generator: new Generator(0) });
+    const optimizer = new SGD(model, { lr: 1e6 });
+    const parameters = [...model.namedParameters()];
+    let expected: { batch: number; parts: string[] } | null = null;
+    for (let b = 0; b < 10 && expected === null; b++) {
+      const x = images.slice(0, b * batchSize, (b + 1) * batchSize);
+      const y = labels.slice(0, b * batchSize, (b + 1) * batchSize);
+      optimizer.zeroGrad();
+      const loss = crossEntropy(model.forward(x), y);
+      if (!Number.isFinite(loss.item())) {
+        // The first layer whose output is not finite, walking LeNet-5's layers in order.
+        let h = x;
+        let lastWithParameters = '';
+        for (const [name, layer] of model.namedChildren()) {
+          h = layer.forward(h);
+          if (layer.parameters().length > 0) lastWithParameters = name;
+          if (!allFinite(h)) {
+            const place = layer.parameters().length > 0 ? `(layer ${name})` : `(after layer ${lastWithParameters})`;
+            expected = { batch: b + 1, parts: [`the loss became ${loss.item()} at epoch 1, batch ${b + 1}/10`, `${place} produced a non-finite value in the forward pass`] };
+            break;
+          }
+        }
+        assert.ok(expected !== null, 'a non-finite loss comes from a non-finite layer output');
+        break;
+      }
+      backward(loss);
+      const badGradient = parameters.find(([, p]) => p.grad !== null && !allFinite(p.grad));
+      if (badGradient) {
+        expected = { batch: b + 1, parts: [`a gradient became non-finite at epoch 1, batch ${b + 1}/10`, `The first layer in model order whose gradient went bad: ${badGradient[0]},`] };
+        break;
+      }
+      optimizer.step();
+      const badParameter = parameters.find(([, p]) => !allFinite(p));
+      if (badParameter) expected = { batch: b + 1, parts: [`the optimizer step made the parameters non-finite at epoch 1, batch ${b + 1}/10: the first in model order is ${badParameter[0]},`] };
+    }
+    assert.ok(expected !== null, 'lr 1e6 makes LeNet-5 diverge within 10 batches');
+    assert.ok(expected.batch > 1, `the first batch trains (the first bad one is batch ${expected.batch})`);
+
+    const fitted = new LeNet5({ generator: new Generator(0) });
+    const seen: number[] = [];
+    throwsWith(
+      () => fit(fitted, { train: { images, labels }, epochs: 1, batchSize, optimizer: new SGD(fitted, { lr: 1e6 }), shuffle: false, onBatch: (info) => seen.push(info.batch) }),
+      ValueError, ...expected.parts, 'Lower the learning rate (now 1000000)', "This batch's inputs lie in [",
+    );
+    assert.deepEqual(seen, Array.from({ length: expected.batch - 1 }, (_, i) => i + 1), 'every batch before the bad one trained, none after');
+  });
+
+  test('a gradient that is not finite stops training before the step, naming the first layer in model order and the op that made it', () => {
+    // sqrt(x^2) at x = 0: the loss is finite, but d sqrt/dx is infinite there and the chain rule gives Infinity * 0 = NaN.
+    class Net extends Module {
+      fc1 = new Linear(2, 3, { generator: new Generator(0) });
+      fc2 = new Linear(3, 2, { generator: new Generator(1) });
+      forward(x: Tensor): Tensor {
+        return this.fc2.forward(sqrt(square(this.fc1.forward(x))));
+      }
+    }
+    const model = new Net();
+    model.fc1.weight.data.fill(0, 2, 4); // unit 1 of fc1 is 0 for every input
+    model.fc1.bias!.data[1] = 0;
+    const before = Array.from(model.fc1.weight.data);
+    let caught: unknown = null;
+    try {
+      fit(model, { train: separable(8), epochs: 1, batchSize: 4, optimizer: new SGD(model, { lr: 0.1 }), shuffle: false });
+    } catch (err) {
+      caught = err;
+    }
+    throwsWith(
+      () => {
+        throw caught;
+      },
+      ValueError,
+      /a gradient became non-finite at epoch 1, batch 1\/2 \(the loss was [\d.]+\)/,
+      "The first layer in model order whose gradient went bad: fc1.weight, whose gradient holds 2 NaN of 6 values (the first at [1, 0]); 2 of 4 parameters' gradients are bad: fc1.weight, fc1.bias",
+      /the backward of sqrt \(after layer fc1\) produced a non-finite value in the backward pass: the gradient of its input 0 \[4, 3\] holds [^;]* of 12 values \(the first at \[0, 1\]\)/,
+      'Lower the learning rate (now 0.1)',
+    );
+    // Column 1 of sqrt's input gradient, one value per example, is +-Infinity (the sign is the upstream gradient's); nothing else is.
+    const held = /input 0 \[4, 3\] holds (.*?) of 12 values/.exec((caught as Error).message)![1];
+    const counts = [...held.matchAll(/(\d+) ([+-]Infinity|NaN)/g)];
+    assert.ok(counts.every((c) => c[2] !== 'NaN'), held);
+    assert.equal(counts.reduce((n, c) => n + Number(c[1]), 0), 4, held);
+    assert.deepEqual(Array.from(model.fc1.weight.data), before, 'the step was not taken');
+  });
+
+  test('a NaN that the step puts behind a ReLU is caught by the parameter check', () => {
+    // fc1's unit 2 is dead (weights 0, bias -1): its gradient is exactly 0, and Adam with eps 0 makes 0 / 0 = NaN of it.
+    // fc2 is frozen, so the NaN never reaches the loss: the ReLU turns it into 0 and passes it no gradient.
+    const build = () => {
+      class Net extends Module {
+        fc1 = new Linear(2, 3, { generator: new Generator(0) });
+        fc2 = new Linear(3, 2, { generator: new Generator(1) });
+        forward(x: Tensor): Tensor {
+          return this.fc2.forward(relu(this.fc1.forward(x)));
+        }
+      }
+      const model = new Net();
+      model.fc1.weight.data.fill(0, 4, 6);
+      model.fc1.bias!.data[2] = -1;
+      model.fc2.weight.requiresGrad_(false);
+      model.fc2.bias!.requiresGrad_(false);
+      return { model, optimizer: new Adam([model.fc1.weight, model.fc1.bias!], { lr: 0.01, eps: 0 }) };
+    };
+    const train = separable(16, 3);
+    // What a loop that watches only the loss and the gradients sees: every loss and gradient finite, the weights NaN.
+    const plain = build();
+    for (let b = 0; b < 4; b++) {
+      plain.optimizer.zeroGrad();
+      const loss = crossEntropy(plain.model.forward(train.images.slice(0, 4 * b, 4 * b + 4)), train.labels.slice(0, 4 * b, 4 * b + 4));
+      assert.ok(Number.isFinite(loss.item()), `batch ${b + 1}: the loss is finite`);
+      backward(loss);
+      assert.ok(allFinite(plain.model.fc1.weight.grad!) && allFinite(plain.model.fc1.bias!.grad!), `batch ${b + 1}: the gradients are finite`);
+      plain.optimizer.step();
+    }
+    assert.ok(!allFinite(plain.model.fc1.weight), 'yet fc1.weight holds NaN');
+
+    const { model, optimizer } = build();
+    throwsWith(
+      () => fit(model, { train, epochs: 1, batchSize: 4, optimizer, shuffle: false }),
+      ValueError,
+      'the optimizer step made the parameters non-finite at epoch 1, batch 1/4: the first in model order is fc1.weight, which holds',
+      '2 of 4 parameters are bad: fc1.weight, fc1.bias',
+      'every gradient were finite, so the update made them: Adam with learning rate 0.01; eps 0 divides 0 by 0',
+      'a NaN weight feeding a ReLU gives 0 and no gradient',
+    );
+  });
+
+  test('detectAnomaly: true names the first op that made a non-finite value, with its layer', () => {
+    class Net extends Module {
+      fc1 = new Linear(2, 3, { generator: new Generator(0) });
+      forward(x: Tensor): Tensor {
+        return this.fc1.forward(x).log();
+      }
+    }
+    const model = new Net();
+    throwsWith(
+      () => fit(model, { train: separable(8), epochs: 1, batchSize: 4, optimizer: new SGD(model, { lr: 0.1 }), shuffle: false, detectAnomaly: true }),
+      ValueError,
+      'fit: anomaly mode stopped training at epoch 1, batch 1/2: log (after layer fc1) produced a non-finite value in the forward pass: its output [4, 3] holds',
+      'input shapes [4, 3]. Its inputs were all finite, so log made them',
+    );
+  });
+
+  test('evaluate refuses weights holding NaN or an infinity, naming each tensor and the count', () => {
+    const model = new Tiny();
+    model.fc.bias!.data[1] = NaN;
+    model.fc.weight.data[0] = -Infinity;
+    model.fc.weight.data[3] = Infinity;
+    throwsWith(
+      () => evaluate(model, separable(8)),
+      ValueError,
+      "evaluate: the model's weights hold values that are not finite, in 2 of its 2 tensors: fc.weight holds 1 +Infinity and 1 -Infinity of 4 values (the first at [0, 0]); fc.bias holds 1 NaN of 2 values (the first at [1])",
+    );
+    throwsWith(() => fit(model, { train: separable(8), epochs: 1, batchSize: 4, optimizer: new SGD(model, { lr: 0.1 }) }), ValueError, "fit: before training: the model's weights hold values that are not finite");
+  });
+});
+
