@@ -22,7 +22,7 @@ import { addCommand, synopsis, type CliCommand } from './options.js';
 import { SHOW_BATCH_COMMAND, runShowBatch } from './show-batch.js';
 import { STATS_COMMAND, runStats } from './stats.js';
 import { SUMMARY_COMMAND, runSummary } from './summary.js';
-import { TRAIN_COMMAND, runTrain, trainJson } from './train.js';
+import { TRAIN_COMMAND, TrainingInterrupted, runTrain, trainJson } from './train.js';
 
 /** The package version (package.json is two folders up from both src/cli and dist/cli). */
 function packageVersion(): string {
@@ -37,6 +37,8 @@ function packageVersion(): string {
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** Stopped by Ctrl-C (128 + SIGINT's number, as shells report it). */
+export const EXIT_INTERRUPTED = 130;
 
 /** The commands, in the order `stride --help` lists them. */
 export const COMMANDS: readonly CliCommand[] = [TRAIN_COMMAND, EVAL_COMMAND, SHOW_BATCH_COMMAND, STATS_COMMAND, EXPORT_COMMAND, SUMMARY_COMMAND, EXPLAIN_COMMAND, BENCH_COMMAND, INFO_COMMAND];
@@ -168,6 +170,10 @@ export async function main(argv: string[], io: CliIO = consoleIO()): Promise<num
     if (err instanceof StrideError) {
       io.err(`error: ${err.message}`);
       return EXIT_USAGE;
+    }
+    if (err instanceof TrainingInterrupted) {
+      io.err(err.message);
+      return EXIT_INTERRUPTED;
     }
     if (isSystemError(err)) {
       // The operating system refused (a folder that cannot be written, a full disk...): not a bug, no stack.

@@ -21,7 +21,7 @@ import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 
 import {
-  DataError, Generator, LR_SCHEDULES, MODEL_PATTERN_EXAMPLE, Perceptron, StrideError, ValueError, backendInfo, checkFiniteWeights, createModel, defaultGenerator, fitEpochsAsync, getBackend, getModelSpec,
+  DataError, Generator, LR_SCHEDULES, MODEL_PATTERN_EXAMPLE, Perceptron, StrideError, Tensor, ValueError, backendInfo, checkFiniteWeights, createModel, defaultGenerator, fitEpochsAsync, getBackend, getModelSpec,
   models, optim, setThreads, zeros, trainPerceptron, transforms, type CheckpointTraining, type EpochResult, type JsonValue, type LrScheduleName,
 } from '../index.js';
 import {
@@ -30,6 +30,7 @@ import {
 import {
   DATA_DIR_OPTION, checkNormalizationChannels, datasets, normalizationFromMeta, normalizationJson, openDataset, openRecorded, parseNormalization, type LoadedSplit, type Normalization,
 } from './datasets.js';
+import { checkRunFits, estimateRunMemory } from './memory.js';
 import { buildModelFor, checkModelFits } from './model-fit.js';
 import { consoleIO, type CliIO } from './io.js';
 import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, recordedValues, sizes, withDefaults, type CliCommand, type OptionValues, type RecordedValues } from './options.js';
@@ -384,7 +385,13 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
     if (augmentation !== null) throw new ValueError(`--augment ${augment}: the perceptron trains by Rosenblatt's rule one image at a time, without augmentation; drop --augment`);
     return runPerceptronTrain(model, { options: { ...options, model: modelName }, settings, train, test, out, modelOptions, norm, dataDir, generator, start, classNames: data.classNames }, io);
   }
+  if (batchSize > trainImages) {
+    // as PyTorch's DataLoader makes one short batch; said, since a batch that large was likely meant for another dataset
+    io.err(`warning: --batch-size ${batchSize} is larger than the ${trainImages} training images; each epoch is one batch of ${trainImages}`);
+  }
   const optimizer: optim.Optimizer = optimizerName === 'sgd' ? new optim.SGD(model, { lr, momentum: momentum! }) : new optim.Adam(model, { lr });
+  // Before any batch is allocated: refuse a run this machine cannot hold, saying which batch would fit.
+  checkRunFits('stride train', estimateRunMemory(model, data.inputShape, Math.min(batchSize, trainImages), 'train', optimizerName === 'adam' ? 2 : momentum ? 1 : 0));
   const backend = getBackend().name;
   const batches = Math.ceil(trainImages / batchSize);
   let initialEpoch = 0;
@@ -399,6 +406,19 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   // The training images move to shared memory, which the workers read in place; the original copy is let go.
   if (augmentation !== null) train = { ...train, images: sharedImages(train.images) };
   const pipeline = augmentation === null ? undefined : new BatchPipeline({ images: train.images, labels: train.labels, batchSize, augment, normalize: { mean: norm.mean, std: norm.std }, seed, workers });
+  // Ctrl-C stops the run after the batch in progress; the last completed epoch's checkpoint is what --resume continues from.
+  // A new run interrupted in its first epoch saves its starting state (taken here) as that checkpoint.
+  const startState = resume === null && out !== null ? {
+    state: Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, new Tensor(t.data.slice(), [...t.shape])])),
+    optimizer: { name: optimizer.name, ...optimizer.stateDict() },
+    generators: { generator: generator.getState(), default: defaultGenerator.getState() },
+  } : null;
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    io.err('interrupted: stopping after this batch (Ctrl-C again stops at once, without saving)');
+  };
+  process.once('SIGINT', onSigint);
   const threads = kernelThreads ?? backendInfo().threads;
   const making = augmentation === null ? '' : workers === 0 ? ', batches made in the training thread' : `, batches made by ${workers} worker thread${workers === 1 ? '' : 's'} beside ${threads} kernel thread${threads === 1 ? '' : 's'}`;
   io.out(
@@ -409,12 +429,23 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
   const trainLoss = [...(resume?.trainLoss ?? [])];
   const history: EpochResult[] = [];
   let checkpoint: string | null = null;
+  const meta = (result: EpochResult | null) => ({
+    ...settings, augment, dataDir: dataDir ?? null, limit: given.limit ?? null, testLimit: given.testLimit ?? null, backend, trainImages, testImages,
+    ...(result?.test !== undefined ? { testAccuracy: result.test.accuracy, testLoss: result.test.loss } : {}), trainLoss, normalize: normalizationJson(norm),
+  });
   const reporter = createProgressReporter({ stream: io.progressStream, bar: options.progress ?? io.progressStream.isTTY === true, log: io.out });
   // The kernels leave the workers their cores while batches are made, and take them all back for the evaluation.
-  const callbacks = kernelThreads === undefined ? reporter.callbacks : {
+  const threadCallbacks = kernelThreads === undefined ? reporter.callbacks : {
     ...reporter.callbacks,
     onEpochStart: (info: Parameters<NonNullable<typeof reporter.callbacks.onEpochStart>>[0]) => { setThreads(kernelThreads); reporter.callbacks.onEpochStart?.(info); },
     onEvaluateStart: (info: Parameters<NonNullable<typeof reporter.callbacks.onEvaluateStart>>[0]) => { setThreads(options.threads ?? null); reporter.callbacks.onEvaluateStart?.(info); },
+  };
+  const callbacks = {
+    ...threadCallbacks,
+    onBatch: (info: Parameters<NonNullable<typeof reporter.callbacks.onBatch>>[0]) => {
+      threadCallbacks.onBatch?.(info);
+      if (interrupted) throw new TrainingInterrupted(info.epoch, info.batch, info.batches);
+    },
   };
   try {
     const epochsRun = fitEpochsAsync(model, {
@@ -434,18 +465,26 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
         scheduler: { schedule: lrSchedule, step: result.epoch * batches, totalSteps: epochs * batches },
         generators: { generator: generator.getState(), default: defaultGenerator.getState() },
       };
-      checkpoint = await saveCheckpoint(out, model, {
-        model: modelName,
-        modelOptions,
-        meta: {
-          ...settings, augment, dataDir: dataDir ?? null, limit: given.limit ?? null, testLimit: given.testLimit ?? null, backend, trainImages, testImages,
-          testAccuracy: result.test!.accuracy, testLoss: result.test!.loss, trainLoss, normalize: normalizationJson(norm),
-        },
-        training,
-        format: given.format,
-      });
+      checkpoint = await saveCheckpoint(out, model, { model: modelName, modelOptions, meta: meta(result), training, format: given.format });
     }
   } catch (err) {
+    if (err instanceof TrainingInterrupted) {
+      let saved = checkpoint ?? (resume !== null && resumeDir === out ? resume.checkpoint.path : null);
+      const epoch = history.at(-1)?.epoch ?? initialEpoch;
+      if (saved === null && startState !== null && out !== null) {
+        // no epoch completed: the state the run started from, as a checkpoint of epoch 0
+        model.loadStateDict(startState.state);
+        const training: CheckpointTraining = {
+          epoch: 0, epochs, optimizer: startState.optimizer,
+          scheduler: { schedule: lrSchedule, step: 0, totalSteps: epochs * batches }, generators: startState.generators,
+        };
+        saved = await saveCheckpoint(out, model, { model: modelName, modelOptions, meta: meta(null), training, format: given.format });
+      }
+      const after = epoch === 0 ? 'the state before the first epoch' : `the state after epoch ${epoch}`;
+      err.message = `interrupted at epoch ${err.epoch}, batch ${err.batch}/${err.batches}` +
+        (saved === null ? '; nothing was saved (--no-save)' : `; ${after} is in ${saved}: continue with  stride train --resume ${resume !== null && saved === resume.checkpoint.path ? resumeDir : out}`);
+      throw err;
+    }
     // The training loop's errors (a diverged run, bad data) speak of the training, not of the function that runs it.
     if (err instanceof StrideError && err.message.startsWith('fitEpochsAsync: ')) {
       const Kind = err.constructor as new (message: string) => StrideError;
@@ -453,6 +492,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIO = console
     }
     throw err;
   } finally {
+    process.removeListener('SIGINT', onSigint);
     reporter.stop();
     if (kernelThreads !== undefined) setThreads(options.threads ?? null);
     await pipeline?.close();
@@ -623,6 +663,13 @@ function restore(
     throw err;
   }
   return training.epoch;
+}
+
+/** Ctrl-C during training: the run stopped after batch `batch` of epoch `epoch` (its message says what was saved and how to continue). */
+export class TrainingInterrupted extends Error {
+  constructor(readonly epoch: number, readonly batch: number, readonly batches: number) {
+    super(`interrupted at epoch ${epoch}, batch ${batch}/${batches}`);
+  }
 }
 
 /** The --json line: one object, numbers rounded for reading. */

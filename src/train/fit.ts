@@ -274,13 +274,23 @@ export interface FitAsyncOptions extends FitOptions {
   batchSource?: BatchSource;
 }
 
+/** The longest fitEpochsAsync trains without giving the event loop a turn. */
+const EVENT_LOOP_TURN_MS = 50;
+
+/** A promise resolved from the macrotask queue, after pending I/O and signal callbacks have run (setImmediate, else setTimeout 0). */
+const macrotask = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
 /**
  * fitEpochs for batches that arrive asynchronously: the same training, the
  * same checks and the same results, with each epoch's batches taken from
  * `batchSource` (awaited one at a time) when it is given. The example order
  * is drawn from `generator` exactly as fitEpochs' DataLoader draws it, so a
  * batch source that makes batch `index` from the rows it is given trains on
- * the same examples in the same order as fitEpochs does.
+ * the same examples in the same order as fitEpochs does. It gives the event
+ * loop a turn at least every 50 ms of training (a macrotask: setImmediate
+ * where there is one), so signal handlers (Ctrl-C), timers and I/O are served
+ * during an epoch, not only between epochs.
  *
  * ```ts
  * const pipeline = new BatchPipeline({ images, labels, batchSize: 64, augment: 'crop:4,flip', normalize, seed: 1 });
@@ -298,9 +308,14 @@ export function fitEpochsAsync(model: Module, options: FitAsyncOptions): AsyncIt
         const state = run.begin(epoch);
         const batches = source === undefined ? run.loader : source.epoch(epoch, run.order());
         let count = 0;
+        let turn = now();
         for await (const batch of batches) {
           run.step(state, batch);
           count++;
+          if (now() - turn >= EVENT_LOOP_TURN_MS) {
+            await macrotask();
+            turn = now();
+          }
         }
         if (count !== run.loader.length) {
           throw new ValueError(`fitEpochsAsync: batchSource gave ${count} batches in epoch ${epoch}, but ${run.loader.numSamples} examples in batches of ${run.loader.batchSize} make ${run.loader.length}`);

@@ -9,10 +9,14 @@
  * same printed and --json metrics. A checkpoint without training state, a
  * finished run and a conflicting option are refused with a clear message; a
  * model is built for the dataset's images and refused before training when it
- * cannot take them.
+ * cannot take them. Ctrl-C (a real SIGINT to `stride train`) during the first
+ * or the second epoch stops after the batch in progress with exit 130, saves
+ * what --resume needs, and the resumed run ends with the uninterrupted run's
+ * weights, bit for bit.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 import {
@@ -23,7 +27,7 @@ import { readCheckpoint, saveCheckpoint } from '../../src/node.js';
 import { memoryIO } from '../../src/cli/io.js';
 import { runTrain, trainJson, type TrainCommandOptions, type TrainSummary } from '../../src/cli/train.js';
 import { LeNet5 } from '../../src/models/index.js';
-import { rejectsWith, withTempDir } from '../helpers/index.js';
+import { rejectsWith, repoRoot, stride, withTempDir } from '../helpers/index.js';
 
 /** The bytes of every tensor, by name. */
 function bytesOf(state: Record<string, Tensor>): Record<string, Buffer> {
@@ -188,6 +192,57 @@ describe('stride train --resume', () => {
         assert.deepEqual(metrics(resumed), metrics(straight));
         assert.deepEqual(epochNumbers(resumedIO.lines, '2/2'), epochNumbers(straightIO.lines, '2/2'));
         assert.ok(resumedIO.lines.includes(straightIO.lines.find((l) => l.startsWith('top-3 test accuracy'))!), 'the same top-3 line');
+      });
+    });
+  }
+
+  /**
+   * `stride train` in a child process, sent SIGINT (Ctrl-C) as soon as a stdout line matches `when`; resolves to its
+   * exit code and output.
+   */
+  const interruptWhen = (args: string[], when: RegExp) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (!sent && when.test(stdout)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+
+  for (const stop of [
+    { during: 'epoch 2', when: /^epoch 1\/2: /m, saved: 'the state after epoch 1', epoch: 1 },
+    { during: 'epoch 1', when: /^training lenet5 on mnist/m, saved: 'the state before the first epoch', epoch: 0 },
+  ]) {
+    test(`Ctrl-C during ${stop.during}: exit 130 after the batch in progress, ${stop.saved} saved, and --resume ends with the uninterrupted run's weights`, async () => {
+      await withTempDir('stride-sigint-', async (dir) => {
+        const args = (out: string) => ['train', 'lenet5', '--limit', '6400', '--test-limit', '200', '--epochs', '2', '--no-progress', '--out', out];
+        const out = join(dir, 'interrupted');
+        const [straight, stopped] = await Promise.all([stride(...args(join(dir, 'straight'))), interruptWhen(args(out), stop.when)]);
+        assert.equal(straight.code, 0, straight.stderr);
+        assert.equal(stopped.code, 130, stopped.stderr);
+        assert.match(stopped.stderr, /^interrupted: stopping after this batch/m);
+        const m = new RegExp(`^interrupted at epoch (\\d), batch \\d+/100; ${stop.saved} is in (.*model\\.stride): continue with  stride train --resume (.*)$`, 'm').exec(stopped.stderr);
+        assert.ok(m, stopped.stderr);
+        assert.equal(Number(m[1]), stop.epoch + 1);
+        assert.equal(m[2], join(out, 'model.stride'));
+        assert.equal((await readCheckpoint(out)).training!.epoch, stop.epoch);
+        assert.doesNotMatch(stopped.stdout, /test accuracy: /, 'the run did not finish');
+
+        const resumed = await stride('train', '--resume', m[3], '--no-progress');
+        assert.equal(resumed.code, 0, resumed.stderr);
+        assert.match(resumed.stdout, new RegExp(`^resuming .* after epoch ${stop.epoch} of 2$`, 'm'));
+        const a = await readCheckpoint(join(dir, 'straight'));
+        const b = await readCheckpoint(out);
+        assert.deepEqual(bytesOf(b.state), bytesOf(a.state), 'the weights are bit-identical to the uninterrupted run\'s');
+        assert.equal(resumed.stdout.match(/^test accuracy: .*$/m)![0], straight.stdout.match(/^test accuracy: .*$/m)![0]);
       });
     });
   }
