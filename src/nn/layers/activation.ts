@@ -112,6 +112,7 @@ export class GELU extends Module {
 
   constructor(options: GeluOptions = {}) {
     super();
+    checkOptions('GELU', options, ['approximate']);
     this.approximate = options.approximate ?? 'none';
     if (this.approximate !== 'none' && this.approximate !== 'tanh') {
       throw new ValueError(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(this.approximate)}`);
