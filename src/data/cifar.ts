@@ -329,6 +329,7 @@ export async function loadCifar100(options: Cifar100Options): Promise<CifarData>
  */
 export async function loadCifarClassNames(options: { dir: string; dataset: 'cifar10' | 'cifar100'; labels?: CifarLabels }): Promise<string[]> {
   if (options === null || typeof options !== 'object') throw new ValueError(`loadCifarClassNames: expected { dir, dataset: 'cifar10' | 'cifar100' }, got ${options === null ? 'null' : typeof options}`);
+  checkOptions('loadCifarClassNames', options, ['dir', 'dataset', 'labels']);
   const { dir, dataset, labels = 'fine' } = options;
   if (dataset !== 'cifar10' && dataset !== 'cifar100') throw new ValueError(`loadCifarClassNames: dataset must be 'cifar10' or 'cifar100', got ${JSON.stringify(dataset)}`);
   if (typeof dir !== 'string' || dir === '') throw new ValueError(`loadCifarClassNames: dir must be the folder of the binary version (a non-empty string), got ${JSON.stringify(dir)}`);

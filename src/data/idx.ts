@@ -1,4 +1,5 @@
 import { DataError, ValueError, fmtShape } from '../errors.js';
+import { checkOptions } from '../validate.js';
 
 /**
  * The IDX format (LeCun's MNIST files): a 4-byte magic number, the dimensions,
@@ -93,6 +94,7 @@ export function parseIdx<D extends IdxDType = IdxDType>(bytes: Uint8Array, sourc
   if (!(bytes instanceof Uint8Array)) {
     throw new ValueError(`parseIdx: bytes must be a Uint8Array (a Node Buffer is one), got ${bytes === null ? 'null' : typeof bytes}`);
   }
+  checkOptions('parseIdx', expect, ['dtype', 'shape']);
   const where = `parseIdx: ${source}`;
   if (bytes.length < 4) {
     throw new DataError(
@@ -284,6 +286,7 @@ export function encodeIdx(data: ArrayLike<number>, shape: readonly number[], dty
  * DataError naming the path and the system error.
  */
 export async function readIdxFile<D extends IdxDType = IdxDType>(path: string, expect?: IdxExpect<D>): Promise<IdxFile<D>> {
+  checkOptions('readIdxFile', expect, ['dtype', 'shape']);
   const fs = await import('node:fs/promises');
   let bytes: Uint8Array;
   try {

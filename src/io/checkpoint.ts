@@ -50,6 +50,7 @@
 import { DataError, ValueError, fmtShape } from '../errors.js';
 import type { GeneratorState } from '../tensor/random.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
+import { checkOptions } from '../validate.js';
 
 /** The 8 bytes every checkpoint starts with. */
 export const CHECKPOINT_MAGIC = 'STRIDE01';
@@ -151,6 +152,7 @@ export interface DecodedCheckpoint {
 /** Serializes a model's state and description into the bytes of one `.stride` file. */
 export function encodeCheckpoint(input: EncodeCheckpointInput): Uint8Array {
   if (input === null || typeof input !== 'object') throw new ValueError('encodeCheckpoint: expected { model, state, modelOptions?, meta? }');
+  checkOptions('encodeCheckpoint', input, ['model', 'modelOptions', 'state', 'meta', 'training']);
   const { model, state } = input;
   if (typeof model !== 'string' || model === '') throw new ValueError(`encodeCheckpoint: model must be a non-empty model name, got ${JSON.stringify(model)}`);
   if (state === null || typeof state !== 'object') throw new ValueError('encodeCheckpoint: state must be an object mapping names to tensors (module.stateDict())');
