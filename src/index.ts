@@ -88,6 +88,8 @@ export {
 } from './ops/explain-window.js';
 export { formatWindowExplanation, windowPicture } from './ops/explain-window-text.js';
 export { setWarningHandler, type StrideWarning, type WarningCode, type WarningHandler } from './warnings.js';
+// The closest of a list of names to a mistyped one, as every "unknown option" error suggests it.
+export { closestName, editDistance } from './validate.js';
 // Backends.
 export { getBackend, setBackend, listBackends, registerBackend, backendInfo, setThreads, ready, type Backend, type KernelName, type BackendInfo, type BackendOptions } from './backends/index.js';
 export { setWasmPlatform, webPlatform, type WasmPlatform, type WorkerInit } from './backends/wasm/platform.js';

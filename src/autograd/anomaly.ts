@@ -26,6 +26,7 @@
 import { ValueError, fmtShape } from '../errors.js';
 import { hasNonFinite, nonFiniteSummary } from '../tensor/finite.js';
 import { Tensor, type GradFn } from '../tensor/tensor.js';
+import { checkOptions } from '../validate.js';
 
 export interface AnomalyOptions {
   /**
@@ -75,9 +76,7 @@ export function isAnomalyEnabled(): boolean {
 export function detectAnomaly<T>(fn: () => T, options: AnomalyOptions = {}): T {
   if (typeof fn !== 'function') throw new ValueError('detectAnomaly: fn must be a function that runs the forward and backward passes to check');
   if (options === null || typeof options !== 'object') throw new ValueError(`detectAnomaly: options must be an object { parameters? }, got ${options === null ? 'null' : typeof options}`);
-  for (const key of Object.keys(options)) {
-    if (key !== 'parameters') throw new ValueError(`detectAnomaly: unknown option '${key}'; the only option is parameters (e.g. model.namedParameters())`);
-  }
+  checkOptions('detectAnomaly', options, ['parameters']);
   const names = new Map<Tensor, string>();
   if (options.parameters !== undefined) {
     if (options.parameters === null || typeof (options.parameters as Iterable<unknown>)[Symbol.iterator] !== 'function') {

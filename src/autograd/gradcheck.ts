@@ -1,6 +1,7 @@
 import { ValueError, fmtShape } from '../errors.js';
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptions } from '../validate.js';
 import { backward } from './backward.js';
 import { enableGrad, noGrad } from './tape.js';
 
@@ -45,6 +46,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
   if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((t) => t instanceof Tensor)) {
     throw new ValueError('gradcheck: inputs must be a non-empty array of tensors');
   }
+  checkOptions('gradcheck', options, ['eps', 'atol', 'rtol', 'throwOnFailure', 'seed']);
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? 1e-5;
   const rtol = options.rtol ?? 1e-3;

@@ -1,4 +1,5 @@
 import { ValueError } from '../errors.js';
+import { checkOptions } from '../validate.js';
 import type { Backend, BackendInfo } from './backend.js';
 import { refBackend } from './ref/index.js';
 import { wasmAvailable, wasmBackend } from './wasm/index.js';
@@ -51,6 +52,7 @@ export interface BackendOptions {
 export function setBackend(name: string, options: BackendOptions = {}): Backend {
   const b = registry.get(name);
   if (!b) throw new ValueError(`setBackend: unknown backend '${name}'; available: ${listBackends().join(', ')}`);
+  checkOptions('setBackend', options, ['threads']);
   if (options.threads !== undefined) checkThreads('setBackend', options.threads);
   current = b;
   if (options.threads !== undefined) b.setThreads?.(options.threads);

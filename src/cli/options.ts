@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 
-import { getBackend, listBackends } from '../index.js';
+import { closestName, getBackend, listBackends } from '../index.js';
 
 /** One option of a command. */
 export interface CliOption<T = unknown> {
@@ -108,7 +108,10 @@ export function number(check: (n: number) => boolean, what: string) {
 export function oneOf<T extends string>(names: readonly T[] | (() => readonly T[]), kind: string) {
   return (value: string): T => {
     const list = typeof names === 'function' ? names() : names;
-    if (!list.includes(value as T)) throw new InvalidArgumentError(`Unknown ${kind}; available: ${list.join(', ')}.`);
+    if (!list.includes(value as T)) {
+      const best = closestName(value, list);
+      throw new InvalidArgumentError(`Unknown ${kind}; ${best === undefined ? '' : `did you mean '${best}'? `}available: ${list.join(', ')}.`);
+    }
     return value as T;
   };
 }
@@ -126,21 +129,42 @@ function helpLine(o: CliOption): string {
   return d === undefined ? text(o.help) : `${text(o.help)} (default: ${d})`;
 }
 
+/**
+ * Commander's error line, with the closest of the command's flags after an
+ * unknown one, by the rule of the library's unknown-option errors (closestName:
+ * a few edits, or a prefix, so --iter finds --iterations and --batch
+ * --batch-size), in commander's words: "(Did you mean --epochs?)".
+ */
+function withFlagSuggestion(message: string, command: Command): string {
+  const unknown = /^error: unknown option '--([^'=]+)(?:=[^']*)?'\n?$/.exec(message);
+  if (unknown === null) return message;
+  const flags = command.options.map((o) => o.long).filter((f): f is string => f !== undefined).map((f) => f.slice(2));
+  const best = closestName(unknown[1], flags);
+  return best === undefined ? message : `${message.trimEnd()}\n(Did you mean --${best}?)\n`;
+}
+
 /** Adds `spec` to `program` with its options; `action` receives the argument (if any) and the options' values. */
 export function addCommand<O extends CliOptions>(program: Command, spec: CliCommand<O>, action: (values: OptionValues<O>, argument: string) => Promise<void>): Command {
   const command = program.command(spec.name).description(spec.description);
+  command.showSuggestionAfterError(false).configureOutput({ outputError: (message, write) => write(withFlagSuggestion(message, command)) });
   if (spec.argument) command.argument(spec.argument.name, spec.argument.help, spec.argument.parse);
   for (const [key, o] of Object.entries(spec.options)) {
     const opt = new Option(o.flags, helpLine(o));
     if (opt.attributeName() !== key) throw new Error(`option ${o.flags} of '${spec.name}' is declared as '${key}', but commander names it '${opt.attributeName()}'`);
     if (o.parse) opt.argParser(o.parse);
     if (o.preset !== undefined) opt.preset(o.preset);
-    if (o.required) opt.makeOptionMandatory();
     command.addOption(opt);
   }
   if (spec.afterHelp !== undefined) command.addHelpText('after', spec.afterHelp);
   command.action(async (...args: unknown[]) => {
     const values = (spec.argument ? args[1] : args[0]) as OptionValues<O>;
+    // Required options are checked here, after commander has refused unknown ones (with its "Did you
+    // mean --model?"), so that a misspelt required flag (--modle) is reported as misspelt, not as missing.
+    for (const [key, o] of Object.entries(spec.options)) {
+      if (o.required && (values as Record<string, unknown>)[key] === undefined) {
+        command.error(`error: required option '${o.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
+      }
+    }
     for (const [key, o] of Object.entries(spec.options)) {
       const other = o.alternativeTo;
       if (other !== undefined && command.getOptionValueSource(key) === 'cli' && command.getOptionValueSource(other) === 'cli') {

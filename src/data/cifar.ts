@@ -1,5 +1,6 @@
 import { DataError, ValueError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptions } from '../validate.js';
 
 /**
  * CIFAR-10 and CIFAR-100 from their "binary version" files (Krizhevsky, 2009,
@@ -182,9 +183,7 @@ function checkBatchOptions(where: string, options: CifarBatchOptions): { source:
   if (options === null || typeof options !== 'object') {
     throw new ValueError(`${where}: expected an options object like { source: 'data_batch_1.bin' }, got ${options === null ? 'null' : typeof options}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!['source', 'labelBytes', 'labels'].includes(key)) throw new ValueError(`${where}: unknown option '${key}'; known options are source, labelBytes, labels`);
-  }
+  checkOptions(where, options, ['source', 'labelBytes', 'labels']);
   const { source, labelBytes = 1, labels } = options;
   if (typeof source !== 'string' || source === '') throw new ValueError(`${where}: source must name the file the bytes came from (a non-empty string), got ${JSON.stringify(source)}`);
   if (labelBytes !== 1 && labelBytes !== 2) throw new ValueError(`${where}: labelBytes must be 1 (CIFAR-10) or 2 (CIFAR-100: coarse, then fine), got ${JSON.stringify(labelBytes)}`);
@@ -237,9 +236,7 @@ function checkLoadOptions(where: string, options: unknown, known: readonly strin
     throw new ValueError(`${where}: expected an options object like { dir: 'cifar-10-batches-bin', split: 'train' }, got ${options === null ? 'null' : typeof options}`);
   }
   const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!known.includes(key)) throw new ValueError(`${where}: unknown option '${key}'; known options are ${known.join(', ')}`);
-  }
+  checkOptions(where, o, known);
   if (typeof o.dir !== 'string' || o.dir === '') throw new ValueError(`${where}: dir must be the folder of the binary version (a non-empty string), got ${JSON.stringify(o.dir)}`);
   if (o.split !== 'train' && o.split !== 'test') throw new ValueError(`${where}: split must be 'train' or 'test', got ${JSON.stringify(o.split)}`);
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || (o.limit as number) < 1)) throw new ValueError(`${where}: limit must be a positive integer, got ${String(o.limit)}`);
@@ -332,6 +329,7 @@ export async function loadCifar100(options: Cifar100Options): Promise<CifarData>
  */
 export async function loadCifarClassNames(options: { dir: string; dataset: 'cifar10' | 'cifar100'; labels?: CifarLabels }): Promise<string[]> {
   if (options === null || typeof options !== 'object') throw new ValueError(`loadCifarClassNames: expected { dir, dataset: 'cifar10' | 'cifar100' }, got ${options === null ? 'null' : typeof options}`);
+  checkOptions('loadCifarClassNames', options, ['dir', 'dataset', 'labels']);
   const { dir, dataset, labels = 'fine' } = options;
   if (dataset !== 'cifar10' && dataset !== 'cifar100') throw new ValueError(`loadCifarClassNames: dataset must be 'cifar10' or 'cifar100', got ${JSON.stringify(dataset)}`);
   if (typeof dir !== 'string' || dir === '') throw new ValueError(`loadCifarClassNames: dir must be the folder of the binary version (a non-empty string), got ${JSON.stringify(dir)}`);

@@ -1,6 +1,7 @@
 import { DataError, ValueError, fmtShape } from '../errors.js';
 import { hasNonFinite } from '../tensor/finite.js';
 import { checkNonFinitePolicy, locateNonFinite, type NonFinitePolicy } from './non-finite.js';
+import { checkOptions } from '../validate.js';
 
 /**
  * The IDX format (LeCun's MNIST files): a 4-byte magic number, the dimensions,
@@ -102,6 +103,7 @@ export function parseIdx<D extends IdxDType = IdxDType>(bytes: Uint8Array, sourc
   if (!(bytes instanceof Uint8Array)) {
     throw new ValueError(`parseIdx: bytes must be a Uint8Array (a Node Buffer is one), got ${bytes === null ? 'null' : typeof bytes}`);
   }
+  checkOptions('parseIdx', expect, ['dtype', 'shape', 'nonFinite']);
   const where = `parseIdx: ${source}`;
   if (expect !== undefined && (expect === null || typeof expect !== 'object')) throw new ValueError(`parseIdx: expect must be an object { dtype?, shape?, nonFinite? }, got ${expect === null ? 'null' : typeof expect}`);
   const nonFinite = checkNonFinitePolicy('parseIdx', expect?.nonFinite);
@@ -301,6 +303,7 @@ export function encodeIdx(data: ArrayLike<number>, shape: readonly number[], dty
  * DataError naming the path and the system error.
  */
 export async function readIdxFile<D extends IdxDType = IdxDType>(path: string, expect?: IdxExpect<D>): Promise<IdxFile<D>> {
+  checkOptions('readIdxFile', expect, ['dtype', 'shape', 'nonFinite']);
   const fs = await import('node:fs/promises');
   let bytes: Uint8Array;
   try {

@@ -1,6 +1,7 @@
 import { DataError, ValueError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Generator } from '../tensor/random.js';
+import { checkOptions } from '../validate.js';
 import { decodeImage, fitImage } from './image.js';
 
 /**
@@ -80,9 +81,7 @@ function checkFolderOptions(where: string, options: ImageFolderOptions, needShap
   if (options === null || typeof options !== 'object') {
     throw new ValueError(`${where}: expected an options object like { dir: 'images', inputShape: [3, 32, 32] }, got ${options === null ? 'null' : typeof options}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) throw new ValueError(`${where}: unknown option '${key}'; known options are ${OPTION_KEYS.join(', ')}`);
-  }
+  checkOptions(where, options, OPTION_KEYS);
   const { dir, split = 'train', inputShape, testFraction = 0.2, seed = 0, limit } = options;
   if (typeof dir !== 'string' || dir === '') throw new ValueError(`${where}: dir must be a folder path (a non-empty string), got ${JSON.stringify(dir)}`);
   if (split !== 'train' && split !== 'test') throw new ValueError(`${where}: split must be 'train' or 'test', got ${JSON.stringify(split)}`);

@@ -2,6 +2,7 @@ import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocateOutput, shapeSize } from '../tensor/tensor.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';
 import { checkFiniteLabels, checkNonFinitePolicy, finiteData, type NonFinitePolicy } from './non-finite.js';
+import { checkOptions } from '../validate.js';
 
 /** A dataset held in memory: one row of `images` and one of `labels` per example. */
 export interface TensorDataset {
@@ -79,9 +80,7 @@ export class DataLoader implements Iterable<Batch> {
     if (options === null || typeof options !== 'object') {
       throw new ValueError(`DataLoader: options must be an object like { batchSize: 64 }, got ${options === null ? 'null' : typeof options}`);
     }
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.includes(key)) throw new ValueError(`DataLoader: unknown option '${key}'; known options are ${OPTION_KEYS.join(', ')}`);
-    }
+    checkOptions('DataLoader', options, OPTION_KEYS);
     const { images, labels } = dataset;
     if (images.ndim < 1 || labels.ndim < 1) {
       throw new ShapeError(

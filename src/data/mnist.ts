@@ -1,5 +1,6 @@
 import { DataError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocate } from '../tensor/tensor.js';
+import { checkOptions } from '../validate.js';
 import { readIdxFile, type IdxExpect, type IdxFile } from './idx.js';
 import { checkStandardized } from './non-finite.js';
 
@@ -60,9 +61,7 @@ export async function loadMnist(options: MnistOptions): Promise<MnistData> {
   if (options === null || typeof options !== 'object') {
     throw new ValueError(`loadMnist: expected an options object like { split: 'train' }, got ${options === null ? 'null' : typeof options}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) throw new ValueError(`loadMnist: unknown option '${key}'; known options are ${OPTION_KEYS.join(', ')}`);
-  }
+  checkOptions('loadMnist', options, OPTION_KEYS);
   const { split, limit } = options;
   if (split !== 'train' && split !== 'test') {
     throw new ValueError(`loadMnist: split must be 'train' or 'test', got ${JSON.stringify(split)}`);

@@ -34,6 +34,7 @@ import { Worker } from 'node:worker_threads';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocate, shapeSize, type DType } from '../tensor/tensor.js';
 import { Generator } from '../tensor/random.js';
+import { checkOptions } from '../validate.js';
 import { parseAugment } from './transforms/augment.js';
 import { transformBatch, type Transform } from './transforms/random.js';
 import { normalize as normalizeImages } from './mnist.js';
@@ -257,9 +258,7 @@ export class BatchPipeline {
     if (options === null || typeof options !== 'object') {
       throw new ValueError(`BatchPipeline: options must be an object { images, labels, batchSize, augment, seed }, got ${describe(options)}`);
     }
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.includes(key)) throw new ValueError(`BatchPipeline: unknown option '${key}'; known options are ${OPTION_KEYS.join(', ')}`);
-    }
+    checkOptions('BatchPipeline', options, OPTION_KEYS);
     const { images, labels, batchSize, augment, normalize, seed, shuffle = false, dropLast = false } = options;
     if (!(images instanceof Tensor)) throw new ValueError(`BatchPipeline: images must be a Tensor [N, C, H, W], got ${describe(images)}`);
     if (!(labels instanceof Tensor)) throw new ValueError(`BatchPipeline: labels must be a Tensor [N], got ${describe(labels)}`);

@@ -73,6 +73,7 @@ import type { GeneratorState } from '../tensor/random.js';
 import { Tensor, shapeSize, withAllocationLimit } from '../tensor/tensor.js';
 import { warn } from '../warnings.js';
 import { crc32, formatCrc32 } from './crc32.js';
+import { checkOptions } from '../validate.js';
 
 /** The 8 bytes a checkpoint starts with: the layout with CRC-32s, which encodeCheckpoint writes. */
 export const CHECKPOINT_MAGIC = 'STRIDE02';
@@ -185,6 +186,7 @@ export interface DecodedCheckpoint {
 /** Serializes a model's state and description into the bytes of one `.stride` file. */
 export function encodeCheckpoint(input: EncodeCheckpointInput): Uint8Array {
   if (input === null || typeof input !== 'object') throw new ValueError('encodeCheckpoint: expected { model, state, modelOptions?, meta? }');
+  checkOptions('encodeCheckpoint', input, ['model', 'modelOptions', 'state', 'meta', 'training']);
   const { model, state } = input;
   if (typeof model !== 'string' || model === '') throw new ValueError(`encodeCheckpoint: model must be a non-empty model name, got ${JSON.stringify(model)}`);
   if (state === null || typeof state !== 'object') throw new ValueError('encodeCheckpoint: state must be an object mapping names to tensors (module.stateDict())');

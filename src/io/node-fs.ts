@@ -21,6 +21,7 @@ import { createModel, models } from '../models/index.js';
 import type { Module } from '../nn/module.js';
 import { fromPytorchStateDict, toPytorchStateDict } from '../nn/pytorch-names.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions } from '../validate.js';
 import { CHECKPOINT_FILE, buildModelFromFile, decodeCheckpoint, encodeCheckpoint, isPlainObject, modelFromCheckpoint, type CheckpointHeader, type CheckpointMeta, type CheckpointTraining, type DecodedCheckpoint, type JsonValue } from './checkpoint.js';
 import { SAFETENSORS_FILE, decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type EncodeSafetensorsOptions, type SafetensorsDType } from './safetensors.js';
 
@@ -172,11 +173,13 @@ export async function saveCheckpoint(dir: string, model: Module, info: SaveCheck
     throw new ValueError('saveCheckpoint: model must be a Module');
   }
   if (info === null || typeof info !== 'object') throw new ValueError("saveCheckpoint: info must be an object like { model: 'lenet5' }");
+  checkOptions('saveCheckpoint', info, ['model', 'modelOptions', 'meta', 'format', 'training']);
   const format = info.format ?? 'stride';
   if (!CHECKPOINT_FORMATS.includes(format)) throw new ValueError(`saveCheckpoint: format must be one of ${CHECKPOINT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   if (format === 'safetensors') {
     await ensureFolder(dir, 'saveCheckpoint: dir', SAFETENSORS_FILE);
-    return saveModelSafetensors(join(dir, SAFETENSORS_FILE), model, info);
+    const { format: _format, ...safetensorsInfo } = info;
+    return saveModelSafetensors(join(dir, SAFETENSORS_FILE), model, safetensorsInfo);
   }
   const bytes = encodeCheckpoint({
     model: info.model,
@@ -289,6 +292,7 @@ export async function saveModelSafetensors(path: string, model: Module, info: Om
   if (info === null || typeof info !== 'object' || typeof info.model !== 'string' || info.model === '') {
     throw new ValueError(`saveModelSafetensors: info must name the model, like { model: 'lenet5' }, got ${JSON.stringify(info)}`);
   }
+  checkOptions('saveModelSafetensors', info, ['model', 'modelOptions', 'meta', 'training']);
   const tensors = toPytorchStateDict(model.stateDict());
   const dtypes: Record<string, SafetensorsDType> = {};
   for (const name of Object.keys(tensors)) if (name === 'num_batches_tracked' || name.endsWith('.num_batches_tracked')) dtypes[name] = 'I64';
@@ -357,6 +361,7 @@ const isSafetensorsPath = (path: string): boolean => path.toLowerCase().endsWith
  */
 export async function loadWeightsFile(location: string, options: { arch?: string } = {}): Promise<LoadedWeights> {
   if (options === null || typeof options !== 'object') throw new ValueError("loadWeightsFile: options must be an object like { arch: 'resnet18' }");
+  checkOptions('loadWeightsFile', options, ['arch']);
   const { arch } = options;
   if (arch !== undefined && !Object.hasOwn(models, arch)) throw new ValueError(`loadWeightsFile: unknown arch '${arch}'; available: ${Object.keys(models).join(', ')}`);
   const path = await resolveWeightsPath(location);

@@ -43,6 +43,7 @@
  */
 import { DataError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
+import { checkOptions } from '../validate.js';
 import { isPlainObject, jsonKind, parseJsonHeader } from './checkpoint.js';
 
 /** The dtypes Stride reads and writes, in the reference's order of alignment (smallest first). */
@@ -95,6 +96,7 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
   }
   if (metadata !== undefined) checkMetadata(metadata);
   if (options === null || typeof options !== 'object') throw new ValueError('encodeSafetensors: options must be an object like { dtypes: { step: "I64" } }');
+  checkOptions('encodeSafetensors', options, ['dtypes']);
   const dtypes = options.dtypes ?? {};
   if (dtypes === null || typeof dtypes !== 'object') throw new ValueError('encodeSafetensors: options.dtypes must map tensor names to dtypes');
   for (const [name, dtype] of Object.entries(dtypes)) {

@@ -18,6 +18,7 @@ import { ShapeError, ValueError } from '../errors.js';
 import type { Module } from '../nn/module.js';
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptions } from '../validate.js';
 
 export interface Trace {
   /** The traced input, [batch, ...inputShape]. */
@@ -45,9 +46,7 @@ export function checkExportArgs(where: string, model: unknown, options: unknown,
     throw new ValueError(`${where}: model must be a Module (an nn layer or a model from createModel)`);
   }
   if (options === null || typeof options !== 'object') throw new ValueError(`${where}: options must be an object { ${known.join(', ')} } (inputShape required)`);
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new ValueError(`${where}: unknown option '${key}'; known options are ${known.join(', ')}`);
-  }
+  checkOptions(where, options, known);
   const { inputShape } = options as { inputShape?: unknown };
   if (!Array.isArray(inputShape) || inputShape.length === 0 || !inputShape.every((d) => Number.isSafeInteger(d) && d >= 1)) {
     throw new ValueError(`${where}: inputShape must be one input's shape without the batch, e.g. [1, 28, 28], got ${JSON.stringify(inputShape)}`);

@@ -9,6 +9,7 @@ import { Perceptron } from './perceptron.js';
 import { ResNet, type ResNetDepth } from './resnet.js';
 import { CIFAR_RESNET_DEPTHS, CifarResNet } from './resnet-cifar.js';
 import { VGG, type VggDepth } from './vgg.js';
+import { checkOptions, closestName } from '../validate.js';
 
 export { LeNet5, type LeNet5Options } from './lenet5.js';
 export { LeNet1998, LENET5_C3_TABLE, lenet1998Centers, lecun1998Init, lenet1998Criterion, type LeNet1998Options } from './lenet5-1998.js';
@@ -105,15 +106,21 @@ export const models: Record<string, ModelSpec> = takingInputShape({
   ...cifarResnetSpecs(),
 });
 
+/** The names of ModelOptions, the options createModel takes for every model. */
+const MODEL_OPTIONS: readonly (keyof ModelOptions)[] = ['generator', 'numClasses', 'inChannels', 'inputShape'];
+
 /**
- * The named specs with `inputShape` handled once for all: it is checked and
- * gives inChannels (the constructors take inChannels), so each spec's create
- * sees the options its constructor knows.
+ * The named specs with their options checked (the names of ModelOptions) and
+ * `inputShape` handled once for all: it is checked and gives inChannels (the
+ * constructors take inChannels), so each spec's create sees the options its
+ * constructor knows.
  */
 function takingInputShape(specs: Record<string, ModelSpec>): Record<string, ModelSpec> {
   return Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, {
     ...spec,
-    create: ({ inputShape, ...options }: ModelOptions = {}) => {
+    create: (all: ModelOptions = {}) => {
+      checkOptions(name, all, MODEL_OPTIONS);
+      const { inputShape, ...options } = all;
       if (inputShape === undefined) return spec.create(options);
       const [channels] = checkInputShape(name, inputShape);
       if (options.inChannels !== undefined && options.inChannels !== channels) {
@@ -186,7 +193,8 @@ export function getModelSpec(name: string): ModelSpec {
       create: (options) => buildModelFromPattern(name, options),
     };
   }
-  throw new ValueError(`unknown model '${name}'; available: ${Object.keys(models).join(', ')}; a layer pattern is also accepted, e.g. "${MODEL_PATTERN_EXAMPLE}"`);
+  const best = closestName(name, Object.keys(models));
+  throw new ValueError(`unknown model '${name}'; ${best === undefined ? '' : `did you mean '${best}'? `}available: ${Object.keys(models).join(', ')}; a layer pattern is also accepted, e.g. "${MODEL_PATTERN_EXAMPLE}"`);
 }
 
 /** Builds a registered model or a layer pattern (see getModelSpec and ModelOptions). */

@@ -11,6 +11,7 @@
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { zeros as zerosTensor, type Tensor } from '../tensor/tensor.js';
+import { checkOptions } from '../validate.js';
 import { parameter } from './module.js';
 
 export function fans(t: Tensor): { fanIn: number; fanOut: number } {
@@ -69,12 +70,16 @@ function kaimingStd(t: Tensor, o: KaimingOptions): number {
   return gain / Math.sqrt(fan);
 }
 
+const KAIMING_OPTIONS = ['a', 'mode', 'nonlinearity', 'generator'];
+
 export function kaimingUniform(t: Tensor, options: KaimingOptions = {}): Tensor {
+  checkOptions('kaimingUniform', options, KAIMING_OPTIONS);
   const bound = Math.sqrt(3) * kaimingStd(t, options);
   return uniform(t, -bound, bound, options.generator);
 }
 
 export function kaimingNormal(t: Tensor, options: KaimingOptions = {}): Tensor {
+  checkOptions('kaimingNormal', options, KAIMING_OPTIONS);
   return normal(t, 0, kaimingStd(t, options), options.generator);
 }
 

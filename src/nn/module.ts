@@ -9,6 +9,7 @@
  */
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptions } from '../validate.js';
 
 /**
  * Tensors known to be parameters. A tensor field is a parameter when it was
@@ -120,6 +121,7 @@ export abstract class Module {
    */
   loadStateDict(state: Record<string, Tensor>, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
     if (state === null || typeof state !== 'object') throw new ValueError('loadStateDict: state must be an object mapping names to tensors');
+    checkOptions('loadStateDict', options, ['strict']);
     const own = this.stateDict();
     const missing = Object.keys(own).filter((k) => !(k in state));
     const unexpected = Object.keys(state).filter((k) => !(k in own));

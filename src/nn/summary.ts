@@ -56,6 +56,7 @@
 import { enableGrad } from '../autograd/index.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, shapeSize, zeros } from '../tensor/tensor.js';
+import { checkOptions } from '../validate.js';
 import { isDescribedLayer, wholeAxisField, windowField, type AxisField, type LayerCounts } from './describe.js';
 import { Module } from './module.js';
 
@@ -235,6 +236,7 @@ export function summary(model: Module, inputShape: readonly number[], options: S
   if (!(model instanceof Module)) throw new ValueError(`summary: model must be a Module (an nn layer or a model), got ${model === null ? 'null' : typeof model}`);
   const input = checkInputShape(inputShape);
   if (options === null || typeof options !== 'object') throw new ValueError(`summary: options must be an object such as { name: 'lenet5' }, got ${JSON.stringify(options)}`);
+  checkOptions('summary', options, ['name']);
   if (options.name !== undefined && typeof options.name !== 'string') throw new ValueError(`summary: options.name must be a string, got ${JSON.stringify(options.name)}`);
 
   const fields = new WeakMap<Tensor, Field>();
@@ -431,6 +433,7 @@ export interface FormatSummaryOptions {
 export function formatSummary(s: ModelSummary, options: FormatSummaryOptions = {}): string {
   if (s === null || typeof s !== 'object' || !Array.isArray(s.layers)) throw new ValueError('formatSummary: expects the object summary() returns');
   if (options === null || typeof options !== 'object') throw new ValueError(`formatSummary: options must be an object such as { blocks: true }, got ${JSON.stringify(options)}`);
+  checkOptions('formatSummary', options, ['blocks']);
   const withBlocks = options.blocks ?? false;
   if (typeof withBlocks !== 'boolean') throw new ValueError(`formatSummary: options.blocks must be a boolean, got ${JSON.stringify(withBlocks)}`);
   const indent = (depth: number, row: string[]) => (withBlocks ? [' '.repeat(2 * Math.max(depth - 1, 0)) + row[0], ...row.slice(1)] : row);

@@ -7,6 +7,7 @@ import { record } from '../autograd/tape.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptions } from '../validate.js';
 import { checkTensor, empty } from './util.js';
 
 export interface DropoutOptions {
@@ -17,6 +18,7 @@ export interface DropoutOptions {
 
 export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tensor {
   checkTensor('dropout', 'input', x);
+  checkOptions('dropout', options, ['training', 'generator']);
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`dropout: p must be a probability in [0, 1], got ${p}`);
   if (!(options.training ?? true) || p === 0) return x;
   const gen = options.generator ?? defaultGenerator;
@@ -46,6 +48,7 @@ export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tenso
  */
 export function dropout2d(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tensor {
   checkTensor('dropout2d', 'input', x);
+  checkOptions('dropout2d', options, ['training', 'generator']);
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`dropout2d: p must be a probability in [0, 1], got ${p}`);
   if (x.ndim !== 4 && x.ndim !== 3) {
     throw new ShapeError(`dropout2d: input must be 4-D [batch, channels, height, width] or 3-D [channels, height, width], got shape ${fmtShape(x.shape)}`);

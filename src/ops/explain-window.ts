@@ -25,6 +25,7 @@ import { ShapeError, ValueError } from '../errors.js';
 import { convOutputSize, reachedPadding, samePadding } from './conv2d.js';
 import { convTransposeOutputSize } from './conv-transpose2d.js';
 import { poolOutputSize, poolPaddingLimit } from './pool2d.js';
+import { checkOptions } from '../validate.js';
 
 export type WindowKind = 'conv' | 'pool' | 'conv-transpose';
 
@@ -395,9 +396,7 @@ export function explainWindow(options: ExplainWindowOptions & { input: readonly 
 export function explainWindow(options: ExplainWindowOptions): WindowExplanation;
 export function explainWindow(options: ExplainWindowOptions): WindowExplanation {
   if (typeof options !== 'object' || options === null) throw new ValueError(`${WHERE}: expected an options object { kind, input, kernel, ... }, got ${options === null ? 'null' : typeof options}`);
-  for (const key of Object.keys(options)) {
-    if (!(OPTIONS as readonly string[]).includes(key)) throw new ValueError(`${WHERE}: unknown option '${key}'; the options are ${OPTIONS.join(', ')}`);
-  }
+  checkOptions(WHERE, options, OPTIONS);
   const { kind } = options;
   if (!KINDS.includes(kind)) throw new ValueError(`${WHERE}: kind must be ${KINDS.map((k) => `'${k}'`).join(', ')}; got ${JSON.stringify(kind)}`);
   if (options.input === undefined) throw new ValueError(`${WHERE}: input is required: its size, a number (1-D) or [height, width]`);

@@ -11,6 +11,7 @@ import { ValueError } from '../errors.js';
 import { Tensor, allocate, shapeSize } from '../tensor/tensor.js';
 import { div, eq, mul, sub } from './binary.js';
 import { square } from './unary.js';
+import { checkOptions } from '../validate.js';
 import { broadcastData, checkTensor, normalizeDims } from './util.js';
 
 export interface ReduceOptions {
@@ -45,6 +46,7 @@ function reduceData(op: 'sum' | 'max' | 'min', x: Tensor, dims: number[]) {
 /** Sum over `dim` (all dims when omitted). */
 export function sum(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor {
   checkTensor('sum', 'input', x);
+  checkOptions('sum', options, ['keepDims']);
   const dims = normalizeDims(dim, x.ndim, 'sum');
   const { kept, out } = shapes(x, dims, options.keepDims ?? false);
   const y = new Tensor(reduceData('sum', x, dims), out);
@@ -54,6 +56,7 @@ export function sum(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor 
 /** Mean over `dim` (all dims when omitted). */
 export function mean(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor {
   checkTensor('mean', 'input', x);
+  checkOptions('mean', options, ['keepDims']);
   const dims = normalizeDims(dim, x.ndim, 'mean');
   const n = dims.reduce((p, d) => p * x.shape[d], 1);
   if (n === 0) throw new ValueError('mean: cannot take the mean over zero elements');
@@ -62,6 +65,7 @@ export function mean(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor
 
 function extreme(op: 'max' | 'min', x: Tensor, dim: Dims, options: ReduceOptions): Tensor {
   checkTensor(op, 'input', x);
+  checkOptions(op, options, ['keepDims']);
   if (x.size === 0) throw new ValueError(`${op}: cannot reduce an empty tensor; it has no ${op}imum`);
   const dims = normalizeDims(dim, x.ndim, op);
   const { kept, out } = shapes(x, dims, options.keepDims ?? false);
@@ -86,6 +90,7 @@ export function min(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor 
 
 function argExtreme(op: 'max' | 'min', x: Tensor, dim: number | undefined, options: ReduceOptions): Tensor {
   checkTensor(`arg${op}`, 'input', x);
+  checkOptions(`arg${op}`, options, ['keepDims']);
   if (x.size === 0) throw new ValueError(`arg${op}: cannot reduce an empty tensor`);
   const k = kernelsFor(x.dtype);
   if (dim === undefined) {
@@ -119,6 +124,7 @@ export interface VarianceOptions extends ReduceOptions {
 /** var = sum((x - mean)^2) / (n - correction), over `dim` (all when omitted). */
 export function variance(x: Tensor, dim?: Dims, options: VarianceOptions = {}): Tensor {
   checkTensor('variance', 'input', x);
+  checkOptions('variance', options, ['keepDims', 'correction']);
   const dims = normalizeDims(dim, x.ndim, 'variance');
   const n = dims.reduce((p, d) => p * x.shape[d], 1);
   const correction = options.correction ?? 1;

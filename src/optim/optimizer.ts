@@ -1,5 +1,6 @@
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, type FloatArray } from '../tensor/tensor.js';
+import { unknownOptionMessage } from '../validate.js';
 
 /** What optimizers accept: a list of tensors or anything with parameters() (a Module). */
 export type ParamsLike = Iterable<Tensor> | { parameters(): Tensor[] };
@@ -140,7 +141,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   private checkKeys(where: string, keys: string[]): void {
     const known = this.groupKeys();
     for (const key of keys) {
-      if (!known.includes(key)) throw new ValueError(`${where}: unknown option '${key}'; the options are ${known.join(', ')}`);
+      if (!known.includes(key)) throw new ValueError(unknownOptionMessage(where, key, known));
     }
   }
 

@@ -1,6 +1,7 @@
 import type { FloatArray } from '../backends/backend.js';
 import { stridesOf } from '../backends/ref/indexing.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { checkOptions } from '../validate.js';
 import { defaultGenerator, type Generator } from './random.js';
 
 /** Element types. float32 is the default everywhere; float64 exists for gradient checks. */
@@ -356,6 +357,8 @@ export interface CreateOptions {
   requiresGrad?: boolean;
 }
 
+const CREATE_OPTIONS = ['dtype', 'requiresGrad'] as const;
+
 function finish(t: Tensor, options?: CreateOptions): Tensor {
   if (options?.requiresGrad) t.requiresGrad = true;
   return t;
@@ -367,6 +370,7 @@ function finish(t: Tensor, options?: CreateOptions): Tensor {
  * Ragged nesting is an error.
  */
 export function tensor(values: NestedArray | ArrayLike<number>, shape?: readonly number[], options?: CreateOptions): Tensor {
+  checkOptions('tensor', options, CREATE_OPTIONS);
   const dtype = options?.dtype ?? (values instanceof Float64Array ? 'float64' : 'float32');
   if (ArrayBuffer.isView(values) || (shape !== undefined && Array.isArray(values) && values.every((v) => typeof v === 'number'))) {
     const flat = values as ArrayLike<number>;
@@ -412,19 +416,25 @@ export function tensor(values: NestedArray | ArrayLike<number>, shape?: readonly
   return finish(new Tensor(data, s), options);
 }
 
-export function full(shape: readonly number[], value: number, options?: CreateOptions): Tensor {
-  checkShape(shape, 'full');
+/** A tensor of `shape` filled with `value`; `where` names the public function for messages, `known` the options it takes. */
+function filled(where: string, shape: readonly number[], value: number, options: CreateOptions | undefined, known: readonly string[] = CREATE_OPTIONS): Tensor {
+  checkOptions(where, options, known);
+  checkShape(shape, where);
   const data = allocate(options?.dtype ?? 'float32', shapeSize(shape));
   if (value !== 0) data.fill(value);
   return finish(new Tensor(data, shape), options);
 }
 
+export function full(shape: readonly number[], value: number, options?: CreateOptions): Tensor {
+  return filled('full', shape, value, options);
+}
+
 export function zeros(shape: readonly number[], options?: CreateOptions): Tensor {
-  return full(shape, 0, options);
+  return filled('zeros', shape, 0, options);
 }
 
 export function ones(shape: readonly number[], options?: CreateOptions): Tensor {
-  return full(shape, 1, options);
+  return filled('ones', shape, 1, options);
 }
 
 export function zerosLike(t: Tensor): Tensor {
@@ -441,7 +451,7 @@ export interface RandomOptions extends CreateOptions {
 
 /** Uniform on [low, high) (default [0, 1)), as torch.rand. */
 export function rand(shape: readonly number[], options?: RandomOptions & { low?: number; high?: number }): Tensor {
-  const t = zeros(shape, options);
+  const t = filled('rand', shape, 0, options, [...CREATE_OPTIONS, 'generator', 'low', 'high']);
   const g = options?.generator ?? defaultGenerator;
   const low = options?.low ?? 0;
   const high = options?.high ?? 1;
@@ -451,7 +461,7 @@ export function rand(shape: readonly number[], options?: RandomOptions & { low?:
 
 /** Normal with the given mean and std (default standard normal), as torch.randn. */
 export function randn(shape: readonly number[], options?: RandomOptions & { mean?: number; std?: number }): Tensor {
-  const t = zeros(shape, options);
+  const t = filled('randn', shape, 0, options, [...CREATE_OPTIONS, 'generator', 'mean', 'std']);
   const g = options?.generator ?? defaultGenerator;
   const mean = options?.mean ?? 0;
   const std = options?.std ?? 1;
@@ -467,7 +477,7 @@ export function arange(start: number, end?: number, step = 1, options?: CreateOp
   }
   if (step === 0 || !Number.isFinite(step)) throw new ValueError(`arange: step must be a non-zero finite number, got ${step}`);
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const t = zeros([n], options);
+  const t = filled('arange', [n], 0, options);
   for (let i = 0; i < n; i++) t.data[i] = start + i * step;
   return t;
 }

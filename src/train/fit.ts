@@ -42,6 +42,7 @@ import { Optimizer } from '../optim/optimizer.js';
 import { hasNonFinite, nonFiniteSummary } from '../tensor/finite.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptions } from '../validate.js';
 import { RunningMean, addToConfusion, countCorrect, labelRanks, perClassAccuracy, perClassPrecision } from './metrics.js';
 import { lrMultiplier, type LrSchedule } from './schedule.js';
 
@@ -353,9 +354,7 @@ interface PreparedRun {
 function prepareRun(where: string, model: Module, options: FitOptions, source: BatchSource | null): PreparedRun {
   checkModel(where, model);
   if (options === null || typeof options !== 'object') throw new ValueError(`${where}: options must be an object { train, epochs, batchSize, optimizer, ... }`);
-  for (const key of Object.keys(options)) {
-    if (!FIT_KEYS.includes(key)) throw new ValueError(`${where}: unknown option '${key}'; known options are ${FIT_KEYS.join(', ')}${where === 'fit' ? '' : ', batchSource'}`);
-  }
+  checkOptions(where, options, where === 'fitEpochsAsync' ? [...FIT_KEYS, 'batchSource'] : FIT_KEYS);
   const { train, test, epochs, batchSize, optimizer } = options;
   checkDataset(where, 'train', train);
   if (train.images.shape[0] === 0) throw new ValueError(`${where}: the training set is empty`);
@@ -561,9 +560,7 @@ export function evaluate(model: Module, data: TensorDataset, batchSize = 1000, o
   const total = data.images.shape[0];
   if (total === 0) throw new ValueError('evaluate: the dataset is empty; accuracy needs at least one example');
   if (options === null || typeof options !== 'object') throw new ValueError('evaluate: options must be an object { lossFn?, topK?, confusion?, nonFinite? }');
-  for (const key of Object.keys(options)) {
-    if (!['lossFn', 'topK', 'confusion', 'nonFinite'].includes(key)) throw new ValueError(`evaluate: unknown option '${key}'; known options are lossFn, topK, confusion, nonFinite`);
-  }
+  checkOptions('evaluate', options, ['lossFn', 'topK', 'confusion', 'nonFinite']);
   const lossFn = options.lossFn ?? defaultLoss;
   const ks = options.topK === undefined ? [] : checkTopK('evaluate', options.topK);
   const confusion = options.confusion ?? false;

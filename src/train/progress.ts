@@ -11,6 +11,7 @@
 import cliProgress from 'cli-progress';
 
 import type { BatchInfo, EpochResult, EpochStartInfo, FitOptions } from './fit.js';
+import { checkOptions } from '../validate.js';
 import { formatDuration } from './metrics.js';
 
 export interface ProgressReporterOptions {
@@ -59,6 +60,7 @@ export interface ProgressReporter {
  * ```
  */
 export function createProgressReporter(options: ProgressReporterOptions = {}): ProgressReporter {
+  checkOptions('createProgressReporter', options, ['stream', 'bar', 'log', 'memory']);
   const stream = options.stream ?? process.stderr;
   const showBar = options.bar ?? stream.isTTY === true;
   const log = options.log ?? ((line: string) => console.log(line));

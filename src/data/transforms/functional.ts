@@ -14,6 +14,7 @@
 import { ShapeError, ValueError, fmtShape } from '../../errors.js';
 import { Tensor, allocate } from '../../tensor/tensor.js';
 import { checkStandardized } from '../non-finite.js';
+import { checkOptions } from '../../validate.js';
 
 /** How a warp reads between pixels: the nearest pixel, or the four nearest blended. */
 export type Interpolation = 'nearest' | 'bilinear';
@@ -163,6 +164,7 @@ export interface PadOptions {
  */
 export function pad(image: Tensor, padding: number | readonly number[], options: PadOptions = {}): Tensor {
   const [c, h, w] = imageDims('pad', image);
+  checkOptions('pad', options, ['fill', 'paddingMode']);
   const [left, top, right, bottom] = parsePadding('pad', padding);
   const mode = checkChoice('pad', 'paddingMode', options.paddingMode ?? 'constant', PADDING_MODES);
   const fill = fillPerChannel('pad', options.fill ?? 0, c);
@@ -369,6 +371,7 @@ export interface WarpOptions {
 
 function warpOptions(fn: string, options: WarpOptions): { interpolation: Interpolation; fill: Fill | null } {
   if (options === null || typeof options !== 'object') throw new ValueError(`${fn}: options must be an object, got ${String(options)}`);
+  checkOptions(fn, options, ['interpolation', 'fill']);
   return { interpolation: checkChoice(fn, 'interpolation', options.interpolation ?? 'nearest', INTERPOLATIONS), fill: options.fill ?? null };
 }
 

@@ -12,6 +12,7 @@
 import { ShapeError, ValueError, fmtShape } from '../../errors.js';
 import { Tensor, allocate } from '../../tensor/tensor.js';
 import { Generator } from '../../tensor/random.js';
+import { checkOptions as checkKnownOptions } from '../../validate.js';
 import {
   INTERPOLATIONS, PADDING_MODES, adjustBrightness, adjustContrast, adjustHue, adjustSaturation, affine, checkMirror, cropSize, erase, window,
   fillPerChannel, hflip, imageDims, normalizeImage, normalizeParams, pad, parsePadding, rotate, roundHalfEven, vflip,
@@ -27,9 +28,7 @@ export type Transform = (image: Tensor, generator: Generator) => Tensor;
 
 function checkOptions(fn: string, options: unknown, keys: readonly string[]): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ValueError(`${fn}: options must be an object, got ${String(options)}`);
-  for (const k of Object.keys(options)) {
-    if (!keys.includes(k)) throw new ValueError(`${fn}: unknown option '${k}'; valid: ${keys.join(', ')}`);
-  }
+  checkKnownOptions(fn, options, keys);
 }
 
 function checkGenerator(fn: string, generator: unknown): void {

@@ -53,6 +53,7 @@ import {
 } from '../../nn/describe.js';
 import { Module, parameter } from '../../nn/module.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { checkOptions } from '../../validate.js';
 import {
   abs, add, avgPool2d, batchNorm2d, clamp, concat, conv2d, convTranspose2d, div, dropout, elu, eq, exp, gelu, globalAvgPool2d, globalMaxPool2d,
   gt, indexSelect, leakyRelu, linear, localResponseNorm, log, logSoftmax, lpPool2d, lt, matmul, max, maxPool2d, maximum, mean, min, minimum,
@@ -355,7 +356,7 @@ function rowName(step: Step): string {
  */
 export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): OnnxModule {
   if (options === null || typeof options !== 'object') throw new ValueError('importOnnx: options must be an object { source? }');
-  for (const key of Object.keys(options)) if (key !== 'source') throw new ValueError(`importOnnx: unknown option '${key}'; the one option is source`);
+  checkOptions('importOnnx', options, ['source']);
   const source = options.source ?? 'ONNX bytes';
   if (typeof source !== 'string') throw new ValueError(`importOnnx: source must be a string (a name for messages), got ${typeof source}`);
   if (!(bytes instanceof Uint8Array)) throw new ValueError(`importOnnx: expected the file's bytes as a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);

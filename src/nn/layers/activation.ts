@@ -4,6 +4,7 @@ import { elu, gelu, leakyRelu, relu, sigmoid, silu, softplus, tanh, type GeluOpt
 import type { Tensor } from '../../tensor/tensor.js';
 import { alongDimCounts, type LayerCounts } from '../describe.js';
 import { Module } from '../module.js';
+import { checkOptions } from '../../validate.js';
 
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
@@ -111,6 +112,7 @@ export class GELU extends Module {
 
   constructor(options: GeluOptions = {}) {
     super();
+    checkOptions('GELU', options, ['approximate']);
     this.approximate = options.approximate ?? 'none';
     if (this.approximate !== 'none' && this.approximate !== 'tanh') {
       throw new ValueError(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(this.approximate)}`);
@@ -136,9 +138,7 @@ export class SiLU extends Module {
 /** Validates Softplus options at construction (same rules as the functional form). */
 function softplusCheck(options: SoftplusOptions): void {
   if (options === null || typeof options !== 'object') throw new ValueError(`Softplus: options must be an object such as { beta: 1, threshold: 20 }, got ${JSON.stringify(options)}`);
-  for (const key of Object.keys(options)) {
-    if (key !== 'beta' && key !== 'threshold') throw new ValueError(`Softplus: unknown option '${key}'; the options are beta, threshold`);
-  }
+  checkOptions('Softplus', options, ['beta', 'threshold']);
   const { beta = 1, threshold = 20 } = options;
   if (typeof beta !== 'number' || !Number.isFinite(beta) || beta === 0) throw new ValueError(`Softplus: beta must be a finite non-zero number, got ${beta}`);
   if (typeof threshold !== 'number' || Number.isNaN(threshold)) throw new ValueError(`Softplus: threshold must be a number, got ${threshold}`);

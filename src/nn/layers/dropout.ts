@@ -2,6 +2,7 @@ import { ValueError } from '../../errors.js';
 import { dropout, dropout2d } from '../../ops/dropout.js';
 import type { Generator } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { checkOptions } from '../../validate.js';
 import { Module } from '../module.js';
 
 /** What the dropout layers hold: the drop probability p, checked, and the generator of their masks. */
@@ -11,6 +12,7 @@ export abstract class DropoutLayer extends Module {
   protected constructor(where: string, readonly p: number, options: { generator?: Generator }) {
     super();
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`${where}: p must be a probability in [0, 1], got ${p}`);
+    checkOptions(where, options, ['generator']);
     this._generator = options.generator;
   }
 

@@ -18,6 +18,7 @@
  */
 import { ValueError } from '../../errors.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { checkOptions } from '../../validate.js';
 import { Module } from '../module.js';
 
 export interface GraphNode {
@@ -40,6 +41,7 @@ export class Graph extends Module {
 
   constructor(spec: GraphSpec) {
     super();
+    if (spec !== null && typeof spec === 'object') checkOptions('Graph', spec, ['inputs', 'nodes', 'outputs']);
     if (!spec || !Array.isArray(spec.inputs) || spec.inputs.length === 0) throw new ValueError('Graph: spec.inputs must name at least one input');
     if (!spec.nodes || typeof spec.nodes !== 'object') throw new ValueError('Graph: spec.nodes must map node names to { module, inputs }');
     if (!Array.isArray(spec.outputs) || spec.outputs.length !== 1) throw new ValueError(`Graph: spec.outputs must name exactly one node, got ${JSON.stringify(spec.outputs)}`);
@@ -47,6 +49,7 @@ export class Graph extends Module {
     for (const input of spec.inputs) if (input in spec.nodes) throw new ValueError(`Graph: '${input}' is both a graph input and a node name`);
     for (const [name, node] of Object.entries(spec.nodes)) {
       if (name.startsWith('_') || name in this) throw new ValueError(`Graph: '${name}' cannot be used as a node name`);
+      if (node !== null && typeof node === 'object') checkOptions(`Graph: node '${name}'`, node, ['module', 'inputs']);
       if (!node || !(node.module instanceof Module)) throw new ValueError(`Graph: node '${name}' needs a module`);
       if (!Array.isArray(node.inputs) || node.inputs.length === 0) throw new ValueError(`Graph: node '${name}' needs a non-empty inputs list`);
       for (const src of node.inputs) {

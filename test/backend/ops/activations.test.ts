@@ -132,7 +132,7 @@ describe('softplus', () => {
   test('invalid beta, threshold and options are errors', () => {
     assert.throws(() => softplus(f64([1]), { beta: 0 }), (e: unknown) => e instanceof ValueError && /softplus: beta must be a finite non-zero number, got 0/.test(e.message));
     assert.throws(() => softplus(f64([1]), { threshold: NaN }), (e: unknown) => e instanceof ValueError && /softplus: threshold must be a number, got NaN/.test(e.message));
-    assert.throws(() => softplus(f64([1]), { Beta: 2 } as never), (e: unknown) => e instanceof ValueError && /softplus: unknown option 'Beta'; the options are beta, threshold/.test(e.message));
+    assert.throws(() => softplus(f64([1]), { Beta: 2 } as never), (e: unknown) => e instanceof ValueError && /softplus: unknown option 'Beta'; did you mean 'beta'\? The options are beta, threshold/.test(e.message));
     assert.throws(() => new Softplus({ beta: Infinity }), (e: unknown) => e instanceof ValueError && /Softplus: beta must be a finite non-zero number, got Infinity/.test(e.message));
   });
 });
