@@ -85,7 +85,7 @@ function soak(backend) {
       clearInterval(timer);
       rmSync(out, { recursive: true, force: true });
       if (code !== 0) reject(new Error(`${backend}: stride train exited with ${code}`));
-      else resolve({ epochs, images: limit ?? '60,000' });
+      else resolve({ epochs, images: limit ?? 60000 });
     });
   });
 }
