@@ -9,6 +9,7 @@ import { DataError, OnnxModule, evaluate, getBackend, models, type nn } from '..
 import { loadWeightsFile } from '../node.js';
 import { DATA_DIR_OPTION, checkNormalizationChannels, datasets, normalizationFromMeta, openDataset, openRecorded, type Normalization } from './datasets.js';
 import { consoleIO, type CliIO } from './io.js';
+import { checkRunFits, estimateRunMemory } from './memory.js';
 import { isOnnxPath, readOnnxFile } from './summary.js';
 import { checkModelFits } from './model-fit.js';
 import { BACKEND_OPTIONS, integer, jsonOption, oneOf, option, withDefaults, type CliCommand, type OptionValues } from './options.js';
@@ -123,7 +124,10 @@ export async function runEval(options: EvalCommandOptions, io: CliIO = consoleIO
   io.out(`evaluating ${modelName} from ${path}${trained}${when} on ${test.images.shape[0]} ${datasetName} test images${fed}`);
   const ks = options.top === undefined ? [1] : [...new Set([1, options.top])];
   const confusion = options.confusion === true;
-  const result = evaluate(model, { images: test.images, labels: test.labels }, withDefaults(EVAL_OPTIONS, options).batchSize, { topK: ks, confusion });
+  const batchSize = withDefaults(EVAL_OPTIONS, options).batchSize;
+  // Before any batch is allocated: refuse an evaluation this machine cannot hold, saying which batch would fit.
+  checkRunFits('stride eval', estimateRunMemory(model, data.inputShape, Math.min(batchSize ?? Infinity, test.images.shape[0]), 'eval'));
+  const result = evaluate(model, { images: test.images, labels: test.labels }, batchSize, { topK: ks, confusion });
   io.out(`test accuracy: ${result.accuracy.toFixed(4)}`);
   const topK = result.topK!;
   if (options.top !== undefined) {
