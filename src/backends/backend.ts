@@ -212,6 +212,24 @@ export interface KernelSignatures {
   /** y = conv2d(x, w) + bias (bias may be null), zero padding, groups; x NCHW, w [outC, inC/groups, kH, kW]. */
   conv2dForward(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray): void;
 
+  /**
+   * The inference path's convolution with its epilogue fused:
+   *   y = conv2d(x, w) + bias, then + residual (y's shape) where residual is not null, then max(y, 0) where relu,
+   * with ReLU as the `unary` kernel computes it (a NaN gives 0). A batch norm folded into the convolution arrives as w and bias.
+   */
+  conv2dForwardFused(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, residual: FloatArray | null, relu: boolean, y: FloatArray): void;
+
+  /**
+   * A chain of fused convolutions run as one call: step i computes
+   * conv2dForwardFused of the output of step `input` (-1: the chain's input x)
+   * with the output of step `residual` added where not null (-1: x); y
+   * receives the last step's output. Nothing between the steps comes back to
+   * the caller, so a backend may keep them in its own layout (oneDNN's
+   * blocked one on `native`, the wasm memory on `wasm`). Steps read only
+   * earlier steps.
+   */
+  conv2dChainForward(x: FloatArray, steps: readonly ConvChainStep[], y: FloatArray): void;
+
   /** gx = dL/dx given gy = dL/dy (overwrites gx). */
   conv2dBackwardInput(gy: FloatArray, w: FloatArray, g: Conv2dGeometry, gx: FloatArray): void;
 
@@ -329,6 +347,18 @@ export interface KernelSignatures {
 }
 
 export type KernelName = keyof KernelSignatures;
+
+/** One convolution of conv2dChainForward. */
+export interface ConvChainStep {
+  g: Conv2dGeometry;
+  w: FloatArray;
+  bias: FloatArray | null;
+  /** The step whose output this one convolves; -1 for the chain's input. */
+  input: number;
+  /** The step whose output is added before the ReLU (-1: the chain's input), or null. */
+  residual: number | null;
+  relu: boolean;
+}
 
 /**
  * A complete kernel table written as an object literal: a missing kernel, an

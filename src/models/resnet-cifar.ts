@@ -44,9 +44,8 @@ import { Linear } from '../nn/layers/linear.js';
 import { AdaptiveAvgPool2d } from '../nn/layers/pool-family.js';
 import { Sequential } from '../nn/layers/sequential.js';
 import { Module } from '../nn/module.js';
-import { add } from '../ops/binary.js';
+import { convBnAct, type ChainBuilder } from '../nn/fuse.js';
 import { concat, slice } from '../ops/shape.js';
-import { relu } from '../ops/unary.js';
 import type { Generator } from '../tensor/random.js';
 import { zeros, type Tensor } from '../tensor/tensor.js';
 import { checkInt } from '../validate.js';
@@ -128,9 +127,16 @@ export class CifarBasicBlock extends Module {
     this.shortcut = stride !== 1 || inChannels !== channels ? new ZeroPadShortcut(inChannels, channels, stride) : null;
   }
 
+  /** conv1 and conv2 as steps of an inference chain (nn/fuse.ts), where the shortcut is the identity. */
+  inferenceChain(b: ChainBuilder, input: number): number | null {
+    if (this.forward !== CifarBasicBlock.prototype.forward || this.shortcut) return null;
+    const h = b.conv(input, this.conv1, this.bn1, true);
+    return h === null ? null : b.conv(h, this.conv2, this.bn2, true, input);
+  }
+
   forward(x: Tensor): Tensor {
-    const y = this.bn2.forward(this.conv2.forward(relu(this.bn1.forward(this.conv1.forward(x)))));
-    return relu(add(y, this.shortcut ? this.shortcut.forward(x) : x));
+    const h = convBnAct(x, this.conv1, this.bn1, true);
+    return convBnAct(h, this.conv2, this.bn2, true, () => (this.shortcut ? this.shortcut.forward(x) : x));
   }
 }
 

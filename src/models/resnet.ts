@@ -24,8 +24,7 @@ import { Linear } from '../nn/layers/linear.js';
 import { MaxPool2d } from '../nn/layers/pool.js';
 import { AdaptiveAvgPool2d } from '../nn/layers/pool-family.js';
 import { Sequential } from '../nn/layers/sequential.js';
-import { add } from '../ops/binary.js';
-import { relu } from '../ops/unary.js';
+import { chainOf, convBnAct, type ChainBuilder } from '../nn/fuse.js';
 import type { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { torchvisionInit } from './torchvision-init.js';
@@ -37,15 +36,35 @@ function downsample(inChannels: number, outChannels: number, stride: number, gen
   return new Sequential(new Conv2d(inChannels, outChannels, 1, { stride, bias: false, generator }), new BatchNorm2d(outChannels));
 }
 
-/** y = ReLU(body(x) + shortcut(x)), the shortcut being `downsample` or the identity. */
+/**
+ * y = ReLU(body(x) + shortcut(x)), the shortcut being `downsample` or the
+ * identity, and the body's last convolution and batch norm taking the
+ * addition and the ReLU into one call where nothing needs a gradient (fuse.ts).
+ */
 abstract class ResidualBlock extends Module {
   declare downsample: Sequential | null;
 
-  protected abstract body(x: Tensor): Tensor;
+  /** The body up to the input of its last convolution. */
+  protected abstract head(x: Tensor): Tensor;
+  /** The body's last convolution and batch norm. */
+  protected abstract tail(): [Conv2d, BatchNorm2d];
+
+  /** The body up to the input of its last convolution, as steps of an inference chain (nn/fuse.ts). */
+  protected abstract headChain(b: ChainBuilder, input: number): number | null;
 
   forward(x: Tensor): Tensor {
     const identity = this.downsample ? this.downsample.forward(x) : x;
-    return relu(add(this.body(x), identity));
+    const [conv, bn] = this.tail();
+    return convBnAct(this.head(x), conv, bn, true, identity);
+  }
+
+  /** The downsample, the body and the addition as steps of an inference chain (nn/fuse.ts). */
+  inferenceChain(b: ChainBuilder, input: number): number | null {
+    if (this.forward !== ResidualBlock.prototype.forward) return null;
+    const identity = this.downsample ? chainOf(this.downsample, b, input) : input;
+    const h = identity === null ? null : this.headChain(b, input);
+    const [conv, bn] = this.tail();
+    return h === null || identity === null ? null : b.conv(h, conv, bn, true, identity);
   }
 }
 
@@ -66,8 +85,16 @@ export class ResNetBasicBlock extends ResidualBlock {
     this.downsample = downsample(inChannels, channels, stride, generator);
   }
 
-  protected body(x: Tensor): Tensor {
-    return this.bn2.forward(this.conv2.forward(relu(this.bn1.forward(this.conv1.forward(x)))));
+  protected head(x: Tensor): Tensor {
+    return convBnAct(x, this.conv1, this.bn1, true);
+  }
+
+  protected headChain(b: ChainBuilder, input: number): number | null {
+    return b.conv(input, this.conv1, this.bn1, true);
+  }
+
+  protected tail(): [Conv2d, BatchNorm2d] {
+    return [this.conv2, this.bn2];
   }
 }
 
@@ -93,9 +120,17 @@ export class Bottleneck extends ResidualBlock {
     this.downsample = downsample(inChannels, out, stride, generator);
   }
 
-  protected body(x: Tensor): Tensor {
-    const y = relu(this.bn2.forward(this.conv2.forward(relu(this.bn1.forward(this.conv1.forward(x))))));
-    return this.bn3.forward(this.conv3.forward(y));
+  protected head(x: Tensor): Tensor {
+    return convBnAct(convBnAct(x, this.conv1, this.bn1, true), this.conv2, this.bn2, true);
+  }
+
+  protected headChain(b: ChainBuilder, input: number): number | null {
+    const h = b.conv(input, this.conv1, this.bn1, true);
+    return h === null ? null : b.conv(h, this.conv2, this.bn2, true);
+  }
+
+  protected tail(): [Conv2d, BatchNorm2d] {
+    return [this.conv3, this.bn3];
   }
 }
 

@@ -18,6 +18,7 @@ export { ELU, Softplus, GELU, SiLU } from './layers/activation.js';
 export { BatchNorm2d, type BatchNorm2dLayerOptions } from './layers/batch-norm.js';
 export { pytorchName, fromPytorchName, toPytorchStateDict, fromPytorchStateDict } from './pytorch-names.js';
 export { Sequential } from './layers/sequential.js';
+export { setInferenceFusion, isInferenceFusionEnabled, foldBatchNorm } from './fuse.js';
 export { Add, Residual, BasicBlock, type BasicBlockOptions } from './layers/residual.js';
 export { Graph, type GraphSpec, type GraphNode } from './layers/graph.js';
 export { CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss } from './layers/loss.js';

@@ -35,14 +35,16 @@
  * a layer in PyTorch, pad explicitly with F.pad([left, right, top, bottom]) and
  * use padding 0. The padding modes above use the same resolved padding.
  */
-import { record } from '../autograd/tape.js';
+import { isAnomalyEnabled } from '../autograd/anomaly.js';
+import { needsGrad, record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
-import type { Conv2dGeometry } from '../backends/backend.js';
+import type { Conv2dGeometry, ConvChainStep } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocate, resultDType } from '../tensor/tensor.js';
 import { add, mul } from './binary.js';
 import { pad2dGeometry, pad2dResolved } from './pad.js';
 import { reshape } from './shape.js';
+import { relu } from './unary.js';
 import { checkImageShape, checkTensor, output } from './util.js';
 import { checkInt, checkOptions, pair } from '../validate.js';
 
@@ -223,6 +225,123 @@ export function partialConvRatio(g: Conv2dGeometry): number[] {
   return ratio;
 }
 
+/** A convolution's bias: null, or one value per output channel. */
+function checkConvBias(where: string, bias: Tensor | null | undefined, g: Conv2dGeometry): void {
+  if (bias == null) return;
+  checkTensor(where, 'bias', bias);
+  if (bias.ndim !== 1 || bias.shape[0] !== g.outC) {
+    throw new ShapeError(`${where}: bias must have shape [${g.outC}] (one per output channel), got ${fmtShape(bias.shape)}`);
+  }
+}
+
+/** What conv2dFused adds after the convolution. */
+export interface Conv2dEpilogue {
+  /** Added to the convolution's output (with broadcasting, as `add`). */
+  residual?: Tensor | null;
+  /** Then max(y, 0), as `relu` (default false). */
+  relu?: boolean;
+}
+
+/**
+ * relu(conv2d(x, weight, bias, options) + residual), the residual and the ReLU
+ * each optional: a convolution with its epilogue. Where nothing needs a
+ * gradient (inside noGrad, or no input requires one), the padding mode is
+ * 'zeros', the algorithm 'direct' and the residual has the output's shape and
+ * type, it is one kernel call (conv2dForwardFused), which adds the residual
+ * and applies the ReLU while the output is still in the backend's hands
+ * (oneDNN's post-ops on `native`, the wasm memory on `wasm`). Otherwise it is
+ * conv2d, add and relu recorded one by one, so gradients flow as through those
+ * ops. The inference path of the network modules (nn/fuse.ts) runs on it.
+ */
+export function conv2dFused(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}, epilogue: Conv2dEpilogue = {}): Tensor {
+  checkOptions('conv2dFused', epilogue, ['residual', 'relu']);
+  const residual = epilogue.residual ?? null;
+  const withRelu = epilogue.relu ?? false;
+  if (typeof withRelu !== 'boolean') throw new ValueError(`conv2dFused: relu must be true or false, got ${JSON.stringify(withRelu)}`);
+  if (residual !== null) checkTensor('conv2dFused', 'residual', residual);
+  checkTensor('conv2dFused', 'input', x);
+  checkTensor('conv2dFused', 'weight', weight);
+  const mode = options?.paddingMode ?? 'zeros';
+  const algorithm = options?.algorithm ?? 'direct';
+  if (x.ndim === 4 && mode === 'zeros' && algorithm === 'direct' && !needsGrad(x, weight, bias, residual) && !isAnomalyEnabled()) {
+    const { g } = conv2dSetup(x.shape, weight.shape, options, 'conv2dFused');
+    checkConvBias('conv2dFused', bias, g);
+    const dtype = bias ? resultDType(x, weight, bias) : resultDType(x, weight);
+    const shape = [g.batch, g.outC, g.outH, g.outW];
+    if (residual === null || (residual.dtype === dtype && residual.shape.length === 4 && residual.shape.every((d, i) => d === shape[i]))) {
+      const y = output(shape, dtype);
+      kernelsFor(dtype).conv2dForwardFused(x.data, weight.data, bias ? bias.data : null, g, residual ? residual.data : null, withRelu, y.data);
+      return y;
+    }
+  }
+  let y = conv2d(x, weight, bias, options);
+  if (residual !== null) y = add(y, residual);
+  return withRelu ? relu(y) : y;
+}
+
+/** One convolution of conv2dChain. */
+export interface Conv2dChainStep {
+  weight: Tensor;
+  bias: Tensor | null;
+  options: Conv2dOptions;
+  /** The step whose output this one convolves; -1 for the chain's input. */
+  input: number;
+  /** The step whose output is added before the ReLU (-1: the chain's input), or null. */
+  residual: number | null;
+  relu: boolean;
+}
+
+/**
+ * A chain of fused convolutions: step i is conv2dFused of the output of step
+ * `input` (-1: x) with the output of step `residual` (-1: x) as its residual,
+ * and the result is the last step's output. Where nothing needs a gradient and
+ * every step has zero padding and the direct algorithm, it is one kernel call
+ * (conv2dChainForward), in which a backend keeps the values between the steps
+ * in its own layout (oneDNN's blocked one on `native`); otherwise the steps
+ * run one by one as conv2dFused. The inference path of Sequential runs its
+ * convolutions, batch norms (folded), ReLUs and residual blocks on it (nn/fuse.ts).
+ */
+export function conv2dChain(x: Tensor, steps: readonly Conv2dChainStep[]): Tensor {
+  checkTensor('conv2dChain', 'input', x);
+  if (!Array.isArray(steps) || steps.length === 0) throw new ValueError(`conv2dChain: steps must be a non-empty array of steps, got ${Array.isArray(steps) ? 'an empty array' : typeof steps}`);
+  const shapes: (readonly number[])[] = [];
+  const shapeOf = (i: number) => (i === -1 ? x.shape : shapes[i]);
+  const kernelSteps: ConvChainStep[] = [];
+  let fusable = x.ndim === 4 && !isAnomalyEnabled() && !needsGrad(x);
+  steps.forEach((s, i) => {
+    checkOptions(`conv2dChain: step ${i}`, s, ['weight', 'bias', 'options', 'input', 'residual', 'relu']);
+    for (const [name, v] of [['input', s.input], ['residual', s.residual]] as const) {
+      if (v !== null && !(Number.isInteger(v) && v >= -1 && v < i)) {
+        throw new ValueError(`conv2dChain: step ${i}'s ${name} is ${JSON.stringify(v)}; it must be -1 (the chain's input) or an earlier step, 0 to ${i - 1}${name === 'residual' ? ', or null' : ''}`);
+      }
+    }
+    if (s.input === null) throw new ValueError(`conv2dChain: step ${i}'s input is null; it must be -1 (the chain's input) or an earlier step`);
+    checkTensor('conv2dChain', `step ${i}'s weight`, s.weight);
+    const { g } = conv2dSetup(shapeOf(s.input), s.weight.shape, s.options ?? {}, `conv2dChain: step ${i}`);
+    checkConvBias(`conv2dChain: step ${i}`, s.bias, g);
+    const out = [g.batch, g.outC, g.outH, g.outW];
+    if (s.residual !== null && shapeOf(s.residual).join() !== out.join()) {
+      throw new ShapeError(`conv2dChain: step ${i} gives ${fmtShape(out)} but its residual (step ${s.residual}) is ${fmtShape(shapeOf(s.residual))}; a residual must have the step's output shape`);
+    }
+    shapes.push(out);
+    const mode = s.options?.paddingMode ?? 'zeros';
+    const algorithm = s.options?.algorithm ?? 'direct';
+    if (mode !== 'zeros' || algorithm !== 'direct' || needsGrad(s.weight, s.bias) || s.weight.dtype !== x.dtype || (s.bias && s.bias.dtype !== x.dtype)) fusable = false;
+    kernelSteps.push({ g, w: s.weight.data, bias: s.bias ? s.bias.data : null, input: s.input, residual: s.residual, relu: s.relu === true });
+  });
+  if (fusable) {
+    const y = output(shapes[shapes.length - 1], x.dtype);
+    kernelsFor(x.dtype).conv2dChainForward(x.data, kernelSteps, y.data);
+    return y;
+  }
+  const values: Tensor[] = [];
+  const valueOf = (i: number) => (i === -1 ? x : values[i]);
+  for (const s of steps) {
+    values.push(conv2dFused(valueOf(s.input), s.weight, s.bias, s.options ?? {}, { residual: s.residual === null ? null : valueOf(s.residual), relu: s.relu === true }));
+  }
+  return values[values.length - 1];
+}
+
 /**
  * conv2d(x [N, C, H, W] or [C, H, W], weight [outC, C/groups, kH, kW], bias [outC] | null, options).
  */
@@ -241,12 +360,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     return reshape(y, y.shape.slice(1));
   }
   const { g, pads, mode } = conv2dSetup(x.shape, weight.shape, options);
-  if (bias != null) {
-    checkTensor('conv2d', 'bias', bias);
-    if (bias.ndim !== 1 || bias.shape[0] !== g.outC) {
-      throw new ShapeError(`conv2d: bias must have shape [${g.outC}] (one per output channel), got ${fmtShape(bias.shape)}`);
-    }
-  }
+  checkConvBias('conv2d', bias, g);
   if (mode === 'reflect' || mode === 'replicate' || mode === 'circular') {
     // PyTorch's way: pad explicitly in the mode, then a convolution without padding.
     const xp = pad2dResolved('conv2d', x, pads, mode);

@@ -374,6 +374,7 @@ describe('native backend', { skip }, () => {
       const calls: string[] = [];
       const spy = {
         conv2dForward: (...a: Parameters<typeof refBackend.kernels.conv2dForward>) => { calls.push('forward'); refBackend.kernels.conv2dForward(...a); },
+        conv2dForwardFused: (...a: Parameters<typeof refBackend.kernels.conv2dForwardFused>) => { calls.push('fused'); refBackend.kernels.conv2dForwardFused(...a); },
         conv2dBackwardInput: (...a: Parameters<typeof refBackend.kernels.conv2dBackwardInput>) => { calls.push('input'); refBackend.kernels.conv2dBackwardInput(...a); },
         conv2dBackwardFilter: (...a: Parameters<typeof refBackend.kernels.conv2dBackwardFilter>) => { calls.push('filter'); refBackend.kernels.conv2dBackwardFilter(...a); },
       };

@@ -10,6 +10,10 @@ export function makeDirectLayout(wasm: ConvKernels): ConvLayout {
   return {
     applies: (_pass, g) => g.inC === g.groups,
     forward: wasm.conv2dForward,
+    forwardFused(x, w, b, g, residual, relu, y) {
+      wasm.conv2dForwardFused(x, w, b, g, residual, relu, y);
+      return true;
+    },
     backwardInput: wasm.conv2dBackwardInput,
     backwardFilter: wasm.conv2dBackwardFilter,
   };

@@ -8,8 +8,12 @@
  * every other call (float64, or a pass no layout takes) to its fallback.
  */
 import type { Conv2dGeometry, KernelSignatures } from '../backend.js';
+import { applyConvEpilogue } from '../ref/conv.js';
 
-export type ConvKernels = Pick<KernelSignatures, 'conv2dForward' | 'conv2dBackwardInput' | 'conv2dBackwardFilter'>;
+export type ConvKernels = Pick<KernelSignatures, 'conv2dForward' | 'conv2dForwardFused' | 'conv2dBackwardInput' | 'conv2dBackwardFilter'>;
+
+/** The epilogue of a fused convolution on its output, in place (y += residual, then ReLU): for layouts that compute the convolution alone. */
+export type ConvEpilogue = (y: Float32Array, residual: Float32Array | null, relu: boolean) => void;
 
 export type ConvPass = 'forward' | 'backwardInput' | 'backwardFilter';
 
@@ -18,12 +22,21 @@ export interface ConvLayout {
   /** Whether this layout computes `pass` of g (`bias`: whether the forward pass adds one, or the filter pass writes its gradient). */
   applies(pass: ConvPass, g: Conv2dGeometry, bias: boolean): boolean;
   forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, y: Float32Array): void;
+  /**
+   * The forward pass with the epilogue of conv2dForwardFused computed in the same pass, where the
+   * layout can (false: it did nothing, and the table runs `forward`, then the epilogue).
+   */
+  forwardFused?(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, residual: Float32Array | null, relu: boolean, y: Float32Array): boolean;
   backwardInput(gy: Float32Array, w: Float32Array, g: Conv2dGeometry, gx: Float32Array): void;
   backwardFilter(x: Float32Array, gy: Float32Array, g: Conv2dGeometry, gw: Float32Array, gb: Float32Array | null): void;
 }
 
-/** The three kernels: each call goes to the first of `layouts` that applies, else (and for float64 arrays) to `fallback`. */
-export function selectConv(layouts: readonly ConvLayout[], fallback: ConvKernels): ConvKernels {
+/**
+ * The kernels: each call goes to the first of `layouts` that applies, else (and for float64 arrays) to
+ * `fallback`. A fused forward runs in the layout's own forwardFused where it has one, else as its
+ * forward followed by `epilogue`.
+ */
+export function selectConv(layouts: readonly ConvLayout[], fallback: ConvKernels, epilogue: ConvEpilogue = applyConvEpilogue): ConvKernels {
   function pick(pass: ConvPass, g: Conv2dGeometry, bias: boolean): ConvLayout | null {
     for (const layout of layouts) if (layout.applies(pass, g, bias)) return layout;
     return null;
@@ -35,6 +48,21 @@ export function selectConv(layouts: readonly ConvLayout[], fallback: ConvKernels
         if (layout) return layout.forward(x, w, b, g, y);
       }
       fallback.conv2dForward(x, w, b, g, y);
+    },
+    conv2dForwardFused(x, w, b, g, residual, relu, y) {
+      if (
+        x instanceof Float32Array && w instanceof Float32Array && y instanceof Float32Array &&
+        (b === null || b instanceof Float32Array) && (residual === null || residual instanceof Float32Array)
+      ) {
+        const layout = pick('forward', g, b !== null);
+        if (layout) {
+          if (layout.forwardFused?.(x, w, b, g, residual, relu, y)) return;
+          layout.forward(x, w, b, g, y);
+          epilogue(y, residual, relu);
+          return;
+        }
+      }
+      fallback.conv2dForwardFused(x, w, b, g, residual, relu, y);
     },
     conv2dBackwardInput(gy, w, g, gx) {
       if (gy instanceof Float32Array && w instanceof Float32Array && gx instanceof Float32Array) {

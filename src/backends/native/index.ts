@@ -14,6 +14,8 @@ import { refBackend } from '../ref/index.js';
 import { wasmBackend, wasmCallerRuntime } from '../wasm/index.js';
 import { wasmKernels } from '../wasm/kernels.js';
 import { makeConvKernels } from './conv.js';
+import { runConvChain } from '../ref/conv.js';
+import { makeOneDnnConvChain } from './onednn-chain.js';
 import { ConvScratch } from './conv-layout.js';
 import { makeEltwiseKernels } from './elementwise.js';
 import { requireKoffi } from './ffi.js';
@@ -106,6 +108,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend | NativeBase =
   const eltwise = dnnl ? makeOneDnnEltwise(dnnl, { unary: own.unary, unaryBackward: own.unaryBackward, binary: portable.binary }) : null;
   const batchNorm = dnnl ? makeOneDnnBatchNorm(dnnl, portable) : null;
   const oneDnnConv = dnnl ? makeOneDnnConvLayout(dnnl) : null;
+  const oneDnnChain = dnnl ? makeOneDnnConvChain(dnnl) : null;
   const scratch = new ConvScratch();
   const conv = makeConvKernels(blas, scratch, { oneDnn: oneDnnConv?.layout, direct: b.wasm ? portable : null, singleThread: dnnl !== null });
   const kernels: Backend['kernels'] = {
@@ -122,6 +125,11 @@ export function createNativeBackend(blas: OpenBlas, base: Backend | NativeBase =
     batchNorm2dForward: batchNorm ? batchNorm.kernels.batchNorm2dForward : portable.batchNorm2dForward,
     batchNorm2dBackward: batchNorm ? batchNorm.kernels.batchNorm2dBackward : portable.batchNorm2dBackward,
     conv2dForward: conv.conv2dForward,
+    conv2dForwardFused: conv.conv2dForwardFused,
+    conv2dChainForward(x, steps, y) {
+      if (oneDnnChain && x instanceof Float32Array && y instanceof Float32Array && oneDnnChain.run(x, steps, y)) return;
+      runConvChain(conv.conv2dForwardFused, x, steps, y);
+    },
     conv2dBackwardInput: conv.conv2dBackwardInput,
     conv2dBackwardFilter: conv.conv2dBackwardFilter,
     conv2dFFTForward: portable.conv2dFFTForward,
@@ -175,6 +183,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend | NativeBase =
     release(): void {
       scratch.release();
       oneDnnConv?.release();
+      oneDnnChain?.release();
       batchNorm?.release();
       eltwise?.release();
       products?.release();

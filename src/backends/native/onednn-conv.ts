@@ -20,7 +20,7 @@
  */
 import type { Conv2dGeometry } from '../backend.js';
 import { selectConv, type ConvKernels, type ConvLayout, type ConvPass as Pass } from './conv-layout.js';
-import { DNNL, OP_DESC_BYTES, type OneDnn } from './onednn.js';
+import { created, DNNL, OP_DESC_BYTES, type OneDnn } from './onednn.js';
 import { makePlanner, type Owned, type Plan } from './onednn-plan.js';
 
 export interface OneDnnConvLayout {
@@ -74,11 +74,11 @@ export function makeOneDnnConvLayout(dnnl: OneDnn): OneDnnConvLayout {
     return [g.batch, g.inC, g.inH, g.inW, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW, g.groups, g.outH, g.outW].join(',');
   }
 
-  function forwardDesc(g: Conv2dGeometry, bias: boolean): Uint8Array {
+  function forwardDesc(g: Conv2dGeometry, bias: boolean, prop: number = DNNL.forwardTraining): Uint8Array {
     const s = shapes(g);
     const desc = new Uint8Array(OP_DESC_BYTES);
     check(api.convForwardDescInit(
-      desc, DNNL.forwardTraining, DNNL.convolutionAuto,
+      desc, prop, DNNL.convolutionAuto,
       memoryDesc(s.src, DNNL.tagAny), memoryDesc(s.weights.dims, DNNL.tagAny), bias ? memoryDesc(s.bias, DNNL.tagA) : null, memoryDesc(s.dst, DNNL.tagAny),
       s.strides, s.dilates, s.padL, s.padR,
     ), 'convolution forward descriptor');
@@ -124,6 +124,42 @@ export function makeOneDnnConvLayout(dnnl: OneDnn): OneDnnConvLayout {
     ], owned);
   }
 
+  /**
+   * The inference forward with its epilogue as post-ops: `sum` (dst += the residual, which copyInto
+   * puts in dst's buffer first) then `clip` to [0, +inf] (ReLU with a NaN giving 0, as the eltwise
+   * kernels do). Ports: x, w, bias (when given), y, residual (when given).
+   */
+  function buildFused(g: Conv2dGeometry, bias: boolean, residual: boolean, relu: boolean, owned: Owned): Plan {
+    const s = shapes(g);
+    const postOps = created((out) => api.postOpsCreate(out), 'post-ops');
+    let attr: ReturnType<typeof created> | null = null;
+    try {
+      if (residual) check(api.postOpsAppendSum(postOps, 1), 'sum post-op');
+      if (relu) check(api.postOpsAppendEltwise(postOps, 1, DNNL.eltwiseRelu, 0, 0), 'eltwise post-op');
+      attr = created((out) => api.primitiveAttrCreate(out), 'primitive attributes');
+      check(api.primitiveAttrSetPostOps(attr, postOps), 'set post-ops');
+      const pd = primitiveDesc(forwardDesc(g, bias, DNNL.forwardTraining), null, owned, attr);
+      const dst = planner.port(pd, DNNL.queryDstMd, 0, DNNL.argDst, memoryDesc(s.dst, DNNL.tagNchw), true, owned);
+      const ports = [
+        planner.port(pd, DNNL.querySrcMd, 0, DNNL.argSrc, memoryDesc(s.src, DNNL.tagNchw), false, owned),
+        planner.port(pd, DNNL.queryWeightsMd, 0, DNNL.argWeights, memoryDesc(s.weights.dims, s.weights.tag), false, owned),
+        ...(bias ? [planner.port(pd, DNNL.queryWeightsMd, 1, DNNL.argBias, memoryDesc(s.bias, DNNL.tagA), false, owned)] : []),
+        dst,
+        ...(residual ? [planner.copyInto(dst, memoryDesc(s.dst, DNNL.tagNchw), api.queryMd(pd, DNNL.queryDstMd, 0), owned)] : []),
+      ];
+      return finish(pd, ports, owned);
+    } finally {
+      if (attr) api.primitiveAttrDestroy(attr);
+      api.postOpsDestroy(postOps);
+    }
+  }
+
+  function fusedPlan(g: Conv2dGeometry, bias: boolean, residual: boolean, relu: boolean): Plan | null {
+    if (g.batch === 0 || g.inC === 0 || g.outC === 0 || g.outH <= 0 || g.outW <= 0) return null;
+    const key = `conv fused|${bias ? 1 : 0}${residual ? 1 : 0}${relu ? 1 : 0}|${dnnl.getThreads()}|${geometryKey(g)}`;
+    return planner.get(key, (owned) => buildFused(g, bias, residual, relu, owned));
+  }
+
   function plan(pass: Pass, g: Conv2dGeometry, bias: boolean): Plan | null {
     if (g.batch === 0 || g.inC === 0 || g.outC === 0 || g.outH <= 0 || g.outW <= 0) return null;
     return planner.get(`conv ${pass}|${bias ? 1 : 0}|${dnnl.getThreads()}|${geometryKey(g)}`, (owned) => build(pass, g, bias, owned));
@@ -150,6 +186,15 @@ export function makeOneDnnConvLayout(dnnl: OneDnn): OneDnnConvLayout {
     applies,
     forward(x, w, b, g, y) {
       planner.run(take('forward', g, b !== null), b ? [x, w, b, y] : [x, w, y]);
+    },
+    forwardFused(x, w, b, g, residual, relu, y) {
+      found = null;
+      const p = fusedPlan(g, b !== null, residual !== null, relu);
+      if (!p) return false;
+      const arrays = b ? [x, w, b, y] : [x, w, y];
+      if (residual) arrays.push(residual);
+      planner.run(p, arrays);
+      return true;
     },
     backwardInput(gy, w, g, gx) {
       planner.run(take('backwardInput', g, false), [gy, w, gx]);

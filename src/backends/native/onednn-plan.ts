@@ -35,6 +35,8 @@ export interface Port {
   reorder: Handle | null;
   reorderArgs: Uint8Array | null;
   output: boolean;
+  /** False for a port that only feeds another port's buffer (copyInto): it is not an argument of the primitive. */
+  primitiveArg: boolean;
 }
 
 /** Everything a plan owns, destroyed together. */
@@ -47,6 +49,8 @@ export interface Owned {
 export interface Plan {
   primitive: Handle;
   args: Uint8Array;
+  /** How many arguments `args` holds (the ports that are the primitive's own). */
+  nargs: number;
   ports: Port[];
   /** oneDNN's name for the implementation it chose, e.g. "jit_wino_4x3:avx512_core". */
   impl: string;
@@ -66,12 +70,19 @@ export interface Planner {
   memoryDesc(dims: number[], tag: number): Uint8Array;
   /** A memory descriptor with explicit strides in elements (transposed matrices). */
   stridedDesc(dims: number[], strides: number[]): Uint8Array;
-  primitiveDesc(opDesc: Uint8Array, hint: Handle | null, owned: Owned): Handle;
+  /** A primitive descriptor; `attr` (post-ops) is copied into it, so the caller may destroy it after. */
+  primitiveDesc(opDesc: Uint8Array, hint: Handle | null, owned: Owned, attr?: Handle | null): Handle;
   /**
    * A port for argument `arg` in the layout `userMd`, where the primitive descriptor `pd`
    * reports the layout it wants under `query` (index 1 of the weights queries is the bias).
    */
   port(pd: Handle, query: number, index: number, arg: number, userMd: Uint8Array, output: boolean, owned: Owned): Port;
+  /**
+   * An input that is copied into `target`'s buffer (its blocked one, else the caller's array; `targetMd` is that buffer's layout) before the
+   * primitive runs, reordered from `userMd`: the accumulator of a `sum` post-op (a residual added in the
+   * convolution's epilogue). It is not an argument of the primitive.
+   */
+  copyInto(target: Port, userMd: Uint8Array, targetMd: Handle | Uint8Array, owned: Owned): Port;
   /** A port for an argument whose layout the primitive was given explicitly (no reorder can be needed). */
   plainPort(arg: number, userMd: Uint8Array, output: boolean, owned: Owned): Port;
   /** Creates the primitive and its argument list. */
@@ -135,8 +146,8 @@ export function makePlanner(dnnl: OneDnn): Planner {
     return buf;
   }
 
-  function primitiveDesc(opDesc: Uint8Array, hint: Handle | null, owned: Owned): Handle {
-    const pd = created((out) => api.primitiveDescCreate(out, opDesc, null, engine, hint), 'primitive descriptor');
+  function primitiveDesc(opDesc: Uint8Array, hint: Handle | null, owned: Owned, attr: Handle | null = null): Handle {
+    const pd = created((out) => api.primitiveDescCreate(out, opDesc, attr, engine, hint), 'primitive descriptor');
     owned.descs.push(pd);
     return pd;
   }
@@ -145,7 +156,7 @@ export function makePlanner(dnnl: OneDnn): Planner {
     const user = created((out) => api.memoryCreate(out, userMd, engine, null), 'memory');
     owned.memories.push(user);
     const want = api.queryMd(pd, query, index);
-    if (api.memoryDescEqual(userMd, want)) return { arg, user, inner: null, innerOffset: 0n, innerBytes: 0, reorder: null, reorderArgs: null, output };
+    if (api.memoryDescEqual(userMd, want)) return { arg, user, inner: null, innerOffset: 0n, innerBytes: 0, reorder: null, reorderArgs: null, output, primitiveArg: true };
     const inner = created((out) => api.memoryCreate(out, want, engine, null), 'memory');
     owned.memories.push(inner);
     const rpd = created((out) => (output ? api.reorderDescCreate(out, want, engine, userMd, engine, null) : api.reorderDescCreate(out, userMd, engine, want, engine, null)), 'reorder descriptor');
@@ -153,13 +164,25 @@ export function makePlanner(dnnl: OneDnn): Planner {
     const reorder = created((out) => api.primitiveCreate(out, rpd), 'reorder');
     owned.primitives.push(reorder);
     const reorderArgs = execArgs(output ? [[DNNL.argFrom, inner], [DNNL.argTo, user]] : [[DNNL.argFrom, user], [DNNL.argTo, inner]]);
-    return { arg, user, inner, innerOffset: 0n, innerBytes: Number(api.memoryDescGetSize(want)), reorder, reorderArgs, output };
+    return { arg, user, inner, innerOffset: 0n, innerBytes: Number(api.memoryDescGetSize(want)), reorder, reorderArgs, output, primitiveArg: true };
+  }
+
+  function copyInto(target: Port, userMd: Uint8Array, targetMd: Handle | Uint8Array, owned: Owned): Port {
+    const user = created((out) => api.memoryCreate(out, userMd, engine, null), 'memory');
+    owned.memories.push(user);
+    const into = target.inner ?? target.user;
+    const rpd = created((out) => api.reorderDescCreate(out, userMd, engine, targetMd, engine, null), 'reorder descriptor');
+    owned.descs.push(rpd);
+    const reorder = created((out) => api.primitiveCreate(out, rpd), 'reorder');
+    owned.primitives.push(reorder);
+    const reorderArgs = execArgs([[DNNL.argFrom, user], [DNNL.argTo, into]]);
+    return { arg: 0, user, inner: null, innerOffset: 0n, innerBytes: 0, reorder, reorderArgs, output: false, primitiveArg: false };
   }
 
   function plainPort(arg: number, userMd: Uint8Array, output: boolean, owned: Owned): Port {
     const user = created((out) => api.memoryCreate(out, userMd, engine, null), 'memory');
     owned.memories.push(user);
-    return { arg, user, inner: null, innerOffset: 0n, innerBytes: 0, reorder: null, reorderArgs: null, output };
+    return { arg, user, inner: null, innerOffset: 0n, innerBytes: 0, reorder: null, reorderArgs: null, output, primitiveArg: true };
   }
 
   function finish(pd: Handle, ports: Port[], owned: Owned): Plan {
@@ -173,7 +196,8 @@ export function makePlanner(dnnl: OneDnn): Planner {
       p.innerOffset = BigInt(arenaBytes);
       arenaBytes += Math.ceil(p.innerBytes / ARENA_ALIGN) * ARENA_ALIGN;
     }
-    return { primitive, args: execArgs(ports.map((p) => [p.arg, p.inner ?? p.user])), ports, impl: out[0] ?? '?', arenaBytes, owned };
+    const args = execArgs(ports.filter((p) => p.primitiveArg).map((p) => [p.arg, p.inner ?? p.user]));
+    return { primitive, args, nargs: ports.filter((p) => p.primitiveArg).length, ports, impl: out[0] ?? '?', arenaBytes, owned };
   }
 
   function destroy(owned: Owned): void {
@@ -215,7 +239,7 @@ export function makePlanner(dnnl: OneDnn): Planner {
       if (q.inner) check(api.memorySetDataAddress(q.inner, base + q.innerOffset), 'set data handle');
     }
     for (const q of p.ports) if (!q.output && q.reorder) check(api.execute(q.reorder, stream, 2, q.reorderArgs!), 'reorder');
-    check(api.execute(p.primitive, stream, p.ports.length, p.args), 'primitive');
+    check(api.execute(p.primitive, stream, p.nargs, p.args), 'primitive');
     for (const q of p.ports) if (q.output && q.reorder) check(api.execute(q.reorder, stream, 2, q.reorderArgs!), 'reorder');
     check(api.streamWait(stream), 'stream wait');
   }
@@ -227,5 +251,5 @@ export function makePlanner(dnnl: OneDnn): Planner {
     arena = null;
   }
 
-  return { dnnl, check, i64, memoryDesc, stridedDesc, primitiveDesc, port, plainPort, finish, get, run, release };
+  return { dnnl, check, i64, memoryDesc, stridedDesc, primitiveDesc, port, copyInto, plainPort, finish, get, run, release };
 }

@@ -38,6 +38,7 @@ export const DNNL = {
   useScale: 8,
   useShift: 16,
   forwardInference: 96,
+  eltwiseRelu: 31,
   eltwiseClip: 255,
   binaryAdd: 131056,
   convolutionDirect: 1,
@@ -100,7 +101,15 @@ export interface OneDnnApi {
     desc: Uint8Array, alg: number, src: Uint8Array, diffWeights: Uint8Array, diffBias: Uint8Array | null, diffDst: Uint8Array,
     strides: BigInt64Array, dilates: BigInt64Array, padL: BigInt64Array, padR: BigInt64Array,
   ): number;
-  primitiveDescCreate(out: [Handle | null], opDesc: Uint8Array, attr: null, engine: Handle, hint: Handle | null): number;
+  primitiveDescCreate(out: [Handle | null], opDesc: Uint8Array, attr: Handle | null, engine: Handle, hint: Handle | null): number;
+  primitiveAttrCreate(out: [Handle | null]): number;
+  primitiveAttrDestroy(attr: Handle): number;
+  primitiveAttrSetPostOps(attr: Handle, postOps: Handle): number;
+  postOpsCreate(out: [Handle | null]): number;
+  postOpsDestroy(postOps: Handle): number;
+  /** dst = dst_computed + scale * dst_before (the accumulator the caller put in dst). */
+  postOpsAppendSum(postOps: Handle, scale: number): number;
+  postOpsAppendEltwise(postOps: Handle, scale: number, alg: number, alpha: number, beta: number): number;
   primitiveDescDestroy(pd: Handle): number;
   /** A pointer into the primitive descriptor, valid while it lives. */
   queryMd(pd: Handle, what: number, index: number): Handle;
@@ -203,6 +212,13 @@ function bind(koffi: Koffi, lib: KoffiLib, path: string): OneDnn {
     convBackwardWeightsDescInit: f('int dnnl_dilated_convolution_backward_weights_desc_init(void *desc, int alg, const void *src, const void *dw, const void *db, const void *ddst, const int64_t *strides, const int64_t *dilates, const int64_t *pl, const int64_t *pr)') as OneDnnApi['convBackwardWeightsDescInit'],
     primitiveDescCreate: f('int dnnl_primitive_desc_create(_Out_ void **pd, const void *desc, void *attr, void *engine, void *hint)') as OneDnnApi['primitiveDescCreate'],
     primitiveDescDestroy: f('int dnnl_primitive_desc_destroy(void *pd)') as OneDnnApi['primitiveDescDestroy'],
+    primitiveAttrCreate: f('int dnnl_primitive_attr_create(_Out_ void **attr)') as OneDnnApi['primitiveAttrCreate'],
+    primitiveAttrDestroy: f('int dnnl_primitive_attr_destroy(void *attr)') as OneDnnApi['primitiveAttrDestroy'],
+    primitiveAttrSetPostOps: f('int dnnl_primitive_attr_set_post_ops(void *attr, const void *postOps)') as OneDnnApi['primitiveAttrSetPostOps'],
+    postOpsCreate: f('int dnnl_post_ops_create(_Out_ void **postOps)') as OneDnnApi['postOpsCreate'],
+    postOpsDestroy: f('int dnnl_post_ops_destroy(void *postOps)') as OneDnnApi['postOpsDestroy'],
+    postOpsAppendSum: f('int dnnl_post_ops_append_sum(void *postOps, float scale)') as OneDnnApi['postOpsAppendSum'],
+    postOpsAppendEltwise: f('int dnnl_post_ops_append_eltwise(void *postOps, float scale, int alg, float alpha, float beta)') as OneDnnApi['postOpsAppendEltwise'],
     queryMd: f('void *dnnl_primitive_desc_query_md(void *pd, int what, int index)') as OneDnnApi['queryMd'],
     queryString: f('int dnnl_primitive_desc_query(void *pd, int what, int index, _Out_ const char **result)') as OneDnnApi['queryString'],
     primitiveCreate: f('int dnnl_primitive_create(_Out_ void **p, void *pd)') as OneDnnApi['primitiveCreate'],

@@ -1,4 +1,4 @@
-import type { Conv2dGeometry, FloatArray } from '../backend.js';
+import type { Conv2dGeometry, ConvChainStep, FloatArray, KernelSignatures } from '../backend.js';
 import { gemm } from './gemm.js';
 
 /**
@@ -91,6 +91,70 @@ export function conv2dForward(x: FloatArray, w: FloatArray, bias: FloatArray | n
       gemm(false, false, ocg, outHW, kk, 1, w, gi * ocg * kk, col, 0, 0, y, (n * g.outC + gi * ocg) * outHW);
     }
     if (bias) conv2dAddBias(y, n, bias, g);
+  }
+}
+
+/** conv2dForward, then the epilogue (see applyConvEpilogue). */
+export function conv2dForwardFused(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, residual: FloatArray | null, relu: boolean, y: FloatArray): void {
+  conv2dForward(x, w, bias, g, y);
+  applyConvEpilogue(y, residual, relu);
+}
+
+/** The chain as conv2dForwardFused calls, one per step, each result kept until the chain ends. */
+export function conv2dChainForward(x: FloatArray, steps: readonly ConvChainStep[], y: FloatArray): void {
+  runConvChain(conv2dForwardFused, x, steps, y);
+}
+
+/** Runs a chain on any backend's conv2dForwardFused (the ref and wasm tables, and native's fallback). */
+export function runConvChain(fused: KernelSignatures['conv2dForwardFused'], x: FloatArray, steps: readonly ConvChainStep[], y: FloatArray): void {
+  checkChain(steps, x.length, y.length);
+  const outputs: FloatArray[] = [];
+  const Out = x.constructor as Float32ArrayConstructor;
+  const value = (i: number) => (i === -1 ? x : outputs[i]);
+  steps.forEach((s, i) => {
+    const g = s.g;
+    const out = i === steps.length - 1 ? y : new Out(g.batch * g.outC * g.outH * g.outW);
+    fused(value(s.input), s.w, s.bias, g, s.residual === null ? null : value(s.residual), s.relu, out);
+    outputs.push(out);
+  });
+}
+
+/** The checks every implementation of conv2dChainForward makes: steps read earlier steps with the sizes they give. */
+export function checkChain(steps: readonly ConvChainStep[], xLength: number, yLength: number): void {
+  const sizes: number[] = [];
+  const size = (i: number) => (i === -1 ? xLength : sizes[i]);
+  steps.forEach((s, i) => {
+    const g = s.g;
+    if (!(s.input >= -1 && s.input < i) || (s.residual !== null && !(s.residual >= -1 && s.residual < i))) {
+      throw new Error(`conv2dChainForward: step ${i} reads step ${s.input}${s.residual === null ? '' : ` and ${s.residual}`}; a step reads only earlier steps or the input (-1)`);
+    }
+    const out = g.batch * g.outC * g.outH * g.outW;
+    if (size(s.input) !== g.batch * g.inC * g.inH * g.inW) throw new Error(`conv2dChainForward: step ${i} expects ${g.batch * g.inC * g.inH * g.inW} input values, its input has ${size(s.input)}`);
+    if (s.residual !== null && size(s.residual) !== out) throw new Error(`conv2dChainForward: step ${i} gives ${out} values, its residual has ${size(s.residual)}`);
+    sizes.push(out);
+  });
+  if (steps.length === 0 || sizes[sizes.length - 1] !== yLength) throw new Error(`conv2dChainForward: y has ${yLength} values, the last step gives ${sizes[sizes.length - 1] ?? 'none (no steps)'}`);
+}
+
+/**
+ * The epilogue of a fused convolution on its output y, in place: y += residual
+ * where residual is not null, then y = y > 0 ? y : 0 where relu (a NaN gives 0,
+ * -0 gives +0: the `unary` kernel's ReLU).
+ */
+export function applyConvEpilogue(y: FloatArray, residual: FloatArray | null, relu: boolean): void {
+  const n = y.length;
+  if (residual !== null && relu) {
+    for (let i = 0; i < n; i++) {
+      const v = y[i] + residual[i];
+      y[i] = v > 0 ? v : 0;
+    }
+  } else if (residual !== null) {
+    for (let i = 0; i < n; i++) y[i] += residual[i];
+  } else if (relu) {
+    for (let i = 0; i < n; i++) {
+      const v = y[i];
+      y[i] = v > 0 ? v : 0;
+    }
   }
 }
 

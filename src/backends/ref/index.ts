@@ -1,5 +1,5 @@
 import type { Backend } from '../backend.js';
-import { conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv.js';
+import { conv2dBackwardFilter, conv2dBackwardInput, conv2dChainForward, conv2dForward, conv2dForwardFused } from './conv.js';
 import { conv2dFFTBackwardFilter, conv2dFFTBackwardInput, conv2dFFTForward } from './conv2d-fft.js';
 import { binary, unary, unaryBackward } from './elementwise.js';
 import { gemm } from './gemm.js';
@@ -26,7 +26,7 @@ export const refBackend: Backend = {
   kernels: {
     gemm, unary, unaryBackward, binary, reduce, argReduce, permute, softmax, softmaxBackward,
     batchNormStats, batchNorm2dForward, batchNorm2dBackward,
-    conv2dForward, conv2dBackwardInput, conv2dBackwardFilter,
+    conv2dForward, conv2dForwardFused, conv2dChainForward, conv2dBackwardInput, conv2dBackwardFilter,
     conv2dFFTForward, conv2dFFTBackwardInput, conv2dFFTBackwardFilter,
     maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward,
     pad2d, pad2dBackward, upsample2d, upsample2dBackward,

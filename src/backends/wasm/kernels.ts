@@ -9,8 +9,9 @@
  * are the reference ones; so is everything while the kernels are still
  * compiling (a browser's main thread) and every float64 call.
  */
-import type { BinaryOp, Conv2dGeometry, KernelTable, UnaryOp, UnaryParams } from '../backend.js';
+import type { BinaryOp, Conv2dGeometry, FloatArray, KernelTable, UnaryOp, UnaryParams } from '../backend.js';
 import { refBackend } from '../ref/index.js';
+import { runConvChain } from '../ref/conv.js';
 import { kernelEnvelope, type KernelCall } from './envelope.js';
 import { CONV2D_GEOMETRY_FIELDS, POOL2D_GEOMETRY_FIELDS } from './generated/geometry.js';
 import { splitRange, type WasmRuntime } from './runtime.js';
@@ -125,7 +126,8 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     return g.batch * g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
   }
 
-  const conv2dForward = envelope(ref.conv2dForward, (e, x, w, bias, g, y) => {
+  /** The forward convolution's jobs on the arena; returns y's address (copied out when the call ends). */
+  function runConvForward(e: KernelCall, x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray): number {
     const bounds = e.split(g.batch, convFlops(g), MIN_FLOPS_PER_THREAD);
     const gp = e.geometry(CONV2D_GEOMETRY_FIELDS, g);
     const xp = e.in(x);
@@ -144,6 +146,28 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
       const work = direct ? ex.directWorkFloats(gp) : ex.convWorkFloats(gp);
       for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, wp, bp, yp, gp, bounds[i], bounds[i + 1], e.r.alloc(work)]);
       e.run(direct ? 'conv2d_forward_direct' : 'conv2d_forward');
+    }
+    return yp;
+  }
+
+  const conv2dForward = envelope(ref.conv2dForward, (e, x, w, bias, g, y) => {
+    runConvForward(e, x, w, bias, g, y);
+  });
+
+  // The epilogue runs on y in the arena, before it is copied out: the residual comes in once, y goes out once.
+  const conv2dForwardFused = envelope(ref.conv2dForwardFused, (e, x, w, bias, g, residual, relu, y) => {
+    const yp = runConvForward(e, x, w, bias, g, y);
+    const n = y.length;
+    if (residual !== null) {
+      const rp = e.in(residual);
+      const bounds = e.split(n, n, MIN_ELEMENTS_PER_THREAD, 4);
+      for (let i = 0; i + 1 < bounds.length; i++) e.call([BINARY.add!, yp, rp, yp, 0, bounds[i], bounds[i + 1]]);
+      e.run('binary');
+    }
+    if (relu) {
+      const bounds = e.split(n, n, MIN_ELEMENTS_PER_THREAD, 4);
+      for (let i = 0; i + 1 < bounds.length; i++) e.call([UNARY.relu!, yp, yp, bounds[i], bounds[i + 1], 0, 0]);
+      e.run('unary');
     }
   });
 
@@ -362,6 +386,8 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     batchNorm2dForward,
     batchNorm2dBackward,
     conv2dForward,
+    conv2dForwardFused,
+    conv2dChainForward: (x, steps, y) => runConvChain(conv2dForwardFused, x, steps, y),
     conv2dBackwardInput,
     conv2dBackwardFilter,
     conv2dFFTForward: ref.conv2dFFTForward,

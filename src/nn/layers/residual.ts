@@ -5,10 +5,10 @@
  */
 import { ShapeError, ValueError, fmtShape } from '../../errors.js';
 import { add } from '../../ops/binary.js';
-import { relu } from '../../ops/unary.js';
 import { checkInt, checkOptions } from '../../validate.js';
 import type { Generator } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { chainOf, convBnAct, type ChainBuilder } from '../fuse.js';
 import { Module } from '../module.js';
 import { BatchNorm2d } from './batch-norm.js';
 import { Conv2d } from './conv2d.js';
@@ -87,10 +87,18 @@ export class BasicBlock extends Module {
         : null;
   }
 
+  /** relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), fused where nothing needs a gradient (fuse.ts). */
   forward(x: Tensor): Tensor {
-    const out = this.bn2.forward(this.conv2.forward(relu(this.bn1.forward(this.conv1.forward(x)))));
-    const identity = this.shortcut ? this.shortcut.forward(x) : x;
-    return relu(add(out, identity));
+    const h = convBnAct(x, this.conv1, this.bn1, true);
+    return convBnAct(h, this.conv2, this.bn2, true, () => (this.shortcut ? this.shortcut.forward(x) : x));
+  }
+
+  /** conv1, the shortcut and conv2 as steps of an inference chain (fuse.ts). */
+  inferenceChain(b: ChainBuilder, input: number): number | null {
+    if (this.forward !== BasicBlock.prototype.forward) return null;
+    const h = b.conv(input, this.conv1, this.bn1, true);
+    const identity = this.shortcut ? chainOf(this.shortcut, b, input) : input;
+    return h === null || identity === null ? null : b.conv(h, this.conv2, this.bn2, true, identity);
   }
 
   override extraRepr(): string {

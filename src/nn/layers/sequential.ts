@@ -1,5 +1,6 @@
 import { ValueError } from '../../errors.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { runFused, sequentialChain, type ChainBuilder } from '../fuse.js';
 import { Module } from '../module.js';
 
 /**
@@ -34,8 +35,13 @@ export class Sequential extends Module {
     return m;
   }
 
+  /** Its modules as steps of an inference chain (fuse.ts), where all of them can be. */
+  inferenceChain(b: ChainBuilder, input: number): number | null {
+    return this.forward === Sequential.prototype.forward ? sequentialChain(this._order, b, input) : null;
+  }
+
+  /** Runs the modules in order; a convolution with the batch norm or ReLU after it runs as one call where nothing needs a gradient (fuse.ts). */
   forward(x: Tensor): Tensor {
-    for (const m of this._order) x = m.forward(x);
-    return x;
+    return runFused(this._order, x);
   }
 }
