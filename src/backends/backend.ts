@@ -220,15 +220,16 @@ export interface KernelSignatures {
   conv2dForwardFused(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, residual: FloatArray | null, relu: boolean, y: FloatArray): void;
 
   /**
-   * A chain of fused convolutions run as one call: step i computes
-   * conv2dForwardFused of the output of step `input` (-1: the chain's input x)
-   * with the output of step `residual` added where not null (-1: x); y
+   * A chain of fused convolutions and max pools run as one call: a convolution
+   * step computes conv2dForwardFused of the output of step `input` (-1: the
+   * chain's input x) with the output of step `residual` added where not null
+   * (-1: x), a pooling step maxPool2dForward of its input's output; y
    * receives the last step's output. Nothing between the steps comes back to
    * the caller, so a backend may keep them in its own layout (oneDNN's
    * blocked one on `native`, the wasm memory on `wasm`). Steps read only
    * earlier steps.
    */
-  conv2dChainForward(x: FloatArray, steps: readonly ConvChainStep[], y: FloatArray): void;
+  conv2dChainForward(x: FloatArray, steps: readonly ChainStep[], y: FloatArray): void;
 
   /** gx = dL/dx given gy = dL/dy (overwrites gx). */
   conv2dBackwardInput(gy: FloatArray, w: FloatArray, g: Conv2dGeometry, gx: FloatArray): void;
@@ -348,8 +349,12 @@ export interface KernelSignatures {
 
 export type KernelName = keyof KernelSignatures;
 
-/** One convolution of conv2dChainForward. */
+/** One step of conv2dChainForward. */
+export type ChainStep = ConvChainStep | MaxPoolChainStep;
+
+/** A convolution of conv2dChainForward. */
 export interface ConvChainStep {
+  kind: 'conv';
   g: Conv2dGeometry;
   w: FloatArray;
   bias: FloatArray | null;
@@ -358,6 +363,15 @@ export interface ConvChainStep {
   /** The step whose output is added before the ReLU (-1: the chain's input), or null. */
   residual: number | null;
   relu: boolean;
+}
+
+/** A max pool of conv2dChainForward (g.planes = batch * channels). */
+export interface MaxPoolChainStep {
+  kind: 'maxPool';
+  g: Pool2dGeometry;
+  /** Channels per image (g.planes / channels images). */
+  channels: number;
+  input: number;
 }
 
 /**

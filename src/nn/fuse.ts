@@ -33,10 +33,12 @@ import { isAnomalyEnabled } from '../autograd/anomaly.js';
 import { needsGrad } from '../autograd/tape.js';
 import { add } from '../ops/binary.js';
 import { conv2dChain, conv2dFused, conv2dGeometry, type Conv2dChainStep } from '../ops/conv2d.js';
+import { maxPool2dGeometry } from '../ops/pool2d.js';
 import { relu as reluOp } from '../ops/unary.js';
 import { Tensor, allocate } from '../tensor/tensor.js';
 import { ValueError } from '../errors.js';
 import { ReLU } from './layers/activation.js';
+import { MaxPool2d } from './layers/pool.js';
 import { BatchNorm2d } from './layers/batch-norm.js';
 import { Conv2d } from './layers/conv2d.js';
 import type { Module } from './module.js';
@@ -192,6 +194,23 @@ export class ChainBuilder {
     return this.steps.length - 1;
   }
 
+  /** Adds a max pool reading value `input` and returns its value, or null where the shapes do not fit. */
+  maxPool(input: number, pool: MaxPool2d): number | null {
+    if (!runsOwnForward(pool, MaxPool2d.prototype.forward)) return null;
+    const shape = this.shape(input);
+    let outH: number;
+    let outW: number;
+    try {
+      ({ outH, outW } = maxPool2dGeometry(shape, pool.kernelSize, pool.options, 'MaxPool2d'));
+    } catch {
+      return null;
+    }
+    checkWindowFit(pool, shape);
+    this.steps.push({ kind: 'maxPool', kernelSize: pool.kernelSize, options: pool.options, input });
+    this.shapes.push([shape[0], shape[1], outH, outW]);
+    return this.steps.length - 1;
+  }
+
   /**
    * Adds the modules from index `start` on that chain, the first reading value `input`: a
    * convolution with the batch norm and/or ReLU after it, or a chainable module (a residual block,
@@ -211,6 +230,8 @@ export class ChainBuilder {
         const relu = after instanceof ReLU && runsOwnForward(after, ReLU.prototype.forward);
         next = this.conv(value, m, bn, relu);
         taken += (bn ? 1 : 0) + (relu ? 1 : 0);
+      } else if (m instanceof MaxPool2d) {
+        next = this.maxPool(value, m);
       } else if (isChainable(m)) {
         next = m.inferenceChain(this, value);
       }
@@ -242,8 +263,8 @@ function convFusable(conv: Conv2d, bn: BatchNorm2d | null): boolean {
 /**
  * Runs `modules` in order, as Sequential does. Where nothing needs a gradient,
  * each stretch of modules that form a chain of convolutions (a convolution
- * with the batch norm and ReLU after it, residual blocks, Sequentials of
- * those) runs as one conv2dChainForward call; the rest run by themselves.
+ * with the batch norm and ReLU after it, max pools, residual blocks,
+ * Sequentials of those) runs as one conv2dChainForward call; the rest run by themselves.
  */
 export function runFused(modules: readonly Module[], x: Tensor): Tensor {
   if (!fusionEnabled || isAnomalyEnabled() || !(x instanceof Tensor) || x.ndim !== 4 || needsGrad(x)) {
@@ -254,7 +275,7 @@ export function runFused(modules: readonly Module[], x: Tensor): Tensor {
   while (i < modules.length) {
     const b = new ChainBuilder(x);
     const { value, taken } = b.extend(modules, i, -1);
-    if (b.steps.length > 0) {
+    if (b.steps.some((s) => s.kind !== 'maxPool')) {
       x = runChain(b, x, value);
       i += taken;
     } else {

@@ -38,11 +38,12 @@
 import { isAnomalyEnabled } from '../autograd/anomaly.js';
 import { needsGrad, record } from '../autograd/tape.js';
 import { kernelsFor } from '../backends/index.js';
-import type { Conv2dGeometry, ConvChainStep } from '../backends/backend.js';
+import type { ChainStep, Conv2dGeometry } from '../backends/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Tensor, allocate, resultDType } from '../tensor/tensor.js';
 import { add, mul } from './binary.js';
 import { pad2dGeometry, pad2dResolved } from './pad.js';
+import { maxPool2d, maxPool2dGeometry, type MaxPool2dOptions } from './pool2d.js';
 import { reshape } from './shape.js';
 import { relu } from './unary.js';
 import { checkImageShape, checkTensor, output } from './util.js';
@@ -279,8 +280,12 @@ export function conv2dFused(x: Tensor, weight: Tensor, bias?: Tensor | null, opt
   return withRelu ? relu(y) : y;
 }
 
-/** One convolution of conv2dChain. */
-export interface Conv2dChainStep {
+/** One step of conv2dChain: a convolution with its epilogue, or a max pool. */
+export type Conv2dChainStep = Conv2dChainConv | Conv2dChainMaxPool;
+
+/** A convolution of conv2dChain (kind may be left out). */
+export interface Conv2dChainConv {
+  kind?: 'conv';
   weight: Tensor;
   bias: Tensor | null;
   options: Conv2dOptions;
@@ -291,10 +296,19 @@ export interface Conv2dChainStep {
   relu: boolean;
 }
 
+/** A max pool of conv2dChain (maxPool2d of the output of step `input`, -1: the chain's input). */
+export interface Conv2dChainMaxPool {
+  kind: 'maxPool';
+  kernelSize: number | readonly [number, number];
+  options: MaxPool2dOptions;
+  input: number;
+}
+
 /**
- * A chain of fused convolutions: step i is conv2dFused of the output of step
- * `input` (-1: x) with the output of step `residual` (-1: x) as its residual,
- * and the result is the last step's output. Where nothing needs a gradient and
+ * A chain of fused convolutions and max pools: a convolution step is
+ * conv2dFused of the output of step `input` (-1: x) with the output of step
+ * `residual` (-1: x) as its residual, a pooling step maxPool2d of its input's
+ * output, and the result is the last step's output. Where nothing needs a gradient and
  * every step has zero padding and the direct algorithm, it is one kernel call
  * (conv2dChainForward), in which a backend keeps the values between the steps
  * in its own layout (oneDNN's blocked one on `native`); otherwise the steps
@@ -306,10 +320,23 @@ export function conv2dChain(x: Tensor, steps: readonly Conv2dChainStep[]): Tenso
   if (!Array.isArray(steps) || steps.length === 0) throw new ValueError(`conv2dChain: steps must be a non-empty array of steps, got ${Array.isArray(steps) ? 'an empty array' : typeof steps}`);
   const shapes: (readonly number[])[] = [];
   const shapeOf = (i: number) => (i === -1 ? x.shape : shapes[i]);
-  const kernelSteps: ConvChainStep[] = [];
+  const kernelSteps: ChainStep[] = [];
   let fusable = x.ndim === 4 && !isAnomalyEnabled() && !needsGrad(x);
   steps.forEach((s, i) => {
-    checkOptions(`conv2dChain: step ${i}`, s, ['weight', 'bias', 'options', 'input', 'residual', 'relu']);
+    if (s === null || typeof s !== 'object') throw new ValueError(`conv2dChain: step ${i} must be an object, got ${JSON.stringify(s)}`);
+    if (s.kind === 'maxPool') {
+      checkOptions(`conv2dChain: step ${i}`, s, ['kind', 'kernelSize', 'options', 'input']);
+      if (!(Number.isInteger(s.input) && s.input >= -1 && s.input < i)) {
+        throw new ValueError(`conv2dChain: step ${i}'s input is ${JSON.stringify(s.input)}; it must be -1 (the chain's input) or an earlier step, 0 to ${i - 1}`);
+      }
+      const inShape = shapeOf(s.input);
+      const g = maxPool2dGeometry(inShape, s.kernelSize, s.options ?? {}, `conv2dChain: step ${i}`);
+      shapes.push([inShape[0], inShape[1], g.outH, g.outW]);
+      kernelSteps.push({ kind: 'maxPool', g, channels: inShape[1], input: s.input });
+      return;
+    }
+    if (s.kind !== undefined && s.kind !== 'conv') throw new ValueError(`conv2dChain: step ${i}'s kind is ${JSON.stringify(s.kind)}; it must be 'conv' (or left out) or 'maxPool'`);
+    checkOptions(`conv2dChain: step ${i}`, s, ['kind', 'weight', 'bias', 'options', 'input', 'residual', 'relu']);
     for (const [name, v] of [['input', s.input], ['residual', s.residual]] as const) {
       if (v !== null && !(Number.isInteger(v) && v >= -1 && v < i)) {
         throw new ValueError(`conv2dChain: step ${i}'s ${name} is ${JSON.stringify(v)}; it must be -1 (the chain's input) or an earlier step, 0 to ${i - 1}${name === 'residual' ? ', or null' : ''}`);
@@ -327,7 +354,7 @@ export function conv2dChain(x: Tensor, steps: readonly Conv2dChainStep[]): Tenso
     const mode = s.options?.paddingMode ?? 'zeros';
     const algorithm = s.options?.algorithm ?? 'direct';
     if (mode !== 'zeros' || algorithm !== 'direct' || needsGrad(s.weight, s.bias) || s.weight.dtype !== x.dtype || (s.bias && s.bias.dtype !== x.dtype)) fusable = false;
-    kernelSteps.push({ g, w: s.weight.data, bias: s.bias ? s.bias.data : null, input: s.input, residual: s.residual, relu: s.relu === true });
+    kernelSteps.push({ kind: 'conv', g, w: s.weight.data, bias: s.bias ? s.bias.data : null, input: s.input, residual: s.residual, relu: s.relu === true });
   });
   if (fusable) {
     const y = output(shapes[shapes.length - 1], x.dtype);
@@ -337,7 +364,8 @@ export function conv2dChain(x: Tensor, steps: readonly Conv2dChainStep[]): Tenso
   const values: Tensor[] = [];
   const valueOf = (i: number) => (i === -1 ? x : values[i]);
   for (const s of steps) {
-    values.push(conv2dFused(valueOf(s.input), s.weight, s.bias, s.options ?? {}, { residual: s.residual === null ? null : valueOf(s.residual), relu: s.relu === true }));
+    if (s.kind === 'maxPool') values.push(maxPool2d(valueOf(s.input), s.kernelSize, s.options ?? {}));
+    else values.push(conv2dFused(valueOf(s.input), s.weight, s.bias, s.options ?? {}, { residual: s.residual === null ? null : valueOf(s.residual), relu: s.relu === true }));
   }
   return values[values.length - 1];
 }

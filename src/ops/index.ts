@@ -6,7 +6,7 @@ export { sum, mean, max, min, argmax, argmin, variance, type ReduceOptions, type
 export { reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, concat, stack } from './shape.js';
 export { matmul } from './matmul.js';
 export { linear } from './linear.js';
-export { conv2d, conv2dChain, conv2dFused, conv2dGeometry, convOutputSize, resolvePadding, samePadding, partialConvRatio, type Conv2dChainStep, type Conv2dEpilogue, type Conv2dOptions, type Conv2dPadding, type Conv2dPaddingMode } from './conv2d.js';
+export { conv2d, conv2dChain, conv2dFused, conv2dGeometry, convOutputSize, resolvePadding, samePadding, partialConvRatio, type Conv2dChainStep, type Conv2dChainConv, type Conv2dChainMaxPool, type Conv2dEpilogue, type Conv2dOptions, type Conv2dPadding, type Conv2dPaddingMode } from './conv2d.js';
 export { pad, type PadMode } from './pad.js';
 export { conv2dFFT, type Conv2dFFTOptions } from './conv2d-fft.js';
 export { convTranspose2d, convTranspose2dGeometry, convTransposeOutputSize, type ConvTranspose2dOptions } from './conv-transpose2d.js';

@@ -71,6 +71,12 @@ function poolGeometry(
   };
 }
 
+/** The checked geometry of maxPool2d on a 4-D input of xShape. */
+export function maxPool2dGeometry(xShape: readonly number[], kernelSize: number | readonly [number, number], options: MaxPool2dOptions = {}, where = 'maxPool2d'): Pool2dGeometry {
+  checkOptions(where, options, ['stride', 'padding', 'dilation', 'ceilMode']);
+  return poolGeometry(where, xShape, kernelSize, options.stride, options.padding, options.dilation, options.ceilMode ?? false);
+}
+
 /** Runs a 4-D op on a 3-D input [C, H, W] as a batch of one, and drops that batch dim again. */
 export function batched(x: Tensor, f: (x4: Tensor) => Tensor): Tensor {
   if (x.ndim !== 3) return f(x);

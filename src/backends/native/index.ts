@@ -14,7 +14,7 @@ import { refBackend } from '../ref/index.js';
 import { wasmBackend, wasmCallerRuntime } from '../wasm/index.js';
 import { wasmKernels } from '../wasm/kernels.js';
 import { makeConvKernels } from './conv.js';
-import { runConvChain } from '../ref/conv.js';
+import { runChain } from '../ref/conv.js';
 import { makeOneDnnConvChain } from './onednn-chain.js';
 import { ConvScratch } from './conv-layout.js';
 import { makeEltwiseKernels } from './elementwise.js';
@@ -128,7 +128,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend | NativeBase =
     conv2dForwardFused: conv.conv2dForwardFused,
     conv2dChainForward(x, steps, y) {
       if (oneDnnChain && x instanceof Float32Array && y instanceof Float32Array && oneDnnChain.run(x, steps, y)) return;
-      runConvChain(conv.conv2dForwardFused, x, steps, y);
+      runChain({ conv2dForwardFused: conv.conv2dForwardFused, maxPool2dForward: own.maxPool2dForward }, x, steps, y);
     },
     conv2dBackwardInput: conv.conv2dBackwardInput,
     conv2dBackwardFilter: conv.conv2dBackwardFilter,

@@ -23,7 +23,7 @@
  * dropped first). Buffers are oneDNN's, reused along the chain once their
  * value has been read for the last time.
  */
-import type { ConvChainStep, Conv2dGeometry } from '../backend.js';
+import type { ChainStep, Conv2dGeometry, ConvChainStep, MaxPoolChainStep } from '../backend.js';
 import { checkChain } from '../ref/conv.js';
 import { created, DNNL, OP_DESC_BYTES, type Handle, type OneDnn } from './onednn.js';
 import { makePlanner } from './onednn-plan.js';
@@ -33,9 +33,9 @@ export const MAX_CHAINS = 8;
 
 export interface OneDnnConvChain {
   /** Runs the chain; false when oneDNN refused one of its steps (nothing was written). */
-  run(x: Float32Array, steps: readonly ConvChainStep[], y: Float32Array): boolean;
+  run(x: Float32Array, steps: readonly ChainStep[], y: Float32Array): boolean;
   /** The implementation oneDNN chose for each step of a chain, or null when it refused the chain. */
-  implementations(steps: readonly ConvChainStep[]): string[] | null;
+  implementations(steps: readonly ChainStep[]): string[] | null;
   release(): void;
 }
 
@@ -47,9 +47,9 @@ interface Exec {
 }
 
 interface ChainPlan {
-  /** Memory objects pointed at the caller's arrays per call: x, then per step w and bias (null without one), then y. */
+  /** Memory objects pointed at the caller's arrays per call: x, then per step w and bias (null without one, and for a pool), then y. */
   xUser: Handle;
-  wUser: Handle[];
+  wUser: (Handle | null)[];
   biasUser: (Handle | null)[];
   yUser: Handle;
   execs: Exec[];
@@ -85,7 +85,7 @@ export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
     return g.groups === 1 ? { dims: [g.outC, cg, g.kH, g.kW], tag: DNNL.tagOihw } : { dims: [g.groups, og, cg, g.kH, g.kW], tag: DNNL.tagGoihw };
   }
 
-  function build(steps: readonly ConvChainStep[], owned: ChainPlan['owned']): ChainPlan {
+  function build(steps: readonly ChainStep[], owned: ChainPlan['owned']): ChainPlan {
     const execs: Exec[] = [];
     const impls: string[] = [];
     const userMemory = (md: Uint8Array) => {
@@ -107,15 +107,14 @@ export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
     };
 
     // Where each value lives: its memory and layout. Value -1 is the chain's input, in the caller's NCHW array.
-    const first = steps[0].g;
-    const xMd = memoryDesc([first.batch, first.inC, first.inH, first.inW], DNNL.tagNchw);
+    const xMd = memoryDesc(stepShape(steps[0], 'in'), DNNL.tagNchw);
     const xUser = userMemory(xMd);
     const home = new Map<number, { memory: Handle; md: Uint8Array | Handle }>([[-1, { memory: xUser, md: xMd }]]);
     // The last step reading each value, so a residual's buffer can take the sum in place.
     const lastRead = new Map<number, number>();
     steps.forEach((s, i) => {
       lastRead.set(s.input, i);
-      if (s.residual !== null) lastRead.set(s.residual, i);
+      if (s.kind === 'conv' && s.residual !== null) lastRead.set(s.residual, i);
     });
     // Copies of a value in another layout, made once and shared by the steps that want that layout.
     const copies = new Map<number, { memory: Handle; md: Handle }[]>();
@@ -132,9 +131,36 @@ export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
       return memory;
     };
 
-    const wUser: Handle[] = [];
+    const wUser: (Handle | null)[] = [];
     const biasUser: (Handle | null)[] = [];
-    steps.forEach((s, i) => {
+    const pool = (s: MaxPoolChainStep, i: number) => {
+      const g = s.g;
+      const batch = g.planes / s.channels;
+      const src = home.get(s.input)!;
+      const desc = new Uint8Array(OP_DESC_BYTES);
+      const padBottom = (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1 - g.inH - g.padTop;
+      const padRight = (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1 - g.inW - g.padLeft;
+      check(api.poolingV2ForwardDescInit(
+        desc, DNNL.forwardInference, DNNL.poolingMax, src.md, memoryDesc([batch, s.channels, g.outH, g.outW], DNNL.tagAny),
+        i64([g.strideH, g.strideW]), i64([g.kH, g.kW]), i64([g.dilationH - 1, g.dilationW - 1]), i64([g.padTop, g.padLeft]), i64([padBottom, padRight]),
+      ), 'pooling descriptor');
+      const pd = planner.primitiveDesc(desc, null, owned);
+      const out: [string | null] = [null];
+      api.queryString(pd, DNNL.queryImplInfoStr, 0, out);
+      impls.push(out[0] ?? '?');
+      const dstMd = api.queryMd(pd, DNNL.queryDstMd, 0);
+      const dst = ownedMemory(dstMd);
+      const primitive = created((o) => api.primitiveCreate(o, pd), 'primitive');
+      owned.primitives.push(primitive);
+      execs.push({ primitive, args: execArgs([[DNNL.argSrc, src.memory], [DNNL.argDst, dst]]), nargs: 2 });
+      home.set(i, { memory: dst, md: dstMd });
+      wUser.push(null);
+      biasUser.push(null);
+    };
+
+    steps.forEach((step, i) => {
+      if (step.kind === 'maxPool') return pool(step, i);
+      const s: ConvChainStep = step;
       const g = s.g;
       const w = weightsDims(g);
       const dst = [g.batch, g.outC, g.outH, g.outW];
@@ -194,16 +220,26 @@ export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
       home.set(i, { memory: dstMemory, md: dstMd });
     });
 
-    const last = steps[steps.length - 1].g;
-    const yMd = memoryDesc([last.batch, last.outC, last.outH, last.outW], DNNL.tagNchw);
+    const yMd = memoryDesc(stepShape(steps[steps.length - 1], 'out'), DNNL.tagNchw);
     const yUser = userMemory(yMd);
     const lastHome = home.get(steps.length - 1)!;
     reorder(lastHome.md, lastHome.memory, yMd, yUser);
     return { xUser, wUser, biasUser, yUser, execs, impls, owned };
   }
 
-  function keyOf(steps: readonly ConvChainStep[]): string {
+  /** A step's input or output shape, NCHW. */
+  function stepShape(s: ChainStep, which: 'in' | 'out'): number[] {
+    const g = s.g;
+    if (s.kind === 'maxPool') return which === 'in' ? [s.g.planes / s.channels, s.channels, g.inH, g.inW] : [s.g.planes / s.channels, s.channels, g.outH, g.outW];
+    return which === 'in' ? [s.g.batch, s.g.inC, g.inH, g.inW] : [s.g.batch, s.g.outC, g.outH, g.outW];
+  }
+
+  function keyOf(steps: readonly ChainStep[]): string {
     const parts = steps.map((s) => {
+      if (s.kind === 'maxPool') {
+        const p = s.g;
+        return ['pool', p.planes, s.channels, p.inH, p.inW, p.kH, p.kW, p.strideH, p.strideW, p.padTop, p.padLeft, p.dilationH, p.dilationW, p.outH, p.outW, s.input].join(',');
+      }
       const g = s.g;
       return [g.batch, g.inC, g.inH, g.inW, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.padBottom, g.padRight,
         g.dilationH, g.dilationW, g.groups, s.input, s.residual ?? 'n', +s.relu, +(s.bias !== null)].join(',');
@@ -211,8 +247,8 @@ export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
     return `${dnnl.getThreads()}|${parts.join(';')}`;
   }
 
-  function plan(steps: readonly ConvChainStep[]): ChainPlan | null {
-    if (steps.length === 0 || steps.some((s) => s.g.batch === 0 || s.g.outH <= 0 || s.g.outW <= 0 || s.g.inC === 0 || s.g.outC === 0)) return null;
+  function plan(steps: readonly ChainStep[]): ChainPlan | null {
+    if (steps.length === 0 || steps.some((s) => stepShape(s, 'in').concat(stepShape(s, 'out')).some((d) => d <= 0))) return null;
     const key = keyOf(steps);
     const hit = plans.get(key);
     if (hit !== undefined) {
@@ -240,12 +276,13 @@ export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
   return {
     run(x, steps, y) {
       checkChain(steps, x.length, y.length);
-      for (const s of steps) if (!(s.w instanceof Float32Array) || (s.bias !== null && !(s.bias instanceof Float32Array))) return false;
+      for (const s of steps) if (s.kind === 'conv' && (!(s.w instanceof Float32Array) || (s.bias !== null && !(s.bias instanceof Float32Array)))) return false;
       const p = plan(steps);
       if (!p) return false;
       check(api.memorySetDataHandle(p.xUser, x), 'set data handle');
       steps.forEach((s, i) => {
-        check(api.memorySetDataHandle(p.wUser[i], s.w as Float32Array), 'set data handle');
+        if (s.kind !== 'conv') return;
+        check(api.memorySetDataHandle(p.wUser[i]!, s.w as Float32Array), 'set data handle');
         const b = p.biasUser[i];
         if (b) check(api.memorySetDataHandle(b, s.bias as Float32Array), 'set data handle');
       });

@@ -39,6 +39,7 @@ export const DNNL = {
   useShift: 16,
   forwardInference: 96,
   eltwiseRelu: 31,
+  poolingMax: 511,
   eltwiseClip: 255,
   binaryAdd: 131056,
   convolutionDirect: 1,
@@ -87,6 +88,10 @@ export interface OneDnnApi {
   eltwiseForwardDescInit(desc: Uint8Array, prop: number, alg: number, data: Uint8Array, alpha: number, beta: number): number;
   eltwiseBackwardDescInit(desc: Uint8Array, alg: number, diffData: Uint8Array, data: Uint8Array, alpha: number, beta: number): number;
   binaryDescInit(desc: Uint8Array, alg: number, src0: Uint8Array, src1: Uint8Array, dst: Uint8Array): number;
+  poolingV2ForwardDescInit(
+    desc: Uint8Array, prop: number, alg: number, src: Uint8Array | Handle, dst: Uint8Array,
+    strides: BigInt64Array, kernel: BigInt64Array, dilation: BigInt64Array, padL: BigInt64Array, padR: BigInt64Array,
+  ): number;
   batchNormForwardDescInit(desc: Uint8Array, prop: number, data: Uint8Array, epsilon: number, flags: number): number;
   batchNormBackwardDescInit(desc: Uint8Array, prop: number, diffData: Uint8Array, data: Uint8Array, epsilon: number, flags: number): number;
   convForwardDescInit(
@@ -203,6 +208,7 @@ function bind(koffi: Koffi, lib: KoffiLib, path: string): OneDnn {
     memoryDescInitByStrides: f('int dnnl_memory_desc_init_by_strides(void *md, int ndims, const int64_t *dims, int dt, const int64_t *strides)') as OneDnnApi['memoryDescInitByStrides'],
     eltwiseForwardDescInit: f('int dnnl_eltwise_forward_desc_init(void *desc, int prop, int alg, const void *data, float alpha, float beta)') as OneDnnApi['eltwiseForwardDescInit'],
     eltwiseBackwardDescInit: f('int dnnl_eltwise_backward_desc_init(void *desc, int alg, const void *diff, const void *data, float alpha, float beta)') as OneDnnApi['eltwiseBackwardDescInit'],
+    poolingV2ForwardDescInit: f('int dnnl_pooling_v2_forward_desc_init(void *desc, int prop, int alg, const void *src, const void *dst, const int64_t *strides, const int64_t *kernel, const int64_t *dilation, const int64_t *pl, const int64_t *pr)') as OneDnnApi['poolingV2ForwardDescInit'],
     binaryDescInit: f('int dnnl_binary_desc_init(void *desc, int alg, const void *src0, const void *src1, const void *dst)') as OneDnnApi['binaryDescInit'],
     batchNormForwardDescInit: f('int dnnl_batch_normalization_forward_desc_init(void *desc, int prop, const void *data, float epsilon, unsigned int flags)') as OneDnnApi['batchNormForwardDescInit'],
     batchNormBackwardDescInit: f('int dnnl_batch_normalization_backward_desc_init(void *desc, int prop, const void *diff, const void *data, float epsilon, unsigned int flags)') as OneDnnApi['batchNormBackwardDescInit'],

@@ -1,4 +1,5 @@
-import type { Conv2dGeometry, ConvChainStep, FloatArray, KernelSignatures } from '../backend.js';
+import type { ChainStep, Conv2dGeometry, FloatArray, KernelSignatures } from '../backend.js';
+import { maxPool2dForward } from './pool.js';
 import { gemm } from './gemm.js';
 
 /**
@@ -100,37 +101,50 @@ export function conv2dForwardFused(x: FloatArray, w: FloatArray, bias: FloatArra
   applyConvEpilogue(y, residual, relu);
 }
 
-/** The chain as conv2dForwardFused calls, one per step, each result kept until the chain ends. */
-export function conv2dChainForward(x: FloatArray, steps: readonly ConvChainStep[], y: FloatArray): void {
-  runConvChain(conv2dForwardFused, x, steps, y);
+/** The chain as one conv2dForwardFused or maxPool2dForward call per step, each result kept until the chain ends. */
+export function conv2dChainForward(x: FloatArray, steps: readonly ChainStep[], y: FloatArray): void {
+  runChain({ conv2dForwardFused, maxPool2dForward }, x, steps, y);
 }
 
-/** Runs a chain on any backend's conv2dForwardFused (the ref and wasm tables, and native's fallback). */
-export function runConvChain(fused: KernelSignatures['conv2dForwardFused'], x: FloatArray, steps: readonly ConvChainStep[], y: FloatArray): void {
+/** The kernels a chain is made of. */
+export type ChainKernels = Pick<KernelSignatures, 'conv2dForwardFused' | 'maxPool2dForward'>;
+
+/** Runs a chain on any backend's kernels, step by step (the ref and wasm tables, and native's fallback). */
+export function runChain(k: ChainKernels, x: FloatArray, steps: readonly ChainStep[], y: FloatArray): void {
   checkChain(steps, x.length, y.length);
   const outputs: FloatArray[] = [];
   const Out = x.constructor as Float32ArrayConstructor;
   const value = (i: number) => (i === -1 ? x : outputs[i]);
   steps.forEach((s, i) => {
-    const g = s.g;
-    const out = i === steps.length - 1 ? y : new Out(g.batch * g.outC * g.outH * g.outW);
-    fused(value(s.input), s.w, s.bias, g, s.residual === null ? null : value(s.residual), s.relu, out);
+    const out = i === steps.length - 1 ? y : new Out(chainStepSize(s).out);
+    if (s.kind === 'conv') k.conv2dForwardFused(value(s.input), s.w, s.bias, s.g, s.residual === null ? null : value(s.residual), s.relu, out);
+    else k.maxPool2dForward(value(s.input), s.g, out, new Int32Array(out.length));
     outputs.push(out);
   });
 }
 
+/** The values a step reads and writes. */
+export function chainStepSize(s: ChainStep): { in: number; out: number } {
+  if (s.kind === 'conv') {
+    const g = s.g;
+    return { in: g.batch * g.inC * g.inH * g.inW, out: g.batch * g.outC * g.outH * g.outW };
+  }
+  const g = s.g;
+  return { in: g.planes * g.inH * g.inW, out: g.planes * g.outH * g.outW };
+}
+
 /** The checks every implementation of conv2dChainForward makes: steps read earlier steps with the sizes they give. */
-export function checkChain(steps: readonly ConvChainStep[], xLength: number, yLength: number): void {
+export function checkChain(steps: readonly ChainStep[], xLength: number, yLength: number): void {
   const sizes: number[] = [];
   const size = (i: number) => (i === -1 ? xLength : sizes[i]);
   steps.forEach((s, i) => {
-    const g = s.g;
-    if (!(s.input >= -1 && s.input < i) || (s.residual !== null && !(s.residual >= -1 && s.residual < i))) {
-      throw new Error(`conv2dChainForward: step ${i} reads step ${s.input}${s.residual === null ? '' : ` and ${s.residual}`}; a step reads only earlier steps or the input (-1)`);
+    const residual = s.kind === 'conv' ? s.residual : null;
+    if (!(s.input >= -1 && s.input < i) || (residual !== null && !(residual >= -1 && residual < i))) {
+      throw new Error(`conv2dChainForward: step ${i} reads step ${s.input}${residual === null ? '' : ` and ${residual}`}; a step reads only earlier steps or the input (-1)`);
     }
-    const out = g.batch * g.outC * g.outH * g.outW;
-    if (size(s.input) !== g.batch * g.inC * g.inH * g.inW) throw new Error(`conv2dChainForward: step ${i} expects ${g.batch * g.inC * g.inH * g.inW} input values, its input has ${size(s.input)}`);
-    if (s.residual !== null && size(s.residual) !== out) throw new Error(`conv2dChainForward: step ${i} gives ${out} values, its residual has ${size(s.residual)}`);
+    const { in: want, out } = chainStepSize(s);
+    if (size(s.input) !== want) throw new Error(`conv2dChainForward: step ${i} expects ${want} input values, its input has ${size(s.input)}`);
+    if (residual !== null && size(residual) !== out) throw new Error(`conv2dChainForward: step ${i} gives ${out} values, its residual has ${size(residual)}`);
     sizes.push(out);
   });
   if (steps.length === 0 || sizes[sizes.length - 1] !== yLength) throw new Error(`conv2dChainForward: y has ${yLength} values, the last step gives ${sizes[sizes.length - 1] ?? 'none (no steps)'}`);

@@ -11,7 +11,7 @@
  */
 import type { BinaryOp, Conv2dGeometry, FloatArray, KernelTable, UnaryOp, UnaryParams } from '../backend.js';
 import { refBackend } from '../ref/index.js';
-import { runConvChain } from '../ref/conv.js';
+import { runChain } from '../ref/conv.js';
 import { kernelEnvelope, type KernelCall } from './envelope.js';
 import { CONV2D_GEOMETRY_FIELDS, POOL2D_GEOMETRY_FIELDS } from './generated/geometry.js';
 import { splitRange, type WasmRuntime } from './runtime.js';
@@ -387,7 +387,7 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     batchNorm2dBackward,
     conv2dForward,
     conv2dForwardFused,
-    conv2dChainForward: (x, steps, y) => runConvChain(conv2dForwardFused, x, steps, y),
+    conv2dChainForward: (x, steps, y) => runChain({ conv2dForwardFused, maxPool2dForward }, x, steps, y),
     conv2dBackwardInput,
     conv2dBackwardFilter,
     conv2dFFTForward: ref.conv2dFFTForward,

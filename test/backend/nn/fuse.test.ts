@@ -244,7 +244,7 @@ describe('conv2dChain', () => {
   const g = new Generator(14);
   const x = randn([2, 4, 8, 8], { generator: g });
   const w3 = () => randn([4, 4, 3, 3], { generator: g });
-  const steps: F.Conv2dChainStep[] = [
+  const steps: F.Conv2dChainConv[] = [
     { weight: w3(), bias: randn([4], { generator: g }), options: { padding: 1 }, input: -1, residual: null, relu: true },
     { weight: w3(), bias: null, options: { padding: 1 }, input: 0, residual: -1, relu: true },
     { weight: randn([6, 4, 1, 1], { generator: g }), bias: null, options: { stride: 2 }, input: -1, residual: null, relu: false },
@@ -261,6 +261,24 @@ describe('conv2dChain', () => {
     assertClose(result.data, values[3].data, { atol: 1e-4, rtol: 1e-4 });
   });
 
+  test('a max pool in a chain equals maxPool2d of its input', () => {
+    const chain: F.Conv2dChainStep[] = [
+      steps[0],
+      { kind: 'maxPool', kernelSize: 3, options: { stride: 2, padding: 1 }, input: 0 },
+      { weight: w3(), bias: null, options: { padding: 1 }, input: 1, residual: 1, relu: true },
+      { kind: 'maxPool', kernelSize: 2, options: { ceilMode: true }, input: 2 },
+    ];
+    const s0 = noGrad(() => F.conv2dFused(x, steps[0].weight, steps[0].bias, steps[0].options, { relu: true }));
+    const p1 = F.maxPool2d(s0, 3, { stride: 2, padding: 1 });
+    const c2 = chain[2] as F.Conv2dChainConv;
+    const s2 = noGrad(() => F.conv2dFused(p1, c2.weight, null, c2.options, { residual: p1, relu: true }));
+    const want = F.maxPool2d(s2, 2, { ceilMode: true });
+    const { result, calls } = countKernels(['conv2dChainForward'], () => noGrad(() => F.conv2dChain(x, chain)));
+    assert.equal(calls.conv2dChainForward, 1);
+    assert.deepEqual(result.shape, [2, 4, 2, 2]);
+    assertClose(result.data, want.data, { atol: 1e-4, rtol: 1e-4 });
+  });
+
   test('with gradients the steps are recorded one by one', () => {
     const xg = randn([1, 4, 8, 8], { generator: g, requiresGrad: true });
     const { result, calls } = countKernels(['conv2dChainForward'], () => F.conv2dChain(xg, steps));
@@ -274,6 +292,8 @@ describe('conv2dChain', () => {
     throwsWith(() => F.conv2dChain(x, [{ ...s0, input: 0 }]), ValueError, 'conv2dChain', "step 0's input is 0", '-1');
     throwsWith(() => F.conv2dChain(x, [s0, steps[2], { ...s0, input: 0, residual: 1 }]), ShapeError, 'conv2dChain', 'step 2 gives [2, 4, 8, 8]', 'residual (step 1) is [2, 6, 4, 4]');
     throwsWith(() => F.conv2dChain(x, []), ValueError, 'conv2dChain', 'non-empty');
+    throwsWith(() => F.conv2dChain(x, [{ kind: 'avgPool' } as never]), ValueError, 'conv2dChain', "step 0's kind", "'maxPool'");
+    throwsWith(() => F.conv2dChain(x, [{ kind: 'maxPool', kernelSize: 2, options: { strid: 2 } as never, input: -1 }]), ValueError, 'conv2dChain: step 0', "'strid'", "'stride'");
   });
 });
 
