@@ -88,6 +88,28 @@ function fusable(x: Tensor, conv: Conv2d, bn: BatchNorm2d | null, residual: Tens
  * weight's type.
  */
 export function foldBatchNorm(conv: Conv2d, bn: BatchNorm2d): { weight: Tensor; bias: Tensor } {
+  return foldInto(conv, bn, null);
+}
+
+/**
+ * The buffers the inference path folds into, one pair per convolution and
+ * batch norm (refilled at every call: a network's folded weights are not
+ * allocated again at every forward pass; ResNet-18's are 44 MB).
+ */
+const folded = new WeakMap<Conv2d, WeakMap<BatchNorm2d, { weight: Tensor; bias: Tensor }>>();
+
+/** foldBatchNorm into the kept buffers of this pair (see `folded`). */
+function foldKept(conv: Conv2d, bn: BatchNorm2d): { weight: Tensor; bias: Tensor } {
+  let byBn = folded.get(conv);
+  if (!byBn) folded.set(conv, (byBn = new WeakMap()));
+  const kept = byBn.get(bn);
+  const fresh = kept && kept.weight.dtype === conv.weight.dtype && kept.weight.data.length === conv.weight.data.length && kept.bias.data.length === conv.outChannels ? kept : null;
+  const out = foldInto(conv, bn, fresh);
+  if (!fresh) byBn.set(bn, out);
+  return out;
+}
+
+function foldInto(conv: Conv2d, bn: BatchNorm2d, into: { weight: Tensor; bias: Tensor } | null): { weight: Tensor; bias: Tensor } {
   if (!bn.runningMean || !bn.runningVar) throw new ValueError('foldBatchNorm: the batch norm keeps no running statistics (trackRunningStats false); only eval-mode statistics fold into a convolution');
   if (bn.numFeatures !== conv.outChannels) {
     throw new ValueError(`foldBatchNorm: the batch norm has ${bn.numFeatures} channels but the convolution gives ${conv.outChannels}; fold a batch norm into the convolution right before it`);
@@ -95,8 +117,8 @@ export function foldBatchNorm(conv: Conv2d, bn: BatchNorm2d): { weight: Tensor; 
   const w = conv.weight;
   const outC = conv.outChannels;
   const per = w.data.length / outC;
-  const weight = new Tensor(allocate(w.dtype, w.data.length), w.shape);
-  const bias = new Tensor(allocate(w.dtype, outC), [outC]);
+  const weight = into?.weight ?? new Tensor(allocate(w.dtype, w.data.length), w.shape);
+  const bias = into?.bias ?? new Tensor(allocate(w.dtype, outC), [outC]);
   const mean = bn.runningMean.data;
   const variance = bn.runningVar.data;
   const gamma = bn.weight?.data ?? null;
@@ -188,7 +210,7 @@ export class ChainBuilder {
     const out = [g.batch, g.outC, g.outH, g.outW];
     if (residual !== null && this.shape(residual).join() !== out.join()) return null;
     checkWindowFit(conv, shape);
-    const { weight, bias } = bn ? foldBatchNorm(conv, bn) : { weight: conv.weight, bias: conv.bias };
+    const { weight, bias } = bn ? foldKept(conv, bn) : { weight: conv.weight, bias: conv.bias };
     this.steps.push({ weight, bias, options: conv.options, input, residual, relu });
     this.shapes.push(out);
     return this.steps.length - 1;

@@ -1,6 +1,6 @@
 /**
- * A chain of fused convolutions (conv2dChainForward) on oneDNN, with every
- * result between the steps kept in the layout its convolution writes
+ * A chain of fused convolutions and max pools (conv2dChainForward) on oneDNN,
+ * with every result between the steps kept in the layout its step writes
  * (nChw16c and the like): the chain's input is reordered in once, its last
  * output reordered out once, and nothing in between is converted unless a
  * step wants its input in another layout than the one it was written in.
@@ -13,10 +13,12 @@
  * layout and nothing reads it later (a residual block's identity), else a
  * reorder copies it in.
  *
- * ReLU as a post-op is oneDNN's `relu`: a NaN reaching it stays NaN (as
- * PyTorch's relu), where Stride's `relu` op gives 0; oneDNN's Winograd
- * convolutions take no other activation post-op (with `clip` to [0, inf],
- * Stride's rule, oneDNN chose direct kernels 2x slower).
+ * ReLU as a post-op is oneDNN's `relu` (alpha 0), which gives 0 for a NaN as
+ * Stride's relu does (checked in test/backend/nn/fuse.test.ts); oneDNN's
+ * Winograd convolutions take no other activation post-op: with `clip` to
+ * [0, inf] it chose direct kernels, 2x slower on a 64-channel 3x3 layer.
+ * A max pool is oneDNN's pooling (forward inference: no workspace, since
+ * nothing will ask where the maxima were) on the layout of its input.
  *
  * A chain's plan (primitives, reorders and buffers) is built once per chain
  * of geometries and thread count and cached (MAX_CHAINS, least recently used

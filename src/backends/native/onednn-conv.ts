@@ -125,9 +125,9 @@ export function makeOneDnnConvLayout(dnnl: OneDnn): OneDnnConvLayout {
   }
 
   /**
-   * The inference forward with its epilogue as post-ops: `sum` (dst += the residual, which copyInto
-   * puts in dst's buffer first) then `clip` to [0, +inf] (ReLU with a NaN giving 0, as the eltwise
-   * kernels do). Ports: x, w, bias (when given), y, residual (when given).
+   * The forward pass with its epilogue as post-ops: `sum` (dst += the residual, which copyInto
+   * puts in dst's buffer first) then `relu` (a NaN gives 0, as Stride's relu; see onednn-chain.ts
+   * for why not `clip`). Ports: x, w, bias (when given), y, residual (when given).
    */
   function buildFused(g: Conv2dGeometry, bias: boolean, residual: boolean, relu: boolean, owned: Owned): Plan {
     const s = shapes(g);

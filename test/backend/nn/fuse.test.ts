@@ -231,6 +231,20 @@ describe('conv2dFused', () => {
     assertClose(got.data, noGrad(() => F.add(F.conv2d(x, w), r)).data, 1e-5);
   });
 
+  test('a NaN before the ReLU gives 0, as relu does, fused or chained', () => {
+    const x = randn([1, 16, 6, 6], { generator: g });
+    x.data[10] = NaN;
+    const w = randn([16, 16, 3, 3], { generator: g });
+    const want = F.relu(F.conv2d(x, w, null, { padding: 1 }));
+    const fused = noGrad(() => F.conv2dFused(x, w, null, { padding: 1 }, { relu: true }));
+    const chained = noGrad(() => F.conv2dChain(x, [{ weight: w, bias: null, options: { padding: 1 }, input: -1, residual: null, relu: true }]));
+    assert.ok(F.conv2d(x, w, null, { padding: 1 }).data.some((v) => Number.isNaN(v)), 'the convolution spreads the NaN');
+    for (const got of [fused, chained]) {
+      assert.ok(got.data.every((v) => !Number.isNaN(v)));
+      assertClose(got.data, want.data, { atol: 1e-4, rtol: 1e-4 });
+    }
+  });
+
   test('bad epilogues are refused with what was wrong', () => {
     const x = randn([1, 1, 4, 4]);
     const w = randn([1, 1, 3, 3]);
