@@ -71,15 +71,7 @@ function runsOwnForward(m: Module, own: Module['forward']): boolean {
 /** Whether fusion can take this convolution (and batch norm) on this input. */
 function fusable(x: Tensor, conv: Conv2d, bn: BatchNorm2d | null, residual: Tensor | null): boolean {
   if (!fusionEnabled || isAnomalyEnabled() || x.ndim !== 4) return false;
-  if (!runsOwnForward(conv, Conv2d.prototype.forward)) return false;
-  const { paddingMode, algorithm } = conv.options;
-  if ((paddingMode ?? 'zeros') !== 'zeros' || (algorithm ?? 'direct') !== 'direct') return false;
-  if (bn !== null) {
-    if (!runsOwnForward(bn, BatchNorm2d.prototype.forward)) return false;
-    if (bn.training || !bn.trackRunningStats || !bn.runningMean || !bn.runningVar || bn.numFeatures !== conv.outChannels) return false;
-    if (needsGrad(bn.weight, bn.bias)) return false;
-  }
-  return !needsGrad(x, conv.weight, conv.bias, residual);
+  return convFusable(conv, bn) && !needsGrad(x, residual);
 }
 
 /**

@@ -28,7 +28,7 @@
 import type { ChainStep, Conv2dGeometry, ConvChainStep, MaxPoolChainStep } from '../backend.js';
 import { checkChain } from '../ref/conv.js';
 import { created, DNNL, OP_DESC_BYTES, type Handle, type OneDnn } from './onednn.js';
-import { makePlanner } from './onednn-plan.js';
+import { makePlanner, type Owned } from './onednn-plan.js';
 
 /** Chain plans kept at most. */
 export const MAX_CHAINS = 8;
@@ -56,30 +56,14 @@ interface ChainPlan {
   yUser: Handle;
   execs: Exec[];
   impls: string[];
-  owned: { primitives: Handle[]; memories: Handle[]; descs: Handle[] };
+  owned: Owned;
 }
 
 export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
   const { api, engine, stream } = dnnl;
   const planner = makePlanner(dnnl);
-  const { check, i64, memoryDesc } = planner;
+  const { check, i64, memoryDesc, execArgs, destroy } = planner;
   const plans = new Map<string, ChainPlan | null>();
-
-  function execArgs(list: [number, Handle][]): Uint8Array {
-    const buf = new Uint8Array(16 * list.length);
-    const view = new DataView(buf.buffer);
-    list.forEach(([arg, memory], i) => {
-      view.setInt32(16 * i, arg, true);
-      view.setBigUint64(16 * i + 8, api.address(memory), true);
-    });
-    return buf;
-  }
-
-  function destroy(owned: ChainPlan['owned']): void {
-    for (const p of owned.primitives) api.primitiveDestroy(p);
-    for (const m of owned.memories) api.memoryDestroy(m);
-    for (const d of owned.descs) api.primitiveDescDestroy(d);
-  }
 
   function weightsDims(g: Conv2dGeometry): { dims: number[]; tag: number } {
     const cg = g.inC / g.groups;
@@ -87,7 +71,7 @@ export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
     return g.groups === 1 ? { dims: [g.outC, cg, g.kH, g.kW], tag: DNNL.tagOihw } : { dims: [g.groups, og, cg, g.kH, g.kW], tag: DNNL.tagGoihw };
   }
 
-  function build(steps: readonly ChainStep[], owned: ChainPlan['owned']): ChainPlan {
+  function build(steps: readonly ChainStep[], owned: Owned): ChainPlan {
     const execs: Exec[] = [];
     const impls: string[] = [];
     const userMemory = (md: Uint8Array) => {
@@ -258,7 +242,7 @@ export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
       plans.set(key, hit);
       return hit;
     }
-    const owned: ChainPlan['owned'] = { primitives: [], memories: [], descs: [] };
+    const owned: Owned = { primitives: [], memories: [], descs: [] };
     let made: ChainPlan | null = null;
     try {
       made = build(steps, owned);

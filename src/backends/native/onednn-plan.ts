@@ -89,6 +89,10 @@ export interface Planner {
   finish(pd: Handle, ports: Port[], owned: Owned): Plan;
   /** The cached plan for `key`, built by `build` on a miss; null when the build failed. */
   get(key: string, build: (owned: Owned) => Plan): Plan | null;
+  /** A primitive's argument list: records of { arg, memory } (dnnl_exec_arg_t). */
+  execArgs(list: [number, Handle][]): Uint8Array;
+  /** Destroys what a plan (or any set of oneDNN objects) owns. */
+  destroy(owned: Owned): void;
   /** Runs a plan on the caller's arrays, one per port in port order. */
   run(plan: Plan, arrays: Float32Array[]): void;
   /** Destroys every cached plan. */
@@ -251,5 +255,5 @@ export function makePlanner(dnnl: OneDnn): Planner {
     arena = null;
   }
 
-  return { dnnl, check, i64, memoryDesc, stridedDesc, primitiveDesc, port, copyInto, plainPort, finish, get, run, release };
+  return { dnnl, check, i64, memoryDesc, stridedDesc, primitiveDesc, port, copyInto, plainPort, finish, get, run, release, execArgs, destroy };
 }
