@@ -167,7 +167,7 @@ function packB(transB: bool, B: usize, ldb: i32, p0: i32, j0: i32, kc: i32, nc: 
  * 15 xmm registers V8 allocates on x64; a 6x8 tile spilled (14 vs 29 GFLOPS).
  */
 // @ts-ignore: decorator
-@inline function micro(a: usize, b: usize, kc: i32, c: usize, ldc: usize, bv: f32): void {
+@inline export function micro(a: usize, b: usize, kc: i32, c: usize, ldc: usize, bv: f32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);

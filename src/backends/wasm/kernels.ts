@@ -134,7 +134,7 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     const yp = e.out(y);
     const ex = e.r.exports;
     if (useWinograd(g)) {
-      const u = e.r.alloc(16 * g.outC * g.inC);
+      const u = e.r.alloc(ex.winogradFilterFloats(gp));
       ex.winograd_filter(wp, u, g.outC, g.inC, 0);
       const work = ex.winogradWorkFloats(gp);
       for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, u, bp, yp, gp, bounds[i], bounds[i + 1], e.r.alloc(work)]);
@@ -157,7 +157,7 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     const ex = e.r.exports;
     if (winograd) {
       // gx = conv3x3(gy, w flipped and transposed), padded by 2 - padding
-      const u = e.r.alloc(16 * g.outC * g.inC);
+      const u = e.r.alloc(ex.winogradFilterFloats(gp));
       ex.winograd_filter(wp, u, g.outC, g.inC, 1);
       const work = ex.winogradWorkFloats(gp);
       for (let i = 0; i + 1 < bounds.length; i++) e.call([gyp, u, 0, gxp, gp, bounds[i], bounds[i + 1], e.r.alloc(work)]);
