@@ -97,7 +97,13 @@ export function unary(op: i32, x: usize, out: usize, i0: i32, i1: i32, a: f32, b
     case U_NEG: return f32x4.neg(g);
     case U_RELU: return v128.bitselect(g, zero, f32x4.gt(v, zero));
     case U_LEAKY: return v128.bitselect(g, f32x4.mul(g, va), f32x4.gt(v, zero));
-    case U_SQUARE: return f32x4.mul(f32x4.add(v, v), g);
+    case U_SQUARE: {
+      // 2 x gy exactly in f64, rounded once (as the reference: x + x may overflow where the result does not)
+      const lo = f64x2.mul(f64x2.mul(f64x2.promote_low_f32x4(v), f64x2.splat(2)), f64x2.promote_low_f32x4(g));
+      const hi = f64x2.mul(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)), f64x2.splat(2)),
+        f64x2.promote_low_f32x4(v128.shuffle<f32>(g, g, 2, 3, 0, 1)));
+      return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+    }
     case U_CLAMP: return v128.and(g, v128.and(f32x4.ge(v, va), f32x4.le(v, vb)));
     default: return zero; // U_SIGN
   }
@@ -109,7 +115,7 @@ export function unary(op: i32, x: usize, out: usize, i0: i32, i1: i32, a: f32, b
     case U_NEG: return -g;
     case U_RELU: return v > 0 ? g : 0;
     case U_LEAKY: return v > 0 ? g : a * g;
-    case U_SQUARE: return (v + v) * g;
+    case U_SQUARE: return <f32>(2 * <f64>v * <f64>g);
     case U_CLAMP: return v >= a && v <= b ? g : 0;
     default: return 0;
   }

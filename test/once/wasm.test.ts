@@ -220,6 +220,10 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     ['Winograd: padding 2 (gradient without padding)', geometry(2, 16, 5, 5, 16, 3, 3, { p: [2, 2, 2, 2] })],
     ['Winograd: asymmetric padding', geometry(2, 16, 6, 7, 16, 3, 3, { p: [0, 2, 1, 0] })],
     ['Winograd: 45 images of 5x7, GEMMs over 42 images then 3', geometry(45, 16, 5, 7, 16, 3, 3, { p: [1, 1, 1, 1] })],
+    // 20 rows of 20 tiles: forward batches of 6 tile rows (bands inside an image), 4x8 blocks over 65 x 24 channels
+    ['Winograd: 24 -> 65 channels on 39x40, batches of bands inside each image', geometry(2, 24, 39, 40, 65, 3, 3, { p: [1, 1, 1, 1] })],
+    // 68 tiles a row: filter-gradient batches of 7 tile rows, the last band of an image shorter
+    ['Winograd: rows of 135 columns, filter-gradient batches of bands', geometry(2, 16, 17, 135, 20, 3, 3, { p: [1, 1, 1, 1] })],
   ];
 
   for (const [name, g] of convCases) {
@@ -458,8 +462,8 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     }
   });
 
-  test('batch norm: statistics, forward, and the training and eval gradients', () => {
-    const g = { batch: 3, channels: 5, spatial: 7 };
+  // spatial 7: the 4-wide loops and the tails; 61: the 8-wide loops too
+  for (const g of [{ batch: 3, channels: 5, spatial: 7 }, { batch: 2, channels: 3, spatial: 61 }]) test(`batch norm: statistics, forward, and the training and eval gradients (spatial ${g.spatial})`, () => {
     const n = g.batch * g.channels * g.spatial;
     const x = rnd(n, 61);
     const gy = rnd(n, 62);
@@ -516,6 +520,41 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     }
   });
 
+  test('global average pooling: plane means and their gradient match the definition, on 1 and 2 threads alike', async () => {
+    // 300 planes of 37 (8-wide loop and a tail of 5), and 160 planes of 1,024: enough to split over 2 threads
+    for (const [planes, h, w] of [[300, 1, 37], [160, 32, 32]]) {
+      const hw = h * w;
+      const g = { planes, inH: h, inW: w, outH: 1, outW: 1 };
+      const x = rnd(planes * hw, 75);
+      x[3] = 1e30; // a large value: the f64 sum keeps the other values of its plane
+      const gy = rnd(planes, 76);
+      const run = () => {
+        const y = new Float32Array(planes).fill(Number.NaN);
+        const gx = new Float32Array(planes * hw).fill(Number.NaN);
+        k.adaptiveAvgPool2dForward(x, g, y);
+        k.adaptiveAvgPool2dBackward(gy, g, gx);
+        return { y, gx };
+      };
+      setThreads(1);
+      const one = run();
+      const wantY = Array.from({ length: planes }, (_, p) => {
+        let s = 0;
+        for (let i = 0; i < hw; i++) s += x[p * hw + i];
+        return s / hw;
+      });
+      assertClose(one.y, wantY, 1e-6, `means of ${planes} planes of ${hw}`);
+      assertClose(one.gx, Array.from(one.gx, (_, i) => gy[Math.floor(i / hw)] / hw), 1e-7, 'gradient');
+      setThreads(2);
+      await workersReady();
+      const split = wasmRuntime()!.stats.parallelJobs;
+      const two = run();
+      if (planes * hw >= 2 * 65536) assert.equal(wasmRuntime()!.stats.parallelJobs, split + 2, 'both ran on two threads');
+      assert.deepEqual(two.y, one.y);
+      assert.deepEqual(two.gx, one.gx);
+    }
+    setThreads(null);
+  });
+
   test('element-wise kernels keep the reference semantics at NaN, -0 and the SIMD tails', () => {
     const x = Float32Array.from([-2, -0, 0, 0.5, Number.NaN, 3, -1e-30, 7, Infinity, -Infinity, 2.5]);
     const out = new Float32Array(x.length);
@@ -542,6 +581,56 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     assert.deepEqual([...o].map((v) => (Number.isNaN(v) ? 'NaN' : v)), [0.5, 'NaN', -0, 0, 2.5, 1, 1.5, -2, 4.5]);
     k.binary('sub', Float32Array.of(10), [1], a, s, o, s);
     assert.deepEqual([...o].map((v) => (Number.isNaN(v) ? 'NaN' : v)), [9, 'NaN', 10, 10, 5, 8, 7, 14, 1]);
+  });
+
+  test('element-wise kernels equal the reference kernels bit for bit: every op, operand mode and loop tail', () => {
+    const special = [Number.NaN, -0, 0, Infinity, -Infinity, 1e-40, -1e-40, 3e38, -2, 0.5, 1, -1];
+    const values = (n: number, seed: number) => {
+      const v = rnd(n, seed).map((t) => t * 4);
+      for (let i = 0; i < n; i += 3) v[i] = special[(i / 3 + seed) % special.length];
+      return v;
+    };
+    const same = (got: Float32Array, want: Float32Array, what: string) => {
+      for (let i = 0; i < want.length; i++) {
+        if (!(Object.is(got[i], want[i]) || (Number.isNaN(got[i]) && Number.isNaN(want[i])))) {
+          assert.fail(`${what}: element ${i} is ${got[i]}, the reference gives ${want[i]}`);
+        }
+      }
+    };
+    const r = refBackend.kernels;
+    // scalars a float32 can hold: the kernels take them as float32, the reference as they are
+    const params = { alpha: -0.75, beta: 1.5 };
+    const slope = { alpha: Math.fround(0.1) };
+    // 8-wide steps, a 4..7 remainder, scalar tails of every length
+    for (const n of [1, 3, 8, 13, 37, 100]) {
+      const x = values(n, n);
+      const y = values(n, n + 1);
+      const gy = values(n, n + 2);
+      for (const op of ['neg', 'abs', 'relu', 'leakyRelu', 'square', 'sqrt', 'reciprocal', 'clamp', 'sign'] as const) {
+        const got = new Float32Array(n).fill(7);
+        const want = new Float32Array(n);
+        k.unary(op, x, got, op === 'leakyRelu' ? slope : params);
+        r.unary(op, x, want, op === 'leakyRelu' ? slope : params);
+        same(got, want, `${op} n=${n}`);
+      }
+      for (const op of ['neg', 'relu', 'leakyRelu', 'square', 'clamp', 'sign'] as const) {
+        const got = new Float32Array(n).fill(7);
+        const want = new Float32Array(n);
+        k.unaryBackward(op, x, y, gy, got, op === 'leakyRelu' ? slope : params);
+        r.unaryBackward(op, x, y, gy, want, op === 'leakyRelu' ? slope : params);
+        same(got, want, `${op} backward n=${n}`);
+      }
+      const one = Float32Array.of(-1.25);
+      for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) {
+        for (const [a, b] of [[x, y], [x, one], [one, y], [x, x]] as const) {
+          const got = new Float32Array(n).fill(7);
+          const want = new Float32Array(n);
+          k.binary(op, a, [a.length], b, [b.length], got, [n]);
+          r.binary(op, a, [a.length], b, [b.length], want, [n]);
+          same(got, want, `${op} of lengths ${a.length} and ${b.length}`);
+        }
+      }
+    }
   });
 
   test('softmax and log-softmax rows sum to 1 and match the definition; reduce sums the middle axis', () => {

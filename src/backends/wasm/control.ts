@@ -74,6 +74,8 @@ export const JOB_NAMES = [
   'unary_backward',
   'binary',
   'sgd_step',
+  'plane_mean',
+  'plane_mean_backward',
 ] as const;
 
 export type JobName = (typeof JOB_NAMES)[number];

@@ -232,12 +232,20 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
 
   const adaptiveAvgPool2dForward = envelope(ref.adaptiveAvgPool2dForward, (e, x, g, y) => {
     if (g.outH !== 1 || g.outW !== 1) return false;
-    e.r.exports.plane_mean(e.in(x), e.out(y), g.inH * g.inW, 0, g.planes);
+    const bounds = e.split(g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
+    const xp = e.in(x);
+    const yp = e.out(y);
+    for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, yp, g.inH * g.inW, bounds[i], bounds[i + 1]]);
+    e.run('plane_mean');
   });
 
   const adaptiveAvgPool2dBackward = envelope(ref.adaptiveAvgPool2dBackward, (e, gy, g, gx) => {
     if (g.outH !== 1 || g.outW !== 1) return false;
-    e.r.exports.plane_mean_backward(e.in(gy), e.out(gx), g.inH * g.inW, 0, g.planes);
+    const bounds = e.split(g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
+    const gyp = e.in(gy);
+    const gxp = e.out(gx);
+    for (let i = 0; i + 1 < bounds.length; i++) e.call([gyp, gxp, g.inH * g.inW, bounds[i], bounds[i + 1]]);
+    e.run('plane_mean_backward');
   });
 
   const unary = envelope(ref.unary, (e, op, x, out, params) => {
