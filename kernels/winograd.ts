@@ -26,7 +26,7 @@
  */
 import { micro } from './gemm';
 import { Conv2dGeometry as G, gi } from './geometry';
-import { copyFloats, imax, imin, zeroFloats } from './simd';
+import { imax, imin, zeroFloats } from './simd';
 
 /** Tile rows of an output plane. */
 // @ts-ignore: decorator
@@ -87,11 +87,16 @@ export function winogradFilterFloats(g: usize): i32 {
   return 16 * ((gi(g, G.outC) + 3) & ~3) * gi(g, G.inC);
 }
 
-/** Floats of scratch per thread of conv2d_winograd: a batch's V, a padded input band, the 16 4x8 products, a tail buffer. */
+/** Blocks of 4 output channels whose U one pass over the tiles reads (at most U_GROUP_FLOATS of U). */
+function groupBlocks(g: usize): i32 {
+  return imin((gi(g, G.outC) + 3) >> 2, imax(1, U_GROUP_FLOATS / (64 * gi(g, G.inC))));
+}
+
+/** Floats of scratch per thread of conv2d_winograd: a batch's V, a padded input band, the 16 4x8 products of a group's blocks, a tail buffer. */
 export function winogradWorkFloats(g: usize): i32 {
   const rb = rowsPerBatch(g);
   const tiles = (rb * tileRow4(g) + 7) & ~7;
-  return align16(16 * gi(g, G.inC) * tiles) + align16((2 * rb + 2) * padWidth(g)) + 512 + 64;
+  return align16(16 * gi(g, G.inC) * tiles) + align16((2 * rb + 2) * padWidth(g)) + groupBlocks(g) * 512 + 64;
 }
 
 /**
@@ -138,29 +143,29 @@ export function winograd_filter(w: usize, U: usize, outC: i32, inC: i32, flip: b
 }
 
 /**
- * The input transform of four tiles of a zero-padded band (rows of `row`
- * bytes; the patch of tile tx starts at column 2tx of the row at p):
- * (B^T d B)[t] (`filter` false) or (B'^T d B')[t] of the
- * filter gradient, B'^T being B^T with its last row negated. Down the columns
- * first (rows e_i of B^T d), then along each row e_i times B: columns
- * [c0 - c2, c1 + c2, c2 - c1, c1 - c3] (B') [.., .., .., c3 - c1] of its four
- * patches, picked from the three vectors of 12 columns that cover them.
+ * The input transform of four tiles of a zero-padded band whose rows are
+ * split into even and odd columns (padBand): rows `row` bytes apart, the odd
+ * columns `half` bytes after the even ones, the first of the four patches at
+ * p (the patch of tile tx starts at even column tx). (B^T d B)[t] (`filter`
+ * false) or (B'^T d B')[t] of the filter gradient, B'^T being B^T with its
+ * last row negated. Down the columns first (rows e_i of B^T d), then along
+ * each row e_i times B: [c0 - c2, c1 + c2, c2 - c1, c1 - c3] (B':
+ * [.., .., .., c3 - c1]) of its columns c0..c3, which for four tiles are the
+ * even columns from tx, the odd ones from tx, the even and odd ones from tx + 1.
  * Transform t of the four tiles (one f32x4) is stored at o + t * tstep.
  */
 // @ts-ignore: decorator
-@inline function transformGroup(p: usize, row: usize, o: usize, tstep: usize, filter: bool): void {
+@inline function transformGroup(p: usize, row: usize, half: usize, o: usize, tstep: usize, filter: bool): void {
   for (let i = 0; i < 4; i++) {
     // e_i: d0 - d2, d1 + d2, d2 - d1, d1 - d3 (B'^T: d3 - d1)
     const ra = p + (i == 0 ? 0 : i == 3 ? (filter ? 3 * row : row) : i == 1 ? row : 2 * row);
     const rb = p + (i == 0 ? 2 * row : i == 3 ? (filter ? row : 3 * row) : i == 1 ? 2 * row : row);
     const plus = i == 1;
-    const v0 = plus ? f32x4.add(v128.load(ra), v128.load(rb)) : f32x4.sub(v128.load(ra), v128.load(rb));
-    const v1 = plus ? f32x4.add(v128.load(ra, 16), v128.load(rb, 16)) : f32x4.sub(v128.load(ra, 16), v128.load(rb, 16));
-    const v2 = plus ? f32x4.add(v128.load(ra, 32), v128.load(rb, 32)) : f32x4.sub(v128.load(ra, 32), v128.load(rb, 32));
-    const c0 = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6);
-    const c1 = v128.shuffle<f32>(v0, v1, 1, 3, 5, 7);
-    const c2 = v128.shuffle<f32>(v0, v128.shuffle<f32>(v1, v2, 0, 2, 4, 6), 2, 4, 5, 6);
-    const c3 = v128.shuffle<f32>(v0, v128.shuffle<f32>(v1, v2, 1, 3, 5, 7), 3, 4, 5, 6);
+    const c0 = plus ? f32x4.add(v128.load(ra), v128.load(rb)) : f32x4.sub(v128.load(ra), v128.load(rb));
+    const c2 = plus ? f32x4.add(v128.load(ra, 4), v128.load(rb, 4)) : f32x4.sub(v128.load(ra, 4), v128.load(rb, 4));
+    const oa = ra + half, ob = rb + half;
+    const c1 = plus ? f32x4.add(v128.load(oa), v128.load(ob)) : f32x4.sub(v128.load(oa), v128.load(ob));
+    const c3 = plus ? f32x4.add(v128.load(oa, 4), v128.load(ob, 4)) : f32x4.sub(v128.load(oa, 4), v128.load(ob, 4));
     const q = o + <usize>(4 * i) * tstep;
     v128.store(q, f32x4.sub(c0, c2));
     v128.store(q + tstep, f32x4.add(c1, c2));
@@ -176,30 +181,41 @@ export function winograd_filter(w: usize, U: usize, outC: i32, inC: i32, flip: b
  */
 function transformBand(pad: usize, wp: i32, rows: i32, tw4: i32, j0: i32, out: usize, tstep: usize, pstep: usize): void {
   const row = <usize>wp << 2;
+  const half = <usize>(wp >> 1) << 2;
   for (let ty = 0; ty < rows; ty++) {
     for (let tx = 0; tx < tw4; tx += 4) {
       const j = j0 + ty * tw4 + tx;
-      transformGroup(pad + (<usize>(2 * ty * wp + 2 * tx) << 2), row, out + <usize>(j >> 3) * pstep + (<usize>(j & 7) << 2), tstep, false);
+      transformGroup(pad + (<usize>(2 * ty * wp + tx) << 2), row, half, out + <usize>(j >> 3) * pstep + (<usize>(j & 7) << 2), tstep, false);
     }
   }
 }
 
 /**
  * Copies the padded rows pr0 .. pr0+count-1 of one input plane (padded row pr
- * is input row pr - pT, shifted right by pL) into `pad` (rows of wp floats),
- * zero elsewhere.
+ * is input row pr - pT, shifted right by pL <= 2) into `pad`, zero elsewhere,
+ * each row of wp floats split into its even columns (the first wp / 2 floats)
+ * and its odd columns (the next wp / 2), so the transforms load the columns of
+ * four tiles without shuffles. wp >= inW + pL.
  */
 function padBand(src: usize, inH: i32, inW: i32, pT: i32, pL: i32, pr0: i32, count: i32, pad: usize, wp: i32): void {
-  const q0 = imin(wp, imax(0, pL)), q1 = imax(q0, imin(wp, inW + pL));
+  const half = <usize>(wp >> 1) << 2;
   const r0 = imin(count, imax(0, pT - pr0)), r1 = imax(r0, imin(count, inH + pT - pr0));
-  if (r0 > 0) zeroFloats(pad, r0 * wp);
+  zeroFloats(pad, count * wp);
   for (let i = r0; i < r1; i++) {
-    const row = pad + (<usize>(i * wp) << 2);
-    if (q0 > 0) zeroFloats(row, q0);
-    copyFloats(row + (<usize>q0 << 2), src + (<usize>((pr0 + i - pT) * inW + q0 - pL) << 2), q1 - q0);
-    if (q1 < wp) zeroFloats(row + (<usize>q1 << 2), wp - q1);
+    const s = src + (<usize>((pr0 + i - pT) * inW) << 2);
+    const even = pad + (<usize>(i * wp) << 2);
+    // input column c lands on padded column c + pL: the input's even columns go to the even
+    // half when pL is even, to the odd half when it is odd
+    const de = (pL & 1) == 0 ? even + (<usize>(pL >> 1) << 2) : even + half + (<usize>((pL - 1) >> 1) << 2);
+    const dd = (pL & 1) == 0 ? even + half + (<usize>(pL >> 1) << 2) : even + (<usize>((pL + 1) >> 1) << 2);
+    let c = 0;
+    for (; c + 8 <= inW; c += 8) {
+      const v0 = v128.load(s + (<usize>c << 2)), v1 = v128.load(s + (<usize>c << 2), 16);
+      v128.store(de + (<usize>(c >> 1) << 2), v128.shuffle<f32>(v0, v1, 0, 2, 4, 6));
+      v128.store(dd + (<usize>(c >> 1) << 2), v128.shuffle<f32>(v0, v1, 1, 3, 5, 7));
+    }
+    for (; c < inW; c++) store<f32>(((c & 1) == 0 ? de : dd) + (<usize>(c >> 1) << 2), load<f32>(s + (<usize>c << 2)));
   }
-  if (r1 < count) zeroFloats(pad + (<usize>(r1 * wp) << 2), (count - r1) * wp);
 }
 
 /**
@@ -284,9 +300,9 @@ export function conv2d_winograd(x: usize, U: usize, bias: usize, y: usize, g: us
   const maxTiles = (rb * tw4 + 7) & ~7;
   const V = work;
   const pad = V + (<usize>align16(16 * inC * maxTiles) << 2);
-  const buf = pad + (<usize>align16((2 * rb + 2) * wp) << 2);
-  const tmp = buf + (512 << 2); // 16 floats: the output tails
-  const group = imax(1, U_GROUP_FLOATS / (64 * inC));
+  const group = groupBlocks(g);
+  const buf = pad + (<usize>align16((2 * rb + 2) * wp) << 2); // the 16 products of each block of the group: [block][t][4][8]
+  const tmp = buf + (<usize>(group * 512) << 2); // 16 floats: the output tails
   const uBlock = <usize>(inC * 4) << 2; // bytes of one block of 4 rows of U_t
   const uStep = <usize>blocks * uBlock; // bytes of one U_t
   const rEnd = n1 * th;
@@ -317,18 +333,19 @@ export function conv2d_winograd(x: usize, U: usize, bias: usize, y: usize, g: us
         for (let c = 0; c < inC; c++) v128.store(base + (<usize>c << 5), z);
       }
     }
-    // the products, 4 output channels x 8 tiles at a time, and the output transform of each block
+    // the products, 4 output channels x 8 tiles at a time (each panel of V_t stays in L1 while the
+    // group's blocks of U_t pass by), then the output transform of each block of 4 channels
     for (let b0 = 0; b0 < blocks; b0 += group) {
       const b1 = imin(blocks, b0 + group);
       for (let p = 0; p < panels; p++) {
         const vp = V + <usize>p * pStep;
-        for (let ob = b0; ob < b1; ob++) {
-          const up = U + <usize>ob * uBlock;
-          for (let t = 0; t < 16; t++) {
-            micro(up + <usize>t * uStep, vp + <usize>t * tStep, inC, buf + (<usize>t << 7), 32, 0);
+        for (let t = 0; t < 16; t++) {
+          const ut = U + <usize>t * uStep, vt = vp + <usize>t * tStep;
+          for (let ob = b0; ob < b1; ob++) {
+            micro(ut + <usize>ob * uBlock, vt, inC, buf + (<usize>(ob - b0) << 11) + (<usize>t << 7), 32, 0);
           }
-          outputBlock(buf, tmp, y, bias, ob, p, r0, tiles, tw4, th, outC, outH, outW);
         }
+        for (let ob = b0; ob < b1; ob++) outputBlock(buf + (<usize>(ob - b0) << 11), tmp, y, bias, ob, p, r0, tiles, tw4, th, outC, outH, outW);
       }
     }
   }
@@ -351,17 +368,18 @@ export function conv2d_winograd(x: usize, U: usize, bias: usize, y: usize, g: us
 
 /**
  * (G' g G'^T)[t] for four tiles of a zero-padded dL/dy band (rows of wg
- * floats, the tiles' rows at p): rows [g0; (g0+g1)/2; (g0-g1)/2; g1], then
+ * floats split into even and odd columns as padBand writes them, the four
+ * tiles' even columns at p): rows [g0; (g0+g1)/2; (g0-g1)/2; g1], then
  * each row [p, q] -> [p, (p+q)/2, (p-q)/2, q]; transform t at o + t * tstep.
  */
 // @ts-ignore: decorator
 @inline function gradGroup(p: usize, wg: i32, o: usize, tstep: usize): void {
   const step = tstep;
   const half = f32x4.splat(0.5);
-  const u0 = v128.load(p), u1 = v128.load(p, 16);
-  const l0 = v128.load(p + (<usize>wg << 2)), l1 = v128.load(p + (<usize>wg << 2), 16);
-  const a0 = v128.shuffle<f32>(u0, u1, 0, 2, 4, 6), a1 = v128.shuffle<f32>(u0, u1, 1, 3, 5, 7); // g00, g01
-  const b0 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6), b1 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7); // g10, g11
+  const odd = <usize>(wg >> 1) << 2;
+  const lower = p + (<usize>wg << 2);
+  const a0 = v128.load(p), a1 = v128.load(p + odd); // g00, g01 of the four tiles: the row's even and odd columns
+  const b0 = v128.load(lower), b1 = v128.load(lower + odd); // g10, g11
   // G' g: rows r0 = g0, r1 = (g0 + g1) / 2, r2 = (g0 - g1) / 2, r3 = g1 (g0, g1 the rows of g)
   const r10 = f32x4.mul(f32x4.add(a0, b0), half), r11 = f32x4.mul(f32x4.add(a1, b1), half);
   const r20 = f32x4.mul(f32x4.sub(a0, b0), half), r21 = f32x4.mul(f32x4.sub(a1, b1), half);
@@ -446,6 +464,7 @@ export function conv2d_winograd_filter(x: usize, gy: usize, gw: usize, g: usize,
   }
   memory.fill(M, 0, <usize>(16 * ob4 * 4 * ldm) << 2);
   const row = <usize>wp << 2;
+  const half = <usize>(wp >> 1) << 2;
   const rEnd = n1 * th;
   for (let r0 = n0 * th, rows = 0; r0 < rEnd; r0 += rows) {
     rows = batchAt(r0, rEnd, rb, th);
@@ -467,8 +486,8 @@ export function conv2d_winograd_filter(x: usize, gy: usize, gw: usize, g: usize,
         const dst = B + (<usize>((c >> 3) * tiles * 8 + (c & 7)) << 2);
         for (let ty = 0; ty < cnt; ty++) {
           for (let tx = 0; tx < tw4; tx += 4) {
-            const off = <usize>(2 * ty * wp + 2 * tx) << 2;
-            for (let q = 0; q < nc; q++) transformGroup(pads + <usize>q * padBytes + off, row, stage + (<usize>q << 4), 64, true);
+            const off = <usize>(2 * ty * wp + tx) << 2;
+            for (let q = 0; q < nc; q++) transformGroup(pads + <usize>q * padBytes + off, row, half, stage + (<usize>q << 4), 64, true);
             unstage(stage, dst + (<usize>((j0 + ty * tw4 + tx) * 8) << 2), 32, bStep);
           }
         }
@@ -484,7 +503,7 @@ export function conv2d_winograd_filter(x: usize, gy: usize, gw: usize, g: usize,
         const dst = A + (<usize>((oc >> 2) * tiles * 4) << 2);
         for (let ty = 0; ty < cnt; ty++) {
           for (let tx = 0; tx < tw4; tx += 4) {
-            const off = <usize>(2 * ty * wp + 2 * tx) << 2;
+            const off = <usize>(2 * ty * wp + tx) << 2;
             for (let q = 0; q < nq; q++) gradGroup(pads + <usize>q * padBytes + off, wp, stage + (<usize>q << 4), 64);
             unstage(stage, dst + (<usize>((j0 + ty * tw4 + tx) * 4) << 2), 16, aStep);
           }
