@@ -57,6 +57,14 @@ const BATCH_FLOATS: i32 = 131072;
 const U_GROUP_FLOATS: i32 = 65536;
 /** Floats of one transform's inputs and gradients the filter gradient reduces at once (channels x tiles): 512 KB. */
 const FILTER_BATCH_FLOATS: i32 = 131072;
+/**
+ * Bytes added between consecutive transforms t of V, Gy and X: a transform's
+ * array is often a multiple of 4 KiB, and the 16 streams that a transform of
+ * four tiles writes would then fall on the same L1 cache sets (16 streams on
+ * an 8-way cache). 272 bytes apart they spread over the sets.
+ */
+const SKEW: usize = 272;
+const SKEW_FLOATS: i32 = 68;
 /** Tiles a filter-gradient batch sums at most (each of the four lanes a quarter of them, in order). */
 const FILTER_BATCH_TILES: i32 = 512;
 
@@ -96,7 +104,7 @@ function groupBlocks(g: usize): i32 {
 export function winogradWorkFloats(g: usize): i32 {
   const rb = rowsPerBatch(g);
   const tiles = (rb * tileRow4(g) + 7) & ~7;
-  return align16(16 * gi(g, G.inC) * tiles) + align16((2 * rb + 2) * padWidth(g)) + groupBlocks(g) * 512 + 64;
+  return align16(16 * (gi(g, G.inC) * tiles + SKEW_FLOATS)) + align16((2 * rb + 2) * padWidth(g)) + groupBlocks(g) * 512 + 64;
 }
 
 /**
@@ -156,22 +164,27 @@ export function winograd_filter(w: usize, U: usize, outC: i32, inC: i32, flip: b
  */
 // @ts-ignore: decorator
 @inline function transformGroup(p: usize, row: usize, half: usize, o: usize, tstep: usize, filter: bool): void {
-  for (let i = 0; i < 4; i++) {
-    // e_i: d0 - d2, d1 + d2, d2 - d1, d1 - d3 (B'^T: d3 - d1)
-    const ra = p + (i == 0 ? 0 : i == 3 ? (filter ? 3 * row : row) : i == 1 ? row : 2 * row);
-    const rb = p + (i == 0 ? 2 * row : i == 3 ? (filter ? row : 3 * row) : i == 1 ? 2 * row : row);
-    const plus = i == 1;
-    const c0 = plus ? f32x4.add(v128.load(ra), v128.load(rb)) : f32x4.sub(v128.load(ra), v128.load(rb));
-    const c2 = plus ? f32x4.add(v128.load(ra, 4), v128.load(rb, 4)) : f32x4.sub(v128.load(ra, 4), v128.load(rb, 4));
-    const oa = ra + half, ob = rb + half;
-    const c1 = plus ? f32x4.add(v128.load(oa), v128.load(ob)) : f32x4.sub(v128.load(oa), v128.load(ob));
-    const c3 = plus ? f32x4.add(v128.load(oa, 4), v128.load(ob, 4)) : f32x4.sub(v128.load(oa, 4), v128.load(ob, 4));
-    const q = o + <usize>(4 * i) * tstep;
-    v128.store(q, f32x4.sub(c0, c2));
-    v128.store(q + tstep, f32x4.add(c1, c2));
-    v128.store(q + 2 * tstep, f32x4.sub(c2, c1));
-    v128.store(q + 3 * tstep, filter ? f32x4.sub(c3, c1) : f32x4.sub(c1, c3));
-  }
+  // e_0 = d0 - d2, e_1 = d1 + d2, e_2 = d2 - d1, e_3 = d1 - d3 (B'^T: d3 - d1), written out (a loop over
+  // the rows with its choices made at run time was not unrolled, and cost a branch per row)
+  transformRow(p, p + 2 * row, half, false, o, tstep, filter);
+  transformRow(p + row, p + 2 * row, half, true, o + 4 * tstep, tstep, filter);
+  transformRow(p + 2 * row, p + row, half, false, o + 8 * tstep, tstep, filter);
+  if (filter) transformRow(p + 3 * row, p + row, half, false, o + 12 * tstep, tstep, true);
+  else transformRow(p + row, p + 3 * row, half, false, o + 12 * tstep, tstep, false);
+}
+
+/** One row e = ra + rb (`plus`) or ra - rb of B^T d for four tiles, times B (B'), into transforms q, q + tstep, .. */
+// @ts-ignore: decorator
+@inline function transformRow(ra: usize, rb: usize, half: usize, plus: bool, q: usize, tstep: usize, filter: bool): void {
+  const c0 = plus ? f32x4.add(v128.load(ra), v128.load(rb)) : f32x4.sub(v128.load(ra), v128.load(rb));
+  const c2 = plus ? f32x4.add(v128.load(ra, 4), v128.load(rb, 4)) : f32x4.sub(v128.load(ra, 4), v128.load(rb, 4));
+  const oa = ra + half, ob = rb + half;
+  const c1 = plus ? f32x4.add(v128.load(oa), v128.load(ob)) : f32x4.sub(v128.load(oa), v128.load(ob));
+  const c3 = plus ? f32x4.add(v128.load(oa, 4), v128.load(ob, 4)) : f32x4.sub(v128.load(oa, 4), v128.load(ob, 4));
+  v128.store(q, f32x4.sub(c0, c2));
+  v128.store(q + tstep, f32x4.add(c1, c2));
+  v128.store(q + 2 * tstep, f32x4.sub(c2, c1));
+  v128.store(q + 3 * tstep, filter ? f32x4.sub(c3, c1) : f32x4.sub(c1, c3));
 }
 
 /**
@@ -299,7 +312,7 @@ export function conv2d_winograd(x: usize, U: usize, bias: usize, y: usize, g: us
   const blocks = (outC + 3) >> 2;
   const maxTiles = (rb * tw4 + 7) & ~7;
   const V = work;
-  const pad = V + (<usize>align16(16 * inC * maxTiles) << 2);
+  const pad = V + (<usize>align16(16 * (inC * maxTiles + SKEW_FLOATS)) << 2);
   const group = groupBlocks(g);
   const buf = pad + (<usize>align16((2 * rb + 2) * wp) << 2); // the 16 products of each block of the group: [block][t][4][8]
   const tmp = buf + (<usize>(group * 512) << 2); // 16 floats: the output tails
@@ -311,7 +324,7 @@ export function conv2d_winograd(x: usize, U: usize, bias: usize, y: usize, g: us
     const tiles = rows * tw4;
     const panels = (tiles + 7) >> 3;
     const pStep = <usize>(inC * 8) << 2; // bytes of one panel of V_t
-    const tStep = <usize>panels * pStep; // bytes of one V_t
+    const tStep = <usize>panels * pStep + SKEW; // bytes from one V_t to the next
     // V for the batch's tile rows, image by image
     for (let r = r0; r < r0 + rows;) {
       const n = r / th;
@@ -435,7 +448,7 @@ export function winogradFilterWorkFloats(g: usize): i32 {
   const rb = filterRowsPerBatch(g);
   const tiles = rb * tileRow4(g);
   const oc4 = (gi(g, G.outC) + 3) & ~3, c8 = (gi(g, G.inC) + 7) & ~7;
-  return align16(16 * oc4 * tiles) + align16(16 * c8 * tiles) + align16(16 * oc4 * c8) + 4 * align16((2 * rb + 2) * padWidth(g)) + 256 + 16;
+  return align16(16 * (oc4 * tiles + SKEW_FLOATS)) + align16(16 * (c8 * tiles + SKEW_FLOATS)) + align16(16 * oc4 * c8) + 4 * align16((2 * rb + 2) * padWidth(g)) + 256 + 16;
 }
 
 /**
@@ -452,8 +465,8 @@ export function conv2d_winograd_filter(x: usize, gy: usize, gw: usize, g: usize,
   const ob4 = (outC + 3) >> 2, cb8 = (inC + 7) >> 3;
   const ldm = cb8 * 8; // floats per row of M_t
   const A = work; // Gy_t in panels of 4 output channels: ((t * ob4 + ob) * tiles + j) * 4 + q
-  const B = A + (<usize>align16(16 * ob4 * 4 * maxTiles) << 2); // X_t in panels of 8 input channels
-  const M = B + (<usize>align16(16 * cb8 * 8 * maxTiles) << 2); // M_t[oc4][ldm]
+  const B = A + (<usize>align16(16 * (ob4 * 4 * maxTiles + SKEW_FLOATS)) << 2); // X_t in panels of 8 input channels
+  const M = B + (<usize>align16(16 * (cb8 * 8 * maxTiles + SKEW_FLOATS)) << 2); // M_t[oc4][ldm]
   const padBytes = <usize>align16((2 * rb + 2) * wp) << 2;
   const pads = M + (<usize>align16(16 * ob4 * 4 * ldm) << 2);
   const stage = pads + 4 * padBytes;
@@ -469,8 +482,8 @@ export function conv2d_winograd_filter(x: usize, gy: usize, gw: usize, g: usize,
   for (let r0 = n0 * th, rows = 0; r0 < rEnd; r0 += rows) {
     rows = batchAt(r0, rEnd, rb, th);
     const tiles = rows * tw4;
-    const aStep = <usize>(ob4 * 4 * tiles) << 2; // bytes of one Gy_t
-    const bStep = <usize>(cb8 * 8 * tiles) << 2; // bytes of one X_t
+    const aStep = (<usize>(ob4 * 4 * tiles) << 2) + SKEW; // bytes from one Gy_t to the next
+    const bStep = (<usize>(cb8 * 8 * tiles) << 2) + SKEW; // bytes from one X_t to the next
     for (let r = r0; r < r0 + rows;) {
       const n = r / th;
       const ty0 = r - n * th;
