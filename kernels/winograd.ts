@@ -240,20 +240,22 @@ function outputBlock(
   buf: usize, tail: usize, y: usize, bias: usize, ob: i32, p: i32, r0: i32, tiles: i32, tw4: i32, th: i32,
   outC: i32, outH: i32, outW: i32,
 ): void {
+  const channels = imin(4, outC - ob * 4);
+  const plane = <usize>(outH * outW) << 2;
   for (let h = 0; h < 2; h++) {
     const j = p * 8 + h * 4;
     if (j >= tiles) return;
     const rr = r0 + j / tw4;
     const n = rr / th;
     const ty = rr - n * th;
-    const tx = j % tw4;
+    const tx = j - (j / tw4) * tw4;
     const oh = 2 * ty, ow = 2 * tx;
     if (ow >= outW) continue;
-    for (let q = 0; q < 4; q++) {
-      const oc = ob * 4 + q;
-      if (oc >= outC) break;
-      const vb = f32x4.splat(bias ? load<f32>(bias + (<usize>oc << 2)) : 0);
-      const o = buf + (<usize>(q * 8 + h * 4) << 2);
+    const inside = oh + 1 < outH && ow + 8 <= outW;
+    let row0 = y + (<usize>(((n * outC + ob * 4) * outH + oh) * outW + ow) << 2);
+    let o = buf + (<usize>(h * 4) << 2);
+    for (let q = 0; q < channels; q++) {
+      const vb = bias ? v128.load32_splat(bias + (<usize>(ob * 4 + q) << 2)) : f32x4.splat(0);
       // A^T down the columns: q0j = m0j + m1j + m2j, q1j = m1j - m2j - m3j (M_t at o + t * 128 bytes)
       let q00: v128, q01: v128, q02: v128, q03: v128, q10: v128, q11: v128, q12: v128, q13: v128;
       {
@@ -277,9 +279,8 @@ function outputBlock(
       const y01 = f32x4.add(f32x4.sub(f32x4.sub(q01, q02), q03), vb);
       const y10 = f32x4.add(f32x4.add(f32x4.add(q10, q11), q12), vb);
       const y11 = f32x4.add(f32x4.sub(f32x4.sub(q11, q12), q13), vb);
-      const row0 = y + (<usize>(((n * outC + oc) * outH + oh) * outW + ow) << 2);
       const row1 = row0 + (<usize>outW << 2);
-      if (oh + 1 < outH && ow + 8 <= outW) {
+      if (inside) {
         v128.store(row0, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5));
         v128.store(row0, v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), 16);
         v128.store(row1, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5));
@@ -294,6 +295,8 @@ function outputBlock(
         for (let k = 0; k < cols; k++) store<f32>(row0 + (<usize>k << 2), load<f32>(tail + (<usize>k << 2)));
         if (oh + 1 < outH) for (let k = 0; k < cols; k++) store<f32>(row1 + (<usize>k << 2), load<f32>(tail + (<usize>(8 + k) << 2)));
       }
+      row0 += plane;
+      o += 32;
     }
   }
 }
