@@ -211,16 +211,26 @@ function transformBand(pad: usize, wp: i32, rows: i32, tw4: i32, j0: i32, out: u
  * four tiles without shuffles. wp >= inW + pL.
  */
 function padBand(src: usize, inH: i32, inW: i32, pT: i32, pL: i32, pr0: i32, count: i32, pad: usize, wp: i32): void {
-  const half = <usize>(wp >> 1) << 2;
+  const hw = wp >> 1;
+  const half = <usize>hw << 2;
   const r0 = imin(count, imax(0, pT - pr0)), r1 = imax(r0, imin(count, inH + pT - pr0));
-  zeroFloats(pad, count * wp);
+  // padded column q = c + pL: even columns q = 2k hold input columns for k in [e0, e1), odd ones q = 2k + 1 for k in [o0, o1)
+  const e0 = (pL + 1) >> 1, e1 = (inW + pL + 1) >> 1;
+  const o0 = pL >> 1, o1 = (inW + pL) >> 1;
+  if (r0 > 0) zeroFloats(pad, r0 * wp);
   for (let i = r0; i < r1; i++) {
     const s = src + (<usize>((pr0 + i - pT) * inW) << 2);
     const even = pad + (<usize>(i * wp) << 2);
+    const odd = even + half;
+    // only the columns no input lands on are zeroed
+    for (let k = 0; k < e0; k++) store<f32>(even + (<usize>k << 2), 0);
+    zeroFloats(even + (<usize>e1 << 2), hw - e1);
+    for (let k = 0; k < o0; k++) store<f32>(odd + (<usize>k << 2), 0);
+    zeroFloats(odd + (<usize>o1 << 2), hw - o1);
     // input column c lands on padded column c + pL: the input's even columns go to the even
     // half when pL is even, to the odd half when it is odd
-    const de = (pL & 1) == 0 ? even + (<usize>(pL >> 1) << 2) : even + half + (<usize>((pL - 1) >> 1) << 2);
-    const dd = (pL & 1) == 0 ? even + half + (<usize>(pL >> 1) << 2) : even + (<usize>((pL + 1) >> 1) << 2);
+    const de = (pL & 1) == 0 ? even + (<usize>(pL >> 1) << 2) : odd + (<usize>((pL - 1) >> 1) << 2);
+    const dd = (pL & 1) == 0 ? odd + (<usize>(pL >> 1) << 2) : even + (<usize>((pL + 1) >> 1) << 2);
     let c = 0;
     for (; c + 8 <= inW; c += 8) {
       const v0 = v128.load(s + (<usize>c << 2)), v1 = v128.load(s + (<usize>c << 2), 16);
@@ -229,6 +239,7 @@ function padBand(src: usize, inH: i32, inW: i32, pT: i32, pL: i32, pr0: i32, cou
     }
     for (; c < inW; c++) store<f32>(((c & 1) == 0 ? de : dd) + (<usize>(c >> 1) << 2), load<f32>(s + (<usize>c << 2)));
   }
+  if (r1 < count) zeroFloats(pad + (<usize>(r1 * wp) << 2), (count - r1) * wp);
 }
 
 /**
