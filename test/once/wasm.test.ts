@@ -15,7 +15,8 @@ import type { Conv2dGeometry, Pool2dGeometry } from '../../src/backends/backend.
 import { refBackend } from '../../src/backends/ref/index.js';
 import { wasmBackend, wasmRuntime } from '../../src/backends/wasm/index.js';
 import { wasmKernels } from '../../src/backends/wasm/kernels.js';
-import { compileSync, splitRange, unshareMemoryImport, WasmRuntime } from '../../src/backends/wasm/runtime.js';
+import { compileSync, unshareMemoryImport, WasmRuntime } from '../../src/backends/wasm/runtime.js';
+import { NEXT_CHUNK, runChunks } from '../../src/backends/wasm/control.js';
 import { nodePlatform } from '../../src/backends/wasm/node.js';
 import { RELAXED_WASM } from '../../src/backends/wasm/generated/kernels.js';
 import { assertClose, naiveConv, naiveConvBackward, ok, uniformArray } from '../helpers/index.js';
@@ -89,11 +90,23 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     setThreads(null);
   });
 
-  test('splitRange: contiguous, aligned, covering ranges', () => {
-    assert.deepEqual(splitRange(10, 2), [0, 5, 10]);
-    assert.deepEqual(splitRange(100, 3, 8), [0, 32, 72, 100]); // 13 units of 8: thirds at 4.3 -> 4 and 8.7 -> 9 units
-    assert.deepEqual(splitRange(5, 4, 8), [0, 5]); // one 8-wide unit cannot be split
-    assert.deepEqual(splitRange(0, 3), [0, 0]);
+  test('runChunks: a thread takes chunks in turn until the range is covered, each chunk with its own output address', () => {
+    const ctrl = new Int32Array(new SharedArrayBuffer(64));
+    const seen: number[][] = [];
+    const fn = (...a: number[]) => { seen.push([a[1], a[2], a[3]]); };
+    // 23 items in chunks of 5; the range sits at args[1], args[2]; the output at args[3] moves 64 bytes a chunk
+    runChunks(fn, [7, 0, 0, 1000], { rangeAt: 1, items: 23, chunk: 5, outAt: 3, outStride: 64 }, ctrl);
+    assert.deepEqual(seen, [[0, 5, 1000], [5, 10, 1064], [10, 15, 1128], [15, 20, 1192], [20, 23, 1256]]);
+    // another thread arriving later finds nothing left; the counter is shared
+    seen.length = 0;
+    runChunks(fn, [7, 0, 0, 1000], { rangeAt: 1, items: 23, chunk: 5, outAt: 3, outStride: 64 }, ctrl);
+    assert.deepEqual(seen, []);
+    // two takers interleaved through the counter each get whole chunks, none twice
+    Atomics.store(ctrl, NEXT_CHUNK, 0);
+    const a: number[] = [];
+    const b: number[] = [];
+    runChunks((...x: number[]) => { a.push(x[0]); if (a.length === 1) runChunks((...y: number[]) => { b.push(y[0]); }, [0, 0], { rangeAt: 0, items: 10, chunk: 3, outAt: -1, outStride: 0 }, ctrl); }, [0, 0], { rangeAt: 0, items: 10, chunk: 3, outAt: -1, outStride: 0 }, ctrl);
+    assert.deepEqual([a, b], [[0], [3, 6, 9]]);
   });
 
   test('gemm matches the definition for odd sizes, every transpose, alpha and beta, and offsets', () => {
@@ -257,32 +270,39 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     });
   }
 
-  test('conv2d on 2 threads: forward and input gradient bit for bit, filter gradient within rounding', async () => {
-    const g = geometry(16, 16, 16, 16, 32, 3, 3, { p: [1, 1, 1, 1] }); // 19M multiply-adds: split
-    const x = rnd(g.batch * g.inC * g.inH * g.inW, 31);
-    const w = rnd(g.outC * g.inC * 9, 32);
-    const gy = rnd(g.batch * g.outC * g.outH * g.outW, 33);
-    const run = () => {
-      const y = new Float32Array(gy.length);
-      const gx = new Float32Array(x.length);
-      const gw = new Float32Array(w.length);
-      k.conv2dForward(x, w, null, g, y);
-      k.conv2dBackwardInput(gy, w, g, gx);
-      k.conv2dBackwardFilter(x, gy, g, gw, null);
-      return { y, gx, gw };
-    };
-    setThreads(1);
-    const one = run();
-    setThreads(2);
-    await workersReady();
-    ok(wasmRuntime()!.available() === 2, 'two threads');
-    const split = wasmRuntime()!.stats.parallelJobs;
-    const two = run();
-    assert.equal(wasmRuntime()!.stats.parallelJobs, split + 3, 'all three kernels ran on two threads');
-    setThreads(null);
-    assert.deepEqual(two.y, one.y);
-    assert.deepEqual(two.gx, one.gx);
-    assertClose(two.gw, one.gw, 1e-5, 'gw');
+  test('conv2d on 2 threads gives the same bits as on 1: forward, input and filter gradients (Winograd, im2col, direct)', async () => {
+    // 19M, 15M and 7.5M multiply-adds: all split over 2 threads
+    for (const g of [geometry(16, 16, 16, 16, 32, 3, 3, { p: [1, 1, 1, 1] }), geometry(64, 6, 14, 14, 16, 5, 5), geometry(64, 1, 28, 28, 6, 5, 5, { p: [2, 2, 2, 2] })]) {
+      const x = rnd(g.batch * g.inC * g.inH * g.inW, 31);
+      const w = rnd(g.outC * g.inC * g.kH * g.kW, 32);
+      const gy = rnd(g.batch * g.outC * g.outH * g.outW, 33);
+      const run = () => {
+        const y = new Float32Array(gy.length);
+        const gx = new Float32Array(x.length);
+        const gw = new Float32Array(w.length);
+        const gb = new Float32Array(g.outC);
+        k.conv2dForward(x, w, null, g, y);
+        k.conv2dBackwardInput(gy, w, g, gx);
+        k.conv2dBackwardFilter(x, gy, g, gw, gb);
+        return { y, gx, gw, gb };
+      };
+      setThreads(1);
+      const one = run();
+      setThreads(2);
+      await workersReady();
+      ok(wasmRuntime()!.available() === 2, 'two threads');
+      const split = wasmRuntime()!.stats.parallelJobs;
+      const two = run();
+      assert.equal(wasmRuntime()!.stats.parallelJobs, split + 3, `all three kernels ran on two threads (${g.inC} -> ${g.outC}, ${g.kH}x${g.kW})`);
+      setThreads(null);
+      assert.deepEqual(two.y, one.y);
+      assert.deepEqual(two.gx, one.gx);
+      // the filter gradient sums the same chunks of images in the same order on any number of threads
+      assert.deepEqual(two.gw, one.gw);
+      assert.deepEqual(two.gb, one.gb);
+      const { gw: wantGw } = naiveConvBackward(x, w, gy, g);
+      assertClose(two.gw, wantGw, 2e-5 * Math.sqrt(g.batch * g.outH * g.outW), 'gw vs the definition');
+    }
   });
 
   function poolGeometry(planes: number, inH: number, inW: number, kH: number, kW: number, s: number, p: number, ceil = false): Pool2dGeometry {

@@ -4,7 +4,9 @@
  * on the shared memory, says it is ready, then serves jobs from its mailbox
  * until told to exit (see control.ts for the protocol).
  */
-import { CTRL_ADDR, CTRL_INTS, ERROR, JOB_NAMES, MAILBOX, PENDING, READY, SLEEPING, SLOT_F64, SLOTS_ADDR, WORKER_SPIN_MS } from './control.js';
+import {
+  CHUNK_AT, CTRL_ADDR, CTRL_INTS, ERROR, JOB_NAMES, MAILBOX, PENDING, READY, runChunks, SLEEPING, SLOT_F64, SLOTS_ADDR, WORKER_SPIN_MS,
+} from './control.js';
 import type { WorkerInit } from './platform.js';
 
 export function runWorker(init: WorkerInit): void {
@@ -35,7 +37,12 @@ export function runWorker(init: WorkerInit): void {
       const argc = slot[1];
       const args: number[] = [];
       for (let i = 0; i < argc; i++) args.push(slot[2 + i]);
-      fns[slot[0]](...args);
+      if (slot[CHUNK_AT] === 1) {
+        const plan = { rangeAt: slot[CHUNK_AT + 1], items: slot[CHUNK_AT + 2], chunk: slot[CHUNK_AT + 3], outAt: slot[CHUNK_AT + 4], outStride: slot[CHUNK_AT + 5] };
+        runChunks(fns[slot[0]], args, plan, ctrl);
+      } else {
+        fns[slot[0]](...args);
+      }
     } catch {
       Atomics.store(ctrl, ERROR, 1);
     }
