@@ -16,7 +16,8 @@ import { refBackend } from '../../src/backends/ref/index.js';
 import { wasmBackend, wasmRuntime } from '../../src/backends/wasm/index.js';
 import { wasmKernels } from '../../src/backends/wasm/kernels.js';
 import { compileSync, unshareMemoryImport, WasmRuntime } from '../../src/backends/wasm/runtime.js';
-import { NEXT_CHUNK, runChunks } from '../../src/backends/wasm/control.js';
+import { CTRL_INTS, NEXT_CHUNK, READY, runChunks } from '../../src/backends/wasm/control.js';
+import type { WorkerInit } from '../../src/backends/wasm/platform.js';
 import { nodePlatform } from '../../src/backends/wasm/node.js';
 import { RELAXED_WASM } from '../../src/backends/wasm/generated/kernels.js';
 import { assertClose, naiveConv, naiveConvBackward, ok, uniformArray } from '../helpers/index.js';
@@ -719,6 +720,40 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     refBackend.kernels.maxPool2dForward(x, g, yRef, argRef);
     assert.deepEqual(y, yRef);
     assert.deepEqual(argmax, argRef);
+    rt.dispose();
+  });
+
+  test('a worker that never claims its job holds nothing up: the caller takes the job back and runs it', { timeout: 20_000 }, () => {
+    // a "worker" that says it is ready and then never looks at its mailbox (as one the OS does not schedule)
+    const silent = {
+      ...nodePlatform,
+      startWorker: (init: WorkerInit) => {
+        Atomics.store(new Int32Array(init.memory.buffer, init.ctrl, CTRL_INTS), READY + init.index, 1);
+        return { terminate() {} };
+      },
+    };
+    const rt = new WasmRuntime(compileSync(silent)!, silent);
+    rt.setThreads(2);
+    assert.equal(rt.available(), 2);
+    const kernels = wasmKernels(() => rt);
+    const x = rnd(300_000, 5).map((v) => v - 0.25);
+    const want = new Float32Array(x.length);
+    refBackend.kernels.unary('relu', x, want, {});
+    // a chunked job: the caller takes every chunk, then the job back
+    const out = new Float32Array(x.length).fill(Number.NaN);
+    kernels.unary('relu', x, out, {});
+    assert.deepEqual(out, want);
+    assert.equal(rt.stats.parallelJobs, 1);
+    assert.equal(rt.stats.takenBack, 1);
+    // a job in fixed shares: the caller runs the worker's share too
+    rt.reset();
+    const xp = rt.put(x);
+    const yp = rt.alloc(x.length);
+    rt.run('unary', [[2, xp, yp, 0, 150_000, 0, 0], [2, xp, yp, 150_000, x.length, 0, 0]]);
+    const shares = new Float32Array(x.length);
+    rt.get(yp, shares);
+    assert.deepEqual(shares, want);
+    assert.equal(rt.stats.takenBack, 2);
     rt.dispose();
   });
 

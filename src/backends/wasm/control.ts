@@ -20,10 +20,15 @@
  * write its own output (at the output address plus chunk * stride), for
  * results that are summed afterwards in chunk order.
  *
- * A worker waits on its own mailbox (polling briefly first), runs the export
- * named by JOB_NAMES[job] with the slot's arguments, then decrements PENDING
- * and wakes the caller when it reaches 0. The caller only writes a worker's
- * slot while that worker is idle, so no job is ever read half-written.
+ * A worker waits on its own mailbox (polling briefly first), claims the job
+ * (compareExchange 1 -> 0), runs the export named by JOB_NAMES[job] with the
+ * slot's arguments, then decrements PENDING and wakes the caller when it
+ * reaches 0. A caller that has finished its own part takes back the jobs no
+ * worker has claimed yet (the same compareExchange) and runs them itself (a
+ * chunked job: nothing is left to run), so a worker that the OS has not
+ * scheduled, or that is still waking up, never holds the caller. The caller
+ * only writes a worker's slot while that worker is idle, so no job is ever
+ * read half-written.
  */
 
 export const CTRL_ADDR = 65536;

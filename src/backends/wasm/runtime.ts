@@ -309,9 +309,10 @@ export class WasmRuntime {
 
   /**
    * Kernel jobs run so far, how many were split over threads, and for those the
-   * milliseconds the caller spent on its own share and then waiting for the workers.
+   * milliseconds the caller spent on its own share and then waiting for the workers;
+   * the workers' jobs that the caller took back because no worker had claimed them yet.
    */
-  readonly stats = { jobs: 0, parallelJobs: 0, ownMs: 0, waitMs: 0 };
+  readonly stats = { jobs: 0, parallelJobs: 0, ownMs: 0, waitMs: 0, takenBack: 0 };
 
   /**
    * Runs `job` with calls[0]'s arguments here and calls[t]'s on worker t, and waits for all.
@@ -358,6 +359,20 @@ export class WasmRuntime {
       else fn(...calls[0]);
     } catch (e) {
       error = e;
+    }
+    // take back the jobs that no worker has claimed: a chunked job has no chunk left for them,
+    // another job's share runs here
+    for (let w = 1; w <= workers; w++) {
+      if (Atomics.compareExchange(this.ctrl, MAILBOX + w, 1, 0) !== 1) continue;
+      this.stats.takenBack++;
+      if (!plan && error === null) {
+        try {
+          fn(...calls[w]);
+        } catch (e) {
+          error = e;
+        }
+      }
+      Atomics.sub(this.ctrl, PENDING, 1);
     }
     const t1 = performance.now();
     const until = t1 + CALLER_SPIN_MS;

@@ -32,7 +32,8 @@ export function runWorker(init: WorkerInit): void {
       }
     }
     if (m === 2) return;
-    Atomics.store(ctrl, box, 0);
+    // claim the job; the caller may have taken it back (runtime.ts, run) if this thread was late
+    if (Atomics.compareExchange(ctrl, box, 1, 0) !== 1) continue;
     try {
       const argc = slot[1];
       const args: number[] = [];
