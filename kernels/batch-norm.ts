@@ -4,20 +4,69 @@
  * in f64 (pairs of f64x2 lanes), as the reference does in JS numbers.
  */
 
-/** Sum of n floats at p, in f64. */
+/** The two low lanes and the two high lanes of v, as f64x2. */
+// @ts-ignore: decorator
+@inline function lo64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+
+// @ts-ignore: decorator
+@inline function hi64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+}
+
+/** Sum of n floats at p, in f64 (four f64x2 partial sums, so the adds overlap). */
 // @ts-ignore: decorator
 @inline function sum64(p: usize, n: i32): f64 {
-  let a = f64x2.splat(0);
-  let b = f64x2.splat(0);
+  let a = f64x2.splat(0), b = f64x2.splat(0), c = f64x2.splat(0), d = f64x2.splat(0);
   let k = 0;
-  for (; k + 4 <= n; k += 4) {
-    const v = v128.load(p + (<usize>k << 2));
-    a = f64x2.add(a, f64x2.promote_low_f32x4(v));
-    b = f64x2.add(b, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+  for (; k + 8 <= n; k += 8) {
+    const v = v128.load(p + (<usize>k << 2)), w = v128.load(p + (<usize>k << 2), 16);
+    a = f64x2.add(a, lo64(v));
+    b = f64x2.add(b, hi64(v));
+    c = f64x2.add(c, lo64(w));
+    d = f64x2.add(d, hi64(w));
   }
-  const t = f64x2.add(a, b);
+  if (k + 4 <= n) {
+    const v = v128.load(p + (<usize>k << 2));
+    a = f64x2.add(a, lo64(v));
+    b = f64x2.add(b, hi64(v));
+    k += 4;
+  }
+  const t = f64x2.add(f64x2.add(a, b), f64x2.add(c, d));
   let s = f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
   for (; k < n; k++) s += <f64>load<f32>(p + (<usize>k << 2));
+  return s;
+}
+
+/** Sum of (x - mu)^2 over n floats at p, in f64. */
+// @ts-ignore: decorator
+@inline function sumSq64(p: usize, n: i32, mu: f64): f64 {
+  const vmu = f64x2.splat(mu);
+  let a = f64x2.splat(0), b = f64x2.splat(0), c = f64x2.splat(0), d = f64x2.splat(0);
+  let k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const v = v128.load(p + (<usize>k << 2)), w = v128.load(p + (<usize>k << 2), 16);
+    const d0 = f64x2.sub(lo64(v), vmu), d1 = f64x2.sub(hi64(v), vmu);
+    const d2 = f64x2.sub(lo64(w), vmu), d3 = f64x2.sub(hi64(w), vmu);
+    a = f64x2.add(a, f64x2.mul(d0, d0));
+    b = f64x2.add(b, f64x2.mul(d1, d1));
+    c = f64x2.add(c, f64x2.mul(d2, d2));
+    d = f64x2.add(d, f64x2.mul(d3, d3));
+  }
+  if (k + 4 <= n) {
+    const v = v128.load(p + (<usize>k << 2));
+    const d0 = f64x2.sub(lo64(v), vmu), d1 = f64x2.sub(hi64(v), vmu);
+    a = f64x2.add(a, f64x2.mul(d0, d0));
+    b = f64x2.add(b, f64x2.mul(d1, d1));
+    k += 4;
+  }
+  const t = f64x2.add(f64x2.add(a, b), f64x2.add(c, d));
+  let s = f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
+  for (; k < n; k++) {
+    const e = <f64>load<f32>(p + (<usize>k << 2)) - mu;
+    s += e * e;
+  }
   return s;
 }
 
@@ -28,27 +77,8 @@ export function bn_stats(x: usize, batch: i32, channels: i32, spatial: i32, mean
     let s: f64 = 0;
     for (let n = 0; n < batch; n++) s += sum64(x + (<usize>((n * channels + c) * spatial) << 2), spatial);
     const mu = s / m;
-    const vmu = f64x2.splat(mu);
     let ss: f64 = 0;
-    for (let n = 0; n < batch; n++) {
-      const p = x + (<usize>((n * channels + c) * spatial) << 2);
-      let a = f64x2.splat(0);
-      let b = f64x2.splat(0);
-      let k = 0;
-      for (; k + 4 <= spatial; k += 4) {
-        const v = v128.load(p + (<usize>k << 2));
-        const d0 = f64x2.sub(f64x2.promote_low_f32x4(v), vmu);
-        const d1 = f64x2.sub(f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)), vmu);
-        a = f64x2.add(a, f64x2.mul(d0, d0));
-        b = f64x2.add(b, f64x2.mul(d1, d1));
-      }
-      const t = f64x2.add(a, b);
-      ss += f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
-      for (; k < spatial; k++) {
-        const d = <f64>load<f32>(p + (<usize>k << 2)) - mu;
-        ss += d * d;
-      }
-    }
+    for (let n = 0; n < batch; n++) ss += sumSq64(x + (<usize>((n * channels + c) * spatial) << 2), spatial, mu);
     store<f32>(mean + (<usize>c << 2), <f32>mu);
     store<f32>(variance + (<usize>c << 2), <f32>(ss / m));
   }
@@ -72,6 +102,12 @@ export function bn_forward(
       const xp = x + off;
       const yp = y + off;
       let k = 0;
+      for (; k + 8 <= spatial; k += 8) {
+        const o = <usize>k << 2;
+        const v = v128.load(xp + o), w = v128.load(xp + o, 16);
+        v128.store(yp + o, f32x4.add(f32x4.mul(f32x4.sub(v, vmu), vsc), vsh));
+        v128.store(yp + o, f32x4.add(f32x4.mul(f32x4.sub(w, vmu), vsc), vsh), 16);
+      }
       for (; k + 4 <= spatial; k += 4) {
         const o = <usize>k << 2;
         v128.store(yp + o, f32x4.add(f32x4.mul(f32x4.sub(v128.load(xp + o), vmu), vsc), vsh));
@@ -109,20 +145,35 @@ export function bn_backward(
       const off = <usize>((n * channels + c) * spatial) << 2;
       const xp = x + off;
       const gp = gy + off;
+      // eight f64x2 partial sums (gy and gy * (x - mean), low and high lanes, two vectors a step)
       let a = f64x2.splat(0), b = f64x2.splat(0), e = f64x2.splat(0), f = f64x2.splat(0);
+      let a2 = f64x2.splat(0), b2 = f64x2.splat(0), e2 = f64x2.splat(0), f2 = f64x2.splat(0);
       let k = 0;
+      for (; k + 8 <= spatial; k += 8) {
+        const o = <usize>k << 2;
+        const g = v128.load(gp + o), g2 = v128.load(gp + o, 16);
+        const gd = f32x4.mul(g, f32x4.sub(v128.load(xp + o), vmu));
+        const gd2 = f32x4.mul(g2, f32x4.sub(v128.load(xp + o, 16), vmu));
+        a = f64x2.add(a, lo64(g));
+        b = f64x2.add(b, hi64(g));
+        e = f64x2.add(e, lo64(gd));
+        f = f64x2.add(f, hi64(gd));
+        a2 = f64x2.add(a2, lo64(g2));
+        b2 = f64x2.add(b2, hi64(g2));
+        e2 = f64x2.add(e2, lo64(gd2));
+        f2 = f64x2.add(f2, hi64(gd2));
+      }
       for (; k + 4 <= spatial; k += 4) {
         const o = <usize>k << 2;
         const g = v128.load(gp + o);
-        const d = f32x4.sub(v128.load(xp + o), vmu);
-        const gd = f32x4.mul(g, d);
-        a = f64x2.add(a, f64x2.promote_low_f32x4(g));
-        b = f64x2.add(b, f64x2.promote_low_f32x4(v128.shuffle<f32>(g, g, 2, 3, 0, 1)));
-        e = f64x2.add(e, f64x2.promote_low_f32x4(gd));
-        f = f64x2.add(f, f64x2.promote_low_f32x4(v128.shuffle<f32>(gd, gd, 2, 3, 0, 1)));
+        const gd = f32x4.mul(g, f32x4.sub(v128.load(xp + o), vmu));
+        a = f64x2.add(a, lo64(g));
+        b = f64x2.add(b, hi64(g));
+        e = f64x2.add(e, lo64(gd));
+        f = f64x2.add(f, hi64(gd));
       }
-      const t = f64x2.add(a, b);
-      const u = f64x2.add(e, f);
+      const t = f64x2.add(f64x2.add(a, b), f64x2.add(a2, b2));
+      const u = f64x2.add(f64x2.add(e, f), f64x2.add(e2, f2));
       sumGy += f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
       sumGyD += f64x2.extract_lane(u, 0) + f64x2.extract_lane(u, 1);
       for (; k < spatial; k++) {
@@ -149,6 +200,12 @@ export function bn_backward(
       const gp = gy + off;
       const op = gx + off;
       let k = 0;
+      for (; k + 8 <= spatial; k += 8) {
+        const o = <usize>k << 2;
+        const d = f32x4.sub(v128.load(xp + o), vmu), d2 = f32x4.sub(v128.load(xp + o, 16), vmu);
+        v128.store(op + o, f32x4.sub(f32x4.sub(f32x4.mul(v128.load(gp + o), v1), v0), f32x4.mul(d, v2)));
+        v128.store(op + o, f32x4.sub(f32x4.sub(f32x4.mul(v128.load(gp + o, 16), v1), v0), f32x4.mul(d2, v2)), 16);
+      }
       for (; k + 4 <= spatial; k += 4) {
         const o = <usize>k << 2;
         const d = f32x4.sub(v128.load(xp + o), vmu);

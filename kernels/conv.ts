@@ -328,11 +328,11 @@ function directPadW(g: usize): i32 {
   return ((gi(g, G.outW) + 15) & ~15) + gi(g, G.kW) - 1;
 }
 
-/** Floats of scratch per thread for conv2d_forward_direct: the zero-padded channels of one group and two rows. */
+/** Floats of scratch per thread for conv2d_forward_direct: the zero-padded channels of one group, two rows, the taps' offsets. */
 export function directWorkFloats(g: usize): i32 {
   const cg = gi(g, G.inC) / gi(g, G.groups);
   const hp = gi(g, G.outH) + gi(g, G.kH) - 1;
-  return cg * hp * directPadW(g) + 2 * ((gi(g, G.outW) + 15) & ~15) + 16;
+  return cg * hp * directPadW(g) + 2 * ((gi(g, G.outW) + 15) & ~15) + cg * gi(g, G.kH) * gi(g, G.kW) + 16;
 }
 
 /**
@@ -354,6 +354,16 @@ export function conv2d_forward_direct(x: usize, w: usize, bias: usize, y: usize,
   const planeP = hp * wp;
   const row = work + (<usize>(cg * planeP) << 2);
   const blocks = (outW + 15) >> 4;
+  // the byte offset of every tap (c, i, j) in the padded planes, in the order of the weights: one
+  // loop over the taps (nested loops over c, i, j paid an exit of the short j loop every kW taps)
+  const taps = cg * kH * kW;
+  const tapOff = row + (<usize>(2 * (blocks << 4)) << 2);
+  for (let c = 0, t = 0; c < cg; c++) {
+    for (let i = 0; i < kH; i++) {
+      for (let j = 0; j < kW; j++, t++) store<i32>(tapOff + (<usize>t << 2), (c * planeP + i * wp + j) << 2);
+    }
+  }
+  const tapEnd = tapOff + (<usize>taps << 2);
   for (let n = n0; n < n1; n++) {
     for (let gr = 0; gr < groups; gr++) {
       padPlanes(x, g, n, gr, cg, hp, wp, work);
@@ -372,19 +382,15 @@ export function conv2d_forward_direct(x: usize, w: usize, bias: usize, y: usize,
             let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
             let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
             let wq = wo;
-            for (let c = 0; c < cg; c++) {
-              for (let i = 0; i < kH; i++) {
-                let src = work + (<usize>(c * planeP + (oh + i) * wp + (blk << 4)) << 2);
-                for (let j = 0; j < kW; j++) {
-                  const wv = v128.load32_splat(wq);
-                  const wv2 = v128.load32_splat(wq + wstep);
-                  const x0 = v128.load(src), x1 = v128.load(src, 16), x2 = v128.load(src, 32), x3 = v128.load(src, 48);
-                  a0 = madd(x0, wv, a0); a1 = madd(x1, wv, a1); a2 = madd(x2, wv, a2); a3 = madd(x3, wv, a3);
-                  b0 = madd(x0, wv2, b0); b1 = madd(x1, wv2, b1); b2 = madd(x2, wv2, b2); b3 = madd(x3, wv2, b3);
-                  src += 4;
-                  wq += 4;
-                }
-              }
+            const base = work + (<usize>(oh * wp + (blk << 4)) << 2);
+            for (let tp = tapOff; tp < tapEnd; tp += 4) {
+              const src = base + <usize>load<i32>(tp);
+              const wv = v128.load32_splat(wq);
+              const wv2 = v128.load32_splat(wq + wstep);
+              const x0 = v128.load(src), x1 = v128.load(src, 16), x2 = v128.load(src, 32), x3 = v128.load(src, 48);
+              a0 = madd(x0, wv, a0); a1 = madd(x1, wv, a1); a2 = madd(x2, wv, a2); a3 = madd(x3, wv, a3);
+              b0 = madd(x0, wv2, b0); b1 = madd(x1, wv2, b1); b2 = madd(x2, wv2, b2); b3 = madd(x3, wv2, b3);
+              wq += 4;
             }
             const d = row + (<usize>(blk << 4) << 2);
             v128.store(d, f32x4.add(a0, vb));
@@ -411,19 +417,15 @@ export function conv2d_forward_direct(x: usize, w: usize, bias: usize, y: usize,
           for (let blk = 0; blk < blocks; blk++) {
             let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
             let wq = wo;
-            for (let c = 0; c < cg; c++) {
-              for (let i = 0; i < kH; i++) {
-                let src = work + (<usize>(c * planeP + (oh + i) * wp + (blk << 4)) << 2);
-                for (let j = 0; j < kW; j++) {
-                  const wv = v128.load32_splat(wq);
-                  a0 = madd(v128.load(src), wv, a0);
-                  a1 = madd(v128.load(src, 16), wv, a1);
-                  a2 = madd(v128.load(src, 32), wv, a2);
-                  a3 = madd(v128.load(src, 48), wv, a3);
-                  src += 4;
-                  wq += 4;
-                }
-              }
+            const base = work + (<usize>(oh * wp + (blk << 4)) << 2);
+            for (let tp = tapOff; tp < tapEnd; tp += 4) {
+              const src = base + <usize>load<i32>(tp);
+              const wv = v128.load32_splat(wq);
+              a0 = madd(v128.load(src), wv, a0);
+              a1 = madd(v128.load(src, 16), wv, a1);
+              a2 = madd(v128.load(src, 32), wv, a2);
+              a3 = madd(v128.load(src, 48), wv, a3);
+              wq += 4;
             }
             const d = row + (<usize>(blk << 4) << 2);
             v128.store(d, f32x4.add(a0, vb));

@@ -16,92 +16,138 @@ const U_RECIP = 6;
 const U_CLAMP = 7;
 const U_SIGN = 8;
 
-/** out[i] = f(x[i]) for i in i0 .. i1-1; a and b are the op's scalars (slope, clamp bounds). */
-export function unary(op: i32, x: usize, out: usize, i0: i32, i1: i32, a: f32, b: f32): void {
+/** f(v) on four lanes for unary op `op` (a constant where inlined), with the op's scalars a and b splatted. */
+// @ts-ignore: decorator
+@inline function unary4(op: i32, v: v128, va: v128, vb: v128): v128 {
   const zero = f32x4.splat(0);
+  switch (op) {
+    case U_NEG: return f32x4.neg(v);
+    case U_ABS: return f32x4.abs(v);
+    case U_RELU: return v128.bitselect(v, zero, f32x4.gt(v, zero)); // x > 0 ? x : 0 (NaN -> 0)
+    case U_LEAKY: return v128.bitselect(v, f32x4.mul(v, va), f32x4.gt(v, zero));
+    case U_SQUARE: return f32x4.mul(v, v);
+    case U_SQRT: return f32x4.sqrt(v);
+    case U_RECIP: return f32x4.div(f32x4.splat(1), v);
+    case U_CLAMP: {
+      // v < lo ? lo : v > hi ? hi : v (NaN stays NaN)
+      const hiSel = v128.bitselect(vb, v, f32x4.gt(v, vb));
+      return v128.bitselect(va, hiSel, f32x4.lt(v, va));
+    }
+    default: { // U_SIGN: -1, 0 (keeping -0 / +0 as Math.sign does), 1, NaN
+      const pos = f32x4.gt(v, zero);
+      const neg = f32x4.lt(v, zero);
+      return v128.bitselect(f32x4.splat(1), v128.bitselect(f32x4.splat(-1), v, neg), pos);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function unary1(op: i32, v: f32, a: f32, b: f32): f32 {
+  switch (op) {
+    case U_NEG: return -v;
+    case U_ABS: return Mathf.abs(v);
+    case U_RELU: return v > 0 ? v : 0;
+    case U_LEAKY: return v > 0 ? v : a * v;
+    case U_SQUARE: return v * v;
+    case U_SQRT: return Mathf.sqrt(v);
+    case U_RECIP: return 1 / v;
+    case U_CLAMP: return v < a ? a : v > b ? b : v;
+    default: return v > 0 ? 1 : v < 0 ? -1 : v;
+  }
+}
+
+/** The loop of `unary` for one op (inlined with a constant op, so the body has no branch). */
+// @ts-ignore: decorator
+@inline function unaryLoop(op: i32, x: usize, out: usize, i0: i32, i1: i32, a: f32, b: f32): void {
   const va = f32x4.splat(a);
   const vb = f32x4.splat(b);
   let i = i0;
-  for (; i + 4 <= i1; i += 4) {
+  for (; i + 8 <= i1; i += 8) {
     const o = <usize>i << 2;
-    const v = v128.load(x + o);
-    let r: v128;
-    switch (op) {
-      case U_NEG: r = f32x4.neg(v); break;
-      case U_ABS: r = f32x4.abs(v); break;
-      case U_RELU: r = v128.bitselect(v, zero, f32x4.gt(v, zero)); break; // x > 0 ? x : 0 (NaN -> 0)
-      case U_LEAKY: r = v128.bitselect(v, f32x4.mul(v, va), f32x4.gt(v, zero)); break;
-      case U_SQUARE: r = f32x4.mul(v, v); break;
-      case U_SQRT: r = f32x4.sqrt(v); break;
-      case U_RECIP: r = f32x4.div(f32x4.splat(1), v); break;
-      case U_CLAMP: {
-        // v < lo ? lo : v > hi ? hi : v (NaN stays NaN)
-        const hiSel = v128.bitselect(vb, v, f32x4.gt(v, vb));
-        r = v128.bitselect(va, hiSel, f32x4.lt(v, va));
-        break;
-      }
-      default: { // U_SIGN: -1, 0 (keeping -0 / +0 as Math.sign does), 1, NaN
-        const pos = f32x4.gt(v, zero);
-        const neg = f32x4.lt(v, zero);
-        r = v128.bitselect(f32x4.splat(1), v128.bitselect(f32x4.splat(-1), v, neg), pos);
-      }
-    }
-    v128.store(out + o, r);
+    const v0 = v128.load(x + o), v1 = v128.load(x + o, 16);
+    v128.store(out + o, unary4(op, v0, va, vb));
+    v128.store(out + o, unary4(op, v1, va, vb), 16);
   }
   for (; i < i1; i++) {
     const o = <usize>i << 2;
-    const v = load<f32>(x + o);
-    let r: f32;
-    switch (op) {
-      case U_NEG: r = -v; break;
-      case U_ABS: r = Mathf.abs(v); break;
-      case U_RELU: r = v > 0 ? v : 0; break;
-      case U_LEAKY: r = v > 0 ? v : a * v; break;
-      case U_SQUARE: r = v * v; break;
-      case U_SQRT: r = Mathf.sqrt(v); break;
-      case U_RECIP: r = 1 / v; break;
-      case U_CLAMP: r = v < a ? a : v > b ? b : v; break;
-      default: r = v > 0 ? 1 : v < 0 ? -1 : v;
+    store<f32>(out + o, unary1(op, load<f32>(x + o), a, b));
+  }
+}
+
+/** out[i] = f(x[i]) for i in i0 .. i1-1; a and b are the op's scalars (slope, clamp bounds). */
+export function unary(op: i32, x: usize, out: usize, i0: i32, i1: i32, a: f32, b: f32): void {
+  switch (op) {
+    case U_NEG: unaryLoop(U_NEG, x, out, i0, i1, a, b); break;
+    case U_ABS: unaryLoop(U_ABS, x, out, i0, i1, a, b); break;
+    case U_RELU: unaryLoop(U_RELU, x, out, i0, i1, a, b); break;
+    case U_LEAKY: unaryLoop(U_LEAKY, x, out, i0, i1, a, b); break;
+    case U_SQUARE: unaryLoop(U_SQUARE, x, out, i0, i1, a, b); break;
+    case U_SQRT: unaryLoop(U_SQRT, x, out, i0, i1, a, b); break;
+    case U_RECIP: unaryLoop(U_RECIP, x, out, i0, i1, a, b); break;
+    case U_CLAMP: unaryLoop(U_CLAMP, x, out, i0, i1, a, b); break;
+    default: unaryLoop(U_SIGN, x, out, i0, i1, a, b);
+  }
+}
+
+/** gy * f'(x) on four lanes for the unary ops with a backward here. */
+// @ts-ignore: decorator
+@inline function unaryBack4(op: i32, v: v128, g: v128, va: v128, vb: v128): v128 {
+  const zero = f32x4.splat(0);
+  switch (op) {
+    case U_NEG: return f32x4.neg(g);
+    case U_RELU: return v128.bitselect(g, zero, f32x4.gt(v, zero));
+    case U_LEAKY: return v128.bitselect(g, f32x4.mul(g, va), f32x4.gt(v, zero));
+    case U_SQUARE: {
+      // 2 x gy exactly in f64, rounded once (as the reference: x + x may overflow where the result does not)
+      const lo = f64x2.mul(f64x2.mul(f64x2.promote_low_f32x4(v), f64x2.splat(2)), f64x2.promote_low_f32x4(g));
+      const hi = f64x2.mul(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)), f64x2.splat(2)),
+        f64x2.promote_low_f32x4(v128.shuffle<f32>(g, g, 2, 3, 0, 1)));
+      return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
     }
-    store<f32>(out + o, r);
+    case U_CLAMP: return v128.and(g, v128.and(f32x4.ge(v, va), f32x4.le(v, vb)));
+    default: return zero; // U_SIGN
+  }
+}
+
+// @ts-ignore: decorator
+@inline function unaryBack1(op: i32, v: f32, g: f32, a: f32, b: f32): f32 {
+  switch (op) {
+    case U_NEG: return -g;
+    case U_RELU: return v > 0 ? g : 0;
+    case U_LEAKY: return v > 0 ? g : a * g;
+    case U_SQUARE: return <f32>(2 * <f64>v * <f64>g);
+    case U_CLAMP: return v >= a && v <= b ? g : 0;
+    default: return 0;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function unaryBackLoop(op: i32, x: usize, gy: usize, gx: usize, i0: i32, i1: i32, a: f32, b: f32): void {
+  const va = f32x4.splat(a);
+  const vb = f32x4.splat(b);
+  let i = i0;
+  for (; i + 8 <= i1; i += 8) {
+    const o = <usize>i << 2;
+    const v0 = v128.load(x + o), v1 = v128.load(x + o, 16);
+    const g0 = v128.load(gy + o), g1 = v128.load(gy + o, 16);
+    v128.store(gx + o, unaryBack4(op, v0, g0, va, vb));
+    v128.store(gx + o, unaryBack4(op, v1, g1, va, vb), 16);
+  }
+  for (; i < i1; i++) {
+    const o = <usize>i << 2;
+    store<f32>(gx + o, unaryBack1(op, load<f32>(x + o), load<f32>(gy + o), a, b));
   }
 }
 
 /** gx[i] = gy[i] * f'(x[i]) for the unary ops above (sign: 0; sqrt and reciprocal use y). */
 export function unary_backward(op: i32, x: usize, y: usize, gy: usize, gx: usize, i0: i32, i1: i32, a: f32, b: f32): void {
-  const zero = f32x4.splat(0);
-  const va = f32x4.splat(a);
-  const vb = f32x4.splat(b);
-  let i = i0;
-  for (; i + 4 <= i1; i += 4) {
-    const o = <usize>i << 2;
-    const v = v128.load(x + o);
-    const g = v128.load(gy + o);
-    let r: v128;
-    switch (op) {
-      case U_NEG: r = f32x4.neg(g); break;
-      case U_RELU: r = v128.bitselect(g, zero, f32x4.gt(v, zero)); break;
-      case U_LEAKY: r = v128.bitselect(g, f32x4.mul(g, va), f32x4.gt(v, zero)); break;
-      case U_SQUARE: r = f32x4.mul(f32x4.add(v, v), g); break;
-      case U_CLAMP: r = v128.and(g, v128.and(f32x4.ge(v, va), f32x4.le(v, vb))); break;
-      default: r = zero; // U_SIGN
-    }
-    v128.store(gx + o, r);
-  }
-  for (; i < i1; i++) {
-    const o = <usize>i << 2;
-    const v = load<f32>(x + o);
-    const g = load<f32>(gy + o);
-    let r: f32;
-    switch (op) {
-      case U_NEG: r = -g; break;
-      case U_RELU: r = v > 0 ? g : 0; break;
-      case U_LEAKY: r = v > 0 ? g : a * g; break;
-      case U_SQUARE: r = (v + v) * g; break;
-      case U_CLAMP: r = v >= a && v <= b ? g : 0; break;
-      default: r = 0;
-    }
-    store<f32>(gx + o, r);
+  switch (op) {
+    case U_NEG: unaryBackLoop(U_NEG, x, gy, gx, i0, i1, a, b); break;
+    case U_RELU: unaryBackLoop(U_RELU, x, gy, gx, i0, i1, a, b); break;
+    case U_LEAKY: unaryBackLoop(U_LEAKY, x, gy, gx, i0, i1, a, b); break;
+    case U_SQUARE: unaryBackLoop(U_SQUARE, x, gy, gx, i0, i1, a, b); break;
+    case U_CLAMP: unaryBackLoop(U_CLAMP, x, gy, gx, i0, i1, a, b); break;
+    default: unaryBackLoop(U_SIGN, x, gy, gx, i0, i1, a, b);
   }
 }
 
@@ -161,27 +207,55 @@ const B_GE = 11;
   }
 }
 
-/**
- * out[i] = a[i] (op) b[i] for i in i0 .. i1-1. mode 0: both full; 1: b is a
- * scalar (b[0]); 2: a is a scalar (a[0]).
- */
-export function binary(op: i32, a: usize, b: usize, out: usize, mode: i32, i0: i32, i1: i32): void {
+/** The loop of `binary` for one op and mode (inlined with constants, so the body has no branch). */
+// @ts-ignore: decorator
+@inline function binaryLoop(op: i32, mode: i32, a: usize, b: usize, out: usize, i0: i32, i1: i32): void {
   const sa = mode == 2;
   const sb = mode == 1;
   const va = v128.load32_splat(a);
   const vb = v128.load32_splat(b);
   let i = i0;
-  for (; i + 4 <= i1; i += 4) {
+  for (; i + 8 <= i1; i += 8) {
     const o = <usize>i << 2;
-    const x = sa ? va : v128.load(a + o);
-    const y = sb ? vb : v128.load(b + o);
-    v128.store(out + o, bin4(op, x, y));
+    const x0 = sa ? va : v128.load(a + o), x1 = sa ? va : v128.load(a + o, 16);
+    const y0 = sb ? vb : v128.load(b + o), y1 = sb ? vb : v128.load(b + o, 16);
+    v128.store(out + o, bin4(op, x0, y0));
+    v128.store(out + o, bin4(op, x1, y1), 16);
   }
   for (; i < i1; i++) {
     const o = <usize>i << 2;
     const x = sa ? load<f32>(a) : load<f32>(a + o);
     const y = sb ? load<f32>(b) : load<f32>(b + o);
     store<f32>(out + o, bin1(op, x, y));
+  }
+}
+
+/** binaryLoop for one op, the mode chosen here. */
+// @ts-ignore: decorator
+@inline function binaryModes(op: i32, a: usize, b: usize, out: usize, mode: i32, i0: i32, i1: i32): void {
+  if (mode == 0) binaryLoop(op, 0, a, b, out, i0, i1);
+  else if (mode == 1) binaryLoop(op, 1, a, b, out, i0, i1);
+  else binaryLoop(op, 2, a, b, out, i0, i1);
+}
+
+/**
+ * out[i] = a[i] (op) b[i] for i in i0 .. i1-1. mode 0: both full; 1: b is a
+ * scalar (b[0]); 2: a is a scalar (a[0]).
+ */
+export function binary(op: i32, a: usize, b: usize, out: usize, mode: i32, i0: i32, i1: i32): void {
+  switch (op) {
+    case B_ADD: binaryModes(B_ADD, a, b, out, mode, i0, i1); break;
+    case B_SUB: binaryModes(B_SUB, a, b, out, mode, i0, i1); break;
+    case B_MUL: binaryModes(B_MUL, a, b, out, mode, i0, i1); break;
+    case B_DIV: binaryModes(B_DIV, a, b, out, mode, i0, i1); break;
+    case B_MAX: binaryModes(B_MAX, a, b, out, mode, i0, i1); break;
+    case B_MIN: binaryModes(B_MIN, a, b, out, mode, i0, i1); break;
+    case B_EQ: binaryModes(B_EQ, a, b, out, mode, i0, i1); break;
+    case B_NE: binaryModes(B_NE, a, b, out, mode, i0, i1); break;
+    case B_LT: binaryModes(B_LT, a, b, out, mode, i0, i1); break;
+    case B_LE: binaryModes(B_LE, a, b, out, mode, i0, i1); break;
+    case B_GT: binaryModes(B_GT, a, b, out, mode, i0, i1); break;
+    default: binaryModes(B_GE, a, b, out, mode, i0, i1);
   }
 }
 

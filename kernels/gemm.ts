@@ -165,9 +165,16 @@ function packB(transB: bool, B: usize, ldb: i32, p0: i32, j0: i32, kc: i32, nc: 
  * then C = tile + bv * C (bv = 0: C = tile) for the tile at c (row stride ldc
  * bytes). 8 accumulators, 2 B vectors and a broadcast A value stay within the
  * 15 xmm registers V8 allocates on x64; a 6x8 tile spilled (14 vs 29 GFLOPS).
+ * b's rows are bstep bytes apart: 32 in a packed panel, more when the kernel
+ * reads B where it lies (microStrided).
  */
 // @ts-ignore: decorator
-@inline function micro(a: usize, b: usize, kc: i32, c: usize, ldc: usize, bv: f32): void {
+@inline export function micro(a: usize, b: usize, kc: i32, c: usize, ldc: usize, bv: f32): void {
+  microStrided(a, b, NR << 2, kc, c, ldc, bv);
+}
+
+// @ts-ignore: decorator
+@inline function microStrided(a: usize, b: usize, bstep: usize, kc: i32, c: usize, ldc: usize, bv: f32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -184,7 +191,7 @@ function packB(transB: bool, B: usize, ldb: i32, p0: i32, j0: i32, kc: i32, nc: 
     const a3 = v128.load32_splat(a, 12);
     c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
     a += MR << 2;
-    b += NR << 2;
+    b += bstep;
   }
   if (bv == 0) {
     v128.store(c, c00); v128.store(c, c01, 16); c += ldc;
@@ -224,27 +231,42 @@ export function sgemm(
   const pb = pa + (<usize>(MC * KC) << 2);
   const tile = pb + (<usize>(KC * NC) << 2);
   const ldcb = <usize>ldc << 2;
+  // One block of at most MC rows of A: each 8-column panel of B serves at most MC / MR tiles right
+  // away, from L1, so B is read where it lies (rows ldb apart) instead of being packed first; only
+  // a last panel narrower than 8 columns is packed (zero-padded). Not when ldb is a multiple of 64
+  // floats: the panel's rows would crowd a few L1 sets (rows 4 KiB apart all share one set).
+  const direct = !transB && m1 - m0 <= MC && (ldb & 63) != 0;
   for (let jc = n0; jc < n1; jc += NC) {
     const nc = imin(NC, n1 - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = imin(KC, K - pc);
       const first = pc == 0;
       const bv: f32 = first ? beta : 1;
-      packB(transB, B, ldb, pc, jc, kc, nc, pb);
+      if (!direct) packB(transB, B, ldb, pc, jc, kc, nc, pb);
       for (let ic = m0; ic < m1; ic += MC) {
         const mc = imin(MC, m1 - ic);
         packA(transA, A, lda, ic, pc, mc, kc, alpha, pa);
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = imin(NR, nc - jr);
-          const bp = pb + (<usize>(jr * kc) << 2);
+          let bp = pb + (<usize>(jr * kc) << 2);
+          let bstep: usize = NR << 2;
+          if (direct) {
+            if (cols == NR) {
+              bp = B + ((<usize>pc * ldb + jc + jr) << 2);
+              bstep = <usize>ldb << 2;
+            } else {
+              packB(false, B, ldb, pc, jc + jr, kc, cols, pb);
+              bp = pb;
+            }
+          }
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = imin(MR, mc - ir);
             const ap = pa + (<usize>(ir * kc) << 2);
             const c = C + ((<usize>(ic + ir) * ldc + jc + jr) << 2);
             if (rows == MR && cols == NR) {
-              micro(ap, bp, kc, c, ldcb, bv);
+              microStrided(ap, bp, bstep, kc, c, ldcb, bv);
             } else {
-              micro(ap, bp, kc, tile, NR << 2, 0);
+              microStrided(ap, bp, bstep, kc, tile, NR << 2, 0);
               for (let r = 0; r < rows; r++) {
                 const cr = c + <usize>r * ldcb;
                 const tr = tile + (<usize>(r * NR) << 2);

@@ -11,5 +11,5 @@ export {
 export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward, plane_mean, plane_mean_backward } from './pool';
 export { unary, unary_backward, binary, reduce_sum, softmax, softmax_backward } from './elementwise';
 export { bn_stats, bn_forward, bn_backward } from './batch-norm';
-export { winogradWorkFloats, winograd_filter, conv2d_winograd, winogradFilterWorkFloats, conv2d_winograd_filter } from './winograd';
+export { winogradWorkFloats, winogradFilterFloats, winograd_filter, conv2d_winograd, winogradFilterWorkFloats, conv2d_winograd_filter } from './winograd';
 export { sgd_step } from './optim';

@@ -241,12 +241,25 @@ export function avgpool2d_backward(gy: usize, gx: usize, g: usize, countIncludeP
   }
 }
 
-/** y[p] = mean of plane p (global average pooling), summed in f64. */
+/**
+ * y[p] = mean of plane p (global average pooling), summed in f64: four f64x2
+ * partial sums over the plane, then the scalar tail.
+ */
 export function plane_mean(x: usize, y: usize, hw: i32, p0: i32, p1: i32): void {
   for (let p = p0; p < p1; p++) {
     const b = x + (<usize>(p * hw) << 2);
-    let s: f64 = 0;
-    for (let k = 0; k < hw; k++) s += <f64>load<f32>(b + (<usize>k << 2));
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+    let k = 0;
+    for (; k + 8 <= hw; k += 8) {
+      const v = v128.load(b + (<usize>k << 2)), w = v128.load(b + (<usize>k << 2), 16);
+      a0 = f64x2.add(a0, f64x2.promote_low_f32x4(v));
+      a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+      a2 = f64x2.add(a2, f64x2.promote_low_f32x4(w));
+      a3 = f64x2.add(a3, f64x2.promote_low_f32x4(v128.shuffle<f32>(w, w, 2, 3, 0, 1)));
+    }
+    const t = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+    let s: f64 = f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
+    for (; k < hw; k++) s += <f64>load<f32>(b + (<usize>k << 2));
     store<f32>(y + (<usize>p << 2), <f32>(s / <f64>hw));
   }
 }

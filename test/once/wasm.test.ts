@@ -15,7 +15,9 @@ import type { Conv2dGeometry, Pool2dGeometry } from '../../src/backends/backend.
 import { refBackend } from '../../src/backends/ref/index.js';
 import { wasmBackend, wasmRuntime } from '../../src/backends/wasm/index.js';
 import { wasmKernels } from '../../src/backends/wasm/kernels.js';
-import { compileSync, splitRange, unshareMemoryImport, WasmRuntime } from '../../src/backends/wasm/runtime.js';
+import { compileSync, unshareMemoryImport, WasmRuntime } from '../../src/backends/wasm/runtime.js';
+import { CTRL_INTS, NEXT_CHUNK, READY, runChunks } from '../../src/backends/wasm/control.js';
+import type { WorkerInit } from '../../src/backends/wasm/platform.js';
 import { nodePlatform } from '../../src/backends/wasm/node.js';
 import { RELAXED_WASM } from '../../src/backends/wasm/generated/kernels.js';
 import { assertClose, naiveConv, naiveConvBackward, ok, uniformArray } from '../helpers/index.js';
@@ -89,11 +91,23 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     setThreads(null);
   });
 
-  test('splitRange: contiguous, aligned, covering ranges', () => {
-    assert.deepEqual(splitRange(10, 2), [0, 5, 10]);
-    assert.deepEqual(splitRange(100, 3, 8), [0, 32, 72, 100]); // 13 units of 8: thirds at 4.3 -> 4 and 8.7 -> 9 units
-    assert.deepEqual(splitRange(5, 4, 8), [0, 5]); // one 8-wide unit cannot be split
-    assert.deepEqual(splitRange(0, 3), [0, 0]);
+  test('runChunks: a thread takes chunks in turn until the range is covered, each chunk with its own output address', () => {
+    const ctrl = new Int32Array(new SharedArrayBuffer(64));
+    const seen: number[][] = [];
+    const fn = (...a: number[]) => { seen.push([a[1], a[2], a[3]]); };
+    // 23 items in chunks of 5; the range sits at args[1], args[2]; the output at args[3] moves 64 bytes a chunk
+    runChunks(fn, [7, 0, 0, 1000], { rangeAt: 1, items: 23, chunk: 5, outAt: 3, outStride: 64 }, ctrl);
+    assert.deepEqual(seen, [[0, 5, 1000], [5, 10, 1064], [10, 15, 1128], [15, 20, 1192], [20, 23, 1256]]);
+    // another thread arriving later finds nothing left; the counter is shared
+    seen.length = 0;
+    runChunks(fn, [7, 0, 0, 1000], { rangeAt: 1, items: 23, chunk: 5, outAt: 3, outStride: 64 }, ctrl);
+    assert.deepEqual(seen, []);
+    // two takers interleaved through the counter each get whole chunks, none twice
+    Atomics.store(ctrl, NEXT_CHUNK, 0);
+    const a: number[] = [];
+    const b: number[] = [];
+    runChunks((...x: number[]) => { a.push(x[0]); if (a.length === 1) runChunks((...y: number[]) => { b.push(y[0]); }, [0, 0], { rangeAt: 0, items: 10, chunk: 3, outAt: -1, outStride: 0 }, ctrl); }, [0, 0], { rangeAt: 0, items: 10, chunk: 3, outAt: -1, outStride: 0 }, ctrl);
+    assert.deepEqual([a, b], [[0], [3, 6, 9]]);
   });
 
   test('gemm matches the definition for odd sizes, every transpose, alpha and beta, and offsets', () => {
@@ -220,6 +234,10 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     ['Winograd: padding 2 (gradient without padding)', geometry(2, 16, 5, 5, 16, 3, 3, { p: [2, 2, 2, 2] })],
     ['Winograd: asymmetric padding', geometry(2, 16, 6, 7, 16, 3, 3, { p: [0, 2, 1, 0] })],
     ['Winograd: 45 images of 5x7, GEMMs over 42 images then 3', geometry(45, 16, 5, 7, 16, 3, 3, { p: [1, 1, 1, 1] })],
+    // 20 rows of 20 tiles: forward batches of 6 tile rows (bands inside an image), 4x8 blocks over 65 x 24 channels
+    ['Winograd: 24 -> 65 channels on 39x40, batches of bands inside each image', geometry(2, 24, 39, 40, 65, 3, 3, { p: [1, 1, 1, 1] })],
+    // 68 tiles a row: filter-gradient batches of 7 tile rows, the last band of an image shorter
+    ['Winograd: rows of 135 columns, filter-gradient batches of bands', geometry(2, 16, 17, 135, 20, 3, 3, { p: [1, 1, 1, 1] })],
   ];
 
   for (const [name, g] of convCases) {
@@ -253,32 +271,39 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     });
   }
 
-  test('conv2d on 2 threads: forward and input gradient bit for bit, filter gradient within rounding', async () => {
-    const g = geometry(16, 16, 16, 16, 32, 3, 3, { p: [1, 1, 1, 1] }); // 19M multiply-adds: split
-    const x = rnd(g.batch * g.inC * g.inH * g.inW, 31);
-    const w = rnd(g.outC * g.inC * 9, 32);
-    const gy = rnd(g.batch * g.outC * g.outH * g.outW, 33);
-    const run = () => {
-      const y = new Float32Array(gy.length);
-      const gx = new Float32Array(x.length);
-      const gw = new Float32Array(w.length);
-      k.conv2dForward(x, w, null, g, y);
-      k.conv2dBackwardInput(gy, w, g, gx);
-      k.conv2dBackwardFilter(x, gy, g, gw, null);
-      return { y, gx, gw };
-    };
-    setThreads(1);
-    const one = run();
-    setThreads(2);
-    await workersReady();
-    ok(wasmRuntime()!.available() === 2, 'two threads');
-    const split = wasmRuntime()!.stats.parallelJobs;
-    const two = run();
-    assert.equal(wasmRuntime()!.stats.parallelJobs, split + 3, 'all three kernels ran on two threads');
-    setThreads(null);
-    assert.deepEqual(two.y, one.y);
-    assert.deepEqual(two.gx, one.gx);
-    assertClose(two.gw, one.gw, 1e-5, 'gw');
+  test('conv2d on 2 threads gives the same bits as on 1: forward, input and filter gradients (Winograd, im2col, direct)', async () => {
+    // 19M, 15M and 7.5M multiply-adds: all split over 2 threads
+    for (const g of [geometry(16, 16, 16, 16, 32, 3, 3, { p: [1, 1, 1, 1] }), geometry(64, 6, 14, 14, 16, 5, 5), geometry(64, 1, 28, 28, 6, 5, 5, { p: [2, 2, 2, 2] })]) {
+      const x = rnd(g.batch * g.inC * g.inH * g.inW, 31);
+      const w = rnd(g.outC * g.inC * g.kH * g.kW, 32);
+      const gy = rnd(g.batch * g.outC * g.outH * g.outW, 33);
+      const run = () => {
+        const y = new Float32Array(gy.length);
+        const gx = new Float32Array(x.length);
+        const gw = new Float32Array(w.length);
+        const gb = new Float32Array(g.outC);
+        k.conv2dForward(x, w, null, g, y);
+        k.conv2dBackwardInput(gy, w, g, gx);
+        k.conv2dBackwardFilter(x, gy, g, gw, gb);
+        return { y, gx, gw, gb };
+      };
+      setThreads(1);
+      const one = run();
+      setThreads(2);
+      await workersReady();
+      ok(wasmRuntime()!.available() === 2, 'two threads');
+      const split = wasmRuntime()!.stats.parallelJobs;
+      const two = run();
+      assert.equal(wasmRuntime()!.stats.parallelJobs, split + 3, `all three kernels ran on two threads (${g.inC} -> ${g.outC}, ${g.kH}x${g.kW})`);
+      setThreads(null);
+      assert.deepEqual(two.y, one.y);
+      assert.deepEqual(two.gx, one.gx);
+      // the filter gradient sums the same chunks of images in the same order on any number of threads
+      assert.deepEqual(two.gw, one.gw);
+      assert.deepEqual(two.gb, one.gb);
+      const { gw: wantGw } = naiveConvBackward(x, w, gy, g);
+      assertClose(two.gw, wantGw, 2e-5 * Math.sqrt(g.batch * g.outH * g.outW), 'gw vs the definition');
+    }
   });
 
   function poolGeometry(planes: number, inH: number, inW: number, kH: number, kW: number, s: number, p: number, ceil = false): Pool2dGeometry {
@@ -458,8 +483,8 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     }
   });
 
-  test('batch norm: statistics, forward, and the training and eval gradients', () => {
-    const g = { batch: 3, channels: 5, spatial: 7 };
+  // spatial 7: the 4-wide loops and the tails; 61: the 8-wide loops too
+  for (const g of [{ batch: 3, channels: 5, spatial: 7 }, { batch: 2, channels: 3, spatial: 61 }]) test(`batch norm: statistics, forward, and the training and eval gradients (spatial ${g.spatial})`, () => {
     const n = g.batch * g.channels * g.spatial;
     const x = rnd(n, 61);
     const gy = rnd(n, 62);
@@ -516,6 +541,41 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     }
   });
 
+  test('global average pooling: plane means and their gradient match the definition, on 1 and 2 threads alike', async () => {
+    // 300 planes of 37 (8-wide loop and a tail of 5), and 160 planes of 1,024: enough to split over 2 threads
+    for (const [planes, h, w] of [[300, 1, 37], [160, 32, 32]]) {
+      const hw = h * w;
+      const g = { planes, inH: h, inW: w, outH: 1, outW: 1 };
+      const x = rnd(planes * hw, 75);
+      x[3] = 1e30; // a large value: the f64 sum keeps the other values of its plane
+      const gy = rnd(planes, 76);
+      const run = () => {
+        const y = new Float32Array(planes).fill(Number.NaN);
+        const gx = new Float32Array(planes * hw).fill(Number.NaN);
+        k.adaptiveAvgPool2dForward(x, g, y);
+        k.adaptiveAvgPool2dBackward(gy, g, gx);
+        return { y, gx };
+      };
+      setThreads(1);
+      const one = run();
+      const wantY = Array.from({ length: planes }, (_, p) => {
+        let s = 0;
+        for (let i = 0; i < hw; i++) s += x[p * hw + i];
+        return s / hw;
+      });
+      assertClose(one.y, wantY, 1e-6, `means of ${planes} planes of ${hw}`);
+      assertClose(one.gx, Array.from(one.gx, (_, i) => gy[Math.floor(i / hw)] / hw), 1e-7, 'gradient');
+      setThreads(2);
+      await workersReady();
+      const split = wasmRuntime()!.stats.parallelJobs;
+      const two = run();
+      if (planes * hw >= 2 * 65536) assert.equal(wasmRuntime()!.stats.parallelJobs, split + 2, 'both ran on two threads');
+      assert.deepEqual(two.y, one.y);
+      assert.deepEqual(two.gx, one.gx);
+    }
+    setThreads(null);
+  });
+
   test('element-wise kernels keep the reference semantics at NaN, -0 and the SIMD tails', () => {
     const x = Float32Array.from([-2, -0, 0, 0.5, Number.NaN, 3, -1e-30, 7, Infinity, -Infinity, 2.5]);
     const out = new Float32Array(x.length);
@@ -542,6 +602,56 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     assert.deepEqual([...o].map((v) => (Number.isNaN(v) ? 'NaN' : v)), [0.5, 'NaN', -0, 0, 2.5, 1, 1.5, -2, 4.5]);
     k.binary('sub', Float32Array.of(10), [1], a, s, o, s);
     assert.deepEqual([...o].map((v) => (Number.isNaN(v) ? 'NaN' : v)), [9, 'NaN', 10, 10, 5, 8, 7, 14, 1]);
+  });
+
+  test('element-wise kernels equal the reference kernels bit for bit: every op, operand mode and loop tail', () => {
+    const special = [Number.NaN, -0, 0, Infinity, -Infinity, 1e-40, -1e-40, 3e38, -2, 0.5, 1, -1];
+    const values = (n: number, seed: number) => {
+      const v = rnd(n, seed).map((t) => t * 4);
+      for (let i = 0; i < n; i += 3) v[i] = special[(i / 3 + seed) % special.length];
+      return v;
+    };
+    const same = (got: Float32Array, want: Float32Array, what: string) => {
+      for (let i = 0; i < want.length; i++) {
+        if (!(Object.is(got[i], want[i]) || (Number.isNaN(got[i]) && Number.isNaN(want[i])))) {
+          assert.fail(`${what}: element ${i} is ${got[i]}, the reference gives ${want[i]}`);
+        }
+      }
+    };
+    const r = refBackend.kernels;
+    // scalars a float32 can hold: the kernels take them as float32, the reference as they are
+    const params = { alpha: -0.75, beta: 1.5 };
+    const slope = { alpha: Math.fround(0.1) };
+    // 8-wide steps, a 4..7 remainder, scalar tails of every length
+    for (const n of [1, 3, 8, 13, 37, 100]) {
+      const x = values(n, n);
+      const y = values(n, n + 1);
+      const gy = values(n, n + 2);
+      for (const op of ['neg', 'abs', 'relu', 'leakyRelu', 'square', 'sqrt', 'reciprocal', 'clamp', 'sign'] as const) {
+        const got = new Float32Array(n).fill(7);
+        const want = new Float32Array(n);
+        k.unary(op, x, got, op === 'leakyRelu' ? slope : params);
+        r.unary(op, x, want, op === 'leakyRelu' ? slope : params);
+        same(got, want, `${op} n=${n}`);
+      }
+      for (const op of ['neg', 'relu', 'leakyRelu', 'square', 'clamp', 'sign'] as const) {
+        const got = new Float32Array(n).fill(7);
+        const want = new Float32Array(n);
+        k.unaryBackward(op, x, y, gy, got, op === 'leakyRelu' ? slope : params);
+        r.unaryBackward(op, x, y, gy, want, op === 'leakyRelu' ? slope : params);
+        same(got, want, `${op} backward n=${n}`);
+      }
+      const one = Float32Array.of(-1.25);
+      for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) {
+        for (const [a, b] of [[x, y], [x, one], [one, y], [x, x]] as const) {
+          const got = new Float32Array(n).fill(7);
+          const want = new Float32Array(n);
+          k.binary(op, a, [a.length], b, [b.length], got, [n]);
+          r.binary(op, a, [a.length], b, [b.length], want, [n]);
+          same(got, want, `${op} of lengths ${a.length} and ${b.length}`);
+        }
+      }
+    }
   });
 
   test('softmax and log-softmax rows sum to 1 and match the definition; reduce sums the middle axis', () => {
@@ -610,6 +720,40 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     refBackend.kernels.maxPool2dForward(x, g, yRef, argRef);
     assert.deepEqual(y, yRef);
     assert.deepEqual(argmax, argRef);
+    rt.dispose();
+  });
+
+  test('a worker that never claims its job holds nothing up: the caller takes the job back and runs it', { timeout: 20_000 }, () => {
+    // a "worker" that says it is ready and then never looks at its mailbox (as one the OS does not schedule)
+    const silent = {
+      ...nodePlatform,
+      startWorker: (init: WorkerInit) => {
+        Atomics.store(new Int32Array(init.memory.buffer, init.ctrl, CTRL_INTS), READY + init.index, 1);
+        return { terminate() {} };
+      },
+    };
+    const rt = new WasmRuntime(compileSync(silent)!, silent);
+    rt.setThreads(2);
+    assert.equal(rt.available(), 2);
+    const kernels = wasmKernels(() => rt);
+    const x = rnd(300_000, 5).map((v) => v - 0.25);
+    const want = new Float32Array(x.length);
+    refBackend.kernels.unary('relu', x, want, {});
+    // a chunked job: the caller takes every chunk, then the job back
+    const out = new Float32Array(x.length).fill(Number.NaN);
+    kernels.unary('relu', x, out, {});
+    assert.deepEqual(out, want);
+    assert.equal(rt.stats.parallelJobs, 1);
+    assert.equal(rt.stats.takenBack, 1);
+    // a job in fixed shares: the caller runs the worker's share too
+    rt.reset();
+    const xp = rt.put(x);
+    const yp = rt.alloc(x.length);
+    rt.run('unary', [[2, xp, yp, 0, 150_000, 0, 0], [2, xp, yp, 150_000, x.length, 0, 0]]);
+    const shares = new Float32Array(x.length);
+    rt.get(yp, shares);
+    assert.deepEqual(shares, want);
+    assert.equal(rt.stats.takenBack, 2);
     rt.dispose();
   });
 

@@ -5,8 +5,8 @@
  *
  * A kernel is `envelope(ref.name, (e, ...args) => { ... })`; its body declares
  * its inputs (`e.in`), outputs (`e.out`, `e.inOut`), geometry block
- * (`e.geometry`) and split (`e.split`, then one `e.call` per range and
- * `e.run`). The reference kernel `ref.name` runs instead when
+ * (`e.geometry`) and split (`e.plan`, then one `e.call` per thread and
+ * `e.runChunks`). The reference kernel `ref.name` runs instead when
  *   - the runtime is not available (still compiling, or no SIMD);
  *   - an operand is a Float64Array (the wasm kernels compute in float32);
  *   - the body returns false (a case its wasm kernel does not cover);
@@ -20,8 +20,11 @@
  * its threads.
  */
 import type { FloatArray } from '../backend.js';
-import type { JobName } from './control.js';
-import { splitRange, WasmMemoryError, type WasmRuntime } from './runtime.js';
+import type { ChunkPlan, JobName } from './control.js';
+import { WasmMemoryError, type WasmRuntime } from './runtime.js';
+
+/** Chunks per thread of a planned job (KernelCall.plan): enough for the threads to even out, few enough that each is worth a call. */
+export const CHUNKS_PER_THREAD = 4;
 
 /** A kernel's body: `e` and the kernel's own arguments; false hands the call to the reference kernel. */
 export type KernelBody<A extends unknown[]> = (e: KernelCall, ...args: A) => false | void;
@@ -90,15 +93,34 @@ export class KernelCall {
     return Math.max(1, Math.min(r.available(), Math.floor(work / minPerThread), this.maxThreads(), maxParts));
   }
 
+  /** Items and chunk size of the job planned by `plan`. */
+  private planItems = 0;
+  private planChunk = 1;
+
   /**
-   * Splits [0, n) over the threads a job of `work` can use, at multiples of `align`: the
-   * boundaries of one range per thread. Wakes the workers it will use, so their wake-up
-   * overlaps the copying of the operands.
+   * Plans a job over the items [0, n) of `work` in all: the threads it can use (their workers are
+   * woken now, so the wake-up overlaps the copying of the operands) and, on more than one thread,
+   * chunks of about n / (threads * CHUNKS_PER_THREAD) items, multiples of `align`, that the threads
+   * take in turn while any is left (runChunks): a thread that the OS holds back then delays the
+   * job by a chunk, not by a fixed share. With `chunks`, the range is cut into that many chunks
+   * whatever the number of threads (for results summed over chunks, which then do not depend on
+   * the threads). Returns the number of threads; the body adds one argument list per thread
+   * (call) and runs them with runChunks.
    */
-  split(n: number, work: number, minPerThread: number, align = 1): number[] {
-    const b = splitRange(n, this.threads(work, minPerThread, Math.ceil(n / align)), align);
-    this.r.wake(b.length - 1);
-    return b;
+  plan(n: number, work: number, minPerThread: number, align = 1, chunks = 0): number {
+    const units = Math.ceil(n / align);
+    const t = Math.min(this.threads(work, minPerThread, units), Math.max(1, units));
+    this.r.wake(t);
+    if (chunks > 0) chunks = Math.min(units, chunks);
+    else chunks = t === 1 ? 1 : Math.min(units, t * CHUNKS_PER_THREAD);
+    this.planItems = n;
+    this.planChunk = Math.max(1, Math.ceil(units / chunks) * align);
+    return t;
+  }
+
+  /** Chunks of the planned job (each thread runs one or more of them). */
+  get chunkCount(): number {
+    return Math.max(1, Math.ceil(this.planItems / this.planChunk));
   }
 
   /** Adds the argument list of one thread's share of the next job. */
@@ -111,6 +133,18 @@ export class KernelCall {
     const calls = this.calls;
     this.calls = [];
     this.r.run(job, calls);
+  }
+
+  /**
+   * Runs the planned job: each thread (one argument list each, the first on this thread) runs
+   * `job` on the chunks it takes, its range at args[rangeAt], args[rangeAt + 1]. With `out`, the
+   * address at args[out.at] moves on by out.stride bytes per chunk (chunk i writes its own output).
+   */
+  runChunks(job: JobName, rangeAt: number, out: { at: number; stride: number } | null = null): void {
+    const calls = this.calls;
+    this.calls = [];
+    const plan: ChunkPlan = { rangeAt, items: this.planItems, chunk: this.planChunk, outAt: out ? out.at : -1, outStride: out ? out.stride : 0 };
+    this.r.run(job, calls, plan);
   }
 
   /** Ends the call: copies the outputs out when `succeeded`, and lets go of them. */

@@ -9,12 +9,12 @@
  * are the reference ones; so is everything while the kernels are still
  * compiling (a browser's main thread) and every float64 call.
  */
-import type { BinaryOp, Conv2dGeometry, FloatArray, KernelTable, UnaryOp, UnaryParams } from '../backend.js';
+import type { BinaryOp, Conv2dGeometry, FloatArray, KernelSignatures, KernelTable, UnaryOp, UnaryParams } from '../backend.js';
 import { refBackend } from '../ref/index.js';
-import { runChain } from '../ref/conv.js';
+import { chainStepSize, checkChain, runChain } from '../ref/conv.js';
 import { kernelEnvelope, type KernelCall } from './envelope.js';
 import { CONV2D_GEOMETRY_FIELDS, POOL2D_GEOMETRY_FIELDS } from './generated/geometry.js';
-import { splitRange, type WasmRuntime } from './runtime.js';
+import type { WasmRuntime } from './runtime.js';
 
 const ref = refBackend.kernels;
 
@@ -31,6 +31,13 @@ const ref = refBackend.kernels;
  */
 const MIN_FLOPS_PER_THREAD = 1 << 21;
 const MIN_ELEMENTS_PER_THREAD = 1 << 16;
+
+/**
+ * Chunks of images a filter gradient is cut into, whatever the number of threads: each sums its
+ * images, then the chunks' sums are added in order, so gw does not depend on the threads (and two
+ * threads can even out their work chunk by chunk).
+ */
+const FILTER_CHUNKS = 8;
 
 /** Parameters below this many elements are updated by the reference loop: the copies in and out would cost more. */
 const SGD_MIN_ELEMENTS = 4096;
@@ -97,28 +104,29 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
 
   const gemm = envelope(ref.gemm, (e, transA, transB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff) => {
     if (M === 0 || N === 0) return;
-    e.r.wake(e.threads(M * N * K, MIN_FLOPS_PER_THREAD));
+    const byCols = gemmByCols(e, M, N, K);
+    e.plan(byCols ? N : M, M * N * K, MIN_FLOPS_PER_THREAD, byCols ? NR : MR);
     const a = e.in(A, aOff, M * K);
     const b = e.in(B, bOff, K * N);
     const c = beta === 0 ? e.out(C, cOff, M * N) : e.inOut(C, cOff, M * N);
     runGemm(e, transA, transB, M, N, K, alpha, a, transA ? M : K, b, transB ? K : N, beta, c, N);
   });
 
-  /** sgemm on arena addresses, split by columns (or rows when N is narrow) over the threads. */
+  /** True when a GEMM is split into blocks of columns, false into blocks of rows (N narrow). */
+  function gemmByCols(e: KernelCall, M: number, N: number, K: number): boolean {
+    return N >= M || N >= e.threads(M * N * K, MIN_FLOPS_PER_THREAD) * NR * 8;
+  }
+
+  /** sgemm on arena addresses, in blocks of columns (or rows when N is narrow) that the threads take in turn. */
   function runGemm(
     e: KernelCall, transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
   ): void {
     const work = e.r.exports.gemmWorkFloats();
-    const t = e.threads(M * N * K, MIN_FLOPS_PER_THREAD);
-    const byCols = N >= M || N >= t * NR * 8;
-    const bounds = t === 1 ? [0, byCols ? N : M] : byCols ? splitRange(N, t, NR) : splitRange(M, t, MR);
-    for (let i = 0; i + 1 < bounds.length; i++) {
-      const [lo, hi] = [bounds[i], bounds[i + 1]];
-      const [m0, m1, n0, n1] = byCols ? [0, M, lo, hi] : [lo, hi, 0, N];
-      e.call([+transA, +transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, m0, m1, n0, n1, e.r.alloc(work)]);
-    }
-    e.run('sgemm');
+    const byCols = gemmByCols(e, M, N, K);
+    const t = e.plan(byCols ? N : M, M * N * K, MIN_FLOPS_PER_THREAD, byCols ? NR : MR);
+    for (let i = 0; i < t; i++) e.call([+transA, +transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, 0, M, 0, N, e.r.alloc(work)]);
+    e.runChunks('sgemm', byCols ? 15 : 13);
   }
 
   /** Multiply-adds of a convolution (any of its three passes). */
@@ -128,51 +136,86 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
 
   /** The forward convolution's jobs on the arena; returns y's address (copied out when the call ends). */
   function runConvForward(e: KernelCall, x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray): number {
-    const bounds = e.split(g.batch, convFlops(g), MIN_FLOPS_PER_THREAD);
-    const gp = e.geometry(CONV2D_GEOMETRY_FIELDS, g);
     const xp = e.in(x);
+    const yp = e.out(y);
+    runConvForwardAt(e, xp, w, bias, g, yp);
+    return yp;
+  }
+
+  /** The forward convolution's jobs from the arena address xp into yp. */
+  function runConvForwardAt(e: KernelCall, xp: number, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, yp: number): void {
+    const t = e.plan(g.batch, convFlops(g), MIN_FLOPS_PER_THREAD);
+    const gp = e.geometry(CONV2D_GEOMETRY_FIELDS, g);
     const wp = e.in(w);
     const bp = e.in(bias);
-    const yp = e.out(y);
     const ex = e.r.exports;
     if (useWinograd(g)) {
-      const u = e.r.alloc(16 * g.outC * g.inC);
+      const u = e.r.alloc(ex.winogradFilterFloats(gp));
       ex.winograd_filter(wp, u, g.outC, g.inC, 0);
       const work = ex.winogradWorkFloats(gp);
-      for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, u, bp, yp, gp, bounds[i], bounds[i + 1], e.r.alloc(work)]);
-      e.run('conv2d_winograd');
+      for (let i = 0; i < t; i++) e.call([xp, u, bp, yp, gp, 0, 0, e.r.alloc(work)]);
+      e.runChunks('conv2d_winograd', 5);
     } else {
       const direct = useDirect(g);
       const work = direct ? ex.directWorkFloats(gp) : ex.convWorkFloats(gp);
-      for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, wp, bp, yp, gp, bounds[i], bounds[i + 1], e.r.alloc(work)]);
-      e.run(direct ? 'conv2d_forward_direct' : 'conv2d_forward');
+      for (let i = 0; i < t; i++) e.call([xp, wp, bp, yp, gp, 0, 0, e.r.alloc(work)]);
+      e.runChunks(direct ? 'conv2d_forward_direct' : 'conv2d_forward', 5);
     }
-    return yp;
   }
 
   const conv2dForward = envelope(ref.conv2dForward, (e, x, w, bias, g, y) => {
     runConvForward(e, x, w, bias, g, y);
   });
 
+  /** A fused convolution's epilogue on y (n values at yp) in the arena: + the residual at rp (0: none), then ReLU. */
+  function runEpilogue(e: KernelCall, yp: number, n: number, rp: number, relu: boolean): void {
+    if (rp !== 0) {
+      const t = e.plan(n, n, MIN_ELEMENTS_PER_THREAD, 4);
+      for (let i = 0; i < t; i++) e.call([BINARY.add!, yp, rp, yp, 0, 0, 0]);
+      e.runChunks('binary', 5);
+    }
+    if (relu) {
+      const t = e.plan(n, n, MIN_ELEMENTS_PER_THREAD, 4);
+      for (let i = 0; i < t; i++) e.call([UNARY.relu!, yp, yp, 0, 0, 0, 0]);
+      e.runChunks('unary', 3);
+    }
+  }
+
   // The epilogue runs on y in the arena, before it is copied out: the residual comes in once, y goes out once.
   const conv2dForwardFused = envelope(ref.conv2dForwardFused, (e, x, w, bias, g, residual, relu, y) => {
     const yp = runConvForward(e, x, w, bias, g, y);
-    const n = y.length;
-    if (residual !== null) {
-      const rp = e.in(residual);
-      const bounds = e.split(n, n, MIN_ELEMENTS_PER_THREAD, 4);
-      for (let i = 0; i + 1 < bounds.length; i++) e.call([BINARY.add!, yp, rp, yp, 0, bounds[i], bounds[i + 1]]);
-      e.run('binary');
-    }
-    if (relu) {
-      const bounds = e.split(n, n, MIN_ELEMENTS_PER_THREAD, 4);
-      for (let i = 0; i + 1 < bounds.length; i++) e.call([UNARY.relu!, yp, yp, bounds[i], bounds[i + 1], 0, 0]);
-      e.run('unary');
-    }
+    runEpilogue(e, yp, y.length, e.in(residual), relu);
+  });
+
+  // Every value between the steps stays in the arena: x comes in once, y goes out once. A chain
+  // larger than the wasm memory allows runs step by step.
+  const chainStepwise: KernelSignatures['conv2dChainForward'] = (x, steps, y) => runChain({ conv2dForwardFused, maxPool2dForward }, x, steps, y);
+  const conv2dChainForward = envelope(chainStepwise, (e, x, steps, y) => {
+    checkChain(steps, x.length, y.length);
+    for (const s of steps) if (s.kind === 'conv' && (s.w instanceof Float64Array || s.bias instanceof Float64Array)) return false;
+    const values: number[] = [];
+    const xp = e.in(x);
+    const at = (i: number) => (i === -1 ? xp : values[i]);
+    steps.forEach((s, i) => {
+      const n = chainStepSize(s).out;
+      const out = i === steps.length - 1 ? e.out(y) : e.r.alloc(n);
+      if (s.kind === 'conv') {
+        runConvForwardAt(e, at(s.input), s.w, s.bias, s.g, out);
+        runEpilogue(e, out, n, s.residual === null ? 0 : at(s.residual), s.relu);
+      } else {
+        const g = s.g;
+        const t = e.plan(g.planes, g.planes * g.inH * g.inW, MIN_ELEMENTS_PER_THREAD);
+        const gp = e.geometry(POOL2D_GEOMETRY_FIELDS, g);
+        const argmax = e.r.alloc(n);
+        for (let k = 0; k < t; k++) e.call([at(s.input), out, argmax, gp, 0, 0]);
+        e.runChunks('maxpool2d_forward', 4);
+      }
+      values.push(out);
+    });
   });
 
   const conv2dBackwardInput = envelope(ref.conv2dBackwardInput, (e, gy, w, g, gx) => {
-    const bounds = e.split(g.batch, convFlops(g), MIN_FLOPS_PER_THREAD);
+    const t = e.plan(g.batch, convFlops(g), MIN_FLOPS_PER_THREAD);
     const winograd = useWinograd(g);
     const gp = e.geometry(CONV2D_GEOMETRY_FIELDS, winograd ? transposedGeometry(g) : g);
     const gyp = e.in(gy);
@@ -181,112 +224,119 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     const ex = e.r.exports;
     if (winograd) {
       // gx = conv3x3(gy, w flipped and transposed), padded by 2 - padding
-      const u = e.r.alloc(16 * g.outC * g.inC);
+      const u = e.r.alloc(ex.winogradFilterFloats(gp));
       ex.winograd_filter(wp, u, g.outC, g.inC, 1);
       const work = ex.winogradWorkFloats(gp);
-      for (let i = 0; i + 1 < bounds.length; i++) e.call([gyp, u, 0, gxp, gp, bounds[i], bounds[i + 1], e.r.alloc(work)]);
-      e.run('conv2d_winograd');
+      for (let i = 0; i < t; i++) e.call([gyp, u, 0, gxp, gp, 0, 0, e.r.alloc(work)]);
+      e.runChunks('conv2d_winograd', 5);
     } else {
       const work = ex.convWorkFloats(gp);
-      for (let i = 0; i + 1 < bounds.length; i++) e.call([gyp, wp, gxp, gp, bounds[i], bounds[i + 1], e.r.alloc(work)]);
-      e.run('conv2d_backward_input');
+      for (let i = 0; i < t; i++) e.call([gyp, wp, gxp, gp, 0, 0, e.r.alloc(work)]);
+      e.runChunks('conv2d_backward_input', 4);
     }
   });
 
   const conv2dBackwardFilter = envelope(ref.conv2dBackwardFilter, (e, x, gy, g, gw, gb) => {
-    const bounds = e.split(g.batch, convFlops(g), MIN_FLOPS_PER_THREAD);
+    const t = e.plan(g.batch, convFlops(g), MIN_FLOPS_PER_THREAD, 1, FILTER_CHUNKS);
     const gp = e.geometry(CONV2D_GEOMETRY_FIELDS, g);
     const xp = e.in(x);
     const gyp = e.in(gy);
-    const gwp = e.out(gw);
     const gbp = e.out(gb);
     const ex = e.r.exports;
     const winograd = useWinograd(g);
     const direct = !winograd && useDirect(g);
     const work = winograd ? ex.winogradFilterWorkFloats(gp) : direct ? ex.directWorkFloats(gp) : ex.convWorkFloats(gp);
-    const partials: number[] = [];
-    for (let i = 0; i + 1 < bounds.length; i++) {
-      // thread 0 writes gw itself, the others their own partial sums
-      const dst = i === 0 ? gwp : e.r.alloc(gw.length);
-      if (i > 0) partials.push(dst);
-      e.call([xp, gyp, dst, gp, bounds[i], bounds[i + 1], e.r.alloc(work), 0]);
-    }
-    e.run(winograd ? 'conv2d_winograd_filter' : direct ? 'conv2d_backward_filter_direct' : 'conv2d_backward_filter');
-    for (const p of partials) ex.add_into(gwp, p, gw.length);
+    // each chunk of images writes its own sum (chunk 0 into gw itself), added up in chunk order
+    // afterwards: the chunks depend on the batch alone, so gw is the same on any number of threads
+    const chunks = e.chunkCount;
+    const stride = Math.ceil(gw.length / 16) * 64;
+    const gwp = e.out(gw);
+    if (chunks > 1) e.r.alloc(((chunks - 1) * stride) / 4);
+    for (let i = 0; i < t; i++) e.call([xp, gyp, gwp, gp, 0, 0, e.r.alloc(work), 0]);
+    e.runChunks(winograd ? 'conv2d_winograd_filter' : direct ? 'conv2d_backward_filter_direct' : 'conv2d_backward_filter', 4, { at: 2, stride });
+    for (let i = 1; i < chunks; i++) ex.add_into(gwp, gwp + i * stride, gw.length);
     if (gb) ex.conv2d_bias_grad(gyp, g.batch, g.outC, g.outH * g.outW, gbp);
   });
 
   const maxPool2dForward = envelope(ref.maxPool2dForward, (e, x, g, y, argmax) => {
-    const bounds = e.split(g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
+    const t = e.plan(g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
     const gp = e.geometry(POOL2D_GEOMETRY_FIELDS, g);
     const xp = e.in(x);
     const yp = e.out(y);
     const ap = e.out(argmax);
-    for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, yp, ap, gp, bounds[i], bounds[i + 1]]);
-    e.run('maxpool2d_forward');
+    for (let i = 0; i < t; i++) e.call([xp, yp, ap, gp, 0, 0]);
+    e.runChunks('maxpool2d_forward', 4);
   });
 
   const maxPool2dBackward = envelope(ref.maxPool2dBackward, (e, gy, argmax, g, gx) => {
-    const bounds = e.split(g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
+    const t = e.plan(g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
     const gp = e.geometry(POOL2D_GEOMETRY_FIELDS, g);
     const gyp = e.in(gy);
     const ap = e.in(argmax);
     const gxp = e.out(gx);
-    for (let i = 0; i + 1 < bounds.length; i++) e.call([gyp, ap, gxp, gp, bounds[i], bounds[i + 1]]);
-    e.run('maxpool2d_backward');
+    for (let i = 0; i < t; i++) e.call([gyp, ap, gxp, gp, 0, 0]);
+    e.runChunks('maxpool2d_backward', 4);
   });
 
   const avgPool2dForward = envelope(ref.avgPool2dForward, (e, x, g, countIncludePad, y) => {
-    const bounds = e.split(g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
+    const t = e.plan(g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
     const gp = e.geometry(POOL2D_GEOMETRY_FIELDS, g);
     const xp = e.in(x);
     const yp = e.out(y);
-    for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, yp, gp, +countIncludePad, bounds[i], bounds[i + 1]]);
-    e.run('avgpool2d_forward');
+    for (let i = 0; i < t; i++) e.call([xp, yp, gp, +countIncludePad, 0, 0]);
+    e.runChunks('avgpool2d_forward', 4);
   });
 
   const avgPool2dBackward = envelope(ref.avgPool2dBackward, (e, gy, g, countIncludePad, gx) => {
-    const bounds = e.split(g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
+    const t = e.plan(g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
     const gp = e.geometry(POOL2D_GEOMETRY_FIELDS, g);
     const gyp = e.in(gy);
     const gxp = e.out(gx);
-    for (let i = 0; i + 1 < bounds.length; i++) e.call([gyp, gxp, gp, +countIncludePad, bounds[i], bounds[i + 1]]);
-    e.run('avgpool2d_backward');
+    for (let i = 0; i < t; i++) e.call([gyp, gxp, gp, +countIncludePad, 0, 0]);
+    e.runChunks('avgpool2d_backward', 4);
   });
 
   const adaptiveAvgPool2dForward = envelope(ref.adaptiveAvgPool2dForward, (e, x, g, y) => {
     if (g.outH !== 1 || g.outW !== 1) return false;
-    e.r.exports.plane_mean(e.in(x), e.out(y), g.inH * g.inW, 0, g.planes);
+    const t = e.plan(g.planes, x.length, MIN_ELEMENTS_PER_THREAD);
+    const xp = e.in(x);
+    const yp = e.out(y);
+    for (let i = 0; i < t; i++) e.call([xp, yp, g.inH * g.inW, 0, 0]);
+    e.runChunks('plane_mean', 3);
   });
 
   const adaptiveAvgPool2dBackward = envelope(ref.adaptiveAvgPool2dBackward, (e, gy, g, gx) => {
     if (g.outH !== 1 || g.outW !== 1) return false;
-    e.r.exports.plane_mean_backward(e.in(gy), e.out(gx), g.inH * g.inW, 0, g.planes);
+    const t = e.plan(g.planes, gx.length, MIN_ELEMENTS_PER_THREAD);
+    const gyp = e.in(gy);
+    const gxp = e.out(gx);
+    for (let i = 0; i < t; i++) e.call([gyp, gxp, g.inH * g.inW, 0, 0]);
+    e.runChunks('plane_mean_backward', 3);
   });
 
   const unary = envelope(ref.unary, (e, op, x, out, params) => {
     const code = UNARY[op];
     if (code === undefined) return false;
     const n = x.length;
-    const bounds = e.split(n, n, MIN_ELEMENTS_PER_THREAD, 4);
+    const t = e.plan(n, n, MIN_ELEMENTS_PER_THREAD, 4);
     const xp = e.in(x);
     const outp = e.out(out);
     const [a, b] = unaryScalars(op, params);
-    for (let i = 0; i + 1 < bounds.length; i++) e.call([code, xp, outp, bounds[i], bounds[i + 1], a, b]);
-    e.run('unary');
+    for (let i = 0; i < t; i++) e.call([code, xp, outp, 0, 0, a, b]);
+    e.runChunks('unary', 3);
   });
 
   const unaryBackward = envelope(ref.unaryBackward, (e, op, x, _y, gy, gx, params) => {
     const code = UNARY_BACKWARD[op];
     if (code === undefined) return false;
     const n = x.length;
-    const bounds = e.split(n, n, MIN_ELEMENTS_PER_THREAD, 4);
+    const t = e.plan(n, n, MIN_ELEMENTS_PER_THREAD, 4);
     const xp = e.in(x);
     const gyp = e.in(gy);
     const gxp = e.out(gx);
     const [a, b] = unaryScalars(op, params);
-    for (let i = 0; i + 1 < bounds.length; i++) e.call([code, xp, 0, gyp, gxp, bounds[i], bounds[i + 1], a, b]);
-    e.run('unary_backward');
+    for (let i = 0; i < t; i++) e.call([code, xp, 0, gyp, gxp, 0, 0, a, b]);
+    e.runChunks('unary_backward', 5);
   });
 
   const binary = envelope(ref.binary, (e, op, a, _aShape, b, _bShape, out) => {
@@ -294,12 +344,12 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     const n = out.length;
     const mode = a.length === n && b.length === n ? 0 : b.length === 1 && a.length === n ? 1 : a.length === 1 && b.length === n ? 2 : -1;
     if (code === undefined || mode < 0) return false;
-    const bounds = e.split(n, n, MIN_ELEMENTS_PER_THREAD, 4);
+    const t = e.plan(n, n, MIN_ELEMENTS_PER_THREAD, 4);
     const ap = e.in(a);
     const bp = e.in(b);
     const outp = e.out(out);
-    for (let i = 0; i + 1 < bounds.length; i++) e.call([code, ap, bp, outp, mode, bounds[i], bounds[i + 1]]);
-    e.run('binary');
+    for (let i = 0; i < t; i++) e.call([code, ap, bp, outp, mode, 0, 0]);
+    e.runChunks('binary', 5);
   });
 
   const reduce = envelope(ref.reduce, (e, op, x, outer, size, inner, out) => {
@@ -316,28 +366,28 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
   });
 
   const batchNormStats = envelope(ref.batchNormStats, (e, x, g, mean, variance) => {
-    const bounds = e.split(g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
+    const t = e.plan(g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
     const xp = e.in(x);
     const mp = e.out(mean);
     const vp = e.out(variance);
-    for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, g.batch, g.channels, g.spatial, mp, vp, bounds[i], bounds[i + 1]]);
-    e.run('bn_stats');
+    for (let i = 0; i < t; i++) e.call([xp, g.batch, g.channels, g.spatial, mp, vp, 0, 0]);
+    e.runChunks('bn_stats', 6);
   });
 
   const batchNorm2dForward = envelope(ref.batchNorm2dForward, (e, x, mean, invstd, weight, bias, g, y) => {
-    const bounds = e.split(g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
+    const t = e.plan(g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
     const xp = e.in(x);
     const mp = e.in(mean);
     const ip = e.in(invstd);
     const wp = e.in(weight);
     const bp = e.in(bias);
     const yp = e.out(y);
-    for (let i = 0; i + 1 < bounds.length; i++) e.call([xp, mp, ip, wp, bp, yp, g.batch, g.channels, g.spatial, bounds[i], bounds[i + 1]]);
-    e.run('bn_forward');
+    for (let i = 0; i < t; i++) e.call([xp, mp, ip, wp, bp, yp, g.batch, g.channels, g.spatial, 0, 0]);
+    e.runChunks('bn_forward', 9);
   });
 
   const batchNorm2dBackward = envelope(ref.batchNorm2dBackward, (e, x, gy, mean, invstd, weight, g, training, gx, gweight, gbias) => {
-    const bounds = e.split(g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
+    const t = e.plan(g.channels, x.length, MIN_ELEMENTS_PER_THREAD);
     const xp = e.in(x);
     const gyp = e.in(gy);
     const mp = e.in(mean);
@@ -346,10 +396,8 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     const gxp = e.out(gx);
     const gwp = e.out(gweight);
     const gbp = e.out(gbias);
-    for (let i = 0; i + 1 < bounds.length; i++) {
-      e.call([xp, gyp, mp, ip, wp, g.batch, g.channels, g.spatial, +training, gxp, gwp, gbp, bounds[i], bounds[i + 1]]);
-    }
-    e.run('bn_backward');
+    for (let i = 0; i < t; i++) e.call([xp, gyp, mp, ip, wp, g.batch, g.channels, g.spatial, +training, gxp, gwp, gbp, 0, 0]);
+    e.runChunks('bn_backward', 12);
   });
 
   /**
@@ -361,14 +409,12 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
   const sgdStep = envelope(ref.sgdStep, (e, w, grad, buf, p) => {
     if (buf === null || p.momentum === 0 || w.length < SGD_MIN_ELEMENTS || grad.length !== w.length || buf.length !== w.length) return false;
     const n = w.length;
-    const bounds = e.split(n, n, MIN_ELEMENTS_PER_THREAD, 4);
+    const t = e.plan(n, n, MIN_ELEMENTS_PER_THREAD, 4);
     const wp = e.inOut(w);
     const gp = e.in(grad);
     const bp = e.inOut(buf);
-    for (let i = 0; i + 1 < bounds.length; i++) {
-      e.call([wp, gp, bp, bounds[i], bounds[i + 1], p.lr, p.momentum, 1 - p.dampening, p.weightDecay, +p.nesterov, +p.first]);
-    }
-    e.run('sgd_step');
+    for (let i = 0; i < t; i++) e.call([wp, gp, bp, 0, 0, p.lr, p.momentum, 1 - p.dampening, p.weightDecay, +p.nesterov, +p.first]);
+    e.runChunks('sgd_step', 3);
   });
 
   // every kernel by name: the wasm ones above, the reference ones where wasm has no version of its own
@@ -387,7 +433,7 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     batchNorm2dBackward,
     conv2dForward,
     conv2dForwardFused,
-    conv2dChainForward: (x, steps, y) => runChain({ conv2dForwardFused, maxPool2dForward }, x, steps, y),
+    conv2dChainForward,
     conv2dBackwardInput,
     conv2dBackwardFilter,
     conv2dFFTForward: ref.conv2dFFTForward,

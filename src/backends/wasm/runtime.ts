@@ -16,8 +16,8 @@
 import type { FloatArray } from '../backend.js';
 import { MAX_PAGES, PLAIN_WASM, RELAXED_WASM } from './generated/kernels.js';
 import {
-  ARENA_ADDR, CALLER_SPIN_MS, CTRL_ADDR, CTRL_INTS, ERROR, JOB_NAMES, MAILBOX, MAX_ARGS, MAX_THREADS, PENDING, READY, SLEEPING,
-  SLOT_F64, SLOTS_ADDR, type JobName,
+  ARENA_ADDR, CALLER_SPIN_MS, CHUNK_AT, CTRL_ADDR, CTRL_INTS, ERROR, JOB_NAMES, MAILBOX, MAX_ARGS, MAX_THREADS, NEXT_CHUNK, PENDING, READY,
+  runChunks, SLEEPING, SLOT_F64, SLOTS_ADDR, type ChunkPlan, type JobName,
 } from './control.js';
 import { getWasmPlatform, type WasmPlatform, type WorkerHandle } from './platform.js';
 
@@ -309,16 +309,23 @@ export class WasmRuntime {
 
   /**
    * Kernel jobs run so far, how many were split over threads, and for those the
-   * milliseconds the caller spent on its own share and then waiting for the workers.
+   * milliseconds the caller spent on its own share and then waiting for the workers;
+   * the workers' jobs that the caller took back because no worker had claimed them yet.
    */
-  readonly stats = { jobs: 0, parallelJobs: 0, ownMs: 0, waitMs: 0 };
+  readonly stats = { jobs: 0, parallelJobs: 0, ownMs: 0, waitMs: 0, takenBack: 0 };
 
-  /** Runs `job` with calls[0]'s arguments here and calls[t]'s on worker t, and waits for all. */
-  run(job: JobName, calls: number[][]): void {
+  /**
+   * Runs `job` with calls[0]'s arguments here and calls[t]'s on worker t, and waits for all.
+   * With a chunk plan, every thread runs the job on chunks of the plan's range that it takes in
+   * turn (control.ts) instead of once on the range in its arguments.
+   */
+  run(job: JobName, calls: number[][], plan: ChunkPlan | null = null): void {
     const fn = this.exports[job];
     this.stats.jobs++;
+    if (plan) Atomics.store(this.ctrl, NEXT_CHUNK, 0);
     if (calls.length === 1) {
-      fn(...calls[0]);
+      if (plan) runChunks(fn, calls[0], plan, this.ctrl);
+      else fn(...calls[0]);
       return;
     }
     this.stats.parallelJobs++;
@@ -333,15 +340,39 @@ export class WasmRuntime {
       this.slots[base] = id;
       this.slots[base + 1] = args.length;
       for (let i = 0; i < args.length; i++) this.slots[base + 2 + i] = args[i];
+      const c = base + CHUNK_AT;
+      this.slots[c] = plan ? 1 : 0;
+      if (plan) {
+        this.slots[c + 1] = plan.rangeAt;
+        this.slots[c + 2] = plan.items;
+        this.slots[c + 3] = plan.chunk;
+        this.slots[c + 4] = plan.outAt;
+        this.slots[c + 5] = plan.outStride;
+      }
       Atomics.store(this.ctrl, MAILBOX + w, 1);
       Atomics.notify(this.ctrl, MAILBOX + w);
     }
     let error: unknown = null;
     const t0 = performance.now();
     try {
-      fn(...calls[0]);
+      if (plan) runChunks(fn, calls[0], plan, this.ctrl);
+      else fn(...calls[0]);
     } catch (e) {
       error = e;
+    }
+    // take back the jobs that no worker has claimed: a chunked job has no chunk left for them,
+    // another job's share runs here
+    for (let w = 1; w <= workers; w++) {
+      if (Atomics.compareExchange(this.ctrl, MAILBOX + w, 1, 0) !== 1) continue;
+      this.stats.takenBack++;
+      if (!plan && error === null) {
+        try {
+          fn(...calls[w]);
+        } catch (e) {
+          error = e;
+        }
+      }
+      Atomics.sub(this.ctrl, PENDING, 1);
     }
     const t1 = performance.now();
     const until = t1 + CALLER_SPIN_MS;
@@ -361,18 +392,4 @@ export class WasmRuntime {
   dispose(): void {
     this.setThreads(1);
   }
-}
-
-/**
- * Splits [0, n) into at most `parts` contiguous ranges whose boundaries are
- * multiples of `align` (the last range takes the remainder). Returns the
- * boundaries: ranges are [b[i], b[i+1]).
- */
-export function splitRange(n: number, parts: number, align = 1): number[] {
-  const units = Math.ceil(n / align);
-  const p = Math.max(1, Math.min(parts, units));
-  const bounds = [0];
-  for (let i = 1; i < p; i++) bounds.push(Math.min(n, Math.round((units * i) / p) * align));
-  bounds.push(n);
-  return bounds;
 }

@@ -4,7 +4,9 @@
  * on the shared memory, says it is ready, then serves jobs from its mailbox
  * until told to exit (see control.ts for the protocol).
  */
-import { CTRL_ADDR, CTRL_INTS, ERROR, JOB_NAMES, MAILBOX, PENDING, READY, SLEEPING, SLOT_F64, SLOTS_ADDR, WORKER_SPIN_MS } from './control.js';
+import {
+  CHUNK_AT, CTRL_ADDR, CTRL_INTS, ERROR, JOB_NAMES, MAILBOX, PENDING, READY, runChunks, SLEEPING, SLOT_F64, SLOTS_ADDR, WORKER_SPIN_MS,
+} from './control.js';
 import type { WorkerInit } from './platform.js';
 
 export function runWorker(init: WorkerInit): void {
@@ -30,12 +32,18 @@ export function runWorker(init: WorkerInit): void {
       }
     }
     if (m === 2) return;
-    Atomics.store(ctrl, box, 0);
+    // claim the job; the caller may have taken it back (runtime.ts, run) if this thread was late
+    if (Atomics.compareExchange(ctrl, box, 1, 0) !== 1) continue;
     try {
       const argc = slot[1];
       const args: number[] = [];
       for (let i = 0; i < argc; i++) args.push(slot[2 + i]);
-      fns[slot[0]](...args);
+      if (slot[CHUNK_AT] === 1) {
+        const plan = { rangeAt: slot[CHUNK_AT + 1], items: slot[CHUNK_AT + 2], chunk: slot[CHUNK_AT + 3], outAt: slot[CHUNK_AT + 4], outStride: slot[CHUNK_AT + 5] };
+        runChunks(fns[slot[0]], args, plan, ctrl);
+      } else {
+        fns[slot[0]](...args);
+      }
     } catch {
       Atomics.store(ctrl, ERROR, 1);
     }
