@@ -81,10 +81,13 @@ async function main() {
     for (const workload of workloadNames) {
       for (const { id, w } of live) {
         if (bench.engines[id].failed) continue;
-        // The driver (bench/browser/run.mjs) waits for a quiet machine; a page opened by hand does not.
-        const busyBefore = window.__benchWaitQuiet ? await window.__benchWaitQuiet() : null;
         let line;
+        let busyBefore = null;
         try {
+          // Built first, so that the wait for a quiet machine comes right before the timing, and only
+          // where something is timed. The driver (bench/browser/run.mjs) waits; a page opened by hand does not.
+          const reason = await w.call('prepare', { workload });
+          if (!reason && window.__benchWaitQuiet) busyBefore = await window.__benchWaitQuiet();
           line = await w.call('run', { workload, spec: workloads[workload], maxSeconds });
         } catch (e) {
           // The worker died (out of memory, a crash): the engine's other runs are skipped.

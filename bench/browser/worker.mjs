@@ -1,8 +1,9 @@
 /**
  * One engine of the browser benchmark, in a worker of its own (as the web app
- * runs Stride): `start` loads and configures the engine; each `run` builds a
- * workload (once; later rounds reuse it), runs its warm-up iterations, times
- * its iterations and replies with the result line (bench/peers/steps.mjs).
+ * runs Stride): `start` loads and configures the engine; `prepare` builds a
+ * workload (once; later rounds reuse it) or says why the engine cannot run
+ * it; `run` runs its warm-up iterations, times its iterations and replies
+ * with the result line (bench/peers/steps.mjs).
  */
 import { loaders } from 'virtual:bench-engines';
 import { firstLine, resultLine, timeSteps, unsupportedLine } from '../peers/steps.mjs';
@@ -28,10 +29,10 @@ async function start({ id, threads, page }) {
   return info;
 }
 
-async function run({ workload, spec, maxSeconds }) {
-  const base = { engine: name, workload, spec, backend: info.backend, threads: info.threads, version: info.version };
-  let step = steps.get(workload);
-  if (step === undefined) {
+/** Builds the workload (once; later rounds reuse it); returns null, or why the engine cannot run it. */
+async function prepare({ workload }) {
+  if (!steps.has(workload)) {
+    let step;
     try {
       step = await engine.build(workload);
     } catch (e) {
@@ -39,9 +40,17 @@ async function run({ workload, spec, maxSeconds }) {
     }
     steps.set(workload, step);
   }
-  if (typeof step === 'string') return unsupportedLine({ ...base, reason: step });
+  const step = steps.get(workload);
+  return typeof step === 'string' ? step : null;
+}
+
+/** Runs the prepared workload's warm-up iterations, times its iterations, returns the result line. */
+async function run({ workload, spec, maxSeconds }) {
+  const base = { engine: name, workload, spec, backend: info.backend, threads: info.threads, version: info.version };
+  const reason = await prepare({ workload });
+  if (reason) return unsupportedLine({ ...base, reason });
   try {
-    const times = await timeSteps(step, { iterations: spec.iterations, warmup: spec.warmup, maxSeconds });
+    const times = await timeSteps(steps.get(workload), { iterations: spec.iterations, warmup: spec.warmup, maxSeconds });
     return resultLine({ ...base, times, warmup: spec.warmup });
   } catch (e) {
     return unsupportedLine({ ...base, reason: `failed: ${firstLine(e)}` });
@@ -51,7 +60,7 @@ async function run({ workload, spec, maxSeconds }) {
 self.onmessage = async (e) => {
   const { kind, id, args } = e.data;
   try {
-    const value = kind === 'start' ? await start(args) : await run(args);
+    const value = kind === 'start' ? await start(args) : kind === 'prepare' ? await prepare(args) : await run(args);
     self.postMessage({ id, ok: true, value });
   } catch (err) {
     self.postMessage({ id, ok: false, message: firstLine(err) });
