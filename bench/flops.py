@@ -1,6 +1,6 @@
 """FLOPs of the zoo workloads of bench/workloads.json, counted on torchvision's
 models with forward hooks (the check of the counts written there and in
-src/cli/bench.ts):
+src/cli/workloads.ts):
 
     /usr/bin/python3 bench/flops.py [model ...]      (default: alexnet resnet18 vgg16)
 

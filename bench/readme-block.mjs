@@ -20,8 +20,10 @@ function writeAtomic(path, text) {
 /**
  * Replaces the block `name` of README.md with `markdown`, or writes it to
  * bench/<fallback> under `title`; returns a sentence saying where it went.
+ * With `after`, a README.md that has no block `name` yet but has the block
+ * `after` gets the new block right after that one's end marker.
  */
-export function writeReadmeBlock(name, markdown, { fallback, title }) {
+export function writeReadmeBlock(name, markdown, { fallback, title, after }) {
   const readme = join(ROOT, 'README.md');
   const START = `<!-- ${name}:start -->`;
   const END = `<!-- ${name}:end -->`;
@@ -31,6 +33,13 @@ export function writeReadmeBlock(name, markdown, { fallback, title }) {
   if (text !== null && a >= 0 && b > a) {
     writeAtomic(readme, `${text.slice(0, a + START.length)}\n${markdown}\n${text.slice(b)}`);
     return `wrote the table into README.md (between ${START} and ${END})`;
+  }
+  const afterEnd = after ? `<!-- ${after}:end -->` : null;
+  const c = afterEnd && a < 0 && b < 0 ? (text?.indexOf(afterEnd) ?? -1) : -1;
+  if (text !== null && c >= 0) {
+    const at = c + afterEnd.length;
+    writeAtomic(readme, `${text.slice(0, at)}\n\n${START}\n${markdown}\n${END}${text.slice(at)}`);
+    return `wrote the table into README.md (new markers ${START} and ${END} after ${afterEnd})`;
   }
   const out = join(BENCH, fallback);
   writeAtomic(out, `# ${title}\n\n${START}\n${markdown}\n${END}\n`);

@@ -4,7 +4,7 @@
  * in one run, on this machine.
  *
  *   node bench/run.mjs [--rounds 3] [--threads N] [--engines a,b,...] [--workloads a,b,...]
- *                      [--wait-idle SECONDS] [--no-write]
+ *                      [--wait-idle SECONDS] [--no-write] [--no-browser]
  *
  * --engines takes ids: stride-wasm, stride-native, pytorch, onnxruntime,
  * tfjs-wasm, stride-ref, tfjs-cpu, convnetjs. Before each child process the
@@ -30,13 +30,25 @@
  * between <!-- bench:start --> and <!-- bench:end --> in README.md, or, where
  * README.md or the markers are missing, goes to bench/results.md. The raw
  * JSON lines go to bench/.cache/results.json. Never part of `npm test`.
+ *
+ * Then, unless --no-browser, the browser part (bench/browser/run.mjs, alone
+ * `npm run bench:browser`): Stride wasm, TF.js wasm and webgl and
+ * onnxruntime-web in Chromium, its table between <!-- bench-browser:start -->
+ * and <!-- bench-browser:end -->. It gets the same --rounds, --threads,
+ * --wait-idle and --no-write, and --engines and --workloads narrowed to what runs there
+ * (stride-wasm, tfjs-wasm, tfjs-webgl, onnxruntime-web; the small
+ * workloads); where Chromium or its peers are missing it says so and skips.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BROWSER_ENGINES, BROWSER_WORKLOADS } from './browser/lists.mjs';
+import { quietWaiter } from './quiet.mjs';
 import { writeReadmeBlock } from './readme-block.mjs';
+import { cpuModel, fmtNum } from './table-format.mjs';
+import { median } from './peers/steps.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
@@ -68,6 +80,7 @@ const ONLY_ENGINES = option('engines', '') ? option('engines', '').split(',') : 
 const ONLY_WORKLOADS = option('workloads', '') ? option('workloads', '').split(',') : WORKLOAD_NAMES;
 const WRITE = !argv.includes('--no-write');
 const WAIT_IDLE = Number(option('wait-idle', '120'));
+const BROWSER = !argv.includes('--no-browser');
 for (const w of ONLY_WORKLOADS) if (!WORKLOADS[w]) die(`unknown workload '${w}'; one of ${WORKLOAD_NAMES.join(', ')}`);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) die('--rounds must be an integer >= 1');
 if (!Number.isInteger(THREADS) || THREADS < 1) die('--threads must be an integer >= 1');
@@ -238,43 +251,13 @@ function record(engine, workloads, outcome, busyBefore) {
   }
 }
 
-/** Busy and total jiffies of all CPUs so far (/proc/stat), or null where there is no /proc. */
-function cpuTimes() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - f[3] - f[4], total };
-  } catch {
-    return null;
-  }
-}
-
-const sleepMs = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-/** Fraction of the CPUs busy over the next `ms` milliseconds (this process sleeps meanwhile). */
-function busyFraction(ms = 1000) {
-  const a = cpuTimes();
-  sleepMs(ms);
-  const b = cpuTimes();
-  return a && b && b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0;
-}
-
-let waitedSec = 0;
-const busySeen = [];
-/** Waits (within the budget) until the CPUs are quiet; records how busy they were when the run started. */
-function waitQuiet() {
-  const start = performance.now();
-  let busy = busyFraction(500);
-  while (busy >= 0.15 && waitedSec + (performance.now() - start) / 1000 < WAIT_IDLE && performance.now() - start < 15_000) busy = busyFraction(1000);
-  waitedSec += (performance.now() - start) / 1000;
-  busySeen.push(busy);
-  return busy;
-}
+const quiet = quietWaiter(WAIT_IDLE);
 
 function runEngine(engine, flags, timeoutSec, tag) {
   const groups = engine.perWorkload ? engine.workloads.map((w) => [w]) : [engine.workloads];
   for (const workloads of groups) {
     if (workloads.length === 0) continue;
-    const busy = waitQuiet();
+    const busy = quiet.wait();
     const [cmd, args] = engine.command(workloads, flags);
     const t = performance.now();
     const outcome = run(cmd, args, { env: engine.env, timeoutSec });
@@ -303,19 +286,6 @@ const seconds = (performance.now() - t0) / 1000;
 // ---------------------------------------------------------------------------
 // The table
 // ---------------------------------------------------------------------------
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function fmtNum(x) {
-  if (x === null || x === undefined || !Number.isFinite(x)) return '-';
-  if (x >= 100) return Math.round(x).toLocaleString('en-US');
-  if (x >= 10) return x.toFixed(1);
-  return x.toPrecision(2);
-}
-
 /** The measured value of a cell: { imagesPerSec, ms, gflops, runs } or { text } when not measured. */
 function value(engine, w) {
   const c = results[engine.id]?.[w];
@@ -382,27 +352,15 @@ function ratioTable(shownWorkloads) {
   return `| Stride | vs | ${shownWorkloads.join(' | ')} |\n|${' --- |'.repeat(shownWorkloads.length + 2)}\n${rows.join('\n')}`;
 }
 
-function cpuModel() {
-  try {
-    const text = readFileSync('/proc/cpuinfo', 'utf8');
-    const model = /^model name\s*:\s*(.+)$/m.exec(text)?.[1]?.trim() ?? 'unknown CPU';
-    const flags = /^flags\s*:\s*(.+)$/m.exec(text)?.[1]?.split(/\s+/) ?? [];
-    const simd = flags.includes('avx512f') ? 'AVX-512' : flags.includes('avx2') ? 'AVX2' : flags.includes('avx') ? 'AVX' : 'SSE';
-    return `${model} (${simd}${flags.includes('fma') ? ', FMA' : ''})`;
-  } catch {
-    return process.arch;
-  }
-}
-
 const date = started.toISOString().slice(0, 10);
 const envNotes = [
   process.env.OPENBLAS_CORETYPE ? `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set in the environment (it applies to Stride native's OpenBLAS calls)` : null,
   info.openblas ? null : `OpenBLAS: ${info.openblasStatus}`,
   info.openblas ? `Stride native: convolution, batch norm and matrix products on ${info.onednn ? info.onednnStatus.replace(/:.*$/, '') : `OpenBLAS (oneDNN ${info.onednnStatus})`}` : null,
 ].filter(Boolean);
-const markdown = `Measured by \`npm run bench\` on ${date}: ${cpuModel()}, ${availableParallelism()} cores, Node ${process.version}; load average ${loadStart.toFixed(2)} at the start and ${loadEnd.toFixed(2)} at the end; before the runs the CPUs were ${(median(busySeen) * 100).toFixed(0)}% busy (median; ${busySeen.filter((b) => b >= 0.15).length} of ${busySeen.length} runs started on a busy machine after waiting ${waitedSec.toFixed(0)} s in all); ${seconds.toFixed(0)} s in all.
+const markdown = `Measured by \`npm run bench\` on ${date}: ${cpuModel()}, ${availableParallelism()} cores, Node ${process.version}; load average ${loadStart.toFixed(2)} at the start and ${loadEnd.toFixed(2)} at the end; ${quiet.describe()}; ${seconds.toFixed(0)} s in all.
 Stride's default here: ${info.backend} (${info.threads} threads, SIMD ${info.simd}). Engines with threads use ${THREADS}; TF.js wasm runs 1 thread in Node, TF.js cpu, ConvNetJS and Stride ref have none.
-Each number is the median over ${ROUNDS} alternating rounds of each run's median iteration time (Stride ref, TF.js cpu and ConvNetJS: one time-boxed run). FLOPs are counted, not measured: 2 per multiply-add of the convolutions and linear layers, training = 3x forward (src/cli/bench.ts).${ZOO.some((w) => ONLY_WORKLOADS.includes(w)) ? `\nThe zoo workloads run torchvision's ResNet-18, VGG-16 and AlexNet (randomly initialized) in PyTorch and, exported with torch.onnx.export, in onnxruntime-node, and the same architectures from Stride's models (createModel); the other peers do not run them.` : ''}${envNotes.length ? `\n${envNotes.join('; ')}.` : ''}${notes.length ? `\nNot measured: ${notes.join('; ')}.` : ''}
+Each number is the median over ${ROUNDS} alternating rounds of each run's median iteration time (Stride ref, TF.js cpu and ConvNetJS: one time-boxed run). FLOPs are counted, not measured: 2 per multiply-add of the convolutions and linear layers, training = 3x forward (src/cli/workloads.ts).${ZOO.some((w) => ONLY_WORKLOADS.includes(w)) ? `\nThe zoo workloads run torchvision's ResNet-18, VGG-16 and AlexNet (randomly initialized) in PyTorch and, exported with torch.onnx.export, in onnxruntime-node, and the same architectures from Stride's models (createModel); the other peers do not run them.` : ''}${envNotes.length ? `\n${envNotes.join('; ')}.` : ''}${notes.length ? `\nNot measured: ${notes.join('; ')}.` : ''}
 
 Images per second and milliseconds per iteration (medians; "best round" where the fastest round was more than 15% faster than the median, a sign of other work on the machine):
 
@@ -425,3 +383,21 @@ console.log(markdown);
 mkdirSync(join(BENCH, '.cache'), { recursive: true });
 writeFileSync(join(BENCH, '.cache', 'results.json'), JSON.stringify({ date: started.toISOString(), threads: THREADS, rounds: ROUNDS, info, results: raw }, null, 1));
 if (WRITE) log(`bench: ${writeReadmeBlock('bench', markdown, { fallback: 'results.md', title: 'Benchmark results' })}`);
+
+// ---------------------------------------------------------------------------
+// The browser part
+// ---------------------------------------------------------------------------
+if (BROWSER) {
+  const browserEngines = ONLY_ENGINES?.filter((e) => BROWSER_ENGINES.includes(e)) ?? null;
+  const browserWorkloads = ONLY_WORKLOADS.filter((w) => BROWSER_WORKLOADS.includes(w));
+  if (browserEngines?.length === 0) log(`bench: no browser part: none of --engines runs in the browser (${BROWSER_ENGINES.join(', ')})`);
+  else if (browserWorkloads.length === 0) log(`bench: no browser part: none of --workloads runs in the browser (${BROWSER_WORKLOADS.join(', ')})`);
+  else {
+    log('bench: the browser part (bench/browser/run.mjs; --no-browser skips it)');
+    const args = [join(BENCH, 'browser', 'run.mjs'), '--rounds', String(ROUNDS), '--threads', String(THREADS), '--wait-idle', String(WAIT_IDLE), '--workloads', browserWorkloads.join(',')];
+    if (browserEngines) args.push('--engines', browserEngines.join(','));
+    if (!WRITE) args.push('--no-write');
+    const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', timeout: 45 * 60_000, killSignal: 'SIGKILL' });
+    if (r.status !== 0) log(`bench: the browser part did not finish (${r.error?.message ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.status}`)}); the Node tables above stand`);
+  }
+}

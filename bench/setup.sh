@@ -5,13 +5,16 @@
 #   bash bench/setup.sh
 #
 # - npm packages (bench/package.json: TensorFlow.js + its wasm backend,
-#   onnxruntime-node, ConvNetJS) into bench/node_modules with --ignore-scripts:
-#   onnxruntime-node's install script only fetches CUDA/TensorRT files from
-#   outside; its CPU library ships in the package (checked below), as do
-#   tfjs-backend-wasm's .wasm files (loaded from bench/node_modules).
+#   onnxruntime-node, onnxruntime-web, ConvNetJS) into bench/node_modules with
+#   --ignore-scripts: onnxruntime-node's install script only fetches
+#   CUDA/TensorRT files from outside; its CPU library ships in the package
+#   (checked below), as do tfjs-backend-wasm's and onnxruntime-web's .wasm
+#   files (loaded from bench/node_modules, or served with the browser
+#   benchmark's page, bench/browser/).
 # - PyTorch from Debian (python3-torch, run by /usr/bin/python3) when it is
 #   missing and apt-get can be used; otherwise the PyTorch column is skipped.
-# - The ONNX models for onnxruntime-node, exported from the PyTorch nets
+# - The ONNX models for onnxruntime-node (and, the small ones, for
+#   onnxruntime-web in the browser benchmark), exported from the PyTorch nets
 #   (bench/peers/export_onnx.py) into bench/.cache/: torchvision's ResNet-18,
 #   VGG-16 and AlexNet among them (randomly initialized; about 850 MB).
 set -euo pipefail

@@ -16,19 +16,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR, WORKLOADS, benchRequire, firstLine, packageVersion, parseArgs, randomArray, runAll } from './common.mjs';
+import { onnxModels } from './onnx-models.mjs';
 
-/** Each workload's model: bench/.cache/<stem>-b<batch>.onnx, input x [batch, ...image] (batch from bench/workloads.json). */
-const MODELS = Object.fromEntries(Object.entries({
-  'lenet5-infer': { stem: 'lenet5', image: [1, 28, 28] },
-  'resnet-block-infer': { stem: 'resnet-block', image: [3, 32, 32] },
-  'conv-fwd': { stem: 'conv', image: [64, 32, 32] },
-  'resnet18-infer': { stem: 'resnet18', image: [3, 224, 224] },
-  'vgg16-infer': { stem: 'vgg16', image: [3, 224, 224] },
-  'alexnet-infer': { stem: 'alexnet', image: [3, 224, 224] },
-}).map(([workload, { stem, image }]) => {
-  const { batch } = WORKLOADS[workload];
-  return [workload, { file: `${stem}-b${batch}.onnx`, shape: [batch, ...image] }];
-}));
+/** Each workload's model: bench/.cache/<stem>-b<batch>.onnx, input x [batch, ...image] (onnx-models.mjs). */
+const MODELS = onnxModels(WORKLOADS);
 
 const ort = benchRequire('onnxruntime-node');
 const version = packageVersion('onnxruntime-node');
