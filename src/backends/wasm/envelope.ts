@@ -123,16 +123,9 @@ export class KernelCall {
     return Math.max(1, Math.ceil(this.planItems / this.planChunk));
   }
 
-  /** Adds the argument list of one thread's share of the next job. */
+  /** Adds the argument list of one thread for the next job. */
   call(args: number[]): void {
     this.calls.push(args);
-  }
-
-  /** Runs `job` with the argument lists added by `call`, the first on this thread. */
-  run(job: JobName): void {
-    const calls = this.calls;
-    this.calls = [];
-    this.r.run(job, calls);
   }
 
   /**
