@@ -238,6 +238,8 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     ['Winograd: 24 -> 65 channels on 39x40, batches of bands inside each image', geometry(2, 24, 39, 40, 65, 3, 3, { p: [1, 1, 1, 1] })],
     // 68 tiles a row: filter-gradient batches of 7 tile rows, the last band of an image shorter
     ['Winograd: rows of 135 columns, filter-gradient batches of bands', geometry(2, 16, 17, 135, 20, 3, 3, { p: [1, 1, 1, 1] })],
+    // 160 channels: forward batches held to at least 64 tiles (5 images of 12), past the size for L2
+    ['Winograd: 160 -> 16 channels on 5x5, forward batches of at least 64 tiles', geometry(7, 160, 5, 5, 16, 3, 3, { p: [1, 1, 1, 1] })],
   ];
 
   for (const [name, g] of convCases) {
