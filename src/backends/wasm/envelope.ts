@@ -111,8 +111,8 @@ export class KernelCall {
     const units = Math.ceil(n / align);
     const t = Math.min(this.threads(work, minPerThread, units), Math.max(1, units));
     this.r.wake(t);
-    if (chunks > 0) chunks = Math.min(units, chunks);
-    else chunks = t === 1 ? 1 : Math.min(units, t * CHUNKS_PER_THREAD);
+    if (chunks > 0) chunks = Math.max(1, Math.min(units, chunks));
+    else chunks = t === 1 ? 1 : Math.max(1, Math.min(units, t * CHUNKS_PER_THREAD));
     this.planItems = n;
     this.planChunk = Math.max(1, Math.ceil(units / chunks) * align);
     return t;
