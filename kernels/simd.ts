@@ -45,18 +45,6 @@ export function zero(dst: usize, n: i32): void {
   memory.fill(dst, 0, <usize>n << 2);
 }
 
-/** Copies n floats; runs of up to 256 with a vector loop (memory.copy is a call into the engine). */
-// @ts-ignore: decorator
-@inline export function copyFloats(dst: usize, src: usize, n: i32): void {
-  if (n > 256) {
-    memory.copy(dst, src, <usize>n << 2);
-    return;
-  }
-  let k = 0;
-  for (; k + 4 <= n; k += 4) v128.store(dst + (<usize>k << 2), v128.load(src + (<usize>k << 2)));
-  for (; k < n; k++) store<f32>(dst + (<usize>k << 2), load<f32>(src + (<usize>k << 2)));
-}
-
 /** Zeroes n floats; up to 256 with a vector loop. */
 // @ts-ignore: decorator
 @inline export function zeroFloats(dst: usize, n: i32): void {

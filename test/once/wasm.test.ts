@@ -108,6 +108,23 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     const b: number[] = [];
     runChunks((...x: number[]) => { a.push(x[0]); if (a.length === 1) runChunks((...y: number[]) => { b.push(y[0]); }, [0, 0], { rangeAt: 0, items: 10, chunk: 3, outAt: -1, outStride: 0 }, ctrl); }, [0, 0], { rangeAt: 0, items: 10, chunk: 3, outAt: -1, outStride: 0 }, ctrl);
     assert.deepEqual([a, b], [[0], [3, 6, 9]]);
+    // an empty range is one chunk [0, 0) for the first taker, none for the others
+    Atomics.store(ctrl, NEXT_CHUNK, 0);
+    seen.length = 0;
+    runChunks(fn, [7, 5, 5, 1000], { rangeAt: 1, items: 0, chunk: 1, outAt: 3, outStride: 64 }, ctrl);
+    runChunks(fn, [7, 5, 5, 1000], { rangeAt: 1, items: 0, chunk: 1, outAt: 3, outStride: 64 }, ctrl);
+    assert.deepEqual(seen, [[0, 0, 1000]]);
+  });
+
+  test('a filter gradient of no images is zeros (the kernel still runs once)', () => {
+    const g = geometry(0, 16, 6, 6, 16, 3, 3, { p: [1, 1, 1, 1] });
+    for (const gg of [g, geometry(0, 6, 14, 14, 16, 5, 5), geometry(0, 1, 28, 28, 6, 5, 5, { p: [2, 2, 2, 2] })]) {
+      const gw = new Float32Array(gg.outC * gg.inC * gg.kH * gg.kW).fill(Number.NaN);
+      const gb = new Float32Array(gg.outC).fill(Number.NaN);
+      k.conv2dBackwardFilter(new Float32Array(0), new Float32Array(0), gg, gw, gb);
+      assert.deepEqual([...gw], new Array(gw.length).fill(0));
+      assert.deepEqual([...gb], new Array(gb.length).fill(0));
+    }
   });
 
   test('gemm matches the definition for odd sizes, every transpose, alpha and beta, and offsets', () => {
@@ -238,6 +255,8 @@ describe('wasm backend', { skip: !available && 'WebAssembly SIMD is not availabl
     ['Winograd: 24 -> 65 channels on 39x40, batches of bands inside each image', geometry(2, 24, 39, 40, 65, 3, 3, { p: [1, 1, 1, 1] })],
     // 68 tiles a row: filter-gradient batches of 7 tile rows, the last band of an image shorter
     ['Winograd: rows of 135 columns, filter-gradient batches of bands', geometry(2, 16, 17, 135, 20, 3, 3, { p: [1, 1, 1, 1] })],
+    // 160 channels: forward batches held to at least 64 tiles (5 images of 12), past the size for L2
+    ['Winograd: 160 -> 16 channels on 5x5, forward batches of at least 64 tiles', geometry(7, 160, 5, 5, 16, 3, 3, { p: [1, 1, 1, 1] })],
   ];
 
   for (const [name, g] of convCases) {

@@ -66,14 +66,16 @@ export interface ChunkPlan {
 
 /**
  * Runs `fn` on every chunk that this thread takes: args[rangeAt], args[rangeAt + 1] set to the
- * chunk's range and args[outAt] to its output. Shared by the caller and the workers.
+ * chunk's range and args[outAt] to its output. Shared by the caller and the workers. An empty
+ * range is one chunk [0, 0), so a kernel still writes what it writes for no items (a filter
+ * gradient of no images: zeros).
  */
 export function runChunks(fn: (...args: number[]) => unknown, args: number[], plan: ChunkPlan, ctrl: Int32Array): void {
   const out = plan.outAt >= 0 ? args[plan.outAt] : 0;
   for (;;) {
     const i = Atomics.add(ctrl, NEXT_CHUNK, 1);
     const lo = i * plan.chunk;
-    if (lo >= plan.items) return;
+    if (lo >= plan.items && (i > 0 || plan.items > 0)) return;
     args[plan.rangeAt] = lo;
     args[plan.rangeAt + 1] = Math.min(plan.items, lo + plan.chunk);
     if (plan.outAt >= 0) args[plan.outAt] = out + i * plan.outStride;

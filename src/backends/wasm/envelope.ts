@@ -111,8 +111,8 @@ export class KernelCall {
     const units = Math.ceil(n / align);
     const t = Math.min(this.threads(work, minPerThread, units), Math.max(1, units));
     this.r.wake(t);
-    if (chunks > 0) chunks = Math.min(units, chunks);
-    else chunks = t === 1 ? 1 : Math.min(units, t * CHUNKS_PER_THREAD);
+    if (chunks > 0) chunks = Math.max(1, Math.min(units, chunks));
+    else chunks = t === 1 ? 1 : Math.max(1, Math.min(units, t * CHUNKS_PER_THREAD));
     this.planItems = n;
     this.planChunk = Math.max(1, Math.ceil(units / chunks) * align);
     return t;
@@ -123,16 +123,9 @@ export class KernelCall {
     return Math.max(1, Math.ceil(this.planItems / this.planChunk));
   }
 
-  /** Adds the argument list of one thread's share of the next job. */
+  /** Adds the argument list of one thread for the next job. */
   call(args: number[]): void {
     this.calls.push(args);
-  }
-
-  /** Runs `job` with the argument lists added by `call`, the first on this thread. */
-  run(job: JobName): void {
-    const calls = this.calls;
-    this.calls = [];
-    this.r.run(job, calls);
   }
 
   /**
