@@ -159,6 +159,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend | NativeBase =
     where: portable.where,
     topk: portable.topk,
     sgdStep: portable.sgdStep,
+    sgdStepMany: portable.sgdStepMany,
   };
   return {
     name: 'native',
