@@ -410,14 +410,14 @@ describe('native backend', { skip }, () => {
       conv.release();
     });
 
-    test('batch norm on oneDNN matches ref on every path: the per-channel affine forward, blocked and NCHW plans; statistics, forward with and without weight and bias, gradients with batch and running statistics', () => {
+    test('batch norm on oneDNN matches ref on every path: binary maps and plane sums on NCHW, blocked and NCHW plans; statistics, forward with and without weight and bias, gradients with batch and running statistics', () => {
       const r = refBackend.kernels;
       // 64 channels: nChw16c; 24 and 5: blocked by 8, 5 padded to a block; a ResNet-sized one for the JIT kernels' full vectors
       const geometries = [{ batch: 3, channels: 5, spatial: 14 }, { batch: 2, channels: 24, spatial: 9 }, { batch: 4, channels: 64, spatial: 64 }];
       const variants = {
-        'affine forward, blocked plans': makeOneDnnBatchNorm(dnnl!, r),
-        'blocked plans only': makeOneDnnBatchNorm(dnnl!, r, { affine: false }),
-        'NCHW plans only': makeOneDnnBatchNorm(dnnl!, r, { affine: false, blocked: false }),
+        'binary maps, blocked statistics': makeOneDnnBatchNorm(dnnl!, r),
+        'blocked plans only': makeOneDnnBatchNorm(dnnl!, r, { binary: false }),
+        'NCHW plans only': makeOneDnnBatchNorm(dnnl!, r, { binary: false, blocked: false }),
       };
       const fallbackRan = (name: string) => () => assert.fail(`the fallback ${name} ran`);
       const spy = makeOneDnnBatchNorm(dnnl!, { batchNormStats: fallbackRan('batchNormStats'), batchNorm2dForward: fallbackRan('batchNorm2dForward'), batchNorm2dBackward: fallbackRan('batchNorm2dBackward') });
@@ -431,7 +431,7 @@ describe('native backend', { skip }, () => {
         const weight = values(C, 104).map((v) => 2 * v);
         const bias = values(C, 105);
         const gy = values(n, 106);
-        assert.equal(variants['affine forward, blocked plans'].layout(g), C % 16 === 0 ? 'nChw16c' : 'nChw8c', `channels ${C} get a blocked layout`);
+        assert.equal(variants['binary maps, blocked statistics'].layout(g), C % 16 === 0 ? 'nChw16c' : 'nChw8c', `channels ${C} get a blocked layout`);
         assert.equal(variants['NCHW plans only'].layout(g), 'nchw');
         const wantMean = new Float32Array(C);
         const wantVar = new Float32Array(C);

@@ -6,17 +6,30 @@
  * (nChw16c, nChw8c); on plain NCHW it runs `ncsp_bnorm`, C++ that Debian
  * compiles for baseline x86-64: on the ResNet-block net's [32, 64, 32, 32]
  * activations, one thread, 2.9 ms for a forward pass with given statistics
- * and 6.2 ms for the gradients, against 0.4 and 1.7 ms blocked. So:
+ * and 6.9 ms for the gradients. So:
  *
  * - the forward pass is one per-channel affine map on NCHW itself,
  *     y = x * scale[c] + shift[c],  scale = weight * invstd,  shift = bias - mean * scale
- *   (PyTorch's CPU kernel computes the same form): a JIT-compiled binary
- *   multiplication by a per-channel vector with the addition as its
- *   post-op, one pass, 0.5 ms there;
- * - the statistics and the gradients reorder their data operands into the
- *   blocked layout and their data results back (1.1 ms a reorder there),
- *   wherever oneDNN has a JIT kernel for a blocked layout; elsewhere the
- *   plans keep NCHW and the statistics stay with the fallback kernel.
+ *   (the form of PyTorch's CPU kernel): a JIT-compiled binary multiplication
+ *   by a per-channel vector with the addition as its post-op, one pass
+ *   (0.55 ms there);
+ * - the gradients are two binary maps and two plane sums on NCHW:
+ *     t = (x - mean) * gy (into a data-sized scratch array kept between calls),
+ *     then the sums of t and of gy over each plane
+ *     (oneDNN's reduction over rows of a [batch * channels, spatial] matrix),
+ *     added up over the batch per channel in float64, then
+ *     gx = ((x - mean) * r + s + gy) * k   (training),   gx = gy * k   (eval)
+ *   with k = weight * invstd, r = -invstd * sum(gy xhat) / M, s = -sum(gy) / M
+ *   (2.9 ms there, against 4.4-5.6 ms for the blocked primitive below with
+ *   its three reorders);
+ * - the statistics reorder x into the blocked layout and run the JIT
+ *   primitive's training-mode forward pass (1.3 ms there), whose normalized
+ *   output stays in the planner's arena (a scratch port).
+ *
+ * Where oneDNN has no JIT kernel for one of the binary maps or sums (or with
+ * `binary: false`), the batch normalization primitive runs instead: in a
+ * blocked layout with reorders where oneDNN has a JIT kernel for one, else
+ * on NCHW, where the statistics stay with the fallback kernel.
  *
  * Stride's kernels take the per-channel mean and invstd = 1 / sqrt(var + eps);
  * oneDNN takes mean and variance and an epsilon. Passing
@@ -33,23 +46,27 @@
  * A null weight is a scale of ones. Without gx (nothing upstream needs it)
  * the fallback runs, as for float64 arrays.
  *
- * The statistics (mean and biased variance, the mean first and then the
- * squared deviations from it, as batchNormStats asks) come from oneDNN's
- * training-mode forward pass, whose normalized output stays in the planner's
- * arena (a scratch port).
+ * The statistics are the mean and the biased variance, the mean first and
+ * then the squared deviations from it, as batchNormStats asks.
  */
 import type { BatchNormGeometry, FloatArray, KernelSignatures } from '../backend.js';
 import { created, DNNL, OP_DESC_BYTES, type Handle, type OneDnn } from './onednn.js';
 import { makePlanner, type Owned, type Plan } from './onednn-plan.js';
+import { buildRowReduction, REDUCTION_SUM } from './onednn-reduction.js';
 
 type BatchNormKernels = Pick<KernelSignatures, 'batchNormStats' | 'batchNorm2dForward' | 'batchNorm2dBackward'>;
 
 /** Channel-blocked format tags of oneDNN 2.6 (dnnl_types.h: dnnl_nChw16c = dnnl_aBcd16b, dnnl_nChw8c = dnnl_aBcd8b). */
 const TAG_NCHW16C = 69;
 const TAG_NCHW8C = 93;
-/** dnnl_binary_mul, and the argument of the first post-op's second operand (DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1). */
+/** dnnl_binary_mul and dnnl_binary_sub (dnnl_types.h of 2.6.3). */
 const BINARY_MUL = 131057;
-const ARG_POST_OP_0_SRC1 = 16384 | DNNL.argSrc1;
+const BINARY_SUB = 131061;
+/** The second operand of post-op i: DNNL_ARG_ATTR_MULTIPLE_POST_OP(i) | DNNL_ARG_SRC_1. */
+const postOpArg = (i: number) => (16384 * (i + 1)) | DNNL.argSrc1;
+
+/** An operand of a binary map: a per-channel vector (broadcast over batch and space) or a tensor shaped like the data. */
+type Operand = 'channel' | 'data';
 
 /** The data layout a geometry's plans use: a blocked tag, or NCHW itself. */
 export type BatchNormLayout = 'nChw16c' | 'nChw8c' | 'nchw';
@@ -57,8 +74,11 @@ export type BatchNormLayout = 'nChw16c' | 'nChw8c' | 'nchw';
 export interface OneDnnBatchNormOptions {
   /** Whether plans may reorder into a channel-blocked layout (default true; false keeps NCHW, as the tests compare). */
   blocked?: boolean;
-  /** Whether the forward pass runs as a per-channel affine map (default true; false runs the batch normalization primitive). */
-  affine?: boolean;
+  /**
+   * Whether the forward pass and the gradients run as per-channel binary maps and plane
+   * reductions on NCHW itself (default true; false runs the batch normalization primitive).
+   */
+  binary?: boolean;
 }
 
 export interface OneDnnBatchNorm {
@@ -73,6 +93,7 @@ export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, op
   const { check, memoryDesc, primitiveDesc, plainPort, finish } = planner;
   const { api } = dnnl;
   const allowBlocked = options.blocked ?? true;
+  const useBinary = options.binary ?? true;
 
   const dims = (g: BatchNormGeometry) => [g.batch, g.channels, g.spatial, 1];
   const plainDesc = (g: BatchNormGeometry) => memoryDesc(dims(g), DNNL.tagNchw);
@@ -135,35 +156,61 @@ export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, op
   }
 
   /**
-   * The forward pass as one per-channel affine map on NCHW itself, y = x * scale[c] + shift[c]
-   * with scale = weight * invstd and shift = bias - mean * scale: a binary multiplication by a
-   * per-channel vector with the addition as its post-op, one pass over x and y (no reorders).
-   * Ports x, scale, shift, y. Refused (null plan) where oneDNN has no JIT kernel for it.
+   * A chain of element-wise binary operations on NCHW data: dst = ((src0 op src1) post1 operand1)
+   * post2 operand2 ..., each operand a per-channel vector or a data-shaped tensor, in one pass
+   * (a JIT binary primitive, its later operations as post-ops). Ports src0, src1, the post-ops'
+   * operands in order, dst. Throws where oneDNN has no JIT kernel for it, so the planner
+   * remembers the refusal and the caller's other path runs.
    */
-  function buildAffine(g: BatchNormGeometry, owned: Owned): Plan {
-    const channel = memoryDesc([1, g.channels, 1, 1], DNNL.tagNchw);
+  function buildBinary(g: BatchNormGeometry, alg: number, src1: Operand, posts: readonly [number, Operand][], owned: Owned): Plan {
+    const md = (o: Operand) => (o === 'channel' ? memoryDesc([1, g.channels, 1, 1], DNNL.tagNchw) : plainDesc(g));
     const postOps = created((out) => api.postOpsCreate(out), 'post-ops');
     let attr: Handle | null = null;
     try {
-      check(api.postOpsAppendBinary(postOps, DNNL.binaryAdd, channel), 'binary post-op');
+      for (const [postAlg, operand] of posts) check(api.postOpsAppendBinary(postOps, postAlg, md(operand)), 'binary post-op');
       attr = created((out) => api.primitiveAttrCreate(out), 'primitive attributes');
       check(api.primitiveAttrSetPostOps(attr, postOps), 'set post-ops');
       const desc = new Uint8Array(OP_DESC_BYTES);
-      check(api.binaryDescInit(desc, BINARY_MUL, plainDesc(g), channel, plainDesc(g)), 'binary descriptor');
+      check(api.binaryDescInit(desc, alg, plainDesc(g), md(src1), plainDesc(g)), 'binary descriptor');
       const pd = primitiveDesc(desc, null, owned, attr);
       const out: [string | null] = [null];
       api.queryString(pd, DNNL.queryImplInfoStr, 0, out);
-      if (!out[0]?.includes('jit')) throw new Error(`no JIT kernel for the per-channel affine map (${out[0]})`);
+      if (!out[0]?.includes('jit')) throw new Error(`no JIT kernel for the per-channel binary map (${out[0]})`);
       return finish(pd, [
         plainPort(DNNL.argSrc, plainDesc(g), false, owned),
-        plainPort(DNNL.argSrc1, channel, false, owned),
-        plainPort(ARG_POST_OP_0_SRC1, channel, false, owned),
+        plainPort(DNNL.argSrc1, md(src1), false, owned),
+        ...posts.map(([, operand], i) => plainPort(postOpArg(i), md(operand), false, owned)),
         plainPort(DNNL.argDst, plainDesc(g), true, owned),
       ], owned);
     } finally {
       if (attr) api.primitiveAttrDestroy(attr);
       api.postOpsDestroy(postOps);
     }
+  }
+
+  /** The plans of the binary path, by what they compute (see kernels below); null where oneDNN refused one. */
+  const binaryPlans = (g: BatchNormGeometry) => {
+    const k = key(g);
+    const planes = g.batch * g.channels;
+    return {
+      // y = x * scale + shift
+      affine: planner.get(`bn affine|${k}`, (owned) => buildBinary(g, BINARY_MUL, 'channel', [[DNNL.binaryAdd, 'channel']], owned)),
+      // t = (x - mean) * gy
+      centeredProduct: planner.get(`bn centered product|${k}`, (owned) => buildBinary(g, BINARY_SUB, 'channel', [[BINARY_MUL, 'data']], owned)),
+      // gx = ((x - mean) * r + s + gy) * k
+      gradient: planner.get(`bn gradient|${k}`, (owned) => buildBinary(g, BINARY_SUB, 'channel', [[BINARY_MUL, 'channel'], [DNNL.binaryAdd, 'channel'], [DNNL.binaryAdd, 'data'], [BINARY_MUL, 'channel']], owned)),
+      // gx = gy * k
+      scaled: planner.get(`bn scaled|${k}`, (owned) => buildBinary(g, BINARY_MUL, 'channel', [], owned)),
+      // the sum of each plane
+      planeSums: planner.get(`bn plane sums|${dnnl.getThreads()}|${planes},${g.spatial}`, (owned) => buildRowReduction(planner, REDUCTION_SUM, planes, g.spatial, owned)),
+    };
+  };
+
+  /** Data-sized scratch (the centered products of the gradients), kept and grown between calls. */
+  let scratch = new Float32Array(0);
+  function scratchOf(n: number): Float32Array {
+    if (scratch.length < n) scratch = new Float32Array(n);
+    return scratch.subarray(0, n);
   }
 
   /** The batch statistics: ports x, mean, variance (the normalized data goes to the arena). */
@@ -209,7 +256,7 @@ export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, op
 
   /** Per-channel arrays kept between calls (a training step allocates none): by use, then channel count. */
   const vectors = new Map<string, Float32Array>();
-  function vector(use: 'variance' | 'ones' | 'shift' | 'gweight' | 'gbias' | 'affine scale' | 'affine shift', channels: number): Float32Array {
+  function vector(use: 'variance' | 'ones' | 'shift' | 'gweight' | 'gbias' | 'scale' | 'shift by' | 'plane sums' | 'k' | 'r' | 's', channels: number): Float32Array {
     const k = `${use} ${channels}`;
     let v = vectors.get(k);
     if (v === undefined) {
@@ -218,6 +265,17 @@ export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, op
       vectors.set(k, v);
     }
     return v;
+  }
+
+  /** Per-channel totals over the batch of per-plane sums ([batch, channels] in order), in float64. */
+  const totals = new Map<string, Float64Array>();
+  function channelTotals(sums: Float32Array, batch: number, channels: number, use: string): Float64Array {
+    const k = `${use} ${channels}`;
+    let out = totals.get(k);
+    if (out === undefined) totals.set(k, (out = new Float64Array(channels)));
+    out.fill(0);
+    for (let n = 0; n < batch; n++) for (let c = 0; c < channels; c++) out[c] += sums[n * channels + c];
+    return out;
   }
 
   /** variance' = 1 / invstd^2, so that oneDNN's 1 / sqrt(variance' + 0) is invstd. */
@@ -236,13 +294,11 @@ export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, op
       planner.run(p, [x, mean, variance] as Float32Array[]);
     },
     batchNorm2dForward(x, mean, invstd, weight, bias, g, y) {
-      const affine = options.affine !== false && usable(g) && f32(x, mean, invstd, weight, bias, y)
-        ? planner.get(`bn affine|${key(g)}`, (owned) => buildAffine(g, owned))
-        : null;
+      const affine = useBinary && usable(g) && f32(x, mean, invstd, weight, bias, y) ? binaryPlans(g).affine : null;
       if (affine) {
         const C = g.channels;
-        const scale = vector('affine scale', C);
-        const shift = vector('affine shift', C);
+        const scale = vector('scale', C);
+        const shift = vector('shift by', C);
         for (let c = 0; c < C; c++) {
           const a = (weight ? weight[c] : 1) * invstd[c];
           scale[c] = a;
@@ -262,6 +318,34 @@ export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, op
       planner.run(p, arrays as Float32Array[]);
     },
     batchNorm2dBackward(x, gy, mean, invstd, weight, g, training, gx, gweight, gbias) {
+      const plans = gx !== null && useBinary && usable(g) && f32(x, gy, mean, invstd, weight, gx, gweight, gbias) ? binaryPlans(g) : null;
+      if (plans && plans.centeredProduct && plans.planeSums && (training ? plans.gradient : plans.scaled)) {
+        const { batch, channels: C } = g;
+        const M = batch * g.spatial;
+        // per plane: sum(gy), sum((x - mean) * gy); then per channel over the batch, in float64
+        const t = scratchOf(x.length);
+        const sums = vector('plane sums', batch * C);
+        planner.run(plans.centeredProduct, [x, mean, gy, t] as Float32Array[]);
+        planner.run(plans.planeSums, [t, sums]);
+        const sumCentered = channelTotals(sums, batch, C, 'centered');
+        planner.run(plans.planeSums, [gy as Float32Array, sums]);
+        const sumGy = channelTotals(sums, batch, C, 'gy');
+        const k = vector('k', C);
+        const r = vector('r', C);
+        const s = vector('s', C);
+        for (let c = 0; c < C; c++) {
+          const is = invstd[c];
+          const sumGyXhat = is * sumCentered[c];
+          if (gweight) gweight[c] = sumGyXhat;
+          if (gbias) gbias[c] = sumGy[c];
+          k[c] = (weight ? weight[c] : 1) * is;
+          r[c] = (-is * sumGyXhat) / M;
+          s[c] = -sumGy[c] / M;
+        }
+        if (training) planner.run(plans.gradient!, [x, mean, r, s, gy, k, gx!] as Float32Array[]);
+        else planner.run(plans.scaled!, [gy, k, gx!] as Float32Array[]);
+        return;
+      }
       const p = gx !== null && usable(g) && f32(x, gy, mean, invstd, weight, gx, gweight, gbias)
         ? planner.get(`bn backward ${+training}|${key(g)}`, (owned) => buildBackward(g, training, owned))
         : null;
@@ -281,6 +365,8 @@ export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, op
       planner.release();
       layouts.clear();
       vectors.clear();
+      totals.clear();
+      scratch = new Float32Array(0);
     },
   };
 }

@@ -13,13 +13,33 @@
  */
 import type { KernelSignatures } from '../backend.js';
 import { DNNL, OP_DESC_BYTES, type OneDnn } from './onednn.js';
-import { makePlanner, type Owned, type Plan } from './onednn-plan.js';
+import { makePlanner, type Owned, type Plan, type Planner } from './onednn-plan.js';
 import { MIN_ELEMENTS } from './onednn-elementwise.js';
 
 type ReductionKernels = Pick<KernelSignatures, 'adaptiveAvgPool2dForward'>;
 
-/** dnnl_reduction_mean (dnnl_types.h of 2.6.3). */
-const REDUCTION_MEAN = 196598;
+/** dnnl_reduction_sum and dnnl_reduction_mean (dnnl_types.h of 2.6.3). */
+export const REDUCTION_SUM = 196596;
+export const REDUCTION_MEAN = 196598;
+
+/**
+ * A plan reducing each row of a row-major [rows, length] matrix to one value (`alg`: sum or
+ * mean): ports src, dst. Throws where oneDNN has no JIT kernel for it (its reference one is
+ * slower than any fallback), so that the planner remembers the refusal.
+ */
+export function buildRowReduction(planner: Planner, alg: number, rows: number, length: number, owned: Owned): Plan {
+  const { api } = planner.dnnl;
+  const ab = 3; // dnnl_ab: a plain row-major matrix
+  const src = planner.memoryDesc([rows, length], ab);
+  const dst = planner.memoryDesc([rows, 1], ab);
+  const desc = new Uint8Array(OP_DESC_BYTES);
+  planner.check(api.reductionDescInit(desc, alg, src, dst, 0, 0), 'reduction descriptor');
+  const pd = planner.primitiveDesc(desc, null, owned);
+  const out: [string | null] = [null];
+  api.queryString(pd, DNNL.queryImplInfoStr, 0, out);
+  if (!out[0]?.includes('jit')) throw new Error(`no JIT kernel for the reduction (${out[0]})`);
+  return planner.finish(pd, [planner.plainPort(DNNL.argSrc, src, false, owned), planner.plainPort(DNNL.argDst, dst, true, owned)], owned);
+}
 
 export interface OneDnnReduction {
   kernels: ReductionKernels;
@@ -30,24 +50,7 @@ export interface OneDnnReduction {
 
 export function makeOneDnnReduction(dnnl: OneDnn, fallback: ReductionKernels): OneDnnReduction {
   const planner = makePlanner(dnnl);
-  const { check, memoryDesc, primitiveDesc, plainPort, finish } = planner;
-  const { api } = dnnl;
-  const ab = 3; // dnnl_ab: a plain row-major matrix
-
-  function buildMean(planes: number, area: number, owned: Owned): Plan {
-    const src = memoryDesc([planes, area], ab);
-    const dst = memoryDesc([planes, 1], ab);
-    const desc = new Uint8Array(OP_DESC_BYTES);
-    check(api.reductionDescInit(desc, REDUCTION_MEAN, src, dst, 0, 0), 'reduction descriptor');
-    const pd = primitiveDesc(desc, null, owned);
-    const out: [string | null] = [null];
-    api.queryString(pd, DNNL.queryImplInfoStr, 0, out);
-    // oneDNN's reference reduction is slower than the fallback
-    if (!out[0]?.includes('jit')) throw new Error(`no JIT kernel for the reduction (${out[0]})`);
-    return finish(pd, [plainPort(DNNL.argSrc, src, false, owned), plainPort(DNNL.argDst, dst, true, owned)], owned);
-  }
-
-  const plan = (planes: number, area: number) => planner.get(`mean ${dnnl.getThreads()}|${planes},${area}`, (owned) => buildMean(planes, area, owned));
+  const plan = (planes: number, area: number) => planner.get(`mean ${dnnl.getThreads()}|${planes},${area}`, (owned) => buildRowReduction(planner, REDUCTION_MEAN, planes, area, owned));
 
   const kernels: ReductionKernels = {
     adaptiveAvgPool2dForward(x, g, y) {
