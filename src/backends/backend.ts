@@ -345,6 +345,13 @@ export interface KernelSignatures {
    *   w = w - lr * (momentum > 0 ? (nesterov ? g + momentum * buf : buf) : g)
    */
   sgdStep(w: FloatArray, grad: FloatArray, buf: FloatArray | null, p: SgdStepParams): void;
+
+  /**
+   * sgdStep on a list of parameters with the same settings, in one call (an optimizer's whole
+   * parameter group): parameter i is w[i] with grad[i] and buf[i], and each ends exactly as
+   * sgdStep would leave it. The three lists have one entry per parameter.
+   */
+  sgdStepMany(w: readonly FloatArray[], grad: readonly FloatArray[], buf: readonly (FloatArray | null)[], p: SgdStepParams): void;
 }
 
 export type KernelName = keyof KernelSignatures;

@@ -2,7 +2,7 @@ import { ValueError } from '../errors.js';
 import { checkOptions } from '../validate.js';
 import { kernelsFor } from '../backends/index.js';
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
-import { Optimizer, checkLr, checkRange, type ParamGroup, type ParamState, type ParamsOrGroups } from './optimizer.js';
+import { Optimizer, checkLr, checkRange, type ParamGroup, type ParamsOrGroups } from './optimizer.js';
 
 export interface SGDOptions {
   lr?: number;
@@ -74,17 +74,50 @@ export class SGD extends Optimizer<SGDParamGroup> {
     return this.paramGroups[0].weightDecay;
   }
 
-  protected update(p: Tensor, grad: FloatArray, group: SGDParamGroup, state: ParamState): void {
-    const { lr, momentum, dampening, nesterov, weightDecay } = group;
-    const w = p.data;
-    let buf: FloatArray | null = null;
-    let first = false;
-    if (momentum !== 0) {
-      first = state.momentumBuffer === undefined;
-      if (first) state.momentumBuffer = w instanceof Float64Array ? new Float64Array(w.length) : new Float32Array(w.length);
-      buf = state.momentumBuffer as FloatArray;
+  /**
+   * Applies one update from the current gradients, each parameter group in one kernel call
+   * (sgdStepMany) per element type and per `first` (whether the momentum buffers start now):
+   * a single call per group in the steady state. Parameters with no gradient are skipped.
+   */
+  override step(): void {
+    // a subclass with an update() of its own gets the per-parameter loop that calls it
+    if (this.update !== SGD.prototype.update) return super.step();
+    this.stepCount++;
+    for (const group of this.paramGroups) {
+      const { lr, momentum, dampening, nesterov, weightDecay } = group;
+      // four lists at most: float32 / float64 parameters, buffers already started or starting now
+      const lists = new Map<string, { dtype: Tensor['dtype']; first: boolean; w: FloatArray[]; grad: FloatArray[]; buf: (FloatArray | null)[] }>();
+      for (const p of group.params) {
+        if (!p.grad) continue;
+        const { buf, first } = this.buffer(p, group);
+        const key = `${p.dtype} ${first}`;
+        let list = lists.get(key);
+        if (list === undefined) lists.set(key, (list = { dtype: p.dtype, first, w: [], grad: [], buf: [] }));
+        list.w.push(p.data);
+        list.grad.push(p.grad.data);
+        list.buf.push(buf);
+      }
+      for (const list of lists.values()) {
+        // The backend of the parameters' dtype: wasm and native update large float32 parameters with SIMD.
+        kernelsFor(list.dtype).sgdStepMany(list.w, list.grad, list.buf, { lr, momentum, dampening, weightDecay, nesterov, first: list.first });
+      }
     }
-    // The backend of the parameter's dtype: wasm and native update large float32 parameters with SIMD.
-    kernelsFor(p.dtype).sgdStep(w, grad, buf, { lr, momentum, dampening, weightDecay, nesterov, first });
+  }
+
+  /** One parameter's update (sgdStep), as step() gives it within its group. */
+  protected update(p: Tensor, grad: FloatArray, group: SGDParamGroup): void {
+    const { lr, momentum, dampening, nesterov, weightDecay } = group;
+    const { buf, first } = this.buffer(p, group);
+    kernelsFor(p.dtype).sgdStep(p.data, grad, buf, { lr, momentum, dampening, weightDecay, nesterov, first });
+  }
+
+  /** The parameter's momentum buffer (null without momentum), created at its first update; `first` says it starts now. */
+  private buffer(p: Tensor, group: SGDParamGroup): { buf: FloatArray | null; first: boolean } {
+    let state = this.state.get(p);
+    if (state === undefined) this.state.set(p, (state = {}));
+    if (group.momentum === 0) return { buf: null, first: false };
+    const first = state.momentumBuffer === undefined;
+    if (first) state.momentumBuffer = p.data instanceof Float64Array ? new Float64Array(p.size) : new Float32Array(p.size);
+    return { buf: state.momentumBuffer as FloatArray, first };
   }
 }

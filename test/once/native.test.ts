@@ -18,6 +18,7 @@ import { loadOneDnn, ONEDNN_INSTALL_HINT, tryLoadOneDnn } from '../../src/backen
 import { makeOneDnnConv } from '../../src/backends/native/onednn-conv.js';
 import { makeOneDnnBatchNorm } from '../../src/backends/native/onednn-batch-norm.js';
 import { makeOneDnnGemm } from '../../src/backends/native/onednn-matmul.js';
+import { makeOneDnnReduction } from '../../src/backends/native/onednn-reduction.js';
 import { makeOneDnnEltwise, MIN_ELEMENTS } from '../../src/backends/native/onednn-elementwise.js';
 import { registerNativeBackend } from '../../src/backends/native/register.js';
 import { refBackend } from '../../src/backends/ref/index.js';
@@ -409,40 +410,88 @@ describe('native backend', { skip }, () => {
       conv.release();
     });
 
-    test('batch norm on oneDNN matches ref: forward with and without weight and bias, gradients with batch and running statistics', () => {
-      const bn = makeOneDnnBatchNorm(dnnl!, refBackend.kernels).kernels;
+    test('batch norm on oneDNN matches ref on every path: binary maps and plane sums on NCHW, blocked and NCHW plans; statistics, forward with and without weight and bias, gradients with batch and running statistics', () => {
       const r = refBackend.kernels;
-      const g = { batch: 3, channels: 5, spatial: 14 };
-      const n = g.batch * g.channels * g.spatial;
-      const x = values(n, 101);
-      const mean = values(g.channels, 102);
-      const invstd = values(g.channels, 103).map((v) => 1.5 + v); // 1..2
-      const weight = values(g.channels, 104).map((v) => 2 * v);
-      const bias = values(g.channels, 105);
-      const gy = values(n, 106);
-      for (const [w, b] of [[weight, bias], [null, null], [weight, null], [null, bias]] as const) {
-        const want = new Float32Array(n);
-        const got = new Float32Array(n).fill(NaN);
-        r.batchNorm2dForward(x, mean, invstd, w, b, g, want);
-        bn.batchNorm2dForward(x, mean, invstd, w, b, g, got);
-        assertClose(got, want, { atol: 1e-5 }, `forward, weight ${w !== null}, bias ${b !== null}`);
-      }
-      for (const training of [true, false]) {
-        for (const params of [true, false]) {
-          for (const w of [weight, null]) {
-            const want = { gx: new Float32Array(n), gw: params ? new Float32Array(g.channels) : null, gb: params ? new Float32Array(g.channels) : null };
-            const got = { gx: new Float32Array(n).fill(NaN), gw: params ? new Float32Array(g.channels).fill(NaN) : null, gb: params ? new Float32Array(g.channels).fill(NaN) : null };
-            r.batchNorm2dBackward(x, gy, mean, invstd, w, g, training, want.gx, want.gw, want.gb);
-            bn.batchNorm2dBackward(x, gy, mean, invstd, w, g, training, got.gx, got.gw, got.gb);
-            const what = `training ${training}, parameter gradients ${params}, weight ${w !== null}`;
-            assertClose(got.gx, want.gx, { atol: 1e-5 }, `gx, ${what}`);
-            if (params) {
-              assertClose(got.gw!, want.gw!, { atol: 1e-5 }, `gweight, ${what}`);
-              assertClose(got.gb!, want.gb!, { atol: 1e-5 }, `gbias, ${what}`);
+      // 64 channels: nChw16c; 24 and 5: blocked by 8, 5 padded to a block; a ResNet-sized one for the JIT kernels' full vectors
+      const geometries = [{ batch: 3, channels: 5, spatial: 14 }, { batch: 2, channels: 24, spatial: 9 }, { batch: 4, channels: 64, spatial: 64 }];
+      const variants = {
+        'binary maps, blocked statistics': makeOneDnnBatchNorm(dnnl!, r),
+        'blocked plans only': makeOneDnnBatchNorm(dnnl!, r, { binary: false }),
+        'NCHW plans only': makeOneDnnBatchNorm(dnnl!, r, { binary: false, blocked: false }),
+      };
+      const fallbackRan = (name: string) => () => assert.fail(`the fallback ${name} ran`);
+      const spy = makeOneDnnBatchNorm(dnnl!, { batchNormStats: fallbackRan('batchNormStats'), batchNorm2dForward: fallbackRan('batchNorm2dForward'), batchNorm2dBackward: fallbackRan('batchNorm2dBackward') });
+      for (const [gi, g] of geometries.entries()) {
+        const n = g.batch * g.channels * g.spatial;
+        const C = g.channels;
+        // an offset mean, so that statistics computed in one pass (sum of squares) would lose digits
+        const x = values(n, 101 + gi).map((v) => 3 + 2 * v);
+        const mean = values(C, 102).map((v) => 3 + v);
+        const invstd = values(C, 103).map((v) => 1.5 + v); // 1..2
+        const weight = values(C, 104).map((v) => 2 * v);
+        const bias = values(C, 105);
+        const gy = values(n, 106);
+        assert.equal(variants['binary maps, blocked statistics'].layout(g), C % 16 === 0 ? 'nChw16c' : 'nChw8c', `channels ${C} get a blocked layout`);
+        assert.equal(variants['NCHW plans only'].layout(g), 'nchw');
+        const wantMean = new Float32Array(C);
+        const wantVar = new Float32Array(C);
+        r.batchNormStats(x, g, wantMean, wantVar);
+        for (const [name, bn] of [...Object.entries(variants), ['no fallback', spy] as const]) {
+          const k = bn.kernels;
+          const what = `${name}, ${C} channels`;
+          const gotMean = new Float32Array(C).fill(NaN);
+          const gotVar = new Float32Array(C).fill(NaN);
+          if (name !== 'NCHW plans only') {
+            // NCHW plans leave the statistics to the fallback
+            k.batchNormStats(x, g, gotMean, gotVar);
+            assertClose(gotMean, wantMean, { atol: 1e-5 }, `mean, ${what}`);
+            assertClose(gotVar, wantVar, { atol: 1e-5 }, `variance, ${what}`);
+          }
+          for (const [w, b] of [[weight, bias], [null, null], [weight, null], [null, bias]] as const) {
+            const want = new Float32Array(n);
+            const got = new Float32Array(n).fill(NaN);
+            r.batchNorm2dForward(x, mean, invstd, w, b, g, want);
+            k.batchNorm2dForward(x, mean, invstd, w, b, g, got);
+            assertClose(got, want, { atol: 1e-5 }, `forward, weight ${w !== null}, bias ${b !== null}, ${what}`);
+          }
+          for (const training of [true, false]) {
+            for (const params of [true, false]) {
+              for (const w of [weight, null]) {
+                const want = { gx: new Float32Array(n), gw: params ? new Float32Array(C) : null, gb: params ? new Float32Array(C) : null };
+                const got = { gx: new Float32Array(n).fill(NaN), gw: params ? new Float32Array(C).fill(NaN) : null, gb: params ? new Float32Array(C).fill(NaN) : null };
+                r.batchNorm2dBackward(x, gy, mean, invstd, w, g, training, want.gx, want.gw, want.gb);
+                k.batchNorm2dBackward(x, gy, mean, invstd, w, g, training, got.gx, got.gw, got.gb);
+                const about = `training ${training}, parameter gradients ${params}, weight ${w !== null}, ${what}`;
+                assertClose(got.gx, want.gx, { atol: 1e-5 }, `gx, ${about}`);
+                if (params) {
+                  assertClose(got.gw!, want.gw!, { atol: 1e-4, rtol: 1e-5 }, `gweight, ${about}`);
+                  assertClose(got.gb!, want.gb!, { atol: 1e-4, rtol: 1e-5 }, `gbias, ${about}`);
+                }
+              }
             }
           }
         }
       }
+      for (const bn of [...Object.values(variants), spy]) bn.release();
+    });
+
+    test('global average pooling on oneDNN (a mean reduction) matches ref; other output sizes and small inputs go to the fallback', () => {
+      const r = refBackend.kernels;
+      const calls: string[] = [];
+      const red = makeOneDnnReduction(dnnl!, { adaptiveAvgPool2dForward: (...a) => { calls.push('fallback'); r.adaptiveAvgPool2dForward(...a); } });
+      const g = { planes: 2 * 67, inH: 31, inW: 33, outH: 1, outW: 1 }; // 1,023 values a plane, not a multiple of a vector
+      assert.ok(red.implementation(g.planes, g.inH * g.inW)?.includes('jit'), 'a JIT kernel reduces the planes');
+      const x = values(g.planes * g.inH * g.inW, 111).map((v) => 5 + v);
+      const want = new Float32Array(g.planes);
+      const got = new Float32Array(g.planes).fill(NaN);
+      r.adaptiveAvgPool2dForward(x, g, want);
+      red.kernels.adaptiveAvgPool2dForward(x, g, got);
+      assert.deepEqual(calls, []);
+      assertClose(got, want, { atol: 2e-6 }, 'plane means');
+      red.kernels.adaptiveAvgPool2dForward(x, { ...g, outH: 2, outW: 2 }, new Float32Array(4 * g.planes));
+      red.kernels.adaptiveAvgPool2dForward(x.subarray(0, 2 * 64), { planes: 2, inH: 8, inW: 8, outH: 1, outW: 1 }, new Float32Array(2));
+      assert.deepEqual(calls, ['fallback', 'fallback']);
+      red.release();
     });
 
     test('matrix products on oneDNN: every transpose Stride uses gets a primitive and matches the definition', () => {

@@ -25,6 +25,7 @@ import { makeOneDnnBatchNorm } from './onednn-batch-norm.js';
 import { makeOneDnnConvLayout } from './onednn-conv.js';
 import { makeOneDnnEltwise } from './onednn-elementwise.js';
 import { makeOneDnnGemm } from './onednn-matmul.js';
+import { makeOneDnnReduction } from './onednn-reduction.js';
 import { loadOneDnn, type OneDnn } from './onednn.js';
 import { coreTypeNote, loadOpenBlas, type OpenBlas } from './openblas.js';
 
@@ -107,6 +108,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend | NativeBase =
   const products = dnnl ? makeOneDnnGemm(dnnl, blasGemm) : null;
   const eltwise = dnnl ? makeOneDnnEltwise(dnnl, { unary: own.unary, unaryBackward: own.unaryBackward, binary: portable.binary }) : null;
   const batchNorm = dnnl ? makeOneDnnBatchNorm(dnnl, portable) : null;
+  const reduction = dnnl ? makeOneDnnReduction(dnnl, portable) : null;
   const oneDnnConv = dnnl ? makeOneDnnConvLayout(dnnl) : null;
   const oneDnnChain = dnnl ? makeOneDnnConvChain(dnnl) : null;
   const scratch = new ConvScratch();
@@ -121,7 +123,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend | NativeBase =
     permute: portable.permute,
     softmax: portable.softmax,
     softmaxBackward: portable.softmaxBackward,
-    batchNormStats: portable.batchNormStats,
+    batchNormStats: batchNorm ? batchNorm.kernels.batchNormStats : portable.batchNormStats,
     batchNorm2dForward: batchNorm ? batchNorm.kernels.batchNorm2dForward : portable.batchNorm2dForward,
     batchNorm2dBackward: batchNorm ? batchNorm.kernels.batchNorm2dBackward : portable.batchNorm2dBackward,
     conv2dForward: conv.conv2dForward,
@@ -141,7 +143,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend | NativeBase =
     avgPool2dBackward: portable.avgPool2dBackward,
     lpPool2dForward: portable.lpPool2dForward,
     lpPool2dBackward: portable.lpPool2dBackward,
-    adaptiveAvgPool2dForward: portable.adaptiveAvgPool2dForward,
+    adaptiveAvgPool2dForward: reduction ? reduction.kernels.adaptiveAvgPool2dForward : portable.adaptiveAvgPool2dForward,
     adaptiveAvgPool2dBackward: portable.adaptiveAvgPool2dBackward,
     adaptiveMaxPool2dForward: portable.adaptiveMaxPool2dForward,
     scatterPlanes: portable.scatterPlanes,
@@ -159,6 +161,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend | NativeBase =
     where: portable.where,
     topk: portable.topk,
     sgdStep: portable.sgdStep,
+    sgdStepMany: portable.sgdStepMany,
   };
   return {
     name: 'native',
@@ -185,6 +188,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend | NativeBase =
       oneDnnConv?.release();
       oneDnnChain?.release();
       batchNorm?.release();
+      reduction?.release();
       eltwise?.release();
       products?.release();
     },

@@ -37,6 +37,8 @@ export interface Port {
   output: boolean;
   /** False for a port that only feeds another port's buffer (copyInto): it is not an argument of the primitive. */
   primitiveArg: boolean;
+  /** True for an output nobody reads (scratchPort): it lives in the arena and takes no caller's array. */
+  scratch: boolean;
 }
 
 /** Everything a plan owns, destroyed together. */
@@ -85,6 +87,12 @@ export interface Planner {
   copyInto(target: Port, userMd: Uint8Array, targetMd: Handle | Uint8Array, owned: Owned): Port;
   /** A port for an argument whose layout the primitive was given explicitly (no reorder can be needed). */
   plainPort(arg: number, userMd: Uint8Array, output: boolean, owned: Owned): Port;
+  /**
+   * An output the primitive must be given but the caller does not want (batch normalization's
+   * normalized data when only its statistics are asked for): written into the arena in the layout
+   * `pd` reports under `query`, never copied out; run() takes no array for it.
+   */
+  scratchPort(pd: Handle, query: number, index: number, arg: number, owned: Owned): Port;
   /** Creates the primitive and its argument list. */
   finish(pd: Handle, ports: Port[], owned: Owned): Plan;
   /** The cached plan for `key`, built by `build` on a miss; null when the build failed. */
@@ -93,7 +101,7 @@ export interface Planner {
   execArgs(list: [number, Handle][]): Uint8Array;
   /** Destroys what a plan (or any set of oneDNN objects) owns. */
   destroy(owned: Owned): void;
-  /** Runs a plan on the caller's arrays, one per port in port order. */
+  /** Runs a plan on the caller's arrays, one per port in port order (scratch ports take none). */
   run(plan: Plan, arrays: Float32Array[]): void;
   /** Destroys every cached plan. */
   release(): void;
@@ -160,7 +168,7 @@ export function makePlanner(dnnl: OneDnn): Planner {
     const user = created((out) => api.memoryCreate(out, userMd, engine, null), 'memory');
     owned.memories.push(user);
     const want = api.queryMd(pd, query, index);
-    if (api.memoryDescEqual(userMd, want)) return { arg, user, inner: null, innerOffset: 0n, innerBytes: 0, reorder: null, reorderArgs: null, output, primitiveArg: true };
+    if (api.memoryDescEqual(userMd, want)) return { arg, user, inner: null, innerOffset: 0n, innerBytes: 0, reorder: null, reorderArgs: null, output, primitiveArg: true, scratch: false };
     const inner = created((out) => api.memoryCreate(out, want, engine, null), 'memory');
     owned.memories.push(inner);
     const rpd = created((out) => (output ? api.reorderDescCreate(out, want, engine, userMd, engine, null) : api.reorderDescCreate(out, userMd, engine, want, engine, null)), 'reorder descriptor');
@@ -168,7 +176,7 @@ export function makePlanner(dnnl: OneDnn): Planner {
     const reorder = created((out) => api.primitiveCreate(out, rpd), 'reorder');
     owned.primitives.push(reorder);
     const reorderArgs = execArgs(output ? [[DNNL.argFrom, inner], [DNNL.argTo, user]] : [[DNNL.argFrom, user], [DNNL.argTo, inner]]);
-    return { arg, user, inner, innerOffset: 0n, innerBytes: Number(api.memoryDescGetSize(want)), reorder, reorderArgs, output, primitiveArg: true };
+    return { arg, user, inner, innerOffset: 0n, innerBytes: Number(api.memoryDescGetSize(want)), reorder, reorderArgs, output, primitiveArg: true, scratch: false };
   }
 
   function copyInto(target: Port, userMd: Uint8Array, targetMd: Handle | Uint8Array, owned: Owned): Port {
@@ -180,13 +188,20 @@ export function makePlanner(dnnl: OneDnn): Planner {
     const reorder = created((out) => api.primitiveCreate(out, rpd), 'reorder');
     owned.primitives.push(reorder);
     const reorderArgs = execArgs([[DNNL.argFrom, user], [DNNL.argTo, into]]);
-    return { arg: 0, user, inner: null, innerOffset: 0n, innerBytes: 0, reorder, reorderArgs, output: false, primitiveArg: false };
+    return { arg: 0, user, inner: null, innerOffset: 0n, innerBytes: 0, reorder, reorderArgs, output: false, primitiveArg: false, scratch: false };
   }
 
   function plainPort(arg: number, userMd: Uint8Array, output: boolean, owned: Owned): Port {
     const user = created((out) => api.memoryCreate(out, userMd, engine, null), 'memory');
     owned.memories.push(user);
-    return { arg, user, inner: null, innerOffset: 0n, innerBytes: 0, reorder: null, reorderArgs: null, output, primitiveArg: true };
+    return { arg, user, inner: null, innerOffset: 0n, innerBytes: 0, reorder: null, reorderArgs: null, output, primitiveArg: true, scratch: false };
+  }
+
+  function scratchPort(pd: Handle, query: number, index: number, arg: number, owned: Owned): Port {
+    const want = api.queryMd(pd, query, index);
+    const inner = created((out) => api.memoryCreate(out, want, engine, null), 'memory');
+    owned.memories.push(inner);
+    return { arg, user: inner, inner, innerOffset: 0n, innerBytes: Number(api.memoryDescGetSize(want)), reorder: null, reorderArgs: null, output: true, primitiveArg: true, scratch: true };
   }
 
   function finish(pd: Handle, ports: Port[], owned: Owned): Plan {
@@ -237,9 +252,9 @@ export function makePlanner(dnnl: OneDnn): Planner {
 
   function run(p: Plan, arrays: Float32Array[]): void {
     const base = p.arenaBytes > 0 ? arenaOf(p.arenaBytes) : 0n;
-    for (let i = 0; i < p.ports.length; i++) {
-      const q = p.ports[i];
-      check(api.memorySetDataHandle(q.user, arrays[i]), 'set data handle');
+    let j = 0;
+    for (const q of p.ports) {
+      if (!q.scratch) check(api.memorySetDataHandle(q.user, arrays[j++]), 'set data handle');
       if (q.inner) check(api.memorySetDataAddress(q.inner, base + q.innerOffset), 'set data handle');
     }
     for (const q of p.ports) if (!q.output && q.reorder) check(api.execute(q.reorder, stream, 2, q.reorderArgs!), 'reorder');
@@ -255,5 +270,5 @@ export function makePlanner(dnnl: OneDnn): Planner {
     arena = null;
   }
 
-  return { dnnl, check, i64, memoryDesc, stridedDesc, primitiveDesc, port, copyInto, plainPort, finish, get, run, release, execArgs, destroy };
+  return { dnnl, check, i64, memoryDesc, stridedDesc, primitiveDesc, port, copyInto, plainPort, scratchPort, finish, get, run, release, execArgs, destroy };
 }

@@ -94,6 +94,7 @@ export interface OneDnnApi {
   ): number;
   batchNormForwardDescInit(desc: Uint8Array, prop: number, data: Uint8Array, epsilon: number, flags: number): number;
   batchNormBackwardDescInit(desc: Uint8Array, prop: number, diffData: Uint8Array, data: Uint8Array, epsilon: number, flags: number): number;
+  reductionDescInit(desc: Uint8Array, alg: number, src: Uint8Array, dst: Uint8Array, p: number, eps: number): number;
   convForwardDescInit(
     desc: Uint8Array, prop: number, alg: number, src: Uint8Array, weights: Uint8Array, bias: Uint8Array | null, dst: Uint8Array,
     strides: BigInt64Array, dilates: BigInt64Array, padL: BigInt64Array, padR: BigInt64Array,
@@ -115,6 +116,7 @@ export interface OneDnnApi {
   /** dst = dst_computed + scale * dst_before (the accumulator the caller put in dst). */
   postOpsAppendSum(postOps: Handle, scale: number): number;
   postOpsAppendEltwise(postOps: Handle, scale: number, alg: number, alpha: number, beta: number): number;
+  postOpsAppendBinary(postOps: Handle, alg: number, src1: Uint8Array): number;
   primitiveDescDestroy(pd: Handle): number;
   /** A pointer into the primitive descriptor, valid while it lives. */
   queryMd(pd: Handle, what: number, index: number): Handle;
@@ -212,6 +214,7 @@ function bind(koffi: Koffi, lib: KoffiLib, path: string): OneDnn {
     binaryDescInit: f('int dnnl_binary_desc_init(void *desc, int alg, const void *src0, const void *src1, const void *dst)') as OneDnnApi['binaryDescInit'],
     batchNormForwardDescInit: f('int dnnl_batch_normalization_forward_desc_init(void *desc, int prop, const void *data, float epsilon, unsigned int flags)') as OneDnnApi['batchNormForwardDescInit'],
     batchNormBackwardDescInit: f('int dnnl_batch_normalization_backward_desc_init(void *desc, int prop, const void *diff, const void *data, float epsilon, unsigned int flags)') as OneDnnApi['batchNormBackwardDescInit'],
+    reductionDescInit: f('int dnnl_reduction_desc_init(void *desc, int alg, const void *src, const void *dst, float p, float eps)') as OneDnnApi['reductionDescInit'],
     matmulDescInit: f('int dnnl_matmul_desc_init(void *desc, const void *src, const void *w, const void *b, const void *dst)') as OneDnnApi['matmulDescInit'],
     convForwardDescInit: f('int dnnl_dilated_convolution_forward_desc_init(void *desc, int prop, int alg, const void *src, const void *w, const void *b, const void *dst, const int64_t *strides, const int64_t *dilates, const int64_t *pl, const int64_t *pr)') as OneDnnApi['convForwardDescInit'],
     convBackwardDataDescInit: f('int dnnl_dilated_convolution_backward_data_desc_init(void *desc, int alg, const void *dsrc, const void *w, const void *ddst, const int64_t *strides, const int64_t *dilates, const int64_t *pl, const int64_t *pr)') as OneDnnApi['convBackwardDataDescInit'],
@@ -225,6 +228,7 @@ function bind(koffi: Koffi, lib: KoffiLib, path: string): OneDnn {
     postOpsDestroy: f('int dnnl_post_ops_destroy(void *postOps)') as OneDnnApi['postOpsDestroy'],
     postOpsAppendSum: f('int dnnl_post_ops_append_sum(void *postOps, float scale)') as OneDnnApi['postOpsAppendSum'],
     postOpsAppendEltwise: f('int dnnl_post_ops_append_eltwise(void *postOps, float scale, int alg, float alpha, float beta)') as OneDnnApi['postOpsAppendEltwise'],
+    postOpsAppendBinary: f('int dnnl_post_ops_append_binary(void *postOps, int alg, const void *src1)') as OneDnnApi['postOpsAppendBinary'],
     queryMd: f('void *dnnl_primitive_desc_query_md(void *pd, int what, int index)') as OneDnnApi['queryMd'],
     queryString: f('int dnnl_primitive_desc_query(void *pd, int what, int index, _Out_ const char **result)') as OneDnnApi['queryString'],
     primitiveCreate: f('int dnnl_primitive_create(_Out_ void **p, void *pd)') as OneDnnApi['primitiveCreate'],

@@ -14,7 +14,7 @@ import {
 } from './pool-family.js';
 import { localResponseNormBackward, localResponseNormForward } from './local-response-norm.js';
 import { gather, scatterAdd, topk, where } from './indexing.js';
-import { sgdStep } from './optim.js';
+import { sgdStep, sgdStepMany } from './optim.js';
 
 /**
  * The reference backend: plain TypeScript, written to be read and to be the
@@ -32,6 +32,6 @@ export const refBackend: Backend = {
     pad2d, pad2dBackward, upsample2d, upsample2dBackward,
     lpPool2dForward, lpPool2dBackward, adaptiveAvgPool2dForward, adaptiveAvgPool2dBackward, adaptiveMaxPool2dForward,
     scatterPlanes, gatherPlanes, channelL2PoolForward, channelL2PoolBackward, localResponseNormForward, localResponseNormBackward,
-    gather, scatterAdd, where, topk, sgdStep,
+    gather, scatterAdd, where, topk, sgdStep, sgdStepMany,
   },
 };

@@ -5,6 +5,11 @@
  */
 import type { FloatArray, SgdStepParams } from '../backend.js';
 
+/** sgdStep on each parameter of a list in turn (the kernel's contract: each ends as sgdStep leaves it). */
+export function sgdStepMany(w: readonly FloatArray[], grad: readonly FloatArray[], buf: readonly (FloatArray | null)[], p: SgdStepParams): void {
+  for (let i = 0; i < w.length; i++) sgdStep(w[i], grad[i], buf[i], p);
+}
+
 export function sgdStep(w: FloatArray, grad: FloatArray, buf: FloatArray | null, p: SgdStepParams): void {
   const { lr, momentum, dampening, weightDecay, nesterov, first } = p;
   const n = w.length;

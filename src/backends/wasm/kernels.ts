@@ -417,6 +417,35 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     e.runChunks('sgd_step', 3);
   });
 
+  /**
+   * sgdStep over a list of parameters in one call: the ones sgdStep gives the wasm kernel are all
+   * copied in, the others take the reference loop, then one job per parameter runs and every
+   * result is copied out together (each parameter ends exactly as sgdStep leaves it).
+   */
+  const sgdStepMany = envelope(ref.sgdStepMany, (e, w, grad, buf, p) => {
+    const count = w.length;
+    if (grad.length !== count || buf.length !== count) return false;
+    const wasm: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const b = buf[i];
+      const n = w[i].length;
+      if (b !== null && p.momentum !== 0 && n >= SGD_MIN_ELEMENTS && grad[i].length === n && b.length === n && w[i] instanceof Float32Array && grad[i] instanceof Float32Array && b instanceof Float32Array) wasm.push(i);
+    }
+    if (wasm.length === 0) return false;
+    const at = wasm.map((i) => [e.inOut(w[i]), e.in(grad[i]), e.inOut(buf[i]!)]);
+    // after every copy in: a call that runs out of wasm memory falls back having updated nothing
+    for (let i = 0, k = 0; i < count; i++) {
+      if (wasm[k] === i) k++;
+      else ref.sgdStep(w[i], grad[i], buf[i], p);
+    }
+    wasm.forEach((i, k) => {
+      const n = w[i].length;
+      const t = e.plan(n, n, MIN_ELEMENTS_PER_THREAD, 4);
+      for (let j = 0; j < t; j++) e.call([at[k][0], at[k][1], at[k][2], 0, 0, p.lr, p.momentum, 1 - p.dampening, p.weightDecay, +p.nesterov, +p.first]);
+      e.runChunks('sgd_step', 3);
+    });
+  });
+
   // every kernel by name: the wasm ones above, the reference ones where wasm has no version of its own
   return {
     gemm,
@@ -463,5 +492,6 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     where: ref.where,
     topk: ref.topk,
     sgdStep,
+    sgdStepMany,
   };
 }

@@ -7,11 +7,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Generator, Tensor, ValueError, tensor, randn, zeros, LeNet5, noGrad } from '../../../src/index.js';
+import { Generator, Tensor, ValueError, tensor, randn, zeros, LeNet5, noGrad, getBackend } from '../../../src/index.js';
+import { kernelsFor } from '../../../src/backends/index.js';
+import type { FloatArray, SgdStepParams } from '../../../src/backends/backend.js';
 import { add, mul, sum, crossEntropy } from '../../../src/ops/index.js';
 import { SGD, Adam, AdamW } from '../../../src/optim/index.js';
 import { Linear } from '../../../src/nn/index.js';
-import { assertClose, ok, throwsWith } from '../../helpers/index.js';
+import { assertClose, ok, throwsWith, uniformArray } from '../../helpers/index.js';
 
 // ---------------------------------------------------------------------------
 // The objective: L(p) = sum(a * p^2) + sum(b * p) + (sum p)^2 over both parameters,
@@ -154,6 +156,74 @@ describe('SGD vs the documented update rule', () => {
     const params = makeParams();
     run(new SGD(params), params, 1);
     assertClose(flat(params), refSgd({ lr: 0.001 }, 1)[0], 1e-12, 'defaults');
+  });
+});
+
+describe('SGD over a whole parameter group in one kernel call (sgdStepMany)', () => {
+  // Sizes on both sides of the wasm kernel's threshold (4,096 elements; smaller ones take the reference loop there).
+  const SIZES = [1, 7, 64, 4095, 4096, 36_864, 10_003];
+  const CONFIGS: Omit<SgdStepParams, 'first'>[] = [
+    { lr: 0.05, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false },
+    { lr: 0.02, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false },
+    { lr: 0.02, momentum: 0.9, dampening: 0.3, weightDecay: 0, nesterov: false },
+    { lr: 0.02, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: true },
+    { lr: 0.05, momentum: 0, dampening: 0, weightDecay: 0.1, nesterov: false },
+    { lr: 0.01, momentum: 0.8, dampening: 0, weightDecay: 5e-4, nesterov: true },
+  ];
+  const copy = (arrays: (FloatArray | null)[]) => arrays.map((a) => (a === null ? null : a.slice()));
+
+  for (const dtype of ['float32', 'float64'] as const) {
+    test(`${getBackend().name}, ${dtype}: each parameter ends bit for bit as sgdStep leaves it, over 5 steps of every setting`, () => {
+      const k = kernelsFor(dtype);
+      const make = (n: number, seed: number) => (dtype === 'float64' ? Float64Array.from(uniformArray(n, seed)) : uniformArray(n, seed));
+      for (const [c, cfg] of CONFIGS.entries()) {
+        const w0 = SIZES.map((n, i) => make(n, 10 * c + i));
+        const many = { w: copy(w0) as FloatArray[], buf: SIZES.map((n) => (cfg.momentum === 0 ? null : make(n, 0).fill(0))) };
+        const one = { w: copy(w0) as FloatArray[], buf: copy(many.buf) };
+        for (let step = 0; step < 5; step++) {
+          const grads = SIZES.map((n, i) => make(n, 1000 * (step + 1) + i));
+          const p = { ...cfg, first: step === 0 };
+          k.sgdStepMany(many.w, grads, many.buf, p);
+          for (let i = 0; i < SIZES.length; i++) k.sgdStep(one.w[i], grads[i], one.buf[i], p);
+          for (let i = 0; i < SIZES.length; i++) {
+            assert.deepEqual(many.w[i], one.w[i], `weights of parameter ${i} (${SIZES[i]} elements), step ${step + 1} of ${JSON.stringify(cfg)}`);
+            assert.deepEqual(many.buf[i], one.buf[i], `momentum buffer of parameter ${i}, step ${step + 1} of ${JSON.stringify(cfg)}`);
+          }
+        }
+        // the steps moved every parameter (a kernel that did nothing would match one that did nothing too)
+        for (let i = 0; i < SIZES.length; i++) ok(many.w[i].some((v, j) => v !== w0[i][j]), `parameter ${i} did not move under ${JSON.stringify(cfg)}`);
+      }
+    });
+  }
+
+  test(`${getBackend().name}: SGD.step over float32 layers equals the per-parameter update bit for bit, with momentum, nesterov and weight decay, a parameter joining late`, () => {
+    // A subclass with an update() of its own takes the per-parameter loop (one sgdStep per parameter).
+    class PerParameterSGD extends SGD {
+      protected override update(p: Tensor, grad: FloatArray, group: SGD['paramGroups'][number]): void {
+        super.update(p, grad, group);
+      }
+    }
+    for (const cfg of [{ lr: 0.01, momentum: 0.9 }, { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4 }, { lr: 0.03, momentum: 0.5, dampening: 0.2 }, { lr: 0.05 }]) {
+      const shapes = [[64, 64, 3, 3], [64], [10, 64], [10], [3, 3]];
+      const build = () => shapes.map((s, i) => tensor(uniformArray(s.reduce((a, b) => a * b, 1), 50 + i), s, { requiresGrad: true }));
+      const a = build();
+      const b = build();
+      const optA = new SGD(a, cfg);
+      const optB = new PerParameterSGD(b, cfg);
+      for (let step = 0; step < 4; step++) {
+        for (const [params, opt] of [[a, optA], [b, optB]] as const) {
+          opt.zeroGrad();
+          params.forEach((p, i) => {
+            // the last parameter has no gradient at the first step: its momentum buffer starts one step late
+            if (i === params.length - 1 && step === 0) return;
+            p.grad = tensor(uniformArray(p.size, 900 + 10 * step + i), p.shape);
+          });
+          opt.step();
+        }
+        a.forEach((p, i) => assert.deepEqual(p.data, b[i].data, `parameter ${i} after step ${step + 1} of ${JSON.stringify(cfg)}`));
+      }
+      assert.deepEqual(optA.stateDict(), optB.stateDict(), `optimizer state of ${JSON.stringify(cfg)}`);
+    }
   });
 });
 
