@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 
 import {
-  Generator, ShapeError, Tensor, ValueError, accuracy, confusionMatrix, countTopKCorrect, evaluate, noGrad, perClassAccuracy, perClassPrecision, randn, tensor,
+  F, Generator, ShapeError, Tensor, ValueError, accuracy, confusionMatrix, countCorrect, countTopKCorrect, evaluate, noGrad, perClassAccuracy, perClassPrecision, randn, tensor,
   topKAccuracy, nn,
 } from '../../src/index.js';
 import { throwsWith } from '../helpers/index.js';
@@ -77,6 +77,29 @@ describe('top-k accuracy', () => {
     throwsWith(() => topKAccuracy(logits, tensor([0, 1, 2, 4]), 1), ValueError, /labels\[3\] is 4, not a class index in \[0, 4\)/);
     throwsWith(() => topKAccuracy(tensor([1, 2]), tensor([0, 1]), 1), ShapeError, /logits must be \[N, classes\]/);
     throwsWith(() => topKAccuracy(tensor([[1]]).slice(0, 0, 0), tensor([0]).slice(0, 0, 0), 1), ValueError, /no examples/);
+  });
+});
+
+describe('countCorrect', () => {
+  test("reads the logits in place and counts what the argmax op's predictions count: ties, NaN, infinities, float64", () => {
+    const g = new Generator(11);
+    // Few distinct values, so rows tie often; NaN and infinities at random places; labels include ones no argmax gives.
+    const values = [0, 1, -1, 2, Infinity, -Infinity, NaN];
+    for (const [n, k, dtype] of [[300, 7, 'float32'], [200, 3, 'float64'], [50, 1, 'float32'], [40, 10, 'float32']] as const) {
+      const x = Array.from({ length: n * k }, () => (g.random() < 0.2 ? values[Math.floor(g.random() * values.length)] : Math.floor(g.random() * 3)));
+      const logits = new Tensor(dtype === 'float64' ? Float64Array.from(x) : Float32Array.from(x), [n, k]);
+      const labels = tensor(Array.from({ length: n }, (_, i) => (i % 13 === 0 ? k + 1 : i % 17 === 0 ? 0.5 : Math.floor(g.random() * k))));
+      const predicted = F.argmax(logits, 1).data;
+      let expected = 0;
+      for (let i = 0; i < n; i++) if (predicted[i] === labels.data[i]) expected++;
+      assert.equal(countCorrect(logits, labels), expected, `[${n}, ${k}] ${dtype}`);
+      assert.ok(expected > 0 && expected < n, `[${n}, ${k}]: some rows right and some wrong (${expected})`);
+    }
+    // By hand: the first of equal maxima, the first NaN, +Infinity above every number.
+    assert.equal(countCorrect(tensor([[3, 5, 5], [NaN, 1, NaN], [1, NaN, 9], [-Infinity, Infinity, 1e38]]), tensor([1, 0, 1, 1])), 4);
+    assert.equal(countCorrect(tensor([[3, 5, 5], [NaN, 1, NaN], [1, NaN, 9]]), tensor([2, 2, 2])), 0);
+    assert.equal(countCorrect(new Tensor(new Float32Array(0), [0, 4]), new Tensor(new Float32Array(0), [0])), 0);
+    assert.throws(() => countCorrect(new Tensor(new Float32Array(0), [2, 0]), tensor([0, 0])), (e: unknown) => e instanceof ShapeError && /logits \[2, 0\] have no classes/.test(e.message));
   });
 });
 
