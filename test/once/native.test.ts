@@ -475,10 +475,13 @@ describe('native backend', { skip }, () => {
       for (const bn of [...Object.values(variants), spy]) bn.release();
     });
 
-    test('global average pooling on oneDNN (a mean reduction) matches ref; other output sizes and small inputs go to the fallback', () => {
+    test('global average pooling on oneDNN (a mean reduction) matches ref, its gradient (an outer product) bit for bit; other output sizes and small inputs go to the fallback', () => {
       const r = refBackend.kernels;
       const calls: string[] = [];
-      const red = makeOneDnnReduction(dnnl!, { adaptiveAvgPool2dForward: (...a) => { calls.push('fallback'); r.adaptiveAvgPool2dForward(...a); } });
+      const red = makeOneDnnReduction(dnnl!, {
+        adaptiveAvgPool2dForward: (...a) => { calls.push('forward'); r.adaptiveAvgPool2dForward(...a); },
+        adaptiveAvgPool2dBackward: (...a) => { calls.push('backward'); r.adaptiveAvgPool2dBackward(...a); },
+      });
       const g = { planes: 2 * 67, inH: 31, inW: 33, outH: 1, outW: 1 }; // 1,023 values a plane, not a multiple of a vector
       assert.ok(red.implementation(g.planes, g.inH * g.inW)?.includes('jit'), 'a JIT kernel reduces the planes');
       const x = values(g.planes * g.inH * g.inW, 111).map((v) => 5 + v);
@@ -486,11 +489,20 @@ describe('native backend', { skip }, () => {
       const got = new Float32Array(g.planes).fill(NaN);
       r.adaptiveAvgPool2dForward(x, g, want);
       red.kernels.adaptiveAvgPool2dForward(x, g, got);
-      assert.deepEqual(calls, []);
       assertClose(got, want, { atol: 2e-6 }, 'plane means');
+      const gy = values(g.planes, 112);
+      const wantGx = new Float32Array(x.length);
+      const gotGx = new Float32Array(x.length).fill(NaN);
+      r.adaptiveAvgPool2dBackward(gy, g, wantGx);
+      red.kernels.adaptiveAvgPool2dBackward(gy, g, gotGx);
+      assert.deepEqual(gotGx, wantGx, 'gradient');
+      assert.deepEqual(calls, []);
       red.kernels.adaptiveAvgPool2dForward(x, { ...g, outH: 2, outW: 2 }, new Float32Array(4 * g.planes));
-      red.kernels.adaptiveAvgPool2dForward(x.subarray(0, 2 * 64), { planes: 2, inH: 8, inW: 8, outH: 1, outW: 1 }, new Float32Array(2));
-      assert.deepEqual(calls, ['fallback', 'fallback']);
+      red.kernels.adaptiveAvgPool2dBackward(values(4 * g.planes, 113), { ...g, outH: 2, outW: 2 }, new Float32Array(x.length));
+      const small = { planes: 2, inH: 8, inW: 8, outH: 1, outW: 1 };
+      red.kernels.adaptiveAvgPool2dForward(x.subarray(0, 2 * 64), small, new Float32Array(2));
+      red.kernels.adaptiveAvgPool2dBackward(gy.subarray(0, 2), small, new Float32Array(2 * 64));
+      assert.deepEqual(calls, ['forward', 'backward', 'forward', 'backward']);
       red.release();
     });
 

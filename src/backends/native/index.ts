@@ -144,7 +144,7 @@ export function createNativeBackend(blas: OpenBlas, base: Backend | NativeBase =
     lpPool2dForward: portable.lpPool2dForward,
     lpPool2dBackward: portable.lpPool2dBackward,
     adaptiveAvgPool2dForward: reduction ? reduction.kernels.adaptiveAvgPool2dForward : portable.adaptiveAvgPool2dForward,
-    adaptiveAvgPool2dBackward: portable.adaptiveAvgPool2dBackward,
+    adaptiveAvgPool2dBackward: reduction ? reduction.kernels.adaptiveAvgPool2dBackward : portable.adaptiveAvgPool2dBackward,
     adaptiveMaxPool2dForward: portable.adaptiveMaxPool2dForward,
     scatterPlanes: portable.scatterPlanes,
     gatherPlanes: portable.gatherPlanes,
