@@ -54,7 +54,7 @@
  */
 import type { BatchNormGeometry, FloatArray, KernelSignatures } from '../backend.js';
 import { created, DNNL, OP_DESC_BYTES, type Handle, type OneDnn } from './onednn.js';
-import { makePlanner, type Owned, type Plan } from './onednn-plan.js';
+import { makePlanner, MAX_PLANS, type Owned, type Plan } from './onednn-plan.js';
 import { buildRowReduction, REDUCTION_MEAN, REDUCTION_SUM } from './onednn-reduction.js';
 
 type BatchNormKernels = Pick<KernelSignatures, 'batchNormStats' | 'batchNorm2dForward' | 'batchNorm2dBackward'>;
@@ -96,7 +96,8 @@ export interface OneDnnBatchNorm {
 }
 
 export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, options: OneDnnBatchNormOptions = {}): OneDnnBatchNorm {
-  const planner = makePlanner(dnnl);
+  // six plans per geometry in training: plane means, plane sums, and the maps centeredSquare, affine, centeredProduct, gradient
+  const planner = makePlanner(dnnl, 4 * MAX_PLANS);
   const { check, memoryDesc, primitiveDesc, plainPort, finish } = planner;
   const { api } = dnnl;
   const allowBlocked = options.blocked ?? true;
@@ -198,27 +199,28 @@ export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, op
     }
   }
 
-  /** The plans of the binary path, by what they compute (see kernels below); null where oneDNN refused one. */
-  const binaryPlans = (g: BatchNormGeometry) => {
-    const k = key(g);
-    const planes = g.batch * g.channels;
-    const rows = `${dnnl.getThreads()}|${planes},${g.spatial}`;
-    return {
-      // y = x * scale + shift
-      affine: planner.get(`bn affine|${k}`, (owned) => buildBinary(g, BINARY_MUL, 'channel', [[DNNL.binaryAdd, 'channel']], owned)),
-      // t = (x - mean)^2
-      centeredSquare: planner.get(`bn centered square|${k}`, (owned) => buildBinary(g, BINARY_SUB, 'channel', ['square'], owned)),
-      // t = (x - mean) * gy
-      centeredProduct: planner.get(`bn centered product|${k}`, (owned) => buildBinary(g, BINARY_SUB, 'channel', [[BINARY_MUL, 'data']], owned)),
-      // gx = ((x - mean) * r + s + gy) * k
-      gradient: planner.get(`bn gradient|${k}`, (owned) => buildBinary(g, BINARY_SUB, 'channel', [[BINARY_MUL, 'channel'], [DNNL.binaryAdd, 'channel'], [DNNL.binaryAdd, 'data'], [BINARY_MUL, 'channel']], owned)),
-      // gx = gy * k
-      scaled: planner.get(`bn scaled|${k}`, (owned) => buildBinary(g, BINARY_MUL, 'channel', [], owned)),
-      // the sum and the mean of each plane
-      planeSums: planner.get(`bn plane sums|${rows}`, (owned) => buildRowReduction(planner, REDUCTION_SUM, planes, g.spatial, owned)),
-      planeMeans: planner.get(`bn plane means|${rows}`, (owned) => buildRowReduction(planner, REDUCTION_MEAN, planes, g.spatial, owned)),
-    };
-  };
+  /** What each plan of the binary path computes (see the kernels below). */
+  const BINARY_MAPS = {
+    // y = x * scale + shift
+    affine: [BINARY_MUL, [[DNNL.binaryAdd, 'channel']]],
+    // t = (x - mean)^2
+    centeredSquare: [BINARY_SUB, ['square']],
+    // t = (x - mean) * gy
+    centeredProduct: [BINARY_SUB, [[BINARY_MUL, 'data']]],
+    // gx = ((x - mean) * r + s + gy) * k
+    gradient: [BINARY_SUB, [[BINARY_MUL, 'channel'], [DNNL.binaryAdd, 'channel'], [DNNL.binaryAdd, 'data'], [BINARY_MUL, 'channel']]],
+    // gx = gy * k
+    scaled: [BINARY_MUL, []],
+  } as const satisfies Record<string, readonly [number, readonly PostOp[]]>;
+
+  /** The plan of one binary map for this geometry (its second operand a per-channel vector); null where oneDNN refused it. */
+  const binaryPlan = (g: BatchNormGeometry, map: keyof typeof BINARY_MAPS) =>
+    planner.get(`bn ${map}|${key(g)}`, (owned) => buildBinary(g, BINARY_MAPS[map][0], 'channel', BINARY_MAPS[map][1], owned));
+
+  /** The plan summing (or averaging) each plane of this geometry; null where oneDNN refused it. */
+  const planePlan = (g: BatchNormGeometry, alg: 'sum' | 'mean') =>
+    planner.get(`bn plane ${alg}|${dnnl.getThreads()}|${g.batch * g.channels},${g.spatial}`, (owned) =>
+      buildRowReduction(planner, alg === 'sum' ? REDUCTION_SUM : REDUCTION_MEAN, g.batch * g.channels, g.spatial, owned));
 
   /** Data-sized scratch (the centered products of the gradients), kept and grown between calls. */
   let scratch = new Float32Array(0);
@@ -301,17 +303,20 @@ export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, op
 
   const kernels: BatchNormKernels = {
     batchNormStats(x, g, mean, variance) {
-      const plans = useBinary && usable(g) && f32(x, mean, variance) ? binaryPlans(g) : null;
-      if (plans && plans.planeMeans && plans.centeredSquare && plans.planeSums) {
+      const binary = useBinary && usable(g) && f32(x, mean, variance);
+      const means = binary ? planePlan(g, 'mean') : null;
+      const square = means ? binaryPlan(g, 'centeredSquare') : null;
+      const sumPlan = square ? planePlan(g, 'sum') : null;
+      if (means && square && sumPlan) {
         // the plane means, their mean per channel; the planes' sums of squared deviations from it, their total per channel
         const { batch, channels: C } = g;
         const sums = vector('plane sums', batch * C);
-        planner.run(plans.planeMeans, [x as Float32Array, sums]);
+        planner.run(means, [x as Float32Array, sums]);
         const total = channelTotals(sums, batch, C, 'mean');
         for (let c = 0; c < C; c++) mean[c] = total[c] / batch;
         const t = scratchOf(x.length);
-        planner.run(plans.centeredSquare, [x, mean, t] as Float32Array[]);
-        planner.run(plans.planeSums, [t, sums]);
+        planner.run(square, [x, mean, t] as Float32Array[]);
+        planner.run(sumPlan, [t, sums]);
         const squares = channelTotals(sums, batch, C, 'squares');
         for (let c = 0; c < C; c++) variance[c] = squares[c] / (batch * g.spatial);
         return;
@@ -323,7 +328,7 @@ export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, op
       planner.run(p, [x, mean, variance] as Float32Array[]);
     },
     batchNorm2dForward(x, mean, invstd, weight, bias, g, y) {
-      const affine = useBinary && usable(g) && f32(x, mean, invstd, weight, bias, y) ? binaryPlans(g).affine : null;
+      const affine = useBinary && usable(g) && f32(x, mean, invstd, weight, bias, y) ? binaryPlan(g, 'affine') : null;
       if (affine) {
         const C = g.channels;
         const scale = vector('scale', C);
@@ -347,17 +352,20 @@ export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, op
       planner.run(p, arrays as Float32Array[]);
     },
     batchNorm2dBackward(x, gy, mean, invstd, weight, g, training, gx, gweight, gbias) {
-      const plans = gx !== null && useBinary && usable(g) && f32(x, gy, mean, invstd, weight, gx, gweight, gbias) ? binaryPlans(g) : null;
-      if (plans && plans.centeredProduct && plans.planeSums && (training ? plans.gradient : plans.scaled)) {
+      const binary = gx !== null && useBinary && usable(g) && f32(x, gy, mean, invstd, weight, gx, gweight, gbias);
+      const product = binary ? binaryPlan(g, 'centeredProduct') : null;
+      const sumPlan = product ? planePlan(g, 'sum') : null;
+      const last = sumPlan ? binaryPlan(g, training ? 'gradient' : 'scaled') : null;
+      if (product && sumPlan && last) {
         const { batch, channels: C } = g;
         const M = batch * g.spatial;
         // per plane: sum(gy), sum((x - mean) * gy); then per channel over the batch, in float64
         const t = scratchOf(x.length);
         const sums = vector('plane sums', batch * C);
-        planner.run(plans.centeredProduct, [x, mean, gy, t] as Float32Array[]);
-        planner.run(plans.planeSums, [t, sums]);
+        planner.run(product, [x, mean, gy, t] as Float32Array[]);
+        planner.run(sumPlan, [t, sums]);
         const sumCentered = channelTotals(sums, batch, C, 'centered');
-        planner.run(plans.planeSums, [gy as Float32Array, sums]);
+        planner.run(sumPlan, [gy as Float32Array, sums]);
         const sumGy = channelTotals(sums, batch, C, 'gy');
         const k = vector('k', C);
         const r = vector('r', C);
@@ -371,8 +379,8 @@ export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, op
           r[c] = (-is * sumGyXhat) / M;
           s[c] = -sumGy[c] / M;
         }
-        if (training) planner.run(plans.gradient!, [x, mean, r, s, gy, k, gx!] as Float32Array[]);
-        else planner.run(plans.scaled!, [gy, k, gx!] as Float32Array[]);
+        if (training) planner.run(last, [x, mean, r, s, gy, k, gx!] as Float32Array[]);
+        else planner.run(last, [gy, k, gx!] as Float32Array[]);
         return;
       }
       const p = gx !== null && usable(g) && f32(x, gy, mean, invstd, weight, gx, gweight, gbias)

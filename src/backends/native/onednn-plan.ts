@@ -7,7 +7,7 @@
  * milliseconds; running one costs a few FFI calls around the primitive.
  *
  * Plans are kept per key (an operation and its shapes) in least-recently-used
- * order; beyond MAX_PLANS the oldest is destroyed. A key whose build failed
+ * order; beyond MAX_PLANS (or the planner's own limit) the oldest is destroyed. A key whose build failed
  * (oneDNN refused the shapes) is remembered as null so the caller's fallback
  * takes it at once.
  *
@@ -110,7 +110,11 @@ export interface Planner {
 /** Alignment of each blocked buffer in the arena, in bytes (a cache line; oneDNN aligns its own buffers to 64). */
 const ARENA_ALIGN = 64;
 
-export function makePlanner(dnnl: OneDnn): Planner {
+/**
+ * A planner; `maxPlans` is how many plans it keeps (default MAX_PLANS), more for a user whose
+ * every geometry takes several plans (batch normalization: six per geometry in training).
+ */
+export function makePlanner(dnnl: OneDnn, maxPlans = MAX_PLANS): Planner {
   const { api, engine, stream } = dnnl;
   const plans = new Map<string, Plan | null>();
   /** The arena: a buffer oneDNN allocated (64-byte aligned), its address and size; grown, never shrunk, until release(). */
@@ -241,7 +245,7 @@ export function makePlanner(dnnl: OneDnn): Planner {
       destroy(owned);
       made = null; // oneDNN refused these shapes: the caller's fallback takes them
     }
-    if (plans.size >= MAX_PLANS) {
+    if (plans.size >= maxPlans) {
       const [oldKey, old] = plans.entries().next().value as [string, Plan | null];
       plans.delete(oldKey);
       if (old) destroy(old.owned);
