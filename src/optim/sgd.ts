@@ -85,39 +85,38 @@ export class SGD extends Optimizer<SGDParamGroup> {
     this.stepCount++;
     for (const group of this.paramGroups) {
       const { lr, momentum, dampening, nesterov, weightDecay } = group;
-      // four lists at most: float32 / float64 parameters, buffers already started or starting now
-      const lists = new Map<string, { dtype: Tensor['dtype']; first: boolean; w: FloatArray[]; grad: FloatArray[]; buf: (FloatArray | null)[] }>();
+      // four lists at most: float32 / float64 parameters (index 0 / 2), buffers already started or starting now (+0 / +1)
+      const lists: { w: FloatArray[]; grad: FloatArray[]; buf: (FloatArray | null)[] }[] = [];
       for (const p of group.params) {
         if (!p.grad) continue;
-        const { buf, first } = this.buffer(p, group);
-        const key = `${p.dtype} ${first}`;
-        let list = lists.get(key);
-        if (list === undefined) lists.set(key, (list = { dtype: p.dtype, first, w: [], grad: [], buf: [] }));
+        const first = this.startBuffer(p, group);
+        const i = (p.data instanceof Float64Array ? 2 : 0) + (first ? 1 : 0);
+        const list = (lists[i] ??= { w: [], grad: [], buf: [] });
         list.w.push(p.data);
         list.grad.push(p.grad.data);
-        list.buf.push(buf);
+        list.buf.push(momentum === 0 ? null : (this.state.get(p)!.momentumBuffer as FloatArray));
       }
-      for (const list of lists.values()) {
+      lists.forEach((list, i) => {
         // The backend of the parameters' dtype: wasm and native update large float32 parameters with SIMD.
-        kernelsFor(list.dtype).sgdStepMany(list.w, list.grad, list.buf, { lr, momentum, dampening, weightDecay, nesterov, first: list.first });
-      }
+        kernelsFor(i >= 2 ? 'float64' : 'float32').sgdStepMany(list.w, list.grad, list.buf, { lr, momentum, dampening, weightDecay, nesterov, first: i % 2 === 1 });
+      });
     }
   }
 
   /** One parameter's update (sgdStep), as step() gives it within its group. */
   protected update(p: Tensor, grad: FloatArray, group: SGDParamGroup): void {
     const { lr, momentum, dampening, nesterov, weightDecay } = group;
-    const { buf, first } = this.buffer(p, group);
+    const first = this.startBuffer(p, group);
+    const buf = momentum === 0 ? null : (this.state.get(p)!.momentumBuffer as FloatArray);
     kernelsFor(p.dtype).sgdStep(p.data, grad, buf, { lr, momentum, dampening, weightDecay, nesterov, first });
   }
 
-  /** The parameter's momentum buffer (null without momentum), created at its first update; `first` says it starts now. */
-  private buffer(p: Tensor, group: SGDParamGroup): { buf: FloatArray | null; first: boolean } {
+  /** Creates the parameter's state, and its momentum buffer when the group has momentum; true when the buffer starts now. */
+  private startBuffer(p: Tensor, group: SGDParamGroup): boolean {
     let state = this.state.get(p);
     if (state === undefined) this.state.set(p, (state = {}));
-    if (group.momentum === 0) return { buf: null, first: false };
-    const first = state.momentumBuffer === undefined;
-    if (first) state.momentumBuffer = p.data instanceof Float64Array ? new Float64Array(p.size) : new Float32Array(p.size);
-    return { buf: state.momentumBuffer as FloatArray, first };
+    if (group.momentum === 0 || state.momentumBuffer !== undefined) return false;
+    state.momentumBuffer = p.data instanceof Float64Array ? new Float64Array(p.size) : new Float32Array(p.size);
+    return true;
   }
 }
