@@ -19,6 +19,7 @@ import { makeOneDnnConv } from '../../src/backends/native/onednn-conv.js';
 import { makeOneDnnBatchNorm } from '../../src/backends/native/onednn-batch-norm.js';
 import { makeOneDnnGemm } from '../../src/backends/native/onednn-matmul.js';
 import { makeOneDnnReduction } from '../../src/backends/native/onednn-reduction.js';
+import { makePlanCache, type Owned } from '../../src/backends/native/onednn-plan.js';
 import { makeOneDnnEltwise, MIN_ELEMENTS } from '../../src/backends/native/onednn-elementwise.js';
 import { registerNativeBackend } from '../../src/backends/native/register.js';
 import { refBackend } from '../../src/backends/ref/index.js';
@@ -625,5 +626,45 @@ describe('native backend loading', () => {
     const s = nativeStatus();
     assert.ok(!s.includes('\n'));
     if (!available) assert.match(s, /^native backend unavailable: /);
+  });
+});
+
+describe('oneDNN plan cache', () => {
+  /** A plan whose owned lists carry its name, so destroy() records which plan it freed. */
+  const planOf = (name: string, owned: Owned) => {
+    owned.descs.push(name as never);
+    return { name, owned };
+  };
+
+  test('keeps the most recently used plans, destroys the oldest beyond its limit, and builds each key once', () => {
+    const destroyed: string[] = [];
+    const cache = makePlanCache<{ name: string; owned: Owned }>(2, (o) => destroyed.push(...(o.descs as unknown as string[])));
+    let builds = 0;
+    const get = (k: string) => cache.get(k, (owned) => (builds++, planOf(k, owned)))!.name;
+    assert.equal(get('a'), 'a');
+    assert.equal(get('b'), 'b');
+    assert.equal(get('a'), 'a'); // a hit: 'a' is now the most recent, 'b' the oldest
+    assert.equal(builds, 2);
+    assert.equal(get('c'), 'c'); // evicts 'b', not 'a'
+    assert.deepEqual(destroyed, ['b']);
+    assert.equal(get('a'), 'a');
+    assert.equal(builds, 3);
+    cache.clear();
+    assert.deepEqual(destroyed.sort(), ['a', 'b', 'c']);
+  });
+
+  test('a build that throws frees what it made, is remembered as null and is not retried', () => {
+    const destroyed: string[] = [];
+    const cache = makePlanCache<{ name: string; owned: Owned }>(4, (o) => destroyed.push(...(o.descs as unknown as string[])));
+    let builds = 0;
+    const refuse = (owned: Owned): { name: string; owned: Owned } => {
+      builds++;
+      owned.descs.push('half-built' as never);
+      throw new Error('unimplemented');
+    };
+    assert.equal(cache.get('x', refuse), null);
+    assert.deepEqual(destroyed, ['half-built']);
+    assert.equal(cache.get('x', refuse), null);
+    assert.equal(builds, 1);
   });
 });

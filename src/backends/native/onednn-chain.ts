@@ -28,7 +28,7 @@
 import type { ChainStep, Conv2dGeometry, ConvChainStep, MaxPoolChainStep } from '../backend.js';
 import { checkChain } from '../ref/conv.js';
 import { created, DNNL, OP_DESC_BYTES, type Handle, type OneDnn } from './onednn.js';
-import { makePlanner, type Owned } from './onednn-plan.js';
+import { makePlanCache, makePlanner, type Owned } from './onednn-plan.js';
 
 /** Chain plans kept at most. */
 export const MAX_CHAINS = 8;
@@ -63,7 +63,7 @@ export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
   const { api, engine, stream } = dnnl;
   const planner = makePlanner(dnnl);
   const { check, i64, memoryDesc, execArgs, destroy } = planner;
-  const plans = new Map<string, ChainPlan | null>();
+  const plans = makePlanCache<ChainPlan>(MAX_CHAINS, destroy);
 
   function weightsDims(g: Conv2dGeometry): { dims: number[]; tag: number } {
     const cg = g.inC / g.groups;
@@ -235,28 +235,8 @@ export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
 
   function plan(steps: readonly ChainStep[]): ChainPlan | null {
     if (steps.length === 0 || steps.some((s) => stepShape(s, 'in').concat(stepShape(s, 'out')).some((d) => d <= 0))) return null;
-    const key = keyOf(steps);
-    const hit = plans.get(key);
-    if (hit !== undefined) {
-      plans.delete(key);
-      plans.set(key, hit);
-      return hit;
-    }
-    const owned: Owned = { primitives: [], memories: [], descs: [] };
-    let made: ChainPlan | null = null;
-    try {
-      made = build(steps, owned);
-    } catch {
-      destroy(owned);
-      made = null; // oneDNN refused a step: the caller runs the chain step by step
-    }
-    if (plans.size >= MAX_CHAINS) {
-      const [oldKey, old] = plans.entries().next().value as [string, ChainPlan | null];
-      plans.delete(oldKey);
-      if (old) destroy(old.owned);
-    }
-    plans.set(key, made);
-    return made;
+    // a refused chain is remembered as null: the caller runs it step by step
+    return plans.get(keyOf(steps), (owned) => build(steps, owned));
   }
 
   return {
@@ -281,7 +261,6 @@ export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
       return plan(steps)?.impls ?? null;
     },
     release() {
-      for (const p of plans.values()) if (p) destroy(p.owned);
       plans.clear();
     },
   };

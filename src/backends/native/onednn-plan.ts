@@ -107,6 +107,49 @@ export interface Planner {
   release(): void;
 }
 
+/** Plans (or anything owning oneDNN objects) kept by key, least recently used dropped first; a refused build is kept as null. */
+export interface PlanCache<P extends { owned: Owned }> {
+  /** The cached value for `key`, built by `build` on a miss (into the `owned` it is given); null when the build threw. */
+  get(key: string, build: (owned: Owned) => P): P | null;
+  /** Destroys every cached value. */
+  clear(): void;
+}
+
+/** A PlanCache of at most `max` entries; `destroy` frees what an evicted or failed entry owns. */
+export function makePlanCache<P extends { owned: Owned }>(max: number, destroy: (owned: Owned) => void): PlanCache<P> {
+  const entries = new Map<string, P | null>();
+  return {
+    get(key, build) {
+      const hit = entries.get(key);
+      if (hit !== undefined) {
+        // most recently used last, so eviction takes the oldest
+        entries.delete(key);
+        entries.set(key, hit);
+        return hit;
+      }
+      const owned: Owned = { primitives: [], memories: [], descs: [] };
+      let made: P | null = null;
+      try {
+        made = build(owned);
+      } catch {
+        destroy(owned);
+        made = null; // oneDNN refused these shapes: the caller's fallback takes them
+      }
+      if (entries.size >= max) {
+        const [oldKey, old] = entries.entries().next().value as [string, P | null];
+        entries.delete(oldKey);
+        if (old) destroy(old.owned);
+      }
+      entries.set(key, made);
+      return made;
+    },
+    clear() {
+      for (const p of entries.values()) if (p) destroy(p.owned);
+      entries.clear();
+    },
+  };
+}
+
 /** Alignment of each blocked buffer in the arena, in bytes (a cache line; oneDNN aligns its own buffers to 64). */
 const ARENA_ALIGN = 64;
 
@@ -116,7 +159,7 @@ const ARENA_ALIGN = 64;
  */
 export function makePlanner(dnnl: OneDnn, maxPlans = MAX_PLANS): Planner {
   const { api, engine, stream } = dnnl;
-  const plans = new Map<string, Plan | null>();
+  const plans = makePlanCache<Plan>(maxPlans, destroy);
   /** The arena: a buffer oneDNN allocated (64-byte aligned), its address and size; grown, never shrunk, until release(). */
   let arena: { memory: Handle; address: bigint; bytes: number } | null = null;
 
@@ -230,28 +273,7 @@ export function makePlanner(dnnl: OneDnn, maxPlans = MAX_PLANS): Planner {
   }
 
   function get(key: string, build: (owned: Owned) => Plan): Plan | null {
-    const hit = plans.get(key);
-    if (hit !== undefined) {
-      // most recently used last, so eviction takes the oldest
-      plans.delete(key);
-      plans.set(key, hit);
-      return hit;
-    }
-    let made: Plan | null = null;
-    const owned: Owned = { primitives: [], memories: [], descs: [] };
-    try {
-      made = build(owned);
-    } catch {
-      destroy(owned);
-      made = null; // oneDNN refused these shapes: the caller's fallback takes them
-    }
-    if (plans.size >= maxPlans) {
-      const [oldKey, old] = plans.entries().next().value as [string, Plan | null];
-      plans.delete(oldKey);
-      if (old) destroy(old.owned);
-    }
-    plans.set(key, made);
-    return made;
+    return plans.get(key, build);
   }
 
   function run(p: Plan, arrays: Float32Array[]): void {
@@ -268,7 +290,6 @@ export function makePlanner(dnnl: OneDnn, maxPlans = MAX_PLANS): Planner {
   }
 
   function release(): void {
-    for (const p of plans.values()) if (p) destroy(p.owned);
     plans.clear();
     if (arena) api.memoryDestroy(arena.memory);
     arena = null;
