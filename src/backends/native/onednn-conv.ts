@@ -131,7 +131,7 @@ export function makeOneDnnConvLayout(dnnl: OneDnn): OneDnnConvLayout {
    * This is a chain step's rule for a residual it may not overwrite (onednn-chain.ts): here the
    * residual is always the caller's plain array, so it is always reordered in. On one thread that
    * costs what a separate add and ReLU cost (32 images of 64 channels, 32x32: 16.7 ms fused,
-   * 17.5 ms as conv2d + add + relu; 15.8 and 16.5 ms on 256 channels, 14x14).
+   * 17.5 ms as conv2d + add + relu; 16.4 and 16.5 ms on 8 images of 256 channels, 14x14).
    */
   function buildFused(g: Conv2dGeometry, bias: boolean, residual: boolean, relu: boolean, owned: Owned): Plan {
     const s = shapes(g);
