@@ -128,7 +128,13 @@ export interface WorkloadSpec {
   flopsPerIter: number;
   /** One line for --help and the table. */
   description: string;
-  /** Defaults of the command (chosen so each run takes seconds on wasm/native). */
+  /**
+   * Defaults of the command: enough warm-up that V8's compilation and the backends' plans are
+   * done before the clock starts (Stride native's LeNet-5 inference measured 3.8-4.5 ms per
+   * iteration over 20 iterations after 3 warm-up ones, 2.4 ms over 100 after 30; onnxruntime's
+   * 3.4 and 2.7-3.9 ms), and enough timed iterations for a steady median; a run takes about a
+   * second on wasm or native, the zoo's a few seconds.
+   */
   iterations: number;
   warmup: number;
 }
@@ -139,12 +145,12 @@ function spec(name: WorkloadName, batch: number, flopsPerImage: number, factor: 
 
 /** The workloads, by name. */
 export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadSpec>> = {
-  'lenet5-train': spec('lenet5-train', 64, lenet5ForwardFlopsPerImage(), 3, 'LeNet-5, batch 64 of 1x28x28: one SGD step (zeroGrad, forward, crossEntropy, backward, step)', 30, 5),
-  'lenet5-infer': spec('lenet5-infer', 256, lenet5ForwardFlopsPerImage(), 1, 'LeNet-5, batch 256 of 1x28x28: forward in eval mode under noGrad', 20, 3),
-  'resnet-block-train': spec('resnet-block-train', 32, resnetBlockForwardFlopsPerImage(), 3, 'ResNet-block net (conv 3->64, BN, ReLU, 2 BasicBlocks of 64, global average pool, linear 64->10), batch 32 of 3x32x32: one SGD step', 5, 1),
-  'resnet-block-infer': spec('resnet-block-infer', 32, resnetBlockForwardFlopsPerImage(), 1, 'the ResNet-block net, batch 32 of 3x32x32: forward in eval mode under noGrad', 10, 2),
-  'conv-fwd': spec('conv-fwd', 32, convLayerForwardFlopsPerImage(), 1, 'conv 64->64 3x3 pad 1 (no bias) on 32x32, batch 32: forward', 10, 2),
-  'conv-fwdbwd': spec('conv-fwdbwd', 32, convLayerForwardFlopsPerImage(), 3, 'the same conv: forward and backward to the input and the weight', 5, 1),
+  'lenet5-train': spec('lenet5-train', 64, lenet5ForwardFlopsPerImage(), 3, 'LeNet-5, batch 64 of 1x28x28: one SGD step (zeroGrad, forward, crossEntropy, backward, step)', 150, 20),
+  'lenet5-infer': spec('lenet5-infer', 256, lenet5ForwardFlopsPerImage(), 1, 'LeNet-5, batch 256 of 1x28x28: forward in eval mode under noGrad', 200, 20),
+  'resnet-block-train': spec('resnet-block-train', 32, resnetBlockForwardFlopsPerImage(), 3, 'ResNet-block net (conv 3->64, BN, ReLU, 2 BasicBlocks of 64, global average pool, linear 64->10), batch 32 of 3x32x32: one SGD step', 15, 3),
+  'resnet-block-infer': spec('resnet-block-infer', 32, resnetBlockForwardFlopsPerImage(), 1, 'the ResNet-block net, batch 32 of 3x32x32: forward in eval mode under noGrad', 40, 5),
+  'conv-fwd': spec('conv-fwd', 32, convLayerForwardFlopsPerImage(), 1, 'conv 64->64 3x3 pad 1 (no bias) on 32x32, batch 32: forward', 40, 5),
+  'conv-fwdbwd': spec('conv-fwdbwd', 32, convLayerForwardFlopsPerImage(), 3, 'the same conv: forward and backward to the input and the weight', 15, 3),
   'resnet18-train': spec('resnet18-train', 16, resnet18ForwardFlopsPerImage(), 3, "ResNet-18 (torchvision's), batch 16 of 3x224x224: one SGD step (zeroGrad, forward, crossEntropy over 1000 classes, backward, step)", 3, 1),
   'resnet18-infer': spec('resnet18-infer', 16, resnet18ForwardFlopsPerImage(), 1, 'ResNet-18, batch 16 of 3x224x224: forward in eval mode under noGrad', 5, 1),
   'vgg16-infer': spec('vgg16-infer', 8, vgg16ForwardFlopsPerImage(), 1, "VGG-16 (torchvision's, no batch norm), batch 8 of 3x224x224: forward in eval mode under noGrad", 3, 1),
