@@ -1,7 +1,8 @@
 /**
  * A chain of fused convolutions and max pools (conv2dChainForward) on oneDNN,
  * with every result between the steps kept in the layout its step writes
- * (nChw16c and the like): the chain's input is reordered in once, its last
+ * (nChw16c and the like; nChw8c for a convolution of at most 8 output
+ * channels): the chain's input is reordered in once, its last
  * output reordered out once, and nothing in between is converted unless a
  * step wants its input in another layout than the one it was written in.
  *
@@ -150,29 +151,37 @@ export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
       const g = s.g;
       const w = weightsDims(g);
       const dst = [g.batch, g.outC, g.outH, g.outW];
-      const desc = new Uint8Array(OP_DESC_BYTES);
-      check(api.convForwardDescInit(
-        desc, DNNL.forwardTraining, DNNL.convolutionAuto,
-        memoryDesc([g.batch, g.inC, g.inH, g.inW], DNNL.tagAny), memoryDesc(w.dims, DNNL.tagAny),
-        s.bias ? memoryDesc([g.outC], DNNL.tagA) : null, memoryDesc(dst, DNNL.tagAny),
-        i64([g.strideH, g.strideW]), i64([g.dilationH - 1, g.dilationW - 1]), i64([g.padTop, g.padLeft]), i64([g.padBottom, g.padRight]),
-      ), 'convolution forward descriptor');
-      const postOps = created((out) => api.postOpsCreate(out), 'post-ops');
-      let attr: Handle | null = null;
-      let pd: Handle;
-      try {
-        if (s.residual !== null) check(api.postOpsAppendSum(postOps, 1), 'sum post-op');
-        if (s.relu) check(api.postOpsAppendEltwise(postOps, 1, DNNL.eltwiseRelu, 0, 0), 'eltwise post-op');
-        attr = created((out) => api.primitiveAttrCreate(out), 'primitive attributes');
-        check(api.primitiveAttrSetPostOps(attr, postOps), 'set post-ops');
-        pd = planner.primitiveDesc(desc, null, owned, attr);
-      } finally {
-        if (attr) api.primitiveAttrDestroy(attr);
-        api.postOpsDestroy(postOps);
-      }
-      const out: [string | null] = [null];
-      api.queryString(pd, DNNL.queryImplInfoStr, 0, out);
-      impls.push(out[0] ?? '?');
+      const convPd = (dstTag: number): { pd: Handle; impl: string } => {
+        const desc = new Uint8Array(OP_DESC_BYTES);
+        check(api.convForwardDescInit(
+          desc, DNNL.forwardTraining, DNNL.convolutionAuto,
+          memoryDesc([g.batch, g.inC, g.inH, g.inW], DNNL.tagAny), memoryDesc(w.dims, DNNL.tagAny),
+          s.bias ? memoryDesc([g.outC], DNNL.tagA) : null, memoryDesc(dst, dstTag),
+          i64([g.strideH, g.strideW]), i64([g.dilationH - 1, g.dilationW - 1]), i64([g.padTop, g.padLeft]), i64([g.padBottom, g.padRight]),
+        ), 'convolution forward descriptor');
+        const postOps = created((out) => api.postOpsCreate(out), 'post-ops');
+        let attr: Handle | null = null;
+        try {
+          if (s.residual !== null) check(api.postOpsAppendSum(postOps, 1), 'sum post-op');
+          if (s.relu) check(api.postOpsAppendEltwise(postOps, 1, DNNL.eltwiseRelu, 0, 0), 'eltwise post-op');
+          attr = created((out) => api.primitiveAttrCreate(out), 'primitive attributes');
+          check(api.primitiveAttrSetPostOps(attr, postOps), 'set post-ops');
+          const pd = planner.primitiveDesc(desc, null, owned, attr);
+          const out: [string | null] = [null];
+          api.queryString(pd, DNNL.queryImplInfoStr, 0, out);
+          return { pd, impl: out[0] ?? '?' };
+        } finally {
+          if (attr) api.primitiveAttrDestroy(attr);
+          api.postOpsDestroy(postOps);
+        }
+      };
+      // At most 8 output channels: blocks of 8 (oneDNN's AVX2 kernels), where the layout oneDNN
+      // picks on AVX-512 (blocks of 16) would compute 16 channels for each block of real ones;
+      // unless only a reference kernel takes that layout.
+      let chosen = g.outC <= 8 ? convPd(DNNL.tagNChw8c) : null;
+      if (chosen === null || chosen.impl.startsWith('ref')) chosen = convPd(DNNL.tagAny);
+      const pd = chosen.pd;
+      impls.push(chosen.impl);
 
       const src = inLayout(s.input, api.queryMd(pd, DNNL.querySrcMd, 0));
       // weights: the caller's array, reordered into oneDNN's layout when it wants another

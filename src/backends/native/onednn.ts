@@ -31,6 +31,8 @@ export const DNNL = {
   tagNchw: 5,
   tagOihw: 5,
   tagGoihw: 7,
+  /** nChw8c (dnnl_aBcd8b): channels in blocks of 8. */
+  tagNChw8c: 93,
   forwardTraining: 64,
   backward: 128,
   backwardData: 160,
