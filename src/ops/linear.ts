@@ -25,11 +25,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const dtype = bias ? resultDType(x, weight, bias) : resultDType(x, weight);
   const k = kernelsFor(dtype);
   const y = output([...x.shape.slice(0, -1), outF], dtype);
-  k.gemm(false, true, rows, outF, inF, 1, x.data, 0, weight.data, 0, 0, y.data, 0);
   if (bias) {
-    const b = bias.data;
-    for (let r = 0; r < rows; r++) for (let j = 0; j < outF; j++) y.data[r * outF + j] += b[j];
+    // y starts as the bias in every row and the product is added to it (beta = 1): one pass over y, not two
+    const yd = y.data;
+    for (let o = 0; o < yd.length; o += outF) yd.set(bias.data, o);
   }
+  k.gemm(false, true, rows, outF, inF, 1, x.data, 0, weight.data, 0, bias ? 1 : 0, y.data, 0);
   return record(y, 'linear', [x, weight, bias], (g) => {
     const kg = kernelsFor(g.dtype);
     let gx: Tensor | null = null;

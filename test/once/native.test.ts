@@ -75,13 +75,13 @@ describe('native backend', { skip }, () => {
   const native = available ? nativeBackend()! : refBackend;
   const k = native.kernels;
 
-  test('gemm matches the definition for odd sizes, every transpose, alpha, beta and offsets', () => {
+  test('gemm matches the definition for odd sizes, every transpose, alpha, beta (1 accumulates on oneDNN) and offsets', () => {
     const sizes: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [17, 13, 29], [64, 3, 1], [1, 40, 9], [33, 65, 130]];
     let seed = 1;
     for (const tA of [false, true]) {
       for (const tB of [false, true]) {
         for (const [M, N, K] of sizes) {
-          for (const [alpha, beta] of [[1, 0], [0.5, 1], [-2, 0.25]]) {
+          for (const [alpha, beta] of [[1, 0], [1, 1], [0.5, 1], [-2, 0.25]]) {
             const A = values(M * K + 3, seed++);
             const B = values(K * N + 2, seed++);
             const C = values(M * N + 5, seed++);
