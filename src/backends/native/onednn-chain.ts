@@ -177,8 +177,15 @@ export function makeOneDnnConvChain(dnnl: OneDnn): OneDnnConvChain {
       };
       // At most 8 output channels: blocks of 8 (oneDNN's AVX2 kernels), where the layout oneDNN
       // picks on AVX-512 (blocks of 16) would compute 16 channels for each block of real ones;
-      // unless only a reference kernel takes that layout.
-      let chosen = g.outC <= 8 ? convPd(DNNL.tagNChw8c) : null;
+      // unless oneDNN refuses that layout or only a reference kernel takes it.
+      let chosen: { pd: Handle; impl: string } | null = null;
+      if (g.outC <= 8) {
+        try {
+          chosen = convPd(DNNL.tagNChw8c);
+        } catch {
+          chosen = null;
+        }
+      }
       if (chosen === null || chosen.impl.startsWith('ref')) chosen = convPd(DNNL.tagAny);
       const pd = chosen.pd;
       impls.push(chosen.impl);
