@@ -16,10 +16,16 @@ import { WORKLOADS, WORKLOAD_NAMES, buildWorkload, median, type WorkloadName } f
 // The workloads (FLOP counts, batches, the models and steps) live in workloads.ts, which browsers can load too.
 export * from './workloads.js';
 
+/** The smallest and largest of a workload field over all workloads, for --help: "3-200". */
+const rangeOf = (field: 'iterations' | 'warmup'): string => {
+  const values = WORKLOAD_NAMES.map((n) => WORKLOADS[n][field]);
+  return `${Math.min(...values)}-${Math.max(...values)}`;
+};
+
 /** The options of `stride bench` (without --backend, --threads, --json); the defaults are the workload's. */
 export const BENCH_OPTIONS = {
-  iterations: option({ flags: '--iterations <n>', help: 'timed iterations; the median is reported', parse: integer(1), defaultHelp: 'per workload, 3-30' }),
-  warmup: option({ flags: '--warmup <n>', help: 'untimed iterations first', parse: integer(0, 'an integer >= 0'), defaultHelp: 'per workload, 1-5' }),
+  iterations: option({ flags: '--iterations <n>', help: 'timed iterations; the median is reported', parse: integer(1), defaultHelp: `per workload, ${rangeOf('iterations')}` }),
+  warmup: option({ flags: '--warmup <n>', help: 'untimed iterations first', parse: integer(0, 'an integer >= 0'), defaultHelp: `per workload, ${rangeOf('warmup')}` }),
   maxSeconds: option({
     flags: '--max-seconds <s>', help: 'stop timing after this many seconds (at least one timed iteration runs)', parse: number((n) => n > 0, 'a number of seconds > 0'),
   }),
