@@ -22,7 +22,16 @@ export type NumericArray = Float32Array | Float64Array | Int8Array | Uint8Array 
 
 /** Whether any value of `data` is NaN, +Infinity or -Infinity. */
 export function hasNonFinite(data: NumericArray): boolean {
-  if (!(data instanceof Float32Array || data instanceof Float64Array)) return false;
+  // One loop per element type: a loop that has seen several kinds of typed array reads each
+  // element through a slower generic path (LeNet-5's parameters: 31 us, and 60 us once the same
+  // loop had also been given a Uint8Array, as the data loaders do).
+  if (data instanceof Float32Array) return sumOfZeros32(data) !== 0;
+  if (data instanceof Float64Array) return sumOfZeros64(data) !== 0;
+  return false;
+}
+
+/** The sum of v * 0 over `data`: 0 (or -0) when every value is finite, NaN otherwise. */
+function sumOfZeros32(data: Float32Array): number {
   const n = data.length;
   let s0 = 0;
   let s1 = 0;
@@ -36,8 +45,25 @@ export function hasNonFinite(data: NumericArray): boolean {
     s3 += data[i + 3] * 0 + data[i + 7] * 0;
   }
   for (; i < n; i++) s0 += data[i] * 0;
-  const s = s0 + s1 + s2 + s3;
-  return s !== s;
+  return s0 + s1 + s2 + s3;
+}
+
+/** sumOfZeros32 for float64 data (the same loop, so that each sees one kind of array). */
+function sumOfZeros64(data: Float64Array): number {
+  const n = data.length;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 7 < n; i += 8) {
+    s0 += data[i] * 0 + data[i + 4] * 0;
+    s1 += data[i + 1] * 0 + data[i + 5] * 0;
+    s2 += data[i + 2] * 0 + data[i + 6] * 0;
+    s3 += data[i + 3] * 0 + data[i + 7] * 0;
+  }
+  for (; i < n; i++) s0 += data[i] * 0;
+  return s0 + s1 + s2 + s3;
 }
 
 /** The index of the first value of `data` that is NaN or infinite, or -1 when all are finite. */

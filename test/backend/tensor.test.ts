@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { Generator, Tensor, ShapeError, ValueError, tensor, zeros, ones, full, rand, randn, arange, zerosLike, onesLike, manualSeed, noGrad, getBackend } from '../../src/index.js';
 import { add, sub, mul, div, maximum, minimum, pow, sum, mean, max, min, argmax, argmin, variance, matmul, reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, concat, stack } from '../../src/ops/index.js';
 import { withAllocationLimit } from '../../src/tensor/tensor.js';
+import { hasNonFinite } from '../../src/tensor/finite.js';
 import { assertClose, ok, seeded } from '../helpers/index.js';
 
 const { gen, rn } = seeded(4242, 'float32');
@@ -581,3 +582,30 @@ function arraySuites(backend: string): void {
 
 // The runner runs this file once per backend (STRIDE_BACKEND); the default backend otherwise.
 arraySuites(process.env.STRIDE_BACKEND ?? getBackend().name);
+
+describe('hasNonFinite', () => {
+  test('finds a NaN or an infinity at every position of the unrolled loop and its tail, in float32 and float64', () => {
+    for (const Ctor of [Float32Array, Float64Array]) {
+      for (const n of [1, 7, 8, 9, 16, 23]) {
+        for (let at = 0; at < n; at++) {
+          for (const bad of [NaN, Infinity, -Infinity]) {
+            const a = new Ctor(n).fill(0.5);
+            a[at] = bad;
+            assert.equal(hasNonFinite(a), true, `${Ctor.name} of ${n}, ${bad} at ${at}`);
+          }
+        }
+      }
+    }
+  });
+
+  test('finite data, however large, negative zeros and empty arrays are finite; integer arrays never hold a NaN', () => {
+    const big = new Float32Array(19).fill(3.4e38);
+    big[5] = -3.4e38;
+    assert.equal(hasNonFinite(big), false);
+    assert.equal(hasNonFinite(new Float64Array(17).fill(1.7e308)), false);
+    assert.equal(hasNonFinite(new Float32Array([-0, 0, -1e-45, 1e-45])), false);
+    assert.equal(hasNonFinite(new Float64Array(0)), false);
+    assert.equal(hasNonFinite(new Uint8Array([255, 0, 1])), false);
+    assert.equal(hasNonFinite(new Int32Array([-1, 2 ** 31 - 1])), false);
+  });
+});
