@@ -69,9 +69,9 @@ function runsOwnForward(m: Module, own: Module['forward']): boolean {
 }
 
 /** Whether fusion can take this convolution (and batch norm) on this input. */
-function fusable(x: Tensor, conv: Conv2d, bn: BatchNorm2d | null, residual: Tensor | null): boolean {
+function fusable(x: Tensor, conv: Conv2d, bn: BatchNorm2d | null): boolean {
   if (!fusionEnabled || isAnomalyEnabled() || x.ndim !== 4) return false;
-  return convFusable(conv, bn) && !needsGrad(x, residual);
+  return convFusable(conv, bn) && !needsGrad(x);
 }
 
 /**
@@ -133,11 +133,11 @@ function foldInto(conv: Conv2d, bn: BatchNorm2d, into: { weight: Tensor; bias: T
  * (the modules' own forwards, so training and watchers see every layer).
  */
 export function convBnAct(x: Tensor, conv: Conv2d, bn: BatchNorm2d | null, relu: boolean, residual: ResidualInput = null): Tensor {
-  if (fusable(x, conv, bn, null)) {
+  if (fusable(x, conv, bn)) {
     const r = typeof residual === 'function' ? residual() : residual;
     if (r === null || !needsGrad(r)) {
       checkWindowFit(conv, x.shape);
-      const { weight, bias } = bn ? foldBatchNorm(conv, bn) : { weight: conv.weight, bias: conv.bias };
+      const { weight, bias } = bn ? foldKept(conv, bn) : { weight: conv.weight, bias: conv.bias };
       return conv2dFused(x, weight, bias, conv.options, { residual: r, relu });
     }
     residual = r;
