@@ -12,9 +12,6 @@ import { applyConvEpilogue } from '../ref/conv.js';
 
 export type ConvKernels = Pick<KernelSignatures, 'conv2dForward' | 'conv2dForwardFused' | 'conv2dBackwardInput' | 'conv2dBackwardFilter'>;
 
-/** The epilogue of a fused convolution on its output, in place (y += residual, then ReLU): for layouts that compute the convolution alone. */
-export type ConvEpilogue = (y: Float32Array, residual: Float32Array | null, relu: boolean) => void;
-
 export type ConvPass = 'forward' | 'backwardInput' | 'backwardFilter';
 
 /** One way of computing a convolution's passes (see conv.ts for the table of them). */
@@ -34,9 +31,9 @@ export interface ConvLayout {
 /**
  * The kernels: each call goes to the first of `layouts` that applies, else (and for float64 arrays) to
  * `fallback`. A fused forward runs in the layout's own forwardFused where it has one, else as its
- * forward followed by `epilogue`.
+ * forward followed by the reference epilogue (applyConvEpilogue).
  */
-export function selectConv(layouts: readonly ConvLayout[], fallback: ConvKernels, epilogue: ConvEpilogue = applyConvEpilogue): ConvKernels {
+export function selectConv(layouts: readonly ConvLayout[], fallback: ConvKernels): ConvKernels {
   function pick(pass: ConvPass, g: Conv2dGeometry, bias: boolean): ConvLayout | null {
     for (const layout of layouts) if (layout.applies(pass, g, bias)) return layout;
     return null;
@@ -58,7 +55,7 @@ export function selectConv(layouts: readonly ConvLayout[], fallback: ConvKernels
         if (layout) {
           if (layout.forwardFused?.(x, w, b, g, residual, relu, y)) return;
           layout.forward(x, w, b, g, y);
-          epilogue(y, residual, relu);
+          applyConvEpilogue(y, residual, relu);
           return;
         }
       }
