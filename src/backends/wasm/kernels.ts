@@ -9,7 +9,7 @@
  * are the reference ones; so is everything while the kernels are still
  * compiling (a browser's main thread) and every float64 call.
  */
-import type { BinaryOp, Conv2dGeometry, FloatArray, KernelSignatures, KernelTable, UnaryOp, UnaryParams } from '../backend.js';
+import type { BinaryOp, Conv2dGeometry, FloatArray, KernelSignatures, KernelTable, SgdStepParams, UnaryOp, UnaryParams } from '../backend.js';
 import { refBackend } from '../ref/index.js';
 import { chainStepSize, checkChain, runChain } from '../ref/conv.js';
 import { kernelEnvelope, type KernelCall } from './envelope.js';
@@ -406,15 +406,22 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
    * float64 JavaScript loop ~110 us, this ~35 us). Smaller or plain-SGD parameters, and float64,
    * take the reference loop.
    */
-  const sgdStep = envelope(ref.sgdStep, (e, w, grad, buf, p) => {
-    if (buf === null || p.momentum === 0 || w.length < SGD_MIN_ELEMENTS || grad.length !== w.length || buf.length !== w.length) return false;
+  function sgdTakes(w: FloatArray, grad: FloatArray, buf: FloatArray | null, p: SgdStepParams): buf is Float32Array {
     const n = w.length;
+    return buf !== null && p.momentum !== 0 && n >= SGD_MIN_ELEMENTS && grad.length === n && buf.length === n &&
+      w instanceof Float32Array && grad instanceof Float32Array && buf instanceof Float32Array;
+  }
+
+  /** The SIMD step's jobs on n values already in the arena (w at wp, grad at gp, buf at bp). */
+  function runSgd(e: KernelCall, wp: number, gp: number, bp: number, n: number, p: SgdStepParams): void {
     const t = e.plan(n, n, MIN_ELEMENTS_PER_THREAD, 4);
-    const wp = e.inOut(w);
-    const gp = e.in(grad);
-    const bp = e.inOut(buf);
     for (let i = 0; i < t; i++) e.call([wp, gp, bp, 0, 0, p.lr, p.momentum, 1 - p.dampening, p.weightDecay, +p.nesterov, +p.first]);
     e.runChunks('sgd_step', 3);
+  }
+
+  const sgdStep = envelope(ref.sgdStep, (e, w, grad, buf, p) => {
+    if (!sgdTakes(w, grad, buf, p)) return false;
+    runSgd(e, e.inOut(w), e.in(grad), e.inOut(buf), w.length, p);
   });
 
   /**
@@ -426,11 +433,7 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     const count = w.length;
     if (grad.length !== count || buf.length !== count) return false;
     const wasm: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const b = buf[i];
-      const n = w[i].length;
-      if (b !== null && p.momentum !== 0 && n >= SGD_MIN_ELEMENTS && grad[i].length === n && b.length === n && w[i] instanceof Float32Array && grad[i] instanceof Float32Array && b instanceof Float32Array) wasm.push(i);
-    }
+    for (let i = 0; i < count; i++) if (sgdTakes(w[i], grad[i], buf[i], p)) wasm.push(i);
     if (wasm.length === 0) return false;
     const at = wasm.map((i) => [e.inOut(w[i]), e.in(grad[i]), e.inOut(buf[i]!)]);
     // after every copy in: a call that runs out of wasm memory falls back having updated nothing
@@ -438,12 +441,7 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
       if (wasm[k] === i) k++;
       else ref.sgdStep(w[i], grad[i], buf[i], p);
     }
-    wasm.forEach((i, k) => {
-      const n = w[i].length;
-      const t = e.plan(n, n, MIN_ELEMENTS_PER_THREAD, 4);
-      for (let j = 0; j < t; j++) e.call([at[k][0], at[k][1], at[k][2], 0, 0, p.lr, p.momentum, 1 - p.dampening, p.weightDecay, +p.nesterov, +p.first]);
-      e.runChunks('sgd_step', 3);
-    });
+    wasm.forEach((i, k) => runSgd(e, at[k][0], at[k][1], at[k][2], w[i].length, p));
   });
 
   // every kernel by name: the wasm ones above, the reference ones where wasm has no version of its own
