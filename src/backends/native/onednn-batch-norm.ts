@@ -59,9 +59,6 @@ import { buildRowReduction, REDUCTION_MEAN, REDUCTION_SUM } from './onednn-reduc
 
 type BatchNormKernels = Pick<KernelSignatures, 'batchNormStats' | 'batchNorm2dForward' | 'batchNorm2dBackward'>;
 
-/** Channel-blocked format tags of oneDNN 2.6 (dnnl_types.h: dnnl_nChw16c = dnnl_aBcd16b, dnnl_nChw8c = dnnl_aBcd8b). */
-const TAG_NCHW16C = 69;
-const TAG_NCHW8C = 93;
 /** dnnl_binary_mul and dnnl_binary_sub (dnnl_types.h of 2.6.3). */
 const BINARY_MUL = 131057;
 const BINARY_SUB = 131061;
@@ -106,7 +103,7 @@ export function makeOneDnnBatchNorm(dnnl: OneDnn, fallback: BatchNormKernels, op
   const dims = (g: BatchNormGeometry) => [g.batch, g.channels, g.spatial, 1];
   const plainDesc = (g: BatchNormGeometry) => memoryDesc(dims(g), DNNL.tagNchw);
   const vectorDesc = (g: BatchNormGeometry) => memoryDesc([g.channels], DNNL.tagA);
-  const TAGS: Record<BatchNormLayout, number> = { nChw16c: TAG_NCHW16C, nChw8c: TAG_NCHW8C, nchw: DNNL.tagNchw };
+  const TAGS: Record<BatchNormLayout, number> = { nChw16c: DNNL.tagNChw16c, nChw8c: DNNL.tagNChw8c, nchw: DNNL.tagNchw };
 
   function forwardDesc(data: Uint8Array, prop: number, flags: number): Uint8Array {
     const desc = new Uint8Array(OP_DESC_BYTES);

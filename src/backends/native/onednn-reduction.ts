@@ -33,9 +33,8 @@ export const REDUCTION_MEAN = 196598;
  */
 export function buildRowReduction(planner: Planner, alg: number, rows: number, length: number, owned: Owned): Plan {
   const { api } = planner.dnnl;
-  const ab = 3; // dnnl_ab: a plain row-major matrix
-  const src = planner.memoryDesc([rows, length], ab);
-  const dst = planner.memoryDesc([rows, 1], ab);
+  const src = planner.memoryDesc([rows, length], DNNL.tagAb);
+  const dst = planner.memoryDesc([rows, 1], DNNL.tagAb);
   const desc = new Uint8Array(OP_DESC_BYTES);
   planner.check(api.reductionDescInit(desc, alg, src, dst, 0, 0), 'reduction descriptor');
   const pd = planner.primitiveDesc(desc, null, owned);
@@ -55,7 +54,6 @@ export interface OneDnnReduction {
 export function makeOneDnnReduction(dnnl: OneDnn, fallback: ReductionKernels): OneDnnReduction {
   const planner = makePlanner(dnnl);
   const { api } = dnnl;
-  const ab = 3; // dnnl_ab: a plain row-major matrix
   const plan = (planes: number, area: number) => planner.get(`mean ${dnnl.getThreads()}|${planes},${area}`, (owned) => buildRowReduction(planner, REDUCTION_MEAN, planes, area, owned));
 
   /**
@@ -64,9 +62,9 @@ export function makeOneDnnReduction(dnnl: OneDnn, fallback: ReductionKernels): O
    * so the same float32 values as the reference). Ports: the column, the ones, gx.
    */
   function buildSpread(planes: number, area: number, owned: Owned): Plan {
-    const column = planner.memoryDesc([planes, 1], ab);
-    const ones = planner.memoryDesc([1, area], ab);
-    const dst = planner.memoryDesc([planes, area], ab);
+    const column = planner.memoryDesc([planes, 1], DNNL.tagAb);
+    const ones = planner.memoryDesc([1, area], DNNL.tagAb);
+    const dst = planner.memoryDesc([planes, area], DNNL.tagAb);
     const desc = new Uint8Array(OP_DESC_BYTES);
     planner.check(api.matmulDescInit(desc, column, ones, null, dst), 'matmul descriptor');
     const pd = planner.primitiveDesc(desc, null, owned);

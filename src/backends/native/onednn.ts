@@ -28,9 +28,13 @@ export const DNNL = {
   f32: 3,
   tagAny: 1,
   tagA: 2,
+  /** dnnl_ab: a plain row-major matrix. */
+  tagAb: 3,
   tagNchw: 5,
   tagOihw: 5,
   tagGoihw: 7,
+  /** nChw16c (dnnl_aBcd16b): channels in blocks of 16. */
+  tagNChw16c: 69,
   /** nChw8c (dnnl_aBcd8b): channels in blocks of 8. */
   tagNChw8c: 93,
   forwardTraining: 64,
