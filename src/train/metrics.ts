@@ -16,7 +16,6 @@
  * unspecified; here the lower class index wins.
  */
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
-import { argmax } from '../ops/reduce.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** How many rows of `logits` [N, K] have their largest value at the class in `labels` [N] (first index on ties, as argmax). */
@@ -55,6 +54,15 @@ function rowArgmax(x: ArrayLike<number>, start: number, k: number): number {
     }
   }
   return best;
+}
+
+/** rowArgmax of every row of `logits` [N, K], read in place. */
+function rowArgmaxes(where: string, logits: Tensor): Int32Array {
+  const [n, k] = logits.shape;
+  const out = new Int32Array(n);
+  if (n > 0 && k === 0) throw new ShapeError(`${where}: logits ${fmtShape(logits.shape)} have no classes to take the largest of; give at least one column`);
+  for (let i = 0; i < n; i++) out[i] = rowArgmax(logits.data, i * k, k);
+  return out;
 }
 
 /** Top-1 accuracy in [0, 1]: the fraction of rows of `logits` whose argmax is the label. */
@@ -177,7 +185,7 @@ export function confusionMatrix(predictions: Tensor, labels: Tensor, numClasses?
 export function addToConfusion(matrix: number[][], predictions: Tensor, labels: Tensor): void {
   const where = 'confusionMatrix';
   const k = matrix.length;
-  const predicted = predictions.ndim === 2 ? argmax(predictions.detach(), 1).data : predictions.data;
+  const predicted = predictions.ndim === 2 ? rowArgmaxes(where, predictions) : predictions.data;
   checkClassIndices(where, 'labels', labels.data, k);
   if (predictions.ndim === 1) checkClassIndices(where, 'predictions', predicted, k);
   const truth = labels.data;
