@@ -16,19 +16,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { onnxModels } from '../peers/onnx-models.mjs';
+import { BROWSER_WORKLOADS } from './lists.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BENCH = join(here, '..');
 const WORKLOADS = JSON.parse(readFileSync(join(BENCH, 'workloads.json'), 'utf8'));
 
 /** Cross-origin isolation: what a page needs for SharedArrayBuffer and so wasm threads. */
-export const ISOLATION_HEADERS = {
+const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-/** The page's ONNX files: those of the small inference workloads (the zoo's are not run in the page). */
-const MODEL_FILES = ['lenet5-infer', 'resnet-block-infer', 'conv-fwd'].map((w) => onnxModels(WORKLOADS)[w].file);
+/** The page's ONNX files: those of the workloads the page runs that have a model (the zoo's are not run in the page). */
+const MODELS = onnxModels(WORKLOADS);
+const MODEL_FILES = BROWSER_WORKLOADS.filter((w) => MODELS[w]).map((w) => MODELS[w].file);
 
 function onnxFiles() {
   return {
