@@ -39,7 +39,8 @@ import { fileURLToPath } from 'node:url';
 import { quietWaiter } from '../quiet.mjs';
 import { writeReadmeBlock } from '../readme-block.mjs';
 import { cpuModel } from '../table-format.mjs';
-import { BROWSER_ENGINES, BROWSER_WORKLOADS, browserMarkdown } from './table.mjs';
+import { BROWSER_ENGINES, BROWSER_WORKLOADS } from './lists.mjs';
+import { browserMarkdown } from './table.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BENCH = join(HERE, '..');

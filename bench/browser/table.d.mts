@@ -23,11 +23,6 @@ export interface TableInput {
   results: BrowserResult[];
   workloads: Record<string, WorkloadEntry>;
 }
-export const BROWSER_ENGINES: string[];
-export const BROWSER_WORKLOADS: string[];
-export function summarize(input: TableInput): Record<string, Record<string, Cell>>;
-export function ratio(a: Cell | undefined, b: Cell | undefined): string | null;
-export function bestTfjs(cells: Record<string, Record<string, Cell>>, workload: string): { id: string; cell: Cell } | null;
 export function browserTables(input: TableInput & { shown: string[] }): { speed: string; ratios: string };
 export function browserMarkdown(input: TableInput & {
   shown: string[];

@@ -10,7 +10,6 @@ import { median } from '../peers/steps.mjs';
 import { fmtNum } from '../table-format.mjs';
 import { BROWSER_ENGINES, ENGINE_NAMES } from './lists.mjs';
 
-export { BROWSER_ENGINES, BROWSER_WORKLOADS } from './lists.mjs';
 const TFJS = ['tfjs-wasm', 'tfjs-webgl'];
 
 /** Why a workload was not measured, in a few words for a table cell. */
@@ -27,7 +26,7 @@ function shortReason(reason) {
  * there is no number. `engines` is the page's `engines` (id -> { available,
  * reason, label, threads }), `workloads` bench/workloads.json.
  */
-export function summarize({ engines, results, workloads }) {
+function summarize({ engines, results, workloads }) {
   const cells = {};
   for (const id of Object.keys(engines)) {
     cells[id] = {};
@@ -46,12 +45,12 @@ export function summarize({ engines, results, workloads }) {
 }
 
 /** a's images/s over b's, as the tables print it ('1.36x'), or null when either has none. */
-export function ratio(a, b) {
+function ratio(a, b) {
   return a?.imagesPerSec && b?.imagesPerSec ? `${(a.imagesPerSec / b.imagesPerSec).toFixed(2)}x` : null;
 }
 
 /** The faster of the measured TensorFlow.js backends on one workload: { id, cell } or null. */
-export function bestTfjs(cells, w) {
+function bestTfjs(cells, w) {
   const measured = TFJS.filter((id) => cells[id]?.[w]?.imagesPerSec).map((id) => ({ id, cell: cells[id][w] }));
   return measured.sort((a, b) => b.cell.imagesPerSec - a.cell.imagesPerSec)[0] ?? null;
 }

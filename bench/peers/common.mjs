@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstLine, resultLine, timeSteps, unsupportedLine } from './steps.mjs';
 
-export { firstLine, labels, median, randomArray, rng, timeSteps } from './steps.mjs';
+export { firstLine, labels, randomArray } from './steps.mjs';
 
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const WORKLOADS = JSON.parse(readFileSync(join(BENCH_DIR, 'workloads.json'), 'utf8'));

@@ -7,8 +7,6 @@ import { backendInfo, listBackends, ready, setBackend } from 'stride';
 import { buildWorkload } from '../../../src/cli/workloads.ts';
 import { version } from '../../../package.json';
 
-export const id = 'stride-wasm';
-
 export async function start({ threads }) {
   await ready();
   if (!listBackends().includes('wasm')) throw new Error('no WebAssembly SIMD in this browser: Stride runs its ref backend only');
