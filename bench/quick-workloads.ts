@@ -4,7 +4,7 @@
  */
 import { backward, type Tensor } from '../src/index.js';
 import type { Module } from '../src/nn/index.js';
-import { resnetBlockNet } from '../src/cli/bench.js';
+import { resnetBlockNet } from '../src/cli/workloads.js';
 import { crossEntropy } from '../src/ops/index.js';
 import type { SGD } from '../src/optim/index.js';
 

@@ -13,9 +13,6 @@ import { consoleIO, type CliIO } from './io.js';
 import { BACKEND_OPTIONS, integer, jsonOption, number, oneOf, option, type CliCommand, type OptionValues } from './options.js';
 import { WORKLOADS, WORKLOAD_NAMES, buildWorkload, median, type WorkloadName } from './workloads.js';
 
-// The workloads (FLOP counts, batches, the models and steps) live in workloads.ts, which browsers can load too.
-export * from './workloads.js';
-
 /** The smallest and largest of a workload field over all workloads, for --help: "3-200". */
 const rangeOf = (field: 'iterations' | 'warmup'): string => {
   const values = WORKLOAD_NAMES.map((n) => WORKLOADS[n][field]);

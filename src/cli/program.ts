@@ -13,7 +13,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 
 import { StrideError, getBackend, setBackend, setThreads, type WindowKind } from '../index.js';
 import { registerNativeBackend } from '../node.js';
-import { BENCH_COMMAND, INFO_COMMAND, benchJson, runBench, runInfo, type WorkloadName } from './bench.js';
+import { BENCH_COMMAND, INFO_COMMAND, benchJson, runBench, runInfo } from './bench.js';
+import type { WorkloadName } from './workloads.js';
 import { EVAL_COMMAND, evalJson, runEval } from './eval.js';
 import { EXPLAIN_COMMAND, explainJson, runExplain } from './explain.js';
 import { EXPORT_COMMAND, runExport } from './export.js';

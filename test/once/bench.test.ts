@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import {
   WORKLOADS, WORKLOAD_NAMES, alexnetForwardFlopsPerImage, convLayerForwardFlopsPerImage, convMacs, lenet5ForwardFlopsPerImage, linearMacs, median,
   resnet18ForwardFlopsPerImage, resnetBlockForwardFlopsPerImage, vgg16ForwardFlopsPerImage, resnetBlockNet, type WorkloadName,
-} from '../../src/cli/bench.js';
+} from '../../src/cli/workloads.js';
 import { main } from '../../src/cli/program.js';
 import { memoryIO } from '../../src/cli/io.js';
 import { Generator, LeNet5, createModel, getBackend, getModelSpec, listBackends, nn, noGrad, zeros, type Tensor } from '../../src/index.js';

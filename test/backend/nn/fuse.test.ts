@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { F, Generator, ShapeError, ValueError, getBackend, models, noGrad, randn, summary, type Tensor } from '../../../src/index.js';
 import { BasicBlock, BatchNorm2d, Conv2d, Module, ReLU, Sequential, foldBatchNorm, isInferenceFusionEnabled, setInferenceFusion } from '../../../src/nn/index.js';
-import { resnetBlockNet } from '../../../src/cli/bench.js';
+import { resnetBlockNet } from '../../../src/cli/workloads.js';
 import { assertClose, ok, throwsWith } from '../../helpers/index.js';
 
 /** Random running statistics and affine parameters in every batch norm, so that folding them changes the weights. */
