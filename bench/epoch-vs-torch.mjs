@@ -32,6 +32,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuTimes, quietWaiter } from './quiet.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // node:util's parseArgs rejects unknown options and missing values itself
@@ -54,18 +55,8 @@ const python = '/usr/bin/python3'; // Debian's python3-torch; a pyenv python3 on
 const cli = join(root, 'dist', 'cli', 'main.js');
 if (!existsSync(cli)) throw new Error(`${cli} is missing; run \`npm run build\` first`);
 
-// ---- the machine's load (/proc), as bench/run.mjs measures it ----
+// ---- the machine's load (/proc; bench/quiet.mjs, as bench/run.mjs measures it) ----
 
-/** Busy and total jiffies of all CPUs so far, or null where there is no /proc. */
-function cpuTimes() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = f.reduce((a, b) => a + b, 0);
-    return { busy: total - f[3] - f[4], total };
-  } catch {
-    return null;
-  }
-}
 /** CPU jiffies of this process's children that have been waited for (cutime + cstime in /proc/self/stat). */
 function childJiffies() {
   try {
@@ -76,21 +67,8 @@ function childJiffies() {
     return 0;
   }
 }
-function busyFraction(ms) {
-  const a = cpuTimes();
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-  const b = cpuTimes();
-  return a && b && b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0;
-}
-let waited = 0;
-/** Waits (30 s at most, WAIT_IDLE seconds in all) for a quiet second; returns how busy the CPUs were at the start. */
-function waitQuiet() {
-  const start = performance.now();
-  let busy = busyFraction(500);
-  while (busy >= 0.15 && waited + (performance.now() - start) / 1000 < WAIT_IDLE && performance.now() - start < 30_000) busy = busyFraction(1000);
-  waited += (performance.now() - start) / 1000;
-  return busy;
-}
+/** Waits (30 s at most, WAIT_IDLE seconds in all) for a quiet second before each run. */
+const idle = quietWaiter(WAIT_IDLE, { maxWaitSec: 30 });
 
 // ---- the runs ----
 
@@ -98,7 +76,7 @@ const outDir = mkdtempSync(join(tmpdir(), 'stride-epoch-'));
 
 /** Runs one command; returns its JSON line plus the wall time and how much of the CPUs others used meanwhile. */
 function run(label, cmd, cmdArgs, env) {
-  const busyBefore = waitQuiet();
+  const busyBefore = idle.wait();
   const c0 = cpuTimes();
   const j0 = childJiffies();
   const t0 = performance.now();
@@ -188,4 +166,4 @@ if (quiet.some((q, i) => q.length < samples[i].length) && quiet.every((q) => q.l
       quiet.slice(1).map((q, i) => `${samples[i + 1][0].name} ${(median(q.map((s) => s.epochSeconds)) / qt).toFixed(2)}x`).join(', '),
   );
 }
-if (waited > 1) console.log(`(waited ${waited.toFixed(0)} s in all for quiet CPUs)`);
+if (idle.waitedSec > 1) console.log(`(waited ${idle.waitedSec.toFixed(0)} s in all for quiet CPUs)`);
