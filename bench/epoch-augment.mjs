@@ -40,21 +40,19 @@
  * the training thread's BLAS and the workers do not share cores).
  */
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import {
   LeNet5, nn, optim, F, backward, Generator, Tensor, DataLoader, normalize, MNIST_MEAN, MNIST_STD, CIFAR10_MEAN, CIFAR10_STD, transforms, getBackend, setThreads,
 } from '../src/index-node.ts';
 import { loadMnist, BatchPipeline, nativeAvailable, setNativeThreads, getNativeThreads } from '../src/node.ts';
+import { parseBenchOptions } from './options.mjs';
 
-const { values: opts } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '5' },
-    examples: { type: 'string', default: '3200' },
-    batch: { type: 'string', default: '64' },
-    workers: { type: 'string' },
-    only: { type: 'string' },
-    threads: { type: 'string' },
-  },
+const { values: opts } = parseBenchOptions(import.meta.url, 'epoch-augment', {
+  rounds: { type: 'string', default: '5' },
+  examples: { type: 'string', default: '3200' },
+  batch: { type: 'string', default: '64' },
+  workers: { type: 'string' },
+  only: { type: 'string' },
+  threads: { type: 'string' },
 });
 const rounds = Number(opts.rounds);
 const examples = Number(opts.examples);

@@ -31,19 +31,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { cpuTimes, quietWaiter } from './quiet.mjs';
+import { parseBenchOptions } from './options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// node:util's parseArgs rejects unknown options and missing values itself
-const { values: opts } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    threads: { type: 'string', default: '2' },
-    epochs: { type: 'string', default: '1' },
-    backends: { type: 'string', default: '' },
-    'wait-idle': { type: 'string', default: '120' },
-  },
+// parseBenchOptions (bench/options.mjs) rejects unknown options and missing values, and prints --help
+const { values: opts } = parseBenchOptions(import.meta.url, 'epoch-vs-torch', {
+  rounds: { type: 'string', default: '3' },
+  threads: { type: 'string', default: '2' },
+  epochs: { type: 'string', default: '1' },
+  backends: { type: 'string', default: '' },
+  'wait-idle': { type: 'string', default: '120' },
 });
 const rounds = Number(opts.rounds);
 const threads = opts.threads;

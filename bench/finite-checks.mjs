@@ -14,14 +14,14 @@
  *
  *   node --import tsx bench/finite-checks.mjs [--steps 400] [--warmup 30] [--backends native,wasm,ref]
  */
-import { parseArgs } from 'node:util';
 import os from 'node:os';
 
 import { Generator, LeNet5, MNIST_MEAN, MNIST_STD, DataLoader, backward, detectAnomaly, listBackends, normalize, optim, setBackend, F } from '../src/index.ts';
 import { loadMnist } from '../src/node.ts';
 import { hasNonFinite } from '../src/tensor/finite.ts';
+import { parseBenchOptions } from './options.mjs';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '400' }, warmup: { type: 'string', default: '30' }, backends: { type: 'string' } } });
+const { values } = parseBenchOptions(import.meta.url, 'finite-checks', { steps: { type: 'string', default: '400' }, warmup: { type: 'string', default: '30' }, backends: { type: 'string' } });
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 const backends = values.backends ? values.backends.split(',') : listBackends();

@@ -26,26 +26,24 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { writeReadmeBlock } from './readme-block.mjs';
+import { parseBenchOptions } from './options.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
 const PYTHON = process.env.STRIDE_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const MIB = 1024 * 1024;
 
-// node:util's parseArgs rejects unknown options and missing values itself
-const { values: opts } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'resnet50' },
-    batch: { type: 'string', default: '8' },
-    backends: { type: 'string', default: 'native,wasm' },
-    threads: { type: 'string', default: String(Math.min(2, availableParallelism())) },
-    rounds: { type: 'string', default: '1' },
-    'no-write': { type: 'boolean', default: false },
-    // Internal: run one Stride measurement in this process (the parent spawns it).
-    child: { type: 'string' },
-  },
+// parseBenchOptions (bench/options.mjs) rejects unknown options and missing values, and prints --help
+const { values: opts } = parseBenchOptions(import.meta.url, 'memory-vs-torch', {
+  model: { type: 'string', default: 'resnet50' },
+  batch: { type: 'string', default: '8' },
+  backends: { type: 'string', default: 'native,wasm' },
+  threads: { type: 'string', default: String(Math.min(2, availableParallelism())) },
+  rounds: { type: 'string', default: '1' },
+  'no-write': { type: 'boolean', default: false },
+  // Internal: run one Stride measurement in this process (the parent spawns it).
+  child: { type: 'string' },
 });
 const batch = Number(opts.batch);
 const threads = Number(opts.threads);

@@ -12,18 +12,15 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseBenchOptions } from './options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: opts, positionals: workloads } = parseArgs({
-  allowPositionals: true,
-  options: {
-    rounds: { type: 'string', default: '5' },
-    threads: { type: 'string', default: '2' },
-    backend: { type: 'string', default: 'native' },
-    reps: { type: 'string', default: '5' },
-  },
-});
+const { values: opts, positionals: workloads } = parseBenchOptions(import.meta.url, 'native-vs-torch', {
+  rounds: { type: 'string', default: '5' },
+  threads: { type: 'string', default: '2' },
+  backend: { type: 'string', default: 'native' },
+  reps: { type: 'string', default: '5' },
+}, { allowPositionals: true });
 const rounds = Number(opts.rounds);
 const threads = opts.threads;
 const backend = opts.backend;

@@ -45,6 +45,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BROWSER_ENGINES, BROWSER_WORKLOADS } from './browser/lists.mjs';
+import { parseBenchOptions } from './options.mjs';
 import { quietWaiter } from './quiet.mjs';
 import { writeReadmeBlock } from './readme-block.mjs';
 import { cpuModel, fmtNum } from './table-format.mjs';
@@ -69,21 +70,29 @@ const PYTHON = process.env.STRIDE_BENCH_PYTHON ?? (existsSync('/usr/bin/python3'
 // ---------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------
-const argv = process.argv.slice(2);
-function option(name, fallback) {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-}
-const ROUNDS = Number(option('rounds', '3'));
-const THREADS = Number(option('threads', String(Math.min(2, availableParallelism()))));
-const ONLY_ENGINES = option('engines', '') ? option('engines', '').split(',') : null;
-const ONLY_WORKLOADS = option('workloads', '') ? option('workloads', '').split(',') : WORKLOAD_NAMES;
-const WRITE = !argv.includes('--no-write');
-const WAIT_IDLE = Number(option('wait-idle', '120'));
-const BROWSER = !argv.includes('--no-browser');
+const { values: opts } = parseBenchOptions(import.meta.url, 'bench', {
+  rounds: { type: 'string', default: '3' },
+  threads: { type: 'string', default: String(Math.min(2, availableParallelism())) },
+  engines: { type: 'string', default: '' },
+  workloads: { type: 'string', default: '' },
+  'wait-idle': { type: 'string', default: '120' },
+  'no-write': { type: 'boolean', default: false },
+  'no-browser': { type: 'boolean', default: false },
+});
+const ROUNDS = Number(opts.rounds);
+const THREADS = Number(opts.threads);
+const ONLY_ENGINES = opts.engines ? opts.engines.split(',') : null;
+const ONLY_WORKLOADS = opts.workloads ? opts.workloads.split(',') : WORKLOAD_NAMES;
+const WRITE = !opts['no-write'];
+const WAIT_IDLE = Number(opts['wait-idle']);
+const BROWSER = !opts['no-browser'];
+/** The ids --engines takes (the engines below, those installed here among them). */
+const ENGINE_IDS = ['stride-wasm', 'stride-native', 'pytorch', 'onnxruntime', 'tfjs-wasm', 'stride-ref', 'tfjs-cpu', 'convnetjs'];
+for (const e of ONLY_ENGINES ?? []) if (!ENGINE_IDS.includes(e)) die(`unknown engine '${e}'; one of ${ENGINE_IDS.join(', ')}`);
 for (const w of ONLY_WORKLOADS) if (!WORKLOADS[w]) die(`unknown workload '${w}'; one of ${WORKLOAD_NAMES.join(', ')}`);
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1) die('--rounds must be an integer >= 1');
-if (!Number.isInteger(THREADS) || THREADS < 1) die('--threads must be an integer >= 1');
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) die(`--rounds must be an integer >= 1, got ${opts.rounds}`);
+if (!Number.isInteger(THREADS) || THREADS < 1) die(`--threads must be an integer >= 1, got ${opts.threads}`);
+if (!(WAIT_IDLE >= 0)) die(`--wait-idle must be a number of seconds >= 0, got ${opts['wait-idle']}`);
 
 function die(msg) {
   console.error(`bench: ${msg}`);
@@ -163,6 +172,7 @@ const notes = [];
  */
 const engines = [];
 function addEngine(e) {
+  if (!ENGINE_IDS.includes(e.id)) throw new Error(`bench: engine id ${e.id} is missing from ENGINE_IDS`);
   if (ONLY_ENGINES && !ONLY_ENGINES.includes(e.id)) return;
   const runs = e.workloads ?? WORKLOAD_NAMES;
   engines.push({ skip: {}, ...e, runs, workloads: runs.filter((w) => ONLY_WORKLOADS.includes(w)) });

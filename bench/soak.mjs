@@ -24,19 +24,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { writeReadmeBlock } from './readme-block.mjs';
+import { parseBenchOptions } from './options.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: args } = parseArgs({
-  options: {
-    backends: { type: 'string', default: 'native,wasm,ref' },
-    epochs: { type: 'string', default: '10' },
-    limit: { type: 'string' },
-    'ref-limit': { type: 'string', default: '6000' },
-    threads: { type: 'string', default: '2' },
-    'no-write': { type: 'boolean', default: false },
-  },
+const { values: args } = parseBenchOptions(import.meta.url, 'soak', {
+  backends: { type: 'string', default: 'native,wasm,ref' },
+  epochs: { type: 'string', default: '10' },
+  limit: { type: 'string' },
+  'ref-limit': { type: 'string', default: '6000' },
+  threads: { type: 'string', default: '2' },
+  'no-write': { type: 'boolean', default: false },
 });
 const cli = join(ROOT, 'dist', 'cli', 'main.js');
 if (!existsSync(cli)) throw new Error('dist/cli/main.js is missing: run npm run build first');

@@ -37,6 +37,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quietWaiter } from '../quiet.mjs';
+import { parseBenchOptions } from '../options.mjs';
 import { writeReadmeBlock } from '../readme-block.mjs';
 import { cpuModel } from '../table-format.mjs';
 import { BROWSER_ENGINES, BROWSER_WORKLOADS } from './lists.mjs';
@@ -47,33 +48,36 @@ const BENCH = join(HERE, '..');
 const CHROMIUM = '/usr/bin/chromium';
 const WORKLOADS = JSON.parse(readFileSync(join(BENCH, 'workloads.json'), 'utf8'));
 
-const argv = process.argv.slice(2);
-function option(name, fallback) {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-}
 const log = (line) => process.stderr.write(`bench:browser: ${line}\n`);
 function die(msg) {
   log(msg);
   process.exit(2);
 }
-const KNOWN = ['rounds', 'threads', 'engines', 'workloads', 'max-seconds', 'wait-idle', 'timeout-minutes', 'no-write'];
-for (const a of argv) if (a.startsWith('--') && !KNOWN.includes(a.slice(2))) die(`unknown option ${a}; the options are ${KNOWN.map((k) => `--${k}`).join(', ')}`);
-const ROUNDS = Number(option('rounds', '3'));
-const THREADS = Number(option('threads', String(Math.min(2, availableParallelism()))));
-const MAX_SECONDS = Number(option('max-seconds', '15'));
-const TIMEOUT_MIN = Number(option('timeout-minutes', '30'));
-const WAIT_IDLE = Number(option('wait-idle', '120'));
-const ENGINES = option('engines', '') ? option('engines', '').split(',') : BROWSER_ENGINES;
-const SHOWN = option('workloads', '') ? option('workloads', '').split(',') : BROWSER_WORKLOADS;
-const WRITE = !argv.includes('--no-write');
+const { values: opts } = parseBenchOptions(import.meta.url, 'bench:browser', {
+  rounds: { type: 'string', default: '3' },
+  threads: { type: 'string', default: String(Math.min(2, availableParallelism())) },
+  engines: { type: 'string', default: '' },
+  workloads: { type: 'string', default: '' },
+  'max-seconds': { type: 'string', default: '15' },
+  'wait-idle': { type: 'string', default: '120' },
+  'timeout-minutes': { type: 'string', default: '30' },
+  'no-write': { type: 'boolean', default: false },
+});
+const ROUNDS = Number(opts.rounds);
+const THREADS = Number(opts.threads);
+const MAX_SECONDS = Number(opts['max-seconds']);
+const TIMEOUT_MIN = Number(opts['timeout-minutes']);
+const WAIT_IDLE = Number(opts['wait-idle']);
+const ENGINES = opts.engines ? opts.engines.split(',') : BROWSER_ENGINES;
+const SHOWN = opts.workloads ? opts.workloads.split(',') : BROWSER_WORKLOADS;
+const WRITE = !opts['no-write'];
 for (const e of ENGINES) if (!BROWSER_ENGINES.includes(e)) die(`unknown engine '${e}'; one of ${BROWSER_ENGINES.join(', ')}`);
 for (const w of SHOWN) if (!BROWSER_WORKLOADS.includes(w)) die(`workload '${w}' is not run in the browser; one of ${BROWSER_WORKLOADS.join(', ')}`);
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1) die(`--rounds must be an integer >= 1, got ${option('rounds')}`);
-if (!Number.isInteger(THREADS) || THREADS < 1) die(`--threads must be an integer >= 1, got ${option('threads')}`);
-if (!(MAX_SECONDS > 0)) die(`--max-seconds must be a number > 0, got ${option('max-seconds')}`);
-if (!(WAIT_IDLE >= 0)) die(`--wait-idle must be a number of seconds >= 0, got ${option('wait-idle')}`);
-if (!(TIMEOUT_MIN > 0)) die(`--timeout-minutes must be a number > 0, got ${option('timeout-minutes')}`);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) die(`--rounds must be an integer >= 1, got ${opts.rounds}`);
+if (!Number.isInteger(THREADS) || THREADS < 1) die(`--threads must be an integer >= 1, got ${opts.threads}`);
+if (!(MAX_SECONDS > 0)) die(`--max-seconds must be a number > 0, got ${opts['max-seconds']}`);
+if (!(WAIT_IDLE >= 0)) die(`--wait-idle must be a number of seconds >= 0, got ${opts['wait-idle']}`);
+if (!(TIMEOUT_MIN > 0)) die(`--timeout-minutes must be a number > 0, got ${opts['timeout-minutes']}`);
 
 /** Prints why the browser benchmark cannot run here and exits without failing. */
 function skip(reason) {

@@ -267,3 +267,40 @@ describe('stride bench and stride info', () => {
     });
   }
 });
+
+describe('the bench scripts\' options (bench/options.mjs)', () => {
+  // [script, node flags]: the .mjs scripts that import TypeScript run under tsx
+  const scripts: [string, string[]][] = [
+    ['run.mjs', []], ['browser/run.mjs', []], ['epoch-vs-torch.mjs', []], ['memory-vs-torch.mjs', []], ['native-vs-torch.mjs', []], ['soak.mjs', []],
+    ['epoch-augment.mjs', ['--import', 'tsx']], ['finite-checks.mjs', ['--import', 'tsx']],
+  ];
+  const run = (flags: string[], script: string, args: string[]) =>
+    spawnSync(process.execPath, [...flags, join(repoRoot, 'bench', script), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+
+  for (const [script, flags] of scripts) {
+    test(`bench/${script} --help prints its usage line and exits 0 without measuring`, () => {
+      const r = run(flags, script, ['--help']);
+      assert.equal(r.status, 0, r.stderr);
+      // the usage line of the header names the script itself, e.g. "node bench/run.mjs [--rounds 3]"
+      assert.match(r.stdout, new RegExp(`bench/${script.replace('.', '\\.')}`));
+      assert.doesNotMatch(r.stdout, /^\s*\*/m, 'comment markers are stripped');
+    });
+
+    test(`bench/${script} --round 5 (misspelt): exit 2 naming the option, before any run`, () => {
+      const r = run(flags, script, ['--round', '5']);
+      assert.equal(r.status, 2, `status ${r.status} signal ${r.signal}\n${r.stdout}\n${r.stderr}`);
+      assert.match(r.stderr, /Unknown option '--round'/);
+      assert.match(r.stderr, /the options are --\w/);
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  test('bench/run.mjs refuses an engine id it does not have and a --rounds without its value', () => {
+    const engines = run([], 'run.mjs', ['--engines', 'stride-wsam']);
+    assert.equal(engines.status, 2);
+    assert.match(engines.stderr, /unknown engine 'stride-wsam'; one of stride-wasm, stride-native, pytorch/);
+    const rounds = run([], 'run.mjs', ['--rounds']);
+    assert.equal(rounds.status, 2);
+    assert.match(rounds.stderr, /--rounds <value>' argument missing/);
+  });
+});
