@@ -48,8 +48,7 @@ import { BROWSER_ENGINES, BROWSER_WORKLOADS } from './browser/lists.mjs';
 import { parseBenchOptions } from './options.mjs';
 import { quietWaiter } from './quiet.mjs';
 import { writeReadmeBlock } from './readme-block.mjs';
-import { cpuModel, fmtNum } from './table-format.mjs';
-import { median } from './peers/steps.mjs';
+import { cpuModel, fmtNum, markdownTable, measuredCell, ratioCell, speedCell, threadsLabel, workloadColumns } from './table-format.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
@@ -296,13 +295,12 @@ const seconds = (performance.now() - t0) / 1000;
 // ---------------------------------------------------------------------------
 // The table
 // ---------------------------------------------------------------------------
-/** The measured value of a cell: { imagesPerSec, ms, gflops, runs } or { text } when not measured. */
+/** The measured value of a cell: { imagesPerSec, ms, gflops, runs, bestImagesPerSec } or { text } when not measured. */
 function value(engine, w) {
   const c = results[engine.id]?.[w];
   if (c && c.ms.length > 0) {
-    const ms = median(c.ms);
-    const bestMs = Math.min(...c.ms);
-    return { ms, imagesPerSec: (WORKLOADS[w].batch * 1000) / ms, gflops: WORKLOADS[w].flopsPerIter / (ms * 1e6), runs: c.ms.length, bestImagesPerSec: (WORKLOADS[w].batch * 1000) / bestMs };
+    const m = measuredCell(c.ms, WORKLOADS[w].batch);
+    return { ...m, gflops: WORKLOADS[w].flopsPerIter / (m.ms * 1e6) };
   }
   if (c?.unsupported) return { text: c.unsupported.replace(/^cannot train: .*/, 'cannot train').replace(/^inference only.*/, 'inference only') };
   if (engine.skip[w]) return { text: engine.skip[w] };
@@ -310,29 +308,18 @@ function value(engine, w) {
   return { text: 'not run' };
 }
 
-const threadsLabel = (e) => `${e.threads} thread${e.threads === 1 ? '' : 's'}`;
 /** The tables: one for the small workloads, one for the zoo; each has the engines that run any of its workloads. */
 const tableGroups = [SMALL, ZOO].map((group) => group.filter((w) => ONLY_WORKLOADS.includes(w))).filter((ws) => ws.length > 0);
 const enginesFor = (ws) => engines.filter((e) => ws.some((w) => e.runs.includes(w)));
-const header = (first, ws) => `| ${first} | ${ws.map((w) => `${w} (batch ${WORKLOADS[w].batch})`).join(' | ')} |\n|${' --- |'.repeat(ws.length + 1)}`;
 
 function speedTable(shownWorkloads) {
-  const rows = enginesFor(shownWorkloads).map((e) => {
-    const cells = shownWorkloads.map((w) => {
-      const v = value(e, w);
-      if (v.text) return v.text;
-      // Other work on the machine only ever slows a run down: the best round shows how far the median was pulled.
-      const best = v.runs > 1 && v.bestImagesPerSec > 1.15 * v.imagesPerSec ? ` (best round ${fmtNum(v.bestImagesPerSec)})` : '';
-      return `${fmtNum(v.imagesPerSec)} img/s, ${fmtNum(v.ms)} ms${best}`;
-    });
-    return `| ${e.label}, ${threadsLabel(e)} | ${cells.join(' | ')} |`;
-  });
-  return `${header('engine', shownWorkloads)}\n${rows.join('\n')}`;
+  const rows = enginesFor(shownWorkloads).map((e) => [`${e.label}, ${threadsLabel(e.threads)}`, ...shownWorkloads.map((w) => value(e, w).text ?? speedCell(value(e, w)))]);
+  return markdownTable(['engine', ...workloadColumns(shownWorkloads, WORKLOADS)], rows);
 }
 
 function gflopsTable(shownWorkloads) {
-  const rows = enginesFor(shownWorkloads).map((e) => `| ${e.label} | ${shownWorkloads.map((w) => fmtNum(value(e, w).gflops)).join(' | ')} |`);
-  return `${header('GFLOPS', shownWorkloads)}\n${rows.join('\n')}`;
+  const rows = enginesFor(shownWorkloads).map((e) => [e.label, ...shownWorkloads.map((w) => fmtNum(value(e, w).gflops))]);
+  return markdownTable(['GFLOPS', ...workloadColumns(shownWorkloads, WORKLOADS)], rows);
 }
 
 /** Stride's images/s over a peer's (> 1: Stride is faster). */
@@ -342,10 +329,9 @@ function ratioTable(shownWorkloads) {
   const pytorch = group.find((e) => e.family === 'pytorch');
   const ort = group.find((e) => e.family === 'onnxruntime');
   const jsPeers = group.filter((e) => e.family === 'js');
-  const ratio = (a, b) => (a.imagesPerSec && b?.imagesPerSec ? `${(a.imagesPerSec / b.imagesPerSec).toFixed(2)}x` : '-');
   const rows = [];
   for (const s of strides) {
-    const versus = (peer, name) => `| ${s.label} | ${name} | ${shownWorkloads.map((w) => ratio(value(s, w), peer && value(peer, w))).join(' | ')} |`;
+    const versus = (peer, name) => [s.label, name, ...shownWorkloads.map((w) => ratioCell(value(s, w), value(peer, w)) ?? '-')];
     if (pytorch) rows.push(versus(pytorch, 'PyTorch'));
     if (ort) rows.push(versus(ort, 'onnxruntime-node'));
     if (jsPeers.length) {
@@ -353,13 +339,13 @@ function ratioTable(shownWorkloads) {
         const best = jsPeers.map((p) => ({ p, v: value(p, w) })).filter((x) => x.v.imagesPerSec).sort((a, b) => b.v.imagesPerSec - a.v.imagesPerSec)[0];
         const mine = value(s, w);
         if (!best) return mine.imagesPerSec ? 'no JS peer runs it' : '-';
-        return `${ratio(mine, best.v)} (${best.p.label.replace(/ \d[\d.]*/, '')})`;
+        return `${ratioCell(mine, best.v) ?? '-'} (${best.p.label.replace(/ \d[\d.]*/, '')})`;
       });
-      rows.push(`| ${s.label} | best JavaScript peer | ${cells.join(' | ')} |`);
+      rows.push([s.label, 'best JavaScript peer', ...cells]);
     }
   }
   if (rows.length === 0) return '';
-  return `| Stride | vs | ${shownWorkloads.join(' | ')} |\n|${' --- |'.repeat(shownWorkloads.length + 2)}\n${rows.join('\n')}`;
+  return markdownTable(['Stride', 'vs', ...shownWorkloads], rows);
 }
 
 const date = started.toISOString().slice(0, 10);

@@ -6,8 +6,7 @@
  * images/s over the best TensorFlow.js backend's and over onnxruntime-web's.
  * No I/O here: bench/browser/run.mjs gathers the figures and writes the text.
  */
-import { median } from '../peers/steps.mjs';
-import { fmtNum } from '../table-format.mjs';
+import { markdownTable, measuredCell, ratioCell, speedCell, threadsLabel, workloadColumns } from '../table-format.mjs';
 import { BROWSER_ENGINES, ENGINE_NAMES } from './lists.mjs';
 
 const TFJS = ['tfjs-wasm', 'tfjs-webgl'];
@@ -34,19 +33,12 @@ function summarize({ engines, results, workloads }) {
       const lines = results.filter((r) => r.engineId === id && r.workload === w);
       const ms = lines.filter((r) => typeof r.msPerIter === 'number').map((r) => r.msPerIter);
       if (!engines[id].available) cells[id][w] = { text: 'unavailable' };
-      else if (ms.length > 0) {
-        const m = median(ms);
-        cells[id][w] = { ms: m, imagesPerSec: (workloads[w].batch * 1000) / m, runs: ms.length, bestImagesPerSec: (workloads[w].batch * 1000) / Math.min(...ms) };
-      } else if (lines.length > 0) cells[id][w] = { text: shortReason(lines.find((r) => r.unsupported)?.unsupported ?? '') };
+      else if (ms.length > 0) cells[id][w] = measuredCell(ms, workloads[w].batch);
+      else if (lines.length > 0) cells[id][w] = { text: shortReason(lines.find((r) => r.unsupported)?.unsupported ?? '') };
       else cells[id][w] = { text: 'not run' };
     }
   }
   return cells;
-}
-
-/** a's images/s over b's, as the tables print it ('1.36x'), or null when either has none. */
-function ratio(a, b) {
-  return a?.imagesPerSec && b?.imagesPerSec ? `${(a.imagesPerSec / b.imagesPerSec).toFixed(2)}x` : null;
 }
 
 /** The faster of the measured TensorFlow.js backends on one workload: { id, cell } or null. */
@@ -55,38 +47,29 @@ function bestTfjs(cells, w) {
   return measured.sort((a, b) => b.cell.imagesPerSec - a.cell.imagesPerSec)[0] ?? null;
 }
 
-const threadsLabel = (n) => `${n} thread${n === 1 ? '' : 's'}`;
-
 /** The speed table and the ratio table of the workloads `shown`, as markdown. */
 export function browserTables({ engines, results, workloads, shown }) {
   const cells = summarize({ engines, results, workloads });
   const ids = BROWSER_ENGINES.filter((id) => engines[id]);
   const label = (id) => (engines[id].available ? `${engines[id].label}, ${threadsLabel(engines[id].threads)}` : `${ENGINE_NAMES[id]} (unavailable)`);
-  const speedRows = ids.map((id) => `| ${label(id)} | ${shown.map((w) => {
-    const c = cells[id][w];
-    if (c.text) return c.text;
-    // Other work on the machine only ever slows a run down: the best round shows how far the median was pulled.
-    const best = c.runs > 1 && c.bestImagesPerSec > 1.15 * c.imagesPerSec ? ` (best round ${fmtNum(c.bestImagesPerSec)})` : '';
-    return `${fmtNum(c.imagesPerSec)} img/s, ${fmtNum(c.ms)} ms${best}`;
-  }).join(' | ')} |`);
-  const speed = `| engine | ${shown.map((w) => `${w} (batch ${workloads[w].batch})`).join(' | ')} |\n|${' --- |'.repeat(shown.length + 1)}\n${speedRows.join('\n')}`;
+  const speed = markdownTable(['engine', ...workloadColumns(shown, workloads)], ids.map((id) => [label(id), ...shown.map((w) => cells[id][w].text ?? speedCell(cells[id][w]))]));
 
   const ratioRows = [];
   const stride = cells['stride-wasm'] && engines['stride-wasm'].available ? cells['stride-wasm'] : null;
   if (stride) {
     if (TFJS.some((id) => engines[id])) {
-      ratioRows.push(`| Stride wasm | best TensorFlow.js backend | ${shown.map((w) => {
+      ratioRows.push(['Stride wasm', 'best TensorFlow.js backend', ...shown.map((w) => {
         const best = bestTfjs(cells, w);
         if (!stride[w].imagesPerSec) return '-';
         if (!best) return 'no TF.js backend runs it';
-        return `${ratio(stride[w], best.cell)} (${best.id.replace('tfjs-', '')})`;
-      }).join(' | ')} |`);
+        return `${ratioCell(stride[w], best.cell)} (${best.id.replace('tfjs-', '')})`;
+      })]);
     }
     if (engines['onnxruntime-web']) {
-      ratioRows.push(`| Stride wasm | onnxruntime-web | ${shown.map((w) => ratio(stride[w], cells['onnxruntime-web'][w]) ?? '-').join(' | ')} |`);
+      ratioRows.push(['Stride wasm', 'onnxruntime-web', ...shown.map((w) => ratioCell(stride[w], cells['onnxruntime-web'][w]) ?? '-')]);
     }
   }
-  const ratios = ratioRows.length ? `| Stride | vs | ${shown.join(' | ')} |\n|${' --- |'.repeat(shown.length + 2)}\n${ratioRows.join('\n')}` : '';
+  const ratios = ratioRows.length ? markdownTable(['Stride', 'vs', ...shown], ratioRows) : '';
   return { speed, ratios };
 }
 

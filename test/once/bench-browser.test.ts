@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { browserMarkdown, browserTables, type BrowserEngine, type BrowserResult, type WorkloadEntry } from '../../bench/browser/table.mjs';
+import { markdownTable, measuredCell, ratioCell, speedCell, threadsLabel, workloadColumns } from '../../bench/table-format.mjs';
 import { ok } from '../helpers/index.js';
 
 const workloads: Record<string, WorkloadEntry> = {
@@ -95,5 +96,28 @@ describe('browser benchmark table', () => {
     assert.deepEqual(row(markdown, 'Stride wasm | best TensorFlow.js backend'), ['no TF.js backend runs it', '1.33x (wasm)', '2.50x (wasm)']);
     ok(markdown.includes('Chromium 150.0') && markdown.includes('load average 0.50 at the start and 0.75 at the end'), `the header names Chromium and the load:\n${markdown}`);
     ok(markdown.includes('cross-origin isolated'), 'the header says whether the page was cross-origin isolated');
+  });
+});
+
+describe('the cells both benchmark tables print (bench/table-format.mjs)', () => {
+  test('a cell is the median of the rounds; the best round is named only when more than 15% faster', () => {
+    // rounds of 4, 5 and 2 ms at batch 64: median 4 ms = 16,000 img/s; the 2 ms round = 32,000 img/s, 2x the median
+    const c = measuredCell([4, 5, 2], 64);
+    assert.deepEqual(c, { ms: 4, imagesPerSec: 16000, runs: 3, bestImagesPerSec: 32000 });
+    assert.equal(speedCell(c), '16,000 img/s, 4.0 ms (best round 32,000)');
+    // 4 and 3.6 ms: median 3.8 ms = 16,842 img/s; 3.6 ms = 17,778 img/s, 5.6% faster: not named
+    assert.equal(speedCell(measuredCell([4, 3.6], 64)), '16,842 img/s, 3.8 ms');
+    // one round is its own best
+    assert.equal(speedCell(measuredCell([2], 64)), '32,000 img/s, 2.0 ms');
+  });
+
+  test('ratios to two decimals, none when either side has no figure; the markdown rows', () => {
+    assert.equal(ratioCell({ imagesPerSec: 3 }, { imagesPerSec: 2 }), '1.50x');
+    assert.equal(ratioCell({ imagesPerSec: 3 }, {}), null);
+    assert.equal(ratioCell(null, { imagesPerSec: 2 }), null);
+    assert.equal(threadsLabel(1), '1 thread');
+    assert.equal(threadsLabel(2), '2 threads');
+    assert.deepEqual(workloadColumns(['conv-fwd'], workloads), ['conv-fwd (batch 32)']);
+    assert.equal(markdownTable(['engine', 'a'], [['x', '1'], ['y', '2']]), '| engine | a |\n| --- | --- |\n| x | 1 |\n| y | 2 |');
   });
 });
