@@ -8,8 +8,24 @@
  *   const { values } = parseBenchOptions(import.meta.url, 'bench', { rounds: { type: 'string', default: '3' } });
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+
+/**
+ * The options bench/run.mjs and bench/browser/run.mjs share (the first hands
+ * them on to the second): rounds, threads, which engines and workloads (empty:
+ * all), how long to wait in all for quiet CPUs, and whether to leave the
+ * README alone.
+ */
+export const ROUND_OPTIONS = {
+  rounds: { type: 'string', default: '3' },
+  threads: { type: 'string', default: String(Math.min(2, availableParallelism())) },
+  engines: { type: 'string', default: '' },
+  workloads: { type: 'string', default: '' },
+  'wait-idle': { type: 'string', default: '120' },
+  'no-write': { type: 'boolean', default: false },
+};
 
 /** The first block comment of a script (after its #! line), without the comment markers. */
 export function headerComment(source) {

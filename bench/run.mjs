@@ -45,7 +45,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BROWSER_ENGINES, BROWSER_WORKLOADS } from './browser/lists.mjs';
-import { parseBenchOptions } from './options.mjs';
+import { parseBenchOptions, ROUND_OPTIONS } from './options.mjs';
 import { quietWaiter } from './quiet.mjs';
 import { writeReadmeBlock } from './readme-block.mjs';
 import { cpuModel, fmtNum, markdownTable, measuredCell, ratioCell, speedCell, threadsLabel, workloadColumns } from './table-format.mjs';
@@ -69,15 +69,7 @@ const PYTHON = process.env.STRIDE_BENCH_PYTHON ?? (existsSync('/usr/bin/python3'
 // ---------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------
-const { values: opts } = parseBenchOptions(import.meta.url, 'bench', {
-  rounds: { type: 'string', default: '3' },
-  threads: { type: 'string', default: String(Math.min(2, availableParallelism())) },
-  engines: { type: 'string', default: '' },
-  workloads: { type: 'string', default: '' },
-  'wait-idle': { type: 'string', default: '120' },
-  'no-write': { type: 'boolean', default: false },
-  'no-browser': { type: 'boolean', default: false },
-});
+const { values: opts } = parseBenchOptions(import.meta.url, 'bench', { ...ROUND_OPTIONS, 'no-browser': { type: 'boolean', default: false } });
 const ROUNDS = Number(opts.rounds);
 const THREADS = Number(opts.threads);
 const ONLY_ENGINES = opts.engines ? opts.engines.split(',') : null;

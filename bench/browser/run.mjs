@@ -37,7 +37,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quietWaiter } from '../quiet.mjs';
-import { parseBenchOptions } from '../options.mjs';
+import { parseBenchOptions, ROUND_OPTIONS } from '../options.mjs';
 import { writeReadmeBlock } from '../readme-block.mjs';
 import { cpuModel } from '../table-format.mjs';
 import { BROWSER_ENGINES, BROWSER_WORKLOADS } from './lists.mjs';
@@ -54,14 +54,9 @@ function die(msg) {
   process.exit(2);
 }
 const { values: opts } = parseBenchOptions(import.meta.url, 'bench:browser', {
-  rounds: { type: 'string', default: '3' },
-  threads: { type: 'string', default: String(Math.min(2, availableParallelism())) },
-  engines: { type: 'string', default: '' },
-  workloads: { type: 'string', default: '' },
+  ...ROUND_OPTIONS,
   'max-seconds': { type: 'string', default: '15' },
-  'wait-idle': { type: 'string', default: '120' },
   'timeout-minutes': { type: 'string', default: '30' },
-  'no-write': { type: 'boolean', default: false },
 });
 const ROUNDS = Number(opts.rounds);
 const THREADS = Number(opts.threads);
