@@ -34,7 +34,7 @@ import { anomalyReport, detectAnomaly as withAnomaly } from '../autograd/anomaly
 import { backward } from '../autograd/backward.js';
 import { noGrad } from '../autograd/tape.js';
 import { DataLoader, type Batch, type TensorDataset } from '../data/loader.js';
-import { checkFiniteLabels, checkNonFinitePolicy, finiteData, type NonFinitePolicy } from '../data/non-finite.js';
+import { checkFiniteLabels, checkNonFinitePolicy, finiteData, withCheckedData, type NonFinitePolicy } from '../data/non-finite.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Module } from '../nn/module.js';
 import { crossEntropy } from '../ops/cross-entropy.js';
@@ -393,7 +393,7 @@ function prepareRun(where: string, model: Module, options: FitOptions, source: B
   const checkBatches = batchTransform !== undefined || source !== null;
   const parameters = [...model.namedParameters()];
 
-  const loader = new DataLoader(trainData, { batchSize, shuffle, generator });
+  const loader = withCheckedData([trainData.images.data, trainData.labels.data], () => new DataLoader(trainData, { batchSize, shuffle, generator }));
   if (source !== null) {
     if (typeof source !== 'object' || typeof source.epoch !== 'function' || !Number.isInteger(source.length)) {
       throw new ValueError(`${where}: batchSource must have length (batches per epoch) and epoch(epoch, order), as a BatchPipeline has`);
@@ -574,7 +574,7 @@ export function evaluate(model: Module, data: TensorDataset, batchSize = 1000, o
   model.eval();
   try {
     return noGrad(() => {
-      const loader = new DataLoader({ images, labels: data.labels }, { batchSize, shuffle: false });
+      const loader = withCheckedData([images.data, data.labels.data], () => new DataLoader({ images, labels: data.labels }, { batchSize, shuffle: false }));
       let correct = 0;
       const meanLoss = new RunningMean();
       const topKCorrect = ks.map(() => 0);

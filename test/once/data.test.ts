@@ -10,6 +10,7 @@ import { Generator } from '../../src/tensor/random.js';
 import { parseIdx, encodeIdx, readIdxFile, type IdxDType } from '../../src/data/idx.js';
 import { loadMnist, normalize, MNIST_MEAN, MNIST_STD } from '../../src/data/mnist.js';
 import { DataLoader, type Batch } from '../../src/data/loader.js';
+import { withCheckedData } from '../../src/data/non-finite.js';
 import { rejectsWith, throwsWith, withTempDir } from '../helpers/index.js';
 
 describe('IDX', () => {
@@ -416,6 +417,19 @@ describe('DataLoader', () => {
     labels.data[3] = NaN;
     throwsWith(() => new DataLoader({ images: d.images, labels }, { batchSize: 2, nonFinite: 'zero' }), DataError, 'DataLoader: labels hold a value that is not finite: NaN at example 3', "nonFinite: 'zero' does not apply");
     throwsWith(() => new DataLoader(d, { batchSize: 2, nonFinite: 'skip' as never }), ValueError, "DataLoader: nonFinite must be 'error'");
+  });
+
+  test("data a caller has just checked passes the loader's check only while the caller's withCheckedData runs", () => {
+    const d = dataset(4);
+    const images = new Tensor(d.images.data.slice(), d.images.shape);
+    images.data[5] = NaN;
+    // inside the scope the loader trusts the arrays it is handed (fit and evaluate pass the ones they checked)
+    const trusted = withCheckedData([images.data, d.labels.data], () => new DataLoader({ images, labels: d.labels }, { batchSize: 4 }));
+    assert.equal(trusted.images, images);
+    // an array the scope did not name is still scanned, and the trust ends with the scope, also when it throws
+    const other = new Tensor(images.data.slice(), images.shape);
+    throwsWith(() => withCheckedData([d.labels.data], () => new DataLoader({ images: other, labels: d.labels }, { batchSize: 4 })), DataError, 'DataLoader: images hold a value that is not finite: NaN at example 2, index [1]');
+    throwsWith(() => new DataLoader({ images, labels: d.labels }, { batchSize: 4 }), DataError, 'DataLoader: images hold a value that is not finite: NaN at example 2, index [1]');
   });
 
   test('argument checks', () => {
