@@ -47,12 +47,12 @@ import { imax, imin, zeroFloats } from './simd';
 }
 
 // @ts-ignore: decorator
-@inline function align16(n: i32): i32 {
+@inline export function align16(n: i32): i32 {
   return (n + 15) & ~15;
 }
 
 /** Floats of transformed inputs a forward batch keeps (16 x channels x tiles): 512 KB, about half of an L2 cache. */
-const BATCH_FLOATS: i32 = 131072;
+export const BATCH_FLOATS: i32 = 131072;
 /**
  * Tiles a forward batch has at least, even past BATCH_FLOATS: each pass over U
  * serves the batch's panels, and with many channels U is large (16 MB for
@@ -60,9 +60,9 @@ const BATCH_FLOATS: i32 = 131072;
  * read U once per image. 512 channels on 7x7, 8 images, one thread: 26.9 ms
  * with the GEMMs of before, 27.9 with one image a batch, 24.0 with 64 tiles.
  */
-const MIN_BATCH_TILES: i32 = 64;
+export const MIN_BATCH_TILES: i32 = 64;
 /** Floats of U one pass over the tiles reads (16 x 4 x channels per block of 4 output channels): 256 KB. */
-const U_GROUP_FLOATS: i32 = 65536;
+export const U_GROUP_FLOATS: i32 = 65536;
 /** Floats of one transform's inputs and gradients the filter gradient reduces at once (channels x tiles): 512 KB. */
 const FILTER_BATCH_FLOATS: i32 = 131072;
 /**
@@ -71,8 +71,8 @@ const FILTER_BATCH_FLOATS: i32 = 131072;
  * four tiles writes would then fall on the same L1 cache sets (16 streams on
  * an 8-way cache). 272 bytes apart they spread over the sets.
  */
-const SKEW: usize = 272;
-const SKEW_FLOATS: i32 = 68;
+export const SKEW: usize = 272;
+export const SKEW_FLOATS: i32 = 68;
 /** Tiles a filter-gradient batch sums at most (each of the four lanes a quarter of them, in order). */
 const FILTER_BATCH_TILES: i32 = 512;
 
@@ -83,13 +83,13 @@ const FILTER_BATCH_TILES: i32 = 512;
  * whichever images a thread was given.
  */
 // @ts-ignore: decorator
-@inline function batchRows(want: i32, th: i32): i32 {
+@inline export function batchRows(want: i32, th: i32): i32 {
   return want >= th ? (want / th) * th : imax(1, want);
 }
 
 /** Tile rows of the batch starting at tile row r0 (rows of all images in a row) before rEnd. */
 // @ts-ignore: decorator
-@inline function batchAt(r0: i32, rEnd: i32, rb: i32, th: i32): i32 {
+@inline export function batchAt(r0: i32, rEnd: i32, rb: i32, th: i32): i32 {
   return rb >= th ? imin(rb, rEnd - r0) : imin(rb, (r0 / th + 1) * th - r0);
 }
 

@@ -1,0 +1,361 @@
+/**
+ * 3x3 convolution, stride 1, by Winograd's F(4x4, 3x3) (Lavin & Gray, 2015):
+ * each 4x4 block of outputs (a tile) comes from the 6x6 input patch d under it as
+ *   Y = A^T [ (G g G^T) .* (B^T d B) ] A
+ * so per tile and channel pair it takes 36 multiplications instead of 144
+ * (2.25 per output; F(2x2, 3x3) of winograd.ts takes 4). The 36 element-wise
+ * products, summed over input channels, are 36 matrix products
+ *   M_t[oc, tile] = sum_c U_t[oc, c] V_t[c, tile],  t = 0..35,
+ * with the interpolation points 0, 1, -1, 2, -2 and infinity:
+ *   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+ *   G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+ *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+ *
+ * The design is winograd.ts's: the transforms work on four horizontally
+ * adjacent tiles at once (f32x4), each tile row padded to whole groups of four
+ * tiles; the tiles are taken in batches of whole tile rows sized for the L2
+ * cache; U and V are written in the GEMM micro-kernel's panel layouts (U in
+ * panels of 4 output channels, V in panels of 8 tiles), and for each 4
+ * channels x 8 tiles the 36 products land in a small buffer from which the
+ * output transform writes y. The padded input rows are split into their four
+ * column phases (columns 4k + f), so the six columns of four patches (which
+ * start 4 columns apart) are six plain loads.
+ * Geometry block `g`: Conv2dGeometry of geometry.ts (kH = kW = 3, stride 1, dilation 1, groups 1).
+ */
+import { micro } from './gemm';
+import { Conv2dGeometry as G, gi } from './geometry';
+import { imax, imin, zeroFloats } from './simd';
+import { align16, batchAt, batchRows, BATCH_FLOATS, MIN_BATCH_TILES, SKEW, SKEW_FLOATS, U_GROUP_FLOATS } from './winograd';
+
+/** Tile rows of an output plane. */
+// @ts-ignore: decorator
+@inline function tileRows(g: usize): i32 {
+  return (gi(g, G.outH) + 3) >> 2;
+}
+
+/** Tiles per tile row, rounded up to whole groups of four. */
+// @ts-ignore: decorator
+@inline function tileRow4(g: usize): i32 {
+  return ((((gi(g, G.outW) + 3) >> 2) + 3) & ~3);
+}
+
+/**
+ * Width of a zero-padded input row (four phases of wp / 4 floats): the tile
+ * groups (16 columns each) plus the patch overlap, and at least the input row.
+ */
+// @ts-ignore: decorator
+@inline function padWidth(g: usize): i32 {
+  return 4 * imax(tileRow4(g) + 1, (gi(g, G.inW) + gi(g, G.padLeft) + 3) >> 2);
+}
+
+/** Tile rows per forward batch. */
+function rowsPerBatch(g: usize): i32 {
+  const tw4 = tileRow4(g);
+  return batchRows(imax(BATCH_FLOATS / (36 * gi(g, G.inC) * tw4), (MIN_BATCH_TILES + tw4 - 1) / tw4), tileRows(g));
+}
+
+/** Floats of U for the geometry: 36 transforms of outC (rounded up to 4) x inC. */
+export function winograd4FilterFloats(g: usize): i32 {
+  return 36 * ((gi(g, G.outC) + 3) & ~3) * gi(g, G.inC);
+}
+
+/** Blocks of 4 output channels whose U one pass over the tiles reads (at most U_GROUP_FLOATS of U). */
+function groupBlocks(g: usize): i32 {
+  return imin((gi(g, G.outC) + 3) >> 2, imax(1, U_GROUP_FLOATS / (144 * gi(g, G.inC))));
+}
+
+/** Floats of the small scratch of a thread: the transforms' 6x6 and 4x6 staging, the output tails. */
+const SCRATCH_FLOATS: i32 = 256;
+
+/** Floats of scratch per thread of conv2d_winograd4: a batch's V, a padded input band, the 36 4x8 products of a group's blocks, the staging. */
+export function winograd4WorkFloats(g: usize): i32 {
+  const rb = rowsPerBatch(g);
+  const tiles = (rb * tileRow4(g) + 7) & ~7;
+  return align16(36 * (gi(g, G.inC) * tiles + SKEW_FLOATS)) + align16((4 * rb + 2) * padWidth(g)) + groupBlocks(g) * 1152 + SCRATCH_FLOATS;
+}
+
+/** Row k of G times [a, b, c] (in f64: U is rounded to f32 once). */
+// @ts-ignore: decorator
+@inline function gRow(k: i32, a: f64, b: f64, c: f64): f64 {
+  if (k == 0) return a * 0.25;
+  if (k == 1) return (a + b + c) * (-1.0 / 6.0);
+  if (k == 2) return (a - b + c) * (-1.0 / 6.0);
+  if (k == 3) return (a + 2 * b + 4 * c) * (1.0 / 24.0);
+  if (k == 4) return (a - 2 * b + 4 * c) * (1.0 / 24.0);
+  return c;
+}
+
+/** Tap k of a 3x3 filter at src, as f64. */
+// @ts-ignore: decorator
+@inline function ld9(src: usize, k: i32): f64 {
+  return <f64>load<f32>(src + (<usize>k << 2));
+}
+
+/** G [a, b, c] stored as f32 at dst, dst + step, .. (6 floats). */
+// @ts-ignore: decorator
+@inline function gStore(a: f64, b: f64, c: f64, dst: usize, step: usize): void {
+  for (let k = 0; k < 6; k++) store<f32>(dst + <usize>k * step, <f32>gRow(k, a, b, c));
+}
+
+/**
+ * U = (G g G^T) for every filter, in the forward pass's panel layout: transform
+ * t = 6 i + j, block of 4 rows r, column s, row r % 4 at
+ * ((t * blocks + r / 4) * cols + s) * 4 + r % 4 (rows past the last are zero).
+ * `flip` as in winograd_filter: false, g = w[r, s] (the forward convolution);
+ * true, g = w[s, r] rotated by 180 degrees (the gradient to the input).
+ */
+export function winograd4_filter(w: usize, U: usize, outC: i32, inC: i32, flip: bool): void {
+  const rows = flip ? inC : outC;
+  const cols = flip ? outC : inC;
+  const blocks = (rows + 3) >> 2;
+  const plane = <usize>(blocks * 4 * cols) << 2;
+  if (rows & 3) memory.fill(U, 0, 36 * plane);
+  for (let r = 0; r < rows; r++) {
+    for (let s = 0; s < cols; s++) {
+      const src = w + (<usize>((flip ? s * inC + r : r * inC + s) * 9) << 2);
+      // g[i][j] = w[i][j], or w[2 - i][2 - j] flipped
+      const g00 = ld9(src, flip ? 8 : 0), g01 = ld9(src, flip ? 7 : 1), g02 = ld9(src, flip ? 6 : 2);
+      const g10 = ld9(src, flip ? 5 : 3), g11 = ld9(src, 4), g12 = ld9(src, flip ? 3 : 5);
+      const g20 = ld9(src, flip ? 2 : 6), g21 = ld9(src, flip ? 1 : 7), g22 = ld9(src, flip ? 0 : 8);
+      const dst = U + (<usize>(((r >> 2) * cols + s) * 4 + (r & 3)) << 2);
+      // row i of G g (down the columns), then that row times G^T: transforms 6 i .. 6 i + 5
+      for (let i = 0; i < 6; i++) {
+        gStore(gRow(i, g00, g10, g20), gRow(i, g01, g11, g21), gRow(i, g02, g12, g22), dst + <usize>(6 * i) * plane, plane);
+      }
+    }
+  }
+}
+
+/**
+ * B^T [d0 .. d5] (one column or row of six f32x4) stored at out, out + step, ..:
+ * [4 d0 - 5 d2 + d4, (d4 - 4 d2) +- (d3 - 4 d1), (d4 - d2) +- 2 (d3 - d1), 4 d1 - 5 d3 + d5].
+ */
+// @ts-ignore: decorator
+@inline function bt6(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, out: usize, step: usize): void {
+  const four = f32x4.splat(4), two = f32x4.splat(2);
+  const a = f32x4.sub(d4, f32x4.mul(four, d2));
+  const b = f32x4.sub(d3, f32x4.mul(four, d1));
+  const c = f32x4.sub(d4, d2);
+  const e = f32x4.mul(two, f32x4.sub(d3, d1));
+  v128.store(out, f32x4.add(f32x4.mul(four, f32x4.sub(d0, d2)), c));
+  v128.store(out + step, f32x4.add(a, b));
+  v128.store(out + 2 * step, f32x4.sub(a, b));
+  v128.store(out + 3 * step, f32x4.add(c, e));
+  v128.store(out + 4 * step, f32x4.sub(c, e));
+  v128.store(out + 5 * step, f32x4.sub(f32x4.sub(d5, d3), f32x4.mul(two, e)));
+}
+
+/**
+ * (B^T d B)[t] of four tiles of a band split into column phases (padBand4):
+ * rows `row` bytes apart, phase f at f * quarter bytes, the first patch at p.
+ * Column k of the four patches is phase k % 4 from float k / 4. Down the six
+ * columns into `tmp` (6 x 6 f32x4), then along its six rows; transform t of
+ * the four tiles at o + t * tstep.
+ */
+// @ts-ignore: decorator
+@inline function transformGroup4(p: usize, row: usize, quarter: usize, o: usize, tstep: usize, tmp: usize): void {
+  for (let k = 0; k < 6; k++) {
+    const s = p + <usize>(k & 3) * quarter + (<usize>(k >> 2) << 2);
+    bt6(v128.load(s), v128.load(s + row), v128.load(s + 2 * row), v128.load(s + 3 * row), v128.load(s + 4 * row), v128.load(s + 5 * row),
+      tmp + (<usize>k << 4), 96);
+  }
+  for (let i = 0; i < 6; i++) {
+    const s = tmp + <usize>i * 96;
+    bt6(v128.load(s), v128.load(s, 16), v128.load(s, 32), v128.load(s, 48), v128.load(s, 64), v128.load(s, 80), o + <usize>(6 * i) * tstep, tstep);
+  }
+}
+
+/**
+ * transformGroup4 for every group of four tiles of `rows` tile rows of a band
+ * into the 8-tile panels of the GEMM: tile j = j0 + ty * tw4 + tx of the batch
+ * at out + (j / 8) * pstep + (j % 8) * 4 bytes (+ t * tstep).
+ */
+function transformBand4(pad: usize, wp: i32, rows: i32, tw4: i32, j0: i32, out: usize, tstep: usize, pstep: usize, tmp: usize): void {
+  const row = <usize>wp << 2;
+  const quarter = <usize>(wp >> 2) << 2;
+  for (let ty = 0; ty < rows; ty++) {
+    for (let tx = 0; tx < tw4; tx += 4) {
+      const j = j0 + ty * tw4 + tx;
+      transformGroup4(pad + (<usize>(4 * ty * wp + tx) << 2), row, quarter, out + <usize>(j >> 3) * pstep + (<usize>(j & 7) << 2), tstep, tmp);
+    }
+  }
+}
+
+/**
+ * Copies the padded rows pr0 .. pr0+count-1 of one input plane (padded row pr
+ * is input row pr - pT, shifted right by pL) into `pad`, zero elsewhere, each
+ * row of wp floats split into its four column phases: padded column q at
+ * (q % 4) * (wp / 4) + q / 4. wp >= inW + pL, a multiple of 4.
+ */
+function padBand4(src: usize, inH: i32, inW: i32, pT: i32, pL: i32, pr0: i32, count: i32, pad: usize, wp: i32): void {
+  const quarter = <usize>(wp >> 2) << 2;
+  const r0 = imin(count, imax(0, pT - pr0)), r1 = imax(r0, imin(count, inH + pT - pr0));
+  if (r0 > 0) zeroFloats(pad, r0 * wp);
+  // input columns c + f + 4m (f < 4) land on phase (pL + f) % 4 from float (c + pL + f) / 4 + m
+  const d0 = <usize>(pL & 3) * quarter + (<usize>(pL >> 2) << 2);
+  const d1 = <usize>((pL + 1) & 3) * quarter + (<usize>((pL + 1) >> 2) << 2);
+  const d2 = <usize>((pL + 2) & 3) * quarter + (<usize>((pL + 2) >> 2) << 2);
+  const d3 = <usize>((pL + 3) & 3) * quarter + (<usize>((pL + 3) >> 2) << 2);
+  for (let i = r0; i < r1; i++) {
+    const s = src + (<usize>((pr0 + i - pT) * inW) << 2);
+    const dst = pad + (<usize>(i * wp) << 2);
+    zeroFloats(dst, wp);
+    let c = 0;
+    for (; c + 16 <= inW; c += 16) {
+      const r0v = v128.load(s + (<usize>c << 2)), r1v = v128.load(s + (<usize>c << 2), 16);
+      const r2v = v128.load(s + (<usize>c << 2), 32), r3v = v128.load(s + (<usize>c << 2), 48);
+      const t0 = v128.shuffle<f32>(r0v, r1v, 0, 4, 1, 5);
+      const t1 = v128.shuffle<f32>(r2v, r3v, 0, 4, 1, 5);
+      const t2 = v128.shuffle<f32>(r0v, r1v, 2, 6, 3, 7);
+      const t3 = v128.shuffle<f32>(r2v, r3v, 2, 6, 3, 7);
+      const o = dst + (<usize>(c >> 2) << 2);
+      v128.store(o + d0, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+      v128.store(o + d1, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+      v128.store(o + d2, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+      v128.store(o + d3, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+    }
+    for (; c < inW; c++) {
+      const q = c + pL;
+      store<f32>(dst + <usize>(q & 3) * quarter + (<usize>(q >> 2) << 2), load<f32>(s + (<usize>c << 2)));
+    }
+  }
+  if (r1 < count) zeroFloats(pad + (<usize>(r1 * wp) << 2), (count - r1) * wp);
+}
+
+/**
+ * Y = A^T M A + bias for 4 output channels (rows q of `buf`) x 8 tiles (panel
+ * p of the batch), from buf[t][q][8] (the 36 products of the block), into y.
+ * Tile j of the batch is tile row r0 + j / tw4 of the images, column j % tw4.
+ * `tmp`: 4 x 6 f32x4 of staging, then 16 floats of tail.
+ */
+function outputBlock4(
+  buf: usize, tmp: usize, y: usize, bias: usize, ob: i32, p: i32, r0: i32, tiles: i32, tw4: i32, th: i32,
+  outC: i32, outH: i32, outW: i32,
+): void {
+  const channels = imin(4, outC - ob * 4);
+  const plane = <usize>(outH * outW) << 2;
+  const rowBytes = <usize>outW << 2;
+  const tail = tmp + 384;
+  const two = f32x4.splat(2), four = f32x4.splat(4), eight = f32x4.splat(8);
+  for (let h = 0; h < 2; h++) {
+    const j = p * 8 + h * 4;
+    if (j >= tiles) return;
+    const rr = r0 + j / tw4;
+    const n = rr / th;
+    const ty = rr - n * th;
+    const tx = j - (j / tw4) * tw4;
+    const oh = 4 * ty, ow = 4 * tx;
+    if (ow >= outW) continue;
+    const rowsIn = imin(4, outH - oh), cols = imin(16, outW - ow);
+    let row0 = y + (<usize>(((n * outC + ob * 4) * outH + oh) * outW + ow) << 2);
+    let o = buf + (<usize>(h * 4) << 2);
+    for (let q = 0; q < channels; q++) {
+      const vb = bias ? v128.load32_splat(bias + (<usize>(ob * 4 + q) << 2)) : f32x4.splat(0);
+      // A^T down each column k: M_t at o + t * 128 bytes, t = 6 i + k; row r of A^T M at tmp[r][k]
+      for (let k = 0; k < 6; k++) {
+        const m = o + (<usize>k << 7);
+        const m0 = v128.load(m), m1 = v128.load(m, 768), m2 = v128.load(m, 1536);
+        const m3 = v128.load(m, 2304), m4 = v128.load(m, 3072), m5 = v128.load(m, 3840);
+        const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2), s34 = f32x4.add(m3, m4), d34 = f32x4.sub(m3, m4);
+        const dst = tmp + (<usize>k << 4);
+        v128.store(dst, f32x4.add(f32x4.add(m0, s12), s34));
+        v128.store(dst, f32x4.add(d12, f32x4.mul(two, d34)), 96);
+        v128.store(dst, f32x4.add(s12, f32x4.mul(four, s34)), 192);
+        v128.store(dst, f32x4.add(f32x4.add(d12, f32x4.mul(eight, d34)), m5), 288);
+      }
+      // then along each row r: four outputs of each of the four tiles, transposed to tile order
+      let dst = row0;
+      for (let r = 0; r < rowsIn; r++) {
+        const s = tmp + <usize>r * 96;
+        const m0 = v128.load(s), m1 = v128.load(s, 16), m2 = v128.load(s, 32);
+        const m3 = v128.load(s, 48), m4 = v128.load(s, 64), m5 = v128.load(s, 80);
+        const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2), s34 = f32x4.add(m3, m4), d34 = f32x4.sub(m3, m4);
+        const y0 = f32x4.add(f32x4.add(f32x4.add(m0, s12), s34), vb);
+        const y1 = f32x4.add(f32x4.add(d12, f32x4.mul(two, d34)), vb);
+        const y2 = f32x4.add(f32x4.add(s12, f32x4.mul(four, s34)), vb);
+        const y3 = f32x4.add(f32x4.add(f32x4.add(d12, f32x4.mul(eight, d34)), m5), vb);
+        const t0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7);
+        const t3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
+        const z0 = v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), z1 = v128.shuffle<f32>(t0, t1, 2, 3, 6, 7);
+        const z2 = v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), z3 = v128.shuffle<f32>(t2, t3, 2, 3, 6, 7);
+        if (cols == 16) {
+          v128.store(dst, z0); v128.store(dst, z1, 16); v128.store(dst, z2, 32); v128.store(dst, z3, 48);
+        } else {
+          // the last columns of the plane: through `tail`, only what lies inside
+          v128.store(tail, z0); v128.store(tail, z1, 16); v128.store(tail, z2, 32); v128.store(tail, z3, 48);
+          for (let c = 0; c < cols; c++) store<f32>(dst + (<usize>c << 2), load<f32>(tail + (<usize>c << 2)));
+        }
+        dst += rowBytes;
+      }
+      row0 += plane;
+      o += 32;
+    }
+  }
+}
+
+/**
+ * y[n] = conv3x3(x[n]) + bias for n in n0 .. n1-1 by F(4x4, 3x3), from the
+ * transformed filters U (winograd4_filter). Geometry g as in conv.ts; any zero
+ * padding of at most 2 on the top and left (the bottom and right follow from outH, outW).
+ */
+export function conv2d_winograd4(x: usize, U: usize, bias: usize, y: usize, g: usize, n0: i32, n1: i32, work: usize): void {
+  const inC = gi(g, G.inC), inH = gi(g, G.inH), inW = gi(g, G.inW), outC = gi(g, G.outC);
+  const pT = gi(g, G.padTop), pL = gi(g, G.padLeft), outH = gi(g, G.outH), outW = gi(g, G.outW);
+  const th = tileRows(g), tw4 = tileRow4(g);
+  const rb = rowsPerBatch(g);
+  const wp = padWidth(g);
+  const blocks = (outC + 3) >> 2;
+  const maxTiles = (rb * tw4 + 7) & ~7;
+  const V = work;
+  const pad = V + (<usize>align16(36 * (inC * maxTiles + SKEW_FLOATS)) << 2);
+  const group = groupBlocks(g);
+  const buf = pad + (<usize>align16((4 * rb + 2) * wp) << 2); // the 36 products of each block of the group: [block][t][4][8]
+  const tmp = buf + (<usize>(group * 1152) << 2); // SCRATCH_FLOATS: the transforms' staging, the output tails
+  const uBlock = <usize>(inC * 4) << 2; // bytes of one block of 4 rows of U_t
+  const uStep = <usize>blocks * uBlock; // bytes of one U_t
+  const rEnd = n1 * th;
+  for (let r0 = n0 * th, rows = 0; r0 < rEnd; r0 += rows) {
+    rows = batchAt(r0, rEnd, rb, th);
+    const tiles = rows * tw4;
+    const panels = (tiles + 7) >> 3;
+    const pStep = <usize>(inC * 8) << 2; // bytes of one panel of V_t
+    const tStep = <usize>panels * pStep + SKEW; // bytes from one V_t to the next
+    // V for the batch's tile rows, image by image
+    for (let r = r0; r < r0 + rows;) {
+      const n = r / th;
+      const ty0 = r - n * th;
+      const cnt = imin(th - ty0, r0 + rows - r);
+      const j0 = (r - r0) * tw4;
+      for (let c = 0; c < inC; c++) {
+        padBand4(x + (<usize>((n * inC + c) * inH * inW) << 2), inH, inW, pT, pL, 4 * ty0, 4 * cnt + 2, pad, wp);
+        // j0 and tw4 are multiples of 4: each group of four tiles fills one half of a panel row
+        transformBand4(pad, wp, cnt, tw4, j0, V + (<usize>c << 5), tStep, pStep, tmp);
+      }
+      r += cnt;
+    }
+    if (tiles & 7) {
+      // the last panel's second half holds no tile: zeros, so its products are finite
+      const z = f32x4.splat(0);
+      for (let t = 0; t < 36; t++) {
+        const base = V + <usize>t * tStep + <usize>(panels - 1) * pStep + 16;
+        for (let c = 0; c < inC; c++) v128.store(base + (<usize>c << 5), z);
+      }
+    }
+    // the products, 4 output channels x 8 tiles at a time, then the output transform of each block
+    for (let b0 = 0; b0 < blocks; b0 += group) {
+      const b1 = imin(blocks, b0 + group);
+      for (let p = 0; p < panels; p++) {
+        const vp = V + <usize>p * pStep;
+        for (let t = 0; t < 36; t++) {
+          const ut = U + <usize>t * uStep, vt = vp + <usize>t * tStep;
+          for (let ob = b0; ob < b1; ob++) {
+            micro(ut + <usize>ob * uBlock, vt, inC, buf + <usize>(ob - b0) * 4608 + (<usize>t << 7), 32, 0);
+          }
+        }
+        for (let ob = b0; ob < b1; ob++) outputBlock4(buf + <usize>(ob - b0) * 4608, tmp, y, bias, ob, p, r0, tiles, tw4, th, outC, outH, outW);
+      }
+    }
+  }
+}
