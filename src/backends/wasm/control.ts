@@ -107,6 +107,7 @@ export const JOB_NAMES = [
   'conv2d_forward',
   'conv2d_forward_direct',
   'conv2d_winograd',
+  'conv2d_winograd4',
   'conv2d_winograd_filter',
   'conv2d_backward_input',
   'conv2d_backward_filter',

@@ -71,6 +71,31 @@ function useWinograd(g: Conv2dGeometry): boolean {
     g.inC >= WINOGRAD_MIN_CHANNELS && g.outC >= WINOGRAD_MIN_CHANNELS && g.padTop <= 2 && g.padLeft <= 2 && g.outH >= 2 && g.outW >= 2;
 }
 
+/**
+ * Winograd convolutions (forward and input gradient) use F(4x4, 3x3) instead of F(2x2, 3x3) when
+ * the products of the tiles the kernels compute (tile rows padded to groups of four tiles) are at
+ * most WINOGRAD4_MAX_RATIO of F(2x2, 3x3)'s: outputs at least 9 wide and 3 high (9..16 columns
+ * ratio 0.56 from 3 rows; 20 or 24 columns 0.75), never 8 wide or less, where four 4x4 tiles per
+ * row cover 16 columns (7x7: 1.125). F(4x4) against F(2x2) forward, one thread, medians of 6:
+ * 64 -> 64 channels, batch 32, 32x32 8.9 vs 13.3 ms (batch 16), 16x16 4.6 vs 6.3, 20x20 (0.75)
+ * 10.5 vs 12.2, 12x12 4.2 vs 5.0, 10x10 (0.675) 4.1 vs 4.2, 24x24 (0.75, batch 16) 6.9 vs 7.3;
+ * 128 channels 14x14 (0.64) 18.6 vs 21.8; 16 channels 32x32 2.2 vs 2.8; but 128 channels 8x8
+ * (1.125) 10.0 vs 6.7 and 256 channels 7x7 40.8 vs 26.3.
+ */
+const WINOGRAD4_MAX_RATIO = 0.75;
+
+/**
+ * The output tile of the Winograd kernel that runs the forward pass of g (or, `inputGrad`, its
+ * input gradient, a forward pass on transposedGeometry(g)): 4 for F(4x4, 3x3), 2 for F(2x2, 3x3),
+ * 0 when the convolution does not take Winograd.
+ */
+export function winogradTile(g: Conv2dGeometry, inputGrad = false): 0 | 2 | 4 {
+  if (!useWinograd(g)) return 0;
+  const r = inputGrad ? transposedGeometry(g) : g;
+  const products = (m: number, per: number) => Math.ceil(r.outH / m) * ((Math.ceil(r.outW / m) + 3) & ~3) * per;
+  return products(4, 36) <= WINOGRAD4_MAX_RATIO * products(2, 16) ? 4 : 2;
+}
+
 /** The gradient to the input of a stride-1 3x3 convolution as a convolution of dL/dy with the flipped filters. */
 function transposedGeometry(g: Conv2dGeometry): Conv2dGeometry {
   return {
@@ -142,6 +167,22 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     return yp;
   }
 
+  /**
+   * The Winograd jobs (t threads) of the forward convolution `fwd` from xp into yp, or with `flip`
+   * of its input gradient (gy at xp, gx into yp): the filters w at wp transformed (flipped and
+   * transposed for the gradient), then F(4x4, 3x3) or F(2x2, 3x3) as winogradTile picks, on the
+   * geometry block at gp (fwd, or transposedGeometry(fwd) with `flip`).
+   */
+  function runWinograd(e: KernelCall, xp: number, wp: number, bp: number, yp: number, fwd: Conv2dGeometry, gp: number, t: number, flip: boolean): void {
+    const ex = e.r.exports;
+    const four = winogradTile(fwd, flip) === 4;
+    const u = e.r.alloc(four ? ex.winograd4FilterFloats(gp) : ex.winogradFilterFloats(gp));
+    (four ? ex.winograd4_filter : ex.winograd_filter)(wp, u, fwd.outC, fwd.inC, +flip);
+    const work = four ? ex.winograd4WorkFloats(gp) : ex.winogradWorkFloats(gp);
+    for (let i = 0; i < t; i++) e.call([xp, u, bp, yp, gp, 0, 0, e.r.alloc(work)]);
+    e.runChunks(four ? 'conv2d_winograd4' : 'conv2d_winograd', 5);
+  }
+
   /** The forward convolution's jobs from the arena address xp into yp. */
   function runConvForwardAt(e: KernelCall, xp: number, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, yp: number): void {
     const t = e.plan(g.batch, convFlops(g), MIN_FLOPS_PER_THREAD);
@@ -150,11 +191,7 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     const bp = e.in(bias);
     const ex = e.r.exports;
     if (useWinograd(g)) {
-      const u = e.r.alloc(ex.winogradFilterFloats(gp));
-      ex.winograd_filter(wp, u, g.outC, g.inC, 0);
-      const work = ex.winogradWorkFloats(gp);
-      for (let i = 0; i < t; i++) e.call([xp, u, bp, yp, gp, 0, 0, e.r.alloc(work)]);
-      e.runChunks('conv2d_winograd', 5);
+      runWinograd(e, xp, wp, bp, yp, g, gp, t, false);
     } else {
       const direct = useDirect(g);
       const work = direct ? ex.directWorkFloats(gp) : ex.convWorkFloats(gp);
@@ -224,11 +261,7 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     const ex = e.r.exports;
     if (winograd) {
       // gx = conv3x3(gy, w flipped and transposed), padded by 2 - padding
-      const u = e.r.alloc(ex.winogradFilterFloats(gp));
-      ex.winograd_filter(wp, u, g.outC, g.inC, 1);
-      const work = ex.winogradWorkFloats(gp);
-      for (let i = 0; i < t; i++) e.call([gyp, u, 0, gxp, gp, 0, 0, e.r.alloc(work)]);
-      e.runChunks('conv2d_winograd', 5);
+      runWinograd(e, gyp, wp, 0, gxp, g, gp, t, true);
     } else {
       const work = ex.convWorkFloats(gp);
       for (let i = 0; i < t; i++) e.call([gyp, wp, gxp, gp, 0, 0, e.r.alloc(work)]);
