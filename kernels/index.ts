@@ -12,5 +12,5 @@ export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_bac
 export { unary, unary_backward, binary, reduce_sum, softmax, softmax_backward } from './elementwise';
 export { bn_stats, bn_forward, bn_backward } from './batch-norm';
 export { winogradWorkFloats, winogradFilterFloats, winograd_filter, conv2d_winograd, winogradFilterWorkFloats, conv2d_winograd_filter } from './winograd';
-export { winograd4WorkFloats, winograd4FilterFloats, winograd4_filter, conv2d_winograd4 } from './winograd4';
+export { winograd4WorkFloats, winograd4FilterFloats, winograd4_filter, conv2d_winograd4, winograd4FilterWorkFloats, conv2d_winograd4_filter } from './winograd4';
 export { sgd_step } from './optim';

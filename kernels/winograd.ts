@@ -64,7 +64,7 @@ export const MIN_BATCH_TILES: i32 = 64;
 /** Floats of U one pass over the tiles reads (16 x 4 x channels per block of 4 output channels): 256 KB. */
 export const U_GROUP_FLOATS: i32 = 65536;
 /** Floats of one transform's inputs and gradients the filter gradient reduces at once (channels x tiles): 512 KB. */
-const FILTER_BATCH_FLOATS: i32 = 131072;
+export const FILTER_BATCH_FLOATS: i32 = 131072;
 /**
  * Bytes added between consecutive transforms t of V, Gy and X: a transform's
  * array is often a multiple of 4 KiB, and the 16 streams that a transform of
@@ -74,7 +74,7 @@ const FILTER_BATCH_FLOATS: i32 = 131072;
 export const SKEW: usize = 272;
 export const SKEW_FLOATS: i32 = 68;
 /** Tiles a filter-gradient batch sums at most (each of the four lanes a quarter of them, in order). */
-const FILTER_BATCH_TILES: i32 = 512;
+export const FILTER_BATCH_TILES: i32 = 512;
 
 /**
  * Batches are whole images when an image's tile rows fit the budget `want`

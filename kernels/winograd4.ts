@@ -25,7 +25,9 @@
 import { micro } from './gemm';
 import { Conv2dGeometry as G, gi } from './geometry';
 import { imax, imin, zeroFloats } from './simd';
-import { align16, batchAt, batchRows, BATCH_FLOATS, MIN_BATCH_TILES, SKEW, SKEW_FLOATS, U_GROUP_FLOATS } from './winograd';
+import {
+  align16, batchAt, batchRows, BATCH_FLOATS, FILTER_BATCH_FLOATS, FILTER_BATCH_TILES, MIN_BATCH_TILES, SKEW, SKEW_FLOATS, U_GROUP_FLOATS,
+} from './winograd';
 
 /** Tile rows of an output plane. */
 // @ts-ignore: decorator
@@ -355,6 +357,258 @@ export function conv2d_winograd4(x: usize, U: usize, bias: usize, y: usize, g: u
           }
         }
         for (let ob = b0; ob < b1; ob++) outputBlock4(buf + <usize>(ob - b0) * 4608, tmp, y, bias, ob, p, r0, tiles, tw4, th, outC, outH, outW);
+      }
+    }
+  }
+}
+
+/**
+ * The filter gradient by Winograd's F(3x3, 4x4): for one 4x4 tile g of dL/dy
+ * and the 6x6 patch d of x under it, the tile's contribution to the 3x3
+ * gradient is A'^T [ (G' g G'^T) .* (B^T d B) ] A' with F(4x4, 3x3)'s
+ * matrices in exchanged roles (1-D: y_i = sum_k g_k d_(i+k) for i < 3, k < 4,
+ * the derivative in w of F(4x4, 3x3)'s sum_t (G w)_t (B^T d)_t (A g)_t):
+ *   B^T as above,  G' = A (6x4),  A'^T = G^T (3x6):
+ *   G'   = [1 0 0 0; 1 1 1 1; 1 -1 1 -1; 1 2 4 8; 1 -2 4 -8; 0 0 0 1]
+ *   A'^T = [1/4 -1/6 -1/6 1/24 1/24 0; 0 -1/6 1/6 1/12 -1/12 0; 0 -1/6 -1/6 1/6 1/6 1]
+ * so per 4x4 tile and channel pair it takes 36 multiplications where
+ * F(3x3, 2x2) takes 64 (16 for each of four 2x2 tiles). Summed over tiles and
+ * images, the 36 products are 36 GEMMs with the tiles as the reduction:
+ *   M_t[oc, c] = sum_tiles Gy_t[oc, tile] X_t[c, tile],
+ * and A'^T M A' (its fractions in f64) gives gw once per call. The design is
+ * winograd.ts's conv2d_winograd_filter: Gy and X written straight in the
+ * micro-kernel's panels (4 output channels, 8 input channels per tile), four
+ * channels at a time through a 4x4 transpose of their four-tile vectors; both
+ * read rows split into four column phases (padBand4).
+ */
+
+/**
+ * G' [g0 .. g3] (one column or row of four f32x4) stored at out, out + step, ..:
+ * [g0, (g0 + g2) +- (g1 + g3), (g0 + 4 g2) +- (2 g1 + 8 g3), g3].
+ */
+// @ts-ignore: decorator
+@inline function ga6(g0: v128, g1: v128, g2: v128, g3: v128, out: usize, step: usize): void {
+  const two = f32x4.splat(2), four = f32x4.splat(4);
+  const s02 = f32x4.add(g0, g2), s13 = f32x4.add(g1, g3);
+  const u = f32x4.add(g0, f32x4.mul(four, g2));
+  const v = f32x4.mul(two, f32x4.add(g1, f32x4.mul(four, g3)));
+  v128.store(out, g0);
+  v128.store(out + step, f32x4.add(s02, s13));
+  v128.store(out + 2 * step, f32x4.sub(s02, s13));
+  v128.store(out + 3 * step, f32x4.add(u, v));
+  v128.store(out + 4 * step, f32x4.sub(u, v));
+  v128.store(out + 5 * step, g3);
+}
+
+/**
+ * (G' g G'^T)[t] of four tiles of a dL/dy band split into column phases
+ * (padBand4): rows `row` bytes apart, column k of the four tiles is phase k
+ * from p. Down the four columns into `tmp` (6 x 4 f32x4), then along its six
+ * rows; transform t of the four tiles at o + t * tstep.
+ */
+// @ts-ignore: decorator
+@inline function gradGroup4(p: usize, row: usize, quarter: usize, o: usize, tstep: usize, tmp: usize): void {
+  for (let k = 0; k < 4; k++) {
+    const s = p + <usize>k * quarter;
+    ga6(v128.load(s), v128.load(s + row), v128.load(s + 2 * row), v128.load(s + 3 * row), tmp + (<usize>k << 4), 64);
+  }
+  for (let i = 0; i < 6; i++) {
+    const s = tmp + <usize>i * 64;
+    ga6(v128.load(s), v128.load(s, 16), v128.load(s, 32), v128.load(s, 48), o + <usize>(6 * i) * tstep, tstep);
+  }
+}
+
+/**
+ * Transposes the 36 transforms staged as stage[t][channel q][tile l] (4x4
+ * floats per t) into panel rows: tile l's four channels at dst + l * lstep
+ * (+ t * tstep).
+ */
+// @ts-ignore: decorator
+@inline function unstage36(stage: usize, dst: usize, lstep: usize, tstep: usize): void {
+  for (let t = 0; t < 36; t++) {
+    const s = stage + (<usize>t << 6);
+    const r0 = v128.load(s), r1 = v128.load(s, 16), r2 = v128.load(s, 32), r3 = v128.load(s, 48);
+    const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+    const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+    const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+    const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+    const d = dst + <usize>t * tstep;
+    v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+    v128.store(d + lstep, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+    v128.store(d + 2 * lstep, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+    v128.store(d + 3 * lstep, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+  }
+}
+
+/** Tile rows per filter-gradient batch: at most FILTER_BATCH_TILES tiles. */
+function filterRowsPerBatch4(g: usize): i32 {
+  const tw4 = tileRow4(g);
+  return batchRows(imin(FILTER_BATCH_FLOATS / (gi(g, G.inC) + gi(g, G.outC)), FILTER_BATCH_TILES) / tw4, tileRows(g));
+}
+
+/** Floats of the staging of conv2d_winograd4_filter: 36 x 4 x 4 transposed, then the transforms' 6x6 f32x4. */
+const FILTER_STAGE_FLOATS: i32 = 576 + 144;
+
+/** Floats of scratch per thread for conv2d_winograd4_filter: Gy and X of a batch in panels, M, four padded bands, the staging. */
+export function winograd4FilterWorkFloats(g: usize): i32 {
+  const rb = filterRowsPerBatch4(g);
+  const tiles = rb * tileRow4(g);
+  const oc4 = (gi(g, G.outC) + 3) & ~3, c8 = (gi(g, G.inC) + 7) & ~7;
+  return align16(36 * (oc4 * tiles + SKEW_FLOATS)) + align16(36 * (c8 * tiles + SKEW_FLOATS)) + align16(36 * (oc4 * c8 + SKEW_FLOATS)) +
+    4 * align16((4 * rb + 2) * padWidth(g)) + FILTER_STAGE_FLOATS;
+}
+
+/** Row i of A'^T = G^T times [m0 .. m5] (f64x2). */
+// @ts-ignore: decorator
+@inline function gtRow(i: i32, m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128): v128 {
+  const sixth = f64x2.splat(1.0 / 6.0);
+  if (i == 0) {
+    return f64x2.add(f64x2.sub(f64x2.mul(m0, f64x2.splat(0.25)), f64x2.mul(f64x2.add(m1, m2), sixth)), f64x2.mul(f64x2.add(m3, m4), f64x2.splat(1.0 / 24.0)));
+  }
+  if (i == 1) return f64x2.add(f64x2.mul(f64x2.sub(m2, m1), sixth), f64x2.mul(f64x2.sub(m3, m4), f64x2.splat(1.0 / 12.0)));
+  return f64x2.add(f64x2.mul(f64x2.sub(f64x2.add(m3, m4), f64x2.add(m1, m2)), sixth), m5);
+}
+
+/** Lanes 2, 3 of an f32x4 as f64x2. */
+// @ts-ignore: decorator
+@inline function promoteHigh(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
+}
+
+/**
+ * A'^T [m0 .. m5] for four lanes of f32x4 (four input channels), in f64: row i
+ * of lanes 0, 1 at out + i * step, of lanes 2, 3 at out + i * step + 16.
+ */
+// @ts-ignore: decorator
+@inline function gtColumn(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, out: usize, step: usize): void {
+  const l0 = f64x2.promote_low_f32x4(m0), l1 = f64x2.promote_low_f32x4(m1), l2 = f64x2.promote_low_f32x4(m2);
+  const l3 = f64x2.promote_low_f32x4(m3), l4 = f64x2.promote_low_f32x4(m4), l5 = f64x2.promote_low_f32x4(m5);
+  const h0 = promoteHigh(m0), h1 = promoteHigh(m1), h2 = promoteHigh(m2), h3 = promoteHigh(m3), h4 = promoteHigh(m4), h5 = promoteHigh(m5);
+  for (let i = 0; i < 3; i++) {
+    v128.store(out + <usize>i * step, gtRow(i, l0, l1, l2, l3, l4, l5));
+    v128.store(out + <usize>i * step, gtRow(i, h0, h1, h2, h3, h4, h5), 16);
+  }
+}
+
+/** Row j of A'^T times the six f64x2 pairs at e, e + 32, .. (lanes 0, 1 | 2, 3) rounded to one f32x4. */
+// @ts-ignore: decorator
+@inline function gtRow32(j: i32, e: usize): v128 {
+  const lo = gtRow(j, v128.load(e), v128.load(e, 32), v128.load(e, 64), v128.load(e, 96), v128.load(e, 128), v128.load(e, 160));
+  const hi = gtRow(j, v128.load(e, 16), v128.load(e, 48), v128.load(e, 80), v128.load(e, 112), v128.load(e, 144), v128.load(e, 176));
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/**
+ * gw = sum over n in n0 .. n1-1 of dL/dw for image n (overwritten, or added
+ * onto gw when `accumulate`), for a 3x3 stride-1 convolution, by F(3x3, 4x4).
+ */
+export function conv2d_winograd4_filter(x: usize, gy: usize, gw: usize, g: usize, n0: i32, n1: i32, work: usize, accumulate: bool): void {
+  const inC = gi(g, G.inC), inH = gi(g, G.inH), inW = gi(g, G.inW), outC = gi(g, G.outC);
+  const pT = gi(g, G.padTop), pL = gi(g, G.padLeft), outH = gi(g, G.outH), outW = gi(g, G.outW);
+  const th = tileRows(g), tw4 = tileRow4(g);
+  const rb = filterRowsPerBatch4(g);
+  const wp = padWidth(g);
+  const maxTiles = rb * tw4;
+  const ob4 = (outC + 3) >> 2, cb8 = (inC + 7) >> 3;
+  const ldm = cb8 * 8; // floats per row of M_t
+  const A = work; // Gy_t in panels of 4 output channels: ((t * ob4 + ob) * tiles + j) * 4 + q
+  const B = A + (<usize>align16(36 * (ob4 * 4 * maxTiles + SKEW_FLOATS)) << 2); // X_t in panels of 8 input channels
+  const M = B + (<usize>align16(36 * (cb8 * 8 * maxTiles + SKEW_FLOATS)) << 2); // M_t[oc4][ldm]
+  const padBytes = <usize>align16((4 * rb + 2) * wp) << 2;
+  const mStep = (<usize>(ob4 * 4 * ldm) << 2) + SKEW; // bytes from one M_t to the next
+  const pads = M + (<usize>align16(36 * (ob4 * 4 * ldm + SKEW_FLOATS)) << 2);
+  const stage = pads + 4 * padBytes;
+  const tmp = stage + (576 << 2);
+  if (n1 <= n0) {
+    if (!accumulate) memory.fill(gw, 0, <usize>(outC * inC * 9) << 2);
+    return;
+  }
+  memory.fill(M, 0, 36 * mStep);
+  const row = <usize>wp << 2;
+  const quarter = <usize>(wp >> 2) << 2;
+  const rEnd = n1 * th;
+  for (let r0 = n0 * th, rows = 0; r0 < rEnd; r0 += rows) {
+    rows = batchAt(r0, rEnd, rb, th);
+    const tiles = rows * tw4;
+    const aStep = (<usize>(ob4 * 4 * tiles) << 2) + SKEW; // bytes from one Gy_t to the next
+    const bStep = (<usize>(cb8 * 8 * tiles) << 2) + SKEW; // bytes from one X_t to the next
+    for (let r = r0; r < r0 + rows;) {
+      const n = r / th;
+      const ty0 = r - n * th;
+      const cnt = imin(th - ty0, r0 + rows - r);
+      const j0 = (r - r0) * tw4;
+      // X: four input channels at a time (channels past inC are zero)
+      for (let c = 0; c < cb8 * 8; c += 4) {
+        const nc = imin(4, inC - c);
+        for (let q = 0; q < nc; q++) {
+          padBand4(x + (<usize>((n * inC + c + q) * inH * inW) << 2), inH, inW, pT, pL, 4 * ty0, 4 * cnt + 2, pads + <usize>q * padBytes, wp);
+        }
+        if (nc < 4) memory.fill(stage, 0, 576 << 2);
+        const dst = B + (<usize>((c >> 3) * tiles * 8 + (c & 7)) << 2);
+        for (let ty = 0; ty < cnt; ty++) {
+          for (let tx = 0; tx < tw4; tx += 4) {
+            const off = <usize>(4 * ty * wp + tx) << 2;
+            for (let q = 0; q < nc; q++) transformGroup4(pads + <usize>q * padBytes + off, row, quarter, stage + (<usize>q << 4), 64, tmp);
+            unstage36(stage, dst + (<usize>((j0 + ty * tw4 + tx) * 8) << 2), 32, bStep);
+          }
+        }
+      }
+      // Gy: four output channels at a time (channels past outC are zero)
+      for (let oc = 0; oc < ob4 * 4; oc += 4) {
+        const nq = imin(4, outC - oc);
+        for (let q = 0; q < nq; q++) {
+          // dL/dy rows 4 ty0 .. of the band, zero-padded to whole tiles (rows of wp floats are wide enough)
+          padBand4(gy + (<usize>((n * outC + oc + q) * outH * outW) << 2), outH, outW, 0, 0, 4 * ty0, 4 * cnt, pads + <usize>q * padBytes, wp);
+        }
+        if (nq < 4) memory.fill(stage, 0, 576 << 2);
+        const dst = A + (<usize>((oc >> 2) * tiles * 4) << 2);
+        for (let ty = 0; ty < cnt; ty++) {
+          for (let tx = 0; tx < tw4; tx += 4) {
+            const off = <usize>(4 * ty * wp + tx) << 2;
+            for (let q = 0; q < nq; q++) gradGroup4(pads + <usize>q * padBytes + off, row, quarter, stage + (<usize>q << 4), 64, tmp);
+            unstage36(stage, dst + (<usize>((j0 + ty * tw4 + tx) * 4) << 2), 16, aStep);
+          }
+        }
+      }
+      r += cnt;
+    }
+    // M_t += Gy_t X_t^T, 4 x 8 blocks over the batch's tiles
+    for (let t = 0; t < 36; t++) {
+      const at = A + <usize>t * aStep, bt = B + <usize>t * bStep;
+      const mt = M + <usize>t * mStep;
+      for (let ob = 0; ob < ob4; ob++) {
+        const ap = at + (<usize>(ob * tiles * 4) << 2);
+        for (let cb = 0; cb < cb8; cb++) {
+          micro(ap, bt + (<usize>(cb * tiles * 8) << 2), tiles, mt + (<usize>(ob * 4 * ldm + cb * 8) << 2), <usize>ldm << 2, 1);
+        }
+      }
+    }
+  }
+  // gw[oc, c] (+)= A'^T M A' (in f64, rounded to f32 once), four input channels at a time (two f64x2)
+  for (let oc = 0; oc < outC; oc++) {
+    for (let c0 = 0; c0 < inC; c0 += 4) {
+      const m = M + (<usize>(oc * ldm + c0) << 2);
+      // column b of A'^T M: e[i][b] = row i of A'^T times M_(6 a + b), a = 0..5, at tmp + i * 192 + b * 32
+      for (let b = 0; b < 6; b++) {
+        const s = m + <usize>b * mStep;
+        gtColumn(v128.load(s), v128.load(s + 6 * mStep), v128.load(s + 12 * mStep), v128.load(s + 18 * mStep), v128.load(s + 24 * mStep),
+          v128.load(s + 30 * mStep), tmp + (<usize>b << 5), 192);
+      }
+      // then each row e[i] times A': gw[oc, c0 + l][i][j] from lane l of w_j (through `stage`)
+      const nc = imin(4, inC - c0);
+      for (let i = 0; i < 3; i++) {
+        const e = tmp + <usize>i * 192;
+        v128.store(stage, gtRow32(0, e)); v128.store(stage, gtRow32(1, e), 16); v128.store(stage, gtRow32(2, e), 32);
+        const o = gw + (<usize>((oc * inC + c0) * 9 + 3 * i) << 2);
+        for (let l = 0; l < nc; l++) {
+          const d = o + <usize>(36 * l);
+          const w0 = load<f32>(stage + (<usize>l << 2)), w1 = load<f32>(stage + (<usize>l << 2), 16), w2 = load<f32>(stage + (<usize>l << 2), 32);
+          if (accumulate) {
+            store<f32>(d, load<f32>(d) + w0); store<f32>(d, load<f32>(d, 4) + w1, 4); store<f32>(d, load<f32>(d, 8) + w2, 8);
+          } else {
+            store<f32>(d, w0); store<f32>(d, w1, 4); store<f32>(d, w2, 8);
+          }
+        }
       }
     }
   }

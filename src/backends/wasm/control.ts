@@ -109,6 +109,7 @@ export const JOB_NAMES = [
   'conv2d_winograd',
   'conv2d_winograd4',
   'conv2d_winograd_filter',
+  'conv2d_winograd4_filter',
   'conv2d_backward_input',
   'conv2d_backward_filter',
   'conv2d_backward_filter_direct',
