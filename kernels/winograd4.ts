@@ -440,6 +440,13 @@ export function conv2d_winograd4(x: usize, U: usize, bias: usize, y: usize, g: u
   }
 }
 
+/**
+ * Tiles the filter gradient's products sum in f32 (in the micro-kernel's registers) before adding
+ * them onto M in f64: M_t's values are up to about 2000 times the terms of gw (|G'| sums to 15 a row,
+ * |B^T| to 10), so long f32 sums lost more than the transforms.
+ */
+const FILTER_K_BLOCK: i32 = 32;
+
 /** Tile rows per filter-gradient batch: at most FILTER_BATCH_TILES tiles. */
 function filterRowsPerBatch4(g: usize): i32 {
   const tw4 = tileRow4(g);
@@ -454,7 +461,7 @@ export function winograd4FilterWorkFloats(g: usize): i32 {
   const rb = filterRowsPerBatch4(g);
   const tiles = rb * tileRow4(g);
   const oc4 = (gi(g, G.outC) + 3) & ~3, c8 = (gi(g, G.inC) + 7) & ~7;
-  return align16(36 * (oc4 * tiles + SKEW_FLOATS)) + align16(36 * (c8 * tiles + SKEW_FLOATS)) + align16(36 * (oc4 * c8 + SKEW_FLOATS)) +
+  return align16(36 * (oc4 * tiles + SKEW_FLOATS)) + align16(36 * (c8 * tiles + SKEW_FLOATS)) + 2 * align16(36 * (oc4 * c8 + SKEW_FLOATS)) +
     4 * align16((4 * rb + 2) * padWidth(g)) + FILTER_STAGE_FLOATS;
 }
 
@@ -469,24 +476,33 @@ export function winograd4FilterWorkFloats(g: usize): i32 {
   return f64x2.add(f64x2.mul(f64x2.sub(f64x2.add(m3, m4), f64x2.add(m1, m2)), sixth), m5);
 }
 
-/** Lanes 2, 3 of an f32x4 as f64x2. */
-// @ts-ignore: decorator
-@inline function promoteHigh(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
-}
-
 /**
- * A'^T [m0 .. m5] for four lanes of f32x4 (four input channels), in f64: row i
- * of lanes 0, 1 at out + i * step, of lanes 2, 3 at out + i * step + 16.
+ * A'^T [m0 .. m5] for four input channels, m_a the f64 of M_(6 a + b) at
+ * s + a * 6 mStep (two f64x2): row i of channels 0, 1 at out + i * step, of
+ * channels 2, 3 at out + i * step + 16.
  */
 // @ts-ignore: decorator
-@inline function gtColumn(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, out: usize, step: usize): void {
-  const l0 = f64x2.promote_low_f32x4(m0), l1 = f64x2.promote_low_f32x4(m1), l2 = f64x2.promote_low_f32x4(m2);
-  const l3 = f64x2.promote_low_f32x4(m3), l4 = f64x2.promote_low_f32x4(m4), l5 = f64x2.promote_low_f32x4(m5);
-  const h0 = promoteHigh(m0), h1 = promoteHigh(m1), h2 = promoteHigh(m2), h3 = promoteHigh(m3), h4 = promoteHigh(m4), h5 = promoteHigh(m5);
+@inline function gtColumn(s: usize, mStep: usize, out: usize, step: usize): void {
+  const l0 = v128.load(s), l1 = v128.load(s + 6 * mStep), l2 = v128.load(s + 12 * mStep);
+  const l3 = v128.load(s + 18 * mStep), l4 = v128.load(s + 24 * mStep), l5 = v128.load(s + 30 * mStep);
+  const h0 = v128.load(s, 16), h1 = v128.load(s + 6 * mStep, 16), h2 = v128.load(s + 12 * mStep, 16);
+  const h3 = v128.load(s + 18 * mStep, 16), h4 = v128.load(s + 24 * mStep, 16), h5 = v128.load(s + 30 * mStep, 16);
   for (let i = 0; i < 3; i++) {
     v128.store(out + <usize>i * step, gtRow(i, l0, l1, l2, l3, l4, l5));
     v128.store(out + <usize>i * step, gtRow(i, h0, h1, h2, h3, h4, h5), 16);
+  }
+}
+
+/** Adds the 4 x 8 f32 block at c (rows of 8) onto the f64 block at m (rows `ldm` bytes apart). */
+// @ts-ignore: decorator
+@inline function addBlock64(c: usize, m: usize, ldm: usize): void {
+  for (let q = 0; q < 4; q++) {
+    const r = c + (<usize>q << 5), o = m + <usize>q * ldm;
+    const v0 = v128.load(r), v1 = v128.load(r, 16);
+    v128.store(o, f64x2.add(v128.load(o), f64x2.promote_low_f32x4(v0)));
+    v128.store(o, f64x2.add(v128.load(o, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(v0, v0, 2, 3, 2, 3))), 16);
+    v128.store(o, f64x2.add(v128.load(o, 32), f64x2.promote_low_f32x4(v1)), 32);
+    v128.store(o, f64x2.add(v128.load(o, 48), f64x2.promote_low_f32x4(v128.shuffle<f32>(v1, v1, 2, 3, 2, 3))), 48);
   }
 }
 
@@ -513,10 +529,10 @@ export function conv2d_winograd4_filter(x: usize, gy: usize, gw: usize, g: usize
   const ldm = cb8 * 8; // floats per row of M_t
   const A = work; // Gy_t in panels of 4 output channels: ((t * ob4 + ob) * tiles + j) * 4 + q
   const B = A + (<usize>align16(36 * (ob4 * 4 * maxTiles + SKEW_FLOATS)) << 2); // X_t in panels of 8 input channels
-  const M = B + (<usize>align16(36 * (cb8 * 8 * maxTiles + SKEW_FLOATS)) << 2); // M_t[oc4][ldm]
+  const M = B + (<usize>align16(36 * (cb8 * 8 * maxTiles + SKEW_FLOATS)) << 2); // M_t[oc4][ldm] in f64
   const padBytes = <usize>align16((4 * rb + 2) * wp) << 2;
-  const mStep = (<usize>(ob4 * 4 * ldm) << 2) + SKEW; // bytes from one M_t to the next
-  const pads = M + (<usize>align16(36 * (ob4 * 4 * ldm + SKEW_FLOATS)) << 2);
+  const mStep = (<usize>(ob4 * 4 * ldm) << 3) + SKEW; // bytes from one M_t to the next
+  const pads = M + (<usize>align16(36 * (ob4 * 4 * ldm + SKEW_FLOATS)) << 3);
   const stage = pads + 4 * padBytes;
   const tmp = stage + (576 << 2);
   if (n1 <= n0) {
@@ -572,14 +588,19 @@ export function conv2d_winograd4_filter(x: usize, gy: usize, gw: usize, g: usize
       }
       r += cnt;
     }
-    // M_t += Gy_t X_t^T, 4 x 8 blocks over the batch's tiles
+    // M_t += Gy_t X_t^T, 4 x 8 blocks over FILTER_K_BLOCK tiles at a time summed in f32, added onto M in f64
     for (let t = 0; t < 36; t++) {
       const at = A + <usize>t * aStep, bt = B + <usize>t * bStep;
       const mt = M + <usize>t * mStep;
       for (let ob = 0; ob < ob4; ob++) {
         const ap = at + (<usize>(ob * tiles * 4) << 2);
         for (let cb = 0; cb < cb8; cb++) {
-          micro(ap, bt + (<usize>(cb * tiles * 8) << 2), tiles, mt + (<usize>(ob * 4 * ldm + cb * 8) << 2), <usize>ldm << 2, 1);
+          const bp = bt + (<usize>(cb * tiles * 8) << 2);
+          const mb = mt + (<usize>(ob * 4 * ldm + cb * 8) << 3);
+          for (let k0 = 0; k0 < tiles; k0 += FILTER_K_BLOCK) {
+            micro(ap + (<usize>k0 << 4), bp + (<usize>k0 << 5), imin(FILTER_K_BLOCK, tiles - k0), stage, 32, 0);
+            addBlock64(stage, mb, <usize>ldm << 3);
+          }
         }
       }
     }
@@ -587,12 +608,11 @@ export function conv2d_winograd4_filter(x: usize, gy: usize, gw: usize, g: usize
   // gw[oc, c] (+)= A'^T M A' (in f64, rounded to f32 once), four input channels at a time (two f64x2)
   for (let oc = 0; oc < outC; oc++) {
     for (let c0 = 0; c0 < inC; c0 += 4) {
-      const m = M + (<usize>(oc * ldm + c0) << 2);
+      const m = M + (<usize>(oc * ldm + c0) << 3);
       // column b of A'^T M: e[i][b] = row i of A'^T times M_(6 a + b), a = 0..5, at tmp + i * 192 + b * 32
       for (let b = 0; b < 6; b++) {
         const s = m + <usize>b * mStep;
-        gtColumn(v128.load(s), v128.load(s + 6 * mStep), v128.load(s + 12 * mStep), v128.load(s + 18 * mStep), v128.load(s + 24 * mStep),
-          v128.load(s + 30 * mStep), tmp + (<usize>b << 5), 192);
+        gtColumn(s, mStep, tmp + (<usize>b << 5), 192);
       }
       // then each row e[i] times A': gw[oc, c0 + l][i][j] from lane l of w_j (through `stage`)
       const nc = imin(4, inC - c0);

@@ -99,6 +99,22 @@ export function winogradTile(g: Conv2dGeometry, inputGrad = false): 0 | 2 | 4 {
   return products(4, 36) <= WINOGRAD4_MAX_RATIO * products(2, 16) ? 4 : 2;
 }
 
+/**
+ * The tile of dL/dy the Winograd kernel of g's filter gradient takes: 4 for F(3x3, 4x4) (kernels/
+ * winograd4.ts, 36 products per 4x4 tile), 2 for F(3x3, 2x2) (kernels/winograd.ts, 16 per 2x2 tile),
+ * 0 when the convolution does not take Winograd. Its tiles cover dL/dy as the forward pass's cover
+ * y, so the rule is winogradTile's: F(3x3, 4x4) where its products are at most WINOGRAD4_MAX_RATIO
+ * of F(3x3, 2x2)'s. F(3x3, 4x4) against F(3x3, 2x2), one thread, medians of 12 calls, fastest of
+ * 3 alternating pairs: 64 -> 64 channels, 32 images, 9x9 4.3 vs 5.3 ms, 10x10 4.3 vs 5.5, 12x12
+ * 4.7 vs 6.3; 16 images 16x16 3.1 vs 4.6, 20x20 (0.75) 6.5 vs 7.7, 24x24 (0.75) 7.6 vs 8.8; 4
+ * images 56x56 8.4 vs 11.4; 128 channels, 16 images 14x14 12.1 vs 15.6, 8 images 28x28 18.3 vs
+ * 26.2; 256 channels, 8 images 14x14 34.8 vs 36.6; 16 channels 32x32 2.5 vs 3.2; but 64 channels
+ * 8x8 (1.125) 3.2 vs 2.9, 256 channels 7x7 24.6 vs 23.1 and 512 channels 7x7 238 vs 150.
+ */
+export function winogradFilterTile(g: Conv2dGeometry): 0 | 2 | 4 {
+  return winogradTile(g);
+}
+
 /** The gradient to the input of a stride-1 3x3 convolution as a convolution of dL/dy with the flipped filters. */
 function transposedGeometry(g: Conv2dGeometry): Conv2dGeometry {
   return {
@@ -279,9 +295,10 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     const gyp = e.in(gy);
     const gbp = e.out(gb);
     const ex = e.r.exports;
-    const winograd = useWinograd(g);
-    const direct = !winograd && useDirect(g);
-    const work = winograd ? ex.winogradFilterWorkFloats(gp) : direct ? ex.directWorkFloats(gp) : ex.convWorkFloats(gp);
+    const tile = winogradFilterTile(g);
+    const direct = tile === 0 && useDirect(g);
+    const work =
+      tile === 4 ? ex.winograd4FilterWorkFloats(gp) : tile === 2 ? ex.winogradFilterWorkFloats(gp) : direct ? ex.directWorkFloats(gp) : ex.convWorkFloats(gp);
     // each chunk of images writes its own sum (chunk 0 into gw itself), added up in chunk order
     // afterwards: the chunks depend on the batch alone, so gw is the same on any number of threads
     const chunks = e.chunkCount;
@@ -289,7 +306,7 @@ export function wasmKernels(rt: () => WasmRuntime | null, maxThreads: () => numb
     const gwp = e.out(gw);
     if (chunks > 1) e.r.alloc(((chunks - 1) * stride) / 4);
     for (let i = 0; i < t; i++) e.call([xp, gyp, gwp, gp, 0, 0, e.r.alloc(work), 0]);
-    e.runChunks(winograd ? 'conv2d_winograd_filter' : direct ? 'conv2d_backward_filter_direct' : 'conv2d_backward_filter', 4, { at: 2, stride });
+    e.runChunks(tile === 4 ? 'conv2d_winograd4_filter' : tile === 2 ? 'conv2d_winograd_filter' : direct ? 'conv2d_backward_filter_direct' : 'conv2d_backward_filter', 4, { at: 2, stride });
     for (let i = 1; i < chunks; i++) ex.add_into(gwp, gwp + i * stride, gw.length);
     if (gb) ex.conv2d_bias_grad(gyp, g.batch, g.outC, g.outH * g.outW, gbp);
   });
