@@ -461,7 +461,7 @@ export function winograd4FilterWorkFloats(g: usize): i32 {
   const rb = filterRowsPerBatch4(g);
   const tiles = rb * tileRow4(g);
   const oc4 = (gi(g, G.outC) + 3) & ~3, c8 = (gi(g, G.inC) + 7) & ~7;
-  return align16(36 * (oc4 * tiles + SKEW_FLOATS)) + align16(36 * (c8 * tiles + SKEW_FLOATS)) + 2 * align16(36 * (oc4 * c8 + SKEW_FLOATS)) +
+  return align16(36 * (oc4 * tiles + SKEW_FLOATS)) + align16(36 * (c8 * tiles + SKEW_FLOATS)) + align16(36 * (oc4 * c8 + SKEW_FLOATS)) +
     4 * align16((4 * rb + 2) * padWidth(g)) + FILTER_STAGE_FLOATS;
 }
 
@@ -476,33 +476,59 @@ export function winograd4FilterWorkFloats(g: usize): i32 {
   return f64x2.add(f64x2.mul(f64x2.sub(f64x2.add(m3, m4), f64x2.add(m1, m2)), sixth), m5);
 }
 
+/** Lanes 2, 3 of an f32x4 as f64x2. */
+// @ts-ignore: decorator
+@inline function promoteHigh(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
+}
+
 /**
- * A'^T [m0 .. m5] for four input channels, m_a the f64 of M_(6 a + b) at
- * s + a * 6 mStep (two f64x2): row i of channels 0, 1 at out + i * step, of
+ * A'^T [m0 .. m5] for four input channels, m_a the f32x4 of M_(6 a + b) at
+ * s + a * 6 mStep, in f64: row i of channels 0, 1 at out + i * step, of
  * channels 2, 3 at out + i * step + 16.
  */
 // @ts-ignore: decorator
 @inline function gtColumn(s: usize, mStep: usize, out: usize, step: usize): void {
-  const l0 = v128.load(s), l1 = v128.load(s + 6 * mStep), l2 = v128.load(s + 12 * mStep);
-  const l3 = v128.load(s + 18 * mStep), l4 = v128.load(s + 24 * mStep), l5 = v128.load(s + 30 * mStep);
-  const h0 = v128.load(s, 16), h1 = v128.load(s + 6 * mStep, 16), h2 = v128.load(s + 12 * mStep, 16);
-  const h3 = v128.load(s + 18 * mStep, 16), h4 = v128.load(s + 24 * mStep, 16), h5 = v128.load(s + 30 * mStep, 16);
+  const m0 = v128.load(s), m1 = v128.load(s + 6 * mStep), m2 = v128.load(s + 12 * mStep);
+  const m3 = v128.load(s + 18 * mStep), m4 = v128.load(s + 24 * mStep), m5 = v128.load(s + 30 * mStep);
+  const l0 = f64x2.promote_low_f32x4(m0), l1 = f64x2.promote_low_f32x4(m1), l2 = f64x2.promote_low_f32x4(m2);
+  const l3 = f64x2.promote_low_f32x4(m3), l4 = f64x2.promote_low_f32x4(m4), l5 = f64x2.promote_low_f32x4(m5);
+  const h0 = promoteHigh(m0), h1 = promoteHigh(m1), h2 = promoteHigh(m2), h3 = promoteHigh(m3), h4 = promoteHigh(m4), h5 = promoteHigh(m5);
   for (let i = 0; i < 3; i++) {
     v128.store(out + <usize>i * step, gtRow(i, l0, l1, l2, l3, l4, l5));
     v128.store(out + <usize>i * step, gtRow(i, h0, h1, h2, h3, h4, h5), 16);
   }
 }
 
-/** Adds the 4 x 8 f32 block at c (rows of 8) onto the f64 block at m (rows `ldm` bytes apart). */
+/** The 4 x 8 f32 block at c (rows of 8) written (`first`) or added onto the f64 block at acc (rows of 8). */
 // @ts-ignore: decorator
-@inline function addBlock64(c: usize, m: usize, ldm: usize): void {
+@inline function addBlock64(c: usize, acc: usize, first: bool): void {
   for (let q = 0; q < 4; q++) {
-    const r = c + (<usize>q << 5), o = m + <usize>q * ldm;
+    const r = c + (<usize>q << 5), o = acc + (<usize>q << 6);
     const v0 = v128.load(r), v1 = v128.load(r, 16);
-    v128.store(o, f64x2.add(v128.load(o), f64x2.promote_low_f32x4(v0)));
-    v128.store(o, f64x2.add(v128.load(o, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(v0, v0, 2, 3, 2, 3))), 16);
-    v128.store(o, f64x2.add(v128.load(o, 32), f64x2.promote_low_f32x4(v1)), 32);
-    v128.store(o, f64x2.add(v128.load(o, 48), f64x2.promote_low_f32x4(v128.shuffle<f32>(v1, v1, 2, 3, 2, 3))), 48);
+    const p0 = f64x2.promote_low_f32x4(v0), p1 = promoteHigh(v0), p2 = f64x2.promote_low_f32x4(v1), p3 = promoteHigh(v1);
+    if (first) {
+      v128.store(o, p0); v128.store(o, p1, 16); v128.store(o, p2, 32); v128.store(o, p3, 48);
+    } else {
+      v128.store(o, f64x2.add(v128.load(o), p0)); v128.store(o, f64x2.add(v128.load(o, 16), p1), 16);
+      v128.store(o, f64x2.add(v128.load(o, 32), p2), 32); v128.store(o, f64x2.add(v128.load(o, 48), p3), 48);
+    }
+  }
+}
+
+/** The f64 4 x 8 block at acc rounded to f32 into the block at m (rows `ldm` bytes apart), or added onto it (in f64, rounded once). */
+// @ts-ignore: decorator
+@inline function storeBlock(acc: usize, m: usize, ldm: usize, first: bool): void {
+  for (let q = 0; q < 4; q++) {
+    const a = acc + (<usize>q << 6), o = m + <usize>q * ldm;
+    let p0 = v128.load(a), p1 = v128.load(a, 16), p2 = v128.load(a, 32), p3 = v128.load(a, 48);
+    if (!first) {
+      const v0 = v128.load(o), v1 = v128.load(o, 16);
+      p0 = f64x2.add(p0, f64x2.promote_low_f32x4(v0)); p1 = f64x2.add(p1, promoteHigh(v0));
+      p2 = f64x2.add(p2, f64x2.promote_low_f32x4(v1)); p3 = f64x2.add(p3, promoteHigh(v1));
+    }
+    v128.store(o, v128.shuffle<f32>(f32x4.demote_f64x2_zero(p0), f32x4.demote_f64x2_zero(p1), 0, 1, 4, 5));
+    v128.store(o, v128.shuffle<f32>(f32x4.demote_f64x2_zero(p2), f32x4.demote_f64x2_zero(p3), 0, 1, 4, 5), 16);
   }
 }
 
@@ -529,17 +555,16 @@ export function conv2d_winograd4_filter(x: usize, gy: usize, gw: usize, g: usize
   const ldm = cb8 * 8; // floats per row of M_t
   const A = work; // Gy_t in panels of 4 output channels: ((t * ob4 + ob) * tiles + j) * 4 + q
   const B = A + (<usize>align16(36 * (ob4 * 4 * maxTiles + SKEW_FLOATS)) << 2); // X_t in panels of 8 input channels
-  const M = B + (<usize>align16(36 * (cb8 * 8 * maxTiles + SKEW_FLOATS)) << 2); // M_t[oc4][ldm] in f64
+  const M = B + (<usize>align16(36 * (cb8 * 8 * maxTiles + SKEW_FLOATS)) << 2); // M_t[oc4][ldm]
   const padBytes = <usize>align16((4 * rb + 2) * wp) << 2;
-  const mStep = (<usize>(ob4 * 4 * ldm) << 3) + SKEW; // bytes from one M_t to the next
-  const pads = M + (<usize>align16(36 * (ob4 * 4 * ldm + SKEW_FLOATS)) << 3);
+  const mStep = (<usize>(ob4 * 4 * ldm) << 2) + SKEW; // bytes from one M_t to the next
+  const pads = M + (<usize>align16(36 * (ob4 * 4 * ldm + SKEW_FLOATS)) << 2);
   const stage = pads + 4 * padBytes;
   const tmp = stage + (576 << 2);
   if (n1 <= n0) {
     if (!accumulate) memory.fill(gw, 0, <usize>(outC * inC * 9) << 2);
     return;
   }
-  memory.fill(M, 0, 36 * mStep);
   const row = <usize>wp << 2;
   const quarter = <usize>(wp >> 2) << 2;
   const rEnd = n1 * th;
@@ -588,7 +613,9 @@ export function conv2d_winograd4_filter(x: usize, gy: usize, gw: usize, g: usize
       }
       r += cnt;
     }
-    // M_t += Gy_t X_t^T, 4 x 8 blocks over FILTER_K_BLOCK tiles at a time summed in f32, added onto M in f64
+    // M_t (+)= Gy_t X_t^T, each 4 x 8 block summed over FILTER_K_BLOCK tiles at a time in f32, those
+    // sums added in f64 (in `tmp`), the batch's sum added onto M (written by the first batch)
+    const first = r0 == n0 * th;
     for (let t = 0; t < 36; t++) {
       const at = A + <usize>t * aStep, bt = B + <usize>t * bStep;
       const mt = M + <usize>t * mStep;
@@ -596,11 +623,17 @@ export function conv2d_winograd4_filter(x: usize, gy: usize, gw: usize, g: usize
         const ap = at + (<usize>(ob * tiles * 4) << 2);
         for (let cb = 0; cb < cb8; cb++) {
           const bp = bt + (<usize>(cb * tiles * 8) << 2);
-          const mb = mt + (<usize>(ob * 4 * ldm + cb * 8) << 3);
+          const mb = mt + (<usize>(ob * 4 * ldm + cb * 8) << 2);
+          if (tiles <= FILTER_K_BLOCK) {
+            // one block of tiles: straight onto M
+            micro(ap, bp, tiles, mb, <usize>ldm << 2, first ? 0 : 1);
+            continue;
+          }
           for (let k0 = 0; k0 < tiles; k0 += FILTER_K_BLOCK) {
             micro(ap + (<usize>k0 << 4), bp + (<usize>k0 << 5), imin(FILTER_K_BLOCK, tiles - k0), stage, 32, 0);
-            addBlock64(stage, mb, <usize>ldm << 3);
+            addBlock64(stage, tmp, k0 == 0);
           }
+          storeBlock(tmp, mb, <usize>ldm << 2, first);
         }
       }
     }
@@ -608,7 +641,7 @@ export function conv2d_winograd4_filter(x: usize, gy: usize, gw: usize, g: usize
   // gw[oc, c] (+)= A'^T M A' (in f64, rounded to f32 once), four input channels at a time (two f64x2)
   for (let oc = 0; oc < outC; oc++) {
     for (let c0 = 0; c0 < inC; c0 += 4) {
-      const m = M + (<usize>(oc * ldm + c0) << 3);
+      const m = M + (<usize>(oc * ldm + c0) << 2);
       // column b of A'^T M: e[i][b] = row i of A'^T times M_(6 a + b), a = 0..5, at tmp + i * 192 + b * 32
       for (let b = 0; b < 6; b++) {
         const s = m + <usize>b * mStep;
