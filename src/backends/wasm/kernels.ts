@@ -61,9 +61,13 @@ function useDirect(g: Conv2dGeometry): boolean {
  * 3x3 convolutions with stride 1 and at least 16 channels in and out use Winograd: F(4x4, 3x3)
  * (kernels/winograd4.ts, 4x fewer multiplications than GEMM on im2col) or F(2x2, 3x3)
  * (kernels/winograd.ts, 2.25x fewer) for the forward pass and the input gradient, as winogradTile
- * picks, and F(3x3, 2x2) for the filter gradient (kernels/winograd.ts). Conv 64->64 on 32x32, 32
- * images, forward, one thread: F(2x2) 26.9-27.0 ms, F(4x4) 17.1-17.8 (two threads 14.5-15.1 ->
- * 9.6-10.7; the ResNet-block training step 263-296 -> 225-242 ms). Fewer channels stay on
+ * picks, and F(3x3, 4x4) (kernels/winograd4.ts) or F(3x3, 2x2) (kernels/winograd.ts) for the
+ * filter gradient, as winogradFilterTile picks (the same rule). Conv 64->64 on 32x32, 32 images,
+ * forward, one thread: F(2x2) 26.9-27.0 ms, F(4x4) 17.1-17.8 (two threads 14.5-15.1 -> 9.6-10.7;
+ * the ResNet-block training step 263-296 -> 225-242 ms); its filter gradient, one thread, F(3x3,
+ * 2x2) 29.2-31.3 ms, F(3x3, 4x4) 21.4-23.2 (forward and both gradients 65.3-95.2 -> 58.5-63.6, two
+ * threads 37.0-47.1 -> 33.5-35.6; the training step, one thread 349-367 -> 312-334, two threads
+ * within the noise, 224-325 -> 219-321). Fewer channels stay on
  * the other paths, whose rounding the tests compare exactly across layouts (a diagonal 3-channel
  * filter against a depthwise one).
  */
@@ -104,12 +108,14 @@ export function winogradTile(g: Conv2dGeometry, inputGrad = false): 0 | 2 | 4 {
  * winograd4.ts, 36 products per 4x4 tile), 2 for F(3x3, 2x2) (kernels/winograd.ts, 16 per 2x2 tile),
  * 0 when the convolution does not take Winograd. Its tiles cover dL/dy as the forward pass's cover
  * y, so the rule is winogradTile's: F(3x3, 4x4) where its products are at most WINOGRAD4_MAX_RATIO
- * of F(3x3, 2x2)'s. F(3x3, 4x4) against F(3x3, 2x2), one thread, medians of 12 calls, fastest of
- * 3 alternating pairs: 64 -> 64 channels, 32 images, 9x9 4.3 vs 5.3 ms, 10x10 4.3 vs 5.5, 12x12
- * 4.7 vs 6.3; 16 images 16x16 3.1 vs 4.6, 20x20 (0.75) 6.5 vs 7.7, 24x24 (0.75) 7.6 vs 8.8; 4
- * images 56x56 8.4 vs 11.4; 128 channels, 16 images 14x14 12.1 vs 15.6, 8 images 28x28 18.3 vs
- * 26.2; 256 channels, 8 images 14x14 34.8 vs 36.6; 16 channels 32x32 2.5 vs 3.2; but 64 channels
- * 8x8 (1.125) 3.2 vs 2.9, 256 channels 7x7 24.6 vs 23.1 and 512 channels 7x7 238 vs 150.
+ * of F(3x3, 2x2)'s. F(3x3, 4x4) against F(3x3, 2x2), one thread, CPU time, medians of 12 calls, 2
+ * alternating pairs: 64 -> 64 channels, 32 images, 9x9 4.7 vs 5.2-5.3 ms, 12x12 5.0 vs 6.2; 16
+ * images 16x16 3.0-5.1 vs 4.4-5.1 (fastest 2.8 vs 4.3), 20x20 (0.75) 7.0-7.7 vs 7.3-7.5, 24x24
+ * (0.75) 8.1-8.5 vs 8.9-9.4; 4 images 56x56 8.6-9.1 vs 11.4-11.5; 128 channels, 16 images 14x14
+ * 11.1-11.4 vs 15.2-15.7; 256 channels, 8 images 14x14 37.4-39.4 vs 37.3-38.7 (one image a chunk:
+ * M_t, 36 x 256 x 256, is written and transformed once per 16 tiles); 16 channels 32x32 2.3-2.5 vs
+ * 3.0-3.1; where the rule keeps F(3x3, 2x2), 64 channels 8x8 (1.125) 3.0-3.1 vs 2.8-3.0 and 256
+ * channels 7x7 24.5-25.5 vs 24.0-33.5.
  */
 export function winogradFilterTile(g: Conv2dGeometry): 0 | 2 | 4 {
   return winogradTile(g);
