@@ -28,7 +28,7 @@ export const ROUND_OPTIONS = {
 };
 
 /** The first block comment of a script (after its #! line), without the comment markers. */
-export function headerComment(source) {
+function headerComment(source) {
   const m = /^(?:#!.*\n)?\s*\/\*\*?([\s\S]*?)\*\//.exec(source);
   if (!m) return '';
   return m[1].split('\n').map((l) => l.replace(/^\s*\* ?/, '')).join('\n').trim();
